@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# What `npm test` runs: dependencies (when missing or stale), services, type check, lint, then every test.
+# Extra arguments go to vitest, e.g. `npm test -- packages/runtime`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash infra/deps.sh
+bash infra/services.sh
+npm run --silent check
+npm run --silent lint
+if [[ $# -gt 0 ]]; then
+  npx vitest run "$@"
+else
+  # The multi-process test runs real node processes against real lease and membership timeouts:
+  # it gets the machine to itself, after everything else.
+  npx vitest run --exclude "apps/node/test/MultiProcess.test.ts"
+  npx vitest run apps/node/test/MultiProcess.test.ts
+fi
