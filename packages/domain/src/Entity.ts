@@ -1,0 +1,217 @@
+/**
+ * The things OSINT modules consume and produce: typed values with one canonical form each,
+ * so that "WWW.Example.COM." and "www.example.com" are the same entity, processed once.
+ */
+import { Either, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { isIPv4, isIPv6 } from "node:net"
+import { domainToASCII } from "node:url"
+
+export const EntityType = Schema.Literal(
+  "DOMAIN",
+  "IP",
+  "EMAIL",
+  "URL",
+  "USERNAME",
+  "PHONE",
+  "ASN",
+  "NETBLOCK",
+  "OPEN_PORT",
+  "TECHNOLOGY",
+  "ORGANIZATION",
+  "BREACH"
+)
+export type EntityType = typeof EntityType.Type
+export const entityTypes: ReadonlyArray<EntityType> = EntityType.literals
+
+export const EntityValue = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(2048))
+
+/** A target or a discovered entity, as on the wire: `{ "type": "DOMAIN", "value": "example.com" }`. */
+export class Entity extends Schema.Class<Entity>("Entity")({
+  type: EntityType,
+  value: EntityValue
+}) {}
+
+/** The key under which an entity is deduplicated within a scan. */
+export const entityKey = (entity: { readonly type: EntityType; readonly value: string }): string =>
+  `${entity.type}:${entity.value}`
+
+/** `hash = sha256(data_type + canonical value)`, the dedup key of a result. */
+export const resultHash = (type: EntityType, canonicalValue: string): string =>
+  createHash("sha256").update(type).update(canonicalValue).digest("hex")
+
+const domainLabel = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
+
+const canonicalDomain = (input: string): Either.Either<string, string> => {
+  const trimmed = input.trim().replace(/\.$/, "").toLowerCase()
+  if (trimmed.length === 0) return Either.left("empty domain")
+  // domainToASCII parses a URL host: it would cut "example.com/path" at the "/" and decode "%41"
+  if (/[\s/\\?#%@:[\]]/.test(trimmed)) return Either.left(`not a domain name: ${input}`)
+  const ascii = domainToASCII(trimmed)
+  if (ascii === "" || ascii.length > 253) return Either.left(`not a domain name: ${input}`)
+  const labels = ascii.split(".")
+  if (labels.length < 2 || !labels.every((label) => domainLabel.test(label))) {
+    return Either.left(`not a domain name: ${input}`)
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return Either.left(`not a domain name: ${input}`)
+  return Either.right(ascii)
+}
+
+const expandIPv6 = (input: string): Array<number> => {
+  let text = input
+  const words: Array<number> = []
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
+  if (v4) {
+    const bytes = v4[1]!.split(".").map(Number)
+    text = text.slice(0, v4.index) +
+      `${((bytes[0]! << 8) | bytes[1]!).toString(16)}:${((bytes[2]! << 8) | bytes[3]!).toString(16)}`
+  }
+  const [head, tail] = text.split("::") as [string, string | undefined]
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((w) => parseInt(w, 16)))
+  const left = parse(head)
+  const right = tail === undefined ? [] : parse(tail)
+  words.push(...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right)
+  return words
+}
+
+/** RFC 5952 text form of an IPv6 address (IPv4-mapped ones in the mixed notation of its section 5). */
+const compressIPv6 = (words: ReadonlyArray<number>): string => {
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+    return `::ffff:${words[6]! >> 8}.${words[6]! & 0xff}.${words[7]! >> 8}.${words[7]! & 0xff}`
+  }
+  let bestStart = -1
+  let bestLength = 0
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++
+      continue
+    }
+    let j = i
+    while (j < 8 && words[j] === 0) j++
+    if (j - i > bestLength && j - i >= 2) {
+      bestStart = i
+      bestLength = j - i
+    }
+    i = j
+  }
+  const hex = words.map((w) => w.toString(16))
+  if (bestStart < 0) return hex.join(":")
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`
+}
+
+const canonicalIp = (input: string): Either.Either<string, string> => {
+  const text = input.trim().replace(/^\[(.*)\]$/, "$1")
+  if (isIPv4(text)) return Either.right(text.split(".").map((octet) => String(Number(octet))).join("."))
+  if (isIPv6(text) && !text.includes("%")) return Either.right(compressIPv6(expandIPv6(text.toLowerCase())))
+  return Either.left(`not an IP address: ${input}`)
+}
+
+const canonicalEmail = (input: string): Either.Either<string, string> => {
+  const text = input.trim().replace(/^mailto:/i, "")
+  const at = text.lastIndexOf("@")
+  if (at <= 0 || at > 64 || /[\s<>()[\]\\,;:"@]/.test(text.slice(0, at))) {
+    return Either.left(`not an email address: ${input}`)
+  }
+  return Either.map(
+    canonicalDomain(text.slice(at + 1)),
+    (domain) => `${text.slice(0, at)}@${domain}`
+  )
+}
+
+const canonicalUrl = (input: string): Either.Either<string, string> => {
+  let url: URL
+  try {
+    url = new URL(input.trim())
+  } catch {
+    return Either.left(`not a URL: ${input}`)
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return Either.left(`not an http(s) URL: ${input}`)
+  if (url.hostname === "") return Either.left(`not a URL: ${input}`)
+  url.hash = ""
+  url.username = ""
+  url.password = ""
+  const host = url.hostname.replace(/\.+$/, "")
+  if (host === "") return Either.left(`not a URL: ${input}`)
+  url.hostname = host
+  return Either.right(url.toString())
+}
+
+const canonicalAsn = (input: string): Either.Either<string, string> => {
+  const match = /^(?:AS)?\s*(\d{1,10})$/i.exec(input.trim())
+  const number = match ? Number(match[1]) : NaN
+  return Number.isInteger(number) && number >= 0 && number <= 4294967295
+    ? Either.right(`AS${number}`)
+    : Either.left(`not an AS number: ${input}`)
+}
+
+const canonicalNetblock = (input: string): Either.Either<string, string> => {
+  const [address, bits, ...rest] = input.trim().split("/")
+  if (address === undefined || bits === undefined || rest.length > 0 || !/^\d{1,3}$/.test(bits)) {
+    return Either.left(`not a CIDR netblock: ${input}`)
+  }
+  return Either.flatMap(canonicalIp(address), (ip) => {
+    const v6 = ip.includes(":")
+    const prefix = Number(bits)
+    if (prefix > (v6 ? 128 : 32)) return Either.left(`prefix too long: ${input}`)
+    return Either.right(`${networkAddress(ip, v6, prefix)}/${prefix}`)
+  })
+}
+
+/** The first address of the block: host bits cleared, so "10.1.2.3/8" and "10.0.0.0/8" are one netblock. */
+const networkAddress = (ip: string, v6: boolean, prefix: number): string => {
+  const mask = (words: ReadonlyArray<number>, width: number) =>
+    words.map((word, i) => {
+      const keep = Math.min(width, Math.max(0, prefix - i * width))
+      return keep === 0 ? 0 : word & ~((1 << (width - keep)) - 1) & ((1 << width) - 1)
+    })
+  return v6
+    ? compressIPv6(mask(expandIPv6(ip), 16))
+    : mask(ip.split(".").map(Number), 8).join(".")
+}
+
+const canonicalPhone = (input: string): Either.Either<string, string> => {
+  const digits = input.replace(/[\s().-]/g, "")
+  return /^\+?[1-9]\d{6,14}$/.test(digits)
+    ? Either.right(digits.startsWith("+") ? digits : `+${digits}`)
+    : Either.left(`not a phone number: ${input}`)
+}
+
+const canonicalPort = (input: string): Either.Either<string, string> => {
+  const match = /^(.*):(\d{1,5})$/.exec(input.trim())
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) return Either.left(`not host:port: ${input}`)
+  // An IPv6 address must be bracketed: in "::1:443" the port could as well be the address's last word.
+  if (match[1]!.includes(":") && !/^\[.*\]$/.test(match[1]!)) return Either.left(`not host:port: ${input}`)
+  return Either.map(
+    canonicalIp(match[1]!),
+    (ip) => (ip.includes(":") ? `[${ip}]:${Number(match[2])}` : `${ip}:${Number(match[2])}`)
+  )
+}
+
+const canonicalText = (max: number) => (input: string): Either.Either<string, string> => {
+  const text = input.trim().replace(/\s+/g, " ")
+  return text.length > 0 && text.length <= max ? Either.right(text) : Either.left(`must be 1-${max} characters`)
+}
+
+const canonicalizers: Record<EntityType, (input: string) => Either.Either<string, string>> = {
+  DOMAIN: canonicalDomain,
+  IP: canonicalIp,
+  EMAIL: canonicalEmail,
+  URL: canonicalUrl,
+  USERNAME: (input) =>
+    /^[^\s/\\]{1,128}$/.test(input.trim()) ? Either.right(input.trim()) : Either.left(`not a username: ${input}`),
+  PHONE: canonicalPhone,
+  ASN: canonicalAsn,
+  NETBLOCK: canonicalNetblock,
+  OPEN_PORT: canonicalPort,
+  TECHNOLOGY: canonicalText(256),
+  ORGANIZATION: canonicalText(512),
+  BREACH: canonicalText(256)
+}
+
+/** The canonical form of a value of the given type, or why it is not one. */
+export const canonicalize = (type: EntityType, value: string): Either.Either<string, string> =>
+  canonicalizers[type](value)
+
+/** The canonical entity, or why the value is not of its type. */
+export const normalizeEntity = (entity: { readonly type: EntityType; readonly value: string }) =>
+  Either.map(canonicalize(entity.type, entity.value), (value) => new Entity({ type: entity.type, value }))

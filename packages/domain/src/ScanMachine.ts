@@ -1,0 +1,554 @@
+/**
+ * The scan state machine: `decide(state, command, now)` says which events a command causes or
+ * why it is refused; `evolve(state, event)` applies one event. Pure, so the actor, replay and
+ * the simulation all share exactly this logic.
+ */
+import { Data, DateTime, Either, HashMap, Option, Schema } from "effect"
+import type { TaskStatus } from "./CollectionTask.js"
+import { Entity, entityKey, normalizeEntity } from "./Entity.js"
+import type { EntityType } from "./Entity.js"
+import { ModuleId, ScanId, TaskId, taskIdFor } from "./Ids.js"
+import { isTerminal, Scan, ScanDefinition, ScanStatus } from "./Scan.js"
+import { maxSeeds, PlannedModule, ScanHeader } from "./ScanEvent.js"
+import type { PlannedTask, ScanCommand, ScanCreated, ScanEvent } from "./ScanEvent.js"
+import { inScope } from "./ScanScope.js"
+
+export interface TaskEntry {
+  readonly task_id: TaskId
+  readonly module_id: ModuleId
+  readonly entity: Entity
+  readonly depth: number
+  readonly status: TaskStatus
+  /** Planning order: the dispatch queue is rebuilt from it on replay. */
+  readonly order: number
+  readonly result_count: number
+  readonly error: string | null
+}
+
+export interface TaskCounts {
+  readonly queued: number
+  readonly running: number
+  readonly completed: number
+  readonly failed: number
+  readonly cancelled: number
+}
+
+export interface ScanState {
+  readonly id: ScanId
+  readonly seq: number
+  readonly header: ScanHeader
+  readonly definition: ScanDefinition
+  readonly plan: ReadonlyArray<PlannedModule>
+  /** Extra targets (chaining), processed at depth 0 like the target. */
+  readonly seeds: ReadonlyArray<Entity>
+  readonly status: ScanStatus
+  readonly reason: string | null
+  readonly deleted: boolean
+  readonly created_at: number
+  readonly updated_at: number
+  readonly started_at: number | null
+  readonly completed_at: number | null
+  /** Running time before the current running stretch, in ms. */
+  readonly running_ms: number
+  /** When the current running stretch began, null unless RUNNING. */
+  readonly running_since: number | null
+  /** Entities seen by this scan (entity key → depth). */
+  readonly seen: HashMap.HashMap<string, number>
+  readonly tasks: HashMap.HashMap<TaskId, TaskEntry>
+  readonly counts: TaskCounts
+  readonly result_count: number
+  readonly progress: number
+}
+
+export class ScanNotFound extends Data.TaggedError("ScanNotFound")<{ readonly scan_id: string }> {}
+export class ScanAlreadyExists extends Data.TaggedError("ScanAlreadyExists")<{ readonly scan_id: string }> {}
+export class IllegalTransition extends Data.TaggedError("IllegalTransition")<{
+  readonly command: string
+  readonly status: ScanStatus
+}> {
+  override get message() {
+    return `cannot ${this.command} a scan that is ${this.status}`
+  }
+}
+export class UnknownTask extends Data.TaggedError("UnknownTask")<{ readonly task_id: string }> {}
+
+export type Rejection = ScanNotFound | ScanAlreadyExists | IllegalTransition | UnknownTask
+
+const zeroCounts: TaskCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
+
+const countKey = (status: TaskStatus): keyof TaskCounts => {
+  switch (status) {
+    case "QUEUED":
+      return "queued"
+    case "RUNNING":
+      return "running"
+    case "COMPLETED":
+      return "completed"
+    case "FAILED":
+      return "failed"
+    case "CANCELLED":
+      return "cancelled"
+  }
+}
+
+/** Running time in ms at `now`: paused time does not count. */
+export const runningTime = (state: ScanState, now: number): number =>
+  state.running_ms + (state.running_since === null ? 0 : Math.max(0, now - state.running_since))
+
+/** When max_duration expires if the scan keeps running, or null when it is not running. */
+export const deadline = (state: ScanState): number | null =>
+  state.running_since === null
+    ? null
+    : state.running_since + state.definition.configuration.max_duration * 1000 - state.running_ms
+
+/** Tasks waiting to be dispatched, in planning order. */
+export const queuedTasks = (state: ScanState): Array<TaskEntry> =>
+  Array.from(HashMap.values(state.tasks)).filter((t) => t.status === "QUEUED").sort((a, b) => a.order - b.order)
+
+/** Tasks started but not finished: on recovery these run again. */
+export const runningTasks = (state: ScanState): Array<TaskEntry> =>
+  Array.from(HashMap.values(state.tasks)).filter((t) => t.status === "RUNNING").sort((a, b) => a.order - b.order)
+
+const isQuiescent = (state: ScanState): boolean => state.counts.queued === 0 && state.counts.running === 0
+
+/**
+ * The canonical form of an entity, so that "WWW.Example.COM." and "www.example.com" are one entity of
+ * the scan (a value that is not of its type is kept as it is).
+ */
+export const canonicalEntity = (entity: Entity): Entity => Either.getOrElse(normalizeEntity(entity), () => entity)
+
+/** The tasks that process one entity: every module of the plan that takes its type. */
+export const planTasks = (
+  scanId: string,
+  plan: ReadonlyArray<PlannedModule>,
+  entity: Entity,
+  depth: number
+): Array<PlannedTask> => {
+  const canonical = canonicalEntity(entity)
+  return plan
+    .filter((m) => m.input_types.includes(canonical.type))
+    .map((m) => ({
+      task_id: taskIdFor(scanId, entityKey(canonical), m.id),
+      module_id: m.id,
+      entity: canonical,
+      depth
+    }))
+}
+
+const setTask = (state: ScanState, task: TaskEntry, status: TaskStatus, patch: Partial<TaskEntry> = {}) => {
+  const from = countKey(task.status)
+  const to = countKey(status)
+  const counts = { ...state.counts, [from]: state.counts[from] - 1 }
+  counts[to] = counts[to] + 1
+  return {
+    tasks: HashMap.set(state.tasks, task.task_id, { ...task, ...patch, status }),
+    counts
+  }
+}
+
+const stopClock = (state: ScanState, at: number) => ({
+  running_ms: runningTime(state, at),
+  running_since: null
+})
+
+/** Moves to a terminal status: the clock stops and every unfinished task is cancelled. */
+const terminate = (state: ScanState, status: ScanStatus, reason: string, at: number): ScanState => {
+  let tasks = state.tasks
+  let cancelled = state.counts.cancelled
+  for (const task of HashMap.values(state.tasks)) {
+    if (task.status === "QUEUED" || task.status === "RUNNING") {
+      tasks = HashMap.set(tasks, task.task_id, { ...task, status: "CANCELLED" })
+      cancelled++
+    }
+  }
+  return {
+    ...state,
+    ...stopClock(state, at),
+    status,
+    reason,
+    tasks,
+    counts: { ...state.counts, queued: 0, running: 0, cancelled },
+    completed_at: at,
+    progress: status === "COMPLETED" ? 1 : state.progress
+  }
+}
+
+const withProgress = (state: ScanState): ScanState => {
+  if (state.status === "COMPLETED") return { ...state, progress: 1 }
+  if (isTerminal(state.status)) return state
+  const { cancelled, completed, failed, queued, running } = state.counts
+  const done = completed + failed + cancelled
+  const total = done + queued + running
+  const estimate = total === 0 ? 0 : Math.min(0.99, done / total)
+  return estimate > state.progress ? { ...state, progress: estimate } : state
+}
+
+const applyEvent = (state: ScanState, event: ScanEvent): ScanState => {
+  const at = event.at
+  switch (event._tag) {
+    case "ScanCreated":
+      return state
+    case "ScanUpdated":
+      return {
+        ...state,
+        definition: event.definition,
+        plan: event.plan,
+        header: event.depends_on === undefined ? state.header : { ...state.header, depends_on: event.depends_on }
+      }
+    case "SeedsAdded": {
+      const keys = new Set(state.seeds.map(entityKey))
+      const seeds = [...state.seeds]
+      for (const entity of event.entities) {
+        const key = entityKey(entity)
+        if (!keys.has(key) && seeds.length < maxSeeds) {
+          keys.add(key)
+          seeds.push(entity)
+        }
+      }
+      return { ...state, seeds }
+    }
+    case "ScanStarted":
+      return {
+        ...state,
+        status: "RUNNING",
+        started_at: at,
+        running_since: at,
+        seen: HashMap.fromIterable(
+          [state.definition.target, ...state.seeds].map((entity) => [entityKey(canonicalEntity(entity)), 0] as const)
+        )
+      }
+    case "ScanPaused":
+      return { ...state, ...stopClock(state, at), status: "PAUSED" }
+    case "ScanResumed":
+      return { ...state, status: "RUNNING", running_since: at }
+    case "TasksPlanned": {
+      let tasks = state.tasks
+      let seen = state.seen
+      let order = HashMap.size(state.tasks)
+      let queued = state.counts.queued
+      for (const planned of event.tasks) {
+        if (HashMap.has(tasks, planned.task_id)) continue
+        tasks = HashMap.set(tasks, planned.task_id, {
+          ...planned,
+          status: "QUEUED",
+          order: order++,
+          result_count: 0,
+          error: null
+        })
+        seen = HashMap.set(seen, entityKey(planned.entity), planned.depth)
+        queued++
+      }
+      return { ...state, tasks, seen, counts: { ...state.counts, queued } }
+    }
+    case "TaskStarted": {
+      const task = HashMap.get(state.tasks, event.task_id)
+      if (Option.isNone(task) || task.value.status !== "QUEUED") return state
+      return { ...state, ...setTask(state, task.value, "RUNNING") }
+    }
+    case "TaskCompleted": {
+      const task = HashMap.get(state.tasks, event.task_id)
+      if (Option.isNone(task)) return state
+      let seen = state.seen
+      for (const entity of event.discovered) {
+        const key = entityKey(entity)
+        const before = HashMap.get(seen, key)
+        if (Option.isNone(before) || before.value > task.value.depth + 1) {
+          seen = HashMap.set(seen, key, task.value.depth + 1)
+        }
+      }
+      return {
+        ...state,
+        ...setTask(state, task.value, "COMPLETED", { result_count: event.result_count }),
+        seen,
+        result_count: state.result_count + event.result_count
+      }
+    }
+    case "TaskFailed": {
+      const task = HashMap.get(state.tasks, event.task_id)
+      if (Option.isNone(task)) return state
+      return { ...state, ...setTask(state, task.value, "FAILED", { error: event.error }) }
+    }
+    case "ScanCompleted":
+      return terminate(state, "COMPLETED", event.reason, at)
+    case "ScanFailed":
+      return terminate(state, "FAILED", event.reason, at)
+    case "ScanCancelled":
+      return terminate(state, "CANCELLED", event.reason, at)
+    case "ScanDeleted":
+      return { ...state, deleted: true }
+  }
+}
+
+/** The state a scan starts in, from its creation event. */
+export const initial = (event: typeof ScanCreated.Type): ScanState => ({
+  id: event.scan_id,
+  seq: 1,
+  header: event.header,
+  definition: event.definition,
+  plan: event.plan,
+  seeds: [],
+  status: "CREATED",
+  reason: null,
+  deleted: false,
+  created_at: event.at,
+  updated_at: event.at,
+  started_at: null,
+  completed_at: null,
+  running_ms: 0,
+  running_since: null,
+  seen: HashMap.empty(),
+  tasks: HashMap.empty(),
+  counts: zeroCounts,
+  result_count: 0,
+  progress: 0
+})
+
+/** Applies one event to an existing scan (a second creation event changes nothing). */
+export const evolve = (state: ScanState, event: ScanEvent): ScanState =>
+  event._tag === "ScanCreated"
+    ? state
+    : withProgress({ ...applyEvent(state, event), seq: state.seq + 1, updated_at: event.at })
+
+/**
+ * Folds a log into a state: from a snapshot, or from the creation event that begins every log.
+ * Undefined when there is neither.
+ */
+export const replay = (events: Iterable<ScanEvent>, from?: ScanState): ScanState | undefined => {
+  let state = from
+  for (const event of events) {
+    state = state === undefined ? (event._tag === "ScanCreated" ? initial(event) : undefined) : evolve(state, event)
+  }
+  return state
+}
+
+const reject = (command: string, status: ScanStatus) => Either.left(new IllegalTransition({ command, status }))
+
+/** Follows `events` with the completion a scan has reached once they apply, if any. */
+const closeIfDone = (state: ScanState, events: Array<ScanEvent>, at: number): Array<ScanEvent> => {
+  const after = events.reduce(evolve, state)
+  if (isTerminal(after.status)) return events
+  if (after.result_count >= after.definition.configuration.max_results) {
+    return [...events, { _tag: "ScanCompleted", at, reason: "max_results" }]
+  }
+  if (after.status === "RUNNING" && isQuiescent(after)) {
+    if (after.counts.failed > 0 && after.counts.completed === 0) {
+      return [...events, { _tag: "ScanFailed", at, reason: "every task failed" }]
+    }
+    return [...events, { _tag: "ScanCompleted", at, reason: "quiescent" }]
+  }
+  return events
+}
+
+/** The events a command causes in a scan's current state, or why it is refused. */
+export const decide = (
+  state: ScanState | undefined,
+  command: ScanCommand,
+  now: number
+): Either.Either<Array<ScanEvent>, Rejection> => {
+  const at = now
+  if (command._tag === "CreateScan") {
+    if (state !== undefined) return Either.left(new ScanAlreadyExists({ scan_id: command.scan_id }))
+    return Either.right([{
+      _tag: "ScanCreated",
+      at,
+      scan_id: command.scan_id,
+      header: command.header,
+      definition: command.definition,
+      plan: command.plan
+    }])
+  }
+  if (state === undefined || state.deleted) return Either.left(new ScanNotFound({ scan_id: state?.id ?? "" }))
+  const status = state.status
+  switch (command._tag) {
+    case "UpdateScan":
+      if (status !== "CREATED" && status !== "PAUSED") return reject("update", status)
+      return Either.right([{
+        _tag: "ScanUpdated",
+        at,
+        definition: command.definition,
+        plan: command.plan,
+        ...(command.depends_on === undefined ? {} : { depends_on: command.depends_on })
+      }])
+    case "AddSeeds": {
+      if (status !== "CREATED") return reject("add targets to", status)
+      const known = new Set([state.definition.target, ...state.seeds].map((e) => entityKey(canonicalEntity(e))))
+      const entities: Array<Entity> = []
+      for (const found of command.entities) {
+        const entity = canonicalEntity(found)
+        const key = entityKey(entity)
+        if (known.has(key) || state.seeds.length + entities.length >= maxSeeds) continue
+        known.add(key)
+        entities.push(entity)
+      }
+      return Either.right(entities.length === 0 ? [] : [{ _tag: "SeedsAdded", at, entities }])
+    }
+    case "StartScan": {
+      if (status !== "CREATED") return reject("start", status)
+      const byId = new Map<string, PlannedTask>()
+      // A blacklisted target or seed is not processed either: the blacklist wins over everything.
+      for (const entity of [state.definition.target, ...state.seeds]) {
+        if (!inScope(state.definition.configuration.scope, entity)) continue
+        for (const task of planTasks(state.id, state.plan, entity, 0)) {
+          if (!byId.has(task.task_id)) byId.set(task.task_id, task)
+        }
+      }
+      const tasks = Array.from(byId.values())
+      return Either.right(closeIfDone(state, [
+        { _tag: "ScanStarted", at },
+        ...(tasks.length > 0 ? [{ _tag: "TasksPlanned" as const, at, tasks }] : [])
+      ], at))
+    }
+    case "PauseScan":
+      if (status !== "RUNNING") return reject("pause", status)
+      return Either.right([{ _tag: "ScanPaused", at }])
+    case "ResumeScan":
+      if (status !== "PAUSED") return reject("resume", status)
+      return Either.right(closeIfDone(state, [{ _tag: "ScanResumed", at }], at))
+    case "StopScan":
+      if (isTerminal(status)) return reject("stop", status)
+      return Either.right([{ _tag: "ScanCancelled", at, reason: "stopped by user" }])
+    case "DeleteScan":
+      return Either.right([
+        ...(isTerminal(status) ? [] : [{ _tag: "ScanCancelled" as const, at, reason: "deleted by user" }]),
+        { _tag: "ScanDeleted", at }
+      ])
+    case "FailScan":
+      if (isTerminal(status)) return reject("fail", status)
+      return Either.right([{ _tag: "ScanFailed", at, reason: command.reason }])
+    case "Tick": {
+      const ends = deadline(state)
+      if (status !== "RUNNING" || ends === null || now < ends) return Either.right([])
+      return Either.right([{ _tag: "ScanCompleted", at, reason: "max_duration" }])
+    }
+    case "MarkTaskStarted": {
+      const task = HashMap.get(state.tasks, command.task_id)
+      if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: command.task_id }))
+      if (status !== "RUNNING" || task.value.status !== "QUEUED") return Either.right([])
+      return Either.right([{ _tag: "TaskStarted", at, task_id: command.task_id }])
+    }
+    case "TaskSucceeded": {
+      const task = HashMap.get(state.tasks, command.task_id)
+      if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: command.task_id }))
+      if (isTerminal(status) || task.value.status !== "RUNNING") return Either.right([])
+      const depth = task.value.depth + 1
+      const limit = state.definition.configuration.recursion_depth
+      const discovered: Array<Entity> = []
+      const fresh = new Set<string>()
+      for (const found of command.entities) {
+        const entity = canonicalEntity(found)
+        const key = entityKey(entity)
+        if (fresh.has(key)) continue
+        const seenAt = HashMap.get(state.seen, key)
+        // Seen only beyond the recursion depth, an entity was never processed: found within it, it is new.
+        if (Option.isSome(seenAt) && !(seenAt.value > limit && depth <= limit)) continue
+        fresh.add(key)
+        discovered.push(entity)
+      }
+      const planned = depth <= limit
+        ? discovered.filter((entity) => inScope(state.definition.configuration.scope, entity))
+          .flatMap((entity) => planTasks(state.id, state.plan, entity, depth))
+          .filter((task) => !HashMap.has(state.tasks, task.task_id))
+        : []
+      const remaining = state.definition.configuration.max_results - state.result_count
+      return Either.right(closeIfDone(state, [
+        {
+          _tag: "TaskCompleted",
+          at,
+          task_id: command.task_id,
+          result_count: Math.max(0, Math.min(command.result_count, remaining)),
+          discovered
+        },
+        ...(planned.length > 0 ? [{ _tag: "TasksPlanned" as const, at, tasks: planned }] : [])
+      ], at))
+    }
+    case "TaskErrored": {
+      const task = HashMap.get(state.tasks, command.task_id)
+      if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: command.task_id }))
+      if (isTerminal(status) || task.value.status !== "RUNNING") return Either.right([])
+      return Either.right(closeIfDone(state, [
+        { _tag: "TaskFailed", at, task_id: command.task_id, error: command.error }
+      ], at))
+    }
+  }
+}
+
+/** How the wire Scan looks for a state. */
+export const toScan = (state: ScanState): Scan =>
+  Scan.make({
+    id: state.id,
+    name: state.definition.name,
+    description: state.definition.description,
+    user_id: state.header.user_id,
+    organization_id: state.header.organization_id,
+    status: state.status,
+    progress: state.progress,
+    target: state.definition.target,
+    modules: state.definition.modules,
+    created_at: DateTime.unsafeMake(state.created_at),
+    updated_at: DateTime.unsafeMake(state.updated_at),
+    started_at: state.started_at === null ? null : DateTime.unsafeMake(state.started_at),
+    completed_at: state.completed_at === null ? null : DateTime.unsafeMake(state.completed_at),
+    configuration: state.definition.configuration,
+    result_count: state.result_count,
+    status_reason: state.reason,
+    template_id: state.header.template_id,
+    depends_on: state.header.depends_on
+  })
+
+/** Types the scan can still produce: for the planner's report and the dry run. */
+export const outputTypes = (state: ScanState): ReadonlySet<EntityType> =>
+  new Set(state.plan.flatMap((m) => m.output_types))
+
+const TaskEntryJson = Schema.Struct({
+  task_id: TaskId,
+  module_id: ModuleId,
+  entity: Entity,
+  depth: Schema.Int,
+  status: Schema.Literal("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"),
+  order: Schema.Int,
+  result_count: Schema.Int,
+  error: Schema.NullOr(Schema.String)
+})
+
+/** A snapshot of a state as stored in Postgres: bounded replay on recovery. */
+export const ScanSnapshot = Schema.Struct({
+  id: ScanId,
+  seq: Schema.Int,
+  header: ScanHeader,
+  definition: ScanDefinition,
+  plan: Schema.Array(PlannedModule),
+  seeds: Schema.optionalWith(Schema.Array(Entity), { default: () => [] }),
+  status: ScanStatus,
+  reason: Schema.NullOr(Schema.String),
+  deleted: Schema.Boolean,
+  created_at: Schema.Number,
+  updated_at: Schema.Number,
+  started_at: Schema.NullOr(Schema.Number),
+  completed_at: Schema.NullOr(Schema.Number),
+  running_ms: Schema.Number,
+  running_since: Schema.NullOr(Schema.Number),
+  seen: Schema.Array(Schema.Tuple(Schema.String, Schema.Int)),
+  tasks: Schema.Array(TaskEntryJson),
+  counts: Schema.Struct({
+    queued: Schema.Int,
+    running: Schema.Int,
+    completed: Schema.Int,
+    failed: Schema.Int,
+    cancelled: Schema.Int
+  }),
+  result_count: Schema.Int,
+  progress: Schema.Number
+})
+export type ScanSnapshot = typeof ScanSnapshot.Type
+
+export const toSnapshot = (state: ScanState): ScanSnapshot => ({
+  ...state,
+  seen: Array.from(state.seen),
+  tasks: Array.from(HashMap.values(state.tasks))
+})
+
+export const fromSnapshot = (snapshot: ScanSnapshot): ScanState => ({
+  ...snapshot,
+  seen: HashMap.fromIterable(snapshot.seen),
+  tasks: HashMap.fromIterable(snapshot.tasks.map((t) => [t.task_id, t] as const))
+})

@@ -1,0 +1,139 @@
+/**
+ * Scan templates: named presets (modules and configuration) that a scan is created from. The
+ * built-in ones are listed here by module id; the gateway resolves them against the module
+ * registry when they are used, so a module not (or no longer) installed is skipped with a warning.
+ */
+import { Schema } from "effect"
+import { EntityType } from "./Entity.js"
+import { ModuleId, OrganizationId, TemplateId } from "./Ids.js"
+import { limits, ScanConfiguration, ScanConfigurationInput, ScanModule } from "./Scan.js"
+
+const Name = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(limits.nameLength))
+const Description = Schema.String.pipe(Schema.maxLength(limits.descriptionLength))
+
+export class Template extends Schema.Class<Template>("Template")({
+  id: TemplateId,
+  name: Name,
+  description: Schema.String.pipe(Schema.maxLength(limits.descriptionLength)),
+  organization_id: Schema.NullOr(OrganizationId),
+  builtin: Schema.Boolean,
+  target_types: Schema.Array(EntityType),
+  modules: Schema.Array(ScanModule).pipe(Schema.maxItems(limits.maxModules)),
+  configuration: ScanConfiguration,
+  created_at: Schema.DateTimeUtc,
+  updated_at: Schema.DateTimeUtc
+}) {}
+
+export class CreateTemplateRequest extends Schema.Class<CreateTemplateRequest>("CreateTemplateRequest")({
+  name: Name,
+  description: Schema.optionalWith(Description, { default: () => "" }),
+  target_types: Schema.Array(EntityType).pipe(Schema.minItems(1)),
+  modules: Schema.Array(ScanModule).pipe(Schema.minItems(1), Schema.maxItems(limits.maxModules)),
+  configuration: Schema.optionalWith(ScanConfiguration, { default: () => ScanConfiguration.make({}) })
+}) {}
+
+/** PUT /templates/{id}: the fields given replace the template's; the others stay. */
+export class UpdateTemplateRequest extends Schema.Class<UpdateTemplateRequest>("UpdateTemplateRequest")({
+  name: Schema.optional(Name),
+  description: Schema.optional(Description),
+  target_types: Schema.optional(Schema.Array(EntityType).pipe(Schema.minItems(1))),
+  modules: Schema.optional(Schema.Array(ScanModule).pipe(Schema.minItems(1), Schema.maxItems(limits.maxModules))),
+  configuration: Schema.optional(ScanConfigurationInput)
+}) {}
+
+/** A built-in template as declared: module ids only, resolved against the registry at use time. */
+export interface BuiltinTemplate {
+  readonly id: TemplateId
+  readonly name: string
+  readonly description: string
+  readonly target_types: ReadonlyArray<EntityType>
+  readonly modules: ReadonlyArray<ModuleId>
+  readonly configuration: ScanConfiguration
+}
+
+const builtin = (
+  id: string,
+  name: string,
+  description: string,
+  target_types: ReadonlyArray<EntityType>,
+  modules: ReadonlyArray<string>,
+  configuration: Pick<ScanConfiguration, "recursion_depth" | "priority">
+): BuiltinTemplate => ({
+  id: TemplateId.make(id),
+  name,
+  description,
+  target_types,
+  modules: modules.map((m) => ModuleId.make(m)),
+  configuration: ScanConfiguration.make(configuration)
+})
+
+const passiveDomain = [
+  "crtsh",
+  "certspotter",
+  "hackertarget_hostsearch",
+  "otx_passive_dns",
+  "urlscan_search",
+  "wayback",
+  "virustotal_domain",
+  "rdap_domain",
+  "github_code_search"
+]
+
+export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
+  builtin(
+    "passive-domain-footprint",
+    "Passive domain footprint",
+    "Subdomains, names and contacts of a domain from third-party sources only: nothing touches the target.",
+    ["DOMAIN"],
+    passiveDomain,
+    { recursion_depth: 1, priority: "MEDIUM" }
+  ),
+  builtin(
+    "full-domain-footprint",
+    "Full domain footprint",
+    "Passive sources plus active DNS, the hosts' addresses, networks, open ports, TLS and web servers.",
+    ["DOMAIN"],
+    [
+      ...passiveDomain,
+      "dns_resolve",
+      "dns_records",
+      "dns_brute",
+      "dns_zone_transfer",
+      "reverse_dns",
+      "asn_lookup",
+      "rdap_ip",
+      "shodan_internetdb",
+      "port_scan_tcp",
+      "tls_certificate",
+      "http_probe",
+      "robots_sitemap",
+      "web_spider"
+    ],
+    { recursion_depth: 2, priority: "MEDIUM" }
+  ),
+  builtin(
+    "email-investigation",
+    "Email investigation",
+    "Breaches an address appears in, its domain's mail setup and address format, and where it is published.",
+    ["EMAIL", "DOMAIN"],
+    ["hibp_breached_account", "email_format", "dns_records", "rdap_domain", "github_code_search"],
+    { recursion_depth: 1, priority: "MEDIUM" }
+  ),
+  builtin(
+    "ip-infrastructure-mapping",
+    "IP / infrastructure mapping",
+    "Who runs an address or network: reverse DNS, ASN and netblock, registry data, exposed services.",
+    ["IP", "NETBLOCK"],
+    [
+      "reverse_dns",
+      "asn_lookup",
+      "rdap_ip",
+      "shodan_internetdb",
+      "shodan_host",
+      "port_scan_tcp",
+      "tls_certificate",
+      "http_probe"
+    ],
+    { recursion_depth: 1, priority: "MEDIUM" }
+  )
+]

@@ -1,0 +1,74 @@
+/** The Mirage HTTP API: every group, and the problems any endpoint may answer with. */
+import { HttpApi, OpenApi } from "@effect/platform"
+import { Predicate } from "effect"
+import { ApiKeysApi } from "./ApiKeysApi.js"
+import { AuditApi } from "./AuditApi.js"
+import { CollectApi } from "./CollectApi.js"
+import { BadRequest, InternalError, NotFound, problemContentType } from "./Errors.js"
+import { HealthApi } from "./HealthApi.js"
+import { ScansApi } from "./ScansApi.js"
+import { TemplatesApi } from "./TemplatesApi.js"
+
+/**
+ * The framework declares its own decode error on every endpoint, but the server answers every
+ * malformed request with the BadRequest problem instead: the document says so.
+ */
+const decodeErrorsAreProblems = (spec: Record<string, unknown>): Record<string, unknown> => {
+  const badRequest = {
+    description: "The request is malformed or breaks a rule; `errors` names each field and what is wrong",
+    content: { [problemContentType]: { schema: { $ref: "#/components/schemas/BadRequest" } } }
+  }
+  const paths = spec["paths"]
+  if (Predicate.isRecord(paths)) {
+    for (const item of Object.values(paths)) {
+      if (!Predicate.isRecord(item)) continue
+      for (const [method, operation] of Object.entries(item)) {
+        if (Predicate.isRecord(operation) && Predicate.isRecord(operation["responses"])) {
+          operation["responses"]["400"] = badRequest
+          // The generator leaves out a bodiless success: deletions answer 204.
+          if (method === "delete" && operation["responses"]["204"] === undefined) {
+            operation["responses"]["204"] = { description: "Done; no body" }
+          }
+        }
+      }
+    }
+  }
+  // The results endpoint also streams exports in other media types than its JSON page.
+  const results = Predicate.isRecord(paths) ? paths["/scans/{id}/results"] : undefined
+  if (Predicate.isRecord(results) && Predicate.isRecord(results["get"])) {
+    const ok = Predicate.isRecord(results["get"]["responses"]) ? results["get"]["responses"]["200"] : undefined
+    if (Predicate.isRecord(ok) && Predicate.isRecord(ok["content"])) {
+      ok["content"]["application/x-ndjson"] = {
+        schema: { type: "string", description: "One CollectionResult JSON object per line" }
+      }
+      ok["content"]["text/csv"] = {
+        schema: {
+          type: "string",
+          description: "Header id,scan_id,task_id,module_id,data_type,data,confidence,collected_at,hash; RFC 4180"
+        }
+      }
+    }
+  }
+  const components = spec["components"]
+  if (Predicate.isRecord(components) && Predicate.isRecord(components["schemas"])) {
+    for (const name of ["HttpApiDecodeError", "Issue", "PropertyKey"]) delete components["schemas"][name]
+  }
+  return spec
+}
+
+export class MirageApi extends HttpApi.make("mirage")
+  .add(HealthApi)
+  .add(ScansApi)
+  .add(TemplatesApi)
+  .add(AuditApi)
+  .add(ApiKeysApi)
+  .add(CollectApi)
+  // Any request can be malformed, hit an unknown route, or meet an unexpected failure.
+  .addError(BadRequest)
+  .addError(NotFound)
+  .addError(InternalError)
+  .annotate(OpenApi.Title, "Mirage")
+  .annotate(OpenApi.Version, "0.1.0")
+  .annotate(OpenApi.Description, "OSINT scan orchestration. Errors are RFC 7807 problems (application/problem+json).")
+  .annotate(OpenApi.Transform, decodeErrorsAreProblems)
+{}

@@ -1,0 +1,60 @@
+/** API keys of an organization: admins create them (the key is shown once), list them (prefix only) and revoke them. */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { UserId } from "../Ids.js"
+import { ApiKeyId, Authentication, Role } from "./Authentication.js"
+import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+
+export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
+  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  role: Role,
+  /** The user the key acts as, of the caller's organization; absent: a new user named after the key. */
+  user_id: Schema.optional(UserId)
+}) {}
+
+export class ApiKeyInfo extends Schema.Class<ApiKeyInfo>("ApiKeyInfo")({
+  id: ApiKeyId,
+  name: Schema.String,
+  /** The first characters of the key, to recognise it; the key itself is never stored. */
+  prefix: Schema.String,
+  role: Role,
+  user_id: UserId,
+  created_at: Schema.DateTimeUtc,
+  revoked_at: Schema.NullOr(Schema.DateTimeUtc)
+}) {}
+
+export class IssuedApiKey extends ApiKeyInfo.extend<IssuedApiKey>("IssuedApiKey")({
+  /** The key: shown this once. */
+  key: Schema.String
+}) {}
+
+export class ApiKeyList extends Schema.Class<ApiKeyList>("ApiKeyList")({
+  items: Schema.Array(ApiKeyInfo)
+}) {}
+
+const id = HttpApiSchema.param("id", ApiKeyId)
+
+export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
+  .add(
+    HttpApiEndpoint.post("create", "/api-keys")
+      .setPayload(CreateApiKeyRequest)
+      .addSuccess(IssuedApiKey, { status: 201 })
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Create an API key (admins only); the key is in this answer only")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/api-keys")
+      .addSuccess(ApiKeyList)
+      .annotate(OpenApi.Summary, "The organization's API keys, by prefix (admins only)")
+  )
+  .add(
+    HttpApiEndpoint.del("revoke")`/api-keys/${id}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Revoke an API key at once (admins only)")
+  )
+  .middleware(Authentication)
+  .addError(Forbidden)
+  .addError(ServiceUnavailable)
+  .annotate(OpenApi.Title, "API keys")
+{}

@@ -1,0 +1,160 @@
+/**
+ * The data collection endpoints of the HTTP API: standalone collection tasks (`/collect`: submit, read,
+ * cancel, results, logs) and the data sources behind the modules (`/sources`).
+ */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { CollectionTask, CollectTaskRequest } from "../CollectionTask.js"
+import { ModuleId, ScanId } from "../Ids.js"
+import { Authentication } from "./Authentication.js"
+import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { Cursor, pageLimits, ResultPage } from "./ScansApi.js"
+
+const Limit = Schema.NumberFromString.pipe(
+  Schema.int(),
+  Schema.between(1, pageLimits.max),
+  Schema.annotations({ description: `Page size, 1-${pageLimits.max} (default ${pageLimits.default})` })
+)
+
+export const PageParams = Schema.Struct({
+  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
+  cursor: Schema.optional(Cursor)
+})
+export type PageParams = typeof PageParams.Type
+
+const logCommon = {
+  id: Schema.String,
+  at: Schema.DateTimeUtc,
+  task_id: Schema.String,
+  module_id: Schema.String,
+  source: Schema.String
+}
+
+/** One upstream request of a task: the URL never carries credentials. */
+export const RequestLogEntry = Schema.Struct({
+  ...logCommon,
+  kind: Schema.Literal("request"),
+  method: Schema.String,
+  url: Schema.String,
+  status: Schema.NullOr(Schema.Int),
+  duration_ms: Schema.Number,
+  bytes: Schema.Int,
+  cache_hit: Schema.Boolean,
+  attempt: Schema.Int,
+  error: Schema.NullOr(Schema.String),
+  proxy: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "RequestLogEntry" })
+
+/** How a task ended. */
+export const SummaryLogEntry = Schema.Struct({
+  ...logCommon,
+  kind: Schema.Literal("summary"),
+  outcome: Schema.String,
+  result_count: Schema.Int,
+  attempts: Schema.Int,
+  error: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "SummaryLogEntry" })
+
+export const LogEntry = Schema.Union(RequestLogEntry, SummaryLogEntry)
+export type LogEntry = typeof LogEntry.Type
+
+export class LogPage extends Schema.Class<LogPage>("LogPage")({
+  items: Schema.Array(LogEntry),
+  next_cursor: Schema.NullOr(Schema.String)
+}) {}
+
+export const SourceState = Schema.Literal("ok", "rate_limited", "auth_failed", "failing")
+export type SourceState = typeof SourceState.Type
+
+export class SourceRateLimit extends Schema.Class<SourceRateLimit>("SourceRateLimit")({
+  requests: Schema.Int,
+  per_seconds: Schema.Number,
+  burst: Schema.Int
+}) {}
+
+/** A data source: shared by the modules that call it; its key, if any, is never shown. */
+export class Source extends Schema.Class<Source>("Source")({
+  id: Schema.String,
+  name: Schema.String,
+  module_ids: Schema.Array(ModuleId),
+  rate_limit: SourceRateLimit,
+  requires_key: Schema.Boolean,
+  key_configured: Schema.Boolean,
+  proxy: Schema.Boolean,
+  state: SourceState,
+  /** Set while rate-limited: when requests may go again. */
+  rate_limited_until: Schema.NullOr(Schema.DateTimeUtc),
+  /** The error of the source's most recent failed collection, null when none is known. */
+  last_error: Schema.NullOr(Schema.String),
+  last_error_at: Schema.NullOr(Schema.DateTimeUtc)
+}) {}
+
+export class SourceList extends Schema.Class<SourceList>("SourceList")({
+  items: Schema.Array(Source)
+}) {}
+
+const jobId = HttpApiSchema.param("job_id", ScanId)
+const sourceId = HttpApiSchema.param("id", Schema.String.pipe(Schema.pattern(/^[a-z0-9_.-]{1,100}$/)))
+
+/** Report every fault of a request at once, not only the first. */
+const allErrors = { parseOptions: { errors: "all" } } as const
+
+export class CollectApi extends HttpApiGroup.make("collect")
+  .add(
+    HttpApiEndpoint.post("create", "/collect")
+      .setPayload(CollectTaskRequest.annotations(allErrors))
+      .addSuccess(CollectionTask, { status: 202 })
+      .annotate(OpenApi.Summary, "Run one module against one target (a standalone collection task)")
+      .annotate(
+        OpenApi.Description,
+        "Answers 202 with the task (QUEUED or RUNNING); poll GET /collect/{job_id}. `config.timeout` bounds the " +
+          "job's running time in seconds and `config.max_results` its results. `config.api_key` is the job's own " +
+          "key for the module's source (over the nodes' key); it is kept only in Redis for the job's timeout plus " +
+          "a margin and never returned (`config.api_key` is null). `config.use_proxy` true sends the requests " +
+          "through the proxy pool, false never; left out, the node decides. An unknown module or a " +
+          "module_config the module rejects is a 400."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("get")`/collect/${jobId}`
+      .addSuccess(CollectionTask)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "A collection task: status, result count, error, timestamps")
+  )
+  .add(
+    HttpApiEndpoint.del("cancel")`/collect/${jobId}`
+      .addSuccess(CollectionTask)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Cancel a collection task; a running module is interrupted")
+      .annotate(OpenApi.Description, "200 with the task (CANCELLED, or its final status if it had already ended).")
+  )
+  .add(
+    HttpApiEndpoint.get("results")`/collect/${jobId}/results`
+      .setUrlParams(PageParams.annotations(allErrors))
+      .addSuccess(ResultPage)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Results of a collection task, by id with a stable cursor")
+  )
+  .add(
+    HttpApiEndpoint.get("logs")`/collect/${jobId}/logs`
+      .setUrlParams(PageParams.annotations(allErrors))
+      .addSuccess(LogPage)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Collection log of a task: each upstream request (no secrets) and the summary")
+  )
+  .add(
+    HttpApiEndpoint.get("sources", "/sources")
+      .addSuccess(SourceList)
+      .annotate(OpenApi.Summary, "Data sources: their modules, rate limit, key requirement and current state")
+  )
+  .add(
+    HttpApiEndpoint.get("source")`/sources/${sourceId}`
+      .addSuccess(Source)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "One data source")
+  )
+  .middleware(Authentication)
+  .addError(Forbidden)
+  .addError(ServiceUnavailable)
+  .annotate(OpenApi.Title, "Data collection")
+{}

@@ -1,0 +1,57 @@
+/** The templates endpoints: the built-in templates and the organization's own, and their CRUD. */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { TemplateId } from "../Ids.js"
+import { CreateTemplateRequest, Template, UpdateTemplateRequest } from "../Template.js"
+import { Authentication } from "./Authentication.js"
+import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+
+/** A template as answered: with what the module registry of today says about its modules. */
+export class TemplateView extends Template.extend<TemplateView>("TemplateView")({
+  /** Modules of the template that are not installed: a scan from it skips them. */
+  warnings: Schema.Array(Schema.String)
+}) {}
+
+export class TemplateList extends Schema.Class<TemplateList>("TemplateList")({
+  items: Schema.Array(TemplateView)
+}) {}
+
+const id = HttpApiSchema.param("id", TemplateId)
+const allErrors = { parseOptions: { errors: "all" } } as const
+
+export class TemplatesApi extends HttpApiGroup.make("templates")
+  .add(
+    HttpApiEndpoint.get("list", "/templates")
+      .addSuccess(TemplateList)
+      .annotate(OpenApi.Summary, "Built-in templates and the organization's own")
+  )
+  .add(
+    HttpApiEndpoint.post("create", "/templates")
+      .setPayload(CreateTemplateRequest.annotations(allErrors))
+      .addSuccess(TemplateView, { status: 201 })
+      .annotate(OpenApi.Summary, "Create a template of the organization")
+  )
+  .add(
+    HttpApiEndpoint.get("get")`/templates/${id}`
+      .addSuccess(TemplateView)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Get a template")
+  )
+  .add(
+    HttpApiEndpoint.put("update")`/templates/${id}`
+      .setPayload(UpdateTemplateRequest.annotations(allErrors))
+      .addSuccess(TemplateView)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Update a template of the organization (built-in ones are read-only: 403)")
+  )
+  .add(
+    HttpApiEndpoint.del("delete")`/templates/${id}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Delete a template of the organization (built-in ones are read-only: 403)")
+  )
+  .middleware(Authentication)
+  .addError(Forbidden)
+  .addError(ServiceUnavailable)
+  .annotate(OpenApi.Title, "Templates")
+{}
