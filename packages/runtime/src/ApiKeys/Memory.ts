@@ -1,0 +1,116 @@
+/** API keys in memory: the twin of ApiKeys/Postgres for unit tests and simulations. */
+import { ApiKeyId, Principal } from "@mirage/domain/api/Authentication"
+import type { OrganizationId, UserId } from "@mirage/domain/Ids"
+import { Effect, Layer, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
+
+interface StoredKey {
+  readonly principal: Principal
+  readonly name: string
+  readonly prefix: string
+  readonly created_at: number
+  revoked: boolean
+  revoked_at: number | null
+}
+
+export const make = Effect.sync(() => {
+  const organizations = new Set<string>()
+  const users = new Map<string, string>()
+  const keys = new Map<string, StoredKey>()
+  const store = (hash: string, principal: Principal, name = "", prefix = "") => {
+    if (!keys.has(hash)) {
+      keys.set(hash, { principal, name, prefix, created_at: Date.now(), revoked: false, revoked_at: null })
+    }
+    return keys.get(hash)!
+  }
+  const revokeWhere = (match: (stored: StoredKey) => boolean) => {
+    for (const stored of keys.values()) {
+      if (match(stored) && !stored.revoked) {
+        stored.revoked = true
+        stored.revoked_at = Date.now()
+        return true
+      }
+    }
+    return false
+  }
+  return ApiKeys.of({
+    authenticate: (key) =>
+      Effect.sync(() =>
+        Option.fromNullable(keys.get(hashKey(key))).pipe(
+          Option.filter((stored) => !stored.revoked),
+          Option.map((stored) => stored.principal)
+        )
+      ),
+    createOrganization: () =>
+      Effect.sync(() => {
+        const id = randomUUID() as OrganizationId
+        organizations.add(id)
+        return id
+      }),
+    createUser: (organizationId) =>
+      Effect.sync(() => {
+        const id = randomUUID() as UserId
+        users.set(id, organizationId)
+        return id
+      }),
+    create: (input) =>
+      Effect.map(generateKey, (key) => {
+        const id = ApiKeyId.make(randomUUID())
+        const principal = Principal.make({
+          key_id: id,
+          user_id: input.user_id,
+          organization_id: input.organization_id,
+          role: input.role
+        })
+        store(hashKey(key), principal, input.name, prefixOf(key))
+        return { id, prefix: prefixOf(key), key, principal }
+      }),
+    revoke: (id) => Effect.sync(() => revokeWhere((stored) => stored.principal.key_id === id)),
+    revokeIn: (organizationId, id) =>
+      Effect.sync(() =>
+        revokeWhere((stored) => stored.principal.key_id === id && stored.principal.organization_id === organizationId)
+      ),
+    list: (organizationId) =>
+      Effect.sync(() =>
+        Array.from(keys.values())
+          .filter((stored) => stored.principal.organization_id === organizationId)
+          .map((stored) => ({
+            id: stored.principal.key_id,
+            name: stored.name,
+            prefix: stored.prefix,
+            role: stored.principal.role,
+            user_id: stored.principal.user_id,
+            created_at: stored.created_at,
+            revoked_at: stored.revoked_at
+          }))
+          .reverse()
+      ),
+    hasUser: (organizationId, userId) => Effect.sync(() => users.get(userId) === organizationId),
+    bootstrap: (key) =>
+      Effect.zipRight(
+        checkStrength(key),
+        Effect.sync(() => {
+          organizations.add(bootstrapIds.organization)
+          users.set(bootstrapIds.user, bootstrapIds.organization)
+          return store(
+            hashKey(key),
+            Principal.make({
+              key_id: bootstrapIds.key(key),
+              user_id: bootstrapIds.user,
+              organization_id: bootstrapIds.organization,
+              role: "admin"
+            })
+          ).principal
+        })
+      ),
+    bootstrapped: Effect.sync(() =>
+      Array.from(keys.values()).some((stored) =>
+        !stored.revoked && stored.principal.role === "admin" &&
+        stored.principal.organization_id === bootstrapIds.organization
+      )
+    )
+  })
+})
+
+export const layer = Layer.effect(ApiKeys, make)

@@ -1,0 +1,43 @@
+/** The collection log in memory, the twin of CollectionLog/Mongo: the same ordering and pages. */
+import { Effect, Layer, Option } from "effect"
+import { CollectionLog, decodeCursor, encodeCursor, interrupted } from "../CollectionLog.js"
+import type { CollectionLogEntry, SummaryEntry } from "../CollectionLog.js"
+
+export interface CollectionLogStore {
+  readonly entries: Array<CollectionLogEntry>
+}
+
+export const makeStore = (): CollectionLogStore => ({ entries: [] })
+
+export const make = (store: CollectionLogStore) => {
+  const page = (matches: (entry: CollectionLogEntry) => boolean, cursor: string | null, limit: number) =>
+    Effect.sync(() => {
+      const after = decodeCursor(cursor)
+      const size = Math.max(1, Math.floor(limit))
+      const items = store.entries
+        .filter((entry) => matches(entry) && (after === undefined || entry.id > after))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      const kept = items.slice(0, size)
+      const last = kept[kept.length - 1]
+      return { items: kept, next_cursor: items.length > size && last !== undefined ? encodeCursor(last.id) : null }
+    })
+  return CollectionLog.of({
+    append: (entries) => Effect.sync(() => void store.entries.push(...entries)),
+    listForTask: (taskId, cursor, limit) => page((entry) => entry.task_id === taskId, cursor, limit),
+    listForOwner: (owner, cursor, limit) => page((entry) => entry.owner === owner, cursor, limit),
+    lastSummary: (source, failedOnly) =>
+      Effect.sync(() => {
+        let found: SummaryEntry | undefined
+        for (const entry of store.entries) {
+          if (entry.kind !== "summary" || entry.source !== source || entry.error === interrupted) continue
+          if (failedOnly && entry.error === null) continue
+          if (found === undefined || entry.id > found.id) found = entry
+        }
+        return Option.fromNullable(found)
+      })
+  })
+}
+
+export const layer = (store: CollectionLogStore) => Layer.succeed(CollectionLog, make(store))
+
+export const layerFresh = Layer.sync(CollectionLog, () => make(makeStore()))

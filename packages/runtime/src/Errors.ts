@@ -1,0 +1,24 @@
+/** Failures of the runtime's adapters and of ownership, shared by every store. */
+import { Data } from "effect"
+
+/** A store did not do what was asked; `cause` is the driver's error. */
+export class PersistenceError extends Data.TaggedError("PersistenceError")<{
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  override get message() {
+    return `${this.operation} failed: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
+  }
+}
+
+/** An append under an epoch the shard no longer has: this node lost the shard. */
+export class StaleEpoch extends Data.TaggedError("StaleEpoch")<{
+  readonly shard: number
+  readonly epoch: number
+}> {}
+
+/** Someone else appended to the scan's log since the caller last read it. */
+export class ConcurrencyConflict extends Data.TaggedError("ConcurrencyConflict")<{
+  readonly scan_id: string
+  readonly expected_seq: number
+}> {}

@@ -1,0 +1,109 @@
+/**
+ * The one logger of every Mirage process: JSON lines (level, message, timestamp, annotations such
+ * as scan_id and task_id, the current span's trace_id) or, in a terminal, Effect's pretty logger.
+ * Secrets never reach the output: Redacted values, credential fields and API keys are masked.
+ */
+import {
+  Cause,
+  Config,
+  Context,
+  Effect,
+  FiberRef,
+  FiberRefs,
+  HashMap,
+  Inspectable,
+  Layer,
+  List,
+  Logger,
+  Option,
+  Redacted,
+  Tracer
+} from "effect"
+import type { LogLevel } from "effect"
+
+export type LogFormat = "json" | "pretty"
+
+export const LoggingConfig = Config.all({
+  format: Config.literal("json", "pretty")("MIRAGE_LOG_FORMAT").pipe(
+    Config.withDefault<LogFormat>(process.stdout.isTTY === true ? "pretty" : "json"),
+    Config.withDescription("json lines, or human-readable (the default in a terminal)")
+  )
+})
+
+export const redactedText = "<redacted>"
+
+const secretField = /^(authorization|api[-_]?key|key|x-api-key|password|secret|token)$/i
+const apiKey = /mk_[A-Za-z0-9_-]{20,}/g
+
+/** A value with every secret masked: Redacted values, credential-named fields, strings holding an API key. */
+export const redact = (value: unknown, depth = 0): unknown => {
+  if (Redacted.isRedacted(value)) return redactedText
+  if (typeof value === "string") return value.replace(apiKey, redactedText)
+  if (value === null || typeof value !== "object" || depth > 8) return value
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
+  if (value instanceof Error) return redact(value.message, depth + 1)
+  if (value instanceof Date) return value.toISOString()
+  const out: Record<string, unknown> = {}
+  for (const [field, inner] of Object.entries(value)) {
+    out[field] = secretField.test(field) ? redactedText : redact(inner, depth + 1)
+  }
+  return out
+}
+
+const messageText = (message: unknown): string => {
+  const parts = Array.isArray(message) ? message : [message]
+  return parts.map((part) => {
+    const clean = redact(part)
+    return typeof clean === "string" ? clean : Inspectable.stringifyCircular(clean)
+  }).join(" ")
+}
+
+const levelName = (level: LogLevel.LogLevel) => level.label.toLowerCase()
+
+/** The JSON line of one log record. */
+export const jsonLine = (options: Logger.Logger.Options<unknown>): string => {
+  const record: Record<string, unknown> = {
+    level: levelName(options.logLevel),
+    message: messageText(options.message),
+    timestamp: options.date.toISOString()
+  }
+  for (const [key, value] of HashMap.toEntries(options.annotations)) {
+    record[key] = secretField.test(key) ? redactedText : redact(value)
+  }
+  const span = Context.getOption(FiberRefs.getOrDefault(options.context, FiberRef.currentContext), Tracer.ParentSpan)
+  if (Option.isSome(span)) {
+    record.trace_id = span.value.traceId
+    record.span_id = span.value.spanId
+  }
+  const spans = List.toArray(options.spans)
+  if (spans.length > 0) record.spans = spans.map((s) => s.label)
+  if (!Cause.isEmpty(options.cause)) record.cause = messageText(Cause.pretty(options.cause))
+  return JSON.stringify(record)
+}
+
+/** A JSON-lines logger writing through `write` (stdout by default; tests capture it). */
+export const jsonLogger = (write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) =>
+  Logger.make<unknown, void>((options) => write(jsonLine(options)))
+
+/** Effect's pretty logger, fed redacted messages and annotations. */
+export const prettyLogger = (pretty: Logger.Logger<unknown, void> = Logger.prettyLogger()) =>
+  Logger.make<unknown, void>((options) => {
+    const annotations = HashMap.map(
+      options.annotations,
+      (value, key) => secretField.test(key) ? redactedText : redact(value)
+    )
+    const message = Array.isArray(options.message) ? options.message.map((m) => redact(m)) : redact(options.message)
+    return pretty.log({ ...options, message, annotations })
+  })
+
+/** Replaces the default logger with the format given. */
+export const layerWith = (format: LogFormat, write?: (line: string) => void): Layer.Layer<never> =>
+  Logger.replace(Logger.defaultLogger, format === "json" ? jsonLogger(write) : prettyLogger())
+
+/** The logger from MIRAGE_LOG_FORMAT (json unless stdout is a terminal). */
+export const layer: Layer.Layer<never> = Layer.unwrapEffect(
+  Effect.map(
+    Effect.orElseSucceed(LoggingConfig, () => ({ format: "json" as const })),
+    ({ format }) => layerWith(format)
+  )
+)

@@ -1,0 +1,61 @@
+/**
+ * The modules a scan may use, as the gateway sees them: their entity types and default
+ * configuration, and a check of a configuration against a module's own schema. The real layer
+ * sits over the module registry; `layerMemory` serves a fixed list.
+ */
+import type { EntityType } from "@mirage/domain/Entity"
+import type { ModuleId } from "@mirage/domain/Ids"
+import type { ModuleConfig } from "@mirage/domain/Scan"
+import { Context, Either, Layer, Option } from "effect"
+
+export interface CatalogEntry {
+  readonly id: ModuleId
+  readonly input_types: ReadonlyArray<EntityType>
+  readonly output_types: ReadonlyArray<EntityType>
+  readonly default_config: ModuleConfig
+}
+
+export interface ModuleCatalogService {
+  readonly get: (id: string) => Option.Option<CatalogEntry>
+  /** Every module, in a stable order. */
+  readonly all: () => ReadonlyArray<CatalogEntry>
+  /** The configuration as the module will use it, or why it is not acceptable. */
+  readonly validateConfig: (id: string, config: ModuleConfig) => Either.Either<ModuleConfig, string>
+}
+
+export class ModuleCatalog extends Context.Tag("@mirage/runtime/ModuleCatalog")<
+  ModuleCatalog,
+  ModuleCatalogService
+>() {}
+
+/** The check `layerMemory` uses when given none: each key must be a key of the module's defaults, of the same JSON type. */
+export const sameShapeAsDefaults =
+  (entries: ReadonlyArray<CatalogEntry>) => (id: string, config: ModuleConfig): Either.Either<ModuleConfig, string> => {
+    const entry = entries.find((e) => e.id === id)
+    if (entry === undefined) return Either.left(`unknown module ${id}`)
+    const kind = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "array" : typeof value)
+    for (const [key, value] of Object.entries(config)) {
+      if (!(key in entry.default_config)) return Either.left(`unknown setting ${key}`)
+      const expected = kind(entry.default_config[key])
+      if (kind(value) !== expected) return Either.left(`${key} must be of type ${expected}`)
+    }
+    return Either.right(config)
+  }
+
+/** A catalog of fixed entries, checking configurations with `validateConfig` (by default `sameShapeAsDefaults`). */
+export const makeMemory = (
+  entries: ReadonlyArray<CatalogEntry>,
+  validateConfig: ModuleCatalogService["validateConfig"] = sameShapeAsDefaults(entries)
+): ModuleCatalogService => {
+  const byId = new Map(entries.map((entry) => [entry.id as string, entry]))
+  return ModuleCatalog.of({
+    get: (id) => Option.fromNullable(byId.get(id)),
+    all: () => entries,
+    validateConfig: (id, config) => (byId.has(id) ? validateConfig(id, config) : Either.left(`unknown module ${id}`))
+  })
+}
+
+export const layerMemory = (
+  entries: ReadonlyArray<CatalogEntry>,
+  validateConfig?: ModuleCatalogService["validateConfig"]
+): Layer.Layer<ModuleCatalog> => Layer.succeed(ModuleCatalog, makeMemory(entries, validateConfig))

@@ -1,0 +1,215 @@
+/**
+ * The scope and SSRF guard: every address a module is about to contact is checked after DNS
+ * resolution, at connect time (so a name that resolves public, then private — DNS rebinding — is
+ * caught on the connect that would reach the private one). Loopback, private, link-local
+ * (cloud metadata), multicast, reserved and documentation ranges are refused unless the
+ * operator's allow-list (MIRAGE_ALLOW_NETWORKS) names them; the sandbox (MIRAGE_SANDBOX) allows
+ * only loopback and the documentation ranges the fixture world uses, and nothing public.
+ */
+import { contains, parseAddress, parseCidr, unsafeCidr } from "@mirage/domain/Cidr"
+import type { Cidr } from "@mirage/domain/Cidr"
+import { outOfScopeCode } from "@mirage/modules/HttpClient"
+import type { AddressGuard } from "@mirage/modules/ModuleContext"
+import { ModuleConfigError } from "@mirage/modules/ModuleError"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option } from "effect"
+import { promises as dns } from "node:dns"
+import type { LookupAddress } from "node:dns"
+import type { LookupFunction } from "node:net"
+import { isIP } from "node:net"
+import { Agent, buildConnector } from "undici"
+import type { Dispatcher } from "undici"
+
+/** Special-purpose ranges (IANA registries, RFC 6890): never a scan target unless allowed. */
+export const blockedRanges: ReadonlyArray<{ readonly cidr: Cidr; readonly kind: string }> = [
+  ["0.0.0.0/8", "this network"],
+  ["10.0.0.0/8", "private"],
+  ["100.64.0.0/10", "shared address space (CGNAT)"],
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local (cloud metadata)"],
+  ["172.16.0.0/12", "private"],
+  ["192.0.0.0/24", "IETF protocol assignments"],
+  ["192.0.2.0/24", "documentation"],
+  ["192.88.99.0/24", "6to4 relay anycast"],
+  ["192.168.0.0/16", "private"],
+  ["198.18.0.0/15", "benchmarking"],
+  ["198.51.100.0/24", "documentation"],
+  ["203.0.113.0/24", "documentation"],
+  ["224.0.0.0/4", "multicast"],
+  ["240.0.0.0/4", "reserved"],
+  ["::/128", "unspecified"],
+  ["::1/128", "loopback"],
+  ["64:ff9b::/96", "NAT64"],
+  ["64:ff9b:1::/48", "local-use NAT64"],
+  ["100::/64", "discard-only"],
+  ["2001::/23", "IETF protocol assignments"],
+  ["2001:db8::/32", "documentation"],
+  ["2002::/16", "6to4"],
+  ["3fff::/20", "documentation"],
+  ["fc00::/7", "unique local (private)"],
+  ["fe80::/10", "link-local"],
+  ["fec0::/10", "site-local"],
+  ["ff00::/8", "multicast"]
+].map(([text = "", kind = ""]) => ({ cidr: unsafeCidr(text), kind }))
+
+/** What the sandbox's fixture world lives on: loopback and the documentation ranges it maps there. */
+export const sandboxNetworks: ReadonlyArray<string> = [
+  "127.0.0.0/8",
+  "192.0.2.0/24",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "2001:db8::/32"
+]
+
+export interface NetworkPolicy {
+  /** Always allowed, over the blocked ranges. */
+  readonly allow: ReadonlyArray<Cidr>
+  /** Whether addresses outside every special range may be contacted (not in the sandbox). */
+  readonly publicAllowed: boolean
+}
+
+/** Production's default: the public internet only. */
+export const defaultPolicy: NetworkPolicy = { allow: [], publicAllowed: true }
+
+/** `allow` parsed (CIDRs); `sandbox` allows exactly the sandbox's networks and those. */
+export const makePolicy = (
+  options: { readonly allow?: ReadonlyArray<string>; readonly sandbox?: boolean }
+): Either.Either<NetworkPolicy, string> =>
+  Either.map(
+    Either.all([...(options.sandbox === true ? sandboxNetworks : []), ...(options.allow ?? [])].map(parseCidr)),
+    (allow) => ({ allow, publicAllowed: options.sandbox !== true })
+  )
+
+/** Why `address` may not be contacted, or none when it may. */
+export const refusal = (policy: NetworkPolicy, address: string): Option.Option<string> =>
+  Either.match(parseAddress(address), {
+    onLeft: (reason) => Option.some(reason),
+    onRight: (parsed) => {
+      if (policy.allow.some((cidr) => contains(cidr, parsed))) return Option.none()
+      const blocked = blockedRanges.find((range) => contains(range.cidr, parsed))
+      if (blocked !== undefined) return Option.some(`${address} is ${blocked.kind} (${blocked.cidr.text})`)
+      return policy.publicAllowed ? Option.none() : Option.some(`${address} is outside the sandbox`)
+    }
+  })
+
+/** The error a refused connect fails with (a Node error, as sockets and undici expect). */
+export class AddressRefused extends Error {
+  readonly code = outOfScopeCode
+  constructor(readonly reason: string) {
+    super(`out of scope: ${reason}`)
+  }
+}
+
+/** Resolves a name to all its addresses; a stub in tests (a resolver that changes its answer). */
+export type Resolve = (hostname: string) => Promise<ReadonlyArray<LookupAddress>>
+
+export const systemResolve: Resolve = (hostname) => dns.lookup(hostname, { all: true, verbatim: true })
+
+const firstRefusal = (policy: NetworkPolicy, addresses: ReadonlyArray<LookupAddress>) =>
+  Option.firstSomeOf(addresses.map((entry) => refusal(policy, entry.address)))
+
+/**
+ * A `lookup` for sockets (net, tls, undici): resolves, then refuses the connect when any of the
+ * addresses is out of scope, so no answer of a rebinding resolver is ever connected to unchecked.
+ */
+export const guardedLookup =
+  (policy: NetworkPolicy, resolve: Resolve = systemResolve): LookupFunction => (hostname, options, callback) => {
+    resolve(hostname).then(
+      (all) => {
+        const addresses = options.family === 4 || options.family === 6
+          ? all.filter((entry) => entry.family === options.family)
+          : all
+        const refused = firstRefusal(policy, all)
+        if (Option.isSome(refused)) return callback(new AddressRefused(refused.value), [], 0)
+        const first = addresses[0]
+        if (first === undefined) {
+          return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), [], 0)
+        }
+        return options.all === true ? callback(null, [...addresses]) : callback(null, first.address, first.family)
+      },
+      (error: NodeJS.ErrnoException) => callback(error, [], 0)
+    )
+  }
+
+const bare = (host: string) => host.replace(/^\[|\]$/g, "")
+
+/**
+ * An undici dispatcher whose every new connection is checked: an address literal directly, a
+ * name through `guardedLookup`. Requests through it never reach a refused address.
+ */
+export const makeDispatcher = (policy: NetworkPolicy, resolve: Resolve = systemResolve): Agent => {
+  const base = buildConnector({ lookup: guardedLookup(policy, resolve) })
+  const connect: buildConnector.connector = (options, callback) => {
+    if (isIP(bare(options.hostname)) !== 0) {
+      const refused = refusal(policy, options.hostname)
+      if (Option.isSome(refused)) return callback(new AddressRefused(refused.value), null)
+    }
+    return base(options, callback)
+  }
+  return new Agent({ connect })
+}
+
+/** For raw sockets (port scans, TLS handshakes): the host, or each address it resolves to, checked. */
+export const checkHost =
+  (policy: NetworkPolicy, resolve: Resolve = systemResolve) =>
+  (module: string, host: string): Effect.Effect<void, ModuleConfigError> => {
+    const fail = (reason: string) => Effect.fail(new ModuleConfigError({ module, reason: `out of scope: ${reason}` }))
+    if (isIP(bare(host)) !== 0) {
+      return Option.match(refusal(policy, host), { onNone: () => Effect.void, onSome: fail })
+    }
+    return Effect.tryPromise(() => resolve(host)).pipe(
+      // A name that does not resolve is not reached either: the socket will say so.
+      Effect.orElseSucceed((): ReadonlyArray<LookupAddress> => []),
+      Effect.flatMap((addresses) =>
+        Option.match(firstRefusal(policy, addresses), { onNone: () => Effect.void, onSome: fail })
+      )
+    )
+  }
+
+export interface ScopeGuardService extends AddressGuard {
+  readonly policy: NetworkPolicy
+  /** The dispatcher of modules' direct (unproxied) HTTP requests. */
+  readonly dispatcher: Dispatcher
+}
+
+export class ScopeGuard extends Context.Tag("@mirage/runtime/ScopeGuard")<ScopeGuard, ScopeGuardService>() {}
+
+/** A guard over `policy`; its dispatcher is closed with the scope. */
+export const make = (policy: NetworkPolicy, resolve: Resolve = systemResolve) =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => makeDispatcher(policy, resolve)),
+      (agent) => Effect.promise(() => agent.close().catch(() => undefined))
+    ),
+    (dispatcher): ScopeGuardService => ({
+      policy,
+      dispatcher,
+      check: checkHost(policy, resolve),
+      lookup: guardedLookup(policy, resolve)
+    })
+  )
+
+export const ScopeGuardConfig = Config.all({
+  allow: Config.string("MIRAGE_ALLOW_NETWORKS").pipe(
+    Config.withDefault(""),
+    Config.withDescription("comma-separated CIDRs modules may contact although private or reserved")
+  ),
+  sandbox: Config.boolean("MIRAGE_SANDBOX").pipe(
+    Config.withDefault(false),
+    Config.withDescription("allow only loopback and the fixture world's documentation ranges")
+  )
+})
+
+export const policyFromConfig = Effect.flatMap(ScopeGuardConfig, (config) =>
+  Either.mapLeft(
+    makePolicy({
+      allow: config.allow.split(",").map((s) => s.trim()).filter((s) => s.length > 0),
+      sandbox: config.sandbox
+    }),
+    (reason) => ConfigError.InvalidData(["MIRAGE_ALLOW_NETWORKS"], reason)
+  ))
+
+/** The guard from configuration. */
+export const layer = Layer.scoped(ScopeGuard, Effect.flatMap(policyFromConfig, (policy) => make(policy)))
+
+/** A guard over a given policy (tests). */
+export const layerWith = (policy: NetworkPolicy, resolve?: Resolve) => Layer.scoped(ScopeGuard, make(policy, resolve))

@@ -1,0 +1,245 @@
+/**
+ * The actors of the shards a node owns: routes each delivery to its scan's actor (starting it
+ * from the event store when needed), rehydrates a shard's active scans when the node acquires
+ * it, stops them when it loses it, restarts crashed actors, and passivates idle ones.
+ */
+import type { ScanId } from "@mirage/domain/Ids"
+import { Clock, Context, Deferred, Effect, Exit, Option, Runtime, Schedule, Scope } from "effect"
+import { DeadlineTimers, makeDeadlineTimers } from "./DeadlineTimers.js"
+import { EventStore } from "./EventStore.js"
+import { Replies } from "./Replies.js"
+import * as ScanActor from "./ScanActor.js"
+import type { ActorHandle, ActorMessage, ActorSettings } from "./ScanActor.js"
+import { ShardInbox } from "./ShardInbox.js"
+import type { Delivery } from "./ShardInbox.js"
+import { makeQuotaGate, QuotaGate } from "./TaskPool.js"
+
+export interface HostSettings extends ActorSettings {
+  readonly consumer: string
+  /** A command delivered this many times without being acknowledged goes to the dead letters. */
+  readonly maxDeliveries: number
+  /** CREATED and PAUSED actors idle this long are stopped; the next message brings them back. */
+  readonly passivateMs: number
+  /** Unacknowledged entries idle this long are delivered again (their actor died with them). */
+  readonly reclaimIdleMs: number
+  readonly restartDelayMs: number
+  /** Tasks of one organization waiting for its quota at once on this node (the others wait queued); 4 by default. */
+  readonly quotaWaiters?: number
+}
+
+/**
+ * Why there is no actor: the scan has no log ("missing": its commands are answered as not found), or this node cannot
+ * start it now ("unavailable": the shard moved or the store failed; its commands stay pending and come back).
+ */
+type Absent = "missing" | "unavailable"
+
+type Slot = Deferred.Deferred<ActorHandle | Absent>
+
+export const make = (settings: HostSettings) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const inbox = yield* ShardInbox
+    const replies = yield* Replies
+    const hostScope = yield* Effect.scope
+    const runtime = yield* Effect.runtime<never>()
+    // One timer for the deadlines of all the host's actors, and one gate for the tasks waiting for their quota.
+    const context = (yield* Effect.context<ScanActor.ActorRequirements>()).pipe(
+      Context.add(DeadlineTimers, yield* makeDeadlineTimers),
+      Context.add(QuotaGate, yield* makeQuotaGate(settings.quotaWaiters ?? 4))
+    )
+    const owned = new Map<number, number>()
+    const stale = new Set<number>()
+    const actors = new Map<string, Slot>()
+    const scopes = new Map<string, Scope.CloseableScope>()
+
+    const forget = (scanId: string, slot: Slot) =>
+      Effect.gen(function*() {
+        if (actors.get(scanId) !== slot) return
+        actors.delete(scanId)
+        const scope = scopes.get(scanId)
+        scopes.delete(scanId)
+        if (scope !== undefined) yield* Scope.close(scope, Exit.void)
+      })
+
+    /** The running actor of a scan, started if needed, or why there is none. */
+    const spawn = (
+      scanId: string,
+      shard: number,
+      initial: ReadonlyArray<ActorMessage>
+    ): Effect.Effect<ActorHandle | Absent> =>
+      Effect.gen(function*() {
+        const existing = actors.get(scanId)
+        if (existing !== undefined) {
+          const handle = yield* Deferred.await(existing)
+          // An earlier start gave up because its epoch ended while it loaded: this one starts afresh.
+          if (handle === "unavailable" && owned.has(shard) && actors.get(scanId) !== existing) {
+            return yield* spawn(scanId, shard, initial)
+          }
+          return handle
+        }
+        const slot: Slot = yield* Deferred.make<ActorHandle | Absent>()
+        actors.set(scanId, slot)
+        const epoch = owned.get(shard)
+        const loaded = epoch === undefined ? Option.none() : yield* store.load(scanId as ScanId).pipe(
+          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))),
+          Effect.option
+        )
+        // The shard may have moved while the scan loaded: an actor under an ended epoch must not start.
+        if (epoch === undefined || Option.isNone(loaded) || owned.get(shard) !== epoch) {
+          yield* Deferred.succeed(slot, "unavailable")
+          yield* forget(scanId, slot)
+          return owned.has(shard) && epoch !== undefined && owned.get(shard) !== epoch
+            ? yield* spawn(scanId, shard, initial)
+            : "unavailable"
+        }
+        if (Option.isNone(loaded.value)) {
+          yield* Deferred.succeed(slot, "missing")
+          yield* forget(scanId, slot)
+          return "missing"
+        }
+        const scope = yield* Scope.fork(hostScope, { _tag: "Sequential" })
+        scopes.set(scanId, scope)
+        const handle = yield* ScanActor.make(loaded.value.value, { shard, fence: { shard, epoch } }, settings, initial)
+          .pipe(
+            Effect.provide(context),
+            Scope.extend(scope)
+          )
+        yield* Deferred.succeed(slot, handle)
+        // No fiber waits on each actor: its end forks what follows, in the host's scope.
+        handle.onExit((exit) => {
+          Runtime.runFork(runtime)(Effect.forkIn(afterExit(handle, slot, exit), hostScope))
+        })
+        return handle
+      })
+
+    const afterExit = (handle: ActorHandle, slot: Slot, exit: ScanActor.ActorExit) =>
+      Effect.gen(function*() {
+        yield* forget(handle.scanId, slot)
+        if (!owned.has(handle.shard)) return
+        switch (exit) {
+          case "stale":
+            stale.add(handle.shard)
+            return
+          case "crashed":
+            yield* Effect.logWarning("scan actor crashed; restarting from its log").pipe(
+              Effect.annotateLogs({ scan_id: handle.scanId })
+            )
+            yield* Effect.sleep(settings.restartDelayMs)
+            yield* spawn(handle.scanId, handle.shard, [])
+            return
+          case "conflict":
+            yield* spawn(handle.scanId, handle.shard, [])
+            return
+          default:
+            return
+        }
+      })
+
+    const notFound = (delivery: Delivery) =>
+      Effect.gen(function*() {
+        const envelope = delivery.envelope!
+        if (envelope.reply_to !== null) {
+          yield* replies.publish(envelope.reply_to, {
+            command_id: envelope.command_id,
+            outcome: "rejected",
+            rejection: { tag: "ScanNotFound", message: `no scan ${envelope.target}`, status: null }
+          })
+        }
+        yield* inbox.ack(delivery.shard, [delivery.id])
+      }).pipe(Effect.catchAll(() => Effect.void))
+
+    const deliver = (delivery: Delivery): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        if (!owned.has(delivery.shard)) return
+        const envelope = delivery.envelope
+        if (envelope === undefined) {
+          return yield* inbox.deadLetter(delivery, "undecodable entry").pipe(Effect.catchAll(() => Effect.void))
+        }
+        if (delivery.deliveries > settings.maxDeliveries) {
+          yield* Effect.logWarning("command moved to the dead letters").pipe(
+            Effect.annotateLogs({ scan_id: envelope.target, command_id: envelope.command_id })
+          )
+          return yield* inbox.deadLetter(delivery, `delivered ${delivery.deliveries} times`).pipe(
+            Effect.catchAll(() => Effect.void)
+          )
+        }
+        const message: ActorMessage = {
+          _tag: "Deliver",
+          envelope,
+          ack: inbox.ack(delivery.shard, [delivery.id]).pipe(Effect.catchAll(() => Effect.void))
+        }
+        const handle = yield* spawn(envelope.target, delivery.shard, [message])
+        if (handle === "missing") return yield* notFound(delivery)
+        // Unacknowledged, the entry is delivered again to whoever owns the shard then.
+        if (handle === "unavailable") return
+        if (yield* handle.offer(message)) return
+        // The actor was ending as the message came: a fresh one takes it.
+        const fresh = yield* spawn(envelope.target, delivery.shard, [message])
+        if (fresh === "missing") yield* notFound(delivery)
+      })
+
+    const started = Effect.gen(function*() {
+      const list: Array<{ readonly handle: ActorHandle; readonly slot: Slot }> = []
+      for (const slot of actors.values()) {
+        const handle = yield* Deferred.poll(slot)
+        if (Option.isSome(handle)) {
+          const value = yield* handle.value
+          if (typeof value !== "string") list.push({ handle: value, slot })
+        }
+      }
+      return list
+    })
+    const handles = Effect.map(started, (list) => list.map(({ handle }) => handle))
+
+    /**
+     * Stops an actor and forgets it at once. Its own exit signal is not waited for: an actor interrupted before its
+     * fiber began never reports one, and its slot would then hand a dead actor to every later message.
+     */
+    const stopActor = (handle: ActorHandle, slot: Slot) => Effect.zipRight(handle.stop, forget(handle.scanId, slot))
+
+    return {
+      owned: () => Array.from(owned.keys()),
+      epochs: () => Array.from(owned, ([shard, epoch]) => ({ shard, epoch })),
+      /** Shards whose actors found a newer epoch: the node must give them up. */
+      takeStale: () => {
+        const list = Array.from(stale)
+        stale.clear()
+        return list
+      },
+      actorCount: () => actors.size,
+      deliver,
+      acquire: (shard: number, epoch: number) =>
+        Effect.gen(function*() {
+          owned.set(shard, epoch)
+          const active = yield* store.activeScans(shard).pipe(Effect.orElseSucceed(() => []))
+          yield* Effect.forEach(active, (scanId) => spawn(scanId, shard, []), { concurrency: 16, discard: true })
+          const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
+          yield* Effect.forEach(claimed, deliver, { discard: true })
+        }),
+      lose: (shard: number) =>
+        Effect.gen(function*() {
+          owned.delete(shard)
+          for (const { handle, slot } of yield* started) if (handle.shard === shard) yield* stopActor(handle, slot)
+        }),
+      /** In-flight tasks of a shard's actors: graceful shutdown waits for them. */
+      inFlight: (shard: number) =>
+        Effect.map(handles, (list) => list.reduce((n, h) => n + (h.shard === shard ? h.inFlight() : 0), 0)),
+      sweep: Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        for (const { handle, slot } of yield* started) {
+          const idle = now - handle.lastActivity() >= settings.passivateMs
+          if (idle && handle.inFlight() === 0 && (handle.status() === "CREATED" || handle.status() === "PAUSED")) {
+            yield* stopActor(handle, slot)
+          }
+        }
+        for (const shard of owned.keys()) {
+          const claimed = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
+            Effect.orElseSucceed(() => [])
+          )
+          yield* Effect.forEach(claimed, deliver, { discard: true })
+        }
+      })
+    }
+  })
+
+export type ShardHost = Effect.Effect.Success<ReturnType<typeof make>>

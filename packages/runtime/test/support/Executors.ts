@@ -1,0 +1,105 @@
+/**
+ * Test support for the module executor: an executor on real Redis (cache) and MongoDB (collection
+ * log) under a fresh prefix and database, with the rate limiter twin on the TestClock unless a
+ * test asks for the Redis one, and tasks for the fixture world's sources.
+ */
+import { Entity } from "@mirage/domain/Entity"
+import { ModuleId, TaskId } from "@mirage/domain/Ids"
+import { TestStores } from "@mirage/testkit"
+import { Context, Effect, Layer } from "effect"
+import type { Redacted } from "effect"
+import { randomUUID } from "node:crypto"
+import { CollectionLog } from "../../src/CollectionLog.js"
+import * as CollectionLogMongo from "../../src/CollectionLog/Mongo.js"
+import * as CredentialsMemory from "../../src/Credentials/Memory.js"
+import type { JobOptions } from "../../src/JobOptions.js"
+import { defaultSettings, makeExecutor } from "../../src/ModuleExecutor.js"
+import type { ExecutorSettings } from "../../src/ModuleExecutor.js"
+import * as MongoDatabase from "../../src/MongoDatabase.js"
+import * as ProxyPool from "../../src/ProxyPool.js"
+import { RateLimiter } from "../../src/RateLimiter.js"
+import * as RateLimiterMemory from "../../src/RateLimiter/Memory.js"
+import * as RateLimiterRedis from "../../src/RateLimiter/Redis.js"
+import * as RedisClient from "../../src/RedisClient.js"
+import { RequestCache } from "../../src/RequestCache.js"
+import * as RequestCacheRedis from "../../src/RequestCache/Redis.js"
+import type { TaskSpec } from "../../src/TaskExecutor.js"
+
+export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"
+
+/** A fresh Redis prefix and MongoDB database, shared by the executors ("nodes") of one test. */
+export const freshStores = Effect.gen(function*() {
+  const prefix = (yield* TestStores.freshRedisPrefix).replace(/:$/, "")
+  const mongo = yield* TestStores.freshMongoDatabase
+  return { prefix, mongoUrl: mongo.url }
+})
+
+export interface NodeOptions {
+  readonly stores: { readonly prefix: string; readonly mongoUrl: string }
+  readonly endpoints: ExecutorSettings["endpoints"]
+  readonly keys?: Readonly<Record<string, ReadonlyArray<string>>>
+  /** The twin's hub (TestClock); absent means the Redis limiter (server clock). */
+  readonly hub?: RateLimiterMemory.RateLimiterHub
+  readonly settings?: Partial<Omit<ExecutorSettings, "endpoints">>
+  readonly proxies?: Layer.Layer<ProxyPool.ProxyPool>
+  /** Job options for the executor to read (e.g. JobOptions/Redis on the node's stores); none otherwise. */
+  readonly jobOptions?: Layer.Layer<JobOptions, never, RedisClient.RedisClient>
+}
+
+/** One node's executor, on its own Redis and MongoDB connections; closed with the test's scope. */
+export const node = (options: NodeOptions) =>
+  Effect.gen(function*() {
+    const stores = Layer.mergeAll(
+      RedisClient.layerWith({ url: redisUrl, prefix: options.stores.prefix }),
+      MongoDatabase.layerWith(options.stores.mongoUrl)
+    )
+    const ports = Layer.mergeAll(
+      options.hub === undefined ? RateLimiterRedis.layer : RateLimiterMemory.layer(options.hub),
+      RequestCacheRedis.layer,
+      CollectionLogMongo.layer,
+      CredentialsMemory.layer(options.keys ?? {}),
+      options.proxies ?? ProxyPool.layerEmpty,
+      options.jobOptions ?? Layer.empty
+    ).pipe(Layer.provideMerge(stores))
+    const context = yield* Layer.build(ports)
+    const executor = yield* makeExecutor({ ...defaultSettings(options.endpoints), ...options.settings }).pipe(
+      Effect.provide(context)
+    )
+    return {
+      executor,
+      limiter: Context.get(context, RateLimiter),
+      cache: Context.get(context, RequestCache),
+      log: Context.get(context, CollectionLog),
+      redis: Context.get(context, RedisClient.RedisClient)
+    }
+  })
+
+export const owner = () => randomUUID()
+
+export const task = (
+  module: string,
+  entity: { readonly type: Entity["type"]; readonly value: string },
+  extra: {
+    readonly owner?: string
+    readonly max_results?: number
+    readonly use_proxy?: boolean
+    readonly api_key?: Redacted.Redacted<string>
+    readonly scan_id?: string
+  } = {}
+): TaskSpec => {
+  const id = randomUUID()
+  return {
+    task_id: TaskId.make(id),
+    owner: extra.owner ?? id,
+    scan_id: extra.scan_id ?? null,
+    module_id: ModuleId.make(module),
+    entity: Entity.make(entity),
+    config: {},
+    priority: "MEDIUM",
+    // Longer than any schedule a test drives through, so the test driver never jumps to it.
+    timeout_ms: 600_000,
+    ...(extra.max_results === undefined ? {} : { max_results: extra.max_results }),
+    ...(extra.use_proxy === undefined ? {} : { use_proxy: extra.use_proxy }),
+    ...(extra.api_key === undefined ? {} : { api_key: extra.api_key })
+  }
+}
