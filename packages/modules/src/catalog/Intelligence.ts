@@ -1,0 +1,31 @@
+/** Modules that ask third-party intelligence APIs (passive DNS, CT logs, scanners, breach data, code search). */
+import type { Module } from "../Module.js"
+import { asnLookup } from "../modules/asn_lookup.js"
+import { certspotter } from "../modules/certspotter.js"
+import { githubCodeSearch } from "../modules/github_code_search.js"
+import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
+import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { otxPassiveDns } from "../modules/otx_passive_dns.js"
+import { rdapDomain } from "../modules/rdap_domain.js"
+import { rdapIp } from "../modules/rdap_ip.js"
+import { shodanHost } from "../modules/shodan_host.js"
+import { shodanInternetdb } from "../modules/shodan_internetdb.js"
+import { urlscanSearch } from "../modules/urlscan_search.js"
+import { virustotalDomain } from "../modules/virustotal_domain.js"
+import { wayback } from "../modules/wayback.js"
+
+export const intelligenceModules: ReadonlyArray<Module> = [
+  certspotter,
+  wayback,
+  hackertargetHostsearch,
+  rdapDomain,
+  rdapIp,
+  asnLookup,
+  shodanHost,
+  shodanInternetdb,
+  virustotalDomain,
+  urlscanSearch,
+  hibpBreachedAccount,
+  otxPassiveDns,
+  githubCodeSearch
+]

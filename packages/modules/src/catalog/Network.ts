@@ -1,0 +1,29 @@
+/** Modules that talk to targets' own infrastructure: DNS, TLS, TCP and web servers. */
+import type { Module } from "../Module.js"
+import { crtsh } from "../modules/crtsh.js"
+import { dnsBrute } from "../modules/dns_brute.js"
+import { dnsRecords } from "../modules/dns_records.js"
+import { dnsResolve } from "../modules/dns_resolve.js"
+import { dnsZoneTransfer } from "../modules/dns_zone_transfer.js"
+import { emailFormat } from "../modules/email_format.js"
+import { httpProbe } from "../modules/http_probe.js"
+import { portScanTcp } from "../modules/port_scan_tcp.js"
+import { reverseDns } from "../modules/reverse_dns.js"
+import { robotsSitemap } from "../modules/robots_sitemap.js"
+import { tlsCertificate } from "../modules/tls_certificate.js"
+import { webSpider } from "../modules/web_spider.js"
+
+export const networkModules: ReadonlyArray<Module> = [
+  dnsResolve,
+  crtsh,
+  dnsRecords,
+  reverseDns,
+  dnsBrute,
+  dnsZoneTransfer,
+  tlsCertificate,
+  portScanTcp,
+  httpProbe,
+  webSpider,
+  robotsSitemap,
+  emailFormat
+]

@@ -1,0 +1,198 @@
+/**
+ * What the modules that read targets' own websites share: where a page is fetched from (the
+ * target's origin, or a configured `base_url` standing in for it), redirects, and reading HTML.
+ */
+import { Effect, Schema } from "effect"
+import type {
+  BadResponse,
+  DataSource,
+  HttpClient,
+  HttpResponse,
+  ModuleConfigError,
+  SourceUnavailable
+} from "../Module.js"
+
+/** Targets' own web servers: one source, so one rate limit, for every module that reads them. */
+export const webSource: DataSource = {
+  id: "web",
+  name: "Targets' web servers",
+  rateLimit: { requests: 20, perSeconds: 1, burst: 40 },
+  requiresKey: false,
+  proxy: true
+}
+
+/** An http(s) URL, as `base_url` must be. */
+export const BaseUrl = Schema.String.pipe(
+  Schema.filter((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: () => "must be an http(s) URL"
+  })
+)
+
+/**
+ * `base_url`: fetch every page from this server instead of the target's own origin, naming the
+ * target in `Host` (and its scheme in `X-Forwarded-Proto`), as a reverse proxy would be asked.
+ * For a staging mirror or the test sandbox; `null` (production) fetches `https://{host}/…` itself.
+ */
+export const baseUrlField = Schema.optionalWith(Schema.NullOr(BaseUrl), { default: () => null, exact: true })
+
+export interface Fetched {
+  /** The last response, after redirects. */
+  readonly response: HttpResponse
+  /** Its URL as the target names it (not the `base_url` it came from). */
+  readonly url: URL
+  /** The URLs redirected from, in order. */
+  readonly redirects: ReadonlyArray<string>
+}
+
+const redirectStatuses = new Set([301, 302, 303, 307, 308])
+
+/** Where to send the request for a URL of the target. */
+export const requestFor = (
+  url: URL,
+  baseUrl: string | null
+): { readonly url: string; readonly headers: Readonly<Record<string, string>> } =>
+  baseUrl === null
+    ? { url: url.toString(), headers: {} }
+    : {
+      url: `${baseUrl.replace(/\/+$/, "")}${url.pathname}${url.search}`,
+      headers: { host: url.host, "x-forwarded-proto": url.protocol.replace(/:$/, "") }
+    }
+
+/**
+ * GETs `url`, following up to `maxRedirects` redirects to http(s) URLs. Any status is an answer;
+ * a redirect loop or chain too long ends at the last redirect response.
+ */
+export const fetchFollowing = (
+  http: HttpClient,
+  url: URL,
+  options: {
+    readonly baseUrl: string | null
+    readonly maxRedirects: number
+    readonly headers?: Readonly<Record<string, string>>
+  }
+): Effect.Effect<Fetched, SourceUnavailable | BadResponse | ModuleConfigError> =>
+  Effect.gen(function*() {
+    const redirects: Array<string> = []
+    let current = url
+    for (;;) {
+      const request = requestFor(current, options.baseUrl)
+      const response = yield* http.get(request.url, { headers: { ...options.headers, ...request.headers } })
+      const location = response.headers["location"]
+      if (
+        !redirectStatuses.has(response.status) || location === undefined || redirects.length >= options.maxRedirects
+      ) {
+        return { response, url: current, redirects }
+      }
+      if (!URL.canParse(location, current.href)) return { response, url: current, redirects }
+      const next = new URL(location, current)
+      next.hash = ""
+      if (!/^https?:$/.test(next.protocol) || redirects.includes(next.toString()) || next.href === current.href) {
+        return { response, url: current, redirects }
+      }
+      redirects.push(current.toString())
+      current = next
+    }
+  })
+
+// -- HTML ------------------------------------------------------------------------------------
+
+const entities: Readonly<Record<string, string>> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: "\"",
+  apos: "'",
+  nbsp: " ",
+  mdash: "\u2014",
+  ndash: "\u2013",
+  hellip: "\u2026",
+  copy: "\u00a9",
+  reg: "\u00ae",
+  trade: "\u2122",
+  laquo: "\u00ab",
+  raquo: "\u00bb"
+}
+
+/** Decodes the character references that occur in attributes and text. */
+export const decodeEntities = (text: string): string =>
+  text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref.startsWith("#x") || ref.startsWith("#X")) return String.fromCodePoint(parseInt(ref.slice(2), 16))
+    if (ref.startsWith("#")) return String.fromCodePoint(Number(ref.slice(1)))
+    return entities[ref.toLowerCase()] ?? whole
+  })
+
+const attribute = (tag: string, name: string): string | undefined => {
+  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i").exec(tag)
+  if (match === null) return undefined
+  return decodeEntities(match[1] ?? match[2] ?? match[3] ?? "").trim()
+}
+
+const tags = (html: string, names: string) => html.match(new RegExp(`<(?:${names})\\b[^>]*>`, "gi")) ?? []
+
+/** The page's `<title>`, whitespace collapsed. */
+export const titleOf = (html: string): string | undefined => {
+  const match = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)
+  const title = match?.[1] === undefined ? "" : decodeEntities(match[1]).replace(/\s+/g, " ").trim()
+  return title === "" ? undefined : title
+}
+
+/** The `content` of `<meta name="...">`. */
+export const metaContent = (html: string, name: string): string | undefined => {
+  for (const tag of tags(html, "meta")) {
+    if (attribute(tag, "name")?.toLowerCase() === name) return attribute(tag, "content")
+  }
+  return undefined
+}
+
+/** The targets of `href`s of links, areas and frames' `src`s, as written (entities decoded). */
+export const linksOf = (html: string): ReadonlyArray<string> => {
+  const found: Array<string> = []
+  for (const tag of tags(html, "a|area|link")) {
+    const href = attribute(tag, "href")
+    if (href !== undefined && href !== "") found.push(href)
+  }
+  for (const tag of tags(html, "iframe|frame")) {
+    const src = attribute(tag, "src")
+    if (src !== undefined && src !== "") found.push(src)
+  }
+  return found
+}
+
+/** The document's base for relative links: its `<base href>`, else its own URL. */
+export const baseOf = (html: string, url: URL): URL => {
+  const [tag] = tags(html, "base")
+  const href = tag === undefined ? undefined : attribute(tag, "href")
+  return href !== undefined && URL.canParse(href, url.href) ? new URL(href, url) : url
+}
+
+/** The visible text: scripts, styles and comments dropped, tags replaced by spaces, entities decoded. */
+export const textOf = (html: string): string =>
+  decodeEntities(
+    html
+      .replace(/<!--[\s\S]*?-->/g, " ")
+      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
+      .replace(/<[^>]+>/g, " ")
+  )
+
+/** Email addresses written out in text. */
+export const emailsIn = (text: string): ReadonlyArray<string> =>
+  text.match(/[a-z0-9][a-z0-9._%+-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+/gi) ?? []
+
+/**
+ * Phone numbers written in international form (`+` and country code). Local forms are too
+ * ambiguous to tell from other numbers without a numbering plan, so they are left out.
+ */
+export const phonesIn = (text: string): ReadonlyArray<string> =>
+  (text.match(/\+\d[\d\s().-]{6,20}\d/g) ?? []).filter((candidate) => {
+    const digits = candidate.replace(/\D/g, "")
+    return digits.length >= 8 && digits.length <= 15
+  })
+
+/** The host a scope is drawn around: the URL's host without a leading `www.`. */
+export const scopeDomainOf = (host: string): string => host.toLowerCase().replace(/^www\./, "")
+
+/** Whether `host` is `domain` or a name below it. */
+export const inScope = (host: string, domain: string): boolean => {
+  const name = host.toLowerCase().replace(/\.$/, "")
+  return name === domain || name.endsWith(`.${domain}`)
+}

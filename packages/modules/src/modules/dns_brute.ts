@@ -1,0 +1,131 @@
+/**
+ * dns_brute: names under a domain found by resolving candidates from a wordlist (a short
+ * built-in one plus the configured words). Random labels are resolved first: if they resolve,
+ * the domain has a wildcard, and candidates answering only with its addresses are dropped.
+ */
+import { Array as Arr, Effect, Random, Ref, Schema } from "effect"
+import { dnsSource } from "../internal/Dns.js"
+import { defineModule, finding, targetValue } from "../Module.js"
+import type { DnsClient, DnsError, Finding } from "../Module.js"
+
+/** Common host names, most likely first: a short list, for breadth over depth. */
+export const builtinWordlist: ReadonlyArray<string> = [
+  "www",
+  "mail",
+  "webmail",
+  "smtp",
+  "imap",
+  "pop",
+  "mx",
+  "ns1",
+  "ns2",
+  "vpn",
+  "remote",
+  "api",
+  "dev",
+  "staging",
+  "test",
+  "admin",
+  "portal",
+  "intranet",
+  "app",
+  "cdn",
+  "static",
+  "blog",
+  "shop",
+  "git",
+  "ftp"
+]
+
+const Label = Schema.String.pipe(
+  Schema.pattern(/^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/, { message: () => "must be a single DNS label" })
+)
+
+export const DnsBruteConfig = Schema.Struct({
+  /** Words to try on top of (or instead of) the built-in list. */
+  wordlist: Schema.optionalWith(Schema.Array(Label), { default: () => [], exact: true }),
+  use_builtin_wordlist: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true }),
+  /** Lookups in flight at once. */
+  concurrency: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { default: () => 10, exact: true }),
+  /** Random labels resolved to detect a wildcard; 0 turns detection off. */
+  wildcard_probes: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3, exact: true })
+})
+export type DnsBruteConfig = typeof DnsBruteConfig.Type
+
+const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+/** A label no one would choose: 16 characters from Effect's Random, so tests can seed it. */
+export const randomLabel: Effect.Effect<string> = Effect.map(
+  Effect.all(Array.from({ length: 16 }, () => Random.nextIntBetween(0, alphabet.length))),
+  (indexes) => indexes.map((index) => alphabet[index]).join("")
+)
+
+/** A name's addresses (A then AAAA; CNAMEs are followed by the resolver). */
+const addressesOf = (dns: DnsClient, name: string): Effect.Effect<ReadonlyArray<string>, DnsError> =>
+  Effect.map(
+    Effect.all([dns.resolve4(name), dns.resolve6(name)], { concurrency: "unbounded" }),
+    ([v4, v6]) => [...v4, ...v6]
+  )
+
+export const dnsBrute = defineModule({
+  name: "dns_brute",
+  description: "Finds names under a domain by resolving wordlist candidates, with wildcard detection",
+  version: "1.0.0",
+  author: "Mirage Team",
+  input_types: ["DOMAIN"],
+  output_types: ["DOMAIN"],
+  configSchema: DnsBruteConfig,
+  default_config: { wordlist: [], use_builtin_wordlist: true, concurrency: 10, wildcard_probes: 3 },
+  source: dnsSource,
+  setup: (config, ctx) =>
+    Effect.gen(function*() {
+      const words = Arr.dedupe([
+        ...(config.use_builtin_wordlist ? builtinWordlist : []),
+        ...config.wordlist.map((word) => word.toLowerCase())
+      ])
+      const lookups = yield* Ref.make(0)
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(Ref.get(lookups), (count) => ctx.log("dns_brute session closed", { lookups: count }))
+      )
+      return { config, words, dns: ctx.dns, log: ctx.log, lookups }
+    }),
+  collect: (session, task) =>
+    Effect.gen(function*() {
+      const domain = yield* targetValue("dns_brute", task, "DOMAIN")
+      const { config, dns } = session
+      const resolve = (name: string) =>
+        Effect.zipRight(Ref.update(session.lookups, (n) => n + 1), addressesOf(dns, name))
+
+      const probes = yield* Effect.replicateEffect(randomLabel, config.wildcard_probes)
+      const probed = yield* Effect.forEach(probes, (label) => resolve(`${label}.${domain}`), {
+        concurrency: config.concurrency
+      })
+      const wildcard = new Set(probed.flat())
+      if (wildcard.size > 0) {
+        yield* session.log("dns_brute found a wildcard", { domain, addresses: Array.from(wildcard).sort() })
+      }
+
+      const results = yield* Effect.forEach(
+        session.words,
+        (word) => Effect.either(Effect.map(resolve(`${word}.${domain}`), (addresses) => ({ word, addresses }))),
+        { concurrency: config.concurrency }
+      )
+      // One name failing (a broken delegation answering SERVFAIL) is not the resolver failing.
+      const [failures, answers] = Arr.partitionMap(results, (result) => result)
+      const [firstFailure] = failures
+      if (answers.length === 0 && firstFailure !== undefined) return yield* firstFailure
+      const findings: Array<Finding> = []
+      for (const { addresses, word } of answers) {
+        if (addresses.length === 0) continue
+        // Answered only with the wildcard's addresses: the wildcard answered, not a real name.
+        if (wildcard.size > 0 && addresses.every((address) => wildcard.has(address))) continue
+        const found = finding("DOMAIN", `${word}.${domain}`, {
+          confidence: wildcard.size > 0 ? 0.8 : 1,
+          source_data: { word, addresses },
+          metadata: { method: "wordlist", wildcard: wildcard.size > 0 }
+        })
+        if (found._tag === "Some") findings.push(found.value)
+      }
+      return findings
+    })
+})

@@ -1,0 +1,142 @@
+/** certspotter against the emulated Cert Spotter API: paging, scoping, the optional key and the API's refusals. */
+import { describe, expect, it } from "@effect/vitest"
+import { makeModuleContext } from "@mirage/modules/Module"
+import { certspotter } from "@mirage/modules/modules/certspotter"
+import * as CertspotterServer from "@mirage/testkit/CertspotterServer"
+import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
+import * as IntelWorld from "@mirage/testkit/IntelWorld"
+import { Effect, Redacted } from "effect"
+
+const key = IntelWorld.keys.certspotter
+
+const open = (options: { readonly key?: string; readonly config?: unknown } = {}) =>
+  Effect.gen(function*() {
+    const intel = yield* IntelWorld.make
+    const logs: Array<{ readonly message: string; readonly fields: unknown }> = []
+    const ctx = yield* makeModuleContext({
+      module: "certspotter",
+      endpoints: { dnsServers: [], ...intel.endpoints },
+      timeoutMs: 5_000,
+      ...(options.key === undefined ? {} : { credentials: Redacted.make(options.key) }),
+      log: (message, fields = {}) => Effect.sync(() => void logs.push({ message, fields }))
+    })
+    const session = yield* certspotter.open(options.config ?? {}, ctx)
+    return { intel, session, logs }
+  })
+
+const target = (value: string) => ({ target: { type: "DOMAIN" as const, value } })
+
+describe("certspotter", () => {
+  it.scoped("finds the in-scope names of every page of issuances, following `after`", () =>
+    Effect.gen(function*() {
+      const { intel, session } = yield* open()
+      const findings = yield* session.collect(target(IntelWorld.domain))
+      expect(findings.map((finding) => [finding.type, finding.value])).toEqual([
+        ["DOMAIN", "api.mirage-sandbox.test"],
+        ["DOMAIN", "mail.mirage-sandbox.test"],
+        ["DOMAIN", "mirage-sandbox.test"],
+        ["DOMAIN", "staging.mirage-sandbox.test"],
+        ["DOMAIN", "vpn.mirage-sandbox.test"],
+        ["DOMAIN", "www.mirage-sandbox.test"]
+      ])
+      // Pages of two, then the empty page that ends the listing.
+      const base = "/v1/issuances?domain=mirage-sandbox.test&include_subdomains=true&expand=dns_names"
+      expect(intel.certspotter.requestLog()).toEqual([
+        base,
+        `${base}&after=9211000002`,
+        `${base}&after=9211000004`,
+        `${base}&after=9211000006`
+      ])
+      const apex = findings.find((finding) => finding.value === "mirage-sandbox.test")
+      expect(apex?.metadata).toEqual({ wildcard: true, issuance_count: 2 })
+      expect(apex?.source_data).toEqual({ issuance_ids: ["9211000001", "9211000002"] })
+      for (const absent of IntelWorld.expectedIntel.absent) expect(findings.map((f) => f.value)).not.toContain(absent)
+      // Names the sandbox's DNS and crt.sh know too, and one only CT search knows.
+      expect(FixtureWorld.expected.domains).toEqual(expect.arrayContaining(["api.mirage-sandbox.test"]))
+      expect(FixtureWorld.expected.domains).not.toContain("staging.mirage-sandbox.test")
+    }))
+
+  it.scoped("keyless requests carry no Authorization; with a key it is a bearer token", () =>
+    Effect.gen(function*() {
+      const keyless = yield* open()
+      yield* keyless.session.collect(target(IntelWorld.domain))
+      expect(keyless.intel.certspotter.received()[0]?.headers.authorization).toBeUndefined()
+      const keyed = yield* open({ key })
+      yield* keyed.session.collect(target(IntelWorld.domain))
+      expect(keyed.intel.certspotter.received().map((request) => request.headers.authorization)).toEqual(
+        Array(4).fill(`Bearer ${key}`)
+      )
+      expect(JSON.stringify(keyed.logs)).not.toContain(key)
+    }))
+
+  it.scoped("max_pages bounds the paging", () =>
+    Effect.gen(function*() {
+      const { intel, session } = yield* open({ config: { max_pages: 1 } })
+      const findings = yield* session.collect(target(IntelWorld.domain))
+      expect(findings.map((finding) => finding.value)).toEqual(["mirage-sandbox.test", "www.mirage-sandbox.test"])
+      expect(intel.certspotter.requests()).toBe(1)
+    }))
+
+  it.scoped("a subdomain target keeps only names under it; an unknown domain is no findings", () =>
+    Effect.gen(function*() {
+      const { session } = yield* open()
+      const staging = yield* session.collect(target("staging.mirage-sandbox.test"))
+      expect(staging.map((finding) => [finding.value, finding.metadata["wildcard"]])).toEqual([
+        ["staging.mirage-sandbox.test", true]
+      ])
+      expect(yield* session.collect(target("nothing-here.test"))).toEqual([])
+    }))
+
+  it.scoped("a rejected key is AuthFailed, without the key in the error", () =>
+    Effect.gen(function*() {
+      const { session } = yield* open({ key: "wrong-key-123" })
+      const error = yield* Effect.flip(session.collect(target(IntelWorld.domain)))
+      expect(error).toMatchObject({ _tag: "AuthFailed", status: 401 })
+      expect(JSON.stringify(error)).not.toContain("wrong-key-123")
+      expect(error.message).not.toContain("wrong-key-123")
+    }))
+
+  it.scoped("429 with Retry-After is RateLimited with retryAfterMs", () =>
+    Effect.gen(function*() {
+      const { intel, session } = yield* open({ key })
+      yield* intel.certspotter.failNext(1, {
+        status: 429,
+        retryAfter: "1800",
+        body: CertspotterServer.rateLimitedBody,
+        contentType: "application/json"
+      })
+      const error = yield* Effect.flip(session.collect(target(IntelWorld.domain)))
+      expect(error).toMatchObject({ _tag: "RateLimited", retryAfterMs: 1_800_000 })
+      expect(error.message).not.toContain(key)
+    }))
+
+  it.scoped("a rate_limited answer with status 200 is RateLimited too", () =>
+    Effect.gen(function*() {
+      const { intel, session } = yield* open()
+      yield* intel.certspotter.failNext(1, {
+        status: 200,
+        body: CertspotterServer.rateLimitedBody,
+        contentType: "application/json"
+      })
+      expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "RateLimited" })
+    }))
+
+  it.scoped("a malformed or mis-shaped answer is BadResponse", () =>
+    Effect.gen(function*() {
+      const { intel, session } = yield* open()
+      yield* intel.certspotter.failNext(1, { status: 200, body: "[{\"id\": \"1\", ", contentType: "application/json" })
+      expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
+      yield* intel.certspotter.failNext(1, { status: 200, body: "[{\"id\": 7}]", contentType: "application/json" })
+      expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
+    }))
+
+  it.scoped("503 is SourceUnavailable", () =>
+    Effect.gen(function*() {
+      const { intel, session } = yield* open()
+      yield* intel.certspotter.failNext(1, { status: 503 })
+      expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({
+        _tag: "SourceUnavailable",
+        status: 503
+      })
+    }))
+})
