@@ -1,0 +1,53 @@
+/**
+ * An HTTP server that answers like AlienVault OTX's indicator API
+ * (`/api/v1/indicators/domain/{domain}/passive_dns`, optional `X-OTX-API-KEY`): the passive DNS
+ * records of a domain and its subdomains, `{"passive_dns": [], "count": 0}` when it has none,
+ * 403 for a bad key.
+ */
+import type { Effect, Scope } from "effect"
+import * as HttpFixture from "./HttpFixture.js"
+
+/** A resolution OTX observed; `address` is an IP, a CNAME target or "NXDOMAIN". */
+export interface Resolution {
+  readonly hostname: string
+  readonly address: string
+  readonly record_type: string
+  readonly first: string
+  readonly last: string
+  readonly asn: string | null
+}
+
+export interface OtxOptions {
+  readonly key: string
+}
+
+/** Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. */
+export const make = (
+  resolutions: ReadonlyArray<Resolution>,
+  options: OtxOptions
+): Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope> =>
+  HttpFixture.make("https://otx.alienvault.com", (request) => {
+    const match = /^\/api\/v1\/indicators\/domain\/([^/]+)\/passive_dns$/.exec(request.url.pathname)
+    if (match === null) return HttpFixture.json({ detail: "Not found." }, 404)
+    const key = request.headers["x-otx-api-key"]
+    if (key !== undefined && key !== options.key) {
+      return HttpFixture.json({ detail: "Authentication credentials were not provided." }, 403)
+    }
+    const domain = decodeURIComponent(match[1] ?? "").toLowerCase()
+    if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(domain)) return HttpFixture.json({ detail: "Invalid domain" }, 400)
+    const records = resolutions
+      .filter((record) => record.hostname === domain || record.hostname.endsWith(`.${domain}`))
+      .map((record) => ({
+        address: record.address,
+        first: record.first,
+        last: record.last,
+        hostname: record.hostname,
+        record_type: record.record_type,
+        indicator_link: `/indicator/hostname/${record.hostname}`,
+        flag_url: "assets/images/flags/gb.png",
+        flag_title: "United Kingdom",
+        asset_type: "hostname",
+        asn: record.asn
+      }))
+    return HttpFixture.json({ passive_dns: records, count: records.length })
+  })
