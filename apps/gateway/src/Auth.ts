@@ -1,0 +1,73 @@
+/**
+ * The bearer security middleware: resolves the API key to its principal (401 with a
+ * `WWW-Authenticate: Bearer` challenge otherwise) and keeps viewers to reading (403).
+ */
+import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Authentication, canWrite } from "@mirage/domain/api/Authentication"
+import { Forbidden, Unauthorized } from "@mirage/domain/api/Errors"
+import { ApiKeys } from "@mirage/runtime/ApiKeys"
+import { Audit } from "@mirage/runtime/Audit"
+import { Effect, Layer, Option, Redacted } from "effect"
+import * as Problem from "./Problem.js"
+
+/** Longer bearer tokens are not keys: refused before hashing. */
+const maxKeyLength = 512
+
+const readMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"])
+
+/** RFC 6750: a missing key gets a bare challenge, a wrong one says `invalid_token`. */
+const challenge = (detail: string, invalidToken: boolean) =>
+  Effect.zipRight(
+    HttpApp.appendPreResponseHandler((_request, response) =>
+      Effect.succeed(
+        HttpServerResponse.setHeader(
+          response,
+          "www-authenticate",
+          invalidToken ? `Bearer realm="mirage", error="invalid_token"` : `Bearer realm="mirage"`
+        )
+      )
+    ),
+    Effect.fail(new Unauthorized({ detail }))
+  )
+
+export const layer = Layer.effect(
+  Authentication,
+  Effect.gen(function*() {
+    const keys = yield* ApiKeys
+    const audit = yield* Audit
+    return Authentication.of({
+      bearer: (token) =>
+        Effect.gen(function*() {
+          const length = Redacted.value(token).length
+          if (length === 0) return yield* challenge("an API key is required: Authorization: Bearer <key>", false)
+          if (length > maxKeyLength) return yield* challenge("the API key is invalid or revoked", true)
+          const principal = yield* keys.authenticate(token).pipe(
+            Effect.catchTag("PersistenceError", Problem.unavailable)
+          )
+          if (Option.isNone(principal)) return yield* challenge("the API key is invalid or revoked", true)
+          const request = yield* HttpServerRequest.HttpServerRequest
+          if (!canWrite(principal.value.role) && !readMethods.has(request.method)) {
+            // A refused write is audited too: who tried what, from where.
+            yield* audit.record({
+              organization_id: principal.value.organization_id,
+              user_id: principal.value.user_id,
+              key_id: principal.value.key_id,
+              action: `${request.method} ${new URL(request.url, "http://gateway").pathname}`,
+              resource: new URL(request.url, "http://gateway").pathname.replace(/^\//, ""),
+              address: Option.getOrNull(request.remoteAddress),
+              outcome: "denied",
+              status: 403,
+              detail: { role: principal.value.role }
+            }).pipe(Effect.catchAll((error) => Effect.logError("audit write failed", error)))
+            return yield* new Forbidden({ detail: `a ${principal.value.role} key can only read` })
+          }
+          yield* Effect.annotateCurrentSpan({
+            "mirage.organization_id": principal.value.organization_id,
+            "mirage.user_id": principal.value.user_id,
+            "mirage.key_id": principal.value.key_id
+          })
+          return principal.value
+        })
+    })
+  })
+)

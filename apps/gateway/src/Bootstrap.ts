@@ -1,0 +1,28 @@
+/**
+ * The first admin: at startup the gateway ensures a default organization with an admin key —
+ * MIRAGE_BOOTSTRAP_API_KEY when set, else (only while no admin key exists) a generated one,
+ * printed once to stdout and never logged.
+ */
+import { ApiKeys, generateKey } from "@mirage/runtime/ApiKeys"
+import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
+
+export const BootstrapKey = Config.option(
+  Config.redacted("MIRAGE_BOOTSTRAP_API_KEY").pipe(
+    Config.withDescription("admin API key of the default organization, ensured at startup")
+  )
+)
+
+export const run = Effect.gen(function*() {
+  const keys = yield* ApiKeys
+  const configured = yield* BootstrapKey
+  if (Option.isSome(configured)) {
+    yield* keys.bootstrap(configured.value)
+    return
+  }
+  if (yield* keys.bootstrapped) return
+  const key = yield* generateKey
+  yield* keys.bootstrap(key)
+  yield* Console.log(`Admin API key of the default organization (shown once): ${Redacted.value(key)}`)
+})
+
+export const layer = Layer.effectDiscard(run)

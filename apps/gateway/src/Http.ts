@@ -1,0 +1,30 @@
+/** The implemented API: every group's handlers, with the security middleware and the stores they need. */
+import { HttpApiBuilder } from "@effect/platform"
+import { MirageApi } from "@mirage/domain/api/Api"
+import * as AuditPostgres from "@mirage/runtime/Audit/Postgres"
+import * as ProgressFeedRedis from "@mirage/runtime/ProgressFeed/Redis"
+import * as TemplateService from "@mirage/runtime/TemplateService"
+import { Layer } from "effect"
+import * as ApiKeys from "./ApiKeys/Http.js"
+import * as Audit from "./Audit/Http.js"
+import * as Auth from "./Auth.js"
+import * as Collect from "./Collect/Http.js"
+import * as Health from "./Health/Http.js"
+import * as Scans from "./Scans/Http.js"
+import * as Templates from "./Templates/Http.js"
+
+/**
+ * Needs ScanService, ApiKeys, ModuleCatalog, PgClient (audit log and templates are in Postgres)
+ * and RedisClient (live progress).
+ */
+export const layer = HttpApiBuilder.api(MirageApi).pipe(
+  Layer.provide([
+    Health.layer,
+    Layer.mergeAll(Scans.layer, Templates.layer, Audit.layer, ApiKeys.layer, Collect.layer).pipe(
+      Layer.provide(Auth.layer)
+    )
+  ]),
+  Layer.provide(TemplateService.layer),
+  Layer.provide(AuditPostgres.layer),
+  Layer.provide(ProgressFeedRedis.layer)
+)

@@ -1,0 +1,119 @@
+/**
+ * Every failure answers with an RFC 7807 problem: the API's own errors already are problems; this
+ * turns the framework's (request decoding, unknown routes, unreadable bodies) and unexpected
+ * failures into them too, so no request ever gets a bare 500 or an empty 404.
+ */
+import { HttpApiBuilder, HttpApiError, HttpServerError } from "@effect/platform"
+import type { HttpApp } from "@effect/platform"
+import { MirageApi } from "@mirage/domain/api/Api"
+import { BadRequest, InternalError, NotFound, ServiceUnavailable } from "@mirage/domain/api/Errors"
+import type { InvalidField, Problem } from "@mirage/domain/api/Errors"
+import type { PersistenceError } from "@mirage/runtime/Errors"
+import { Cause, Effect, Option, Predicate } from "effect"
+
+/** `configuration.recursion_depth`, `modules[0].id`; the whole body is `body`. */
+export const fieldOf = (path: ReadonlyArray<PropertyKey>): string =>
+  path.length === 0
+    ? "body"
+    : path.reduce<string>(
+      (out, key) =>
+        typeof key === "number"
+          ? `${out}[${key}]`
+          : out === ""
+          ? String(key)
+          : `${out}.${String(key)}`,
+      ""
+    )
+
+const expectation = /^Expected (.+), actual (.+)$/s
+
+/**
+ * One issue per alternative of a union (`Expected "CREATED", actual "DONE"`, `Expected "RUNNING", …`)
+ * becomes one issue listing the alternatives.
+ */
+const mergeAlternatives = (issues: ReadonlyArray<InvalidField>): Array<InvalidField> => {
+  const byField = new Map<string, Array<InvalidField>>()
+  for (const issue of issues) byField.set(issue.field, [...(byField.get(issue.field) ?? []), issue])
+  return Array.from(byField.entries()).flatMap(([field, group]) => {
+    if (group.length < 2) return group
+    const expected: Array<string> = []
+    let actual: string | undefined
+    for (const issue of group) {
+      const match = expectation.exec(issue.message)
+      if (match === null || (actual !== undefined && match[2] !== actual)) return group
+      actual = match[2]
+      expected.push(match[1] ?? "")
+    }
+    return [{ field, message: `Expected ${expected.join(" | ")}, actual ${actual}` }]
+  })
+}
+
+/** A request that did not match the endpoint's schemas, naming every field at fault. */
+export const fromDecodeError = (error: HttpApiError.HttpApiDecodeError): BadRequest => {
+  const all = error.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message }))
+  // An optional field that is present but wrong also fails the "absent" alternative: that one says nothing.
+  const within = (inner: string, outer: string) =>
+    inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`)
+  const errors = mergeAlternatives(
+    all.filter((e) =>
+      !(e.message.startsWith("Expected undefined") && all.some((o) => o !== e && within(o.field, e.field)))
+    )
+  )
+  return new BadRequest({
+    detail: errors.length === 0 ? error.message : errors.map((e) => `${e.field}: ${e.message}`).join("; "),
+    errors
+  })
+}
+
+const isProblem = (u: unknown): u is Problem =>
+  Predicate.isTagged(u, "BadRequest") || Predicate.isTagged(u, "Unauthorized") ||
+  Predicate.isTagged(u, "Forbidden") || Predicate.isTagged(u, "NotFound") || Predicate.isTagged(u, "Conflict") ||
+  Predicate.isTagged(u, "InternalError") || Predicate.isTagged(u, "ServiceUnavailable")
+
+/** What the framework's own failures become; the API declares these for every endpoint. */
+type Rewritten = BadRequest | NotFound | InternalError
+
+/** The problem a failure stands for, or none to let it through untouched (it already is one). */
+const toProblem = (cause: Cause.Cause<unknown>): Effect.Effect<Option.Option<Rewritten>> => {
+  if (Cause.isInterruptedOnly(cause)) return Effect.succeedNone
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (isProblem(error)) return Effect.succeedNone
+    if (error instanceof HttpApiError.HttpApiDecodeError) return Effect.succeedSome(fromDecodeError(error))
+    if (HttpServerError.isServerError(error) && error._tag === "RouteNotFound") {
+      return Effect.succeedSome(new NotFound({ detail: `no route ${error.request.method} ${error.request.url}` }))
+    }
+  }
+  const defect = Cause.dieOption(cause)
+  if (Option.isSome(defect) && HttpServerError.isServerError(defect.value) && defect.value._tag === "RequestError") {
+    // The framework dies when it cannot read or parse the body (e.g. invalid JSON).
+    return Effect.succeedSome(
+      BadRequest.field(
+        "body",
+        defect.value.reason === "Decode" ? "the body is not valid JSON" : "the body could not be read"
+      )
+    )
+  }
+  return Effect.as(
+    Effect.logError("request failed unexpectedly", cause),
+    Option.some(new InternalError({ detail: "an unexpected error occurred; it was logged" }))
+  )
+}
+
+/** The API middleware: whatever fails becomes one of the API's problems, which the API encodes. */
+export const middleware = (app: HttpApp.Default): HttpApp.Default<Rewritten> =>
+  Effect.catchAllCause(app, (cause) =>
+    Effect.flatMap(
+      toProblem(cause),
+      Option.match({ onNone: () => Effect.failCause(cause as Cause.Cause<never>), onSome: Effect.fail })
+    ))
+
+export const layer = HttpApiBuilder.middleware(MirageApi, middleware)
+
+/** A store failure: logged with its cause, answered 503 without it. */
+export const unavailable = (error: PersistenceError) =>
+  Effect.zipRight(
+    Effect.logError("store failure", error),
+    Effect.fail(new ServiceUnavailable({ detail: `${error.operation} failed; retry later` }))
+  )

@@ -1,0 +1,143 @@
+/** The scans endpoints: each handler is the principal plus one ScanService use case, audited when it changes something. */
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { MirageApi } from "@mirage/domain/api/Api"
+import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
+import { ScanCreated, ScanPending } from "@mirage/domain/api/ScansApi"
+import type { ExportFormat, ListResultsParams } from "@mirage/domain/api/ScansApi"
+import type { ScanId } from "@mirage/domain/Ids"
+import type { Scan } from "@mirage/domain/Scan"
+import { ProgressFeed } from "@mirage/runtime/ProgressFeed"
+import { ScanService } from "@mirage/runtime/ScanService"
+import type { CommandOutcome, UserCommand } from "@mirage/runtime/ScanService"
+import { Effect, Schema } from "effect"
+import { audited } from "../Audited.js"
+import * as Problem from "../Problem.js"
+import * as Events from "./Events.js"
+import * as Export from "./Export.js"
+
+const pending = (scan: Scan) =>
+  Schema.encode(ScanPending)(ScanPending.make({ ...scan })).pipe(
+    Effect.flatMap((body) => HttpServerResponse.json(body, { status: 202 })),
+    Effect.orDie
+  )
+
+/**
+ * 200 with the scan when its node applied the command, 202 when the answer is still pending or the
+ * start waits for quota. The 202 response is built here: Scan and ScanPending have one shape, so
+ * encoding by the endpoint's success union would always pick the first (200).
+ */
+const respond = (outcome: CommandOutcome): Effect.Effect<Scan | HttpServerResponse.HttpServerResponse> =>
+  outcome._tag === "Applied" ? Effect.succeed(outcome.scan) : pending(outcome.scan)
+
+const actions: Record<UserCommand["_tag"], string> = {
+  StartScan: "scan.start",
+  StopScan: "scan.stop",
+  PauseScan: "scan.pause",
+  ResumeScan: "scan.resume",
+  DeleteScan: "scan.delete"
+}
+
+/** The export format a request asks for: `format=`, else an Accept of NDJSON or CSV; none means a page. */
+const requestedFormat = (params: ListResultsParams) =>
+  Effect.map(HttpServerRequest.HttpServerRequest, (request): ExportFormat | undefined => {
+    if (params.format !== undefined) return params.format
+    const accept = request.headers["accept"] ?? ""
+    if (accept.includes("application/x-ndjson")) return "ndjson"
+    if (accept.includes("text/csv")) return "csv"
+    return undefined
+  })
+
+export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
+  Effect.gen(function*() {
+    const scans = yield* ScanService
+    const feed = yield* ProgressFeed
+    const lifecycle = (id: ScanId, command: UserCommand) =>
+      CurrentPrincipal.pipe(
+        Effect.flatMap((principal) => scans.command(principal, id, command)),
+        Effect.flatMap(respond),
+        Effect.catchTag("PersistenceError", Problem.unavailable),
+        audited(actions[command._tag], `scan/${id}`)
+      )
+    return handlers
+      .handle("create", ({ payload, urlParams }) =>
+        urlParams.dry_run === true
+          ? CurrentPrincipal.pipe(
+            Effect.flatMap((principal) => scans.planNew(principal, payload)),
+            Effect.catchTag("PersistenceError", Problem.unavailable)
+          )
+          : CurrentPrincipal.pipe(
+            Effect.flatMap((principal) => scans.create(principal, payload)),
+            Effect.map(({ scan, warnings }) => ScanCreated.make({ ...scan, warnings })),
+            Effect.catchTag("PersistenceError", Problem.unavailable),
+            Effect.tap((scan) => Effect.annotateCurrentSpan({ scan_id: scan.id })),
+            audited("scan.create", "scan", {
+              status: 201,
+              detail: { name: payload.name, template_id: payload.template_id ?? null }
+            })
+          ))
+      .handle("list", ({ urlParams }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.list(principal, urlParams)),
+          Effect.catchTag("PersistenceError", Problem.unavailable)
+        ))
+      .handle("get", ({ path }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.get(principal, path.id)),
+          Effect.catchTag("PersistenceError", Problem.unavailable)
+        ))
+      .handle("update", ({ path, payload }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.update(principal, path.id, payload)),
+          Effect.flatMap(respond),
+          Effect.catchTag("PersistenceError", Problem.unavailable),
+          audited("scan.update", `scan/${path.id}`)
+        ))
+      .handle("delete", ({ path }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.command(principal, path.id, { _tag: "DeleteScan" })),
+          Effect.flatMap((outcome) =>
+            outcome._tag === "Applied"
+              ? Effect.succeed(HttpServerResponse.empty({ status: 204 }))
+              : pending(outcome.scan)
+          ),
+          Effect.catchTag("PersistenceError", Problem.unavailable),
+          Effect.catchTag("Conflict", (conflict) => Effect.die(conflict)),
+          audited("scan.delete", `scan/${path.id}`, { status: 204 })
+        ))
+      .handle("start", ({ path }) => lifecycle(path.id, { _tag: "StartScan" }))
+      .handle("stop", ({ path }) => lifecycle(path.id, { _tag: "StopScan" }))
+      .handle("pause", ({ path }) => lifecycle(path.id, { _tag: "PauseScan" }))
+      .handle("resume", ({ path }) => lifecycle(path.id, { _tag: "ResumeScan" }))
+      .handle("plan", ({ path }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.plan(principal, path.id)),
+          Effect.catchTag("PersistenceError", Problem.unavailable)
+        ))
+      .handle("history", ({ path, urlParams }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.history(principal, path.id, urlParams)),
+          Effect.catchTag("PersistenceError", Problem.unavailable)
+        ))
+      .handle("status", ({ path }) =>
+        CurrentPrincipal.pipe(
+          Effect.flatMap((principal) => scans.status(principal, path.id)),
+          Effect.catchTag("PersistenceError", Problem.unavailable)
+        ))
+      .handle("results", ({ path, urlParams }) =>
+        Effect.gen(function*() {
+          const principal = yield* CurrentPrincipal
+          const format = yield* requestedFormat(urlParams)
+          if (format === undefined) return yield* scans.results(principal, path.id, urlParams)
+          const stream = yield* scans.exportResults(principal, path.id, urlParams)
+          return Export.response(stream, format, `scan-${path.id}-results`)
+        }).pipe(Effect.catchTag("PersistenceError", Problem.unavailable)))
+      .handle("events", ({ path }) =>
+        Effect.gen(function*() {
+          const principal = yield* CurrentPrincipal
+          // Tenancy first (404), then the feed's position, then the snapshot: no change falls between.
+          yield* scans.get(principal, path.id)
+          const live = yield* feed.follow(path.id)
+          const first = yield* Effect.flatMap(scans.status(principal, path.id), Events.snapshot)
+          return Events.response(Events.events(first, live))
+        }).pipe(Effect.catchTag("PersistenceError", Problem.unavailable)))
+  }))

@@ -1,0 +1,42 @@
+/**
+ * The gateway's HTTP server: the API with its OpenAPI document (`/openapi.json`) and docs
+ * (`/docs`), on PORT. Every store it needs is an input, so tests give it theirs.
+ */
+import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { createStartingServer } from "@mirage/runtime/HttpListener"
+import * as RateLimiterRedis from "@mirage/runtime/RateLimiter/Redis"
+import * as ScanService from "@mirage/runtime/ScanService"
+import { Config, Layer } from "effect"
+import * as Http from "./Http.js"
+import * as Limits from "./Limits.js"
+import * as Observability from "./Observability.js"
+import * as Problem from "./Problem.js"
+
+export const ServerConfig = {
+  port: Config.integer("PORT").pipe(Config.withDefault(8080), Config.withDescription("port of the HTTP API")),
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0"), Config.withDescription("address to listen on"))
+}
+
+/** The API, `/metrics` and `/ready` served on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */
+export const layerApp = HttpApiBuilder.serve((app) =>
+  Observability.middleware(HttpMiddleware.logger(Limits.middleware(app)))
+).pipe(
+  Layer.provide(Observability.layer),
+  Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+  Layer.provide(Problem.layer),
+  Layer.provide(Http.layer),
+  HttpServer.withLogAddress
+)
+
+/**
+ * The gateway on PORT: needs the ports ScanService uses (EventStore, ShardInbox, Replies,
+ * ScanReadModel, ResultStore, ModuleCatalog), ApiKeys and RedisClient (the per-key rate limit).
+ */
+export const layer = layerApp.pipe(
+  Layer.provide(ScanService.layer),
+  // Per-key request rate in Redis, shared by every gateway.
+  Layer.provide(Limits.layer.pipe(Layer.provide(RateLimiterRedis.layer))),
+  Layer.provide(NodeHttpServer.layerConfig(createStartingServer, ServerConfig))
+)

@@ -1,0 +1,105 @@
+/**
+ * Input and rate limits at the edge, over real HTTP and real stores: oversized bodies are 413,
+ * out-of-bounds fields, page sizes, durations and ill-formed targets are 400 (all problems, none
+ * stored), and one API key past its bucket gets 429 with Retry-After while another is served.
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { expect, layer } from "@effect/vitest"
+import * as RateLimiterMemory from "@mirage/runtime/RateLimiter/Memory"
+import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import * as Limits from "../src/Limits.js"
+import * as Gateway from "./Gateway.js"
+
+const quiet = Logger.minimumLogLevel(LogLevel.Error)
+
+const scan = (extra: Record<string, unknown>) => ({ ...Gateway.domainScan("limits"), ...extra })
+
+const expectProblem = (answer: Gateway.Answer, status: number, label: string) => {
+  expect(answer.status, `${label}: ${answer.text}`).toBe(status)
+  expect(answer.headers["content-type"], label).toContain("application/problem+json")
+  expect((answer.body as { status?: number } | undefined)?.status, label).toBe(status)
+}
+
+layer(Gateway.layer.pipe(Layer.provide(quiet)), { excludeTestServices: true, timeout: "60 seconds" })(
+  "Input limits",
+  (it) => {
+    it.effect("a body over 1 MiB is 413 before it is read; nothing is stored", () =>
+      Effect.gen(function*() {
+        const caller = yield* Gateway.newCaller("admin")
+        const before = yield* Gateway.count("scans")
+        const huge = JSON.stringify(scan({ description: "x".repeat(1024 * 1024 + 10) }))
+        const answer = yield* Gateway.postRaw("/scans", huge, caller)
+        expectProblem(answer, 413, "huge body")
+        expect(yield* Gateway.count("scans")).toBe(before)
+      }))
+
+    it.effect("out-of-bounds fields and ill-formed targets are 400 naming the field; nothing is stored", () =>
+      Effect.gen(function*() {
+        const caller = yield* Gateway.newCaller("admin")
+        const before = yield* Gateway.count("scans")
+        const bodies: ReadonlyArray<readonly [string, unknown, string]> = [
+          ["name too long", scan({ name: "n".repeat(201) }), "name"],
+          ["empty name", scan({ name: "" }), "name"],
+          ["description too long", scan({ description: "d".repeat(4001) }), "description"],
+          ["half a MiB of name", scan({ name: "é".repeat(256 * 1024) }), "name"],
+          [
+            "too many modules",
+            scan({ modules: Array.from({ length: 101 }, () => ({ id: "dns_resolve" })) }),
+            "modules"
+          ],
+          ["duration over a week", scan({ configuration: { max_duration: 7 * 24 * 3600 + 1 } }), "max_duration"],
+          ["duration of zero", scan({ configuration: { max_duration: 0 } }), "max_duration"],
+          ["fractional duration", scan({ configuration: { max_duration: 1.5 } }), "max_duration"],
+          ["too deep", scan({ configuration: { recursion_depth: 11 } }), "recursion_depth"],
+          ["too many results", scan({ configuration: { max_results: 1_000_001 } }), "max_results"],
+          ["a number for a name", scan({ name: 42 }), "name"],
+          ["a domain that is not one", scan({ target: { type: "DOMAIN", value: "not a domain!" } }), "target"],
+          [
+            "a domain of 300 characters",
+            scan({ target: { type: "DOMAIN", value: `${"a".repeat(300)}.com` } }),
+            "target"
+          ],
+          ["an IP that is not one", scan({ target: { type: "IP", value: "999.1.1.1" } }), "target"],
+          ["an email that is not one", scan({ target: { type: "EMAIL", value: "nobody" } }), "target"],
+          ["an unknown type", scan({ target: { type: "SHIP", value: "x" } }), "target"]
+        ]
+        for (const [label, body, field] of bodies) {
+          const answer = yield* Gateway.postRaw("/scans", JSON.stringify(body), caller)
+          expectProblem(answer, 400, label)
+          expect(answer.text, label).toContain(field)
+        }
+        for (
+          const query of ["limit=201", "limit=0", "limit=-1", "limit=abc", "limit=1e9", `cursor=${"c".repeat(2000)}`]
+        ) {
+          expectProblem(yield* Gateway.get(`/scans?${query}`, caller), 400, query)
+        }
+        expect(yield* Gateway.count("scans")).toBe(before)
+      }))
+  }
+)
+
+const rateLimited = Gateway.layer.pipe(
+  Layer.provide(Limits.layerWith({
+    maxBodyBytes: 1024 * 1024,
+    // Five at once, then one a minute: nothing refills within the test.
+    rate: Option.some({ requests: 1, perSeconds: 60, burst: 5 })
+  })),
+  Layer.provide(RateLimiterMemory.layerFresh),
+  Layer.provide(quiet)
+)
+
+layer(rateLimited, { excludeTestServices: true, timeout: "60 seconds" })("Rate limits", (it) => {
+  it.effect("one API key past its bucket is 429 with Retry-After; another key is served", () =>
+    Effect.gen(function*() {
+      const busy = yield* Gateway.newCaller("admin")
+      const calm = yield* Gateway.newCaller("admin")
+      for (let i = 0; i < 5; i++) expect((yield* Gateway.get("/scans", busy)).status).toBe(200)
+      const refused = yield* Gateway.get("/scans", busy)
+      expectProblem(refused, 429, "sixth request")
+      expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1)
+      expect((yield* Gateway.get("/scans", calm)).status).toBe(200)
+      // Probes are never limited; the busy key stays limited.
+      expect((yield* Gateway.send(HttpClientRequest.get("/health"))).status).toBe(200)
+      expect((yield* Gateway.get("/scans", busy)).status).toBe(429)
+    }))
+})

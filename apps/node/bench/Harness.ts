@@ -1,0 +1,154 @@
+/** In-process nodes on the real adapters, and scans created and started the way the gateway does. */
+import type { Entity } from "@mirage/domain/Entity"
+import type { ModuleId, OrganizationId, ScanId, UserId } from "@mirage/domain/Ids"
+import { ScanConfiguration, ScanDefinition, ScanModule } from "@mirage/domain/Scan"
+import type { PlannedModule } from "@mirage/domain/ScanEvent"
+import { decide, initial } from "@mirage/domain/ScanMachine"
+import { EventStore } from "@mirage/runtime/EventStore"
+import type { Append } from "@mirage/runtime/EventStore"
+import * as EventStorePostgres from "@mirage/runtime/EventStore/Postgres"
+import * as Journal from "@mirage/runtime/Journal"
+import * as MembershipRedis from "@mirage/runtime/Membership/Redis"
+import * as MongoDatabase from "@mirage/runtime/MongoDatabase"
+import * as Node from "@mirage/runtime/Node"
+import * as PgClient from "@mirage/runtime/PgClient"
+import * as RedisClient from "@mirage/runtime/RedisClient"
+import * as RepliesRedis from "@mirage/runtime/Replies/Redis"
+import * as ResultStoreMongo from "@mirage/runtime/ResultStore/Mongo"
+import * as ResultWriter from "@mirage/runtime/ResultWriter"
+import * as ScanObserver from "@mirage/runtime/ScanObserver"
+import { ShardInbox } from "@mirage/runtime/ShardInbox"
+import * as ShardInboxRedis from "@mirage/runtime/ShardInbox/Redis"
+import * as ShardLeasesRedis from "@mirage/runtime/ShardLeases/Redis"
+import { shardOf } from "@mirage/runtime/Shards"
+import type { TaskExecutor } from "@mirage/runtime/TaskExecutor"
+import * as TaskPool from "@mirage/runtime/TaskPool"
+import { Effect, Either, Exit, Layer, Scope } from "effect"
+import type { BenchStores } from "./Stores.js"
+
+export const shards = 128
+
+export const layer = (stores: BenchStores) =>
+  Layer.mergeAll(
+    EventStorePostgres.layer,
+    ResultStoreMongo.layer,
+    ShardInboxRedis.layerWith(shards),
+    RepliesRedis.layer,
+    MembershipRedis.layer,
+    ShardLeasesRedis.layer
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      PgClient.layerWith(stores.databaseUrl, 16),
+      RedisClient.layerWith({ url: stores.redisUrl, prefix: stores.prefix }),
+      MongoDatabase.layerWith(stores.mongoUrl)
+    ))
+  )
+
+/** Default production settings, with a node id. */
+export const defaults = (nodeId: string, overrides: Partial<Node.NodeSettings> = {}): Node.NodeSettings => ({
+  nodeId,
+  consumer: nodeId,
+  leaseTtlMs: 4000,
+  memberTtlMs: 3000,
+  roundMs: 500,
+  movesPerRound: 32,
+  readBlockMs: 200,
+  readCount: 512,
+  drainMs: 500,
+  maxDeliveries: 5,
+  passivateMs: 60_000,
+  reclaimIdleMs: 30_000,
+  restartDelayMs: 1000,
+  scanConcurrency: 16,
+  snapshotEvery: 200,
+  ...overrides
+})
+
+/** A node in this process; `kill` drops it as SIGKILL would (no drain, leases kept until they expire). */
+export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<TaskExecutor>, slots = 64) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(
+      Layer.mergeAll(
+        Journal.layerWith({ batch: 512, writers: 3 }),
+        ResultWriter.layerWith({ batch: 2000, writers: 2 }),
+        TaskPool.layerWith(slots),
+        executor,
+        ScanObserver.layerNone
+      ),
+      scope
+    )
+    const node = yield* Node.run(settings).pipe(Effect.provide(context), Scope.extend(scope))
+    return {
+      node,
+      shutdown: node.shutdown.pipe(Effect.zipRight(Scope.close(scope, Exit.void))),
+      kill: Scope.close(scope, Exit.void)
+    }
+  })
+
+const organization = "00000000-0000-4000-8000-00000000b001" as OrganizationId
+const user = "00000000-0000-4000-8000-00000000b002" as UserId
+
+/** Creates scans as the gateway does (ScanCreated at seq 1, in batches) and returns their ids. */
+export const createScans = (
+  ids: ReadonlyArray<ScanId>,
+  target: (i: number) => Entity,
+  plan: ReadonlyArray<PlannedModule>,
+  configuration: Partial<ScanConfiguration> = {}
+) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const appends: Array<Append> = ids.map((scanId, i) => {
+      const definition = ScanDefinition.make({
+        name: `bench ${i}`,
+        description: "",
+        target: target(i),
+        modules: plan.map((m) => ScanModule.make({ id: m.id as ModuleId })),
+        configuration: ScanConfiguration.make(configuration)
+      })
+      const events = Either.getOrThrow(decide(undefined, {
+        _tag: "CreateScan",
+        scan_id: scanId,
+        header: { organization_id: organization, user_id: user, template_id: null, depends_on: null },
+        definition,
+        plan
+      }, Date.now()))
+      const created = events[0]!
+      return {
+        scan_id: scanId,
+        shard: shardOf(scanId, shards),
+        expected_seq: 0,
+        events,
+        command_id: `create-${scanId}`,
+        fence: null,
+        state: initial(created as Extract<typeof created, { _tag: "ScanCreated" }>),
+        snapshot: false
+      }
+    })
+    for (let i = 0; i < appends.length; i += 500) yield* store.append(appends.slice(i, i + 500))
+  })
+
+/** Sends StartScan to each scan through its shard's stream, as the gateway does. */
+export const startScans = (ids: ReadonlyArray<ScanId>) =>
+  Effect.gen(function*() {
+    const inbox = yield* ShardInbox
+    yield* Effect.forEach(ids, (scanId) =>
+      inbox.send({
+        target: scanId,
+        command_id: `start-${scanId}`,
+        command: { _tag: "StartScan" },
+        reply_to: null,
+        traceparent: null,
+        sent_at: Date.now()
+      }), { concurrency: 64, discard: true })
+  })
+
+/** Scans of the run with the given status, from the read model. */
+export const countStatus = (status: string) =>
+  Effect.flatMap(
+    PgClient.PgClient,
+    (sql) =>
+      Effect.promise(() => sql<Array<{ n: number }>>`select count(*)::int as n from scans where status = ${status}`)
+  ).pipe(
+    Effect.map((rows) => rows[0]?.n ?? 0)
+  )

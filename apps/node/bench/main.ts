@@ -1,0 +1,257 @@
+/**
+ * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
+ * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
+ *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, handoff_s, rss_10k_scans_mib
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Entity } from "@mirage/domain/Entity"
+import type { ModuleId, ScanId } from "@mirage/domain/Ids"
+import type { PlannedModule } from "@mirage/domain/ScanEvent"
+import { shardsOf } from "@mirage/runtime/Assignment"
+import { shardOf } from "@mirage/runtime/Shards"
+import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
+import type { Finding } from "@mirage/runtime/TaskExecutor"
+import { FixtureWorld } from "@mirage/testkit"
+import { Queue, Worker } from "bullmq"
+import { Console, Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { performance } from "node:perf_hooks"
+import { start, stop } from "../src/Launcher.js"
+import { envFor } from "../src/Sandbox.js"
+import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
+import * as Stores from "./Stores.js"
+
+const newIds = (n: number) => Array.from({ length: n }, () => randomUUID() as ScanId)
+
+const waitUntil = <E, R>(check: Effect.Effect<boolean, E, R>, timeoutMs: number, what: string) =>
+  Effect.gen(function*() {
+    const until = performance.now() + timeoutMs
+    while (!(yield* check)) {
+      if (performance.now() > until) return yield* Effect.fail(new Error(`timed out waiting for ${what}`))
+      yield* Effect.sleep("20 millis")
+    }
+  })
+
+const percentile = (values: ReadonlyArray<number>, p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+/** BullMQ: no-op jobs processed per second by one worker process on the same Redis. */
+const bullmq = (redisUrl: string, prefix: string, jobs: number) =>
+  Effect.promise(async () => {
+    const url = new URL(redisUrl)
+    const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null }
+    const queue = new Queue("noop", { connection, prefix })
+    for (let i = 0; i < jobs; i += 1000) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: "noop", data: { i: i + j } }))
+      )
+    }
+    let done = 0
+    const started = performance.now()
+    let worker: Worker | undefined
+    await new Promise<void>((resolve) => {
+      worker = new Worker("noop", async () => undefined, { connection, prefix, concurrency: 100 })
+      worker.on("completed", () => {
+        if (++done === jobs) resolve()
+      })
+    })
+    const seconds = (performance.now() - started) / 1000
+    await worker?.close()
+    await queue.obliterate({ force: true })
+    await queue.close()
+    return jobs / seconds
+  })
+
+const fanoutPlan: ReadonlyArray<PlannedModule> = [
+  { id: "bench_fanout" as ModuleId, input_types: ["DOMAIN"], output_types: ["DOMAIN"], config: {} },
+  { id: "bench_leaf" as ModuleId, input_types: ["DOMAIN"], output_types: ["TECHNOLOGY"], config: {} }
+]
+
+/** A no-op source: the target fans out to `width` subdomains; each domain yields one technology. */
+const noopExecutor = (width: number) =>
+  Layer.succeed(
+    TaskExecutor,
+    TaskExecutor.of({
+      run: (task) =>
+        Effect.sync((): ReadonlyArray<Finding> => {
+          const value = task.entity.value
+          const finding = (type: Finding["type"], v: string): Finding => ({
+            type,
+            value: v,
+            confidence: 1,
+            source_data: {},
+            metadata: {}
+          })
+          if (task.module_id === "bench_leaf") return [finding("TECHNOLOGY", `tech-${value}`)]
+          if (value.startsWith("c")) return []
+          return Array.from({ length: width }, (_, i) => finding("DOMAIN", `c${i}.${value}`))
+        })
+    })
+  )
+
+/** Mirage: no-op collection tasks per second through actors, streams, Postgres and MongoDB. */
+const mirageThroughput = (scans: number, width: number) =>
+  Effect.gen(function*() {
+    const node = yield* startNode(
+      defaults("bench-throughput", { movesPerRound: shards, roundMs: 200, scanConcurrency: 32 }),
+      noopExecutor(width),
+      512
+    )
+    yield* waitUntil(Effect.sync(() => node.node.host.owned().length === shards), 30_000, "the node to own every shard")
+    const ids = newIds(scans)
+    yield* createScans(ids, (i) => Entity.make({ type: "DOMAIN", value: `t${i}.bench.test` }), fanoutPlan, {
+      recursion_depth: 1,
+      max_results: 100_000
+    })
+    const started = performance.now()
+    yield* startScans(ids)
+    yield* waitUntil(Effect.map(countStatus("COMPLETED"), (n) => n === scans), 600_000, "every scan to complete")
+    const seconds = (performance.now() - started) / 1000
+    yield* node.shutdown
+    const tasks = scans * (2 + 2 * width)
+    return { tasksPerSecond: tasks / seconds, tasks, seconds }
+  })
+
+/** Ownership moves: kill -9 (takeover) or SIGTERM (handoff) of the node running a scan, until it runs elsewhere. */
+const moves = (trials: number, how: "kill" | "shutdown") =>
+  Effect.gen(function*() {
+    const starts = new Map<string, { readonly node: string; readonly at: number }>()
+    const probe = (nodeId: string) =>
+      Layer.succeed(
+        TaskExecutor,
+        TaskExecutor.of({
+          run: (task) =>
+            Effect.sync(() => {
+              const seen = starts.get(task.owner)
+              if (seen === undefined || seen.node !== nodeId) {
+                starts.set(task.owner, { node: nodeId, at: performance.now() })
+              }
+            }).pipe(Effect.zipRight(Effect.never))
+        })
+      )
+    const other = yield* startNode(defaults(`stay-${how}`), probe(`stay-${how}`))
+    let victim = yield* startNode(defaults(`${how}-0`), probe(`${how}-0`))
+    const settled = () =>
+      Effect.sync(() => {
+        const members = [victim.node.id, other.node.id]
+        return [victim, other].every((n) => n.node.host.owned().length === shardsOf(n.node.id, members, shards).length)
+      })
+    const times: Array<number> = []
+    for (let trial = 0; trial < trials; trial++) {
+      yield* waitUntil(settled(), 60_000, "ownership to settle")
+      const owned = new Set(victim.node.host.owned())
+      let id = randomUUID() as ScanId
+      while (!owned.has(shardOf(id, shards))) id = randomUUID() as ScanId
+      yield* createScans([id], () => Entity.make({ type: "DOMAIN", value: `move${trial}.bench.test` }), fanoutPlan)
+      yield* startScans([id])
+      const victimId = victim.node.id
+      yield* waitUntil(Effect.sync(() => starts.get(id)?.node === victimId), 30_000, "the scan to run")
+      const stopped = performance.now()
+      yield* (how === "kill" ? victim.kill : victim.shutdown)
+      yield* waitUntil(Effect.sync(() => starts.get(id)?.node === other.node.id), 60_000, "the scan to run elsewhere")
+      times.push((starts.get(id)!.at - stopped) / 1000)
+      victim = yield* startNode(defaults(`${how}-${trial + 1}`), probe(`${how}-${trial + 1}`))
+    }
+    yield* victim.kill
+    yield* other.kill
+    return times
+  })
+
+/** One node process holding 10,000 RUNNING scans (their certificate searches never answer): its RSS. */
+const rssOf10kScans = (stores: Stores.BenchStores) =>
+  Effect.gen(function*() {
+    const world = yield* FixtureWorld.make
+    yield* world.crtsh.setLatency(3_600_000)
+    const proc = yield* start("bench-node", "apps/node/src/main.ts", {
+      ...envFor(world),
+      DATABASE_URL: stores.databaseUrl,
+      MONGODB_URL: stores.mongoUrl,
+      REDIS_URL: stores.redisUrl,
+      MIRAGE_REDIS_PREFIX: stores.prefix,
+      MIRAGE_NODE_ID: "bench-rss",
+      MIRAGE_METRICS_PORT: "0",
+      MIRAGE_SHARDS: String(shards),
+      MIRAGE_MOVES_PER_ROUND: String(shards)
+    }, "ignore")
+    const ids = newIds(10_000)
+    const plan: ReadonlyArray<PlannedModule> = [
+      { id: "crtsh" as ModuleId, input_types: ["DOMAIN"], output_types: ["DOMAIN", "EMAIL"], config: {} }
+    ]
+    yield* createScans(ids, () => Entity.make({ type: "DOMAIN", value: FixtureWorld.domain }), plan)
+    yield* startScans(ids)
+    // Every scan started; the first ones may already have timed out on the silent source (60 s).
+    yield* waitUntil(
+      Effect.map(
+        Effect.all([countStatus("RUNNING"), countStatus("FAILED")]),
+        ([running, failed]) => running + failed === ids.length
+      ),
+      900_000,
+      "10,000 started scans"
+    )
+    const running = yield* countStatus("RUNNING")
+    const status = readFileSync(`/proc/${proc.child.pid}/status`, "utf8")
+    const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0")
+    // Profiling aid: with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 and MIRAGE_BENCH_HEAP_SNAPSHOT=1, the node
+    // writes a heap snapshot of its 10,000 scans into its working directory before it is stopped.
+    if (process.env.MIRAGE_BENCH_HEAP_SNAPSHOT === "1") {
+      proc.child.kill("SIGUSR2")
+      yield* Effect.sleep(`${Number(process.env.MIRAGE_BENCH_HEAP_SNAPSHOT_WAIT_S ?? "90")} seconds`)
+    }
+    yield* stop(proc, 1000)
+    return { mib: kib / 1024, running }
+  })
+
+const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
+  Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
+
+/** `npm run bench -- --only throughput,moves,rss` runs some sections; all by default. */
+const only = (() => {
+  const at = process.argv.indexOf("--only")
+  return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
+})()
+const wanted = (name: string) => only === undefined || only.has(name)
+
+const main = Effect.gen(function*() {
+  const lines: Array<string> = []
+  if (wanted("throughput")) {
+    const stores = yield* Stores.make("throughput")
+    const bull = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
+    const mirage = yield* section(
+      "Mirage no-op collection tasks",
+      mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
+    )
+    yield* Console.log(`bullmq_jobs_per_s: ${bull.toFixed(0)} mirage_tasks_per_s: ${mirage.tasksPerSecond.toFixed(0)}`)
+    lines.push(
+      `bullmq_jobs_per_s: ${bull.toFixed(0)}`,
+      `mirage_tasks_per_s: ${mirage.tasksPerSecond.toFixed(0)} (${mirage.tasks} tasks in ${
+        mirage.seconds.toFixed(1)
+      } s)`,
+      `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`
+    )
+  }
+  if (wanted("moves")) {
+    const stores = yield* Stores.make("moves")
+    const takeovers = yield* section("takeover after kill -9", moves(10, "kill").pipe(Effect.provide(layer(stores))))
+    const handoffs = yield* section("handoff after SIGTERM", moves(5, "shutdown").pipe(Effect.provide(layer(stores))))
+    lines.push(
+      `takeover_p50_s: ${percentile(takeovers, 50).toFixed(2)}`,
+      `takeover_p99_s: ${percentile(takeovers, 99).toFixed(2)}`,
+      `handoff_s: ${percentile(handoffs, 50).toFixed(2)} (max ${Math.max(...handoffs).toFixed(2)})`
+    )
+  }
+  if (wanted("rss")) {
+    const stores = yield* Stores.make("rss")
+    const rss = yield* section(
+      "RSS of a node with 10,000 running scans",
+      rssOf10kScans(stores).pipe(Effect.provide(layer(stores)))
+    )
+    yield* Console.log(`rss_10k_scans_mib: ${rss.mib.toFixed(0)}`)
+    lines.push(`rss_10k_scans_mib: ${rss.mib.toFixed(0)} (${rss.running} scans RUNNING at the reading)`)
+  }
+  yield* Console.log(["", ...lines].join("\n"))
+})
+
+NodeRuntime.runMain(Effect.scoped(main))

@@ -1,0 +1,21 @@
+/** `npm start`: the gateway on PORT and MIRAGE_NODES nodes; MIRAGE_SANDBOX=1 adds the fixture world. */
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, Effect } from "effect"
+import { launch, waitForGateway } from "./Launcher.js"
+import { sandboxEnv } from "./Sandbox.js"
+
+const main = Effect.gen(function*() {
+  const port = yield* Config.integer("PORT").pipe(Config.withDefault(8080))
+  const nodes = yield* Config.integer("MIRAGE_NODES").pipe(Config.withDefault(2))
+  const sandbox = yield* Config.boolean("MIRAGE_SANDBOX").pipe(Config.withDefault(false))
+  const metrics = yield* Config.integer("MIRAGE_METRICS_PORT").pipe(Config.withDefault(9464))
+  const env = { ...(sandbox ? yield* sandboxEnv : {}), MIRAGE_METRICS_PORT: String(metrics) }
+  yield* launch({ port, nodes, env, output: "inherit" })
+  yield* waitForGateway(`http://127.0.0.1:${port}`)
+  yield* Effect.log(
+    `Mirage is up: gateway http://127.0.0.1:${port} (docs at /docs), ${nodes} nodes${sandbox ? ", sandbox world" : ""}`
+  )
+  return yield* Effect.never
+})
+
+NodeRuntime.runMain(Effect.scoped(main))

@@ -1,0 +1,26 @@
+/** An actor node process: hosts the scan actors of the shards it owns until SIGTERM, then hands them off. */
+import { NodeRuntime } from "@effect/platform-node"
+import * as Logging from "@mirage/runtime/Logging"
+import * as Node from "@mirage/runtime/Node"
+import * as NodeEndpoints from "@mirage/runtime/NodeEndpoints"
+import * as Tracing from "@mirage/runtime/Tracing"
+import { Effect } from "effect"
+import { NodeLive } from "./Layers.js"
+
+const main = Effect.gen(function*() {
+  const settings = yield* Node.settingsFromConfig
+  const node = yield* Node.run(settings)
+  // Serving /health, /ready and /metrics until the node has handed its shards off (finalizers run in reverse).
+  yield* NodeEndpoints.serveFromConfig(node)
+  yield* Effect.addFinalizer(() => node.shutdown)
+  yield* Effect.log(`node ${node.id} up`)
+  return yield* Effect.never
+}).pipe(
+  Effect.scoped,
+  Effect.provide(NodeLive),
+  // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  Effect.provide(Tracing.layer("mirage-node")),
+  Effect.provide(Logging.layer)
+)
+
+NodeRuntime.runMain(main)

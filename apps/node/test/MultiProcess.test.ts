@@ -1,0 +1,242 @@
+/**
+ * The real thing: a gateway and three node processes on real Redis, Postgres and FerretDB, twenty
+ * scans, one node killed with SIGKILL mid-scan. Every scan completes, and each scan's results
+ * equal those of the same scan run on a single node: nothing lost, nothing doubled.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { scanTrace } from "@mirage/runtime/Tracing"
+import { FixtureWorld } from "@mirage/testkit"
+import * as OtlpCollector from "@mirage/testkit/OtlpCollector"
+import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
+import { Effect } from "effect"
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import postgres from "postgres"
+import { get, newCaller, post } from "../../gateway/test/Gateway.js"
+import { launch, waitForGateway } from "../src/Launcher.js"
+import { envFor } from "../src/Sandbox.js"
+import { layer as stack, startNode } from "./Stack.js"
+
+const definitions = (domain: string) => [
+  { name: "footprint", target: { type: "DOMAIN", value: domain }, modules: ["crtsh", "dns_resolve"], depth: 2 },
+  {
+    name: "records",
+    target: { type: "DOMAIN", value: domain },
+    modules: ["crtsh", "dns_resolve", "dns_records"],
+    depth: 1
+  },
+  {
+    name: "api host",
+    target: { type: "DOMAIN", value: `api.${domain}` },
+    modules: ["dns_resolve", "reverse_dns"],
+    depth: 2
+  },
+  {
+    name: "dns only",
+    target: { type: "DOMAIN", value: domain },
+    modules: ["dns_records", "dns_resolve", "reverse_dns"],
+    depth: 2
+  }
+]
+
+type Definition = ReturnType<typeof definitions>[number]
+
+const body = (d: Definition) => ({
+  name: d.name,
+  target: d.target,
+  modules: d.modules.map((id) => ({ id })),
+  configuration: { recursion_depth: d.depth }
+})
+
+interface Result {
+  readonly data_type: string
+  readonly data: string
+  readonly hash: string
+}
+
+const freePort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Where the children write their logs. */
+const logsFolder = mkdtempSync(join(tmpdir(), "mirage-cluster-"))
+
+/** The last lines of every child's log, so that a failure in CI says what the processes saw. */
+const logTails = (folder: string) =>
+  Effect.sync(() =>
+    readdirSync(folder).map((file) => {
+      const lines = readFileSync(join(folder, file), "utf8").trimEnd().split("\n")
+      return `--- ${file} (last 40 of ${lines.length} lines)\n${lines.slice(-40).join("\n")}`
+    }).join("\n")
+  )
+
+const terminal = new Set(["COMPLETED", "FAILED", "CANCELLED"])
+
+/** Results of one scan as a sorted list of "TYPE value", through any HTTP caller. */
+type Page = { readonly items: ReadonlyArray<Result>; readonly next_cursor: string | null }
+
+const resultSet = <E, R>(fetchPage: (path: string) => Effect.Effect<Page, E, R>, id: string) =>
+  Effect.gen(function*() {
+    const items: Array<Result> = []
+    let cursor: string | null = null
+    do {
+      const path: string = `/scans/${id}/results?limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
+      const page: Page = yield* fetchPage(path)
+      items.push(...page.items)
+      cursor = page.next_cursor
+    } while (cursor !== null)
+    expect(new Set(items.map((r) => r.hash)).size).toBe(items.length)
+    return items.map((r) => `${r.data_type} ${r.data}`).sort()
+  })
+
+/** What each definition finds on a single in-process node. */
+const reference = Effect.gen(function*() {
+  const node = yield* startNode("reference")
+  const caller = yield* newCaller("analyst")
+  const sets: Array<ReadonlyArray<string>> = []
+  for (const d of definitions(FixtureWorld.domain)) {
+    const id = ((yield* post("/scans", body(d), caller)).body as { id: string }).id
+    yield* post(`/scans/${id}/start`, {}, caller)
+    for (let i = 0; i < 600; i++) {
+      const status = (yield* get(`/scans/${id}/status`, caller)).body as { status: string }
+      if (terminal.has(status.status)) break
+      yield* Effect.sleep("50 millis")
+    }
+    sets.push(yield* resultSet((path) => Effect.map(get(path, caller), (a) => a.body as Page), id))
+  }
+  yield* node.stop
+  return sets
+}).pipe(Effect.provide(stack), Effect.scoped)
+
+describe("a cluster of processes", () => {
+  it.live("twenty scans survive kill -9 of a node, with the results a single node finds", () =>
+    Effect.gen(function*() {
+      const expected = yield* reference
+      expect(expected.every((set) => set.length > 0)).toBe(true)
+
+      const world = yield* FixtureWorld.make
+      // Slow certificate searches keep tasks in flight when the node dies.
+      yield* world.crtsh.setLatency(1500)
+      // Every process exports its spans over OTLP, as it would to an OpenTelemetry collector.
+      const collector = yield* OtlpCollector.make
+      const databaseUrl = yield* freshDatabase
+      const mongo = yield* freshMongoDatabase
+      const prefix = (yield* freshRedisPrefix).replace(/:$/, "")
+      const key = `mk_test_${randomBytes(24).toString("base64url")}`
+      const port = yield* freePort
+      const base = `http://127.0.0.1:${port}`
+      const procs = yield* launch({
+        port,
+        nodes: 3,
+        output: { logs: logsFolder },
+        env: {
+          ...envFor(world),
+          DATABASE_URL: databaseUrl,
+          MONGODB_URL: mongo.url,
+          REDIS_URL: yield* redisUrl,
+          MIRAGE_REDIS_PREFIX: prefix,
+          MIRAGE_BOOTSTRAP_API_KEY: key,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+          OTEL_BSP_SCHEDULE_DELAY: "200"
+        }
+      })
+      yield* waitForGateway(base, 90_000).pipe(Effect.orDie)
+
+      const call = <A>(method: string, path: string, payload?: unknown) =>
+        Effect.promise(async () => {
+          const response = await fetch(`${base}${path}`, {
+            method,
+            signal: AbortSignal.timeout(20_000),
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
+          })
+          return (await response.json()) as A
+        })
+
+      const scans: Array<{ id: string; definition: number }> = []
+      for (let i = 0; i < 20; i++) {
+        const definition = i % 4
+        const created = yield* call<{ id: string }>("POST", "/scans", body(definitions(world.domain)[definition]!))
+        scans.push({ id: created.id, definition })
+      }
+      yield* Effect.forEach(scans, (scan) => call("POST", `/scans/${scan.id}/start`), { concurrency: 20 })
+      yield* Effect.sleep("500 millis")
+      procs[1]!.child.kill("SIGKILL")
+      const killedAt = Date.now()
+
+      const deadline = Date.now() + 90_000
+      const statuses = new Map<string, string>()
+      while (Date.now() < deadline && statuses.size < scans.length) {
+        for (const scan of scans) {
+          if (statuses.has(scan.id)) continue
+          const status = yield* call<{ status: string }>("GET", `/scans/${scan.id}/status`)
+          if (terminal.has(status.status)) statuses.set(scan.id, status.status)
+        }
+        yield* Effect.sleep("200 millis")
+      }
+      expect([...statuses.values()]).toEqual(scans.map(() => "COMPLETED"))
+
+      for (const scan of scans) {
+        const found = yield* resultSet((path) => call<Page>("GET", path), scan.id)
+        expect(found).toEqual(expected[scan.definition])
+      }
+
+      // One trace per scan, written by whichever processes worked on it: every task and command span
+      // is a child of the scan's root span, whose ids derive from the scan id. The root is written once,
+      // by the node that ended the scan; a scan that ended after the kill ended on a survivor, so its
+      // root must arrive (the killed node's unexported spans die with it).
+      const ids = new Map(scans.map((scan) => [scan.id, scanTrace(scan.id)]))
+      const endedAfterKill = new Set<string>()
+      for (const scan of scans) {
+        const read = yield* call<{ completed_at: string }>("GET", `/scans/${scan.id}`)
+        if (Date.parse(read.completed_at) > killedAt) endedAfterKill.add(scan.id)
+      }
+      expect(endedAfterKill.size).toBeGreaterThan(0)
+      const rootArrived = (id: string) =>
+        collector.spans().some((span) => span.name === "scan" && span.traceId === ids.get(id)!.traceId)
+      for (let i = 0; i < 100 && ![...endedAfterKill].every(rootArrived); i++) yield* Effect.sleep("100 millis")
+      const spans = collector.spans()
+      for (const scan of scans) {
+        const { spanId, traceId } = ids.get(scan.id)!
+        const trace = spans.filter((span) => span.traceId === traceId)
+        const top = trace.filter((span) => span.parentSpanId === undefined)
+        expect(top.map((span) => `${span.name} ${span.spanId}`)).toEqual(
+          endedAfterKill.has(scan.id) || top.length > 0 ? [`scan ${spanId}`] : []
+        )
+        if (top.length > 0) expect(top[0]!.attributes["mirage.scan.status"]).toBe("COMPLETED")
+        const children = trace.filter((span) => span.name === "task" || span.name === "scan.command")
+        expect(children.length).toBeGreaterThan(0)
+        expect(children.every((span) => span.parentSpanId === spanId)).toBe(true)
+      }
+      const taskNodes = new Set(
+        spans.filter((span) => span.name === "task").map((s) => s.resource["service.instance.id"])
+      )
+      expect(taskNodes.size).toBeGreaterThanOrEqual(2)
+      expect(spans.some((span) => span.resource["service.name"] === "mirage-gateway")).toBe(true)
+
+      // The kill really happened mid-scan: some scans were written under two owners' epochs.
+      const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined })
+      const moved = yield* Effect.promise(() =>
+        sql<Array<{ n: number }>>`
+          select count(*)::int as n from (
+            select scan_id from scan_events where epoch is not null group by scan_id having count(distinct epoch) > 1
+          ) moved`
+      ).pipe(Effect.ensuring(Effect.promise(() => sql.end())))
+      expect(moved[0]!.n).toBeGreaterThan(0)
+    }).pipe(
+      // Fails (with the children's logs) before the runner's own timeout would cut it short silently.
+      Effect.timeoutFail({ duration: "200 seconds", onTimeout: () => new Error("the cluster test ran out of time") }),
+      Effect.tapErrorCause(() =>
+        Effect.flatMap(logTails(logsFolder), (tails) => Effect.sync(() => console.error(tails)))
+      ),
+      Effect.scoped
+    ), { timeout: 240_000 })
+})

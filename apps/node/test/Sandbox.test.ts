@@ -1,0 +1,70 @@
+/**
+ * A sandbox scan with every module that needs no key, each with the fixture world's sandbox config: it must find
+ * the world's whole expected footprint (names, emails, addresses, URLs, phones, technologies, open ports) and
+ * nothing the world marks absent.
+ */
+import { describe, expect, layer as withLayer } from "@effect/vitest"
+import { CollectionResult } from "@mirage/domain/CollectionTask"
+import { modules } from "@mirage/modules/Registry"
+import { Effect, Schema } from "effect"
+import { get, newCaller, post } from "../../gateway/test/Gateway.js"
+import type { Caller } from "../../gateway/test/Gateway.js"
+import { layer, startNode, World } from "./Stack.js"
+
+const Page = Schema.Struct({ items: Schema.Array(CollectionResult), next_cursor: Schema.NullOr(Schema.String) })
+
+const allResults = (id: string, caller: Caller) =>
+  Effect.gen(function*() {
+    const items: Array<CollectionResult> = []
+    let cursor: string | null = null
+    do {
+      const path: string = `/scans/${id}/results?limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
+      const answer: { readonly body: unknown } = yield* get(path, caller)
+      const page: typeof Page.Type = yield* Schema.decodeUnknown(Page)(answer.body)
+      items.push(...page.items)
+      cursor = page.next_cursor
+    } while (cursor !== null)
+    return items
+  })
+
+describe("sandbox scan", () => {
+  withLayer(layer, { timeout: 180_000, excludeTestServices: true })((it) => {
+    it.scoped("every keyless module with the sandbox config finds the fixture world's whole expected footprint", () =>
+      Effect.gen(function*() {
+        const world = yield* World
+        yield* startNode("sandbox-a")
+        const caller = yield* newCaller("analyst")
+        const keyless = modules.filter((module) => !module.source.requiresKey)
+        const created = yield* post("/scans", {
+          name: "sandbox, every keyless module",
+          target: { type: "DOMAIN", value: world.domain },
+          modules: keyless.map((module) => ({ id: module.id, config: world.moduleConfig[module.id] ?? {} })),
+          configuration: { recursion_depth: 3, max_results: 100_000, max_duration: 170 }
+        }, caller)
+        expect(created.status, created.text).toBe(201)
+        const id = (created.body as { id: string }).id
+        expect((yield* post(`/scans/${id}/start`, {}, caller)).status).toBeLessThan(300)
+        let status = ""
+        for (let i = 0; i < 3000 && !["COMPLETED", "FAILED", "CANCELLED"].includes(status); i++) {
+          yield* Effect.sleep("50 millis")
+          status = ((yield* get(`/scans/${id}/status`, caller)).body as { status: string }).status
+        }
+        expect(status).toBe("COMPLETED")
+        const values = new Set((yield* allResults(id, caller)).map((r) => r.data.toLowerCase()))
+        const { expected } = world
+        const wanted = [
+          ...expected.domains.filter((d) => d !== world.domain),
+          ...expected.emails,
+          ...expected.ips,
+          ...expected.urls,
+          ...expected.phones,
+          ...expected.technologies,
+          ...expected.ports
+        ]
+        const missing = wanted.filter((value) => !values.has(value.toLowerCase()))
+        expect(missing).toEqual([])
+        const leaked = expected.absent.filter((value) => values.has(value.toLowerCase()))
+        expect(leaked).toEqual([])
+      }))
+  })
+})

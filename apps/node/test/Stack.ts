@@ -1,0 +1,115 @@
+/**
+ * A whole Mirage in one process for end-to-end tests: fresh isolated stores, the fixture world,
+ * the real gateway on a test server, and nodes on the real adapters that tests start and kill.
+ */
+import { NodeSdk } from "@effect/opentelemetry"
+import type { Resource } from "@effect/opentelemetry/Resource"
+import { NodeHttpServer } from "@effect/platform-node"
+import { describe as describeModules, validateModuleConfig } from "@mirage/modules/Registry"
+import * as Journal from "@mirage/runtime/Journal"
+import * as ModuleCatalog from "@mirage/runtime/ModuleCatalog"
+import * as ModuleExecutor from "@mirage/runtime/ModuleExecutor"
+import * as Node from "@mirage/runtime/Node"
+import * as ProgressFeed from "@mirage/runtime/ProgressFeed"
+import * as ProgressFeedRedis from "@mirage/runtime/ProgressFeed/Redis"
+import * as ResultWriter from "@mirage/runtime/ResultWriter"
+import { combine, ScanObserver } from "@mirage/runtime/ScanObserver"
+import * as ScanService from "@mirage/runtime/ScanService"
+import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
+import * as TaskPool from "@mirage/runtime/TaskPool"
+import * as Tracing from "@mirage/runtime/Tracing"
+import { FixtureWorld } from "@mirage/testkit"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
+import * as Server from "../../gateway/src/Server.js"
+import { freshAdapters } from "../../gateway/test/Cluster.js"
+
+export const shards = 16
+
+export const nodeSettings = (nodeId: string): Node.NodeSettings => ({
+  nodeId,
+  consumer: nodeId,
+  leaseTtlMs: 1500,
+  memberTtlMs: 1000,
+  roundMs: 100,
+  movesPerRound: shards,
+  readBlockMs: 50,
+  readCount: 256,
+  drainMs: 200,
+  maxDeliveries: 5,
+  passivateMs: 60_000,
+  reclaimIdleMs: 5000,
+  restartDelayMs: 200,
+  scanConcurrency: 8,
+  snapshotEvery: 50
+})
+
+/** The stores, the fixture world and the gateway; `startNode` adds nodes to the same stores. */
+export const layer = Layer.unwrapScoped(Effect.gen(function*() {
+  const world = yield* FixtureWorld.make
+  const Adapters = yield* freshAdapters({
+    shards,
+    catalog: ModuleCatalog.layerMemory(describeModules(), validateModuleConfig)
+  })
+  const executor = Layer.succeed(
+    TaskExecutor,
+    ModuleExecutor.make({
+      endpoints: world.moduleEndpoints,
+      credentials: () => Option.none(),
+      retries: 2,
+      retryBaseMs: 20
+    })
+  )
+  return Server.layerApp.pipe(
+    Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
+    Layer.provideMerge(Adapters),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.merge(Layer.succeed(World, world)),
+    Layer.merge(Layer.succeed(RealExecutor, executor))
+  )
+}))
+
+export class World extends Context.Tag("test/World")<World, FixtureWorld.FixtureWorld>() {}
+export class RealExecutor extends Context.Tag("test/RealExecutor")<RealExecutor, Layer.Layer<TaskExecutor>>() {}
+
+/**
+ * Starts a node in this process on the stack's stores. `stop` is a graceful shutdown;
+ * `kill` drops it like `kill -9`: no drain, no lease released, nothing more written.
+ */
+export const startNode = (
+  nodeId: string,
+  executor?: Layer.Layer<TaskExecutor>,
+  options: {
+    /** The node's tracer (e.g. `Tracing.layerWith` over an in-memory exporter); Effect's default otherwise. */
+    readonly tracing?: Layer.Layer<Resource>
+  } = {}
+) =>
+  Effect.gen(function*() {
+    const real = yield* RealExecutor
+    const scope = yield* Scope.make()
+    const layers = Layer.mergeAll(
+      Journal.layerWith({ batch: 256, writers: 2 }),
+      ResultWriter.layerWith({ batch: 1000, writers: 2 }),
+      TaskPool.layerWith(16),
+      executor ?? real,
+      // Live progress (GET /scans/{id}/events) and the scan's root span; the rest of orchestration is not part of the stack.
+      Layer.effect(ScanObserver, Effect.map(ProgressFeed.observer, (progress) => combine(progress, Tracing.observer)))
+        .pipe(
+          Layer.provide(ProgressFeedRedis.layer)
+        )
+    )
+    // Built into the node's own scope: killing the node stops its journal and pool too.
+    const context = yield* Layer.buildWithScope(layers, scope)
+    // The tracer is a fiber setting, carried by a runtime that lives as long as the node: its fibers, forked here, keep it.
+    const traced = yield* Layer.toRuntime(options.tracing ?? NodeSdk.layerEmpty).pipe(Scope.extend(scope))
+    const node = yield* Node.run(nodeSettings(nodeId)).pipe(
+      Effect.provide(context),
+      Effect.provide(traced),
+      Scope.extend(scope)
+    )
+    return {
+      id: node.id,
+      node,
+      stop: node.shutdown.pipe(Effect.zipRight(Scope.close(scope, Exit.void))),
+      kill: Scope.close(scope, Exit.void)
+    }
+  })
