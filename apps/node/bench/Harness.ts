@@ -70,7 +70,7 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(
       Layer.mergeAll(
-        Journal.layerWith({ batch: 512, writers: 3 }),
+        Journal.layerWith({ batch: 512, writers: 1 }),
         ResultWriter.layerWith({ batch: 2000, writers: 2 }),
         TaskPool.layerWith(slots),
         executor,
