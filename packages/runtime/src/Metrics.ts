@@ -75,18 +75,36 @@ export const taskOutcome = (exit: Exit.Exit<unknown, unknown>): string => {
   return Predicate.hasProperty(error, "kind") && typeof error.kind === "string" ? error.kind : "failed"
 }
 
+/** A metric tagged once per label value: tagging builds a new key, and the registry hashes it on every update. */
+const taggedBy = <M>(make: (value: string) => M) => {
+  const cache = new Map<string, M>()
+  return (value: string): M => {
+    let metric = cache.get(value)
+    if (metric === undefined) {
+      metric = make(value)
+      cache.set(value, metric)
+    }
+    return metric
+  }
+}
+
+const startedBy = taggedBy((module) => Metric.tagged(tasksStarted, "module", module))
+const durationBy = taggedBy((module) => Metric.tagged(taskDuration, "module", module))
+const completedBy = taggedBy((key) => {
+  const [module, outcome] = JSON.parse(key) as [string, string]
+  return Metric.tagged(Metric.tagged(tasksCompleted, "module", module), "outcome", outcome)
+})
+
 /** Counts a task's start and end (with its outcome) and times it on the Clock. */
 export const trackTask = (module: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.gen(function*() {
-    yield* Metric.increment(Metric.tagged(tasksStarted, "module", module))
+    yield* Metric.increment(startedBy(module))
     const start = yield* Clock.currentTimeMillis
     return yield* Effect.onExit(self, (exit) =>
       Effect.gen(function*() {
         const end = yield* Clock.currentTimeMillis
-        yield* Metric.increment(
-          Metric.tagged(Metric.tagged(tasksCompleted, "module", module), "outcome", taskOutcome(exit))
-        )
-        yield* Metric.update(Metric.tagged(taskDuration, "module", module), (end - start) / 1000)
+        yield* Metric.increment(completedBy(JSON.stringify([module, taskOutcome(exit)])))
+        yield* Metric.update(durationBy(module), (end - start) / 1000)
       }))
   })
 
