@@ -388,7 +388,7 @@ describe("EventStore Postgres encoders", () => {
       : command
   }
 
-  it.effect("encode states and events as the schemas do, through a scan's whole life", () =>
+  it.effect("encode states, snapshots and events as the schemas do, through a scan's whole life", () =>
     Effect.gen(function*() {
       for (const create of [createScan, withTemplate]) {
         const scan = new Writer(freshScanId(), 1)
@@ -402,6 +402,9 @@ describe("EventStore Postgres encoders", () => {
             }
             expect(parsed(EventStorePostgres.encodeProjection(state))).toEqual(
               parsed(yield* EventStorePostgres.encodeProjectionWithSchema(state))
+            )
+            expect(parsed(EventStorePostgres.encodeSnapshotJson(state))).toEqual(
+              parsed(yield* EventStorePostgres.encodeSnapshotWithSchema(state))
             )
           })
         let at = 0
