@@ -4,12 +4,19 @@
  * token bucket (shared by gateways through the RateLimiter, i.e. Redis) — 429 with Retry-After.
  * Both answers are RFC 7807 problems, like every other refusal of the API.
  */
-import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import {
+  HttpIncomingMessage,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse,
+  UrlParams
+} from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { problemContentType, problemType } from "@mirage/domain/api/Errors"
 import { RateLimiter } from "@mirage/runtime/RateLimiter"
 import type { RateLimit } from "@mirage/runtime/RateLimiter"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { Config, Context, Effect, Layer, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 
 export interface ApiLimitsService {
@@ -127,6 +134,70 @@ export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
         )
       }
     }
-    // A body without Content-Length (chunked) is cut off at the limit while it is read.
+    if (request.headers["content-length"] === undefined && request.headers["transfer-encoding"] !== undefined) {
+      const body = yield* readChunked(request, limits.maxBodyBytes)
+      if (body === undefined) {
+        return problem(
+          413,
+          "payload-too-large",
+          "Payload too large",
+          `the body is larger than ${limits.maxBodyBytes} bytes, the most accepted`,
+          { connection: "close" }
+        )
+      }
+      return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body))
+    }
     return yield* HttpIncomingMessage.withMaxBodySize(app, Option.some(limits.maxBodyBytes))
   })
+
+/**
+ * A body without Content-Length (chunked), read up to the limit; undefined beyond it. The platform's own limit
+ * destroys the socket when it trips, so the client would get no answer: here the rest is drained unread and the
+ * 413 goes out before the connection closes.
+ */
+const readChunked = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
+  Effect.async<Buffer | undefined>((resume) => {
+    const source = NodeHttpServerRequest.toIncomingMessage(request)
+    const chunks: Array<Buffer> = []
+    let size = 0
+    let done = false
+    const finish = (body: Buffer | undefined) => {
+      if (done) return
+      done = true
+      source.off("data", onData)
+      resume(Effect.succeed(body))
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        chunks.length = 0
+        // Keeps reading (and dropping) so that the answer is not stuck behind an unread body.
+        source.resume()
+        return finish(undefined)
+      }
+      chunks.push(chunk)
+    }
+    source.on("data", onData)
+    source.once("end", () => finish(Buffer.concat(chunks)))
+    source.once("error", () => finish(undefined))
+  })
+
+/**
+ * The request with its body already read: the body accessors answer from it, everything else (headers, socket,
+ * the response the server writes to) is the original request's.
+ */
+const withBody = (request: HttpServerRequest.HttpServerRequest, body: Buffer): HttpServerRequest.HttpServerRequest => {
+  const text = body.toString("utf8")
+  const decodeError = (cause: unknown) => new HttpServerError.RequestError({ request, reason: "Decode", cause })
+  const accessors: Record<PropertyKey, unknown> = {
+    text: Effect.succeed(text),
+    json: Effect.try({ try: () => JSON.parse(text) as unknown, catch: decodeError }),
+    urlParamsBody: Effect.try({ try: () => UrlParams.fromInput(new URLSearchParams(text)), catch: decodeError }),
+    arrayBuffer: Effect.sync(() => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)),
+    stream: Stream.succeed(new Uint8Array(body))
+  }
+  return new Proxy(request, {
+    get: (target, property) =>
+      Object.hasOwn(accessors, property) ? accessors[property] : Reflect.get(target, property, target)
+  })
+}

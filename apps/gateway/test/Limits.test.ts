@@ -6,7 +6,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import * as RateLimiterMemory from "@mirage/runtime/RateLimiter/Memory"
-import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as Limits from "../src/Limits.js"
 import * as Gateway from "./Gateway.js"
 
@@ -31,6 +31,35 @@ layer(Gateway.layer.pipe(Layer.provide(quiet)), { excludeTestServices: true, tim
         const answer = yield* Gateway.postRaw("/scans", huge, caller)
         expectProblem(answer, 413, "huge body")
         expect(yield* Gateway.count("scans")).toBe(before)
+      }))
+
+    it.effect("a chunked body (no Content-Length) over 1 MiB is 413 with an answer, not a dropped connection", () =>
+      Effect.gen(function*() {
+        const caller = yield* Gateway.newCaller("admin")
+        const before = yield* Gateway.count("scans")
+        const huge = new TextEncoder().encode(JSON.stringify(scan({ description: "x".repeat(1024 * 1024 + 10) })))
+        const chunked = (bytes: Uint8Array) =>
+          Gateway.send(
+            Gateway.as(caller)(
+              HttpClientRequest.post("/scans").pipe(
+                // Without a length the client sends it chunked, as a streaming uploader would.
+                HttpClientRequest.bodyStream(
+                  Stream.fromIterable(Array.from({ length: Math.ceil(bytes.length / 65_536) }, (_, i) =>
+                    bytes.subarray(i * 65_536, (i + 1) * 65_536))),
+                  { contentType: "application/json" }
+                )
+              )
+            )
+          )
+        const answer = yield* chunked(huge)
+        expectProblem(answer, 413, "huge chunked body")
+        expect(yield* Gateway.count("scans")).toBe(before)
+
+        // Under the limit, a chunked body is read and handled like any other.
+        const small = yield* chunked(new TextEncoder().encode(JSON.stringify(scan({ description: "chunked" }))))
+        expect(small.status, small.text).toBe(201)
+        expect((small.body as { description?: string }).description).toBe("chunked")
+        expect(yield* Gateway.count("scans")).toBe(before + 1)
       }))
 
     it.effect("out-of-bounds fields and ill-formed targets are 400 naming the field; nothing is stored", () =>
