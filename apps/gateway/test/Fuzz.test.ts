@@ -67,7 +67,7 @@ const body = fc.oneof(
     ),
     configuration: fc.oneof(
       value,
-      fc.dictionary(fc.constantFrom("max_duration", "recursion_depth", "max_results"), value)
+      fc.dictionary(fc.constantFrom("max_duration", "recursion_depth", "max_results", "task_timeout"), value)
     ),
     role: value,
     target_types: value

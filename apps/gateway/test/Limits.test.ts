@@ -80,6 +80,8 @@ layer(Gateway.layer.pipe(Layer.provide(quiet)), { excludeTestServices: true, tim
           ["duration of zero", scan({ configuration: { max_duration: 0 } }), "max_duration"],
           ["fractional duration", scan({ configuration: { max_duration: 1.5 } }), "max_duration"],
           ["too deep", scan({ configuration: { recursion_depth: 11 } }), "recursion_depth"],
+          ["task timeout over an hour", scan({ configuration: { task_timeout: 3601 } }), "task_timeout"],
+          ["task timeout of zero", scan({ configuration: { task_timeout: 0 } }), "task_timeout"],
           ["too many results", scan({ configuration: { max_results: 1_000_001 } }), "max_results"],
           ["a number for a name", scan({ name: 42 }), "name"],
           ["a domain that is not one", scan({ target: { type: "DOMAIN", value: "not a domain!" } }), "target"],

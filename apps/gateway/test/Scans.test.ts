@@ -98,7 +98,13 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
           { id: "dns_resolve", enabled: true, config: { record_types: ["A", "AAAA"], timeout_ms: 500 } },
           { id: "crtsh", enabled: false, config: { include_expired: false } }
         ],
-        configuration: { max_duration: 3600, max_results: 10000, priority: "HIGH", recursion_depth: 1 },
+        configuration: {
+          max_duration: 3600,
+          max_results: 10000,
+          priority: "HIGH",
+          recursion_depth: 1,
+          task_timeout: 60
+        },
         started_at: null,
         completed_at: null,
         status_reason: null,

@@ -170,6 +170,9 @@ describe("data collection", () => {
         }, caller)
         expect(created.status).toBe(202)
         const id = (created.body as Task).id
+        // The job's task may run for the job's whole timeout, not a default.
+        const asScan = (yield* get(`/scans/${id}`, caller)).body as { configuration: { task_timeout: number } }
+        expect(asScan.configuration.task_timeout).toBe(120)
         // Wait until the module is in flight.
         for (let i = 0; i < 100; i++) {
           if (((yield* get(`/collect/${id}`, caller)).body as Task).status === "RUNNING") break

@@ -35,6 +35,7 @@ export class ScanModule extends Schema.Class<ScanModule>("ScanModule")({
 
 export const limits = {
   maxDurationSeconds: 7 * 24 * 3600,
+  maxTaskTimeoutSeconds: 3600,
   maxResults: 1_000_000,
   maxRecursionDepth: 10,
   maxModules: 100,
@@ -50,6 +51,8 @@ export class ScanConfiguration extends Schema.Class<ScanConfiguration>("ScanConf
   max_results: Schema.optionalWith(boundedInt(1, limits.maxResults), { default: () => 10_000 }),
   priority: Schema.optionalWith(Priority, { default: () => "MEDIUM" as const }),
   recursion_depth: Schema.optionalWith(boundedInt(0, limits.maxRecursionDepth), { default: () => 2 }),
+  /** Seconds one task (a module on one entity, its retries included) may run before it fails as timed out. */
+  task_timeout: Schema.optionalWith(boundedInt(1, limits.maxTaskTimeoutSeconds), { default: () => 60 }),
   /** What recursion may process (see ScanScope); unbounded when absent. */
   scope: Schema.optionalWith(ScanScope, { exact: true })
 }) {}
@@ -65,6 +68,7 @@ export const ScanConfigurationInput = Schema.Struct({
   max_results: Schema.optional(boundedInt(1, limits.maxResults)),
   priority: Schema.optional(Priority),
   recursion_depth: Schema.optional(boundedInt(0, limits.maxRecursionDepth)),
+  task_timeout: Schema.optional(boundedInt(1, limits.maxTaskTimeoutSeconds)),
   scope: Schema.optionalWith(ScanScope, { exact: true })
 })
 export type ScanConfigurationInput = typeof ScanConfigurationInput.Type

@@ -135,8 +135,14 @@ describe("UpdateScanRequest", () => {
 })
 
 describe("ScanConfiguration", () => {
-  it("defaults: an hour, 10 000 results, MEDIUM, two hops", () => {
-    const defaults = { max_duration: 3600, max_results: 10_000, priority: "MEDIUM", recursion_depth: 2 }
+  it("defaults: an hour, 10 000 results, MEDIUM, two hops, a minute per task", () => {
+    const defaults = {
+      max_duration: 3600,
+      max_results: 10_000,
+      priority: "MEDIUM",
+      recursion_depth: 2,
+      task_timeout: 60
+    }
     expect(accepted(ScanConfiguration, {})).toEqual(ScanConfiguration.make(defaults as ScanConfiguration))
     expect({ ...defaultConfiguration() }).toEqual(defaults)
     expect(Schema.encodeSync(ScanConfiguration)(defaultConfiguration())).toEqual(defaults)

@@ -203,7 +203,9 @@ export const make = Effect.gen(function*() {
           configuration: {
             max_duration: request.config.timeout,
             max_results: request.config.max_results,
-            recursion_depth: 0
+            recursion_depth: 0,
+            // The job's one task may use the job's whole time.
+            task_timeout: request.config.timeout
           }
         })
       ).pipe(Effect.mapError((error) => (error._tag === "BadRequest" ? renamed(error) : error)))

@@ -171,7 +171,7 @@ export const make = (
             entity: task.entity,
             config: state.plan.find((m) => m.id === task.module_id)?.config ?? {},
             priority: state.definition.configuration.priority,
-            timeout_ms: 60_000
+            timeout_ms: state.definition.configuration.task_timeout * 1000
           })
         ),
         acquired

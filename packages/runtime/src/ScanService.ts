@@ -254,6 +254,7 @@ export const make = (options: ScanServiceOptions) =>
         max_results: requested.max_results ?? base.max_results,
         priority: requested.priority ?? base.priority,
         recursion_depth: requested.recursion_depth ?? base.recursion_depth,
+        task_timeout: requested.task_timeout ?? base.task_timeout,
         ...(scope === undefined ? {} : { scope })
       })
     }

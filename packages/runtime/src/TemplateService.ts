@@ -134,7 +134,8 @@ export const make = Effect.gen(function*() {
             max_duration: requested.max_duration ?? current.configuration.max_duration,
             max_results: requested.max_results ?? current.configuration.max_results,
             priority: requested.priority ?? current.configuration.priority,
-            recursion_depth: requested.recursion_depth ?? current.configuration.recursion_depth
+            recursion_depth: requested.recursion_depth ?? current.configuration.recursion_depth,
+            task_timeout: requested.task_timeout ?? current.configuration.task_timeout
           }),
           updated_at: DateTime.unsafeMake(yield* Clock.currentTimeMillis)
         })

@@ -50,6 +50,8 @@ interface ExecutorOptions {
   /** Simulated time each task takes. */
   readonly delay?: Duration.DurationInput
   readonly fail?: ReadonlySet<string>
+  /** Every task the executor was given. */
+  readonly specs?: Array<TaskSpec>
 }
 
 const executor = (calls: Array<string>, options: ExecutorOptions = {}) =>
@@ -60,6 +62,7 @@ const executor = (calls: Array<string>, options: ExecutorOptions = {}) =>
         Effect.gen(function*() {
           const key = `${task.module_id} ${task.entity.type}:${task.entity.value}`
           calls.push(key)
+          options.specs?.push(task)
           if (options.delay !== undefined) yield* Effect.sleep(options.delay)
           if (options.fail?.has(task.module_id)) {
             return yield* new TaskFailure({ kind: "failed", reason: "source down" })
@@ -180,6 +183,19 @@ describe("ScanActor", () => {
       expect(log[1]!._tag).toBe("ScanStarted")
       expect(log.at(-1)!._tag).toBe("ScanCompleted")
       expect(t.published).toEqual([{ command_id: "start-1", outcome: "accepted", rejection: null }])
+    }))
+
+  it.scoped("gives each task the scan's task_timeout, 60 s unless configured", () =>
+    Effect.gen(function*() {
+      for (const [configured, expected] of [[undefined, 60_000], [7, 7_000]] as const) {
+        const specs: Array<TaskSpec> = []
+        const t = yield* setup({ specs, configuration: configured === undefined ? {} : { task_timeout: configured } })
+        const actor = yield* t.spawn
+        yield* t.send(actor, { _tag: "StartScan" }, "start")
+        expect(yield* actor.exit).toBe("finished")
+        expect(specs.length).toBeGreaterThan(0)
+        expect(new Set(specs.map((spec) => spec.timeout_ms))).toEqual(new Set([expected]))
+      }
     }))
 
   it.scoped("rejects an illegal command with the current status and changes nothing", () =>
