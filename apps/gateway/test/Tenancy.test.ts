@@ -246,7 +246,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
         description: "resolve only",
         target_types: ["DOMAIN"],
         modules: [{ id: "dns_resolve" }],
-        configuration: { recursion_depth: 1, priority: "LOW" }
+        configuration: { recursion_depth: 1, priority: "LOW", task_timeout: 20, scope: { domains: ["example.org"] } }
       }, caller)
       expect(template.status, template.text).toBe(201)
       const t = template.body as { id: string }
@@ -255,7 +255,14 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
       expect(updated.status, updated.text).toBe(200)
       expect(updated.body).toMatchObject({
         name: "quicker",
-        configuration: { recursion_depth: 1, priority: "LOW", max_results: 5 }
+        // An update changes what it names and keeps the rest of the configuration.
+        configuration: {
+          recursion_depth: 1,
+          priority: "LOW",
+          max_results: 5,
+          task_timeout: 20,
+          scope: { domains: ["example.org"] }
+        }
       })
       expect((yield* Gateway.get(`/templates/${t.id}`, caller)).body).toMatchObject({ name: "quicker" })
 
@@ -270,7 +277,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
       expect(scan.body).toMatchObject({
         template_id: t.id,
         modules: [{ id: "dns_resolve" }],
-        configuration: { recursion_depth: 1, max_results: 5, priority: "HIGH" },
+        configuration: { recursion_depth: 1, max_results: 5, priority: "HIGH", task_timeout: 20 },
         description: "resolve only"
       })
       const wrongType = yield* Gateway.post("/scans", {

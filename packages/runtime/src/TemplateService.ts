@@ -124,6 +124,7 @@ export const make = Effect.gen(function*() {
         const current = yield* own(principal, id)
         const modules = request.modules === undefined ? current.modules : yield* validateModules(request.modules)
         const requested = request.configuration ?? {}
+        const scope = requested.scope ?? current.configuration.scope
         const template = Template.make({
           ...current,
           name: request.name ?? current.name,
@@ -135,7 +136,8 @@ export const make = Effect.gen(function*() {
             max_results: requested.max_results ?? current.configuration.max_results,
             priority: requested.priority ?? current.configuration.priority,
             recursion_depth: requested.recursion_depth ?? current.configuration.recursion_depth,
-            task_timeout: requested.task_timeout ?? current.configuration.task_timeout
+            task_timeout: requested.task_timeout ?? current.configuration.task_timeout,
+            ...(scope === undefined ? {} : { scope })
           }),
           updated_at: DateTime.unsafeMake(yield* Clock.currentTimeMillis)
         })
