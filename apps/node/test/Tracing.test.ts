@@ -133,6 +133,16 @@ describe("tracing", () => {
           expect(String(request.attributes["url.full"])).not.toContain("?")
         }
         expect(requests.some((request) => request.attributes["http.response.status_code"] === 200)).toBe(true)
+        // DNS lookups are client spans under their module too, naming the question.
+        const lookups = spans.filter((span) => span.name.startsWith("DNS "))
+        expect(lookups.length).toBeGreaterThan(0)
+        for (const lookup of lookups) {
+          expect(byId.get(parentOf(lookup)!)?.name).toBe("task.collect")
+          expect(typeof lookup.attributes["dns.question.name"]).toBe("string")
+        }
+        expect(lookups.some((lookup) => String(lookup.attributes["dns.question.name"]).endsWith(world.domain))).toBe(
+          true
+        )
 
         // The start command: a child of the scan, linked to the HTTP request that sent it.
         const commands = spans.filter((span) => span.name === "scan.command")

@@ -98,6 +98,12 @@ export const makeDnsClient = (
           return unavailable.has(code)
             ? Effect.fail(new SourceUnavailable({ reason, cause }))
             : Effect.fail(new BadResponse({ reason, cause }))
+        }),
+        // A client span per lookup, as HTTP requests have: what was asked, of which servers.
+        Effect.withSpan(`DNS ${kind}`, {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "dns.question.name": name, "dns.question.type": kind, "server.address": servers.join(",") }
         })
       )
 
@@ -113,3 +119,18 @@ export const makeDnsClient = (
       reverse: (ip) => lookup("PTR", ip, () => resolver.reverse(ip), [])
     }
   })
+
+/** The client with `around` wrapped round every lookup: how the runtime puts its rate limit in front of each. */
+export const aroundLookups = (
+  dns: DnsClient,
+  around: <A>(lookup: Effect.Effect<A, DnsError>) => Effect.Effect<A, DnsError>
+): DnsClient => ({
+  resolve4: (name) => around(dns.resolve4(name)),
+  resolve6: (name) => around(dns.resolve6(name)),
+  resolveCname: (name) => around(dns.resolveCname(name)),
+  resolveMx: (name) => around(dns.resolveMx(name)),
+  resolveNs: (name) => around(dns.resolveNs(name)),
+  resolveTxt: (name) => around(dns.resolveTxt(name)),
+  resolveSoa: (name) => around(dns.resolveSoa(name)),
+  reverse: (ip) => around(dns.reverse(ip))
+})

@@ -6,8 +6,10 @@
  * Where JobOptions is provided, a standalone job's own key and proxy choice (looked up once per task
  * by the task's scan id) apply when the task does not set them.
  */
+import { aroundLookups, makeDnsClient } from "@mirage/modules/DnsClient"
 import type { HttpClient } from "@mirage/modules/HttpClient"
 import { makeHttpClient } from "@mirage/modules/HttpClient"
+import { dnsSource } from "@mirage/modules/internal/Dns"
 import type { Module, ModuleEndpoints } from "@mirage/modules/Module"
 import { makeModuleContext } from "@mirage/modules/ModuleContext"
 import type { ModuleContext } from "@mirage/modules/ModuleContext"
@@ -322,11 +324,24 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
                   Effect.logDebug(scrub(message, secrets)).pipe(
                     Effect.annotateLogs({ ...scrubFields(fields, secrets), module: module.id, attempt })
                   )
+                // Every DNS lookup, whichever module makes it, takes a token of the resolvers' one rate limit.
+                const dns = aroundLookups(
+                  yield* makeDnsClient(settings.endpoints.dnsServers, { timeoutMs: task.timeout_ms }),
+                  (lookup) =>
+                    limiter.acquire(dnsSource.id, settings.sources[dnsSource.id]?.rate_limit ?? dnsSource.rateLimit)
+                      .pipe(
+                        Effect.mapError((error) =>
+                          new SourceUnavailable({ reason: "rate limiter unavailable", cause: error })
+                        ),
+                        Effect.zipRight(lookup)
+                      )
+                )
                 const ctx = yield* makeModuleContext({
                   module: module.id,
                   endpoints: settings.endpoints,
                   timeoutMs: task.timeout_ms,
                   http,
+                  dns,
                   log,
                   ...(guard === undefined ? {} : { guard }),
                   ...(Option.isSome(key) ? { credentials: key.value } : {})

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { CrtshServer, FixtureWorld, IntelWorld } from "@mirage/testkit"
+import * as DnsServer from "@mirage/testkit/DnsServer"
 import * as ShodanServer from "@mirage/testkit/ShodanServer"
 import { Clock, Effect, Fiber, Redacted } from "effect"
 import type { CollectionLogEntry, RequestEntry, SummaryEntry } from "../src/CollectionLog.js"
@@ -180,6 +181,33 @@ describe("ModuleExecutor", () => {
       const page2 = yield* log.listForOwner(scan, page1.next_cursor, 10)
       expect(page2.items.map((e) => e.kind)).toEqual(["request", "summary"])
       expect(page2.next_cursor).toBeNull()
+    }))
+
+  it.scoped("every DNS lookup takes a token of the resolvers' rate limit; past the burst, lookups wait", () =>
+    Effect.gen(function*() {
+      const dns = yield* DnsServer.make(FixtureWorld.zone)
+      const hub = RateLimiterMemory.makeHub()
+      const { executor, limiter } = yield* node({
+        stores: yield* freshStores,
+        hub,
+        endpoints: { dnsServers: [dns.address] },
+        settings: { sources: { dns: { rate_limit: { requests: 2, perSeconds: 1, burst: 2 } } } }
+      })
+      const words = ["www", "mail", "api", "dev", "vpn", "shop"]
+      const brute = {
+        ...task("dns_brute", sandbox),
+        config: { wordlist: words, use_builtin_wordlist: false, wildcard_probes: 0, concurrency: 1 }
+      }
+      const started = yield* Clock.currentTimeMillis
+      const run = yield* driven(executor.execute(brute))
+      expect(run.outcome).toBe("completed")
+      const asked = dns.questions().length
+      expect(asked).toBeGreaterThanOrEqual(words.length)
+      const stats = yield* limiter.stats("dns")
+      expect(stats.acquired).toBe(asked)
+      // Two at once, then two a second: the clock moved by at least the time the rest had to wait.
+      expect(stats.waits).toBeGreaterThan(0)
+      expect((yield* Clock.currentTimeMillis) - started).toBeGreaterThanOrEqual(((asked - 2) / 2) * 1000 - 1)
     }))
 
   it.scoped("keys separate cache entries without being part of the key material in clear", () =>
