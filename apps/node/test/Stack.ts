@@ -86,6 +86,8 @@ export const startNode = (
   Effect.gen(function*() {
     const real = yield* RealExecutor
     const scope = yield* Scope.make()
+    // A node the test neither stopped nor killed is killed when the test ends: it must not serve the next test's shards.
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
     const layers = Layer.mergeAll(
       Journal.layerWith({ batch: 256, writers: 2 }),
       ResultWriter.layerWith({ batch: 1000, writers: 2 }),
