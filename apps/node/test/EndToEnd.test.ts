@@ -1,10 +1,11 @@
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
+import * as Metrics from "@mirage/runtime/Metrics"
 import { PgClient } from "@mirage/runtime/PgClient"
 import { ResultStore } from "@mirage/runtime/ResultStore"
 import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
 import { FixtureWorld } from "@mirage/testkit"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Metric, Schema } from "effect"
 import { get, newCaller, post } from "../../gateway/test/Gateway.js"
 import type { Caller } from "../../gateway/test/Gateway.js"
 import { layer, RealExecutor, startNode, World } from "./Stack.js"
@@ -143,8 +144,12 @@ describe("end to end", () => {
           yield* Effect.sleep("25 millis")
         }
         yield* first.kill
+        const moved = Metric.tagged(Metrics.takeovers, "from", "node")
+        const movedBefore = (yield* Metric.value(moved)).count
         const second = yield* startNode("e2e-b2")
         const statuses = yield* waitForEnd(id, caller)
+        // The dead node's shards were taken over: counted as moved from another node, not as first owners.
+        expect((yield* Metric.value(moved)).count).toBeGreaterThan(movedBefore)
         expect(statuses.at(-1)!.status).toBe("COMPLETED")
         const results = yield* allResults(id, caller)
         expect(new Set(results.filter((r) => r.data_type === "IP").map((r) => r.data))).toEqual(

@@ -49,7 +49,10 @@ export const streamPending = gauge("mirage_stream_pending", "Entries of a shard'
 export const streamLag = gauge("mirage_stream_lag", "Entries of a shard's inbox not yet delivered to its group")
 export const shardsOwned = gauge("mirage_shards_owned", "Shards a node owns")
 export const leaseRenewals = counter("mirage_lease_renewals_total", "Shard leases renewed")
-export const takeovers = counter("mirage_takeovers_total", "Shards acquired by a node")
+export const takeovers = counter(
+  "mirage_takeovers_total",
+  "Shards acquired by a node, by `from`: none (the shard's first owner) or node (it moved from another node)"
+)
 export const rateLimitWaits = counter(
   "mirage_rate_limit_waits_total",
   "Token acquisitions that had to wait for the source's rate limit"
