@@ -90,6 +90,15 @@ const staticParts = new WeakMap<
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
+/** Task counts as plain JSON (the state's object may carry more than the five counts). */
+const countsJson = (counts: ScanState["counts"]) => ({
+  queued: counts.queued,
+  running: counts.running,
+  completed: counts.completed,
+  failed: counts.failed,
+  cancelled: counts.cancelled
+})
+
 /**
  * `projectionDocument` encoded as JSON without the schema on the hot path: the state comes from the machine, so its
  * values are already valid; the definition and header parts are encoded by the schema once per definition. The
@@ -114,7 +123,6 @@ export const encodeProjection = (state: ScanState): string => {
     }
     staticParts.set(state.definition, parts)
   }
-  const counts = state.counts
   return JSON.stringify({
     ...parts.encoded,
     id: state.id,
@@ -126,13 +134,7 @@ export const encodeProjection = (state: ScanState): string => {
     completed_at: state.completed_at === null ? null : iso(state.completed_at),
     result_count: state.result_count,
     status_reason: state.reason,
-    tasks: {
-      queued: counts.queued,
-      running: counts.running,
-      completed: counts.completed,
-      failed: counts.failed,
-      cancelled: counts.cancelled
-    },
+    tasks: countsJson(state.counts),
     running_ms: state.running_ms,
     running_since: state.running_since
   })
@@ -240,7 +242,6 @@ export const encodeSnapshotJson = (state: ScanState): string => {
       error: task.error
     })
   }
-  const counts = state.counts
   return JSON.stringify({
     ...parts.encoded,
     id: state.id,
@@ -256,13 +257,7 @@ export const encodeSnapshotJson = (state: ScanState): string => {
     running_since: state.running_since,
     seen: Array.from(state.seen),
     tasks,
-    counts: {
-      queued: counts.queued,
-      running: counts.running,
-      completed: counts.completed,
-      failed: counts.failed,
-      cancelled: counts.cancelled
-    },
+    counts: countsJson(state.counts),
     result_count: state.result_count,
     progress: state.progress
   })
