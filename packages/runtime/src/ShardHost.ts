@@ -4,9 +4,10 @@
  * it, stops them when it loses it, restarts crashed actors, and passivates idle ones.
  */
 import type { ScanId } from "@mirage/domain/Ids"
-import { Clock, Context, Deferred, Effect, Exit, Option, Runtime, Schedule, Scope } from "effect"
+import { Clock, Context, Deferred, Effect, Exit, Metric, Option, Runtime, Schedule, Scope } from "effect"
 import { DeadlineTimers, makeDeadlineTimers } from "./DeadlineTimers.js"
 import { EventStore } from "./EventStore.js"
+import * as Metrics from "./Metrics.js"
 import { Replies } from "./Replies.js"
 import * as ScanActor from "./ScanActor.js"
 import type { ActorHandle, ActorMessage, ActorSettings } from "./ScanActor.js"
@@ -153,13 +154,17 @@ export const make = (settings: HostSettings) =>
         if (!owned.has(delivery.shard)) return
         const envelope = delivery.envelope
         if (envelope === undefined) {
-          return yield* inbox.deadLetter(delivery, "undecodable entry").pipe(Effect.catchAll(() => Effect.void))
+          return yield* inbox.deadLetter(delivery, "undecodable entry").pipe(
+            Effect.zipRight(Metric.increment(Metric.tagged(Metrics.deadLetters, "reason", "undecodable"))),
+            Effect.catchAll(() => Effect.void)
+          )
         }
         if (delivery.deliveries > settings.maxDeliveries) {
           yield* Effect.logWarning("command moved to the dead letters").pipe(
             Effect.annotateLogs({ scan_id: envelope.target, command_id: envelope.command_id })
           )
           return yield* inbox.deadLetter(delivery, `delivered ${delivery.deliveries} times`).pipe(
+            Effect.zipRight(Metric.increment(Metric.tagged(Metrics.deadLetters, "reason", "redelivered"))),
             Effect.catchAll(() => Effect.void)
           )
         }
@@ -236,7 +241,9 @@ export const make = (settings: HostSettings) =>
           const claimed = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
             Effect.orElseSucceed(() => [])
           )
-          yield* Effect.forEach(claimed, deliver, { discard: true })
+          // Delivered beside the ownership round, not in it: loading a scan may take retries, and the round must
+          // renew the node's leases on time whatever the deliveries do.
+          if (claimed.length > 0) yield* Effect.forkIn(Effect.forEach(claimed, deliver, { discard: true }), hostScope)
         }
       })
     }

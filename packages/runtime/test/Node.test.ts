@@ -1,14 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Metric, TestClock } from "effect"
 import * as EventStoreMemory from "../src/EventStore/Memory.js"
 import * as Journal from "../src/Journal.js"
 import * as MembershipMemory from "../src/Membership/Memory.js"
+import * as Metrics from "../src/Metrics.js"
 import * as Node from "../src/Node.js"
 import * as RepliesMemory from "../src/Replies/Memory.js"
 import * as ResultStoreMemory from "../src/ResultStore/Memory.js"
 import * as ScanObserver from "../src/ScanObserver.js"
 import * as ShardInboxMemory from "../src/ShardInbox/Memory.js"
 import * as LeasesMemory from "../src/ShardLeases/Memory.js"
+import { shardOf } from "../src/Shards.js"
 import { TaskExecutor } from "../src/TaskExecutor.js"
 import * as TaskPool from "../src/TaskPool.js"
 
@@ -56,5 +58,67 @@ describe("Node", () => {
       expect(String(Exit.isFailure(second) ? second.cause : "")).toContain("ShardCountMismatch")
       const third = yield* Node.run(settings("c")).pipe(Effect.provide(withShards(8)))
       expect(third.id).toBe("c")
+    }))
+
+  it.scoped("a command that keeps failing goes to the dead letters after maxDeliveries, an undecodable one at once", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(Layer.mergeAll(
+        EventStoreMemory.layer(events),
+        ResultStoreMemory.layerFresh,
+        MembershipMemory.layer(MembershipMemory.makeHub()),
+        LeasesMemory.layer(LeasesMemory.makeHub()),
+        RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
+        Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.succeed([]) })),
+        TaskPool.layerWith(2),
+        ScanObserver.layerNone
+      )))
+      // Entries idle for 2 s are delivered again (30 s by default): six deliveries take seconds of the test clock.
+      const node = yield* Node.run({ ...settings("dl"), reclaimIdleMs: 2000 }).pipe(Effect.provide(layer))
+      for (let i = 0; i < 40 && node.host.owned().length < 8; i++) yield* TestClock.adjust("500 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      const counted = (reason: string) =>
+        Effect.map(Metric.value(Metric.tagged(Metrics.deadLetters, "reason", reason)), (state) => state.count)
+      const deadOf = (shard: number) => ShardInboxMemory.deadLetters(inboxes, shard)
+
+      // Undecodable: no delivery can ever succeed, so it goes at once.
+      const undecodable = yield* counted("undecodable")
+      yield* ShardInboxMemory.appendRaw(inboxes, 3, "{not json")
+      for (let i = 0; i < 50 && deadOf(3).length === 0; i++) yield* TestClock.adjust("100 millis")
+      expect(deadOf(3).map((letter) => [letter.raw, letter.reason, letter.deliveries])).toEqual([
+        ["{not json", "undecodable entry", 1]
+      ])
+      expect(yield* counted("undecodable")).toBe(undecodable + 1)
+
+      // A command its actor cannot take (the event store is down): delivered again and again, then set aside.
+      const redelivered = yield* counted("redelivered")
+      events.outage = true
+      const target = "0b7e6a52-6a43-4c1e-9d3b-5f0f6a1e2d3c"
+      const shard = shardOf(target, 8)
+      yield* ShardInboxMemory.appendRaw(
+        inboxes,
+        shard,
+        JSON.stringify({
+          target,
+          command_id: "start",
+          command: { _tag: "StartScan" },
+          reply_to: null,
+          traceparent: null,
+          sent_at: 0
+        })
+      )
+      const settled = () => deadOf(shard).some((letter) => letter.reason !== "undecodable entry")
+      for (let i = 0; i < 200 && !settled(); i++) yield* TestClock.adjust("500 millis")
+      const letters = deadOf(shard).filter((letter) => letter.reason !== "undecodable entry")
+      expect(letters.map((letter) => [letter.reason, letter.deliveries])).toEqual([["delivered 6 times", 6]])
+      expect(yield* counted("redelivered")).toBe(redelivered + 1)
+      // Set aside means acknowledged: nothing of it is pending any more.
+      expect((yield* ShardInboxMemory.make(inboxes).pending(shard)).pending).toBe(0)
+      // Redeliveries (each loading its scan with retries) ran beside the ownership rounds: every lease was renewed.
+      expect(node.host.owned()).toHaveLength(8)
     }))
 })
