@@ -1,10 +1,12 @@
 /**
  * A node's own small HTTP server on MIRAGE_METRICS_PORT: `/health` (liveness), `/ready` (stores
- * reachable and the node owns the shards rendezvous gives it) and `/metrics` (Prometheus).
+ * reachable and the node owns the shards rendezvous gives it), `/metrics` (Prometheus) and
+ * `/dead-letters` (the commands its shards gave up on). An operators' port: not the tenants' API.
  */
-import { HttpRouter, HttpServerResponse } from "@effect/platform"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Config, Effect, Metric } from "effect"
+import { problemContentType, problemType } from "@mirage/domain/api/Errors"
+import { Config, Effect, Either, Metric, Option, Schema } from "effect"
 import { shardsOf } from "./Assignment.js"
 import { createStartingServer } from "./HttpListener.js"
 import { Membership } from "./Membership.js"
@@ -13,7 +15,7 @@ import type { MongoDatabase } from "./MongoDatabase.js"
 import type { PgClient } from "./PgClient.js"
 import * as Readiness from "./Readiness.js"
 import type { RedisClient } from "./RedisClient.js"
-import { ShardInbox } from "./ShardInbox.js"
+import { Envelope, ShardInbox } from "./ShardInbox.js"
 
 export const NodeEndpointsConfig = Config.all({
   port: Config.integer("MIRAGE_METRICS_PORT").pipe(
@@ -75,6 +77,40 @@ export const refreshGauges = (node: NodeView, reported: Set<number>) =>
       ), { concurrency: 8, discard: true })
   })
 
+const decodeEnvelope = Schema.decodeUnknownOption(Schema.parseJson(Envelope))
+
+/** The dead letters of the shards the node owns, newest first, at most `limit`; what each command was, when decodable. */
+export const deadLetterList = (node: NodeView, limit: number) =>
+  Effect.gen(function*() {
+    const inbox = yield* ShardInbox
+    const perShard = yield* Effect.forEach(node.host.owned(), (shard) => inbox.deadLetters(shard, limit), {
+      concurrency: 8
+    })
+    const newest = perShard.flat().sort((a, b) => b.at - a.at).slice(0, limit)
+    return {
+      node: node.id,
+      items: newest.map((letter) => {
+        const envelope = decodeEnvelope(letter.raw)
+        return {
+          shard: letter.shard,
+          id: letter.id,
+          at: new Date(letter.at).toISOString(),
+          reason: letter.reason,
+          deliveries: letter.deliveries,
+          scan_id: Option.match(envelope, { onNone: () => null, onSome: (e) => e.target }),
+          command: Option.match(envelope, { onNone: () => null, onSome: (e) => e.command._tag }),
+          command_id: Option.match(envelope, { onNone: () => null, onSome: (e) => e.command_id })
+        }
+      })
+    }
+  })
+
+const DeadLetterQuery = Schema.Struct({
+  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)), {
+    default: () => 50
+  })
+})
+
 /** The endpoints of a node as an HTTP app. */
 export const app = (node: NodeView, readyTimeoutMs: number) =>
   Effect.gen(function*() {
@@ -91,10 +127,33 @@ export const app = (node: NodeView, readyTimeoutMs: number) =>
       refreshGauges(node, reported),
       Effect.map(Metrics.exposition, (text) => HttpServerResponse.text(text, { contentType: Metrics.contentType }))
     )
+    const deadLetters = Effect.gen(function*() {
+      const query = yield* HttpServerRequest.schemaSearchParams(DeadLetterQuery).pipe(Effect.option)
+      if (Option.isNone(query)) {
+        return HttpServerResponse.unsafeJson({
+          type: problemType("bad-request"),
+          title: "Bad request",
+          status: 400,
+          detail: "limit must be an integer from 1 to 500"
+        }, { status: 400, contentType: problemContentType })
+      }
+      const list = yield* deadLetterList(node, query.value.limit).pipe(Effect.provide(context), Effect.either)
+      return Either.match(list, {
+        onLeft: (error) =>
+          HttpServerResponse.unsafeJson({
+            type: problemType("unavailable"),
+            title: "Dead letters unavailable",
+            status: 503,
+            detail: error.message
+          }, { status: 503, contentType: problemContentType }),
+        onRight: (body) => HttpServerResponse.unsafeJson(body)
+      })
+    })
     return HttpRouter.empty.pipe(
       HttpRouter.get("/health", HttpServerResponse.unsafeJson({ status: "ok", node: node.id })),
       HttpRouter.get("/ready", Effect.provide(ready, context)),
-      HttpRouter.get("/metrics", Effect.provide(metrics, context))
+      HttpRouter.get("/metrics", Effect.provide(metrics, context)),
+      HttpRouter.get("/dead-letters", deadLetters)
     )
   })
 

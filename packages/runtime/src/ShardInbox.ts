@@ -22,6 +22,18 @@ export const Envelope = Schema.Struct({
 })
 export type Envelope = typeof Envelope.Type
 
+/** An inbox entry moved to its shard's dead letters: the entry as sent, why, and after how many deliveries. */
+export interface DeadLetter {
+  readonly shard: number
+  /** The entry's id in the shard's inbox. */
+  readonly id: string
+  readonly raw: string
+  readonly reason: string
+  readonly deliveries: number
+  /** When it was moved, in ms since the epoch. */
+  readonly at: number
+}
+
 export interface Delivery {
   readonly shard: number
   /** The stream entry id, used to acknowledge. */
@@ -52,6 +64,8 @@ export interface ShardInboxService {
   readonly ack: (shard: number, ids: ReadonlyArray<string>) => Effect.Effect<void, PersistenceError>
   /** Moves an entry that keeps failing to the dead-letter stream, and acknowledges it. */
   readonly deadLetter: (delivery: Delivery, reason: string) => Effect.Effect<void, PersistenceError>
+  /** The shard's dead letters, newest first, at most `limit`: what operators look at when commands keep failing. */
+  readonly deadLetters: (shard: number, limit: number) => Effect.Effect<ReadonlyArray<DeadLetter>, PersistenceError>
   /** Entries in the shard's stream not yet acknowledged, and the group's lag. */
   readonly pending: (
     shard: number

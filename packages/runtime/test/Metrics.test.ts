@@ -92,6 +92,7 @@ describe("Metrics", () => {
 })
 
 const node = { id: "endpoints-test", host: { owned: () => [0, 1] } }
+const inboxes = ShardInboxMemory.makeStore(3)
 
 const stores = (postgresUrl: Effect.Effect<string, never, Scope.Scope>) =>
   Layer.unwrapScoped(Effect.gen(function*() {
@@ -103,7 +104,7 @@ const stores = (postgresUrl: Effect.Effect<string, never, Scope.Scope>) =>
       RedisClient.layerWith({ url: yield* redisUrl, prefix }),
       MongoDatabase.layerWith(mongo.url),
       MembershipMemory.layer(MembershipMemory.makeHub()),
-      ShardInboxMemory.layer(ShardInboxMemory.makeStore(2))
+      ShardInboxMemory.layer(inboxes)
     )
   }))
 
@@ -123,6 +124,57 @@ describe("NodeEndpoints", () => {
       const exposition = yield* Prometheus.parse(metrics.text)
       expect(Prometheus.total(exposition, "mirage_shards_owned", { node: node.id })).toBe(2)
       expect(exposition.samples.some((s) => s.name === "mirage_stream_lag" && s.labels.shard === "1")).toBe(true)
+    }).pipe(Effect.provide(stores(freshDatabase))))
+
+  it.scopedLive("/dead-letters lists the owned shards' dead letters, newest first, with what each command was", () =>
+    Effect.gen(function*() {
+      const inbox = ShardInboxMemory.make(inboxes)
+      const deliver = (shard: number, raw: string) =>
+        Effect.gen(function*() {
+          yield* ShardInboxMemory.appendRaw(inboxes, shard, raw)
+          const [delivery] = yield* inbox.read("c", [shard], { count: 1, blockMs: 0 })
+          return delivery!
+        })
+      const scanId = "6f1c1f3e-2a1b-4c3d-8e9f-0a1b2c3d4e5f"
+      const start = JSON.stringify({
+        target: scanId,
+        command_id: "start-1",
+        command: { _tag: "StartScan" },
+        reply_to: null,
+        traceparent: null,
+        sent_at: 0
+      })
+      yield* inbox.deadLetter(yield* deliver(0, start), "delivered 6 times")
+      yield* Effect.sleep("5 millis")
+      yield* inbox.deadLetter(yield* deliver(1, "{not json"), "undecodable entry")
+      // Shard 2 is not this node's: its dead letters are its owner's to show.
+      yield* inbox.deadLetter(yield* deliver(2, start), "delivered 6 times")
+
+      const { port } = yield* NodeEndpoints.serve(node, { port: 0, readyTimeoutMs: 2000 })
+      const answer = yield* fetchText(`http://127.0.0.1:${port}/dead-letters`)
+      expect(answer.status, answer.text).toBe(200)
+      const body = JSON.parse(answer.text) as { node: string; items: Array<Record<string, unknown>> }
+      expect(body.node).toBe(node.id)
+      expect(body.items.map(({ at: _, id: __, ...item }) => item)).toEqual([
+        { shard: 1, reason: "undecodable entry", deliveries: 1, scan_id: null, command: null, command_id: null },
+        {
+          shard: 0,
+          reason: "delivered 6 times",
+          deliveries: 1,
+          scan_id: scanId,
+          command: "StartScan",
+          command_id: "start-1"
+        }
+      ])
+      const one = JSON.parse((yield* fetchText(`http://127.0.0.1:${port}/dead-letters?limit=1`)).text) as {
+        items: Array<{ shard: number }>
+      }
+      expect(one.items.map((item) => item.shard)).toEqual([1])
+      for (const bad of ["0", "501", "x", "1.5"]) {
+        const refused = yield* fetchText(`http://127.0.0.1:${port}/dead-letters?limit=${bad}`)
+        expect(refused.status, bad).toBe(400)
+        expect(refused.type).toContain("application/problem+json")
+      }
     }).pipe(Effect.provide(stores(freshDatabase))))
 
   it.scopedLive("/ready is a 503 problem when Postgres is unreachable", () =>

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ScanId } from "@mirage/domain/Ids"
 import { TestStores } from "@mirage/testkit"
-import { Effect, Fiber, Redacted, Schema, TestClock } from "effect"
+import { Clock, Effect, Fiber, Redacted, TestClock } from "effect"
 import type { Scope } from "effect"
 import * as RedisClient from "../src/RedisClient.js"
 import type { Envelope, ShardInboxService } from "../src/ShardInbox.js"
@@ -16,9 +16,6 @@ interface Harness {
   readonly inbox: ShardInboxService
   /** Appends an entry whose envelope field is `raw`, as a buggy or foreign sender would. */
   readonly sendRaw: (shard: number, raw: string) => Effect.Effect<unknown>
-  readonly deadLetters: (
-    shard: number
-  ) => Effect.Effect<ReadonlyArray<{ raw: string; reason: string; deliveries: number; id: string }>>
   /** Claims the shard's pending entries for `consumer` once they have been idle a little while. */
   readonly claimWhenIdle: (shard: number, consumer: string) => Effect.Effect<ReadonlyArray<ShardInboxDelivery>>
   /** Lets a blocking read time out. */
@@ -26,8 +23,6 @@ interface Harness {
 }
 
 type ShardInboxDelivery = Effect.Effect.Success<ReturnType<ShardInboxService["claim"]>>[number]
-
-const DeadEntries = Schema.Array(Schema.Tuple(Schema.String, Schema.Array(Schema.String)))
 
 const redisHarness: Effect.Effect<Harness, never, Scope.Scope> = Effect.gen(function*() {
   const prefix = yield* TestStores.freshRedisPrefix
@@ -37,17 +32,6 @@ const redisHarness: Effect.Effect<Harness, never, Scope.Scope> = Effect.gen(func
   const harness: Harness = {
     inbox,
     sendRaw: (shard, raw) => Effect.promise(() => client.redis.xadd(client.key(`s${shard}`, "inbox"), "*", "e", raw)),
-    deadLetters: (shard) =>
-      Effect.promise(() => client.redis.xrange(client.key(`s${shard}`, "dead"), "-", "+")).pipe(
-        Effect.flatMap(Schema.decodeUnknown(DeadEntries)),
-        Effect.map((entries) =>
-          entries.map(([, fields]) => {
-            const get = (name: string) => fields[fields.indexOf(name) + 1] ?? ""
-            return { raw: get("e"), reason: get("reason"), deliveries: Number(get("deliveries")), id: get("id") }
-          })
-        ),
-        Effect.orDie
-      ),
     // Real Redis measures idle time on its own clock: ask with a 1 ms minimum idle time until it has passed (no sleep,
     // each attempt is a round trip).
     claimWhenIdle: (shard, consumer) =>
@@ -66,7 +50,6 @@ const memoryHarness: Effect.Effect<Harness> = Effect.sync(() => {
   return {
     inbox,
     sendRaw: (shard, raw) => ShardInboxMemory.appendRaw(store, shard, raw),
-    deadLetters: (shard) => Effect.sync(() => ShardInboxMemory.deadLetters(store, shard)),
     claimWhenIdle: (shard, consumer) =>
       TestClock.adjust("1 second").pipe(Effect.zipRight(Effect.orDie(inbox.claim(shard, consumer, 1000)))),
     passBlock: (ms) => TestClock.adjust(ms)
@@ -160,17 +143,26 @@ const suite = (name: string, harness: Effect.Effect<Harness, never, Scope.Scope>
         expect(yield* inbox.claim(2, "fourth", 0)).toEqual([])
       }))
 
-    it.scoped("moves an entry to the dead letters and acknowledges it", () =>
+    it.scoped("moves an entry to the dead letters and acknowledges it; lists them newest first", () =>
       Effect.gen(function*() {
-        const { deadLetters, inbox } = yield* harness
+        const { inbox } = yield* harness
         const [target] = targetsIn(3, 1)
+        const before = yield* Clock.currentTimeMillis
         const id = yield* inbox.send(envelope(target!, "poison"))
-        const [delivery] = yield* read(inbox, "c1", [3])
+        const second = yield* inbox.send(envelope(target!, "poison-2"))
+        const [delivery, next] = yield* read(inbox, "c1", [3])
         yield* inbox.deadLetter(delivery!, "delivered 1 times")
+        expect(yield* inbox.pending(3)).toEqual({ pending: 1, lag: 0 })
+        yield* inbox.deadLetter(next!, "undecodable entry")
         expect(yield* inbox.pending(3)).toEqual({ pending: 0, lag: 0 })
-        expect(yield* deadLetters(3)).toEqual([
-          { raw: delivery!.raw, reason: "delivered 1 times", deliveries: 1, id }
+        const dead = yield* inbox.deadLetters(3, 10)
+        expect(dead.map(({ at: _, ...letter }) => letter)).toEqual([
+          { shard: 3, raw: next!.raw, reason: "undecodable entry", deliveries: 1, id: second },
+          { shard: 3, raw: delivery!.raw, reason: "delivered 1 times", deliveries: 1, id }
         ])
+        for (const letter of dead) expect(letter.at).toBeGreaterThanOrEqual(before)
+        expect((yield* inbox.deadLetters(3, 1)).map((letter) => letter.id)).toEqual([second])
+        expect(yield* inbox.deadLetters(4, 10)).toEqual([])
       }))
 
     it.scoped("delivers an undecodable entry without an envelope", () =>

@@ -6,7 +6,7 @@
 import { Clock, Deferred, Duration, Effect, Either, Exit, FiberId, Layer, Schema } from "effect"
 import { PersistenceError } from "../Errors.js"
 import { Envelope, ShardInbox } from "../ShardInbox.js"
-import type { Delivery, ShardInboxService } from "../ShardInbox.js"
+import type { DeadLetter, Delivery, ShardInboxService } from "../ShardInbox.js"
 import { ShardCount, shardOf } from "../Shards.js"
 
 const EnvelopeJson = Schema.parseJson(Envelope)
@@ -20,13 +20,6 @@ interface PendingEntry {
   consumer: string
   deliveries: number
   deliveredAt: number
-}
-
-export interface DeadLetter {
-  readonly id: string
-  readonly raw: string
-  readonly reason: string
-  readonly deliveries: number
 }
 
 interface Stream {
@@ -176,11 +169,23 @@ export const make = (store: ShardInboxMemory): ShardInboxService => {
     deadLetter: (delivery, reason) =>
       guarded(
         "ShardInbox.deadLetter",
-        Effect.sync(() => {
+        Effect.map(Clock.currentTimeMillis, (at) => {
           const stream = streamOf(store, delivery.shard)
-          stream.dead.push({ id: delivery.id, raw: delivery.raw, reason, deliveries: delivery.deliveries })
+          stream.dead.push({
+            shard: delivery.shard,
+            id: delivery.id,
+            raw: delivery.raw,
+            reason,
+            deliveries: delivery.deliveries,
+            at
+          })
           stream.pel.delete(delivery.id)
         })
+      ),
+    deadLetters: (shard, limit) =>
+      guarded(
+        "ShardInbox.deadLetters",
+        Effect.sync(() => (limit <= 0 ? [] : streamOf(store, shard).dead.slice(-limit).reverse()))
       ),
     pending: (shard) =>
       guarded(

@@ -7,7 +7,7 @@ import type { Redis } from "ioredis"
 import { PersistenceError } from "../Errors.js"
 import { RedisClient } from "../RedisClient.js"
 import { Envelope, ShardInbox } from "../ShardInbox.js"
-import type { Delivery, ShardInboxService } from "../ShardInbox.js"
+import type { DeadLetter, Delivery, ShardInboxService } from "../ShardInbox.js"
 import { ShardCount, shardOf } from "../Shards.js"
 
 export const group = "nodes"
@@ -33,6 +33,7 @@ const GroupInfo = Schema.Struct({
   lag: Schema.NullOr(Schema.Number)
 })
 const RangeReply = Schema.Array(Schema.Unknown)
+const DeadRange = Schema.Array(Schema.Tuple(Schema.String, Schema.Array(Schema.String)))
 
 /** How far the fallback count of the lag looks (Redis only lacks the lag after deletions, which Mirage never makes). */
 const lagCountLimit = 10_000
@@ -266,7 +267,26 @@ export const makeWith = (shards: number) =>
         return { pending: info.pending, lag: after.length }
       })
 
-    return ShardInbox.of({ shards, send, read, claim, ack, deadLetter, pending })
+    const deadLetters: ShardInboxService["deadLetters"] = (shard, limit) =>
+      call("ShardInbox.deadLetters", () => redis.xrevrange(deadKey(shard), "+", "-", "COUNT", limit)).pipe(
+        Effect.flatMap(decodeReply(DeadRange, "ShardInbox.deadLetters")),
+        Effect.map((entries) =>
+          entries.map(([streamId, fields]): DeadLetter => {
+            const field = pairs(fields)
+            return {
+              shard,
+              id: String(field["id"] ?? ""),
+              raw: String(field["e"] ?? ""),
+              reason: String(field["reason"] ?? ""),
+              deliveries: Number(field["deliveries"] ?? 0),
+              // A stream id starts with the time Redis added the entry.
+              at: Number(streamId.split("-")[0])
+            }
+          })
+        )
+      )
+
+    return ShardInbox.of({ shards, send, read, claim, ack, deadLetter, deadLetters, pending })
   })
 
 /** XINFO's flat [name, value, name, value, ...] as an object. */

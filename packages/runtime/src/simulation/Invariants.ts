@@ -272,6 +272,7 @@ export const inbox = (inner: ShardInboxService, gate: Gate, delayMs: () => numbe
   claim: (shard, consumer, minIdleMs) => Effect.zipRight(gate.pass, inner.claim(shard, consumer, minIdleMs)),
   ack: (shard, ids) => Effect.zipRight(gate.pass, inner.ack(shard, ids)),
   deadLetter: (delivery, reason) => Effect.zipRight(gate.pass, inner.deadLetter(delivery, reason)),
+  deadLetters: (shard, limit) => Effect.zipRight(gate.pass, inner.deadLetters(shard, limit)),
   pending: (shard) => Effect.zipRight(gate.pass, inner.pending(shard))
 })
 
