@@ -216,10 +216,16 @@ export const make = (settings: HostSettings) =>
       acquire: (shard: number, epoch: number) =>
         Effect.gen(function*() {
           owned.set(shard, epoch)
-          const active = yield* store.activeScans(shard).pipe(Effect.orElseSucceed(() => []))
-          yield* Effect.forEach(active, (scanId) => spawn(scanId, shard, []), { concurrency: 16, discard: true })
-          const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
-          yield* Effect.forEach(claimed, deliver, { discard: true })
+          // Rehydration runs beside the ownership round, which must go on renewing leases however many scans load.
+          yield* Effect.forkIn(
+            Effect.gen(function*() {
+              const active = yield* store.activeScans(shard).pipe(Effect.orElseSucceed(() => []))
+              yield* Effect.forEach(active, (scanId) => spawn(scanId, shard, []), { concurrency: 16, discard: true })
+              const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
+              yield* Effect.forEach(claimed, deliver, { discard: true })
+            }),
+            hostScope
+          )
         }),
       lose: (shard: number) =>
         Effect.gen(function*() {
