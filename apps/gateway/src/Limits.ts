@@ -194,7 +194,10 @@ const withBody = (request: HttpServerRequest.HttpServerRequest, body: Buffer): H
     json: Effect.try({ try: () => JSON.parse(text) as unknown, catch: decodeError }),
     urlParamsBody: Effect.try({ try: () => UrlParams.fromInput(new URLSearchParams(text)), catch: decodeError }),
     arrayBuffer: Effect.sync(() => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)),
-    stream: Stream.succeed(new Uint8Array(body))
+    stream: Stream.succeed(new Uint8Array(body)),
+    // A router that rewrites the URL (a mounted prefix) keeps the body that was read.
+    modify: (options: Parameters<HttpServerRequest.HttpServerRequest["modify"]>[0]) =>
+      withBody(request.modify(options), body)
   }
   return new Proxy(request, {
     get: (target, property) =>
