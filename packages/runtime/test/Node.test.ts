@@ -32,20 +32,24 @@ const settings = (nodeId: string): Node.NodeSettings => ({
   snapshotEvery: 100
 })
 
+/** Everything a node needs besides its journal and inboxes, in memory, over the given event store. */
+const memoryPorts = (events: EventStoreMemory.EventStoreMemory) =>
+  Layer.mergeAll(
+    EventStoreMemory.layer(events),
+    ResultStoreMemory.layerFresh,
+    MembershipMemory.layer(MembershipMemory.makeHub()),
+    LeasesMemory.layer(LeasesMemory.makeHub()),
+    RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
+    Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.succeed([]) })),
+    TaskPool.layerWith(2),
+    ScanObserver.layerNone
+  )
+
 describe("Node", () => {
   it.scoped("a node configured with another shard count than the cluster's refuses to join", () =>
     Effect.gen(function*() {
       const events = EventStoreMemory.makeStore()
-      const shared = Layer.mergeAll(
-        EventStoreMemory.layer(events),
-        ResultStoreMemory.layerFresh,
-        MembershipMemory.layer(MembershipMemory.makeHub()),
-        LeasesMemory.layer(LeasesMemory.makeHub()),
-        RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
-        Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.succeed([]) })),
-        TaskPool.layerWith(2),
-        ScanObserver.layerNone
-      )
+      const shared = memoryPorts(events)
       const withShards = (shards: number) =>
         Layer.mergeAll(
           Journal.layerWith({ batch: 16, writers: 1 }),
@@ -67,16 +71,7 @@ describe("Node", () => {
       const layer = Layer.mergeAll(
         Journal.layerWith({ batch: 16, writers: 1 }),
         ShardInboxMemory.layer(inboxes)
-      ).pipe(Layer.provideMerge(Layer.mergeAll(
-        EventStoreMemory.layer(events),
-        ResultStoreMemory.layerFresh,
-        MembershipMemory.layer(MembershipMemory.makeHub()),
-        LeasesMemory.layer(LeasesMemory.makeHub()),
-        RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
-        Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.succeed([]) })),
-        TaskPool.layerWith(2),
-        ScanObserver.layerNone
-      )))
+      ).pipe(Layer.provideMerge(memoryPorts(events)))
       // Entries idle for 2 s are delivered again (30 s by default): six deliveries take seconds of the test clock.
       const node = yield* Node.run({ ...settings("dl"), reclaimIdleMs: 2000 }).pipe(Effect.provide(layer))
       for (let i = 0; i < 40 && node.host.owned().length < 8; i++) yield* TestClock.adjust("500 millis")
