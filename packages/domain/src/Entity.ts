@@ -212,6 +212,23 @@ const canonicalizers: Record<EntityType, (input: string) => Either.Either<string
 export const canonicalize = (type: EntityType, value: string): Either.Either<string, string> =>
   canonicalizers[type](value)
 
-/** The canonical entity, or why the value is not of its type. */
-export const normalizeEntity = (entity: { readonly type: EntityType; readonly value: string }) =>
-  Either.map(canonicalize(entity.type, entity.value), (value) => new Entity({ type: entity.type, value }))
+const maxValueLength = 2048
+
+/**
+ * The canonical entity, or why the value is not of its type. The checks are those of the `Entity` schema (a known
+ * type, a value of 1 to 2048 characters), so the instance is built without validating it a second time: modules'
+ * findings all pass through here.
+ */
+export const normalizeEntity = (
+  entity: { readonly type: EntityType; readonly value: string }
+): Either.Either<Entity, string> => {
+  const canonicalizer = Object.hasOwn(canonicalizers, entity.type) ? canonicalizers[entity.type] : undefined
+  if (canonicalizer === undefined) return Either.left(`not an entity type: ${String(entity.type)}`)
+  return Either.flatMap(
+    canonicalizer(entity.value),
+    (value) =>
+      value.length === 0 || value.length > maxValueLength
+        ? Either.left(`must be 1-${maxValueLength} characters once canonical`)
+        : Either.right(new Entity({ type: entity.type, value }, true))
+  )
+}

@@ -535,6 +535,27 @@ describe("normalizeEntity", () => {
   it("says why a value is not of its type", () => {
     expect(normalizeEntity({ type: "IP", value: "999.1.1.1" })).toEqual(Either.left("not an IP address: 999.1.1.1"))
   })
+
+  it("refuses what the Entity schema refuses, as a reason rather than a thrown error", () => {
+    const long = `https://example.com/${"a".repeat(2048)}`
+    expect(Either.isRight(canonicalize("URL", long))).toBe(true)
+    expect(Schema.is(Entity)({ type: "URL", value: long })).toBe(false)
+    expect(normalizeEntity({ type: "URL", value: long })).toEqual(
+      Either.left("must be 1-2048 characters once canonical")
+    )
+    expect(normalizeEntity({ type: "PLANET" as EntityType, value: "mars" })).toEqual(
+      Either.left("not an entity type: PLANET")
+    )
+  })
+
+  it("builds entities the schema accepts", () => {
+    FastCheck.assert(
+      FastCheck.property(FastCheck.constantFrom(...entityTypes), FastCheck.string({ maxLength: 40 }), (t, v) => {
+        const entity = normalizeEntity({ type: t, value: v })
+        if (Either.isRight(entity)) expect(Schema.is(Entity)(entity.right)).toBe(true)
+      })
+    )
+  })
 })
 
 // ---------------------------------------------------------------------------------------------
