@@ -85,8 +85,17 @@ const StaticDocument = ScanDocument.pipe(
 const encodeStatic = Schema.encodeSync(StaticDocument)
 const staticParts = new WeakMap<
   ScanState["definition"],
-  { readonly header: ScanState["header"]; readonly encoded: typeof StaticDocument.Encoded }
+  { readonly header: ScanState["header"]; readonly json: string }
 >()
+
+/**
+ * `{...fixed, ...rest}` as JSON, where `fixed` is already JSON text: spreading a cached encoded object into a literal
+ * with a dozen more keys costs V8 far more than writing the rest and joining the texts. Their keys are disjoint.
+ */
+const joinJson = (fixed: string, rest: object): string => {
+  const tail = JSON.stringify(rest)
+  return fixed === "{}" ? tail : `${fixed.slice(0, -1)},${tail.slice(1)}`
+}
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
@@ -109,7 +118,7 @@ export const encodeProjection = (state: ScanState): string => {
   if (parts === undefined || parts.header !== state.header) {
     parts = {
       header: state.header,
-      encoded: encodeStatic({
+      json: JSON.stringify(encodeStatic({
         name: state.definition.name,
         description: state.definition.description,
         target: state.definition.target,
@@ -119,12 +128,11 @@ export const encodeProjection = (state: ScanState): string => {
         organization_id: state.header.organization_id,
         template_id: state.header.template_id,
         depends_on: state.header.depends_on
-      })
+      }))
     }
     staticParts.set(state.definition, parts)
   }
-  return JSON.stringify({
-    ...parts.encoded,
+  return joinJson(parts.json, {
     id: state.id,
     status: state.status,
     progress: state.progress,
@@ -199,7 +207,7 @@ const staticSnapshots = new WeakMap<
     readonly header: ScanState["header"]
     readonly plan: ScanState["plan"]
     readonly seeds: ScanState["seeds"]
-    readonly encoded: typeof StaticSnapshot.Encoded
+    readonly json: string
   }
 >()
 
@@ -220,12 +228,12 @@ export const encodeSnapshotJson = (state: ScanState): string => {
       header: state.header,
       plan: state.plan,
       seeds: state.seeds,
-      encoded: encodeStaticSnapshot({
+      json: JSON.stringify(encodeStaticSnapshot({
         header: state.header,
         definition: state.definition,
         plan: state.plan,
         seeds: state.seeds
-      })
+      }))
     }
     staticSnapshots.set(state.definition, parts)
   }
@@ -242,8 +250,7 @@ export const encodeSnapshotJson = (state: ScanState): string => {
       error: task.error
     })
   }
-  return JSON.stringify({
-    ...parts.encoded,
+  return joinJson(parts.json, {
     id: state.id,
     seq: state.seq,
     status: state.status,
