@@ -37,8 +37,8 @@ export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
       Effect.gen(function*() {
         const end = yield* Clock.currentTimeMillis
         const status = Exit.isSuccess(exit) ? String(exit.value.status) : "500"
-        yield* Metric.increment(Metric.tagged(Metric.tagged(Metrics.httpRequests, "route", route), "status", status))
-        yield* Metric.update(Metric.tagged(Metrics.httpDuration, "route", route), (end - start) / 1000)
+        yield* Metric.increment(Metrics.tagged(Metrics.httpRequests, { route, status }))
+        yield* Metric.update(Metrics.tagged(Metrics.httpDuration, { route }), (end - start) / 1000)
       }))
   })
 
@@ -52,7 +52,7 @@ export const refreshScans = Effect.gen(function*() {
   )
   const counts = new Map(rows.map((row) => [row.status, row.n]))
   for (const status of ScanStatus.literals) {
-    yield* Metric.set(Metric.tagged(Metrics.scans, "status", status), counts.get(status) ?? 0)
+    yield* Metric.set(Metrics.tagged(Metrics.scans, { status }), counts.get(status) ?? 0)
   }
 }).pipe(
   Effect.timeout("2 seconds"),

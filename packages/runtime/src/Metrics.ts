@@ -3,7 +3,18 @@
  * module, and the text exposition format rendered from `Metric.snapshot` (what `/metrics` serves).
  */
 import type { Exit, MetricPair } from "effect"
-import { Cause, Clock, Effect, Metric, MetricBoundaries, MetricState, Option, Predicate } from "effect"
+import {
+  Cause,
+  Clock,
+  Effect,
+  Metric,
+  MetricBoundaries,
+  MetricKey,
+  MetricLabel,
+  MetricState,
+  Option,
+  Predicate
+} from "effect"
 
 type Kind = "counter" | "gauge" | "histogram"
 
@@ -19,11 +30,58 @@ const declare = (name: string, kind: Kind, help: string) => {
   return name
 }
 
-const counter = (name: string, help: string) =>
-  Metric.counter(declare(name, "counter", help), { description: help, incremental: true })
-const gauge = (name: string, help: string) => Metric.gauge(declare(name, "gauge", help), { description: help })
-const histogram = (name: string, help: string, boundaries: ReadonlyArray<number>) =>
-  Metric.histogram(declare(name, "histogram", help), MetricBoundaries.fromIterable(boundaries), help)
+/** The key each declared metric was made from, so that its tagged series can be made from keys too. */
+const keys = new WeakMap<object, MetricKey.MetricKey.Untyped>()
+const fromKey = <M extends object>(key: MetricKey.MetricKey.Untyped, metric: M): M => {
+  keys.set(metric, key)
+  return metric
+}
+
+const counter = (name: string, help: string) => {
+  const key = MetricKey.counter(declare(name, "counter", help), { description: help, incremental: true })
+  return fromKey(key, Metric.fromMetricKey(key))
+}
+const gauge = (name: string, help: string) => {
+  const key = MetricKey.gauge(declare(name, "gauge", help), { description: help })
+  return fromKey(key, Metric.fromMetricKey(key))
+}
+const histogram = (name: string, help: string, boundaries: ReadonlyArray<number>) => {
+  const key = MetricKey.histogram(declare(name, "histogram", help), MetricBoundaries.fromIterable(boundaries), help)
+  return fromKey(key, Metric.fromMetricKey(key))
+}
+
+const seriesCache = new WeakMap<object, Map<string, unknown>>()
+
+/**
+ * The series of a declared metric with the given labels, made once. `Metric.tagged` adds its labels on every update,
+ * and the registry then builds and hashes a new key each time; a series made from its own key finds its entry once.
+ */
+export const tagged = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  labels: Readonly<Record<string, string>>
+): Metric.Metric<Type, In, Out> => {
+  const key = keys.get(metric)
+  if (key === undefined) {
+    return Metric.taggedWithLabels(
+      metric,
+      Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
+    )
+  }
+  let series = seriesCache.get(metric)
+  if (series === undefined) {
+    series = new Map()
+    seriesCache.set(metric, series)
+  }
+  const id = JSON.stringify(labels)
+  let made = series.get(id) as Metric.Metric<Type, In, Out> | undefined
+  if (made === undefined) {
+    const tags = Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
+    // The series has its metric's key type, so it takes and gives what its metric does.
+    made = Metric.fromMetricKey(MetricKey.taggedWithLabels(key, tags)) as unknown as Metric.Metric<Type, In, Out>
+    series.set(id, made)
+  }
+  return made
+}
 
 // Seconds, from a cache hit (milliseconds) to a slow source with retries (minutes).
 const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
@@ -82,36 +140,16 @@ export const taskOutcome = (exit: Exit.Exit<unknown, unknown>): string => {
   return Predicate.hasProperty(error, "kind") && typeof error.kind === "string" ? error.kind : "failed"
 }
 
-/** A metric tagged once per label value: tagging builds a new key, and the registry hashes it on every update. */
-const taggedBy = <M>(make: (value: string) => M) => {
-  const cache = new Map<string, M>()
-  return (value: string): M => {
-    let metric = cache.get(value)
-    if (metric === undefined) {
-      metric = make(value)
-      cache.set(value, metric)
-    }
-    return metric
-  }
-}
-
-const startedBy = taggedBy((module) => Metric.tagged(tasksStarted, "module", module))
-const durationBy = taggedBy((module) => Metric.tagged(taskDuration, "module", module))
-const completedBy = taggedBy((key) => {
-  const [module, outcome] = JSON.parse(key) as [string, string]
-  return Metric.tagged(Metric.tagged(tasksCompleted, "module", module), "outcome", outcome)
-})
+const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
 /** Counts a task's start and end (with its outcome) and times it on the Clock. */
 export const trackTask = (module: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.gen(function*() {
-    yield* Metric.increment(startedBy(module))
-    const start = yield* Clock.currentTimeMillis
-    return yield* Effect.onExit(self, (exit) =>
-      Effect.gen(function*() {
-        const end = yield* Clock.currentTimeMillis
-        yield* Metric.increment(completedBy(JSON.stringify([module, taskOutcome(exit)])))
-        yield* Metric.update(durationBy(module), (end - start) / 1000)
+  Effect.flatMap(Clock.currentTimeMillis, (start) => {
+    tagged(tasksStarted, { module }).unsafeUpdate(1, noLabels)
+    return Effect.onExit(self, (exit) =>
+      Effect.map(Clock.currentTimeMillis, (end) => {
+        tagged(tasksCompleted, { module, outcome: taskOutcome(exit) }).unsafeUpdate(1, noLabels)
+        tagged(taskDuration, { module }).unsafeUpdate((end - start) / 1000, noLabels)
       }))
   })
 

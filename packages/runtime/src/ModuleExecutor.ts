@@ -365,7 +365,7 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
                   ? error.retryAfterMs
                   : undefined
                 if (error._tag === "RateLimited") {
-                  yield* Metric.increment(Metric.tagged(Metrics.source429, "source", source.id))
+                  yield* Metric.increment(Metrics.tagged(Metrics.source429, { source: source.id }))
                 }
                 if (error._tag === "RateLimited" || retryAfter !== undefined) {
                   const now = yield* Clock.currentTimeMillis
@@ -483,7 +483,7 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
 
     const execute = (task: TaskSpec): Effect.Effect<TaskRun> =>
       executeTask(task).pipe(
-        Metrics.timed(Metric.tagged(Metrics.moduleDuration, "module", task.module_id)),
+        Metrics.timed(Metrics.tagged(Metrics.moduleDuration, { module: task.module_id })),
         Effect.withSpan("task.collect", {
           attributes: { module_id: task.module_id, task_id: task.task_id, entity_type: task.entity.type }
         })

@@ -119,7 +119,7 @@ export const run = (settings: NodeSettings) =>
         const fenced = yield* store.fence(shard, epoch.value)
         if (fenced === epoch.value) {
           yield* host.acquire(shard, epoch.value)
-          yield* Metric.increment(Metric.tagged(Metrics.takeovers, "from", epoch.value === 1 ? "none" : "node"))
+          yield* Metric.increment(Metrics.tagged(Metrics.takeovers, { from: epoch.value === 1 ? "none" : "node" }))
           yield* Effect.logDebug("shard acquired").pipe(Effect.annotateLogs({ shard, epoch: epoch.value }))
         } else {
           // The event store has seen a later epoch (the lease store lost its counter): go above it.

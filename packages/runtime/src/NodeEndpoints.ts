@@ -54,12 +54,12 @@ export const refreshGauges = (node: NodeView, reported: Set<number>) =>
   Effect.gen(function*() {
     const inbox = yield* ShardInbox
     const owned = node.host.owned()
-    yield* Metric.set(Metric.tagged(Metrics.shardsOwned, "node", node.id), owned.length)
+    yield* Metric.set(Metrics.tagged(Metrics.shardsOwned, { node: node.id }), owned.length)
     // Shards this node no longer owns read 0 here: their new owner reports them.
     for (const shard of reported) {
       if (!owned.includes(shard)) {
-        yield* Metric.set(Metric.tagged(Metrics.streamPending, "shard", String(shard)), 0)
-        yield* Metric.set(Metric.tagged(Metrics.streamLag, "shard", String(shard)), 0)
+        yield* Metric.set(Metrics.tagged(Metrics.streamPending, { shard: String(shard) }), 0)
+        yield* Metric.set(Metrics.tagged(Metrics.streamLag, { shard: String(shard) }), 0)
         reported.delete(shard)
       }
     }
@@ -68,8 +68,8 @@ export const refreshGauges = (node: NodeView, reported: Set<number>) =>
         Effect.timeout("1 second"),
         Effect.flatMap(({ lag, pending }) =>
           Effect.zipRight(
-            Metric.set(Metric.tagged(Metrics.streamPending, "shard", String(shard)), pending),
-            Metric.set(Metric.tagged(Metrics.streamLag, "shard", String(shard)), lag)
+            Metric.set(Metrics.tagged(Metrics.streamPending, { shard: String(shard) }), pending),
+            Metric.set(Metrics.tagged(Metrics.streamLag, { shard: String(shard) }), lag)
           )
         ),
         Effect.tap(() => Effect.sync(() => reported.add(shard))),

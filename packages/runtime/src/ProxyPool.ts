@@ -99,7 +99,7 @@ export const make = (settings: ProxyPoolSettings): Effect.Effect<ProxyPoolServic
 
     // The gauge follows evictions and checks; a cool-down that simply runs out shows at the next check.
     const gauge = (entry: Entry, now: number) =>
-      Metric.set(Metric.tagged(Metrics.proxyHealthy, "proxy", entry.proxy.id), entry.evictedUntil <= now ? 1 : 0)
+      Metric.set(Metrics.tagged(Metrics.proxyHealthy, { proxy: entry.proxy.id }), entry.evictedUntil <= now ? 1 : 0)
     const update = (id: string, change: (entry: Entry) => Entry) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis

@@ -87,7 +87,7 @@ export const make = (backend: RateLimiterBackend): Effect.Effect<RateLimiterServ
           waitedMs: stats.waitedMs + waited
         }))
         if (waited > 0) {
-          yield* Metric.increment(Metric.tagged(Metrics.rateLimitWaits, "source", source))
+          yield* Metric.increment(Metrics.tagged(Metrics.rateLimitWaits, { source }))
           yield* Effect.logDebug("rate limit wait").pipe(Effect.annotateLogs({ source, waited_ms: waited }))
         }
       })

@@ -54,7 +54,7 @@ export const make = (backend: RequestCacheBackend): Effect.Effect<RequestCacheSe
     const counters = yield* Ref.make(new Map<string, RequestCacheStats>())
     const count = (source: string, hit: boolean) =>
       Effect.zipRight(
-        Metric.increment(Metric.tagged(hit ? Metrics.cacheHits : Metrics.cacheMisses, "source", source)),
+        Metric.increment(Metrics.tagged(hit ? Metrics.cacheHits : Metrics.cacheMisses, { source })),
         Ref.update(counters, (all) => {
           const stats = all.get(source) ?? { hits: 0, misses: 0 }
           return new Map(all).set(

@@ -155,7 +155,7 @@ export const make = (settings: HostSettings) =>
         const envelope = delivery.envelope
         if (envelope === undefined) {
           return yield* inbox.deadLetter(delivery, "undecodable entry").pipe(
-            Effect.zipRight(Metric.increment(Metric.tagged(Metrics.deadLetters, "reason", "undecodable"))),
+            Effect.zipRight(Metric.increment(Metrics.tagged(Metrics.deadLetters, { reason: "undecodable" }))),
             Effect.catchAll(() => Effect.void)
           )
         }
@@ -164,7 +164,7 @@ export const make = (settings: HostSettings) =>
             Effect.annotateLogs({ scan_id: envelope.target, command_id: envelope.command_id })
           )
           return yield* inbox.deadLetter(delivery, `delivered ${delivery.deliveries} times`).pipe(
-            Effect.zipRight(Metric.increment(Metric.tagged(Metrics.deadLetters, "reason", "redelivered"))),
+            Effect.zipRight(Metric.increment(Metrics.tagged(Metrics.deadLetters, { reason: "redelivered" }))),
             Effect.catchAll(() => Effect.void)
           )
         }
