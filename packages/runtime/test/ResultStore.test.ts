@@ -171,6 +171,23 @@ const suite = (name: string, harness: Effect.Effect<ResultStoreService, never, S
 describe("ResultStore", () => {
   suite("Mongo", mongoHarness)
   suite("Memory", memoryHarness)
+
+  it("encodes documents as the schema does, free-form records included", () => {
+    const samples = [
+      result(scanId, 1),
+      result(scanId, 2, { type: "DOMAIN", module: "crtsh", task: taskB, confidence: 0.25 }),
+      result(scanId, 3, { source_data: { "whois.server": "whois.example", $ref: 1, nested: { "a.b": [1, 2] } } }),
+      result(scanId, 4, { source_data: { matrix: [[1, 2], [3, 4]], text: "nul\u0000byte" } }),
+      result(scanId, 5, { source_data: { "%json": "not what it seems" } }),
+      result(scanId, 6, { source_data: { plain: { deep: [{ x: null, y: true, z: "é😀" }] }, n: Number.NaN } }),
+      new CollectionResult({ ...result(otherScan, 7), scan_id: null }, true)
+    ]
+    for (const sample of samples) {
+      expect(ResultStoreMongo.encodeDocument("owner-1", sample)).toEqual(
+        ResultStoreMongo.encodeDocumentWithSchema("owner-1", sample)
+      )
+    }
+  })
 })
 
 describe("ResultWriter", () => {

@@ -5,7 +5,7 @@
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { EntityType } from "@mirage/domain/Entity"
 import { ModuleId, ResultId, ScanId, TaskId } from "@mirage/domain/Ids"
-import { Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { DateTime, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import { MongoBulkWriteError } from "mongodb"
 import type { Filter } from "mongodb"
 import { PersistenceError } from "../Errors.js"
@@ -88,13 +88,32 @@ export const ResultDocument = Schema.Struct({
   hash: Schema.String
 })
 
-const encodeDocuments = Schema.encode(Schema.Array(ResultDocument))
 const decodeDocuments = Schema.decodeUnknown(Schema.Array(ResultDocument))
 
-const toDocument = (owner: string, { id, ...fields }: CollectionResult): typeof ResultDocument.Type => ({
-  _id: id,
+/** The reference encoding, through the schema: what `encodeDocument` must agree with. */
+export const encodeDocumentWithSchema = (owner: string, { id, ...fields }: CollectionResult): Stored =>
+  Schema.encodeSync(ResultDocument)({ _id: id, owner, ...fields })
+
+const storedRecord = (record: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  storable(record) ? record : { [jsonKey]: JSON.stringify(record) }
+
+/**
+ * `ResultDocument` encoded without the schema: results are checked when they are made, and every result of a scan
+ * goes through here. The test suite checks that both encodings agree. Throws when a free-form record is not JSON.
+ */
+export const encodeDocument = (owner: string, result: CollectionResult): Stored => ({
+  _id: result.id,
   owner,
-  ...fields
+  scan_id: result.scan_id,
+  task_id: result.task_id,
+  module_id: result.module_id,
+  data_type: result.data_type,
+  data: result.data,
+  source_data: storedRecord(result.source_data),
+  confidence: result.confidence,
+  collected_at: DateTime.toDateUtc(result.collected_at),
+  metadata: storedRecord(result.metadata),
+  hash: result.hash
 })
 
 const fromDocument = ({ _id, owner: _, ...fields }: typeof ResultDocument.Type): CollectionResult =>
@@ -126,13 +145,12 @@ export const make = Effect.gen(function*() {
   const insertAll: ResultStoreService["insertAll"] = (batches) => {
     const size = batches.reduce((n, batch) => n + batch.results.length, 0)
     return size === 0 ? Effect.succeed(0) : Effect.gen(function*() {
-      const documents = yield* encodeDocuments(
-        batches.flatMap((batch) => batch.results.map((item) => toDocument(batch.owner, item)))
-      ).pipe(
-        Effect.mapError((cause) => new PersistenceError({ operation: "ResultStore.insert: encode", cause }))
-      )
+      const documents = yield* Effect.try({
+        try: () => batches.flatMap((batch) => batch.results.map((item) => encodeDocument(batch.owner, item))),
+        catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: encode", cause })
+      })
       return yield* Effect.tryPromise({
-        try: () => results.insertMany(documents.map((document) => ({ ...document })), { ordered: false }),
+        try: () => results.insertMany(documents, { ordered: false }),
         catch: (cause) => cause
       }).pipe(
         Effect.map((result) => result.insertedCount),
