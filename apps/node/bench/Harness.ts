@@ -89,7 +89,7 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
 const organization = "00000000-0000-4000-8000-00000000b001" as OrganizationId
 const user = "00000000-0000-4000-8000-00000000b002" as UserId
 
-/** Creates scans as the gateway does (ScanCreated at seq 1, in batches) and returns their ids. */
+/** Creates scans as the gateway does (ScanCreated at seq 1, in batches) and returns their states. */
 export const createScans = (
   ids: ReadonlyArray<ScanId>,
   target: (i: number) => Entity,
@@ -126,6 +126,7 @@ export const createScans = (
       }
     })
     for (let i = 0; i < appends.length; i += 500) yield* store.append(appends.slice(i, i + 500))
+    return appends.map((append) => append.state)
   })
 
 /** Sends StartScan to each scan through its shard's stream, as the gateway does. */

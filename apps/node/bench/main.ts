@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { start, stop } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
+import * as Ceilings from "./Ceilings.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import * as Stores from "./Stores.js"
 
@@ -70,27 +71,30 @@ const fanoutPlan: ReadonlyArray<PlannedModule> = [
   { id: "bench_leaf" as ModuleId, input_types: ["DOMAIN"], output_types: ["TECHNOLOGY"], config: {} }
 ]
 
-/** A no-op source: the target fans out to `width` subdomains; each domain yields one technology. */
-const noopExecutor = (width: number) =>
-  Layer.succeed(
+/** What the no-op source finds: the target fans out to `width` subdomains; each domain yields one technology. */
+const noopFindings = (width: number): Ceilings.Findings => (moduleId, value) => {
+  if (moduleId === "bench_leaf") return [{ type: "TECHNOLOGY", value: `tech-${value}` }]
+  if (value.startsWith("c")) return []
+  return Array.from({ length: width }, (_, i) => ({ type: "DOMAIN" as const, value: `c${i}.${value}` }))
+}
+
+const noopExecutor = (width: number) => {
+  const findings = noopFindings(width)
+  return Layer.succeed(
     TaskExecutor,
     TaskExecutor.of({
       run: (task) =>
-        Effect.sync((): ReadonlyArray<Finding> => {
-          const value = task.entity.value
-          const finding = (type: Finding["type"], v: string): Finding => ({
-            type,
-            value: v,
+        Effect.sync((): ReadonlyArray<Finding> =>
+          findings(task.module_id, task.entity.value).map((found) => ({
+            ...found,
             confidence: 1,
             source_data: {},
             metadata: {}
-          })
-          if (task.module_id === "bench_leaf") return [finding("TECHNOLOGY", `tech-${value}`)]
-          if (value.startsWith("c")) return []
-          return Array.from({ length: width }, (_, i) => finding("DOMAIN", `c${i}.${value}`))
-        })
+          }))
+        )
     })
   )
+}
 
 /** Mirage: no-op collection tasks per second through actors, streams, Postgres and MongoDB. */
 const mirageThroughput = (scans: number, width: number) =>
@@ -113,6 +117,24 @@ const mirageThroughput = (scans: number, width: number) =>
     yield* node.shutdown
     const tasks = scans * (2 + 2 * width)
     return { tasksPerSecond: tasks / seconds, tasks, seconds }
+  })
+
+/**
+ * The most the stores let through, for the same workload: tasks/s of the event store alone and of the result store
+ * alone (the run stores 25 results per 26 tasks), each fed by a runtime that costs nothing.
+ */
+const storeCeilings = (scans: number, width: number) =>
+  Effect.gen(function*() {
+    const created = yield* createScans(
+      newIds(scans),
+      (i) => Entity.make({ type: "DOMAIN", value: `t${i}.ceiling.test` }),
+      fanoutPlan,
+      { recursion_depth: 1, max_results: 100_000 }
+    )
+    const events = yield* Ceilings.events(created, noopFindings(width), 32, 512)
+    const perScan = 1 + 2 * width
+    const resultsPerSecond = yield* Ceilings.results(scans * perScan, perScan, 2000)
+    return { events: events.tasksPerSecond, results: resultsPerSecond * (2 + 2 * width) / perScan }
   })
 
 /** Ownership moves: kill -9 (takeover) or SIGTERM (handoff) of the node running a scan, until it runs elsewhere. */
@@ -224,11 +246,20 @@ const main = Effect.gen(function*() {
       mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
     )
     yield* Console.log(`bullmq_jobs_per_s: ${bull.toFixed(0)} mirage_tasks_per_s: ${mirage.tasksPerSecond.toFixed(0)}`)
+    const ceilings = yield* section(
+      "what the stores alone let through",
+      storeCeilings(800, 12).pipe(Effect.provide(layer(stores)))
+    )
+    const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
       `bullmq_jobs_per_s: ${bull.toFixed(0)}`,
       `mirage_tasks_per_s: ${mirage.tasksPerSecond.toFixed(0)} (${mirage.tasks} tasks in ${
         mirage.seconds.toFixed(1)
       } s)`,
+      `store_ceiling_tasks_per_s: ${bound.toFixed(0)} (event store alone ${
+        ceilings.events.toFixed(0)
+      }, result store alone ${ceilings.results.toFixed(0)})`,
+      `store_ceiling_ratio_vs_bullmq: ${(bound / bull).toFixed(2)} (at most, with a runtime that costs nothing)`,
       `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`
     )
   }
