@@ -3,7 +3,7 @@
  * that rendezvous hashing gives it (a few per round, so joins do not stampede), reads its
  * shards' inboxes, and on shutdown drains, releases its leases and leaves so others take over at once.
  */
-import { Clock, Config, Data, Duration, Effect, Fiber, Metric, Option, Random } from "effect"
+import { Clock, Config, Data, Duration, Effect, Fiber, Metric, Option, Queue, Random } from "effect"
 import { shardsOf } from "./Assignment.js"
 import { EventStore } from "./EventStore.js"
 import { Membership } from "./Membership.js"
@@ -150,9 +150,15 @@ export const run = (settings: NodeSettings) =>
       ))
     )
 
-    // A round every roundMs, or at once when another node announces that ownership moved.
+    // A round every roundMs, or at once when another node announces that ownership moved. Announcements are kept
+    // while a round runs: one that arrived meanwhile starts the next round at once instead of a roundMs later (the
+    // releases of a node shutting down must not wait for a whole round elsewhere).
+    const announced = yield* Queue.sliding<void>(1)
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(membership.changed, Queue.offer(announced, undefined))))
     const ownership = yield* Effect.forkScoped(Effect.forever(
-      round.pipe(Effect.zipRight(Effect.raceFirst(Effect.sleep(Duration.millis(settings.roundMs)), membership.changed)))
+      round.pipe(
+        Effect.zipRight(Effect.raceFirst(Effect.sleep(Duration.millis(settings.roundMs)), Queue.take(announced)))
+      )
     ))
     const reading = yield* Effect.forkScoped(reader)
 

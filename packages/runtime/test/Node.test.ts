@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Metric, TestClock } from "effect"
+import { Deferred, Effect, Exit, Layer, Metric, TestClock } from "effect"
 import * as EventStoreMemory from "../src/EventStore/Memory.js"
 import * as Journal from "../src/Journal.js"
 import * as MembershipMemory from "../src/Membership/Memory.js"
@@ -9,6 +9,7 @@ import * as RepliesMemory from "../src/Replies/Memory.js"
 import * as ResultStoreMemory from "../src/ResultStore/Memory.js"
 import * as ScanObserver from "../src/ScanObserver.js"
 import * as ShardInboxMemory from "../src/ShardInbox/Memory.js"
+import { ShardLeases } from "../src/ShardLeases.js"
 import * as LeasesMemory from "../src/ShardLeases/Memory.js"
 import { shardOf } from "../src/Shards.js"
 import { TaskExecutor } from "../src/TaskExecutor.js"
@@ -46,6 +47,45 @@ const memoryPorts = (events: EventStoreMemory.EventStoreMemory) =>
   )
 
 describe("Node", () => {
+  it.scoped("shards released while another node's round runs are taken in its next round, at once", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const leaseHub = LeasesMemory.makeHub()
+      const shared = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(events)))
+      const a = yield* Node.run(settings("a")).pipe(
+        Effect.provide(LeasesMemory.layer(leaseHub)),
+        Effect.provide(shared)
+      )
+      for (let i = 0; i < 10 && a.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      expect(a.host.owned()).toHaveLength(8)
+
+      // Node b's first round stops in its lease renewal until `open` completes.
+      const entered = yield* Deferred.make<void>()
+      const open = yield* Deferred.make<void>()
+      const leases = yield* Effect.provide(ShardLeases, LeasesMemory.layer(leaseHub))
+      const gated = Layer.succeed(ShardLeases, {
+        ...leases,
+        renew: (owner, held, ttlMs) =>
+          Deferred.succeed(entered, undefined).pipe(
+            Effect.zipRight(Deferred.await(open)),
+            Effect.zipRight(leases.renew(owner, held, ttlMs))
+          )
+      })
+      const b = yield* Node.run(settings("b")).pipe(Effect.provide(gated), Effect.provide(shared))
+      yield* Deferred.await(entered)
+      // While b's round waits, a shuts down: it releases every shard and announces it.
+      yield* a.shutdown
+      yield* Deferred.succeed(open, undefined)
+      // The round that was running takes the shards it had planned for; the announcement it missed while running
+      // starts the next one at once, which takes the rest. No clock time passes: a round every 500 ms is not it.
+      for (let i = 0; i < 20 && b.host.owned().length < 8; i++) yield* Effect.yieldNow()
+      expect(b.host.owned()).toHaveLength(8)
+    }))
+
   it.scoped("a node configured with another shard count than the cluster's refuses to join", () =>
     Effect.gen(function*() {
       const events = EventStoreMemory.makeStore()
