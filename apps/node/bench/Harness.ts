@@ -23,6 +23,7 @@ import * as ShardLeasesRedis from "@mirage/runtime/ShardLeases/Redis"
 import { shardOf } from "@mirage/runtime/Shards"
 import type { TaskExecutor } from "@mirage/runtime/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/TaskPool"
+import * as Tracing from "@mirage/runtime/Tracing"
 import { Effect, Either, Exit, Layer, Scope } from "effect"
 import type { BenchStores } from "./Stores.js"
 
@@ -78,7 +79,12 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
       ),
       scope
     )
-    const node = yield* Node.run(settings).pipe(Effect.provide(context), Scope.extend(scope))
+    // Traced as a node process is: over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else not at all.
+    const node = yield* Node.run(settings).pipe(
+      Effect.provide(context),
+      Effect.provide(Tracing.layer("mirage-bench")),
+      Scope.extend(scope)
+    )
     return {
       node,
       shutdown: node.shutdown.pipe(Effect.zipRight(Scope.close(scope, Exit.void))),

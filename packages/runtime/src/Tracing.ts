@@ -8,7 +8,7 @@
  *
  * Commands keep the trace of the HTTP request that sent them as a link (the W3C `traceparent`
  * travels in the stream entry). Spans are exported over OTLP/HTTP when
- * `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without it, nothing is recorded or sent.
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without it, no span is made.
  */
 import { NodeSdk } from "@effect/opentelemetry"
 import type * as Resource from "@effect/opentelemetry/Resource"
@@ -175,11 +175,14 @@ export const TracingConfig = Config.all({
   instance: Config.string("MIRAGE_NODE_ID").pipe(Config.withDefault(`${hostname()}:${process.pid}`))
 })
 
-/** OTLP/HTTP export when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the standard OTEL_* settings); else nothing. */
+/**
+ * OTLP/HTTP export when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the standard OTEL_* settings). Without
+ * it, tracing is off: spans that nobody would read are not made at all (every task of every scan has one).
+ */
 export const layer = (defaultServiceName: string): Layer.Layer<Resource.Resource> =>
   Layer.unwrapEffect(Effect.map(Effect.orDie(TracingConfig), (config) =>
     Option.isNone(config.endpoint)
-      ? NodeSdk.layerEmpty
+      ? Layer.merge(NodeSdk.layerEmpty, Layer.setTracerEnabled(false))
       : layerWith(
         Option.getOrElse(config.serviceName, () => defaultServiceName),
         new BatchSpanProcessor(new OTLPTraceExporter()),
