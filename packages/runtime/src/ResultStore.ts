@@ -1,10 +1,11 @@
 /**
  * Collection results, unique per (owner, hash) where the owner is a scan or a standalone job:
- * a task that runs again stores nothing twice.
+ * a task that runs again stores nothing twice. A result's id is `resultIdFor(owner, hash)`, so the
+ * id alone is the uniqueness key; a result with any other id is refused.
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { EntityType } from "@mirage/domain/Entity"
-import { ResultId } from "@mirage/domain/Ids"
+import { ResultId, resultIdFor } from "@mirage/domain/Ids"
 import { Context, Effect, Schema } from "effect"
 import { PersistenceError } from "./Errors.js"
 
@@ -49,3 +50,20 @@ export const decodeCursor = (cursor: string): Effect.Effect<ResultId, Persistenc
   Schema.decodeUnknown(ResultId)(Buffer.from(cursor, "base64url").toString("utf8")).pipe(
     Effect.mapError((cause) => new PersistenceError({ operation: "ResultStore.list: invalid cursor", cause }))
   )
+
+/** The first result whose id is not the one its owner and hash give, refused as a batch's encoding failure. */
+export const misidentified = (
+  batches: ReadonlyArray<{ readonly owner: string; readonly results: ReadonlyArray<CollectionResult> }>
+): PersistenceError | undefined => {
+  for (const { owner, results } of batches) {
+    for (const result of results) {
+      if (result.id !== resultIdFor(owner, result.hash)) {
+        return new PersistenceError({
+          operation: "ResultStore.insert: encode",
+          cause: `result ${result.id} of ${owner} is not resultIdFor(owner, hash)`
+        })
+      }
+    }
+  }
+  return undefined
+}

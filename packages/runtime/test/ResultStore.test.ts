@@ -94,6 +94,20 @@ const suite = (name: string, harness: Effect.Effect<ResultStoreService, never, S
         expect(yield* store.count(scanId)).toBe(4)
       }))
 
+    it.scoped("refuses a result whose id is not the one its owner and hash give, storing none of its batch", () =>
+      Effect.gen(function*() {
+        const store = yield* harness
+        const stray = new CollectionResult({ ...result(scanId, 2), id: resultIdFor(otherScan, "hash-2") }, true)
+        const error = yield* Effect.flip(store.insertAll([
+          { owner: otherScan, results: [result(otherScan, 1)] },
+          { owner: scanId, results: [result(scanId, 1), stray] }
+        ]))
+        expect(error).toBeInstanceOf(PersistenceError)
+        expect(String(error.cause)).toContain("is not resultIdFor(owner, hash)")
+        expect(yield* store.count(scanId)).toBe(0)
+        expect(yield* store.count(otherScan)).toBe(0)
+      }))
+
     it.scoped("pages in id order, completely, without repeating across inserts", () =>
       Effect.gen(function*() {
         const store = yield* harness

@@ -2,7 +2,7 @@
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Effect, Layer } from "effect"
 import { PersistenceError } from "../Errors.js"
-import { decodeCursor, encodeCursor, ResultStore } from "../ResultStore.js"
+import { decodeCursor, encodeCursor, misidentified, ResultStore } from "../ResultStore.js"
 import type { ResultStoreService } from "../ResultStore.js"
 
 /** The store's contents: several nodes of one simulation share one. */
@@ -34,13 +34,20 @@ export const make = (store: ResultStoreMemory): ResultStoreService => {
     return inserted
   }
 
+  const insertAll: ResultStoreService["insertAll"] = (batches) =>
+    guarded(
+      "ResultStore.insert",
+      Effect.suspend(() => {
+        const refused = misidentified(batches)
+        return refused !== undefined
+          ? Effect.fail(refused)
+          : Effect.succeed(batches.reduce((n, batch) => n + insertOne(batch.owner, batch.results), 0))
+      })
+    )
+
   return ResultStore.of({
-    insert: (owner, results) => guarded("ResultStore.insert", Effect.sync(() => insertOne(owner, results))),
-    insertAll: (batches) =>
-      guarded(
-        "ResultStore.insert",
-        Effect.sync(() => batches.reduce((n, batch) => n + insertOne(batch.owner, batch.results), 0))
-      ),
+    insert: (owner, results) => insertAll([{ owner, results }]),
+    insertAll,
     list: (query) =>
       guarded(
         "ResultStore.list",

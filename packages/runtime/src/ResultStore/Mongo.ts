@@ -1,6 +1,7 @@
 /**
- * The result store on MongoDB (or FerretDB): collection `results`, unique on (owner, hash), so storing a result
- * twice is a duplicate-key error that counts as "already stored". Pages are keyset on `_id`.
+ * The result store on MongoDB (or FerretDB): collection `results`, unique on `_id` (which is `resultIdFor(owner,
+ * hash)`), so storing a result twice is a duplicate-key error that counts as "already stored". Pages are keyset on
+ * `_id`.
  */
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { EntityType } from "@mirage/domain/Entity"
@@ -10,7 +11,7 @@ import { MongoBulkWriteError } from "mongodb"
 import type { Filter } from "mongodb"
 import { PersistenceError } from "../Errors.js"
 import { MongoDatabase } from "../MongoDatabase.js"
-import { decodeCursor, encodeCursor, ResultStore } from "../ResultStore.js"
+import { decodeCursor, encodeCursor, misidentified, ResultStore } from "../ResultStore.js"
 import type { ResultStoreService } from "../ResultStore.js"
 
 export const collectionName = "results"
@@ -131,12 +132,8 @@ const onlyDuplicates = (error: MongoBulkWriteError): boolean => {
 export const make = Effect.gen(function*() {
   const db = yield* MongoDatabase
   const results = db.collection<Stored>(collectionName)
-  // One index per call: FerretDB drops the connection when a batched createIndexes meets
-  // indexes that already exist (every restart), while single createIndex calls are idempotent.
-  yield* attempt(
-    "ResultStore: create index owner_hash",
-    () => results.createIndex({ owner: 1, hash: 1 }, { name: "owner_hash", unique: true })
-  )
+  // Unique by `_id` alone: ids are `resultIdFor(owner, hash)` (checked on insert), so a unique (owner, hash) index
+  // would only double the cost of every insert. Pages of an owner read (owner, _id).
   yield* attempt(
     "ResultStore: create index owner_id",
     () => results.createIndex({ owner: 1, _id: 1 }, { name: "owner_id" })
@@ -145,6 +142,8 @@ export const make = Effect.gen(function*() {
   const insertAll: ResultStoreService["insertAll"] = (batches) => {
     const size = batches.reduce((n, batch) => n + batch.results.length, 0)
     return size === 0 ? Effect.succeed(0) : Effect.gen(function*() {
+      const refused = misidentified(batches)
+      if (refused !== undefined) return yield* Effect.fail(refused)
       const documents = yield* Effect.try({
         try: () => batches.flatMap((batch) => batch.results.map((item) => encodeDocument(batch.owner, item))),
         catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: encode", cause })
