@@ -243,14 +243,21 @@ export const make = (settings: HostSettings) =>
             yield* stopActor(handle, slot)
           }
         }
-        for (const shard of owned.keys()) {
-          const claimed = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
-            Effect.orElseSucceed(() => [])
-          )
-          // Delivered beside the ownership round, not in it: loading a scan may take retries, and the round must
-          // renew the node's leases on time whatever the deliveries do.
-          if (claimed.length > 0) yield* Effect.forkIn(Effect.forEach(claimed, deliver, { discard: true }), hostScope)
-        }
+        // Each owned shard's entries pending on other nodes (taken at once: they are orphans), and its entries idle
+        // for reclaimIdleMs (a delivery that failed here or was lost). Claims of all shards go out together.
+        yield* Effect.forEach(Array.from(owned.keys()), (shard) =>
+          Effect.gen(function*() {
+            const orphans = yield* inbox.claimOrphans(shard, settings.consumer).pipe(Effect.orElseSucceed(() => []))
+            const idle = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
+              Effect.orElseSucceed(() => [])
+            )
+            const claimed = [...orphans, ...idle]
+            // Delivered beside the ownership round, not in it: loading a scan may take retries, and the round must
+            // renew the node's leases on time whatever the deliveries do.
+            if (claimed.length > 0) {
+              yield* Effect.forkIn(Effect.forEach(claimed, deliver, { discard: true }), hostScope)
+            }
+          }), { concurrency: 16, discard: true })
       })
     }
   })

@@ -61,6 +61,13 @@ export interface ShardInboxService {
     consumer: string,
     minIdleMs: number
   ) => Effect.Effect<ReadonlyArray<Delivery>, PersistenceError>
+  /**
+   * Entries of the shard pending on any consumer but `consumer`, taken over by it whatever their idle time. Only a
+   * shard's owner should hold its entries: one pending elsewhere was read by a node that no longer owns the shard
+   * (a blocking read issued just before a handoff takes entries sent just after it) and would otherwise wait
+   * `claim`'s idle time.
+   */
+  readonly claimOrphans: (shard: number, consumer: string) => Effect.Effect<ReadonlyArray<Delivery>, PersistenceError>
   readonly ack: (shard: number, ids: ReadonlyArray<string>) => Effect.Effect<void, PersistenceError>
   /** Moves an entry that keeps failing to the dead-letter stream, and acknowledges it. */
   readonly deadLetter: (delivery: Delivery, reason: string) => Effect.Effect<void, PersistenceError>

@@ -86,6 +86,37 @@ describe("Node", () => {
       expect(b.host.owned()).toHaveLength(8)
     }))
 
+  it.scoped("an entry taken by a node that no longer owns its shard is delivered by the owner within a round", () =>
+    Effect.gen(function*() {
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(EventStoreMemory.makeStore())))
+      const node = yield* Node.run(settings("owner")).pipe(Effect.provide(layer))
+      for (let i = 0; i < 10 && node.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      // A read by a node that has just lost the shard takes the entry (a command to an unknown scan: the owner
+      // answers it and acknowledges it).
+      const inbox = ShardInboxMemory.make(inboxes)
+      const target = "00000000-0000-4000-8000-00000000abcd"
+      const shard = shardOf(target, 8)
+      yield* inbox.send({
+        target,
+        command_id: "orphan-1",
+        command: { _tag: "StartScan" },
+        reply_to: null,
+        traceparent: null,
+        sent_at: 0
+      })
+      expect(yield* inbox.read("previous-owner", [shard], { count: 10, blockMs: 0 })).toHaveLength(1)
+      expect(yield* inbox.pending(shard)).toEqual({ pending: 1, lag: 0 })
+      // One round later (reclaimIdleMs is 30 s), the owner has adopted and handled it.
+      yield* TestClock.adjust("500 millis")
+      for (let i = 0; i < 20 && (yield* inbox.pending(shard)).pending > 0; i++) yield* Effect.yieldNow()
+      expect(yield* inbox.pending(shard)).toEqual({ pending: 0, lag: 0 })
+    }))
+
   it.scoped("a node configured with another shard count than the cluster's refuses to join", () =>
     Effect.gen(function*() {
       const events = EventStoreMemory.makeStore()

@@ -143,6 +143,31 @@ const suite = (name: string, harness: Effect.Effect<Harness, never, Scope.Scope>
         expect(yield* inbox.claim(2, "fourth", 0)).toEqual([])
       }))
 
+    it.scoped("an owner takes over at once what other consumers hold of its shard, never its own entries", () =>
+      Effect.gen(function*() {
+        const { inbox } = yield* harness
+        const targets = targetsIn(1, 4)
+        const ids: Array<string> = []
+        for (const [i, target] of targets.entries()) ids.push(yield* inbox.send(envelope(target, `cmd-${i}`)))
+        // The owner reads the first entry; a node that lost the shard had a read out that took the next two.
+        yield* inbox.read("owner", [1], { count: 1, blockMs: 0 })
+        yield* inbox.read("previous", [1], { count: 2, blockMs: 0 })
+        yield* inbox.read("older", [1], { count: 1, blockMs: 0 })
+        const orphans = yield* inbox.claimOrphans(1, "owner")
+        expect(orphans.map((d) => [d.id, d.deliveries, d.envelope?.command_id])).toEqual([
+          [ids[1], 2, "cmd-1"],
+          [ids[2], 2, "cmd-2"],
+          [ids[3], 2, "cmd-3"]
+        ])
+        // Now all four are the owner's: nothing more to adopt, and an idle claim by the owner is what redelivers them.
+        expect(yield* inbox.claimOrphans(1, "owner")).toEqual([])
+        expect(yield* inbox.pending(1)).toEqual({ pending: 4, lag: 0 })
+        yield* inbox.ack(1, ids)
+        expect(yield* inbox.claimOrphans(1, "owner")).toEqual([])
+        // A shard nobody read yet has nothing to adopt.
+        expect(yield* inbox.claimOrphans(2, "owner")).toEqual([])
+      }))
+
     it.scoped("moves an entry to the dead letters and acknowledges it; lists them newest first", () =>
       Effect.gen(function*() {
         const { inbox } = yield* harness

@@ -146,6 +146,24 @@ export const make = (store: ShardInboxMemory): ShardInboxService => {
       })
     )
 
+  const claimOrphans: ShardInboxService["claimOrphans"] = (shard, consumer) =>
+    guarded(
+      "ShardInbox.claimOrphans",
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const stream = streamOf(store, shard)
+        const out: Array<Delivery> = []
+        for (const [id, entry] of stream.pel) {
+          if (out.length >= claimLimit) break
+          if (entry.consumer === consumer) continue
+          entry.consumer = consumer
+          entry.deliveries++
+          entry.deliveredAt = now
+          out.push(toDelivery(shard, id, stream.raws.get(id) ?? "", entry.deliveries))
+        }
+        return out
+      })
+    )
+
   return ShardInbox.of({
     shards: store.shards,
     send: (envelope) =>
@@ -158,6 +176,7 @@ export const make = (store: ShardInboxMemory): ShardInboxService => {
       ),
     read,
     claim,
+    claimOrphans,
     ack: (shard, ids) =>
       guarded(
         "ShardInbox.ack",

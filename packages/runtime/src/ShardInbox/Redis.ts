@@ -26,6 +26,35 @@ const ReadReply = Schema.NullOr(Schema.Array(Schema.Tuple(Schema.String, Entries
 const AutoClaimReply = Schema.Tuple([Schema.String, Entries], Schema.Unknown)
 const PendingRange = Schema.Array(Schema.Tuple(Schema.String, Schema.String, Schema.Number, Schema.Number))
 const GroupsReply = Schema.Array(Schema.Array(Schema.Unknown))
+const OrphansReply = Schema.Array(Schema.Tuple(Schema.String, Schema.NullOr(Fields), Schema.Number))
+
+/**
+ * Takes over, for ARGV[2], the entries pending on the group's other consumers (at most ARGV[3]), in one step:
+ * `{ id, fields, deliveries }` of each (fields are nil for an entry deleted meanwhile). Usually the summary says there
+ * are none, and that is the only command run.
+ */
+const adoptScript = `
+local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
+if summary[1] == 0 then return {} end
+local out = {}
+local limit = tonumber(ARGV[3])
+for _, owner in ipairs(summary[4]) do
+  if owner[1] ~= ARGV[2] and #out < limit then
+    local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', limit - #out, owner[1])
+    local ids, deliveries = {}, {}
+    for _, p in ipairs(pending) do
+      table.insert(ids, p[1])
+      deliveries[p[1]] = p[4] + 1
+    end
+    if #ids > 0 then
+      for _, entry in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids))) do
+        table.insert(out, { entry[1], entry[2], deliveries[entry[1]] })
+      end
+    end
+  end
+end
+return out
+`
 const GroupInfo = Schema.Struct({
   name: Schema.String,
   pending: Schema.Number,
@@ -203,6 +232,20 @@ export const makeWith = (shards: number) =>
         )
       )
 
+    const claimOrphans: ShardInboxService["claimOrphans"] = (shard, consumer) =>
+      withGroups(
+        [shard],
+        call("ShardInbox.claimOrphans", () => redis.eval(adoptScript, 1, inboxKey(shard), group, consumer, claimLimit))
+      ).pipe(
+        Effect.flatMap(decodeReply(OrphansReply, "ShardInbox.claimOrphans")),
+        // In stream order, as a read gives them: commands to one scan are handled in the order they were sent.
+        Effect.map((claimed) =>
+          [...claimed].sort(([a], [b]) => compareIds(a, b)).flatMap(([id, fields, deliveries]) =>
+            fields === null ? [] : [delivery(shard, id, fields, deliveries)]
+          )
+        )
+      )
+
     const ack: ShardInboxService["ack"] = (shard, ids) =>
       Effect.forEach(
         chunks(ids, 1000),
@@ -286,8 +329,15 @@ export const makeWith = (shards: number) =>
         )
       )
 
-    return ShardInbox.of({ shards, send, read, claim, ack, deadLetter, deadLetters, pending })
+    return ShardInbox.of({ shards, send, read, claim, claimOrphans, ack, deadLetter, deadLetters, pending })
   })
+
+/** Stream entry ids (`<ms>-<seq>`) in stream order. */
+const compareIds = (a: string, b: string): number => {
+  const [aMs = 0, aSeq = 0] = a.split("-").map(Number)
+  const [bMs = 0, bSeq = 0] = b.split("-").map(Number)
+  return aMs - bMs || aSeq - bSeq
+}
 
 /** XINFO's flat [name, value, name, value, ...] as an object. */
 const pairs = (fields: ReadonlyArray<unknown>): Record<string, unknown> => {

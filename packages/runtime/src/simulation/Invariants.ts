@@ -270,6 +270,7 @@ export const inbox = (inner: ShardInboxService, gate: Gate, delayMs: () => numbe
       })
     ),
   claim: (shard, consumer, minIdleMs) => Effect.zipRight(gate.pass, inner.claim(shard, consumer, minIdleMs)),
+  claimOrphans: (shard, consumer) => Effect.zipRight(gate.pass, inner.claimOrphans(shard, consumer)),
   ack: (shard, ids) => Effect.zipRight(gate.pass, inner.ack(shard, ids)),
   deadLetter: (delivery, reason) => Effect.zipRight(gate.pass, inner.deadLetter(delivery, reason)),
   deadLetters: (shard, limit) => Effect.zipRight(gate.pass, inner.deadLetters(shard, limit)),
