@@ -128,15 +128,21 @@ export const make = (store: ShardInboxMemory): ShardInboxService => {
       })
     )
 
-  const claim: ShardInboxService["claim"] = (shard, consumer, minIdleMs) =>
+  /** Pending entries of the shard that `takes` picks (in stream order, at most claimLimit), now delivered to `consumer`. */
+  const takeOver = (
+    operation: string,
+    shard: number,
+    consumer: string,
+    takes: (entry: PendingEntry, now: number) => boolean
+  ) =>
     guarded(
-      "ShardInbox.claim",
+      operation,
       Effect.map(Clock.currentTimeMillis, (now) => {
         const stream = streamOf(store, shard)
         const out: Array<Delivery> = []
         for (const [id, entry] of stream.pel) {
           if (out.length >= claimLimit) break
-          if (now - entry.deliveredAt < minIdleMs) continue
+          if (!takes(entry, now)) continue
           entry.consumer = consumer
           entry.deliveries++
           entry.deliveredAt = now
@@ -146,23 +152,11 @@ export const make = (store: ShardInboxMemory): ShardInboxService => {
       })
     )
 
+  const claim: ShardInboxService["claim"] = (shard, consumer, minIdleMs) =>
+    takeOver("ShardInbox.claim", shard, consumer, (entry, now) => now - entry.deliveredAt >= minIdleMs)
+
   const claimOrphans: ShardInboxService["claimOrphans"] = (shard, consumer) =>
-    guarded(
-      "ShardInbox.claimOrphans",
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const stream = streamOf(store, shard)
-        const out: Array<Delivery> = []
-        for (const [id, entry] of stream.pel) {
-          if (out.length >= claimLimit) break
-          if (entry.consumer === consumer) continue
-          entry.consumer = consumer
-          entry.deliveries++
-          entry.deliveredAt = now
-          out.push(toDelivery(shard, id, stream.raws.get(id) ?? "", entry.deliveries))
-        }
-        return out
-      })
-    )
+    takeOver("ShardInbox.claimOrphans", shard, consumer, (entry) => entry.consumer !== consumer)
 
   return ShardInbox.of({
     shards: store.shards,
