@@ -105,8 +105,14 @@ export const make = (
               response.writeHead(answer.status, answer.headers ?? {})
               response.end(answer.body ?? "")
             }
-            if (latencyMs > 0) setTimeout(respond, latencyMs)
-            else respond()
+            if (latencyMs > 0) {
+              // A client that gives up (or a fixture closed meanwhile) ends the wait: a long latency must not keep
+              // the process alive after everyone has left.
+              const timer = setTimeout(respond, latencyMs)
+              response.on("close", () => clearTimeout(timer))
+            } else {
+              respond()
+            }
           })
         })
         server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
