@@ -30,10 +30,13 @@ const declare = (name: string, kind: Kind, help: string) => {
   return name
 }
 
-/** The key each declared metric was made from, so that its tagged series can be made from keys too. */
-const keys = new WeakMap<object, MetricKey.MetricKey.Untyped>()
+/** Each declared metric's key, and the tagged series made from it so far (by their labels as JSON). */
+const declared = new WeakMap<
+  object,
+  { readonly key: MetricKey.MetricKey.Untyped; readonly series: Map<string, unknown> }
+>()
 const fromKey = <M extends object>(key: MetricKey.MetricKey.Untyped, metric: M): M => {
-  keys.set(metric, key)
+  declared.set(metric, { key, series: new Map() })
   return metric
 }
 
@@ -50,8 +53,6 @@ const histogram = (name: string, help: string, boundaries: ReadonlyArray<number>
   return fromKey(key, Metric.fromMetricKey(key))
 }
 
-const seriesCache = new WeakMap<object, Map<string, unknown>>()
-
 /**
  * The series of a declared metric with the given labels, made once. `Metric.tagged` adds its labels on every update,
  * and the registry then builds and hashes a new key each time; a series made from its own key finds its entry once.
@@ -60,25 +61,19 @@ export const tagged = <Type, In, Out>(
   metric: Metric.Metric<Type, In, Out>,
   labels: Readonly<Record<string, string>>
 ): Metric.Metric<Type, In, Out> => {
-  const key = keys.get(metric)
-  if (key === undefined) {
-    return Metric.taggedWithLabels(
-      metric,
-      Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
-    )
-  }
-  let series = seriesCache.get(metric)
-  if (series === undefined) {
-    series = new Map()
-    seriesCache.set(metric, series)
-  }
+  const tags = () => Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
+  const entry = declared.get(metric)
+  if (entry === undefined) return Metric.taggedWithLabels(metric, tags())
   const id = JSON.stringify(labels)
-  let made = series.get(id) as Metric.Metric<Type, In, Out> | undefined
+  let made = entry.series.get(id) as Metric.Metric<Type, In, Out> | undefined
   if (made === undefined) {
-    const tags = Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
     // The series has its metric's key type, so it takes and gives what its metric does.
-    made = Metric.fromMetricKey(MetricKey.taggedWithLabels(key, tags)) as unknown as Metric.Metric<Type, In, Out>
-    series.set(id, made)
+    made = Metric.fromMetricKey(MetricKey.taggedWithLabels(entry.key, tags())) as unknown as Metric.Metric<
+      Type,
+      In,
+      Out
+    >
+    entry.series.set(id, made)
   }
   return made
 }
