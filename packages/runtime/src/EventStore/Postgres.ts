@@ -1,6 +1,6 @@
 /**
- * The event store on PostgreSQL: a batch of appends is one transaction of a few pipelined, array-bound statements
- * (group commit), fenced by `shard_fences` rows locked FOR SHARE until commit.
+ * The event store on PostgreSQL: a batch of appends (group commit) is one statement, `mirage_append`, given the whole
+ * batch as one JSON document; it is fenced by `shard_fences` rows locked FOR SHARE until it commits.
  */
 import { ScanId } from "@mirage/domain/Ids"
 import { ScanEvent } from "@mirage/domain/ScanEvent"
@@ -24,8 +24,6 @@ const SnapshotRows = Schema.Array(Schema.Struct({ seq: Schema.Int, state: ScanSn
 const CommandRows = Schema.Array(Schema.Struct({ command_id: Schema.String }))
 const IdRows = Schema.Array(Schema.Struct({ id: ScanId }))
 const FenceRows = Schema.Array(Schema.Struct({ shard: Schema.Int, epoch: Schema.Number }))
-const KeyRows = Schema.Array(Schema.Struct({ scan_id: Schema.String }))
-const CountRows = Schema.Array(Schema.Struct({ scan_id: Schema.String, n: Schema.Int }))
 
 const decodeRows = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (rows: unknown) =>
   Schema.decodeUnknown(schema)(rows).pipe(Effect.mapError((cause) => new PersistenceError({ operation, cause })))
@@ -33,11 +31,8 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (ro
 const query = <A>(operation: string, run: () => PromiseLike<A>) =>
   Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
 
-const isUniqueViolation = (cause: unknown): cause is postgres.PostgresError =>
-  cause instanceof postgres.PostgresError && cause.code === "23505"
-
-// The statements insert with ON CONFLICT DO NOTHING and count, but a unique violation all the same (a concurrent
-// transaction racing on the same keys) is a conflict too: the detail names the scan.
+// A seq or command id already written (before, or by a transaction racing on the same keys) is a unique violation:
+// a conflict, whose detail names the scan.
 const uniqueViolation = (appends: ReadonlyArray<Append>, cause: postgres.PostgresError) => {
   const append = appends.find((a) => cause.detail?.includes(a.scan_id) === true) ?? appends[0]
   return new ConcurrencyConflict({ scan_id: append?.scan_id ?? "", expected_seq: append?.expected_seq ?? 0 })
@@ -291,167 +286,36 @@ const inconsistentWithinBatch = (appends: ReadonlyArray<Append>): Append | undef
   return undefined
 }
 
-export const make = Effect.gen(function*() {
-  const sql = yield* PgClient
-
-  const encode = (appends: ReadonlyArray<Append>) =>
-    Effect.gen(function*() {
-      const encoded: Array<EncodedAppend> = []
-      for (const append of appends) {
-        const payloads: Array<string> = []
-        for (const event of append.events) payloads.push(yield* encodeEventJson(event))
-        encoded.push({ append, payloads })
-      }
-      const states: Array<EncodedState> = []
-      for (const append of lastPerScan(appends)) {
-        states.push({
-          state: append.state,
-          shard: append.shard,
-          json: encodeProjection(append.state)
-        })
-      }
-      const snapshots: Array<EncodedState> = []
-      for (const append of lastPerScan(appends.filter((a) => a.snapshot))) {
-        snapshots.push({
-          state: append.state,
-          shard: append.shard,
-          json: encodeSnapshotJson(append.state)
-        })
-      }
-      return { encoded, states, snapshots }
-    }).pipe(Effect.mapError((cause) => new PersistenceError({ operation: "EventStore.append: encode", cause })))
-
-  // The whole batch in one transaction. Statements are pipelined and their outcomes checked together: a refusal
-  // rejects the callback, which is how `sql.begin` is told to roll back.
-  const transaction = (
-    tx: postgres.TransactionSql<Record<string, never>>,
-    appends: ReadonlyArray<Append>,
-    batch: Effect.Effect.Success<ReturnType<typeof encode>>
-  ): Promise<void> => {
-    const fences = new Map<number, number>()
-    for (const { fence } of appends) {
-      if (fence !== null) fences.set(fence.shard, Math.max(fences.get(fence.shard) ?? fence.epoch, fence.epoch))
+/** The batch's events, projections and snapshots as JSON text, encoded before the statement is sent. */
+const encodeBatch = (appends: ReadonlyArray<Append>) =>
+  Effect.gen(function*() {
+    const encoded: Array<EncodedAppend> = []
+    for (const append of appends) {
+      const payloads: Array<string> = []
+      for (const event of append.events) payloads.push(yield* encodeEventJson(event))
+      encoded.push({ append, payloads })
     }
-    const shards = Array.from(fences.keys()).sort((a, b) => a - b)
-
-    const ev: {
-      readonly scan: Array<string>
-      readonly seq: Array<number>
-      readonly type: Array<string>
-      readonly payload: Array<string>
-      readonly at: Array<number>
-      readonly epoch: Array<number | null>
-    } = { scan: [], seq: [], type: [], payload: [], at: [], epoch: [] }
-    for (const { append, payloads } of batch.encoded) {
-      append.events.forEach((event, i) => {
-        ev.scan.push(append.scan_id)
-        ev.seq.push(append.expected_seq + i + 1)
-        ev.type.push(event._tag)
-        ev.payload.push(payloads[i] ?? "")
-        ev.at.push(event.at)
-        ev.epoch.push(append.fence?.epoch ?? null)
+    const states: Array<EncodedState> = []
+    for (const append of lastPerScan(appends)) {
+      states.push({
+        state: append.state,
+        shard: append.shard,
+        json: encodeProjection(append.state)
       })
     }
-
-    const cmdScan: Array<string> = []
-    const cmdId: Array<string> = []
-    const cmdSeq: Array<number> = []
-    for (const append of appends) {
-      if (append.command_id === null) continue
-      cmdScan.push(append.scan_id)
-      cmdId.push(append.command_id)
-      cmdSeq.push(append.expected_seq + append.events.length)
+    const snapshots: Array<EncodedState> = []
+    for (const append of lastPerScan(appends.filter((a) => a.snapshot))) {
+      snapshots.push({
+        state: append.state,
+        shard: append.shard,
+        json: encodeSnapshotJson(append.state)
+      })
     }
+    return { encoded, states, snapshots }
+  }).pipe(Effect.mapError((cause) => new PersistenceError({ operation: "EventStore.append: encode", cause })))
 
-    // Each scan's first expectation in the batch must be the seq of an event already in its log.
-    const firstExpected = new Map<string, number>()
-    for (const append of appends) {
-      if (!firstExpected.has(append.scan_id)) firstExpected.set(append.scan_id, append.expected_seq)
-    }
-    const heads = Array.from(firstExpected).filter(([, seq]) => seq > 0)
-
-    const st = batch.states
-    const projection = {
-      id: st.map((s) => s.state.id),
-      org: st.map((s) => s.state.header.organization_id),
-      user: st.map((s) => s.state.header.user_id),
-      name: st.map((s) => s.state.definition.name),
-      status: st.map((s) => s.state.status),
-      targetType: st.map((s) => s.state.definition.target.type),
-      targetValue: st.map((s) => s.state.definition.target.value),
-      shard: st.map((s) => s.shard),
-      seq: st.map((s) => s.state.seq),
-      progress: st.map((s) => s.state.progress),
-      results: st.map((s) => s.state.result_count),
-      created: st.map((s) => s.state.created_at),
-      updated: st.map((s) => s.state.updated_at),
-      started: st.map((s) => s.state.started_at),
-      completed: st.map((s) => s.state.completed_at),
-      deleted: st.map((s) => (s.state.deleted ? s.state.updated_at : null)),
-      document: st.map((s) => s.json)
-    }
-    const sn = batch.snapshots
-
-    const statements = [
-      shards.length === 0 ? Promise.resolve([]) : tx`
-        SELECT shard, epoch::float8 AS epoch FROM shard_fences
-        WHERE shard = ANY(${shards}::int[]) ORDER BY shard FOR SHARE`,
-      // Rows inserted per scan (not a row per event): what the check needs, for a fraction of the traffic.
-      ev.scan.length === 0 ? Promise.resolve([]) : tx`
-        WITH inserted AS (
-          INSERT INTO scan_events (scan_id, seq, type, payload, at, epoch)
-          SELECT scan_id, seq, type, payload::jsonb, to_timestamp(at_ms / 1000.0), epoch
-          FROM unnest(${ev.scan}::uuid[], ${ev.seq}::int[], ${ev.type}::text[], ${ev.payload}::text[],
-                      ${ev.at}::float8[], ${ev.epoch}::int8[]) AS e(scan_id, seq, type, payload, at_ms, epoch)
-          ON CONFLICT (scan_id, seq) DO NOTHING
-          RETURNING scan_id)
-        SELECT scan_id::text AS scan_id, count(*)::int AS n FROM inserted GROUP BY scan_id`,
-      heads.length === 0 ? Promise.resolve([]) : tx`
-        SELECT h.scan_id::text AS scan_id
-        FROM unnest(${heads.map(([id]) => id)}::uuid[], ${heads.map(([, seq]) => seq)}::int[]) AS h(scan_id, seq)
-        WHERE NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = h.scan_id AND e.seq = h.seq)`,
-      cmdScan.length === 0 ? Promise.resolve([]) : tx`
-        INSERT INTO scan_commands (scan_id, command_id, seq)
-        SELECT * FROM unnest(${cmdScan}::uuid[], ${cmdId}::text[], ${cmdSeq}::int[])
-        ON CONFLICT (scan_id, command_id) DO NOTHING
-        RETURNING scan_id::text AS scan_id`,
-      st.length === 0 ? Promise.resolve([]) : tx`
-        INSERT INTO scans (id, organization_id, user_id, name, status, target_type, target_value, shard, seq,
-                           progress, result_count, created_at, updated_at, started_at, completed_at, deleted_at,
-                           document)
-        SELECT id, org, usr, name, status, target_type, target_value, shard, seq, progress, result_count,
-               to_timestamp(created / 1000.0), to_timestamp(updated / 1000.0), to_timestamp(started / 1000.0),
-               to_timestamp(completed / 1000.0), to_timestamp(deleted / 1000.0), document::jsonb
-        FROM unnest(${projection.id}::uuid[], ${projection.org}::uuid[], ${projection.user}::uuid[],
-                    ${projection.name}::text[], ${projection.status}::text[], ${projection.targetType}::text[],
-                    ${projection.targetValue}::text[], ${projection.shard}::int[], ${projection.seq}::int[],
-                    ${projection.progress}::float8[], ${projection.results}::int[], ${projection.created}::float8[],
-                    ${projection.updated}::float8[], ${projection.started}::float8[],
-                    ${projection.completed}::float8[], ${projection.deleted}::float8[], ${projection.document}::text[])
-          AS p(id, org, usr, name, status, target_type, target_value, shard, seq, progress, result_count, created,
-               updated, started, completed, deleted, document)
-        ON CONFLICT (id) DO UPDATE SET
-          name = EXCLUDED.name, status = EXCLUDED.status, target_type = EXCLUDED.target_type,
-          target_value = EXCLUDED.target_value, shard = EXCLUDED.shard, seq = EXCLUDED.seq,
-          progress = EXCLUDED.progress, result_count = EXCLUDED.result_count, updated_at = EXCLUDED.updated_at,
-          started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at,
-          deleted_at = COALESCE(scans.deleted_at, EXCLUDED.deleted_at), document = EXCLUDED.document
-        WHERE scans.seq < EXCLUDED.seq`,
-      sn.length === 0 ? Promise.resolve([]) : tx`
-        INSERT INTO scan_snapshots (scan_id, seq, state, at)
-        SELECT scan_id, seq, state::jsonb, to_timestamp(at_ms / 1000.0)
-        FROM unnest(${sn.map((s) => s.state.id)}::uuid[], ${sn.map((s) => s.state.seq)}::int[],
-                    ${sn.map((s) => s.json)}::text[], ${sn.map((s) => s.state.updated_at)}::float8[])
-          AS s(scan_id, seq, state, at_ms)
-        ON CONFLICT (scan_id) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state, at = EXCLUDED.at
-        WHERE scan_snapshots.seq < EXCLUDED.seq`
-    ] as const
-
-    return Promise.all(statements).then(([fenceRows, inserted, missingHeads, commands]) => {
-      const refusal = checkBatch(appends, fences, fenceRows, inserted, missingHeads, commands)
-      return refusal === undefined ? undefined : Promise.reject(refusal)
-    })
-  }
+export const make = Effect.gen(function*() {
+  const sql = yield* PgClient
 
   const append: EventStoreService["append"] = (appends) => {
     if (appends.length === 0) return Effect.void
@@ -459,16 +323,13 @@ export const make = Effect.gen(function*() {
     if (within !== undefined) {
       return Effect.fail(new ConcurrencyConflict({ scan_id: within.scan_id, expected_seq: within.expected_seq }))
     }
-    return Effect.flatMap(encode(appends), (batch) =>
+    const fences = fencesOf(appends)
+    if (!(fences instanceof Map)) return Effect.fail(fences)
+    return Effect.flatMap(encodeBatch(appends), (batch) =>
       Effect.tryPromise({
-        try: () => sql.begin((tx) => transaction(tx, appends, batch)),
-        catch: (cause) =>
-          cause instanceof StaleEpoch || cause instanceof ConcurrencyConflict || cause instanceof PersistenceError
-            ? cause
-            : isUniqueViolation(cause)
-            ? uniqueViolation(appends, cause)
-            : new PersistenceError({ operation: "EventStore.append", cause })
-      })).pipe(Effect.withSpan("EventStore.append", { attributes: { appends: appends.length } }))
+        try: () => sql`SELECT mirage_append(${batchJson(appends, fences, batch)}::text::jsonb)`,
+        catch: (cause) => refusal(appends, cause)
+      })).pipe(Effect.asVoid, Effect.withSpan("EventStore.append", { attributes: { appends: appends.length } }))
   }
 
   const load: EventStoreService["load"] = (scanId) =>
@@ -562,53 +423,120 @@ export const make = Effect.gen(function*() {
   return EventStore.of({ append, load, events, activeScans, fence, shardCount })
 })
 
-/** Why the batch must be rolled back, from the outcomes of its statements; undefined when it may commit. */
-const checkBatch = (
+/**
+ * The epoch each fenced shard of the batch must have. Two appends of one shard under different epochs cannot both be
+ * current: the one under the lower epoch is refused without asking the database.
+ */
+const fencesOf = (appends: ReadonlyArray<Append>): Map<number, number> | StaleEpoch => {
+  const fences = new Map<number, number>()
+  for (const { fence } of appends) {
+    if (fence !== null) fences.set(fence.shard, Math.max(fences.get(fence.shard) ?? fence.epoch, fence.epoch))
+  }
+  for (const { fence } of appends) {
+    if (fence !== null && fences.get(fence.shard) !== fence.epoch) return new StaleEpoch(fence)
+  }
+  return fences
+}
+
+/**
+ * The batch as the one JSON document `mirage_append` takes (see its migration). Encoded payloads, projections and
+ * snapshots are JSON text already and are spliced in as they are.
+ */
+const batchJson = (
   appends: ReadonlyArray<Append>,
   fences: ReadonlyMap<number, number>,
-  fenceRows: unknown,
-  inserted: unknown,
-  missingHeads: unknown,
-  commands: unknown
-): StaleEpoch | ConcurrencyConflict | PersistenceError | undefined => {
-  const decoded = Schema.decodeUnknownEither(Schema.Tuple(FenceRows, CountRows, KeyRows, KeyRows))([
-    fenceRows,
-    inserted,
-    missingHeads,
-    commands
-  ])
-  if (decoded._tag === "Left") return new PersistenceError({ operation: "EventStore.append", cause: decoded.left })
-  const [stored, insertedRows, missing, commandRows] = decoded.right
-  const current = new Map(stored.map((row) => [row.shard, row.epoch]))
+  batch: Effect.Effect.Success<ReturnType<typeof encodeBatch>>
+): string => {
+  const parts: Array<string> = []
+  for (const [shard, epoch] of fences) parts.push(`{"shard":${shard},"epoch":${epoch}}`)
+  const fenceJson = parts.join(",")
+
+  parts.length = 0
+  const heads = new Set<string>()
   for (const append of appends) {
-    if (append.fence === null) continue
-    if (
-      current.get(append.fence.shard) !== append.fence.epoch || fences.get(append.fence.shard) !== append.fence.epoch
-    ) {
-      return new StaleEpoch({ shard: append.fence.shard, epoch: append.fence.epoch })
+    if (heads.has(append.scan_id)) continue
+    heads.add(append.scan_id)
+    if (append.expected_seq > 0) parts.push(`{"scan_id":"${append.scan_id}","seq":${append.expected_seq}}`)
+  }
+  const headJson = parts.join(",")
+
+  parts.length = 0
+  for (const { append, payloads } of batch.encoded) {
+    const epoch = append.fence === null ? "null" : String(append.fence.epoch)
+    append.events.forEach((event, i) => {
+      parts.push(
+        `{"scan_id":"${append.scan_id}","seq":${append.expected_seq + i + 1},"type":"${event._tag}","payload":${
+          payloads[i]
+        },"at_ms":${event.at},"epoch":${epoch}}`
+      )
+    })
+  }
+  const eventJson = parts.join(",")
+
+  parts.length = 0
+  for (const append of appends) {
+    if (append.command_id === null) continue
+    parts.push(JSON.stringify({
+      scan_id: append.scan_id,
+      command_id: append.command_id,
+      seq: append.expected_seq + append.events.length
+    }))
+  }
+  const commandJson = parts.join(",")
+
+  parts.length = 0
+  for (const { json, shard, state } of batch.states) {
+    parts.push(joinJson(`{"document":${json}}`, {
+      id: state.id,
+      organization_id: state.header.organization_id,
+      user_id: state.header.user_id,
+      name: state.definition.name,
+      status: state.status,
+      target_type: state.definition.target.type,
+      target_value: state.definition.target.value,
+      shard,
+      seq: state.seq,
+      progress: state.progress,
+      result_count: state.result_count,
+      created_ms: state.created_at,
+      updated_ms: state.updated_at,
+      started_ms: state.started_at,
+      completed_ms: state.completed_at,
+      deleted_ms: state.deleted ? state.updated_at : null
+    }))
+  }
+  const scanJson = parts.join(",")
+
+  parts.length = 0
+  for (const { json, state } of batch.snapshots) {
+    parts.push(`{"scan_id":"${state.id}","seq":${state.seq},"at_ms":${state.updated_at},"state":${json}}`)
+  }
+  const snapshotJson = parts.join(",")
+
+  return `{"fences":[${fenceJson}],"heads":[${headJson}],"events":[${eventJson}],"commands":[${commandJson}],"scans":[${scanJson}],"snapshots":[${snapshotJson}]}`
+}
+
+/** What a refused or failed `mirage_append` means for the batch. */
+const refusal = (
+  appends: ReadonlyArray<Append>,
+  cause: unknown
+): PersistenceError | StaleEpoch | ConcurrencyConflict => {
+  if (!(cause instanceof postgres.PostgresError)) return new PersistenceError({ operation: "EventStore.append", cause })
+  switch (cause.code) {
+    case "MR001": {
+      const shard = Number(cause.detail)
+      const append = appends.find((a) => a.fence?.shard === shard)
+      return new StaleEpoch({ shard, epoch: append?.fence?.epoch ?? 0 })
     }
-  }
-  const conflict = (
-    scanIds: ReadonlyArray<{ readonly scan_id: string; readonly n?: number }>,
-    expected: (a: Append) => number
-  ) => {
-    const counts = new Map<string, number>()
-    for (const { n, scan_id } of scanIds) counts.set(scan_id, (counts.get(scan_id) ?? 0) + (n ?? 1))
-    for (const append of appends) {
-      const want = expected(append)
-      const got = counts.get(append.scan_id) ?? 0
-      if (got < want) return new ConcurrencyConflict({ scan_id: append.scan_id, expected_seq: append.expected_seq })
-      counts.set(append.scan_id, got - want)
+    case "MR002": {
+      const append = appends.find((a) => a.scan_id === cause.detail)
+      return new ConcurrencyConflict({ scan_id: cause.detail ?? "", expected_seq: append?.expected_seq ?? 0 })
     }
-    return undefined
+    case "23505":
+      return uniqueViolation(appends, cause)
+    default:
+      return new PersistenceError({ operation: "EventStore.append", cause })
   }
-  const head = missing[0]
-  if (head !== undefined) {
-    const append = appends.find((a) => a.scan_id === head.scan_id)
-    return new ConcurrencyConflict({ scan_id: head.scan_id, expected_seq: append?.expected_seq ?? 0 })
-  }
-  return conflict(insertedRows, (a) => a.events.length) ??
-    conflict(commandRows, (a) => (a.command_id === null ? 0 : 1))
 }
 
 /** The event store on the PostgreSQL of `PgClient`. */
