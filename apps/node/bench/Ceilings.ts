@@ -4,6 +4,8 @@
  *   - events: the appends the scan actors of the throughput run make (TaskStarted and TaskCompleted events, the scan
  *     projection, terminal snapshots), computed beforehand with the state machine, then appended round by round.
  *   - results: result documents like that run's, inserted as the result writer does.
+ *   - raw results: the MongoDB-compatible server's own limit, through the driver with no adapter at all: minimal
+ *     result-shaped documents in large unordered batches, nothing else running.
  */
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Entity, entityKey, normalizeEntity, resultHash } from "@mirage/domain/Entity"
@@ -18,6 +20,7 @@ import type { Append } from "@mirage/runtime/EventStore"
 import { ResultStore } from "@mirage/runtime/ResultStore"
 import { shardOf } from "@mirage/runtime/Shards"
 import { DateTime, Effect, Either, HashMap } from "effect"
+import { MongoClient } from "mongodb"
 import { randomUUID } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import { shards } from "./Harness.js"
@@ -140,3 +143,47 @@ export const results = (count: number, perScan: number, batch: number) =>
     if (pending.length > 0) yield* store.insertAll(pending)
     return count / ((performance.now() - started) / 1000)
   })
+
+/**
+ * Documents per second the MongoDB-compatible server takes through the bare driver: `count` result-shaped documents
+ * with the result collection's secondary index, in unordered batches of `batch`, two in flight, into a scratch
+ * collection that is dropped afterwards. No runtime, however cheap, stores results faster than this.
+ */
+export const rawResults = (mongoUrl: string, count: number, batch: number) =>
+  Effect.acquireUseRelease(
+    Effect.promise(() => new MongoClient(mongoUrl).connect()),
+    (client) =>
+      Effect.promise(async () => {
+        const collection = client.db().collection<{ _id: string }>(`raw_ceiling_${randomUUID().slice(0, 8)}`)
+        await collection.createIndex({ scan_id: 1, data_type: 1 })
+        const collectedAt = new Date()
+        const document = (i: number) => ({
+          _id: `r${i}`,
+          task_id: `t${i}`,
+          scan_id: `s${i % 800}`,
+          module_id: "bench_leaf",
+          data_type: "TECHNOLOGY",
+          data: `tech-${i}`,
+          source_data: {},
+          confidence: 1,
+          collected_at: collectedAt,
+          metadata: {},
+          hash: `h${i}`
+        })
+        let next = 0
+        const started = performance.now()
+        const lane = async () => {
+          while (next < count) {
+            const from = next
+            next += batch
+            const docs = Array.from({ length: Math.min(batch, count - from) }, (_, j) => document(from + j))
+            await collection.insertMany(docs, { ordered: false })
+          }
+        }
+        await Promise.all([lane(), lane()])
+        const perSecond = count / ((performance.now() - started) / 1000)
+        await collection.drop()
+        return perSecond
+      }),
+    (client) => Effect.promise(() => client.close())
+  )

@@ -250,6 +250,12 @@ const main = Effect.gen(function*() {
       "what the stores alone let through",
       storeCeilings(800, 12).pipe(Effect.provide(layer(stores)))
     )
+    const raw = yield* section(
+      "what the MongoDB-compatible server takes through the bare driver",
+      Ceilings.rawResults(stores.mongoUrl, 40_000, 2000)
+    )
+    // The run stores 25 results per 26 tasks: the server's own rate, in tasks.
+    const rawTasks = raw * (2 + 2 * 12) / (1 + 2 * 12)
     const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
       `bullmq_jobs_per_s: ${bull.toFixed(0)}`,
@@ -260,6 +266,9 @@ const main = Effect.gen(function*() {
         ceilings.events.toFixed(0)
       }, result store alone ${ceilings.results.toFixed(0)})`,
       `store_ceiling_ratio_vs_bullmq: ${(bound / bull).toFixed(2)} (at most, with a runtime that costs nothing)`,
+      `mongo_raw_docs_per_s: ${raw.toFixed(0)} (bare driver, nothing else running: ${
+        rawTasks.toFixed(0)
+      } tasks/s, ratio ${(rawTasks / bull).toFixed(2)} at the very most)`,
       `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`
     )
   }
