@@ -17,6 +17,7 @@ import { Console, Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import { limitGrowth } from "../src/Heap.js"
 import { start, stop } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
 import * as Ceilings from "./Ceilings.js"
@@ -237,6 +238,8 @@ const only = (() => {
 const wanted = (name: string) => only === undefined || only.has(name)
 
 const main = Effect.gen(function*() {
+  // In-process nodes run with the heap setting of node processes, so the throughput figure pays its cost too.
+  yield* limitGrowth
   const lines: Array<string> = []
   if (wanted("throughput")) {
     const stores = yield* Stores.make("throughput")

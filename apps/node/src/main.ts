@@ -5,9 +5,11 @@ import * as Node from "@mirage/runtime/Node"
 import * as NodeEndpoints from "@mirage/runtime/NodeEndpoints"
 import * as Tracing from "@mirage/runtime/Tracing"
 import { Effect } from "effect"
+import { limitGrowth } from "./Heap.js"
 import { NodeLive } from "./Layers.js"
 
 const main = Effect.gen(function*() {
+  yield* limitGrowth
   const settings = yield* Node.settingsFromConfig
   const node = yield* Node.run(settings)
   // Serving /health, /ready and /metrics until the node has handed its shards off (finalizers run in reverse).
