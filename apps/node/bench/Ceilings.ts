@@ -62,7 +62,7 @@ const appendsOf = (created: ScanState, findings: Findings, concurrency: number) 
   }
   round([{ _tag: "StartScan" }])
   while (state.status === "RUNNING") {
-    const started = queuedTasks(state).slice(0, concurrency)
+    const started = queuedTasks(state, concurrency)
     if (started.length === 0) {
       round([{ _tag: "Tick" }])
       break

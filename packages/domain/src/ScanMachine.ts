@@ -3,7 +3,7 @@
  * why it is refused; `evolve(state, event)` applies one event. Pure, so the actor, replay and
  * the simulation all share exactly this logic.
  */
-import { Data, DateTime, Either, HashMap, Option, Schema } from "effect"
+import { Data, DateTime, Either, HashMap, Option, Order, Schema, SortedMap } from "effect"
 import type { TaskStatus } from "./CollectionTask.js"
 import { Entity, entityKey, normalizeEntity } from "./Entity.js"
 import type { EntityType } from "./Entity.js"
@@ -55,6 +55,8 @@ export interface ScanState {
   /** Entities seen by this scan (entity key → depth). */
   readonly seen: HashMap.HashMap<string, number>
   readonly tasks: HashMap.HashMap<TaskId, TaskEntry>
+  /** The QUEUED tasks by planning order, so that dispatch takes the first few without looking at the rest. */
+  readonly queue: SortedMap.SortedMap<number, TaskId>
   readonly counts: TaskCounts
   readonly result_count: number
   readonly progress: number
@@ -101,9 +103,18 @@ export const deadline = (state: ScanState): number | null =>
     ? null
     : state.running_since + state.definition.configuration.max_duration * 1000 - state.running_ms
 
-/** Tasks waiting to be dispatched, in planning order. */
-export const queuedTasks = (state: ScanState): Array<TaskEntry> =>
-  Array.from(HashMap.values(state.tasks)).filter((t) => t.status === "QUEUED").sort((a, b) => a.order - b.order)
+const emptyQueue: SortedMap.SortedMap<number, TaskId> = SortedMap.empty(Order.number)
+
+/** The first `limit` tasks waiting to be dispatched, in planning order: O(limit + log n), whatever the scan's size. */
+export const queuedTasks = (state: ScanState, limit = Infinity): Array<TaskEntry> => {
+  const next: Array<TaskEntry> = []
+  if (limit <= 0) return next
+  for (const taskId of SortedMap.values(state.queue)) {
+    next.push(HashMap.unsafeGet(state.tasks, taskId))
+    if (next.length >= limit) break
+  }
+  return next
+}
 
 /** Tasks started but not finished: on recovery these run again. */
 export const runningTasks = (state: ScanState): Array<TaskEntry> =>
@@ -135,6 +146,7 @@ export const planTasks = (
     }))
 }
 
+/** A task leaves QUEUED at most once: nothing puts it back. */
 const setTask = (state: ScanState, task: TaskEntry, status: TaskStatus, patch: Partial<TaskEntry> = {}) => {
   const from = countKey(task.status)
   const to = countKey(status)
@@ -142,6 +154,7 @@ const setTask = (state: ScanState, task: TaskEntry, status: TaskStatus, patch: P
   counts[to] = counts[to] + 1
   return {
     tasks: HashMap.set(state.tasks, task.task_id, { ...task, ...patch, status }),
+    queue: task.status === "QUEUED" ? SortedMap.remove(state.queue, task.order) : state.queue,
     counts
   }
 }
@@ -167,6 +180,7 @@ const terminate = (state: ScanState, status: ScanStatus, reason: string, at: num
     status,
     reason,
     tasks,
+    queue: emptyQueue,
     counts: { ...state.counts, queued: 0, running: 0, cancelled },
     completed_at: at,
     progress: status === "COMPLETED" ? 1 : state.progress
@@ -223,11 +237,13 @@ const applyEvent = (state: ScanState, event: ScanEvent): ScanState => {
       return { ...state, status: "RUNNING", running_since: at }
     case "TasksPlanned": {
       let tasks = state.tasks
+      let queue = state.queue
       let seen = state.seen
       let order = HashMap.size(state.tasks)
       let queued = state.counts.queued
       for (const planned of event.tasks) {
         if (HashMap.has(tasks, planned.task_id)) continue
+        queue = SortedMap.set(queue, order, planned.task_id)
         tasks = HashMap.set(tasks, planned.task_id, {
           ...planned,
           status: "QUEUED",
@@ -238,7 +254,7 @@ const applyEvent = (state: ScanState, event: ScanEvent): ScanState => {
         seen = HashMap.set(seen, entityKey(planned.entity), planned.depth)
         queued++
       }
-      return { ...state, tasks, seen, counts: { ...state.counts, queued } }
+      return { ...state, tasks, queue, seen, counts: { ...state.counts, queued } }
     }
     case "TaskStarted": {
       const task = HashMap.get(state.tasks, event.task_id)
@@ -298,6 +314,7 @@ export const initial = (event: typeof ScanCreated.Type): ScanState => ({
   running_since: null,
   seen: HashMap.empty(),
   tasks: HashMap.empty(),
+  queue: emptyQueue,
   counts: zeroCounts,
   result_count: 0,
   progress: 0
@@ -541,7 +558,8 @@ export const ScanSnapshot = Schema.Struct({
 })
 export type ScanSnapshot = typeof ScanSnapshot.Type
 
-export const toSnapshot = (state: ScanState): ScanSnapshot => ({
+/** A snapshot holds the tasks once: the dispatch queue is derived from them. */
+export const toSnapshot = ({ queue: _, ...state }: ScanState): ScanSnapshot => ({
   ...state,
   seen: Array.from(state.seen),
   tasks: Array.from(HashMap.values(state.tasks))
@@ -550,5 +568,9 @@ export const toSnapshot = (state: ScanState): ScanSnapshot => ({
 export const fromSnapshot = (snapshot: ScanSnapshot): ScanState => ({
   ...snapshot,
   seen: HashMap.fromIterable(snapshot.seen),
-  tasks: HashMap.fromIterable(snapshot.tasks.map((t) => [t.task_id, t] as const))
+  tasks: HashMap.fromIterable(snapshot.tasks.map((t) => [t.task_id, t] as const)),
+  queue: SortedMap.fromIterable(
+    snapshot.tasks.flatMap((t) => (t.status === "QUEUED" ? [[t.order, t.task_id] as const] : [])),
+    Order.number
+  )
 })

@@ -21,7 +21,7 @@ import {
   toSnapshot
 } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
-import { Arbitrary, Either, FastCheck, HashMap, Option, Schema } from "effect"
+import { Arbitrary, Either, FastCheck, HashMap, Option, Schema, SortedMap } from "effect"
 import {
   accept,
   createCommand,
@@ -344,6 +344,38 @@ describe("planning", () => {
     expect(d.scan.counts).toEqual({ queued: 2, running: 0, completed: 0, failed: 0, cancelled: 0 })
     expect(queuedTasks(d.scan).map((t) => t.module_id)).toEqual(["dns", "crtsh"])
     expect(HashMap.get(d.scan.seen, "DOMAIN:example.com")).toEqual(Option.some(0))
+  })
+
+  it("queuedTasks takes the first tasks in planning order, skipping those already taken, and snapshots keep the queue", () => {
+    const wide = mod("wide", ["DOMAIN"], ["DOMAIN"])
+    const d = new Driver({ plan: [wide], config: { recursion_depth: 1 } })
+    d.start()
+    const subdomains = Array.from({ length: 40 }, (_, i) => domain(`s${i}.example.com`))
+    d.run(d.task("wide", "example.com"), subdomains)
+    expect(queuedTasks(d.scan, 3).map((t) => t.entity.value)).toEqual([
+      "s0.example.com",
+      "s1.example.com",
+      "s2.example.com"
+    ])
+    expect(queuedTasks(d.scan, 0)).toEqual([])
+    expect(queuedTasks(d.scan).length).toBe(40)
+    // Tasks taken out of order leave the queue wherever they were.
+    d.begin(d.task("wide", "s1.example.com"))
+    d.run(d.task("wide", "s0.example.com"))
+    d.begin(d.task("wide", "s3.example.com"))
+    d.fail(d.task("wide", "s3.example.com"))
+    expect(queuedTasks(d.scan, 3).map((t) => t.entity.value)).toEqual([
+      "s2.example.com",
+      "s4.example.com",
+      "s5.example.com"
+    ])
+    const restored = snapshotRoundTrip(d.scan)
+    expect(Array.from(restored.queue)).toEqual(Array.from(d.scan.queue))
+    expect(queuedTasks(restored, 2)).toEqual(queuedTasks(d.scan, 2))
+    // A terminal scan has nothing left to dispatch.
+    d.send({ _tag: "StopScan" })
+    expect(queuedTasks(d.scan)).toEqual([])
+    expect(SortedMap.size(d.scan.queue)).toBe(0)
   })
 
   it("planTasks is deterministic: the same entity gives the same task ids", () => {

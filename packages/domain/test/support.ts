@@ -112,6 +112,7 @@ export class Driver {
     for (const event of events) {
       this.log.push(event)
       this.state = this.state === undefined ? replay([event]) : evolve(this.state, event)
+      checkQueue(this.state!)
     }
   }
 
@@ -160,11 +161,21 @@ export const tags = (events: ReadonlyArray<ScanEvent>): Array<string> => events.
 export const plannedIn = (events: ReadonlyArray<ScanEvent>) =>
   events.flatMap((e) => (e._tag === "TasksPlanned" ? e.tasks : []))
 
+/** The dispatch queue holds exactly the QUEUED tasks, in planning order: checked after every event a Driver applies. */
+export const checkQueue = (state: ScanState): void => {
+  const expected = tasks(state).filter((t) => t.status === "QUEUED").map((t) => [t.order, t.task_id])
+  const actual = Array.from(state.queue)
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`dispatch queue ${JSON.stringify(actual)} is not the QUEUED tasks ${JSON.stringify(expected)}`)
+  }
+}
+
 /** A state as plain, order-independent data, for deep equality. */
 export const view = (state: ScanState) => ({
   ...state,
   definition: Schema.encodeSync(ScanDefinition)(state.definition),
   seen: Array.from(state.seen).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  queue: Array.from(state.queue),
   tasks: tasks(state).map((t) => ({ ...t, entity: { type: t.entity.type, value: t.entity.value } }))
 })
 

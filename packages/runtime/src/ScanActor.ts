@@ -324,7 +324,7 @@ export const make = (
         const persist = Effect.gen(function*() {
           if (draft.status === "RUNNING") {
             const free = settings.scanConcurrency - draft.counts.running
-            for (const task of queuedTasks(draft).slice(0, Math.max(0, free))) {
+            for (const task of queuedTasks(draft, free)) {
               apply({ _tag: "MarkTaskStarted", task_id: task.task_id })
               toStart.push(task.task_id)
             }
