@@ -82,9 +82,17 @@ export interface ActorHandle {
 export interface ActorSettings {
   /** Tasks of one scan running at once. */
   readonly scanConcurrency: number
-  /** A snapshot is stored after this many events. */
+  /** A snapshot is stored after this many events, or after as many events as the scan has tasks if that is more. */
   readonly snapshotEvery: number
 }
+
+/**
+ * Whether a batch leaving `state`, `sinceSnapshot` events after the last snapshot, stores a new one. A snapshot
+ * costs as much as the scan has tasks, so the interval grows with them: snapshots cost O(1) per event whatever the
+ * scan's size, and recovery replays at most about as many events as the snapshot it starts from holds tasks.
+ */
+export const snapshotDue = (state: ScanState, sinceSnapshot: number, every: number): boolean =>
+  isTerminal(state.status) || sinceSnapshot >= Math.max(every, HashMap.size(state.tasks))
 
 export const ActorConfig = Config.all({
   scanConcurrency: Config.integer("MIRAGE_SCAN_CONCURRENCY").pipe(Config.withDefault(16)),
@@ -332,7 +340,7 @@ export const make = (
           if (stored.length > 0) yield* storeResults(stored).pipe(Effect.retry(persistRetry))
           if (events.length > 0) {
             sinceSnapshot += events.length
-            const snapshot = sinceSnapshot >= settings.snapshotEvery || isTerminal(draft.status)
+            const snapshot = snapshotDue(draft, sinceSnapshot, settings.snapshotEvery)
             yield* journal.write({
               scan_id: scanId,
               shard: placement.shard,

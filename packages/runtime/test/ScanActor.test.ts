@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Entity } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
-import type { ModuleId, OrganizationId, ScanId, UserId } from "@mirage/domain/Ids"
+import { deriveUuid } from "@mirage/domain/Ids"
+import type { ModuleId, OrganizationId, ScanId, TaskId, UserId } from "@mirage/domain/Ids"
 import { ScanConfiguration, ScanDefinition, ScanModule } from "@mirage/domain/Scan"
 import type { PlannedModule, ScanCommand } from "@mirage/domain/ScanEvent"
-import { decide, initial } from "@mirage/domain/ScanMachine"
+import { decide, evolve, initial, planTasks } from "@mirage/domain/ScanMachine"
 import { Effect, Either, Fiber, Layer, Option, TestClock } from "effect"
 import type { Duration } from "effect"
 import { EventStore } from "../src/EventStore.js"
@@ -317,4 +318,44 @@ describe("ScanActor", () => {
       expect(yield* actor.exit).toBe("stopped")
       expect(yield* t.send(actor, { _tag: "StartScan" }, "late")).toBe(false)
     }))
+
+  it("stores a snapshot every snapshotEvery events, or every as many events as the scan has tasks once it has more", () => {
+    const definition = ScanDefinition.make({
+      name: "t",
+      target: Entity.make({ type: "DOMAIN", value: "example.test" }),
+      modules: plan.map((m) => ScanModule.make({ id: m.id })),
+      configuration: configuration()
+    })
+    const created = Either.getOrThrow(decide(undefined, {
+      _tag: "CreateScan",
+      scan_id: scanId,
+      header: {
+        organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
+        user_id: "00000000-0000-4000-8000-000000000002" as UserId,
+        template_id: null,
+        depends_on: null
+      },
+      definition,
+      plan
+    }, 0))[0]!
+    if (created._tag !== "ScanCreated") throw new Error("expected ScanCreated")
+    const started = evolve(initial(created), { _tag: "ScanStarted", at: 0 })
+    const withTasks = (n: number) =>
+      evolve(started, {
+        _tag: "TasksPlanned",
+        at: 0,
+        tasks: planTasks(scanId, plan, Entity.make({ type: "DOMAIN", value: "example.test" }), 0).flatMap((task) =>
+          Array.from({ length: n / 2 }, (_, i) => ({ ...task, task_id: deriveUuid(task.task_id, String(i)) as TaskId }))
+        )
+      })
+    const small = withTasks(10)
+    expect(ScanActor.snapshotDue(small, 199, 200)).toBe(false)
+    expect(ScanActor.snapshotDue(small, 200, 200)).toBe(true)
+    const large = withTasks(1000)
+    expect(ScanActor.snapshotDue(large, 200, 200)).toBe(false)
+    expect(ScanActor.snapshotDue(large, 999, 200)).toBe(false)
+    expect(ScanActor.snapshotDue(large, 1000, 200)).toBe(true)
+    // A scan that ends always stores its final state.
+    expect(ScanActor.snapshotDue(evolve(large, { _tag: "ScanCancelled", at: 1, reason: "stopped" }), 1, 200)).toBe(true)
+  })
 })
