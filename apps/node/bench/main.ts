@@ -111,9 +111,14 @@ const mirageThroughput = (scans: number, width: number) =>
       recursion_depth: 1,
       max_results: 100_000
     })
+    const before = yield* countStatus("COMPLETED")
     const started = performance.now()
     yield* startScans(ids)
-    yield* waitUntil(Effect.map(countStatus("COMPLETED"), (n) => n === scans), 600_000, "every scan to complete")
+    yield* waitUntil(
+      Effect.map(countStatus("COMPLETED"), (n) => n - before === scans),
+      600_000,
+      "every scan to complete"
+    )
     const seconds = (performance.now() - started) / 1000
     yield* node.shutdown
     const tasks = scans * (2 + 2 * width)
@@ -230,7 +235,7 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,moves,rss` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,rss` runs some sections; all by default. */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -273,6 +278,26 @@ const main = Effect.gen(function*() {
         rawTasks.toFixed(0)
       } tasks/s, ratio ${(rawTasks / bull).toFixed(2)} at the very most)`,
       `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`
+    )
+  }
+  if (wanted("wide")) {
+    // One scan at a time, so that only its size differs: tasks/s must not fall as a scan grows.
+    const stores = yield* Stores.make("wide")
+    yield* section("warm-up scan", mirageThroughput(1, 500).pipe(Effect.provide(layer(stores))))
+    const small = yield* section(
+      "one scan of 1,002 tasks",
+      mirageThroughput(1, 500).pipe(Effect.provide(layer(stores)))
+    )
+    const large = yield* section(
+      "one scan of 10,002 tasks",
+      mirageThroughput(1, 5000).pipe(Effect.provide(layer(stores)))
+    )
+    lines.push(
+      `wide_scan_tasks_per_s: ${large.tasksPerSecond.toFixed(0)} (one scan of ${large.tasks} tasks in ${
+        large.seconds.toFixed(1)
+      } s; one of ${small.tasks}: ${small.tasksPerSecond.toFixed(0)}/s; ratio ${
+        (large.tasksPerSecond / small.tasksPerSecond).toFixed(2)
+      })`
     )
   }
   if (wanted("moves")) {
