@@ -3,7 +3,7 @@
  * the TestClock: runs the effect and, whenever it is parked on a TestClock sleep, moves the clock
  * to the earliest wake-up, so backoffs and Retry-After are exact and take no wall time.
  */
-import { Clock, Effect, Fiber, Logger, LogLevel, Option, TestClock, TestServices } from "effect"
+import { Clock, Duration, Effect, Fiber, Logger, LogLevel, Option, TestClock, TestServices } from "effect"
 
 // How long to let real I/O progress before looking again; not a schedule, only a poll.
 const ioPoll = TestServices.provideLive(Effect.sleep("2 millis"))
@@ -25,6 +25,25 @@ export const driven = <A, E, R>(effect: Effect.Effect<A, E, R>, horizonMs = 120_
       } else {
         yield* ioPoll
       }
+    }
+  })
+
+/**
+ * Moves the clock `duration` ahead, one wake-up at a time, each only once `sleepers` fibers are parked on it: for
+ * fibers that sleep and do real I/O side by side, none of which may be overtaken while its request is in flight.
+ */
+export const advanceParked = (duration: Duration.DurationInput, sleepers: number): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const target = (yield* Clock.currentTimeMillis) + Duration.toMillis(duration)
+    for (;;) {
+      let sleeps = Array.from(yield* TestClock.sleeps())
+      while (sleeps.length < sleepers) {
+        yield* ioPoll
+        sleeps = Array.from(yield* TestClock.sleeps())
+      }
+      const next = Math.min(...sleeps)
+      if (next > target) return yield* TestClock.setTime(target)
+      yield* TestClock.setTime(next)
     }
   })
 
