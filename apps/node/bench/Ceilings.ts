@@ -24,6 +24,7 @@ import { MongoClient } from "mongodb"
 import { randomUUID } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import { shards } from "./Harness.js"
+import { machineBusyUs, machineCost } from "./MachineCpu.js"
 
 /** What a no-op module finds for one task: the bench's executor, as a pure function. */
 export type Findings = (
@@ -171,6 +172,7 @@ export const rawResults = (mongoUrl: string, count: number, batch: number) =>
           hash: `h${i}`
         })
         let next = 0
+        const busy = machineBusyUs()
         const started = performance.now()
         const lane = async () => {
           while (next < count) {
@@ -181,9 +183,10 @@ export const rawResults = (mongoUrl: string, count: number, batch: number) =>
           }
         }
         await Promise.all([lane(), lane()])
-        const perSecond = count / ((performance.now() - started) / 1000)
+        const seconds = (performance.now() - started) / 1000
+        const cost = machineCost(busy, seconds, count)
         await collection.drop()
-        return perSecond
+        return { perSecond: count / seconds, ...cost }
       }),
     (client) => Effect.promise(() => client.close())
   )

@@ -22,6 +22,7 @@ import { start, stop } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
 import * as Ceilings from "./Ceilings.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
+import { machineBusyUs, machineCost } from "./MachineCpu.js"
 import * as Stores from "./Stores.js"
 
 const newIds = (n: number) => Array.from({ length: n }, () => randomUUID() as ScanId)
@@ -52,6 +53,7 @@ const bullmq = (redisUrl: string, prefix: string, jobs: number) =>
       )
     }
     let done = 0
+    const busy = machineBusyUs()
     const started = performance.now()
     let worker: Worker | undefined
     await new Promise<void>((resolve) => {
@@ -61,10 +63,11 @@ const bullmq = (redisUrl: string, prefix: string, jobs: number) =>
       })
     })
     const seconds = (performance.now() - started) / 1000
+    const cost = machineCost(busy, seconds, jobs)
     await worker?.close()
     await queue.obliterate({ force: true })
     await queue.close()
-    return jobs / seconds
+    return { perSecond: jobs / seconds, ...cost }
   })
 
 const fanoutPlan: ReadonlyArray<PlannedModule> = [
@@ -112,6 +115,7 @@ const mirageThroughput = (scans: number, width: number) =>
       max_results: 100_000
     })
     const before = yield* countStatus("COMPLETED")
+    const busy = machineBusyUs()
     const started = performance.now()
     yield* startScans(ids)
     yield* waitUntil(
@@ -120,9 +124,10 @@ const mirageThroughput = (scans: number, width: number) =>
       "every scan to complete"
     )
     const seconds = (performance.now() - started) / 1000
-    yield* node.shutdown
     const tasks = scans * (2 + 2 * width)
-    return { tasksPerSecond: tasks / seconds, tasks, seconds }
+    const cost = machineCost(busy, seconds, tasks)
+    yield* node.shutdown
+    return { tasksPerSecond: tasks / seconds, tasks, seconds, ...cost }
   })
 
 /**
@@ -248,7 +253,8 @@ const main = Effect.gen(function*() {
   const lines: Array<string> = []
   if (wanted("throughput")) {
     const stores = yield* Stores.make("throughput")
-    const bull = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
+    const bullRun = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
+    const bull = bullRun.perSecond
     const mirage = yield* section(
       "Mirage no-op collection tasks",
       mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
@@ -263,7 +269,7 @@ const main = Effect.gen(function*() {
       Ceilings.rawResults(stores.mongoUrl, 40_000, 2000)
     )
     // The run stores 25 results per 26 tasks: the server's own rate, in tasks.
-    const rawTasks = raw * (2 + 2 * 12) / (1 + 2 * 12)
+    const rawTasks = raw.perSecond * (2 + 2 * 12) / (1 + 2 * 12)
     const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
       `bullmq_jobs_per_s: ${bull.toFixed(0)}`,
@@ -274,10 +280,17 @@ const main = Effect.gen(function*() {
         ceilings.events.toFixed(0)
       }, result store alone ${ceilings.results.toFixed(0)})`,
       `store_ceiling_ratio_vs_bullmq: ${(bound / bull).toFixed(2)} (at most, with a runtime that costs nothing)`,
-      `mongo_raw_docs_per_s: ${raw.toFixed(0)} (bare driver, nothing else running: ${
+      `mongo_raw_docs_per_s: ${raw.perSecond.toFixed(0)} (bare driver, nothing else running: ${
         rawTasks.toFixed(0)
-      } tasks/s, ratio ${(rawTasks / bull).toFixed(2)} at the very most)`,
-      `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`
+      } tasks/s, ratio ${(rawTasks / bull).toFixed(2)} at the very most; ${
+        raw.cpuUsPerUnit.toFixed(0)
+      } µs of machine CPU per document, cores ${(raw.utilisation * 100).toFixed(0)}% busy)`,
+      `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`,
+      `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
+        (mirage.utilisation * 100).toFixed(0)
+      }% busy), bullmq ${bullRun.cpuUsPerUnit.toFixed(0)} per job (cores ${
+        (bullRun.utilisation * 100).toFixed(0)
+      }% busy)`
     )
   }
   if (wanted("wide")) {
