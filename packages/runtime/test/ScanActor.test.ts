@@ -86,6 +86,31 @@ const replies = (published: Array<Reply>) =>
 const configuration = (overrides: Partial<ScanConfiguration> = {}) =>
   ScanConfiguration.make({ recursion_depth: 2, ...overrides })
 
+/** The scan's creation event: its target example.test, its plan `plan`. */
+const createdEvent = (overrides: Partial<ScanConfiguration> = {}) => {
+  const definition = ScanDefinition.make({
+    name: "t",
+    description: "",
+    target: Entity.make({ type: "DOMAIN", value: "example.test" }),
+    modules: plan.map((m) => ScanModule.make({ id: m.id })),
+    configuration: configuration(overrides)
+  })
+  const created = Either.getOrThrow(decide(undefined, {
+    _tag: "CreateScan",
+    scan_id: scanId,
+    header: {
+      organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
+      user_id: "00000000-0000-4000-8000-000000000002" as UserId,
+      template_id: null,
+      depends_on: null
+    },
+    definition,
+    plan
+  }, 0))[0]!
+  if (created._tag !== "ScanCreated") throw new Error("expected ScanCreated")
+  return created
+}
+
 /** Creates the scan in the store and starts its actor; returns what a test needs to drive it. */
 const setup = (options: ExecutorOptions & { readonly configuration?: Partial<ScanConfiguration> } = {}) =>
   Effect.gen(function*() {
@@ -103,32 +128,12 @@ const setup = (options: ExecutorOptions & { readonly configuration?: Partial<Sca
     )
     const context = yield* Layer.build(layer)
     const events = context.unsafeMap.get(EventStore.key) as EventStore["Type"]
-    const definition = ScanDefinition.make({
-      name: "t",
-      description: "",
-      target: Entity.make({ type: "DOMAIN", value: "example.test" }),
-      modules: plan.map((m) => ScanModule.make({ id: m.id })),
-      configuration: configuration(options.configuration)
-    })
-    const created = Either.getOrThrow(decide(undefined, {
-      _tag: "CreateScan",
-      scan_id: scanId,
-      header: {
-        organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
-        user_id: "00000000-0000-4000-8000-000000000002" as UserId,
-        template_id: null,
-        depends_on: null
-      },
-      definition,
-      plan
-    }, 0))
-    const first = created[0]!
-    if (first._tag !== "ScanCreated") return yield* Effect.die("expected ScanCreated")
+    const first = createdEvent(options.configuration)
     yield* events.append([{
       scan_id: scanId,
       shard: 0,
       expected_seq: 0,
-      events: created,
+      events: [first],
       command_id: "create",
       fence: null,
       state: initial(first),
@@ -320,25 +325,7 @@ describe("ScanActor", () => {
     }))
 
   it("stores a snapshot every snapshotEvery events, or every as many events as the scan has tasks once it has more", () => {
-    const definition = ScanDefinition.make({
-      name: "t",
-      target: Entity.make({ type: "DOMAIN", value: "example.test" }),
-      modules: plan.map((m) => ScanModule.make({ id: m.id })),
-      configuration: configuration()
-    })
-    const created = Either.getOrThrow(decide(undefined, {
-      _tag: "CreateScan",
-      scan_id: scanId,
-      header: {
-        organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
-        user_id: "00000000-0000-4000-8000-000000000002" as UserId,
-        template_id: null,
-        depends_on: null
-      },
-      definition,
-      plan
-    }, 0))[0]!
-    if (created._tag !== "ScanCreated") throw new Error("expected ScanCreated")
+    const created = createdEvent()
     const started = evolve(initial(created), { _tag: "ScanStarted", at: 0 })
     const withTasks = (n: number) =>
       evolve(started, {
