@@ -24,7 +24,7 @@ import { MongoClient } from "mongodb"
 import { randomUUID } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import { shards } from "./Harness.js"
-import { machineBusyUs, machineCost } from "./MachineCpu.js"
+import { startWindow } from "./MachineCpu.js"
 
 /** What a no-op module finds for one task: the bench's executor, as a pure function. */
 export type Findings = (
@@ -172,8 +172,7 @@ export const rawResults = (mongoUrl: string, count: number, batch: number) =>
           hash: `h${i}`
         })
         let next = 0
-        const busy = machineBusyUs()
-        const started = performance.now()
+        const window = startWindow()
         const lane = async () => {
           while (next < count) {
             const from = next
@@ -183,10 +182,9 @@ export const rawResults = (mongoUrl: string, count: number, batch: number) =>
           }
         }
         await Promise.all([lane(), lane()])
-        const seconds = (performance.now() - started) / 1000
-        const cost = machineCost(busy, seconds, count)
+        const measured = window.end(count)
         await collection.drop()
-        return { perSecond: count / seconds, ...cost }
+        return measured
       }),
     (client) => Effect.promise(() => client.close())
   )

@@ -22,7 +22,7 @@ import { start, stop } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
 import * as Ceilings from "./Ceilings.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
-import { machineBusyUs, machineCost } from "./MachineCpu.js"
+import { startWindow } from "./MachineCpu.js"
 import * as Stores from "./Stores.js"
 
 const newIds = (n: number) => Array.from({ length: n }, () => randomUUID() as ScanId)
@@ -53,8 +53,7 @@ const bullmq = (redisUrl: string, prefix: string, jobs: number) =>
       )
     }
     let done = 0
-    const busy = machineBusyUs()
-    const started = performance.now()
+    const window = startWindow()
     let worker: Worker | undefined
     await new Promise<void>((resolve) => {
       worker = new Worker("noop", async () => undefined, { connection, prefix, concurrency: 100 })
@@ -62,12 +61,11 @@ const bullmq = (redisUrl: string, prefix: string, jobs: number) =>
         if (++done === jobs) resolve()
       })
     })
-    const seconds = (performance.now() - started) / 1000
-    const cost = machineCost(busy, seconds, jobs)
+    const measured = window.end(jobs)
     await worker?.close()
     await queue.obliterate({ force: true })
     await queue.close()
-    return { perSecond: jobs / seconds, ...cost }
+    return measured
   })
 
 const fanoutPlan: ReadonlyArray<PlannedModule> = [
@@ -115,19 +113,17 @@ const mirageThroughput = (scans: number, width: number) =>
       max_results: 100_000
     })
     const before = yield* countStatus("COMPLETED")
-    const busy = machineBusyUs()
-    const started = performance.now()
+    const window = startWindow()
     yield* startScans(ids)
     yield* waitUntil(
       Effect.map(countStatus("COMPLETED"), (n) => n - before === scans),
       600_000,
       "every scan to complete"
     )
-    const seconds = (performance.now() - started) / 1000
     const tasks = scans * (2 + 2 * width)
-    const cost = machineCost(busy, seconds, tasks)
+    const measured = window.end(tasks)
     yield* node.shutdown
-    return { tasksPerSecond: tasks / seconds, tasks, seconds, ...cost }
+    return { tasks, ...measured }
   })
 
 /**
@@ -259,7 +255,7 @@ const main = Effect.gen(function*() {
       "Mirage no-op collection tasks",
       mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
     )
-    yield* Console.log(`bullmq_jobs_per_s: ${bull.toFixed(0)} mirage_tasks_per_s: ${mirage.tasksPerSecond.toFixed(0)}`)
+    yield* Console.log(`bullmq_jobs_per_s: ${bull.toFixed(0)} mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)}`)
     const ceilings = yield* section(
       "what the stores alone let through",
       storeCeilings(800, 12).pipe(Effect.provide(layer(stores)))
@@ -273,9 +269,7 @@ const main = Effect.gen(function*() {
     const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
       `bullmq_jobs_per_s: ${bull.toFixed(0)}`,
-      `mirage_tasks_per_s: ${mirage.tasksPerSecond.toFixed(0)} (${mirage.tasks} tasks in ${
-        mirage.seconds.toFixed(1)
-      } s)`,
+      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${mirage.seconds.toFixed(1)} s)`,
       `store_ceiling_tasks_per_s: ${bound.toFixed(0)} (event store alone ${
         ceilings.events.toFixed(0)
       }, result store alone ${ceilings.results.toFixed(0)})`,
@@ -285,7 +279,7 @@ const main = Effect.gen(function*() {
       } tasks/s, ratio ${(rawTasks / bull).toFixed(2)} at the very most; ${
         raw.cpuUsPerUnit.toFixed(0)
       } µs of machine CPU per document, cores ${(raw.utilisation * 100).toFixed(0)}% busy)`,
-      `throughput_ratio_vs_bullmq: ${(mirage.tasksPerSecond / bull).toFixed(2)}`,
+      `throughput_ratio_vs_bullmq: ${(mirage.perSecond / bull).toFixed(2)}`,
       `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
         (mirage.utilisation * 100).toFixed(0)
       }% busy), bullmq ${bullRun.cpuUsPerUnit.toFixed(0)} per job (cores ${
@@ -296,20 +290,15 @@ const main = Effect.gen(function*() {
   if (wanted("wide")) {
     // One scan at a time, so that only its size differs: tasks/s must not fall as a scan grows.
     const stores = yield* Stores.make("wide")
-    yield* section("warm-up scan", mirageThroughput(1, 500).pipe(Effect.provide(layer(stores))))
-    const small = yield* section(
-      "one scan of 1,002 tasks",
-      mirageThroughput(1, 500).pipe(Effect.provide(layer(stores)))
-    )
-    const large = yield* section(
-      "one scan of 10,002 tasks",
-      mirageThroughput(1, 5000).pipe(Effect.provide(layer(stores)))
-    )
+    const oneScan = (width: number) => mirageThroughput(1, width).pipe(Effect.provide(layer(stores)))
+    yield* section("warm-up scan", oneScan(500))
+    const small = yield* section("one scan of 1,002 tasks", oneScan(500))
+    const large = yield* section("one scan of 10,002 tasks", oneScan(5000))
     lines.push(
-      `wide_scan_tasks_per_s: ${large.tasksPerSecond.toFixed(0)} (one scan of ${large.tasks} tasks in ${
+      `wide_scan_tasks_per_s: ${large.perSecond.toFixed(0)} (one scan of ${large.tasks} tasks in ${
         large.seconds.toFixed(1)
-      } s; one of ${small.tasks}: ${small.tasksPerSecond.toFixed(0)}/s; ratio ${
-        (large.tasksPerSecond / small.tasksPerSecond).toFixed(2)
+      } s; one of ${small.tasks}: ${small.perSecond.toFixed(0)}/s; ratio ${
+        (large.perSecond / small.perSecond).toFixed(2)
       })`
     )
   }
