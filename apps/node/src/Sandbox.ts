@@ -16,13 +16,19 @@ const sandboxSources = () =>
     ])
   )
 
-/** Environment for gateway and node processes whose modules talk to the fixture world only. */
+/**
+ * Environment for gateway and node processes whose modules talk to the fixture world only: its
+ * sources' URLs, its DNS server, and its per-module loopback maps forced over every scan's module
+ * configuration (the TLS and port scans reach its documentation-range hosts through their loopback
+ * stand-ins, the web modules its website, the zone transfer its DNS server). The guard then lets
+ * modules reach loopback and nothing else.
+ */
 export const envFor = (world: FixtureWorld.FixtureWorld): Record<string, string> => {
   const { dnsServers, ...urls } = world.moduleEndpoints
   return {
     MIRAGE_MODULE_ENDPOINTS: JSON.stringify(urls),
     MIRAGE_DNS_SERVERS: dnsServers.join(","),
-    // Modules may reach loopback and the documentation ranges the world uses, nothing else.
+    MIRAGE_MODULE_OVERRIDES: JSON.stringify(world.moduleConfig),
     MIRAGE_SANDBOX: "1",
     // Demos and tests poll the gateway hard with one key: a per-key rate fit for a local run.
     MIRAGE_API_RATE: "1000",

@@ -4,28 +4,10 @@
  * nothing the world marks absent.
  */
 import { describe, expect, layer as withLayer } from "@effect/vitest"
-import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { modules } from "@mirage/modules/Registry"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { get, newCaller, post } from "../../gateway/test/Gateway.js"
-import type { Caller } from "../../gateway/test/Gateway.js"
-import { layer, startNode, World } from "./Stack.js"
-
-const Page = Schema.Struct({ items: Schema.Array(CollectionResult), next_cursor: Schema.NullOr(Schema.String) })
-
-const allResults = (id: string, caller: Caller) =>
-  Effect.gen(function*() {
-    const items: Array<CollectionResult> = []
-    let cursor: string | null = null
-    do {
-      const path: string = `/scans/${id}/results?limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
-      const answer: { readonly body: unknown } = yield* get(path, caller)
-      const page: typeof Page.Type = yield* Schema.decodeUnknown(Page)(answer.body)
-      items.push(...page.items)
-      cursor = page.next_cursor
-    } while (cursor !== null)
-    return items
-  })
+import { allResults, layer, startNode, World } from "./Stack.js"
 
 describe("sandbox scan", () => {
   withLayer(layer, { timeout: 180_000, excludeTestServices: true })((it) => {

@@ -5,6 +5,7 @@
 import { NodeSdk } from "@effect/opentelemetry"
 import type { Resource } from "@effect/opentelemetry/Resource"
 import { NodeHttpServer } from "@effect/platform-node"
+import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { describe as describeModules, validateModuleConfig } from "@mirage/modules/Registry"
 import * as Journal from "@mirage/runtime/Journal"
 import * as ModuleCatalog from "@mirage/runtime/ModuleCatalog"
@@ -19,9 +20,11 @@ import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/TaskPool"
 import * as Tracing from "@mirage/runtime/Tracing"
 import { FixtureWorld } from "@mirage/testkit"
-import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Schema, Scope } from "effect"
 import * as Server from "../../gateway/src/Server.js"
 import { freshAdapters } from "../../gateway/test/Cluster.js"
+import { get } from "../../gateway/test/Gateway.js"
+import type { Caller } from "../../gateway/test/Gateway.js"
 
 export const shards = 16
 
@@ -114,4 +117,21 @@ export const startNode = (
       stop: node.shutdown.pipe(Effect.zipRight(Scope.close(scope, Exit.void))),
       kill: Scope.close(scope, Exit.void)
     }
+  })
+
+const Page = Schema.Struct({ items: Schema.Array(CollectionResult), next_cursor: Schema.NullOr(Schema.String) })
+
+/** Every result of a scan, page by page through the gateway. */
+export const allResults = (id: string, caller: Caller) =>
+  Effect.gen(function*() {
+    const items: Array<CollectionResult> = []
+    let cursor: string | null = null
+    do {
+      const path: string = `/scans/${id}/results?limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
+      const answer: { readonly body: unknown } = yield* get(path, caller)
+      const page: typeof Page.Type = yield* Schema.decodeUnknown(Page)(answer.body)
+      items.push(...page.items)
+      cursor = page.next_cursor
+    } while (cursor !== null)
+    return items
   })

@@ -1,5 +1,7 @@
 /** dns_zone_transfer against the fixture DNS server over TCP: transfers, refusals, unreachable servers. */
 import { describe, expect, it } from "@effect/vitest"
+import type { AddressGuard } from "@mirage/modules/ModuleContext"
+import { ModuleConfigError } from "@mirage/modules/ModuleError"
 import { dnsZoneTransfer, transferZone } from "@mirage/modules/modules/dns_zone_transfer"
 import * as DnsServer from "@mirage/testkit/DnsServer"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
@@ -76,6 +78,26 @@ describe("dns_zone_transfer", () => {
         "IP 10.0.0.5",
         "IP 127.0.0.1"
       ])
+    }))
+
+  it.scoped("a name server the scope guard refuses is never connected to", () =>
+    Effect.gen(function*() {
+      const server = yield* DnsServer.make(ownZone, { allowTransfer: ["corp.example.test"] })
+      const { ctx, logs } = yield* contextFor("dns_zone_transfer", { dnsServers: [server.address] })
+      const checked: Array<string> = []
+      const guard: AddressGuard = {
+        check: (module, host) =>
+          Effect.suspend(() => {
+            checked.push(host)
+            return Effect.fail(new ModuleConfigError({ module, reason: `out of scope: ${host}` }))
+          }),
+        lookup: (_hostname, _options, callback) => callback(new Error("refused"), [], 0)
+      }
+      const session = yield* dnsZoneTransfer.open({ port: server.port }, { ...ctx, guard })
+      expect(yield* session.collect(domainTarget("corp.example.test"))).toEqual([])
+      expect(checked).toEqual(["127.0.0.1"])
+      expect(server.transfers()).toEqual([])
+      expect(logs.map((entry) => entry.message)).toContain("dns_zone_transfer: name server out of scope")
     }))
 
   it.scoped("a refused transfer is no findings, not an error", () =>

@@ -72,6 +72,9 @@ export type SourceSettings = typeof SourceSettings.Type
 
 const Endpoints = Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.String }))
 const SourcesJson = Schema.parseJson(Schema.Record({ key: Schema.String, value: SourceSettings }))
+const OverridesJson = Schema.parseJson(
+  Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+)
 
 export const ExecutorConfig = Config.all({
   endpoints: Config.string("MIRAGE_MODULE_ENDPOINTS").pipe(
@@ -93,6 +96,12 @@ export const ExecutorConfig = Config.all({
   sources: Config.string("MIRAGE_SOURCE_SETTINGS").pipe(
     Config.withDefault("{}"),
     Config.withDescription("JSON object of source id → { rate_limit, cache_ttl_seconds, retries, retry_base_ms }")
+  ),
+  moduleOverrides: Config.string("MIRAGE_MODULE_OVERRIDES").pipe(
+    Config.withDefault("{}"),
+    Config.withDescription(
+      "JSON object of module id → settings forced over every scan's configuration of that module (the sandbox's loopback maps)"
+    )
   )
 })
 
@@ -104,6 +113,8 @@ export interface ExecutorSettings {
   readonly maxRetryAfterMs: number
   readonly cacheTtlMs: number
   readonly sources: Readonly<Record<string, SourceSettings>>
+  /** Settings forced over every task's configuration, by module id (the operator's word wins over the scan's). */
+  readonly moduleOverrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   /** The modules the executor runs; the registry's unless given (tests add their own). */
   readonly findModule?: (id: string) => Option.Option<Module>
   /** Checks every address modules contact (direct HTTP at connect time, sockets before); none in unit tests. */
@@ -353,7 +364,10 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
               const n = yield* Ref.updateAndGet(attempts, (count) => count + 1)
               const { ctx, key } = yield* contextFor(n)
               return yield* Effect.scoped(
-                Effect.flatMap(module.open(task.config, ctx), (session) => session.collect({ target: task.entity }))
+                Effect.flatMap(
+                  module.open({ ...task.config, ...settings.moduleOverrides?.[module.id] }, ctx),
+                  (session) => session.collect({ target: task.entity })
+                )
               ).pipe(Effect.tapError((error) => onFailure(error, n, key)))
             })
 
@@ -510,8 +524,12 @@ export const settingsFromConfig = Effect.gen(function*() {
   const sources = yield* Schema.decode(SourcesJson)(config.sources).pipe(
     Effect.mapError(invalid("MIRAGE_SOURCE_SETTINGS", "a JSON object of source id → settings"))
   )
+  const moduleOverrides = yield* Schema.decode(OverridesJson)(config.moduleOverrides).pipe(
+    Effect.mapError(invalid("MIRAGE_MODULE_OVERRIDES", "a JSON object of module id → settings"))
+  )
   const dnsServers = config.dnsServers.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
   return {
+    moduleOverrides,
     endpoints: { ...productionEndpoints, ...overrides, dnsServers },
     retries: config.retries,
     retryBaseMs: config.retryBaseMs,

@@ -3,8 +3,10 @@
  * resolution, at connect time (so a name that resolves public, then private — DNS rebinding — is
  * caught on the connect that would reach the private one). Loopback, private, link-local
  * (cloud metadata), multicast, reserved and documentation ranges are refused unless the
- * operator's allow-list (MIRAGE_ALLOW_NETWORKS) names them; the sandbox (MIRAGE_SANDBOX) allows
- * only loopback and the documentation ranges the fixture world uses, and nothing public.
+ * operator's allow-list (MIRAGE_ALLOW_NETWORKS) names them. The sandbox (MIRAGE_SANDBOX) allows
+ * loopback only: its world's documentation-range addresses are real networks on some hosts, so they
+ * are reached through loopback stand-ins (module overrides), never directly; and its names are
+ * resolved by the sandbox's own (loopback) DNS servers, never the system's.
  */
 import { contains, parseAddress, parseCidr, unsafeCidr } from "@mirage/domain/Cidr"
 import type { Cidr } from "@mirage/domain/Cidr"
@@ -51,14 +53,15 @@ export const blockedRanges: ReadonlyArray<{ readonly cidr: Cidr; readonly kind: 
   ["ff00::/8", "multicast"]
 ].map(([text = "", kind = ""]) => ({ cidr: unsafeCidr(text), kind }))
 
-/** What the sandbox's fixture world lives on: loopback and the documentation ranges it maps there. */
-export const sandboxNetworks: ReadonlyArray<string> = [
-  "127.0.0.0/8",
-  "192.0.2.0/24",
-  "198.51.100.0/24",
-  "203.0.113.0/24",
-  "2001:db8::/32"
-]
+/** What the sandbox may contact: loopback, where its fixture world listens, and nothing else. */
+export const sandboxNetworks: ReadonlyArray<string> = ["127.0.0.0/8", "::1/128"]
+
+/** Whether `address` is a loopback address (the only kind a sandbox connects to). */
+export const isLoopback = (address: string): boolean =>
+  Either.match(parseAddress(address), {
+    onLeft: () => false,
+    onRight: (parsed) => sandboxNetworks.some((text) => contains(unsafeCidr(text), parsed))
+  })
 
 export interface NetworkPolicy {
   /** Always allowed, over the blocked ranges. */
@@ -103,6 +106,31 @@ export class AddressRefused extends Error {
 export type Resolve = (hostname: string) => Promise<ReadonlyArray<LookupAddress>>
 
 export const systemResolve: Resolve = (hostname) => dns.lookup(hostname, { all: true, verbatim: true })
+
+/** The host part of a resolver given as "ip", "ip:port" or "[ipv6]:port". */
+export const serverHost = (server: string): string =>
+  isIP(server) !== 0 ? server : (/^\[(.+)\]:\d+$/.exec(server)?.[1] ?? server.replace(/:\d+$/, ""))
+
+/**
+ * Resolution through the given DNS servers only (A and AAAA), never the system's resolvers:
+ * the sandbox's names live on its own server, and a query for them must not leave loopback.
+ */
+export const serversResolve = (servers: ReadonlyArray<string>): Resolve => {
+  const resolver = new dns.Resolver({ tries: 1, timeout: 2000 })
+  if (servers.length > 0) resolver.setServers([...servers])
+  return async (hostname) => {
+    if (isIP(hostname) !== 0) return [{ address: hostname, family: isIP(hostname) }]
+    if (hostname === "localhost") return [{ address: "127.0.0.1", family: 4 }]
+    if (servers.length === 0) throw Object.assign(new Error(`no resolver for ${hostname}`), { code: "ENOTFOUND" })
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)])
+    const addresses = [
+      ...(v4.status === "fulfilled" ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === "fulfilled" ? v6.value.map((address) => ({ address, family: 6 })) : [])
+    ]
+    if (addresses.length === 0) throw Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" })
+    return addresses
+  }
+}
 
 const firstRefusal = (policy: NetworkPolicy, addresses: ReadonlyArray<LookupAddress>) =>
   Option.firstSomeOf(addresses.map((entry) => refusal(policy, entry.address)))
@@ -195,9 +223,16 @@ export const ScopeGuardConfig = Config.all({
   ),
   sandbox: Config.boolean("MIRAGE_SANDBOX").pipe(
     Config.withDefault(false),
-    Config.withDescription("allow only loopback and the fixture world's documentation ranges")
-  )
+    Config.withDescription("allow only loopback addresses, and resolve names only through MIRAGE_DNS_SERVERS")
+  ),
+  dnsServers: Config.string("MIRAGE_DNS_SERVERS").pipe(Config.withDefault(""))
 })
+
+const sandboxDnsRefusal = (servers: ReadonlyArray<string>): Option.Option<string> => {
+  if (servers.length === 0) return Option.some("the sandbox needs MIRAGE_DNS_SERVERS on loopback")
+  const outside = servers.find((server) => !isLoopback(serverHost(server)))
+  return outside === undefined ? Option.none() : Option.some(`the sandbox's DNS server ${outside} is not loopback`)
+}
 
 export const policyFromConfig = Effect.flatMap(ScopeGuardConfig, (config) =>
   Either.mapLeft(
@@ -208,8 +243,24 @@ export const policyFromConfig = Effect.flatMap(ScopeGuardConfig, (config) =>
     (reason) => ConfigError.InvalidData(["MIRAGE_ALLOW_NETWORKS"], reason)
   ))
 
-/** The guard from configuration. */
-export const layer = Layer.scoped(ScopeGuard, Effect.flatMap(policyFromConfig, (policy) => make(policy)))
+/**
+ * The guard from configuration. In the sandbox, names resolve through MIRAGE_DNS_SERVERS, which
+ * must all be loopback (the node refuses to start otherwise).
+ */
+export const layer = Layer.scoped(
+  ScopeGuard,
+  Effect.gen(function*() {
+    const config = yield* ScopeGuardConfig
+    const policy = yield* policyFromConfig
+    if (!config.sandbox) return yield* make(policy)
+    const servers = config.dnsServers.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+    const refused = sandboxDnsRefusal(servers)
+    if (Option.isSome(refused)) {
+      return yield* Effect.fail(ConfigError.InvalidData(["MIRAGE_DNS_SERVERS"], refused.value))
+    }
+    return yield* make(policy, serversResolve(servers))
+  })
+)
 
 /** A guard over a given policy (tests). */
 export const layerWith = (policy: NetworkPolicy, resolve?: Resolve) => Layer.scoped(ScopeGuard, make(policy, resolve))

@@ -7,7 +7,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { makeHttpClient } from "@mirage/modules/HttpClient"
 import { makeModuleContext } from "@mirage/modules/ModuleContext"
 import { portScanTcp } from "@mirage/modules/modules/port_scan_tcp"
-import { Effect, Either, Option } from "effect"
+import * as DnsServer from "@mirage/testkit/DnsServer"
+import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
 import type { LookupAddress } from "node:dns"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -16,11 +17,16 @@ import {
   checkHost,
   defaultPolicy,
   guardedLookup,
+  layer,
   make,
   makeDispatcher,
   makePolicy,
-  refusal
+  refusal,
+  ScopeGuard
 } from "../src/ScopeGuard.js"
+
+const configLayer = (env: Record<string, string>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 const policyOf = (options: Parameters<typeof makePolicy>[0]): NetworkPolicy =>
   Either.getOrElse(makePolicy(options), () => defaultPolicy)
@@ -101,12 +107,13 @@ describe("ScopeGuard", () => {
     expect(Either.isLeft(makePolicy({ allow: ["not-a-network"] }))).toBe(true)
   })
 
-  it("the sandbox allows loopback and the documentation ranges, nothing else", () => {
+  it("the sandbox allows loopback and nothing else: not the documentation ranges its world names", () => {
     const sandbox = policyOf({ sandbox: true })
-    for (const address of ["127.0.0.1", "192.0.2.10", "198.51.100.25", "203.0.113.5", "2001:db8::10"]) {
+    for (const address of ["127.0.0.1", "127.4.5.6", "::1", "::ffff:127.0.0.1"]) {
       expect(refusal(sandbox, address)).toEqual(Option.none())
     }
-    for (const address of ["8.8.8.8", "10.0.0.1", "169.254.169.254", "::1", "fd00::1"]) {
+    const refused = ["192.0.2.10", "198.51.100.25", "203.0.113.5", "2001:db8::10", "8.8.8.8", "10.0.0.1", "fd00::1"]
+    for (const address of [...refused, "169.254.169.254", "192.168.1.1"]) {
       expect(Option.isSome(refusal(sandbox, address))).toBe(true)
     }
   })
@@ -181,5 +188,35 @@ describe("ScopeGuard", () => {
       // The sandbox allows loopback: the same scan finds the server's port.
       const found = yield* scan(policyOf({ sandbox: true }), "127.0.0.1")
       expect(found.map((finding) => finding.value)).toEqual([`93.184.216.34:${port}`])
+    }))
+
+  it.scoped("the sandbox guard resolves names only through its loopback DNS server, and refuses what they name", () =>
+    Effect.gen(function*() {
+      const dns = yield* DnsServer.make({
+        "host.sandbox.test": { A: ["192.0.2.10"] },
+        "local.sandbox.test": { A: ["127.0.0.9"] }
+      })
+      const guard = yield* Effect.provide(
+        ScopeGuard,
+        layer.pipe(Layer.provide(configLayer({ MIRAGE_SANDBOX: "1", MIRAGE_DNS_SERVERS: dns.address })))
+      )
+      const refused = yield* Effect.flip(guard.check("http_probe", "host.sandbox.test"))
+      expect(refused.reason).toContain("192.0.2.10")
+      yield* guard.check("http_probe", "local.sandbox.test")
+      expect(yield* lookupOnce(guard.lookup, "local.sandbox.test")).toEqual([{ address: "127.0.0.9", family: 4 }])
+      expect(dns.questions().map((question) => question.name)).toContain("host.sandbox.test")
+      // An address literal outside loopback never gets as far as a connect.
+      const literal = yield* Effect.flip(guard.check("port_scan_tcp", "198.51.100.25"))
+      expect(literal.reason).toContain("198.51.100.25")
+    }))
+
+  it.effect("a sandbox whose DNS servers are missing or not loopback does not start", () =>
+    Effect.gen(function*() {
+      const build = (env: Record<string, string>) =>
+        Effect.flip(Effect.scoped(Layer.build(layer.pipe(Layer.provide(configLayer(env))))))
+      const missing = yield* build({ MIRAGE_SANDBOX: "1" })
+      expect(String(missing)).toContain("MIRAGE_DNS_SERVERS")
+      const outside = yield* build({ MIRAGE_SANDBOX: "1", MIRAGE_DNS_SERVERS: "127.0.0.1:5353,192.0.2.53" })
+      expect(String(outside)).toContain("192.0.2.53")
     }))
 })

@@ -5,7 +5,7 @@
  * addresses (a hidden primary, or the test sandbox's server); either way only a domain that has
  * NS records, i.e. a zone apex, is transferred.
  */
-import { Effect, Option, Random, Ref, Schema } from "effect"
+import { Effect, Either, Option, Random, Ref, Schema } from "effect"
 import { isIP, Socket } from "node:net"
 import { decodeMessage, encodeQuery, rcodeNames, rrTypes } from "../internal/DnsWire.js"
 import type { ResourceRecord } from "../internal/DnsWire.js"
@@ -181,7 +181,7 @@ export const dnsZoneTransfer = defineModule({
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(Ref.get(attempts), (count) => ctx.log("dns_zone_transfer session closed", { attempts: count }))
       )
-      return { config, dns: ctx.dns, log: ctx.log, attempts }
+      return { config, dns: ctx.dns, log: ctx.log, attempts, guard: ctx.guard }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
@@ -203,6 +203,18 @@ export const dnsZoneTransfer = defineModule({
 
       const outcomes: Array<Exclude<TransferResult, { readonly _tag: "Transferred" }>> = []
       for (const server of servers) {
+        // The servers are address literals (resolved above, or configured), so the guard's check is the connect's.
+        const scoped = session.guard === undefined
+          ? Either.void
+          : yield* Effect.either(session.guard.check("dns_zone_transfer", server.host))
+        if (Either.isLeft(scoped)) {
+          yield* session.log("dns_zone_transfer: name server out of scope", {
+            zone,
+            server: `${server.host}:${server.port}`,
+            reason: scoped.left.reason
+          })
+          continue
+        }
         yield* Ref.update(session.attempts, (n) => n + 1)
         const id = yield* Random.nextIntBetween(0, 0x10000)
         const result = yield* transferZone(server, zone, id, config.timeout_ms)
