@@ -50,6 +50,10 @@ export const make = (settings: HostSettings) =>
     )
     const owned = new Map<number, number>()
     const stale = new Set<number>()
+    // Shards whose active scans are not all running yet (the store failed while they loaded): each round retries them,
+    // so a store outage during a takeover cannot leave a scan of an owned shard without its actor.
+    const unhydrated = new Set<number>()
+    const hydrating = new Set<number>()
     const actors = new Map<string, Slot>()
     const scopes = new Map<string, Scope.CloseableScope>()
 
@@ -126,15 +130,43 @@ export const make = (settings: HostSettings) =>
               Effect.annotateLogs({ scan_id: handle.scanId })
             )
             yield* Effect.sleep(settings.restartDelayMs)
-            yield* spawn(handle.scanId, handle.shard, [])
+            yield* respawn(handle)
             return
           case "conflict":
-            yield* spawn(handle.scanId, handle.shard, [])
+            yield* respawn(handle)
             return
           default:
             return
         }
       })
+
+    /** A restart that cannot load the scan now leaves its shard to the next rounds' rehydration. */
+    const respawn = (handle: ActorHandle) =>
+      Effect.flatMap(spawn(handle.scanId, handle.shard, []), (started) =>
+        Effect.sync(() => {
+          if (started === "unavailable" && owned.has(handle.shard)) unhydrated.add(handle.shard)
+        }))
+
+    /**
+     * Starts the actors of a shard's active scans and delivers its pending entries. The shard stays `unhydrated` while
+     * the store fails to list or load them under the same epoch, and the sweep runs this again.
+     */
+    const rehydrate = (shard: number, epoch: number) =>
+      Effect.gen(function*() {
+        if (hydrating.has(shard)) return
+        hydrating.add(shard)
+        const active = yield* store.activeScans(shard).pipe(Effect.option)
+        const started = Option.isNone(active) ? [] : yield* Effect.forEach(
+          active.value,
+          (scanId) => spawn(scanId, shard, []),
+          { concurrency: 16 }
+        )
+        if (owned.get(shard) === epoch && Option.isSome(active) && !started.includes("unavailable")) {
+          unhydrated.delete(shard)
+        }
+        const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
+        yield* Effect.forEach(claimed, deliver, { discard: true })
+      }).pipe(Effect.ensuring(Effect.sync(() => hydrating.delete(shard))))
 
     const notFound = (delivery: Delivery) =>
       Effect.gen(function*() {
@@ -216,20 +248,14 @@ export const make = (settings: HostSettings) =>
       acquire: (shard: number, epoch: number) =>
         Effect.gen(function*() {
           owned.set(shard, epoch)
+          unhydrated.add(shard)
           // Rehydration runs beside the ownership round, which must go on renewing leases however many scans load.
-          yield* Effect.forkIn(
-            Effect.gen(function*() {
-              const active = yield* store.activeScans(shard).pipe(Effect.orElseSucceed(() => []))
-              yield* Effect.forEach(active, (scanId) => spawn(scanId, shard, []), { concurrency: 16, discard: true })
-              const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
-              yield* Effect.forEach(claimed, deliver, { discard: true })
-            }),
-            hostScope
-          )
+          yield* Effect.forkIn(rehydrate(shard, epoch), hostScope)
         }),
       lose: (shard: number) =>
         Effect.gen(function*() {
           owned.delete(shard)
+          unhydrated.delete(shard)
           for (const { handle, slot } of yield* started) if (handle.shard === shard) yield* stopActor(handle, slot)
         }),
       /** In-flight tasks of a shard's actors: graceful shutdown waits for them. */
@@ -237,6 +263,10 @@ export const make = (settings: HostSettings) =>
         Effect.map(handles, (list) => list.reduce((n, h) => n + (h.shard === shard ? h.inFlight() : 0), 0)),
       sweep: Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
+        for (const shard of unhydrated) {
+          const epoch = owned.get(shard)
+          if (epoch !== undefined && !hydrating.has(shard)) yield* Effect.forkIn(rehydrate(shard, epoch), hostScope)
+        }
         for (const { handle, slot } of yield* started) {
           const idle = now - handle.lastActivity() >= settings.passivateMs
           if (idle && handle.inFlight() === 0 && (handle.status() === "CREATED" || handle.status() === "PAUSED")) {
