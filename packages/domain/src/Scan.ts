@@ -73,6 +73,22 @@ export const ScanConfigurationInput = Schema.Struct({
 })
 export type ScanConfigurationInput = typeof ScanConfigurationInput.Type
 
+/** `base` with the fields `requested` names replaced: how a template, then a request, override a configuration. */
+export const overrideConfiguration = (
+  base: ScanConfiguration,
+  requested: ScanConfigurationInput = {}
+): ScanConfiguration => {
+  const scope = requested.scope ?? base.scope
+  return ScanConfiguration.make({
+    max_duration: requested.max_duration ?? base.max_duration,
+    max_results: requested.max_results ?? base.max_results,
+    priority: requested.priority ?? base.priority,
+    recursion_depth: requested.recursion_depth ?? base.recursion_depth,
+    task_timeout: requested.task_timeout ?? base.task_timeout,
+    ...(scope === undefined ? {} : { scope })
+  })
+}
+
 /** What happens to a chained scan when a scan it depends on fails or is cancelled. */
 export const OnDependencyFailure = Schema.Literal("fail", "continue")
 

@@ -5,7 +5,7 @@
 import { Schema } from "effect"
 import { Entity, EntityType } from "./Entity.js"
 import { ModuleId, OrganizationId, ScanId, TaskId, TemplateId, UserId } from "./Ids.js"
-import { Dependencies, ModuleConfig, ScanDefinition } from "./Scan.js"
+import { Dependencies, ModuleConfig, ScanConfigurationInput, ScanDefinition, UpdateScanRequest } from "./Scan.js"
 
 /** At most this many extra targets a chained scan takes from its dependencies. */
 export const maxSeeds = 1000
@@ -100,10 +100,20 @@ export const CreateScan = Schema.TaggedStruct("CreateScan", {
   definition: ScanDefinition,
   plan: Schema.Array(PlannedModule)
 })
+/**
+ * An update as a patch: only the fields the user named (validated by the gateway), merged by the scan's actor into
+ * the definition it owns, so concurrent updates of different fields all land. `plan` comes with `modules`.
+ * `expected_seq` (from If-Match) refuses the update when the scan has changed since the client read it.
+ */
 export const UpdateScan = Schema.TaggedStruct("UpdateScan", {
-  definition: ScanDefinition,
-  plan: Schema.Array(PlannedModule),
-  depends_on: Schema.optional(Schema.NullOr(Dependencies))
+  name: UpdateScanRequest.fields.name,
+  description: UpdateScanRequest.fields.description,
+  target: Schema.optional(Entity),
+  modules: Schema.optional(ScanDefinition.fields.modules),
+  plan: Schema.optional(Schema.Array(PlannedModule)),
+  configuration: Schema.optional(ScanConfigurationInput),
+  depends_on: Schema.optional(Schema.NullOr(Dependencies)),
+  expected_seq: Schema.optional(Schema.Int)
 })
 /** Chaining: adds targets to a scan that has not started yet. */
 export const AddSeeds = Schema.TaggedStruct("AddSeeds", {
@@ -113,7 +123,7 @@ export const StartScan = Schema.TaggedStruct("StartScan", {})
 export const PauseScan = Schema.TaggedStruct("PauseScan", {})
 export const ResumeScan = Schema.TaggedStruct("ResumeScan", {})
 export const StopScan = Schema.TaggedStruct("StopScan", {})
-export const DeleteScan = Schema.TaggedStruct("DeleteScan", {})
+export const DeleteScan = Schema.TaggedStruct("DeleteScan", { expected_seq: Schema.optional(Schema.Int) })
 export const FailScan = Schema.TaggedStruct("FailScan", { reason: Schema.String })
 /** The actor's clock tick: enforces max_duration. */
 export const Tick = Schema.TaggedStruct("Tick", {})

@@ -8,7 +8,7 @@ import type { TaskStatus } from "./CollectionTask.js"
 import { Entity, entityKey, normalizeEntity } from "./Entity.js"
 import type { EntityType } from "./Entity.js"
 import { ModuleId, ScanId, TaskId, taskIdFor } from "./Ids.js"
-import { isTerminal, Scan, ScanDefinition, ScanStatus } from "./Scan.js"
+import { isTerminal, overrideConfiguration, Scan, ScanDefinition, ScanStatus } from "./Scan.js"
 import { maxSeeds, PlannedModule, ScanHeader } from "./ScanEvent.js"
 import type { PlannedTask, ScanCommand, ScanCreated, ScanEvent } from "./ScanEvent.js"
 import { inScope } from "./ScanScope.js"
@@ -73,8 +73,64 @@ export class IllegalTransition extends Data.TaggedError("IllegalTransition")<{
   }
 }
 export class UnknownTask extends Data.TaggedError("UnknownTask")<{ readonly task_id: string }> {}
+/** If-Match: the scan changed since the client read it (its log is at `current`, the client saw `expected`). */
+export class PreconditionFailed extends Data.TaggedError("PreconditionFailed")<{
+  readonly expected: number
+  readonly current: number
+}> {
+  override get message() {
+    return `the scan changed since version ${this.expected}: it is at version ${this.current}`
+  }
+}
+/** An update that is valid on its own but not for the scan as it now is. */
+export class InvalidUpdate
+  extends Data.TaggedError("InvalidUpdate")<{ readonly field: string; readonly reason: string }>
+{
+  override get message() {
+    return `${this.field}: ${this.reason}`
+  }
+}
 
-export type Rejection = ScanNotFound | ScanAlreadyExists | IllegalTransition | UnknownTask
+export type Rejection =
+  | ScanNotFound
+  | ScanAlreadyExists
+  | IllegalTransition
+  | UnknownTask
+  | PreconditionFailed
+  | InvalidUpdate
+
+/** The command's If-Match against the scan's log position, when it carries one. */
+const precondition = (state: ScanState, command: ScanCommand): Option.Option<PreconditionFailed> =>
+  "expected_seq" in command && command.expected_seq !== undefined && command.expected_seq !== state.seq
+    ? Option.some(new PreconditionFailed({ expected: command.expected_seq, current: state.seq }))
+    : Option.none()
+
+/** The definition with the update's fields merged in, or why they cannot apply to the scan as it is. */
+const patched = (
+  state: ScanState,
+  command: Extract<ScanCommand, { readonly _tag: "UpdateScan" }>
+): Either.Either<ScanDefinition, InvalidUpdate> => {
+  const current = state.definition
+  const target = command.target === undefined ? current.target : canonicalEntity(command.target)
+  const moved = entityKey(target) !== entityKey(canonicalEntity(current.target))
+  if (state.status !== "CREATED" && moved) {
+    return Either.left(
+      new InvalidUpdate({ field: "target", reason: "the target of a scan that has started cannot change" })
+    )
+  }
+  if (command.depends_on !== undefined && state.status !== "CREATED") {
+    return Either.left(
+      new InvalidUpdate({ field: "depends_on", reason: "only a scan that has not started can change its dependencies" })
+    )
+  }
+  return Either.right(ScanDefinition.make({
+    name: command.name ?? current.name,
+    description: command.description ?? current.description,
+    target,
+    modules: command.modules ?? current.modules,
+    configuration: overrideConfiguration(current.configuration, command.configuration)
+  }))
+}
 
 const zeroCounts: TaskCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
 
@@ -376,16 +432,19 @@ export const decide = (
   }
   if (state === undefined || state.deleted) return Either.left(new ScanNotFound({ scan_id: state?.id ?? "" }))
   const status = state.status
+  const stale = precondition(state, command)
+  if (Option.isSome(stale)) return Either.left(stale.value)
   switch (command._tag) {
-    case "UpdateScan":
+    case "UpdateScan": {
       if (status !== "CREATED" && status !== "PAUSED") return reject("update", status)
-      return Either.right([{
-        _tag: "ScanUpdated",
+      return Either.map(patched(state, command), (definition) => [{
+        _tag: "ScanUpdated" as const,
         at,
-        definition: command.definition,
-        plan: command.plan,
+        definition,
+        plan: command.plan ?? state.plan,
         ...(command.depends_on === undefined ? {} : { depends_on: command.depends_on })
       }])
+    }
     case "AddSeeds": {
       if (status !== "CREATED") return reject("add targets to", status)
       const known = new Set([state.definition.target, ...state.seeds].map((e) => entityKey(canonicalEntity(e))))

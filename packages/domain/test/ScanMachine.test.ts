@@ -86,11 +86,7 @@ const userCommand = (tag: ScanCommandTag): ScanCommand => {
     case "CreateScan":
       return createCommand({})
     case "UpdateScan":
-      return {
-        _tag: "UpdateScan",
-        definition: definitionOf({ config: { max_results: 99 } }),
-        plan: [dns, crtsh, whois]
-      }
+      return { _tag: "UpdateScan", configuration: { max_results: 99 }, plan: [dns, crtsh, whois] }
     case "FailScan":
       return { _tag: "FailScan", reason: "upstream outage" }
     default:
@@ -262,11 +258,57 @@ describe("status machine", () => {
 
   it("update replaces the definition and the plan, and what it changes takes effect", () => {
     const d = new Driver({})
-    d.send({ _tag: "UpdateScan", definition: definitionOf({ config: { recursion_depth: 0 } }), plan: [crtsh] })
+    const { modules } = definitionOf({ plan: [crtsh] })
+    d.send({ _tag: "UpdateScan", configuration: { recursion_depth: 0 }, modules, plan: [crtsh] })
     expect(d.scan.definition.configuration.recursion_depth).toBe(0)
     expect(d.scan.plan.map((m) => m.id)).toEqual(["crtsh"])
     const started = d.start()
     expect(plannedIn(started).map((t) => t.module_id)).toEqual(["crtsh"])
+  })
+
+  it("an update is a patch: only the fields it names change, settings of configuration one by one", () => {
+    const d = new Driver({ config: { max_results: 500, priority: "HIGH" } })
+    const before = d.scan.definition
+    d.send({ _tag: "UpdateScan", description: "d1" })
+    d.send({ _tag: "UpdateScan", configuration: { recursion_depth: 0 } })
+    d.send({ _tag: "UpdateScan", name: "renamed" })
+    const after = d.scan.definition
+    expect(after.description).toBe("d1")
+    expect(after.name).toBe("renamed")
+    expect(after.configuration.recursion_depth).toBe(0)
+    // What no update named is as it was, configuration settings included.
+    expect(after.configuration.max_results).toBe(500)
+    expect(after.configuration.priority).toBe("HIGH")
+    expect(after.target).toEqual(before.target)
+    expect(after.modules).toEqual(before.modules)
+    expect(d.scan.plan).toEqual(d.log[0]?._tag === "ScanCreated" ? d.log[0].plan : [])
+  })
+
+  it("If-Match: an update or delete naming another version of the log is refused, the current one applies", () => {
+    const d = new Driver({})
+    const version = d.scan.seq
+    d.send({ _tag: "UpdateScan", description: "first", expected_seq: version })
+    const stale = d.try({ _tag: "UpdateScan", description: "second", expected_seq: version })
+    expect(Either.isLeft(stale) && stale.left._tag).toBe("PreconditionFailed")
+    expect(d.scan.definition.description).toBe("first")
+    const staleDelete = d.try({ _tag: "DeleteScan", expected_seq: version })
+    expect(Either.isLeft(staleDelete) && staleDelete.left._tag).toBe("PreconditionFailed")
+    expect(d.scan.deleted).toBe(false)
+    d.send({ _tag: "DeleteScan", expected_seq: d.scan.seq })
+    expect(d.scan.deleted).toBe(true)
+  })
+
+  it("the target of a started scan cannot move, nor its dependencies change; its other fields can", () => {
+    const d = new Driver({})
+    d.start()
+    d.send({ _tag: "PauseScan" })
+    const moved = d.try({ _tag: "UpdateScan", target: domain("elsewhere.org") })
+    expect(Either.isLeft(moved) && moved.left._tag === "InvalidUpdate" && moved.left.field).toBe("target")
+    const chained = d.try({ _tag: "UpdateScan", depends_on: null })
+    expect(Either.isLeft(chained) && chained.left._tag === "InvalidUpdate" && chained.left.field).toBe("depends_on")
+    // The same target, spelled differently, is no move.
+    d.send({ _tag: "UpdateScan", target: domain("EXAMPLE.com"), name: "still paused" })
+    expect(d.scan.definition.name).toBe("still paused")
   })
 
   it("start, pause, resume and the end stamp their times", () => {
@@ -797,7 +839,8 @@ describe("pause", () => {
     d.send({ _tag: "PauseScan" })
     d.send({
       _tag: "UpdateScan",
-      definition: definitionOf({ plan: [crtsh], config: { recursion_depth: 1 } }),
+      modules: definitionOf({ plan: [crtsh] }).modules,
+      configuration: { recursion_depth: 1 },
       plan: [crtsh]
     })
     expect(plannedIn(d.succeed(task, [domain("www.example.com")])).length).toBe(1)
@@ -1260,10 +1303,10 @@ describe("chaining in the machine", () => {
   it("UpdateScan may change the dependencies; absent keeps them; seeds survive snapshot and replay", () => {
     const d = new Driver({})
     const dependsOn = { scan_ids: [scanId], result_types: ["DOMAIN" as const], on_failure: "continue" as const }
-    d.send({ _tag: "UpdateScan", definition: d.scan.definition, plan: d.scan.plan, depends_on: dependsOn })
+    d.send({ _tag: "UpdateScan", depends_on: dependsOn })
     expect(d.scan.header.depends_on).toEqual(dependsOn)
     expect(toScan(d.scan).depends_on).toEqual(dependsOn)
-    d.send({ _tag: "UpdateScan", definition: d.scan.definition, plan: d.scan.plan })
+    d.send({ _tag: "UpdateScan" })
     expect(d.scan.header.depends_on).toEqual(dependsOn)
     d.send({ _tag: "AddSeeds", entities: [domain("seed.org")] })
     const restored = fromSnapshot(

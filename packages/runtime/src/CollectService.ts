@@ -226,7 +226,7 @@ export const make = Effect.gen(function*() {
       }
       const outcome = yield* scans.command(principal, scan.id, { _tag: "StartScan" }).pipe(
         // A scan created a moment ago by this very request exists and may start.
-        Effect.catchTags({ NotFound: Effect.die, Conflict: Effect.die })
+        Effect.catchTags({ NotFound: Effect.die, Conflict: Effect.die, PreconditionFailed: Effect.die })
       )
       return yield* taskOf(job, outcome.scan, outcome._tag === "Queued")
     }).pipe(Effect.withSpan("CollectService.create"))
@@ -242,7 +242,8 @@ export const make = Effect.gen(function*() {
         Effect.map((outcome) => outcome.scan),
         // It ended meanwhile: its final state is the answer.
         Effect.catchTag("Conflict", () => scans.get(principal, id)),
-        Effect.catchTag("NotFound", () => notFound(id))
+        Effect.catchTag("NotFound", () => notFound(id)),
+        Effect.catchTag("PreconditionFailed", Effect.die)
       )
       return yield* taskOf(job, after, false)
     }).pipe(Effect.withSpan("CollectService.cancel", { attributes: { job_id: id } }))

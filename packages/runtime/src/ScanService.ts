@@ -5,7 +5,7 @@
  * briefly for its answer so a client learns "applied" or "refused" instead of "sent".
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
-import { BadRequest, Conflict, NotFound } from "@mirage/domain/api/Errors"
+import { BadRequest, Conflict, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
 import type { InvalidField } from "@mirage/domain/api/Errors"
 import {
   HistoryEntry,
@@ -23,14 +23,15 @@ import type { EntityType } from "@mirage/domain/Entity"
 import { deriveUuid } from "@mirage/domain/Ids"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { planGraph } from "@mirage/domain/Planner"
-import { isTerminal, ScanConfiguration, ScanDefinition, ScanModule, ScanStatus } from "@mirage/domain/Scan"
-import type {
-  CreateScanRequest,
-  Dependencies,
-  Scan,
-  ScanConfigurationInput,
-  UpdateScanRequest
+import {
+  isTerminal,
+  overrideConfiguration,
+  ScanConfiguration,
+  ScanDefinition,
+  ScanModule,
+  ScanStatus
 } from "@mirage/domain/Scan"
+import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
 import type { PlannedModule, ScanCommand, ScanEvent, ScanHeader } from "@mirage/domain/ScanEvent"
 import { decide, initial, toScan } from "@mirage/domain/ScanMachine"
 import type { Template } from "@mirage/domain/Template"
@@ -67,8 +68,8 @@ export type UserCommand = Extract<
 
 /** How a command ended for its sender. */
 export type CommandOutcome = Data.TaggedEnum<{
-  /** The node applied it; the scan as the projection shows it afterwards. */
-  Applied: { readonly scan: Scan }
+  /** The node applied it; the scan as the projection shows it afterwards, and its version (the seq of its log). */
+  Applied: { readonly scan: Scan; readonly seq?: number }
   /** No node answered within the wait (or the command went out without waiting); the scan as currently known. */
   Pending: { readonly scan: Scan }
   /** A start beyond the organization's quota: the scan waits its turn. */
@@ -96,8 +97,10 @@ export interface ScanServiceShape {
   readonly update: (
     principal: Principal,
     id: ScanId,
-    request: UpdateScanRequest
-  ) => Effect.Effect<CommandOutcome, NotFound | Conflict | BadRequest | PersistenceError>
+    request: UpdateScanRequest,
+    /** If-Match: the version (log seq) the client last read; a scan at another one refuses the update. */
+    expectedSeq?: number
+  ) => Effect.Effect<CommandOutcome, NotFound | Conflict | BadRequest | PreconditionFailed | PersistenceError>
   readonly history: (
     principal: Principal,
     id: ScanId,
@@ -124,7 +127,12 @@ export interface ScanServiceShape {
     principal: Principal,
     id: ScanId,
     command: UserCommand
-  ) => Effect.Effect<CommandOutcome, NotFound | Conflict | PersistenceError>
+  ) => Effect.Effect<CommandOutcome, NotFound | Conflict | PreconditionFailed | PersistenceError>
+  /** A scan with its version (the seq of its log), for ETag. */
+  readonly getVersioned: (
+    principal: Principal,
+    id: ScanId
+  ) => Effect.Effect<{ readonly scan: Scan; readonly seq: number }, NotFound | PersistenceError>
 }
 
 export class ScanService extends Context.Tag("@mirage/runtime/ScanService")<ScanService, ScanServiceShape>() {}
@@ -247,18 +255,6 @@ export const make = (options: ScanServiceOptions) =>
       return resolved
     }
 
-    const withOverrides = (base: ScanConfiguration, requested: ScanConfigurationInput = {}) => {
-      const scope = requested.scope ?? base.scope
-      return ScanConfiguration.make({
-        max_duration: requested.max_duration ?? base.max_duration,
-        max_results: requested.max_results ?? base.max_results,
-        priority: requested.priority ?? base.priority,
-        recursion_depth: requested.recursion_depth ?? base.recursion_depth,
-        task_timeout: requested.task_timeout ?? base.task_timeout,
-        ...(scope === undefined ? {} : { scope })
-      })
-    }
-
     /** The organization's template or a built-in one. */
     const findTemplate = (principal: Principal, id: string) =>
       Option.match(findBuiltin(id), {
@@ -323,7 +319,7 @@ export const make = (options: ScanServiceOptions) =>
             }
           }
         }
-        const configuration = withOverrides(
+        const configuration = overrideConfiguration(
           template?.configuration ?? ScanConfiguration.make({}),
           request.configuration
         )
@@ -564,6 +560,12 @@ export const make = (options: ScanServiceOptions) =>
       Effect.gen(function*() {
         const rejection = reply.rejection
         if (rejection?.tag === "ScanNotFound") return yield* notFound(id)
+        if (rejection?.tag === "PreconditionFailed") return yield* new PreconditionFailed({ detail: rejection.message })
+        if (rejection?.tag === "InvalidUpdate") {
+          // Its message is "field: reason" (ScanMachine.InvalidUpdate).
+          const [field = "", ...reason] = rejection.message.split(": ")
+          return yield* BadRequest.field(field, reason.join(": "))
+        }
         const current = Option.getOrElse(decodeStatus(rejection?.status), () => view.scan.status)
         return yield* new Conflict({
           detail: rejection?.message ?? "the scan refused the command",
@@ -594,7 +596,7 @@ export const make = (options: ScanServiceOptions) =>
         return Option.match(after, {
           // Deleted by this very command: the last state known is the answer.
           onNone: () => CommandOutcome.Applied({ scan: before.scan }),
-          onSome: (view) => CommandOutcome.Applied({ scan: view.scan })
+          onSome: (view) => CommandOutcome.Applied({ scan: view.scan, seq: view.seq })
         })
       })
 
@@ -630,10 +632,17 @@ export const make = (options: ScanServiceOptions) =>
         if (command._tag === "StartScan") return yield* start(principal, before)
         return yield* send(principal, before, command)
       }).pipe(
+        // Only an update can be an invalid one.
+        Effect.catchTag("BadRequest", Effect.die),
         Effect.withSpan("ScanService.command", { attributes: { scan_id: id, command: command._tag } })
       )
 
-    const update = (principal: Principal, id: ScanId, request: UpdateScanRequest) =>
+    /**
+     * An update is a patch: the fields the request names, each validated here on its own, merged by the scan's actor
+     * into the definition it owns (so concurrent updates of different fields all land, and a slow update is never
+     * written back over by the next). `expectedSeq` (If-Match) makes it conditional on the scan's version.
+     */
+    const update = (principal: Principal, id: ScanId, request: UpdateScanRequest, expectedSeq?: number) =>
       Effect.gen(function*() {
         const before = yield* visible(principal, id)
         const current = before.scan
@@ -644,47 +653,32 @@ export const make = (options: ScanServiceOptions) =>
           })
         }
         const problems: Array<InvalidField> = []
-        const target = request.target === undefined ? current.target : Either.getOrElse(
+        const target = request.target === undefined ? undefined : Either.getOrElse(
           Either.mapLeft(normalizeEntity(request.target), (message) => {
             problems.push({ field: "target.value", message })
           }),
-          () => request.target ?? current.target
+          () => request.target
         )
-        if (current.status === "PAUSED" && request.target !== undefined && target.value !== current.target.value) {
-          problems.push({ field: "target", message: "the target of a scan that has started cannot change" })
-        }
-        const configuration = withOverrides(current.configuration, request.configuration)
-        const modules = resolveModules(
-          request.modules ?? current.modules,
-          target.type,
-          configuration.recursion_depth,
-          problems
-        )
-        if (request.depends_on !== undefined) {
-          if (current.status !== "CREATED") {
-            problems.push({
-              field: "depends_on",
-              message: "only a scan that has not started can change its dependencies"
-            })
-          } else {
-            yield* checkDependencies(principal, request.depends_on, id, problems)
-          }
+        const modules = request.modules === undefined
+          ? undefined
+          : resolveModules(request.modules, (target ?? current.target).type, 0, problems)
+        if (request.depends_on !== undefined && current.status === "CREATED") {
+          yield* checkDependencies(principal, request.depends_on, id, problems)
         }
         if (problems.length > 0) return yield* invalid(problems)
-        const definition = ScanDefinition.make({
-          name: request.name ?? current.name,
-          description: request.description ?? current.description,
-          target,
-          modules: modules.map((m) => m.module),
-          configuration
-        })
-        const plan = modules.flatMap((m) => (m.plan === null ? [] : [m.plan]))
         if (request.webhook !== undefined) yield* webhooks.set(id, request.webhook)
         const outcome = yield* send(principal, before, {
           _tag: "UpdateScan",
-          definition,
-          plan,
-          ...(request.depends_on === undefined ? {} : { depends_on: request.depends_on })
+          ...(request.name === undefined ? {} : { name: request.name }),
+          ...(request.description === undefined ? {} : { description: request.description }),
+          ...(target === undefined ? {} : { target }),
+          ...(modules === undefined ? {} : {
+            modules: modules.map((m) => m.module),
+            plan: modules.flatMap((m) => (m.plan === null ? [] : [m.plan]))
+          }),
+          ...(request.configuration === undefined ? {} : { configuration: request.configuration }),
+          ...(request.depends_on === undefined ? {} : { depends_on: request.depends_on }),
+          ...(expectedSeq === undefined ? {} : { expected_seq: expectedSeq })
         })
         if (request.depends_on !== undefined && outcome._tag === "Applied") {
           yield* dependencies.set(principal.organization_id, id, request.depends_on?.scan_ids ?? [])
@@ -730,6 +724,7 @@ export const make = (options: ScanServiceOptions) =>
       history,
       exportResults,
       get: (principal, id) => Effect.map(visible(principal, id), (view) => view.scan),
+      getVersioned: (principal, id) => Effect.map(visible(principal, id), ({ scan, seq }) => ({ scan, seq })),
       list,
       status,
       results,

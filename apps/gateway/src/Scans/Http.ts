@@ -5,12 +5,14 @@ import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
 import { ScanCreated, ScanPending } from "@mirage/domain/api/ScansApi"
 import type { ExportFormat, ListResultsParams } from "@mirage/domain/api/ScansApi"
 import type { ScanId } from "@mirage/domain/Ids"
+import { Scan as ScanSchema } from "@mirage/domain/Scan"
 import type { Scan } from "@mirage/domain/Scan"
 import { ProgressFeed } from "@mirage/runtime/ProgressFeed"
 import { ScanService } from "@mirage/runtime/ScanService"
 import type { CommandOutcome, UserCommand } from "@mirage/runtime/ScanService"
 import { Effect, Schema } from "effect"
 import { audited } from "../Audited.js"
+import { etag, expectedVersion } from "../ETag.js"
 import * as Problem from "../Problem.js"
 import * as Events from "./Events.js"
 import * as Export from "./Export.js"
@@ -27,7 +29,18 @@ const pending = (scan: Scan) =>
  * encoding by the endpoint's success union would always pick the first (200).
  */
 const respond = (outcome: CommandOutcome): Effect.Effect<Scan | HttpServerResponse.HttpServerResponse> =>
-  outcome._tag === "Applied" ? Effect.succeed(outcome.scan) : pending(outcome.scan)
+  outcome._tag !== "Applied"
+    ? pending(outcome.scan)
+    : outcome.seq === undefined
+    ? Effect.succeed(outcome.scan)
+    : versioned(outcome.scan, outcome.seq)
+
+/** The scan with its version in `ETag`. */
+const versioned = (scan: Scan, seq: number) =>
+  Schema.encode(ScanSchema)(scan).pipe(
+    Effect.flatMap((body) => HttpServerResponse.json(body, { headers: { etag: etag(seq) } })),
+    Effect.orDie
+  )
 
 const actions: Record<UserCommand["_tag"], string> = {
   StartScan: "scan.start",
@@ -54,6 +67,8 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
     const lifecycle = (id: ScanId, command: UserCommand) =>
       CurrentPrincipal.pipe(
         Effect.flatMap((principal) => scans.command(principal, id, command)),
+        // Lifecycle commands carry no If-Match.
+        Effect.catchTag("PreconditionFailed", Effect.die),
         Effect.flatMap(respond),
         Effect.catchTag("PersistenceError", Problem.unavailable),
         audited(actions[command._tag], `scan/${id}`)
@@ -82,19 +97,27 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
         ))
       .handle("get", ({ path }) =>
         CurrentPrincipal.pipe(
-          Effect.flatMap((principal) => scans.get(principal, path.id)),
+          Effect.flatMap((principal) => scans.getVersioned(principal, path.id)),
+          Effect.flatMap(({ scan, seq }) => versioned(scan, seq)),
           Effect.catchTag("PersistenceError", Problem.unavailable)
         ))
-      .handle("update", ({ path, payload }) =>
-        CurrentPrincipal.pipe(
-          Effect.flatMap((principal) => scans.update(principal, path.id, payload)),
+      .handle("update", ({ headers, path, payload }) =>
+        Effect.all([CurrentPrincipal, expectedVersion(headers["if-match"])]).pipe(
+          Effect.flatMap(([principal, expected]) =>
+            scans.update(principal, path.id, payload, expected)
+          ),
           Effect.flatMap(respond),
           Effect.catchTag("PersistenceError", Problem.unavailable),
           audited("scan.update", `scan/${path.id}`)
         ))
-      .handle("delete", ({ path }) =>
-        CurrentPrincipal.pipe(
-          Effect.flatMap((principal) => scans.command(principal, path.id, { _tag: "DeleteScan" })),
+      .handle("delete", ({ headers, path }) =>
+        Effect.all([CurrentPrincipal, expectedVersion(headers["if-match"])]).pipe(
+          Effect.flatMap(([principal, expected]) =>
+            scans.command(principal, path.id, {
+              _tag: "DeleteScan",
+              ...(expected === undefined ? {} : { expected_seq: expected })
+            })
+          ),
           Effect.flatMap((outcome) =>
             outcome._tag === "Applied"
               ? Effect.succeed(HttpServerResponse.empty({ status: 204 }))

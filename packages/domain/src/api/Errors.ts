@@ -96,6 +96,16 @@ export class Conflict extends Schema.TaggedError<Conflict>()(
   }
 }
 
+export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()(
+  "PreconditionFailed",
+  problemFields(412, "precondition-failed", "Precondition failed"),
+  problemAnnotations(412, "If-Match names a version the resource no longer has: read it again and retry")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
 export class InternalError extends Schema.TaggedError<InternalError>()(
   "InternalError",
   problemFields(500, "internal", "Internal error"),
@@ -117,4 +127,12 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
 }
 
 /** Every problem the API answers with. */
-export type Problem = BadRequest | Unauthorized | Forbidden | NotFound | Conflict | InternalError | ServiceUnavailable
+export type Problem =
+  | BadRequest
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | Conflict
+  | PreconditionFailed
+  | InternalError
+  | ServiceUnavailable

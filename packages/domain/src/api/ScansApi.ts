@@ -13,7 +13,7 @@ import { PlanGraphSchema } from "../Planner.js"
 import { CreateScanRequest, Scan, ScanConfiguration, ScanModule, ScanStatus, UpdateScanRequest } from "../Scan.js"
 import { ScanEvent } from "../ScanEvent.js"
 import { Authentication } from "./Authentication.js"
-import { Conflict, Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { Conflict, Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from "./Errors.js"
 
 /** What POST /scans answers: the new scan and what the planner noticed (e.g. a module that can never run). */
 export class ScanCreated extends Scan.extend<ScanCreated>("ScanCreated")({
@@ -168,6 +168,16 @@ const commandDescription =
 /** Report every fault of a request at once, not only the first. */
 const allErrors = { parseOptions: { errors: "all" } } as const
 
+/** `If-Match: "<version>"` (an `ETag` from a read) makes a write conditional on that version; `*` matches any. */
+export const IfMatchHeaders = Schema.Struct({
+  "if-match": Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^(\*|(W\/)?"[^"]*")$/),
+      Schema.annotations({ description: "An ETag from a read, e.g. \"12\", or *" })
+    )
+  )
+})
+
 export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.post("create", "/scans")
@@ -196,25 +206,35 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .addSuccess(Scan)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Get a scan")
+      .annotate(
+        OpenApi.Description,
+        "The `ETag` header carries the scan's version; send it back in `If-Match` to update or delete only that version."
+      )
   )
   .add(
     HttpApiEndpoint.put("update")`/scans/${id}`
       .setPayload(UpdateScanRequest.annotations(allErrors))
+      .setHeaders(IfMatchHeaders)
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
       .addError(NotFound)
       .addError(Conflict)
+      .addError(PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a scan's definition (while CREATED or PAUSED)")
       .annotate(
         OpenApi.Description,
-        "Validated like creation; the fields given replace the scan's. " + commandDescription
+        "A patch: only the fields given change (within `configuration`, only the settings given), each validated " +
+          "like creation; concurrent updates of different fields all apply. With `If-Match` (the `ETag` of a read), " +
+          "the update applies only to that version of the scan, else 412. " + commandDescription
       )
   )
   .add(
     HttpApiEndpoint.del("delete")`/scans/${id}`
+      .setHeaders(IfMatchHeaders)
       .addSuccess(HttpApiSchema.NoContent)
       .addSuccess(ScanPending, { status: 202 })
       .addError(NotFound)
+      .addError(PreconditionFailed)
       .annotate(OpenApi.Summary, "Delete a scan (a running one is cancelled first)")
       .annotate(
         OpenApi.Description,
