@@ -123,4 +123,34 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Updates
       expect((yield* del(`/scans/${id}`, caller, current)).status).toBe(204)
       expect((yield* Gateway.get(`/scans/${id}`, caller)).status).toBe(404)
     }))
+
+  it.scoped("templates: concurrent PUTs of different fields all land; If-Match on PUT and DELETE, 412 when stale", () =>
+    Effect.gen(function*() {
+      const caller = yield* Gateway.newCaller("analyst")
+      const created = yield* Gateway.post("/templates", {
+        name: "mine",
+        target_types: ["DOMAIN"],
+        modules: [{ id: "crtsh" }],
+        configuration: { recursion_depth: 2, max_results: 1000, priority: "LOW", task_timeout: 60 }
+      }, caller)
+      expect(created.status, created.text).toBe(201)
+      const path = `/templates/${(created.body as { id: string }).id}`
+      const answers = yield* Effect.forEach(patches, (body) => put(path, caller, body), { concurrency: "unbounded" })
+      for (const answer of answers) expect(answer.status, answer.text).toBe(200)
+      const read = yield* Gateway.get(path, caller)
+      expect(read.body).toMatchObject(merged)
+
+      const version = read.headers["etag"]
+      expect(version).toMatch(/^"\d+"$/)
+      const updated = yield* put(path, caller, { description: "conditional" }, version)
+      expect(updated.status, updated.text).toBe(200)
+      expect(updated.headers["etag"]).not.toBe(version)
+      const stale = yield* put(path, caller, { description: "lost" }, version)
+      expect(stale.status, stale.text).toBe(412)
+      expect(stale.body).toMatchObject({ status: 412, type: "/problems/precondition-failed" })
+      expect((yield* del(path, caller, version)).status).toBe(412)
+      expect((yield* Gateway.get(path, caller)).body).toMatchObject({ description: "conditional" })
+      expect((yield* del(path, caller, updated.headers["etag"])).status).toBe(204)
+      expect((yield* Gateway.get(path, caller)).status).toBe(404)
+    }))
 })

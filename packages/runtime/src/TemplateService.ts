@@ -4,11 +4,11 @@
  * (known modules, configurations their modules accept). Built-in templates are read-only.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
-import { BadRequest, Forbidden, NotFound } from "@mirage/domain/api/Errors"
+import { BadRequest, Forbidden, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
 import type { InvalidField } from "@mirage/domain/api/Errors"
 import { TemplateList, TemplateView } from "@mirage/domain/api/TemplatesApi"
 import type { TemplateId } from "@mirage/domain/Ids"
-import { ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
+import { overrideConfiguration, ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
 import type { CreateTemplateRequest, UpdateTemplateRequest } from "@mirage/domain/Template"
 import { Clock, Context, DateTime, Effect, Either, Layer, Option } from "effect"
@@ -17,6 +17,9 @@ import type { PersistenceError } from "./Errors.js"
 import { ModuleCatalog } from "./ModuleCatalog.js"
 import { builtins, findBuiltin, missingModules, TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
+
+/** A template's version (its ETag): when it was last written, in epoch ms. */
+export const versionOf = (template: Template): number => DateTime.toEpochMillis(template.updated_at)
 
 export interface TemplateServiceShape {
   readonly list: (principal: Principal) => Effect.Effect<TemplateList, PersistenceError>
@@ -28,12 +31,15 @@ export interface TemplateServiceShape {
   readonly update: (
     principal: Principal,
     id: TemplateId,
-    request: UpdateTemplateRequest
-  ) => Effect.Effect<TemplateView, NotFound | Forbidden | BadRequest | PersistenceError>
+    request: UpdateTemplateRequest,
+    /** If-Match: the version (`version` of a read) the client last saw; another one refuses the update. */
+    expected?: number
+  ) => Effect.Effect<TemplateView, NotFound | Forbidden | BadRequest | PreconditionFailed | PersistenceError>
   readonly remove: (
     principal: Principal,
-    id: TemplateId
-  ) => Effect.Effect<void, NotFound | Forbidden | PersistenceError>
+    id: TemplateId,
+    expected?: number
+  ) => Effect.Effect<void, NotFound | Forbidden | PreconditionFailed | PersistenceError>
 }
 
 export class TemplateService extends Context.Tag("@mirage/runtime/TemplateService")<
@@ -77,6 +83,11 @@ export const make = Effect.gen(function*() {
       )
   }
 
+  const matches = (current: Template, expected: number | undefined) =>
+    expected === undefined || expected === versionOf(current)
+      ? Effect.void
+      : Effect.fail(new PreconditionFailed({ detail: `template ${current.id} changed since version ${expected}` }))
+
   const own = (principal: Principal, id: TemplateId) =>
     Effect.gen(function*() {
       if (Option.isSome(findBuiltin(id))) return yield* readOnly(id)
@@ -119,35 +130,40 @@ export const make = Effect.gen(function*() {
         yield* store.insert(template)
         return view(template)
       }),
-    update: (principal, id, request) =>
+    update: (principal, id, request, expected) =>
+      Effect.gen(function*() {
+        const modules = request.modules === undefined ? undefined : yield* validateModules(request.modules)
+        // A patch of the current version, written only if that version is still current: a concurrent update makes
+        // the write miss, and the patch is applied again to what it wrote (or refused, under If-Match).
+        for (;;) {
+          const current = yield* own(principal, id)
+          yield* matches(current, expected)
+          const now = yield* Clock.currentTimeMillis
+          const template = Template.make({
+            ...current,
+            name: request.name ?? current.name,
+            description: request.description ?? current.description,
+            target_types: request.target_types ?? current.target_types,
+            modules: modules ?? current.modules,
+            configuration: overrideConfiguration(current.configuration, request.configuration),
+            // Every write is a new version, however close in time to the last.
+            updated_at: DateTime.unsafeMake(Math.max(now, versionOf(current) + 1))
+          })
+          if (yield* store.replace(template, current.updated_at)) return view(template)
+        }
+      }),
+    remove: (principal, id, expected) =>
       Effect.gen(function*() {
         const current = yield* own(principal, id)
-        const modules = request.modules === undefined ? current.modules : yield* validateModules(request.modules)
-        const requested = request.configuration ?? {}
-        const scope = requested.scope ?? current.configuration.scope
-        const template = Template.make({
-          ...current,
-          name: request.name ?? current.name,
-          description: request.description ?? current.description,
-          target_types: request.target_types ?? current.target_types,
-          modules,
-          configuration: ScanConfiguration.make({
-            max_duration: requested.max_duration ?? current.configuration.max_duration,
-            max_results: requested.max_results ?? current.configuration.max_results,
-            priority: requested.priority ?? current.configuration.priority,
-            recursion_depth: requested.recursion_depth ?? current.configuration.recursion_depth,
-            task_timeout: requested.task_timeout ?? current.configuration.task_timeout,
-            ...(scope === undefined ? {} : { scope })
-          }),
-          updated_at: DateTime.unsafeMake(yield* Clock.currentTimeMillis)
-        })
-        if (!(yield* store.replace(template))) return yield* notFound(id)
-        return view(template)
-      }),
-    remove: (principal, id) =>
-      Effect.gen(function*() {
-        yield* own(principal, id)
-        if (!(yield* store.remove(principal.organization_id, id))) return yield* notFound(id)
+        yield* matches(current, expected)
+        if (
+          yield* store.remove(principal.organization_id, id, expected === undefined ? undefined : current.updated_at)
+        ) {
+          return
+        }
+        // Gone meanwhile, or (under If-Match) changed meanwhile.
+        yield* matches(yield* own(principal, id), expected)
+        return yield* notFound(id)
       })
   })
 })

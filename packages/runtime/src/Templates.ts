@@ -21,9 +21,17 @@ export interface TemplateStoreService {
     id: TemplateId
   ) => Effect.Effect<Option.Option<Template>, PersistenceError>
   readonly insert: (template: Template) => Effect.Effect<void, PersistenceError>
-  /** Replaces a template of its organization; false when there is none with its id. */
-  readonly replace: (template: Template) => Effect.Effect<boolean, PersistenceError>
-  readonly remove: (organizationId: OrganizationId, id: TemplateId) => Effect.Effect<boolean, PersistenceError>
+  /**
+   * Replaces a template of its organization if it is still the version last updated at `expected` (its ETag):
+   * false when there is none with its id, or it changed meanwhile.
+   */
+  readonly replace: (template: Template, expected: DateTime.Utc) => Effect.Effect<boolean, PersistenceError>
+  /** Removes a template (only the version last updated at `expected`, when given); false when none was removed. */
+  readonly remove: (
+    organizationId: OrganizationId,
+    id: TemplateId,
+    expected?: DateTime.Utc
+  ) => Effect.Effect<boolean, PersistenceError>
 }
 
 export class TemplateStore

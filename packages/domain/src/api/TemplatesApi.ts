@@ -4,7 +4,8 @@ import { Schema } from "effect"
 import { TemplateId } from "../Ids.js"
 import { CreateTemplateRequest, Template, UpdateTemplateRequest } from "../Template.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from "./Errors.js"
+import { IfMatchHeaders } from "./ScansApi.js"
 
 /** A template as answered: with what the module registry of today says about its modules. */
 export class TemplateView extends Template.extend<TemplateView>("TemplateView")({
@@ -36,18 +37,28 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
       .addSuccess(TemplateView)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Get a template")
+      .annotate(OpenApi.Description, "The `ETag` header carries the template's version, for `If-Match`.")
   )
   .add(
     HttpApiEndpoint.put("update")`/templates/${id}`
       .setPayload(UpdateTemplateRequest.annotations(allErrors))
+      .setHeaders(IfMatchHeaders)
       .addSuccess(TemplateView)
       .addError(NotFound)
+      .addError(PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a template of the organization (built-in ones are read-only: 403)")
+      .annotate(
+        OpenApi.Description,
+        "Only the fields given change; concurrent updates of different fields all apply. With `If-Match`, only " +
+          "that version is updated, else 412."
+      )
   )
   .add(
     HttpApiEndpoint.del("delete")`/templates/${id}`
+      .setHeaders(IfMatchHeaders)
       .addSuccess(HttpApiSchema.NoContent)
       .addError(NotFound)
+      .addError(PreconditionFailed)
       .annotate(OpenApi.Summary, "Delete a template of the organization (built-in ones are read-only: 403)")
   )
   .middleware(Authentication)

@@ -1,6 +1,6 @@
 /** The organizations' templates in memory: the twin of Templates/Postgres. */
 import type { Template } from "@mirage/domain/Template"
-import { Effect, Layer, Option } from "effect"
+import { DateTime, Effect, Layer, Option } from "effect"
 import { TemplateStore } from "../Templates.js"
 
 export const make = Effect.sync(() => {
@@ -13,15 +13,21 @@ export const make = Effect.sync(() => {
         Option.fromNullable(templates.get(id)).pipe(Option.filter((t) => t.organization_id === organizationId))
       ),
     insert: (template) => Effect.sync(() => void templates.set(template.id, template)),
-    replace: (template) =>
+    replace: (template, expected) =>
       Effect.sync(() => {
         const existing = templates.get(template.id)
         if (existing === undefined || existing.organization_id !== template.organization_id) return false
+        if (!DateTime.Equivalence(existing.updated_at, expected)) return false
         templates.set(template.id, template)
         return true
       }),
-    remove: (organizationId, id) =>
-      Effect.sync(() => templates.get(id)?.organization_id === organizationId && templates.delete(id))
+    remove: (organizationId, id, expected) =>
+      Effect.sync(() => {
+        const existing = templates.get(id)
+        if (existing === undefined || existing.organization_id !== organizationId) return false
+        if (expected !== undefined && !DateTime.Equivalence(existing.updated_at, expected)) return false
+        return templates.delete(id)
+      })
   })
 })
 

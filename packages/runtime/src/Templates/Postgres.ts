@@ -88,7 +88,7 @@ export const make = Effect.gen(function*() {
                       ${DateTime.formatIso(template.created_at)}::timestamptz,
                       ${DateTime.formatIso(template.updated_at)}::timestamptz)`)
       ).pipe(Effect.asVoid),
-    replace: (template) =>
+    replace: (template, expected) =>
       Effect.flatMap(
         documentOf(template),
         (document) =>
@@ -96,16 +96,21 @@ export const make = Effect.gen(function*() {
             sql`update templates set name = ${template.name}, description = ${template.description},
                 document = ${sql.json(JSON.parse(JSON.stringify(document)))},
                 updated_at = ${DateTime.formatIso(template.updated_at)}::timestamptz
-              where id = ${template.id} and organization_id = ${template.organization_id}`)
+              where id = ${template.id} and organization_id = ${template.organization_id}
+                and updated_at = ${DateTime.formatIso(expected)}::timestamptz`)
       ).pipe(
         Effect.map((result) =>
           result.count > 0
         )
       ),
-    remove: (organizationId, id) =>
+    remove: (organizationId, id, expected) =>
       attempt(
         "delete template",
-        () => sql`delete from templates where id = ${id} and organization_id = ${organizationId}`
+        () =>
+          expected === undefined
+            ? sql`delete from templates where id = ${id} and organization_id = ${organizationId}`
+            : sql`delete from templates where id = ${id} and organization_id = ${organizationId}
+                and updated_at = ${DateTime.formatIso(expected)}::timestamptz`
       ).pipe(Effect.map((result) => result.count > 0))
   })
 })
