@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
- *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, handoff_s, rss_10k_scans_mib
+ *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, handoff_s, rss_10k_scans_mib,
+ *   event_loop_lag_p99_ms
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -21,6 +22,7 @@ import { limitGrowth } from "../src/Heap.js"
 import { start, stop } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
 import * as Ceilings from "./Ceilings.js"
+import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { startWindow } from "./MachineCpu.js"
 import * as Stores from "./Stores.js"
@@ -236,7 +238,7 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,rss` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,rss,dnsbrute` runs some sections; all by default. */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -320,6 +322,17 @@ const main = Effect.gen(function*() {
     )
     yield* Console.log(`rss_10k_scans_mib: ${rss.mib.toFixed(0)}`)
     lines.push(`rss_10k_scans_mib: ${rss.mib.toFixed(0)} (${rss.running} scans RUNNING at the reading)`)
+  }
+  if (wanted("dnsbrute")) {
+    const run = yield* section("a 50,000-word dns_brute, the event loop watched", DnsBrute.dnsBrute(50_000))
+    lines.push(
+      `event_loop_lag_p99_ms: ${run.lagP99Ms.toFixed(1)} (max ${run.lagMaxMs.toFixed(1)}; idle machine baseline p99 ${
+        run.idleLagP99Ms.toFixed(1)
+      })`,
+      `dns_brute_words_per_s: ${(run.words / run.seconds).toFixed(0)} (${run.words} words, ${
+        run.words * 2
+      } lookups, ${run.findings} findings in ${run.seconds.toFixed(1)} s; dns rate limit raised for the run)`
+    )
   }
   yield* Console.log(["", ...lines].join("\n"))
 })

@@ -1,8 +1,8 @@
 /** dns_brute against the fixture world's DNS server and a zone with a wildcard: wordlists, wildcards, randomness. */
 import { describe, expect, it } from "@effect/vitest"
-import { builtinWordlist, dnsBrute } from "@mirage/modules/modules/dns_brute"
+import { batchSize, builtinWordlist, dnsBrute, DnsBruteConfig, wordsOf } from "@mirage/modules/modules/dns_brute"
 import * as DnsServer from "@mirage/testkit/DnsServer"
-import { Effect, Random } from "effect"
+import { Effect, Random, Schema } from "effect"
 import { contextFor, domainTarget, worldWithContext } from "./support.js"
 
 const names = (findings: ReadonlyArray<{ readonly value: string }>) => findings.map((finding) => finding.value).sort()
@@ -103,4 +103,47 @@ describe("dns_brute", () => {
       expect((yield* Effect.flip(dnsBrute.open({ concurrency: 0 }, ctx))).message).toContain("concurrency")
       expect((yield* Effect.flip(dnsBrute.open({ wildcard_probes: 11 }, ctx))).message).toContain("wildcard_probes")
     }))
+
+  it.scoped(
+    "prepares a 200,000-word list in linear time: duplicates and case folded, first occurrence kept",
+    () =>
+      Effect.gen(function*() {
+        const { ctx, logs } = yield* worldWithContext("dns_brute")
+        // Comparing every word with every kept one (Array.dedupe) would take minutes here and hold the event loop.
+        const words = Array.from({ length: 200_000 }, (_, i) => (i % 3 === 0 ? `W${i}` : `w${i}`))
+        const config = { wordlist: [...words, "WWW", "w0", "w1"], use_builtin_wordlist: true }
+        yield* Effect.scoped(dnsBrute.open(config, ctx))
+        expect(logs).toContainEqual({ message: "dns_brute session closed", fields: { lookups: 0 } })
+        const prepared = wordsOf(Schema.decodeUnknownSync(DnsBruteConfig)(config))
+        expect(prepared).toEqual([...builtinWordlist, ...words.map((word) => word.toLowerCase())])
+      }),
+    20_000
+  )
+
+  it.scoped(
+    "a wordlist of several slices: every word asked once, the same findings, in word order",
+    () =>
+      Effect.gen(function*() {
+        const zone: Record<string, DnsServer.ZoneEntry> = { "big.example.test": { A: ["192.0.2.1"] } }
+        const words = Array.from({ length: batchSize * 2 + 37 }, (_, i) => `w${i}`)
+        const present = words.filter((_, i) => i % 97 === 0 || i === batchSize - 1 || i === batchSize)
+        for (const word of present) zone[`${word}.big.example.test`] = { A: ["192.0.2.2"] }
+        const server = yield* DnsServer.make(zone)
+        const { ctx } = yield* contextFor("dns_brute", { dnsServers: [server.address] })
+        const session = yield* dnsBrute.open(
+          {
+            wordlist: [...words, ...words.slice(0, 50)],
+            use_builtin_wordlist: false,
+            wildcard_probes: 0,
+            concurrency: 20
+          },
+          ctx
+        )
+        const findings = yield* session.collect(domainTarget("big.example.test"))
+        expect(findings.map((finding) => finding.value)).toEqual(present.map((word) => `${word}.big.example.test`))
+        expect(server.questions()).toHaveLength(words.length * 2)
+        expect(new Set(server.questions().map((q) => `${q.name} ${q.type}`)).size).toBe(words.length * 2)
+      }),
+    60_000
+  )
 })

@@ -3,7 +3,7 @@
  * built-in one plus the configured words). Random labels are resolved first: if they resolve,
  * the domain has a wildcard, and candidates answering only with its addresses are dropped.
  */
-import { Array as Arr, Effect, Random, Ref, Schema } from "effect"
+import { Effect, Random, Ref, Schema } from "effect"
 import { dnsSource } from "../internal/Dns.js"
 import { defineModule, finding, targetValue } from "../Module.js"
 import type { DnsClient, DnsError, Finding } from "../Module.js"
@@ -52,6 +52,18 @@ export const DnsBruteConfig = Schema.Struct({
 })
 export type DnsBruteConfig = typeof DnsBruteConfig.Type
 
+/** Words resolved between two yields: a wordlist of any size streams through in slices this big. */
+export const batchSize = 500
+
+/**
+ * The words to try, lower-cased, first occurrence kept, in order. A Set, not `Array.dedupe`: that
+ * compares each word with every kept one, and 15,000 words froze the node's event loop for seconds.
+ */
+export const wordsOf = (config: DnsBruteConfig): ReadonlyArray<string> =>
+  Array.from(
+    new Set([...(config.use_builtin_wordlist ? builtinWordlist : []), ...config.wordlist.map((w) => w.toLowerCase())])
+  )
+
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 /** A label no one would choose: 16 characters from Effect's Random, so tests can seed it. */
@@ -79,10 +91,7 @@ export const dnsBrute = defineModule({
   source: dnsSource,
   setup: (config, ctx) =>
     Effect.gen(function*() {
-      const words = Arr.dedupe([
-        ...(config.use_builtin_wordlist ? builtinWordlist : []),
-        ...config.wordlist.map((word) => word.toLowerCase())
-      ])
+      const words = wordsOf(config)
       const lookups = yield* Ref.make(0)
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(Ref.get(lookups), (count) => ctx.log("dns_brute session closed", { lookups: count }))
@@ -105,20 +114,15 @@ export const dnsBrute = defineModule({
         yield* session.log("dns_brute found a wildcard", { domain, addresses: Array.from(wildcard).sort() })
       }
 
-      const results = yield* Effect.forEach(
-        session.words,
-        (word) => Effect.either(Effect.map(resolve(`${word}.${domain}`), (addresses) => ({ word, addresses }))),
-        { concurrency: config.concurrency }
-      )
       // One name failing (a broken delegation answering SERVFAIL) is not the resolver failing.
-      const [failures, answers] = Arr.partitionMap(results, (result) => result)
-      const [firstFailure] = failures
-      if (answers.length === 0 && firstFailure !== undefined) return yield* firstFailure
+      let answered = 0
+      let firstFailure: DnsError | undefined
       const findings: Array<Finding> = []
-      for (const { addresses, word } of answers) {
-        if (addresses.length === 0) continue
+      const keep = (word: string, addresses: ReadonlyArray<string>) => {
+        answered++
+        if (addresses.length === 0) return
         // Answered only with the wildcard's addresses: the wildcard answered, not a real name.
-        if (wildcard.size > 0 && addresses.every((address) => wildcard.has(address))) continue
+        if (wildcard.size > 0 && addresses.every((address) => wildcard.has(address))) return
         const found = finding("DOMAIN", `${word}.${domain}`, {
           confidence: wildcard.size > 0 ? 0.8 : 1,
           source_data: { word, addresses },
@@ -126,6 +130,22 @@ export const dnsBrute = defineModule({
         })
         if (found._tag === "Some") findings.push(found.value)
       }
+      // Slice by slice, yielding between slices: the node's other fibers (metrics, commands, the scan's
+      // deadline) run while a large wordlist is worked through, and only one slice's answers are held.
+      for (let start = 0; start < session.words.length; start += batchSize) {
+        const slice = session.words.slice(start, start + batchSize)
+        const results = yield* Effect.forEach(
+          slice,
+          (word) => Effect.either(Effect.map(resolve(`${word}.${domain}`), (addresses) => ({ word, addresses }))),
+          { concurrency: config.concurrency }
+        )
+        for (const result of results) {
+          if (result._tag === "Right") keep(result.right.word, result.right.addresses)
+          else firstFailure ??= result.left
+        }
+        yield* Effect.yieldNow()
+      }
+      if (answered === 0 && firstFailure !== undefined) return yield* firstFailure
       return findings
     })
 })
