@@ -148,7 +148,7 @@ describe("a cluster of processes", () => {
           OTEL_BSP_SCHEDULE_DELAY: "200"
         }
       })
-      yield* waitForGateway(base, 90_000).pipe(Effect.orDie)
+      yield* waitForGateway(base, procs[0], "90 seconds").pipe(Effect.orDie)
 
       const call = <A>(method: string, path: string, payload?: unknown) =>
         Effect.promise(async () => {
