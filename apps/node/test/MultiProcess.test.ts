@@ -16,7 +16,17 @@ import { join } from "node:path"
 import postgres from "postgres"
 import { launch, waitForGateway } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
-import { body, definitions, freePort, logTails, type Page, reference, resultSet, terminal } from "./Scans.js"
+import {
+  body,
+  definitions,
+  finalStatuses,
+  freePort,
+  gatewayCaller,
+  logTails,
+  type Page,
+  reference,
+  resultSet
+} from "./Scans.js"
 
 /** Where the children write their logs. */
 const logsFolder = mkdtempSync(join(tmpdir(), "mirage-cluster-"))
@@ -55,16 +65,7 @@ describe("a cluster of processes", () => {
       })
       yield* waitForGateway(base, procs[0], "90 seconds").pipe(Effect.orDie)
 
-      const call = <A>(method: string, path: string, payload?: unknown) =>
-        Effect.promise(async () => {
-          const response = await fetch(`${base}${path}`, {
-            method,
-            signal: AbortSignal.timeout(20_000),
-            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-            ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
-          })
-          return (await response.json()) as A
-        })
+      const call = gatewayCaller(base, key)
 
       const scans: Array<{ id: string; definition: number }> = []
       for (let i = 0; i < 20; i++) {
@@ -77,16 +78,7 @@ describe("a cluster of processes", () => {
       procs[1]!.child.kill("SIGKILL")
       const killedAt = Date.now()
 
-      const deadline = Date.now() + 90_000
-      const statuses = new Map<string, string>()
-      while (Date.now() < deadline && statuses.size < scans.length) {
-        for (const scan of scans) {
-          if (statuses.has(scan.id)) continue
-          const status = yield* call<{ status: string }>("GET", `/scans/${scan.id}/status`)
-          if (terminal.has(status.status)) statuses.set(scan.id, status.status)
-        }
-        yield* Effect.sleep("200 millis")
-      }
+      const statuses = yield* finalStatuses(call, scans.map((scan) => scan.id), 90_000)
       expect([...statuses.values()]).toEqual(scans.map(() => "COMPLETED"))
 
       for (const scan of scans) {

@@ -1,7 +1,7 @@
 /** Scans run by the multi-process tests, and what a single in-process node finds for each (the fault-free results). */
 import { expect } from "@effect/vitest"
 import { FixtureWorld } from "@mirage/testkit"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { get, newCaller, post } from "../../gateway/test/Gateway.js"
@@ -92,3 +92,37 @@ export const reference = Effect.gen(function*() {
   yield* node.stop
   return sets
 }).pipe(Effect.provide(stack), Effect.scoped)
+
+/**
+ * A JSON caller of a launched gateway with an API key. A 5xx or a network error is retried for up to ~30 s (a store
+ * may be restarting): only an answer counts.
+ */
+export const gatewayCaller = (base: string, key: string) => <A>(method: string, path: string, payload?: unknown) =>
+  Effect.tryPromise(async () => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      signal: AbortSignal.timeout(20_000),
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
+    })
+    if (response.status >= 500) throw new Error(`${method} ${path}: ${response.status}`)
+    return (await response.json()) as A
+  }).pipe(Effect.retry({ times: 60, schedule: Schedule.spaced("500 millis") }), Effect.orDie)
+
+export type Caller = ReturnType<typeof gatewayCaller>
+
+/** The final status of each scan, polled until all are terminal or `withinMs` has passed (missing ones are absent). */
+export const finalStatuses = (call: Caller, ids: ReadonlyArray<string>, withinMs: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + withinMs
+    const statuses = new Map<string, string>()
+    while (Date.now() < deadline && statuses.size < ids.length) {
+      for (const id of ids) {
+        if (statuses.has(id)) continue
+        const status = yield* call<{ status: string }>("GET", `/scans/${id}/status`)
+        if (terminal.has(status.status)) statuses.set(id, status.status)
+      }
+      yield* Effect.sleep("200 millis")
+    }
+    return statuses
+  })

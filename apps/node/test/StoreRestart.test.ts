@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { FixtureWorld } from "@mirage/testkit"
 import { ownPostgres, ownRedis } from "@mirage/testkit/OwnStores"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Effect, Schedule } from "effect"
+import { Effect } from "effect"
 import type { Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
@@ -15,7 +15,17 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { launch, waitForGateway } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
-import { body, definitions, freePort, logTails, type Page, reference, resultSet, terminal } from "./Scans.js"
+import {
+  body,
+  definitions,
+  finalStatuses,
+  freePort,
+  gatewayCaller,
+  logTails,
+  type Page,
+  reference,
+  resultSet
+} from "./Scans.js"
 
 interface Stores {
   readonly DATABASE_URL: string
@@ -50,17 +60,7 @@ const scansSurvive = (stores: Effect.Effect<Stores, unknown, Scope.Scope>) => {
     yield* waitForGateway(base, procs[0], "60 seconds").pipe(Effect.orDie)
 
     // Calls retry through the outage: the gateway answers 503 (or not at all) while a store is down.
-    const call = <A>(method: string, path: string, payload?: unknown) =>
-      Effect.tryPromise(async () => {
-        const response = await fetch(`${base}${path}`, {
-          method,
-          signal: AbortSignal.timeout(10_000),
-          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-          ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
-        })
-        if (response.status >= 500) throw new Error(`${method} ${path}: ${response.status}`)
-        return (await response.json()) as A
-      }).pipe(Effect.retry({ times: 60, schedule: Schedule.spaced("500 millis") }), Effect.orDie)
+    const call = gatewayCaller(base, key)
 
     const scans: Array<{ id: string; definition: number }> = []
     for (let i = 0; i < 8; i++) {
@@ -71,16 +71,7 @@ const scansSurvive = (stores: Effect.Effect<Stores, unknown, Scope.Scope>) => {
     yield* Effect.sleep("700 millis")
     yield* restart
 
-    const deadline = Date.now() + 60_000
-    const statuses = new Map<string, string>()
-    while (Date.now() < deadline && statuses.size < scans.length) {
-      for (const scan of scans) {
-        if (statuses.has(scan.id)) continue
-        const status = yield* call<{ status: string }>("GET", `/scans/${scan.id}/status`)
-        if (terminal.has(status.status)) statuses.set(scan.id, status.status)
-      }
-      yield* Effect.sleep("300 millis")
-    }
+    const statuses = yield* finalStatuses(call, scans.map((scan) => scan.id), 60_000)
     expect(scans.map((scan) => statuses.get(scan.id))).toEqual(scans.map(() => "COMPLETED"))
     for (const scan of scans) {
       expect(yield* resultSet((path) => call<Page>("GET", path), scan.id)).toEqual(expected[scan.definition])

@@ -25,6 +25,13 @@ export const freePort = Effect.async<number>((resume) => {
   })
 })
 
+// A temporary folder, removed with the scope.
+const tempDir = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
 const run = (what: string, file: string, args: ReadonlyArray<string>) =>
   Effect.try({
     try: () => execFileSync(file, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 }).toString(),
@@ -53,10 +60,7 @@ export interface OwnPostgres {
 /** A migrated PostgreSQL cluster of the test's own, removed when the scope closes. */
 export const ownPostgres = Effect.gen(function*() {
   const port = yield* freePort
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "mirage-pg-"))),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-  )
+  const dir = yield* tempDir("mirage-pg-")
   chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), 0)
   const data = join(dir, "data")
   yield* asPostgres("initdb", "initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
@@ -84,10 +88,7 @@ export interface OwnRedis {
 /** A redis-server of the test's own with the append-only file on (everysec), removed when the scope closes. */
 export const ownRedis = Effect.gen(function*() {
   const port = yield* freePort
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "mirage-redis-"))),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-  )
+  const dir = yield* tempDir("mirage-redis-")
   const start = run("redis-server", "redis-server", [
     "--daemonize",
     "yes",
