@@ -57,7 +57,7 @@ const scansSurvive = (stores: Effect.Effect<Stores, unknown, Scope.Scope>) => {
         MIRAGE_BOOTSTRAP_API_KEY: key
       }
     })
-    yield* waitForGateway(base, procs[0], "60 seconds").pipe(Effect.orDie)
+    yield* waitForGateway(base, procs[0], "120 seconds").pipe(Effect.orDie)
 
     // Calls retry through the outage: the gateway answers 503 (or not at all) while a store is down.
     const call = gatewayCaller(base, key)
@@ -82,7 +82,7 @@ const scansSurvive = (stores: Effect.Effect<Stores, unknown, Scope.Scope>) => {
     )
   }).pipe(
     Effect.timeoutFail({
-      duration: "150 seconds",
+      duration: "210 seconds",
       onTimeout: () => new Error("the store restart test ran out of time")
     }),
     Effect.tapErrorCause(() => Effect.flatMap(logTails(logs), (tails) => Effect.sync(() => console.error(tails)))),
@@ -98,12 +98,12 @@ describe("a store restarting mid-scan", () => {
         const pg = yield* ownPostgres
         return { DATABASE_URL: pg.url, REDIS_URL: yield* redisUrl, restart: pg.restart }
       })),
-    { timeout: 180_000 }
+    { timeout: 240_000 }
   )
 
   it.live("Redis with its append-only file: nothing lost, nothing doubled", () =>
     scansSurvive(Effect.gen(function*() {
       const redis = yield* ownRedis
       return { DATABASE_URL: yield* freshDatabase, REDIS_URL: redis.url, restart: redis.restart }
-    })), { timeout: 180_000 })
+    })), { timeout: 240_000 })
 })
