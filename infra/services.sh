@@ -102,6 +102,41 @@ redis_answers() {
   [[ $reply == +PONG* || $reply == -NOAUTH* ]]
 }
 
+# One Redis command through redis-cli (or bash's /dev/tcp without it), its reply's lines printed. Inline protocol:
+# arguments must not contain spaces. Plain TCP and no password only: used on a loopback Redis.
+redis_cmd() {
+  if command -v redis-cli >/dev/null; then
+    timeout 2 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" "$@" 2>/dev/null
+    return
+  fi
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && shift 2 && printf "%s\r\n" "$*" >&3 &&
+    for _ in 1 2 3 4 5; do IFS= read -r -t 1 line <&3 || break; line="${line%$'"'"'\r'"'"'}";
+      [[ $line == [*$]* ]] || printf "%s\n" "$line"; done' "$REDIS_HOST" "$REDIS_PORT" "$@" 2>/dev/null
+}
+
+# Mirage keeps its shard streams, leases and fencing epochs in Redis: a local Redis must log every write to its
+# append-only file (see infra/README.md). True when that is so, or when Redis is not ours to configure.
+redis_durable() {
+  is_loopback "$REDIS_HOST" || return 0
+  [[ $REDIS_URL == rediss://* ]] && return 0
+  local reply
+  reply="$(redis_cmd CONFIG GET appendonly)" || return 0
+  # An answer without the setting (CONFIG refused, a password needed): nothing this script can do.
+  [[ $reply == *appendonly* ]] || return 0
+  [[ $reply == *yes* ]]
+}
+
+# Turns on the append-only file of a running loopback Redis (idempotent; takes effect at once, no restart).
+redis_enable_aof() {
+  redis_durable && return 0
+  redis_cmd CONFIG SET appendfsync everysec >/dev/null || true
+  if [[ "$(redis_cmd CONFIG SET appendonly yes)" == *OK* ]]; then
+    say "Redis at $REDIS_HOST:$REDIS_PORT ran without an append-only file: turned it on (appendonly yes, appendfsync everysec), so that a restart keeps streams, leases and fencing epochs"
+  else
+    say "warning: Redis at $REDIS_HOST:$REDIS_PORT runs without an append-only file and refused CONFIG SET appendonly yes: a restart of it loses streams, leases and fencing epochs"
+  fi
+}
+
 pg_answers() {
   if command -v pg_isready >/dev/null; then
     pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -t 2
@@ -140,7 +175,7 @@ migrations_applied() {
 }
 
 # Fast path: everything answers and is migrated.
-if redis_answers && pg_answers && mongo_answers && migrations_applied; then
+if redis_answers && redis_durable && pg_answers && mongo_answers && migrations_applied; then
   exit 0
 fi
 
@@ -196,15 +231,20 @@ apt_install() {
 # --- Redis ------------------------------------------------------------------------------------------------------
 
 ensure_redis() {
-  redis_answers && return 0
+  if redis_answers; then
+    redis_enable_aof
+    return 0
+  fi
   if is_loopback "$REDIS_HOST"; then
     command -v redis-server >/dev/null || apt_install redis-server
     if ! redis_answers; then
       mkdir -p "$STATE/redis"
-      redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+      # Every write in the append-only file, flushed to disk once a second: a restart loses at most the last second.
+      redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" \
+        --appendonly yes --appendfsync everysec --appendfilename mirage.aof \
         --dir "$STATE/redis" --logfile "$STATE/redis.log" --pidfile "$STATE/redis.pid" >/dev/null ||
         die "redis-server failed to start (log: $STATE/redis.log)"
-      say "started Redis on 127.0.0.1:$REDIS_PORT"
+      say "started Redis on 127.0.0.1:$REDIS_PORT (append-only file in $STATE/redis)"
     fi
   fi
   wait_for "Redis at $REDIS_HOST:$REDIS_PORT" "$([[ -f $STATE/redis.log ]] && echo "$STATE/redis.log")" redis_answers

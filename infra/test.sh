@@ -11,8 +11,9 @@ npm run --silent lint
 if [[ $# -gt 0 ]]; then
   npx vitest run "$@"
 else
-  # The multi-process test runs real node processes against real lease and membership timeouts:
-  # it gets the machine to itself, after everything else.
-  npx vitest run --exclude "apps/node/test/MultiProcess.test.ts"
+  # The multi-process tests run real node processes against real lease and membership timeouts (and restart
+  # stores of their own): they get the machine to themselves, after everything else, one file at a time.
+  npx vitest run --exclude "apps/node/test/MultiProcess.test.ts" --exclude "apps/node/test/StoreRestart.test.ts"
   npx vitest run apps/node/test/MultiProcess.test.ts
+  npx vitest run apps/node/test/StoreRestart.test.ts
 fi

@@ -9,6 +9,8 @@ ARG NODE_IMAGE=node:20-slim
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Fixes to dependencies, applied by the postinstall script (patch-package).
+COPY patches ./patches
 COPY apps ./apps
 COPY packages ./packages
 RUN find apps packages -type f ! -name package.json -delete && find apps packages -type d -empty -delete

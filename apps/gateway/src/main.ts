@@ -7,6 +7,7 @@ import * as Logging from "@mirage/runtime/Logging"
 import * as ModuleCatalog from "@mirage/runtime/ModuleCatalog"
 import * as MongoDatabase from "@mirage/runtime/MongoDatabase"
 import * as PgClient from "@mirage/runtime/PgClient"
+import * as ProcessGuard from "@mirage/runtime/ProcessGuard"
 import * as RedisClient from "@mirage/runtime/RedisClient"
 import * as RepliesRedis from "@mirage/runtime/Replies/Redis"
 import * as ResultStoreMongo from "@mirage/runtime/ResultStore/Mongo"
@@ -32,6 +33,8 @@ const Adapters = Layer.mergeAll(
 Server.layer.pipe(
   Layer.provide(Bootstrap.layer),
   Layer.provide(Adapters),
+  // A store restart must not end the gateway: requests meanwhile fail with 503 and are retried.
+  Layer.merge(ProcessGuard.layer),
   Layer.launch,
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-gateway")),

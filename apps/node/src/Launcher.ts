@@ -1,103 +1,228 @@
 /**
  * Starts a local Mirage: the gateway and N node processes (and, in sandbox mode, the fixture
- * world in this process, with the modules pointed at it). Stops them all together.
+ * world in this process, with the modules pointed at it). Stops them all together; with `restart`,
+ * brings back a node that exits on its own, with backoff, as Kubernetes does in production.
  */
-import { Effect } from "effect"
+import { Clock, Config, Data, Duration, Effect, Fiber, Schedule } from "effect"
 import type { Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, openSync } from "node:fs"
+import { mkdirSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 
+/** How many of a process's last output lines are kept, to be shown when it fails to come up. */
+const tailLines = 40
+
 export interface Process {
   readonly name: string
+  /** The current child: a restarted node gets a new one. */
   readonly child: ChildProcess
+  /** Its last output lines (stdout and stderr), oldest first. */
+  readonly tail: () => ReadonlyArray<string>
 }
 
 export interface LaunchOptions {
   readonly port: number
   readonly nodes: number
   readonly env: Readonly<Record<string, string>>
-  /** Where the children's output goes: inherited, dropped, or one log file per process in a folder. */
+  /** Where the children's output goes: passed through, dropped, or one log file per process in a folder. */
   readonly output: Output
+  /** Start again a node that exits while the launch is up (with `restartSchedule`'s backoff). */
+  readonly restart?: boolean
 }
 
 export type Output = "inherit" | "ignore" | { readonly logs: string }
 
-const streams = (name: string, output: Output): "inherit" | "ignore" | number => {
-  if (typeof output === "string") return output
-  mkdirSync(output.logs, { recursive: true })
-  return openSync(join(output.logs, `${name}.log`), "a")
+/** The gateway did not answer /health in time, or exited: says which, with the gateway's own last lines. */
+export class GatewayNotReady extends Data.TaggedError("GatewayNotReady")<{
+  readonly message: string
+  readonly lastLines: ReadonlyArray<string>
+}> {}
+
+export const GatewayWait = Config.duration("MIRAGE_GATEWAY_WAIT").pipe(
+  Config.withDefault(Duration.seconds(180)),
+  Config.withDescription(
+    "how long `npm start` waits for the gateway to answer /health (e.g. \"5 minutes\"); a first start on a busy machine is slow"
+  )
+)
+
+// Keeps the last lines of a stream, passing each chunk on to `forward` when given.
+const keepTail = (lines: Array<string>, forward?: NodeJS.WritableStream) => {
+  let partial = ""
+  return (chunk: Buffer) => {
+    forward?.write(chunk)
+    const parts = (partial + chunk.toString("utf8")).split("\n")
+    partial = parts.pop() ?? ""
+    lines.push(...parts)
+    if (lines.length > tailLines) lines.splice(0, lines.length - tailLines)
+  }
+}
+
+const fileTail = (file: string) => (): ReadonlyArray<string> => {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-tailLines)
+  } catch {
+    return []
+  }
+}
+
+// One child of `entry`, its output where `output` says, with a view of its last lines.
+const spawnChild = (name: string, entry: string, env: Readonly<Record<string, string>>, output: Output) => {
+  const args = ["--import", "tsx", entry]
+  const options = { cwd: root, env: { ...process.env, ...env } }
+  if (typeof output === "object") {
+    mkdirSync(output.logs, { recursive: true })
+    const file = join(output.logs, `${name}.log`)
+    const fd = openSync(file, "a")
+    return { child: spawn(process.execPath, args, { ...options, stdio: ["ignore", fd, fd] }), tail: fileTail(file) }
+  }
+  // Piped rather than inherited, so that the launcher can show a process's last lines when it fails. The children
+  // then see no terminal: the log format they would have chosen for one is passed on.
+  const format = process.stdout.isTTY === true && env.MIRAGE_LOG_FORMAT === undefined
+    ? { MIRAGE_LOG_FORMAT: "pretty" }
+    : {}
+  const child = spawn(process.execPath, args, { ...options, env: { ...options.env, ...format }, stdio: "pipe" })
+  const lines: Array<string> = []
+  child.stdout.on("data", keepTail(lines, output === "inherit" ? process.stdout : undefined))
+  child.stderr.on("data", keepTail(lines, output === "inherit" ? process.stderr : undefined))
+  return { child, tail: () => [...lines] }
+}
+
+/** A started process; a supervised one's `child` and `tail` change when it is started again. */
+export class Child implements Process {
+  constructor(
+    readonly name: string,
+    public child: ChildProcess,
+    public tail: () => ReadonlyArray<string>
+  ) {}
 }
 
 /** Starts one TypeScript entry point of the repository as a child process. */
 export const start = (name: string, entry: string, env: Readonly<Record<string, string>>, output: Output) =>
-  Effect.sync((): Process => {
-    const out = streams(name, output)
-    return {
-      name,
-      child: spawn(process.execPath, ["--import", "tsx", entry], {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ["ignore", out, out]
-      })
-    }
+  Effect.sync((): Child => {
+    const { child, tail } = spawnChild(name, entry, env, output)
+    return new Child(name, child, tail)
   })
 
 /** The folder of the local run's logs. */
 export const logFolder = join(root, ".mirage", "logs")
 
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
+
+/** Waits until the child exits; its exit code, or the signal that ended it. */
+export const awaitExit = (child: ChildProcess) =>
+  Effect.async<string>((resume) => {
+    const describe = () => child.signalCode !== null ? `signal ${child.signalCode}` : `code ${child.exitCode}`
+    if (exited(child)) return resume(Effect.succeed(describe()))
+    // "close", not "exit": by then its output has been read to the end (the last lines are complete).
+    child.once("close", () => resume(Effect.succeed(describe())))
+  })
+
 /** Stops a child: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
 export const stop = (proc: Process, graceMs = 5000) =>
   Effect.async<void>((resume) => {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return resume(Effect.void)
-    const timer = setTimeout(() => proc.child.kill("SIGKILL"), graceMs)
-    proc.child.once("exit", () => {
+    const child = proc.child
+    if (exited(child)) return resume(Effect.void)
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs)
+    child.once("exit", () => {
       clearTimeout(timer)
       resume(Effect.void)
     })
-    proc.child.kill("SIGTERM")
+    child.kill("SIGTERM")
   })
 
-/** Waits until the gateway answers /health. */
-export const waitForGateway = (baseUrl: string, timeoutMs = 60_000) =>
-  Effect.tryPromise(async () => {
-    const until = Date.now() + timeoutMs
-    while (Date.now() < until) {
-      // Each probe gives up after a few seconds: a server that accepted but never answers is "not yet".
-      const ok = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false)
-      if (ok) return
-      await new Promise((resolve) => setTimeout(resolve, 200))
+/** The delay before the `n`th restart in a row (from 1) of a node that keeps exiting: 1 s, 2 s, 4 s … up to 30 s. */
+export const restartDelay = (n: number): Duration.Duration => Duration.seconds(Math.min(30, 2 ** Math.max(0, n - 1)))
+
+/** A node that stayed up this long before exiting starts again from the shortest delay. */
+export const stableAfter = Duration.seconds(60)
+
+/**
+ * Keeps `proc` running: each time its child exits, says so, waits the next backoff delay, and starts a new child
+ * with `respawn`. Runs until interrupted (the launch closing).
+ */
+export const supervise = (target: Child, respawn: Effect.Effect<Pick<Process, "child" | "tail">>) =>
+  Effect.gen(function*() {
+    let inARow = 0
+    while (true) {
+      const startedAt = yield* Clock.currentTimeMillis
+      const how = yield* awaitExit(target.child)
+      const upMs = (yield* Clock.currentTimeMillis) - startedAt
+      inARow = upMs >= Duration.toMillis(stableAfter) ? 1 : inARow + 1
+      const delay = restartDelay(inARow)
+      yield* Effect.logWarning(`${target.name} exited (${how}); starting it again in ${Duration.format(delay)}`)
+      yield* Effect.sleep(delay)
+      const next = yield* respawn
+      target.child = next.child
+      target.tail = next.tail
+      yield* Effect.log(`${target.name} started again (pid ${next.child.pid ?? "unknown"})`)
     }
-    return Promise.reject(new Error(`the gateway at ${baseUrl} did not answer within ${timeoutMs} ms`))
   })
+
+/** Waits until the gateway answers /health; fails with a sentence and the gateway's last lines if it does not. */
+export const waitForGateway = (baseUrl: string, gateway?: Process, within?: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const wait = within === undefined ? yield* Effect.orDie(GatewayWait) : Duration.decode(within)
+    const lastLines = () => gateway?.tail() ?? []
+    // Each probe gives up after a few seconds: a server that accepted but never answers is "not yet".
+    const probe = Effect.promise(() =>
+      fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false)
+    )
+    const gone = gateway === undefined ? Effect.never : awaitExit(gateway.child).pipe(
+      Effect.flatMap((how) =>
+        new GatewayNotReady({
+          message: `the gateway exited (${how}) before it answered ${baseUrl}/health`,
+          lastLines: lastLines()
+        })
+      )
+    )
+    const answered = probe.pipe(Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("200 millis") }))
+    yield* Effect.raceFirst(answered, gone).pipe(
+      Effect.timeoutFail({
+        duration: wait,
+        onTimeout: () =>
+          new GatewayNotReady({
+            message: `the gateway did not answer ${baseUrl}/health within ${Duration.format(wait)} ` +
+              `(set MIRAGE_GATEWAY_WAIT to wait longer)`,
+            lastLines: lastLines()
+          })
+      })
+    )
+  })
+
+const nodeEntry = "apps/node/src/main.ts"
 
 /** The gateway and `nodes` node processes, stopped when the scope closes. */
 export const launch = (options: LaunchOptions): Effect.Effect<ReadonlyArray<Process>, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.gen(function*() {
-      const env = { ...options.env, PORT: String(options.port) }
-      const gateway = yield* start("gateway", "apps/gateway/src/main.ts", env, options.output)
-      const nodes: Array<Process> = []
-      // Each node serves /health, /ready and /metrics on a port of its own: base + i, or ephemeral.
-      const metricsBase = Number(options.env.MIRAGE_METRICS_PORT ?? 0)
-      for (let i = 0; i < options.nodes; i++) {
-        nodes.push(
-          yield* start(
-            `node-${i + 1}`,
-            "apps/node/src/main.ts",
-            {
-              ...env,
-              MIRAGE_NODE_ID: `node-${i + 1}`,
-              MIRAGE_METRICS_PORT: String(metricsBase === 0 ? 0 : metricsBase + i)
-            },
-            options.output
-          )
-        )
-      }
-      return [gateway, ...nodes]
-    }),
-    (procs) => Effect.forEach(procs, (proc) => stop(proc), { concurrency: "unbounded", discard: true })
-  )
+  Effect.gen(function*() {
+    const env = { ...options.env, PORT: String(options.port) }
+    // Each node serves /health, /ready and /metrics on a port of its own: base + i, or ephemeral.
+    const metricsBase = Number(options.env.MIRAGE_METRICS_PORT ?? 0)
+    const nodeEnv = (i: number) => ({
+      ...env,
+      MIRAGE_NODE_ID: `node-${i + 1}`,
+      MIRAGE_METRICS_PORT: String(metricsBase === 0 ? 0 : metricsBase + i)
+    })
+    const procs = yield* Effect.acquireRelease(
+      Effect.gen(function*() {
+        const gateway = yield* start("gateway", "apps/gateway/src/main.ts", env, options.output)
+        const nodes: Array<Child> = []
+        for (let i = 0; i < options.nodes; i++) {
+          nodes.push(yield* start(`node-${i + 1}`, nodeEntry, nodeEnv(i), options.output))
+        }
+        return [gateway, ...nodes]
+      }),
+      (procs) => Effect.forEach(procs, (proc) => stop(proc), { concurrency: "unbounded", discard: true })
+    )
+    if (options.restart === true) {
+      // Forked after the release above is registered, so they are interrupted before the processes are stopped.
+      const supervisors = yield* Effect.forEach(procs.slice(1), (proc, i) =>
+        Effect.forkDaemon(
+          supervise(proc, Effect.sync(() => spawnChild(proc.name, nodeEntry, nodeEnv(i), options.output)))
+        ))
+      yield* Effect.addFinalizer(() => Fiber.interruptAll(supervisors))
+    }
+    return procs
+  })

@@ -1,6 +1,9 @@
-/** `npm start`: the gateway on PORT and MIRAGE_NODES nodes; MIRAGE_SANDBOX=1 adds the fixture world. */
+/**
+ * `npm start`: the gateway on PORT and MIRAGE_NODES nodes (started again when one exits); MIRAGE_SANDBOX=1 adds the
+ * fixture world.
+ */
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Effect } from "effect"
+import { Config, Console, Effect } from "effect"
 import { launch, waitForGateway } from "./Launcher.js"
 import { sandboxEnv } from "./Sandbox.js"
 
@@ -10,12 +13,20 @@ const main = Effect.gen(function*() {
   const sandbox = yield* Config.boolean("MIRAGE_SANDBOX").pipe(Config.withDefault(false))
   const metrics = yield* Config.integer("MIRAGE_METRICS_PORT").pipe(Config.withDefault(9464))
   const env = { ...(sandbox ? yield* sandboxEnv : {}), MIRAGE_METRICS_PORT: String(metrics) }
-  yield* launch({ port, nodes, env, output: "inherit" })
-  yield* waitForGateway(`http://127.0.0.1:${port}`)
+  const procs = yield* launch({ port, nodes, env, output: "inherit", restart: true })
+  yield* waitForGateway(`http://127.0.0.1:${port}`, procs[0])
   yield* Effect.log(
     `Mirage is up: gateway http://127.0.0.1:${port} (docs at /docs), ${nodes} nodes${sandbox ? ", sandbox world" : ""}`
   )
   return yield* Effect.never
-})
+}).pipe(
+  // A sentence and the gateway's own last lines, then everything stops with exit code 1.
+  Effect.catchTag("GatewayNotReady", (error) =>
+    Console.error(
+      [`Mirage did not start: ${error.message}.`, "The gateway's last output lines:", ...error.lastLines].join("\n")
+    ).pipe(Effect.zipRight(Effect.sync(() => {
+      process.exitCode = 1
+    }))))
+)
 
 NodeRuntime.runMain(Effect.scoped(main))

@@ -48,9 +48,14 @@ const main = Effect.gen(function*() {
   const key = `mk_demo_${randomBytes(18).toString("base64url")}`
   const base = `http://127.0.0.1:${port}`
   yield* Console.log(`Starting a sandbox Mirage: gateway ${base} and 2 nodes`)
-  yield* launch({ port, nodes: 2, env: { ...env, MIRAGE_BOOTSTRAP_API_KEY: key }, output: { logs: logFolder } })
+  const procs = yield* launch({
+    port,
+    nodes: 2,
+    env: { ...env, MIRAGE_BOOTSTRAP_API_KEY: key },
+    output: { logs: logFolder }
+  })
   yield* Console.log(`(process logs in ${logFolder})`)
-  yield* waitForGateway(base)
+  yield* waitForGateway(base, procs[0])
 
   const call = <A>(method: string, path: string, body?: unknown) =>
     Effect.tryPromise(async () => {

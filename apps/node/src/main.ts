@@ -3,12 +3,15 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Logging from "@mirage/runtime/Logging"
 import * as Node from "@mirage/runtime/Node"
 import * as NodeEndpoints from "@mirage/runtime/NodeEndpoints"
+import * as ProcessGuard from "@mirage/runtime/ProcessGuard"
 import * as Tracing from "@mirage/runtime/Tracing"
 import { Effect } from "effect"
 import { limitGrowth } from "./Heap.js"
 import { NodeLive } from "./Layers.js"
 
 const main = Effect.gen(function*() {
+  // A store restart must not end the node: its actors back off and resume.
+  yield* ProcessGuard.install()
   yield* limitGrowth
   const settings = yield* Node.settingsFromConfig
   const node = yield* Node.run(settings)

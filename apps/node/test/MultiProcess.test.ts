@@ -10,111 +10,26 @@ import * as OtlpCollector from "@mirage/testkit/OtlpCollector"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
-import { createServer } from "node:net"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import postgres from "postgres"
-import { get, newCaller, post } from "../../gateway/test/Gateway.js"
 import { launch, waitForGateway } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
-import { layer as stack, startNode } from "./Stack.js"
-
-const definitions = (domain: string) => [
-  { name: "footprint", target: { type: "DOMAIN", value: domain }, modules: ["crtsh", "dns_resolve"], depth: 2 },
-  {
-    name: "records",
-    target: { type: "DOMAIN", value: domain },
-    modules: ["crtsh", "dns_resolve", "dns_records"],
-    depth: 1
-  },
-  {
-    name: "api host",
-    target: { type: "DOMAIN", value: `api.${domain}` },
-    modules: ["dns_resolve", "reverse_dns"],
-    depth: 2
-  },
-  {
-    name: "dns only",
-    target: { type: "DOMAIN", value: domain },
-    modules: ["dns_records", "dns_resolve", "reverse_dns"],
-    depth: 2
-  }
-]
-
-type Definition = ReturnType<typeof definitions>[number]
-
-const body = (d: Definition) => ({
-  name: d.name,
-  target: d.target,
-  modules: d.modules.map((id) => ({ id })),
-  configuration: { recursion_depth: d.depth }
-})
-
-interface Result {
-  readonly data_type: string
-  readonly data: string
-  readonly hash: string
-}
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+import {
+  body,
+  definitions,
+  finalStatuses,
+  freePort,
+  gatewayCaller,
+  logTails,
+  type Page,
+  reference,
+  resultSet
+} from "./Scans.js"
 
 /** Where the children write their logs. */
 const logsFolder = mkdtempSync(join(tmpdir(), "mirage-cluster-"))
-
-/** The last lines of every child's log, so that a failure in CI says what the processes saw. */
-const logTails = (folder: string) =>
-  Effect.sync(() =>
-    readdirSync(folder).map((file) => {
-      const lines = readFileSync(join(folder, file), "utf8").trimEnd().split("\n")
-      return `--- ${file} (last 40 of ${lines.length} lines)\n${lines.slice(-40).join("\n")}`
-    }).join("\n")
-  )
-
-const terminal = new Set(["COMPLETED", "FAILED", "CANCELLED"])
-
-/** Results of one scan as a sorted list of "TYPE value", through any HTTP caller. */
-type Page = { readonly items: ReadonlyArray<Result>; readonly next_cursor: string | null }
-
-const resultSet = <E, R>(fetchPage: (path: string) => Effect.Effect<Page, E, R>, id: string) =>
-  Effect.gen(function*() {
-    const items: Array<Result> = []
-    let cursor: string | null = null
-    do {
-      const path: string = `/scans/${id}/results?limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
-      const page: Page = yield* fetchPage(path)
-      items.push(...page.items)
-      cursor = page.next_cursor
-    } while (cursor !== null)
-    expect(new Set(items.map((r) => r.hash)).size).toBe(items.length)
-    return items.map((r) => `${r.data_type} ${r.data}`).sort()
-  })
-
-/** What each definition finds on a single in-process node. */
-const reference = Effect.gen(function*() {
-  const node = yield* startNode("reference")
-  const caller = yield* newCaller("analyst")
-  const sets: Array<ReadonlyArray<string>> = []
-  for (const d of definitions(FixtureWorld.domain)) {
-    const id = ((yield* post("/scans", body(d), caller)).body as { id: string }).id
-    yield* post(`/scans/${id}/start`, {}, caller)
-    for (let i = 0; i < 600; i++) {
-      const status = (yield* get(`/scans/${id}/status`, caller)).body as { status: string }
-      if (terminal.has(status.status)) break
-      yield* Effect.sleep("50 millis")
-    }
-    sets.push(yield* resultSet((path) => Effect.map(get(path, caller), (a) => a.body as Page), id))
-  }
-  yield* node.stop
-  return sets
-}).pipe(Effect.provide(stack), Effect.scoped)
 
 describe("a cluster of processes", () => {
   it.live("twenty scans survive kill -9 of a node, with the results a single node finds", () =>
@@ -148,18 +63,9 @@ describe("a cluster of processes", () => {
           OTEL_BSP_SCHEDULE_DELAY: "200"
         }
       })
-      yield* waitForGateway(base, 90_000).pipe(Effect.orDie)
+      yield* waitForGateway(base, procs[0], "90 seconds").pipe(Effect.orDie)
 
-      const call = <A>(method: string, path: string, payload?: unknown) =>
-        Effect.promise(async () => {
-          const response = await fetch(`${base}${path}`, {
-            method,
-            signal: AbortSignal.timeout(20_000),
-            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-            ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
-          })
-          return (await response.json()) as A
-        })
+      const call = gatewayCaller(base, key)
 
       const scans: Array<{ id: string; definition: number }> = []
       for (let i = 0; i < 20; i++) {
@@ -172,16 +78,7 @@ describe("a cluster of processes", () => {
       procs[1]!.child.kill("SIGKILL")
       const killedAt = Date.now()
 
-      const deadline = Date.now() + 90_000
-      const statuses = new Map<string, string>()
-      while (Date.now() < deadline && statuses.size < scans.length) {
-        for (const scan of scans) {
-          if (statuses.has(scan.id)) continue
-          const status = yield* call<{ status: string }>("GET", `/scans/${scan.id}/status`)
-          if (terminal.has(status.status)) statuses.set(scan.id, status.status)
-        }
-        yield* Effect.sleep("200 millis")
-      }
+      const statuses = yield* finalStatuses(call, scans.map((scan) => scan.id), 90_000)
       expect([...statuses.values()]).toEqual(scans.map(() => "COMPLETED"))
 
       for (const scan of scans) {

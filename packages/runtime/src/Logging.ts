@@ -11,6 +11,7 @@ import {
   FiberRef,
   FiberRefs,
   HashMap,
+  HashSet,
   Inspectable,
   Layer,
   List,
@@ -96,9 +97,19 @@ export const prettyLogger = (pretty: Logger.Logger<unknown, void> = Logger.prett
     return pretty.log({ ...options, message, annotations })
   })
 
-/** Replaces the default logger with the format given. */
+/**
+ * Makes the format given the only console logger. `NodeRuntime.runMain` has already swapped Effect's default logger
+ * for its own pretty one, so replacing only the default would leave that one on too: every line printed twice.
+ */
 export const layerWith = (format: LogFormat, write?: (line: string) => void): Layer.Layer<never> =>
-  Logger.replace(Logger.defaultLogger, format === "json" ? jsonLogger(write) : prettyLogger())
+  Layer.fiberRefLocallyScopedWith(
+    FiberRef.currentLoggers,
+    (loggers) =>
+      HashSet.add(
+        HashSet.remove(HashSet.remove(loggers, Logger.defaultLogger), Logger.prettyLoggerDefault),
+        format === "json" ? jsonLogger(write) : prettyLogger()
+      )
+  )
 
 /** The logger from MIRAGE_LOG_FORMAT (json unless stdout is a terminal). */
 export const layer: Layer.Layer<never> = Layer.unwrapEffect(

@@ -2,6 +2,28 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Logging from "@mirage/runtime/Logging"
 import { Effect, Redacted } from "effect"
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../../../", import.meta.url))
+
+// A process as the gateway and the node run: NodeRuntime.runMain (which installs its own pretty logger) and Logging.layer.
+const program = `
+import { NodeRuntime } from "@effect/platform-node"
+import * as Logging from "@mirage/runtime/Logging"
+import { Effect } from "effect"
+NodeRuntime.runMain(Effect.log("hello once").pipe(Effect.provide(Logging.layer)))
+`
+
+const stdoutOf = (format: string) =>
+  Effect.async<string, Error>((resume) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", program],
+      { cwd: root, env: { ...process.env, MIRAGE_LOG_FORMAT: format }, timeout: 60_000 },
+      (error, stdout) => resume(error === null ? Effect.succeed(stdout) : Effect.fail(error))
+    )
+  })
 
 const capture = () => {
   const lines: Array<Record<string, unknown>> = []
@@ -49,4 +71,17 @@ describe("Logging", () => {
       expect(lines[0]).toMatchObject({ level: "warn", key: "<redacted>", credential: "<redacted>" })
       expect(String(lines[0]!.message)).toContain("<redacted>")
     }))
+
+  it.live(
+    "prints each line once in a process started by NodeRuntime.runMain, in either format",
+    () =>
+      Effect.gen(function*() {
+        const [json, pretty] = yield* Effect.all([stdoutOf("json"), stdoutOf("pretty")], { concurrency: 2 })
+        const jsonLines = json.trim().split("\n")
+        expect(jsonLines).toHaveLength(1)
+        expect(JSON.parse(jsonLines[0]!)).toMatchObject({ level: "info", message: "hello once" })
+        expect(pretty.split("hello once")).toHaveLength(2)
+      }),
+    { timeout: 90_000 }
+  )
 })
