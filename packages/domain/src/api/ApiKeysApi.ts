@@ -2,11 +2,12 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { UserId } from "../Ids.js"
+import { ApiText } from "../Text.js"
 import { ApiKeyId, Authentication, Role } from "./Authentication.js"
 import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
 
 export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
-  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  name: ApiText({ min: 1, max: 200 }),
   role: Role,
   /** The user the key acts as, of the caller's organization; absent: a new user named after the key. */
   user_id: Schema.optional(UserId)
