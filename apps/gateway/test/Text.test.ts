@@ -43,7 +43,7 @@ layer(Gateway.layer.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.None))), 
           ],
           [
             "modules[0].config",
-            (t) =>
+            (t: string) =>
               Gateway.post(
                 "/scans",
                 { ...Gateway.domainScan("s"), modules: [{ id: "dns_resolve", config: { k: t } }] },
