@@ -68,6 +68,7 @@ export const fromDecodeError = (error: HttpApiError.HttpApiDecodeError): BadRequ
 const isProblem = (u: unknown): u is Problem =>
   Predicate.isTagged(u, "BadRequest") || Predicate.isTagged(u, "Unauthorized") ||
   Predicate.isTagged(u, "Forbidden") || Predicate.isTagged(u, "NotFound") || Predicate.isTagged(u, "Conflict") ||
+  Predicate.isTagged(u, "StateConflict") ||
   Predicate.isTagged(u, "InternalError") || Predicate.isTagged(u, "ServiceUnavailable")
 
 /** What the framework's own failures become; the API declares these for every endpoint. */

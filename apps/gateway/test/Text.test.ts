@@ -74,5 +74,17 @@ layer(Gateway.layer.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.None))), 
         expect(after.length - before).toBe(sent)
         expect(after.slice(0, sent).every((entry) => entry.status === 400)).toBe(true)
       }))
+
+    it.effect("an admin cannot revoke their own key, so the organization keeps an admin key", () =>
+      Effect.gen(function*() {
+        const admin = yield* Gateway.newCaller("admin")
+        const self = yield* Gateway.send(Gateway.as(admin)(HttpClientRequest.del(`/api-keys/${admin.key_id}`)))
+        expect(self.status).toBe(409)
+        expect(self.body).toMatchObject({ status: 409, type: "/problems/conflict" })
+        const other = yield* Gateway.sameOrganization(admin, "admin")
+        const revoked = yield* Gateway.send(Gateway.as(admin)(HttpClientRequest.del(`/api-keys/${other.key_id}`)))
+        expect(revoked.status).toBe(204)
+        expect((yield* Gateway.get("/api-keys", admin)).status).toBe(200)
+      }))
   }
 )
