@@ -29,6 +29,9 @@ const statusOfFailure = (cause: Cause.Cause<unknown>): number => {
 const statusOfSuccess = (value: unknown, fallback: number): number =>
   HttpServerResponse.isServerResponse(value) ? value.status : fallback
 
+/** Requests whose handler records their own entry; the others that fail validation are recorded by `Auth`. */
+export const auditedRequests = new WeakSet<HttpServerRequest.HttpServerRequest>()
+
 /** Records one audit entry for the request, whatever the effect's outcome. */
 export const audited = (
   action: string,
@@ -40,6 +43,7 @@ export const audited = (
     const principal = yield* CurrentPrincipal
     const audit = yield* Audit
     const where = yield* origin
+    auditedRequests.add(yield* HttpServerRequest.HttpServerRequest)
     const record = (outcome: AuditOutcome, status: number, detail: Record<string, unknown>) =>
       audit.record({
         organization_id: principal.organization_id,

@@ -8,6 +8,7 @@ import { Forbidden, Unauthorized } from "@mirage/domain/api/Errors"
 import { ApiKeys } from "@mirage/runtime/ApiKeys"
 import { Audit } from "@mirage/runtime/Audit"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { auditedRequests } from "./Audited.js"
 import * as Problem from "./Problem.js"
 
 /** Longer bearer tokens are not keys: refused before hashing. */
@@ -46,20 +47,31 @@ export const layer = Layer.effect(
           )
           if (Option.isNone(principal)) return yield* challenge("the API key is invalid or revoked", true)
           const request = yield* HttpServerRequest.HttpServerRequest
-          if (!canWrite(principal.value.role) && !readMethods.has(request.method)) {
-            // A refused write is audited too: who tried what, from where.
-            yield* audit.record({
+          const pathname = new URL(request.url, "http://gateway").pathname
+          const record = (outcome: "denied" | "failure", status: number, detail: Record<string, unknown>) =>
+            audit.record({
               organization_id: principal.value.organization_id,
               user_id: principal.value.user_id,
               key_id: principal.value.key_id,
-              action: `${request.method} ${new URL(request.url, "http://gateway").pathname}`,
-              resource: new URL(request.url, "http://gateway").pathname.replace(/^\//, ""),
+              action: `${request.method} ${pathname}`,
+              resource: pathname.replace(/^\//, ""),
               address: Option.getOrNull(request.remoteAddress),
-              outcome: "denied",
-              status: 403,
-              detail: { role: principal.value.role }
+              outcome,
+              status,
+              detail: { ...detail, role: principal.value.role }
             }).pipe(Effect.catchAll((error) => Effect.logError("audit write failed", error)))
-            return yield* new Forbidden({ detail: `a ${principal.value.role} key can only read` })
+          if (!readMethods.has(request.method)) {
+            if (!canWrite(principal.value.role)) {
+              // A refused write is audited too: who tried what, from where.
+              yield* record("denied", 403, {})
+              return yield* new Forbidden({ detail: `a ${principal.value.role} key can only read` })
+            }
+            // A write refused before its handler ran (the body failed validation) is audited here.
+            yield* HttpApp.appendPreResponseHandler((_request, response) =>
+              response.status === 400 && !auditedRequests.has(request)
+                ? Effect.as(record("failure", 400, { error: "the request failed validation" }), response)
+                : Effect.succeed(response)
+            )
           }
           yield* Effect.annotateCurrentSpan({
             "mirage.organization_id": principal.value.organization_id,

@@ -68,8 +68,8 @@ export const fromDecodeError = (error: HttpApiError.HttpApiDecodeError): BadRequ
 const isProblem = (u: unknown): u is Problem =>
   Predicate.isTagged(u, "BadRequest") || Predicate.isTagged(u, "Unauthorized") ||
   Predicate.isTagged(u, "Forbidden") || Predicate.isTagged(u, "NotFound") || Predicate.isTagged(u, "Conflict") ||
-  Predicate.isTagged(u, "PreconditionFailed") || Predicate.isTagged(u, "InternalError") ||
-  Predicate.isTagged(u, "ServiceUnavailable")
+  Predicate.isTagged(u, "PreconditionFailed") || Predicate.isTagged(u, "StateConflict") ||
+  Predicate.isTagged(u, "InternalError") || Predicate.isTagged(u, "ServiceUnavailable")
 
 /** What the framework's own failures become; the API declares these for every endpoint. */
 type Rewritten = BadRequest | NotFound | InternalError

@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { Entity, EntityType } from "./Entity.js"
 import { ModuleId, OrganizationId, ScanId, TemplateId, UserId } from "./Ids.js"
 import { ScanScope } from "./ScanScope.js"
+import { ApiText, deepTextProblem } from "./Text.js"
 
 export const ScanStatus = Schema.Literal("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLED")
 export type ScanStatus = typeof ScanStatus.Type
@@ -24,7 +25,7 @@ export const ModuleConfig = Schema.Record({
     Schema.filter((key) => !prototypeKeys.has(key), { message: () => "a configuration key cannot be a prototype key" })
   ),
   value: Schema.Unknown
-})
+}).pipe(Schema.filter((config) => deepTextProblem(config) ?? true))
 export type ModuleConfig = typeof ModuleConfig.Type
 
 export class ScanModule extends Schema.Class<ScanModule>("ScanModule")({
@@ -110,12 +111,12 @@ export const Webhook = Schema.Struct({
     Schema.maxLength(2048),
     Schema.pattern(/^https?:\/\/[^\s]+$/, { message: () => "a webhook url is an http(s) URL" })
   ),
-  secret: Schema.String.pipe(Schema.minLength(16), Schema.maxLength(256))
+  secret: ApiText({ min: 16, max: 256 })
 })
 export type Webhook = typeof Webhook.Type
 
-const Name = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(limits.nameLength))
-const Description = Schema.String.pipe(Schema.maxLength(limits.descriptionLength))
+const Name = ApiText({ min: 1, max: limits.nameLength })
+const Description = ApiText({ max: limits.descriptionLength })
 
 /** The definition a user controls: what POST /scans takes and PUT /scans/{id} replaces. */
 export const ScanDefinitionFields = {

@@ -7,9 +7,10 @@ import { Schema } from "effect"
 import { EntityType } from "./Entity.js"
 import { ModuleId, OrganizationId, TemplateId } from "./Ids.js"
 import { limits, ScanConfiguration, ScanConfigurationInput, ScanModule } from "./Scan.js"
+import { ApiText } from "./Text.js"
 
-const Name = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(limits.nameLength))
-const Description = Schema.String.pipe(Schema.maxLength(limits.descriptionLength))
+const Name = ApiText({ min: 1, max: limits.nameLength })
+const Description = ApiText({ max: limits.descriptionLength })
 
 export class Template extends Schema.Class<Template>("Template")({
   id: TemplateId,

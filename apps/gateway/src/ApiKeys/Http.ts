@@ -2,7 +2,7 @@
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
 import { ApiKeyInfo, ApiKeyList, IssuedApiKey } from "@mirage/domain/api/ApiKeysApi"
-import { NotFound } from "@mirage/domain/api/Errors"
+import { NotFound, StateConflict } from "@mirage/domain/api/Errors"
 import { ApiKeys } from "@mirage/runtime/ApiKeys"
 import { Clock, DateTime, Effect, Redacted } from "effect"
 import { audited, requireAdmin } from "../Audited.js"
@@ -52,6 +52,15 @@ export const layer = HttpApiBuilder.group(MirageApi, "apiKeys", (handlers) =>
       .handle("revoke", ({ path }) =>
         Effect.gen(function*() {
           const admin = yield* requireAdmin
+          // An organization must keep a way in: no admin revokes their own key, nor the last live admin key.
+          if (path.id === admin.key_id) {
+            return yield* new StateConflict({ detail: "an admin key cannot revoke itself; use another admin key" })
+          }
+          const live = (yield* keys.list(admin.organization_id)).filter((k) => k.revoked_at === null)
+          const target = live.find((k) => k.id === path.id)
+          if (target?.role === "admin" && live.filter((k) => k.role === "admin").length <= 1) {
+            return yield* new StateConflict({ detail: "this is the organization's last active admin key" })
+          }
           if (!(yield* keys.revokeIn(admin.organization_id, path.id))) {
             return yield* new NotFound({ detail: `no live API key ${path.id}` })
           }

@@ -2,11 +2,12 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { UserId } from "../Ids.js"
+import { ApiText } from "../Text.js"
 import { ApiKeyId, Authentication, Role } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { Forbidden, NotFound, ServiceUnavailable, StateConflict } from "./Errors.js"
 
 export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
-  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  name: ApiText({ min: 1, max: 200 }),
   role: Role,
   /** The user the key acts as, of the caller's organization; absent: a new user named after the key. */
   user_id: Schema.optional(UserId)
@@ -51,7 +52,11 @@ export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
     HttpApiEndpoint.del("revoke")`/api-keys/${id}`
       .addSuccess(HttpApiSchema.NoContent)
       .addError(NotFound)
-      .annotate(OpenApi.Summary, "Revoke an API key at once (admins only)")
+      .addError(StateConflict)
+      .annotate(
+        OpenApi.Summary,
+        "Revoke an API key at once (admins only); your own key and the organization's last admin key are refused (409)"
+      )
   )
   .middleware(Authentication)
   .addError(Forbidden)

@@ -106,6 +106,21 @@ export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()
   }
 }
 
+/** A request the resource's state refuses (not a scan's status): revoking the last admin key, cancelling an ended job. */
+export class StateConflict extends Schema.TaggedError<StateConflict>()(
+  "StateConflict",
+  {
+    ...problemFields(409, "conflict", "Conflict"),
+    /** The resource's status when it has one (a collect job's). */
+    current_status: Schema.optional(Schema.String)
+  },
+  problemAnnotations(409, "The resource's current state does not allow the request")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
 export class InternalError extends Schema.TaggedError<InternalError>()(
   "InternalError",
   problemFields(500, "internal", "Internal error"),
@@ -134,5 +149,6 @@ export type Problem =
   | NotFound
   | Conflict
   | PreconditionFailed
+  | StateConflict
   | InternalError
   | ServiceUnavailable

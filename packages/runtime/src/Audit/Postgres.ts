@@ -1,5 +1,6 @@
 /** The audit log in Postgres (`audit_log`). */
 import { AuditEntry } from "@mirage/domain/api/AuditApi"
+import { storable } from "@mirage/domain/Text"
 import { DateTime, Effect, Layer, Schema } from "effect"
 import { Audit, encodeCursor } from "../Audit.js"
 import { PersistenceError } from "../Errors.js"
@@ -20,13 +21,14 @@ export const make = Effect.gen(function*() {
     })
 
   return Audit.of({
+    // Whatever a client sent, the attempt is kept: text Postgres cannot store is replaced, not refused.
     record: (entry) =>
       attempt("record audit entry", () =>
         sql`
           insert into audit_log (organization_id, user_id, key_id, action, resource, address, outcome, status, detail)
-          values (${entry.organization_id}, ${entry.user_id}, ${entry.key_id}, ${entry.action}, ${entry.resource},
-                  ${entry.address}, ${entry.outcome}, ${entry.status}, ${
-          sql.json(JSON.parse(JSON.stringify(entry.detail)))
+          values (${entry.organization_id}, ${entry.user_id}, ${entry.key_id}, ${String(storable(entry.action))},
+                  ${String(storable(entry.resource))}, ${entry.address}, ${entry.outcome}, ${entry.status}, ${
+          sql.json(JSON.parse(JSON.stringify(storable(entry.detail))))
         })
         `).pipe(Effect.asVoid),
     list: (organizationId, query) =>
