@@ -85,11 +85,13 @@ export const shodanHost = defineModule({
   author: "Mirage Team",
   input_types: ["IP"],
   output_types: ["OPEN_PORT", "DOMAIN", "TECHNOLOGY", "ORGANIZATION"],
+  flags: ["passive", "safe"],
   configSchema: ShodanHostConfig,
   default_config: { history: false },
   source: {
     id: "shodan",
     name: "Shodan",
+    baseUrl: "https://api.shodan.io",
     // Shodan's API allows one request per second on every plan.
     rateLimit: { requests: 1, perSeconds: 1 },
     requiresKey: true,

@@ -52,11 +52,13 @@ export const shodanInternetdb = defineModule({
   author: "Mirage Team",
   input_types: ["IP"],
   output_types: ["OPEN_PORT", "DOMAIN", "TECHNOLOGY"],
+  flags: ["passive", "safe"],
   configSchema: InternetdbConfig,
   default_config: {},
   source: {
     id: "internetdb",
     name: "Shodan InternetDB",
+    baseUrl: "https://internetdb.shodan.io",
     // Free and keyless, for non-commercial use: be gentle.
     rateLimit: { requests: 1, perSeconds: 1, burst: 5 },
     requiresKey: false,
