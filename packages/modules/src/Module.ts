@@ -72,6 +72,8 @@ export const finding = (
 export interface ModuleDefinition<Config, ConfigEncoded extends Readonly<Record<string, unknown>>, Session> {
   /** The module id, snake_case. */
   readonly name: string
+  /** A human name; the source's name when left out. */
+  readonly title?: string
   readonly description: string
   readonly version: string
   readonly author: string
@@ -92,6 +94,7 @@ export interface ModuleDefinition<Config, ConfigEncoded extends Readonly<Record<
 /** A module whose session and config types are hidden: what the registry and the runtime hold. */
 export interface Module {
   readonly id: ModuleId
+  readonly title: string
   readonly description: string
   readonly version: string
   readonly author: string
@@ -113,7 +116,7 @@ export interface ModuleSession {
 
 /** A module with its types: tests and the module's own file use `setup`/`collect` directly. */
 export interface ModuleOf<Config, ConfigEncoded extends Readonly<Record<string, unknown>>, Session>
-  extends Module, Omit<ModuleDefinition<Config, ConfigEncoded, Session>, "default_config" | "flags">
+  extends Module, Omit<ModuleDefinition<Config, ConfigEncoded, Session>, "default_config" | "flags" | "title">
 {
   readonly decodeConfig: (config: unknown) => Either.Either<Config, ModuleConfigError>
 }
@@ -174,6 +177,7 @@ export const defineModule = <Config, ConfigEncoded extends Readonly<Record<strin
   return {
     ...definition,
     id,
+    title: definition.title ?? definition.source.name,
     flags,
     default_config: definition.default_config ?? Either.getOrElse(validateConfig({}), () => ({})),
     decodeConfig,

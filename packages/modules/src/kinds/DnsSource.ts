@@ -70,6 +70,7 @@ export interface DnsSpec<Config, Encoded extends Readonly<Record<string, unknown
 export const dnsModule = <Config, Encoded extends Readonly<Record<string, unknown>>>(spec: DnsSpec<Config, Encoded>) =>
   defineModule({
     name: spec.name,
+    ...(spec.title === undefined ? {} : { title: spec.title }),
     description: spec.description,
     version: spec.version ?? "1.0.0",
     author: spec.author ?? "Mirage Team",

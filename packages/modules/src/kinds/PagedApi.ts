@@ -28,6 +28,8 @@ import * as Rows from "./Rows.js"
 export interface ModuleHeader<Config, Encoded extends Readonly<Record<string, unknown>>> {
   /** The module id, snake_case; never changes once published. */
   readonly name: string
+  /** A human name; the source's name when left out. */
+  readonly title?: string
   readonly description: string
   readonly version?: string
   readonly author?: string
@@ -158,6 +160,7 @@ export const pagedModule = <Config, Encoded extends Readonly<Record<string, unkn
 ) =>
   defineModule({
     name: spec.name,
+    ...(spec.title === undefined ? {} : { title: spec.title }),
     description: spec.description,
     version: spec.version ?? "1.0.0",
     author: spec.author ?? "Mirage Team",
