@@ -57,13 +57,28 @@ export const decodeEach = <Row>(
   raws: ReadonlyArray<unknown>,
   decode: RowDecoder<Row>,
   notes: CollectionNotes
-): Effect.Effect<ReadonlyArray<Row>> =>
-  Effect.suspend(() => {
-    const decoded = decodeAll(raws, decode)
-    return decoded.reason === undefined
-      ? Effect.succeed(decoded.rows)
-      : Effect.as(notes.skipped(decoded.reason, decoded.skipped), decoded.rows)
-  })
+): Effect.Effect<ReadonlyArray<Row>> => Effect.suspend(() => keep(decodeAll(raws, decode), notes))
+
+/**
+ * A list field read item by item: items that do not decode are skipped (counted), and a field that
+ * is not a list at all counts as one skipped row. Absent or null is an empty list.
+ */
+export const list = <S extends Schema.Schema.AnyNoContext>(
+  value: unknown,
+  item: S,
+  field: string
+): DecodedRows<Schema.Schema.Type<S>> => {
+  if (value === undefined || value === null) return { rows: [], skipped: 0, reason: undefined }
+  if (!Array.isArray(value)) return { rows: [], skipped: 1, reason: `${field} is not a list` }
+  const decoded = decodeAll(value, schema(item))
+  return decoded.reason === undefined ? decoded : { ...decoded, reason: `${field}: ${decoded.reason}` }
+}
+
+/** Notes what `decoded` skipped and gives its rows. */
+export const keep = <Row>(decoded: DecodedRows<Row>, notes: CollectionNotes): Effect.Effect<ReadonlyArray<Row>> =>
+  decoded.reason === undefined
+    ? Effect.succeed(decoded.rows)
+    : Effect.as(notes.skipped(decoded.reason, decoded.skipped), decoded.rows)
 
 /** A string, or a number sent where a string was documented (ids, serials): read as its decimal text. */
 export const Stringish = Schema.Union(
