@@ -10,6 +10,7 @@ import * as Audit from "./Audit/Http.js"
 import * as Auth from "./Auth.js"
 import * as Collect from "./Collect/Http.js"
 import * as Health from "./Health/Http.js"
+import * as Modules from "./Modules/Http.js"
 import * as Scans from "./Scans/Http.js"
 import * as Templates from "./Templates/Http.js"
 
@@ -20,7 +21,7 @@ import * as Templates from "./Templates/Http.js"
 export const layer = HttpApiBuilder.api(MirageApi).pipe(
   Layer.provide([
     Health.layer,
-    Layer.mergeAll(Scans.layer, Templates.layer, Audit.layer, ApiKeys.layer, Collect.layer).pipe(
+    Layer.mergeAll(Scans.layer, Templates.layer, Audit.layer, ApiKeys.layer, Collect.layer, Modules.layer).pipe(
       Layer.provide(Auth.layer)
     )
   ]),

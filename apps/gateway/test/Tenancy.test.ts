@@ -221,7 +221,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
         "passive-domain-footprint",
         "full-domain-footprint",
         "email-investigation",
-        "ip-infrastructure-mapping"
+        "ip-infrastructure-mapping",
+        "all-passive-sources"
       ])
       // The test catalog has crtsh and dns_resolve only: the rest are warned about.
       const passive = list.items.find((t) => t.id === "passive-domain-footprint")!

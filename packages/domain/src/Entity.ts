@@ -19,7 +19,9 @@ export const EntityType = Schema.Literal(
   "OPEN_PORT",
   "TECHNOLOGY",
   "ORGANIZATION",
-  "BREACH"
+  "BREACH",
+  "VULNERABILITY",
+  "CERTIFICATE"
 )
 export type EntityType = typeof EntityType.Type
 export const entityTypes: ReadonlyArray<EntityType> = EntityType.literals
@@ -192,6 +194,20 @@ const canonicalText = (max: number) => (input: string): Either.Either<string, st
   return text.length > 0 && text.length <= max ? Either.right(text) : Either.left(`must be 1-${max} characters`)
 }
 
+/** A CVE id, upper case: `cve-2021-44228` is `CVE-2021-44228`. */
+const canonicalVulnerability = (input: string): Either.Either<string, string> => {
+  const match = /^cve[-_ ](\d{4})[-_ ](\d{4,7})$/i.exec(input.trim())
+  return match ? Either.right(`CVE-${match[1]}-${match[2]}`) : Either.left(`not a CVE id: ${input}`)
+}
+
+/** A certificate's SHA-256 (or SHA-1) fingerprint as lower-case hex, separators and `sha256:` prefix dropped. */
+const canonicalCertificate = (input: string): Either.Either<string, string> => {
+  const hex = input.trim().replace(/^sha(?:-?256|-?1)[:=]/i, "").replace(/[\s:]/g, "").toLowerCase()
+  return /^(?:[0-9a-f]{64}|[0-9a-f]{40})$/.test(hex)
+    ? Either.right(hex)
+    : Either.left(`not a SHA-256 or SHA-1 certificate fingerprint: ${input}`)
+}
+
 const canonicalizers: Record<EntityType, (input: string) => Either.Either<string, string>> = {
   DOMAIN: canonicalDomain,
   IP: canonicalIp,
@@ -205,7 +221,9 @@ const canonicalizers: Record<EntityType, (input: string) => Either.Either<string
   OPEN_PORT: canonicalPort,
   TECHNOLOGY: canonicalText(256),
   ORGANIZATION: canonicalText(512),
-  BREACH: canonicalText(256)
+  BREACH: canonicalText(256),
+  VULNERABILITY: canonicalVulnerability,
+  CERTIFICATE: canonicalCertificate
 }
 
 /** The canonical form of a value of the given type, or why it is not one. */

@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { EntityType } from "./Entity.js"
 import { ModuleId, OrganizationId, TemplateId } from "./Ids.js"
+import type { FlagSelector } from "./ModuleFlag.js"
 import { limits, ScanConfiguration, ScanConfigurationInput, ScanModule } from "./Scan.js"
 import { ApiText } from "./Text.js"
 
@@ -49,6 +50,8 @@ export interface BuiltinTemplate {
   readonly description: string
   readonly target_types: ReadonlyArray<EntityType>
   readonly modules: ReadonlyArray<ModuleId>
+  /** Modules chosen by flag besides those named (e.g. every passive one), resolved against the registry. */
+  readonly select?: FlagSelector
   readonly configuration: ScanConfiguration
 }
 
@@ -58,13 +61,15 @@ const builtin = (
   description: string,
   target_types: ReadonlyArray<EntityType>,
   modules: ReadonlyArray<string>,
-  configuration: Pick<ScanConfiguration, "recursion_depth" | "priority">
+  configuration: Pick<ScanConfiguration, "recursion_depth" | "priority">,
+  select?: FlagSelector
 ): BuiltinTemplate => ({
   id: TemplateId.make(id),
   name,
   description,
   target_types,
   modules: modules.map((m) => ModuleId.make(m)),
+  ...(select === undefined ? {} : { select }),
   configuration: ScanConfiguration.make(configuration)
 })
 
@@ -136,5 +141,14 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "http_probe"
     ],
     { recursion_depth: 1, priority: "MEDIUM" }
+  ),
+  builtin(
+    "all-passive-sources",
+    "Every passive source",
+    "Every module flagged passive and safe (third-party sources only, nothing touches the target), as installed.",
+    ["DOMAIN", "IP", "EMAIL"],
+    [],
+    { recursion_depth: 1, priority: "MEDIUM" },
+    { include: ["passive", "safe"], exclude: [] }
   )
 ]

@@ -32,7 +32,7 @@ const table = (type: EntityType, cases: ReadonlyArray<readonly [string, string |
 }
 
 describe("entity types", () => {
-  it("are the twelve of the contract", () => {
+  it("are the twelve of the contract, and vulnerabilities and certificates", () => {
     expect(entityTypes).toEqual([
       "DOMAIN",
       "IP",
@@ -45,7 +45,9 @@ describe("entity types", () => {
       "OPEN_PORT",
       "TECHNOLOGY",
       "ORGANIZATION",
-      "BREACH"
+      "BREACH",
+      "VULNERABILITY",
+      "CERTIFICATE"
     ])
   })
 
@@ -507,6 +509,26 @@ describe("free text (TECHNOLOGY, ORGANIZATION, BREACH)", () => {
   ])
 })
 
+describe("VULNERABILITY and CERTIFICATE", () => {
+  table("VULNERABILITY", [
+    ["CVE-2021-44228", "CVE-2021-44228"],
+    [" cve-2014-0160 ", "CVE-2014-0160"],
+    ["CVE_2023_1234567", "CVE-2023-1234567"],
+    ["CVE-2021-123", null],
+    ["GHSA-jfh8-c2jp-5v3q", null],
+    ["log4shell", null]
+  ])
+  const sha256 = "5ef2f214260ea7d0deec3b0db4f3f8cc02e7e05b7ef2b31a9c9bd1b1d6a3a2f1"
+  table("CERTIFICATE", [
+    [sha256, sha256],
+    [sha256.toUpperCase().match(/../g)!.join(":"), sha256],
+    [`sha256:${sha256}`, sha256],
+    ["da39a3ee5e6b4b0d3255bfef95601890afd80709", "da39a3ee5e6b4b0d3255bfef95601890afd80709"],
+    [sha256.slice(1), null],
+    ["not-a-fingerprint", null]
+  ])
+})
+
 describe("resultHash", () => {
   it("is sha256 of the type followed by the canonical value", () => {
     const expected = createHash("sha256").update("DOMAINexample.com").digest("hex")
@@ -619,7 +641,19 @@ const arbInput: Record<EntityType, FastCheck.Arbitrary<string>> = {
   ).map(([ip, port]) => `${ip}:${port}`),
   TECHNOLOGY: FastCheck.string({ unit: "grapheme", maxLength: 30 }),
   ORGANIZATION: FastCheck.string({ unit: "grapheme", maxLength: 30 }),
-  BREACH: FastCheck.string({ unit: "grapheme", maxLength: 30 })
+  BREACH: FastCheck.string({ unit: "grapheme", maxLength: 30 }),
+  VULNERABILITY: FastCheck.tuple(
+    FastCheck.constantFrom("CVE-", "cve-", "Cve_", "CVE "),
+    FastCheck.integer({ min: 1999, max: 2030 }),
+    FastCheck.constantFrom("-", "_"),
+    FastCheck.integer({ min: 1, max: 9_999_999 })
+  ).map(([prefix, year, sep, n]) => `${prefix}${year}${sep}${String(n).padStart(4, "0")}`),
+  CERTIFICATE: FastCheck.oneof(
+    FastCheck.stringMatching(/^[0-9a-fA-F]{64}$/),
+    FastCheck.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+    FastCheck.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    FastCheck.stringMatching(/^[0-9a-f]{40}$/)
+  )
 }
 
 describe("canonicalization is idempotent", () => {

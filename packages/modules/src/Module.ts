@@ -4,11 +4,13 @@
  */
 import { canonicalize, type EntityType } from "@mirage/domain/Entity"
 import { ModuleId } from "@mirage/domain/Ids"
+import type { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import type { Scope } from "effect"
 import type { ModuleContext } from "./ModuleContext.js"
 import { ModuleConfigError, type ModuleError } from "./ModuleError.js"
 
+export * from "./CollectionNotes.js"
 export * from "./DnsClient.js"
 export * from "./HttpClient.js"
 export * from "./ModuleContext.js"
@@ -26,7 +28,9 @@ export const DataSource = Schema.Struct({
   }),
   requiresKey: Schema.Boolean,
   /** Whether requests may go through the proxy pool (DNS over UDP cannot). */
-  proxy: Schema.Boolean
+  proxy: Schema.Boolean,
+  /** The real source's base URL, declared beside the module's code; production endpoints start from it. */
+  baseUrl: Schema.optionalWith(Schema.String, { exact: true })
 })
 export type DataSource = typeof DataSource.Type
 
@@ -68,15 +72,19 @@ export const finding = (
 export interface ModuleDefinition<Config, ConfigEncoded extends Readonly<Record<string, unknown>>, Session> {
   /** The module id, snake_case. */
   readonly name: string
+  /** A human name; the source's name when left out. */
+  readonly title?: string
   readonly description: string
   readonly version: string
   readonly author: string
   readonly input_types: ReadonlyArray<EntityType>
   readonly output_types: ReadonlyArray<EntityType>
+  /** passive or active, how hard it hits; `needs-key` is added from the source's `requiresKey`. */
+  readonly flags: ReadonlyArray<ModuleFlag>
   /** The module's own configuration; every field has a default, so `{}` decodes. */
   readonly configSchema: Schema.Schema<Config, ConfigEncoded>
-  /** What `{}` decodes to, as shown by the API (a test checks they agree). */
-  readonly default_config: ConfigEncoded
+  /** What `{}` decodes to, as shown by the API (a test checks they agree); computed when left out. */
+  readonly default_config?: ConfigEncoded
   readonly source: DataSource
   /** Acquires what collecting needs; resources it opens are released by finalizers on the Scope. */
   readonly setup: (config: Config, ctx: ModuleContext) => Effect.Effect<Session, ModuleError, Scope.Scope>
@@ -86,11 +94,13 @@ export interface ModuleDefinition<Config, ConfigEncoded extends Readonly<Record<
 /** A module whose session and config types are hidden: what the registry and the runtime hold. */
 export interface Module {
   readonly id: ModuleId
+  readonly title: string
   readonly description: string
   readonly version: string
   readonly author: string
   readonly input_types: ReadonlyArray<EntityType>
   readonly output_types: ReadonlyArray<EntityType>
+  readonly flags: ReadonlyArray<ModuleFlag>
   readonly default_config: Readonly<Record<string, unknown>>
   readonly source: DataSource
   /** The effective config (defaults filled in), or what is wrong with it. `undefined` is `{}`. */
@@ -106,7 +116,7 @@ export interface ModuleSession {
 
 /** A module with its types: tests and the module's own file use `setup`/`collect` directly. */
 export interface ModuleOf<Config, ConfigEncoded extends Readonly<Record<string, unknown>>, Session>
-  extends Module, Omit<ModuleDefinition<Config, ConfigEncoded, Session>, "default_config">
+  extends Module, Omit<ModuleDefinition<Config, ConfigEncoded, Session>, "default_config" | "flags" | "title">
 {
   readonly decodeConfig: (config: unknown) => Either.Either<Config, ModuleConfigError>
 }
@@ -160,10 +170,16 @@ export const defineModule = <Config, ConfigEncoded extends Readonly<Record<strin
       }
     })
 
+  const flags: ReadonlyArray<ModuleFlag> = definition.source.requiresKey && !definition.flags.includes("needs-key")
+    ? [...definition.flags, "needs-key"]
+    : definition.flags
+
   return {
     ...definition,
     id,
-    default_config: definition.default_config,
+    title: definition.title ?? definition.source.name,
+    flags,
+    default_config: definition.default_config ?? Either.getOrElse(validateConfig({}), () => ({})),
     decodeConfig,
     validateConfig,
     open

@@ -5,6 +5,7 @@
 import type { Redacted } from "effect"
 import { Context, Effect, Option, Ref } from "effect"
 import type { LookupFunction } from "node:net"
+import { type CollectionNotes, makeNotes } from "./CollectionNotes.js"
 import { type DnsClient, makeDnsClient } from "./DnsClient.js"
 import { type HttpClient, makeHttpClient } from "./HttpClient.js"
 import { AuthFailed, ModuleConfigError } from "./ModuleError.js"
@@ -30,6 +31,8 @@ export interface ModuleContext {
   /** The key for the module's source, if one is configured. Never log it. */
   readonly credentials: () => Option.Option<Redacted.Redacted<string>>
   readonly log: (message: string, fields?: Readonly<Record<string, unknown>>) => Effect.Effect<void>
+  /** Rows skipped and warnings, for the task's collection log summary. */
+  readonly notes: CollectionNotes
 }
 
 export const ModuleContext = Context.GenericTag<ModuleContext>("@mirage/modules/ModuleContext")
@@ -53,6 +56,8 @@ export interface ModuleContextOptions {
   readonly dns?: DnsClient
   readonly guard?: AddressGuard
   readonly log?: ModuleContext["log"]
+  /** Where rows skipped and warnings go; kept in memory (and logged) when absent. */
+  readonly notes?: CollectionNotes
   readonly timeoutMs?: number
 }
 
@@ -85,15 +90,17 @@ export const makeModuleContext = (options: ModuleContextOptions): Effect.Effect<
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
       })
     const credentials = Option.fromNullable(options.credentials)
+    const log: ModuleContext["log"] = options.log ??
+      ((message, fields = {}) =>
+        Effect.logDebug(message).pipe(Effect.annotateLogs({ ...fields, module: options.module })))
     return {
       ...(options.guard === undefined ? {} : { guard: options.guard }),
       http,
       dns,
       endpoints,
       credentials: () => credentials,
-      log: options.log ??
-        ((message, fields = {}) =>
-          Effect.logDebug(message).pipe(Effect.annotateLogs({ ...fields, module: options.module })))
+      log,
+      notes: options.notes ?? (yield* makeNotes(log))
     }
   })
 

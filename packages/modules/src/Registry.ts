@@ -4,6 +4,7 @@
  */
 import { EntityType } from "@mirage/domain/Entity"
 import { ModuleId } from "@mirage/domain/Ids"
+import { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import { Array as Arr, Either, Option, Schema } from "effect"
 import { intelligenceModules } from "./catalog/Intelligence.js"
 import { networkModules } from "./catalog/Network.js"
@@ -12,23 +13,16 @@ import { DataSource } from "./Module.js"
 
 export const modules: ReadonlyArray<Module> = [...networkModules, ...intelligenceModules]
 
-/** The real sources, for production configuration to start from; tests use the fixture world's. */
+/**
+ * The real sources' base URLs, from what each module declares beside its code; configuration
+ * (`MIRAGE_MODULE_ENDPOINTS`) overrides them, and tests use the fixture world's instead.
+ */
 export const productionEndpoints: ModuleEndpoints = {
-  crtsh: "https://crt.sh",
-  email_format: "https://www.email-format.com",
-  certspotter: "https://api.certspotter.com",
-  wayback: "https://web.archive.org",
-  hackertarget: "https://api.hackertarget.com",
-  // The bootstrap redirects each query to the registry that holds the name or address.
-  rdap: "https://rdap.org",
-  ripestat: "https://stat.ripe.net",
-  shodan: "https://api.shodan.io",
-  internetdb: "https://internetdb.shodan.io",
-  virustotal: "https://www.virustotal.com",
-  urlscan: "https://urlscan.io",
-  hibp: "https://haveibeenpwned.com",
-  otx: "https://otx.alienvault.com",
-  github: "https://api.github.com",
+  ...Object.fromEntries(
+    modules.flatMap((
+      module
+    ) => (module.source.baseUrl === undefined ? [] : [[module.source.id, module.source.baseUrl]]))
+  ),
   // Empty: the system's resolvers.
   dnsServers: []
 }
@@ -43,6 +37,7 @@ export const ModuleDescription = Schema.Struct({
   author: Schema.String,
   input_types: Schema.Array(EntityType),
   output_types: Schema.Array(EntityType),
+  flags: Schema.Array(ModuleFlag),
   default_config: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   source: DataSource
 })
@@ -55,6 +50,7 @@ export const describeModule = (module: Module): ModuleDescription => ({
   author: module.author,
   input_types: module.input_types,
   output_types: module.output_types,
+  flags: module.flags,
   default_config: module.default_config,
   source: module.source
 })

@@ -70,14 +70,37 @@ describe("Registry", () => {
       author: "Mirage Team",
       input_types: ["DOMAIN"],
       output_types: ["DOMAIN", "EMAIL"],
+      flags: ["passive", "safe"],
       default_config: { emails: true, exclude_expired: false, max_certificates_per_name: 10 },
       source: {
         id: "crtsh",
         name: "crt.sh Certificate Transparency search",
+        baseUrl: "https://crt.sh",
         rateLimit: { requests: 1, perSeconds: 2, burst: 3 },
         requiresKey: false,
         proxy: true
       }
     })
+  })
+
+  it("every module declares passive or active, and every keyed source says so in its flags", () => {
+    for (const module of Registry.modules) {
+      expect(module.flags.includes("passive") !== module.flags.includes("active")).toBe(true)
+      expect(module.flags.includes("needs-key")).toBe(module.source.requiresKey)
+    }
+  })
+
+  it("production endpoints come from the base URLs the modules declare", () => {
+    expect(Registry.productionEndpoints).toMatchObject({
+      crtsh: "https://crt.sh",
+      certspotter: "https://api.certspotter.com",
+      rdap: "https://rdap.org",
+      dnsServers: []
+    })
+    for (const module of Registry.modules) {
+      if (module.source.baseUrl !== undefined) {
+        expect(Registry.productionEndpoints[module.source.id]).toBe(module.source.baseUrl)
+      }
+    }
   })
 })

@@ -4,8 +4,8 @@ import { makeModuleContext } from "@mirage/modules/Module"
 import { shodanHost } from "@mirage/modules/modules/shodan_host"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
 import * as ShodanServer from "@mirage/testkit/ShodanServer"
-import { Effect, Redacted } from "effect"
-import { intelWithContext } from "./support.js"
+import { Effect, Either, Redacted } from "effect"
+import { collectAgainst, intelWithContext } from "./support.js"
 
 const key = IntelWorld.keys.shodan
 
@@ -122,5 +122,52 @@ describe("shodan_host", () => {
       const error = yield* Effect.flip(session.collect(target("192.0.2.10")))
       expect(error._tag).toBe("BadResponse")
       expect(error.message).not.toContain(key)
+    }))
+
+  it.scoped("an answer without ip_str, with an odd banner, still gives the rest; vulns and certificates reported", () =>
+    Effect.gen(function*() {
+      const sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+      const { notes, outcome, server } = yield* collectAgainst(shodanHost, [{
+        // The key travels in the query string, never a header.
+        request: { path: "/shodan/host/192.0.2.40", query: { key }, headers: { authorization: null } },
+        response: {
+          json: {
+            ip: 3221226024,
+            ports: [443, 22],
+            hostnames: ["edge.example.test"],
+            vulns: ["CVE-2021-3449", "!CVE-2014-0160"],
+            data: [
+              {
+                port: 443,
+                transport: "tcp",
+                product: "nginx",
+                vulns: { "CVE-2021-3449": { cvss: "4.3", verified: false, summary: "OpenSSL NULL deref" } },
+                ssl: { cert: { fingerprint: { sha1: "ab", sha256 } } }
+              },
+              { port: "22", product: "OpenSSH" }
+            ]
+          }
+        }
+      }], { target: { type: "IP", value: "192.0.2.40" }, key })
+      yield* server.verify
+      const findings = Either.getOrThrow(outcome)
+      expect(findings.map((f) => `${f.type} ${f.value}`)).toEqual([
+        `CERTIFICATE ${sha256}`,
+        "DOMAIN edge.example.test",
+        "OPEN_PORT 192.0.2.40:22",
+        "OPEN_PORT 192.0.2.40:443",
+        "TECHNOLOGY nginx",
+        "VULNERABILITY CVE-2014-0160",
+        "VULNERABILITY CVE-2021-3449"
+      ])
+      expect(findings.find((f) => f.value === "CVE-2021-3449")?.metadata).toEqual({
+        ip: "192.0.2.40",
+        verified: false,
+        cvss: 4.3,
+        summary: "OpenSSL NULL deref",
+        ports: [443]
+      })
+      expect(findings.find((f) => f.value === "CVE-2014-0160")?.metadata).toMatchObject({ no_longer_seen: true })
+      expect(notes).toMatchObject({ rows_skipped: 1, skip_reason: expect.stringContaining("data") })
     }))
 })

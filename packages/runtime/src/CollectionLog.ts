@@ -50,7 +50,13 @@ export const summaryFields = {
   outcome: CollectionOutcome,
   result_count: Schema.Int,
   attempts: Schema.Int,
-  error: Schema.NullOr(Schema.String)
+  error: Schema.NullOr(Schema.String),
+  /** Rows of the answers that could not be read and were skipped; absent when none were. */
+  rows_skipped: Schema.optionalWith(Schema.Int, { exact: true }),
+  /** Why the first skipped row was skipped. */
+  skip_reason: Schema.optionalWith(Schema.String, { exact: true }),
+  /** What went wrong without failing the task, e.g. a later page that failed while earlier pages' rows were kept. */
+  warnings: Schema.optionalWith(Schema.Array(Schema.String), { exact: true })
 }
 
 export const fieldsOf = { common, request: requestFields, summary: summaryFields }

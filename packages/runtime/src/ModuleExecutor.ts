@@ -6,6 +6,7 @@
  * Where JobOptions is provided, a standalone job's own key and proxy choice (looked up once per task
  * by the task's scan id) apply when the task does not set them.
  */
+import { emptyNotes, type NotesSummary } from "@mirage/modules/CollectionNotes"
 import { aroundLookups, makeDnsClient } from "@mirage/modules/DnsClient"
 import type { HttpClient } from "@mirage/modules/HttpClient"
 import { makeHttpClient } from "@mirage/modules/HttpClient"
@@ -151,6 +152,13 @@ const classify = (error: ModuleError, secrets: ReadonlyArray<string>): TaskFailu
   }
 }
 
+/** The summary's note fields, only those with something to say, secrets scrubbed. */
+const noteFields = (summary: NotesSummary, secrets: ReadonlyArray<string>) => ({
+  ...(summary.rows_skipped === 0 ? {} : { rows_skipped: summary.rows_skipped }),
+  ...(summary.skip_reason === null ? {} : { skip_reason: scrub(summary.skip_reason, secrets) }),
+  ...(summary.warnings.length === 0 ? {} : { warnings: summary.warnings.map((warning) => scrub(warning, secrets)) })
+})
+
 /** A transport failure (no HTTP status): what says the proxy, not the source, may be at fault. */
 const isTransportFailure = (error: ModuleError) => error._tag === "SourceUnavailable" && error.status === undefined
 
@@ -235,6 +243,8 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
         const { failure: optionsFailure, task } = yield* withJobOptions(submitted)
         const entries = yield* Ref.make<ReadonlyArray<CollectionLogEntry>>([])
         const attempts = yield* Ref.make(0)
+        // The last attempt's rows skipped and warnings: an attempt that was retried says nothing of the result.
+        const notes = yield* Ref.make<NotesSummary>(emptyNotes)
         const found = lookup(task.module_id)
         const sourceId = Option.match(found, { onNone: () => "unknown", onSome: (module) => module.source.id })
         const configured = yield* credentials.all
@@ -368,7 +378,10 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
                   module.open({ ...task.config, ...settings.moduleOverrides?.[module.id] }, ctx),
                   (session) => session.collect({ target: task.entity })
                 )
-              ).pipe(Effect.tapError((error) => onFailure(error, n, key)))
+              ).pipe(
+                Effect.ensuring(Effect.flatMap(ctx.notes.summary, (summary) => Ref.set(notes, summary))),
+                Effect.tapError((error) => onFailure(error, n, key))
+              )
             })
 
             // The source said to slow down: every node stops for Retry-After (or a backoff), and the
@@ -451,6 +464,7 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
             Effect.gen(function*() {
               const now = yield* Clock.currentTimeMillis
               const requests = yield* Ref.get(entries)
+              const noted = noteFields(yield* Ref.get(notes), secrets)
               const summary: CollectionLogEntry = Exit.match(exit, {
                 onSuccess: (run) => ({
                   id: entryId(now),
@@ -460,7 +474,8 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
                   outcome: run.outcome,
                   result_count: run.result_count,
                   attempts: run.attempts,
-                  error: Option.match(run.failure, { onNone: () => null, onSome: (failure) => failure.reason })
+                  error: Option.match(run.failure, { onNone: () => null, onSome: (failure) => failure.reason }),
+                  ...noted
                 }),
                 onFailure: () => ({
                   id: entryId(now),

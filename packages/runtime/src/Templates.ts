@@ -3,11 +3,13 @@
  * whenever they are read or used) and each organization's own, kept by a store port
  * (`Templates/Postgres.ts`, `Templates/Memory.ts`).
  */
-import type { OrganizationId, TemplateId } from "@mirage/domain/Ids"
+import type { ModuleId, OrganizationId, TemplateId } from "@mirage/domain/Ids"
+import { selectByFlags } from "@mirage/domain/ModuleFlag"
 import { ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
 import type { BuiltinTemplate } from "@mirage/domain/Template"
 import { builtinTemplates } from "@mirage/domain/Template"
+import { modules as registryModules } from "@mirage/modules/Registry"
 import { Context, DateTime, Option } from "effect"
 import type { Effect } from "effect"
 import type { PersistenceError } from "./Errors.js"
@@ -47,6 +49,14 @@ export const missingModules = (catalog: ModuleCatalogService, modules: ReadonlyA
     `module ${m.id} of the template is not installed: scans from it skip it`
   )
 
+/** The installed modules the template's flag selector picks that it does not already name. */
+const selected = (declared: BuiltinTemplate): ReadonlyArray<ModuleId> =>
+  declared.select === undefined
+    ? []
+    : selectByFlags(registryModules, declared.select).map((module) => module.id).filter((id) =>
+      !declared.modules.includes(id)
+    )
+
 export const builtinTemplate = (declared: BuiltinTemplate): Template =>
   Template.make({
     id: declared.id,
@@ -55,7 +65,7 @@ export const builtinTemplate = (declared: BuiltinTemplate): Template =>
     organization_id: null,
     builtin: true,
     target_types: declared.target_types,
-    modules: declared.modules.map((id) => ScanModule.make({ id })),
+    modules: [...declared.modules, ...selected(declared)].map((id) => ScanModule.make({ id })),
     configuration: declared.configuration,
     created_at: builtinEpoch,
     updated_at: builtinEpoch

@@ -6,6 +6,7 @@ import { AuditApi } from "./AuditApi.js"
 import { CollectApi } from "./CollectApi.js"
 import { BadRequest, InternalError, NotFound, problemContentType } from "./Errors.js"
 import { HealthApi } from "./HealthApi.js"
+import { ModulesApi } from "./ModulesApi.js"
 import { ScansApi } from "./ScansApi.js"
 import { TemplatesApi } from "./TemplatesApi.js"
 
@@ -63,6 +64,7 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(AuditApi)
   .add(ApiKeysApi)
   .add(CollectApi)
+  .add(ModulesApi)
   // Any request can be malformed, hit an unknown route, or meet an unexpected failure.
   .addError(BadRequest)
   .addError(NotFound)

@@ -52,7 +52,13 @@ export const SummaryLogEntry = Schema.Struct({
   outcome: Schema.String,
   result_count: Schema.Int,
   attempts: Schema.Int,
-  error: Schema.NullOr(Schema.String)
+  error: Schema.NullOr(Schema.String),
+  /** Rows of the source's answers that could not be read and were skipped (absent when none). */
+  rows_skipped: Schema.optionalWith(Schema.Int, { exact: true }),
+  /** Why the first skipped row was skipped. */
+  skip_reason: Schema.optionalWith(Schema.String, { exact: true }),
+  /** Problems that did not fail the task, e.g. a later page that failed while earlier pages' results were kept. */
+  warnings: Schema.optionalWith(Schema.Array(Schema.String), { exact: true })
 }).annotations({ identifier: "SummaryLogEntry" })
 
 export const LogEntry = Schema.Union(RequestLogEntry, SummaryLogEntry)

@@ -2,7 +2,8 @@
  * What the modules that read targets' own websites share: where a page is fetched from (the
  * target's origin, or a configured `base_url` standing in for it), redirects, and reading HTML.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
+import * as Html from "../Html.js"
 import type {
   BadResponse,
   DataSource,
@@ -94,85 +95,40 @@ export const fetchFollowing = (
     }
   })
 
-// -- HTML ------------------------------------------------------------------------------------
+// -- HTML (through the parser, see Html.ts) ---------------------------------------------------
 
-const entities: Readonly<Record<string, string>> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: "\"",
-  apos: "'",
-  nbsp: " ",
-  mdash: "\u2014",
-  ndash: "\u2013",
-  hellip: "\u2026",
-  copy: "\u00a9",
-  reg: "\u00ae",
-  trade: "\u2122",
-  laquo: "\u00ab",
-  raquo: "\u00bb"
-}
-
-/** Decodes the character references that occur in attributes and text. */
-export const decodeEntities = (text: string): string =>
-  text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
-    if (ref.startsWith("#x") || ref.startsWith("#X")) return String.fromCodePoint(parseInt(ref.slice(2), 16))
-    if (ref.startsWith("#")) return String.fromCodePoint(Number(ref.slice(1)))
-    return entities[ref.toLowerCase()] ?? whole
-  })
-
-const attribute = (tag: string, name: string): string | undefined => {
-  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i").exec(tag)
-  if (match === null) return undefined
-  return decodeEntities(match[1] ?? match[2] ?? match[3] ?? "").trim()
-}
-
-const tags = (html: string, names: string) => html.match(new RegExp(`<(?:${names})\\b[^>]*>`, "gi")) ?? []
+export const decodeEntities = Html.decodeEntities
 
 /** The page's `<title>`, whitespace collapsed. */
 export const titleOf = (html: string): string | undefined => {
-  const match = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)
-  const title = match?.[1] === undefined ? "" : decodeEntities(match[1]).replace(/\s+/g, " ").trim()
+  const title = Option.getOrUndefined(Option.map(Option.fromNullable(Html.first(Html.parse(html), "title")), Html.text))
   return title === "" ? undefined : title
 }
 
-/** The `content` of `<meta name="...">`. */
-export const metaContent = (html: string, name: string): string | undefined => {
-  for (const tag of tags(html, "meta")) {
-    if (attribute(tag, "name")?.toLowerCase() === name) return attribute(tag, "content")
-  }
-  return undefined
-}
+/** The `content` of `<meta name="...">` (the name compared without case). */
+export const metaContent = (html: string, name: string): string | undefined =>
+  Html.select(Html.parse(html), "meta[name][content]")
+    .filter((meta) => Html.attribute(meta, "name")?.toLowerCase() === name)
+    .map((meta) => Html.attribute(meta, "content"))[0]
 
 /** The targets of `href`s of links, areas and frames' `src`s, as written (entities decoded). */
 export const linksOf = (html: string): ReadonlyArray<string> => {
-  const found: Array<string> = []
-  for (const tag of tags(html, "a|area|link")) {
-    const href = attribute(tag, "href")
-    if (href !== undefined && href !== "") found.push(href)
-  }
-  for (const tag of tags(html, "iframe|frame")) {
-    const src = attribute(tag, "src")
-    if (src !== undefined && src !== "") found.push(src)
-  }
-  return found
+  const document = Html.parse(html)
+  return [
+    ...Html.select(document, "a[href], area[href], link[href]").map((element) => Html.attribute(element, "href")),
+    ...Html.select(document, "iframe[src], frame[src]").map((element) => Html.attribute(element, "src"))
+  ].filter((link): link is string => link !== undefined && link !== "")
 }
 
 /** The document's base for relative links: its `<base href>`, else its own URL. */
 export const baseOf = (html: string, url: URL): URL => {
-  const [tag] = tags(html, "base")
-  const href = tag === undefined ? undefined : attribute(tag, "href")
+  const base = Html.first(Html.parse(html), "base[href]")
+  const href = base === undefined ? undefined : Html.attribute(base, "href")
   return href !== undefined && URL.canParse(href, url.href) ? new URL(href, url) : url
 }
 
-/** The visible text: scripts, styles and comments dropped, tags replaced by spaces, entities decoded. */
-export const textOf = (html: string): string =>
-  decodeEntities(
-    html
-      .replace(/<!--[\s\S]*?-->/g, " ")
-      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
-      .replace(/<[^>]+>/g, " ")
-  )
+/** The visible text: scripts, styles and comments dropped, entities decoded. */
+export const textOf = (html: string): string => Html.visibleText(Html.parse(html))
 
 /** Email addresses written out in text. */
 export const emailsIn = (text: string): ReadonlyArray<string> =>

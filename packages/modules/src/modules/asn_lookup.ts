@@ -66,11 +66,13 @@ export const asnLookup = defineModule({
   author: "Mirage Team",
   input_types: ["IP"],
   output_types: ["ASN", "NETBLOCK", "ORGANIZATION"],
+  flags: ["passive", "safe"],
   configSchema: AsnLookupConfig,
   default_config: { holder: true },
   source: {
     id: "ripestat",
     name: "RIPEstat Data API",
+    baseUrl: "https://stat.ripe.net",
     // RIPEstat asks for no more than 8 concurrent queries; stay well under that per second.
     rateLimit: { requests: 4, perSeconds: 1, burst: 8 },
     requiresKey: false,

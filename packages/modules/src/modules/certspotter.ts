@@ -84,11 +84,13 @@ export const certspotter = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN"],
+  flags: ["passive", "safe"],
   configSchema: CertspotterConfig,
   default_config: { max_pages: 10 },
   source: {
     id: "certspotter",
     name: "SSLMate Cert Spotter",
+    baseUrl: "https://api.certspotter.com",
     // The free tier allows about 100 full-domain queries an hour.
     rateLimit: { requests: 100, perSeconds: 3600, burst: 5 },
     requiresKey: false,

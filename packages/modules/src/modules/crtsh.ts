@@ -106,11 +106,13 @@ export const crtsh = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "EMAIL"],
+  flags: ["passive", "safe"],
   configSchema: CrtshConfig,
   default_config: { emails: true, exclude_expired: false, max_certificates_per_name: 10 },
   source: {
     id: "crtsh",
     name: "crt.sh Certificate Transparency search",
+    baseUrl: "https://crt.sh",
     // crt.sh is a shared, often overloaded service: stay well below what it tolerates.
     rateLimit: { requests: 1, perSeconds: 2, burst: 3 },
     requiresKey: false,

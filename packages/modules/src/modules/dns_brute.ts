@@ -100,6 +100,7 @@ export const dnsBrute = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN"],
+  flags: ["active", "aggressive", "noisy"],
   configSchema: DnsBruteConfig,
   default_config: { wordlist: [], use_builtin_wordlist: true, concurrency: 10, wildcard_probes: 3 },
   source: dnsSource,

@@ -54,6 +54,7 @@ export const dnsRecords = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "EMAIL"],
+  flags: ["active", "safe"],
   configSchema: DnsRecordsConfig,
   default_config: { mx: true, ns: true, txt: true, soa: true, dmarc: true },
   source: dnsSource,

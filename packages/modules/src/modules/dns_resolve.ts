@@ -22,6 +22,7 @@ export const dnsResolve = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["IP", "DOMAIN"],
+  flags: ["active", "safe"],
   configSchema: DnsResolveConfig,
   default_config: { ipv4: true, ipv6: true, cname: true },
   source: dnsSource,

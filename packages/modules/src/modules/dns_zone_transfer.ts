@@ -166,6 +166,7 @@ export const dnsZoneTransfer = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "IP"],
+  flags: ["active", "aggressive"],
   configSchema: DnsZoneTransferConfig,
   default_config: { port: 53, nameservers: [], timeout_ms: 15_000 },
   source: {

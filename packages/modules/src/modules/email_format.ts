@@ -53,11 +53,13 @@ export const emailFormat = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["EMAIL"],
+  flags: ["passive", "safe"],
   configSchema: EmailFormatConfig,
   default_config: { whole_page: false },
   source: {
     id: "email_format",
     name: "email-format.com",
+    baseUrl: "https://www.email-format.com",
     // A free public website: be gentle.
     rateLimit: { requests: 1, perSeconds: 2, burst: 2 },
     requiresKey: false,

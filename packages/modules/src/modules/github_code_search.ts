@@ -130,11 +130,13 @@ export const githubCodeSearch = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["URL", "DOMAIN", "EMAIL"],
+  flags: ["passive", "safe"],
   configSchema: GithubCodeSearchConfig,
   default_config: { max_pages: 1, per_page: 100, text_matches: true },
   source: {
     id: "github",
     name: "GitHub code search",
+    baseUrl: "https://api.github.com",
     // Code search allows 10 requests a minute per token.
     rateLimit: { requests: 10, perSeconds: 60 },
     requiresKey: true,

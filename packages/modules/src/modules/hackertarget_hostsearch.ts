@@ -82,11 +82,13 @@ export const hackertargetHostsearch = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "IP"],
+  flags: ["passive", "safe"],
   configSchema: HackertargetConfig,
   default_config: { ips: true },
   source: {
     id: "hackertarget",
     name: "HackerTarget host search",
+    baseUrl: "https://api.hackertarget.com",
     // Keyless use is 50 queries a day per address.
     rateLimit: { requests: 50, perSeconds: 86_400 },
     requiresKey: false,

@@ -59,11 +59,13 @@ export const hibpBreachedAccount = defineModule({
   author: "Mirage Team",
   input_types: ["EMAIL"],
   output_types: ["BREACH"],
+  flags: ["passive", "safe"],
   configSchema: HibpConfig,
   default_config: { include_unverified: true },
   source: {
     id: "hibp",
     name: "Have I Been Pwned API v3",
+    baseUrl: "https://haveibeenpwned.com",
     // The entry plan (Pwned 1) allows 10 requests a minute per key.
     rateLimit: { requests: 10, perSeconds: 60 },
     requiresKey: true,

@@ -160,6 +160,7 @@ export const httpProbe = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN", "OPEN_PORT", "URL"],
   output_types: ["URL", "TECHNOLOGY"],
+  flags: ["active", "safe"],
   configSchema: HttpProbeConfig,
   default_config: {
     schemes: ["https", "http"],

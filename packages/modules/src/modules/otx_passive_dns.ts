@@ -85,11 +85,13 @@ export const otxPassiveDns = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "IP"],
+  flags: ["passive", "safe"],
   configSchema: OtxConfig,
   default_config: { ips: true },
   source: {
     id: "otx",
     name: "AlienVault OTX DirectConnect API",
+    baseUrl: "https://otx.alienvault.com",
     // OTX allows 10,000 requests an hour with a key; keyless clients are throttled sooner.
     rateLimit: { requests: 1, perSeconds: 1, burst: 5 },
     requiresKey: false,

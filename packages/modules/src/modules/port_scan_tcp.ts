@@ -95,6 +95,7 @@ export const portScanTcp = defineModule({
   author: "Mirage Team",
   input_types: ["IP"],
   output_types: ["OPEN_PORT"],
+  flags: ["active", "aggressive", "noisy"],
   configSchema: PortScanTcpConfig,
   default_config: { ports: topPorts, concurrency: 20, timeout_ms: 2_000, address_map: {}, only_mapped: false },
   source: {

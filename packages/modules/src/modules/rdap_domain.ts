@@ -165,6 +165,7 @@ export const extractFindings = (
 export const rdapSource = {
   id: "rdap",
   name: "RDAP (rdap.org bootstrap and the registries' servers)",
+  baseUrl: "https://rdap.org",
   // rdap.org asks for at most 10 queries in 10 seconds; registries are stricter in bursts.
   rateLimit: { requests: 10, perSeconds: 10, burst: 2 },
   requiresKey: false,
@@ -178,6 +179,7 @@ export const rdapDomain = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["ORGANIZATION", "EMAIL", "DOMAIN"],
+  flags: ["passive", "safe"],
   configSchema: RdapDomainConfig,
   default_config: { include_registrar: false, nameservers: true },
   source: rdapSource,

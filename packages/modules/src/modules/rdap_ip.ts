@@ -108,6 +108,7 @@ export const rdapIp = defineModule({
   author: "Mirage Team",
   input_types: ["IP"],
   output_types: ["NETBLOCK", "ORGANIZATION"],
+  flags: ["passive", "safe"],
   configSchema: RdapIpConfig,
   default_config: {},
   source: rdapSource,

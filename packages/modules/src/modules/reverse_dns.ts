@@ -22,6 +22,7 @@ export const reverseDns = defineModule({
   author: "Mirage Team",
   input_types: ["IP"],
   output_types: ["DOMAIN"],
+  flags: ["active", "safe"],
   configSchema: ReverseDnsConfig,
   default_config: { verify_forward: false },
   source: dnsSource,

@@ -88,6 +88,7 @@ export const robotsSitemap = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN", "URL"],
   output_types: ["URL"],
+  flags: ["active", "safe"],
   configSchema: RobotsSitemapConfig,
   default_config: { schemes: ["https", "http"], max_sitemaps: 20, max_urls: 5_000, max_redirects: 5, base_url: null },
   source: webSource,

@@ -1,10 +1,12 @@
 /**
  * shodan_host: what Shodan's scanners saw on an address (`GET {base}/shodan/host/{ip}?key=…`):
- * open ports, host names, the products in its banners and the holding organization.
+ * open ports, host names, the products in its banners, the holding organization, the CVEs Shodan
+ * lists (with CVSS and whether it verified them) and the certificates of its TLS banners.
  */
-import { Effect, Option, Redacted, Schema } from "effect"
-import { apiKey, defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
-import type { Finding } from "../Module.js"
+import { Effect, Option, Predicate, Redacted, Schema } from "effect"
+import * as Rows from "../kinds/Rows.js"
+import { apiKey, BadResponse, defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
+import type { CollectionNotes, Finding } from "../Module.js"
 
 export const Banner = Schema.Struct({
   port: Schema.Int,
@@ -12,21 +14,79 @@ export const Banner = Schema.Struct({
   product: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
   version: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
   cpe23: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
-  timestamp: Schema.optionalWith(Schema.String, { exact: true })
+  timestamp: Schema.optionalWith(Schema.String, { exact: true }),
+  /** `{ "CVE-…": { cvss, verified, summary, … } }`, read leniently. */
+  vulns: Schema.optionalWith(Schema.Unknown, { exact: true }),
+  /** `{ cert: { fingerprint: { sha256 } } }`, read leniently. */
+  ssl: Schema.optionalWith(Schema.Unknown, { exact: true })
 })
+export type Banner = typeof Banner.Type
 
-export const ShodanHost = Schema.Struct({
-  ip_str: Schema.String,
-  ports: Schema.optionalWith(Schema.Array(Schema.Int), { exact: true }),
-  hostnames: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
-  org: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  isp: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  asn: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  os: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  last_update: Schema.optionalWith(Schema.String, { exact: true }),
-  data: Schema.optionalWith(Schema.Array(Banner), { exact: true })
-})
-export type ShodanHost = typeof ShodanHost.Type
+/** What of a host answer could be read; each list item by item, so one odd banner does not lose the others. */
+export interface ShodanHost {
+  readonly ports?: ReadonlyArray<number>
+  readonly hostnames?: ReadonlyArray<string>
+  readonly org?: string | null
+  readonly asn?: string | null
+  readonly data?: ReadonlyArray<Banner>
+  /** CVE ids Shodan lists for the host (a leading `!` marks one it no longer sees). */
+  readonly vulns?: ReadonlyArray<string>
+}
+
+const text = (value: unknown): string | null => (typeof value === "string" && value.trim() !== "" ? value : null)
+
+/** The host's parts; BadResponse when it is not an object, or nothing in it is usable and something was malformed. */
+export const readHost = (body: unknown, notes: CollectionNotes): Effect.Effect<ShodanHost, BadResponse> =>
+  Effect.gen(function*() {
+    if (!Predicate.isRecord(body)) return yield* new BadResponse({ reason: "the answer is not an object" })
+    const lists = {
+      ports: Rows.list(body["ports"], Schema.Int, "ports"),
+      hostnames: Rows.list(body["hostnames"], Schema.String, "hostnames"),
+      data: Rows.list(body["data"], Banner, "data"),
+      vulns: Rows.list(body["vulns"], Schema.String, "vulns")
+    }
+    const org = text(body["org"])
+    const usable = Object.values(lists).reduce((n, list) => n + list.rows.length, org === null ? 0 : 1)
+    const problem = Object.values(lists).find((list) => list.reason !== undefined)?.reason ??
+      (body["ip_str"] !== undefined && typeof body["ip_str"] !== "string" ? "ip_str is not a string" : undefined)
+    if (usable === 0 && problem !== undefined) {
+      return yield* new BadResponse({ reason: `nothing in the answer could be read: ${problem}` })
+    }
+    return {
+      ports: yield* Rows.keep(lists.ports, notes),
+      hostnames: yield* Rows.keep(lists.hostnames, notes),
+      data: yield* Rows.keep(lists.data, notes),
+      vulns: yield* Rows.keep(lists.vulns, notes),
+      org,
+      asn: text(body["asn"])
+    }
+  })
+
+/** A banner's CVEs with what Shodan says of each (CVSS, whether it verified it, a summary). */
+const bannerVulns = (
+  banner: Banner
+): ReadonlyArray<{ readonly cve: string; readonly details: Record<string, unknown> }> =>
+  Predicate.isRecord(banner.vulns)
+    ? Object.entries(banner.vulns).map(([cve, details]) => {
+      const d = Predicate.isRecord(details) ? details : {}
+      const cvss = typeof d["cvss"] === "number" ? d["cvss"] : typeof d["cvss"] === "string" ? Number(d["cvss"]) : NaN
+      return {
+        cve,
+        details: {
+          ...(Number.isFinite(cvss) ? { cvss } : {}),
+          ...(typeof d["verified"] === "boolean" ? { verified: d["verified"] } : {}),
+          ...(typeof d["summary"] === "string" ? { summary: d["summary"].slice(0, 500) } : {})
+        }
+      }
+    })
+    : []
+
+/** The SHA-256 fingerprint of the certificate a TLS banner showed. */
+const certificateOf = (banner: Banner): string | null => {
+  const cert = Predicate.isRecord(banner.ssl) ? banner.ssl["cert"] : undefined
+  const fingerprint = Predicate.isRecord(cert) ? cert["fingerprint"] : undefined
+  return Predicate.isRecord(fingerprint) ? text(fingerprint["sha256"]) : null
+}
 
 export const ShodanHostConfig = Schema.Struct({
   /** Ask for historical banners too (`history=true`): more ports, some long closed. */
@@ -75,6 +135,28 @@ export const extractFindings = (host: ShodanHost, ip: string): ReadonlyArray<Fin
     }))
   }
   if (host.org) add(finding("ORGANIZATION", host.org, { confidence: 0.7, metadata: { ip, asn: host.asn ?? null } }))
+  // Per-banner CVEs carry CVSS and whether Shodan verified them; the host's list may name more.
+  const vulns = new Map<string, { details: Record<string, unknown>; ports: Array<number> }>()
+  for (const banner of banners) {
+    for (const { cve, details } of bannerVulns(banner)) {
+      const known = vulns.get(cve) ?? { details: {}, ports: [] }
+      vulns.set(cve, { details: { ...known.details, ...details }, ports: [...known.ports, banner.port] })
+    }
+  }
+  for (const listed of host.vulns ?? []) {
+    const cve = listed.replace(/^!/, "")
+    if (!vulns.has(cve)) vulns.set(cve, { details: listed.startsWith("!") ? { no_longer_seen: true } : {}, ports: [] })
+  }
+  for (const [cve, { details, ports }] of vulns) {
+    add(finding("VULNERABILITY", cve, {
+      confidence: details["verified"] === true ? 0.9 : 0.5,
+      metadata: { ip, verified: false, ...details, ...(ports.length === 0 ? {} : { ports }) }
+    }))
+  }
+  for (const banner of banners) {
+    const sha256 = certificateOf(banner)
+    if (sha256 !== null) add(finding("CERTIFICATE", sha256, { confidence: 0.9, metadata: { ip, port: banner.port } }))
+  }
   return sortFindings(Array.from(found.values()))
 }
 
@@ -84,12 +166,14 @@ export const shodanHost = defineModule({
   version: "1.0.0",
   author: "Mirage Team",
   input_types: ["IP"],
-  output_types: ["OPEN_PORT", "DOMAIN", "TECHNOLOGY", "ORGANIZATION"],
+  output_types: ["OPEN_PORT", "DOMAIN", "TECHNOLOGY", "ORGANIZATION", "VULNERABILITY", "CERTIFICATE"],
+  flags: ["passive", "safe"],
   configSchema: ShodanHostConfig,
   default_config: { history: false },
   source: {
     id: "shodan",
     name: "Shodan",
+    baseUrl: "https://api.shodan.io",
     // Shodan's API allows one request per second on every plan.
     rateLimit: { requests: 1, perSeconds: 1 },
     requiresKey: true,
@@ -99,7 +183,7 @@ export const shodanHost = defineModule({
     Effect.gen(function*() {
       const base = yield* endpoint(ctx, "shodan_host", "shodan")
       const key = yield* apiKey(ctx, "shodan")
-      return { config, base, key, http: ctx.http, log: ctx.log }
+      return { config, base, key, http: ctx.http, log: ctx.log, notes: ctx.notes }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
@@ -113,7 +197,8 @@ export const shodanHost = defineModule({
         yield* session.log("shodan_host: no information", { ip })
         return []
       }
-      const host = yield* expectOk(response).pipe(Effect.flatMap((ok) => ok.json(ShodanHost)))
+      const body = yield* expectOk(response).pipe(Effect.flatMap((ok) => ok.json(Schema.Unknown)))
+      const host = yield* readHost(body, session.notes)
       const findings = extractFindings(host, ip)
       yield* session.log("shodan_host answered", { ip, banners: host.data?.length ?? 0, findings: findings.length })
       return findings

@@ -193,6 +193,7 @@ export const tlsCertificate = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN", "OPEN_PORT"],
   output_types: ["DOMAIN", "EMAIL"],
+  flags: ["active", "safe"],
   configSchema: TlsCertificateConfig,
   default_config: {
     port: 443,

@@ -86,11 +86,13 @@ export const urlscanSearch = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["URL", "DOMAIN", "IP"],
+  flags: ["passive", "safe"],
   configSchema: UrlscanConfig,
   default_config: { size: 100, urls: true },
   source: {
     id: "urlscan",
     name: "urlscan.io Search API",
+    baseUrl: "https://urlscan.io",
     // Free keys may search 120 times a minute (1,000 a day); keyless clients get less.
     rateLimit: { requests: 60, perSeconds: 60, burst: 10 },
     requiresKey: false,

@@ -76,11 +76,13 @@ export const virustotalDomain = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN"],
+  flags: ["passive", "safe"],
   configSchema: VirustotalConfig,
   default_config: { max_pages: 5 },
   source: {
     id: "virustotal",
     name: "VirusTotal API v3",
+    baseUrl: "https://www.virustotal.com",
     // The public API allows 4 requests a minute (and 500 a day).
     rateLimit: { requests: 4, perSeconds: 60 },
     requiresKey: true,

@@ -56,11 +56,13 @@ export const wayback = defineModule({
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["URL", "DOMAIN"],
+  flags: ["passive", "safe"],
   configSchema: WaybackConfig,
   default_config: { limit: 10_000, urls: true },
   source: {
     id: "wayback",
     name: "Internet Archive Wayback Machine CDX API",
+    baseUrl: "https://web.archive.org",
     // The archive throttles clients above roughly 15 CDX queries a minute.
     rateLimit: { requests: 15, perSeconds: 60 },
     requiresKey: false,

@@ -71,6 +71,7 @@ export const webSpider = defineModule({
   author: "Mirage Team",
   input_types: ["URL"],
   output_types: ["URL", "EMAIL", "PHONE"],
+  flags: ["active", "aggressive", "noisy"],
   configSchema: WebSpiderConfig,
   default_config: {
     max_depth: 2,

@@ -1,0 +1,80 @@
+/**
+ * How a source pages: after each page, where the next one is — more query parameters on the first
+ * request (`after=<last id>`, a cursor, a page number, an offset), or a URL the source gave
+ * (`links.next`) — or nothing, which ends the listing.
+ */
+import { Option, Predicate } from "effect"
+import type { Query } from "./Request.js"
+
+export type PagePointer =
+  | { readonly _tag: "Query"; readonly query: Query }
+  | { readonly _tag: "Url"; readonly url: string }
+
+export interface PageSeen<Body, Row> {
+  readonly body: Body
+  /** The rows that decoded. */
+  readonly rows: ReadonlyArray<Row>
+  /** How many rows the page held, decodable or not: a short page is the last. */
+  readonly size: number
+  /** 0 for the first page. */
+  readonly index: number
+}
+
+export interface Paging<Body, Row> {
+  readonly next: (page: PageSeen<Body, Row>) => Option.Option<PagePointer>
+}
+
+const query = (q: Query): Option.Option<PagePointer> => Option.some({ _tag: "Query", query: q })
+const present = (value: unknown): value is string | number =>
+  (typeof value === "string" && value !== "") || typeof value === "number"
+
+/** One request, no paging. */
+export const none: Paging<unknown, unknown> = { next: () => Option.none() }
+
+/** `param=<id of the page's last row>` until a page is empty (Cert Spotter's `after`). */
+export const afterLastId = <Row>(param: string, id: (row: Row) => string | undefined): Paging<unknown, Row> => ({
+  next: (page) => {
+    const last = page.rows[page.rows.length - 1]
+    const value = last === undefined ? undefined : id(last)
+    return page.size > 0 && value !== undefined ? query({ [param]: value }) : Option.none()
+  }
+})
+
+/** `param=<the page's last row's field>` until a page is empty: `afterLast("after", "id")`. */
+export const afterLast = (param: string, field: string): Paging<unknown, unknown> =>
+  afterLastId(param, (row: unknown) => {
+    const value = Predicate.isRecord(row) ? row[field] : undefined
+    return present(value) ? String(value) : undefined
+  })
+
+/** `param=<cursor the page gave>` while the page gives one (a `next_cursor`, `scroll_id`, `search_after`…). */
+export const cursor = <Body>(param: string, read: (body: Body) => unknown): Paging<Body, unknown> => ({
+  next: (page) => {
+    const value = read(page.body)
+    return page.size > 0 && present(value) ? query({ [param]: value }) : Option.none()
+  }
+})
+
+/** The URL the page names as the next (`links.next`, `next`, `@odata.nextLink`), relative ones resolved. */
+export const nextLink = <Body>(read: (body: Body) => unknown): Paging<Body, unknown> => ({
+  next: (page) => {
+    const value = read(page.body)
+    return page.size > 0 && typeof value === "string" && value !== ""
+      ? Option.some({ _tag: "Url", url: value })
+      : Option.none()
+  }
+})
+
+/** `param=start+1, start+2…` until a page is empty or shorter than `size` (when the page size is known). */
+export const pageNumber = (param: string, options: { readonly start?: number; readonly size?: number } = {}) => ({
+  next: (page: PageSeen<unknown, unknown>): Option.Option<PagePointer> =>
+    page.size === 0 || (options.size !== undefined && page.size < options.size)
+      ? Option.none()
+      : query({ [param]: (options.start ?? 1) + page.index + 1 })
+})
+
+/** `param=size, 2·size…` until a page is shorter than `size`. */
+export const offset = (param: string, size: number) => ({
+  next: (page: PageSeen<unknown, unknown>): Option.Option<PagePointer> =>
+    page.size < size ? Option.none() : query({ [param]: (page.index + 1) * size })
+})
