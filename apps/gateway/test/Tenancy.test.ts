@@ -170,7 +170,14 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
       const all = yield* Gateway.get("/audit", admin)
       expect(all.status, all.text).toBe(200)
       const entries = (all.body as { items: Array<AuditItem> }).items
-      expect(entries.map((e) => e.action)).toEqual(["template.delete", "template.create", "scan.update", "scan.create"])
+      // The refused create is audited too, under its method and path (it never reached a handler).
+      expect(entries.map((e) => e.action)).toEqual([
+        "template.delete",
+        "template.create",
+        "POST /scans",
+        "scan.update",
+        "scan.create"
+      ])
       expect(entries.find((e) => e.action === "scan.create")).toMatchObject({
         outcome: "success",
         status: 201,

@@ -82,7 +82,11 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Updates
       let scan: unknown
       for (let i = 0; i < 200; i++) {
         scan = (yield* Gateway.get(`/scans/${id}`, caller)).body
-        if ((scan as { configuration: { task_timeout: number } }).configuration.task_timeout === 30) break
+        const { configuration, description, name } = scan as typeof merged
+        if (
+          description === merged.description && name === merged.name &&
+          Object.entries(merged.configuration).every(([k, v]) => configuration[k as keyof typeof configuration] === v)
+        ) break
         yield* Effect.sleep("50 millis")
       }
       expect(scan).toMatchObject(merged)
