@@ -5,7 +5,8 @@ import { certspotter } from "@mirage/modules/modules/certspotter"
 import * as CertspotterServer from "@mirage/testkit/CertspotterServer"
 import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect, Redacted } from "effect"
+import { Effect, Either, Redacted } from "effect"
+import { collectAgainst } from "./support.js"
 
 const key = IntelWorld.keys.certspotter
 
@@ -121,12 +122,16 @@ describe("certspotter", () => {
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "RateLimited" })
     }))
 
-  it.scoped("a malformed or mis-shaped answer is BadResponse", () =>
+  it.scoped("a malformed answer, or one of which no row reads, is BadResponse", () =>
     Effect.gen(function*() {
       const { intel, session } = yield* open()
       yield* intel.certspotter.failNext(1, { status: 200, body: "[{\"id\": \"1\", ", contentType: "application/json" })
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
-      yield* intel.certspotter.failNext(1, { status: 200, body: "[{\"id\": 7}]", contentType: "application/json" })
+      yield* intel.certspotter.failNext(1, {
+        status: 200,
+        body: "[{\"id\": {\"n\": 7}, \"dns_names\": 3}]",
+        contentType: "application/json"
+      })
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
     }))
 
@@ -138,5 +143,34 @@ describe("certspotter", () => {
         _tag: "SourceUnavailable",
         status: 503
       })
+    }))
+
+  it.scoped("numeric and missing ids are read; a later page failing keeps the earlier pages with a warning", () =>
+    Effect.gen(function*() {
+      const query = { domain: "example.test", include_subdomains: "true", expand: "dns_names" }
+      const { notes, outcome, server } = yield* collectAgainst(certspotter, [
+        {
+          request: { path: "/v1/issuances", query, headers: { authorization: null } },
+          response: {
+            json: [
+              { id: 9211000001, dns_names: ["www.example.test"] },
+              { dns_names: ["*.api.example.test"] },
+              { id: "9211000003", dns_names: ["mail.example.test"], revoked: "no" }
+            ]
+          }
+        },
+        {
+          request: { path: "/v1/issuances", query: { ...query, after: "9211000001" } },
+          response: { status: 404, json: { code: "not_found", message: "Not found" } }
+        }
+      ], { target: { type: "DOMAIN", value: "example.test" } })
+      yield* server.verify
+      expect(Either.getOrThrow(outcome).map((f) => [f.value, f.source_data])).toEqual([
+        ["api.example.test", { issuance_ids: [] }],
+        ["www.example.test", { issuance_ids: ["9211000001"] }]
+      ])
+      // The row with `revoked: "no"` is skipped; paging goes on after the last id read.
+      expect(notes.rows_skipped).toBe(1)
+      expect(notes.warnings).toEqual([expect.stringContaining("page 2 failed")])
     }))
 })

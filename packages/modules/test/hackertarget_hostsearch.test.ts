@@ -2,9 +2,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { makeModuleContext } from "@mirage/modules/Module"
 import { hackertargetHostsearch } from "@mirage/modules/modules/hackertarget_hostsearch"
+import * as FixtureServer from "@mirage/testkit/FixtureServer"
 import * as HackertargetServer from "@mirage/testkit/HackertargetServer"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect, Redacted, TestClock } from "effect"
+import { Effect, Either, Redacted, TestClock } from "effect"
+import { collectAgainst } from "./support.js"
 
 const key = IntelWorld.keys.hackertarget
 
@@ -101,5 +103,23 @@ describe("hackertarget_hostsearch", () => {
       yield* intel.hackertarget.failNext(1, { status: 429, retryAfter: "30" })
       const error = yield* Effect.flip(session.collect(target(IntelWorld.domain)))
       expect(error).toMatchObject({ _tag: "RateLimited", retryAfterMs: 30_000 })
+    }))
+
+  it.scoped("a bare host name line is a name without address; an odd line is skipped, not the answer", () =>
+    Effect.gen(function*() {
+      const { notes, outcome, server } = yield* collectAgainst(hackertargetHostsearch, [{
+        request: { path: "/hostsearch/", query: { q: "example.test" } },
+        response: FixtureServer.text(
+          "www.example.test,192.0.2.7\nmail.example.test\nthis line, is, odd\nvpn.example.test,\n"
+        )
+      }], { target: { type: "DOMAIN", value: "example.test" } })
+      yield* server.verify
+      expect(Either.getOrThrow(outcome).map((f) => `${f.type} ${f.value}`)).toEqual([
+        "DOMAIN mail.example.test",
+        "DOMAIN vpn.example.test",
+        "DOMAIN www.example.test",
+        "IP 192.0.2.7"
+      ])
+      expect(notes).toMatchObject({ rows_skipped: 1, skip_reason: expect.stringContaining("this line") })
     }))
 })

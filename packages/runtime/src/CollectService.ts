@@ -8,7 +8,7 @@
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { LogPage, Source, SourceList, SourceRateLimit } from "@mirage/domain/api/CollectApi"
 import type { LogEntry, PageParams, SourceState } from "@mirage/domain/api/CollectApi"
-import { BadRequest, NotFound } from "@mirage/domain/api/Errors"
+import { BadRequest, NotFound, StateConflict } from "@mirage/domain/api/Errors"
 import type { InvalidField } from "@mirage/domain/api/Errors"
 import { ResultPage } from "@mirage/domain/api/ScansApi"
 import { CollectionTask } from "@mirage/domain/CollectionTask"
@@ -40,7 +40,10 @@ export interface CollectServiceShape {
     request: CollectTaskRequest
   ) => Effect.Effect<CollectionTask, BadRequest | PersistenceError>
   readonly get: (principal: Principal, id: ScanId) => Effect.Effect<CollectionTask, NotFound | PersistenceError>
-  readonly cancel: (principal: Principal, id: ScanId) => Effect.Effect<CollectionTask, NotFound | PersistenceError>
+  readonly cancel: (
+    principal: Principal,
+    id: ScanId
+  ) => Effect.Effect<CollectionTask, NotFound | StateConflict | PersistenceError>
   readonly results: (
     principal: Principal,
     id: ScanId,
@@ -237,7 +240,14 @@ export const make = Effect.gen(function*() {
   const cancel = (principal: Principal, id: ScanId) =>
     Effect.gen(function*() {
       const { job, scan } = yield* read(principal, id)
-      if (isTerminal(scan.status)) return yield* taskOf(job, scan, false)
+      if (isTerminal(scan.status)) {
+        // An ended job cannot be cancelled: 409 with its status, not a 200 that reads as a cancellation.
+        const task = yield* taskOf(job, scan, false)
+        return yield* new StateConflict({
+          detail: `job ${id} has already ended (${task.status})`,
+          current_status: task.status
+        })
+      }
       const after = yield* scans.command(principal, id, { _tag: "StopScan" }).pipe(
         Effect.map((outcome) => outcome.scan),
         // It ended meanwhile: its final state is the answer.

@@ -7,7 +7,7 @@ import { Schema } from "effect"
 import { CollectionTask, CollectTaskRequest } from "../CollectionTask.js"
 import { ModuleId, ScanId } from "../Ids.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { Forbidden, NotFound, ServiceUnavailable, StateConflict } from "./Errors.js"
 import { Cursor, pageLimits, ResultPage } from "./ScansApi.js"
 
 const Limit = Schema.NumberFromString.pipe(
@@ -131,8 +131,12 @@ export class CollectApi extends HttpApiGroup.make("collect")
     HttpApiEndpoint.del("cancel")`/collect/${jobId}`
       .addSuccess(CollectionTask)
       .addError(NotFound)
+      .addError(StateConflict)
       .annotate(OpenApi.Summary, "Cancel a collection task; a running module is interrupted")
-      .annotate(OpenApi.Description, "200 with the task (CANCELLED, or its final status if it had already ended).")
+      .annotate(
+        OpenApi.Description,
+        "200 with the CANCELLED task; 409 with `current_status` when it had already ended (COMPLETED, FAILED, CANCELLED)."
+      )
   )
   .add(
     HttpApiEndpoint.get("results")`/collect/${jobId}/results`

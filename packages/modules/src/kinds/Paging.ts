@@ -34,8 +34,8 @@ export const none: Paging<unknown, unknown> = { next: () => Option.none() }
 /** `param=<id of the page's last row>` until a page is empty (Cert Spotter's `after`). */
 export const afterLastId = <Row>(param: string, id: (row: Row) => string | undefined): Paging<unknown, Row> => ({
   next: (page) => {
-    const last = page.rows[page.rows.length - 1]
-    const value = last === undefined ? undefined : id(last)
+    // The last row that has an id: a row without one still counts, but cannot be paged after.
+    const value = page.rows.map(id).filter((candidate) => candidate !== undefined).pop()
     return page.size > 0 && value !== undefined ? query({ [param]: value }) : Option.none()
   }
 })

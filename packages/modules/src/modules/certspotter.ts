@@ -1,24 +1,21 @@
 /**
  * certspotter: names under a domain from SSLMate's Cert Spotter CT search
  * (`GET {base}/v1/issuances?domain=…&include_subdomains=true&expand=dns_names`), following its
- * `after` paging; the key is optional (`Authorization: Bearer`) and raises the quota.
+ * `after` paging; the key is optional (`Authorization: Bearer`) and raises the quota. Ids come as
+ * strings but are read as numbers too; a row without one still gives its names.
  */
-import { Effect, Option, Redacted, Schema } from "effect"
-import {
-  AuthFailed,
-  BadResponse,
-  defineModule,
-  expectOk,
-  finding,
-  httpSession,
-  RateLimited,
-  targetValue
-} from "../Module.js"
+import { Option, Predicate, Schema } from "effect"
+import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
+import * as Paging from "../kinds/Paging.js"
+import { Auth, Formats } from "../kinds/Request.js"
+import * as Rows from "../kinds/Rows.js"
+import { inScope } from "../kinds/SubdomainSource.js"
+import { AuthFailed, BadResponse, finding, RateLimited } from "../Module.js"
 import type { Finding } from "../Module.js"
 
 export const Issuance = Schema.Struct({
   /** Increasing with time; the `after` cursor of the next page. */
-  id: Schema.String,
+  id: Schema.optionalWith(Rows.Stringish, { exact: true }),
   dns_names: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
   not_before: Schema.optionalWith(Schema.String, { exact: true }),
   not_after: Schema.optionalWith(Schema.String, { exact: true }),
@@ -27,24 +24,23 @@ export const Issuance = Schema.Struct({
 export type Issuance = typeof Issuance.Type
 
 /** What the API sends instead of issuances when it refuses (sometimes with status 200). */
-const ApiError = Schema.Struct({ code: Schema.String, message: Schema.String })
-
-const Answer = Schema.Union(Schema.Array(Issuance), ApiError)
-
-const refusal = (error: typeof ApiError.Type) =>
-  error.code === "rate_limited"
-    ? new RateLimited({ reason: `certspotter refused: ${error.code}` })
-    : error.code === "unauthorized"
-    ? new AuthFailed({ reason: `certspotter refused: ${error.code}` })
-    : new BadResponse({ reason: `certspotter refused: ${error.code}` })
+const refusal = (body: unknown) => {
+  const code = Predicate.isRecord(body) && typeof body["code"] === "string" ? body["code"] : undefined
+  if (code === undefined) return Option.none()
+  return Option.some(
+    code === "rate_limited"
+      ? new RateLimited({ reason: `certspotter refused: ${code}` })
+      : code === "unauthorized"
+      ? new AuthFailed({ reason: `certspotter refused: ${code}` })
+      : new BadResponse({ reason: `certspotter refused: ${code}` })
+  )
+}
 
 export const CertspotterConfig = Schema.Struct({
   /** Pages of issuances fetched at most per domain. */
-  max_pages: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { default: () => 10, exact: true })
+  max_pages: maxPagesField(10)
 })
 export type CertspotterConfig = typeof CertspotterConfig.Type
-
-const inScope = (name: string, domain: string) => name === domain || name.endsWith(`.${domain}`)
 
 interface Seen {
   readonly value: string
@@ -62,7 +58,7 @@ export const extractFindings = (issuances: ReadonlyArray<Issuance>, domain: stri
       if (Option.isNone(parsed) || !inScope(parsed.value.value, domain)) continue
       const current = seen.get(parsed.value.value) ?? { value: parsed.value.value, wildcard: false, ids: [] }
       current.wildcard ||= wildcard
-      if (!current.ids.includes(issuance.id)) current.ids.push(issuance.id)
+      if (issuance.id !== undefined && !current.ids.includes(issuance.id)) current.ids.push(issuance.id)
       seen.set(current.value, current)
     }
   }
@@ -77,16 +73,14 @@ export const extractFindings = (issuances: ReadonlyArray<Issuance>, domain: stri
     }))
 }
 
-export const certspotter = defineModule({
+export const certspotter = pagedApi({
   name: "certspotter",
   description: "Finds subdomains in Certificate Transparency logs via SSLMate's Cert Spotter API",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN"],
   flags: ["passive", "safe"],
-  configSchema: CertspotterConfig,
-  default_config: { max_pages: 10 },
+  config: CertspotterConfig,
   source: {
     id: "certspotter",
     name: "SSLMate Cert Spotter",
@@ -96,42 +90,16 @@ export const certspotter = defineModule({
     requiresKey: false,
     proxy: true
   },
-  setup: httpSession<typeof CertspotterConfig.Type>("certspotter", "certspotter"),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const domain = yield* targetValue("certspotter", task, "DOMAIN")
-      const headers: Record<string, string> = Option.match(session.key, {
-        onNone: () => ({ accept: "application/json" }),
-        onSome: (key) => ({ accept: "application/json", authorization: `Bearer ${Redacted.value(key)}` })
-      })
-      const issuances: Array<Issuance> = []
-      let after: string | undefined
-      let pages = 0
-      while (pages < session.config.max_pages) {
-        pages++
-        const response = yield* session.http.get(`${session.base}/v1/issuances`, {
-          query: {
-            domain,
-            include_subdomains: "true",
-            expand: "dns_names",
-            ...(after === undefined ? {} : { after })
-          },
-          headers
-        }).pipe(Effect.flatMap(expectOk))
-        const answer = yield* response.json(Answer)
-        if (Schema.is(ApiError)(answer)) return yield* refusal(answer)
-        const page = answer
-        if (page.length === 0) break
-        issuances.push(...page)
-        after = page[page.length - 1]!.id
-      }
-      const findings = extractFindings(issuances, domain)
-      yield* session.log("certspotter answered", {
-        domain,
-        pages,
-        issuances: issuances.length,
-        findings: findings.length
-      })
-      return findings
-    })
+  auth: Auth.bearer,
+  format: Formats.json,
+  request: (target) => ({
+    path: "/v1/issuances",
+    query: { domain: target.value, include_subdomains: "true", expand: "dns_names" }
+  }),
+  refusal,
+  rows: (body) => (Array.isArray(body) ? body : undefined),
+  row: Issuance,
+  paging: Paging.afterLast("after", "id"),
+  maxPages: (config) => config.max_pages,
+  findings: (issuances, target) => extractFindings(issuances, target.value)
 })

@@ -4,6 +4,7 @@
  * `host,ip` lines, or a line of text with status 200 when its quota is spent or the query fails.
  */
 import { Clock, Effect, Option, Redacted, Schema } from "effect"
+import { inScope } from "../kinds/SubdomainSource.js"
 import {
   AuthFailed,
   BadResponse,
@@ -22,44 +23,61 @@ export const HackertargetConfig = Schema.Struct({
 })
 export type HackertargetConfig = typeof HackertargetConfig.Type
 
-const inScope = (name: string, domain: string) => name === domain || name.endsWith(`.${domain}`)
-
 const dayMs = 86_400_000
 
-/** The CSV rows, or the line that says why there are none. */
+/** A `host,ip` line; some lines hold a bare host name. */
+export type Row = readonly [host: string, ip: string | null]
+
+/** The CSV rows (with how many lines were not readable and why the first was not), or the line that says why there are none. */
 type Parsed =
-  | { readonly _tag: "Rows"; readonly rows: ReadonlyArray<readonly [string, string]> }
+  | {
+    readonly _tag: "Rows"
+    readonly rows: ReadonlyArray<Row>
+    readonly skipped: number
+    readonly reason: string | undefined
+  }
   | { readonly _tag: "Quota" }
   | { readonly _tag: "Refused"; readonly message: string }
-  | { readonly _tag: "Malformed"; readonly line: string }
+
+/** One line as a row: `host,ip` or a bare host name, the host a domain name. */
+const parseLine = (line: string): Row | undefined => {
+  const parts = line.split(",").map((part) => part.trim())
+  if (parts.length > 2 || Option.isNone(finding("DOMAIN", parts[0]!, { confidence: 0 }))) return undefined
+  return [parts[0]!, parts[1] === undefined || parts[1] === "" ? null : parts[1]]
+}
 
 export const parseAnswer = (body: string): Parsed => {
   const text = body.trim()
-  if (text === "" || /^no records found/i.test(text)) return { _tag: "Rows", rows: [] }
+  if (text === "" || /^no records found/i.test(text)) return { _tag: "Rows", rows: [], skipped: 0, reason: undefined }
   if (/^api count exceeded/i.test(text)) return { _tag: "Quota" }
   if (/^error/i.test(text)) return { _tag: "Refused", message: text.slice(0, 120) }
-  const rows: Array<readonly [string, string]> = []
+  const rows: Array<Row> = []
+  let skipped = 0
+  let reason: string | undefined
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === "") continue
-    const parts = line.split(",")
-    if (parts.length !== 2) return { _tag: "Malformed", line: line.slice(0, 80) }
-    rows.push([parts[0]!.trim(), parts[1]!.trim()])
+    const row = parseLine(line)
+    if (row !== undefined) rows.push(row)
+    else {
+      skipped++
+      reason ??= `a line is not host,ip: ${line.slice(0, 80)}`
+    }
   }
-  return { _tag: "Rows", rows }
+  return { _tag: "Rows", rows, skipped, reason }
 }
 
 export const extractFindings = (
-  rows: ReadonlyArray<readonly [string, string]>,
+  rows: ReadonlyArray<Row>,
   domain: string,
   config: HackertargetConfig
 ): ReadonlyArray<Finding> => {
   const domains = new Map<string, Finding>()
   const ips = new Map<string, { readonly finding: Finding; readonly hosts: Array<string> }>()
   for (const [host, ip] of rows) {
-    const name = finding("DOMAIN", host, { confidence: 0.7, metadata: { ip } })
+    const name = finding("DOMAIN", host, { confidence: 0.7, metadata: ip === null ? {} : { ip } })
     if (Option.isNone(name) || !inScope(name.value.value, domain)) continue
     if (!domains.has(name.value.value)) domains.set(name.value.value, name.value)
-    if (!config.ips) continue
+    if (!config.ips || ip === null) continue
     const address = finding("IP", ip, { confidence: 0.6 })
     if (Option.isNone(address)) continue
     const current = ips.get(address.value.value) ?? { finding: address.value, hosts: [] }
@@ -78,7 +96,7 @@ export const extractFindings = (
 export const hackertargetHostsearch = defineModule({
   name: "hackertarget_hostsearch",
   description: "Finds subdomains and their addresses through HackerTarget's host search",
-  version: "1.0.0",
+  version: "1.1.0",
   author: "Mirage Team",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "IP"],
@@ -94,7 +112,11 @@ export const hackertargetHostsearch = defineModule({
     requiresKey: false,
     proxy: true
   },
-  setup: httpSession<typeof HackertargetConfig.Type>("hackertarget_hostsearch", "hackertarget"),
+  setup: (config: HackertargetConfig, ctx) =>
+    Effect.map(httpSession<HackertargetConfig>("hackertarget_hostsearch", "hackertarget")(config, ctx), (session) => ({
+      ...session,
+      notes: ctx.notes
+    })),
   collect: (session, task) =>
     Effect.gen(function*() {
       const domain = yield* targetValue("hackertarget_hostsearch", task, "DOMAIN")
@@ -116,12 +138,13 @@ export const hackertargetHostsearch = defineModule({
           return yield* (/api ?key/i.test(parsed.message)
             ? new AuthFailed({ reason: "hackertarget rejected the API key" })
             : new BadResponse({ reason: `hackertarget refused the query: ${parsed.message}`, status: response.status }))
-        case "Malformed":
-          return yield* new BadResponse({
-            reason: `hackertarget answered a line that is not host,ip: ${parsed.line}`,
-            status: response.status
-          })
         case "Rows": {
+          if (parsed.reason !== undefined) {
+            if (parsed.rows.length === 0) {
+              return yield* new BadResponse({ reason: `hackertarget: ${parsed.reason}`, status: response.status })
+            }
+            yield* session.notes.skipped(parsed.reason, parsed.skipped)
+          }
           const findings = extractFindings(parsed.rows, domain, session.config)
           yield* session.log("hackertarget answered", { domain, rows: parsed.rows.length, findings: findings.length })
           return findings
