@@ -1,14 +1,13 @@
 import { describe, expect, layer as withLayer } from "@effect/vitest"
-import { CollectionResult } from "@mirage/domain/CollectionTask"
 import * as Metrics from "@mirage/runtime/Metrics"
 import { PgClient } from "@mirage/runtime/PgClient"
 import { ResultStore } from "@mirage/runtime/ResultStore"
 import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
 import { FixtureWorld } from "@mirage/testkit"
-import { Effect, Layer, Metric, Schema } from "effect"
+import { Effect, Layer, Metric } from "effect"
 import { get, newCaller, post } from "../../gateway/test/Gateway.js"
 import type { Caller } from "../../gateway/test/Gateway.js"
-import { layer, RealExecutor, startNode, World } from "./Stack.js"
+import { allResults, layer, RealExecutor, startNode, World } from "./Stack.js"
 
 interface Status {
   readonly status: string
@@ -16,8 +15,6 @@ interface Status {
   readonly result_count: number
   readonly status_reason: string | null
 }
-
-const Page = Schema.Struct({ items: Schema.Array(CollectionResult), next_cursor: Schema.NullOr(Schema.String) })
 
 const terminal = ["COMPLETED", "FAILED", "CANCELLED"]
 
@@ -44,20 +41,6 @@ const waitForEnd = (id: string, caller: Caller) =>
       yield* Effect.sleep("50 millis")
     }
     return seen
-  })
-
-const allResults = (id: string, caller: Caller) =>
-  Effect.gen(function*() {
-    const items: Array<CollectionResult> = []
-    let cursor: string | null = null
-    do {
-      const path: string = `/scans/${id}/results?limit=7${cursor === null ? "" : `&cursor=${cursor}`}`
-      const answer: { readonly body: unknown } = yield* get(path, caller)
-      const page: typeof Page.Type = yield* Schema.decodeUnknown(Page)(answer.body)
-      items.push(...page.items)
-      cursor = page.next_cursor
-    } while (cursor !== null)
-    return items
   })
 
 const sandboxScan = (domain: string) => ({
@@ -90,7 +73,7 @@ describe("end to end", () => {
           return s.progress
         }, 0)
 
-        const results = yield* allResults(id, caller)
+        const results = yield* allResults(id, caller, 7)
         const domains = results.filter((r) => r.data_type === "DOMAIN").map((r) => r.data)
         const ips = results.filter((r) => r.data_type === "IP").map((r) => r.data)
         // crt.sh's names (the target itself is not a result of its own scan)...
@@ -151,7 +134,7 @@ describe("end to end", () => {
         // The dead node's shards were taken over: counted as moved from another node, not as first owners.
         expect((yield* Metric.value(moved)).count).toBeGreaterThan(movedBefore)
         expect(statuses.at(-1)!.status).toBe("COMPLETED")
-        const results = yield* allResults(id, caller)
+        const results = yield* allResults(id, caller, 7)
         expect(new Set(results.filter((r) => r.data_type === "IP").map((r) => r.data))).toEqual(
           addressesOfCertificateNames()
         )

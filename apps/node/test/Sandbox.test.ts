@@ -6,8 +6,8 @@
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import { modules } from "@mirage/modules/Registry"
 import { Effect } from "effect"
-import { get, newCaller, post } from "../../gateway/test/Gateway.js"
-import { allResults, layer, startNode, World } from "./Stack.js"
+import { newCaller, post } from "../../gateway/test/Gateway.js"
+import { allResults, layer, startAndWait, startNode, World } from "./Stack.js"
 
 describe("sandbox scan", () => {
   withLayer(layer, { timeout: 180_000, excludeTestServices: true })((it) => {
@@ -23,14 +23,7 @@ describe("sandbox scan", () => {
           modules: keyless.map((module) => ({ id: module.id, config: world.moduleConfig[module.id] ?? {} })),
           configuration: { recursion_depth: 3, max_results: 100_000, max_duration: 170 }
         }, caller)
-        expect(created.status, created.text).toBe(201)
-        const id = (created.body as { id: string }).id
-        expect((yield* post(`/scans/${id}/start`, {}, caller)).status).toBeLessThan(300)
-        let status = ""
-        for (let i = 0; i < 3000 && !["COMPLETED", "FAILED", "CANCELLED"].includes(status); i++) {
-          yield* Effect.sleep("50 millis")
-          status = ((yield* get(`/scans/${id}/status`, caller)).body as { status: string }).status
-        }
+        const { id, status } = yield* startAndWait(created, caller)
         expect(status).toBe("COMPLETED")
         const values = new Set((yield* allResults(id, caller)).map((r) => r.data.toLowerCase()))
         const { expected } = world

@@ -12,9 +12,9 @@ import type { RedisClient } from "@mirage/runtime/RedisClient"
 import { isLoopback } from "@mirage/runtime/ScopeGuard"
 import * as Egress from "@mirage/testkit/Egress"
 import { ConfigProvider, Effect, Layer } from "effect"
-import { get, newCaller, post } from "../../gateway/test/Gateway.js"
+import { newCaller, post } from "../../gateway/test/Gateway.js"
 import { envFor } from "../src/Sandbox.js"
-import { allResults, layer, startNode, World } from "./Stack.js"
+import { allResults, layer, startAndWait, startNode, World } from "./Stack.js"
 
 describe("sandbox confinement", () => {
   withLayer(layer, { timeout: 180_000, excludeTestServices: true })((it) => {
@@ -37,14 +37,7 @@ describe("sandbox confinement", () => {
           template_id: "full-domain-footprint",
           configuration: { max_results: 100_000, max_duration: 170 }
         }, caller)
-        expect(created.status, created.text).toBe(201)
-        const id = (created.body as { id: string }).id
-        expect((yield* post(`/scans/${id}/start`, {}, caller)).status).toBeLessThan(300)
-        let status = ""
-        for (let i = 0; i < 3000 && !["COMPLETED", "FAILED", "CANCELLED"].includes(status); i++) {
-          yield* Effect.sleep("50 millis")
-          status = ((yield* get(`/scans/${id}/status`, caller)).body as { status: string }).status
-        }
+        const { id, status } = yield* startAndWait(created, caller)
         expect(status).toBe("COMPLETED")
 
         const connections = recorder.connections()

@@ -5,6 +5,7 @@
 import { NodeSdk } from "@effect/opentelemetry"
 import type { Resource } from "@effect/opentelemetry/Resource"
 import { NodeHttpServer } from "@effect/platform-node"
+import { expect } from "@effect/vitest"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { describe as describeModules, validateModuleConfig } from "@mirage/modules/Registry"
 import * as Journal from "@mirage/runtime/Journal"
@@ -23,7 +24,7 @@ import { FixtureWorld } from "@mirage/testkit"
 import { Context, Effect, Exit, Layer, Option, Schema, Scope } from "effect"
 import * as Server from "../../gateway/src/Server.js"
 import { freshAdapters } from "../../gateway/test/Cluster.js"
-import { get } from "../../gateway/test/Gateway.js"
+import { get, post } from "../../gateway/test/Gateway.js"
 import type { Caller } from "../../gateway/test/Gateway.js"
 
 export const shards = 16
@@ -122,16 +123,33 @@ export const startNode = (
 const Page = Schema.Struct({ items: Schema.Array(CollectionResult), next_cursor: Schema.NullOr(Schema.String) })
 
 /** Every result of a scan, page by page through the gateway. */
-export const allResults = (id: string, caller: Caller) =>
+export const allResults = (id: string, caller: Caller, pageSize = 200) =>
   Effect.gen(function*() {
     const items: Array<CollectionResult> = []
     let cursor: string | null = null
     do {
-      const path: string = `/scans/${id}/results?limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
+      const path: string = `/scans/${id}/results?limit=${pageSize}${cursor === null ? "" : `&cursor=${cursor}`}`
       const answer: { readonly body: unknown } = yield* get(path, caller)
       const page: typeof Page.Type = yield* Schema.decodeUnknown(Page)(answer.body)
       items.push(...page.items)
       cursor = page.next_cursor
     } while (cursor !== null)
     return items
+  })
+
+/** Starts a scan just created (201 expected) and polls its status until it ends; the scan id and its last status. */
+export const startAndWait = (
+  created: { readonly status: number; readonly text: string; readonly body: unknown },
+  caller: Caller
+) =>
+  Effect.gen(function*() {
+    expect(created.status, created.text).toBe(201)
+    const id = (created.body as { id: string }).id
+    expect((yield* post(`/scans/${id}/start`, {}, caller)).status).toBeLessThan(300)
+    let status = ""
+    for (let i = 0; i < 3000 && !["COMPLETED", "FAILED", "CANCELLED"].includes(status); i++) {
+      yield* Effect.sleep("50 millis")
+      status = ((yield* get(`/scans/${id}/status`, caller)).body as { status: string }).status
+    }
+    return { id, status }
   })
