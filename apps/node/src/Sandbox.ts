@@ -30,6 +30,8 @@ export const envFor = (world: FixtureWorld.FixtureWorld): Record<string, string>
     MIRAGE_DNS_SERVERS: dnsServers.join(","),
     MIRAGE_MODULE_OVERRIDES: JSON.stringify(world.moduleConfig),
     MIRAGE_SANDBOX: "1",
+    // A forward proxy would make the connections the guard sees its own: none in the sandbox.
+    MIRAGE_PROXIES: "",
     // Demos and tests poll the gateway hard with one key: a per-key rate fit for a local run.
     MIRAGE_API_RATE: "1000",
     MIRAGE_API_BURST: "2000",
