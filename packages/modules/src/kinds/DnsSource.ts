@@ -8,7 +8,7 @@ import { Effect, Either, Option } from "effect"
 import type { DnsClient, DnsError, MxRecord, SoaRecord } from "../DnsClient.js"
 import { dnsSource } from "../internal/Dns.js"
 import { defineModule, type Finding } from "../Module.js"
-import { canonicalTarget, type ModuleHeader } from "./PagedApi.js"
+import { canonicalTarget, headerFields, type ModuleHeader } from "./PagedApi.js"
 import type { Target } from "./Request.js"
 
 export type Question =
@@ -69,15 +69,7 @@ export interface DnsSpec<Config, Encoded extends Readonly<Record<string, unknown
 /** A module from a DNS-source description. */
 export const dnsModule = <Config, Encoded extends Readonly<Record<string, unknown>>>(spec: DnsSpec<Config, Encoded>) =>
   defineModule({
-    name: spec.name,
-    ...(spec.title === undefined ? {} : { title: spec.title }),
-    description: spec.description,
-    version: spec.version ?? "1.0.0",
-    author: spec.author ?? "Mirage Team",
-    input_types: spec.input_types,
-    output_types: spec.output_types,
-    flags: spec.flags,
-    configSchema: spec.config,
+    ...headerFields(spec),
     source: dnsSource,
     setup: (config: Config, ctx) => Effect.succeed({ config, dns: ctx.dns, notes: ctx.notes, log: ctx.log }),
     collect: (session, task) =>

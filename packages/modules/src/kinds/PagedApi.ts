@@ -40,6 +40,24 @@ export interface ModuleHeader<Config, Encoded extends Readonly<Record<string, un
   readonly config: Schema.Schema<Config, Encoded>
 }
 
+/** The `defineModule` fields a header states, defaults filled in: one mapping for every kind. */
+export const headerFields = <Config, Encoded extends Readonly<Record<string, unknown>>>(
+  header: Omit<ModuleHeader<Config, Encoded>, "source"> & {
+    readonly input_types: ReadonlyArray<EntityType>
+    readonly output_types: ReadonlyArray<EntityType>
+  }
+) => ({
+  name: header.name,
+  ...(header.title === undefined ? {} : { title: header.title }),
+  description: header.description,
+  version: header.version ?? "1.0.0",
+  author: header.author ?? "Mirage Team",
+  input_types: header.input_types,
+  output_types: header.output_types,
+  flags: header.flags,
+  configSchema: header.config
+})
+
 /** The configuration of a module that has none. */
 export const NoConfig = Schema.Struct({})
 
@@ -159,15 +177,7 @@ export const pagedModule = <Config, Encoded extends Readonly<Record<string, unkn
   }
 ) =>
   defineModule({
-    name: spec.name,
-    ...(spec.title === undefined ? {} : { title: spec.title }),
-    description: spec.description,
-    version: spec.version ?? "1.0.0",
-    author: spec.author ?? "Mirage Team",
-    input_types: spec.input_types,
-    output_types: spec.output_types,
-    flags: spec.flags,
-    configSchema: spec.config,
+    ...headerFields(spec),
     source: spec.source,
     setup: openSession<Config>(spec.name, spec.source),
     collect: (session, task) =>
