@@ -106,6 +106,10 @@ export const deadLetters = counter(
   "Commands moved to their shard's dead letters, by reason: undecodable, or redelivered (failed too many times)"
 )
 export const leaseRenewals = counter("mirage_lease_renewals_total", "Shard leases renewed")
+export const leasesSelfFenced = counter(
+  "mirage_leases_self_fenced_total",
+  "Shard leases whose actors a node stopped because it could not renew them in time"
+)
 export const takeovers = counter(
   "mirage_takeovers_total",
   "Shards acquired by a node, by `from`: none (the shard's first owner) or node (it moved from another node)"

@@ -1,7 +1,8 @@
 /**
- * An actor node: heartbeats into the membership, takes and renews the leases of the shards
- * that rendezvous hashing gives it (a few per round, so joins do not stampede), reads its
- * shards' inboxes, and on shutdown drains, releases its leases and leaves so others take over at once.
+ * An actor node: heartbeats into the membership, takes the leases of the shards that rendezvous
+ * hashing gives it (a batch per round, so joins do not stampede), renews them all on a schedule of
+ * their own, stops the actors of any lease it could not renew in time, reads its shards' inboxes,
+ * and on shutdown drains, releases its leases and leaves so others take over at once.
  */
 import { Clock, Config, Data, Duration, Effect, Fiber, Metric, Option, Queue, Random } from "effect"
 import { shardsOf } from "./Assignment.js"
@@ -13,6 +14,7 @@ import * as ShardHost from "./ShardHost.js"
 import type { HostSettings } from "./ShardHost.js"
 import { ShardInbox } from "./ShardInbox.js"
 import { ShardLeases } from "./ShardLeases.js"
+import type { ShardLease } from "./ShardLeases.js"
 
 /** This node was configured with another shard count than the cluster was created with. */
 export class ShardCountMismatch extends Data.TaggedError("ShardCountMismatch")<{
@@ -80,64 +82,103 @@ export const run = (settings: NodeSettings) =>
     )
     const host = yield* ShardHost.make(settings)
     const me = settings.nodeId
-    let lastRenewal = yield* Clock.currentTimeMillis
     const floors = new Map<number, number>()
+    // Local clock time by which each held lease must have been renewed again, or its actors stop (self-fencing): a
+    // margin before the lease can expire in the store, counted from before the call that took or renewed it.
+    const deadlines = new Map<number, number>()
+    const fenceMarginMs = Math.max(settings.roundMs, Math.floor(settings.leaseTtlMs / 4))
+    const holds = (lease: ShardLease) => host.epochs().some((l) => l.shard === lease.shard && l.epoch === lease.epoch)
+    const extend = (lease: ShardLease, at: number) => {
+      if (holds(lease)) deadlines.set(lease.shard, at + settings.leaseTtlMs - fenceMarginMs)
+    }
 
-    const lose = (shards: ReadonlyArray<number>, release: boolean) =>
-      Effect.forEach(shards, (shard) =>
+    /** Stops the actors of each lease still held under its epoch, and gives the lease back if `release`. */
+    const lose = (lost: ReadonlyArray<ShardLease>, release: boolean) =>
+      Effect.forEach(lost, (lease) =>
         Effect.gen(function*() {
-          const epoch = host.epochs().find((e) => e.shard === shard)?.epoch
-          yield* host.lose(shard)
-          if (release && epoch !== undefined) yield* leases.release(shard, me, epoch).pipe(Effect.ignore)
+          if (!(yield* host.lose(lease))) return
+          deadlines.delete(lease.shard)
+          if (release) yield* leases.release(lease.shard, me, lease.epoch).pipe(Effect.ignore)
         }), { discard: true })
 
-    const round = Effect.gen(function*() {
+    /**
+     * The node's heartbeat and the renewal of all its leases, one round trip each, on their own schedule: nothing
+     * the ownership round does (acquisitions, fences, claims) can make them late.
+     */
+    const renewal = Effect.gen(function*() {
+      const at = yield* Clock.currentTimeMillis
+      const current = host.epochs()
+      const [, kept] = yield* Effect.all([
+        membership.heartbeat(me, settings.memberTtlMs).pipe(
+          Effect.catchAll((error) => Effect.logWarning("heartbeat failed", error))
+        ),
+        current.length === 0 ? Effect.succeed(new Set<number>()) : leases.renew(me, current, settings.leaseTtlMs)
+      ], { concurrency: "unbounded" }).pipe(
+        // A call that does not come back within a lease's time is of no use: the next renewal goes out instead.
+        Effect.timeoutFail({ duration: settings.leaseTtlMs, onTimeout: () => "renewal timed out" })
+      )
+      yield* Metric.incrementBy(Metrics.leaseRenewals, kept.size)
+      for (const lease of current) if (kept.has(lease.shard)) extend(lease, at)
+      yield* lose(current.filter((lease) => !kept.has(lease.shard)), false)
+    }).pipe(Effect.catchAll((error) => Effect.logWarning("lease renewal failed", error)))
+
+    /** Self-fencing: the actors of a lease not renewed in time stop before the lease can expire and move. */
+    const watchdog = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      yield* membership.heartbeat(me, settings.memberTtlMs)
+      const overdue = host.epochs().filter((lease) => (deadlines.get(lease.shard) ?? Infinity) <= now)
+      if (overdue.length === 0) return
+      yield* Effect.logWarning("leases not renewed in time: their actors stop").pipe(
+        Effect.annotateLogs({ shards: overdue.length })
+      )
+      yield* Metric.incrementBy(Metrics.leasesSelfFenced, overdue.length)
+      yield* lose(overdue, false)
+    })
+
+    /**
+     * Takes a batch of wanted shards: one round trip for the leases, then their fences together. A shard whose fence
+     * is already higher (the lease store lost its counter) is given back and taken above it next time.
+     */
+    const take = (wanted: ReadonlyArray<number>) =>
+      Effect.gen(function*() {
+        const at = yield* Clock.currentTimeMillis
+        const taken = yield* leases.acquire(
+          me,
+          settings.leaseTtlMs,
+          wanted.map((shard) => ({ shard, floor: floors.get(shard) ?? 0 }))
+        ).pipe(
+          // Leases a lost answer gave this node expire unused; a later round takes them again under new epochs.
+          Effect.timeoutFail({ duration: settings.leaseTtlMs, onTimeout: () => "lease acquisition timed out" })
+        )
+        yield* Effect.forEach(taken, ([shard, epoch]) =>
+          Effect.gen(function*() {
+            const fenced = yield* store.fence(shard, epoch)
+            if (fenced !== epoch) {
+              floors.set(shard, fenced)
+              return yield* leases.release(shard, me, epoch).pipe(Effect.ignore)
+            }
+            yield* host.acquire(shard, epoch)
+            extend({ shard, epoch }, at)
+            yield* Metric.increment(Metrics.tagged(Metrics.takeovers, { from: epoch === 1 ? "none" : "node" }))
+            yield* Effect.logDebug("shard acquired").pipe(Effect.annotateLogs({ shard, epoch }))
+          }).pipe(
+            // Not taken this time; the lease, still ours in the store, is taken again by a later round.
+            Effect.catchAll((error) => Effect.logWarning("shard fence failed", error))
+          ), { concurrency: "unbounded", discard: true })
+      })
+
+    const round = Effect.gen(function*() {
       const members = yield* membership.members
       const desired = new Set(shardsOf(me, members.includes(me) ? members : [...members, me], inbox.shards))
-
-      const held = yield* leases.renew(me, host.epochs(), settings.leaseTtlMs)
-      yield* Metric.incrementBy(Metrics.leaseRenewals, held.size)
-      lastRenewal = now
-      yield* lose(host.owned().filter((shard) => !held.has(shard)), false)
       yield* lose(host.takeStale(), true)
-
-      const handOff = host.owned().filter((shard) => !desired.has(shard)).slice(0, settings.movesPerRound)
-      yield* lose(handOff, true)
-
+      yield* lose(host.epochs().filter(({ shard }) => !desired.has(shard)).slice(0, settings.movesPerRound), true)
       if (!verified) {
         yield* verify.pipe(Effect.catchTag("ShardCountMismatch", (mismatch) => Effect.logError(mismatch.message)))
       }
-      const wanted = verified ? Array.from(desired).filter((shard) => !host.owned().includes(shard)) : []
-      let moves = 0
-      for (const shard of wanted) {
-        if (moves >= settings.movesPerRound) break
-        const epoch = yield* leases.acquire(shard, me, settings.leaseTtlMs, floors.get(shard) ?? 0)
-        if (Option.isNone(epoch)) continue
-        moves++
-        const fenced = yield* store.fence(shard, epoch.value)
-        if (fenced === epoch.value) {
-          yield* host.acquire(shard, epoch.value)
-          yield* Metric.increment(Metrics.tagged(Metrics.takeovers, { from: epoch.value === 1 ? "none" : "node" }))
-          yield* Effect.logDebug("shard acquired").pipe(Effect.annotateLogs({ shard, epoch: epoch.value }))
-        } else {
-          // The event store has seen a later epoch (the lease store lost its counter): go above it.
-          floors.set(shard, fenced)
-          yield* leases.release(shard, me, epoch.value).pipe(Effect.ignore)
-        }
-      }
+      const owned = new Set(host.owned())
+      const wanted = verified ? Array.from(desired).filter((shard) => !owned.has(shard)) : []
+      if (wanted.length > 0) yield* take(wanted.slice(0, settings.movesPerRound))
       yield* host.sweep
-    }).pipe(
-      Effect.catchAll((error) =>
-        Effect.gen(function*() {
-          // A node that cannot renew stops its actors before its leases can expire.
-          const now = yield* Clock.currentTimeMillis
-          if (now - lastRenewal > settings.leaseTtlMs - settings.roundMs * 2) yield* lose(host.owned(), false)
-          yield* Effect.logWarning("ownership round failed", error)
-        })
-      )
-    )
+    }).pipe(Effect.catchAll((error) => Effect.logWarning("ownership round failed", error)))
 
     const reader = Effect.forever(
       Effect.gen(function*() {
@@ -160,6 +201,12 @@ export const run = (settings: NodeSettings) =>
         Effect.zipRight(Effect.raceFirst(Effect.sleep(Duration.millis(settings.roundMs)), Queue.take(announced)))
       )
     ))
+    const renewing = yield* Effect.forkScoped(
+      Effect.forever(Effect.zipRight(renewal, Effect.sleep(Duration.millis(settings.roundMs))))
+    )
+    const fencing = yield* Effect.forkScoped(
+      Effect.forever(Effect.zipRight(watchdog, Effect.sleep(Duration.millis(Math.ceil(settings.roundMs / 2)))))
+    )
     const reading = yield* Effect.forkScoped(reader)
 
     /**
@@ -169,20 +216,22 @@ export const run = (settings: NodeSettings) =>
     const shutdown = Effect.gen(function*() {
       yield* Fiber.interrupt(reading)
       yield* Fiber.interrupt(ownership)
-      const idle = (shard: number) =>
-        Effect.map(host.inFlight(shard), (n) => n === 0)
-      yield* lose(yield* Effect.filter(host.owned(), idle), true)
+      const idle = (lease: ShardLease) =>
+        Effect.map(host.inFlight(lease.shard), (n) => n === 0)
+      yield* lose(yield* Effect.filter(host.epochs(), idle), true)
       yield* membership.leave(me).pipe(Effect.ignore)
       const until = (yield* Clock.currentTimeMillis) + settings.drainMs
       while (host.owned().length > 0 && (yield* Clock.currentTimeMillis) < until) {
-        const done = yield* Effect.filter(host.owned(), idle)
+        const done = yield* Effect.filter(host.epochs(), idle)
         if (done.length > 0) {
           yield* lose(done, true)
           yield* membership.announce.pipe(Effect.ignore)
         }
         yield* Effect.sleep(Duration.millis(20))
       }
-      yield* lose(host.owned(), true)
+      yield* Fiber.interrupt(renewing)
+      yield* Fiber.interrupt(fencing)
+      yield* lose(host.epochs(), true)
       yield* membership.announce.pipe(Effect.ignore)
     })
 

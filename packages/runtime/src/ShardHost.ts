@@ -13,6 +13,7 @@ import * as ScanActor from "./ScanActor.js"
 import type { ActorHandle, ActorMessage, ActorSettings } from "./ScanActor.js"
 import { ShardInbox } from "./ShardInbox.js"
 import type { Delivery } from "./ShardInbox.js"
+import type { ShardLease } from "./ShardLeases.js"
 import { makeQuotaGate, QuotaGate } from "./TaskPool.js"
 
 export interface HostSettings extends ActorSettings {
@@ -36,6 +37,13 @@ type Absent = "missing" | "unavailable"
 
 type Slot = Deferred.Deferred<ActorHandle | Absent>
 
+/** A scan's actor, from the moment its start begins: the handle (or why there is none) comes through `slot`. */
+interface Entry {
+  readonly slot: Slot
+  readonly shard: number
+  scope?: Scope.CloseableScope
+}
+
 export const make = (settings: HostSettings) =>
   Effect.gen(function*() {
     const store = yield* EventStore
@@ -49,21 +57,19 @@ export const make = (settings: HostSettings) =>
       Context.add(QuotaGate, yield* makeQuotaGate(settings.quotaWaiters ?? 4))
     )
     const owned = new Map<number, number>()
-    const stale = new Set<number>()
+    // Shards (and the epoch) whose actors found a newer epoch in the store.
+    const stale = new Map<number, number>()
     // Shards whose active scans are not all running yet (the store failed while they loaded): each round retries them,
     // so a store outage during a takeover cannot leave a scan of an owned shard without its actor.
     const unhydrated = new Set<number>()
     const hydrating = new Set<number>()
-    const actors = new Map<string, Slot>()
-    const scopes = new Map<string, Scope.CloseableScope>()
+    const actors = new Map<string, Entry>()
 
-    const forget = (scanId: string, slot: Slot) =>
+    /** Closes the actor's scope, and removes it from the map if it is still the scan's actor there. */
+    const forget = (scanId: string, entry: Entry) =>
       Effect.gen(function*() {
-        if (actors.get(scanId) !== slot) return
-        actors.delete(scanId)
-        const scope = scopes.get(scanId)
-        scopes.delete(scanId)
-        if (scope !== undefined) yield* Scope.close(scope, Exit.void)
+        if (actors.get(scanId) === entry) actors.delete(scanId)
+        if (entry.scope !== undefined) yield* Scope.close(entry.scope, Exit.void)
       })
 
     /** The running actor of a scan, started if needed, or why there is none. */
@@ -75,55 +81,62 @@ export const make = (settings: HostSettings) =>
       Effect.gen(function*() {
         const existing = actors.get(scanId)
         if (existing !== undefined) {
-          const handle = yield* Deferred.await(existing)
+          const handle = yield* Deferred.await(existing.slot)
           // An earlier start gave up because its epoch ended while it loaded: this one starts afresh.
           if (handle === "unavailable" && owned.has(shard) && actors.get(scanId) !== existing) {
             return yield* spawn(scanId, shard, initial)
           }
           return handle
         }
-        const slot: Slot = yield* Deferred.make<ActorHandle | Absent>()
-        actors.set(scanId, slot)
+        const entry: Entry = { slot: yield* Deferred.make<ActorHandle | Absent>(), shard }
+        actors.set(scanId, entry)
         const epoch = owned.get(shard)
+        // The start stands only while the shard is held under the same epoch and nothing took the entry away.
+        const current = () => owned.get(shard) === epoch && actors.get(scanId) === entry
         const loaded = epoch === undefined ? Option.none() : yield* store.load(scanId as ScanId).pipe(
           Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))),
           Effect.option
         )
         // The shard may have moved while the scan loaded: an actor under an ended epoch must not start.
-        if (epoch === undefined || Option.isNone(loaded) || owned.get(shard) !== epoch) {
-          yield* Deferred.succeed(slot, "unavailable")
-          yield* forget(scanId, slot)
+        const giveUp = Effect.gen(function*() {
+          yield* Deferred.succeed(entry.slot, "unavailable")
+          yield* forget(scanId, entry)
           return owned.has(shard) && epoch !== undefined && owned.get(shard) !== epoch
             ? yield* spawn(scanId, shard, initial)
             : "unavailable"
-        }
+        })
+        if (epoch === undefined || Option.isNone(loaded) || !current()) return yield* giveUp
         if (Option.isNone(loaded.value)) {
-          yield* Deferred.succeed(slot, "missing")
-          yield* forget(scanId, slot)
+          yield* Deferred.succeed(entry.slot, "missing")
+          yield* forget(scanId, entry)
           return "missing"
         }
-        const scope = yield* Scope.fork(hostScope, { _tag: "Sequential" })
-        scopes.set(scanId, scope)
+        entry.scope = yield* Scope.fork(hostScope, { _tag: "Sequential" })
         const handle = yield* ScanActor.make(loaded.value.value, { shard, fence: { shard, epoch } }, settings, initial)
           .pipe(
             Effect.provide(context),
-            Scope.extend(scope)
+            Scope.extend(entry.scope)
           )
-        yield* Deferred.succeed(slot, handle)
+        // The shard was lost while the actor started: it must not run beside the next epoch's.
+        if (!current()) return yield* Effect.zipRight(handle.stop, giveUp)
+        yield* Deferred.succeed(entry.slot, handle)
         // No fiber waits on each actor: its end forks what follows, in the host's scope.
         handle.onExit((exit) => {
-          Runtime.runFork(runtime)(Effect.forkIn(afterExit(handle, slot, exit), hostScope))
+          Runtime.runFork(runtime)(Effect.forkIn(afterExit(handle, entry, exit, epoch), hostScope))
         })
         return handle
       })
 
-    const afterExit = (handle: ActorHandle, slot: Slot, exit: ScanActor.ActorExit) =>
+    const afterExit = (handle: ActorHandle, entry: Entry, exit: ScanActor.ActorExit, epoch: number) =>
       Effect.gen(function*() {
-        yield* forget(handle.scanId, slot)
-        if (!owned.has(handle.shard)) return
+        const mine = actors.get(handle.scanId) === entry
+        yield* forget(handle.scanId, entry)
+        // An actor stopped with its shard, or of an earlier epoch, has no say about the shard's present: only news
+        // about the epoch held now may make the node give the shard up.
+        if (!mine || owned.get(handle.shard) !== epoch) return
         switch (exit) {
           case "stale":
-            stale.add(handle.shard)
+            stale.set(handle.shard, epoch)
             return
           case "crashed":
             yield* Effect.logWarning("scan actor crashed; restarting from its log").pipe(
@@ -215,14 +228,18 @@ export const make = (settings: HostSettings) =>
         if (fresh === "missing") yield* notFound(delivery)
       })
 
+    /** The handle of an actor that has started, if it has. */
+    const handleOf = (entry: Entry) =>
+      Effect.flatMap(Deferred.poll(entry.slot), (polled) =>
+        Option.isNone(polled)
+          ? Effect.succeed(undefined)
+          : Effect.map(polled.value, (value) => (typeof value === "string" ? undefined : value)))
+
     const started = Effect.gen(function*() {
-      const list: Array<{ readonly handle: ActorHandle; readonly slot: Slot }> = []
-      for (const slot of actors.values()) {
-        const handle = yield* Deferred.poll(slot)
-        if (Option.isSome(handle)) {
-          const value = yield* handle.value
-          if (typeof value !== "string") list.push({ handle: value, slot })
-        }
+      const list: Array<{ readonly handle: ActorHandle; readonly entry: Entry }> = []
+      for (const entry of actors.values()) {
+        const handle = yield* handleOf(entry)
+        if (handle !== undefined) list.push({ handle, entry })
       }
       return list
     })
@@ -232,14 +249,14 @@ export const make = (settings: HostSettings) =>
      * Stops an actor and forgets it at once. Its own exit signal is not waited for: an actor interrupted before its
      * fiber began never reports one, and its slot would then hand a dead actor to every later message.
      */
-    const stopActor = (handle: ActorHandle, slot: Slot) => Effect.zipRight(handle.stop, forget(handle.scanId, slot))
+    const stopActor = (handle: ActorHandle, entry: Entry) => Effect.zipRight(handle.stop, forget(handle.scanId, entry))
 
     return {
       owned: () => Array.from(owned.keys()),
-      epochs: () => Array.from(owned, ([shard, epoch]) => ({ shard, epoch })),
-      /** Shards whose actors found a newer epoch: the node must give them up. */
-      takeStale: () => {
-        const list = Array.from(stale)
+      epochs: (): ReadonlyArray<ShardLease> => Array.from(owned, ([shard, epoch]) => ({ shard, epoch })),
+      /** Leases whose actors found a newer epoch: the node must give them up. */
+      takeStale: (): ReadonlyArray<ShardLease> => {
+        const list = Array.from(stale, ([shard, epoch]) => ({ shard, epoch }))
         stale.clear()
         return list
       },
@@ -252,11 +269,23 @@ export const make = (settings: HostSettings) =>
           // Rehydration runs beside the ownership round, which must go on renewing leases however many scans load.
           yield* Effect.forkIn(rehydrate(shard, epoch), hostScope)
         }),
-      lose: (shard: number) =>
+      /** Stops the shard's actors if it is still held under `epoch`; false if that lease had already ended here. */
+      lose: ({ epoch, shard }: ShardLease) =>
         Effect.gen(function*() {
+          if (owned.get(shard) !== epoch) return false
           owned.delete(shard)
           unhydrated.delete(shard)
-          for (const { handle, slot } of yield* started) if (handle.shard === shard) yield* stopActor(handle, slot)
+          stale.delete(shard)
+          // Out of the map before anything yields, so the shard's next epoch never finds them; a start still under
+          // way sees its entry gone and stops its actor itself.
+          const ending = Array.from(actors).filter(([, entry]) => entry.shard === shard)
+          for (const [scanId] of ending) actors.delete(scanId)
+          for (const [scanId, entry] of ending) {
+            const handle = yield* handleOf(entry)
+            if (handle !== undefined) yield* stopActor(handle, entry)
+            else yield* forget(scanId, entry)
+          }
+          return true
         }),
       /** In-flight tasks of a shard's actors: graceful shutdown waits for them. */
       inFlight: (shard: number) =>
@@ -267,10 +296,10 @@ export const make = (settings: HostSettings) =>
           const epoch = owned.get(shard)
           if (epoch !== undefined && !hydrating.has(shard)) yield* Effect.forkIn(rehydrate(shard, epoch), hostScope)
         }
-        for (const { handle, slot } of yield* started) {
+        for (const { entry, handle } of yield* started) {
           const idle = now - handle.lastActivity() >= settings.passivateMs
           if (idle && handle.inFlight() === 0 && (handle.status() === "CREATED" || handle.status() === "PAUSED")) {
-            yield* stopActor(handle, slot)
+            yield* stopActor(handle, entry)
           }
         }
         // Each owned shard's entries pending on other nodes (taken at once: they are orphans), and its entries idle

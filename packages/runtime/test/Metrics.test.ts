@@ -28,6 +28,7 @@ const dashboardFamilies = [
   "mirage_stream_lag",
   "mirage_shards_owned",
   "mirage_lease_renewals_total",
+  "mirage_leases_self_fenced_total",
   "mirage_takeovers_total",
   "mirage_rate_limit_waits_total",
   "mirage_source_429_total",

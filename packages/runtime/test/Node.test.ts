@@ -63,16 +63,16 @@ describe("Node", () => {
       for (let i = 0; i < 10 && a.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
       expect(a.host.owned()).toHaveLength(8)
 
-      // Node b's first round stops in its lease renewal until `open` completes.
+      // Node b's first round stops in its lease acquisition until `open` completes.
       const entered = yield* Deferred.make<void>()
       const open = yield* Deferred.make<void>()
       const leases = yield* Effect.provide(ShardLeases, LeasesMemory.layer(leaseHub))
       const gated = Layer.succeed(ShardLeases, {
         ...leases,
-        renew: (owner, held, ttlMs) =>
+        acquire: (owner, ttlMs, wanted) =>
           Deferred.succeed(entered, undefined).pipe(
             Effect.zipRight(Deferred.await(open)),
-            Effect.zipRight(leases.renew(owner, held, ttlMs))
+            Effect.zipRight(leases.acquire(owner, ttlMs, wanted))
           )
       })
       const b = yield* Node.run(settings("b")).pipe(Effect.provide(gated), Effect.provide(shared))
@@ -82,8 +82,47 @@ describe("Node", () => {
       yield* Deferred.succeed(open, undefined)
       // The round that was running takes the shards it had planned for; the announcement it missed while running
       // starts the next one at once, which takes the rest. No clock time passes: a round every 500 ms is not it.
-      for (let i = 0; i < 20 && b.host.owned().length < 8; i++) yield* Effect.yieldNow()
+      for (let i = 0; i < 100 && b.host.owned().length < 8; i++) yield* Effect.yieldNow()
       expect(b.host.owned()).toHaveLength(8)
+    }))
+
+  it.scoped("a node that cannot renew stops its shards' actors before the leases can expire, then takes them back", () =>
+    Effect.gen(function*() {
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const hub = LeasesMemory.makeHub()
+      const leases = yield* Effect.provide(ShardLeases, LeasesMemory.layer(hub))
+      // While `hung` is set the lease store's calls never come back, as when it stops answering.
+      let hung = false
+      const renewing = Layer.succeed(ShardLeases, {
+        ...leases,
+        acquire: (owner, ttlMs, wanted) => (hung ? Effect.never : leases.acquire(owner, ttlMs, wanted)),
+        renew: (owner, held, ttlMs) => (hung ? Effect.never : leases.renew(owner, held, ttlMs))
+      })
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(EventStoreMemory.makeStore())))
+      const node = yield* Node.run(settings("n")).pipe(Effect.provide(renewing), Effect.provide(layer))
+      for (let i = 0; i < 10 && node.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      const before = node.host.epochs()
+      expect(before).toHaveLength(8)
+      const fenced = yield* Metric.value(Metrics.leasesSelfFenced)
+      hung = true
+      // Held for a while: renewals every round keep the deadline ahead, until they stop coming back.
+      yield* TestClock.adjust("2500 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      // Before the 4 s lease can expire in the store (a margin of a quarter), the node stops the shards' actors.
+      yield* TestClock.adjust("1000 millis")
+      expect(node.host.owned()).toEqual([])
+      // The leases were still the node's in the store when it stopped.
+      expect(Array.from(hub.leases.values()).every((lease) => lease.owner === "n" && lease.expires >= 4000)).toBe(true)
+      expect((yield* Metric.value(Metrics.leasesSelfFenced)).count - fenced.count).toBe(8)
+      // The lease store answers again: once the hung calls time out, the node takes its shards back under new epochs.
+      hung = false
+      for (let i = 0; i < 60 && node.host.owned().length < 8; i++) yield* TestClock.adjust("100 millis")
+      const after = node.host.epochs()
+      expect(after).toHaveLength(8)
+      for (const { epoch, shard } of after) expect(epoch).toBeGreaterThan(before.find((l) => l.shard === shard)!.epoch)
     }))
 
   it.scoped("an entry taken by a node that no longer owns its shard is delivered by the owner within a round", () =>

@@ -68,13 +68,40 @@ describe("Simulation", () => {
 
   it.effect("catches an event store that ignores the fence", () =>
     Effect.gen(function*() {
-      const reports = yield* Effect.forEach(seeds(1, 20), (seed) =>
-        Simulation.run(seed, { ...quick, sabotage: "ignore-fence" }))
+      // Freezes: a node whose process stops half-way through a write sends it when it thaws, under its old epoch.
+      const reports = yield* Effect.forEach(seeds(1, 10), (seed) =>
+        Simulation.run(seed, { ...quick, sabotage: "ignore-fence", faultKinds: ["freeze"] }))
       const caught = reports.filter((r) =>
         r.violations.some((v) => v.invariant === "stale-append")
       )
       expect(caught.length).toBeGreaterThan(0)
     }))
+
+  // A node's own stalls, with no other fault: a frozen process (its leases expire while it sleeps) and a starved one (its
+  // timers and I/O late). One node keeps 32 shards busy: after each freeze longer than a lease it takes them back once
+  // and keeps them; starvation within the leases' margin costs none. Before renewals had a schedule of their own, the
+  // ownership round took its shards one after another while renewals waited, and a busy node lost them over and over.
+  it.effect(
+    "a node that freezes or starves takes its shards back once per freeze, then keeps them",
+    () =>
+      Effect.gen(function*() {
+        for (const seed of seeds(1, 10)) {
+          const report = yield* Simulation.run(seed, {
+            ...quick,
+            nodes: 1,
+            shards: 32,
+            scans: 12,
+            faultKinds: ["freeze", "starve"]
+          })
+          expectClean(report)
+          expect(report.faults.freeze + report.faults.starve).toBeGreaterThan(0)
+          expect(report.leaseAcquisitions, Simulation.describe(report)).toBeLessThanOrEqual(
+            32 * (1 + report.faults.freeze)
+          )
+        }
+      }),
+    60_000
+  )
 
   it.effect("catches a result store that reports duplicates as new", () =>
     Effect.gen(function*() {

@@ -1,5 +1,5 @@
 /** In-memory shard leases on Effect's Clock, shared by the nodes of one simulation. */
-import { Clock, Effect, Layer, Option } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { PersistenceError } from "../Errors.js"
 import { ShardLeases } from "../ShardLeases.js"
 
@@ -25,18 +25,18 @@ export const layer = (hub: LeaseHub) => {
   return Layer.succeed(
     ShardLeases,
     ShardLeases.of({
-      acquire: (shard, owner, ttlMs, floor) =>
-        guard("acquire lease", (now) => {
-          const current = live(shard, now)
-          if (current !== undefined) {
-            if (current.owner !== owner) return Option.none()
-            current.expires = now + ttlMs
-            return Option.some(current.epoch)
+      acquire: (owner, ttlMs, wanted) =>
+        guard("acquire leases", (now) => {
+          const taken = new Map<number, number>()
+          for (const { floor, shard } of wanted) {
+            const holder = live(shard, now)?.owner
+            if (holder !== undefined && holder !== owner) continue
+            const epoch = Math.max((hub.epochs.get(shard) ?? 0) + 1, floor + 1)
+            hub.epochs.set(shard, epoch)
+            hub.leases.set(shard, { owner, epoch, expires: now + ttlMs })
+            taken.set(shard, epoch)
           }
-          const epoch = Math.max((hub.epochs.get(shard) ?? 0) + 1, floor + 1)
-          hub.epochs.set(shard, epoch)
-          hub.leases.set(shard, { owner, epoch, expires: now + ttlMs })
-          return Option.some(epoch)
+          return taken
         }),
       renew: (owner, leases, ttlMs) =>
         guard("renew lease", (now) => {

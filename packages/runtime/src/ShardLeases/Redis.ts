@@ -1,5 +1,9 @@
-/** Shard leases in Redis: the lease and its epoch counter share a hash tag, so this runs on Redis Cluster too. */
-import { Effect, Layer, Option } from "effect"
+/**
+ * Shard leases in Redis: the lease and its epoch counter share a hash tag, so this runs on Redis Cluster too. Each
+ * batch of acquisitions or renewals goes out as one pipeline of scripts: one round trip however many shards.
+ */
+import { Effect, Layer } from "effect"
+import type { ChainableCommander } from "ioredis"
 import { PersistenceError } from "../Errors.js"
 import { RedisClient } from "../RedisClient.js"
 import { ShardLeases } from "../ShardLeases.js"
@@ -8,11 +12,9 @@ const acquire = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local sep = string.find(cur, '|', 1, true)
-  if string.sub(cur, 1, sep - 1) == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return tonumber(string.sub(cur, sep + 1))
+  if string.sub(cur, 1, sep - 1) ~= ARGV[1] then
+    return 0
   end
-  return 0
 end
 local e = redis.call('INCR', KEYS[2])
 if e <= tonumber(ARGV[3]) then
@@ -35,29 +37,58 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`
 
+/** The scripts as commands (sent by hash, the script only when Redis does not know it yet). */
+interface LeaseCommands {
+  mirageLeaseAcquire(lease: string, epoch: string, owner: string, ttlMs: number, floor: number): ChainableCommander
+  mirageLeaseRenew(lease: string, holder: string, ttlMs: number): ChainableCommander
+}
+
 export const layer = Layer.effect(
   ShardLeases,
   Effect.gen(function*() {
     const { key, redis } = yield* RedisClient
+    redis.defineCommand("mirageLeaseAcquire", { numberOfKeys: 2, lua: acquire })
+    redis.defineCommand("mirageLeaseRenew", { numberOfKeys: 1, lua: renew })
     const lease = (shard: number) => key(`s${shard}`, "lease")
     const attempt = <A>(operation: string, run: () => Promise<A>) =>
       Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
+
+    /** Runs one script per item in a single pipeline; any failed item fails the batch. */
+    const batch = <T>(
+      operation: string,
+      items: ReadonlyArray<T>,
+      queue: (pipeline: ChainableCommander & LeaseCommands, item: T) => void
+    ) =>
+      items.length === 0 ? Effect.succeed([]) : attempt(operation, async () => {
+        const pipeline = redis.pipeline() as ChainableCommander & LeaseCommands
+        for (const item of items) queue(pipeline, item)
+        const replies = (await pipeline.exec()) ?? []
+        return replies.map(([error, reply]) => {
+          if (error !== null) throw error
+          return Number(reply)
+        })
+      })
+
     return ShardLeases.of({
-      acquire: (shard, owner, ttlMs, floor) =>
-        attempt(
-          "acquire lease",
-          () => redis.eval(acquire, 2, lease(shard), key(`s${shard}`, "epoch"), owner, ttlMs, floor)
-        )
-          .pipe(Effect.map((epoch) => (Number(epoch) > 0 ? Option.some(Number(epoch)) : Option.none()))),
+      acquire: (owner, ttlMs, wanted) =>
+        batch(
+          "acquire leases",
+          wanted,
+          (pipeline, { floor, shard }) =>
+            pipeline.mirageLeaseAcquire(lease(shard), key(`s${shard}`, "epoch"), owner, ttlMs, floor)
+        ).pipe(
+          Effect.map((epochs) =>
+            new Map(wanted.flatMap(({ shard }, i) => (epochs[i]! > 0 ? [[shard, epochs[i]!] as const] : [])))
+          )
+        ),
       renew: (owner, leases, ttlMs) =>
-        Effect.forEach(
+        batch(
+          "renew leases",
           leases,
-          ({ epoch, shard }) =>
-            attempt("renew lease", () => redis.eval(renew, 1, lease(shard), `${owner}|${epoch}`, ttlMs)).pipe(
-              Effect.map((held) => (Number(held) === 1 ? shard : -1))
-            ),
-          { concurrency: "unbounded" }
-        ).pipe(Effect.map((held) => new Set(held.filter((shard) => shard >= 0)))),
+          (pipeline, { epoch, shard }) => pipeline.mirageLeaseRenew(lease(shard), `${owner}|${epoch}`, ttlMs)
+        ).pipe(
+          Effect.map((held) => new Set(leases.flatMap(({ shard }, i) => (held[i] === 1 ? [shard] : []))))
+        ),
       release: (shard, owner, epoch) =>
         attempt("release lease", () => redis.eval(release, 1, lease(shard), `${owner}|${epoch}`)).pipe(Effect.asVoid)
     })

@@ -5,7 +5,7 @@
  * epoch, as after a GC pause or a partition).
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
-import { Clock, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Fiber } from "effect"
 import type { PersistenceError } from "../Errors.js"
 import type { EventStoreService } from "../EventStore.js"
 import type { MembershipService } from "../Membership.js"
@@ -84,23 +84,51 @@ export const violate = (ledger: Ledger, invariant: Invariant, detail: string) =>
     })
   })
 
-/** A switch in front of a node's I/O: closed while the node is stalled. */
+/**
+ * A node's switches. `stall`: its I/O is held (a partition, a hung connection) while its timers run on. `freeze`: the
+ * whole process stops (SIGSTOP, a long GC pause, a VM migration): its I/O and its timers are held, so nothing of it
+ * runs until `resume`, and then all its late timers fire at once. `lag`: its CPU is starved, so each of its timers and
+ * each of its I/O completions comes that much late.
+ */
 export interface Gate {
   readonly pass: Effect.Effect<void>
   readonly stall: Effect.Effect<void>
+  readonly freeze: Effect.Effect<void>
   readonly resume: Effect.Effect<void>
   readonly stalled: () => boolean
+  readonly lag: { ms: number }
+  /** The node's view of the clock: the simulation's, with its sleeps held while frozen and late while starved. */
+  readonly clock: Clock.Clock
 }
 
-export const makeGate = Effect.map(Effect.makeLatch(true), (latch): Gate => {
-  let stalled = false
-  return {
-    pass: latch.await,
-    stall: Effect.zipRight(Effect.sync(() => (stalled = true)), latch.close),
-    resume: Effect.zipRight(Effect.sync(() => (stalled = false)), latch.open),
-    stalled: () => stalled
-  }
-})
+/** How long a node takes to send an event store write: the window in which a freeze catches one half-sent. */
+const writeMs = 50
+
+export const makeGate = (base: Clock.Clock) =>
+  Effect.gen(function*() {
+    const io = yield* Effect.makeLatch(true)
+    const process = yield* Effect.makeLatch(true)
+    let stalled = false
+    const lag = { ms: 0 }
+    const late = Effect.suspend(() => (lag.ms > 0 ? base.sleep(Duration.millis(lag.ms)) : Effect.void))
+    const gate: Gate = {
+      pass: Effect.zipRight(io.await, late),
+      stall: Effect.zipRight(Effect.sync(() => (stalled = true)), io.close),
+      freeze: Effect.zipRight(Effect.sync(() => (stalled = true)), Effect.zipRight(io.close, process.close)),
+      resume: Effect.zipRight(Effect.sync(() => (stalled = false)), Effect.zipRight(io.open, process.open)),
+      stalled: () => stalled,
+      lag,
+      clock: {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        unsafeCurrentTimeMillis: () => base.unsafeCurrentTimeMillis(),
+        unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos(),
+        currentTimeMillis: base.currentTimeMillis,
+        currentTimeNanos: base.currentTimeNanos,
+        sleep: (duration) => Effect.zipRight(base.sleep(Duration.sum(duration, Duration.millis(lag.ms))), process.await)
+      }
+    }
+    return gate
+  })
 
 const recordOwner = (
   ledger: Ledger,
@@ -128,17 +156,18 @@ export const leases = (
   node: string,
   gate: Gate
 ): ShardLeasesService => ({
-  acquire: (shard, owner, ttlMs, floor) =>
+  acquire: (owner, ttlMs, wanted) =>
     gate.pass.pipe(
-      Effect.zipRight(inner.acquire(shard, owner, ttlMs, floor)),
-      Effect.tap((epoch) =>
-        Option.isNone(epoch) ? Effect.void : Effect.gen(function*() {
-          if (!ledger.leased.has(`${shard}/${epoch.value}`)) {
-            ledger.counts.acquisitions++
-            yield* note(ledger, `${node} leased shard ${shard} epoch ${epoch.value}`)
-          }
-          yield* recordOwner(ledger, ledger.leased, "lease", shard, epoch.value, owner)
-        })
+      Effect.zipRight(inner.acquire(owner, ttlMs, wanted)),
+      Effect.tap((taken) =>
+        Effect.forEach(taken, ([shard, epoch]) =>
+          Effect.gen(function*() {
+            if (!ledger.leased.has(`${shard}/${epoch}`)) {
+              ledger.counts.acquisitions++
+              yield* note(ledger, `${node} leased shard ${shard} epoch ${epoch}`)
+            }
+            yield* recordOwner(ledger, ledger.leased, "lease", shard, epoch, owner)
+          }), { discard: true })
       )
     ),
   renew: (owner, held, ttlMs) => Effect.zipRight(gate.pass, inner.renew(owner, held, ttlMs)),
@@ -166,34 +195,42 @@ export const eventStore = (
   node: string,
   gate: Gate
 ): EventStoreService => ({
+  // A write, once issued, is on its way: stopping the actor that issued it does not call it back. It takes the node
+  // `writeMs` of its own time to send (a frozen node sends it when it thaws), and a stall holds it: either way it may
+  // land late, under its epoch, whatever the node did meanwhile (the store's fence must refuse it).
   append: (appends) =>
-    Effect.zipRight(
-      gate.pass,
-      ledger.lock.withPermits(1)(
-        inner.append(appends).pipe(
-          Effect.tap(() =>
-            Effect.forEach(appends, (append) => {
-              if (append.fence === null) return Effect.void
-              ledger.counts.fencedAppends++
-              const highest = ledger.fences.get(append.fence.shard)
-              return highest === append.fence.epoch ? Effect.void : violate(
-                ledger,
-                "stale-append",
-                `${node} appended ${append.events.map((e) => e._tag).join(",")} to ${append.scan_id} under shard ` +
-                  `${append.fence.shard} epoch ${append.fence.epoch}; highest fence raised is ${highest}`
+    Effect.flatMap(
+      Effect.forkDaemon(
+        Effect.zipRight(
+          Effect.zipRight(gate.clock.sleep(Duration.millis(writeMs)), gate.pass),
+          ledger.lock.withPermits(1)(
+            inner.append(appends).pipe(
+              Effect.tap(() =>
+                Effect.forEach(appends, (append) => {
+                  if (append.fence === null) return Effect.void
+                  ledger.counts.fencedAppends++
+                  const highest = ledger.fences.get(append.fence.shard)
+                  return highest === append.fence.epoch ? Effect.void : violate(
+                    ledger,
+                    "stale-append",
+                    `${node} appended ${append.events.map((e) => e._tag).join(",")} to ${append.scan_id} under shard ` +
+                      `${append.fence.shard} epoch ${append.fence.epoch}; highest fence raised is ${highest}`
+                  )
+                }, { discard: true })
+              ),
+              Effect.tapError((error) =>
+                error._tag === "StaleEpoch"
+                  ? Effect.zipRight(
+                    Effect.sync(() => ledger.counts.staleRefused++),
+                    note(ledger, `${node} refused: shard ${error.shard} epoch ${error.epoch} is stale`)
+                  )
+                  : Effect.void
               )
-            }, { discard: true })
-          ),
-          Effect.tapError((error) =>
-            error._tag === "StaleEpoch"
-              ? Effect.zipRight(
-                Effect.sync(() => ledger.counts.staleRefused++),
-                note(ledger, `${node} refused: shard ${error.shard} epoch ${error.epoch} is stale`)
-              )
-              : Effect.void
+            )
           )
         )
-      )
+      ),
+      Fiber.join
     ),
   load: (scanId) => Effect.zipRight(gate.pass, inner.load(scanId)),
   events: (scanId, afterSeq, limit) => Effect.zipRight(gate.pass, inner.events(scanId, afterSeq, limit)),

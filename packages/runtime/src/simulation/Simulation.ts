@@ -58,6 +58,8 @@ export type FaultKind =
   | "stop"
   | "restart"
   | "stall"
+  | "freeze"
+  | "starve"
   | "delay"
   | "leaseOutage"
   | "membershipOutage"
@@ -78,6 +80,8 @@ export interface Options {
   readonly quantumMs: number
   /** Mean faults per simulated second. */
   readonly faultsPerSecond: number
+  /** The kinds of fault injected; all by default. */
+  readonly faultKinds?: ReadonlyArray<FaultKind>
   readonly slots: number
   /**
    * "sim": the fast SimClock (a TestClock); "test": the ambient TestClock from TestContext, exactly as tests use it
@@ -262,6 +266,8 @@ const simulate = (seed: number, options: Options) =>
       stop: 0,
       restart: 0,
       stall: 0,
+      freeze: 0,
+      starve: 0,
       delay: 0,
       leaseOutage: 0,
       membershipOutage: 0,
@@ -271,7 +277,7 @@ const simulate = (seed: number, options: Options) =>
     const startNode = Effect.gen(function*() {
       const id = `n${nextNode++}`
       const scope = yield* Scope.fork(simScope, ExecutionStrategy.sequential)
-      const gate = yield* Invariants.makeGate
+      const gate = yield* Invariants.makeGate(yield* Effect.clock)
       const delay = { ms: 0 }
       const replies = yield* RepliesMemory.make(repliesHub).pipe(Scope.extend(scope))
       const services = Context.make(EventStore, Invariants.eventStore(storeFor(), ledger, id, gate)).pipe(
@@ -282,20 +288,25 @@ const simulate = (seed: number, options: Options) =>
         Context.add(Replies, Invariants.replies(replies, gate)),
         Context.add(TaskExecutor, World.executor(world, gate.pass))
       )
-      const built = yield* Layer.buildWithScope(
-        Layer.mergeAll(
-          Journal.layerWith({ batch: 64, writers: 2 }),
-          TaskPool.layerWith(options.slots),
-          ScanObserver.layerNone
-        )
-          .pipe(Layer.provide(Layer.succeedContext(services))),
-        scope
+      // Everything of the node runs on its own view of the clock, which its freezes and starvation bend.
+      const built = yield* Effect.withClock(
+        Layer.buildWithScope(
+          Layer.mergeAll(
+            Journal.layerWith({ batch: 64, writers: 2 }),
+            TaskPool.layerWith(options.slots),
+            ScanObserver.layerNone
+          )
+            .pipe(Layer.provide(Layer.succeedContext(services))),
+          scope
+        ),
+        gate.clock
       )
       // Every simulated node has the cluster's shard count: a mismatch here is a bug of the simulation.
       const node = yield* Node.run({ ...options.node, nodeId: id, consumer: id }).pipe(
         Effect.provide(Context.merge(services, built)),
         Scope.extend(scope),
-        Effect.orDie
+        Effect.orDie,
+        Effect.withClock(gate.clock)
       )
       const simNode: SimNode = {
         id,
@@ -348,13 +359,17 @@ const simulate = (seed: number, options: Options) =>
         const live = up()
         const kinds: Array<FaultKind> = []
         if (live.length >= 2) kinds.push("kill", "stop")
-        if (live.some((n) => !n.gate.stalled())) kinds.push("stall", "stall")
+        if (live.some((n) => !n.gate.stalled())) kinds.push("stall", "stall", "freeze")
+        if (live.some((n) => n.gate.lag.ms === 0)) kinds.push("starve")
         if (live.some((n) => n.delay.ms === 0)) kinds.push("delay")
         if (!leaseHub.outage) kinds.push("leaseOutage")
         if (!membershipHub.outage) kinds.push("membershipOutage")
         if (!events.outage) kinds.push("storeOutage")
-        if (kinds.length === 0) return
-        const kind = prng.pick(kinds)
+        const allowed = options.faultKinds === undefined
+          ? kinds
+          : kinds.filter((kind) => options.faultKinds!.includes(kind))
+        if (allowed.length === 0) return
+        const kind = prng.pick(allowed)
         faults[kind]++
         switch (kind) {
           case "kill":
@@ -371,6 +386,27 @@ const simulate = (seed: number, options: Options) =>
             yield* victim.gate.stall
             yield* Invariants.note(ledger, `${victim.id} stalled for ${ms}ms`)
             later(t + ms, `${victim.id} resumes`, victim.gate.resume)
+            return
+          }
+          case "freeze": {
+            const victim = prng.pick(live.filter((n) => !n.gate.stalled()))
+            // A whole process stopped, often for longer than its leases: when it wakes, every timer it had is late
+            // and what it was about to write goes out under the epoch it held before.
+            const ms = prng.between(500, 12_000)
+            yield* victim.gate.freeze
+            yield* Invariants.note(ledger, `${victim.id} frozen for ${ms}ms`)
+            later(t + ms, `${victim.id} thaws`, victim.gate.resume)
+            return
+          }
+          case "starve": {
+            const victim = prng.pick(live.filter((n) => n.gate.lag.ms === 0))
+            victim.gate.lag.ms = prng.between(50, 800)
+            yield* Invariants.note(ledger, `${victim.id} starved: timers and I/O late by ${victim.gate.lag.ms}ms`)
+            later(
+              t + prng.between(2000, 15_000),
+              `${victim.id} has its CPU back`,
+              Effect.sync(() => void (victim.gate.lag.ms = 0))
+            )
             return
           }
           case "delay": {
@@ -542,6 +578,7 @@ const simulate = (seed: number, options: Options) =>
     }
     for (const node of nodes) {
       node.delay.ms = 0
+      node.gate.lag.ms = 0
       if (node.gate.stalled()) yield* node.gate.resume
     }
     leaseHub.outage = false
