@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
- *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, handoff_s, rss_10k_scans_mib,
- *   event_loop_lag_p99_ms
+ *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, takeover_loaded_p99_s, handoff_s,
+ *   lease_acquisitions_after_stall, rss_10k_scans_mib, event_loop_lag_p99_ms
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -25,6 +25,7 @@ import * as Ceilings from "./Ceilings.js"
 import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { startWindow } from "./MachineCpu.js"
+import * as Stall from "./Stall.js"
 import * as Stores from "./Stores.js"
 
 const newIds = (n: number) => Array.from({ length: n }, () => randomUUID() as ScanId)
@@ -238,7 +239,7 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,rss,dnsbrute` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,stall,rss,dnsbrute` runs some sections; all by default. */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -308,10 +309,28 @@ const main = Effect.gen(function*() {
     const stores = yield* Stores.make("moves")
     const takeovers = yield* section("takeover after kill -9", moves(10, "kill").pipe(Effect.provide(layer(stores))))
     const handoffs = yield* section("handoff after SIGTERM", moves(5, "shutdown").pipe(Effect.provide(layer(stores))))
+    const load = yield* Stores.make("load")
+    const loaded = yield* section(
+      "takeover after kill -9 while a node process runs recursive scans",
+      Stall.underLoad(load, moves(10, "kill").pipe(Effect.provide(layer(stores)))).pipe(Effect.provide(layer(load)))
+    )
     lines.push(
       `takeover_p50_s: ${percentile(takeovers, 50).toFixed(2)}`,
       `takeover_p99_s: ${percentile(takeovers, 99).toFixed(2)}`,
+      `takeover_loaded_p99_s: ${percentile(loaded, 99).toFixed(2)} (p50 ${
+        percentile(loaded, 50).toFixed(2)
+      }; the machine kept busy by a node process running batches of 40 recursive scans)`,
       `handoff_s: ${percentile(handoffs, 50).toFixed(2)} (max ${Math.max(...handoffs).toFixed(2)})`
+    )
+  }
+  if (wanted("stall")) {
+    const stores = yield* Stores.make("stall")
+    const run = yield* section(
+      "a busy node stopped for 10 s (SIGSTOP), its lease acquisitions until its scans end",
+      Stall.acquisitionsAfterStall(stores).pipe(Effect.provide(layer(stores)))
+    )
+    lines.push(
+      `lease_acquisitions_after_stall: ${run.acquisitions} (of ${shards} shards; ${run.selfFenced} leases self-fenced; ${run.owned} owned at the end)`
     )
   }
   if (wanted("rss")) {
