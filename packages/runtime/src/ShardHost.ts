@@ -18,7 +18,11 @@ import { makeQuotaGate, QuotaGate } from "./TaskPool.js"
 
 export interface HostSettings extends ActorSettings {
   readonly consumer: string
-  /** A command delivered this many times without being acknowledged goes to the dead letters. */
+  /**
+   * A command delivered this many times without being acknowledged goes to the dead letters. Deliveries that come with
+   * a takeover (a shard's entries claimed by its new owner) are allowed `takeoverAllowance` times as many: ownership
+   * churn is not the command's fault, but a command that kills every process it reaches must still end there.
+   */
   readonly maxDeliveries: number
   /** CREATED and PAUSED actors idle this long are stopped; the next message brings them back. */
   readonly passivateMs: number
@@ -36,6 +40,9 @@ export interface HostSettings extends ActorSettings {
 type Absent = "missing" | "unavailable"
 
 type Slot = Deferred.Deferred<ActorHandle | Absent>
+
+/** How many times `maxDeliveries` a command delivered with takeovers may be delivered. */
+const takeoverAllowance = 4
 
 /** A scan's actor, from the moment its start begins: the handle (or why there is none) comes through `slot`. */
 interface Entry {
@@ -178,7 +185,7 @@ export const make = (settings: HostSettings) =>
           unhydrated.delete(shard)
         }
         const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
-        yield* Effect.forEach(claimed, deliver, { discard: true })
+        yield* Effect.forEach(claimed, (delivery) => deliver(delivery, "takeover"), { discard: true })
       }).pipe(Effect.ensuring(Effect.sync(() => hydrating.delete(shard))))
 
     const notFound = (delivery: Delivery) =>
@@ -194,7 +201,7 @@ export const make = (settings: HostSettings) =>
         yield* inbox.ack(delivery.shard, [delivery.id])
       }).pipe(Effect.catchAll(() => Effect.void))
 
-    const deliver = (delivery: Delivery): Effect.Effect<void> =>
+    const deliver = (delivery: Delivery, via: "read" | "takeover" = "read"): Effect.Effect<void> =>
       Effect.gen(function*() {
         if (!owned.has(delivery.shard)) return
         const envelope = delivery.envelope
@@ -204,7 +211,7 @@ export const make = (settings: HostSettings) =>
             Effect.catchAll(() => Effect.void)
           )
         }
-        if (delivery.deliveries > settings.maxDeliveries) {
+        if (delivery.deliveries > settings.maxDeliveries * (via === "takeover" ? takeoverAllowance : 1)) {
           yield* Effect.logWarning("command moved to the dead letters").pipe(
             Effect.annotateLogs({ scan_id: envelope.target, command_id: envelope.command_id })
           )
@@ -310,11 +317,16 @@ export const make = (settings: HostSettings) =>
             const idle = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
               Effect.orElseSucceed(() => [])
             )
-            const claimed = [...orphans, ...idle]
             // Delivered beside the ownership round, not in it: loading a scan may take retries, and the round must
             // renew the node's leases on time whatever the deliveries do.
-            if (claimed.length > 0) {
-              yield* Effect.forkIn(Effect.forEach(claimed, deliver, { discard: true }), hostScope)
+            if (orphans.length + idle.length > 0) {
+              yield* Effect.forkIn(
+                Effect.zipRight(
+                  Effect.forEach(orphans, (delivery) => deliver(delivery, "takeover"), { discard: true }),
+                  Effect.forEach(idle, (delivery) => deliver(delivery), { discard: true })
+                ),
+                hostScope
+              )
             }
           }), { concurrency: 16, discard: true })
       })
