@@ -2,7 +2,8 @@
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
  *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, takeover_loaded_p99_s, handoff_s,
- *   lease_acquisitions_after_stall, rss_10k_scans_mib, event_loop_lag_p99_ms
+ *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
+ *   event_loop_lag_p99_ms
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -25,6 +26,7 @@ import * as Ceilings from "./Ceilings.js"
 import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { startWindow } from "./MachineCpu.js"
+import * as Passive from "./Passive.js"
 import * as Stall from "./Stall.js"
 import * as Stores from "./Stores.js"
 
@@ -239,7 +241,7 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,rss,dnsbrute` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default. */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -331,6 +333,21 @@ const main = Effect.gen(function*() {
     )
     lines.push(
       `lease_acquisitions_after_stall: ${run.acquisitions} (of ${shards} shards; ${run.selfFenced} leases self-fenced; ${run.owned} owned at the end)`
+    )
+  }
+  if (wanted("passive")) {
+    const stores = yield* Stores.make("passive")
+    const run = yield* section(
+      "a wide passive scan, every source held to its rate",
+      Passive.passiveScan.pipe(Effect.provide(layer(stores)))
+    )
+    lines.push(
+      `passive_scan_wall_s: ${
+        run.wallS.toFixed(1)
+      } (${run.modules} passive modules, ${run.sources} sources asked, ${run.requests} requests)`,
+      `passive_scan_bound_s: ${run.boundS.toFixed(1)} (the slowest source, ${run.slowest}, at its rate; bound/wall ${
+        (run.boundS / run.wallS).toFixed(2)
+      }; sources asked faster than their rate: ${run.overRate.length === 0 ? "none" : run.overRate.join(", ")})`
     )
   }
   if (wanted("rss")) {
