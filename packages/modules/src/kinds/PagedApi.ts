@@ -78,6 +78,8 @@ export interface Pages<Config, Body, Row> {
   readonly empty?: ReadonlyArray<number>
   /** An error the source wrote in a 2xx body. */
   readonly refusal?: (body: Body, response: HttpResponse) => Option.Option<ModuleError>
+  /** A non-2xx answer the source explains its own way (see `SendOptions.failure`). */
+  readonly failure?: (response: HttpResponse) => Effect.Effect<Option.Option<ModuleError>>
   /** How it pages (see Paging); one request when left out. */
   readonly paging?: Paging<NoInfer<Body>, NoInfer<Row>>
   /** The page cap, usually the config's `max_pages` (see `maxPagesField`). */
@@ -119,7 +121,8 @@ export const collectPages = <Config, Body, Row>(
       format: pages.format,
       auth: pages.auth ?? Auth.none,
       ...(pages.empty === undefined ? {} : { empty: pages.empty }),
-      ...(pages.refusal === undefined ? {} : { refusal: pages.refusal })
+      ...(pages.refusal === undefined ? {} : { refusal: pages.refusal }),
+      ...(pages.failure === undefined ? {} : { failure: pages.failure })
     }
     const rows: Array<Row> = []
     const visited = new Set<string>()

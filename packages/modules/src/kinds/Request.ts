@@ -95,6 +95,11 @@ export interface SendOptions<Body> {
   readonly empty?: ReadonlyArray<number>
   /** An error the source wrote in a 2xx body (`{"error": "quota exceeded"}`). */
   readonly refusal?: (body: Body, response: HttpResponse) => Option.Option<ModuleError>
+  /**
+   * A non-2xx answer the source explains its own way (a rate limit's reset in its own header, a 403
+   * that means "rate limited"): its error, or none to read the status as usual.
+   */
+  readonly failure?: (response: HttpResponse) => Effect.Effect<Option.Option<ModuleError>>
 }
 
 export type Sent<Body> =
@@ -130,6 +135,10 @@ export const send = <Config, Body>(
     const headers = { accept: options.format.accept, ...("path" in request ? request.headers : {}), ...keyHeader }
     const response = yield* session.http.get(url, { query, headers })
     if (options.empty?.includes(response.status)) return { _tag: "Empty", response } as const
+    const failed = options.failure !== undefined && (response.status < 200 || response.status >= 300)
+      ? yield* options.failure(response)
+      : Option.none()
+    if (Option.isSome(failed)) return yield* Effect.fail(failed.value)
     yield* expectOk(response)
     const body = yield* Either.match(options.format.read(response), {
       onLeft: (reason) =>
