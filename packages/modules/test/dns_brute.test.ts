@@ -1,6 +1,6 @@
 /** dns_brute against the fixture world's DNS server and a zone with a wildcard: wordlists, wildcards, randomness. */
 import { describe, expect, it } from "@effect/vitest"
-import { batchSize, builtinWordlist, dnsBrute, DnsBruteConfig, wordsOf } from "@mirage/modules/modules/dns_brute"
+import { batchSize, builtinWordlist, dnsBrute, DnsBruteConfig, wordSlices } from "@mirage/modules/modules/dns_brute"
 import * as DnsServer from "@mirage/testkit/DnsServer"
 import { Effect, Random, Schema } from "effect"
 import { contextFor, domainTarget, worldWithContext } from "./support.js"
@@ -114,8 +114,9 @@ describe("dns_brute", () => {
         const config = { wordlist: [...words, "WWW", "w0", "w1"], use_builtin_wordlist: true }
         yield* Effect.scoped(dnsBrute.open(config, ctx))
         expect(logs).toContainEqual({ message: "dns_brute session closed", fields: { lookups: 0 } })
-        const prepared = wordsOf(Schema.decodeUnknownSync(DnsBruteConfig)(config))
-        expect(prepared).toEqual([...builtinWordlist, ...words.map((word) => word.toLowerCase())])
+        const slices = Array.from(wordSlices(Schema.decodeUnknownSync(DnsBruteConfig)(config)))
+        expect(slices.flat()).toEqual([...builtinWordlist, ...words.map((word) => word.toLowerCase())])
+        expect(slices.slice(0, -1).every((slice) => slice.length === batchSize)).toBe(true)
       }),
     20_000
   )
