@@ -130,7 +130,7 @@ export const collectPages = <Config, Body, Row>(
     for (let index = 0; index < cap; index++) {
       const page = yield* Effect.either(Effect.gen(function*() {
         const sent = yield* send(session, requestAt(first, pointer), options)
-        if (sent._tag === "Empty") return { body: Option.none<Body>(), raws: [] }
+        if (sent._tag === "Empty") return { body: Option.none<Body>(), raws: [], headers: sent.response.headers }
         const raws = pages.rows(sent.body)
         if (raws === undefined) {
           return yield* new BadResponse({
@@ -138,7 +138,7 @@ export const collectPages = <Config, Body, Row>(
             status: sent.response.status
           })
         }
-        return { body: Option.some(sent.body), raws }
+        return { body: Option.some(sent.body), raws, headers: sent.response.headers }
       }))
       if (Either.isLeft(page)) {
         // The first page failing, or a later one when nothing came before, is the task's failure.
@@ -159,7 +159,8 @@ export const collectPages = <Config, Body, Row>(
         body: page.right.body.value,
         rows: decoded.rows,
         size: page.right.raws.length,
-        index
+        index,
+        headers: page.right.headers
       })
       if (Option.isNone(pointer)) return rows
       const key = JSON.stringify(pointer.value)
