@@ -3,8 +3,8 @@
  * resolvers. An address without a PTR record simply has no findings. With `verify_forward`, a name
  * whose forward lookups fail is not confirmed (a warning), and the other names are still checked.
  */
-import { Array as Arr, Effect, Either, Option, Ref, Schema } from "effect"
-import { dnsSession, dnsSource } from "../internal/Dns.js"
+import { Array as Arr, Effect, Option, Ref, Schema } from "effect"
+import { addressesOf, dnsSession, dnsSource } from "../internal/Dns.js"
 import { uniqueBy } from "../internal/Unique.js"
 import { type CollectionNotes, defineModule, type DnsClient, finding, targetValue } from "../Module.js"
 
@@ -20,15 +20,10 @@ const canonicalIp = (address: string) =>
 /** Whether `name` resolves back to `ip` (A or AAAA); lookups that fail are noted, the others still count. */
 const resolvesBack = (dns: DnsClient, notes: CollectionNotes, name: string, ip: string) =>
   Effect.gen(function*() {
-    const lookups = yield* Effect.all([Effect.either(dns.resolve4(name)), Effect.either(dns.resolve6(name))], {
-      concurrency: "unbounded"
-    })
-    const confirmed = lookups.some((lookup) =>
-      Either.isRight(lookup) && lookup.right.some((address) => canonicalIp(address) === ip)
-    )
-    const failed = lookups.filter(Either.isLeft)
-    if (!confirmed && failed.length > 0) {
-      yield* notes.warn(`${name} could not be checked forward: ${failed[0]!.left.message}`)
+    const { addresses, failures } = yield* addressesOf(dns, name)
+    const confirmed = addresses.some((address) => canonicalIp(address) === ip)
+    if (!confirmed && failures[0] !== undefined) {
+      yield* notes.warn(`${name} could not be checked forward: ${failures[0].message}`)
     }
     return confirmed
   })

@@ -8,6 +8,7 @@ import { Array as Arr, Clock, Effect, Either, Option, Ref, Schema } from "effect
 import { connect } from "node:tls"
 import type { PeerCertificate } from "node:tls"
 import { addressMapFields, connectAddress } from "../internal/AddressMap.js"
+import { addressesOf } from "../internal/Dns.js"
 import { uniqueBy } from "../internal/Unique.js"
 import { defineModule, finding, ModuleConfigError } from "../Module.js"
 import type { CollectionNotes, DnsClient, Finding, ModuleTask } from "../Module.js"
@@ -163,13 +164,9 @@ const endpointsFor = (
         onRight: Effect.succeed
       })
       // One family failing (a broken AAAA delegation) leaves the other's addresses to connect to.
-      const lookups = yield* Effect.all([Effect.either(dns.resolve4(name)), Effect.either(dns.resolve6(name))], {
-        concurrency: "unbounded"
-      })
-      const addresses = lookups.filter(Either.isRight).flatMap((lookup) => lookup.right)
-      const failed = lookups.filter(Either.isLeft).map((lookup) => lookup.left)
-      if (addresses.length === 0 && failed[0] !== undefined) return yield* failed[0]
-      for (const error of failed) yield* notes.warn(`an address lookup failed: ${error.message}`)
+      const { addresses, failures } = yield* addressesOf(dns, name)
+      if (addresses.length === 0 && failures[0] !== undefined) return yield* failures[0]
+      for (const error of failures) yield* notes.warn(`an address lookup failed: ${error.message}`)
       return {
         servername: name as string | undefined,
         scope: scopeOf(name) as string | undefined,
