@@ -1,5 +1,6 @@
 /** dns_brute against the fixture world's DNS server and a zone with a wildcard: wordlists, wildcards, randomness. */
 import { describe, expect, it } from "@effect/vitest"
+import { SourceUnavailable } from "@mirage/modules/Module"
 import { batchSize, builtinWordlist, dnsBrute, DnsBruteConfig, wordSlices } from "@mirage/modules/modules/dns_brute"
 import * as DnsServer from "@mirage/testkit/DnsServer"
 import { Effect, Random, Schema } from "effect"
@@ -94,6 +95,17 @@ describe("dns_brute", () => {
       expect(error._tag).toBe("SourceUnavailable")
       const some = yield* dnsBrute.open({ wordlist: ["broken", "www"], use_builtin_wordlist: false }, ctx)
       expect(names(yield* some.collect(domainTarget(world.domain)))).toEqual(["www.mirage-sandbox.test"])
+    }))
+
+  it.scoped("a name whose AAAA lookup fails but whose A answered is found", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext("dns_brute")
+      const flaky = {
+        ...ctx,
+        dns: { ...ctx.dns, resolve6: (name: string) => Effect.fail(new SourceUnavailable({ reason: `AAAA ${name}` })) }
+      }
+      const session = yield* dnsBrute.open({ wordlist: ["www"], use_builtin_wordlist: false }, flaky)
+      expect(names(yield* session.collect(domainTarget(world.domain)))).toEqual(["www.mirage-sandbox.test"])
     }))
 
   it.scoped("validates its config", () =>

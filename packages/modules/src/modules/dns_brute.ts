@@ -4,10 +4,10 @@
  * the domain has a wildcard, and candidates answering only with its addresses are dropped.
  */
 import { Effect, Random, Ref, Schema } from "effect"
-import { dnsSource } from "../internal/Dns.js"
+import { addressesOf, dnsSource } from "../internal/Dns.js"
 import { eventLoopTurn } from "../internal/EventLoop.js"
 import { defineModule, finding, targetValue } from "../Module.js"
-import type { DnsClient, DnsError, Finding } from "../Module.js"
+import type { DnsError, Finding } from "../Module.js"
 
 /** Common host names, most likely first: a short list, for breadth over depth. */
 export const builtinWordlist: ReadonlyArray<string> = [
@@ -102,13 +102,6 @@ export const randomLabel: Effect.Effect<string> = Effect.map(
   (indexes) => indexes.map((index) => alphabet[index]).join("")
 )
 
-/** A name's addresses (A then AAAA; CNAMEs are followed by the resolver). */
-const addressesOf = (dns: DnsClient, name: string): Effect.Effect<ReadonlyArray<string>, DnsError> =>
-  Effect.map(
-    Effect.all([dns.resolve4(name), dns.resolve6(name)], { concurrency: "unbounded" }),
-    ([v4, v6]) => [...v4, ...v6]
-  )
-
 export const dnsBrute = defineModule({
   name: "dns_brute",
   description: "Finds names under a domain by resolving wordlist candidates, with wildcard detection",
@@ -132,6 +125,7 @@ export const dnsBrute = defineModule({
     Effect.gen(function*() {
       const domain = yield* targetValue("dns_brute", task, "DOMAIN")
       const { config, dns } = session
+      // A name's addresses, A then AAAA (the resolver follows CNAMEs); one family failing leaves the other's.
       const resolve = (name: string) =>
         Effect.zipRight(Ref.update(session.lookups, (n) => n + 1), addressesOf(dns, name))
 
@@ -139,7 +133,7 @@ export const dnsBrute = defineModule({
       const probed = yield* Effect.forEach(probes, (label) => resolve(`${label}.${domain}`), {
         concurrency: config.concurrency
       })
-      const wildcard = new Set(probed.flat())
+      const wildcard = new Set(probed.flatMap((probe) => probe.addresses))
       if (wildcard.size > 0) {
         yield* session.log("dns_brute found a wildcard", { domain, addresses: Array.from(wildcard).sort() })
       }
@@ -166,12 +160,12 @@ export const dnsBrute = defineModule({
       for (const slice of wordSlices(config)) {
         const results = yield* Effect.forEach(
           slice,
-          (word) => Effect.either(Effect.map(resolve(`${word}.${domain}`), (addresses) => ({ word, addresses }))),
+          (word) => Effect.map(resolve(`${word}.${domain}`), (lookup) => ({ word, ...lookup })),
           { concurrency: config.concurrency }
         )
-        for (const result of results) {
-          if (result._tag === "Right") keep(result.right.word, result.right.addresses)
-          else firstFailure ??= result.left
+        for (const { addresses, failures, word } of results) {
+          if (addresses.length === 0 && failures[0] !== undefined) firstFailure ??= failures[0]
+          else keep(word, addresses)
         }
         yield* eventLoopTurn
       }
