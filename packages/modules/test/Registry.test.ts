@@ -66,7 +66,7 @@ describe("Registry", () => {
     expect(described[1]).toEqual({
       id: "crtsh",
       description: "Finds subdomains and email addresses in Certificate Transparency logs via crt.sh",
-      version: "1.0.0",
+      version: "1.1.0",
       author: "Mirage Team",
       input_types: ["DOMAIN"],
       output_types: ["DOMAIN", "EMAIL"],

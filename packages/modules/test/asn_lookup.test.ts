@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { makeModuleContext } from "@mirage/modules/Module"
 import { asnLookup, organizationOf } from "@mirage/modules/modules/asn_lookup"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
+import { collectAgainst } from "./support.js"
 
 const open = (config: unknown = {}) =>
   Effect.gen(function*() {
@@ -98,5 +99,35 @@ describe("asn_lookup", () => {
       const { session } = yield* open()
       const error = yield* Effect.flip(session.collect({ target: { type: "DOMAIN", value: IntelWorld.domain } }))
       expect(error._tag).toBe("ModuleConfigError")
+    }))
+
+  it.scoped("a failing holder lookup keeps the ASN and prefix of the first call, with a warning; numeric ASNs read", () =>
+    Effect.gen(function*() {
+      const { notes, outcome, server } = yield* collectAgainst(asnLookup, [
+        {
+          request: {
+            path: "/data/network-info/data.json",
+            query: { resource: "192.0.2.10", sourceapp: "mirage-osint" }
+          },
+          response: { json: { status: "ok", data: { asns: [64500, "64501", { as: 1 }], prefix: "192.0.2.0/24" } } }
+        },
+        {
+          request: { path: "/data/as-overview/data.json", query: { resource: "AS64500", sourceapp: "mirage-osint" } },
+          response: { status: 503, body: "maintenance" }
+        },
+        {
+          request: { path: "/data/as-overview/data.json", query: { resource: "AS64501", sourceapp: "mirage-osint" } },
+          response: { json: { status: "ok", data: { holder: "EXAMPLE-AS - Example Networks", announced: "yes" } } }
+        }
+      ], { target: { type: "IP", value: "192.0.2.10" } })
+      yield* server.verify
+      expect(pairs(Either.getOrThrow(outcome))).toEqual([
+        ["ASN", "AS64500"],
+        ["ASN", "AS64501"],
+        ["ORGANIZATION", "Example Networks"],
+        ["NETBLOCK", "192.0.2.0/24"]
+      ])
+      expect(notes.warnings).toEqual([expect.stringContaining("the holder of AS64500 could not be looked up")])
+      expect(notes.rows_skipped).toBe(1)
     }))
 })

@@ -2,8 +2,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { crtsh } from "@mirage/modules/modules/crtsh"
 import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
-import { Effect, Either, Exit, Scope, TestClock } from "effect"
-import { contextFor, domainTarget, worldWithContext } from "./support.js"
+import { Effect, Either, TestClock } from "effect"
+import { collectAgainst, contextFor, domainTarget, worldWithContext } from "./support.js"
 
 const defaults = Either.getOrThrow(crtsh.decodeConfig({}))
 
@@ -128,10 +128,12 @@ describe("crtsh", () => {
         contentType: "application/json"
       })
       expect(yield* Effect.flip(session.collect(domainTarget(world.domain)))).toMatchObject({ _tag: "BadResponse" })
-      yield* world.crtsh.failNext(1, { status: 200, body: "[{\"id\": \"x\"}]", contentType: "application/json" })
+      yield* world.crtsh.failNext(1, { status: 200, body: "[{\"id\": 7}]", contentType: "application/json" })
       const shape = yield* Effect.flip(session.collect(domainTarget(world.domain)))
       expect(shape._tag).toBe("BadResponse")
       expect(shape.message).toContain("name_value")
+      yield* world.crtsh.failNext(1, { status: 200, body: "{\"id\": 7}", contentType: "application/json" })
+      expect(yield* Effect.flip(session.collect(domainTarget(world.domain)))).toMatchObject({ _tag: "BadResponse" })
       yield* world.crtsh.failNext(1, { status: 200, body: "<html>busy</html>", contentType: "text/html" })
       expect(yield* Effect.flip(session.collect(domainTarget(world.domain)))).toMatchObject({ _tag: "BadResponse" })
     }))
@@ -165,15 +167,41 @@ describe("crtsh", () => {
       expect(error).toMatchObject({ _tag: "ModuleConfigError", reason: "no endpoint configured for crtsh" })
     }))
 
-  it.scoped("cleanup runs when the scope closes", () =>
+  it.scoped("reads every identity of a row; odd rows are skipped and counted, not the answer failed", () =>
     Effect.gen(function*() {
-      const { ctx, logs, world } = yield* worldWithContext("crtsh")
-      const scope = yield* Scope.make()
-      const session = yield* Scope.extend(crtsh.setup(defaults, ctx), scope)
-      yield* crtsh.collect(session, domainTarget(world.domain))
-      yield* crtsh.collect(session, domainTarget("www.mirage-sandbox.test"))
-      expect(logs.map((log) => log.message)).not.toContain("crtsh session closed")
-      yield* Scope.close(scope, Exit.void)
-      expect(logs).toContainEqual({ message: "crtsh session closed", fields: { queries: 2 } })
+      const { notes, outcome, server } = yield* collectAgainst(crtsh, [{
+        request: { path: "/", query: { q: "%.example.test", output: "json" } },
+        response: {
+          json: [
+            {
+              id: 1,
+              common_name: "Portal.Example.test",
+              name_value: "*.example.test\nexample.test\r\nhostmaster@example.test\n\nother.test"
+            },
+            // An id as text, no name_value: the common name alone names it.
+            { id: "2", common_name: "vpn.example.test", name_value: null },
+            // No id at all: a certificate of its own, named twice.
+            { name_value: "vpn.example.test\nvpn.example.test" },
+            { id: 4, name_value: 17 },
+            { id: 5 },
+            "not a row"
+          ]
+        }
+      }], { target: { type: "DOMAIN", value: "example.test" } })
+      yield* server.verify
+      const findings = Either.getOrThrow(outcome)
+      expect(findings.map((f) => [f.type, f.value, f.metadata["certificate_count"]])).toEqual([
+        ["DOMAIN", "example.test", 1],
+        ["DOMAIN", "portal.example.test", 1],
+        ["DOMAIN", "vpn.example.test", 2],
+        ["EMAIL", "hostmaster@example.test", 1]
+      ])
+      expect(findings[0]?.metadata["wildcard"]).toBe(true)
+      expect(findings.find((f) => f.value === "vpn.example.test")?.source_data["certificates"]).toEqual([
+        { id: 2, common_name: "vpn.example.test" },
+        {}
+      ])
+      expect(notes.rows_skipped).toBe(3)
+      expect(notes.skip_reason).toContain("name_value")
     }))
 })

@@ -1,6 +1,7 @@
 /** dns_brute against the fixture world's DNS server and a zone with a wildcard: wordlists, wildcards, randomness. */
 import { describe, expect, it } from "@effect/vitest"
-import { batchSize, builtinWordlist, dnsBrute, DnsBruteConfig, wordsOf } from "@mirage/modules/modules/dns_brute"
+import { SourceUnavailable } from "@mirage/modules/Module"
+import { batchSize, builtinWordlist, dnsBrute, DnsBruteConfig, wordSlices } from "@mirage/modules/modules/dns_brute"
 import * as DnsServer from "@mirage/testkit/DnsServer"
 import { Effect, Random, Schema } from "effect"
 import { contextFor, domainTarget, worldWithContext } from "./support.js"
@@ -96,6 +97,17 @@ describe("dns_brute", () => {
       expect(names(yield* some.collect(domainTarget(world.domain)))).toEqual(["www.mirage-sandbox.test"])
     }))
 
+  it.scoped("a name whose AAAA lookup fails but whose A answered is found", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext("dns_brute")
+      const flaky = {
+        ...ctx,
+        dns: { ...ctx.dns, resolve6: (name: string) => Effect.fail(new SourceUnavailable({ reason: `AAAA ${name}` })) }
+      }
+      const session = yield* dnsBrute.open({ wordlist: ["www"], use_builtin_wordlist: false }, flaky)
+      expect(names(yield* session.collect(domainTarget(world.domain)))).toEqual(["www.mirage-sandbox.test"])
+    }))
+
   it.scoped("validates its config", () =>
     Effect.gen(function*() {
       const { ctx } = yield* worldWithContext("dns_brute")
@@ -114,8 +126,9 @@ describe("dns_brute", () => {
         const config = { wordlist: [...words, "WWW", "w0", "w1"], use_builtin_wordlist: true }
         yield* Effect.scoped(dnsBrute.open(config, ctx))
         expect(logs).toContainEqual({ message: "dns_brute session closed", fields: { lookups: 0 } })
-        const prepared = wordsOf(Schema.decodeUnknownSync(DnsBruteConfig)(config))
-        expect(prepared).toEqual([...builtinWordlist, ...words.map((word) => word.toLowerCase())])
+        const slices = Array.from(wordSlices(Schema.decodeUnknownSync(DnsBruteConfig)(config)))
+        expect(slices.flat()).toEqual([...builtinWordlist, ...words.map((word) => word.toLowerCase())])
+        expect(slices.slice(0, -1).every((slice) => slice.length === batchSize)).toBe(true)
       }),
     20_000
   )

@@ -1,8 +1,9 @@
 /** dns_records through its lifecycle against the fixture world's DNS server, and its record parsers. */
 import { describe, expect, it } from "@effect/vitest"
 import { dnsRecords, rnameToEmail, spfDomains, txtEmails } from "@mirage/modules/modules/dns_records"
-import { Effect, Either, Exit, Option, Scope } from "effect"
-import { domainTarget, worldWithContext } from "./support.js"
+import * as DnsServer from "@mirage/testkit/DnsServer"
+import { Effect, Either, Option } from "effect"
+import { contextFor, domainTarget, worldWithContext } from "./support.js"
 
 const defaults = Either.getOrThrow(dnsRecords.decodeConfig({}))
 
@@ -48,10 +49,11 @@ describe("dns_records", () => {
       expect(yield* dnsRecords.collect(session, domainTarget("cdn.mirage-sandbox.test"))).toEqual([])
     }))
 
-  it.scoped("SERVFAIL is SourceUnavailable", () =>
+  it.scoped("SERVFAIL to every question is SourceUnavailable", () =>
     Effect.gen(function*() {
       const { ctx } = yield* worldWithContext("dns_records")
-      const session = yield* dnsRecords.open({}, ctx)
+      // Without DMARC every question is about the broken name itself.
+      const session = yield* dnsRecords.open({ dmarc: false }, ctx)
       const error = yield* Effect.flip(session.collect(domainTarget("broken.mirage-sandbox.test")))
       expect(error._tag).toBe("SourceUnavailable")
     }))
@@ -64,19 +66,34 @@ describe("dns_records", () => {
       expect(world.dns.questions().map((question) => question.type)).toEqual(["MX"])
     }))
 
-  it.scoped("open refuses a bad config and a target of the wrong type; cleanup runs when the scope closes", () =>
+  it.scoped("open refuses a bad config and a target of the wrong type", () =>
     Effect.gen(function*() {
-      const { ctx, logs } = yield* worldWithContext("dns_records")
+      const { ctx } = yield* worldWithContext("dns_records")
       const bad = yield* Effect.flip(dnsRecords.open({ mx: "yes" }, ctx))
       expect(bad.message).toContain("mx Expected boolean")
       expect((yield* Effect.flip(dnsRecords.open({ spf: true }, ctx))).message).toContain("spf is unexpected")
-      const scope = yield* Scope.make()
-      const session = yield* Scope.extend(dnsRecords.open({}, ctx), scope)
+      const session = yield* dnsRecords.open({}, ctx)
       const wrong = yield* Effect.flip(session.collect({ target: { type: "IP", value: "192.0.2.10" } }))
       expect(wrong._tag).toBe("ModuleConfigError")
-      yield* session.collect(domainTarget("www.mirage-sandbox.test"))
-      yield* Scope.close(scope, Exit.void)
-      expect(logs).toContainEqual({ message: "dns_records session closed", fields: { lookups: 1 } })
+    }))
+
+  it.scoped("a question that fails while the others answered is a warning; their findings are kept", () =>
+    Effect.gen(function*() {
+      const server = yield* DnsServer.make({
+        "example.test": {
+          MX: [{ priority: 10, exchange: "mx.example.test" }],
+          TXT: ["v=spf1 include:_spf.mail.test -all"]
+        },
+        "_dmarc.example.test": { rcode: "SERVFAIL" }
+      })
+      const { ctx } = yield* contextFor("dns_records", { dnsServers: [server.address] })
+      const session = yield* dnsRecords.open({}, ctx)
+      expect(pairs(yield* session.collect(domainTarget("example.test")))).toEqual([
+        "DOMAIN _spf.mail.test",
+        "DOMAIN mx.example.test"
+      ])
+      const notes = yield* ctx.notes.summary
+      expect(notes.warnings).toEqual([expect.stringContaining("_dmarc.example.test")])
     }))
 })
 

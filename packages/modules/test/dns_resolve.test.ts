@@ -1,9 +1,11 @@
 /** dns_resolve through its lifecycle against the fixture world's DNS server. */
 import { describe, expect, it } from "@effect/vitest"
+import { SourceUnavailable } from "@mirage/modules/Module"
 import { dnsResolve } from "@mirage/modules/modules/dns_resolve"
+import * as DnsServer from "@mirage/testkit/DnsServer"
 import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
-import { Effect, Either, Exit, Scope } from "effect"
-import { domainTarget, worldWithContext } from "./support.js"
+import { Effect, Either } from "effect"
+import { contextFor, domainTarget, worldWithContext } from "./support.js"
 
 const defaults = Either.getOrThrow(dnsResolve.decodeConfig({}))
 
@@ -81,15 +83,21 @@ describe("dns_resolve", () => {
       expect(world.dns.questions().map((question) => question.type)).toEqual(["A"])
     }))
 
-  it.scoped("cleanup runs when the scope closes", () =>
+  it.scoped("a question that fails while the others answered is a warning; their findings are kept", () =>
     Effect.gen(function*() {
-      const { ctx, logs } = yield* worldWithContext("dns_resolve")
-      const scope = yield* Scope.make()
-      const session = yield* Scope.extend(dnsResolve.open({}, ctx), scope)
-      yield* session.collect(domainTarget("www.mirage-sandbox.test"))
-      expect(logs.map((log) => log.message)).not.toContain("dns_resolve session closed")
-      yield* Scope.close(scope, Exit.void)
-      expect(logs).toContainEqual({ message: "dns_resolve session closed", fields: { lookups: 1 } })
+      const server = yield* DnsServer.make({ "example.test": { A: ["192.0.2.7"] } })
+      const { ctx } = yield* contextFor("dns_resolve", { dnsServers: [server.address] })
+      // A resolver that answers A but fails AAAA (a broken IPv6 delegation, a timeout).
+      const flaky = {
+        ...ctx,
+        dns: {
+          ...ctx.dns,
+          resolve6: (name: string) => Effect.fail(new SourceUnavailable({ reason: `DNS AAAA ${name}: ETIMEOUT` }))
+        }
+      }
+      const session = yield* dnsResolve.open({}, flaky)
+      expect(values(yield* session.collect(domainTarget("example.test")), "IP")).toEqual(["192.0.2.7"])
+      expect((yield* ctx.notes.summary).warnings).toEqual([expect.stringContaining("ETIMEOUT")])
     }))
 
   it.scoped("open refuses a bad config and a target of the wrong type", () =>

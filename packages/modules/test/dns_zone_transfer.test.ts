@@ -80,6 +80,22 @@ describe("dns_zone_transfer", () => {
       ])
     }))
 
+  it.scoped("a name server whose address lookup fails is a warning; the others are asked", () =>
+    Effect.gen(function*() {
+      const server = yield* DnsServer.make({
+        ...ownZone,
+        "corp.example.test": { ...ownZone["corp.example.test"], NS: ["broken.example.test", "ns.corp.example.test"] },
+        "broken.example.test": { rcode: "SERVFAIL" }
+      }, { allowTransfer: ["corp.example.test"] })
+      const { ctx } = yield* contextFor("dns_zone_transfer", { dnsServers: [server.address] })
+      const session = yield* dnsZoneTransfer.open({ port: server.port }, ctx)
+      expect(pairs(yield* session.collect(domainTarget("corp.example.test")))).toContain("DOMAIN db.corp.example.test")
+      expect((yield* ctx.notes.summary).warnings).toEqual([
+        expect.stringContaining("broken.example.test"),
+        expect.stringContaining("broken.example.test")
+      ])
+    }))
+
   it.scoped("a name server the scope guard refuses is never connected to", () =>
     Effect.gen(function*() {
       const server = yield* DnsServer.make(ownZone, { allowTransfer: ["corp.example.test"] })

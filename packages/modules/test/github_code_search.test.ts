@@ -4,7 +4,8 @@ import { makeModuleContext } from "@mirage/modules/Module"
 import { githubCodeSearch } from "@mirage/modules/modules/github_code_search"
 import * as GithubServer from "@mirage/testkit/GithubServer"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect, Redacted, TestClock } from "effect"
+import { Effect, Either, Redacted, TestClock } from "effect"
+import { collectAgainst } from "./support.js"
 
 const token = IntelWorld.keys.github
 
@@ -89,11 +90,13 @@ describe("github_code_search", () => {
       expect(yield* session.collect(target("nowhere-in-code.test"))).toEqual([])
     }))
 
-  it.scoped("no token configured: setup fails with AuthFailed", () =>
+  it.scoped("no token configured: AuthFailed before any request", () =>
     Effect.gen(function*() {
       const intel = yield* IntelWorld.make
       const { ctx } = yield* context(intel.endpoints, undefined)
-      expect(yield* Effect.flip(githubCodeSearch.open({}, ctx))).toMatchObject({ _tag: "AuthFailed" })
+      const session = yield* githubCodeSearch.open({}, ctx)
+      expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "AuthFailed" })
+      expect(intel.github.requests()).toBe(0)
     }))
 
   it.scoped("Bad credentials (401) is AuthFailed, without the token", () =>
@@ -152,7 +155,48 @@ describe("github_code_search", () => {
   it.scoped("a malformed answer is BadResponse", () =>
     Effect.gen(function*() {
       const { intel, session } = yield* open()
-      yield* intel.github.failNext(1, { status: 200, body: "{\"items\": []}", contentType: "application/json" })
+      yield* intel.github.failNext(1, { status: 200, body: "{\"total_count\": 1}", contentType: "application/json" })
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
+    }))
+
+  it.scoped("odd items and matches are skipped, the rest read; a failing later page keeps the first", () =>
+    Effect.gen(function*() {
+      const query = { q: "\"example.test\"", per_page: "100", page: "1" }
+      const headers = { authorization: `Bearer ${token}`, accept: "application/vnd.github.text-match+json" }
+      const next = `<${"https://api.github.com"}/search/code?q=%22example.test%22&per_page=100&page=2>; rel="next"`
+      const { notes, outcome, server } = yield* collectAgainst(githubCodeSearch, [
+        {
+          request: { path: "/search/code", query, headers },
+          response: {
+            headers: { link: next },
+            json: {
+              total_count: "3",
+              items: [
+                {
+                  html_url: "https://github.com/acme/site/blob/1/a.yml",
+                  path: 7,
+                  repository: null,
+                  text_matches: [{ fragment: "host: vpn.example.test" }, { fragment: null }, { property: "content" }, 3]
+                },
+                { html_url: "https://github.com/acme/site/blob/1/b.md", text_matches: "none" },
+                { path: "c.txt" }
+              ]
+            }
+          }
+        },
+        {
+          request: { path: "/search/code", query: { ...query, page: "2" }, headers },
+          response: { status: 502, body: "<html>Bad gateway</html>", headers: { "content-type": "text/html" } }
+        }
+      ], { target: { type: "DOMAIN", value: "example.test" }, key: token, config: { max_pages: 3 } })
+      yield* server.verify
+      expect(Either.getOrThrow(outcome).map((f) => [f.type, f.value])).toEqual([
+        ["DOMAIN", "vpn.example.test"],
+        ["URL", "https://github.com/acme/site/blob/1/a.yml"],
+        ["URL", "https://github.com/acme/site/blob/1/b.md"]
+      ])
+      expect(notes.rows_skipped).toBe(1)
+      expect(notes.skip_reason).toContain("html_url")
+      expect(notes.warnings).toEqual([expect.stringContaining("page 2 failed")])
     }))
 })

@@ -3,8 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { hibpBreachedAccount } from "@mirage/modules/modules/hibp_breached_account"
 import * as HibpServer from "@mirage/testkit/HibpServer"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect } from "effect"
-import { intelWithContext } from "./support.js"
+import { Effect, Either } from "effect"
+import { collectAgainst, intelWithContext } from "./support.js"
 
 const key = IntelWorld.keys.hibp
 
@@ -97,5 +97,33 @@ describe("hibp_breached_account", () => {
       expect(yield* Effect.flip(session.collect(target("hostmaster@mirage-sandbox.test")))).toMatchObject({
         _tag: "BadResponse"
       })
+    }))
+
+  it.scoped("odd breaches are skipped and counted; fields of another type than documented are left out", () =>
+    Effect.gen(function*() {
+      const { notes, outcome, server } = yield* collectAgainst(hibpBreachedAccount, [{
+        request: {
+          path: "/api/v3/breachedaccount/jane%40example.test",
+          query: { truncateResponse: "false" },
+          headers: { "hibp-api-key": key, "user-agent": "Mirage-OSINT-Platform" }
+        },
+        response: {
+          json: [
+            { Name: "Adobe", PwnCount: "152445165", BreachDate: "2013-10-04", IsVerified: true, DataClasses: null },
+            { Name: "Canva", PwnCount: 137272116, IsVerified: "yes" },
+            { Title: "No name" },
+            null
+          ]
+        }
+      }], { target: { type: "EMAIL", value: "jane@example.test" }, key })
+      yield* server.verify
+      const findings = Either.getOrThrow(outcome)
+      expect(findings.map((f) => [f.value, f.metadata["pwn_count"], f.metadata["verified"]])).toEqual([
+        ["Adobe", null, true],
+        ["Canva", 137272116, null]
+      ])
+      expect(findings[0]?.metadata["breach_date"]).toBe("2013-10-04")
+      expect(notes.rows_skipped).toBe(2)
+      expect(notes.skip_reason).toContain("Name")
     }))
 })

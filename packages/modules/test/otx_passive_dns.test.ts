@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { makeModuleContext } from "@mirage/modules/Module"
 import { otxPassiveDns } from "@mirage/modules/modules/otx_passive_dns"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect, Redacted } from "effect"
+import { Effect, Either, Redacted } from "effect"
+import { collectAgainst } from "./support.js"
 
 const key = IntelWorld.keys.otx
 
@@ -88,5 +89,42 @@ describe("otx_passive_dns", () => {
       })
       yield* intel.otx.failNext(1, { status: 200, body: "{\"passive_dns\": null}", contentType: "application/json" })
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
+    }))
+
+  it.scoped("odd records are skipped and counted; numbers and nulls where text was documented are read", () =>
+    Effect.gen(function*() {
+      const { notes, outcome, server } = yield* collectAgainst(otxPassiveDns, [{
+        request: { path: "/api/v1/indicators/domain/example.test/passive_dns", headers: { "x-otx-api-key": null } },
+        response: {
+          json: {
+            passive_dns: [
+              { hostname: "www.example.test", address: "192.0.2.1", record_type: "A", first: null, asn: 64500 },
+              { hostname: "mx.example.test", address: null, record_type: "MX" },
+              { hostname: "old.example.test", record_type: "A", last: "2024-01-01T00:00:00" },
+              { hostname: 7, address: "192.0.2.9", record_type: "A" },
+              { address: "192.0.2.10", record_type: "A" }
+            ],
+            count: "5"
+          }
+        }
+      }], { target: { type: "DOMAIN", value: "example.test" } })
+      yield* server.verify
+      expect(Either.getOrThrow(outcome).map((f) => [f.type, f.value, f.metadata["last_seen"]])).toEqual([
+        ["DOMAIN", "mx.example.test", null],
+        ["DOMAIN", "old.example.test", "2024-01-01T00:00:00"],
+        ["DOMAIN", "www.example.test", null],
+        ["IP", "192.0.2.1", null]
+      ])
+      expect(notes.rows_skipped).toBe(2)
+      expect(notes.skip_reason).toContain("hostname")
+    }))
+
+  it.scoped("an unknown domain (404) is no findings", () =>
+    Effect.gen(function*() {
+      const { outcome } = yield* collectAgainst(otxPassiveDns, [{
+        request: { path: "/api/v1/indicators/domain/example.test/passive_dns" },
+        response: { status: 404, json: { detail: "endpoint not found" } }
+      }], { target: { type: "DOMAIN", value: "example.test" } })
+      expect(outcome).toEqual(Either.right([]))
     }))
 })

@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { makeModuleContext } from "@mirage/modules/Module"
 import { rangeToCidrs, rdapIp } from "@mirage/modules/modules/rdap_ip"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
+import { collectAgainst } from "./support.js"
 
 const open = Effect.gen(function*() {
   const intel = yield* IntelWorld.make
@@ -85,5 +86,33 @@ describe("rdap_ip", () => {
       })
       yield* intel.rdap.failNext(1, { status: 503 })
       expect(yield* Effect.flip(session.collect(target("192.0.2.10")))).toMatchObject({ _tag: "SourceUnavailable" })
+    }))
+
+  it.scoped("odd CIDRs and entities are skipped and counted; a length sent as text and a structured org are read", () =>
+    Effect.gen(function*() {
+      const { notes, outcome, server } = yield* collectAgainst(rdapIp, [{
+        request: { path: "/ip/192.0.2.77" },
+        response: {
+          json: {
+            objectClassName: "ip network",
+            handle: 4711,
+            startAddress: "192.0.2.0",
+            endAddress: "192.0.2.255",
+            cidr0_cidrs: [{ v4prefix: "192.0.2.0", length: "24" }, { v4prefix: "192.0.2.0" }],
+            entities: [
+              null,
+              {
+                roles: "registrant",
+                vcardArray: ["vcard", [["kind", {}, "text", "org"], ["org", {}, "text", ["Example Hosting", "NOC"]]]]
+              }
+            ]
+          }
+        }
+      }], { target: { type: "IP", value: "192.0.2.77" } })
+      yield* server.verify
+      const findings = Either.getOrThrow(outcome)
+      expect(pairs(findings)).toEqual([["NETBLOCK", "192.0.2.0/24"], ["ORGANIZATION", "Example Hosting"]])
+      expect(findings[0]?.metadata).toMatchObject({ handle: "4711" })
+      expect(notes.rows_skipped).toBe(2)
     }))
 })

@@ -10,6 +10,9 @@ const ip = (value: string) => ({ target: { type: "IP" as const, value } })
 const zone: DnsServer.Zone = {
   [DnsServer.reverseName("192.0.2.200")]: { PTR: ["good.example.test", "liar.example.test"] },
   "good.example.test": { A: ["192.0.2.200"] },
+  "broken.example.test": { rcode: "SERVFAIL" },
+  "also.example.test": { A: ["192.0.2.210"] },
+  [DnsServer.reverseName("192.0.2.210")]: { PTR: ["broken.example.test", "also.example.test"] },
   "liar.example.test": { A: ["192.0.2.201"] },
   [DnsServer.reverseName("192.0.2.250")]: { rcode: "SERVFAIL" }
 }
@@ -48,6 +51,17 @@ describe("reverse_dns", () => {
       const verified = yield* (yield* reverseDns.open({ verify_forward: true }, ctx)).collect(ip("192.0.2.200"))
       expect(verified.map(({ confidence, value }) => ({ value, confidence }))).toEqual([
         { value: "good.example.test", confidence: 1 }
+      ])
+    }))
+
+  it.scoped("verify_forward: a name whose forward lookups fail is not confirmed, with a warning; the others are", () =>
+    Effect.gen(function*() {
+      const server = yield* DnsServer.make(zone)
+      const { ctx } = yield* contextFor("reverse_dns", { dnsServers: [server.address] })
+      const findings = yield* (yield* reverseDns.open({ verify_forward: true }, ctx)).collect(ip("192.0.2.210"))
+      expect(findings.map((finding) => finding.value)).toEqual(["also.example.test"])
+      expect((yield* ctx.notes.summary).warnings).toEqual([
+        expect.stringContaining("broken.example.test could not be checked forward")
       ])
     }))
 

@@ -1,6 +1,7 @@
 /** robots_sitemap against the sandbox's website (robots.txt, a sitemap index) and a site of its own. */
 import { describe, expect, it } from "@effect/vitest"
 import { parseRobots, parseSitemap, robotsPath, robotsSitemap } from "@mirage/modules/modules/robots_sitemap"
+import * as FixtureServer from "@mirage/testkit/FixtureServer"
 import * as HttpFixture from "@mirage/testkit/HttpFixture"
 import { Effect, Option } from "effect"
 import { contextFor, domainTarget, worldWithContext } from "./support.js"
@@ -92,6 +93,38 @@ describe("robots_sitemap", () => {
       })
       yield* world.services.website.failNext(1, { status: 429 })
       expect((yield* Effect.flip(session.collect(url(`${site}/`))))._tag).toBe("RateLimited")
+    }))
+
+  it.scoped("a sitemap that cannot be read keeps what robots.txt and the other sitemaps gave, with a warning", () =>
+    Effect.gen(function*() {
+      const server = yield* FixtureServer.make([
+        {
+          request: { path: "/robots.txt" },
+          response: FixtureServer.text(
+            "User-agent: *\nDisallow: /private/\nSitemap: https://example.test/a.xml\nSitemap: https://example.test/b.xml\n"
+          )
+        },
+        { request: { path: "/a.xml" }, response: { status: 503, body: "busy" } },
+        {
+          request: { path: "/b.xml" },
+          response: FixtureServer.text(
+            "<urlset><url><loc>https://example.test/about/</loc></url></urlset>",
+            200,
+            "application/xml"
+          )
+        }
+      ])
+      const { ctx } = yield* contextFor("robots_sitemap", { dnsServers: [] })
+      const session = yield* robotsSitemap.open({ base_url: server.url }, ctx)
+      const findings = yield* session.collect(url("https://example.test/"))
+      yield* server.verify
+      expect(findings.map((finding) => finding.value).sort()).toEqual([
+        "https://example.test/a.xml",
+        "https://example.test/about/",
+        "https://example.test/b.xml",
+        "https://example.test/private/"
+      ])
+      expect((yield* ctx.notes.summary).warnings).toEqual([expect.stringContaining("https://example.test/a.xml")])
     }))
 
   it("parses robots.txt lines, patterns and sitemaps", () => {

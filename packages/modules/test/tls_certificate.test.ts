@@ -1,5 +1,6 @@
 /** tls_certificate against the fixture world's TLS server: names by SNI and on open ports, and no service. */
 import { describe, expect, it } from "@effect/vitest"
+import { SourceUnavailable } from "@mirage/modules/Module"
 import { subjectAltNames, tlsCertificate } from "@mirage/modules/modules/tls_certificate"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
 import { Effect, Fiber, TestClock } from "effect"
@@ -57,6 +58,24 @@ describe("tls_certificate", () => {
       expect(yield* session.collect(domainTarget("portal.mirage-sandbox.test"))).toEqual([])
       expect(yield* session.collect(domainTarget("www.mirage-sandbox.test"))).toEqual([])
       expect(world.services.tls.connections()).toBe(0)
+    }))
+
+  it.scoped("an AAAA lookup that fails leaves the A addresses to connect to, with a warning", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext("tls_certificate")
+      const flaky = {
+        ...ctx,
+        dns: { ...ctx.dns, resolve6: (name: string) => Effect.fail(new SourceUnavailable({ reason: `AAAA ${name}` })) }
+      }
+      const session = yield* tlsCertificate.open(world.moduleConfig["tls_certificate"], flaky)
+      expect(pairs(yield* session.collect(domainTarget(world.domain)))).toEqual(certificate)
+      expect((yield* ctx.notes.summary).warnings).toEqual([expect.stringContaining("AAAA mirage-sandbox.test")])
+      // Both failing is the task's failure.
+      const dead = yield* tlsCertificate.open(world.moduleConfig["tls_certificate"], {
+        ...flaky,
+        dns: { ...flaky.dns, resolve4: (name: string) => Effect.fail(new SourceUnavailable({ reason: `A ${name}` })) }
+      })
+      expect(yield* Effect.flip(dead.collect(domainTarget(world.domain)))).toMatchObject({ _tag: "SourceUnavailable" })
     }))
 
   it.scoped("no TLS service (refused, or not TLS) is no findings, not an error", () =>

@@ -4,7 +4,8 @@ import { makeModuleContext } from "@mirage/modules/Module"
 import { urlscanSearch } from "@mirage/modules/modules/urlscan_search"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
 import * as UrlscanServer from "@mirage/testkit/UrlscanServer"
-import { Effect, Redacted } from "effect"
+import { Effect, Either, Redacted } from "effect"
+import { collectAgainst } from "./support.js"
 
 const key = IntelWorld.keys.urlscan
 
@@ -110,5 +111,46 @@ describe("urlscan_search", () => {
       const { intel, session } = yield* open()
       yield* intel.urlscan.failNext(1, { status: 200, body: "{\"results\": [{}]}", contentType: "application/json" })
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
+    }))
+
+  it.scoped("odd results are skipped and counted; pages follow search_after; a failing later page keeps the first", () =>
+    Effect.gen(function*() {
+      const query = { q: "domain:example.test", size: "2" }
+      const { notes, outcome, server } = yield* collectAgainst(urlscanSearch, [
+        {
+          request: { path: "/api/v1/search/", query, headers: { "api-key": null } },
+          response: {
+            json: {
+              results: [
+                {
+                  _id: "a1",
+                  task: { url: "https://www.example.test/", time: null },
+                  page: { url: "https://www.example.test/", ip: "192.0.2.5", asn: 64500, status: 200 },
+                  sort: [1717000000000, "a1"]
+                },
+                { _id: "a2", task: null, page: { url: "https://shop.example.test/cart" }, sort: [1716000000000, "a2"] },
+                { _id: "a3", task: { time: "2024-05-01" } }
+              ],
+              total: 9,
+              has_more: true
+            }
+          }
+        },
+        {
+          request: { path: "/api/v1/search/", query: { ...query, search_after: "1716000000000,a2" } },
+          response: { status: 503, body: "busy" }
+        }
+      ], { target: { type: "DOMAIN", value: "example.test" }, config: { size: 2, max_pages: 3 } })
+      yield* server.verify
+      expect(Either.getOrThrow(outcome).map((f) => [f.type, f.value])).toEqual([
+        ["DOMAIN", "shop.example.test"],
+        ["DOMAIN", "www.example.test"],
+        ["IP", "192.0.2.5"],
+        ["URL", "https://shop.example.test/cart"],
+        ["URL", "https://www.example.test/"]
+      ])
+      expect(notes.rows_skipped).toBe(1)
+      expect(notes.skip_reason).toContain("names no URL")
+      expect(notes.warnings).toEqual([expect.stringContaining("page 2 failed")])
     }))
 })

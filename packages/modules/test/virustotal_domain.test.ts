@@ -3,8 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { virustotalDomain } from "@mirage/modules/modules/virustotal_domain"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
 import * as VirustotalServer from "@mirage/testkit/VirustotalServer"
-import { Effect } from "effect"
-import { intelWithContext } from "./support.js"
+import { Effect, Either } from "effect"
+import { collectAgainst, intelWithContext } from "./support.js"
 
 const key = IntelWorld.keys.virustotal
 
@@ -56,10 +56,12 @@ describe("virustotal_domain", () => {
       expect(yield* session.collect(target("www.mirage-sandbox.test"))).toEqual([])
     }))
 
-  it.scoped("no key configured: setup fails with AuthFailed", () =>
+  it.scoped("no key configured: AuthFailed before any request", () =>
     Effect.gen(function*() {
-      const { ctx } = yield* context(undefined)
-      expect(yield* Effect.flip(virustotalDomain.open({}, ctx))).toMatchObject({ _tag: "AuthFailed" })
+      const { ctx, intel } = yield* context(undefined)
+      const session = yield* virustotalDomain.open({}, ctx)
+      expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "AuthFailed" })
+      expect(intel.virustotal.requests()).toBe(0)
     }))
 
   it.scoped("WrongCredentialsError (401) is AuthFailed, without the key", () =>
@@ -98,5 +100,37 @@ describe("virustotal_domain", () => {
         contentType: "application/json"
       })
       expect(yield* Effect.flip(session.collect(target(IntelWorld.domain)))).toMatchObject({ _tag: "BadResponse" })
+    }))
+
+  it.scoped("odd items are skipped and counted; a failing later page keeps the earlier pages with a warning", () =>
+    Effect.gen(function*() {
+      const path = "/api/v3/domains/example.test/subdomains"
+      const { notes, outcome, server } = yield* collectAgainst(virustotalDomain, [
+        {
+          request: { path, query: { limit: "40" }, headers: { "x-apikey": key } },
+          response: {
+            json: {
+              data: [
+                { id: "www.example.test", type: "domain", attributes: { last_dns_records: [{ type: "A", value: 7 }] } },
+                { id: "api.example.test", attributes: null },
+                { id: "mail.example.test", type: "domain", attributes: { last_dns_records: "none" } },
+                { id: 12, type: "domain" },
+                { type: "domain" }
+              ],
+              meta: { count: 90, cursor: "Q1" }
+            }
+          }
+        },
+        {
+          request: { path, query: { limit: "40", cursor: "Q1" } },
+          response: { status: 500, json: { error: { code: "TransientError", message: "try again" } } }
+        }
+      ], { target: { type: "DOMAIN", value: "example.test" }, key })
+      yield* server.verify
+      const findings = Either.getOrThrow(outcome)
+      expect(findings.map((f) => f.value)).toEqual(["api.example.test", "mail.example.test", "www.example.test"])
+      expect(findings[2]?.source_data).toEqual({ last_dns_records: [{ type: "A", value: "7" }] })
+      expect(notes.rows_skipped).toBe(2)
+      expect(notes.warnings).toEqual([expect.stringContaining("page 2 failed")])
     }))
 })

@@ -1,10 +1,11 @@
 /** web_spider crawling the sandbox's website (through `base_url`): scope, limits, contacts. */
 import { describe, expect, it } from "@effect/vitest"
 import { webSpider } from "@mirage/modules/modules/web_spider"
+import * as FixtureServer from "@mirage/testkit/FixtureServer"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
 import * as WebsiteServer from "@mirage/testkit/WebsiteServer"
 import { Effect } from "effect"
-import { worldWithContext } from "./support.js"
+import { contextFor, worldWithContext } from "./support.js"
 
 const url = (value: string) => ({ target: { type: "URL" as const, value } })
 const home = "https://www.mirage-sandbox.test/"
@@ -84,6 +85,26 @@ describe("web_spider", () => {
       const nowhere = yield* webSpider.open({ base_url: `http://127.0.0.1:${closed}` }, ctx)
       expect((yield* Effect.flip(nowhere.collect(url(home))))._tag).toBe("SourceUnavailable")
     }))
+
+  it.scoped(
+    "a page of 20,000 links: the next pages are chosen in linear time, each link once",
+    () =>
+      Effect.gen(function*() {
+        const links = Array.from({ length: 20_000 }, (_, i) => `<a href="/p${i}">${i}</a><a href="/p${i}#again">`)
+        const page = (body: string) => FixtureServer.text(`<html><body>${body}</body></html>`, 200, "text/html")
+        const server = yield* FixtureServer.make([
+          { request: { path: "/" }, response: page(links.join("")) },
+          { request: { path: "/p0" }, response: page("zero") },
+          { request: { path: "/p1" }, response: page("one") }
+        ])
+        const { ctx } = yield* contextFor("web_spider", { dnsServers: [] })
+        const session = yield* webSpider.open({ base_url: server.url, max_depth: 1, max_pages: 3 }, ctx)
+        const findings = yield* session.collect(url("https://example.test/"))
+        yield* server.verify
+        expect(valuesOf(findings, "URL")).toHaveLength(20_000)
+      }),
+    8_000
+  )
 
   it.scoped("validates its config and its targets", () =>
     Effect.gen(function*() {

@@ -14,11 +14,17 @@ export const ExpectedRequest = Schema.Struct({
   method: Schema.optionalWith(Schema.String, { default: () => "GET", exact: true }),
   /** The path, without the query string. */
   path: Schema.String,
-  /** Every query parameter, exactly: a missing or extra one is a mismatch (keys in query are checked too). */
-  query: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
-    default: () => ({}),
-    exact: true
-  }),
+  /**
+   * Every query parameter, exactly: a missing or extra one is a mismatch (keys in query are checked too).
+   * A list is a parameter sent once per value, in that order (`filter=a&filter=b`).
+   */
+  query: Schema.optionalWith(
+    Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Array(Schema.String)) }),
+    {
+      default: () => ({}),
+      exact: true
+    }
+  ),
   /** Headers that matter (names in lower case): a value must be sent as given, null must not be sent at all. */
   headers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) }), {
     default: () => ({}),
@@ -67,8 +73,14 @@ export interface FixtureServer extends HttpFixture.HttpFixture {
 /** The status an unexpected request is answered with: no real source sends it, so a module cannot take it for data. */
 export const unexpectedStatus = 599
 
-const show = (method: string, path: string, query: Readonly<Record<string, string>>) => {
-  const search = new URLSearchParams(query).toString()
+const show = (method: string, path: string, query: Readonly<Record<string, string | ReadonlyArray<string>>>) => {
+  const search = new URLSearchParams(
+    Object.entries(query).flatMap(([name, value]) =>
+      typeof value === "string"
+        ? [[name, value] as [string, string]]
+        : value.map((one): [string, string] => [name, one])
+    )
+  ).toString()
   return `${method} ${path}${search === "" ? "" : `?${search}`}`
 }
 
@@ -81,9 +93,10 @@ const differences = (expected: ExpectedRequest, request: HttpFixture.FixtureRequ
   for (const name of names) {
     const sent = request.url.searchParams.getAll(name)
     const want = expected.query[name]
-    if (want === undefined) found.push(`unexpected query parameter ${name}`)
-    else if (sent.length !== 1 || sent[0] !== want) {
-      found.push(`query ${name}=${sent.length === 0 ? "(absent)" : sent.join(",")}, expected ${want}`)
+    const wanted = typeof want === "string" ? [want] : want
+    if (wanted === undefined) found.push(`unexpected query parameter ${name}`)
+    else if (sent.length !== wanted.length || sent.some((value, i) => value !== wanted[i])) {
+      found.push(`query ${name}=${sent.length === 0 ? "(absent)" : sent.join(",")}, expected ${wanted.join(",")}`)
     }
   }
   for (const [name, want] of Object.entries(expected.headers)) {

@@ -1,7 +1,8 @@
 /**
  * An HTTP server that answers like the Wayback Machine's CDX API
- * (`/cdx/search/cdx?url=*.example.com/*&output=json&fl=original&collapse=urlkey`) from a table
- * of captures: JSON rows with a header row first, `[]` when nothing matched.
+ * (`/cdx/search/cdx?url=*.example.com/*&output=json&fl=original&collapse=urlkey`, with its
+ * `filter=[!]field:regex` parameters) from a table of captures: JSON rows with a header row
+ * first, `[]` when nothing matched.
  */
 import type { Effect, Scope } from "effect"
 import * as HttpFixture from "./HttpFixture.js"
@@ -56,6 +57,14 @@ const value = (capture: Capture, field: Field): string => {
   }
 }
 
+/** `filter=[!]field:regex` (repeatable): the regex must match the whole field, `!` keeps what does not match. */
+const filterOf = (spec: string): ((capture: Capture) => boolean) | string => {
+  const [, negate, field = "", pattern] = /^(!?)([a-z]+):(.*)$/.exec(spec) ?? []
+  if (!isField(field)) return `Invalid filter: ${spec}`
+  const regex = new RegExp(`^(?:${pattern})$`)
+  return (capture) => regex.test(value(capture, field)) !== (negate === "!")
+}
+
 /** Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. */
 export const make = (captures: ReadonlyArray<Capture>): Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope> =>
   HttpFixture.make("https://web.archive.org", (request) => {
@@ -70,7 +79,12 @@ export const make = (captures: ReadonlyArray<Capture>): Effect.Effect<HttpFixtur
     if (unknown !== undefined) return HttpFixture.text(`Invalid field: ${unknown}`, 400)
     const selected = requested.filter(isField)
     const limit = Number(params.get("limit") ?? "Infinity")
-    const matches = matcher(pattern, params.get("matchType"))
+    const filters = params.getAll("filter").map(filterOf)
+    const invalid = filters.find((filter) => typeof filter === "string")
+    if (typeof invalid === "string") return HttpFixture.text(invalid, 400)
+    const kept = filters.filter((filter) => typeof filter !== "string")
+    const matched = matcher(pattern, params.get("matchType"))
+    const matches = (capture: Capture) => matched(capture) && kept.every((keep) => keep(capture))
     const collapse = params.get("collapse")
     const seen = new Set<string>()
     const rows: Array<ReadonlyArray<string>> = []

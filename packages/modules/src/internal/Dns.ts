@@ -1,5 +1,6 @@
-/** What the modules that ask the configured DNS resolvers share: their data source and a counted session. */
-import type { DataSource } from "../Module.js"
+/** What the modules that ask the configured DNS resolvers share: their data source, a counted session, addresses. */
+import { Effect, Either } from "effect"
+import type { DataSource, DnsClient } from "../Module.js"
 import { countedSession } from "../ModuleContext.js"
 
 /** The resolvers, one source for every DNS module: one rate limit over all their lookups. */
@@ -13,3 +14,13 @@ export const dnsSource: DataSource = {
 
 /** A DNS module's session, counting its lookups. */
 export const dnsSession = <Config>(module: string) => countedSession<Config>(module, "lookups")
+
+/** A name's addresses (A, then AAAA) and the lookups that failed: one family failing leaves the other's. */
+export const addressesOf = (dns: DnsClient, name: string) =>
+  Effect.map(
+    Effect.all([Effect.either(dns.resolve4(name)), Effect.either(dns.resolve6(name))], { concurrency: "unbounded" }),
+    (lookups) => ({
+      addresses: lookups.filter(Either.isRight).flatMap((lookup) => lookup.right),
+      failures: lookups.filter(Either.isLeft).map((lookup) => lookup.left)
+    })
+  )

@@ -64,7 +64,12 @@ export interface DnsSpec<Config, Encoded extends Readonly<Record<string, unknown
   readonly findings: (answers: ReadonlyArray<Answer>, target: Target, config: Config) => ReadonlyArray<Finding>
   /** Questions in flight at once; the `dns` rate limit paces them anyway. */
   readonly concurrency?: number
+  /** A failure that is an answer, read as no records (an alias has no SOA: c-ares reads its CNAME as EBADRESP). */
+  readonly noRecords?: (question: Question, error: DnsError) => boolean
 }
+
+/** The answer with no records to `question`. */
+const emptyAnswer = (question: Question): Answer => ({ ...question, records: [] })
 
 /** A module from a DNS-source description. */
 export const dnsModule = <Config, Encoded extends Readonly<Record<string, unknown>>>(spec: DnsSpec<Config, Encoded>) =>
@@ -76,9 +81,15 @@ export const dnsModule = <Config, Encoded extends Readonly<Record<string, unknow
       Effect.gen(function*() {
         const target = yield* canonicalTarget(spec.name, task)
         const questions = spec.questions(target, session.config)
-        const asked = yield* Effect.forEach(questions, (q) => Effect.either(ask(session.dns, q)), {
-          concurrency: spec.concurrency ?? 4
-        })
+        const noRecords = spec.noRecords ?? (() => false)
+        const asked = yield* Effect.forEach(
+          questions,
+          (q) =>
+            Effect.either(
+              Effect.catchIf(ask(session.dns, q), (error) => noRecords(q, error), () => Effect.succeed(emptyAnswer(q)))
+            ),
+          { concurrency: spec.concurrency ?? 4 }
+        )
         const answers = asked.filter(Either.isRight).map((answer) => answer.right)
         const failed = asked.filter(Either.isLeft).map((answer) => answer.left)
         // Nothing answered: the resolvers' failure is the task's (and worth retrying).

@@ -78,6 +78,8 @@ export interface Pages<Config, Body, Row> {
   readonly empty?: ReadonlyArray<number>
   /** An error the source wrote in a 2xx body. */
   readonly refusal?: (body: Body, response: HttpResponse) => Option.Option<ModuleError>
+  /** A non-2xx answer the source explains its own way (see `SendOptions.failure`). */
+  readonly failure?: (response: HttpResponse) => Effect.Effect<Option.Option<ModuleError>>
   /** How it pages (see Paging); one request when left out. */
   readonly paging?: Paging<NoInfer<Body>, NoInfer<Row>>
   /** The page cap, usually the config's `max_pages` (see `maxPagesField`). */
@@ -119,7 +121,8 @@ export const collectPages = <Config, Body, Row>(
       format: pages.format,
       auth: pages.auth ?? Auth.none,
       ...(pages.empty === undefined ? {} : { empty: pages.empty }),
-      ...(pages.refusal === undefined ? {} : { refusal: pages.refusal })
+      ...(pages.refusal === undefined ? {} : { refusal: pages.refusal }),
+      ...(pages.failure === undefined ? {} : { failure: pages.failure })
     }
     const rows: Array<Row> = []
     const visited = new Set<string>()
@@ -127,7 +130,7 @@ export const collectPages = <Config, Body, Row>(
     for (let index = 0; index < cap; index++) {
       const page = yield* Effect.either(Effect.gen(function*() {
         const sent = yield* send(session, requestAt(first, pointer), options)
-        if (sent._tag === "Empty") return { body: Option.none<Body>(), raws: [] }
+        if (sent._tag === "Empty") return { body: Option.none<Body>(), raws: [], headers: sent.response.headers }
         const raws = pages.rows(sent.body)
         if (raws === undefined) {
           return yield* new BadResponse({
@@ -135,7 +138,7 @@ export const collectPages = <Config, Body, Row>(
             status: sent.response.status
           })
         }
-        return { body: Option.some(sent.body), raws }
+        return { body: Option.some(sent.body), raws, headers: sent.response.headers }
       }))
       if (Either.isLeft(page)) {
         // The first page failing, or a later one when nothing came before, is the task's failure.
@@ -156,7 +159,8 @@ export const collectPages = <Config, Body, Row>(
         body: page.right.body.value,
         rows: decoded.rows,
         size: page.right.raws.length,
-        index
+        index,
+        headers: page.right.headers
       })
       if (Option.isNone(pointer)) return rows
       const key = JSON.stringify(pointer.value)

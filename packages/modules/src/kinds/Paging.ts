@@ -18,6 +18,8 @@ export interface PageSeen<Body, Row> {
   readonly size: number
   /** 0 for the first page. */
   readonly index: number
+  /** The answer's headers (lower-case names), for sources that page in them (`Link`). */
+  readonly headers: Readonly<Record<string, string>>
 }
 
 export interface Paging<Body, Row> {

@@ -14,13 +14,29 @@ import { endpoint, type ModuleContext } from "../ModuleContext.js"
 import { AuthFailed, BadResponse, type ModuleError } from "../ModuleError.js"
 import { parseJson } from "./Rows.js"
 
-export type Query = Readonly<Record<string, string | number | boolean>>
+/** Query parameters; a list is sent once per value (`filter=a&filter=b`). */
+export type Query = Readonly<Record<string, string | number | boolean | ReadonlyArray<string>>>
 
 export interface PageRequest {
   /** Under the source's base URL, starting with `/`. */
   readonly path: string
   readonly query?: Query
   readonly headers?: Readonly<Record<string, string>>
+}
+
+/** `url` with the query's lists appended, and its single values (which the HTTP client sets). */
+const withLists = (url: string, query: Query) => {
+  const single: Record<string, string | number | boolean> = {}
+  const lists: Array<readonly [string, string]> = []
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value === "object") lists.push(...value.map((one) => [name, one] as const))
+    else single[name] = value
+  }
+  // Not a URL: the HTTP client says so, as it does without lists.
+  if (lists.length === 0 || !URL.canParse(url)) return { url, single }
+  const target = new URL(url)
+  for (const [name, one] of lists) target.searchParams.append(name, one)
+  return { url: target.toString(), single }
 }
 
 /** Where a source wants its key: a header (with a prefix such as `Bearer `), a query parameter, or nowhere. */
@@ -95,6 +111,11 @@ export interface SendOptions<Body> {
   readonly empty?: ReadonlyArray<number>
   /** An error the source wrote in a 2xx body (`{"error": "quota exceeded"}`). */
   readonly refusal?: (body: Body, response: HttpResponse) => Option.Option<ModuleError>
+  /**
+   * A non-2xx answer the source explains its own way (a rate limit's reset in its own header, a 403
+   * that means "rate limited"): its error, or none to read the status as usual.
+   */
+  readonly failure?: (response: HttpResponse) => Effect.Effect<Option.Option<ModuleError>>
 }
 
 export type Sent<Body> =
@@ -126,10 +147,14 @@ export const send = <Config, Body>(
     const auth = options.auth
     const keyHeader = auth._tag === "Header" && Option.isSome(key) ? { [auth.name]: `${auth.prefix}${key.value}` } : {}
     const keyQuery = auth._tag === "Query" && Option.isSome(key) ? { [auth.name]: key.value } : {}
-    const query = { ...("path" in request ? request.query : {}), ...keyQuery }
+    const query = withLists(url, { ...("path" in request ? request.query : {}), ...keyQuery })
     const headers = { accept: options.format.accept, ...("path" in request ? request.headers : {}), ...keyHeader }
-    const response = yield* session.http.get(url, { query, headers })
+    const response = yield* session.http.get(query.url, { query: query.single, headers })
     if (options.empty?.includes(response.status)) return { _tag: "Empty", response } as const
+    const failed = options.failure !== undefined && (response.status < 200 || response.status >= 300)
+      ? yield* options.failure(response)
+      : Option.none()
+    if (Option.isSome(failed)) return yield* Effect.fail(failed.value)
     yield* expectOk(response)
     const body = yield* Either.match(options.format.read(response), {
       onLeft: (reason) =>

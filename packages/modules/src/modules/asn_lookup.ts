@@ -1,12 +1,15 @@
 /**
  * asn_lookup: the autonomous system announcing an address, its prefix and the AS's holder,
  * from RIPEstat's Data API (`GET {base}/data/network-info/data.json?resource={ip}`, then
- * `GET {base}/data/as-overview/data.json?resource=AS{n}`, cached for the session).
+ * `GET {base}/data/as-overview/data.json?resource=AS{n}`, cached for the session). ASNs are read
+ * one by one (as text or numbers); a holder lookup that fails keeps the ASN and prefix already found,
+ * with a warning.
  */
-import { Effect, Option, Ref, Schema } from "effect"
+import { Effect, Either, Option, Ref, Schema } from "effect"
+import * as Rows from "../kinds/Rows.js"
 import type { HttpClient } from "../Module.js"
 import { BadResponse, defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
-import type { Finding } from "../Module.js"
+import type { CollectionNotes, Finding } from "../Module.js"
 
 /** RIPEstat's envelope around every data call's answer. */
 const envelope = <A, I>(data: Schema.Schema<A, I>) =>
@@ -16,15 +19,14 @@ const envelope = <A, I>(data: Schema.Schema<A, I>) =>
     data
   })
 
+/** The ASNs are read one by one (see `asnsOf`). */
 export const NetworkInfo = envelope(Schema.Struct({
-  asns: Schema.Array(Schema.String),
-  prefix: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+  asns: Schema.optionalWith(Schema.Unknown, { exact: true }),
+  prefix: Schema.optionalWith(Schema.String, { exact: true, nullable: true })
 }))
 
 export const AsOverview = envelope(Schema.Struct({
-  resource: Schema.optionalWith(Schema.String, { exact: true }),
-  holder: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  announced: Schema.optionalWith(Schema.Boolean, { exact: true })
+  holder: Schema.optionalWith(Schema.String, { exact: true, nullable: true })
 }))
 
 export const AsnLookupConfig = Schema.Struct({
@@ -59,6 +61,37 @@ const call = <A, I>(
     return answer.data
   })
 
+/** The ASNs of a network-info answer: text or numbers, one value or a list; odd items skipped. */
+const asnsOf = (asns: unknown) =>
+  Rows.list(Array.isArray(asns) || asns === undefined || asns === null ? asns : [asns], Rows.Stringish, "asns")
+
+interface HolderSession {
+  readonly base: string
+  readonly http: HttpClient
+  readonly notes: CollectionNotes
+  readonly holders: Ref.Ref<Map<string, Option.Option<string>>>
+}
+
+/**
+ * The AS's holder, asked for once per session. A failed lookup is a warning, not the task's failure:
+ * the ASN is already known; it is not cached, so a later task asks again.
+ */
+const holderOf = (session: HolderSession, asn: string) =>
+  Effect.gen(function*() {
+    const cached = (yield* Ref.get(session.holders)).get(asn)
+    if (cached !== undefined) return cached
+    const answer = yield* Effect.either(
+      call(session.http, `${session.base}/data/as-overview/data.json`, asn, AsOverview)
+    )
+    if (Either.isLeft(answer)) {
+      yield* session.notes.warn(`the holder of ${asn} could not be looked up: ${answer.left.message}`)
+      return Option.none<string>()
+    }
+    const holder = Option.fromNullable(answer.right.holder)
+    yield* Ref.update(session.holders, (map) => new Map(map).set(asn, holder))
+    return holder
+  })
+
 export const asnLookup = defineModule({
   name: "asn_lookup",
   description: "Finds the AS announcing an address, its routed prefix and the AS holder via RIPEstat",
@@ -83,25 +116,21 @@ export const asnLookup = defineModule({
       const base = yield* endpoint(ctx, "asn_lookup", "ripestat")
       // Many addresses share an AS: its holder is asked for once per session.
       const holders = yield* Ref.make(new Map<string, Option.Option<string>>())
-      return { config, base, http: ctx.http, log: ctx.log, holders }
+      return { config, base, http: ctx.http, log: ctx.log, notes: ctx.notes, holders }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
       const ip = yield* targetValue("asn_lookup", task, "IP")
       const info = yield* call(session.http, `${session.base}/data/network-info/data.json`, ip, NetworkInfo)
+      const asns = yield* Rows.keep(asnsOf(info.asns), session.notes)
       const findings: Array<Finding> = []
       const prefix = info.prefix ?? null
-      for (const asn of info.asns) {
+      for (const asn of asns) {
         const found = finding("ASN", asn, { confidence: 0.95, metadata: { ip, prefix } })
         if (Option.isNone(found)) continue
         findings.push(found.value)
         if (!session.config.holder) continue
-        const cached = (yield* Ref.get(session.holders)).get(found.value.value)
-        const holder = cached ?? Option.fromNullable(
-          (yield* call(session.http, `${session.base}/data/as-overview/data.json`, found.value.value, AsOverview))
-            .holder
-        )
-        yield* Ref.update(session.holders, (map) => new Map(map).set(found.value.value, holder))
+        const holder = yield* holderOf(session, found.value.value)
         if (Option.isSome(holder)) {
           const organization = finding("ORGANIZATION", organizationOf(holder.value), {
             confidence: 0.85,
@@ -111,10 +140,10 @@ export const asnLookup = defineModule({
         }
       }
       if (prefix !== null && prefix !== "") {
-        const netblock = finding("NETBLOCK", prefix, { confidence: 0.95, metadata: { ip, asns: info.asns } })
+        const netblock = finding("NETBLOCK", prefix, { confidence: 0.95, metadata: { ip, asns } })
         if (Option.isSome(netblock)) findings.push(netblock.value)
       }
-      yield* session.log("asn_lookup answered", { ip, asns: info.asns.length, findings: findings.length })
+      yield* session.log("asn_lookup answered", { ip, asns: asns.length, findings: findings.length })
       return findings
     })
 })

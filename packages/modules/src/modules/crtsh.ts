@@ -1,27 +1,37 @@
 /**
  * crtsh: names under a domain found in Certificate Transparency logs through crt.sh's JSON
  * output (`GET {base}/?q=%.{domain}&output=json`), plus email addresses named in certificates.
+ * Every identity of a row counts: each line of `name_value` (DNS names, `*.` wildcards, emails)
+ * and the `common_name`. Rows are read one by one: an odd row is skipped and counted.
  */
-import { Effect, Option, Ref, Schema } from "effect"
-import { defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
+import { Option, Schema } from "effect"
+import { pagedApi } from "../kinds/PagedApi.js"
+import { Formats } from "../kinds/Request.js"
+import { inScope } from "../kinds/SubdomainSource.js"
+import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
+
+const optionalText = Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
 
 /** One row of crt.sh's JSON: a certificate (or precertificate) and the identities it names. */
 export const CrtshEntry = Schema.Struct({
-  id: Schema.Number,
+  /** A number; read from its text too, as some mirrors send it. */
+  id: Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromString), { exact: true }),
   /** The certificate's identities, newline-separated: DNS names (maybe `*.`), sometimes emails. */
-  name_value: Schema.String,
-  common_name: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
+  name_value: optionalText,
+  common_name: optionalText,
   issuer_ca_id: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true }),
-  issuer_name: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  entry_timestamp: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  not_before: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  not_after: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  serial_number: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
-})
+  issuer_name: optionalText,
+  entry_timestamp: optionalText,
+  not_before: optionalText,
+  not_after: optionalText,
+  serial_number: optionalText
+}).pipe(
+  Schema.filter((entry) =>
+    (entry.name_value ?? entry.common_name ?? "") !== "" || "names no identity (no name_value nor common_name)"
+  )
+)
 export type CrtshEntry = typeof CrtshEntry.Type
-
-export const CrtshResponse = Schema.Array(CrtshEntry)
 
 export const CrtshConfig = Schema.Struct({
   /** Report email addresses found in certificates. */
@@ -40,21 +50,26 @@ interface Seen {
   readonly type: "DOMAIN" | "EMAIL"
   readonly value: string
   wildcard: boolean
-  readonly ids: Set<number>
+  readonly ids: Set<number | symbol>
   /** The first few of those certificates, summarized. */
   readonly certificates: Array<Record<string, unknown>>
 }
 
-const inScope = (name: string, domain: string) => name === domain || name.endsWith(`.${domain}`)
-
 const summary = (entry: CrtshEntry): Record<string, unknown> => {
-  const fields: Record<string, unknown> = { id: entry.id }
+  const fields: Record<string, unknown> = entry.id === undefined ? {} : { id: entry.id }
   for (const key of ["issuer_name", "common_name", "not_before", "not_after", "serial_number"] as const) {
     const value = entry[key]
     if (value !== undefined && value !== null) fields[key] = value
   }
   return fields
 }
+
+/** Every identity a row names: each line of `name_value`, then the common name. */
+export const identitiesOf = (entry: CrtshEntry): ReadonlyArray<string> =>
+  [
+    ...(entry.name_value ?? "").split(/\r?\n/),
+    ...(entry.common_name ? [entry.common_name] : [])
+  ].map((identity) => identity.trim()).filter((identity) => identity !== "")
 
 /** The identities of the rows, in canonical form, under `domain` only, once each. */
 export const extractFindings = (
@@ -64,10 +79,9 @@ export const extractFindings = (
 ): ReadonlyArray<Finding> => {
   const seen = new Map<string, Seen>()
   for (const entry of entries) {
-    const identities = entry.name_value.split("\n")
-    if (entry.common_name) identities.push(entry.common_name)
-    for (const identity of identities) {
-      const raw = identity.trim()
+    // A row without an id is a certificate of its own.
+    const id = entry.id ?? Symbol()
+    for (const raw of new Set(identitiesOf(entry))) {
       const wildcard = raw.startsWith("*.")
       const name = raw.replace(/^(\*\.)+/, "")
       const isEmail = name.includes("@")
@@ -80,8 +94,8 @@ export const extractFindings = (
       const key = `${type}:${value}`
       const current = seen.get(key) ?? { type, value, wildcard: false, ids: new Set(), certificates: [] }
       current.wildcard ||= wildcard
-      if (!current.ids.has(entry.id)) {
-        current.ids.add(entry.id)
+      if (!current.ids.has(id)) {
+        current.ids.add(id)
         if (current.certificates.length < config.max_certificates_per_name) current.certificates.push(summary(entry))
       }
       seen.set(key, current)
@@ -99,16 +113,14 @@ export const extractFindings = (
     }))
 }
 
-export const crtsh = defineModule({
+export const crtsh = pagedApi({
   name: "crtsh",
   description: "Finds subdomains and email addresses in Certificate Transparency logs via crt.sh",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "EMAIL"],
   flags: ["passive", "safe"],
-  configSchema: CrtshConfig,
-  default_config: { emails: true, exclude_expired: false, max_certificates_per_name: 10 },
+  config: CrtshConfig,
   source: {
     id: "crtsh",
     name: "crt.sh Certificate Transparency search",
@@ -118,30 +130,12 @@ export const crtsh = defineModule({
     requiresKey: false,
     proxy: true
   },
-  setup: (config, ctx) =>
-    Effect.gen(function*() {
-      const base = yield* endpoint(ctx, "crtsh", "crtsh")
-      const queries = yield* Ref.make(0)
-      yield* Effect.addFinalizer(() =>
-        Effect.flatMap(Ref.get(queries), (count) => ctx.log("crtsh session closed", { queries: count }))
-      )
-      return { config, base, http: ctx.http, log: ctx.log, queries }
-    }),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const domain = yield* targetValue("crtsh", task, "DOMAIN")
-      yield* Ref.update(session.queries, (n) => n + 1)
-      const response = yield* session.http.get(`${session.base}/`, {
-        query: {
-          q: `%.${domain}`,
-          output: "json",
-          ...(session.config.exclude_expired ? { exclude: "expired" } : {})
-        },
-        headers: { accept: "application/json" }
-      }).pipe(Effect.flatMap(expectOk))
-      const entries = yield* response.json(CrtshResponse)
-      const findings = extractFindings(entries, domain, session.config)
-      yield* session.log("crtsh answered", { domain, certificates: entries.length, findings: findings.length })
-      return findings
-    })
+  format: Formats.json,
+  request: (target, config) => ({
+    path: "/",
+    query: { q: `%.${target.value}`, output: "json", ...(config.exclude_expired ? { exclude: "expired" } : {}) }
+  }),
+  rows: (body) => (Array.isArray(body) ? body : undefined),
+  row: CrtshEntry,
+  findings: (entries, target, config) => extractFindings(entries, target.value, config)
 })

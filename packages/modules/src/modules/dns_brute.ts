@@ -4,9 +4,10 @@
  * the domain has a wildcard, and candidates answering only with its addresses are dropped.
  */
 import { Effect, Random, Ref, Schema } from "effect"
-import { dnsSource } from "../internal/Dns.js"
+import { addressesOf, dnsSource } from "../internal/Dns.js"
+import { eventLoopTurn } from "../internal/EventLoop.js"
 import { defineModule, finding, targetValue } from "../Module.js"
-import type { DnsClient, DnsError, Finding } from "../Module.js"
+import type { DnsError, Finding } from "../Module.js"
 
 /** Common host names, most likely first: a short list, for breadth over depth. */
 export const builtinWordlist: ReadonlyArray<string> = [
@@ -66,17 +67,32 @@ export const DnsBruteConfig = Schema.Struct({
 })
 export type DnsBruteConfig = typeof DnsBruteConfig.Type
 
-/** Words resolved between two yields: a wordlist of any size streams through in slices this big. */
-export const batchSize = 500
+/** Words resolved between two yields to the event loop: a wordlist of any size streams through in slices this big. */
+export const batchSize = 200
 
 /**
- * The words to try, lower-cased, first occurrence kept, in order. A Set, not `Array.dedupe`: that
- * compares each word with every kept one, and 15,000 words froze the node's event loop for seconds.
+ * The words to try, lower-cased, first occurrence kept, in order, a slice at a time: preparing them
+ * is spread over the run instead of one pass over the whole list before the first lookup. A Set,
+ * not `Array.dedupe`: that compares each word with every kept one, and 15,000 words froze the
+ * node's event loop for seconds.
  */
-export const wordsOf = (config: DnsBruteConfig): ReadonlyArray<string> =>
-  Array.from(
-    new Set([...(config.use_builtin_wordlist ? builtinWordlist : []), ...config.wordlist.map((w) => w.toLowerCase())])
-  )
+export function* wordSlices(config: DnsBruteConfig, size = batchSize): Generator<ReadonlyArray<string>> {
+  const seen = new Set<string>()
+  let slice: Array<string> = []
+  for (const list of config.use_builtin_wordlist ? [builtinWordlist, config.wordlist] : [config.wordlist]) {
+    for (const raw of list) {
+      const word = raw.toLowerCase()
+      if (seen.has(word)) continue
+      seen.add(word)
+      slice.push(word)
+      if (slice.length === size) {
+        yield slice
+        slice = []
+      }
+    }
+  }
+  if (slice.length > 0) yield slice
+}
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -85,13 +101,6 @@ export const randomLabel: Effect.Effect<string> = Effect.map(
   Effect.all(Array.from({ length: 16 }, () => Random.nextIntBetween(0, alphabet.length))),
   (indexes) => indexes.map((index) => alphabet[index]).join("")
 )
-
-/** A name's addresses (A then AAAA; CNAMEs are followed by the resolver). */
-const addressesOf = (dns: DnsClient, name: string): Effect.Effect<ReadonlyArray<string>, DnsError> =>
-  Effect.map(
-    Effect.all([dns.resolve4(name), dns.resolve6(name)], { concurrency: "unbounded" }),
-    ([v4, v6]) => [...v4, ...v6]
-  )
 
 export const dnsBrute = defineModule({
   name: "dns_brute",
@@ -106,17 +115,17 @@ export const dnsBrute = defineModule({
   source: dnsSource,
   setup: (config, ctx) =>
     Effect.gen(function*() {
-      const words = wordsOf(config)
       const lookups = yield* Ref.make(0)
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(Ref.get(lookups), (count) => ctx.log("dns_brute session closed", { lookups: count }))
       )
-      return { config, words, dns: ctx.dns, log: ctx.log, lookups }
+      return { config, dns: ctx.dns, log: ctx.log, lookups }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
       const domain = yield* targetValue("dns_brute", task, "DOMAIN")
       const { config, dns } = session
+      // A name's addresses, A then AAAA (the resolver follows CNAMEs); one family failing leaves the other's.
       const resolve = (name: string) =>
         Effect.zipRight(Ref.update(session.lookups, (n) => n + 1), addressesOf(dns, name))
 
@@ -124,7 +133,7 @@ export const dnsBrute = defineModule({
       const probed = yield* Effect.forEach(probes, (label) => resolve(`${label}.${domain}`), {
         concurrency: config.concurrency
       })
-      const wildcard = new Set(probed.flat())
+      const wildcard = new Set(probed.flatMap((probe) => probe.addresses))
       if (wildcard.size > 0) {
         yield* session.log("dns_brute found a wildcard", { domain, addresses: Array.from(wildcard).sort() })
       }
@@ -145,20 +154,20 @@ export const dnsBrute = defineModule({
         })
         if (found._tag === "Some") findings.push(found.value)
       }
-      // Slice by slice, yielding between slices: the node's other fibers (metrics, commands, the scan's
-      // deadline) run while a large wordlist is worked through, and only one slice's answers are held.
-      for (let start = 0; start < session.words.length; start += batchSize) {
-        const slice = session.words.slice(start, start + batchSize)
+      // Slice by slice, giving the event loop a turn between slices: the node's timers and I/O (metrics,
+      // commands, the scan's deadline) run while a large wordlist is worked through, and only one slice's
+      // answers are held.
+      for (const slice of wordSlices(config)) {
         const results = yield* Effect.forEach(
           slice,
-          (word) => Effect.either(Effect.map(resolve(`${word}.${domain}`), (addresses) => ({ word, addresses }))),
+          (word) => Effect.map(resolve(`${word}.${domain}`), (lookup) => ({ word, ...lookup })),
           { concurrency: config.concurrency }
         )
-        for (const result of results) {
-          if (result._tag === "Right") keep(result.right.word, result.right.addresses)
-          else firstFailure ??= result.left
+        for (const { addresses, failures, word } of results) {
+          if (addresses.length === 0 && failures[0] !== undefined) firstFailure ??= failures[0]
+          else keep(word, addresses)
         }
-        yield* Effect.yieldNow()
+        yield* eventLoopTurn
       }
       if (answered === 0 && firstFailure !== undefined) return yield* firstFailure
       return findings

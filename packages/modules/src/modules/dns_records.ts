@@ -2,11 +2,13 @@
  * dns_records: a domain's MX, NS, TXT and SOA records and what they name: mail exchangers and
  * name servers (DOMAIN), SPF `include:`/`redirect=` domains, the SOA's primary server (DOMAIN) and
  * its responsible mailbox (EMAIL), and email addresses in TXT records such as DMARC's `rua=`.
+ * A question that fails while others answered is a warning, not the task's failure.
  */
-import { Array as Arr, Effect, Option, Ref, Schema } from "effect"
-import { dnsSession, dnsSource } from "../internal/Dns.js"
-import { defineModule, finding, targetValue } from "../Module.js"
-import type { Finding, SoaRecord } from "../Module.js"
+import { Array as Arr, Option, Schema } from "effect"
+import { uniqueBy } from "../internal/Unique.js"
+import { type Answer, dnsModule, type Question } from "../kinds/DnsSource.js"
+import { finding } from "../Module.js"
+import type { Finding } from "../Module.js"
 
 export const DnsRecordsConfig = Schema.Struct({
   mx: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true }),
@@ -40,69 +42,74 @@ export const spfDomains = (record: string): ReadonlyArray<{ readonly mechanism: 
 
 /** Email addresses in a TXT record: `mailto:` URIs (DMARC `rua`/`ruf`) and bare addresses. */
 export const txtEmails = (record: string): ReadonlyArray<string> =>
-  Arr.dedupe(
-    (record.match(/(?:mailto:)?[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi) ?? [])
-      .map((address) => address.replace(/^mailto:/i, "").replace(/!\d+[kmgt]?$/i, ""))
+  Array.from(
+    new Set(
+      (record.match(/(?:mailto:)?[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi) ?? [])
+        .map((address) => address.replace(/^mailto:/i, "").replace(/!\d+[kmgt]?$/i, ""))
+    )
   )
 
-const noStrings = Effect.succeed<ReadonlyArray<ReadonlyArray<string>>>([])
+/** The questions the config asks about `domain`, in the order their findings are kept. */
+const questionsFor = (domain: string, config: DnsRecordsConfig): ReadonlyArray<Question> => [
+  ...(config.mx ? [{ type: "MX", name: domain } as const] : []),
+  ...(config.ns ? [{ type: "NS", name: domain } as const] : []),
+  ...(config.soa ? [{ type: "SOA", name: domain } as const] : []),
+  ...(config.txt ? [{ type: "TXT", name: domain } as const] : []),
+  ...(config.dmarc ? [{ type: "TXT", name: `_dmarc.${domain}` } as const] : [])
+]
 
-export const dnsRecords = defineModule({
+/** What the answers name, each once (as the first record that named it). */
+export const extractFindings = (answers: ReadonlyArray<Answer>, domain: string): ReadonlyArray<Finding> => {
+  const findings: Array<Finding> = []
+  const add = (type: "DOMAIN" | "EMAIL", value: string, record: string, source_data: Record<string, unknown>) =>
+    Option.map(
+      finding(type, value, {
+        confidence: 1,
+        source_data: { name: domain, ...source_data },
+        metadata: { record_type: record }
+      }),
+      (found) => findings.push(found)
+    )
+  for (const answer of answers) {
+    switch (answer.type) {
+      case "MX":
+        for (const record of answer.records) add("DOMAIN", record.exchange, "MX", { priority: record.priority })
+        break
+      case "NS":
+        for (const name of answer.records) add("DOMAIN", name, "NS", { value: name })
+        break
+      case "SOA":
+        for (const record of answer.records) {
+          const source_data = { mname: record.nsname, rname: record.hostmaster, serial: record.serial }
+          add("DOMAIN", record.nsname, "SOA", source_data)
+          Option.map(rnameToEmail(record.hostmaster), (email) => add("EMAIL", email, "SOA", source_data))
+        }
+        break
+      case "TXT":
+        for (const text of answer.records) {
+          const owner = answer.name
+          for (const spf of spfDomains(text)) add("DOMAIN", spf.domain, "TXT", { owner, txt: text, spf: spf.mechanism })
+          for (const email of txtEmails(text)) add("EMAIL", email, "TXT", { owner, txt: text })
+        }
+        break
+      default:
+        break
+    }
+  }
+  return uniqueBy(findings, (found) => `${found.type}:${found.value}`)
+}
+
+export const dnsRecords = dnsModule({
   name: "dns_records",
   description: "Reads a domain's MX, NS, TXT (SPF, DMARC) and SOA records for the names and mailboxes they reveal",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "EMAIL"],
   flags: ["active", "safe"],
-  configSchema: DnsRecordsConfig,
-  default_config: { mx: true, ns: true, txt: true, soa: true, dmarc: true },
-  source: dnsSource,
-  setup: dnsSession<typeof DnsRecordsConfig.Type>("dns_records"),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const domain = yield* targetValue("dns_records", task, "DOMAIN")
-      const { config, dns } = session
-      yield* Ref.update(session.count, (n) => n + 1)
-      const [mx, ns, txt, soa, dmarc] = yield* Effect.all([
-        config.mx ? dns.resolveMx(domain) : Effect.succeed([]),
-        config.ns ? dns.resolveNs(domain) : Effect.succeed([]),
-        config.txt ? dns.resolveTxt(domain) : noStrings,
-        config.soa
-          ? dns.resolveSoa(domain).pipe(
-            // An alias has no SOA of its own: the answer is its CNAME, which c-ares calls EBADRESP.
-            Effect.catchTag("BadResponse", () => Effect.succeed(Option.none<SoaRecord>()))
-          )
-          : Effect.succeed(Option.none<SoaRecord>()),
-        config.dmarc ? dns.resolveTxt(`_dmarc.${domain}`) : noStrings
-      ], { concurrency: "unbounded" })
-
-      const findings: Array<Finding> = []
-      const add = (type: "DOMAIN" | "EMAIL", value: string, record: string, source_data: Record<string, unknown>) =>
-        Option.map(
-          finding(type, value, {
-            confidence: 1,
-            source_data: { name: domain, ...source_data },
-            metadata: { record_type: record }
-          }),
-          (found) => findings.push(found)
-        )
-
-      for (const record of mx) add("DOMAIN", record.exchange, "MX", { priority: record.priority })
-      for (const name of ns) add("DOMAIN", name, "NS", { value: name })
-      Option.map(soa, (record) => {
-        const source_data = { mname: record.nsname, rname: record.hostmaster, serial: record.serial }
-        add("DOMAIN", record.nsname, "SOA", source_data)
-        Option.map(rnameToEmail(record.hostmaster), (email) => add("EMAIL", email, "SOA", source_data))
-      })
-      const texts = [
-        ...txt.map((strings) => ({ owner: domain, text: strings.join("") })),
-        ...dmarc.map((strings) => ({ owner: `_dmarc.${domain}`, text: strings.join("") }))
-      ]
-      for (const { owner, text } of texts) {
-        for (const spf of spfDomains(text)) add("DOMAIN", spf.domain, "TXT", { owner, txt: text, spf: spf.mechanism })
-        for (const email of txtEmails(text)) add("EMAIL", email, "TXT", { owner, txt: text })
-      }
-      return Arr.dedupeWith(findings, (x, y) => x.type === y.type && x.value === y.value)
-    })
+  config: DnsRecordsConfig,
+  questions: (target, config) => questionsFor(target.value, config),
+  // An alias has no SOA of its own: the answer is its CNAME, which c-ares calls EBADRESP.
+  noRecords: (question, error) => question.type === "SOA" && error._tag === "BadResponse",
+  concurrency: 5,
+  findings: (answers, target) => extractFindings(answers, target.value)
 })

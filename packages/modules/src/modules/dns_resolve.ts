@@ -1,10 +1,12 @@
 /**
  * dns_resolve: a domain's addresses (A, AAAA) and the name its CNAME points to, asked of the
- * configured resolvers. A name that does not exist simply has no findings.
+ * configured resolvers. A name that does not exist simply has no findings; a question that fails
+ * while the others answered is a warning, their findings kept.
  */
-import { Array as Arr, Effect, Ref, Schema } from "effect"
-import { dnsSession, dnsSource } from "../internal/Dns.js"
-import { defineModule, finding, targetValue } from "../Module.js"
+import { Option, Schema } from "effect"
+import { uniqueBy } from "../internal/Unique.js"
+import { type Answer, dnsModule, type Question } from "../kinds/DnsSource.js"
+import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
 
 export const DnsResolveConfig = Schema.Struct({
@@ -13,43 +15,36 @@ export const DnsResolveConfig = Schema.Struct({
   cname: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true })
 })
 
-const none = Effect.succeed<ReadonlyArray<string>>([])
+const questionsFor = (name: string, config: typeof DnsResolveConfig.Type): ReadonlyArray<Question> => [
+  ...(config.ipv4 ? [{ type: "A", name } as const] : []),
+  ...(config.ipv6 ? [{ type: "AAAA", name } as const] : []),
+  ...(config.cname ? [{ type: "CNAME", name } as const] : [])
+]
 
-export const dnsResolve = defineModule({
+export const extractFindings = (answers: ReadonlyArray<Answer>): ReadonlyArray<Finding> =>
+  uniqueBy(
+    answers.flatMap((answer) =>
+      answer.type === "A" || answer.type === "AAAA" || answer.type === "CNAME"
+        ? answer.records.flatMap((value) =>
+          Option.toArray(finding(answer.type === "CNAME" ? "DOMAIN" : "IP", value, {
+            confidence: 1,
+            source_data: { name: answer.name, record: answer.type, value },
+            metadata: { record_type: answer.type }
+          }))
+        )
+        : []
+    ),
+    (found) => `${found.type}:${found.value}`
+  )
+
+export const dnsResolve = dnsModule({
   name: "dns_resolve",
   description: "Resolves a domain to its IPv4 and IPv6 addresses and its CNAME target",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["IP", "DOMAIN"],
   flags: ["active", "safe"],
-  configSchema: DnsResolveConfig,
-  default_config: { ipv4: true, ipv6: true, cname: true },
-  source: dnsSource,
-  setup: dnsSession<typeof DnsResolveConfig.Type>("dns_resolve"),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const name = yield* targetValue("dns_resolve", task, "DOMAIN")
-      const { config, dns } = session
-      yield* Ref.update(session.count, (n) => n + 1)
-      // The three questions are independent; asking them together keeps a task to one round trip.
-      const [a, aaaa, cname] = yield* Effect.all([
-        config.ipv4 ? dns.resolve4(name) : none,
-        config.ipv6 ? dns.resolve6(name) : none,
-        config.cname ? dns.resolveCname(name) : none
-      ], { concurrency: "unbounded" })
-      const of = (type: "IP" | "DOMAIN", record: string, values: ReadonlyArray<string>) =>
-        Arr.filterMap(values, (value) =>
-          finding(type, value, {
-            confidence: 1,
-            source_data: { name, record, value },
-            metadata: { record_type: record }
-          }))
-      const findings: ReadonlyArray<Finding> = [
-        ...of("IP", "A", a),
-        ...of("IP", "AAAA", aaaa),
-        ...of("DOMAIN", "CNAME", cname)
-      ]
-      return Arr.dedupeWith(findings, (x, y) => x.type === y.type && x.value === y.value)
-    })
+  config: DnsResolveConfig,
+  questions: (target, config) => questionsFor(target.value, config),
+  findings: extractFindings
 })

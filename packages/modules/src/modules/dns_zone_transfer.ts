@@ -7,10 +7,11 @@
  */
 import { Effect, Either, Option, Random, Ref, Schema } from "effect"
 import { isIP, Socket } from "node:net"
+import { addressesOf } from "../internal/Dns.js"
 import { decodeMessage, encodeQuery, rcodeNames, rrTypes } from "../internal/DnsWire.js"
 import type { ResourceRecord } from "../internal/DnsWire.js"
 import { BadResponse, defineModule, finding, SourceUnavailable, targetValue } from "../Module.js"
-import type { Finding } from "../Module.js"
+import type { CollectionNotes, DnsClient, Finding } from "../Module.js"
 
 /** "ip" or "ip:port" ("[v6]:port"). */
 const ServerAddress = Schema.String.pipe(
@@ -159,6 +160,20 @@ export const zoneFindings = (
   return Array.from(found.values())
 }
 
+/**
+ * The addresses of the zone's name servers. A lookup that fails is a warning while other servers'
+ * addresses are known (they are tried all the same); every lookup failing is the task's failure.
+ */
+const nameServerAddresses = (dns: DnsClient, notes: CollectionNotes, names: ReadonlyArray<string>, port: number) =>
+  Effect.gen(function*() {
+    const resolved = yield* Effect.forEach(names, (ns) => addressesOf(dns, ns), { concurrency: 4 })
+    const servers = resolved.flatMap(({ addresses }, i) => addresses.map((host) => ({ host, port, ns: names[i]! })))
+    const failures = resolved.flatMap(({ failures }) => failures)
+    if (servers.length === 0 && failures[0] !== undefined) return yield* failures[0]
+    for (const error of failures) yield* notes.warn(`a name server's address lookup failed: ${error.message}`)
+    return servers
+  })
+
 export const dnsZoneTransfer = defineModule({
   name: "dns_zone_transfer",
   description: "Tries a zone transfer (AXFR) from a domain's name servers and reports the zone's names and addresses",
@@ -182,7 +197,7 @@ export const dnsZoneTransfer = defineModule({
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(Ref.get(attempts), (count) => ctx.log("dns_zone_transfer session closed", { attempts: count }))
       )
-      return { config, dns: ctx.dns, log: ctx.log, attempts, guard: ctx.guard }
+      return { config, dns: ctx.dns, log: ctx.log, notes: ctx.notes, attempts, guard: ctx.guard }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
@@ -196,11 +211,7 @@ export const dnsZoneTransfer = defineModule({
           const parsed = parseServer(value, config.port)
           return parsed === undefined ? [] : [{ ...parsed, ns: value }]
         })
-        : (yield* Effect.forEach(nsNames, (ns) =>
-          Effect.map(
-            Effect.all([dns.resolve4(ns), dns.resolve6(ns)], { concurrency: "unbounded" }),
-            ([v4, v6]) => [...v4, ...v6].map((host) => ({ host, port: config.port, ns }))
-          ), { concurrency: 4 })).flat()
+        : yield* nameServerAddresses(dns, session.notes, nsNames, config.port)
 
       const outcomes: Array<Exclude<TransferResult, { readonly _tag: "Transferred" }>> = []
       for (const server of servers) {

@@ -5,6 +5,7 @@
  * at the domain (or below it) are reported.
  */
 import { Array as Arr, Effect, Option, Ref, Schema } from "effect"
+import { uniqueBy } from "../internal/Unique.js"
 import { decodeEntities } from "../internal/Web.js"
 import { defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
@@ -96,7 +97,7 @@ export const emailFormat = defineModule({
             return host === domain || host.endsWith(`.${domain}`)
           }
         ))
-      const unique = Arr.dedupeWith(findings, (x, y) => x.value === y.value)
+      const unique = uniqueBy(findings, (found) => found.value)
       yield* session.log("email_format answered", { domain, emails: unique.length })
       return unique
     })

@@ -2,57 +2,47 @@
  * github_code_search: public code that mentions a domain, from GitHub's code search
  * (`GET {base}/search/code?q="{domain}"`, `Authorization: Bearer`): the files' URLs, and the
  * names and email addresses on the domain in the matched fragments (`text_matches`, asked
- * for with the `application/vnd.github.text-match+json` media type).
+ * for with the `application/vnd.github.text-match+json` media type). Items are read one by one (an odd
+ * one skipped and counted); pages follow while the `Link` header names a next one, and a page failing
+ * after others keeps what they found.
  */
-import { Clock, Effect, Option, Redacted, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
+import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
+import { Auth, Formats } from "../kinds/Request.js"
+import * as Rows from "../kinds/Rows.js"
+import { inScope } from "../kinds/SubdomainSource.js"
 import type { HttpResponse } from "../Module.js"
-import {
-  apiKey,
-  AuthFailed,
-  defineModule,
-  endpoint,
-  expectOk,
-  finding,
-  parseRetryAfter,
-  RateLimited,
-  targetValue
-} from "../Module.js"
+import { finding, parseRetryAfter, RateLimited } from "../Module.js"
 import type { Finding } from "../Module.js"
+
+const text = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })
+
+/** A matched fragment; one without text is read as empty. */
+const TextMatch = Schema.Struct({ fragment: Schema.optionalWith(Schema.String, { default: () => "", nullable: true }) })
 
 export const CodeItem = Schema.Struct({
   html_url: Schema.String,
-  path: Schema.optionalWith(Schema.String, { exact: true }),
-  repository: Schema.optionalWith(
-    Schema.Struct({ full_name: Schema.optionalWith(Schema.String, { exact: true }) }),
-    { exact: true }
-  ),
-  text_matches: Schema.optionalWith(
-    Schema.Array(
-      Schema.Struct({ fragment: Schema.String, property: Schema.optionalWith(Schema.String, { exact: true }) })
-    ),
-    { exact: true }
-  )
+  path: text,
+  repository: Schema.optionalWith(Schema.Struct({ full_name: text }), { exact: true, nullable: true }),
+  /** Read item by item (see `fragmentsOf`): an odd match does not cost the file. */
+  text_matches: Schema.optionalWith(Schema.Unknown, { exact: true })
 })
 export type CodeItem = typeof CodeItem.Type
 
-export const CodeSearch = Schema.Struct({
-  total_count: Schema.Number,
-  incomplete_results: Schema.optionalWith(Schema.Boolean, { exact: true }),
-  items: Schema.Array(CodeItem)
-})
+/** The fragments of an item's matches that read. */
+const fragmentsOf = (item: CodeItem): ReadonlyArray<string> =>
+  Rows.list(item.text_matches, TextMatch, "text_matches").rows.map((match) => match.fragment)
 
 const ErrorBody = Schema.parseJson(Schema.Struct({ message: Schema.String }))
 
 export const GithubCodeSearchConfig = Schema.Struct({
   /** Result pages fetched at most (code search allows 10 requests a minute). */
-  max_pages: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 10)), { default: () => 1, exact: true }),
+  max_pages: maxPagesField(1, 10),
   per_page: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { default: () => 100, exact: true }),
   /** Ask for the matched fragments and report the names and emails in them. */
   text_matches: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true })
 })
 export type GithubCodeSearchConfig = typeof GithubCodeSearchConfig.Type
-
-const inScope = (name: string, domain: string) => name === domain || name.endsWith(`.${domain}`)
 
 const hostPattern = /(?<![a-z0-9_@.-])(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}(?![a-z0-9_-])/gi
 const emailPattern = /[a-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}/gi
@@ -75,8 +65,8 @@ export const extractFindings = (
       finding("URL", item.html_url, { confidence: 0.9, metadata: { repository, path: item.path ?? null } }),
       item.html_url
     )
-    for (const match of item.text_matches ?? []) {
-      for (const [email] of match.fragment.matchAll(emailPattern)) {
+    for (const fragment of fragmentsOf(item)) {
+      for (const [email] of fragment.matchAll(emailPattern)) {
         const parsed = finding("EMAIL", email, { confidence: 0.6, metadata: { repository } })
         if (
           Option.isSome(parsed) && inScope(parsed.value.value.slice(parsed.value.value.lastIndexOf("@") + 1), domain)
@@ -84,7 +74,7 @@ export const extractFindings = (
           add(parsed, item.html_url)
         }
       }
-      for (const [host] of match.fragment.replace(emailPattern, " ").matchAll(hostPattern)) {
+      for (const [host] of fragment.replace(emailPattern, " ").matchAll(hostPattern)) {
         const parsed = finding("DOMAIN", host, { confidence: 0.6, metadata: { repository } })
         if (Option.isSome(parsed) && inScope(parsed.value.value, domain)) add(parsed, item.html_url)
       }
@@ -119,20 +109,18 @@ const rateLimit = (response: HttpResponse) =>
       return Option.some(new RateLimited({ reason: "github rate limit" }))
     }
     return response.status === 429
-      ? Option.some(new RateLimited({ reason: "github rate limit (HTTP 429)" }))
+      ? Option.some<RateLimited>(new RateLimited({ reason: "github rate limit (HTTP 429)" }))
       : Option.none()
   })
 
-export const githubCodeSearch = defineModule({
+export const githubCodeSearch = pagedApi({
   name: "github_code_search",
   description: "Finds public code mentioning a domain on GitHub, with the names and emails in it",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["URL", "DOMAIN", "EMAIL"],
   flags: ["passive", "safe"],
-  configSchema: GithubCodeSearchConfig,
-  default_config: { max_pages: 1, per_page: 100, text_matches: true },
+  config: GithubCodeSearchConfig,
   source: {
     id: "github",
     name: "GitHub code search",
@@ -142,45 +130,29 @@ export const githubCodeSearch = defineModule({
     requiresKey: true,
     proxy: true
   },
-  setup: (config, ctx) =>
-    Effect.gen(function*() {
-      const base = yield* endpoint(ctx, "github_code_search", "github")
-      const key = yield* apiKey(ctx, "github")
-      return { config, base, key, http: ctx.http, log: ctx.log }
-    }),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const domain = yield* targetValue("github_code_search", task, "DOMAIN")
-      const items: Array<CodeItem> = []
-      let total = 0
-      for (let page = 1; page <= session.config.max_pages; page++) {
-        const response = yield* session.http.get(`${session.base}/search/code`, {
-          query: { q: `"${domain}"`, per_page: session.config.per_page, page },
-          headers: {
-            authorization: `Bearer ${Redacted.value(session.key)}`,
-            accept: session.config.text_matches
-              ? "application/vnd.github.text-match+json"
-              : "application/vnd.github+json",
-            "x-github-api-version": "2022-11-28"
-          }
-        })
-        const limited = yield* rateLimit(response)
-        if (Option.isSome(limited)) return yield* limited.value
-        if (response.status === 403) {
-          return yield* new AuthFailed({ reason: "github refused the token (HTTP 403)", status: 403 })
-        }
-        const answer = yield* expectOk(response).pipe(Effect.flatMap((ok) => ok.json(CodeSearch)))
-        items.push(...answer.items)
-        total = answer.total_count
-        if (!/rel="next"/.test(response.headers["link"] ?? "")) break
-      }
-      const findings = extractFindings(items, domain)
-      yield* session.log("github_code_search answered", {
-        domain,
-        total,
-        items: items.length,
-        findings: findings.length
-      })
-      return findings
-    })
+  auth: Auth.bearer,
+  format: Formats.json,
+  request: (target, config) => ({
+    path: "/search/code",
+    query: { q: `"${target.value}"`, per_page: config.per_page, page: 1 },
+    headers: {
+      accept: config.text_matches ? "application/vnd.github.text-match+json" : "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28"
+    }
+  }),
+  failure: rateLimit,
+  rows: (body) => {
+    const items = Rows.at(body, "items")
+    return Array.isArray(items) ? items : undefined
+  },
+  row: CodeItem,
+  // The page number, while the Link header names a next page (its URL would drop the media type).
+  paging: {
+    next: (page) =>
+      /rel="next"/.test(page.headers["link"] ?? "")
+        ? Option.some({ _tag: "Query", query: { page: page.index + 2 } })
+        : Option.none()
+  },
+  maxPages: (config) => config.max_pages,
+  findings: (items, target) => extractFindings(items, target.value)
 })

@@ -1,13 +1,28 @@
 /**
  * hibp_breached_account: the breaches an email address appears in, from Have I Been Pwned
  * (`GET {base}/api/v3/breachedaccount/{email}?truncateResponse=false`, key in `hibp-api-key`,
- * a user agent required); its 404 means the address is in no breach.
+ * a user agent required); its 404 means the address is in no breach. Breaches are read one by one:
+ * one of an odd shape is skipped and counted, a count or date of another type than documented is
+ * left out.
  */
-import { Effect, Option, Redacted, Schema } from "effect"
-import { apiKey, defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
+import { Effect, Either, Option, Redacted, Schema } from "effect"
+import * as Rows from "../kinds/Rows.js"
+import { apiKey, BadResponse, defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
 
-const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true })
+/** A documented field that is left out when absent, null or of another type. */
+const optional = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.optionalWith(
+    Schema.Union(
+      schema,
+      Schema.transform(Schema.Unknown, Schema.Undefined, {
+        strict: true,
+        decode: () => undefined,
+        encode: () => undefined
+      })
+    ),
+    { exact: true }
+  )
 
 export const Breach = Schema.Struct({
   Name: Schema.String,
@@ -23,6 +38,8 @@ export const Breach = Schema.Struct({
   IsSpamList: optional(Schema.Boolean)
 })
 export type Breach = typeof Breach.Type
+
+const decodeBreach = Rows.schema(Breach)
 
 export const HibpConfig = Schema.Struct({
   /** Also report breaches HIBP could not verify (and spam lists). */
@@ -75,7 +92,7 @@ export const hibpBreachedAccount = defineModule({
     Effect.gen(function*() {
       const base = yield* endpoint(ctx, "hibp_breached_account", "hibp")
       const key = yield* apiKey(ctx, "hibp")
-      return { config, base, key, http: ctx.http, log: ctx.log }
+      return { config, base, key, http: ctx.http, log: ctx.log, notes: ctx.notes }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
@@ -98,7 +115,17 @@ export const hibpBreachedAccount = defineModule({
         yield* session.log("hibp: account in no breach", {})
         return []
       }
-      const breaches = yield* expectOk(response).pipe(Effect.flatMap((ok) => ok.json(Schema.Array(Breach))))
+      yield* expectOk(response)
+      const raws = Either.flatMap(Rows.parseJson(response.body), (body) =>
+        Array.isArray(body) ? Either.right(body) : Either.left("the answer is not a list of breaches"))
+      if (Either.isLeft(raws)) {
+        return yield* new BadResponse({ reason: raws.left, status: response.status })
+      }
+      const decoded = Rows.decodeAll(raws.right, decodeBreach)
+      if (decoded.rows.length === 0 && decoded.reason !== undefined) {
+        return yield* new BadResponse({ reason: `no breach of the answer could be read: ${decoded.reason}` })
+      }
+      const breaches = yield* Rows.keep(decoded, session.notes)
       const findings = extractFindings(breaches, email)
       yield* session.log("hibp answered", { breaches: findings.length })
       return findings

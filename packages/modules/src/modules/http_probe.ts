@@ -5,6 +5,7 @@
  */
 import { canonicalize } from "@mirage/domain/Entity"
 import { Array as Arr, Effect, Either, Option, Ref, Schema } from "effect"
+import { uniqueBy } from "../internal/Unique.js"
 import { baseUrlField, fetchFollowing, metaContent, titleOf, webSource } from "../internal/Web.js"
 import type { Fetched } from "../internal/Web.js"
 import { countedSession, defineModule, finding, ModuleConfigError } from "../Module.js"
@@ -88,9 +89,9 @@ export const technologiesOf = (response: HttpResponse): ReadonlyArray<Technology
     })
   }
   const versioned = new Set(found.filter((t) => t.version !== undefined).map((t) => t.name.toLowerCase()))
-  return Arr.dedupeWith(
+  return uniqueBy(
     found.filter((t) => t.version !== undefined || !versioned.has(t.name.toLowerCase())),
-    (x, y) => x.name.toLowerCase() === y.name.toLowerCase() && x.version === y.version
+    (t) => `${t.name.toLowerCase()} ${t.version ?? ""}`
   )
 }
 

@@ -2,33 +2,36 @@
  * otx_passive_dns: names under a domain and the addresses they resolved to, from AlienVault
  * OTX's passive DNS (`GET {base}/api/v1/indicators/domain/{domain}/passive_dns`, optional
  * `X-OTX-API-KEY`); CNAME targets on the domain count as names, NXDOMAIN answers are skipped.
+ * Records are read one by one: a field of another type than documented (an address or ASN as a
+ * number) is read as text, a record without a host name is skipped and counted.
  */
-import { Effect, Option, Redacted, Schema } from "effect"
-import { defineModule, expectOk, finding, httpSession, targetValue } from "../Module.js"
+import { Option, Schema } from "effect"
+import { pagedApi } from "../kinds/PagedApi.js"
+import { Auth, Formats } from "../kinds/Request.js"
+import * as Rows from "../kinds/Rows.js"
+import { inScope } from "../kinds/SubdomainSource.js"
+import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
+
+/** Text, maybe sent as a number; null is the same as absent. */
+const optionalText = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })
 
 export const PassiveDnsRecord = Schema.Struct({
   hostname: Schema.String,
-  address: Schema.String,
-  record_type: Schema.String,
-  first: Schema.optionalWith(Schema.String, { exact: true }),
-  last: Schema.optionalWith(Schema.String, { exact: true }),
-  asn: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+  /** What the name pointed to: an address, a CNAME target, or `NXDOMAIN`. */
+  address: optionalText,
+  record_type: optionalText,
+  first: optionalText,
+  last: optionalText,
+  asn: optionalText
 })
 export type PassiveDnsRecord = typeof PassiveDnsRecord.Type
-
-export const PassiveDns = Schema.Struct({
-  passive_dns: Schema.Array(PassiveDnsRecord),
-  count: Schema.optionalWith(Schema.Number, { exact: true })
-})
 
 export const OtxConfig = Schema.Struct({
   /** Report the addresses the names resolved to. */
   ips: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true })
 })
 export type OtxConfig = typeof OtxConfig.Type
-
-const inScope = (name: string, domain: string) => name === domain || name.endsWith(`.${domain}`)
 
 interface Seen {
   readonly finding: Finding
@@ -48,17 +51,17 @@ export const extractFindings = (
     const key = `${item.value.type}:${item.value.value}`
     const entry = seen.get(key) ?? { finding: item.value, related: new Set(), first: undefined, last: undefined }
     entry.related.add(related)
-    if (record.first !== undefined && (entry.first === undefined || record.first < entry.first)) {
-      entry.first = record.first
-    }
-    if (record.last !== undefined && (entry.last === undefined || record.last > entry.last)) entry.last = record.last
+    const { first, last } = record
+    if (first !== undefined && (entry.first === undefined || first < entry.first)) entry.first = first
+    if (last !== undefined && (entry.last === undefined || last > entry.last)) entry.last = last
     seen.set(key, entry)
   }
   for (const record of records) {
     const host = finding("DOMAIN", record.hostname, { confidence: 0.7 })
     if (Option.isNone(host) || !inScope(host.value.value, domain)) continue
-    add(host, record.record_type, record)
-    const type = record.record_type.toUpperCase()
+    const type = (record.record_type ?? "").toUpperCase()
+    add(host, type === "" ? "unknown" : type, record)
+    if (record.address === undefined) continue
     if ((type === "A" || type === "AAAA") && config.ips) {
       add(finding("IP", record.address, { confidence: 0.6 }), host.value.value, record)
     } else if (type === "CNAME") {
@@ -78,16 +81,14 @@ export const extractFindings = (
     .sort((a, b) => (a.type === b.type ? a.value.localeCompare(b.value) : a.type.localeCompare(b.type)))
 }
 
-export const otxPassiveDns = defineModule({
+export const otxPassiveDns = pagedApi({
   name: "otx_passive_dns",
   description: "Finds subdomains and their past addresses in AlienVault OTX passive DNS",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["DOMAIN", "IP"],
   flags: ["passive", "safe"],
-  configSchema: OtxConfig,
-  default_config: { ips: true },
+  config: OtxConfig,
   source: {
     id: "otx",
     name: "AlienVault OTX DirectConnect API",
@@ -97,21 +98,15 @@ export const otxPassiveDns = defineModule({
     requiresKey: false,
     proxy: true
   },
-  setup: httpSession<typeof OtxConfig.Type>("otx_passive_dns", "otx"),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const domain = yield* targetValue("otx_passive_dns", task, "DOMAIN")
-      const headers = Option.match(session.key, {
-        onNone: (): Record<string, string> => ({ accept: "application/json" }),
-        onSome: (key) => ({ accept: "application/json", "x-otx-api-key": Redacted.value(key) })
-      })
-      const response = yield* session.http.get(`${session.base}/api/v1/indicators/domain/${domain}/passive_dns`, {
-        headers
-      })
-      if (response.status === 404) return []
-      const answer = yield* expectOk(response).pipe(Effect.flatMap((ok) => ok.json(PassiveDns)))
-      const findings = extractFindings(answer.passive_dns, domain, session.config)
-      yield* session.log("otx answered", { domain, records: answer.passive_dns.length, findings: findings.length })
-      return findings
-    })
+  auth: Auth.header("x-otx-api-key"),
+  format: Formats.json,
+  request: (target) => ({ path: `/api/v1/indicators/domain/${target.value}/passive_dns` }),
+  // OTX has never seen the domain.
+  empty: [404],
+  rows: (body) => {
+    const records = Rows.at(body, "passive_dns")
+    return Array.isArray(records) ? records : undefined
+  },
+  row: PassiveDnsRecord,
+  findings: (records, target, config) => extractFindings(records, target.value, config)
 })

@@ -1,139 +1,85 @@
 /**
  * rdap_domain: who holds a registered domain and where it is delegated, from RDAP
  * (`GET {base}/domain/{name}`, RFC 9082/9083), following the bootstrap's redirect to the
- * registry: the holder's organization and emails from jCard contacts, and its name servers.
+ * registry, then the registry answer's `related` link to the registrar's server, whose record is
+ * fuller (the registrar's card, its abuse desk, often the registrant's contacts); when that fails
+ * the registry's answer is used alone, with a warning. The holder's organization, emails and phone
+ * numbers come from the jCards, read in full; the name servers from the delegation.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Either, Option, Predicate, Schema } from "effect"
 import {
-  BadResponse,
-  defineModule,
-  expectOk,
-  finding,
-  type HttpClient,
-  type HttpResponse,
-  httpSession,
-  targetValue
-} from "../Module.js"
-import type { Finding } from "../Module.js"
+  type Contact,
+  contacts,
+  entitiesOf,
+  type RdapAnswer,
+  rdapGet,
+  rdapSource,
+  relatedLinks
+} from "../internal/Rdap.js"
+import * as Rows from "../kinds/Rows.js"
+import { BadResponse, defineModule, endpoint, finding, targetValue } from "../Module.js"
+import type { CollectionNotes, Finding, HttpClient } from "../Module.js"
 
-/** One jCard property: `[name, parameters, type, value…]` (RFC 7095). */
-const VcardProperty = Schema.Tuple([Schema.String, Schema.Unknown, Schema.String], Schema.Unknown)
-
-export const Vcard = Schema.Tuple(Schema.Literal("vcard"), Schema.Array(VcardProperty))
-
-export interface RdapEntity {
-  readonly handle?: string
-  readonly roles?: ReadonlyArray<string>
-  readonly vcardArray?: typeof Vcard.Type
-  readonly entities?: ReadonlyArray<RdapEntity>
-}
-
-interface RdapEntityEncoded {
-  readonly handle?: string
-  readonly roles?: ReadonlyArray<string>
-  readonly vcardArray?: typeof Vcard.Encoded
-  readonly entities?: ReadonlyArray<RdapEntityEncoded>
-}
-
-export const RdapEntity: Schema.Schema<RdapEntity, RdapEntityEncoded> = Schema.Struct({
-  handle: Schema.optionalWith(Schema.String, { exact: true }),
-  roles: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
-  vcardArray: Schema.optionalWith(Vcard, { exact: true }),
-  entities: Schema.optionalWith(
-    Schema.Array(Schema.suspend((): Schema.Schema<RdapEntity, RdapEntityEncoded> => RdapEntity)),
-    { exact: true }
-  )
-})
-
+/** A domain object: only the class is required; its name defaults to the one asked for. */
 export const RdapDomain = Schema.Struct({
   objectClassName: Schema.Literal("domain"),
-  ldhName: Schema.String,
-  handle: Schema.optionalWith(Schema.String, { exact: true }),
-  entities: Schema.optionalWith(Schema.Array(RdapEntity), { exact: true }),
-  nameservers: Schema.optionalWith(Schema.Array(Schema.Struct({ ldhName: Schema.String })), { exact: true })
+  ldhName: Schema.optionalWith(Schema.String, { exact: true, nullable: true })
 })
+
+const Nameserver = Schema.Struct({ ldhName: Schema.String })
 
 export const RdapDomainConfig = Schema.Struct({
   /** Also report the registrar (and its abuse desk), not only the holder's contacts. */
   include_registrar: Schema.optionalWith(Schema.Boolean, { default: () => false, exact: true }),
   /** Report the delegation's name servers. */
-  nameservers: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true })
+  nameservers: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true }),
+  /** Follow the registry's `related` link to the registrar's fuller record. */
+  follow_related: Schema.optionalWith(Schema.Boolean, { default: () => true, exact: true })
 })
 export type RdapDomainConfig = typeof RdapDomainConfig.Type
 
-/** Registries replace personal data with placeholders under GDPR: those are not findings. */
-const redacted = /redacted|privacy|withheld|not disclosed|data protected/i
-
-/** The text values of a jCard property (`org` may be structured: its components, first one first). */
-const texts = (vcard: typeof Vcard.Type, name: string): ReadonlyArray<string> =>
-  vcard[1].flatMap(([property, , , ...values]) => {
-    if (property.toLowerCase() !== name) return []
-    const first = values[0]
-    const text = Array.isArray(first) ? first[0] : first
-    return typeof text === "string" && text.trim() !== "" && !redacted.test(text) ? [text.trim()] : []
-  })
-
-export interface Contact {
-  readonly handle: string | undefined
-  readonly roles: ReadonlyArray<string>
-  readonly organization: string | undefined
-  readonly emails: ReadonlyArray<string>
+/** A domain record as read: its contacts and name servers (what did not read is counted). */
+export interface DomainRecord {
+  readonly name: string
+  readonly contacts: ReadonlyArray<Contact>
+  readonly nameservers: ReadonlyArray<string>
+  readonly skipped: number
+  readonly reason: string | undefined
 }
 
-/** Every contact in the entity tree; entities under a skipped role are skipped with it. */
-export const contacts = (
-  entities: ReadonlyArray<RdapEntity>,
-  skip: (roles: ReadonlyArray<string>) => boolean
-): ReadonlyArray<Contact> =>
-  entities.flatMap((entity) => {
-    const roles = entity.roles ?? []
-    if (skip(roles)) return []
-    const vcard = entity.vcardArray
-    const kind = vcard === undefined ? undefined : texts(vcard, "kind")[0]
-    // An abuse desk or a NOC is "kind: org" too, but names a function, not who holds the resource.
-    const holder = kind?.toLowerCase() === "org" && roles.some((role) => role === "registrant" || role === "registrar")
-    const organization = vcard === undefined
-      ? undefined
-      : texts(vcard, "org")[0] ?? (holder ? texts(vcard, "fn")[0] : undefined)
-    const own: Contact = {
-      handle: entity.handle,
-      roles,
-      organization,
-      emails: vcard === undefined ? [] : texts(vcard, "email")
+/** A domain answer read tolerantly, or why it is not a domain object at all. */
+export const readDomain = (
+  body: unknown,
+  asked: string,
+  config: RdapDomainConfig
+): Either.Either<DomainRecord, string> =>
+  Either.map(Either.mapLeft(Schema.decodeUnknownEither(RdapDomain)(body), Rows.firstIssue), (domain) => {
+    let skipped = 0
+    let reason: string | undefined
+    const onSkipped = (why: string, count: number) => {
+      skipped += count
+      reason ??= why
     }
-    return [own, ...contacts(entity.entities ?? [], skip)]
-  })
-
-/**
- * GETs an RDAP URL, following redirects (the rdap.org bootstrap answers 302 to the registry's
- * server); 404 is `None`, any other failure the usual module error.
- */
-export const rdapGet = (http: HttpClient, url: string) =>
-  Effect.gen(function*() {
-    let current = url
-    for (let hop = 0; hop <= 3; hop++) {
-      const response: HttpResponse = yield* http.get(current, {
-        headers: { accept: "application/rdap+json, application/json" }
-      })
-      const location = response.headers["location"]
-      if (response.status >= 300 && response.status < 400 && location !== undefined) {
-        if (!URL.canParse(location, current)) {
-          return yield* new BadResponse({ reason: "RDAP redirect to an invalid location", status: response.status })
-        }
-        current = new URL(location, current).toString()
-        continue
-      }
-      if (response.status === 404) return Option.none<HttpResponse>()
-      return Option.some(yield* expectOk(response))
+    const entities = entitiesOf(body)
+    if (entities.reason !== undefined) onSkipped(entities.reason, entities.skipped)
+    const skip = (roles: ReadonlyArray<string>) => !config.include_registrar && roles.includes("registrar")
+    const nameservers = Rows.list(Predicate.isRecord(body) ? body["nameservers"] : undefined, Nameserver, "nameservers")
+    if (nameservers.reason !== undefined) onSkipped(nameservers.reason, nameservers.skipped)
+    return {
+      name: (domain.ldhName ?? asked).toLowerCase(),
+      contacts: contacts(entities.rows, skip, onSkipped),
+      nameservers: nameservers.rows.map((nameserver) => nameserver.ldhName),
+      skipped,
+      reason
     }
-    return yield* new BadResponse({ reason: "RDAP: too many redirects" })
   })
 
 const sortFindings = (findings: ReadonlyArray<Finding>) =>
   [...findings].sort((a, b) => (a.type === b.type ? a.value.localeCompare(b.value) : a.type.localeCompare(b.type)))
 
+/** The findings of one or more records of the domain (the registry's and the registrar's), each once. */
 export const extractFindings = (
-  domain: typeof RdapDomain.Type,
+  records: ReadonlyArray<DomainRecord>,
   config: RdapDomainConfig
 ): ReadonlyArray<Finding> => {
   const found = new Map<string, { readonly finding: Finding; readonly roles: Set<string> }>()
@@ -144,16 +90,30 @@ export const extractFindings = (
     for (const role of roles) entry.roles.add(role)
     found.set(key, entry)
   }
-  const skip = (roles: ReadonlyArray<string>) => !config.include_registrar && roles.includes("registrar")
-  const registered = domain.ldhName.toLowerCase()
-  for (const contact of contacts(domain.entities ?? [], skip)) {
-    const details = { confidence: 0.9, metadata: { domain: registered, handle: contact.handle ?? null } }
-    if (contact.organization !== undefined) add(finding("ORGANIZATION", contact.organization, details), contact.roles)
-    for (const email of contact.emails) add(finding("EMAIL", email, details), contact.roles)
-  }
-  if (config.nameservers) {
-    for (const nameserver of domain.nameservers ?? []) {
-      add(finding("DOMAIN", nameserver.ldhName, { confidence: 0.95, metadata: { nameserver_of: registered } }), [])
+  for (const record of records) {
+    for (const contact of record.contacts) {
+      const metadata = {
+        domain: record.name,
+        handle: contact.handle ?? null,
+        ...(contact.name === undefined || contact.name === contact.organization ? {} : { name: contact.name })
+      }
+      const details = { confidence: 0.9, metadata }
+      if (contact.organization !== undefined) {
+        add(
+          finding("ORGANIZATION", contact.organization, {
+            ...details,
+            metadata: { ...metadata, ...(contact.address === undefined ? {} : { address: contact.address }) }
+          }),
+          contact.roles
+        )
+      }
+      for (const email of contact.emails) add(finding("EMAIL", email, details), contact.roles)
+      for (const phone of contact.phones) add(finding("PHONE", phone, { ...details, confidence: 0.8 }), contact.roles)
+    }
+    if (config.nameservers) {
+      for (const nameserver of record.nameservers) {
+        add(finding("DOMAIN", nameserver, { confidence: 0.95, metadata: { nameserver_of: record.name } }), [])
+      }
     }
   }
   return sortFindings(Array.from(found.values(), ({ finding, roles }) => ({
@@ -162,40 +122,92 @@ export const extractFindings = (
   })))
 }
 
-export const rdapSource = {
-  id: "rdap",
-  name: "RDAP (rdap.org bootstrap and the registries' servers)",
-  baseUrl: "https://rdap.org",
-  // rdap.org asks for at most 10 queries in 10 seconds; registries are stricter in bursts.
-  rateLimit: { requests: 10, perSeconds: 10, burst: 2 },
-  requiresKey: false,
-  proxy: true
-}
+/** An answer's JSON body read as a domain record, or a BadResponse. */
+const parse = (answer: RdapAnswer, name: string, config: RdapDomainConfig) =>
+  Either.match(Rows.parseJson(answer.response.body), {
+    onLeft: (reason) => Either.left(reason),
+    onRight: (body) => Either.map(readDomain(body, name, config), (record) => ({ body, record }))
+  })
+
+/** The registrar's record behind the registry's `related` link, or a warning saying why there is none. */
+const registrarRecord = (
+  http: HttpClient,
+  notes: CollectionNotes,
+  links: ReadonlyArray<string>,
+  name: string,
+  config: RdapDomainConfig
+) =>
+  Effect.gen(function*() {
+    const link = links[0]
+    if (link === undefined) return Option.none<DomainRecord>()
+    const read = yield* rdapGet(http, link).pipe(
+      Effect.mapError((error) => error.message),
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fail("not found (404)"),
+        onSome: (found) => Either.map(parse(found, name, config), ({ record }) => record)
+      })),
+      Effect.either
+    )
+    if (Either.isRight(read)) return Option.some(read.right)
+    yield* notes.warn(`the registrar's RDAP record could not be read, the registry's is used alone: ${read.left}`)
+    return Option.none<DomainRecord>()
+  })
 
 export const rdapDomain = defineModule({
   name: "rdap_domain",
-  description: "Finds a registered domain's holder organization, contact emails and name servers via RDAP",
-  version: "1.0.0",
+  description: "Finds a registered domain's holder organization, contact emails and phones, and name servers via RDAP",
+  version: "1.1.0",
   author: "Mirage Team",
   input_types: ["DOMAIN"],
-  output_types: ["ORGANIZATION", "EMAIL", "DOMAIN"],
+  output_types: ["ORGANIZATION", "EMAIL", "PHONE", "DOMAIN"],
   flags: ["passive", "safe"],
   configSchema: RdapDomainConfig,
-  default_config: { include_registrar: false, nameservers: true },
+  default_config: { include_registrar: false, nameservers: true, follow_related: true },
   source: rdapSource,
-  setup: httpSession<typeof RdapDomainConfig.Type>("rdap_domain", "rdap"),
+  setup: (config: RdapDomainConfig, ctx) =>
+    Effect.map(endpoint(ctx, "rdap_domain", "rdap"), (base) => ({
+      config,
+      base,
+      http: ctx.http,
+      notes: ctx.notes,
+      log: ctx.log
+    })),
   collect: (session, task) =>
     Effect.gen(function*() {
       const name = yield* targetValue("rdap_domain", task, "DOMAIN")
-      const response = yield* rdapGet(session.http, `${session.base}/domain/${encodeURIComponent(name)}`)
-      if (Option.isNone(response)) {
+      const { config } = session
+      const answer = yield* rdapGet(session.http, `${session.base}/domain/${encodeURIComponent(name)}`)
+      if (Option.isNone(answer)) {
         // Not a registered domain (e.g. a subdomain) or not in any registry RDAP serves.
         yield* session.log("rdap_domain: not found", { domain: name })
         return []
       }
-      const record = yield* response.value.json(RdapDomain)
-      const findings = extractFindings(record, session.config)
-      yield* session.log("rdap_domain answered", { domain: name, findings: findings.length })
+      const registry = yield* Either.match(parse(answer.value, name, config), {
+        onLeft: (reason) =>
+          Effect.fail(
+            new BadResponse({ reason: `not an RDAP domain: ${reason}`, status: answer.value.response.status })
+          ),
+        onRight: Effect.succeed
+      })
+      const registrar = config.follow_related
+        ? yield* registrarRecord(
+          session.http,
+          session.notes,
+          relatedLinks(registry.body, answer.value.url),
+          name,
+          config
+        )
+        : Option.none<DomainRecord>()
+      const records = [registry.record, ...Option.toArray(registrar)]
+      for (const record of records) {
+        if (record.reason !== undefined) yield* session.notes.skipped(record.reason, record.skipped)
+      }
+      const findings = extractFindings(records, config)
+      yield* session.log("rdap_domain answered", {
+        domain: name,
+        registrar_record: Option.isSome(registrar),
+        findings: findings.length
+      })
       return findings
     })
 })

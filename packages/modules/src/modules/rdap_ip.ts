@@ -3,29 +3,52 @@
  * (`GET {base}/ip/{address}`, RFC 9083): the block as CIDR netblocks (from the `cidr0_cidrs`
  * extension, or computed from `startAddress`/`endAddress`) and the registrant organization.
  */
-import { Effect, Option, Schema } from "effect"
-import { defineModule, finding, httpSession, targetValue } from "../Module.js"
+import { Effect, Either, Option, Schema } from "effect"
+import { type Contact, contacts, entitiesOf, rdapGet, rdapSource } from "../internal/Rdap.js"
+import * as Rows from "../kinds/Rows.js"
+import { BadResponse, defineModule, finding, httpSession, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
-import { contacts, RdapEntity, rdapGet, rdapSource } from "./rdap_domain.js"
 
 const Cidr0 = Schema.Struct({
-  v4prefix: Schema.optionalWith(Schema.String, { exact: true }),
-  v6prefix: Schema.optionalWith(Schema.String, { exact: true }),
-  length: Schema.Int
+  v4prefix: Schema.optionalWith(Schema.String, { exact: true, nullable: true }),
+  v6prefix: Schema.optionalWith(Schema.String, { exact: true, nullable: true }),
+  length: Schema.Union(Schema.Int, Schema.NumberFromString.pipe(Schema.int()))
 })
 
+const text = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })
+
+/** The fields of an `ip network` object that are read; entities and CIDRs are read item by item. */
 export const RdapNetwork = Schema.Struct({
   objectClassName: Schema.Literal("ip network"),
-  handle: Schema.optionalWith(Schema.String, { exact: true }),
-  name: Schema.optionalWith(Schema.String, { exact: true }),
+  handle: text,
+  name: text,
   startAddress: Schema.String,
   endAddress: Schema.String,
-  ipVersion: Schema.optionalWith(Schema.String, { exact: true }),
-  country: Schema.optionalWith(Schema.String, { exact: true }),
-  cidr0_cidrs: Schema.optionalWith(Schema.Array(Cidr0), { exact: true }),
-  entities: Schema.optionalWith(Schema.Array(RdapEntity), { exact: true })
+  country: text,
+  cidr0_cidrs: Schema.optionalWith(Schema.Unknown, { exact: true })
 })
-export type RdapNetwork = typeof RdapNetwork.Type
+
+/** A network answer as read: the object, its CIDRs and its contacts, with what did not read counted. */
+export interface Network {
+  readonly network: typeof RdapNetwork.Type
+  readonly cidrs: ReadonlyArray<typeof Cidr0.Type>
+  readonly contacts: ReadonlyArray<Contact>
+  readonly skipped: number
+  readonly reason: string | undefined
+}
+
+export const readNetwork = (body: unknown): Either.Either<Network, string> =>
+  Either.map(Either.mapLeft(Schema.decodeUnknownEither(RdapNetwork)(body), Rows.firstIssue), (network) => {
+    const cidrs = Rows.list(network.cidr0_cidrs, Cidr0, "cidr0_cidrs")
+    const entities = entitiesOf(body)
+    let skipped = cidrs.skipped + entities.skipped
+    let reason = cidrs.reason ?? entities.reason
+    const found = contacts(entities.rows, () => false, (why, count) => {
+      skipped += count
+      reason ??= why
+    })
+    return { network, cidrs: cidrs.rows, contacts: found, skipped, reason }
+  })
 
 export const RdapIpConfig = Schema.Struct({})
 
@@ -75,9 +98,10 @@ export const rangeToCidrs = (start: string, end: string): ReadonlyArray<string> 
   return blocks
 }
 
-export const extractFindings = (network: RdapNetwork, ip: string): ReadonlyArray<Finding> => {
-  const cidrs = network.cidr0_cidrs !== undefined && network.cidr0_cidrs.length > 0
-    ? network.cidr0_cidrs.flatMap((cidr) => {
+export const extractFindings = (read: Network, ip: string): ReadonlyArray<Finding> => {
+  const { network } = read
+  const cidrs = read.cidrs.length > 0
+    ? read.cidrs.flatMap((cidr) => {
       const prefix = cidr.v4prefix ?? cidr.v6prefix
       return prefix === undefined ? [] : [`${prefix}/${cidr.length}`]
     })
@@ -93,9 +117,8 @@ export const extractFindings = (network: RdapNetwork, ip: string): ReadonlyArray
     Option.toArray(finding("NETBLOCK", cidr, { confidence: 0.95, metadata: details }))
   )
   // The holder is the registrant; abuse desks and technical contacts are often someone else.
-  const holders = contacts(network.entities ?? [], () => false)
-    .filter((contact) => contact.roles.includes("registrant") && contact.organization !== undefined)
-  const organizations = Array.from(new Set(holders.map((contact) => contact.organization ?? ""))).flatMap((name) =>
+  const holders = read.contacts.filter((contact) => contact.roles.includes("registrant"))
+  const organizations = Array.from(new Set(holders.flatMap((contact) => contact.organization ?? []))).flatMap((name) =>
     Option.toArray(finding("ORGANIZATION", name, { confidence: 0.9, metadata: { ...details, role: "registrant" } }))
   )
   return [...netblocks, ...organizations]
@@ -112,7 +135,11 @@ export const rdapIp = defineModule({
   configSchema: RdapIpConfig,
   default_config: {},
   source: rdapSource,
-  setup: httpSession<typeof RdapIpConfig.Type>("rdap_ip", "rdap"),
+  setup: (config: typeof RdapIpConfig.Type, ctx) =>
+    Effect.map(httpSession<typeof RdapIpConfig.Type>("rdap_ip", "rdap")(config, ctx), (session) => ({
+      ...session,
+      notes: ctx.notes
+    })),
   collect: (session, task) =>
     Effect.gen(function*() {
       const ip = yield* targetValue("rdap_ip", task, "IP")
@@ -121,7 +148,12 @@ export const rdapIp = defineModule({
         yield* session.log("rdap_ip: not found", { ip })
         return []
       }
-      const network = yield* response.value.json(RdapNetwork)
+      const { status, body } = response.value.response
+      const network = yield* Either.match(Either.flatMap(Rows.parseJson(body), readNetwork), {
+        onLeft: (reason) => Effect.fail(new BadResponse({ reason: `not an RDAP ip network: ${reason}`, status })),
+        onRight: Effect.succeed
+      })
+      if (network.reason !== undefined) yield* session.notes.skipped(network.reason, network.skipped)
       const findings = extractFindings(network, ip)
       yield* session.log("rdap_ip answered", { ip, findings: findings.length })
       return findings

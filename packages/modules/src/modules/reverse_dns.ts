@@ -1,10 +1,12 @@
 /**
  * reverse_dns: the names an address's PTR records point back to, asked of the configured
- * resolvers. An address without a PTR record simply has no findings.
+ * resolvers. An address without a PTR record simply has no findings. With `verify_forward`, a name
+ * whose forward lookups fail is not confirmed (a warning), and the other names are still checked.
  */
 import { Array as Arr, Effect, Option, Ref, Schema } from "effect"
-import { dnsSession, dnsSource } from "../internal/Dns.js"
-import { defineModule, finding, targetValue } from "../Module.js"
+import { addressesOf, dnsSession, dnsSource } from "../internal/Dns.js"
+import { uniqueBy } from "../internal/Unique.js"
+import { type CollectionNotes, defineModule, type DnsClient, finding, targetValue } from "../Module.js"
 
 export const ReverseDnsConfig = Schema.Struct({
   /** Only report names that resolve back to the address (forward-confirmed reverse DNS). */
@@ -14,6 +16,17 @@ export type ReverseDnsConfig = typeof ReverseDnsConfig.Type
 
 const canonicalIp = (address: string) =>
   Option.getOrUndefined(Option.map(finding("IP", address, { confidence: 1 }), (found) => found.value))
+
+/** Whether `name` resolves back to `ip` (A or AAAA); lookups that fail are noted, the others still count. */
+const resolvesBack = (dns: DnsClient, notes: CollectionNotes, name: string, ip: string) =>
+  Effect.gen(function*() {
+    const { addresses, failures } = yield* addressesOf(dns, name)
+    const confirmed = addresses.some((address) => canonicalIp(address) === ip)
+    if (!confirmed && failures[0] !== undefined) {
+      yield* notes.warn(`${name} could not be checked forward: ${failures[0].message}`)
+    }
+    return confirmed
+  })
 
 export const reverseDns = defineModule({
   name: "reverse_dns",
@@ -26,18 +39,18 @@ export const reverseDns = defineModule({
   configSchema: ReverseDnsConfig,
   default_config: { verify_forward: false },
   source: dnsSource,
-  setup: dnsSession<typeof ReverseDnsConfig.Type>("reverse_dns"),
+  setup: (config: ReverseDnsConfig, ctx) =>
+    Effect.map(
+      dnsSession<ReverseDnsConfig>("reverse_dns")(config, ctx),
+      (session) => ({ ...session, notes: ctx.notes })
+    ),
   collect: (session, task) =>
     Effect.gen(function*() {
       const ip = yield* targetValue("reverse_dns", task, "IP")
       yield* Ref.update(session.count, (n) => n + 1)
       const names = yield* session.dns.reverse(ip)
       const confirmed = session.config.verify_forward
-        ? yield* Effect.filter(names, (name) =>
-          Effect.map(
-            Effect.all([session.dns.resolve4(name), session.dns.resolve6(name)], { concurrency: "unbounded" }),
-            ([v4, v6]) => [...v4, ...v6].some((address) => canonicalIp(address) === ip)
-          ), { concurrency: 4 })
+        ? yield* Effect.filter(names, (name) => resolvesBack(session.dns, session.notes, name, ip), { concurrency: 4 })
         : names
       const findings = Arr.filterMap(confirmed, (name) =>
         finding("DOMAIN", name, {
@@ -45,6 +58,6 @@ export const reverseDns = defineModule({
           source_data: { ip, ptr: name },
           metadata: { record_type: "PTR", forward_confirmed: session.config.verify_forward }
         }))
-      return Arr.dedupeWith(findings, (x, y) => x.value === y.value)
+      return uniqueBy(findings, (found) => found.value)
     })
 })

@@ -1,7 +1,8 @@
 /**
  * robots_sitemap: the URLs a site lists about itself: `Disallow`/`Allow` paths and `Sitemap`
  * lines of `/robots.txt`, and the pages of its sitemaps (`/sitemap.xml` when robots.txt names
- * none), following sitemap indexes. Only URLs within the site's domain are reported.
+ * none), following sitemap indexes. Only URLs within the site's domain are reported. A sitemap that
+ * cannot be fetched once others (or robots.txt) gave URLs is a warning, their URLs kept.
  */
 import { canonicalize } from "@mirage/domain/Entity"
 import { Effect, Either, Option, Ref, Schema } from "effect"
@@ -92,7 +93,11 @@ export const robotsSitemap = defineModule({
   configSchema: RobotsSitemapConfig,
   default_config: { schemes: ["https", "http"], max_sitemaps: 20, max_urls: 5_000, max_redirects: 5, base_url: null },
   source: webSource,
-  setup: countedSession<typeof RobotsSitemapConfig.Type>("robots_sitemap", "fetches"),
+  setup: (config: RobotsSitemapConfig, ctx) =>
+    Effect.map(countedSession<RobotsSitemapConfig>("robots_sitemap", "fetches")(config, ctx), (session) => ({
+      ...session,
+      notes: ctx.notes
+    })),
   collect: (session, task) =>
     Effect.gen(function*() {
       const { config, http } = session
@@ -165,7 +170,19 @@ export const robotsSitemap = defineModule({
         if (sitemap.pathname.endsWith(".gz")) {
           continue
         }
-        const fetched = yield* Effect.zipRight(count, get(http, sitemap, config)).pipe(Effect.flatMap(content))
+        const read = yield* Effect.either(
+          Effect.zipRight(count, get(http, sitemap, config)).pipe(Effect.flatMap(content))
+        )
+        if (Either.isLeft(read)) {
+          if (findings.size === 0) {
+            return yield* Effect.fail(read.left)
+          }
+          yield* session.notes.warn(
+            `${sitemap.href} could not be read, the URLs found so far kept: ${read.left.message}`
+          )
+          continue
+        }
+        const fetched = read.right
         if (Option.isNone(fetched)) {
           continue
         }

@@ -8,8 +8,10 @@ import { Array as Arr, Clock, Effect, Either, Option, Ref, Schema } from "effect
 import { connect } from "node:tls"
 import type { PeerCertificate } from "node:tls"
 import { addressMapFields, connectAddress } from "../internal/AddressMap.js"
+import { addressesOf } from "../internal/Dns.js"
+import { uniqueBy } from "../internal/Unique.js"
 import { defineModule, finding, ModuleConfigError } from "../Module.js"
-import type { DnsClient, Finding, ModuleTask } from "../Module.js"
+import type { CollectionNotes, DnsClient, Finding, ModuleTask } from "../Module.js"
 
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
 
@@ -141,7 +143,7 @@ export const certificateFindings = (
         metadata: { ...metadata, field: email.from }
       }))
   }
-  return Arr.dedupeWith(findings, (x, y) => x.type === y.type && x.value === y.value)
+  return uniqueBy(findings, (found) => `${found.type}:${found.value}`)
 }
 
 /** The scope a name's certificate is judged against: the name without leading `www.`/wildcards. */
@@ -151,6 +153,7 @@ const scopeOf = (name: string) => name.replace(/^www\./, "")
 const endpointsFor = (
   config: TlsCertificateConfig,
   dns: DnsClient,
+  notes: CollectionNotes,
   task: ModuleTask
 ) =>
   Effect.gen(function*() {
@@ -160,12 +163,15 @@ const endpointsFor = (
         onLeft: (reason) => Effect.fail(invalid(`invalid target: ${reason}`)),
         onRight: Effect.succeed
       })
-      const [v4, v6] = yield* Effect.all([dns.resolve4(name), dns.resolve6(name)], { concurrency: "unbounded" })
+      // One family failing (a broken AAAA delegation) leaves the other's addresses to connect to.
+      const { addresses, failures } = yield* addressesOf(dns, name)
+      if (addresses.length === 0 && failures[0] !== undefined) return yield* failures[0]
+      for (const error of failures) yield* notes.warn(`an address lookup failed: ${error.message}`)
       return {
         servername: name as string | undefined,
         scope: scopeOf(name) as string | undefined,
         port: config.port,
-        hosts: Arr.filterMap([...v4, ...v6], (ip) => connectAddress(config, ip)),
+        hosts: Arr.filterMap(addresses, (ip) => connectAddress(config, ip)),
         label: name
       }
     }
@@ -215,7 +221,7 @@ export const tlsCertificate = defineModule({
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(Ref.get(handshakes), (count) => ctx.log("tls_certificate session closed", { handshakes: count }))
       )
-      return { config, dns: ctx.dns, log: ctx.log, handshakes, guard: ctx.guard }
+      return { config, dns: ctx.dns, log: ctx.log, notes: ctx.notes, handshakes, guard: ctx.guard }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
@@ -225,7 +231,7 @@ export const tlsCertificate = defineModule({
           reason: `expected a DOMAIN or OPEN_PORT target, got ${task.target.type}`
         })
       }
-      const target = yield* endpointsFor(session.config, session.dns, task)
+      const target = yield* endpointsFor(session.config, session.dns, session.notes, task)
       // Several addresses serve one name the same way, as a rule: the first that answers speaks for them.
       for (const host of target.hosts) {
         // The addresses are literals (resolved above), so the guard's check is the connect's.

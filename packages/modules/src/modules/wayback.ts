@@ -1,14 +1,16 @@
 /**
- * wayback: URLs the Internet Archive captured under a domain, and the host names in them,
- * from the Wayback Machine's CDX API
- * (`GET {base}/cdx/search/cdx?url=*.{domain}/*&output=json&fl=original&collapse=urlkey`).
+ * wayback: URLs the Internet Archive captured under a domain, and the host names in them, from the
+ * Wayback Machine's CDX API (`GET {base}/cdx/search/cdx?url=*.{domain}/*&output=json&fl=original
+ * &collapse=urlkey`), asking only for pages that answered 200 and were not images, fonts, styles or
+ * media. The http and https captures of one URL are one finding (the https one), and Cloudflare's
+ * `/cdn-cgi/` paths are left out. Rows are read one by one: an odd row is skipped and counted.
  */
-import { Effect, Option, Schema } from "effect"
-import { BadResponse, defineModule, expectOk, finding, httpSession, targetValue } from "../Module.js"
+import { Option, Schema } from "effect"
+import { pagedApi } from "../kinds/PagedApi.js"
+import { Formats } from "../kinds/Request.js"
+import { inScope } from "../kinds/SubdomainSource.js"
+import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
-
-/** CDX JSON: a header row naming the fields, then one row per capture; `[]` when none. */
-export const CdxRows = Schema.Array(Schema.Array(Schema.String))
 
 export const WaybackConfig = Schema.Struct({
   /** Captures asked for at most (after collapsing). */
@@ -18,25 +20,55 @@ export const WaybackConfig = Schema.Struct({
 })
 export type WaybackConfig = typeof WaybackConfig.Type
 
-const inScope = (name: string, domain: string) => name === domain || name.endsWith(`.${domain}`)
+/** CDX filters: captures that answered 200, and no images, fonts, styles or media (they name no new pages). */
+export const cdxFilters: ReadonlyArray<string> = [
+  "statuscode:200",
+  "!mimetype:(image/.*|font/.*|application/(x-)?font-.*|application/vnd\\.ms-fontobject|text/css|video/.*|audio/.*)"
+]
 
-/** The in-scope URLs and host names of the rows, once each. */
+/** Cloudflare's own paths (email protection, challenges) on every site it fronts: not the site's pages. */
+const cloudflarePath = /(^|\/)cdn-cgi\//
+
+/**
+ * The `original` cell of each capture row; undefined when the answer is not CDX JSON (a list whose
+ * first row names the columns) or names no `original` column.
+ */
+export const originals = (body: unknown): ReadonlyArray<unknown> | undefined => {
+  if (!Array.isArray(body)) return undefined
+  const [header, ...captures] = body
+  if (header === undefined) return []
+  const column = Array.isArray(header) ? header.indexOf("original") : -1
+  if (column < 0) return undefined
+  return captures.map((row) => (Array.isArray(row) ? row[column] : undefined))
+}
+
+/** The in-scope URLs (an http/https pair once, as https) and host names of the captures, once each. */
 export const extractFindings = (
   originals: ReadonlyArray<string>,
   domain: string,
   config: WaybackConfig
 ): ReadonlyArray<Finding> => {
+  // By the URL without its scheme: `http://a/x` and `https://a/x` are one page.
   const urls = new Map<string, Finding>()
-  const hosts = new Map<string, number>()
   for (const original of originals) {
     const url = finding("URL", original, { confidence: 0.6, metadata: { archived: true } })
     if (Option.isNone(url)) continue
-    const host = finding("DOMAIN", new URL(url.value.value).hostname, { confidence: 0 })
+    const parsed = new URL(url.value.value)
+    if (cloudflarePath.test(parsed.pathname)) continue
+    const host = finding("DOMAIN", parsed.hostname, { confidence: 0 })
     if (Option.isNone(host) || !inScope(host.value.value, domain)) continue
-    hosts.set(host.value.value, (hosts.get(host.value.value) ?? 0) + 1)
-    if (config.urls && !urls.has(url.value.value)) urls.set(url.value.value, url.value)
+    const key = url.value.value.replace(/^https?:/, "")
+    const twin = urls.get(key)
+    if (twin === undefined || (parsed.protocol === "https:" && twin.value.startsWith("http:"))) {
+      urls.set(key, url.value)
+    }
   }
-  const domains = Array.from(hosts.entries()).map(([value, count]): Finding => ({
+  const hosts = new Map<string, number>()
+  for (const url of urls.values()) {
+    const host = new URL(url.value).hostname
+    hosts.set(host, (hosts.get(host) ?? 0) + 1)
+  }
+  const domains = Array.from(hosts, ([value, count]): Finding => ({
     type: "DOMAIN",
     value,
     // A name that was archived existed once; it may be long gone.
@@ -44,21 +76,19 @@ export const extractFindings = (
     source_data: {},
     metadata: { archived_urls: count }
   }))
-  return [...domains, ...urls.values()].sort((a, b) =>
+  return [...domains, ...(config.urls ? urls.values() : [])].sort((a, b) =>
     a.type === b.type ? a.value.localeCompare(b.value) : a.type.localeCompare(b.type)
   )
 }
 
-export const wayback = defineModule({
+export const wayback = pagedApi({
   name: "wayback",
   description: "Finds archived URLs and subdomains of a domain in the Wayback Machine's CDX index",
-  version: "1.0.0",
-  author: "Mirage Team",
+  version: "1.1.0",
   input_types: ["DOMAIN"],
   output_types: ["URL", "DOMAIN"],
   flags: ["passive", "safe"],
-  configSchema: WaybackConfig,
-  default_config: { limit: 10_000, urls: true },
+  config: WaybackConfig,
   source: {
     id: "wayback",
     name: "Internet Archive Wayback Machine CDX API",
@@ -68,29 +98,19 @@ export const wayback = defineModule({
     requiresKey: false,
     proxy: true
   },
-  setup: httpSession<typeof WaybackConfig.Type>("wayback", "wayback"),
-  collect: (session, task) =>
-    Effect.gen(function*() {
-      const domain = yield* targetValue("wayback", task, "DOMAIN")
-      const response = yield* session.http.get(`${session.base}/cdx/search/cdx`, {
-        query: {
-          url: `*.${domain}/*`,
-          output: "json",
-          fl: "original",
-          collapse: "urlkey",
-          limit: session.config.limit
-        },
-        headers: { accept: "application/json" }
-      }).pipe(Effect.flatMap(expectOk))
-      const rows = yield* response.json(CdxRows)
-      const [header, ...captures] = rows
-      const column = header === undefined ? 0 : header.indexOf("original")
-      if (column < 0) {
-        return yield* new BadResponse({ reason: "CDX answer has no \"original\" column", status: response.status })
-      }
-      const originals = captures.flatMap((row) => (row[column] === undefined ? [] : [row[column]]))
-      const findings = extractFindings(originals, domain, session.config)
-      yield* session.log("wayback answered", { domain, captures: captures.length, findings: findings.length })
-      return findings
-    })
+  format: Formats.json,
+  request: (target, config) => ({
+    path: "/cdx/search/cdx",
+    query: {
+      url: `*.${target.value}/*`,
+      output: "json",
+      fl: "original",
+      collapse: "urlkey",
+      filter: cdxFilters,
+      limit: config.limit
+    }
+  }),
+  rows: originals,
+  row: Schema.String,
+  findings: (rows, target, config) => extractFindings(rows, target.value, config)
 })

@@ -5,6 +5,7 @@
  * (`mailto:`, `tel:` and text).
  */
 import { Array as Arr, Effect, Option, Ref, Schema } from "effect"
+import { uniqueBy } from "../internal/Unique.js"
 import {
   baseOf,
   baseUrlField,
@@ -83,7 +84,11 @@ export const webSpider = defineModule({
     base_url: null
   },
   source: webSource,
-  setup: countedSession<typeof WebSpiderConfig.Type>("web_spider", "pages"),
+  setup: (config: WebSpiderConfig, ctx) =>
+    Effect.map(countedSession<WebSpiderConfig>("web_spider", "pages")(config, ctx), (session) => ({
+      ...session,
+      notes: ctx.notes
+    })),
   collect: (session, task) =>
     Effect.gen(function*() {
       const start = new URL(yield* targetValue("web_spider", task, "URL"))
@@ -140,10 +145,12 @@ export const webSpider = defineModule({
             Ref.update(session.count, (n) => n + 1),
             fetchFollowing(session.http, url, { baseUrl: config.base_url, maxRedirects: config.max_redirects }).pipe(
               Effect.map(Option.some),
-              // The start page must be readable (else the task is worth retrying); a later page may be gone.
-              Effect.catchTag(
-                "SourceUnavailable",
-                (error) => url === start ? Effect.fail(error) : Effect.succeed(Option.none<Fetched>())
+              // The start page must be readable (else the task is worth retrying); a later page failing
+              // keeps what the others gave, with a warning.
+              Effect.catchAll((error) =>
+                url === start
+                  ? Effect.fail(error)
+                  : Effect.as(session.notes.warn(`${url.href} could not be fetched: ${error.message}`), Option.none())
               )
             )
           ), { concurrency: config.concurrency })
@@ -161,10 +168,7 @@ export const webSpider = defineModule({
             next.push(...read(page))
           } else read(page)
         }
-        frontier = Arr.dedupeWith(
-          next.filter((url) => !visited.has(url.href)),
-          (x, y) => x.href === y.href
-        )
+        frontier = uniqueBy(next.filter((url) => !visited.has(url.href)), (url) => url.href)
         for (const url of frontier) visited.add(url.href)
       }
 

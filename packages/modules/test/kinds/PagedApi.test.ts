@@ -177,7 +177,7 @@ describe("Paging", () => {
     }))
 
   it("page numbers and offsets stop at a short or empty page", () => {
-    const seen = (size: number, index: number) => ({ body: null, rows: [], size, index })
+    const seen = (size: number, index: number) => ({ body: null, rows: [], size, index, headers: {} })
     expect(Paging.pageNumber("page", { size: 2 }).next(seen(2, 0))).toEqual(
       Option.some({ _tag: "Query", query: { page: 2 } })
     )
