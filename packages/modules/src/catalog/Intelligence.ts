@@ -8,6 +8,7 @@ import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
+import { securitytrails } from "../modules/securitytrails.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
@@ -27,5 +28,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   urlscanSearch,
   hibpBreachedAccount,
   otxPassiveDns,
-  githubCodeSearch
+  githubCodeSearch,
+  securitytrails
 ]
