@@ -9,6 +9,7 @@ import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
 import { securitytrails } from "../modules/securitytrails.js"
+import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
@@ -29,5 +30,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   hibpBreachedAccount,
   otxPassiveDns,
   githubCodeSearch,
-  securitytrails
+  securitytrails,
+  shodanDns
 ]
