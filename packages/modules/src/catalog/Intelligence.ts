@@ -2,6 +2,7 @@
 import type { Module } from "../Module.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { certspotter } from "../modules/certspotter.js"
+import { chaos } from "../modules/chaos.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
@@ -31,5 +32,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   otxPassiveDns,
   githubCodeSearch,
   securitytrails,
-  shodanDns
+  shodanDns,
+  chaos
 ]
