@@ -1,6 +1,7 @@
 /** Modules that ask third-party intelligence APIs (passive DNS, CT logs, scanners, breach data, code search). */
 import type { Module } from "../Module.js"
 import { asnLookup } from "../modules/asn_lookup.js"
+import { c99 } from "../modules/c99.js"
 import { certspotter } from "../modules/certspotter.js"
 import { chaos } from "../modules/chaos.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
@@ -33,5 +34,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   githubCodeSearch,
   securitytrails,
   shodanDns,
-  chaos
+  chaos,
+  c99
 ]
