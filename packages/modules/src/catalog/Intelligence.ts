@@ -4,6 +4,7 @@ import { asnLookup } from "../modules/asn_lookup.js"
 import { c99 } from "../modules/c99.js"
 import { certspotter } from "../modules/certspotter.js"
 import { chaos } from "../modules/chaos.js"
+import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
@@ -35,5 +36,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   securitytrails,
   shodanDns,
   chaos,
-  c99
+  c99,
+  fullhunt
 ]
