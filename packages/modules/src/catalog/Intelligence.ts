@@ -18,6 +18,7 @@ import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { wayback } from "../modules/wayback.js"
+import { zoomeye } from "../modules/zoomeye.js"
 
 export const intelligenceModules: ReadonlyArray<Module> = [
   certspotter,
@@ -37,5 +38,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   shodanDns,
   chaos,
   c99,
-  fullhunt
+  fullhunt,
+  zoomeye
 ]
