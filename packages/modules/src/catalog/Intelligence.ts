@@ -8,6 +8,7 @@ import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -39,5 +40,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   chaos,
   c99,
   fullhunt,
-  zoomeye
+  zoomeye,
+  netlas
 ]
