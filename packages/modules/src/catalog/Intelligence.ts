@@ -1,6 +1,7 @@
 /** Modules that ask third-party intelligence APIs (passive DNS, CT logs, scanners, breach data, code search). */
 import type { Module } from "../Module.js"
 import { asnLookup } from "../modules/asn_lookup.js"
+import { bevigil } from "../modules/bevigil.js"
 import { c99 } from "../modules/c99.js"
 import { certspotter } from "../modules/certspotter.js"
 import { chaos } from "../modules/chaos.js"
@@ -41,5 +42,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   c99,
   fullhunt,
   zoomeye,
-  netlas
+  netlas,
+  bevigil
 ]
