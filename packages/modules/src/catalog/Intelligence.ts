@@ -3,6 +3,7 @@ import type { Module } from "../Module.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { bevigil } from "../modules/bevigil.js"
 import { c99 } from "../modules/c99.js"
+import { censys } from "../modules/censys.js"
 import { certspotter } from "../modules/certspotter.js"
 import { chaos } from "../modules/chaos.js"
 import { fullhunt } from "../modules/fullhunt.js"
@@ -43,5 +44,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   fullhunt,
   zoomeye,
   netlas,
-  bevigil
+  bevigil,
+  censys
 ]
