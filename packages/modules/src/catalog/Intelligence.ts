@@ -20,6 +20,7 @@ import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
+import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
 import { zoomeye } from "../modules/zoomeye.js"
 
@@ -45,5 +46,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   zoomeye,
   netlas,
   bevigil,
-  censys
+  censys,
+  virustotalSubdomains
 ]
