@@ -2,6 +2,7 @@
 import type { Module } from "../Module.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { bevigil } from "../modules/bevigil.js"
+import { builtwith } from "../modules/builtwith.js"
 import { c99 } from "../modules/c99.js"
 import { censys } from "../modules/censys.js"
 import { certspotter } from "../modules/certspotter.js"
@@ -47,5 +48,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   netlas,
   bevigil,
   censys,
-  virustotalSubdomains
+  virustotalSubdomains,
+  builtwith
 ]
