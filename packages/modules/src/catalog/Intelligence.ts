@@ -23,6 +23,7 @@ import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
+import { whoisxmlSubdomains } from "../modules/whoisxml_subdomains.js"
 import { zoomeye } from "../modules/zoomeye.js"
 
 export const intelligenceModules: ReadonlyArray<Module> = [
@@ -49,5 +50,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   bevigil,
   censys,
   virustotalSubdomains,
-  builtwith
+  builtwith,
+  whoisxmlSubdomains
 ]
