@@ -11,6 +11,7 @@ import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { leakix } from "../modules/leakix.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
@@ -51,5 +52,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   censys,
   virustotalSubdomains,
   builtwith,
-  whoisxmlSubdomains
+  whoisxmlSubdomains,
+  leakix
 ]
