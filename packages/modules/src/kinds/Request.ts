@@ -23,15 +23,13 @@ export interface PageRequest {
   readonly headers?: Readonly<Record<string, string>>
 }
 
-/**
- * Where a source wants its key: a header (with a prefix such as `Bearer `, the key maybe encoded), a
- * query parameter, or nowhere.
- */
+/** Where a source wants its key: a header (with a prefix such as `Bearer `), a query parameter, or nowhere. */
 export type KeyPlacement =
   | {
     readonly _tag: "Header"
     readonly name: string
     readonly prefix: string
+    /** How the key is written after the prefix (Basic's base64); as configured when left out. */
     readonly encode?: (key: string) => string
   }
   | { readonly _tag: "Query"; readonly name: string }
