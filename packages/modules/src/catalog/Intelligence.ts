@@ -1,18 +1,31 @@
 /** Modules that ask third-party intelligence APIs (passive DNS, CT logs, scanners, breach data, code search). */
 import type { Module } from "../Module.js"
 import { asnLookup } from "../modules/asn_lookup.js"
+import { bevigil } from "../modules/bevigil.js"
+import { builtwith } from "../modules/builtwith.js"
+import { c99 } from "../modules/c99.js"
+import { censys } from "../modules/censys.js"
 import { certspotter } from "../modules/certspotter.js"
+import { chaos } from "../modules/chaos.js"
+import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { leakix } from "../modules/leakix.js"
+import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
+import { securitytrails } from "../modules/securitytrails.js"
+import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
+import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
+import { whoisxmlSubdomains } from "../modules/whoisxml_subdomains.js"
+import { zoomeye } from "../modules/zoomeye.js"
 
 export const intelligenceModules: ReadonlyArray<Module> = [
   certspotter,
@@ -27,5 +40,18 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   urlscanSearch,
   hibpBreachedAccount,
   otxPassiveDns,
-  githubCodeSearch
+  githubCodeSearch,
+  securitytrails,
+  shodanDns,
+  chaos,
+  c99,
+  fullhunt,
+  zoomeye,
+  netlas,
+  bevigil,
+  censys,
+  virustotalSubdomains,
+  builtwith,
+  whoisxmlSubdomains,
+  leakix
 ]

@@ -80,3 +80,12 @@ export const offset = (param: string, size: number) => ({
   next: (page: PageSeen<unknown, unknown>): Option.Option<PagePointer> =>
     page.size < size ? Option.none() : query({ [param]: (page.index + 1) * size })
 })
+
+/** `param=start+1, start+2…` while the page says there is more (`more: true`, a total not yet reached). */
+export const pageNumberWhile = <Body>(
+  param: string,
+  more: (page: PageSeen<Body, unknown>) => boolean,
+  start = 1
+): Paging<Body, unknown> => ({
+  next: (page) => (page.size > 0 && more(page) ? query({ [param]: start + page.index + 1 }) : Option.none())
+})

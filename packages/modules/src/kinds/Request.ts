@@ -41,16 +41,29 @@ const withLists = (url: string, query: Query) => {
 
 /** Where a source wants its key: a header (with a prefix such as `Bearer `), a query parameter, or nowhere. */
 export type KeyPlacement =
-  | { readonly _tag: "Header"; readonly name: string; readonly prefix: string }
+  | {
+    readonly _tag: "Header"
+    readonly name: string
+    readonly prefix: string
+    /** How the key is written after the prefix (Basic's base64); as configured when left out. */
+    readonly encode?: (key: string) => string
+  }
   | { readonly _tag: "Query"; readonly name: string }
   | { readonly _tag: "None" }
 
 const noKey: KeyPlacement = { _tag: "None" }
-const header = (name: string, prefix = ""): KeyPlacement => ({ _tag: "Header", name: name.toLowerCase(), prefix })
+const header = (name: string, prefix = "", encode?: (key: string) => string): KeyPlacement => ({
+  _tag: "Header",
+  name: name.toLowerCase(),
+  prefix,
+  ...(encode === undefined ? {} : { encode })
+})
 
 export const Auth = {
   none: noKey,
   bearer: header("authorization", "Bearer "),
+  /** HTTP Basic: the key is configured as `id:secret`. */
+  basic: header("authorization", "Basic ", (key) => Buffer.from(key, "utf8").toString("base64")),
   header,
   query: (name: string): KeyPlacement => ({ _tag: "Query", name })
 } as const
@@ -145,7 +158,9 @@ export const send = <Config, Body>(
     })
     const key = Option.map(session.key, Redacted.value)
     const auth = options.auth
-    const keyHeader = auth._tag === "Header" && Option.isSome(key) ? { [auth.name]: `${auth.prefix}${key.value}` } : {}
+    const keyHeader = auth._tag === "Header" && Option.isSome(key)
+      ? { [auth.name]: `${auth.prefix}${auth.encode?.(key.value) ?? key.value}` }
+      : {}
     const keyQuery = auth._tag === "Query" && Option.isSome(key) ? { [auth.name]: key.value } : {}
     const query = withLists(url, { ...("path" in request ? request.query : {}), ...keyQuery })
     const headers = { accept: options.format.accept, ...("path" in request ? request.headers : {}), ...keyHeader }

@@ -12,6 +12,12 @@ import * as Rows from "./Rows.js"
 /** Whether `name` is `domain` or a name below it (both canonical). */
 export const inScope = (name: string, domain: string): boolean => name === domain || name.endsWith(`.${domain}`)
 
+/** A name a source gives as a label under the domain (`www`, `*.dev`, `""` for the domain itself), in full. */
+export const labelUnder = (label: string, domain: string): string => {
+  const text = label.trim().replace(/\.$/, "")
+  return text === "" ? domain : `${text}.${domain}`
+}
+
 /** One name as a source wrote it: maybe `*.`-prefixed, upper case, with a trailing dot or surrounding spaces. */
 export const canonicalName = (raw: string): Option.Option<{ readonly name: string; readonly wildcard: boolean }> => {
   const text = raw.trim().toLowerCase()
@@ -33,7 +39,7 @@ export interface NamesOptions {
 export const subdomainFindings = <Row>(
   rows: ReadonlyArray<Row>,
   domain: string,
-  names: (row: Row) => Iterable<string>,
+  names: (row: Row, domain: string) => Iterable<string>,
   evidence: (row: Row) => Readonly<Record<string, unknown>> | undefined,
   options: NamesOptions
 ): ReadonlyArray<Finding> => {
@@ -43,7 +49,7 @@ export const subdomainFindings = <Row>(
   >()
   for (const row of rows) {
     const inRow = new Set<string>()
-    for (const raw of names(row)) {
+    for (const raw of names(row, domain)) {
       const parsed = canonicalName(raw)
       if (Option.isNone(parsed) || !inScope(parsed.value.name, domain)) continue
       const current = seen.get(parsed.value.name) ?? { wildcard: false, rows: 0, evidence: [] }
@@ -73,8 +79,8 @@ export interface SubdomainSpec<Config, Encoded extends Readonly<Record<string, u
   readonly request: (domain: string, config: Config) => PageRequest
   /** How one row reads; a row that does not is skipped and counted. */
   readonly row: Schema.Schema<Row, RowEncoded, never>
-  /** The names a row holds. */
-  readonly names: (row: NoInfer<Row>) => Iterable<string>
+  /** The names a row holds; `domain` is the target's, for sources that give labels under it (see `labelUnder`). */
+  readonly names: (row: NoInfer<Row>, domain: string) => Iterable<string>
   /** What of a row to keep as the evidence of its names (e.g. a certificate id); nothing when left out. */
   readonly evidence?: (row: NoInfer<Row>) => Readonly<Record<string, unknown>> | undefined
   /** 0..1; 0.7 when left out (a third party's word that the name existed). */
