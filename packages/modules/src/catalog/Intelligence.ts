@@ -1,5 +1,6 @@
 /** Modules that ask third-party intelligence APIs (passive DNS, CT logs, scanners, breach data, code search). */
 import type { Module } from "../Module.js"
+import { anubisdb } from "../modules/anubisdb.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { certspotter } from "../modules/certspotter.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
@@ -27,5 +28,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   urlscanSearch,
   hibpBreachedAccount,
   otxPassiveDns,
-  githubCodeSearch
+  githubCodeSearch,
+  anubisdb
 ]
