@@ -11,6 +11,7 @@ import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
+import { subdomainCenter } from "../modules/subdomain_center.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { wayback } from "../modules/wayback.js"
@@ -29,5 +30,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   hibpBreachedAccount,
   otxPassiveDns,
   githubCodeSearch,
-  anubisdb
+  anubisdb,
+  subdomainCenter
 ]
