@@ -6,6 +6,7 @@ import { certspotter } from "../modules/certspotter.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { myssl } from "../modules/myssl.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -31,5 +32,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   otxPassiveDns,
   githubCodeSearch,
   anubisdb,
-  subdomainCenter
+  subdomainCenter,
+  myssl
 ]
