@@ -3,6 +3,7 @@ import type { Module } from "../Module.js"
 import { anubisdb } from "../modules/anubisdb.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { certspotter } from "../modules/certspotter.js"
+import { columbus } from "../modules/columbus.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
@@ -33,5 +34,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   githubCodeSearch,
   anubisdb,
   subdomainCenter,
-  myssl
+  myssl,
+  columbus
 ]
