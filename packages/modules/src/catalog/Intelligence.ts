@@ -9,6 +9,7 @@ import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { myssl } from "../modules/myssl.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
+import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
 import { shodanHost } from "../modules/shodan_host.js"
@@ -35,5 +36,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   anubisdb,
   subdomainCenter,
   myssl,
-  columbus
+  columbus,
+  rapiddns
 ]
