@@ -12,6 +12,7 @@ import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
+import { robtex } from "../modules/robtex.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
@@ -37,5 +38,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   subdomainCenter,
   myssl,
   columbus,
-  rapiddns
+  rapiddns,
+  robtex
 ]
