@@ -5,6 +5,7 @@ import { asnLookup } from "../modules/asn_lookup.js"
 import { certspotter } from "../modules/certspotter.js"
 import { columbus } from "../modules/columbus.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
+import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { myssl } from "../modules/myssl.js"
@@ -39,5 +40,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   myssl,
   columbus,
   rapiddns,
-  robtex
+  robtex,
+  hackertargetDnslookup
 ]
