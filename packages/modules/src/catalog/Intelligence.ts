@@ -7,6 +7,7 @@ import { columbus } from "../modules/columbus.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
+import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { myssl } from "../modules/myssl.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
@@ -41,5 +42,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   columbus,
   rapiddns,
   robtex,
-  hackertargetDnslookup
+  hackertargetDnslookup,
+  hackertargetReverseip
 ]
