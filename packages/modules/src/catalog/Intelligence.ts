@@ -4,6 +4,7 @@ import { anubisdb } from "../modules/anubisdb.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { certspotter } from "../modules/certspotter.js"
 import { columbus } from "../modules/columbus.js"
+import { commoncrawl } from "../modules/commoncrawl.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
@@ -43,5 +44,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   rapiddns,
   robtex,
   hackertargetDnslookup,
-  hackertargetReverseip
+  hackertargetReverseip,
+  commoncrawl
 ]
