@@ -12,6 +12,7 @@ import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { myssl } from "../modules/myssl.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
+import { otxUrlList } from "../modules/otx_url_list.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -45,5 +46,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   robtex,
   hackertargetDnslookup,
   hackertargetReverseip,
-  commoncrawl
+  commoncrawl,
+  otxUrlList
 ]
