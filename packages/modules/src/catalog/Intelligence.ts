@@ -5,6 +5,7 @@ import { asnLookup } from "../modules/asn_lookup.js"
 import { certspotter } from "../modules/certspotter.js"
 import { columbus } from "../modules/columbus.js"
 import { commoncrawl } from "../modules/commoncrawl.js"
+import { crtshDb } from "../modules/crtsh_db.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
@@ -47,5 +48,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   hackertargetDnslookup,
   hackertargetReverseip,
   commoncrawl,
-  otxUrlList
+  otxUrlList,
+  crtshDb
 ]
