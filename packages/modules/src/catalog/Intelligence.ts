@@ -2,6 +2,7 @@
 import type { Module } from "../Module.js"
 import { anubisdb } from "../modules/anubisdb.js"
 import { asnLookup } from "../modules/asn_lookup.js"
+import { bufferover } from "../modules/bufferover.js"
 import { certspotter } from "../modules/certspotter.js"
 import { columbus } from "../modules/columbus.js"
 import { commoncrawl } from "../modules/commoncrawl.js"
@@ -49,5 +50,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   hackertargetReverseip,
   commoncrawl,
   otxUrlList,
-  crtshDb
+  crtshDb,
+  bufferover
 ]
