@@ -5,6 +5,7 @@ import { dnsBrute } from "../modules/dns_brute.js"
 import { dnsRecords } from "../modules/dns_records.js"
 import { dnsResolve } from "../modules/dns_resolve.js"
 import { dnsZoneTransfer } from "../modules/dns_zone_transfer.js"
+import { dnscaa } from "../modules/dnscaa.js"
 import { emailFormat } from "../modules/email_format.js"
 import { httpProbe } from "../modules/http_probe.js"
 import { portScanTcp } from "../modules/port_scan_tcp.js"
@@ -25,5 +26,6 @@ export const networkModules: ReadonlyArray<Module> = [
   httpProbe,
   webSpider,
   robotsSitemap,
-  emailFormat
+  emailFormat,
+  dnscaa
 ]
