@@ -7,6 +7,7 @@ import { dnsResolve } from "../modules/dns_resolve.js"
 import { dnsZoneTransfer } from "../modules/dns_zone_transfer.js"
 import { dnscaa } from "../modules/dnscaa.js"
 import { emailFormat } from "../modules/email_format.js"
+import { emailSecurity } from "../modules/email_security.js"
 import { httpProbe } from "../modules/http_probe.js"
 import { portScanTcp } from "../modules/port_scan_tcp.js"
 import { reverseDns } from "../modules/reverse_dns.js"
@@ -27,5 +28,6 @@ export const networkModules: ReadonlyArray<Module> = [
   webSpider,
   robotsSitemap,
   emailFormat,
-  dnscaa
+  dnscaa,
+  emailSecurity
 ]
