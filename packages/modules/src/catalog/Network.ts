@@ -12,6 +12,7 @@ import { httpProbe } from "../modules/http_probe.js"
 import { portScanTcp } from "../modules/port_scan_tcp.js"
 import { reverseDns } from "../modules/reverse_dns.js"
 import { robotsSitemap } from "../modules/robots_sitemap.js"
+import { subdomainTakeover } from "../modules/subdomain_takeover.js"
 import { tlsCertificate } from "../modules/tls_certificate.js"
 import { webSpider } from "../modules/web_spider.js"
 
@@ -29,5 +30,6 @@ export const networkModules: ReadonlyArray<Module> = [
   robotsSitemap,
   emailFormat,
   dnscaa,
-  emailSecurity
+  emailSecurity,
+  subdomainTakeover
 ]
