@@ -2,6 +2,7 @@
 import type { Module } from "../Module.js"
 import { crtsh } from "../modules/crtsh.js"
 import { dnsBrute } from "../modules/dns_brute.js"
+import { dnsProvidersModule } from "../modules/dns_providers.js"
 import { dnsRecords } from "../modules/dns_records.js"
 import { dnsResolve } from "../modules/dns_resolve.js"
 import { dnsZoneTransfer } from "../modules/dns_zone_transfer.js"
@@ -31,5 +32,6 @@ export const networkModules: ReadonlyArray<Module> = [
   emailFormat,
   dnscaa,
   emailSecurity,
-  subdomainTakeover
+  subdomainTakeover,
+  dnsProvidersModule
 ]
