@@ -22,6 +22,16 @@ export interface SoaRecord {
   readonly minttl: number
 }
 
+/** A CAA record (RFC 8659) as node:dns reads it: the issuer-critical flag and one tag with its value. */
+export interface CaaRecord {
+  readonly critical: number
+  readonly issue?: string | undefined
+  readonly issuewild?: string | undefined
+  readonly iodef?: string | undefined
+  readonly contactemail?: string | undefined
+  readonly contactphone?: string | undefined
+}
+
 export type DnsError = SourceUnavailable | BadResponse
 
 /**
@@ -37,6 +47,7 @@ export interface DnsClient {
   /** Each record is its character-strings, as sent. */
   readonly resolveTxt: (name: string) => Effect.Effect<ReadonlyArray<ReadonlyArray<string>>, DnsError>
   readonly resolveSoa: (name: string) => Effect.Effect<Option.Option<SoaRecord>, DnsError>
+  readonly resolveCaa: (name: string) => Effect.Effect<ReadonlyArray<CaaRecord>, DnsError>
   /** PTR names of an IPv4 or IPv6 address. */
   readonly reverse: (ip: string) => Effect.Effect<ReadonlyArray<string>, DnsError>
 }
@@ -116,6 +127,7 @@ export const makeDnsClient = (
       resolveTxt: (name) => lookup("TXT", name, () => resolver.resolveTxt(name), []),
       resolveSoa: (name) =>
         lookup("SOA", name, () => resolver.resolveSoa(name).then(Option.some<SoaRecord>), Option.none<SoaRecord>()),
+      resolveCaa: (name) => lookup("CAA", name, () => resolver.resolveCaa(name), []),
       reverse: (ip) => lookup("PTR", ip, () => resolver.reverse(ip), [])
     }
   })
@@ -132,5 +144,6 @@ export const aroundLookups = (
   resolveNs: (name) => around(dns.resolveNs(name)),
   resolveTxt: (name) => around(dns.resolveTxt(name)),
   resolveSoa: (name) => around(dns.resolveSoa(name)),
+  resolveCaa: (name) => around(dns.resolveCaa(name)),
   reverse: (ip) => around(dns.reverse(ip))
 })

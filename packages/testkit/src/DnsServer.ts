@@ -30,6 +30,8 @@ export interface ZoneEntry {
   readonly TXT?: ReadonlyArray<string | ReadonlyArray<string>>
   readonly SOA?: SoaData
   readonly PTR?: ReadonlyArray<string>
+  /** Certification authority authorization (RFC 8659): `0 issue "letsencrypt.org"`. */
+  readonly CAA?: ReadonlyArray<{ readonly flags: number; readonly tag: string; readonly value: string }>
   readonly rcode?: "SERVFAIL" | "REFUSED"
 }
 
@@ -53,7 +55,7 @@ export interface DnsServer {
   readonly transfers: () => ReadonlyArray<{ readonly zone: string; readonly allowed: boolean }>
 }
 
-export const recordTypes = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28 } as const
+export const recordTypes = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, CAA: 257 } as const
 /** The question type of a zone transfer (RFC 5936); only asked over TCP. */
 export const AXFR = 252
 type RecordType = keyof typeof recordTypes
@@ -209,6 +211,11 @@ const recordsOf = (owner: string, entry: ZoneEntry, type: RecordType): ReadonlyA
       return (entry.MX ?? []).map((mx) => answer(Buffer.concat([u16(mx.priority), encodeName(mx.exchange)])))
     case "TXT":
       return (entry.TXT ?? []).map((text) => answer(txtData(text)))
+    case "CAA":
+      return (entry.CAA ?? []).map((caa) => {
+        const tag = Buffer.from(caa.tag, "ascii")
+        return answer(Buffer.concat([Buffer.from([caa.flags, tag.length]), tag, Buffer.from(caa.value, "utf8")]))
+      })
     case "SOA": {
       const soa = entry.SOA
       if (soa === undefined) return []

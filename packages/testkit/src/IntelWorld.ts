@@ -12,6 +12,7 @@ import * as HibpServer from "./HibpServer.js"
 import type { HttpFixture } from "./HttpFixture.js"
 import * as InternetdbServer from "./InternetdbServer.js"
 import * as OtxServer from "./OtxServer.js"
+import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
 import * as RipestatServer from "./RipestatServer.js"
 import * as ShodanServer from "./ShodanServer.js"
@@ -31,7 +32,8 @@ export const keys = {
   urlscan: "0190c1f4-7b2e-7c3d-9e4f-5a6b7c8d9e0f",
   hibp: "hibp0sandbox1key2for3tests4only5",
   otx: "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
-  github: "github_pat_11SANDBOX0000000000000_mirageSandboxTokenForTestsOnly000000"
+  github: "github_pat_11SANDBOX0000000000000_mirageSandboxTokenForTestsOnly000000",
+  bufferover: "bo-sandbox-3c9d1e7a"
 } as const
 
 const org = "Mirage Sandbox Ltd"
@@ -103,6 +105,22 @@ export const hostRecords: ReadonlyArray<HackertargetServer.HostRecord> = [
   { host: "api.mirage-sandbox.test", ip: "192.0.2.12" },
   { host: "mail.mirage-sandbox.test", ip: "198.51.100.25" },
   { host: "vpn.mirage-sandbox.test", ip: "203.0.113.5" }
+]
+
+/** What the keyless passive sources saw: the host search's names, the shop, and a look-alike the loose ones match. */
+export const sightings: ReadonlyArray<PassiveSources.Sighting> = [
+  ...hostRecords,
+  { host: "shop.mirage-sandbox.test", ip: "192.0.2.14" },
+  { host: "mirage-sandbox.test.attacker.example", ip: "198.18.0.7" }
+]
+
+/** URLs Common Crawl and OTX's URL list hold: the sandbox's pages, and another company's. */
+export const crawledUrls: ReadonlyArray<string> = [
+  "https://www.mirage-sandbox.test/",
+  "https://www.mirage-sandbox.test/login?next=%2Fdashboard",
+  "https://shop.mirage-sandbox.test/cart",
+  "http://legacy.mirage-sandbox.test/old.php?id=1",
+  "https://other-company.test/"
 ]
 
 const registrant: RdapServer.Contact = {
@@ -468,6 +486,14 @@ export interface IntelServers {
   readonly hibp: HttpFixture
   readonly otx: HttpFixture
   readonly github: HttpFixture
+  readonly anubisdb: HttpFixture
+  readonly subdomain_center: HttpFixture
+  readonly myssl: HttpFixture
+  readonly columbus: HttpFixture
+  readonly rapiddns: HttpFixture
+  readonly robtex: HttpFixture
+  readonly bufferover: HttpFixture
+  readonly commoncrawl: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -488,8 +514,16 @@ export const make: Effect.Effect<IntelWorld, never, Scope.Scope> = Effect.gen(fu
     virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
     urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
     hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
-    otx: OtxServer.make(resolutions, { key: keys.otx }),
-    github: GithubServer.make(codeFiles, { token: keys.github })
+    otx: OtxServer.make(resolutions, { key: keys.otx, urls: crawledUrls }),
+    github: GithubServer.make(codeFiles, { token: keys.github }),
+    anubisdb: PassiveSources.anubisdb(sightings),
+    subdomain_center: PassiveSources.subdomainCenter(sightings),
+    myssl: PassiveSources.myssl(sightings),
+    columbus: PassiveSources.columbus(sightings),
+    rapiddns: PassiveSources.rapiddns(sightings),
+    robtex: PassiveSources.robtex(sightings),
+    bufferover: PassiveSources.bufferover(sightings, { key: keys.bufferover }),
+    commoncrawl: PassiveSources.commoncrawl(crawledUrls)
   }, { concurrency: "unbounded" })
   const endpoints = {
     certspotter: servers.certspotter.url,
@@ -503,7 +537,15 @@ export const make: Effect.Effect<IntelWorld, never, Scope.Scope> = Effect.gen(fu
     urlscan: servers.urlscan.url,
     hibp: servers.hibp.url,
     otx: servers.otx.url,
-    github: servers.github.url
+    github: servers.github.url,
+    anubisdb: servers.anubisdb.url,
+    subdomain_center: servers.subdomain_center.url,
+    myssl: servers.myssl.url,
+    columbus: servers.columbus.url,
+    rapiddns: servers.rapiddns.url,
+    robtex: servers.robtex.url,
+    bufferover: servers.bufferover.url,
+    commoncrawl: servers.commoncrawl.url
   }
   return { ...servers, endpoints }
 })

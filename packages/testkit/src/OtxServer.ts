@@ -2,7 +2,8 @@
  * An HTTP server that answers like AlienVault OTX's indicator API
  * (`/api/v1/indicators/domain/{domain}/passive_dns`, optional `X-OTX-API-KEY`): the passive DNS
  * records of a domain and its subdomains, `{"passive_dns": [], "count": 0}` when it has none,
- * 403 for a bad key.
+ * 403 for a bad key; and `…/url_list?limit=&page=`, the URLs seen under the domain, paged
+ * while `has_next`.
  */
 import type { Effect, Scope } from "effect"
 import * as HttpFixture from "./HttpFixture.js"
@@ -19,6 +20,36 @@ export interface Resolution {
 
 export interface OtxOptions {
   readonly key: string
+  /** The URLs its URL list knows. */
+  readonly urls?: ReadonlyArray<string>
+}
+
+const urlList = (urls: ReadonlyArray<string>, domain: string, params: URLSearchParams) => {
+  const listed = urls.filter((url) => {
+    const host = new URL(url).hostname
+    return host === domain || host.endsWith(`.${domain}`)
+  })
+  const limit = Number(params.get("limit") ?? "10")
+  const page = Number(params.get("page") ?? "1")
+  const slice = listed.slice((page - 1) * limit, page * limit).map((url) => ({
+    url,
+    date: "2025-05-01T10:00:00",
+    domain,
+    hostname: new URL(url).hostname,
+    httpcode: 200,
+    encoded: encodeURIComponent(url),
+    result: { urlworker: { ip: "192.0.2.11", http_code: 200 }, safebrowsing: { matches: [] } },
+    gsb: []
+  }))
+  return HttpFixture.json({
+    url_list: slice,
+    page_num: page,
+    limit,
+    paged: true,
+    has_next: page * limit < listed.length,
+    full_size: listed.length,
+    actual_size: listed.length
+  })
 }
 
 /** Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. */
@@ -27,7 +58,7 @@ export const make = (
   options: OtxOptions
 ): Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope> =>
   HttpFixture.make("https://otx.alienvault.com", (request) => {
-    const match = /^\/api\/v1\/indicators\/domain\/([^/]+)\/passive_dns$/.exec(request.url.pathname)
+    const match = /^\/api\/v1\/indicators\/domain\/([^/]+)\/(passive_dns|url_list)$/.exec(request.url.pathname)
     if (match === null) return HttpFixture.json({ detail: "Not found." }, 404)
     const key = request.headers["x-otx-api-key"]
     if (key !== undefined && key !== options.key) {
@@ -35,6 +66,7 @@ export const make = (
     }
     const domain = decodeURIComponent(match[1] ?? "").toLowerCase()
     if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(domain)) return HttpFixture.json({ detail: "Invalid domain" }, 400)
+    if (match[2] === "url_list") return urlList(options.urls ?? [], domain, request.url.searchParams)
     const records = resolutions
       .filter((record) => record.hostname === domain || record.hostname.endsWith(`.${domain}`))
       .map((record) => ({

@@ -1,25 +1,37 @@
 /** Modules that ask third-party intelligence APIs (passive DNS, CT logs, scanners, breach data, code search). */
 import type { Module } from "../Module.js"
+import { anubisdb } from "../modules/anubisdb.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { bevigil } from "../modules/bevigil.js"
+import { bufferover } from "../modules/bufferover.js"
 import { builtwith } from "../modules/builtwith.js"
 import { c99 } from "../modules/c99.js"
 import { censys } from "../modules/censys.js"
 import { certspotter } from "../modules/certspotter.js"
 import { chaos } from "../modules/chaos.js"
+import { columbus } from "../modules/columbus.js"
+import { commoncrawl } from "../modules/commoncrawl.js"
+import { crtshDb } from "../modules/crtsh_db.js"
 import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
+import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
+import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { leakix } from "../modules/leakix.js"
+import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
+import { otxUrlList } from "../modules/otx_url_list.js"
+import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
+import { robtex } from "../modules/robtex.js"
 import { securitytrails } from "../modules/securitytrails.js"
 import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
+import { subdomainCenter } from "../modules/subdomain_center.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
@@ -53,5 +65,17 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   virustotalSubdomains,
   builtwith,
   whoisxmlSubdomains,
-  leakix
+  leakix,
+  anubisdb,
+  subdomainCenter,
+  myssl,
+  columbus,
+  rapiddns,
+  robtex,
+  hackertargetDnslookup,
+  hackertargetReverseip,
+  commoncrawl,
+  otxUrlList,
+  crtshDb,
+  bufferover
 ]

@@ -2,14 +2,18 @@
 import type { Module } from "../Module.js"
 import { crtsh } from "../modules/crtsh.js"
 import { dnsBrute } from "../modules/dns_brute.js"
+import { dnsProvidersModule } from "../modules/dns_providers.js"
 import { dnsRecords } from "../modules/dns_records.js"
 import { dnsResolve } from "../modules/dns_resolve.js"
 import { dnsZoneTransfer } from "../modules/dns_zone_transfer.js"
+import { dnscaa } from "../modules/dnscaa.js"
 import { emailFormat } from "../modules/email_format.js"
+import { emailSecurity } from "../modules/email_security.js"
 import { httpProbe } from "../modules/http_probe.js"
 import { portScanTcp } from "../modules/port_scan_tcp.js"
 import { reverseDns } from "../modules/reverse_dns.js"
 import { robotsSitemap } from "../modules/robots_sitemap.js"
+import { subdomainTakeover } from "../modules/subdomain_takeover.js"
 import { tlsCertificate } from "../modules/tls_certificate.js"
 import { webSpider } from "../modules/web_spider.js"
 
@@ -25,5 +29,9 @@ export const networkModules: ReadonlyArray<Module> = [
   httpProbe,
   webSpider,
   robotsSitemap,
-  emailFormat
+  emailFormat,
+  dnscaa,
+  emailSecurity,
+  subdomainTakeover,
+  dnsProvidersModule
 ]

@@ -5,7 +5,7 @@
  */
 import type { EntityType } from "@mirage/domain/Entity"
 import { Effect, Either, Option } from "effect"
-import type { DnsClient, DnsError, MxRecord, SoaRecord } from "../DnsClient.js"
+import type { CaaRecord, DnsClient, DnsError, MxRecord, SoaRecord } from "../DnsClient.js"
 import { dnsSource } from "../internal/Dns.js"
 import { defineModule, type Finding } from "../Module.js"
 import { canonicalTarget, headerFields, type ModuleHeader } from "./PagedApi.js"
@@ -16,6 +16,7 @@ export type Question =
   | { readonly type: "MX"; readonly name: string }
   | { readonly type: "TXT"; readonly name: string }
   | { readonly type: "SOA"; readonly name: string }
+  | { readonly type: "CAA"; readonly name: string }
 
 export type Answer =
   | {
@@ -27,6 +28,7 @@ export type Answer =
   /** Each record's character-strings joined, as SPF and DMARC are read. */
   | { readonly type: "TXT"; readonly name: string; readonly records: ReadonlyArray<string> }
   | { readonly type: "SOA"; readonly name: string; readonly records: ReadonlyArray<SoaRecord> }
+  | { readonly type: "CAA"; readonly name: string; readonly records: ReadonlyArray<CaaRecord> }
 
 /** One question asked of the resolvers. */
 export const ask = (dns: DnsClient, question: Question): Effect.Effect<Answer, DnsError> => {
@@ -51,6 +53,8 @@ export const ask = (dns: DnsClient, question: Question): Effect.Effect<Answer, D
       )
     case "SOA":
       return Effect.map(dns.resolveSoa(name), (soa) => ({ type: "SOA", name, records: Option.toArray(soa) }))
+    case "CAA":
+      return Effect.map(dns.resolveCaa(name), (records) => ({ type: "CAA", name, records }))
   }
 }
 
