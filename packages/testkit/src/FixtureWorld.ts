@@ -328,7 +328,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       port_scan_tcp: { ...loopback, ports: [...openPorts, closedPort] },
       http_probe: { base_url: website.url },
       web_spider: { base_url: website.url },
-      robots_sitemap: { base_url: website.url }
+      robots_sitemap: { base_url: website.url },
+      securitytxt: { base_url: website.url }
     },
     expected: { ...expected, ports: openPorts.map((port) => `${serviceAddress}:${port}`) }
   }
