@@ -124,6 +124,11 @@ const forward: DnsServer.Zone = {
     AAAA: ["2001:db8::10"],
     NS: ["ns1.mirage-sandbox.test"],
     MX: [{ priority: 10, exchange: "mail.mirage-sandbox.test" }],
+    CAA: [
+      { flags: 0, tag: "issue", value: "letsencrypt.org" },
+      { flags: 0, tag: "issuewild", value: ";" },
+      { flags: 0, tag: "iodef", value: "mailto:security@mirage-sandbox.test" }
+    ],
     TXT: [
       "v=spf1 mx ip4:192.0.2.0/24 include:_spf.mailhost.example -all",
       ["google-site-verification=", "mirage-sandbox"]
@@ -151,6 +156,8 @@ const forward: DnsServer.Zone = {
   "vpn.mirage-sandbox.test": { A: ["203.0.113.5"] },
   "cdn.mirage-sandbox.test": { CNAME: "edge.mirage-sandbox.test" },
   "edge.mirage-sandbox.test": { A: ["203.0.113.80"], AAAA: ["2001:db8:0:c::80"] },
+  // A CNAME to a hosting service's name that is gone: a takeover waiting to happen.
+  "promo.mirage-sandbox.test": { CNAME: "mirage-promo.sandbox-pages.test" },
   // Only in the zone: found by a zone transfer or a wordlist, never linked anywhere.
   "intranet.mirage-sandbox.test": { A: ["198.51.100.99"] },
   // A name whose authoritative server is broken, for SERVFAIL handling.
@@ -202,6 +209,9 @@ export const expected = {
     "_spf.mailhost.example",
     // Only in the zone (transfer, wordlist) and only in the TLS certificate.
     "intranet.mirage-sandbox.test",
+    // Only in the zone, and its dangling CNAME's target.
+    "promo.mirage-sandbox.test",
+    "mirage-promo.sandbox-pages.test",
     "portal.mirage-sandbox.test"
   ],
   /** Names in certificates under the domain (what crtsh alone finds for it). */
@@ -246,6 +256,8 @@ export const expected = {
     "198.51.100.99"
   ],
   urls: WebsiteServer.expected.urls,
+  /** The certificate authority the CAA record authorizes. */
+  organizations: ["Let's Encrypt"],
   phones: WebsiteServer.expected.phones,
   technologies: WebsiteServer.expected.technologies,
   /** Values that appear in the world but a scan must never report. */
