@@ -115,6 +115,7 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "robots_sitemap",
       "web_spider",
       // Keyless passive sources, then what the domain's own DNS and site say about it.
+      "crtsh_db",
       "anubisdb",
       "subdomain_center",
       "myssl",

@@ -10,7 +10,7 @@ import * as TcpListeners from "@mirage/testkit/TcpListeners"
 import { Effect, Either } from "effect"
 import { lookup } from "node:dns"
 import postgres from "postgres"
-import { contextFor } from "./support.js"
+import { contextFor, worldWithContext } from "./support.js"
 
 const admin = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -94,6 +94,16 @@ describe("crtsh_db", () => {
       }, guard)
       expect(Either.getOrThrow(outcome)).toHaveLength(4)
       expect(looked).toEqual(["localhost"])
+    }))
+
+  it.scoped("the sandbox's certwatch answers the same search over the wire: the certificates' names under the domain", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext("crtsh_db")
+      const session = yield* crtshDb.open(world.moduleConfig["crtsh_db"], ctx)
+      const findings = yield* session.collect({ target: { type: "DOMAIN", value: world.domain } })
+      expect(findings.map((f) => f.value)).toEqual([...world.expected.certificateNames].sort())
+      expect(findings.find((f) => f.value === world.domain)?.metadata["wildcard"]).toBe(true)
+      expect(world.certwatch.statements()).toEqual([expect.stringContaining("certificate_and_identities")])
     }))
 
   it.scoped("max_rows caps the rows read, with a warning", () =>

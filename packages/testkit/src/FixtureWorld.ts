@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import type { Scope } from "effect"
+import * as CertwatchServer from "./CertwatchServer.js"
 import * as CrtshServer from "./CrtshServer.js"
 import * as DnsServer from "./DnsServer.js"
 import * as EmailFormatServer from "./EmailFormatServer.js"
@@ -296,6 +297,8 @@ export interface FixtureWorld {
   readonly domain: string
   readonly dns: DnsServer.DnsServer
   readonly crtsh: CrtshServer.CrtshServer
+  /** The same certificates in crt.sh's certwatch database, over the PostgreSQL protocol. */
+  readonly certwatch: CertwatchServer.CertwatchServer
   readonly emailFormat: EmailFormatServer.EmailFormatServer
   readonly services: Services
   readonly moduleEndpoints: ModuleEndpoints
@@ -311,10 +314,11 @@ export interface FixtureWorld {
 
 /** Starts every emulated source; closing the Scope stops them. */
 export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(function*() {
-  const [dns, crtsh, emailFormat, website, tls, ssh, smtp, closedPort, intel] = yield* Effect.all(
+  const [dns, crtsh, certwatch, emailFormat, website, tls, ssh, smtp, closedPort, intel] = yield* Effect.all(
     [
       DnsServer.make(zone, { allowTransfer: [domain] }),
       CrtshServer.make(certificates),
+      CertwatchServer.make(certificates),
       EmailFormatServer.make(emailFormatListings),
       WebsiteServer.make,
       TlsServer.make,
@@ -331,6 +335,7 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
     domain,
     dns,
     crtsh,
+    certwatch,
     emailFormat,
     services: { website, tls, ssh, smtp, closedPort },
     moduleEndpoints: { ...intel.endpoints, crtsh: crtsh.url, email_format: emailFormat.url, dnsServers: [dns.address] },
@@ -341,7 +346,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       http_probe: { base_url: website.url },
       web_spider: { base_url: website.url },
       robots_sitemap: { base_url: website.url },
-      securitytxt: { base_url: website.url }
+      securitytxt: { base_url: website.url },
+      crtsh_db: { database_url: certwatch.url }
     },
     expected: { ...expected, ports: openPorts.map((port) => `${serviceAddress}:${port}`) }
   }

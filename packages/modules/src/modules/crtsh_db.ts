@@ -101,6 +101,8 @@ export const crtshDb = defineModule({
               connect_timeout: 20,
               idle_timeout: 30,
               onnotice: () => undefined,
+              // One statement a task: no catalog queries first.
+              fetch_types: false,
               ...(ctx.guard === undefined ? {} : { socket: guardedSocket(ctx.guard) })
             }),
           catch: (cause) => new ModuleConfigError({ module: "crtsh_db", reason: `database_url: ${String(cause)}` })
