@@ -86,7 +86,7 @@ describe("securitytxt", () => {
       expect(findings.map((f) => f.value)).toContain("sec@example.test")
     }))
 
-  it.scoped("404 at both places is no findings; a 503 is the task's SourceUnavailable", () =>
+  it.scoped("404 at both places is no findings; a 503 is SourceUnavailable, a 429 RateLimited for its Retry-After", () =>
     Effect.gen(function*() {
       const none = yield* run([
         { request: at("/.well-known/security.txt"), response: FixtureServer.text("not found", 404) },
@@ -95,6 +95,8 @@ describe("securitytxt", () => {
       expect(Either.getOrThrow(none)).toEqual([])
       const down = yield* run([{ request: at("/.well-known/security.txt"), response: FixtureServer.text("busy", 503) }])
       expect(Either.flip(down).pipe(Either.getOrThrow)).toMatchObject({ _tag: "SourceUnavailable" })
+      const limited = yield* run([{ request: at("/.well-known/security.txt"), response: FixtureServer.rateLimited(7) }])
+      expect(Either.flip(limited).pipe(Either.getOrThrow)).toMatchObject({ _tag: "RateLimited", retryAfterMs: 7_000 })
     }))
 
   it.scoped("the sandbox's site serves one, reached through its bare domain's redirect", () =>
