@@ -128,6 +128,8 @@ describe("crtsh_db", () => {
         lookup
       })
       expect(checked).toEqual(["crt.sh"])
+      const garbled = yield* run({ database_url: "postgres://[" })
+      expect(Either.flip(garbled.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "ModuleConfigError" })
       expect(Either.flip(refused.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "ModuleConfigError" })
     }))
 })
