@@ -16,6 +16,8 @@ const zone = {
   "cdn.example.test": { CNAME: "edge.example.test" },
   "edge.example.test": { A: ["192.0.2.80"] },
   "wild.example.test": { A: ["192.0.2.90"] },
+  "loop-a.example.test": { CNAME: "loop-b.example.test" },
+  "loop-b.example.test": { CNAME: "loop-a.example.test." },
   "*.wild.example.test": { A: ["192.0.2.90"] }
 }
 
@@ -71,6 +73,14 @@ describe("subdomain_takeover", () => {
       expect(String((metadata?.["wildcard"] as { probe: string }).probe)).toMatch(
         /^mirage-wildcard-[0-9a-f]+\.wild\.example\.test$/
       )
+    }))
+
+  it.scoped("a CNAME loop ends the chain where it comes back, and resolves to nothing", () =>
+    Effect.gen(function*() {
+      expect(takeoverOf(yield* collectInZone(subdomainTakeover, zone, "loop-a.example.test"))).toMatchObject({
+        status: "dangling CNAME",
+        cname_chain: ["loop-b.example.test"]
+      })
     }))
 
   it.scoped("a name whose server fails is the task's SourceUnavailable", () =>
