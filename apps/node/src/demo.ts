@@ -73,7 +73,7 @@ const main = Effect.gen(function*() {
   const scan = yield* call<{ id: string }>("POST", "/scans", {
     name: "Demo: sandbox domain footprint",
     target: { type: "DOMAIN", value: target },
-    modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+    template_id: "full-domain-footprint",
     configuration: { recursion_depth: 2, max_duration: 300 }
   })
   yield* Console.log(`Created scan ${scan.id} of ${target}; starting it`)
@@ -103,7 +103,11 @@ const main = Effect.gen(function*() {
 
   results.sort((a, b) => a.data_type.localeCompare(b.data_type) || a.data.localeCompare(b.data))
   yield* Console.log(`\nScan ${final.status} (${final.status_reason ?? "no reason"}): ${results.length} results\n`)
-  const widths = [8, Math.max(4, ...results.map((r) => r.data.length)), 12]
+  const widths = [
+    8,
+    Math.max(4, ...results.map((r) => r.data.length)),
+    Math.max(6, ...results.map((r) => r.module_id.length))
+  ]
   yield* Console.log(
     `${"TYPE".padEnd(widths[0]!)}  ${"DATA".padEnd(widths[1]!)}  ${"MODULE".padEnd(widths[2]!)}  CONFIDENCE`
   )

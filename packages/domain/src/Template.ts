@@ -113,7 +113,24 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "tls_certificate",
       "http_probe",
       "robots_sitemap",
-      "web_spider"
+      "web_spider",
+      // Keyless passive sources, then what the domain's own DNS and site say about it.
+      "crtsh_db",
+      "anubisdb",
+      "subdomain_center",
+      "myssl",
+      "columbus",
+      "rapiddns",
+      "robtex",
+      "commoncrawl",
+      "otx_url_list",
+      "hackertarget_dnslookup",
+      "hackertarget_reverseip",
+      "dnscaa",
+      "email_security",
+      "dns_providers",
+      "subdomain_takeover",
+      "securitytxt"
     ],
     { recursion_depth: 2, priority: "MEDIUM" }
   ),

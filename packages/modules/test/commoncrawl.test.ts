@@ -95,6 +95,23 @@ describe("commoncrawl", () => {
       expect(Either.flip(broken.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "BadResponse" })
     }))
 
+  it.scoped("429 with Retry-After on the crawl list is RateLimited; a 503 page count is SourceUnavailable", () =>
+    Effect.gen(function*() {
+      const limited = yield* collectAgainst(commoncrawl, [{
+        request: collinfo.request,
+        response: FixtureServer.rateLimited(5)
+      }], { target })
+      expect(Either.flip(limited.outcome).pipe(Either.getOrThrow)).toMatchObject({
+        _tag: "RateLimited",
+        retryAfterMs: 5_000
+      })
+      const busy = yield* collectAgainst(commoncrawl, [collinfo, {
+        request: pageCount(1).request,
+        response: FixtureServer.text("Slow Down", 503)
+      }], { target })
+      expect(Either.flip(busy.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "SourceUnavailable" })
+    }))
+
   it.scoped("max_pages caps the pages asked for, with a warning", () =>
     Effect.gen(function*() {
       const { notes, server } = yield* collectAgainst(commoncrawl, [

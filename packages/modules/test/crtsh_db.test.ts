@@ -10,7 +10,7 @@ import * as TcpListeners from "@mirage/testkit/TcpListeners"
 import { Effect, Either } from "effect"
 import { lookup } from "node:dns"
 import postgres from "postgres"
-import { contextFor } from "./support.js"
+import { contextFor, worldWithContext } from "./support.js"
 
 const admin = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -96,6 +96,16 @@ describe("crtsh_db", () => {
       expect(looked).toEqual(["localhost"])
     }))
 
+  it.scoped("the sandbox's certwatch answers the same search over the wire: the certificates' names under the domain", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext("crtsh_db")
+      const session = yield* crtshDb.open(world.moduleConfig["crtsh_db"], ctx)
+      const findings = yield* session.collect({ target: { type: "DOMAIN", value: world.domain } })
+      expect(findings.map((f) => f.value)).toEqual([...world.expected.certificateNames].sort())
+      expect(findings.find((f) => f.value === world.domain)?.metadata["wildcard"]).toBe(true)
+      expect(world.certwatch.statements()).toEqual([expect.stringContaining("certificate_and_identities")])
+    }))
+
   it.scoped("max_rows caps the rows read, with a warning", () =>
     Effect.gen(function*() {
       const { schema } = yield* certwatch
@@ -118,6 +128,8 @@ describe("crtsh_db", () => {
         lookup
       })
       expect(checked).toEqual(["crt.sh"])
+      const garbled = yield* run({ database_url: "postgres://[" })
+      expect(Either.flip(garbled.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "ModuleConfigError" })
       expect(Either.flip(refused.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "ModuleConfigError" })
     }))
 })

@@ -67,8 +67,18 @@ describe("the sandbox world", () => {
       expect(valuesOf(found, "PHONE")).toEqual([...world.expected.phones].sort())
       expect(valuesOf(found, "TECHNOLOGY")).toEqual([...world.expected.technologies].sort())
       expect(valuesOf(found, "OPEN_PORT")).toEqual([...world.expected.ports].sort())
+      expect(valuesOf(found, "ORGANIZATION")).toEqual([...world.expected.organizations].sort())
       const types = new Set(found.map((entity) => entity.type))
-      expect([...types].sort()).toEqual(["DOMAIN", "EMAIL", "IP", "OPEN_PORT", "PHONE", "TECHNOLOGY", "URL"])
+      expect([...types].sort()).toEqual([
+        "DOMAIN",
+        "EMAIL",
+        "IP",
+        "OPEN_PORT",
+        "ORGANIZATION",
+        "PHONE",
+        "TECHNOLOGY",
+        "URL"
+      ])
       const values = found.map((entity) => entity.value)
       for (const absent of world.expected.absent) expect(values).not.toContain(absent)
 

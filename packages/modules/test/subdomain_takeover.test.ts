@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { assessTakeover, servicesFor, subdomainTakeover } from "@mirage/modules/modules/subdomain_takeover"
 import { Effect, Either } from "effect"
 import { collectInZone } from "./dnsZone.js"
+import { worldWithContext } from "./support.js"
 
 const zone = {
   "example.test": { A: ["192.0.2.1"] },
@@ -15,6 +16,8 @@ const zone = {
   "cdn.example.test": { CNAME: "edge.example.test" },
   "edge.example.test": { A: ["192.0.2.80"] },
   "wild.example.test": { A: ["192.0.2.90"] },
+  "loop-a.example.test": { CNAME: "loop-b.example.test" },
+  "loop-b.example.test": { CNAME: "loop-a.example.test." },
   "*.wild.example.test": { A: ["192.0.2.90"] }
 }
 
@@ -72,6 +75,14 @@ describe("subdomain_takeover", () => {
       )
     }))
 
+  it.scoped("a CNAME loop ends the chain where it comes back, and resolves to nothing", () =>
+    Effect.gen(function*() {
+      expect(takeoverOf(yield* collectInZone(subdomainTakeover, zone, "loop-a.example.test"))).toMatchObject({
+        status: "dangling CNAME",
+        cname_chain: ["loop-b.example.test"]
+      })
+    }))
+
   it.scoped("a name whose server fails is the task's SourceUnavailable", () =>
     Effect.gen(function*() {
       const result = yield* collectInZone(
@@ -80,6 +91,17 @@ describe("subdomain_takeover", () => {
         "x.example.test"
       )
       expect(Either.flip(result.outcome).pipe(Either.getOrThrow)).toMatchObject({ _tag: "SourceUnavailable" })
+    }))
+
+  it.scoped("the sandbox's promo name is a dangling CNAME", () =>
+    Effect.gen(function*() {
+      const { ctx } = yield* worldWithContext("subdomain_takeover")
+      const session = yield* subdomainTakeover.open({}, ctx)
+      const [promo] = yield* session.collect({ target: { type: "DOMAIN", value: "promo.mirage-sandbox.test" } })
+      expect(promo?.metadata["takeover"]).toMatchObject({
+        status: "dangling CNAME",
+        cname_chain: ["mirage-promo.sandbox-pages.test"]
+      })
     }))
 
   it("matches services by CNAME suffix, claimable first; a resolving target off any claimable service is nothing", () => {

@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import type { Scope } from "effect"
+import * as CertwatchServer from "./CertwatchServer.js"
 import * as CrtshServer from "./CrtshServer.js"
 import * as DnsServer from "./DnsServer.js"
 import * as EmailFormatServer from "./EmailFormatServer.js"
@@ -124,6 +125,11 @@ const forward: DnsServer.Zone = {
     AAAA: ["2001:db8::10"],
     NS: ["ns1.mirage-sandbox.test"],
     MX: [{ priority: 10, exchange: "mail.mirage-sandbox.test" }],
+    CAA: [
+      { flags: 0, tag: "issue", value: "letsencrypt.org" },
+      { flags: 0, tag: "issuewild", value: ";" },
+      { flags: 0, tag: "iodef", value: "mailto:security@mirage-sandbox.test" }
+    ],
     TXT: [
       "v=spf1 mx ip4:192.0.2.0/24 include:_spf.mailhost.example -all",
       ["google-site-verification=", "mirage-sandbox"]
@@ -151,6 +157,8 @@ const forward: DnsServer.Zone = {
   "vpn.mirage-sandbox.test": { A: ["203.0.113.5"] },
   "cdn.mirage-sandbox.test": { CNAME: "edge.mirage-sandbox.test" },
   "edge.mirage-sandbox.test": { A: ["203.0.113.80"], AAAA: ["2001:db8:0:c::80"] },
+  // A CNAME to a hosting service's name that is gone: a takeover waiting to happen.
+  "promo.mirage-sandbox.test": { CNAME: "mirage-promo.sandbox-pages.test" },
   // Only in the zone: found by a zone transfer or a wordlist, never linked anywhere.
   "intranet.mirage-sandbox.test": { A: ["198.51.100.99"] },
   // A name whose authoritative server is broken, for SERVFAIL handling.
@@ -202,6 +210,9 @@ export const expected = {
     "_spf.mailhost.example",
     // Only in the zone (transfer, wordlist) and only in the TLS certificate.
     "intranet.mirage-sandbox.test",
+    // Only in the zone, and its dangling CNAME's target.
+    "promo.mirage-sandbox.test",
+    "mirage-promo.sandbox-pages.test",
     "portal.mirage-sandbox.test"
   ],
   /** Names in certificates under the domain (what crtsh alone finds for it). */
@@ -246,6 +257,8 @@ export const expected = {
     "198.51.100.99"
   ],
   urls: WebsiteServer.expected.urls,
+  /** The certificate authority the CAA record authorizes. */
+  organizations: ["Let's Encrypt"],
   phones: WebsiteServer.expected.phones,
   technologies: WebsiteServer.expected.technologies,
   /** Values that appear in the world but a scan must never report. */
@@ -284,6 +297,8 @@ export interface FixtureWorld {
   readonly domain: string
   readonly dns: DnsServer.DnsServer
   readonly crtsh: CrtshServer.CrtshServer
+  /** The same certificates in crt.sh's certwatch database, over the PostgreSQL protocol. */
+  readonly certwatch: CertwatchServer.CertwatchServer
   readonly emailFormat: EmailFormatServer.EmailFormatServer
   readonly services: Services
   readonly moduleEndpoints: ModuleEndpoints
@@ -299,10 +314,11 @@ export interface FixtureWorld {
 
 /** Starts every emulated source; closing the Scope stops them. */
 export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(function*() {
-  const [dns, crtsh, emailFormat, website, tls, ssh, smtp, closedPort, intel] = yield* Effect.all(
+  const [dns, crtsh, certwatch, emailFormat, website, tls, ssh, smtp, closedPort, intel] = yield* Effect.all(
     [
       DnsServer.make(zone, { allowTransfer: [domain] }),
       CrtshServer.make(certificates),
+      CertwatchServer.make(certificates),
       EmailFormatServer.make(emailFormatListings),
       WebsiteServer.make,
       TlsServer.make,
@@ -319,6 +335,7 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
     domain,
     dns,
     crtsh,
+    certwatch,
     emailFormat,
     services: { website, tls, ssh, smtp, closedPort },
     moduleEndpoints: { ...intel.endpoints, crtsh: crtsh.url, email_format: emailFormat.url, dnsServers: [dns.address] },
@@ -328,7 +345,9 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       port_scan_tcp: { ...loopback, ports: [...openPorts, closedPort] },
       http_probe: { base_url: website.url },
       web_spider: { base_url: website.url },
-      robots_sitemap: { base_url: website.url }
+      robots_sitemap: { base_url: website.url },
+      securitytxt: { base_url: website.url },
+      crtsh_db: { database_url: certwatch.url }
     },
     expected: { ...expected, ports: openPorts.map((port) => `${serviceAddress}:${port}`) }
   }

@@ -506,7 +506,8 @@ export const make: Effect.Effect<IntelWorld, never, Scope.Scope> = Effect.gen(fu
   const servers: IntelServers = yield* Effect.all({
     certspotter: CertspotterServer.make(issuances, { key: keys.certspotter, pageSize: 2 }),
     wayback: WaybackServer.make(captures),
-    hackertarget: HackertargetServer.make(hostRecords, { key: keys.hackertarget }),
+    // A sandbox scan asks HackerTarget's three lookups of every name and address: more than the real 50 a day.
+    hackertarget: HackertargetServer.make(hostRecords, { key: keys.hackertarget, dailyQuota: 1000 }),
     rdap: RdapServer.make(rdapDomains, networks),
     ripestat: RipestatServer.make(announcements, autonomousSystems),
     shodan: ShodanServer.make(shodanHosts, { key: keys.shodan }),

@@ -72,6 +72,15 @@ Disallow: /
 Sitemap: ${origin}/sitemap_index.xml
 `
 
+/** The site's security.txt (RFC 9116): its security contacts. */
+export const securityTxt = `# Security contacts for ${domain}
+Contact: mailto:security@${domain}
+Contact: ${origin}/contact/
+Expires: 2030-01-01T00:00:00.000Z
+Preferred-Languages: en
+Canonical: ${origin}/.well-known/security.txt
+`
+
 const urlset = (paths: ReadonlyArray<string>) =>
   `<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -88,7 +97,7 @@ export const sitemaps: Readonly<Record<string, string>> = {
   "/sitemap-posts.xml": urlset(["/blog/2025/hello-world/"])
 }
 
-/** Everything a scan can learn from the site (with http_probe, web_spider, robots_sitemap), canonical. */
+/** Everything a scan can learn from the site (with http_probe, web_spider, robots_sitemap, securitytxt), canonical. */
 export const expected = {
   urls: [
     `${origin}/`,
@@ -104,6 +113,7 @@ export const expected = {
     `${origin}/sitemap_index.xml`,
     `${origin}/sitemap-pages.xml`,
     `${origin}/sitemap-posts.xml`,
+    `${origin}/.well-known/security.txt`,
     "https://shop.mirage-sandbox.test/"
   ],
   emails: ["press@mirage-sandbox.test", "info@mirage-sandbox.test"],
@@ -149,6 +159,13 @@ export const make: Effect.Effect<WebsiteServer, never, Scope.Scope> = HttpFixtur
   }
   if (pathname === "/robots.txt") {
     return { status: 200, headers: { ...serverHeaders, "content-type": "text/plain" }, body: robotsTxt }
+  }
+  if (pathname === "/.well-known/security.txt") {
+    return {
+      status: 200,
+      headers: { ...serverHeaders, "content-type": "text/plain; charset=utf-8" },
+      body: securityTxt
+    }
   }
   if (pathname.startsWith("/admin/")) return html(layout("Forbidden", "<p>Forbidden</p>"), 403)
   return html(`<!DOCTYPE html><html><head><title>Not found</title></head><body>Not found</body></html>`, 404)

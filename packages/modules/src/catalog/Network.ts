@@ -13,6 +13,7 @@ import { httpProbe } from "../modules/http_probe.js"
 import { portScanTcp } from "../modules/port_scan_tcp.js"
 import { reverseDns } from "../modules/reverse_dns.js"
 import { robotsSitemap } from "../modules/robots_sitemap.js"
+import { securitytxt } from "../modules/securitytxt.js"
 import { subdomainTakeover } from "../modules/subdomain_takeover.js"
 import { tlsCertificate } from "../modules/tls_certificate.js"
 import { webSpider } from "../modules/web_spider.js"
@@ -33,5 +34,6 @@ export const networkModules: ReadonlyArray<Module> = [
   dnscaa,
   emailSecurity,
   subdomainTakeover,
-  dnsProvidersModule
+  dnsProvidersModule,
+  securitytxt
 ]

@@ -68,11 +68,14 @@ const guardedSocket =
       socket.once("error", reject)
     })
 
-/** Connection trouble and cancelled statements (the replica's recovery conflicts, timeouts) are worth a retry. */
+/**
+ * Connection trouble, cancelled statements (timeouts, 57xxx), the replica's recovery conflicts (40001) and
+ * lack of resources (53xxx) are worth a retry; anything else is not.
+ */
 const failure = (cause: unknown) => {
   const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
   const reason = `crt.sh database: ${cause instanceof Error ? cause.message : String(cause)}`
-  return /^(E[A-Z]+|CONNECT_TIMEOUT|CONNECTION_\w+|57\w+|08\w+|53\w+)$/.test(code)
+  return /^(E[A-Z]+|CONNECT_TIMEOUT|CONNECTION_\w+|57\w+|08\w+|53\w+|40001)$/.test(code)
     ? new SourceUnavailable({ reason, cause })
     : new BadResponse({ reason, cause })
 }
@@ -90,8 +93,10 @@ export const crtshDb = defineModule({
   source,
   setup: (config: CrtshDbConfig, ctx) =>
     Effect.gen(function*() {
-      const url = new URL(config.database_url)
-      if (ctx.guard !== undefined) yield* ctx.guard.check("crtsh_db", url.hostname)
+      if (!URL.canParse(config.database_url)) {
+        return yield* new ModuleConfigError({ module: "crtsh_db", reason: "database_url is not a URL" })
+      }
+      if (ctx.guard !== undefined) yield* ctx.guard.check("crtsh_db", new URL(config.database_url).hostname)
       const sql = yield* Effect.acquireRelease(
         Effect.try({
           try: () =>
@@ -101,6 +106,8 @@ export const crtshDb = defineModule({
               connect_timeout: 20,
               idle_timeout: 30,
               onnotice: () => undefined,
+              // One statement a task: no catalog queries first.
+              fetch_types: false,
               ...(ctx.guard === undefined ? {} : { socket: guardedSocket(ctx.guard) })
             }),
           catch: (cause) => new ModuleConfigError({ module: "crtsh_db", reason: `database_url: ${String(cause)}` })

@@ -40,7 +40,7 @@ export const parseSpf = (record: string): Spf | undefined => {
   return { record, all, includes, redirect, lookups }
 }
 
-/** DMARC's `k=v` tags, names in lower case; undefined when the text is not DMARC. */
+/** The `k=v; k=v` tags of a DMARC or DKIM record, names in lower case. */
 export const parseTags = (record: string): Readonly<Record<string, string>> => {
   const tags: Record<string, string> = {}
   for (const part of record.split(";")) {

@@ -59,9 +59,10 @@ const chain = (dns: DnsClient, name: string, count: Ref.Ref<number>) =>
     let current = name
     for (let i = 0; i < maxHops; i++) {
       yield* Ref.update(count, (n) => n + 1)
-      const [next] = yield* dns.resolveCname(current)
-      if (next === undefined || hops.includes(next.toLowerCase())) break
-      current = next.toLowerCase().replace(/\.$/, "")
+      const [target] = yield* dns.resolveCname(current)
+      const next = target?.toLowerCase().replace(/\.$/, "")
+      if (next === undefined || next === name || hops.includes(next)) break
+      current = next
       hops.push(current)
     }
     return hops
