@@ -15,10 +15,14 @@ export const dnsSource: DataSource = {
 /** A DNS module's session, counting its lookups. */
 export const dnsSession = <Config>(module: string) => countedSession<Config>(module, "lookups")
 
-/** A name's addresses (A, then AAAA) and the lookups that failed: one family failing leaves the other's. */
+/**
+ * A name's addresses (A, then AAAA) and the lookups that failed: one family failing leaves the other's.
+ * One after the other, in the caller's fiber: forking two fibers per name was most of what a
+ * 50,000-word dns_brute allocated (and so of its garbage-collection pauses).
+ */
 export const addressesOf = (dns: DnsClient, name: string) =>
   Effect.map(
-    Effect.all([Effect.either(dns.resolve4(name)), Effect.either(dns.resolve6(name))], { concurrency: "unbounded" }),
+    Effect.all([Effect.either(dns.resolve4(name)), Effect.either(dns.resolve6(name))]),
     (lookups) => ({
       addresses: lookups.filter(Either.isRight).flatMap((lookup) => lookup.right),
       failures: lookups.filter(Either.isLeft).map((lookup) => lookup.left)

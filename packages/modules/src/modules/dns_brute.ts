@@ -6,6 +6,7 @@
 import { Effect, Random, Ref, Schema } from "effect"
 import { addressesOf, dnsSource } from "../internal/Dns.js"
 import { eventLoopTurn } from "../internal/EventLoop.js"
+import { forEachByWorkers } from "../internal/Workers.js"
 import { defineModule, finding, targetValue } from "../Module.js"
 import type { DnsError, Finding } from "../Module.js"
 
@@ -158,10 +159,10 @@ export const dnsBrute = defineModule({
       // commands, the scan's deadline) run while a large wordlist is worked through, and only one slice's
       // answers are held.
       for (const slice of wordSlices(config)) {
-        const results = yield* Effect.forEach(
+        const results = yield* forEachByWorkers(
           slice,
-          (word) => Effect.map(resolve(`${word}.${domain}`), (lookup) => ({ word, ...lookup })),
-          { concurrency: config.concurrency }
+          config.concurrency,
+          (word) => Effect.map(resolve(`${word}.${domain}`), (lookup) => ({ word, ...lookup }))
         )
         for (const { addresses, failures, word } of results) {
           if (addresses.length === 0 && failures[0] !== undefined) firstFailure ??= failures[0]
