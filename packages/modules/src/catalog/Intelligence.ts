@@ -18,6 +18,7 @@ import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { ipApi } from "../modules/ip_api.js"
 import { leakix } from "../modules/leakix.js"
 import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
@@ -77,5 +78,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   commoncrawl,
   otxUrlList,
   crtshDb,
-  bufferover
+  bufferover,
+  ipApi
 ]
