@@ -19,6 +19,7 @@ import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
 import { ipApi } from "../modules/ip_api.js"
+import { ipinfo } from "../modules/ipinfo.js"
 import { leakix } from "../modules/leakix.js"
 import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
@@ -79,5 +80,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   otxUrlList,
   crtshDb,
   bufferover,
-  ipApi
+  ipApi,
+  ipinfo
 ]
