@@ -34,6 +34,7 @@ import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
+import { teamCymruAsn } from "../modules/team_cymru_asn.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
@@ -81,5 +82,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   crtshDb,
   bufferover,
   ipApi,
-  ipinfo
+  ipinfo,
+  teamCymruAsn
 ]
