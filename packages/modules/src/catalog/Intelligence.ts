@@ -28,6 +28,7 @@ import { otxUrlList } from "../modules/otx_url_list.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
+import { ripestatPrefixes } from "../modules/ripestat_prefixes.js"
 import { robtex } from "../modules/robtex.js"
 import { securitytrails } from "../modules/securitytrails.js"
 import { shodanDns } from "../modules/shodan_dns.js"
@@ -83,5 +84,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   bufferover,
   ipApi,
   ipinfo,
-  teamCymruAsn
+  teamCymruAsn,
+  ripestatPrefixes
 ]
