@@ -25,6 +25,7 @@ import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
+import { peeringdb } from "../modules/peeringdb.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -85,5 +86,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   ipApi,
   ipinfo,
   teamCymruAsn,
-  ripestatPrefixes
+  ripestatPrefixes,
+  peeringdb
 ]
