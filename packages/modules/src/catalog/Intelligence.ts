@@ -26,6 +26,7 @@ import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
 import { peeringdb } from "../modules/peeringdb.js"
+import { pgpKeyserver } from "../modules/pgp_keyserver.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -87,5 +88,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   ipinfo,
   teamCymruAsn,
   ripestatPrefixes,
-  peeringdb
+  peeringdb,
+  pgpKeyserver
 ]
