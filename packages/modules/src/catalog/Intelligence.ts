@@ -36,6 +36,7 @@ import { securitytrails } from "../modules/securitytrails.js"
 import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
+import { skymem } from "../modules/skymem.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
 import { teamCymruAsn } from "../modules/team_cymru_asn.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
@@ -89,5 +90,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   teamCymruAsn,
   ripestatPrefixes,
   peeringdb,
-  pgpKeyserver
+  pgpKeyserver,
+  skymem
 ]
