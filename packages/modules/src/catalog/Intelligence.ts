@@ -14,6 +14,7 @@ import { commoncrawl } from "../modules/commoncrawl.js"
 import { crtshDb } from "../modules/crtsh_db.js"
 import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
+import { gravatar } from "../modules/gravatar.js"
 import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
@@ -91,5 +92,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   ripestatPrefixes,
   peeringdb,
   pgpKeyserver,
-  skymem
+  skymem,
+  gravatar
 ]
