@@ -14,24 +14,32 @@ import { commoncrawl } from "../modules/commoncrawl.js"
 import { crtshDb } from "../modules/crtsh_db.js"
 import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
+import { gravatar } from "../modules/gravatar.js"
 import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { ipApi } from "../modules/ip_api.js"
+import { ipinfo } from "../modules/ipinfo.js"
 import { leakix } from "../modules/leakix.js"
 import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
+import { peeringdb } from "../modules/peeringdb.js"
+import { pgpKeyserver } from "../modules/pgp_keyserver.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
+import { ripestatPrefixes } from "../modules/ripestat_prefixes.js"
 import { robtex } from "../modules/robtex.js"
 import { securitytrails } from "../modules/securitytrails.js"
 import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
+import { skymem } from "../modules/skymem.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
+import { teamCymruAsn } from "../modules/team_cymru_asn.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
@@ -77,5 +85,13 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   commoncrawl,
   otxUrlList,
   crtshDb,
-  bufferover
+  bufferover,
+  ipApi,
+  ipinfo,
+  teamCymruAsn,
+  ripestatPrefixes,
+  peeringdb,
+  pgpKeyserver,
+  skymem,
+  gravatar
 ]

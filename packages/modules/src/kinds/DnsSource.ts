@@ -10,6 +10,7 @@ import { dnsSource } from "../internal/Dns.js"
 import { defineModule, type Finding } from "../Module.js"
 import { canonicalTarget, headerFields, type ModuleHeader } from "./PagedApi.js"
 import type { Target } from "./Request.js"
+import * as Rows from "./Rows.js"
 
 export type Question =
   | { readonly type: "A" | "AAAA" | "CNAME" | "NS" | "PTR"; readonly name: string }
@@ -65,7 +66,12 @@ export interface DnsSpec<Config, Encoded extends Readonly<Record<string, unknown
   readonly output_types: ReadonlyArray<EntityType>
   /** The questions about the (canonical) target. */
   readonly questions: (target: Target, config: Config) => ReadonlyArray<Question>
-  readonly findings: (answers: ReadonlyArray<Answer>, target: Target, config: Config) => ReadonlyArray<Finding>
+  /** The findings; or, for records of a grammar that some may not follow, those read and what was skipped (noted). */
+  readonly findings: (
+    answers: ReadonlyArray<Answer>,
+    target: Target,
+    config: Config
+  ) => ReadonlyArray<Finding> | Rows.DecodedRows<Finding>
   /** Questions in flight at once; the `dns` rate limit paces them anyway. */
   readonly concurrency?: number
   /** A failure that is an answer, read as no records (an alias has no SOA: c-ares reads its CNAME as EBADRESP). */
@@ -101,7 +107,8 @@ export const dnsModule = <Config, Encoded extends Readonly<Record<string, unknow
         for (const [i, error] of failed.entries()) {
           if (i < 5) yield* session.notes.warn(`a DNS question failed: ${error.message}`)
         }
-        const findings = spec.findings(answers, target, session.config)
+        const read = spec.findings(answers, target, session.config)
+        const findings = "skipped" in read ? yield* Rows.keep(read, session.notes) : read
         yield* session.log(`${spec.name} answered`, { questions: questions.length, failed: failed.length })
         return findings
       })
