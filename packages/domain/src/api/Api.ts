@@ -4,7 +4,7 @@ import { Predicate } from "effect"
 import { ApiKeysApi } from "./ApiKeysApi.js"
 import { AuditApi } from "./AuditApi.js"
 import { CollectApi } from "./CollectApi.js"
-import { BadRequest, InternalError, NotFound, problemContentType } from "./Errors.js"
+import { problemContentType, Problems } from "./Errors.js"
 import { HealthApi } from "./HealthApi.js"
 import { ModulesApi } from "./ModulesApi.js"
 import { ScansApi } from "./ScansApi.js"
@@ -66,9 +66,9 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(CollectApi)
   .add(ModulesApi)
   // Any request can be malformed, hit an unknown route, or meet an unexpected failure.
-  .addError(BadRequest)
-  .addError(NotFound)
-  .addError(InternalError)
+  .addError(Problems.BadRequest)
+  .addError(Problems.NotFound)
+  .addError(Problems.InternalError)
   .annotate(OpenApi.Title, "Mirage")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(OpenApi.Description, "OSINT scan orchestration. Errors are RFC 7807 problems (application/problem+json).")

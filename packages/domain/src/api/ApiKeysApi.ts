@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { UserId } from "../Ids.js"
 import { ApiText } from "../Text.js"
 import { ApiKeyId, Authentication, Role } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable, StateConflict } from "./Errors.js"
+import { Problems } from "./Errors.js"
 
 export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
   name: ApiText({ min: 1, max: 200 }),
@@ -40,7 +40,7 @@ export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
     HttpApiEndpoint.post("create", "/api-keys")
       .setPayload(CreateApiKeyRequest)
       .addSuccess(IssuedApiKey, { status: 201 })
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Create an API key (admins only); the key is in this answer only")
   )
   .add(
@@ -51,15 +51,15 @@ export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
   .add(
     HttpApiEndpoint.del("revoke")`/api-keys/${id}`
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(NotFound)
-      .addError(StateConflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.StateConflict)
       .annotate(
         OpenApi.Summary,
         "Revoke an API key at once (admins only); your own key and the organization's last admin key are refused (409)"
       )
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "API keys")
 {}

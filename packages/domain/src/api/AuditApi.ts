@@ -3,7 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { OrganizationId, UserId } from "../Ids.js"
 import { ApiKeyId, Authentication } from "./Authentication.js"
-import { Forbidden, ServiceUnavailable } from "./Errors.js"
+import { Problems } from "./Errors.js"
 import { Cursor, pageLimits } from "./ScansApi.js"
 
 export const AuditOutcome = Schema.Literal("success", "failure", "denied")
@@ -54,7 +54,7 @@ export class AuditApi extends HttpApiGroup.make("audit")
       .annotate(OpenApi.Summary, "The organization's audit log, newest first (admins only)")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Audit")
 {}

@@ -7,7 +7,7 @@ import { Schema } from "effect"
 import { CollectionTask, CollectTaskRequest } from "../CollectionTask.js"
 import { ModuleId, ScanId } from "../Ids.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable, StateConflict } from "./Errors.js"
+import { Problems } from "./Errors.js"
 import { Cursor, pageLimits, ResultPage } from "./ScansApi.js"
 
 const Limit = Schema.NumberFromString.pipe(
@@ -124,14 +124,14 @@ export class CollectApi extends HttpApiGroup.make("collect")
   .add(
     HttpApiEndpoint.get("get")`/collect/${jobId}`
       .addSuccess(CollectionTask)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "A collection task: status, result count, error, timestamps")
   )
   .add(
     HttpApiEndpoint.del("cancel")`/collect/${jobId}`
       .addSuccess(CollectionTask)
-      .addError(NotFound)
-      .addError(StateConflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.StateConflict)
       .annotate(OpenApi.Summary, "Cancel a collection task; a running module is interrupted")
       .annotate(
         OpenApi.Description,
@@ -142,14 +142,14 @@ export class CollectApi extends HttpApiGroup.make("collect")
     HttpApiEndpoint.get("results")`/collect/${jobId}/results`
       .setUrlParams(PageParams.annotations(allErrors))
       .addSuccess(ResultPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Results of a collection task, by id with a stable cursor")
   )
   .add(
     HttpApiEndpoint.get("logs")`/collect/${jobId}/logs`
       .setUrlParams(PageParams.annotations(allErrors))
       .addSuccess(LogPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Collection log of a task: each upstream request (no secrets) and the summary")
   )
   .add(
@@ -160,11 +160,11 @@ export class CollectApi extends HttpApiGroup.make("collect")
   .add(
     HttpApiEndpoint.get("source")`/sources/${sourceId}`
       .addSuccess(Source)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "One data source")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Data collection")
 {}

@@ -8,7 +8,7 @@ import { EntityType } from "../Entity.js"
 import { ModuleId } from "../Ids.js"
 import { ModuleFlag } from "../ModuleFlag.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { Problems } from "./Errors.js"
 
 export class ModuleSource extends Schema.Class<ModuleSource>("ModuleSource")({
   id: Schema.String,
@@ -65,11 +65,11 @@ export class ModulesApi extends HttpApiGroup.make("modules")
   .add(
     HttpApiEndpoint.get("get")`/modules/${moduleId}`
       .addSuccess(ModuleInfo)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "One collection module")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Modules")
 {}

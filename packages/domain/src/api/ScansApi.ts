@@ -13,7 +13,7 @@ import { PlanGraphSchema } from "../Planner.js"
 import { CreateScanRequest, Scan, ScanConfiguration, ScanModule, ScanStatus, UpdateScanRequest } from "../Scan.js"
 import { ScanEvent } from "../ScanEvent.js"
 import { Authentication } from "./Authentication.js"
-import { Conflict, Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from "./Errors.js"
+import { Problems } from "./Errors.js"
 
 /** What POST /scans answers: the new scan and what the planner noticed (e.g. a module that can never run). */
 export class ScanCreated extends Scan.extend<ScanCreated>("ScanCreated")({
@@ -204,7 +204,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.get("get")`/scans/${id}`
       .addSuccess(Scan)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Get a scan")
       .annotate(
         OpenApi.Description,
@@ -217,9 +217,9 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .setHeaders(IfMatchHeaders)
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a scan's definition (while CREATED or PAUSED)")
       .annotate(
         OpenApi.Description,
@@ -233,8 +233,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .setHeaders(IfMatchHeaders)
       .addSuccess(HttpApiSchema.NoContent)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Delete a scan (a running one is cancelled first)")
       .annotate(
         OpenApi.Description,
@@ -245,8 +245,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("start")`/scans/${id}/start`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Start a scan")
       .annotate(
         OpenApi.Description,
@@ -258,8 +258,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("stop")`/scans/${id}/stop`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Stop (cancel) a scan; its results are kept")
       .annotate(OpenApi.Description, commandDescription)
   )
@@ -267,8 +267,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("pause")`/scans/${id}/pause`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Pause a running scan: no new tasks, in-flight ones finish")
       .annotate(OpenApi.Description, commandDescription)
   )
@@ -276,35 +276,35 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("resume")`/scans/${id}/resume`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Resume a paused scan")
       .annotate(OpenApi.Description, commandDescription)
   )
   .add(
     HttpApiEndpoint.post("plan")`/scans/${id}/plan`
       .addSuccess(ScanPlan)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "The execution plan of a scan: its module graph and warnings")
   )
   .add(
     HttpApiEndpoint.get("history")`/scans/${id}/history`
       .setUrlParams(HistoryParams.annotations(allErrors))
       .addSuccess(HistoryPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "The scan's event log, oldest first")
   )
   .add(
     HttpApiEndpoint.get("status")`/scans/${id}/status`
       .addSuccess(ScanStatusReport)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Progress and task counts of a scan")
   )
   .add(
     HttpApiEndpoint.get("results")`/scans/${id}/results`
       .setUrlParams(ListResultsParams.annotations(allErrors))
       .addSuccess(ResultPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Results collected by a scan: a page, or the whole export")
       .annotate(
         OpenApi.Description,
@@ -315,7 +315,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.get("events")`/scans/${id}/events`
       .addSuccess(ScanEventStream)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Live progress of a scan as Server-Sent Events")
       .annotate(
         OpenApi.Description,
@@ -325,7 +325,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
       )
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Scans")
 {}

@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { TemplateId } from "../Ids.js"
 import { CreateTemplateRequest, Template, UpdateTemplateRequest } from "../Template.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from "./Errors.js"
+import { Problems } from "./Errors.js"
 import { IfMatchHeaders } from "./ScansApi.js"
 
 /** A template as answered: with what the module registry of today says about its modules. */
@@ -35,7 +35,7 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
   .add(
     HttpApiEndpoint.get("get")`/templates/${id}`
       .addSuccess(TemplateView)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Get a template")
       .annotate(OpenApi.Description, "The `ETag` header carries the template's version, for `If-Match`.")
   )
@@ -44,8 +44,8 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
       .setPayload(UpdateTemplateRequest.annotations(allErrors))
       .setHeaders(IfMatchHeaders)
       .addSuccess(TemplateView)
-      .addError(NotFound)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a template of the organization (built-in ones are read-only: 403)")
       .annotate(
         OpenApi.Description,
@@ -57,12 +57,12 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
     HttpApiEndpoint.del("delete")`/templates/${id}`
       .setHeaders(IfMatchHeaders)
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(NotFound)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Delete a template of the organization (built-in ones are read-only: 403)")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Templates")
 {}
