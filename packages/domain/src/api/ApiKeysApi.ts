@@ -4,6 +4,7 @@ import { Schema } from "effect"
 import { UserId } from "../Ids.js"
 import { ApiText } from "../Text.js"
 import { ApiKeyId, Authentication, Role } from "./Authentication.js"
+import { documented } from "./Documented.js"
 import { Problems } from "./Errors.js"
 
 export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
@@ -42,6 +43,7 @@ export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
       .addSuccess(IssuedApiKey, { status: 201 })
       .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Create an API key (admins only); the key is in this answer only")
+      .annotate(OpenApi.Transform, documented({ example: { name: "CI pipeline", role: "analyst" } }))
   )
   .add(
     HttpApiEndpoint.get("list", "/api-keys")

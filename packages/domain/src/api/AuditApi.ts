@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { OrganizationId, UserId } from "../Ids.js"
 import { ApiKeyId, Authentication } from "./Authentication.js"
 import { Problems } from "./Errors.js"
-import { Cursor, pageLimits } from "./ScansApi.js"
+import { Cursor, Limit, pageLimits, TimeParam } from "./Query.js"
 
 export const AuditOutcome = Schema.Literal("success", "failure", "denied")
 export type AuditOutcome = typeof AuditOutcome.Type
@@ -28,16 +28,13 @@ export class AuditEntry extends Schema.Class<AuditEntry>("AuditEntry")({
 }) {}
 
 export const AuditParams = Schema.Struct({
-  limit: Schema.optionalWith(
-    Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, pageLimits.max)),
-    { default: () => pageLimits.default }
-  ),
+  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
   cursor: Schema.optional(Cursor),
   user_id: Schema.optional(UserId),
   action: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100))),
   resource: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
-  from: Schema.optional(Schema.DateTimeUtc.annotations({ description: "inclusive" })),
-  to: Schema.optional(Schema.DateTimeUtc.annotations({ description: "exclusive" }))
+  from: Schema.optional(TimeParam("Entries at or after this time")),
+  to: Schema.optional(TimeParam("Entries before this time"))
 })
 export type AuditParams = typeof AuditParams.Type
 

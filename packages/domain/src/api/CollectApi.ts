@@ -7,20 +7,13 @@ import { Schema } from "effect"
 import { CollectionTask, CollectTaskRequest } from "../CollectionTask.js"
 import { ModuleId, ScanId } from "../Ids.js"
 import { Authentication } from "./Authentication.js"
+import { documented } from "./Documented.js"
 import { Problems } from "./Errors.js"
-import { Cursor, pageLimits, ResultPage } from "./ScansApi.js"
+import { PageParams } from "./Query.js"
+import { ResultPage } from "./ScansApi.js"
 
-const Limit = Schema.NumberFromString.pipe(
-  Schema.int(),
-  Schema.between(1, pageLimits.max),
-  Schema.annotations({ description: `Page size, 1-${pageLimits.max} (default ${pageLimits.default})` })
-)
-
-export const PageParams = Schema.Struct({
-  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
-  cursor: Schema.optional(Cursor)
-})
-export type PageParams = typeof PageParams.Type
+/** The page parameters of `/collect/{job_id}/results` and `/logs` (also named here for the collect use cases). */
+export { PageParams }
 
 const logCommon = {
   id: Schema.String,
@@ -111,6 +104,16 @@ export class CollectApi extends HttpApiGroup.make("collect")
       .setPayload(CollectTaskRequest.annotations(allErrors))
       .addSuccess(CollectionTask, { status: 202 })
       .annotate(OpenApi.Summary, "Run one module against one target (a standalone collection task)")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: {
+            module_id: "crtsh",
+            target: { type: "DOMAIN", value: "example.com" },
+            config: { timeout: 60, max_results: 500 }
+          }
+        })
+      )
       .annotate(
         OpenApi.Description,
         "Answers 202 with the task (QUEUED or RUNNING); poll GET /collect/{job_id}. `config.timeout` bounds the " +

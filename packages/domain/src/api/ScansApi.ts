@@ -13,7 +13,9 @@ import { PlanGraphSchema } from "../Planner.js"
 import { CreateScanRequest, Scan, ScanConfiguration, ScanModule, ScanStatus, UpdateScanRequest } from "../Scan.js"
 import { ScanEvent } from "../ScanEvent.js"
 import { Authentication } from "./Authentication.js"
+import { documented } from "./Documented.js"
 import { Problems } from "./Errors.js"
+import { Cursor, Limit, NumberParam, pageLimits, PageParams, TimeParam } from "./Query.js"
 
 /** What POST /scans answers: the new scan and what the planner noticed (e.g. a module that can never run). */
 export class ScanCreated extends Scan.extend<ScanCreated>("ScanCreated")({
@@ -28,20 +30,6 @@ export class ScanPending extends Schema.Class<ScanPending>("ScanPending")(Scan.f
   description: "The command was sent but not yet confirmed; the scan as currently known"
 }) {}
 
-export const pageLimits = { default: 50, max: 200 } as const
-
-const Limit = Schema.NumberFromString.pipe(
-  Schema.int(),
-  Schema.between(1, pageLimits.max),
-  Schema.annotations({ description: `Page size, 1-${pageLimits.max} (default ${pageLimits.default})` })
-)
-
-/** An opaque position in a listing, from the previous page's `next_cursor`. */
-export const Cursor = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9_-]{1,1024}$/, { message: () => "a cursor is the next_cursor of a previous page" }),
-  Schema.annotations({ description: "The next_cursor of the previous page" })
-)
-
 export const ListScansParams = Schema.Struct({
   limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
   cursor: Schema.optional(Cursor),
@@ -54,8 +42,8 @@ export const ListScansParams = Schema.Struct({
       Schema.annotations({ description: "Scans whose name contains this text (case-insensitive)" })
     )
   ),
-  created_after: Schema.optional(Schema.DateTimeUtc),
-  created_before: Schema.optional(Schema.DateTimeUtc)
+  created_after: Schema.optional(TimeParam("Scans created at or after this time")),
+  created_before: Schema.optional(TimeParam("Scans created before this time"))
 })
 export type ListScansParams = typeof ListScansParams.Type
 
@@ -117,9 +105,7 @@ export const ListResultsParams = Schema.Struct({
   cursor: Schema.optional(Cursor),
   data_type: Schema.optional(EntityType),
   module: Schema.optional(ModuleId),
-  min_confidence: Schema.optional(
-    Schema.NumberFromString.pipe(Schema.between(0, 1), Schema.annotations({ description: "0 to 1" }))
-  ),
+  min_confidence: Schema.optional(NumberParam({ min: 0, max: 1 }, "Results with at least this confidence, 0 to 1")),
   format: Schema.optional(ExportFormat.annotations({
     description: "Export every matching result (all pages, streamed) as a JSON array, NDJSON or CSV; " +
       "`Accept: application/x-ndjson` or `text/csv` does the same"
@@ -139,11 +125,8 @@ export class HistoryEntry extends Schema.Class<HistoryEntry>("HistoryEntry")({
   event: ScanEvent
 }) {}
 
-export const HistoryParams = Schema.Struct({
-  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
-  cursor: Schema.optional(Cursor)
-})
-export type HistoryParams = typeof HistoryParams.Type
+export const HistoryParams = PageParams
+export type HistoryParams = PageParams
 
 export class HistoryPage extends Schema.Class<HistoryPage>("HistoryPage")({
   items: Schema.Array(HistoryEntry),
@@ -187,6 +170,17 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .addSuccess(ScanPlan)
       .annotate(OpenApi.Summary, "Create a scan (or plan one with dry_run=true)")
       .annotate(
+        OpenApi.Transform,
+        documented({
+          example: {
+            name: "example.com footprint",
+            target: { type: "DOMAIN", value: "example.com" },
+            modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+            configuration: { recursion_depth: 2, max_duration: 3600 }
+          }
+        })
+      )
+      .annotate(
         OpenApi.Description,
         "Creates a scan in status CREATED. Without `modules`, every module that can run on the target " +
           "(directly or through the entities other modules produce, within `recursion_depth`) is used. " +
@@ -206,6 +200,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .addSuccess(Scan)
       .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Get a scan")
+      .annotate(OpenApi.Transform, documented({ etag: "200" }))
       .annotate(
         OpenApi.Description,
         "The `ETag` header carries the scan's version; send it back in `If-Match` to update or delete only that version."
@@ -221,6 +216,13 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .addError(Problems.Conflict)
       .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a scan's definition (while CREATED or PAUSED)")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: { description: "nightly footprint", configuration: { max_results: 5000 } },
+          etag: "200"
+        })
+      )
       .annotate(
         OpenApi.Description,
         "A patch: only the fields given change (within `configuration`, only the settings given), each validated " +

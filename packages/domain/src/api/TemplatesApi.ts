@@ -4,6 +4,7 @@ import { Schema } from "effect"
 import { TemplateId } from "../Ids.js"
 import { CreateTemplateRequest, Template, UpdateTemplateRequest } from "../Template.js"
 import { Authentication } from "./Authentication.js"
+import { documented } from "./Documented.js"
 import { Problems } from "./Errors.js"
 import { IfMatchHeaders } from "./ScansApi.js"
 
@@ -31,12 +32,25 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
       .setPayload(CreateTemplateRequest.annotations(allErrors))
       .addSuccess(TemplateView, { status: 201 })
       .annotate(OpenApi.Summary, "Create a template of the organization")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: {
+            name: "Passive domain footprint",
+            description: "Certificates and DNS only",
+            target_types: ["DOMAIN"],
+            modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+            configuration: { recursion_depth: 1 }
+          }
+        })
+      )
   )
   .add(
     HttpApiEndpoint.get("get")`/templates/${id}`
       .addSuccess(TemplateView)
       .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Get a template")
+      .annotate(OpenApi.Transform, documented({ etag: "200" }))
       .annotate(OpenApi.Description, "The `ETag` header carries the template's version, for `If-Match`.")
   )
   .add(
@@ -47,6 +61,10 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
       .addError(Problems.NotFound)
       .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a template of the organization (built-in ones are read-only: 403)")
+      .annotate(
+        OpenApi.Transform,
+        documented({ example: { description: "Certificates, DNS and reverse DNS" }, etag: "200" })
+      )
       .annotate(
         OpenApi.Description,
         "Only the fields given change; concurrent updates of different fields all apply. With `If-Match`, only " +
