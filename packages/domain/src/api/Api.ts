@@ -90,7 +90,8 @@ export class MirageApi extends HttpApi.make("mirage")
   .annotate(
     OpenApi.Description,
     "OSINT scan orchestration and data collection. Errors are RFC 7807 problems (application/problem+json); " +
-      "a method a path does not have answers 405 with `Allow` listing the ones it has."
+      "a body field the API does not have is refused (400), and a method a path does not have answers 405 with " +
+      "`Allow` listing the ones it has."
   )
   .annotate(OpenApi.Transform, decodeErrorsAreProblems)
 {}

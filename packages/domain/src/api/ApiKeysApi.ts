@@ -5,7 +5,7 @@ import { UserId } from "../Ids.js"
 import { ApiText } from "../Text.js"
 import { ApiKeyId, Authentication, Role } from "./Authentication.js"
 import { documented } from "./Documented.js"
-import { Problems } from "./Errors.js"
+import { Problems, strictBody } from "./Errors.js"
 
 export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
   name: ApiText({ min: 1, max: 200 }),
@@ -39,7 +39,7 @@ const id = HttpApiSchema.param("id", ApiKeyId)
 export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
   .add(
     HttpApiEndpoint.post("create", "/api-keys")
-      .setPayload(CreateApiKeyRequest)
+      .setPayload(CreateApiKeyRequest.annotations(strictBody))
       .addSuccess(IssuedApiKey, { status: 201 })
       .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Create an API key (admins only); the key is in this answer only")

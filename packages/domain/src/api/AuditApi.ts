@@ -3,7 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { OrganizationId, UserId } from "../Ids.js"
 import { ApiKeyId, Authentication } from "./Authentication.js"
-import { Problems } from "./Errors.js"
+import { allErrors, Problems } from "./Errors.js"
 import { Cursor, Limit, pageLimits, TimeParam } from "./Query.js"
 
 export const AuditOutcome = Schema.Literal("success", "failure", "denied")
@@ -46,7 +46,7 @@ export class AuditPage extends Schema.Class<AuditPage>("AuditPage")({
 export class AuditApi extends HttpApiGroup.make("audit")
   .add(
     HttpApiEndpoint.get("list", "/audit")
-      .setUrlParams(AuditParams.annotations({ parseOptions: { errors: "all" } }))
+      .setUrlParams(AuditParams.annotations(allErrors))
       .addSuccess(AuditPage)
       .annotate(OpenApi.Summary, "The organization's audit log, newest first (admins only)")
   )

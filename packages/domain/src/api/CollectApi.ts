@@ -8,7 +8,7 @@ import { CollectionTask, CollectTaskRequest } from "../CollectionTask.js"
 import { ModuleId, ScanId } from "../Ids.js"
 import { Authentication } from "./Authentication.js"
 import { documented } from "./Documented.js"
-import { Problems } from "./Errors.js"
+import { allErrors, Problems, strictBody } from "./Errors.js"
 import { PageParams } from "./Query.js"
 import { ResultPage } from "./ScansApi.js"
 
@@ -95,13 +95,10 @@ export class SourceList extends Schema.Class<SourceList>("SourceList")({
 const jobId = HttpApiSchema.param("job_id", ScanId)
 const sourceId = HttpApiSchema.param("id", Schema.String.pipe(Schema.pattern(/^[a-z0-9_.-]{1,100}$/)))
 
-/** Report every fault of a request at once, not only the first. */
-const allErrors = { parseOptions: { errors: "all" } } as const
-
 export class CollectApi extends HttpApiGroup.make("collect")
   .add(
     HttpApiEndpoint.post("create", "/collect")
-      .setPayload(CollectTaskRequest.annotations(allErrors))
+      .setPayload(CollectTaskRequest.annotations(strictBody))
       .addSuccess(CollectionTask, { status: 202 })
       .annotate(OpenApi.Summary, "Run one module against one target (a standalone collection task)")
       .annotate(

@@ -10,6 +10,15 @@ import { ScanStatus } from "../Scan.js"
 
 export const problemContentType = "application/problem+json"
 
+/** How query strings are decoded: every fault of a request reported at once, not only the first. */
+export const allErrors = { parseOptions: { errors: "all" } } as const
+
+/**
+ * How request bodies are decoded: every fault at once, and a field the API does not have is one (a misspelt
+ * optional field must not pass unnoticed as if it were absent), as the document's `additionalProperties` says.
+ */
+export const strictBody = { parseOptions: { errors: "all", onExcessProperty: "error" } } as const
+
 /** The `type` URI reference of each problem: stable, documented, resolvable relative to the API. */
 export const problemType = (slug: string): string => `/problems/${slug}`
 

@@ -14,7 +14,7 @@ import { CreateScanRequest, Scan, ScanConfiguration, ScanModule, ScanStatus, Upd
 import { ScanEvent } from "../ScanEvent.js"
 import { Authentication } from "./Authentication.js"
 import { documented } from "./Documented.js"
-import { Problems } from "./Errors.js"
+import { allErrors, Problems, strictBody } from "./Errors.js"
 import { Cursor, Limit, NumberParam, pageLimits, PageParams, TimeParam } from "./Query.js"
 
 /** What POST /scans answers: the new scan and what the planner noticed (e.g. a module that can never run). */
@@ -148,9 +148,6 @@ const commandDescription =
   "200 with the scan once its node applied the command; 409 (naming the current status) when the scan's " +
   "status does not allow it; 202 with the scan as currently known when no node confirmed within the wait."
 
-/** Report every fault of a request at once, not only the first. */
-const allErrors = { parseOptions: { errors: "all" } } as const
-
 /** `If-Match: "<version>"` (an `ETag` from a read) makes a write conditional on that version; `*` matches any. */
 export const IfMatchHeaders = Schema.Struct({
   "if-match": Schema.optional(
@@ -164,7 +161,7 @@ export const IfMatchHeaders = Schema.Struct({
 export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.post("create", "/scans")
-      .setPayload(CreateScanRequest.annotations(allErrors))
+      .setPayload(CreateScanRequest.annotations(strictBody))
       .setUrlParams(CreateScanParams)
       .addSuccess(ScanCreated, { status: 201 })
       .addSuccess(ScanPlan)
@@ -208,7 +205,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
   )
   .add(
     HttpApiEndpoint.put("update")`/scans/${id}`
-      .setPayload(UpdateScanRequest.annotations(allErrors))
+      .setPayload(UpdateScanRequest.annotations(strictBody))
       .setHeaders(IfMatchHeaders)
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })

@@ -5,7 +5,7 @@ import { TemplateId } from "../Ids.js"
 import { CreateTemplateRequest, Template, UpdateTemplateRequest } from "../Template.js"
 import { Authentication } from "./Authentication.js"
 import { documented } from "./Documented.js"
-import { Problems } from "./Errors.js"
+import { Problems, strictBody } from "./Errors.js"
 import { IfMatchHeaders } from "./ScansApi.js"
 
 /** A template as answered: with what the module registry of today says about its modules. */
@@ -19,7 +19,6 @@ export class TemplateList extends Schema.Class<TemplateList>("TemplateList")({
 }) {}
 
 const id = HttpApiSchema.param("id", TemplateId)
-const allErrors = { parseOptions: { errors: "all" } } as const
 
 export class TemplatesApi extends HttpApiGroup.make("templates")
   .add(
@@ -29,7 +28,7 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
   )
   .add(
     HttpApiEndpoint.post("create", "/templates")
-      .setPayload(CreateTemplateRequest.annotations(allErrors))
+      .setPayload(CreateTemplateRequest.annotations(strictBody))
       .addSuccess(TemplateView, { status: 201 })
       .annotate(OpenApi.Summary, "Create a template of the organization")
       .annotate(
@@ -55,7 +54,7 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
   )
   .add(
     HttpApiEndpoint.put("update")`/templates/${id}`
-      .setPayload(UpdateTemplateRequest.annotations(allErrors))
+      .setPayload(UpdateTemplateRequest.annotations(strictBody))
       .setHeaders(IfMatchHeaders)
       .addSuccess(TemplateView)
       .addError(Problems.NotFound)
