@@ -176,7 +176,7 @@ export const make = (document: JsonSchema): Generator => {
     const schema = resolve(raw)
     const whole = [...wrongTypes(schema), ...outOfRange(schema)]
     const options: Array<fc.Arbitrary<unknown>> = whole.length > 0 ? [fc.constantFrom(...whole)] : []
-    if (schema["type"] === "object" && Array.isArray(schema["enum"]) === false) {
+    if (schema["type"] === "object") {
       const properties = record(schema["properties"])
       const required = Array.isArray(schema["required"]) ? schema["required"] as Array<string> : []
       const base = valid(schema) as fc.Arbitrary<Record<string, unknown>>
