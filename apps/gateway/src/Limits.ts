@@ -4,20 +4,14 @@
  * token bucket (shared by gateways through the RateLimiter, i.e. Redis) — 429 with Retry-After.
  * Both answers are RFC 7807 problems, like every other refusal of the API.
  */
-import {
-  HttpIncomingMessage,
-  HttpServerError,
-  HttpServerRequest,
-  HttpServerResponse,
-  UrlParams
-} from "@effect/platform"
+import { HttpIncomingMessage, HttpServerError, HttpServerRequest, UrlParams } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { problemContentType, problemType } from "@mirage/domain/api/Errors"
 import { RateLimiter } from "@mirage/runtime/RateLimiter"
 import type { RateLimit } from "@mirage/runtime/RateLimiter"
 import { Config, Context, Effect, Layer, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
+import { problemResponse as problem } from "./Problem.js"
 
 export interface ApiLimitsService {
   readonly maxBodyBytes: number
@@ -79,19 +73,6 @@ export const layer = Layer.unwrapEffect(
         : Option.none()
     }))
 )
-
-const problem = (
-  status: number,
-  slug: string,
-  title: string,
-  detail: string,
-  headers: Record<string, string> = {}
-) =>
-  HttpServerResponse.unsafeJson({ type: problemType(slug), title, status, detail }, {
-    status,
-    contentType: problemContentType,
-    headers
-  })
 
 /**
  * Whose bucket a request spends: the key's hash (the key itself is never kept), else the peer

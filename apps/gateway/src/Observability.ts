@@ -1,21 +1,20 @@
 /**
- * The gateway's operational endpoints beside the API: `/metrics` (Prometheus, scans by status read
- * from the read model at each scrape) and `/ready` (the stores answer); and the middleware counting
- * and timing every request by route and status.
+ * What the gateway's operational endpoints answer: `/health` (the cluster's live nodes and shard coverage),
+ * `/ready` (the stores answer and some live node owns a shard), `/metrics` (Prometheus, with gauges read at each
+ * scrape); and the middleware counting and timing every request by route and status.
  */
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
+import { Health, ShardCoverage } from "@mirage/domain/api/HealthApi"
 import { ScanStatus } from "@mirage/domain/Scan"
 import * as Metrics from "@mirage/runtime/Metrics"
-import type { MongoDatabase } from "@mirage/runtime/MongoDatabase"
 import { PgClient } from "@mirage/runtime/PgClient"
 import * as Readiness from "@mirage/runtime/Readiness"
-import type { RedisClient } from "@mirage/runtime/RedisClient"
 import { Clock, Config, Effect, Exit, Metric } from "effect"
 
 export const ObservabilityConfig = Config.integer("MIRAGE_READY_TIMEOUT_MS").pipe(
   Config.withDefault(1000),
-  Config.withDescription("how long /ready waits for each store's ping")
+  Config.withDescription("how long /health, /ready and /metrics wait for each store's answer")
 )
 
 const idLike = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mk_.*|\d+|[A-Za-z0-9_-]{20,})$/i
@@ -59,28 +58,49 @@ export const refreshScans = Effect.gen(function*() {
   Effect.catchAll((error) => Effect.logWarning("scan counts not refreshed", error))
 )
 
-/** The answer of `/ready`: 200 when every store answers its ping, a 503 problem listing the checks otherwise. */
-export const ready = (timeoutMs: number) =>
-  Effect.map(Readiness.stores(timeoutMs), (checks) => {
-    const answer = Readiness.answer(checks)
-    return HttpServerResponse.unsafeJson(answer.body, { status: answer.status, contentType: answer.contentType })
+/** Sets `mirage_shards_unowned` from the leases in Redis. */
+export const refreshCoverage = (shards: number, timeoutMs: number) =>
+  Readiness.coverage(shards, timeoutMs).pipe(
+    Effect.flatMap(({ unowned }) => Metric.set(Metrics.shardsUnowned, unowned.length)),
+    Effect.catchAll((error) => Effect.logWarning("shard coverage not refreshed", error))
+  )
+
+/** `/metrics`: the gauges read now, then every series. */
+export const metrics = (shards: number, timeoutMs: number) =>
+  Effect.all([refreshScans, refreshCoverage(shards, timeoutMs)], { concurrency: "unbounded", discard: true }).pipe(
+    Effect.zipRight(Metrics.exposition),
+    Effect.map((text) => HttpServerResponse.text(text, { contentType: Metrics.contentType }))
+  )
+
+/** `/health`: always an answer; `degraded` with the reason when a shard has no live owner or Redis is unreadable. */
+export const health = (shards: number, timeoutMs: number) =>
+  Effect.match(Readiness.coverage(shards, timeoutMs), {
+    onFailure: (detail) =>
+      Health.make({
+        status: "degraded",
+        live_nodes: null,
+        shards: null,
+        detail: `cluster state unreadable: ${detail}`
+      }),
+    onSuccess: (coverage) => {
+      const problem = Readiness.coverageProblem(coverage)
+      return Health.make({
+        status: problem === null ? "ok" : "degraded",
+        live_nodes: coverage.nodes.length,
+        shards: ShardCoverage.make({
+          total: shards,
+          owned: shards - coverage.unowned.length,
+          unowned: coverage.unowned
+        }),
+        detail: problem
+      })
+    }
   })
 
-/** `/metrics` and `/ready` on the API's router; needs the three stores. */
-export const layer = HttpApiBuilder.Router.use((router) =>
-  Effect.gen(function*() {
-    const context = yield* Effect.context<PgClient | RedisClient | MongoDatabase>()
-    const timeoutMs = yield* Effect.orDie(ObservabilityConfig)
-    yield* router.get(
-      "/metrics",
-      Effect.zipRight(refreshScans, Metrics.exposition).pipe(
-        Effect.map((text) => HttpServerResponse.text(text, { contentType: Metrics.contentType })),
-        Effect.provide(context)
-      )
-    )
-    yield* router.get(
-      "/ready",
-      Effect.provide(ready(timeoutMs), context)
-    )
-  })
-)
+/** `/ready`: 200 when every store answers and some live node owns a shard, a 503 problem listing the checks otherwise. */
+export const ready = (shards: number, timeoutMs: number) =>
+  Effect.all([Readiness.stores(timeoutMs), Readiness.shardsCheck(shards, timeoutMs)], { concurrency: "unbounded" })
+    .pipe(Effect.map(([stores, coverage]) => {
+      const answer = Readiness.answer([...stores, coverage])
+      return HttpServerResponse.unsafeJson(answer.body, { status: answer.status, contentType: answer.contentType })
+    }))

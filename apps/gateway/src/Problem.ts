@@ -1,12 +1,19 @@
 /**
  * Every failure answers with an RFC 7807 problem: the API's own errors already are problems; this
- * turns the framework's (request decoding, unknown routes, unreadable bodies) and unexpected
- * failures into them too, so no request ever gets a bare 500 or an empty 404.
+ * turns the framework's (request decoding, unknown routes, methods a path does not have, unreadable
+ * bodies) and unexpected failures into them too, so no request ever gets a bare 500 or an empty 404.
  */
-import { HttpApiBuilder, HttpApiError, HttpServerError } from "@effect/platform"
+import { HttpApi, HttpApiBuilder, HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
-import { BadRequest, InternalError, NotFound, ServiceUnavailable } from "@mirage/domain/api/Errors"
+import {
+  BadRequest,
+  InternalError,
+  NotFound,
+  problemContentType,
+  problemType,
+  ServiceUnavailable
+} from "@mirage/domain/api/Errors"
 import type { InvalidField, Problem } from "@mirage/domain/api/Errors"
 import type { PersistenceError } from "@mirage/runtime/Errors"
 import { Cause, Effect, Option, Predicate } from "effect"
@@ -102,13 +109,65 @@ const toProblem = (cause: Cause.Cause<unknown>): Effect.Effect<Option.Option<Rew
   )
 }
 
+/** A problem answered as is, for refusals made outside the API's error encoding (they need headers of their own). */
+export const problemResponse = (
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {}
+) =>
+  HttpServerResponse.unsafeJson({ type: problemType(slug), title, status, detail }, {
+    status,
+    contentType: problemContentType,
+    headers
+  })
+
+/** Each path of the API (`/scans/:id`) as a pattern, with the methods it has. */
+const routes = (() => {
+  const methods = new Map<string, Array<string>>()
+  HttpApi.reflect(MirageApi, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint }) => methods.set(endpoint.path, [...(methods.get(endpoint.path) ?? []), endpoint.method])
+  })
+  for (const document of ["/openapi.json", "/docs"]) methods.set(document, ["GET"])
+  return Array.from(methods, ([path, allowed]) => ({
+    pattern: new RegExp(`^${path.replace(/:\w+/g, "[^/]+")}$`),
+    allowed
+  }))
+})()
+
+/** The methods the API has for a URL's path; none when the path is not one of the API's. */
+export const allowedMethods = (url: string): ReadonlyArray<string> => {
+  const path = url.split("?")[0] ?? ""
+  return routes.flatMap((route) => (route.pattern.test(path) ? route.allowed : []))
+}
+
+/** 405 with `Allow` when the path exists with other methods (RFC 9110 §15.5.6); none for an unknown path. */
+const wrongMethod = (cause: Cause.Cause<unknown>): Option.Option<HttpServerResponse.HttpServerResponse> =>
+  Option.flatMap(Cause.failureOption(cause), (error) => {
+    if (!HttpServerError.isServerError(error) || error._tag !== "RouteNotFound") return Option.none()
+    const allowed = allowedMethods(error.request.url)
+    return allowed.length === 0 ? Option.none() : Option.some(problemResponse(
+      405,
+      "method-not-allowed",
+      "Method not allowed",
+      `${error.request.method} is not a method of this path; it has ${allowed.join(", ")}`,
+      { allow: allowed.join(", ") }
+    ))
+  })
+
 /** The API middleware: whatever fails becomes one of the API's problems, which the API encodes. */
 export const middleware = (app: HttpApp.Default): HttpApp.Default<Rewritten> =>
   Effect.catchAllCause(app, (cause) =>
-    Effect.flatMap(
-      toProblem(cause),
-      Option.match({ onNone: () => Effect.failCause(cause as Cause.Cause<never>), onSome: Effect.fail })
-    ))
+    Option.match(wrongMethod(cause), {
+      onSome: Effect.succeed,
+      onNone: () =>
+        Effect.flatMap(
+          toProblem(cause),
+          Option.match({ onNone: () => Effect.failCause(cause as Cause.Cause<never>), onSome: Effect.fail })
+        )
+    }))
 
 export const layer = HttpApiBuilder.middleware(MirageApi, middleware)
 

@@ -18,11 +18,10 @@ export const ServerConfig = {
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0"), Config.withDescription("address to listen on"))
 }
 
-/** The API, `/metrics` and `/ready` served on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */
+/** The API (`/health`, `/ready` and `/metrics` among it) on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */
 export const layerApp = HttpApiBuilder.serve((app) =>
   Observability.middleware(HttpMiddleware.logger(Limits.middleware(app)))
 ).pipe(
-  Layer.provide(Observability.layer),
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(Problem.layer),

@@ -171,6 +171,8 @@ layer(Gateway.layer.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.None))), 
 })("Fuzz", (it) => {
   it.effect("every operation in /openapi.json survives hostile input: no 5xx, no hang, nothing stored when refused", () =>
     Effect.gen(function*() {
+      // A ready gateway: /ready's 503 would otherwise be its documented answer, not a failure.
+      yield* Gateway.standInNode("fuzz")
       const caller = yield* Gateway.newCaller("admin")
       const document = (yield* Gateway.get("/openapi.json")).body as OpenApiDocument
       const operations = operationsOf(document)

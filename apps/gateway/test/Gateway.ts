@@ -12,6 +12,8 @@ import { ApiKeys } from "@mirage/runtime/ApiKeys"
 import * as ApiKeysPostgres from "@mirage/runtime/ApiKeys/Postgres"
 import type { PersistenceError } from "@mirage/runtime/Errors"
 import * as EventStorePostgres from "@mirage/runtime/EventStore/Postgres"
+import { Membership } from "@mirage/runtime/Membership"
+import * as MembershipRedis from "@mirage/runtime/Membership/Redis"
 import * as ModuleCatalog from "@mirage/runtime/ModuleCatalog"
 import * as MongoDatabase from "@mirage/runtime/MongoDatabase"
 import * as PgClient from "@mirage/runtime/PgClient"
@@ -20,7 +22,10 @@ import * as RepliesRedis from "@mirage/runtime/Replies/Redis"
 import * as ResultStoreMongo from "@mirage/runtime/ResultStore/Mongo"
 import * as ScanReadModelPostgres from "@mirage/runtime/ScanReadModel/Postgres"
 import * as ScanService from "@mirage/runtime/ScanService"
+import { ShardInbox } from "@mirage/runtime/ShardInbox"
 import * as ShardInboxRedis from "@mirage/runtime/ShardInbox/Redis"
+import { ShardLeases } from "@mirage/runtime/ShardLeases"
+import * as ShardLeasesRedis from "@mirage/runtime/ShardLeases/Redis"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
 import { Effect, Layer, Redacted } from "effect"
 import * as Server from "../src/Server.js"
@@ -68,6 +73,19 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
 }))
+
+/**
+ * A node as the cluster's Redis sees it, without running one: a current heartbeat and every shard's lease for ten
+ * minutes. The gateway is then ready; commands still wait for a node that applies them.
+ */
+export const standInNode = (id: string) =>
+  Effect.gen(function*() {
+    const { shards } = yield* ShardInbox
+    const leases = yield* ShardLeases
+    yield* Effect.flatMap(Membership, (membership) => membership.heartbeat(id, 600_000))
+    yield* Effect.forEach(Array.from({ length: shards }, (_, shard) => shard), (shard) =>
+      leases.acquire(shard, id, 600_000, 0), { discard: true })
+  }).pipe(Effect.provide(Layer.mergeAll(MembershipRedis.layer, ShardLeasesRedis.layer)))
 
 export interface Caller {
   readonly key: Redacted.Redacted<string>

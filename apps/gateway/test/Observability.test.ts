@@ -1,45 +1,149 @@
-/** The gateway's `/ready`: 200 with the stores up, a 503 problem when one is unreachable; and the route labels. */
+/**
+ * The gateway's operational endpoints over real HTTP and real Redis: `/health` reports the live nodes and which
+ * shards no live node owns, `/ready` is a 503 problem while no node owns any shard or a store is unreachable, and
+ * `/metrics` has `mirage_shards_unowned`; and the route labels.
+ */
 import type { HttpServerResponse } from "@effect/platform"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Membership } from "@mirage/runtime/Membership"
+import * as MembershipRedis from "@mirage/runtime/Membership/Redis"
 import * as MongoDatabase from "@mirage/runtime/MongoDatabase"
 import * as PgClient from "@mirage/runtime/PgClient"
 import * as RedisClient from "@mirage/runtime/RedisClient"
-import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Effect, Layer } from "effect"
-import type { Scope } from "effect"
+import { ShardLeases } from "@mirage/runtime/ShardLeases"
+import * as ShardLeasesRedis from "@mirage/runtime/ShardLeases/Redis"
+import * as Prometheus from "@mirage/testkit/Prometheus"
+import { freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
+import { Effect, Layer, Logger, LogLevel, Option } from "effect"
 import * as Observability from "../src/Observability.js"
+import * as Gateway from "./Gateway.js"
 
-const stores = (postgres: Effect.Effect<string, never, Scope.Scope>) =>
-  Layer.unwrapScoped(Effect.gen(function*() {
-    const database = yield* postgres
-    const mongo = yield* freshMongoDatabase
-    const prefix = (yield* freshRedisPrefix).replace(/:$/, "")
-    return Layer.mergeAll(
-      PgClient.layerWith(database, 2),
-      RedisClient.layerWith({ url: yield* Effect.orDie(redisUrl), prefix }),
-      MongoDatabase.layerWith(mongo.url)
-    )
-  }))
+/** The shard count the gateway under test reads from configuration (MIRAGE_SHARDS' default). */
+const shards = 128
+
+const Cluster = Layer.mergeAll(MembershipRedis.layer, ShardLeasesRedis.layer)
+
+const TestLayer = Layer.provideMerge(Cluster, Gateway.layer).pipe(
+  Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+)
+
+interface HealthBody {
+  readonly status: string
+  readonly live_nodes: number | null
+  readonly shards: { readonly total: number; readonly owned: number; readonly unowned: ReadonlyArray<number> } | null
+  readonly detail: string | null
+}
+
+interface Check {
+  readonly name: string
+  readonly ok: boolean
+  readonly detail: string | null
+}
+
+const health = Effect.map(Gateway.get("/health"), (answer) => {
+  expect(answer.status, answer.text).toBe(200)
+  return answer.body as HealthBody
+})
+
+const shardsCheck = (answer: Gateway.Answer) =>
+  (answer.body as { checks: ReadonlyArray<Check> }).checks.find((c) => c.name === "shards")
+
+const unownedGauge = Effect.flatMap(Gateway.get("/metrics"), (answer) => {
+  expect(answer.headers["content-type"]).toContain("text/plain")
+  return Effect.map(Prometheus.parse(answer.text), (metrics) => Prometheus.total(metrics, "mirage_shards_unowned"))
+})
+
+/** Leases of `owner` on these shards, as a node's ownership round takes them. */
+const lease = (owner: string, on: ReadonlyArray<number>) =>
+  Effect.flatMap(
+    ShardLeases,
+    (leases) =>
+      Effect.forEach(on, (shard) =>
+        Effect.map(leases.acquire(shard, owner, 60_000, 0), (epoch) => {
+          expect(Option.isSome(epoch), `lease of shard ${shard}`).toBe(true)
+          return Option.getOrElse(epoch, () => 0)
+        }))
+  )
+
+const all = Array.from({ length: shards }, (_, shard) => shard)
+
+layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("gateway operations", (it) => {
+  it.effect("/health, /ready and /metrics follow which shards a live node owns", () =>
+    Effect.gen(function*() {
+      const membership = yield* Membership
+      const leases = yield* ShardLeases
+
+      // No node: alive, but degraded, not ready, and every shard counted unowned.
+      const empty = yield* health
+      expect(empty).toMatchObject({ status: "degraded", live_nodes: 0, shards: { total: shards, owned: 0 } })
+      expect(empty.shards?.unowned).toEqual(all)
+      expect(empty.detail).toContain("no live node owns any")
+      const notReady = yield* Gateway.get("/ready")
+      expect(notReady.status, notReady.text).toBe(503)
+      expect(notReady.headers["content-type"]).toContain("application/problem+json")
+      expect(notReady.body).toMatchObject({ status: 503, title: "Not ready" })
+      expect(shardsCheck(notReady)).toMatchObject({ ok: false })
+      expect(yield* unownedGauge).toBe(shards)
+
+      // A live node owns all but two shards; one of those is leased by a node that is no member.
+      yield* membership.heartbeat("node-a", 60_000)
+      yield* lease("node-a", all.filter((shard) => shard !== 5 && shard !== 77))
+      const [gone] = yield* lease("node-gone", [77])
+      const partial = yield* health
+      expect(partial).toMatchObject({
+        status: "degraded",
+        live_nodes: 1,
+        shards: { owned: shards - 2, unowned: [5, 77] }
+      })
+      expect(partial.detail).toBe(`2 of ${shards} shards have no live owner`)
+      const ready = yield* Gateway.get("/ready")
+      expect(ready.status, ready.text).toBe(200)
+      expect(ready.body).toMatchObject({ status: "ready" })
+      expect(shardsCheck(ready)).toEqual({
+        name: "shards",
+        ok: true,
+        detail: `2 of ${shards} shards have no live owner`
+      })
+      expect(yield* unownedGauge).toBe(2)
+
+      // Every shard owned: ok.
+      yield* leases.release(77, "node-gone", gone ?? 0)
+      yield* lease("node-a", [5, 77])
+      expect(yield* health).toEqual({
+        status: "ok",
+        live_nodes: 1,
+        shards: { total: shards, owned: shards, unowned: [] },
+        detail: null
+      })
+      expect(yield* unownedGauge).toBe(0)
+
+      // The node leaves: its leases still run, but no live node holds them.
+      yield* membership.leave("node-a")
+      expect(yield* health).toMatchObject({ status: "degraded", live_nodes: 0, shards: { owned: 0 } })
+      expect((yield* Gateway.get("/ready")).status).toBe(503)
+    }))
+})
 
 const body = (response: HttpServerResponse.HttpServerResponse) =>
   response.body._tag === "Uint8Array" ? JSON.parse(new TextDecoder().decode(response.body.body)) as unknown : undefined
 
 describe("gateway observability", () => {
-  it.scopedLive("/ready is 200 when Postgres, Redis and MongoDB answer", () =>
-    Effect.gen(function*() {
-      const response = yield* Observability.ready(2000)
-      expect(response.status).toBe(200)
-      expect(body(response)).toMatchObject({ status: "ready" })
-    }).pipe(Effect.provide(stores(freshDatabase))))
-
   it.scopedLive("/ready is a 503 problem when Postgres is unreachable", () =>
     Effect.gen(function*() {
-      const response = yield* Observability.ready(300)
+      const response = yield* Observability.ready(shards, 300)
       expect(response.status).toBe(503)
       expect(response.headers["content-type"] ?? response.body.contentType).toContain("application/problem+json")
       expect(body(response)).toMatchObject({ status: 503, title: "Not ready" })
       expect(JSON.stringify(body(response))).toContain("postgres")
-    }).pipe(Effect.provide(stores(Effect.succeed("postgres://postgres@127.0.0.1:1/closed")))))
+    }).pipe(Effect.provide(Layer.unwrapScoped(Effect.gen(function*() {
+      const mongo = yield* freshMongoDatabase
+      const prefix = (yield* freshRedisPrefix).replace(/:$/, "")
+      return Layer.mergeAll(
+        PgClient.layerWith("postgres://postgres@127.0.0.1:1/closed", 2),
+        RedisClient.layerWith({ url: yield* Effect.orDie(redisUrl), prefix }),
+        MongoDatabase.layerWith(mongo.url)
+      )
+    })))))
 
   it("labels routes by pattern, not by id", () => {
     expect(Observability.routeOf("/scans/0b6a4c1e-7a43-4d7e-9d0a-2a9a7c1c5e11/status?x=1")).toBe("/scans/:id/status")

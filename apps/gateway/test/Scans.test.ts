@@ -408,8 +408,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
         "GET /collect/{job_id}/logs",
         "GET /collect/{job_id}/results",
         "GET /health",
+        "GET /metrics",
         "GET /modules",
         "GET /modules/{id}",
+        "GET /ready",
         "GET /scans",
         "GET /scans/{id}",
         "GET /scans/{id}/events",
@@ -461,7 +463,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
         const success = ["200", "201", "202", "204"].map((status) => operation.responses[status])
         expect(success.find((response) => response !== undefined), name).toBeDefined()
         expect(operation.responses["400"]?.content?.["application/problem+json"], name).toBeDefined()
-        if (name !== "GET /health") expect(operation.security, name).toEqual([{ bearer: [] }])
+        const operational = ["GET /health", "GET /ready", "GET /metrics"].includes(name)
+        expect(operation.security, name).toEqual(operational ? [] : [{ bearer: [] }])
       }
       for (
         const schema of [

@@ -101,6 +101,10 @@ export const resultsStored = counter("mirage_results_stored_total", "Results sto
 export const streamPending = gauge("mirage_stream_pending", "Entries of a shard's inbox delivered and not acknowledged")
 export const streamLag = gauge("mirage_stream_lag", "Entries of a shard's inbox not yet delivered to its group")
 export const shardsOwned = gauge("mirage_shards_owned", "Shards a node owns")
+export const shardsUnowned = gauge(
+  "mirage_shards_unowned",
+  "Shards whose lease no live node holds: their commands wait (read by gateways at each scrape)"
+)
 export const deadLetters = counter(
   "mirage_dead_letters_total",
   "Commands moved to their shard's dead letters, by reason: undecodable, or redelivered (failed too many times)"

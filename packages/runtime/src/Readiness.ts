@@ -1,6 +1,7 @@
 /**
- * Readiness: whether the stores a process needs answer a ping within a timeout. `/ready` of the
- * gateway and of every node is built from these checks and answers 503 (a problem) when one fails.
+ * Readiness: whether the stores a process needs answer a ping within a timeout, and how many of the
+ * cluster's shards a live node holds. `/ready` of the gateway and of every node is built from these
+ * checks and answers 503 (a problem) when one fails.
  */
 import { Duration, Effect } from "effect"
 import { MongoDatabase } from "./MongoDatabase.js"
@@ -38,6 +39,63 @@ export const stores = (
       check("redis", () => redis.redis.ping(), timeoutMs),
       check("mongodb", () => mongo.command({ ping: 1 }), timeoutMs)
     ], { concurrency: "unbounded" })
+  })
+
+/** The cluster as Redis has it: the live nodes, and the shards whose lease no live node holds. */
+export interface Coverage {
+  readonly nodes: ReadonlyArray<string>
+  readonly shards: number
+  readonly unowned: ReadonlyArray<number>
+}
+
+/** Members whose heartbeat has not expired, on the Redis server's clock (read-only: expiry is the nodes' to do). */
+const liveMembers = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')`
+
+/**
+ * Reads the membership set (Membership/Redis) and every shard's lease, `owner|epoch` (ShardLeases/Redis), in one
+ * round trip (the client pipelines them); a shard is owned when its lease holder is a live member.
+ */
+export const coverage = (shards: number, timeoutMs: number): Effect.Effect<Coverage, string, RedisClient> =>
+  Effect.flatMap(RedisClient, ({ key, redis }) =>
+    Effect.tryPromise({
+      try: () =>
+        Promise.all([
+          redis.eval(liveMembers, 1, key("cluster", "members")) as Promise<Array<string>>,
+          Promise.all(Array.from({ length: shards }, (_, shard) => redis.get(key(`s${shard}`, "lease"))))
+        ]),
+      catch: message
+    }).pipe(
+      Effect.timeoutFail({ duration: Duration.millis(timeoutMs), onTimeout: () => `no answer within ${timeoutMs} ms` }),
+      Effect.map(([members, leases]): Coverage => {
+        const live = new Set(members)
+        const held = (lease: string | null) => lease !== null && live.has(lease.slice(0, lease.indexOf("|")))
+        return {
+          nodes: [...members].sort(),
+          shards,
+          unowned: leases.flatMap((lease, shard) => held(lease) ? [] : [shard])
+        }
+      })
+    ))
+
+/** What is wrong with the coverage, or null when every shard has a live owner. */
+export const coverageProblem = ({ shards, unowned }: Coverage): string | null =>
+  unowned.length === 0
+    ? null
+    : unowned.length === shards
+    ? `no live node owns any of the ${shards} shards: commands wait until one does`
+    : `${unowned.length} of ${shards} shards have no live owner`
+
+/**
+ * Whether commands can be applied: some live node owns a shard. Shards without an owner only delay their commands
+ * (a node takes them over within a lease's time to live), so they are reported, not failed.
+ */
+export const shardsCheck = (shards: number, timeoutMs: number): Effect.Effect<Check, never, RedisClient> =>
+  Effect.match(coverage(shards, timeoutMs), {
+    onFailure: (detail): Check => ({ name: "shards", ok: false, detail: `shard leases unreadable: ${detail}` }),
+    onSuccess: (read): Check => ({ name: "shards", ok: read.unowned.length < shards, detail: coverageProblem(read) })
   })
 
 /** The body of a `/ready` answer: `ready` when every check passed, otherwise an RFC 7807 problem listing them. */

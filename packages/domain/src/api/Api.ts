@@ -4,7 +4,7 @@ import { Predicate } from "effect"
 import { ApiKeysApi } from "./ApiKeysApi.js"
 import { AuditApi } from "./AuditApi.js"
 import { CollectApi } from "./CollectApi.js"
-import { BadRequest, InternalError, NotFound, problemContentType } from "./Errors.js"
+import { problemContentType, Problems } from "./Errors.js"
 import { HealthApi } from "./HealthApi.js"
 import { ModulesApi } from "./ModulesApi.js"
 import { ScansApi } from "./ScansApi.js"
@@ -53,8 +53,24 @@ const decodeErrorsAreProblems = (spec: Record<string, unknown>): Record<string, 
   const components = spec["components"]
   if (Predicate.isRecord(components) && Predicate.isRecord(components["schemas"])) {
     for (const name of ["HttpApiDecodeError", "Issue", "PropertyKey"]) delete components["schemas"][name]
+    const time = components["schemas"]["DateTimeUtc"]
+    if (Predicate.isRecord(time)) time["format"] = "date-time"
   }
-  return spec
+  return withoutBuiltinIds(spec)
+}
+
+/**
+ * The generator marks `Schema.Unknown` (any JSON value: module configurations, source data) with the same
+ * `$id: "/schemas/unknown"` wherever it appears, and a document may not declare one `$id` twice: those go.
+ */
+const withoutBuiltinIds = <A>(node: A): A => {
+  if (Array.isArray(node)) {
+    for (const item of node) withoutBuiltinIds(item)
+  } else if (Predicate.isRecord(node)) {
+    if (typeof node["$id"] === "string" && node["$id"].startsWith("/schemas/")) delete node["$id"]
+    for (const value of Object.values(node)) withoutBuiltinIds(value)
+  }
+  return node
 }
 
 export class MirageApi extends HttpApi.make("mirage")
@@ -66,11 +82,16 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(CollectApi)
   .add(ModulesApi)
   // Any request can be malformed, hit an unknown route, or meet an unexpected failure.
-  .addError(BadRequest)
-  .addError(NotFound)
-  .addError(InternalError)
+  .addError(Problems.BadRequest)
+  .addError(Problems.NotFound)
+  .addError(Problems.InternalError)
   .annotate(OpenApi.Title, "Mirage")
   .annotate(OpenApi.Version, "0.1.0")
-  .annotate(OpenApi.Description, "OSINT scan orchestration. Errors are RFC 7807 problems (application/problem+json).")
+  .annotate(
+    OpenApi.Description,
+    "OSINT scan orchestration and data collection. Errors are RFC 7807 problems (application/problem+json); " +
+      "a body field the API does not have is refused (400), and a method a path does not have answers 405 with " +
+      "`Allow` listing the ones it has."
+  )
   .annotate(OpenApi.Transform, decodeErrorsAreProblems)
 {}

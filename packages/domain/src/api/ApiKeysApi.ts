@@ -4,7 +4,8 @@ import { Schema } from "effect"
 import { UserId } from "../Ids.js"
 import { ApiText } from "../Text.js"
 import { ApiKeyId, Authentication, Role } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable, StateConflict } from "./Errors.js"
+import { documented } from "./Documented.js"
+import { Problems, strictBody } from "./Errors.js"
 
 export class CreateApiKeyRequest extends Schema.Class<CreateApiKeyRequest>("CreateApiKeyRequest")({
   name: ApiText({ min: 1, max: 200 }),
@@ -38,10 +39,11 @@ const id = HttpApiSchema.param("id", ApiKeyId)
 export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
   .add(
     HttpApiEndpoint.post("create", "/api-keys")
-      .setPayload(CreateApiKeyRequest)
+      .setPayload(CreateApiKeyRequest.annotations(strictBody))
       .addSuccess(IssuedApiKey, { status: 201 })
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Create an API key (admins only); the key is in this answer only")
+      .annotate(OpenApi.Transform, documented({ example: { name: "CI pipeline", role: "analyst" } }))
   )
   .add(
     HttpApiEndpoint.get("list", "/api-keys")
@@ -51,15 +53,15 @@ export class ApiKeysApi extends HttpApiGroup.make("apiKeys")
   .add(
     HttpApiEndpoint.del("revoke")`/api-keys/${id}`
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(NotFound)
-      .addError(StateConflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.StateConflict)
       .annotate(
         OpenApi.Summary,
         "Revoke an API key at once (admins only); your own key and the organization's last admin key are refused (409)"
       )
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "API keys")
 {}

@@ -3,8 +3,8 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { OrganizationId, UserId } from "../Ids.js"
 import { ApiKeyId, Authentication } from "./Authentication.js"
-import { Forbidden, ServiceUnavailable } from "./Errors.js"
-import { Cursor, pageLimits } from "./ScansApi.js"
+import { allErrors, Problems } from "./Errors.js"
+import { Cursor, Limit, pageLimits, TimeParam } from "./Query.js"
 
 export const AuditOutcome = Schema.Literal("success", "failure", "denied")
 export type AuditOutcome = typeof AuditOutcome.Type
@@ -28,16 +28,13 @@ export class AuditEntry extends Schema.Class<AuditEntry>("AuditEntry")({
 }) {}
 
 export const AuditParams = Schema.Struct({
-  limit: Schema.optionalWith(
-    Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, pageLimits.max)),
-    { default: () => pageLimits.default }
-  ),
+  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
   cursor: Schema.optional(Cursor),
   user_id: Schema.optional(UserId),
   action: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100))),
   resource: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
-  from: Schema.optional(Schema.DateTimeUtc.annotations({ description: "inclusive" })),
-  to: Schema.optional(Schema.DateTimeUtc.annotations({ description: "exclusive" }))
+  from: Schema.optional(TimeParam("Entries at or after this time")),
+  to: Schema.optional(TimeParam("Entries before this time"))
 })
 export type AuditParams = typeof AuditParams.Type
 
@@ -49,12 +46,12 @@ export class AuditPage extends Schema.Class<AuditPage>("AuditPage")({
 export class AuditApi extends HttpApiGroup.make("audit")
   .add(
     HttpApiEndpoint.get("list", "/audit")
-      .setUrlParams(AuditParams.annotations({ parseOptions: { errors: "all" } }))
+      .setUrlParams(AuditParams.annotations(allErrors))
       .addSuccess(AuditPage)
       .annotate(OpenApi.Summary, "The organization's audit log, newest first (admins only)")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Audit")
 {}

@@ -5,7 +5,7 @@
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
 import { Context, Schema } from "effect"
 import { OrganizationId, UserId } from "../Ids.js"
-import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.js"
+import { Problems } from "./Errors.js"
 
 export const Role = Schema.Literal("admin", "analyst", "viewer")
 export type Role = typeof Role.Type
@@ -29,7 +29,7 @@ export class CurrentPrincipal extends Context.Tag("@mirage/domain/api/CurrentPri
 >() {}
 
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("@mirage/domain/api/Authentication", {
-  failure: Schema.Union(Unauthorized, Forbidden, ServiceUnavailable),
+  failure: Schema.Union(Problems.Unauthorized, Problems.Forbidden, Problems.ServiceUnavailable),
   provides: CurrentPrincipal,
   security: {
     bearer: HttpApiSecurity.bearer.pipe(

@@ -7,20 +7,13 @@ import { Schema } from "effect"
 import { CollectionTask, CollectTaskRequest } from "../CollectionTask.js"
 import { ModuleId, ScanId } from "../Ids.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable, StateConflict } from "./Errors.js"
-import { Cursor, pageLimits, ResultPage } from "./ScansApi.js"
+import { documented } from "./Documented.js"
+import { allErrors, Problems, strictBody } from "./Errors.js"
+import { PageParams } from "./Query.js"
+import { ResultPage } from "./ScansApi.js"
 
-const Limit = Schema.NumberFromString.pipe(
-  Schema.int(),
-  Schema.between(1, pageLimits.max),
-  Schema.annotations({ description: `Page size, 1-${pageLimits.max} (default ${pageLimits.default})` })
-)
-
-export const PageParams = Schema.Struct({
-  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
-  cursor: Schema.optional(Cursor)
-})
-export type PageParams = typeof PageParams.Type
+/** The page parameters of `/collect/{job_id}/results` and `/logs` (also named here for the collect use cases). */
+export { PageParams }
 
 const logCommon = {
   id: Schema.String,
@@ -102,15 +95,22 @@ export class SourceList extends Schema.Class<SourceList>("SourceList")({
 const jobId = HttpApiSchema.param("job_id", ScanId)
 const sourceId = HttpApiSchema.param("id", Schema.String.pipe(Schema.pattern(/^[a-z0-9_.-]{1,100}$/)))
 
-/** Report every fault of a request at once, not only the first. */
-const allErrors = { parseOptions: { errors: "all" } } as const
-
 export class CollectApi extends HttpApiGroup.make("collect")
   .add(
     HttpApiEndpoint.post("create", "/collect")
-      .setPayload(CollectTaskRequest.annotations(allErrors))
+      .setPayload(CollectTaskRequest.annotations(strictBody))
       .addSuccess(CollectionTask, { status: 202 })
       .annotate(OpenApi.Summary, "Run one module against one target (a standalone collection task)")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: {
+            module_id: "crtsh",
+            target: { type: "DOMAIN", value: "example.com" },
+            config: { timeout: 60, max_results: 500 }
+          }
+        })
+      )
       .annotate(
         OpenApi.Description,
         "Answers 202 with the task (QUEUED or RUNNING); poll GET /collect/{job_id}. `config.timeout` bounds the " +
@@ -124,14 +124,14 @@ export class CollectApi extends HttpApiGroup.make("collect")
   .add(
     HttpApiEndpoint.get("get")`/collect/${jobId}`
       .addSuccess(CollectionTask)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "A collection task: status, result count, error, timestamps")
   )
   .add(
     HttpApiEndpoint.del("cancel")`/collect/${jobId}`
       .addSuccess(CollectionTask)
-      .addError(NotFound)
-      .addError(StateConflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.StateConflict)
       .annotate(OpenApi.Summary, "Cancel a collection task; a running module is interrupted")
       .annotate(
         OpenApi.Description,
@@ -142,14 +142,14 @@ export class CollectApi extends HttpApiGroup.make("collect")
     HttpApiEndpoint.get("results")`/collect/${jobId}/results`
       .setUrlParams(PageParams.annotations(allErrors))
       .addSuccess(ResultPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Results of a collection task, by id with a stable cursor")
   )
   .add(
     HttpApiEndpoint.get("logs")`/collect/${jobId}/logs`
       .setUrlParams(PageParams.annotations(allErrors))
       .addSuccess(LogPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Collection log of a task: each upstream request (no secrets) and the summary")
   )
   .add(
@@ -160,11 +160,11 @@ export class CollectApi extends HttpApiGroup.make("collect")
   .add(
     HttpApiEndpoint.get("source")`/sources/${sourceId}`
       .addSuccess(Source)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "One data source")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Data collection")
 {}

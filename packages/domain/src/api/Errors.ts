@@ -5,9 +5,19 @@
  */
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import * as AST from "effect/SchemaAST"
 import { ScanStatus } from "../Scan.js"
 
 export const problemContentType = "application/problem+json"
+
+/** How query strings are decoded: every fault of a request reported at once, not only the first. */
+export const allErrors = { parseOptions: { errors: "all" } } as const
+
+/**
+ * How request bodies are decoded: every fault at once, and a field the API does not have is one (a misspelt
+ * optional field must not pass unnoticed as if it were absent), as the document's `additionalProperties` says.
+ */
+export const strictBody = { parseOptions: { errors: "all", onExcessProperty: "error" } } as const
 
 /** The `type` URI reference of each problem: stable, documented, resolvable relative to the API. */
 export const problemType = (slug: string): string => `/problems/${slug}`
@@ -152,3 +162,40 @@ export type Problem =
   | StateConflict
   | InternalError
   | ServiceUnavailable
+
+/**
+ * A problem as the API declares it: its RFC 7807 members only. `_tag` names the class in code (for `catchTag`)
+ * and is no member of a problem, so it stays out of bodies and of the OpenAPI document; decoding puts it back.
+ */
+const onTheWire = <Self extends { readonly _tag: string }, I extends { readonly _tag: string }>(
+  error: Schema.Schema<Self, I> & { readonly _tag: string }
+): Schema.Schema<Self, Omit<I, "_tag">> => {
+  const declared = AST.typeAST(error.ast).annotations
+  return Schema.transform(
+    Schema.encodedSchema(error).pipe(Schema.omit("_tag")),
+    error,
+    {
+      strict: false,
+      decode: (members) => ({ ...members, _tag: error._tag }),
+      encode: ({ _tag, ...members }) => members
+    }
+  ).annotations({
+    identifier: error._tag,
+    description: declared[AST.DescriptionAnnotationId] as string,
+    [HttpApiSchema.AnnotationStatus]: declared[HttpApiSchema.AnnotationStatus],
+    [HttpApiSchema.AnnotationEncoding]: declared[HttpApiSchema.AnnotationEncoding]
+  })
+}
+
+/** The problems as endpoints declare them (`.addError(Problems.NotFound)`); handlers fail with the classes. */
+export const Problems = {
+  BadRequest: onTheWire(BadRequest),
+  Unauthorized: onTheWire(Unauthorized),
+  Forbidden: onTheWire(Forbidden),
+  NotFound: onTheWire(NotFound),
+  Conflict: onTheWire(Conflict),
+  PreconditionFailed: onTheWire(PreconditionFailed),
+  StateConflict: onTheWire(StateConflict),
+  InternalError: onTheWire(InternalError),
+  ServiceUnavailable: onTheWire(ServiceUnavailable)
+}

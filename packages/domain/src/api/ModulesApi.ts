@@ -8,7 +8,7 @@ import { EntityType } from "../Entity.js"
 import { ModuleId } from "../Ids.js"
 import { ModuleFlag } from "../ModuleFlag.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, ServiceUnavailable } from "./Errors.js"
+import { allErrors, Problems } from "./Errors.js"
 
 export class ModuleSource extends Schema.Class<ModuleSource>("ModuleSource")({
   id: Schema.String,
@@ -36,9 +36,13 @@ export class ModuleList extends Schema.Class<ModuleList>("ModuleList")({
   items: Schema.Array(ModuleInfo)
 }) {}
 
+const flag = `(${ModuleFlag.literals.join("|")})`
+const flagsDescription = `Comma-separated flags the modules must all have: ${ModuleFlag.literals.join(", ")}`
+
 /** `flags=passive,safe`: modules with every one of them. */
 const FlagList = Schema.compose(Schema.split(","), Schema.Array(ModuleFlag)).annotations({
-  description: "Comma-separated flags the modules must all have: passive, active, safe, aggressive, noisy, needs-key"
+  description: flagsDescription,
+  jsonSchema: { type: "string", pattern: `^${flag}(,${flag})*$`, description: flagsDescription }
 })
 
 export const ModuleFilter = Schema.Struct({
@@ -52,7 +56,7 @@ const moduleId = HttpApiSchema.param("id", ModuleId)
 export class ModulesApi extends HttpApiGroup.make("modules")
   .add(
     HttpApiEndpoint.get("list", "/modules")
-      .setUrlParams(ModuleFilter.annotations({ parseOptions: { errors: "all" } }))
+      .setUrlParams(ModuleFilter.annotations(allErrors))
       .addSuccess(ModuleList)
       .annotate(OpenApi.Summary, "Collection modules: input and output types, flags, source, whether its key is set")
       .annotate(
@@ -65,11 +69,11 @@ export class ModulesApi extends HttpApiGroup.make("modules")
   .add(
     HttpApiEndpoint.get("get")`/modules/${moduleId}`
       .addSuccess(ModuleInfo)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "One collection module")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Modules")
 {}

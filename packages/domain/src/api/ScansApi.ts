@@ -13,7 +13,9 @@ import { PlanGraphSchema } from "../Planner.js"
 import { CreateScanRequest, Scan, ScanConfiguration, ScanModule, ScanStatus, UpdateScanRequest } from "../Scan.js"
 import { ScanEvent } from "../ScanEvent.js"
 import { Authentication } from "./Authentication.js"
-import { Conflict, Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from "./Errors.js"
+import { documented } from "./Documented.js"
+import { allErrors, Problems, strictBody } from "./Errors.js"
+import { Cursor, Limit, NumberParam, pageLimits, PageParams, TimeParam } from "./Query.js"
 
 /** What POST /scans answers: the new scan and what the planner noticed (e.g. a module that can never run). */
 export class ScanCreated extends Scan.extend<ScanCreated>("ScanCreated")({
@@ -28,20 +30,6 @@ export class ScanPending extends Schema.Class<ScanPending>("ScanPending")(Scan.f
   description: "The command was sent but not yet confirmed; the scan as currently known"
 }) {}
 
-export const pageLimits = { default: 50, max: 200 } as const
-
-const Limit = Schema.NumberFromString.pipe(
-  Schema.int(),
-  Schema.between(1, pageLimits.max),
-  Schema.annotations({ description: `Page size, 1-${pageLimits.max} (default ${pageLimits.default})` })
-)
-
-/** An opaque position in a listing, from the previous page's `next_cursor`. */
-export const Cursor = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9_-]{1,1024}$/, { message: () => "a cursor is the next_cursor of a previous page" }),
-  Schema.annotations({ description: "The next_cursor of the previous page" })
-)
-
 export const ListScansParams = Schema.Struct({
   limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
   cursor: Schema.optional(Cursor),
@@ -54,8 +42,8 @@ export const ListScansParams = Schema.Struct({
       Schema.annotations({ description: "Scans whose name contains this text (case-insensitive)" })
     )
   ),
-  created_after: Schema.optional(Schema.DateTimeUtc),
-  created_before: Schema.optional(Schema.DateTimeUtc)
+  created_after: Schema.optional(TimeParam("Scans created at or after this time")),
+  created_before: Schema.optional(TimeParam("Scans created before this time"))
 })
 export type ListScansParams = typeof ListScansParams.Type
 
@@ -117,9 +105,7 @@ export const ListResultsParams = Schema.Struct({
   cursor: Schema.optional(Cursor),
   data_type: Schema.optional(EntityType),
   module: Schema.optional(ModuleId),
-  min_confidence: Schema.optional(
-    Schema.NumberFromString.pipe(Schema.between(0, 1), Schema.annotations({ description: "0 to 1" }))
-  ),
+  min_confidence: Schema.optional(NumberParam({ min: 0, max: 1 }, "Results with at least this confidence, 0 to 1")),
   format: Schema.optional(ExportFormat.annotations({
     description: "Export every matching result (all pages, streamed) as a JSON array, NDJSON or CSV; " +
       "`Accept: application/x-ndjson` or `text/csv` does the same"
@@ -139,11 +125,8 @@ export class HistoryEntry extends Schema.Class<HistoryEntry>("HistoryEntry")({
   event: ScanEvent
 }) {}
 
-export const HistoryParams = Schema.Struct({
-  limit: Schema.optionalWith(Limit, { default: () => pageLimits.default }),
-  cursor: Schema.optional(Cursor)
-})
-export type HistoryParams = typeof HistoryParams.Type
+export const HistoryParams = PageParams
+export type HistoryParams = PageParams
 
 export class HistoryPage extends Schema.Class<HistoryPage>("HistoryPage")({
   items: Schema.Array(HistoryEntry),
@@ -165,9 +148,6 @@ const commandDescription =
   "200 with the scan once its node applied the command; 409 (naming the current status) when the scan's " +
   "status does not allow it; 202 with the scan as currently known when no node confirmed within the wait."
 
-/** Report every fault of a request at once, not only the first. */
-const allErrors = { parseOptions: { errors: "all" } } as const
-
 /** `If-Match: "<version>"` (an `ETag` from a read) makes a write conditional on that version; `*` matches any. */
 export const IfMatchHeaders = Schema.Struct({
   "if-match": Schema.optional(
@@ -181,11 +161,22 @@ export const IfMatchHeaders = Schema.Struct({
 export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.post("create", "/scans")
-      .setPayload(CreateScanRequest.annotations(allErrors))
+      .setPayload(CreateScanRequest.annotations(strictBody))
       .setUrlParams(CreateScanParams)
       .addSuccess(ScanCreated, { status: 201 })
       .addSuccess(ScanPlan)
       .annotate(OpenApi.Summary, "Create a scan (or plan one with dry_run=true)")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: {
+            name: "example.com footprint",
+            target: { type: "DOMAIN", value: "example.com" },
+            modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+            configuration: { recursion_depth: 2, max_duration: 3600 }
+          }
+        })
+      )
       .annotate(
         OpenApi.Description,
         "Creates a scan in status CREATED. Without `modules`, every module that can run on the target " +
@@ -204,8 +195,9 @@ export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.get("get")`/scans/${id}`
       .addSuccess(Scan)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Get a scan")
+      .annotate(OpenApi.Transform, documented({ etag: "200" }))
       .annotate(
         OpenApi.Description,
         "The `ETag` header carries the scan's version; send it back in `If-Match` to update or delete only that version."
@@ -213,14 +205,21 @@ export class ScansApi extends HttpApiGroup.make("scans")
   )
   .add(
     HttpApiEndpoint.put("update")`/scans/${id}`
-      .setPayload(UpdateScanRequest.annotations(allErrors))
+      .setPayload(UpdateScanRequest.annotations(strictBody))
       .setHeaders(IfMatchHeaders)
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a scan's definition (while CREATED or PAUSED)")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: { description: "nightly footprint", configuration: { max_results: 5000 } },
+          etag: "200"
+        })
+      )
       .annotate(
         OpenApi.Description,
         "A patch: only the fields given change (within `configuration`, only the settings given), each validated " +
@@ -233,8 +232,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
       .setHeaders(IfMatchHeaders)
       .addSuccess(HttpApiSchema.NoContent)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Delete a scan (a running one is cancelled first)")
       .annotate(
         OpenApi.Description,
@@ -245,8 +244,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("start")`/scans/${id}/start`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Start a scan")
       .annotate(
         OpenApi.Description,
@@ -258,8 +257,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("stop")`/scans/${id}/stop`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Stop (cancel) a scan; its results are kept")
       .annotate(OpenApi.Description, commandDescription)
   )
@@ -267,8 +266,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("pause")`/scans/${id}/pause`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Pause a running scan: no new tasks, in-flight ones finish")
       .annotate(OpenApi.Description, commandDescription)
   )
@@ -276,35 +275,35 @@ export class ScansApi extends HttpApiGroup.make("scans")
     HttpApiEndpoint.post("resume")`/scans/${id}/resume`
       .addSuccess(Scan)
       .addSuccess(ScanPending, { status: 202 })
-      .addError(NotFound)
-      .addError(Conflict)
+      .addError(Problems.NotFound)
+      .addError(Problems.Conflict)
       .annotate(OpenApi.Summary, "Resume a paused scan")
       .annotate(OpenApi.Description, commandDescription)
   )
   .add(
     HttpApiEndpoint.post("plan")`/scans/${id}/plan`
       .addSuccess(ScanPlan)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "The execution plan of a scan: its module graph and warnings")
   )
   .add(
     HttpApiEndpoint.get("history")`/scans/${id}/history`
       .setUrlParams(HistoryParams.annotations(allErrors))
       .addSuccess(HistoryPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "The scan's event log, oldest first")
   )
   .add(
     HttpApiEndpoint.get("status")`/scans/${id}/status`
       .addSuccess(ScanStatusReport)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Progress and task counts of a scan")
   )
   .add(
     HttpApiEndpoint.get("results")`/scans/${id}/results`
       .setUrlParams(ListResultsParams.annotations(allErrors))
       .addSuccess(ResultPage)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Results collected by a scan: a page, or the whole export")
       .annotate(
         OpenApi.Description,
@@ -315,7 +314,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
   .add(
     HttpApiEndpoint.get("events")`/scans/${id}/events`
       .addSuccess(ScanEventStream)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Live progress of a scan as Server-Sent Events")
       .annotate(
         OpenApi.Description,
@@ -325,7 +324,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
       )
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Scans")
 {}

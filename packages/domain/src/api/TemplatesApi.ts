@@ -4,7 +4,8 @@ import { Schema } from "effect"
 import { TemplateId } from "../Ids.js"
 import { CreateTemplateRequest, Template, UpdateTemplateRequest } from "../Template.js"
 import { Authentication } from "./Authentication.js"
-import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from "./Errors.js"
+import { documented } from "./Documented.js"
+import { Problems, strictBody } from "./Errors.js"
 import { IfMatchHeaders } from "./ScansApi.js"
 
 /** A template as answered: with what the module registry of today says about its modules. */
@@ -18,7 +19,6 @@ export class TemplateList extends Schema.Class<TemplateList>("TemplateList")({
 }) {}
 
 const id = HttpApiSchema.param("id", TemplateId)
-const allErrors = { parseOptions: { errors: "all" } } as const
 
 export class TemplatesApi extends HttpApiGroup.make("templates")
   .add(
@@ -28,25 +28,42 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
   )
   .add(
     HttpApiEndpoint.post("create", "/templates")
-      .setPayload(CreateTemplateRequest.annotations(allErrors))
+      .setPayload(CreateTemplateRequest.annotations(strictBody))
       .addSuccess(TemplateView, { status: 201 })
       .annotate(OpenApi.Summary, "Create a template of the organization")
+      .annotate(
+        OpenApi.Transform,
+        documented({
+          example: {
+            name: "Passive domain footprint",
+            description: "Certificates and DNS only",
+            target_types: ["DOMAIN"],
+            modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+            configuration: { recursion_depth: 1 }
+          }
+        })
+      )
   )
   .add(
     HttpApiEndpoint.get("get")`/templates/${id}`
       .addSuccess(TemplateView)
-      .addError(NotFound)
+      .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Get a template")
+      .annotate(OpenApi.Transform, documented({ etag: "200" }))
       .annotate(OpenApi.Description, "The `ETag` header carries the template's version, for `If-Match`.")
   )
   .add(
     HttpApiEndpoint.put("update")`/templates/${id}`
-      .setPayload(UpdateTemplateRequest.annotations(allErrors))
+      .setPayload(UpdateTemplateRequest.annotations(strictBody))
       .setHeaders(IfMatchHeaders)
       .addSuccess(TemplateView)
-      .addError(NotFound)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Update a template of the organization (built-in ones are read-only: 403)")
+      .annotate(
+        OpenApi.Transform,
+        documented({ example: { description: "Certificates, DNS and reverse DNS" }, etag: "200" })
+      )
       .annotate(
         OpenApi.Description,
         "Only the fields given change; concurrent updates of different fields all apply. With `If-Match`, only " +
@@ -57,12 +74,12 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
     HttpApiEndpoint.del("delete")`/templates/${id}`
       .setHeaders(IfMatchHeaders)
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(NotFound)
-      .addError(PreconditionFailed)
+      .addError(Problems.NotFound)
+      .addError(Problems.PreconditionFailed)
       .annotate(OpenApi.Summary, "Delete a template of the organization (built-in ones are read-only: 403)")
   )
   .middleware(Authentication)
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
+  .addError(Problems.Forbidden)
+  .addError(Problems.ServiceUnavailable)
   .annotate(OpenApi.Title, "Templates")
 {}
