@@ -83,8 +83,7 @@ export const standInNode = (id: string) =>
     const { shards } = yield* ShardInbox
     const leases = yield* ShardLeases
     yield* Effect.flatMap(Membership, (membership) => membership.heartbeat(id, 600_000))
-    yield* Effect.forEach(Array.from({ length: shards }, (_, shard) => shard), (shard) =>
-      leases.acquire(shard, id, 600_000, 0), { discard: true })
+    yield* leases.acquire(id, 600_000, Array.from({ length: shards }, (_, shard) => ({ shard, floor: 0 })))
   }).pipe(Effect.provide(Layer.mergeAll(MembershipRedis.layer, ShardLeasesRedis.layer)))
 
 export interface Caller {

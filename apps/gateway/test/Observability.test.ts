@@ -14,7 +14,7 @@ import { ShardLeases } from "@mirage/runtime/ShardLeases"
 import * as ShardLeasesRedis from "@mirage/runtime/ShardLeases/Redis"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as Observability from "../src/Observability.js"
 import * as Gateway from "./Gateway.js"
 
@@ -58,10 +58,10 @@ const lease = (owner: string, on: ReadonlyArray<number>) =>
   Effect.flatMap(
     ShardLeases,
     (leases) =>
-      Effect.forEach(on, (shard) =>
-        Effect.map(leases.acquire(shard, owner, 60_000, 0), (epoch) => {
-          expect(Option.isSome(epoch), `lease of shard ${shard}`).toBe(true)
-          return Option.getOrElse(epoch, () => 0)
+      Effect.map(leases.acquire(owner, 60_000, on.map((shard) => ({ shard, floor: 0 }))), (taken) =>
+        on.map((shard) => {
+          expect(taken.has(shard), `lease of shard ${shard}`).toBe(true)
+          return taken.get(shard) ?? 0
         }))
   )
 

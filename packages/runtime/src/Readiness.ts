@@ -4,9 +4,11 @@
  * checks and answers 503 (a problem) when one fails.
  */
 import { Duration, Effect } from "effect"
+import { membersKey } from "./Membership/Redis.js"
 import { MongoDatabase } from "./MongoDatabase.js"
 import { PgClient } from "./PgClient.js"
 import { RedisClient } from "./RedisClient.js"
+import { leaseKey } from "./ShardLeases/Redis.js"
 
 export interface Check {
   readonly name: string
@@ -63,8 +65,8 @@ export const coverage = (shards: number, timeoutMs: number): Effect.Effect<Cover
     Effect.tryPromise({
       try: () =>
         Promise.all([
-          redis.eval(liveMembers, 1, key("cluster", "members")) as Promise<Array<string>>,
-          Promise.all(Array.from({ length: shards }, (_, shard) => redis.get(key(`s${shard}`, "lease"))))
+          redis.eval(liveMembers, 1, membersKey(key)) as Promise<Array<string>>,
+          Promise.all(Array.from({ length: shards }, (_, shard) => redis.get(leaseKey(key, shard))))
         ]),
       catch: message
     }).pipe(

@@ -3,6 +3,7 @@ import { Deferred, Effect, Exit, FiberId, Layer } from "effect"
 import { PersistenceError } from "../Errors.js"
 import { Membership } from "../Membership.js"
 import { RedisClient } from "../RedisClient.js"
+import type { RedisConnection } from "../RedisClient.js"
 
 const beat = `
 local t = redis.call('TIME')
@@ -16,11 +17,14 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)`
 
+/** The sorted set of live members (node → expiry); read by the readiness check too. */
+export const membersKey = (key: RedisConnection["key"]) => key("cluster", "members")
+
 export const layer = Layer.scoped(
   Membership,
   Effect.gen(function*() {
     const { duplicate, key, redis } = yield* RedisClient
-    const members = key("cluster", "members")
+    const members = membersKey(key)
     const channel = key("cluster", "changes")
     const attempt = <A>(operation: string, run: () => Promise<A>) =>
       Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })

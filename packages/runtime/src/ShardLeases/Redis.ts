@@ -6,6 +6,7 @@ import { Effect, Layer } from "effect"
 import type { ChainableCommander } from "ioredis"
 import { PersistenceError } from "../Errors.js"
 import { RedisClient } from "../RedisClient.js"
+import type { RedisConnection } from "../RedisClient.js"
 import { ShardLeases } from "../ShardLeases.js"
 
 const acquire = `
@@ -37,6 +38,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`
 
+/** Where a shard's lease (`owner|epoch`) lives; read by the readiness check too. */
+export const leaseKey = (key: RedisConnection["key"], shard: number) => key(`s${shard}`, "lease")
+
 /** The scripts as commands (sent by hash, the script only when Redis does not know it yet). */
 interface LeaseCommands {
   mirageLeaseAcquire(lease: string, epoch: string, owner: string, ttlMs: number, floor: number): ChainableCommander
@@ -49,7 +53,7 @@ export const layer = Layer.effect(
     const { key, redis } = yield* RedisClient
     redis.defineCommand("mirageLeaseAcquire", { numberOfKeys: 2, lua: acquire })
     redis.defineCommand("mirageLeaseRenew", { numberOfKeys: 1, lua: renew })
-    const lease = (shard: number) => key(`s${shard}`, "lease")
+    const lease = (shard: number) => leaseKey(key, shard)
     const attempt = <A>(operation: string, run: () => Promise<A>) =>
       Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
 
