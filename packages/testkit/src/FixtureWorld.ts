@@ -325,7 +325,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       TcpListeners.banner("SSH-2.0-OpenSSH_9.6\r\n"),
       TcpListeners.banner("220 mail.mirage-sandbox.test ESMTP\r\n"),
       TcpListeners.closedPort,
-      IntelWorld.make
+      // A sandbox scan asks HackerTarget's three lookups of every name and address: more than its real 50 a day.
+      IntelWorld.makeWith({ hackertargetQuota: 1000 })
     ],
     { concurrency: "unbounded" }
   )

@@ -501,55 +501,66 @@ export interface IntelWorld extends IntelServers {
   readonly endpoints: Readonly<Record<keyof IntelServers, string>>
 }
 
+export interface IntelWorldOptions {
+  /** Keyless HackerTarget queries answered a day: the real 50 unless said otherwise. */
+  readonly hackertargetQuota?: number
+}
+
 /** Starts every emulated intelligence source; closing the Scope stops them. */
-export const make: Effect.Effect<IntelWorld, never, Scope.Scope> = Effect.gen(function*() {
-  const servers: IntelServers = yield* Effect.all({
-    certspotter: CertspotterServer.make(issuances, { key: keys.certspotter, pageSize: 2 }),
-    wayback: WaybackServer.make(captures),
-    // A sandbox scan asks HackerTarget's three lookups of every name and address: more than the real 50 a day.
-    hackertarget: HackertargetServer.make(hostRecords, { key: keys.hackertarget, dailyQuota: 1000 }),
-    rdap: RdapServer.make(rdapDomains, networks),
-    ripestat: RipestatServer.make(announcements, autonomousSystems),
-    shodan: ShodanServer.make(shodanHosts, { key: keys.shodan }),
-    internetdb: InternetdbServer.make(internetdbRecords),
-    virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
-    urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
-    hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
-    otx: OtxServer.make(resolutions, { key: keys.otx, urls: crawledUrls }),
-    github: GithubServer.make(codeFiles, { token: keys.github }),
-    anubisdb: PassiveSources.anubisdb(sightings),
-    subdomain_center: PassiveSources.subdomainCenter(sightings),
-    myssl: PassiveSources.myssl(sightings),
-    columbus: PassiveSources.columbus(sightings),
-    rapiddns: PassiveSources.rapiddns(sightings),
-    robtex: PassiveSources.robtex(sightings),
-    bufferover: PassiveSources.bufferover(sightings, { key: keys.bufferover }),
-    commoncrawl: PassiveSources.commoncrawl(crawledUrls)
-  }, { concurrency: "unbounded" })
-  const endpoints = {
-    certspotter: servers.certspotter.url,
-    wayback: servers.wayback.url,
-    hackertarget: servers.hackertarget.url,
-    rdap: servers.rdap.url,
-    ripestat: servers.ripestat.url,
-    shodan: servers.shodan.url,
-    internetdb: servers.internetdb.url,
-    virustotal: servers.virustotal.url,
-    urlscan: servers.urlscan.url,
-    hibp: servers.hibp.url,
-    otx: servers.otx.url,
-    github: servers.github.url,
-    anubisdb: servers.anubisdb.url,
-    subdomain_center: servers.subdomain_center.url,
-    myssl: servers.myssl.url,
-    columbus: servers.columbus.url,
-    rapiddns: servers.rapiddns.url,
-    robtex: servers.robtex.url,
-    bufferover: servers.bufferover.url,
-    commoncrawl: servers.commoncrawl.url
-  }
-  return { ...servers, endpoints }
-})
+export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWorld, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const servers: IntelServers = yield* Effect.all({
+      certspotter: CertspotterServer.make(issuances, { key: keys.certspotter, pageSize: 2 }),
+      wayback: WaybackServer.make(captures),
+      hackertarget: HackertargetServer.make(hostRecords, {
+        key: keys.hackertarget,
+        ...(options.hackertargetQuota === undefined ? {} : { dailyQuota: options.hackertargetQuota })
+      }),
+      rdap: RdapServer.make(rdapDomains, networks),
+      ripestat: RipestatServer.make(announcements, autonomousSystems),
+      shodan: ShodanServer.make(shodanHosts, { key: keys.shodan }),
+      internetdb: InternetdbServer.make(internetdbRecords),
+      virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
+      urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
+      hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
+      otx: OtxServer.make(resolutions, { key: keys.otx, urls: crawledUrls }),
+      github: GithubServer.make(codeFiles, { token: keys.github }),
+      anubisdb: PassiveSources.anubisdb(sightings),
+      subdomain_center: PassiveSources.subdomainCenter(sightings),
+      myssl: PassiveSources.myssl(sightings),
+      columbus: PassiveSources.columbus(sightings),
+      rapiddns: PassiveSources.rapiddns(sightings),
+      robtex: PassiveSources.robtex(sightings),
+      bufferover: PassiveSources.bufferover(sightings, { key: keys.bufferover }),
+      commoncrawl: PassiveSources.commoncrawl(crawledUrls)
+    }, { concurrency: "unbounded" })
+    const endpoints = {
+      certspotter: servers.certspotter.url,
+      wayback: servers.wayback.url,
+      hackertarget: servers.hackertarget.url,
+      rdap: servers.rdap.url,
+      ripestat: servers.ripestat.url,
+      shodan: servers.shodan.url,
+      internetdb: servers.internetdb.url,
+      virustotal: servers.virustotal.url,
+      urlscan: servers.urlscan.url,
+      hibp: servers.hibp.url,
+      otx: servers.otx.url,
+      github: servers.github.url,
+      anubisdb: servers.anubisdb.url,
+      subdomain_center: servers.subdomain_center.url,
+      myssl: servers.myssl.url,
+      columbus: servers.columbus.url,
+      rapiddns: servers.rapiddns.url,
+      robtex: servers.robtex.url,
+      bufferover: servers.bufferover.url,
+      commoncrawl: servers.commoncrawl.url
+    }
+    return { ...servers, endpoints }
+  })
+
+/** Every emulated intelligence source, HackerTarget with its real quota. */
+export const make: Effect.Effect<IntelWorld, never, Scope.Scope> = makeWith()
 
 /**
  * What a scan of `domain` with every intelligence module (keys configured, default configs)
