@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto"
 import { start, stop } from "../src/Launcher.js"
 import { envFor } from "../src/Sandbox.js"
 import { countStatus, createScans, shards, startScans } from "./Harness.js"
+import { nodeEnv } from "./Stores.js"
 import type { BenchStores } from "./Stores.js"
 
 const plan: ReadonlyArray<PlannedModule> = ["crtsh", "dns_resolve", "dns_records", "reverse_dns"].map((id) => {
@@ -35,16 +36,16 @@ const busyNode = (stores: BenchStores) =>
     // Certificate searches this slow keep tasks in flight, and the scans going, through the stop.
     yield* world.crtsh.setLatency(2000)
     const metricsPort = yield* freePort
-    const proc = yield* start("bench-busy-node", "apps/node/src/main.ts", {
-      ...envFor(world),
-      DATABASE_URL: stores.databaseUrl,
-      MONGODB_URL: stores.mongoUrl,
-      REDIS_URL: stores.redisUrl,
-      MIRAGE_REDIS_PREFIX: stores.prefix,
-      MIRAGE_NODE_ID: "bench-busy",
-      MIRAGE_METRICS_PORT: String(metricsPort),
-      MIRAGE_SHARDS: String(shards)
-    }, "ignore")
+    const proc = yield* start(
+      "bench-busy-node",
+      "apps/node/src/main.ts",
+      nodeEnv(stores, envFor(world), {
+        MIRAGE_NODE_ID: "bench-busy",
+        MIRAGE_METRICS_PORT: String(metricsPort),
+        MIRAGE_SHARDS: String(shards)
+      }),
+      "ignore"
+    )
     const total = (name: string) =>
       Effect.tryPromise(() => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text())).pipe(
         Effect.flatMap(Prometheus.parse),

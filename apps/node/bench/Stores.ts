@@ -44,3 +44,17 @@ export const make = (name: string) =>
         await client.close()
       })
   )
+
+/** The environment of a node process on these stores, its modules pointed at `world`'s sources. */
+export const nodeEnv = (
+  stores: BenchStores,
+  world: Record<string, string>,
+  node: Readonly<Record<string, string>>
+): Record<string, string> => ({
+  ...world,
+  DATABASE_URL: stores.databaseUrl,
+  MONGODB_URL: stores.mongoUrl,
+  REDIS_URL: stores.redisUrl,
+  MIRAGE_REDIS_PREFIX: stores.prefix,
+  ...node
+})

@@ -199,17 +199,17 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
   Effect.gen(function*() {
     const world = yield* FixtureWorld.make
     yield* world.crtsh.setLatency(3_600_000)
-    const proc = yield* start("bench-node", "apps/node/src/main.ts", {
-      ...envFor(world),
-      DATABASE_URL: stores.databaseUrl,
-      MONGODB_URL: stores.mongoUrl,
-      REDIS_URL: stores.redisUrl,
-      MIRAGE_REDIS_PREFIX: stores.prefix,
-      MIRAGE_NODE_ID: "bench-rss",
-      MIRAGE_METRICS_PORT: "0",
-      MIRAGE_SHARDS: String(shards),
-      MIRAGE_MOVES_PER_ROUND: String(shards)
-    }, "ignore")
+    const proc = yield* start(
+      "bench-node",
+      "apps/node/src/main.ts",
+      Stores.nodeEnv(stores, envFor(world), {
+        MIRAGE_NODE_ID: "bench-rss",
+        MIRAGE_METRICS_PORT: "0",
+        MIRAGE_SHARDS: String(shards),
+        MIRAGE_MOVES_PER_ROUND: String(shards)
+      }),
+      "ignore"
+    )
     const ids = newIds(10_000)
     const plan: ReadonlyArray<PlannedModule> = [
       { id: "crtsh" as ModuleId, input_types: ["DOMAIN"], output_types: ["DOMAIN", "EMAIL"], config: {} }
