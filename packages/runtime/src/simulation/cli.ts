@@ -1,6 +1,7 @@
 /**
  * `npm run simulate -- --seeds N [--from S] [--preset full|quick|found]` runs N seeds (S, S+1, ...); `--seed S`
- * replays one with its trace. Ends with `simulate: N passed, F failed` and exits 1 when a seed failed.
+ * replays one with its trace. Says how far it is every 250 seeds, ends with `simulate: N passed, F failed` and exits 1
+ * when a seed failed.
  */
 import { Effect, TestContext } from "effect"
 import * as Simulation from "./Simulation.js"
@@ -38,6 +39,11 @@ const main = Effect.gen(function*() {
         console.log(Simulation.describe(report))
         console.log(`replay: npm run simulate -- --seed ${seed}${preset === "full" ? "" : ` --preset ${preset}`}`)
       })
+    }
+    // Long runs say how far they are.
+    const done = seed - from + 1
+    if (done % 250 === 0 && done < count) {
+      yield* Effect.sync(() => console.log(`simulate: ${done} of ${count} seeds run (up to ${seed}), ${failed} failed`))
     }
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
