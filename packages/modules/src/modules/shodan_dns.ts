@@ -9,6 +9,7 @@ import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { labelUnder, subdomainSource } from "../kinds/SubdomainSource.js"
+import { shodanSource } from "./shodan_host.js"
 
 export const ShodanDnsConfig = Schema.Struct({
   /** Pages fetched at most per domain (the second and later cost a query credit each). */
@@ -20,15 +21,7 @@ export const shodanDns = subdomainSource({
   description: "Finds subdomains in Shodan's DNS data",
   flags: ["passive", "safe"],
   config: ShodanDnsConfig,
-  source: {
-    id: "shodan",
-    name: "Shodan",
-    baseUrl: "https://api.shodan.io",
-    // Shodan's API allows one request per second on every plan.
-    rateLimit: { requests: 1, perSeconds: 1 },
-    requiresKey: true,
-    proxy: true
-  },
+  source: shodanSource,
   auth: Auth.query("key"),
   format: Formats.json,
   request: (domain) => ({ path: `/dns/domain/${domain}`, query: { page: 1 } }),

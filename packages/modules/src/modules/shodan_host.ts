@@ -6,7 +6,18 @@
 import { Effect, Option, Predicate, Redacted, Schema } from "effect"
 import * as Rows from "../kinds/Rows.js"
 import { apiKey, BadResponse, defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
-import type { CollectionNotes, Finding } from "../Module.js"
+import type { CollectionNotes, DataSource, Finding } from "../Module.js"
+
+/** Shodan's API: one source (one key, one rate limit) for every module that asks it. */
+export const shodanSource = {
+  id: "shodan",
+  name: "Shodan",
+  baseUrl: "https://api.shodan.io",
+  // Shodan's API allows one request per second on every plan.
+  rateLimit: { requests: 1, perSeconds: 1 },
+  requiresKey: true,
+  proxy: true
+} satisfies DataSource
 
 export const Banner = Schema.Struct({
   port: Schema.Int,
@@ -170,15 +181,7 @@ export const shodanHost = defineModule({
   flags: ["passive", "safe"],
   configSchema: ShodanHostConfig,
   default_config: { history: false },
-  source: {
-    id: "shodan",
-    name: "Shodan",
-    baseUrl: "https://api.shodan.io",
-    // Shodan's API allows one request per second on every plan.
-    rateLimit: { requests: 1, perSeconds: 1 },
-    requiresKey: true,
-    proxy: true
-  },
+  source: shodanSource,
   setup: (config, ctx) =>
     Effect.gen(function*() {
       const base = yield* endpoint(ctx, "shodan_host", "shodan")

@@ -11,7 +11,7 @@ import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { inScope } from "../kinds/SubdomainSource.js"
 import { finding, RateLimited } from "../Module.js"
-import type { Finding, HttpResponse } from "../Module.js"
+import type { DataSource, Finding, HttpResponse } from "../Module.js"
 
 /** One DNS record VirusTotal last saw for the name; kept as evidence, so read leniently. */
 const DnsRecord = Schema.Struct({
@@ -21,6 +21,17 @@ const DnsRecord = Schema.Struct({
 })
 
 /** One item of the relationship listing: a domain object, its id the name. */
+/** VirusTotal's API v3: one source (one key, one rate limit) for every module that asks it. */
+export const virustotalSource = {
+  id: "virustotal",
+  name: "VirusTotal API v3",
+  baseUrl: "https://www.virustotal.com",
+  // The public API allows 4 requests a minute (and 500 a day).
+  rateLimit: { requests: 4, perSeconds: 60 },
+  requiresKey: true,
+  proxy: true
+} satisfies DataSource
+
 export const SubdomainItem = Schema.Struct({
   id: Schema.String,
   type: Schema.optionalWith(Schema.String, { exact: true }),
@@ -73,15 +84,7 @@ export const virustotalDomain = pagedApi({
   output_types: ["DOMAIN"],
   flags: ["passive", "safe"],
   config: VirustotalConfig,
-  source: {
-    id: "virustotal",
-    name: "VirusTotal API v3",
-    baseUrl: "https://www.virustotal.com",
-    // The public API allows 4 requests a minute (and 500 a day).
-    rateLimit: { requests: 4, perSeconds: 60 },
-    requiresKey: true,
-    proxy: true
-  },
+  source: virustotalSource,
   auth: Auth.header("x-apikey"),
   format: Formats.json,
   request: (target) => ({ path: `/api/v3/domains/${target.value}/subdomains`, query: { limit: 40 } }),

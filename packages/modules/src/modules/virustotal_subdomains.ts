@@ -10,6 +10,7 @@ import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { subdomainSource } from "../kinds/SubdomainSource.js"
+import { virustotalSource } from "./virustotal_domain.js"
 
 export const VirustotalSubdomainsConfig = Schema.Struct({
   /** Pages of 40 names fetched at most per domain (each counts against the quota). */
@@ -24,15 +25,7 @@ export const virustotalSubdomains = subdomainSource({
   description: "Lists the subdomains VirusTotal has seen under a domain",
   flags: ["passive", "safe"],
   config: VirustotalSubdomainsConfig,
-  source: {
-    id: "virustotal",
-    name: "VirusTotal API v3",
-    baseUrl: "https://www.virustotal.com",
-    // The public API allows 4 requests a minute (and 500 a day).
-    rateLimit: { requests: 4, perSeconds: 60 },
-    requiresKey: true,
-    proxy: true
-  },
+  source: virustotalSource,
   auth: Auth.header("x-apikey"),
   format: Formats.json,
   request: (domain) => ({ path: `/api/v3/domains/${domain}/relationships/subdomains`, query: { limit: 40 } }),
