@@ -4,11 +4,14 @@
  * equal those of the same scan run on a single node: nothing lost, nothing doubled.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as RedisClient from "@mirage/runtime/RedisClient"
+import { leaseKey } from "@mirage/runtime/ShardLeases/Redis"
+import { shardOf } from "@mirage/runtime/Shards"
 import { scanTrace } from "@mirage/runtime/Tracing"
 import { FixtureWorld } from "@mirage/testkit"
 import * as OtlpCollector from "@mirage/testkit/OtlpCollector"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -27,6 +30,16 @@ import {
   reference,
   resultSet
 } from "./Scans.js"
+
+/** The node holding each of the 128 shards' leases (`owner|epoch`), read straight from Redis. */
+const leaseHolders = (url: string, prefix: string) =>
+  RedisClient.make({ url: Redacted.make(url), prefix }).pipe(
+    Effect.flatMap(({ key, redis }) =>
+      Effect.promise(() => Promise.all(Array.from({ length: 128 }, (_, shard) => redis.get(leaseKey(key, shard)))))
+    ),
+    Effect.map((leases) => leases.map((lease) => lease?.split("|")[0])),
+    Effect.scoped
+  )
 
 /** Where the children write their logs. */
 const logsFolder = mkdtempSync(join(tmpdir(), "mirage-cluster-"))
@@ -75,6 +88,10 @@ describe("a cluster of processes", () => {
       }
       yield* Effect.forEach(scans, (scan) => call("POST", `/scans/${scan.id}/start`), { concurrency: 20 })
       yield* Effect.sleep("500 millis")
+      // The scans on shards the doomed node holds when it dies: their spans not yet exported die with it.
+      const heldByKilled = yield* leaseHolders(yield* redisUrl, prefix).pipe(
+        Effect.map((holders) => new Set(scans.filter((scan) => holders[shardOf(scan.id, 128)] === "node-2").map((s) => s.id)))
+      )
       procs[1]!.child.kill("SIGKILL")
       const killedAt = Date.now()
 
@@ -110,7 +127,7 @@ describe("a cluster of processes", () => {
         )
         if (top.length > 0) expect(top[0]!.attributes["mirage.scan.status"]).toBe("COMPLETED")
         const children = trace.filter((span) => span.name === "task" || span.name === "scan.command")
-        expect(children.length).toBeGreaterThan(0)
+        if (!heldByKilled.has(scan.id)) expect(children.length).toBeGreaterThan(0)
         expect(children.every((span) => span.parentSpanId === spanId)).toBe(true)
       }
       const taskNodes = new Set(
