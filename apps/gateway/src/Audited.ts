@@ -8,7 +8,7 @@ import type { AuditOutcome } from "@mirage/domain/api/AuditApi"
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
 import { Forbidden } from "@mirage/domain/api/Errors"
-import { Audit } from "@mirage/runtime/Audit"
+import { Audit } from "@mirage/runtime/tenancy/Audit"
 import { Cause, Effect, Exit, Option, Predicate } from "effect"
 
 /** Where the request came from: the peer address, and the first X-Forwarded-For hop kept apart (it can be forged). */

@@ -3,7 +3,7 @@
  * MIRAGE_BOOTSTRAP_API_KEY when set, else (only while no admin key exists) a generated one,
  * printed once to stdout and never logged.
  */
-import { ApiKeys, generateKey } from "@mirage/runtime/ApiKeys"
+import { ApiKeys, generateKey } from "@mirage/runtime/tenancy/ApiKeys"
 import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
 
 export const BootstrapKey = Config.option(

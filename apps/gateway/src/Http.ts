@@ -1,9 +1,9 @@
 /** The implemented API: every group's handlers, with the security middleware and the stores they need. */
 import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
-import * as AuditPostgres from "@mirage/runtime/Audit/Postgres"
-import * as ProgressFeedRedis from "@mirage/runtime/ProgressFeed/Redis"
-import * as TemplateService from "@mirage/runtime/TemplateService"
+import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
+import * as TemplateService from "@mirage/runtime/scans/TemplateService"
+import * as AuditPostgres from "@mirage/runtime/tenancy/Audit/Postgres"
 import { Layer } from "effect"
 import * as ApiKeys from "./ApiKeys/Http.js"
 import * as Audit from "./Audit/Http.js"

@@ -7,9 +7,9 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Health, ShardCoverage } from "@mirage/domain/api/HealthApi"
 import { ScanStatus } from "@mirage/domain/Scan"
-import * as Metrics from "@mirage/runtime/Metrics"
-import { PgClient } from "@mirage/runtime/PgClient"
-import * as Readiness from "@mirage/runtime/Readiness"
+import * as Readiness from "@mirage/runtime/cluster/Readiness"
+import * as Metrics from "@mirage/runtime/platform/Metrics"
+import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { Clock, Config, Effect, Exit, Metric } from "effect"
 
 export const ObservabilityConfig = Config.integer("MIRAGE_READY_TIMEOUT_MS").pipe(

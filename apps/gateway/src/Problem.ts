@@ -15,7 +15,7 @@ import {
   ServiceUnavailable
 } from "@mirage/domain/api/Errors"
 import type { InvalidField, Problem } from "@mirage/domain/api/Errors"
-import type { PersistenceError } from "@mirage/runtime/Errors"
+import type { PersistenceError } from "@mirage/runtime/platform/Errors"
 import { Cause, Effect, Option, Predicate } from "effect"
 
 /** `configuration.recursion_depth`, `modules[0].id`; the whole body is `body`. */

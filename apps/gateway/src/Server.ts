@@ -4,9 +4,9 @@
  */
 import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { createStartingServer } from "@mirage/runtime/HttpListener"
-import * as RateLimiterRedis from "@mirage/runtime/RateLimiter/Redis"
-import * as ScanService from "@mirage/runtime/ScanService"
+import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
+import { createStartingServer } from "@mirage/runtime/platform/HttpListener"
+import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { Config, Layer } from "effect"
 import * as Http from "./Http.js"
 import * as Limits from "./Limits.js"

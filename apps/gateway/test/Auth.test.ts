@@ -1,7 +1,7 @@
 /** Authentication and authorization over real HTTP: bearer keys, revocation, roles, public endpoints. */
 import { HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
-import { ApiKeys } from "@mirage/runtime/ApiKeys"
+import { ApiKeys } from "@mirage/runtime/tenancy/ApiKeys"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import * as Gateway from "./Gateway.js"
 

@@ -5,7 +5,7 @@
  */
 import { HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
-import { PgClient } from "@mirage/runtime/PgClient"
+import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as Cluster from "./Cluster.js"
 import * as Gateway from "./Gateway.js"

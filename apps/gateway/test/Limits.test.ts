@@ -5,7 +5,7 @@
  */
 import { HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
-import * as RateLimiterMemory from "@mirage/runtime/RateLimiter/Memory"
+import * as RateLimiterMemory from "@mirage/runtime/collection/RateLimiter/Memory"
 import { Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as Limits from "../src/Limits.js"
 import * as Gateway from "./Gateway.js"

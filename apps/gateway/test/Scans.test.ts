@@ -7,7 +7,7 @@ import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Entity, resultHash } from "@mirage/domain/Entity"
 import { ModuleId, resultIdFor, ScanId, taskIdFor } from "@mirage/domain/Ids"
 import { CreateScanRequest, ScanModule } from "@mirage/domain/Scan"
-import { ResultStore } from "@mirage/runtime/ResultStore"
+import { ResultStore } from "@mirage/runtime/scans/ResultStore"
 import { DateTime, Effect, Layer, Logger, LogLevel } from "effect"
 import * as Gateway from "./Gateway.js"
 

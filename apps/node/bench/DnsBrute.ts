@@ -6,8 +6,8 @@
  */
 import { Entity } from "@mirage/domain/Entity"
 import { ModuleId, TaskId } from "@mirage/domain/Ids"
-import * as ModuleExecutor from "@mirage/runtime/ModuleExecutor"
-import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
+import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
+import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import type { Zone } from "@mirage/testkit/DnsServer"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"

@@ -2,8 +2,8 @@
  * Test support for "a secret is stored nowhere": every row of every Postgres table and every document of every
  * MongoDB collection of the stack's stores as text, and the texts of several places that contain a secret.
  */
-import { MongoDatabase } from "@mirage/runtime/MongoDatabase"
-import { PgClient } from "@mirage/runtime/PgClient"
+import { MongoDatabase } from "@mirage/runtime/platform/MongoDatabase"
+import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { Effect } from "effect"
 
 /** Every row of every table of the current schema, as `table: {json}`. */

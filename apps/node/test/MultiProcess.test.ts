@@ -4,10 +4,10 @@
  * equal those of the same scan run on a single node: nothing lost, nothing doubled.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as RedisClient from "@mirage/runtime/RedisClient"
-import { leaseKey } from "@mirage/runtime/ShardLeases/Redis"
-import { shardOf } from "@mirage/runtime/Shards"
-import { scanTrace } from "@mirage/runtime/Tracing"
+import { leaseKey } from "@mirage/runtime/cluster/ShardLeases/Redis"
+import { shardOf } from "@mirage/runtime/cluster/Shards"
+import * as RedisClient from "@mirage/runtime/platform/RedisClient"
+import { scanTrace } from "@mirage/runtime/platform/Tracing"
 import { FixtureWorld } from "@mirage/testkit"
 import * as OtlpCollector from "@mirage/testkit/OtlpCollector"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"

@@ -3,7 +3,7 @@
  * the gateway's and the node's `/metrics` expose, and both `/ready` endpoints answer 200.
  */
 import { describe, expect, layer as withLayer } from "@effect/vitest"
-import * as NodeEndpoints from "@mirage/runtime/NodeEndpoints"
+import * as NodeEndpoints from "@mirage/runtime/cluster/NodeEndpoints"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { Effect } from "effect"
 import { get, newCaller, post } from "../../gateway/test/Gateway.js"

@@ -6,10 +6,10 @@
  * their loopback stand-ins, and not one connection goes anywhere but 127.0.0.0/8 or ::1.
  */
 import { describe, expect, layer as withLayer } from "@effect/vitest"
-import * as ModuleExecutor from "@mirage/runtime/ModuleExecutor"
-import type { MongoDatabase } from "@mirage/runtime/MongoDatabase"
-import type { RedisClient } from "@mirage/runtime/RedisClient"
-import { isLoopback } from "@mirage/runtime/ScopeGuard"
+import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
+import { isLoopback } from "@mirage/runtime/collection/ScopeGuard"
+import type { MongoDatabase } from "@mirage/runtime/platform/MongoDatabase"
+import type { RedisClient } from "@mirage/runtime/platform/RedisClient"
 import * as Egress from "@mirage/testkit/Egress"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { newCaller, post } from "../../gateway/test/Gateway.js"

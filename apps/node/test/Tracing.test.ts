@@ -5,8 +5,8 @@
  * one tree under the scan's root span, whichever node wrote it.
  */
 import { describe, expect, layer as withLayer } from "@effect/vitest"
-import { TaskExecutor } from "@mirage/runtime/TaskExecutor"
-import * as Tracing from "@mirage/runtime/Tracing"
+import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
+import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { ExportResultCode } from "@opentelemetry/core"
 import type { ExportResult } from "@opentelemetry/core"
 import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"

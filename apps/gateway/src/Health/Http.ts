@@ -1,7 +1,7 @@
 /** The operational endpoints: liveness with the cluster's state, readiness and metrics; no key needed. */
 import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
-import { ShardInbox } from "@mirage/runtime/ShardInbox"
+import { ShardInbox } from "@mirage/runtime/cluster/ShardInbox"
 import { Effect } from "effect"
 import * as Observability from "../Observability.js"
 

@@ -6,13 +6,13 @@
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Clock, Duration, Effect, Fiber } from "effect"
-import type { PersistenceError } from "../Errors.js"
-import type { EventStoreService } from "../EventStore.js"
-import type { MembershipService } from "../Membership.js"
-import type { RepliesService } from "../Replies.js"
-import type { ResultStoreService } from "../ResultStore.js"
-import type { ShardInboxService } from "../ShardInbox.js"
-import type { ShardLeasesService } from "../ShardLeases.js"
+import type { MembershipService } from "../cluster/Membership.js"
+import type { RepliesService } from "../cluster/Replies.js"
+import type { ShardInboxService } from "../cluster/ShardInbox.js"
+import type { ShardLeasesService } from "../cluster/ShardLeases.js"
+import type { PersistenceError } from "../platform/Errors.js"
+import type { EventStoreService } from "../scans/EventStore.js"
+import type { ResultStoreService } from "../scans/ResultStore.js"
 
 export type Invariant =
   | "single-owner"

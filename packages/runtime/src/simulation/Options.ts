@@ -2,7 +2,7 @@
  * What a simulation run is asked (nodes, shards, scans, which faults, how often) and what it reports: the option sets
  * the CLI and the tests use, and the one-paragraph description of a report with its first violation's trace.
  */
-import type { NodeSettings } from "../Node.js"
+import type { NodeSettings } from "../cluster/Node.js"
 import type { Violation } from "./Invariants.js"
 import * as World from "./World.js"
 import type { WorldOptions } from "./World.js"

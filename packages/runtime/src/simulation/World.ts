@@ -8,8 +8,8 @@ import { entityKey } from "@mirage/domain/Entity"
 import type { ModuleId } from "@mirage/domain/Ids"
 import type { PlannedModule } from "@mirage/domain/ScanEvent"
 import { Effect } from "effect"
-import { TaskExecutor, TaskFailure } from "../TaskExecutor.js"
-import type { Finding, TaskExecutorService } from "../TaskExecutor.js"
+import { TaskExecutor, TaskFailure } from "../collection/TaskExecutor.js"
+import type { Finding, TaskExecutorService } from "../collection/TaskExecutor.js"
 import * as Prng from "./Prng.js"
 
 export const plan: ReadonlyArray<PlannedModule> = [

@@ -1,0 +1,239 @@
+/**
+ * An actor node: heartbeats into the membership, takes the leases of the shards that rendezvous
+ * hashing gives it (a batch per round, so joins do not stampede), renews them all on a schedule of
+ * their own, stops the actors of any lease it could not renew in time, reads its shards' inboxes,
+ * and on shutdown drains, releases its leases and leaves so others take over at once.
+ */
+import { Clock, Config, Data, Duration, Effect, Fiber, Metric, Option, Queue, Random } from "effect"
+import * as Metrics from "../platform/Metrics.js"
+import { EventStore } from "../scans/EventStore.js"
+import { ActorConfig } from "../scans/ScanActor.js"
+import { shardsOf } from "./Assignment.js"
+import { Membership } from "./Membership.js"
+import * as ShardHost from "./ShardHost.js"
+import type { HostSettings } from "./ShardHost.js"
+import { ShardInbox } from "./ShardInbox.js"
+import { ShardLeases } from "./ShardLeases.js"
+import type { ShardLease } from "./ShardLeases.js"
+
+/** This node was configured with another shard count than the cluster was created with. */
+export class ShardCountMismatch extends Data.TaggedError("ShardCountMismatch")<{
+  readonly configured: number
+  readonly cluster: number
+}> {
+  override get message() {
+    return `this node has ${this.configured} shards but the cluster was created with ${this.cluster}: refusing to join`
+  }
+}
+
+export interface NodeSettings extends HostSettings {
+  readonly nodeId: string
+  readonly leaseTtlMs: number
+  readonly memberTtlMs: number
+  readonly roundMs: number
+  /** Shards acquired or handed off per round at most. */
+  readonly movesPerRound: number
+  readonly readBlockMs: number
+  readonly readCount: number
+  /** On shutdown, how long in-flight tasks may finish before their shards are released anyway. */
+  readonly drainMs: number
+}
+
+export const NodeConfig = Config.all({
+  nodeId: Config.option(Config.string("MIRAGE_NODE_ID")),
+  leaseTtlMs: Config.integer("MIRAGE_LEASE_TTL_MS").pipe(Config.withDefault(4000)),
+  memberTtlMs: Config.integer("MIRAGE_MEMBER_TTL_MS").pipe(Config.withDefault(3000)),
+  roundMs: Config.integer("MIRAGE_ROUND_MS").pipe(Config.withDefault(500)),
+  movesPerRound: Config.integer("MIRAGE_MOVES_PER_ROUND").pipe(Config.withDefault(32)),
+  readBlockMs: Config.integer("MIRAGE_READ_BLOCK_MS").pipe(Config.withDefault(200)),
+  readCount: Config.integer("MIRAGE_READ_COUNT").pipe(Config.withDefault(512)),
+  drainMs: Config.integer("MIRAGE_DRAIN_MS").pipe(Config.withDefault(500)),
+  maxDeliveries: Config.integer("MIRAGE_MAX_DELIVERIES").pipe(Config.withDefault(5)),
+  passivateMs: Config.integer("MIRAGE_PASSIVATE_MS").pipe(Config.withDefault(60_000)),
+  reclaimIdleMs: Config.integer("MIRAGE_RECLAIM_IDLE_MS").pipe(Config.withDefault(30_000)),
+  restartDelayMs: Config.integer("MIRAGE_RESTART_DELAY_MS").pipe(Config.withDefault(1000)),
+  actor: ActorConfig
+})
+
+/** Node settings from the environment; the node id defaults to a random one. */
+export const settingsFromConfig = Effect.gen(function*() {
+  const { actor, nodeId, ...rest } = yield* NodeConfig
+  const id = Option.isSome(nodeId) ? nodeId.value : `node-${(yield* Random.nextInt).toString(36)}`
+  return { ...rest, ...actor, nodeId: id, consumer: id } satisfies NodeSettings
+})
+
+export const run = (settings: NodeSettings) =>
+  Effect.gen(function*() {
+    const membership = yield* Membership
+    const leases = yield* ShardLeases
+    const inbox = yield* ShardInbox
+    const store = yield* EventStore
+    // The shard count is checked before the node takes any shard. If the store is away at start,
+    // the node starts anyway and checks again each round, taking no shard until it has.
+    let verified = false
+    const verify = Effect.flatMap(store.shardCount(inbox.shards), (stored) =>
+      stored === inbox.shards
+        ? Effect.sync(() => {
+          verified = true
+        })
+        : Effect.fail(new ShardCountMismatch({ configured: inbox.shards, cluster: stored })))
+    yield* verify.pipe(
+      Effect.catchTag("PersistenceError", (error) => Effect.logWarning("shard count not checked yet", error))
+    )
+    const host = yield* ShardHost.make(settings)
+    const me = settings.nodeId
+    const floors = new Map<number, number>()
+    // Local clock time by which each held lease must have been renewed again, or its actors stop (self-fencing): a
+    // margin before the lease can expire in the store, counted from before the call that took or renewed it.
+    const deadlines = new Map<number, number>()
+    const fenceMarginMs = Math.max(settings.roundMs, Math.floor(settings.leaseTtlMs / 4))
+    const holds = (lease: ShardLease) => host.epochs().some((l) => l.shard === lease.shard && l.epoch === lease.epoch)
+    const extend = (lease: ShardLease, at: number) => {
+      if (holds(lease)) deadlines.set(lease.shard, at + settings.leaseTtlMs - fenceMarginMs)
+    }
+
+    /** Stops the actors of each lease still held under its epoch, and gives the lease back if `release`. */
+    const lose = (lost: ReadonlyArray<ShardLease>, release: boolean) =>
+      Effect.forEach(lost, (lease) =>
+        Effect.gen(function*() {
+          if (!(yield* host.lose(lease))) return
+          deadlines.delete(lease.shard)
+          if (release) yield* leases.release(lease.shard, me, lease.epoch).pipe(Effect.ignore)
+        }), { discard: true })
+
+    /**
+     * The node's heartbeat and the renewal of all its leases, one round trip each, on their own schedule: nothing
+     * the ownership round does (acquisitions, fences, claims) can make them late.
+     */
+    const renewal = Effect.gen(function*() {
+      const at = yield* Clock.currentTimeMillis
+      const current = host.epochs()
+      const [, kept] = yield* Effect.all([
+        membership.heartbeat(me, settings.memberTtlMs).pipe(
+          Effect.catchAll((error) => Effect.logWarning("heartbeat failed", error))
+        ),
+        current.length === 0 ? Effect.succeed(new Set<number>()) : leases.renew(me, current, settings.leaseTtlMs)
+      ], { concurrency: "unbounded" }).pipe(
+        // A call that does not come back within a lease's time is of no use: the next renewal goes out instead.
+        Effect.timeoutFail({ duration: settings.leaseTtlMs, onTimeout: () => "renewal timed out" })
+      )
+      yield* Metric.incrementBy(Metrics.leaseRenewals, kept.size)
+      for (const lease of current) if (kept.has(lease.shard)) extend(lease, at)
+      yield* lose(current.filter((lease) => !kept.has(lease.shard)), false)
+    }).pipe(Effect.catchAll((error) => Effect.logWarning("lease renewal failed", error)))
+
+    /** Self-fencing: the actors of a lease not renewed in time stop before the lease can expire and move. */
+    const watchdog = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const overdue = host.epochs().filter((lease) => (deadlines.get(lease.shard) ?? Infinity) <= now)
+      if (overdue.length === 0) return
+      yield* Effect.logWarning("leases not renewed in time: their actors stop").pipe(
+        Effect.annotateLogs({ shards: overdue.length })
+      )
+      yield* Metric.incrementBy(Metrics.leasesSelfFenced, overdue.length)
+      yield* lose(overdue, false)
+    })
+
+    /**
+     * Takes a batch of wanted shards: one round trip for the leases, then their fences together. A shard whose fence
+     * is already higher (the lease store lost its counter) is given back and taken above it next time.
+     */
+    const take = (wanted: ReadonlyArray<number>) =>
+      Effect.gen(function*() {
+        const at = yield* Clock.currentTimeMillis
+        const taken = yield* leases.acquire(
+          me,
+          settings.leaseTtlMs,
+          wanted.map((shard) => ({ shard, floor: floors.get(shard) ?? 0 }))
+        ).pipe(
+          // Leases a lost answer gave this node expire unused; a later round takes them again under new epochs.
+          Effect.timeoutFail({ duration: settings.leaseTtlMs, onTimeout: () => "lease acquisition timed out" })
+        )
+        yield* Effect.forEach(taken, ([shard, epoch]) =>
+          Effect.gen(function*() {
+            const fenced = yield* store.fence(shard, epoch)
+            if (fenced !== epoch) {
+              floors.set(shard, fenced)
+              return yield* leases.release(shard, me, epoch).pipe(Effect.ignore)
+            }
+            yield* host.acquire(shard, epoch)
+            extend({ shard, epoch }, at)
+            yield* Metric.increment(Metrics.tagged(Metrics.takeovers, { from: epoch === 1 ? "none" : "node" }))
+            yield* Effect.logDebug("shard acquired").pipe(Effect.annotateLogs({ shard, epoch }))
+          }).pipe(
+            // Not taken this time; the lease, still ours in the store, is taken again by a later round.
+            Effect.catchAll((error) => Effect.logWarning("shard fence failed", error))
+          ), { concurrency: "unbounded", discard: true })
+      })
+
+    const round = Effect.gen(function*() {
+      const members = yield* membership.members
+      const desired = new Set(shardsOf(me, members.includes(me) ? members : [...members, me], inbox.shards))
+      yield* lose(host.takeStale(), true)
+      yield* lose(host.epochs().filter(({ shard }) => !desired.has(shard)).slice(0, settings.movesPerRound), true)
+      if (!verified) {
+        yield* verify.pipe(Effect.catchTag("ShardCountMismatch", (mismatch) => Effect.logError(mismatch.message)))
+      }
+      const owned = new Set(host.owned())
+      const wanted = verified ? Array.from(desired).filter((shard) => !owned.has(shard)) : []
+      if (wanted.length > 0) yield* take(wanted.slice(0, settings.movesPerRound))
+      yield* host.sweep
+    }).pipe(Effect.catchAll((error) => Effect.logWarning("ownership round failed", error)))
+
+    const reader = Effect.forever(
+      Effect.gen(function*() {
+        const shards = host.owned()
+        if (shards.length === 0) return yield* Effect.sleep(Duration.millis(settings.roundMs))
+        const deliveries = yield* inbox.read(me, shards, { count: settings.readCount, blockMs: settings.readBlockMs })
+        for (const delivery of deliveries) yield* host.deliver(delivery)
+      }).pipe(Effect.catchAll((error) =>
+        Effect.logWarning("inbox read failed", error).pipe(Effect.zipRight(Effect.sleep(settings.roundMs)))
+      ))
+    )
+
+    // A round every roundMs, or at once when another node announces that ownership moved. Announcements are kept
+    // while a round runs: one that arrived meanwhile starts the next round at once instead of a roundMs later (the
+    // releases of a node shutting down must not wait for a whole round elsewhere).
+    const announced = yield* Queue.sliding<void>(1)
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(membership.changed, Queue.offer(announced, undefined))))
+    const ownership = yield* Effect.forkScoped(Effect.forever(
+      round.pipe(
+        Effect.zipRight(Effect.raceFirst(Effect.sleep(Duration.millis(settings.roundMs)), Queue.take(announced)))
+      )
+    ))
+    const renewing = yield* Effect.forkScoped(
+      Effect.forever(Effect.zipRight(renewal, Effect.sleep(Duration.millis(settings.roundMs))))
+    )
+    const fencing = yield* Effect.forkScoped(
+      Effect.forever(Effect.zipRight(watchdog, Effect.sleep(Duration.millis(Math.ceil(settings.roundMs / 2)))))
+    )
+    const reading = yield* Effect.forkScoped(reader)
+
+    /**
+     * Graceful stop: no more reads; shards with nothing in flight go back at once, the others
+     * when their tasks finish or `drainMs` passes; every release is announced so others take over now.
+     */
+    const shutdown = Effect.gen(function*() {
+      yield* Fiber.interrupt(reading)
+      yield* Fiber.interrupt(ownership)
+      const idle = (lease: ShardLease) =>
+        Effect.map(host.inFlight(lease.shard), (n) => n === 0)
+      yield* lose(yield* Effect.filter(host.epochs(), idle), true)
+      yield* membership.leave(me).pipe(Effect.ignore)
+      const until = (yield* Clock.currentTimeMillis) + settings.drainMs
+      while (host.owned().length > 0 && (yield* Clock.currentTimeMillis) < until) {
+        const done = yield* Effect.filter(host.epochs(), idle)
+        if (done.length > 0) {
+          yield* lose(done, true)
+          yield* membership.announce.pipe(Effect.ignore)
+        }
+        yield* Effect.sleep(Duration.millis(20))
+      }
+      yield* Fiber.interrupt(renewing)
+      yield* Fiber.interrupt(fencing)
+      yield* lose(host.epochs(), true)
+      yield* membership.announce.pipe(Effect.ignore)
+    })
+
+    return { id: me, host, shutdown }
+  })

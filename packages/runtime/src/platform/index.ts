@@ -1,0 +1,16 @@
+/**
+ * Platform: the clients and process-wide services every other folder uses.
+ *
+ * Store clients (PgClient, RedisClient, MongoDatabase) and the adapters' shared errors (Errors); metrics in Prometheus
+ * exposition (Metrics), one trace per scan (Tracing), JSON logging (Logging); an HTTP listener that never leaves a
+ * request unanswered (HttpListener) and the guard that keeps a process alive through store outages (ProcessGuard).
+ */
+export * as Errors from "./Errors.js"
+export * as HttpListener from "./HttpListener.js"
+export * as Logging from "./Logging.js"
+export * as Metrics from "./Metrics.js"
+export * as MongoDatabase from "./MongoDatabase.js"
+export * as PgClient from "./PgClient.js"
+export * as ProcessGuard from "./ProcessGuard.js"
+export * as RedisClient from "./RedisClient.js"
+export * as Tracing from "./Tracing.js"

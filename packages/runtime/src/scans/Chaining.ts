@@ -1,0 +1,143 @@
+/**
+ * Scan chaining: a scan that `depends_on` others starts by itself once they have all ended, with
+ * the results of the given types as extra targets (`AddSeeds` before `StartScan`). A dependency
+ * that failed or was cancelled fails the dependent (`on_failure: "fail"`) or is skipped
+ * (`"continue"`). The edges are kept by `ScanDependencies`, which also rejects cycles.
+ */
+import { Entity } from "@mirage/domain/Entity"
+import { deriveUuid } from "@mirage/domain/Ids"
+import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
+import { isTerminal } from "@mirage/domain/Scan"
+import type { ScanStatus } from "@mirage/domain/Scan"
+import { maxSeeds } from "@mirage/domain/ScanEvent"
+import type { ScanCommand } from "@mirage/domain/ScanEvent"
+import { Clock, Context, Effect, Option } from "effect"
+import { ShardInbox } from "../cluster/ShardInbox.js"
+import type { PersistenceError } from "../platform/Errors.js"
+import { ScanQuotas } from "./Quotas.js"
+import { ResultStore } from "./ResultStore.js"
+import type { ScanObserverService } from "./ScanObserver.js"
+import { ScanReadModel } from "./ScanReadModel.js"
+
+export interface Dependent {
+  readonly scan_id: ScanId
+  readonly organization_id: OrganizationId
+}
+
+export interface ScanDependenciesService {
+  /** Replaces the scans `scanId` depends on. */
+  readonly set: (
+    organizationId: OrganizationId,
+    scanId: ScanId,
+    dependsOn: ReadonlyArray<ScanId>
+  ) => Effect.Effect<void, PersistenceError>
+  /** The scans that depend on `scanId`. */
+  readonly dependents: (scanId: ScanId) => Effect.Effect<ReadonlyArray<Dependent>, PersistenceError>
+  /** Whether `target` is reachable from any of `from` along depends-on edges (a new edge to `from` would close a cycle). */
+  readonly reaches: (from: ReadonlyArray<ScanId>, target: ScanId) => Effect.Effect<boolean, PersistenceError>
+}
+
+export class ScanDependencies extends Context.Tag("@mirage/runtime/ScanDependencies")<
+  ScanDependencies,
+  ScanDependenciesService
+>() {}
+
+/** Sends a command to a scan without waiting for an answer; the id makes a repeated send a no-op. */
+export const sendCommand = (target: ScanId, commandId: string, command: ScanCommand) =>
+  Effect.gen(function*() {
+    const inbox = yield* ShardInbox
+    yield* inbox.send({
+      target,
+      command_id: commandId,
+      command,
+      reply_to: null,
+      traceparent: null,
+      sent_at: yield* Clock.currentTimeMillis
+    })
+  })
+
+/** Admits the scan under its organization's quota and starts it when admitted, with any queued scans now due. */
+export const startWithinQuota = (organizationId: OrganizationId, scanId: ScanId, reason: string) =>
+  Effect.gen(function*() {
+    const quotas = yield* ScanQuotas
+    const { admission, alsoStart } = yield* quotas.admit(organizationId, scanId)
+    if (admission._tag === "Admitted") {
+      yield* sendCommand(scanId, deriveUuid(reason, scanId, "start"), { _tag: "StartScan" })
+    }
+    for (const id of alsoStart) yield* sendCommand(id, deriveUuid("quota", id, "start"), { _tag: "StartScan" })
+    return admission
+  })
+
+const failed = (status: ScanStatus | "DELETED") => status !== "COMPLETED"
+
+/**
+ * Looks at a dependent scan and, if all its dependencies have ended, fails or starts it. Safe to
+ * run any number of times: its commands have derived ids, and a scan no longer CREATED is left alone.
+ */
+export const trigger = (organizationId: OrganizationId, dependentId: ScanId) =>
+  Effect.gen(function*() {
+    const readModel = yield* ScanReadModel
+    const results = yield* ResultStore
+    const view = yield* readModel.get(organizationId, dependentId)
+    if (Option.isNone(view) || view.value.scan.status !== "CREATED") return
+    const dependsOn = view.value.scan.depends_on
+    if (dependsOn === null) return
+    const statuses = yield* Effect.forEach(dependsOn.scan_ids, (id) =>
+      Effect.map(
+        readModel.get(organizationId, id),
+        Option.match({
+          onNone: () => ({ id, status: "DELETED" as const }),
+          onSome: (v) => ({ id, status: v.scan.status })
+        })
+      ))
+    if (statuses.some(({ status }) => status !== "DELETED" && !isTerminal(status))) return
+    const bad = statuses.filter(({ status }) => failed(status))
+    if (bad.length > 0 && dependsOn.on_failure === "fail") {
+      const reason = `dependency ${bad.map(({ id, status }) => `${id} is ${status}`).join(", ")}`
+      yield* sendCommand(dependentId, deriveUuid("chain", dependentId, "fail"), { _tag: "FailScan", reason })
+      return
+    }
+    const seeds: Array<Entity> = []
+    for (const { id } of statuses.filter(({ status }) => !failed(status))) {
+      for (const type of dependsOn.result_types) {
+        let cursor: string | undefined
+        do {
+          if (seeds.length >= maxSeeds) break
+          const page = yield* results.list({
+            owner: id,
+            data_type: type,
+            limit: 200,
+            ...(cursor === undefined ? {} : { cursor })
+          })
+          for (const result of page.items) seeds.push(Entity.make({ type: result.data_type, value: result.data }))
+          cursor = page.next_cursor ?? undefined
+        } while (cursor !== undefined)
+      }
+    }
+    if (seeds.length > 0) {
+      yield* sendCommand(dependentId, deriveUuid("chain", dependentId, "seeds"), {
+        _tag: "AddSeeds",
+        entities: seeds.slice(0, maxSeeds)
+      })
+    }
+    yield* startWithinQuota(organizationId, dependentId, "chain")
+  }).pipe(Effect.withSpan("Chaining.trigger", { attributes: { scan_id: dependentId } }))
+
+/** The node's observer: when a scan ends or is deleted, its dependents are looked at. */
+export const observer = Effect.gen(function*() {
+  const context = yield* Effect.context<ScanDependencies | ScanReadModel | ResultStore | ShardInbox | ScanQuotas>()
+  const dependencies = yield* ScanDependencies
+  return {
+    persisted: ({ after, before }) => {
+      const ended = (!isTerminal(before.status) && isTerminal(after.status)) || (!before.deleted && after.deleted)
+      if (!ended) return Effect.void
+      return dependencies.dependents(after.id).pipe(
+        Effect.flatMap((dependents) =>
+          Effect.forEach(dependents, (d) => trigger(d.organization_id, d.scan_id), { discard: true })
+        ),
+        Effect.provide(context),
+        Effect.catchAll((error) => Effect.logWarning("chaining failed", error))
+      )
+    }
+  } satisfies ScanObserverService
+})

@@ -1,0 +1,105 @@
+/**
+ * What a node runs around its scan actors for orchestration: the observers (status notifications
+ * and webhooks, quota release and queue draining, chaining) and the organizations' task slots. One
+ * layer over the node's stores, to replace `ScanObserver.layerNone`.
+ */
+import { deriveUuid } from "@mirage/domain/Ids"
+import { isTerminal } from "@mirage/domain/Scan"
+import { Config, Duration, Effect, Layer, Schedule } from "effect"
+import { ShardInbox } from "../cluster/ShardInbox.js"
+import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
+import * as Tracing from "../platform/Tracing.js"
+import * as Chaining from "./Chaining.js"
+import * as ChainingPostgres from "./Chaining/Postgres.js"
+import * as Notifications from "./Notifications.js"
+import * as ProgressFeed from "./ProgressFeed.js"
+import * as ProgressFeedRedis from "./ProgressFeed/Redis.js"
+import { ScanQuotas } from "./Quotas.js"
+import * as QuotasPostgres from "./Quotas/Postgres.js"
+import { combine, ScanObserver } from "./ScanObserver.js"
+import type { ScanObserverService } from "./ScanObserver.js"
+import * as ScanReadModelPostgres from "./ScanReadModel/Postgres.js"
+import { makeDispatcher, WebhookConfig } from "./Webhooks.js"
+import * as WebhooksFetch from "./Webhooks/Fetch.js"
+import * as WebhooksPostgres from "./Webhooks/Postgres.js"
+
+/** Frees the slot of a scan that ended or was deleted, and starts the queued scans of its organization that now fit. */
+export const quotaObserver = Effect.gen(function*() {
+  const quotas = yield* ScanQuotas
+  const inbox = yield* ShardInbox
+  return {
+    persisted: ({ after, before }) => {
+      const ended = (!isTerminal(before.status) && isTerminal(after.status)) || (!before.deleted && after.deleted)
+      if (!ended) return Effect.void
+      return quotas.release(after.header.organization_id, after.id).pipe(
+        Effect.flatMap((due) =>
+          Effect.forEach(
+            due,
+            (id) => Chaining.sendCommand(id, deriveUuid("quota", id, "start"), { _tag: "StartScan" }),
+            { discard: true }
+          )
+        ),
+        Effect.provideService(ShardInbox, inbox),
+        Effect.catchAll((error) => Effect.logWarning("quota release failed", error))
+      )
+    }
+  } satisfies ScanObserverService
+})
+
+/**
+ * Starts what quota admission left unstarted: a node or gateway that died between admitting a scan
+ * and sending its StartScan, or a release that never ran, would otherwise leave it waiting forever.
+ * Every node runs it; the start's command id is the one a release uses, so repeats are deduplicated.
+ */
+export const quotaReconciler = Effect.gen(function*() {
+  const quotas = yield* ScanQuotas
+  const inbox = yield* ShardInbox
+  const { everyMs, olderThanMs } = yield* QuotaReconcileConfig
+  const sweep = quotas.unstarted(olderThanMs).pipe(
+    Effect.flatMap((ids) =>
+      Effect.forEach(
+        ids,
+        (id) => Chaining.sendCommand(id, deriveUuid("quota", id, "start"), { _tag: "StartScan" }),
+        { discard: true }
+      )
+    ),
+    Effect.provideService(ShardInbox, inbox),
+    Effect.catchAll((error) => Effect.logWarning("quota reconciliation failed", error))
+  )
+  yield* Effect.forkScoped(Effect.repeat(sweep, Schedule.spaced(Duration.millis(everyMs))))
+})
+
+export const QuotaReconcileConfig = Config.all({
+  everyMs: Config.integer("MIRAGE_QUOTA_RECONCILE_MS").pipe(Config.withDefault(2000)),
+  olderThanMs: Config.integer("MIRAGE_QUOTA_RECONCILE_AFTER_MS").pipe(Config.withDefault(5000))
+})
+
+/** The observers, in order: notifications and live progress first (they only publish), then quotas, then chaining,
+ * then the scan's root span when it ends. */
+export const layerObservers = Layer.scoped(
+  ScanObserver,
+  Effect.gen(function*() {
+    const dispatcher = yield* Effect.flatMap(WebhookConfig, makeDispatcher)
+    const notifications = yield* Notifications.observer(dispatcher.enqueue)
+    const progress = yield* ProgressFeed.observer
+    const quotas = yield* quotaObserver
+    const chaining = yield* Chaining.observer
+    yield* quotaReconciler
+    return combine(notifications, progress, quotas, chaining, Tracing.observer)
+  })
+)
+
+const Stores = Layer.mergeAll(
+  QuotasPostgres.layer,
+  ChainingPostgres.layer,
+  ScanReadModelPostgres.layer,
+  WebhooksPostgres.layer,
+  WebhooksFetch.layer,
+  ProgressFeedRedis.layer
+)
+
+/**
+ * The node's orchestration: ScanObserver and TaskSlots, over PgClient, RedisClient, ShardInbox and
+ * ResultStore.
+ */
+export const layer = Layer.mergeAll(layerObservers, TaskSlotsRedis.layer).pipe(Layer.provide(Stores))

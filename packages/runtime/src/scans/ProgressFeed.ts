@@ -1,0 +1,35 @@
+/**
+ * The live progress of scans: nodes publish a `ScanProgressEvent` after each persisted change that
+ * a watcher would see, and any gateway follows a scan's events (for `GET /scans/{id}/events`).
+ */
+import type { ScanId } from "@mirage/domain/Ids"
+import { progressEvent } from "@mirage/domain/ScanProgress"
+import type { ScanProgressEvent } from "@mirage/domain/ScanProgress"
+import { Context, Effect, Layer } from "effect"
+import type { Stream } from "effect"
+import type { PersistenceError } from "../platform/Errors.js"
+import { ScanObserver } from "./ScanObserver.js"
+import type { ScanObserverService } from "./ScanObserver.js"
+
+export interface ProgressFeedService {
+  readonly publish: (event: ScanProgressEvent) => Effect.Effect<void, PersistenceError>
+  /**
+   * From the moment it runs: the scan's latest published event (if any), then every later one as it
+   * is published. Endless: the caller decides when to stop (e.g. after a final event).
+   */
+  readonly follow: (id: ScanId) => Effect.Effect<Stream.Stream<ScanProgressEvent, PersistenceError>, PersistenceError>
+}
+
+export class ProgressFeed extends Context.Tag("@mirage/runtime/ProgressFeed")<ProgressFeed, ProgressFeedService>() {}
+
+/** The observer a node adds to its chain: publishes what changed; a failure is logged, never blocks. */
+export const observer = Effect.map(ProgressFeed, (feed) => ({
+  persisted: ({ after, before }) => {
+    const event = progressEvent(before, after)
+    if (event === undefined) return Effect.void
+    return feed.publish(event).pipe(Effect.catchAll((error) => Effect.logWarning("progress publish failed", error)))
+  }
+} satisfies ScanObserverService))
+
+/** Only the progress observer (for nodes that run no other orchestration, e.g. in tests). */
+export const layerObserver = Layer.effect(ScanObserver, observer)

@@ -1,0 +1,199 @@
+/**
+ * The result store on MongoDB (or FerretDB): collection `results`, unique on `_id` (which is `resultIdFor(owner,
+ * hash)`), so storing a result twice is a duplicate-key error that counts as "already stored". Pages are keyset on
+ * `_id`.
+ */
+import { CollectionResult } from "@mirage/domain/CollectionTask"
+import { EntityType } from "@mirage/domain/Entity"
+import { ModuleId, ResultId, ScanId, TaskId } from "@mirage/domain/Ids"
+import { DateTime, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { MongoBulkWriteError } from "mongodb"
+import type { Filter } from "mongodb"
+import { PersistenceError } from "../../platform/Errors.js"
+import { MongoDatabase } from "../../platform/MongoDatabase.js"
+import { decodeCursor, encodeCursor, misidentified, ResultStore } from "../ResultStore.js"
+import type { ResultStoreService } from "../ResultStore.js"
+
+export const collectionName = "results"
+
+const duplicateKey = 11000
+
+/** What the driver is told of the documents: string ids; everything else is decoded with `ResultDocument`. */
+interface Stored {
+  readonly _id: string
+  readonly [field: string]: unknown
+}
+
+/** The key under which a free-form record that cannot be stored as is keeps its JSON text. */
+const jsonKey = "%json"
+
+/**
+ * Whether a value can be stored as a document as it is, on MongoDB and on FerretDB alike. FerretDB refuses keys with
+ * "." or a leading "$", arrays directly inside arrays, NaN and infinities (NaN even drops the connection), and on its
+ * PostgreSQL backend NUL characters; only plain JSON values are considered.
+ */
+const storable = (value: unknown, inArray = false): boolean => {
+  if (value === null || typeof value === "boolean") return true
+  if (typeof value === "string") return !value.includes("\u0000")
+  if (typeof value === "number") return Number.isFinite(value)
+  if (Array.isArray(value)) return !inArray && value.every((item) => storable(item, true))
+  if (typeof value !== "object") return false
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  return Object.entries(value).every(([key, item]) =>
+    !key.includes(".") && !key.startsWith("$") && !key.includes("\u0000") && key !== jsonKey && storable(item)
+  )
+}
+
+/**
+ * A free-form record (`source_data`, `metadata`): a subdocument when the server can hold it as is, so operators can
+ * query it, otherwise `{ "%json": <its JSON text> }`. A record with a "%json" key is never stored as is, so the two
+ * forms cannot be confused.
+ */
+const FreeRecord = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+const StoredRecord = Schema.transformOrFail(Schema.Unknown, FreeRecord, {
+  strict: true,
+  decode: (stored, _, ast) => {
+    if (typeof stored !== "object" || stored === null || !(jsonKey in stored)) {
+      return ParseResult.decodeUnknown(FreeRecord)(stored)
+    }
+    const text: unknown = Object.getOwnPropertyDescriptor(stored, jsonKey)?.value
+    return Either.try({
+      try: (): unknown => JSON.parse(typeof text === "string" ? text : ""),
+      catch: () => new ParseResult.Type(ast, stored, "not a JSON record")
+    }).pipe(Effect.flatMap(ParseResult.decodeUnknown(FreeRecord)))
+  },
+  encode: (record, _, ast) =>
+    storable(record)
+      ? ParseResult.succeed(record)
+      : Either.try({
+        try: () => ({ [jsonKey]: JSON.stringify(record) }),
+        catch: () => new ParseResult.Type(ast, record, "not representable as JSON")
+      })
+})
+
+/** A document of `results`. */
+export const ResultDocument = Schema.Struct({
+  _id: ResultId,
+  owner: Schema.String,
+  scan_id: Schema.NullOr(ScanId),
+  task_id: TaskId,
+  module_id: ModuleId,
+  data_type: EntityType,
+  data: Schema.String,
+  source_data: StoredRecord,
+  confidence: Schema.Number.pipe(Schema.between(0, 1)),
+  collected_at: Schema.DateTimeUtcFromDate,
+  metadata: StoredRecord,
+  hash: Schema.String
+})
+
+const decodeDocuments = Schema.decodeUnknown(Schema.Array(ResultDocument))
+
+/** The reference encoding, through the schema: what `encodeDocument` must agree with. */
+export const encodeDocumentWithSchema = (owner: string, { id, ...fields }: CollectionResult): Stored =>
+  Schema.encodeSync(ResultDocument)({ _id: id, owner, ...fields })
+
+const storedRecord = (record: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  storable(record) ? record : { [jsonKey]: JSON.stringify(record) }
+
+/**
+ * `ResultDocument` encoded without the schema: results are checked when they are made, and every result of a scan
+ * goes through here. The test suite checks that both encodings agree. Throws when a free-form record is not JSON.
+ */
+export const encodeDocument = (owner: string, result: CollectionResult): Stored => ({
+  _id: result.id,
+  owner,
+  scan_id: result.scan_id,
+  task_id: result.task_id,
+  module_id: result.module_id,
+  data_type: result.data_type,
+  data: result.data,
+  source_data: storedRecord(result.source_data),
+  confidence: result.confidence,
+  collected_at: DateTime.toDateUtc(result.collected_at),
+  metadata: storedRecord(result.metadata),
+  hash: result.hash
+})
+
+const fromDocument = ({ _id, owner: _, ...fields }: typeof ResultDocument.Type): CollectionResult =>
+  CollectionResult.make({ id: _id, ...fields })
+
+const attempt = <A>(operation: string, run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
+
+/** Documents the server did not store: all duplicates means all the others are stored. */
+const onlyDuplicates = (error: MongoBulkWriteError): boolean => {
+  const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
+  return error.err === undefined && errors.length > 0 && errors.every((e) => e.code === duplicateKey)
+}
+
+export const make = Effect.gen(function*() {
+  const db = yield* MongoDatabase
+  const results = db.collection<Stored>(collectionName)
+  // Unique by `_id` alone: ids are `resultIdFor(owner, hash)` (checked on insert), so a unique (owner, hash) index
+  // would only double the cost of every insert. Pages of an owner read (owner, _id).
+  yield* attempt(
+    "ResultStore: create index owner_id",
+    () => results.createIndex({ owner: 1, _id: 1 }, { name: "owner_id" })
+  )
+
+  const insertAll: ResultStoreService["insertAll"] = (batches) => {
+    const size = batches.reduce((n, batch) => n + batch.results.length, 0)
+    return size === 0 ? Effect.succeed(0) : Effect.gen(function*() {
+      const refused = misidentified(batches)
+      if (refused !== undefined) return yield* Effect.fail(refused)
+      const documents = yield* Effect.try({
+        try: () => batches.flatMap((batch) => batch.results.map((item) => encodeDocument(batch.owner, item))),
+        catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: encode", cause })
+      })
+      return yield* Effect.tryPromise({
+        try: () => results.insertMany(documents, { ordered: false }),
+        catch: (cause) => cause
+      }).pipe(
+        Effect.map((result) => result.insertedCount),
+        Effect.catchAll((cause) =>
+          cause instanceof MongoBulkWriteError && onlyDuplicates(cause)
+            ? Effect.succeed(cause.insertedCount)
+            : Effect.fail(new PersistenceError({ operation: "ResultStore.insert", cause }))
+        )
+      )
+    }).pipe(Effect.withSpan("ResultStore.insert", { attributes: { owners: batches.length, results: size } }))
+  }
+
+  const insert: ResultStoreService["insert"] = (owner, items) => insertAll([{ owner, results: items }])
+
+  const list: ResultStoreService["list"] = (query) =>
+    Effect.gen(function*() {
+      const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
+      const filter: Filter<Stored> = {
+        owner: query.owner,
+        ...(query.task_id === undefined ? {} : { task_id: query.task_id }),
+        ...(query.data_type === undefined ? {} : { data_type: query.data_type }),
+        ...(query.module_id === undefined ? {} : { module_id: query.module_id }),
+        ...(query.min_confidence === undefined ? {} : { confidence: { $gte: query.min_confidence } }),
+        ...(after === undefined ? {} : { _id: { $gt: after } })
+      }
+      const limit = Math.max(1, Math.floor(query.limit))
+      const documents = yield* attempt(
+        "ResultStore.list",
+        () => results.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray()
+      )
+      const items = yield* decodeDocuments(documents).pipe(
+        Effect.map((decoded) => decoded.map(fromDocument)),
+        Effect.mapError((cause) => new PersistenceError({ operation: "ResultStore.list: decode", cause }))
+      )
+      const page = items.slice(0, limit)
+      const last = page[page.length - 1]
+      return { items: page, next_cursor: items.length > limit && last !== undefined ? encodeCursor(last.id) : null }
+    })
+
+  const count: ResultStoreService["count"] = (owner) =>
+    attempt("ResultStore.count", () => results.countDocuments({ owner }))
+
+  return ResultStore.of({ insert, insertAll, list, count })
+})
+
+/** The result store on the database of `MongoDatabase`; creates its indexes (idempotently) when built. */
+export const layer = Layer.effect(ResultStore, make)

@@ -1,0 +1,114 @@
+/**
+ * The read model of scans the gateway answers from: the `scans` projection, scoped to one
+ * organization, newest first, paged with an opaque keyset cursor on (created_at, id).
+ */
+import type { EntityType } from "@mirage/domain/Entity"
+import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
+import { Scan } from "@mirage/domain/Scan"
+import type { ScanStatus } from "@mirage/domain/Scan"
+import type { TaskCounts } from "@mirage/domain/ScanMachine"
+import { Context, Data, Effect, Either, Option, Schema } from "effect"
+import type { DateTime } from "effect"
+import { PersistenceError } from "../platform/Errors.js"
+
+/** A scan as the projection has it, with what a status report needs beyond the wire Scan. */
+export interface ScanView {
+  readonly scan: Scan
+  /** Seq of the last event the projection reflects. */
+  readonly seq: number
+  readonly shard: number
+  /** Null when the projection does not record task counts. */
+  readonly tasks: TaskCounts | null
+  /** Running time before the current running stretch (ms), null when not recorded. */
+  readonly running_ms: number | null
+  /** Epoch ms at which the current running stretch began, null when not running or not recorded. */
+  readonly running_since: number | null
+}
+
+export interface ScanQuery {
+  readonly limit: number
+  readonly cursor?: ScanCursor | undefined
+  readonly status?: ScanStatus | undefined
+  readonly target_type?: EntityType | undefined
+  /** Substring of the name, case-insensitive. */
+  readonly name?: string | undefined
+  /** Inclusive. */
+  readonly created_after?: DateTime.Utc | undefined
+  /** Exclusive. */
+  readonly created_before?: DateTime.Utc | undefined
+}
+
+export interface ScanViewPage {
+  readonly items: ReadonlyArray<ScanView>
+  readonly next_cursor: string | null
+}
+
+export interface ScanReadModelService {
+  /** The scan if it exists, is not deleted and belongs to the organization. */
+  readonly get: (organizationId: OrganizationId, id: ScanId) => Effect.Effect<Option.Option<ScanView>, PersistenceError>
+  readonly list: (organizationId: OrganizationId, query: ScanQuery) => Effect.Effect<ScanViewPage, PersistenceError>
+  /** Results the scan stored from `sinceMs` on (epoch ms), for its current rate. */
+  readonly resultsSince: (id: ScanId, sinceMs: number) => Effect.Effect<number, PersistenceError>
+}
+
+export class ScanReadModel extends Context.Tag("@mirage/runtime/ScanReadModel")<
+  ScanReadModel,
+  ScanReadModelService
+>() {}
+
+/** Where a page ended: the created_at (as stored, full precision) and id of its last scan. */
+export const ScanCursor = Schema.Struct({ created_at: Schema.String, id: Schema.UUID })
+export type ScanCursor = typeof ScanCursor.Type
+
+export class InvalidCursor extends Data.TaggedError("InvalidCursor")<{ readonly cursor: string }> {}
+
+const CursorJson = Schema.parseJson(ScanCursor)
+
+export const encodeCursor = (cursor: ScanCursor): string =>
+  Buffer.from(Schema.encodeSync(CursorJson)(cursor), "utf8").toString("base64url")
+
+export const decodeCursor = (text: string): Either.Either<ScanCursor, InvalidCursor> => {
+  const cursor = Schema.decodeUnknownOption(CursorJson)(Buffer.from(text, "base64url").toString("utf8"))
+  return Option.isSome(cursor) && !Number.isNaN(Date.parse(cursor.value.created_at))
+    ? Either.right(cursor.value)
+    : Either.left(new InvalidCursor({ cursor: text }))
+}
+
+const Counts = Schema.Struct({
+  queued: Schema.Int,
+  running: Schema.Int,
+  completed: Schema.Int,
+  failed: Schema.Int,
+  cancelled: Schema.Int
+})
+
+/**
+ * `scans.document`: the encoded wire Scan, plus (when the projection writer records them) the
+ * task counts and running time of the scan's state.
+ */
+export const ScanDocument = Schema.Struct({
+  ...Scan.fields,
+  // Absent in documents written before chaining existed.
+  depends_on: Schema.optionalWith(Scan.fields.depends_on, { default: () => null }),
+  tasks: Schema.optional(Counts),
+  running_ms: Schema.optional(Schema.Number),
+  running_since: Schema.optional(Schema.NullOr(Schema.Number))
+})
+export type ScanDocument = typeof ScanDocument.Type
+
+/** A view from a projection row; a document that does not decode is a store failure. */
+export const viewFromDocument = (
+  document: unknown,
+  row: { readonly seq: number; readonly shard: number }
+): Effect.Effect<ScanView, PersistenceError> =>
+  Schema.decodeUnknown(ScanDocument)(document).pipe(
+    Effect.mapError((cause) => new PersistenceError({ operation: "decode scan projection", cause })),
+    Effect.map(({ running_ms, running_since, tasks, ...fields }) => ({
+      scan: Scan.make(fields),
+      seq: row.seq,
+      shard: row.shard,
+      tasks: tasks ?? null,
+      running_ms: running_ms ?? null,
+      running_since: running_since ?? null
+    }))
+  )

@@ -1,0 +1,126 @@
+/**
+ * Webhooks of scans: where each scan's status changes are POSTed, signed with HMAC-SHA256 of the
+ * raw body under the scan's secret (`X-Mirage-Signature: sha256=<hex>`, with `X-Mirage-Timestamp`).
+ * Deliveries go through a queue drained by a few fibers per node, retried on an exponential,
+ * bounded schedule, so a slow or failing receiver never holds up a scan actor.
+ */
+import type { ScanId } from "@mirage/domain/Ids"
+import type { Webhook } from "@mirage/domain/Scan"
+import { Config, Context, Data, Duration, Effect, Option, Queue, Schedule } from "effect"
+import { createHmac } from "node:crypto"
+import type { PersistenceError } from "../platform/Errors.js"
+
+export interface WebhookStoreService {
+  readonly get: (scanId: ScanId) => Effect.Effect<Option.Option<Webhook>, PersistenceError>
+  /** Sets the scan's webhook, or removes it with null. */
+  readonly set: (scanId: ScanId, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
+}
+
+export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}
+
+export class WebhookFailed extends Data.TaggedError("WebhookFailed")<{
+  readonly status: number | null
+  readonly reason: string
+  /** A refusal that retrying cannot change (4xx other than 408 and 429). */
+  readonly permanent: boolean
+}> {}
+
+export interface WebhookRequest {
+  readonly url: string
+  readonly body: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/** Sends one HTTP request; any non-2xx answer is a WebhookFailed. */
+export interface WebhookSenderService {
+  readonly send: (request: WebhookRequest) => Effect.Effect<void, WebhookFailed>
+}
+
+export class WebhookSender
+  extends Context.Tag("@mirage/runtime/WebhookSender")<WebhookSender, WebhookSenderService>()
+{}
+
+export const signatureHeader = "x-mirage-signature"
+export const timestampHeader = "x-mirage-timestamp"
+
+/** `sha256=<hex>` of the HMAC-SHA256 of the raw body under the secret. */
+export const sign = (secret: string, body: string): string =>
+  `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`
+
+export interface WebhookSettings {
+  /** First retry delay. */
+  readonly baseMs: number
+  /** Longest delay between two attempts. */
+  readonly maxDelayMs: number
+  /** Retries after the first attempt. */
+  readonly retries: number
+  /** Deliveries in flight per node. */
+  readonly concurrency: number
+  /** Deliveries waiting per node; beyond, the oldest are dropped (and logged). */
+  readonly capacity: number
+}
+
+export const WebhookConfig: Config.Config<WebhookSettings> = Config.all({
+  baseMs: Config.integer("MIRAGE_WEBHOOK_RETRY_BASE_MS").pipe(Config.withDefault(1000)),
+  maxDelayMs: Config.integer("MIRAGE_WEBHOOK_RETRY_MAX_MS").pipe(Config.withDefault(5 * 60_000)),
+  retries: Config.integer("MIRAGE_WEBHOOK_RETRIES").pipe(Config.withDefault(8)),
+  concurrency: Config.integer("MIRAGE_WEBHOOK_CONCURRENCY").pipe(Config.withDefault(8)),
+  capacity: Config.integer("MIRAGE_WEBHOOK_QUEUE").pipe(Config.withDefault(10_000))
+})
+
+/** Exponential from `baseMs`, each delay at most `maxDelayMs`, at most `retries` retries, only for retryable failures. */
+export const retrySchedule = (settings: Pick<WebhookSettings, "baseMs" | "maxDelayMs" | "retries">) =>
+  Schedule.exponential(Duration.millis(settings.baseMs)).pipe(
+    Schedule.union(Schedule.spaced(Duration.millis(settings.maxDelayMs))),
+    Schedule.intersect(Schedule.recurs(settings.retries)),
+    Schedule.whileInput((error: WebhookFailed) => !error.permanent)
+  )
+
+/** One delivery: signs the body (the same bytes on every attempt) and sends it until it succeeds or the schedule ends. */
+export const deliver = (
+  sender: WebhookSenderService,
+  webhook: Webhook,
+  body: string,
+  settings: Pick<WebhookSettings, "baseMs" | "maxDelayMs" | "retries">,
+  timestamp: number
+) =>
+  sender.send({
+    url: webhook.url,
+    body,
+    headers: {
+      "content-type": "application/json",
+      [signatureHeader]: sign(webhook.secret, body),
+      [timestampHeader]: String(Math.floor(timestamp / 1000))
+    }
+  }).pipe(Effect.retry(retrySchedule(settings)))
+
+export interface Delivery {
+  readonly scan_id: ScanId
+  readonly body: string
+  readonly at: number
+}
+
+/** The per-node delivery queue: `enqueue` never waits; fibers of the scope deliver. */
+export const makeDispatcher = (settings: WebhookSettings) =>
+  Effect.gen(function*() {
+    const store = yield* WebhookStore
+    const sender = yield* WebhookSender
+    const queue = yield* Queue.sliding<Delivery>(settings.capacity)
+    const work = Effect.gen(function*() {
+      const delivery = yield* Queue.take(queue)
+      const webhook = yield* store.get(delivery.scan_id).pipe(Effect.orElseSucceed(() => Option.none()))
+      if (Option.isNone(webhook)) return
+      yield* deliver(sender, webhook.value, delivery.body, settings, delivery.at).pipe(
+        Effect.catchAll((error) =>
+          Effect.logWarning("webhook delivery abandoned", error).pipe(
+            Effect.annotateLogs({ scan_id: delivery.scan_id, status: error.status ?? "none" })
+          )
+        )
+      )
+    })
+    for (let i = 0; i < settings.concurrency; i++) yield* Effect.forkScoped(Effect.forever(work))
+    return {
+      enqueue: (delivery: Delivery): Effect.Effect<void> => Effect.asVoid(Queue.offer(queue, delivery)),
+      size: Queue.size(queue)
+    }
+  })

@@ -1,0 +1,229 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Layer, Metric, TestClock } from "effect"
+import * as MembershipMemory from "../../src/cluster/Membership/Memory.js"
+import * as Node from "../../src/cluster/Node.js"
+import * as RepliesMemory from "../../src/cluster/Replies/Memory.js"
+import * as ShardInboxMemory from "../../src/cluster/ShardInbox/Memory.js"
+import { ShardLeases } from "../../src/cluster/ShardLeases.js"
+import * as LeasesMemory from "../../src/cluster/ShardLeases/Memory.js"
+import { shardOf } from "../../src/cluster/Shards.js"
+import { TaskExecutor } from "../../src/collection/TaskExecutor.js"
+import * as TaskPool from "../../src/collection/TaskPool.js"
+import * as Metrics from "../../src/platform/Metrics.js"
+import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
+import * as Journal from "../../src/scans/Journal.js"
+import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
+import * as ScanObserver from "../../src/scans/ScanObserver.js"
+
+const settings = (nodeId: string): Node.NodeSettings => ({
+  nodeId,
+  consumer: nodeId,
+  leaseTtlMs: 4000,
+  memberTtlMs: 3000,
+  roundMs: 500,
+  movesPerRound: 32,
+  readBlockMs: 100,
+  readCount: 64,
+  drainMs: 100,
+  maxDeliveries: 5,
+  passivateMs: 60_000,
+  reclaimIdleMs: 30_000,
+  restartDelayMs: 1000,
+  scanConcurrency: 4,
+  snapshotEvery: 100
+})
+
+/** Everything a node needs besides its journal and inboxes, in memory, over the given event store. */
+const memoryPorts = (events: EventStoreMemory.EventStoreMemory) =>
+  Layer.mergeAll(
+    EventStoreMemory.layer(events),
+    ResultStoreMemory.layerFresh,
+    MembershipMemory.layer(MembershipMemory.makeHub()),
+    LeasesMemory.layer(LeasesMemory.makeHub()),
+    RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
+    Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.succeed([]) })),
+    TaskPool.layerWith(2),
+    ScanObserver.layerNone
+  )
+
+describe("Node", () => {
+  it.scoped("shards released while another node's round runs are taken in its next round, at once", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const leaseHub = LeasesMemory.makeHub()
+      const shared = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(events)))
+      const a = yield* Node.run(settings("a")).pipe(
+        Effect.provide(LeasesMemory.layer(leaseHub)),
+        Effect.provide(shared)
+      )
+      for (let i = 0; i < 10 && a.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      expect(a.host.owned()).toHaveLength(8)
+
+      // Node b's first round stops in its lease acquisition until `open` completes.
+      const entered = yield* Deferred.make<void>()
+      const open = yield* Deferred.make<void>()
+      const leases = yield* Effect.provide(ShardLeases, LeasesMemory.layer(leaseHub))
+      const gated = Layer.succeed(ShardLeases, {
+        ...leases,
+        acquire: (owner, ttlMs, wanted) =>
+          Deferred.succeed(entered, undefined).pipe(
+            Effect.zipRight(Deferred.await(open)),
+            Effect.zipRight(leases.acquire(owner, ttlMs, wanted))
+          )
+      })
+      const b = yield* Node.run(settings("b")).pipe(Effect.provide(gated), Effect.provide(shared))
+      yield* Deferred.await(entered)
+      // While b's round waits, a shuts down: it releases every shard and announces it.
+      yield* a.shutdown
+      yield* Deferred.succeed(open, undefined)
+      // The round that was running takes the shards it had planned for; the announcement it missed while running
+      // starts the next one at once, which takes the rest. No clock time passes: a round every 500 ms is not it.
+      for (let i = 0; i < 100 && b.host.owned().length < 8; i++) yield* Effect.yieldNow()
+      expect(b.host.owned()).toHaveLength(8)
+    }))
+
+  it.scoped("a node that cannot renew stops its shards' actors before the leases can expire, then takes them back", () =>
+    Effect.gen(function*() {
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const hub = LeasesMemory.makeHub()
+      const leases = yield* Effect.provide(ShardLeases, LeasesMemory.layer(hub))
+      // While `hung` is set the lease store's calls never come back, as when it stops answering.
+      let hung = false
+      const renewing = Layer.succeed(ShardLeases, {
+        ...leases,
+        acquire: (owner, ttlMs, wanted) => (hung ? Effect.never : leases.acquire(owner, ttlMs, wanted)),
+        renew: (owner, held, ttlMs) => (hung ? Effect.never : leases.renew(owner, held, ttlMs))
+      })
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(EventStoreMemory.makeStore())))
+      const node = yield* Node.run(settings("n")).pipe(Effect.provide(renewing), Effect.provide(layer))
+      for (let i = 0; i < 10 && node.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      const before = node.host.epochs()
+      expect(before).toHaveLength(8)
+      const fenced = yield* Metric.value(Metrics.leasesSelfFenced)
+      hung = true
+      // Held for a while: renewals every round keep the deadline ahead, until they stop coming back.
+      yield* TestClock.adjust("2500 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      // Before the 4 s lease can expire in the store (a margin of a quarter), the node stops the shards' actors.
+      yield* TestClock.adjust("1000 millis")
+      expect(node.host.owned()).toEqual([])
+      // The leases were still the node's in the store when it stopped.
+      expect(Array.from(hub.leases.values()).every((lease) => lease.owner === "n" && lease.expires >= 4000)).toBe(true)
+      expect((yield* Metric.value(Metrics.leasesSelfFenced)).count - fenced.count).toBe(8)
+      // The lease store answers again: once the hung calls time out, the node takes its shards back under new epochs.
+      hung = false
+      for (let i = 0; i < 60 && node.host.owned().length < 8; i++) yield* TestClock.adjust("100 millis")
+      const after = node.host.epochs()
+      expect(after).toHaveLength(8)
+      for (const { epoch, shard } of after) expect(epoch).toBeGreaterThan(before.find((l) => l.shard === shard)!.epoch)
+    }))
+
+  it.scoped("an entry taken by a node that no longer owns its shard is delivered by the owner within a round", () =>
+    Effect.gen(function*() {
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(EventStoreMemory.makeStore())))
+      const node = yield* Node.run(settings("owner")).pipe(Effect.provide(layer))
+      for (let i = 0; i < 10 && node.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      // A read by a node that has just lost the shard takes the entry (a command to an unknown scan: the owner
+      // answers it and acknowledges it).
+      const inbox = ShardInboxMemory.make(inboxes)
+      const target = "00000000-0000-4000-8000-00000000abcd"
+      const shard = shardOf(target, 8)
+      yield* inbox.send({
+        target,
+        command_id: "orphan-1",
+        command: { _tag: "StartScan" },
+        reply_to: null,
+        traceparent: null,
+        sent_at: 0
+      })
+      expect(yield* inbox.read("previous-owner", [shard], { count: 10, blockMs: 0 })).toHaveLength(1)
+      expect(yield* inbox.pending(shard)).toEqual({ pending: 1, lag: 0 })
+      // One round later (reclaimIdleMs is 30 s), the owner has adopted and handled it.
+      yield* TestClock.adjust("500 millis")
+      for (let i = 0; i < 20 && (yield* inbox.pending(shard)).pending > 0; i++) yield* Effect.yieldNow()
+      expect(yield* inbox.pending(shard)).toEqual({ pending: 0, lag: 0 })
+    }))
+
+  it.scoped("a node configured with another shard count than the cluster's refuses to join", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const shared = memoryPorts(events)
+      const withShards = (shards: number) =>
+        Layer.mergeAll(
+          Journal.layerWith({ batch: 16, writers: 1 }),
+          ShardInboxMemory.layer(ShardInboxMemory.makeStore(shards))
+        ).pipe(Layer.provideMerge(shared))
+      const first = yield* Node.run(settings("a")).pipe(Effect.provide(withShards(8)))
+      expect(first.id).toBe("a")
+      const second = yield* Effect.exit(Node.run(settings("b")).pipe(Effect.provide(withShards(16))))
+      expect(Exit.isFailure(second)).toBe(true)
+      expect(String(Exit.isFailure(second) ? second.cause : "")).toContain("ShardCountMismatch")
+      const third = yield* Node.run(settings("c")).pipe(Effect.provide(withShards(8)))
+      expect(third.id).toBe("c")
+    }))
+
+  it.scoped("a command that keeps failing goes to the dead letters after maxDeliveries, an undecodable one at once", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(events)))
+      // Entries idle for 2 s are delivered again (30 s by default): six deliveries take seconds of the test clock.
+      const node = yield* Node.run({ ...settings("dl"), reclaimIdleMs: 2000 }).pipe(Effect.provide(layer))
+      for (let i = 0; i < 40 && node.host.owned().length < 8; i++) yield* TestClock.adjust("500 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      const counted = (reason: string) =>
+        Effect.map(Metric.value(Metric.tagged(Metrics.deadLetters, "reason", reason)), (state) => state.count)
+      const deadOf = (shard: number) => ShardInboxMemory.deadLetters(inboxes, shard)
+
+      // Undecodable: no delivery can ever succeed, so it goes at once.
+      const undecodable = yield* counted("undecodable")
+      yield* ShardInboxMemory.appendRaw(inboxes, 3, "{not json")
+      for (let i = 0; i < 50 && deadOf(3).length === 0; i++) yield* TestClock.adjust("100 millis")
+      expect(deadOf(3).map((letter) => [letter.raw, letter.reason, letter.deliveries])).toEqual([
+        ["{not json", "undecodable entry", 1]
+      ])
+      expect(yield* counted("undecodable")).toBe(undecodable + 1)
+
+      // A command its actor cannot take (the event store is down): delivered again and again, then set aside.
+      const redelivered = yield* counted("redelivered")
+      events.outage = true
+      const target = "0b7e6a52-6a43-4c1e-9d3b-5f0f6a1e2d3c"
+      const shard = shardOf(target, 8)
+      yield* ShardInboxMemory.appendRaw(
+        inboxes,
+        shard,
+        JSON.stringify({
+          target,
+          command_id: "start",
+          command: { _tag: "StartScan" },
+          reply_to: null,
+          traceparent: null,
+          sent_at: 0
+        })
+      )
+      const settled = () => deadOf(shard).some((letter) => letter.reason !== "undecodable entry")
+      for (let i = 0; i < 200 && !settled(); i++) yield* TestClock.adjust("500 millis")
+      const letters = deadOf(shard).filter((letter) => letter.reason !== "undecodable entry")
+      expect(letters.map((letter) => [letter.reason, letter.deliveries])).toEqual([["delivered 6 times", 6]])
+      expect(yield* counted("redelivered")).toBe(redelivered + 1)
+      // Set aside means acknowledged: nothing of it is pending any more.
+      expect((yield* ShardInboxMemory.make(inboxes).pending(shard)).pending).toBe(0)
+      // Redeliveries (each loading its scan with retries) ran beside the ownership rounds: every lease was renewed.
+      expect(node.host.owned()).toHaveLength(8)
+    }))
+})

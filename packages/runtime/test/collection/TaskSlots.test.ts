@@ -1,0 +1,77 @@
+/** Task slots of an organization in Redis: a bounded semaphore across nodes whose leases free themselves (TestClock). */
+import { expect, layer } from "@effect/vitest"
+import { OrganizationId } from "@mirage/domain/Ids"
+import { TaskSlots } from "@mirage/runtime/collection/TaskSlots"
+import * as TaskSlotsRedis from "@mirage/runtime/collection/TaskSlots/Redis"
+import * as RedisClient from "@mirage/runtime/platform/RedisClient"
+import { ScanQuotas } from "@mirage/runtime/scans/Quotas"
+import { Admission } from "@mirage/runtime/scans/Quotas"
+import { freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
+import { Clock, Effect, Fiber, Layer } from "effect"
+import { randomUUID } from "node:crypto"
+import { advanceParked, driven } from "../support/Driven.js"
+
+/** Quotas fixed in memory: 2 concurrent tasks for every organization. */
+const quotas = Layer.succeed(
+  ScanQuotas,
+  ScanQuotas.of({
+    limits: () => Effect.succeed({ max_running_scans: 1, max_concurrent_tasks: 2 }),
+    override: () => Effect.void,
+    admit: () => Effect.succeed({ admission: Admission.Admitted(), alsoStart: [] }),
+    position: () => Effect.succeed(null),
+    unstarted: () => Effect.succeed([]),
+    release: () => Effect.succeed([])
+  })
+)
+
+const TestLayer = Layer.unwrapScoped(Effect.gen(function*() {
+  const prefix = (yield* freshRedisPrefix).replace(/:$/, "")
+  const url = yield* redisUrl
+  return TaskSlotsRedis.layerWith({ leaseMs: 1000, pollMs: 100 }).pipe(
+    Layer.provide(quotas),
+    Layer.provide(RedisClient.layerWith({ url, prefix }))
+  )
+}))
+
+layer(TestLayer)("TaskSlots", (it) => {
+  it.effect("holds at most max slots; a release lets the next waiter in", () =>
+    Effect.gen(function*() {
+      const slots = yield* TaskSlots
+      const org = OrganizationId.make(randomUUID())
+      expect(yield* slots.tryAcquire(org, "a", 2)).toBe(true)
+      expect(yield* slots.tryAcquire(org, "b", 2)).toBe(true)
+      expect(yield* slots.tryAcquire(org, "c", 2)).toBe(false)
+      expect(yield* slots.tryAcquire(org, "a", 2)).toBe(true)
+      expect(yield* slots.held(org)).toBe(2)
+      yield* slots.release(org, "a")
+      expect(yield* slots.tryAcquire(org, "c", 2)).toBe(true)
+    }))
+
+  it.effect("a slot whose holder stopped renewing frees itself after the lease", () =>
+    Effect.gen(function*() {
+      const slots = yield* TaskSlots
+      const org = OrganizationId.make(randomUUID())
+      const start = yield* Clock.currentTimeMillis
+      // Two holders that "crashed": acquired, never renewed, never released.
+      yield* slots.tryAcquire(org, "dead-1", 2)
+      yield* slots.tryAcquire(org, "dead-2", 2)
+      // The waiter polls every 100 ms; the dead leases end 1000 ms after they were taken.
+      const ranAt = yield* driven(slots.withSlot(org, "live", Clock.currentTimeMillis))
+      expect(ranAt - start).toBeGreaterThanOrEqual(1000)
+      expect(ranAt - start).toBeLessThanOrEqual(1100)
+      expect(yield* slots.held(org)).toBe(0)
+    }))
+
+  it.effect("withSlot renews its lease while the task runs and gives the slot back after", () =>
+    Effect.gen(function*() {
+      const slots = yield* TaskSlots
+      const org = OrganizationId.make(randomUUID())
+      const long = yield* Effect.fork(slots.withSlot(org, "long", Effect.sleep("5 seconds")))
+      // The renewal loop and the task both sleep on the clock: it moves only once both are parked.
+      yield* advanceParked("3 seconds", 2)
+      // Three lease lengths later the slot is still held: renewed.
+      expect(yield* slots.held(org)).toBe(1)
+      yield* driven(Fiber.join(long))
+      expect(yield* slots.held(org)).toBe(0)
+    }))
+})

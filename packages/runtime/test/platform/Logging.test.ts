@@ -1,0 +1,87 @@
+/** The JSON logger: one line per record with level, message, timestamp, annotations and trace id; secrets masked. */
+import { describe, expect, it } from "@effect/vitest"
+import * as Logging from "@mirage/runtime/platform/Logging"
+import { Effect, Redacted } from "effect"
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../../../", import.meta.url))
+
+// A process as the gateway and the node run: NodeRuntime.runMain (which installs its own pretty logger) and Logging.layer.
+const program = `
+import { NodeRuntime } from "@effect/platform-node"
+import * as Logging from "@mirage/runtime/platform/Logging"
+import { Effect } from "effect"
+NodeRuntime.runMain(Effect.log("hello once").pipe(Effect.provide(Logging.layer)))
+`
+
+const stdoutOf = (format: string) =>
+  Effect.async<string, Error>((resume) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", program],
+      { cwd: root, env: { ...process.env, MIRAGE_LOG_FORMAT: format }, timeout: 60_000 },
+      (error, stdout) => resume(error === null ? Effect.succeed(stdout) : Effect.fail(error))
+    )
+  })
+
+const capture = () => {
+  const lines: Array<Record<string, unknown>> = []
+  const layer = Logging.layerWith("json", (line) => {
+    lines.push(JSON.parse(line) as Record<string, unknown>)
+  })
+  return { lines, layer }
+}
+
+describe("Logging", () => {
+  it.effect("writes JSON lines with scan_id, task_id and the current span's trace_id", () =>
+    Effect.gen(function*() {
+      const { layer, lines } = capture()
+      yield* Effect.logInfo("task collected").pipe(
+        Effect.annotateLogs({ scan_id: "s-1", task_id: "t-1" }),
+        Effect.withSpan("task.collect"),
+        Effect.provide(layer)
+      )
+      expect(lines).toHaveLength(1)
+      const line = lines[0]!
+      expect(line).toMatchObject({ level: "info", message: "task collected", scan_id: "s-1", task_id: "t-1" })
+      expect(typeof line.timestamp).toBe("string")
+      expect(Number.isNaN(Date.parse(String(line.timestamp)))).toBe(false)
+      expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/)
+    }))
+
+  it.effect("redacts Redacted values, credential fields and API keys", () =>
+    Effect.gen(function*() {
+      const { layer, lines } = capture()
+      const key = "mk_abcdefghijklmnopqrstuvwxyz0123"
+      yield* Effect.logWarning(`calling with ${key}`, {
+        api_key: "plain-secret",
+        nested: { authorization: "Bearer x" }
+      })
+        .pipe(
+          Effect.annotateLogs({ key: "k-123", credential: Redacted.make("hunter2"), url: `https://x/?k=${key}` }),
+          Effect.provide(layer)
+        )
+      const text = JSON.stringify(lines)
+      expect(text).not.toContain(key)
+      expect(text).not.toContain("plain-secret")
+      expect(text).not.toContain("Bearer x")
+      expect(text).not.toContain("k-123")
+      expect(text).not.toContain("hunter2")
+      expect(lines[0]).toMatchObject({ level: "warn", key: "<redacted>", credential: "<redacted>" })
+      expect(String(lines[0]!.message)).toContain("<redacted>")
+    }))
+
+  it.live(
+    "prints each line once in a process started by NodeRuntime.runMain, in either format",
+    () =>
+      Effect.gen(function*() {
+        const [json, pretty] = yield* Effect.all([stdoutOf("json"), stdoutOf("pretty")], { concurrency: 2 })
+        const jsonLines = json.trim().split("\n")
+        expect(jsonLines).toHaveLength(1)
+        expect(JSON.parse(jsonLines[0]!)).toMatchObject({ level: "info", message: "hello once" })
+        expect(pretty.split("hello once")).toHaveLength(2)
+      }),
+    { timeout: 90_000 }
+  )
+})
