@@ -1,20 +1,15 @@
 /**
  * Mirage's Prometheus metrics: every series the dashboards read, declared once on Effect's `Metric`
- * module, and the text exposition format rendered from `Metric.snapshot` (what `/metrics` serves).
+ * module, and exposed in the Prometheus text format (what `/metrics` serves) by OpenTelemetry's Prometheus serializer.
  */
-import type { Exit, MetricPair } from "effect"
-import {
-  Cause,
-  Clock,
-  Effect,
-  Metric,
-  MetricBoundaries,
-  MetricKey,
-  MetricLabel,
-  MetricState,
-  Option,
-  Predicate
-} from "effect"
+import * as OtelMetrics from "@effect/opentelemetry/Metrics"
+import * as OtelResource from "@effect/opentelemetry/Resource"
+import { ValueType } from "@opentelemetry/api"
+import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
+import type { MetricData } from "@opentelemetry/sdk-metrics"
+import { AggregationTemporality, DataPointType } from "@opentelemetry/sdk-metrics"
+import type { Exit } from "effect"
+import { Cause, Clock, Effect, Metric, MetricBoundaries, MetricKey, MetricLabel, Option, Predicate } from "effect"
 
 type Kind = "counter" | "gauge" | "histogram"
 
@@ -165,62 +160,37 @@ export const timed =
         Effect.flatMap(Clock.currentTimeMillis, (end) => Metric.update(metric, (end - start) / 1000))
       ))
 
-const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\n/g, "\\n")
-const escapeHelp = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
-const sanitizeName = (name: string) => name.replace(/[^a-zA-Z0-9_:]/g, "_")
-const sanitizeLabel = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, "_")
+/** Mirage's metrics as OpenTelemetry sees them: Effect's metric registry read by the OpenTelemetry producer. */
+const producer = Effect.runSync(OtelMetrics.makeProducer.pipe(Effect.provide(OtelResource.layerEmpty)))
+/** No `target_info` and no `otel_scope_*` labels: the series are Mirage's own, named as the dashboards read them. */
+const serializer = new PrometheusSerializer(undefined, false, undefined, true, true)
 
-const formatNumber = (value: number | bigint) => {
-  if (typeof value === "bigint") return value.toString()
-  if (Number.isNaN(value)) return "NaN"
-  if (value === Infinity) return "+Inf"
-  if (value === -Infinity) return "-Inf"
-  return String(value)
+/** A family with no series yet (a counter nobody has increased) still gets its HELP and TYPE. */
+const emptyFamily = (family: Family): MetricData => {
+  const descriptor = { name: family.name, description: family.help, unit: "", valueType: ValueType.DOUBLE }
+  const common = { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [] }
+  if (family.kind === "counter") return { ...common, descriptor, dataPointType: DataPointType.SUM, isMonotonic: true }
+  if (family.kind === "gauge") return { ...common, descriptor, dataPointType: DataPointType.GAUGE }
+  return { ...common, descriptor, dataPointType: DataPointType.HISTOGRAM }
 }
 
-const labels = (tags: ReadonlyArray<readonly [string, string]>) =>
-  tags.length === 0 ? "" : `{${tags.map(([k, v]) => `${sanitizeLabel(k)}="${escapeLabel(v)}"`).join(",")}}`
-
-/** Renders the given snapshot in the Prometheus text format (0.0.4); declared families always get HELP and TYPE. */
-export const render = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): string => {
-  const lines = new Map<string, { kind: Kind; help: string; samples: Array<string> }>()
-  for (const family of families) lines.set(family.name, { kind: family.kind, help: family.help, samples: [] })
-  for (const pair of pairs) {
-    const name = sanitizeName(pair.metricKey.name)
-    const tags = pair.metricKey.tags.map((tag) => [tag.key, tag.value] as const)
-    const state = pair.metricState
-    const help: string = Option.getOrElse(pair.metricKey.description, () => name)
-    const group = (kind: Kind) => {
-      const existing = lines.get(name)
-      if (existing !== undefined) return existing.samples
-      const created = { kind, help, samples: new Array<string>() }
-      lines.set(name, created)
-      return created.samples
-    }
-    if (MetricState.isCounterState(state)) {
-      group("counter").push(`${name}${labels(tags)} ${formatNumber(state.count)}`)
-    } else if (MetricState.isGaugeState(state)) {
-      group("gauge").push(`${name}${labels(tags)} ${formatNumber(state.value)}`)
-    } else if (MetricState.isHistogramState(state)) {
-      const samples = group("histogram")
-      let hasInf = false
-      for (const [bound, count] of state.buckets) {
-        if (bound === Infinity) hasInf = true
-        samples.push(`${name}_bucket${labels([...tags, ["le", formatNumber(bound)]])} ${formatNumber(count)}`)
-      }
-      if (!hasInf) samples.push(`${name}_bucket${labels([...tags, ["le", "+Inf"]])} ${formatNumber(state.count)}`)
-      samples.push(`${name}_sum${labels(tags)} ${formatNumber(state.sum)}`)
-      samples.push(`${name}_count${labels(tags)} ${formatNumber(state.count)}`)
-    }
-  }
-  const out: Array<string> = []
-  for (const [name, family] of lines) {
-    out.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.kind}`, ...family.samples)
-  }
-  return out.join("\n") + "\n"
-}
-
-/** The process's metrics in the Prometheus text format. */
-export const exposition: Effect.Effect<string> = Effect.map(Metric.snapshot, render)
+/**
+ * The process's metrics in the Prometheus text format (0.0.4), serialized by OpenTelemetry's Prometheus exporter from
+ * a snapshot of Effect's registry; every declared family is there, with or without series, and without units.
+ */
+export const exposition: Effect.Effect<string> = Effect.promise(() => producer.collect()).pipe(
+  Effect.map(({ resourceMetrics }) => {
+    const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric): MetricData => ({
+      ...metric,
+      descriptor: { ...metric.descriptor, unit: "" }
+    }))
+    const present = new Set(metrics.map((metric) => metric.descriptor.name))
+    const scope = { name: "mirage" }
+    return serializer.serialize({
+      resource: resourceMetrics.resource,
+      scopeMetrics: [{ scope, metrics: [...metrics, ...families.filter((f) => !present.has(f.name)).map(emptyFamily)] }]
+    })
+  })
+)
 
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
