@@ -8,7 +8,7 @@
 import { Effect, Either, Option, Random, Ref, Schema } from "effect"
 import { isIP, Socket } from "node:net"
 import { addressesOf } from "../internal/Dns.js"
-import { decodeMessage, encodeQuery, rcodeNames, rrTypes } from "../internal/DnsWire.js"
+import { decodeMessage, encodeQuery } from "../internal/DnsWire.js"
 import type { ResourceRecord } from "../internal/DnsWire.js"
 import { BadResponse, defineModule, finding, SourceUnavailable, targetValue } from "../Module.js"
 import type { CollectionNotes, DnsClient, Finding } from "../Module.js"
@@ -95,8 +95,8 @@ export const transferZone = (
         if (message.id !== id) {
           return finish({ _tag: "Malformed", reason: "answer to another query" })
         }
-        if (message.rcode !== 0) {
-          return finish({ _tag: "Refused", reason: rcodeNames[message.rcode] ?? `rcode ${message.rcode}` })
+        if (message.rcode !== "NOERROR") {
+          return finish({ _tag: "Refused", reason: message.rcode })
         }
         for (const record of message.answers) {
           if (records.length === 0 && record.data.type !== "SOA") {
@@ -110,10 +110,7 @@ export const transferZone = (
       }
     })
     socket.connect(server.port, server.host, () => {
-      const query = encodeQuery(id, zone, rrTypes.AXFR)
-      const length = Buffer.alloc(2)
-      length.writeUInt16BE(query.length)
-      socket.write(Buffer.concat([length, query]))
+      socket.write(encodeQuery(id, zone, "AXFR"))
     })
     return Effect.sync(() =>
       socket.destroy()
