@@ -1,8 +1,9 @@
 /**
  * A real DNS server over UDP and TCP (same port) for the fixture world: answers authoritatively
- * from a zone table, with the RFC 1035 wire format encoded and decoded here, so modules use their
+ * from a zone table, the wire format read and written by `dns-packet`, so modules use their
  * real resolver; over TCP it also serves zone transfers (AXFR) of the zones it is told to allow.
  */
+import * as DnsPacket from "dns-packet"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import { createSocket } from "node:dgram"
@@ -55,211 +56,93 @@ export interface DnsServer {
   readonly transfers: () => ReadonlyArray<{ readonly zone: string; readonly allowed: boolean }>
 }
 
-export const recordTypes = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, CAA: 257 } as const
-/** The question type of a zone transfer (RFC 5936); only asked over TCP. */
-export const AXFR = 252
-type RecordType = keyof typeof recordTypes
-const typeNames = new Map<number, RecordType>(
-  Object.entries(recordTypes).map(([name, code]) => [code, name as RecordType])
-)
+export const recordTypes = ["A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "CAA"] as const
+type RecordType = (typeof recordTypes)[number]
+const isRecordType = (type: string): type is RecordType => (recordTypes as ReadonlyArray<string>).includes(type)
 
 export const rcodes = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9 } as const
 
 const ttl = 300
-const classIN = 1
 
 const normalize = (name: string) => name.toLowerCase().replace(/\.$/, "")
 
 /** The PTR name of an address: `10.2.0.192.in-addr.arpa` or the nibbles of an IPv6 address under ip6.arpa. */
 export const reverseName = (ip: string): string => {
   if (isIPv4(ip)) return `${ip.split(".").reverse().join(".")}.in-addr.arpa`
-  const hex = Array.from(ipv6Bytes(ip), (byte) => byte.toString(16).padStart(2, "0")).join("")
+  const [head = "", tail] = ip.split("::")
+  const words = (part: string) => (part === "" ? [] : part.split(":"))
+  const left = words(head)
+  const right = tail === undefined ? [] : words(tail)
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right]
+  const hex = all.map((word) => word.padStart(4, "0")).join("")
   return `${hex.split("").reverse().join(".")}.ip6.arpa`
 }
 
-// -- wire decoding ---------------------------------------------------------------------------
-
-export interface Question {
-  readonly name: string
-  readonly type: number
-  readonly class: number
-}
-
-export interface Query {
-  readonly id: number
-  readonly flags: number
-  readonly questions: ReadonlyArray<Question>
-  /** Where the question section ends: the response echoes the bytes before it. */
-  readonly questionEnd: number
-}
-
-/** Reads a possibly compressed name (RFC 1035 §4.1.4); undefined when malformed or looping. */
-export const readName = (
-  message: Uint8Array,
-  start: number
-): { readonly name: string; readonly next: number } | undefined => {
-  const labels: Array<string> = []
-  let offset = start
-  let next: number | undefined
-  let jumps = 0
-  let length = 0
-  for (;;) {
-    const size = message[offset]
-    if (size === undefined) return undefined
-    if ((size & 0xc0) === 0xc0) {
-      const low = message[offset + 1]
-      if (low === undefined || ++jumps > 32) return undefined
-      next ??= offset + 2
-      offset = ((size & 0x3f) << 8) | low
-      continue
-    }
-    if ((size & 0xc0) !== 0) return undefined
-    if (size === 0) return { name: labels.join("."), next: next ?? offset + 1 }
-    if (offset + 1 + size > message.length) return undefined
-    length += size + 1
-    if (length > 255) return undefined
-    labels.push(Buffer.from(message.subarray(offset + 1, offset + 1 + size)).toString("latin1"))
-    offset += size + 1
+/** A query as dns-packet reads it; undefined when the message is malformed. */
+const decode = (message: Uint8Array): DnsPacket.Packet | undefined => {
+  try {
+    return DnsPacket.decode(Buffer.from(message.buffer, message.byteOffset, message.byteLength))
+  } catch {
+    return undefined
   }
-}
-
-/** The header and question section of a message; undefined when too short or malformed. */
-export const parseQuery = (message: Uint8Array): Query | undefined => {
-  if (message.length < 12) return undefined
-  const view = Buffer.from(message.buffer, message.byteOffset, message.byteLength)
-  const count = view.readUInt16BE(4)
-  const questions: Array<Question> = []
-  let offset = 12
-  for (let i = 0; i < count; i++) {
-    const name = readName(message, offset)
-    if (name === undefined || name.next + 4 > message.length) return undefined
-    questions.push({ name: name.name, type: view.readUInt16BE(name.next), class: view.readUInt16BE(name.next + 2) })
-    offset = name.next + 4
-  }
-  return { id: view.readUInt16BE(0), flags: view.readUInt16BE(2), questions, questionEnd: offset }
-}
-
-// -- wire encoding ---------------------------------------------------------------------------
-
-/** A name as labels, uncompressed. */
-export const encodeName = (name: string): Buffer => {
-  const labels = normalize(name) === "" ? [] : name.replace(/\.$/, "").split(".")
-  return Buffer.concat([
-    ...labels.map((label) => {
-      const bytes = Buffer.from(label, "latin1")
-      return Buffer.concat([Buffer.from([bytes.length]), bytes])
-    }),
-    Buffer.from([0])
-  ])
-}
-
-const u16 = (value: number) => {
-  const buffer = Buffer.alloc(2)
-  buffer.writeUInt16BE(value)
-  return buffer
-}
-
-const u32 = (value: number) => {
-  const buffer = Buffer.alloc(4)
-  buffer.writeUInt32BE(value >>> 0)
-  return buffer
-}
-
-function ipv6Bytes(ip: string): Buffer {
-  const [head = "", tail] = ip.split("::")
-  const words = (part: string) => (part === "" ? [] : part.split(":").map((word) => parseInt(word, 16)))
-  const left = words(head)
-  const right = tail === undefined ? [] : words(tail)
-  const all = [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right]
-  return Buffer.concat(all.map(u16))
 }
 
 /** A TXT record's character-strings, each at most 255 bytes. */
-const txtData = (value: string | ReadonlyArray<string>) => {
-  const strings = typeof value === "string" ? [value] : value
-  return Buffer.concat(strings.flatMap((text) => {
+const txtData = (value: string | ReadonlyArray<string>): Array<Buffer> =>
+  (typeof value === "string" ? [value] : value).flatMap((text) => {
     const bytes = Buffer.from(text, "utf8")
     const chunks: Array<Buffer> = []
-    for (let i = 0; i === 0 || i < bytes.length; i += 255) {
-      const chunk = bytes.subarray(i, i + 255)
-      chunks.push(Buffer.from([chunk.length]), chunk)
-    }
+    for (let i = 0; i === 0 || i < bytes.length; i += 255) chunks.push(bytes.subarray(i, i + 255))
     return chunks
-  }))
-}
+  })
 
-interface Answer {
-  readonly owner: string
-  readonly type: RecordType
-  readonly data: Buffer
-}
-
-const recordsOf = (owner: string, entry: ZoneEntry, type: RecordType): ReadonlyArray<Answer> => {
-  const answer = (data: Buffer): Answer => ({ owner, type, data })
+const recordsOf = (owner: string, entry: ZoneEntry, type: RecordType): Array<DnsPacket.Answer> => {
+  const common = { name: owner, ttl, class: "IN" as const }
   switch (type) {
     case "A":
-      return (entry.A ?? []).map((ip) => answer(Buffer.from(ip.split(".").map(Number))))
     case "AAAA":
-      return (entry.AAAA ?? []).map((ip) => answer(ipv6Bytes(ip)))
-    case "CNAME":
-      return entry.CNAME === undefined ? [] : [answer(encodeName(entry.CNAME))]
+      return (entry[type] ?? []).map((data) => ({ ...common, type, data }))
     case "NS":
-      return (entry.NS ?? []).map((name) => answer(encodeName(name)))
     case "PTR":
-      return (entry.PTR ?? []).map((name) => answer(encodeName(name)))
+      return (entry[type] ?? []).map((data) => ({ ...common, type, data }))
+    case "CNAME":
+      return entry.CNAME === undefined ? [] : [{ ...common, type, data: entry.CNAME }]
     case "MX":
-      return (entry.MX ?? []).map((mx) => answer(Buffer.concat([u16(mx.priority), encodeName(mx.exchange)])))
+      return (entry.MX ?? []).map((mx) => ({
+        ...common,
+        type,
+        data: { preference: mx.priority, exchange: mx.exchange }
+      }))
     case "TXT":
-      return (entry.TXT ?? []).map((text) => answer(txtData(text)))
+      return (entry.TXT ?? []).map((text) => ({ ...common, type, data: txtData(text) }))
     case "CAA":
-      return (entry.CAA ?? []).map((caa) => {
-        const tag = Buffer.from(caa.tag, "ascii")
-        return answer(Buffer.concat([Buffer.from([caa.flags, tag.length]), tag, Buffer.from(caa.value, "utf8")]))
-      })
-    case "SOA": {
-      const soa = entry.SOA
-      if (soa === undefined) return []
-      return [
-        answer(Buffer.concat([
-          encodeName(soa.mname),
-          encodeName(soa.rname),
-          ...[soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum].map(u32)
-        ]))
-      ]
-    }
+      // dns-packet's declarations know three tags; it writes any (RFC 8659 allows others), as a CAA server must.
+      return (entry.CAA ?? []).map((caa) => ({
+        ...common,
+        type,
+        data: { ...caa, tag: caa.tag as "issue", issuerCritical: (caa.flags & 128) !== 0 }
+      }))
+    case "SOA":
+      return entry.SOA === undefined ? [] : [{ ...common, type, data: { ...entry.SOA } }]
   }
 }
 
-const encodeAnswer = (answer: Answer) =>
-  Buffer.concat([
-    encodeName(answer.owner),
-    u16(recordTypes[answer.type]),
-    u16(classIN),
-    u32(ttl),
-    u16(answer.data.length),
-    answer.data
-  ])
-
+/** The response to `query`: authoritative, with its opcode and RD echoed, recursion available. */
 const response = (
-  query: Query,
-  raw: Uint8Array,
+  query: DnsPacket.Packet,
   rcode: number,
-  answers: ReadonlyArray<Answer>,
+  answers: ReadonlyArray<DnsPacket.Answer>,
   withQuestion = true
-) => {
-  // QR, the query's opcode and RD, AA (we are the zone's authority), RA.
-  const flags = 0x8000 | (query.flags & 0x7800) | 0x0400 | (query.flags & 0x0100) | 0x0080 | rcode
-  const header = Buffer.concat([
-    u16(query.id),
-    u16(flags),
-    u16(withQuestion ? query.questions.length : 0),
-    u16(answers.length),
-    u16(0),
-    u16(0)
-  ])
-  const question = withQuestion ? Buffer.from(raw.subarray(12, query.questionEnd)) : Buffer.alloc(0)
-  return Buffer.concat([header, question, ...answers.map(encodeAnswer)])
-}
+): Buffer =>
+  DnsPacket.encode({
+    type: "response",
+    id: query.id ?? 0,
+    flags: ((query.flags ?? 0) & 0x7800) | DnsPacket.AUTHORITATIVE_ANSWER |
+      ((query.flags ?? 0) & DnsPacket.RECURSION_DESIRED)
+      | DnsPacket.RECURSION_AVAILABLE | rcode,
+    questions: withQuestion ? query.questions ?? [] : [],
+    answers: [...answers]
+  })
 
 // -- answering -------------------------------------------------------------------------------
 
@@ -287,30 +170,28 @@ const wildcardFor = (zone: ReadonlyMap<string, ZoneEntry>, name: string): ZoneEn
 
 /** The response to a query message, as an authoritative server for `zone` would send it. */
 export const answer = (zone: ReadonlyMap<string, ZoneEntry>, raw: Uint8Array): Buffer | undefined => {
-  const query = parseQuery(raw)
+  const query = decode(raw)
   if (query === undefined) {
-    // Too broken to parse: answer FORMERR if there is at least an id to answer to.
+    // Too broken to parse: answer FORMERR if there is at least a header to answer to.
     if (raw.length < 12) return undefined
     const id = Buffer.from(raw.subarray(0, 2)).readUInt16BE(0)
-    return Buffer.concat([u16(id), u16(0x8000 | rcodes.FORMERR), u16(0), u16(0), u16(0), u16(0)])
+    return DnsPacket.encode({ type: "response", id, flags: rcodes.FORMERR, questions: [], answers: [] })
   }
-  if ((query.flags & 0x8000) !== 0) return undefined
-  if (((query.flags >> 11) & 0xf) !== 0) return response(query, raw, rcodes.NOTIMP, [])
-  const question = query.questions[0]
-  if (query.questions.length !== 1 || question === undefined) return response(query, raw, rcodes.FORMERR, [])
-  const type = typeNames.get(question.type)
+  if (query.type === "response") return undefined
+  if (((query.flags ?? 0) >> 11 & 0xf) !== 0) return response(query, rcodes.NOTIMP, [])
+  const question = query.questions?.[0]
+  if (query.questions?.length !== 1 || question === undefined) return response(query, rcodes.FORMERR, [])
   const name = normalize(question.name)
   // AXFR is a TCP conversation (see `transfer`); over UDP it is not implemented.
-  if (question.type === AXFR) return response(query, raw, rcodes.NOTIMP, [])
+  if (question.type === "AXFR") return response(query, rcodes.NOTIMP, [])
   const entry = zone.get(name) ?? wildcardFor(zone, name)
-  if (entry === undefined) {
-    return response(query, raw, hasNamesBelow(zone, name) ? rcodes.NOERROR : rcodes.NXDOMAIN, [])
-  }
-  if (entry.rcode !== undefined) return response(query, raw, rcodes[entry.rcode], [])
-  if (type === undefined) return response(query, raw, rcodes.NOERROR, [])
+  if (entry === undefined) return response(query, hasNamesBelow(zone, name) ? rcodes.NOERROR : rcodes.NXDOMAIN, [])
+  if (entry.rcode !== undefined) return response(query, rcodes[entry.rcode], [])
+  const type = question.type
+  if (!isRecordType(type)) return response(query, rcodes.NOERROR, [])
 
   // Follow CNAMEs inside the zone as a resolver would, so an A question about an alias gets the address.
-  const answers: Array<Answer> = []
+  const answers: Array<DnsPacket.Answer> = []
   let owner = question.name
   let current: ZoneEntry | undefined = entry
   for (let hops = 0; current !== undefined && hops < 8; hops++) {
@@ -322,7 +203,7 @@ export const answer = (zone: ReadonlyMap<string, ZoneEntry>, raw: Uint8Array): B
     owner = current.CNAME
     current = zone.get(normalize(owner))
   }
-  return response(query, raw, rcodes.NOERROR, answers)
+  return response(query, rcodes.NOERROR, answers)
 }
 
 // -- zone transfers --------------------------------------------------------------------------
@@ -339,17 +220,16 @@ export const transfer = (
   raw: Uint8Array,
   allowed: ReadonlySet<string>
 ): ReadonlyArray<Buffer> => {
-  const query = parseQuery(raw)
-  const question = query?.questions[0]
+  const query = decode(raw)
+  const question = query?.questions?.[0]
   if (query === undefined || question === undefined) return []
   const apex = normalize(question.name)
-  if (!allowed.has(apex)) return [response(query, raw, rcodes.REFUSED, [])]
+  if (!allowed.has(apex)) return [response(query, rcodes.REFUSED, [])]
   const soa = zone.get(apex)
-  if (soa?.SOA === undefined) return [response(query, raw, rcodes.NOTAUTH, [])]
-  const [first] = recordsOf(apex, soa, "SOA")
-  if (first === undefined) return [response(query, raw, rcodes.NOTAUTH, [])]
+  const [first] = soa === undefined ? [] : recordsOf(apex, soa, "SOA")
+  if (first === undefined) return [response(query, rcodes.NOTAUTH, [])]
   const names = Array.from(zone.keys()).filter((name) => name === apex || name.endsWith(`.${apex}`)).sort()
-  const records: Array<Answer> = [first]
+  const records: Array<DnsPacket.Answer> = [first]
   for (const name of names) {
     const entry = zone.get(name)
     if (entry === undefined || entry.rcode !== undefined) continue
@@ -360,13 +240,17 @@ export const transfer = (
   records.push(first)
   const messages: Array<Buffer> = []
   for (let i = 0; i < records.length; i += transferChunk) {
-    messages.push(response(query, raw, rcodes.NOERROR, records.slice(i, i + transferChunk), i === 0))
+    messages.push(response(query, rcodes.NOERROR, records.slice(i, i + transferChunk), i === 0))
   }
   return messages
 }
 
 /** A DNS message framed for TCP: a two-byte length, then the message (RFC 1035 §4.2.2). */
-const framed = (message: Buffer) => Buffer.concat([u16(message.length), message])
+const framed = (message: Buffer) => {
+  const length = Buffer.alloc(2)
+  length.writeUInt16BE(message.length)
+  return Buffer.concat([length, message])
+}
 
 // -- the servers -----------------------------------------------------------------------------
 
@@ -407,10 +291,9 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
     const transfers: Array<{ readonly zone: string; readonly allowed: boolean }> = []
     const note = (message: Uint8Array) => {
       received++
-      const question = parseQuery(message)?.questions[0]
+      const question = decode(message)?.questions?.[0]
       if (question === undefined) return undefined
-      const type = question.type === AXFR ? "AXFR" : typeNames.get(question.type) ?? String(question.type)
-      asked.push({ name: normalize(question.name), type })
+      asked.push({ name: normalize(question.name), type: question.type })
       return question
     }
 
@@ -426,7 +309,7 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
           const message = pending.subarray(2, 2 + pending.readUInt16BE(0))
           pending = pending.subarray(2 + message.length)
           const question = note(message)
-          if (question?.type === AXFR) {
+          if (question?.type === "AXFR") {
             const apex = normalize(question.name)
             transfers.push({ zone: apex, allowed: allowed.has(apex) })
             for (const reply of transfer(table, message, allowed)) connection.write(framed(reply))
