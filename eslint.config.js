@@ -34,4 +34,12 @@ export default tseslint.config(
       "max-lines-per-function": ["error", { max: 120, skipBlankLines: true, skipComments: true }],
     },
   },
+  {
+    // Production code never starts the fixture world: only tests, benches and the dev entries may.
+    files: ["packages/*/src/**/*.ts", "apps/*/src/**/*.ts"],
+    ignores: ["packages/testkit/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@mirage/testkit", "@mirage/testkit/*"], message: "the fixture world belongs to tests, benches and apps/*/dev" }] }],
+    },
+  },
 );

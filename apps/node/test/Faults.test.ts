@@ -16,9 +16,9 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { envFor } from "../dev/Sandbox.js"
 import type { Process } from "../src/Launcher.js"
 import { launch, waitForGateway } from "../src/Launcher.js"
-import { envFor } from "../src/Sandbox.js"
 import {
   body,
   type Caller,

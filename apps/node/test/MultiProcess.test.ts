@@ -17,8 +17,8 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import postgres from "postgres"
+import { envFor } from "../dev/Sandbox.js"
 import { launch, waitForGateway } from "../src/Launcher.js"
-import { envFor } from "../src/Sandbox.js"
 import {
   body,
   definitions,

@@ -13,7 +13,7 @@ import type { RedisClient } from "@mirage/runtime/platform/RedisClient"
 import * as Egress from "@mirage/testkit/Egress"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { newCaller, post } from "../../gateway/test/Gateway.js"
-import { envFor } from "../src/Sandbox.js"
+import { envFor } from "../dev/Sandbox.js"
 import { allResults, layer, startAndWait, startNode, World } from "./Stack.js"
 
 describe("sandbox confinement", () => {

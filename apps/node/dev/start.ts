@@ -4,7 +4,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect } from "effect"
-import { launch, waitForGateway } from "./Launcher.js"
+import { launch, waitForGateway } from "../src/Launcher.js"
 import { sandboxEnv } from "./Sandbox.js"
 
 const main = Effect.gen(function*() {

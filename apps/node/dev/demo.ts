@@ -6,7 +6,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
-import { launch, logFolder, waitForGateway } from "./Launcher.js"
+import { launch, logFolder, waitForGateway } from "../src/Launcher.js"
 import { sandboxEnv, sandboxTarget } from "./Sandbox.js"
 
 const freePort = Effect.async<number>((resume) => {
