@@ -13,11 +13,13 @@ import { Entity, EntityType } from "@mirage/domain/Entity"
 import { ModuleId, ScanId, TaskId, TemplateId } from "@mirage/domain/Ids"
 import { CreateScanRequest, Scan, ScanModule } from "@mirage/domain/Scan"
 import type { ScanProgressEvent } from "@mirage/domain/ScanProgress"
-import { Config, Console, Data, Effect, Option, Predicate, Ref, Schema, Stream } from "effect"
+import { Console, Data, Effect, Option, Predicate, Ref, Schema, Stream } from "effect"
 import type { Redacted } from "effect"
 import * as Client from "./Client.js"
 import { Gateway } from "./Client.js"
 import * as Output from "./Output.js"
+import * as Settings from "./Settings.js"
+import * as SettingsCatalog from "./SettingsCatalog.js"
 import { guessType } from "./Target.js"
 
 /** A command failed; what went wrong was already printed. */
@@ -31,12 +33,12 @@ export interface Terminal {
 const common = {
   url: Options.text("url").pipe(
     Options.withDescription("The gateway's base URL (env MIRAGE_URL)"),
-    Options.withFallbackConfig(Config.string("MIRAGE_URL").pipe(Config.withDefault("http://127.0.0.1:8080")))
+    Options.withFallbackConfig(Settings.url)
   ),
   key: Options.redacted("key").pipe(
     Options.withDescription("An API key, mk_… (env MIRAGE_API_KEY)"),
     Options.optional,
-    Options.withFallbackConfig(Config.option(Config.redacted("MIRAGE_API_KEY")))
+    Options.withFallbackConfig(Settings.apiKey)
   ),
   json: Options.boolean("json").pipe(Options.withDescription("Machine output only: one JSON document on stdout"))
 }
@@ -388,6 +390,20 @@ export const make = (terminal: Terminal) => {
       })
     )).pipe(Command.withDescription("The data sources: their modules, rate limits, keys and state"))
 
+  const config = Command.make("config", { json: common.json }, (input) =>
+    Effect.gen(function*() {
+      const values = yield* SettingsCatalog.effective
+      if (input.json) return yield* Console.log(JSON.stringify(values, null, 2))
+      yield* Console.log(Output.table(
+        ["VARIABLE", "AREA", "VALUE", "FROM"],
+        values.map((setting) => [setting.name, setting.area, setting.value, setting.origin])
+      ))
+    })).pipe(
+      Command.withDescription(
+        "The effective value of every Mirage setting in this environment (set or default), secrets redacted"
+      )
+    )
+
   const root = Command.make("mirage").pipe(
     Command.withDescription("The Mirage command line: scans, templates, collection and sources through the gateway"),
     Command.withSubcommands([
@@ -401,7 +417,8 @@ export const make = (terminal: Terminal) => {
       results,
       templates,
       collect,
-      sources
+      sources,
+      config
     ])
   )
   return Command.run(root, { name: "mirage", version: "0.1.0" })

@@ -4,13 +4,10 @@
  * printed once to stdout and never logged.
  */
 import { ApiKeys, generateKey } from "@mirage/runtime/tenancy/ApiKeys"
-import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Console, Effect, Layer, Option, Redacted } from "effect"
+import * as Settings from "./Settings.js"
 
-export const BootstrapKey = Config.option(
-  Config.redacted("MIRAGE_BOOTSTRAP_API_KEY").pipe(
-    Config.withDescription("admin API key of the default organization, ensured at startup")
-  )
-)
+export const BootstrapKey = Settings.bootstrapApiKey
 
 export const run = Effect.gen(function*() {
   const keys = yield* ApiKeys

@@ -12,6 +12,7 @@ import type { RateLimit } from "@mirage/runtime/collection/RateLimiter"
 import { Config, Context, Effect, Layer, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { problemResponse as problem } from "./Problem.js"
+import * as Settings from "./Settings.js"
 
 export interface ApiLimitsService {
   readonly maxBodyBytes: number
@@ -25,18 +26,9 @@ export class ApiLimits extends Context.Reference<ApiLimits>()("@mirage/gateway/A
 }) {}
 
 export const LimitsConfig = Config.all({
-  maxBodyBytes: Config.integer("MIRAGE_MAX_BODY_BYTES").pipe(
-    Config.withDefault(1024 * 1024),
-    Config.withDescription("largest request body accepted (413 beyond)")
-  ),
-  rate: Config.number("MIRAGE_API_RATE").pipe(
-    Config.withDefault(50),
-    Config.withDescription("requests per second per API key (0: unlimited)")
-  ),
-  burst: Config.integer("MIRAGE_API_BURST").pipe(
-    Config.withDefault(100),
-    Config.withDescription("requests an idle API key may send at once")
-  )
+  maxBodyBytes: Settings.maxBodyBytes,
+  rate: Settings.apiRate,
+  burst: Settings.apiBurst
 })
 
 export interface LimitsSettings {

@@ -8,14 +8,13 @@ import type { HttpApp } from "@effect/platform"
 import { Health, ShardCoverage } from "@mirage/domain/api/HealthApi"
 import { ScanStatus } from "@mirage/domain/Scan"
 import * as Readiness from "@mirage/runtime/cluster/Readiness"
+import * as ClusterSettings from "@mirage/runtime/cluster/Settings"
 import * as Metrics from "@mirage/runtime/platform/Metrics"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
-import { Clock, Config, Effect, Exit, Metric } from "effect"
+import { Clock, Config, Duration, Effect, Exit, Metric } from "effect"
 
-export const ObservabilityConfig = Config.integer("MIRAGE_READY_TIMEOUT_MS").pipe(
-  Config.withDefault(1000),
-  Config.withDescription("how long /health, /ready and /metrics wait for each store's answer")
-)
+/** How long /health, /ready and /metrics wait for each store's answer, in milliseconds. */
+export const ObservabilityConfig = Config.map(ClusterSettings.readyTimeout, Duration.toMillis)
 
 const idLike = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mk_.*|\d+|[A-Za-z0-9_-]{20,})$/i
 

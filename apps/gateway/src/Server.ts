@@ -7,15 +7,16 @@ import { NodeHttpServer } from "@effect/platform-node"
 import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
 import { createStartingServer } from "@mirage/runtime/platform/HttpListener"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
-import { Config, Layer } from "effect"
+import { Layer } from "effect"
 import * as Http from "./Http.js"
 import * as Limits from "./Limits.js"
 import * as Observability from "./Observability.js"
 import * as Problem from "./Problem.js"
+import * as Settings from "./Settings.js"
 
 export const ServerConfig = {
-  port: Config.integer("PORT").pipe(Config.withDefault(8080), Config.withDescription("port of the HTTP API")),
-  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0"), Config.withDescription("address to listen on"))
+  port: Settings.port,
+  host: Settings.host
 }
 
 /** The API (`/health`, `/ready` and `/metrics` among it) on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */

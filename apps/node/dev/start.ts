@@ -3,15 +3,19 @@
  * fixture world.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Console, Effect } from "effect"
+import * as GatewaySettings from "@mirage/gateway/Settings"
+import * as ClusterSettings from "@mirage/runtime/cluster/Settings"
+import * as CollectionSettings from "@mirage/runtime/collection/Settings"
+import { Console, Effect } from "effect"
 import { launch, waitForGateway } from "../src/Launcher.js"
+import * as NodeSettings from "../src/Settings.js"
 import { sandboxEnv } from "./Sandbox.js"
 
 const main = Effect.gen(function*() {
-  const port = yield* Config.integer("PORT").pipe(Config.withDefault(8080))
-  const nodes = yield* Config.integer("MIRAGE_NODES").pipe(Config.withDefault(2))
-  const sandbox = yield* Config.boolean("MIRAGE_SANDBOX").pipe(Config.withDefault(false))
-  const metrics = yield* Config.integer("MIRAGE_METRICS_PORT").pipe(Config.withDefault(9464))
+  const port = yield* GatewaySettings.port
+  const nodes = yield* NodeSettings.nodes
+  const sandbox = yield* CollectionSettings.sandbox
+  const metrics = yield* ClusterSettings.metricsPort
   const env = { ...(sandbox ? yield* sandboxEnv : {}), MIRAGE_METRICS_PORT: String(metrics) }
   const procs = yield* launch({ port, nodes, env, output: "inherit", restart: true })
   yield* waitForGateway(`http://127.0.0.1:${port}`, procs[0])

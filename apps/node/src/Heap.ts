@@ -4,13 +4,11 @@
  * depending on when it last collected. Growing by at most 30% keeps it near 630 MiB, for more frequent full
  * collections: a few percent of a busy node's CPU.
  */
-import { Config, Effect } from "effect"
+import { Effect } from "effect"
 import { setFlagsFromString } from "node:v8"
+import * as Settings from "./Settings.js"
 
-export const HeapConfig = Config.integer("MIRAGE_HEAP_GROWTH_PERCENT").pipe(
-  Config.withDefault(30),
-  Config.withDescription("the most V8 grows a node's heap after a full collection, in percent; 0 leaves it to V8")
-)
+export const HeapConfig = Settings.heapGrowthPercent
 
 /** Applies the setting to this process; V8 reads it at every collection, so it holds from the next one on. */
 export const limitGrowth = Effect.gen(function*() {

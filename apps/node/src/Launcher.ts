@@ -3,12 +3,13 @@
  * world in this process, with the modules pointed at it). Stops them all together; with `restart`,
  * brings back a node that exits on its own, with backoff, as Kubernetes does in production.
  */
-import { Clock, Config, Data, Duration, Effect, Fiber, Schedule } from "effect"
+import { Clock, Data, Duration, Effect, Fiber, Schedule } from "effect"
 import type { Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Settings from "./Settings.js"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 
@@ -41,12 +42,7 @@ export class GatewayNotReady extends Data.TaggedError("GatewayNotReady")<{
   readonly lastLines: ReadonlyArray<string>
 }> {}
 
-export const GatewayWait = Config.duration("MIRAGE_GATEWAY_WAIT").pipe(
-  Config.withDefault(Duration.seconds(180)),
-  Config.withDescription(
-    "how long `npm start` waits for the gateway to answer /health (e.g. \"5 minutes\"); a first start on a busy machine is slow"
-  )
-)
+export const GatewayWait = Settings.gatewayWait
 
 // Keeps the last lines of a stream, passing each chunk on to `forward` when given.
 const keepTail = (lines: Array<string>, forward?: NodeJS.WritableStream) => {

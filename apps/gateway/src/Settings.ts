@@ -1,0 +1,20 @@
+/** The gateway's own settings: where it listens, request limits, the first admin key. */
+import * as Setting from "@mirage/runtime/platform/Setting"
+
+export const port = Setting.integer("gateway", "PORT", { default: 8080, description: "Port of the HTTP API" })
+export const host = Setting.string("gateway", "HOST", { default: "0.0.0.0", description: "Address the API listens on" })
+export const maxBodyBytes = Setting.integer("gateway", "MIRAGE_MAX_BODY_BYTES", {
+  default: 1024 * 1024,
+  description: "Largest request body accepted (413 beyond)"
+})
+export const apiRate = Setting.number("gateway", "MIRAGE_API_RATE", {
+  default: 50,
+  description: "Requests per second per API key (0: unlimited)"
+})
+export const apiBurst = Setting.integer("gateway", "MIRAGE_API_BURST", {
+  default: 100,
+  description: "Requests an idle API key may send at once"
+})
+export const bootstrapApiKey = Setting.optionalSecret("gateway", "MIRAGE_BOOTSTRAP_API_KEY", {
+  description: "Admin API key of the default organization, ensured at startup; when not set, one is generated once"
+})

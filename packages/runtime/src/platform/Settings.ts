@@ -1,0 +1,36 @@
+/** The platform's settings: the stores, logging and tracing. */
+import * as Setting from "./Setting.js"
+
+export const redisUrl = Setting.secret("platform", "REDIS_URL", {
+  default: "redis://127.0.0.1:6379",
+  description: "Redis; when not loopback, the services script starts nothing"
+})
+export const redisPrefix = Setting.string("platform", "MIRAGE_REDIS_PREFIX", {
+  default: "mirage",
+  description: "Namespace of every Redis key"
+})
+export const databaseUrl = Setting.secret("platform", "DATABASE_URL", {
+  default: "postgres://postgres@127.0.0.1:5432/mirage",
+  description: "PostgreSQL: scan events, projections, API keys, audit"
+})
+export const pgPool = Setting.integer("platform", "MIRAGE_PG_POOL", {
+  default: 10,
+  description: "PostgreSQL connections per process"
+})
+export const mongoUrl = Setting.secret("platform", "MONGODB_URL", {
+  default: "mongodb://127.0.0.1:27017/mirage",
+  description: "MongoDB (or FerretDB): results and the collection log"
+})
+export const logFormat = Setting.literal("platform", "MIRAGE_LOG_FORMAT", ["json", "pretty"], {
+  default: process.stdout.isTTY === true ? "pretty" : "json",
+  shown: "pretty in a terminal, else json",
+  description: "Log lines as JSON, or human-readable"
+})
+export const otlpEndpoint = Setting.optional("platform", "OTEL_EXPORTER_OTLP_ENDPOINT", {
+  shown: "none (tracing off: no spans are made)",
+  description: "OTLP/HTTP collector for traces, e.g. http://127.0.0.1:4318"
+})
+export const serviceName = Setting.optional("platform", "OTEL_SERVICE_NAME", {
+  shown: "the process's (mirage-node, mirage-gateway)",
+  description: "The service name traces carry"
+})
