@@ -1,6 +1,7 @@
 /** Isolated stores for integration tests: a PostgreSQL database, a MongoDB database or a Redis key prefix of its own
  * for each test, removed when the test's scope closes, so that suites can run concurrently against shared servers. */
-import { Clock, Config, Data, Effect, Schedule } from "effect"
+import * as PlatformSettings from "@mirage/runtime/platform/Settings"
+import { Clock, Config, Data, Effect, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
 import { Redis } from "ioredis"
 import { MongoClient } from "mongodb"
@@ -18,11 +19,10 @@ export class TestStoreError extends Data.TaggedError("TestStoreError")<{
   readonly cause: unknown
 }> {}
 
-export const databaseUrl = Config.string("DATABASE_URL").pipe(
-  Config.withDefault("postgres://postgres@127.0.0.1:5432/mirage")
-)
-export const mongoUrl = Config.string("MONGODB_URL").pipe(Config.withDefault("mongodb://127.0.0.1:27017/mirage"))
-export const redisUrl = Config.string("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379"))
+/** The stores' URLs as the processes under test read them (their declarations), in the clear for test set-up. */
+export const databaseUrl = Config.map(PlatformSettings.databaseUrl, Redacted.value)
+export const mongoUrl = Config.map(PlatformSettings.mongoUrl, Redacted.value)
+export const redisUrl = Config.map(PlatformSettings.redisUrl, Redacted.value)
 
 /** A new unique test database name; its creation time lets a later run recognise it as a leftover. */
 export const testStoreName = (now: number = Date.now()): string =>

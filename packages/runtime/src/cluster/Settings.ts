@@ -1,18 +1,13 @@
 /** The cluster's settings: shards, membership, leases, inbox reading and the node's operator port. */
-import { Config, Option } from "effect"
-import { hostname } from "node:os"
 import * as Setting from "../platform/Setting.js"
+import * as PlatformSettings from "../platform/Settings.js"
 
 export const shards = Setting.integer("cluster", "MIRAGE_SHARDS", {
   default: 128,
   description: "Logical shards of the cluster; fixed when the cluster is created"
 })
-export const nodeId = Setting.optional("cluster", "MIRAGE_NODE_ID", {
-  description: "This node's id, unique in the cluster (in Kubernetes the pod name); also its trace instance id",
-  shown: "random (node-…); traces: host:pid"
-})
-/** The instance id traces carry: the node's id, else host and pid. */
-export const instanceId = Config.map(nodeId, Option.getOrElse(() => `${hostname()}:${process.pid}`))
+/** This node's id (platform's: traces carry it too). */
+export const nodeId = PlatformSettings.nodeId
 export const leaseTtl = Setting.millis("cluster", "MIRAGE_LEASE_TTL_MS", {
   default: "4 seconds",
   description: "Shard lease time to live: bounds how long a dead node's shards wait for a new owner"

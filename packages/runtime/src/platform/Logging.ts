@@ -21,14 +21,12 @@ import {
   Tracer
 } from "effect"
 import type { LogLevel } from "effect"
+import * as Settings from "./Settings.js"
 
 export type LogFormat = "json" | "pretty"
 
 export const LoggingConfig = Config.all({
-  format: Config.literal("json", "pretty")("MIRAGE_LOG_FORMAT").pipe(
-    Config.withDefault<LogFormat>(process.stdout.isTTY === true ? "pretty" : "json"),
-    Config.withDescription("json lines, or human-readable (the default in a terminal)")
-  )
+  format: Settings.logFormat
 })
 
 export const redactedText = "<redacted>"

@@ -1,13 +1,12 @@
 /** The MongoDB database (any MongoDB wire-compatible server) through the official driver. */
-import { Config, Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { type Db, MongoClient } from "mongodb"
 import { PersistenceError } from "./Errors.js"
+import * as Settings from "./Settings.js"
 
 export class MongoDatabase extends Context.Tag("@mirage/runtime/MongoDatabase")<MongoDatabase, Db>() {}
 
-export const MongoConfig = Config.redacted("MONGODB_URL").pipe(
-  Config.withDefault(Redacted.make("mongodb://127.0.0.1:27017/mirage"))
-)
+export const MongoConfig = Settings.mongoUrl
 
 // An unreachable server is a PersistenceError (the layer fails) rather than a defect; closing never fails the scope.
 export const make = (url: Redacted.Redacted) =>

@@ -1,16 +1,15 @@
 /** The PostgreSQL connection pool (porsager's `postgres`). */
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import postgres from "postgres"
+import * as Settings from "./Settings.js"
 
 export type Sql = postgres.Sql<Record<string, never>>
 
 export class PgClient extends Context.Tag("@mirage/runtime/PgClient")<PgClient, Sql>() {}
 
 export const PgConfig = Config.all({
-  url: Config.redacted("DATABASE_URL").pipe(
-    Config.withDefault(Redacted.make("postgres://postgres@127.0.0.1:5432/mirage"))
-  ),
-  max: Config.integer("MIRAGE_PG_POOL").pipe(Config.withDefault(10), Config.withDescription("connections per process"))
+  url: Settings.databaseUrl,
+  max: Settings.pgPool
 })
 
 export const make = (options: { readonly url: Redacted.Redacted; readonly max: number }) =>

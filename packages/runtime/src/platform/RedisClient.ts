@@ -2,6 +2,7 @@
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import type { Scope } from "effect"
 import { Redis } from "ioredis"
+import * as Settings from "./Settings.js"
 
 export interface RedisConnection {
   readonly redis: Redis
@@ -16,11 +17,8 @@ export interface RedisConnection {
 export class RedisClient extends Context.Tag("@mirage/runtime/RedisClient")<RedisClient, RedisConnection>() {}
 
 export const RedisConfig = Config.all({
-  url: Config.redacted("REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379"))),
-  prefix: Config.string("MIRAGE_REDIS_PREFIX").pipe(
-    Config.withDefault("mirage"),
-    Config.withDescription("namespace of every Redis key")
-  )
+  url: Settings.redisUrl,
+  prefix: Settings.redisPrefix
 })
 
 const connect = (url: Redacted.Redacted) =>

@@ -1,4 +1,6 @@
 /** The platform's settings: the stores, logging and tracing. */
+import { Config, Option } from "effect"
+import { hostname } from "node:os"
 import * as Setting from "./Setting.js"
 
 export const redisUrl = Setting.secret("platform", "REDIS_URL", {
@@ -34,3 +36,9 @@ export const serviceName = Setting.optional("platform", "OTEL_SERVICE_NAME", {
   shown: "the process's (mirage-node, mirage-gateway)",
   description: "The service name traces carry"
 })
+export const nodeId = Setting.optional("platform", "MIRAGE_NODE_ID", {
+  description: "This node's id, unique in the cluster (in Kubernetes the pod name); also its trace instance id",
+  shown: "random (node-…); traces: host:pid"
+})
+/** The instance id traces carry: the node's id, else host and pid. */
+export const instanceId = Config.map(nodeId, Option.getOrElse(() => `${hostname()}:${process.pid}`))

@@ -20,8 +20,8 @@ import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import type { IdGenerator, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Clock, Config, Context, Effect, Exit, Layer, Option, Tracer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { hostname } from "node:os"
 import type { ScanObserverService } from "../scans/ScanObserver.js"
+import * as Settings from "./Settings.js"
 
 /** The ids of a scan's trace: the trace id is the scan id's 32 hex digits; the root span's id derives from it. */
 export const scanTrace = (scanId: string): { readonly traceId: string; readonly spanId: string } => ({
@@ -169,10 +169,10 @@ export const layerWith = (
   }))
 
 export const TracingConfig = Config.all({
-  endpoint: Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
-  serviceName: Config.option(Config.string("OTEL_SERVICE_NAME")),
+  endpoint: Settings.otlpEndpoint,
+  serviceName: Settings.serviceName,
   /** Tells the processes of one service apart in a trace: a node's id, else host and pid. */
-  instance: Config.string("MIRAGE_NODE_ID").pipe(Config.withDefault(`${hostname()}:${process.pid}`))
+  instance: Settings.instanceId
 })
 
 /**

@@ -11,6 +11,7 @@ import { Config, Context, Deferred, Effect, Layer, Queue } from "effect"
 import type { ConcurrencyConflict, PersistenceError, StaleEpoch } from "../platform/Errors.js"
 import { EventStore } from "./EventStore.js"
 import type { Append } from "./EventStore.js"
+import * as Settings from "./Settings.js"
 
 type AppendError = PersistenceError | StaleEpoch | ConcurrencyConflict
 
@@ -21,8 +22,8 @@ export interface JournalService {
 export class Journal extends Context.Tag("@mirage/runtime/Journal")<Journal, JournalService>() {}
 
 export const JournalConfig = Config.all({
-  batch: Config.integer("MIRAGE_JOURNAL_BATCH").pipe(Config.withDefault(512)),
-  writers: Config.integer("MIRAGE_JOURNAL_WRITERS").pipe(Config.withDefault(1))
+  batch: Settings.journalBatch,
+  writers: Settings.journalWriters
 })
 
 interface Pending {

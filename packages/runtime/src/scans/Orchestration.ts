@@ -19,6 +19,7 @@ import * as QuotasPostgres from "./Quotas/Postgres.js"
 import { combine, ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as ScanReadModelPostgres from "./ScanReadModel/Postgres.js"
+import * as Settings from "./Settings.js"
 import { makeDispatcher, WebhookConfig } from "./Webhooks.js"
 import * as WebhooksFetch from "./Webhooks/Fetch.js"
 import * as WebhooksPostgres from "./Webhooks/Postgres.js"
@@ -70,8 +71,8 @@ export const quotaReconciler = Effect.gen(function*() {
 })
 
 export const QuotaReconcileConfig = Config.all({
-  everyMs: Config.integer("MIRAGE_QUOTA_RECONCILE_MS").pipe(Config.withDefault(2000)),
-  olderThanMs: Config.integer("MIRAGE_QUOTA_RECONCILE_AFTER_MS").pipe(Config.withDefault(5000))
+  everyMs: Config.map(Settings.quotaReconcile, Duration.toMillis),
+  olderThanMs: Config.map(Settings.quotaReconcileAfter, Duration.toMillis)
 })
 
 /** The observers, in order: notifications and live progress first (they only publish), then quotas, then chaining,

@@ -6,6 +6,7 @@ import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Config, Context, Deferred, Effect, Exit, Layer, Queue } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 import { ResultStore } from "./ResultStore.js"
+import * as Settings from "./Settings.js"
 
 export interface ResultWriterService {
   readonly write: (owner: string, results: ReadonlyArray<CollectionResult>) => Effect.Effect<void, PersistenceError>
@@ -14,8 +15,8 @@ export interface ResultWriterService {
 export class ResultWriter extends Context.Tag("@mirage/runtime/ResultWriter")<ResultWriter, ResultWriterService>() {}
 
 export const ResultWriterConfig = Config.all({
-  batch: Config.integer("MIRAGE_RESULT_BATCH").pipe(Config.withDefault(2000)),
-  writers: Config.integer("MIRAGE_RESULT_WRITERS").pipe(Config.withDefault(2))
+  batch: Settings.resultBatch,
+  writers: Settings.resultWriters
 })
 
 interface Pending {

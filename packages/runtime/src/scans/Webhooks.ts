@@ -9,6 +9,7 @@ import type { Webhook } from "@mirage/domain/Scan"
 import { Config, Context, Data, Duration, Effect, Option, Queue, Schedule } from "effect"
 import { createHmac } from "node:crypto"
 import type { PersistenceError } from "../platform/Errors.js"
+import * as Settings from "./Settings.js"
 
 export interface WebhookStoreService {
   readonly get: (scanId: ScanId) => Effect.Effect<Option.Option<Webhook>, PersistenceError>
@@ -61,11 +62,11 @@ export interface WebhookSettings {
 }
 
 export const WebhookConfig: Config.Config<WebhookSettings> = Config.all({
-  baseMs: Config.integer("MIRAGE_WEBHOOK_RETRY_BASE_MS").pipe(Config.withDefault(1000)),
-  maxDelayMs: Config.integer("MIRAGE_WEBHOOK_RETRY_MAX_MS").pipe(Config.withDefault(5 * 60_000)),
-  retries: Config.integer("MIRAGE_WEBHOOK_RETRIES").pipe(Config.withDefault(8)),
-  concurrency: Config.integer("MIRAGE_WEBHOOK_CONCURRENCY").pipe(Config.withDefault(8)),
-  capacity: Config.integer("MIRAGE_WEBHOOK_QUEUE").pipe(Config.withDefault(10_000))
+  baseMs: Config.map(Settings.webhookRetryBase, Duration.toMillis),
+  maxDelayMs: Config.map(Settings.webhookRetryMax, Duration.toMillis),
+  retries: Settings.webhookRetries,
+  concurrency: Settings.webhookConcurrency,
+  capacity: Settings.webhookQueue
 })
 
 /** Exponential from `baseMs`, each delay at most `maxDelayMs`, at most `retries` retries, only for retryable failures. */
