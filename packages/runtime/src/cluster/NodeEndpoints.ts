@@ -1,28 +1,28 @@
 /**
  * A node's own small HTTP server on MIRAGE_METRICS_PORT: `/health` (liveness), `/ready` (stores
  * reachable and the node owns the shards rendezvous gives it), `/metrics` (Prometheus) and
- * `/dead-letters` (the commands its shards gave up on). An operators' port: not the tenants' API.
+ * `/dead-letters` (the commands its shards gave up on) and `/config` (the effective value of every setting the node
+ * reads, secrets redacted). An operators' port: not the tenants' API.
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { problemContentType, problemType } from "@mirage/domain/api/Errors"
-import { Config, Effect, Either, Metric, Option, Schema } from "effect"
+import { Config, Duration, Effect, Either, Metric, Option, Schema } from "effect"
 import { createStartingServer } from "../platform/HttpListener.js"
 import * as Metrics from "../platform/Metrics.js"
 import type { MongoDatabase } from "../platform/MongoDatabase.js"
 import type { PgClient } from "../platform/PgClient.js"
 import type { RedisClient } from "../platform/RedisClient.js"
+import * as Setting from "../platform/Setting.js"
 import { shardsOf } from "./Assignment.js"
 import { Membership } from "./Membership.js"
 import * as Readiness from "./Readiness.js"
+import * as Settings from "./Settings.js"
 import { Envelope, ShardInbox } from "./ShardInbox.js"
 
 export const NodeEndpointsConfig = Config.all({
-  port: Config.integer("MIRAGE_METRICS_PORT").pipe(
-    Config.withDefault(9464),
-    Config.withDescription("port of the node's /health, /ready and /metrics (0: any free port)")
-  ),
-  readyTimeoutMs: Config.integer("MIRAGE_READY_TIMEOUT_MS").pipe(Config.withDefault(1000))
+  port: Settings.metricsPort,
+  readyTimeoutMs: Config.map(Settings.readyTimeout, Duration.toMillis)
 })
 
 /** What the endpoints read of a running node (`Node.run`'s answer has it). */
@@ -153,7 +153,11 @@ export const app = (node: NodeView, readyTimeoutMs: number) =>
       HttpRouter.get("/health", HttpServerResponse.unsafeJson({ status: "ok", node: node.id })),
       HttpRouter.get("/ready", Effect.provide(ready, context)),
       HttpRouter.get("/metrics", Effect.provide(metrics, context)),
-      HttpRouter.get("/dead-letters", deadLetters)
+      HttpRouter.get("/dead-letters", deadLetters),
+      HttpRouter.get(
+        "/config",
+        Effect.map(Setting.effective, (settings) => HttpServerResponse.unsafeJson({ node: node.id, settings }))
+      )
     )
   })
 

@@ -13,7 +13,7 @@ import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Effect, Layer, Metric } from "effect"
+import { ConfigProvider, Effect, Layer, Metric } from "effect"
 import type { Scope } from "effect"
 
 /** Every family the Grafana dashboard reads (histograms by their family name). */
@@ -125,6 +125,28 @@ describe("NodeEndpoints", () => {
       const exposition = yield* Prometheus.parse(metrics.text)
       expect(Prometheus.total(exposition, "mirage_shards_owned", { node: node.id })).toBe(2)
       expect(exposition.samples.some((s) => s.name === "mirage_stream_lag" && s.labels.shard === "1")).toBe(true)
+    }).pipe(Effect.provide(stores(freshDatabase))))
+
+  it.scopedLive("/config shows the effective value of every setting the node reads, secrets redacted", () =>
+    Effect.gen(function*() {
+      // The node's environment: one setting given, one secret given.
+      const { port } = yield* NodeEndpoints.serve(node, { port: 0, readyTimeoutMs: 2000 }).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([["MIRAGE_LEASE_TTL_MS", "7000"], ["REDIS_URL", "redis://user:hunter2@127.0.0.1:6379"]])
+        ))
+      )
+      const answer = yield* fetchText(`http://127.0.0.1:${port}/config`)
+      expect(answer.status).toBe(200)
+      const body = JSON.parse(answer.text) as {
+        node: string
+        settings: ReadonlyArray<{ name: string; value: string; origin: string }>
+      }
+      expect(body.node).toBe(node.id)
+      const byName = new Map(body.settings.map((setting) => [setting.name, setting]))
+      expect(byName.get("MIRAGE_SHARDS")).toMatchObject({ value: "128", origin: "default" })
+      expect(byName.get("MIRAGE_LEASE_TTL_MS")).toMatchObject({ value: "7000 (7s)", origin: "set" })
+      expect(byName.get("REDIS_URL")).toMatchObject({ value: "<redacted>", origin: "set" })
+      expect(answer.text).not.toContain("hunter2")
     }).pipe(Effect.provide(stores(freshDatabase))))
 
   it.scopedLive("/dead-letters lists the owned shards' dead letters, newest first, with what each command was", () =>
