@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
- *   throughput_ratio_vs_bullmq, takeover_p50_s, takeover_p99_s, takeover_loaded_p99_s, handoff_s,
+ *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, takeover_p50_s, takeover_p99_s,
+ *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
  *   event_loop_lag_p99_ms
  */
@@ -22,6 +23,7 @@ import { performance } from "node:perf_hooks"
 import { envFor } from "../dev/Sandbox.js"
 import { limitGrowth } from "../src/Heap.js"
 import { start, stop } from "../src/Launcher.js"
+import * as Peers from "./BullmqPeers.js"
 import * as Ceilings from "./Ceilings.js"
 import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
@@ -256,6 +258,14 @@ const main = Effect.gen(function*() {
     const stores = yield* Stores.make("throughput")
     const bullRun = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
     const bull = bullRun.perSecond
+    const durable = yield* section(
+      "BullMQ jobs, each writing its event row and result document",
+      Peers.durableJobs(stores, 10_000, "durable")
+    )
+    const batched = yield* section(
+      "BullMQ jobs through a 5 ms micro-batcher",
+      Peers.durableJobs(stores, 20_000, "batched")
+    )
     const mirage = yield* section(
       "Mirage no-op collection tasks",
       mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
@@ -284,12 +294,21 @@ const main = Effect.gen(function*() {
       } tasks/s, ratio ${(rawTasks / bull).toFixed(2)} at the very most; ${
         raw.cpuUsPerUnit.toFixed(0)
       } µs of machine CPU per document, cores ${(raw.utilisation * 100).toFixed(0)}% busy)`,
-      `throughput_ratio_vs_bullmq: ${(mirage.perSecond / bull).toFixed(2)}`,
+      `throughput_ratio_vs_bullmq: ${
+        (mirage.perSecond / bull).toFixed(2)
+      } (no-op jobs, which persist nothing but Redis)`,
+      `bullmq_durable_jobs_per_s: ${durable.perSecond.toFixed(0)} (each job one event row and one result document)`,
+      `bullmq_batched_jobs_per_s: ${batched.perSecond.toFixed(0)} (the same through a 5 ms micro-batcher)`,
+      `throughput_ratio_vs_bullmq_durable: ${(mirage.perSecond / durable.perSecond).toFixed(2)}`,
+      `throughput_ratio_vs_bullmq_batched: ${(mirage.perSecond / batched.perSecond).toFixed(2)}`,
+      `runtime_efficiency: ${
+        (mirage.perSecond / bound).toFixed(2)
+      } (Mirage's tasks/s over what its stores alone let through)`,
       `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
         (mirage.utilisation * 100).toFixed(0)
       }% busy), bullmq ${bullRun.cpuUsPerUnit.toFixed(0)} per job (cores ${
         (bullRun.utilisation * 100).toFixed(0)
-      }% busy)`
+      }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`
     )
   }
   if (wanted("wide")) {
