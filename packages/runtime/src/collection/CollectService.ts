@@ -17,8 +17,7 @@ import { TaskId } from "@mirage/domain/Ids"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { CreateScanRequest, isTerminal, ScanModule } from "@mirage/domain/Scan"
 import type { Scan } from "@mirage/domain/Scan"
-import type { DataSource } from "@mirage/modules/Module"
-import { modules as registryModules } from "@mirage/modules/Registry"
+import type { Module } from "@mirage/modules"
 import { Context, DateTime, Effect, HashMap, Layer, Option } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 import { EventStore } from "../scans/EventStore.js"
@@ -31,7 +30,7 @@ import { JobOptions, ttlFor } from "./JobOptions.js"
 import { JobStore } from "./JobStore.js"
 import type { JobRecord } from "./JobStore.js"
 import * as JobStorePostgres from "./JobStore/Postgres.js"
-import { ModuleCatalog } from "./ModuleCatalog.js"
+import { installed, ModuleCatalog } from "./ModuleCatalog.js"
 import { RateLimiter } from "./RateLimiter.js"
 
 export interface CollectServiceShape {
@@ -117,9 +116,11 @@ const toLogEntry = (entry: CollectionLogEntry): LogEntry => {
   return { ...rest, at: DateTime.unsafeMake(at) }
 }
 
-const sourcesOf = (): ReadonlyArray<{ readonly source: DataSource; readonly modules: ReadonlyArray<ModuleId> }> => {
-  const byId = new Map<string, { source: DataSource; modules: Array<ModuleId> }>()
-  for (const module of registryModules) {
+const sourcesOf = (): ReadonlyArray<
+  { readonly source: Module.DataSource; readonly modules: ReadonlyArray<ModuleId> }
+> => {
+  const byId = new Map<string, { source: Module.DataSource; modules: Array<ModuleId> }>()
+  for (const module of installed) {
     const known = byId.get(module.source.id)
     if (known === undefined) byId.set(module.source.id, { source: module.source, modules: [module.id] })
     else known.modules.push(module.id)
@@ -281,7 +282,7 @@ export const make = Effect.gen(function*() {
       return LogPage.make({ items: page.items.map(toLogEntry), next_cursor: page.next_cursor })
     })
 
-  const describe = (source: DataSource, moduleIds: ReadonlyArray<ModuleId>) =>
+  const describe = (source: Module.DataSource, moduleIds: ReadonlyArray<ModuleId>) =>
     Effect.gen(function*() {
       const state = yield* limiter.state(source.id)
       const key = yield* credentials.status(source.id)

@@ -3,7 +3,7 @@
  * duration, size, cache hit, attempt, error) and a summary (outcome, result count), for auditing
  * and debugging. Also the HttpClient wrapper that records every request it passes on.
  */
-import type { HttpClient, HttpGetOptions } from "@mirage/modules/HttpClient"
+import type { HttpClient } from "@mirage/modules"
 import type { Option } from "effect"
 import { Clock, Context, Effect, Schema } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
@@ -147,7 +147,7 @@ export const stripSecrets = (url: string, secrets: ReadonlyArray<string>): strin
 export const scrub = (text: string, secrets: ReadonlyArray<string>): string => replaceAll(text, secrets)
 
 /** The URL a GET goes to: `url` with `options.query` added, as the HttpClient builds it. */
-export const requestUrl = (url: string, options: HttpGetOptions | undefined): string => {
+export const requestUrl = (url: string, options: HttpClient.HttpGetOptions | undefined): string => {
   if (!URL.canParse(url)) return url
   const target = new URL(url)
   for (const [key, value] of Object.entries(options?.query ?? {})) target.searchParams.set(key, String(value))
@@ -171,11 +171,11 @@ export interface RequestRecord {
  * it was answered or failed. Durations are on Effect's Clock.
  */
 export const loggedHttp = (
-  http: HttpClient,
+  http: HttpClient.HttpClient,
   record: (request: RequestRecord) => Effect.Effect<void>,
   secrets: ReadonlyArray<string>,
   proxy: () => string | null = () => null
-): HttpClient => ({
+): HttpClient.HttpClient => ({
   get: (url, options) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
