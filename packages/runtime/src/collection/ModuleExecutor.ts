@@ -13,7 +13,6 @@
  */
 import type { Module } from "@mirage/modules"
 import { Effect, Layer, Option } from "effect"
-import type { Redacted } from "effect"
 import * as Metrics from "../platform/Metrics.js"
 import { CollectionLog } from "./CollectionLog.js"
 import * as CollectionLogMemory from "./CollectionLog/Memory.js"
@@ -29,7 +28,7 @@ import { execute as executeTask } from "./ModuleExecutor/Task.js"
 import type { ModuleExecutorService } from "./ModuleExecutor/Task.js"
 import { ProxyPool } from "./ProxyPool.js"
 import * as ProxyPoolLive from "./ProxyPool.js"
-import { make as makeRateLimiter, RateLimiter } from "./RateLimiter.js"
+import { RateLimiter } from "./RateLimiter.js"
 import * as RateLimiterMemory from "./RateLimiter/Memory.js"
 import * as RateLimiterRedis from "./RateLimiter/Redis.js"
 import { RequestCache } from "./RequestCache.js"
@@ -119,57 +118,4 @@ export const layerMemory = (options: MemoryOptions) =>
       CredentialsMemory.layer(options.keys ?? {}),
       ProxyPoolLive.layerEmpty
     ))
-  )
-
-/** The settings of the earlier executor, which had neither rate limits nor a cache. */
-export interface PlainSettings {
-  readonly endpoints: Module.ModuleEndpoints
-  readonly credentials: (source: string) => Option.Option<Redacted.Redacted<string>>
-  readonly retries: number
-  readonly retryBaseMs: number
-}
-
-/**
- * Transitional: the executor as it was before the runtime wrapped modules (no rate limit, no
- * cache, no proxy, the collection log kept in memory), for callers built on that shape
- * (apps/node/test/Stack.ts). New code uses `makeExecutor` or the layers.
- */
-export const make = (plain: PlainSettings): TaskExecutor["Type"] =>
-  Effect.runSync(
-    Effect.scoped(
-      makeExecutor({
-        ...defaultSettings(plain.endpoints),
-        retries: plain.retries,
-        retryBaseMs: plain.retryBaseMs,
-        cacheTtlMs: 0
-      })
-        .pipe(
-          Effect.provide(Layer.mergeAll(
-            Layer.effect(
-              RateLimiter,
-              makeRateLimiter({
-                take: () => Effect.succeed(0),
-                pauseFor: () => Effect.void,
-                pausedFor: () => Effect.succeed(0)
-              })
-            ),
-            RequestCacheMemory.layer(RequestCacheMemory.makeStore()),
-            CollectionLogMemory.layer(CollectionLogMemory.makeStore()),
-            Layer.succeed(
-              Credentials,
-              Credentials.of({
-                current: (source) => Effect.sync(() => plain.credentials(source)),
-                rotate: () => Effect.void,
-                status: (source) =>
-                  Effect.sync(() => {
-                    const configured = Option.isSome(plain.credentials(source))
-                    return { source, configured, keys: configured ? 1 : 0 }
-                  }),
-                all: Effect.succeed([])
-              })
-            ),
-            ProxyPoolLive.layerEmpty
-          ))
-        )
-    )
   )
