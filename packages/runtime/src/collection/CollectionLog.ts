@@ -5,7 +5,7 @@
  */
 import type { HttpClient } from "@mirage/modules"
 import type { Option } from "effect"
-import { Clock, Context, Effect, Schema } from "effect"
+import { Clock, Context, Effect, Random, Schema } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 
 /** How a task ended: completed, or cut at max_results, or one of the TaskFailure kinds. */
@@ -107,14 +107,17 @@ export class CollectionLog
 
 let sequence = 0
 
-/** An id that sorts by `at`, then by creation order within this process: keyset pages follow time. */
-export const entryId = (at: number): string => {
-  sequence = (sequence + 1) % 0x1000000
-  const random = Math.floor(Math.random() * 0x1000000)
-  return `${Math.max(0, Math.floor(at)).toString(16).padStart(12, "0")}-${sequence.toString(16).padStart(6, "0")}-${
-    random.toString(16).padStart(6, "0")
-  }`
-}
+/**
+ * An id that sorts by `at`, then by creation order within this process: keyset pages follow time. Its random part
+ * is drawn from Effect's Random, so a seeded run draws the same.
+ */
+export const entryId = (at: number): Effect.Effect<string> =>
+  Effect.map(Random.nextIntBetween(0, 0x1000000), (random) => {
+    sequence = (sequence + 1) % 0x1000000
+    return `${Math.max(0, Math.floor(at)).toString(16).padStart(12, "0")}-${sequence.toString(16).padStart(6, "0")}-${
+      random.toString(16).padStart(6, "0")
+    }`
+  })
 
 /** Cursors are the last id, base64url: opaque to clients. */
 export const encodeCursor = (id: string): string => Buffer.from(id, "utf8").toString("base64url")

@@ -59,15 +59,16 @@ export const make = (
         const now = yield* Clock.currentTimeMillis
         const at = now - request.duration_ms
         const attempt = yield* Ref.get(attempts)
-        const entry: CollectionLogEntry = { id: entryId(at), at, ...common, kind: "request", ...request, attempt }
+        const id = yield* entryId(at)
+        const entry: CollectionLogEntry = { id, at, ...common, kind: "request", ...request, attempt }
         yield* Ref.update(entries, (all) => [...all, entry])
       })
 
     const summary = (exit: Exit.Exit<TaskRun>, now: number, requests: ReadonlyArray<CollectionLogEntry>) =>
-      Effect.map(Ref.get(notes), (kept): CollectionLogEntry =>
+      Effect.map(Effect.zip(Ref.get(notes), entryId(now)), ([kept, id]): CollectionLogEntry =>
         Exit.match(exit, {
           onSuccess: (run) => ({
-            id: entryId(now),
+            id,
             at: now,
             ...common,
             kind: "summary",
@@ -78,7 +79,7 @@ export const make = (
             ...noteFields(kept, secrets)
           }),
           onFailure: () => ({
-            id: entryId(now),
+            id,
             at: now,
             ...common,
             kind: "summary",
