@@ -7,11 +7,15 @@ import type { Resource } from "@effect/opentelemetry/Resource"
 import { NodeHttpServer } from "@effect/platform-node"
 import { expect } from "@effect/vitest"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
-import { describe as describeModules, validateModuleConfig } from "@mirage/modules/Registry"
 import * as Node from "@mirage/runtime/cluster/Node"
+import * as CollectionLogMemory from "@mirage/runtime/collection/CollectionLog/Memory"
+import * as CredentialsMemory from "@mirage/runtime/collection/Credentials/Memory"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
-import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
+import * as ProxyPool from "@mirage/runtime/collection/ProxyPool"
+import * as RateLimiter from "@mirage/runtime/collection/RateLimiter"
+import * as RequestCacheMemory from "@mirage/runtime/collection/RequestCache/Memory"
+import type { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import * as Journal from "@mirage/runtime/scans/Journal"
@@ -21,7 +25,7 @@ import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
 import { combine, ScanObserver } from "@mirage/runtime/scans/ScanObserver"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { FixtureWorld } from "@mirage/testkit"
-import { Context, Effect, Exit, Layer, Option, Schema, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import * as Server from "../../gateway/src/Server.js"
 import { freshAdapters } from "../../gateway/test/Cluster.js"
 import { get, post } from "../../gateway/test/Gateway.js"
@@ -52,17 +56,22 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   const world = yield* FixtureWorld.make
   const Adapters = yield* freshAdapters({
     shards,
-    catalog: ModuleCatalog.layerMemory(describeModules(), validateModuleConfig)
+    catalog: ModuleCatalog.layer
   })
-  const executor = Layer.succeed(
-    TaskExecutor,
-    ModuleExecutor.make({
-      endpoints: world.moduleEndpoints,
-      credentials: () => Option.none(),
-      retries: 2,
-      retryBaseMs: 20
-    })
-  )
+  // The fixture world's sources: no rate limit to take, nothing cached, no keys, no proxy; the log in memory,
+  // one store for every node.
+  const executor: Layer.Layer<TaskExecutor> = ModuleExecutor.layerWith({
+    ...ModuleExecutor.defaultSettings(world.moduleEndpoints),
+    retries: 2,
+    retryBaseMs: 20,
+    cacheTtlMs: 0
+  }).pipe(Layer.provide(Layer.mergeAll(
+    RateLimiter.layerUnlimited,
+    RequestCacheMemory.layer(RequestCacheMemory.makeStore()),
+    CollectionLogMemory.layer(CollectionLogMemory.makeStore()),
+    CredentialsMemory.layer({}),
+    ProxyPool.layerEmpty
+  )))
   return Server.layerApp.pipe(
     Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
     Layer.provideMerge(Adapters),

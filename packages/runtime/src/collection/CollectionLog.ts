@@ -3,9 +3,9 @@
  * duration, size, cache hit, attempt, error) and a summary (outcome, result count), for auditing
  * and debugging. Also the HttpClient wrapper that records every request it passes on.
  */
-import type { HttpClient, HttpGetOptions } from "@mirage/modules/HttpClient"
+import type { HttpClient } from "@mirage/modules"
 import type { Option } from "effect"
-import { Clock, Context, Effect, Schema } from "effect"
+import { Clock, Context, Effect, Random, Schema } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 
 /** How a task ended: completed, or cut at max_results, or one of the TaskFailure kinds. */
@@ -107,14 +107,17 @@ export class CollectionLog
 
 let sequence = 0
 
-/** An id that sorts by `at`, then by creation order within this process: keyset pages follow time. */
-export const entryId = (at: number): string => {
-  sequence = (sequence + 1) % 0x1000000
-  const random = Math.floor(Math.random() * 0x1000000)
-  return `${Math.max(0, Math.floor(at)).toString(16).padStart(12, "0")}-${sequence.toString(16).padStart(6, "0")}-${
-    random.toString(16).padStart(6, "0")
-  }`
-}
+/**
+ * An id that sorts by `at`, then by creation order within this process: keyset pages follow time. Its random part
+ * is drawn from Effect's Random, so a seeded run draws the same.
+ */
+export const entryId = (at: number): Effect.Effect<string> =>
+  Effect.map(Random.nextIntBetween(0, 0x1000000), (random) => {
+    sequence = (sequence + 1) % 0x1000000
+    return `${Math.max(0, Math.floor(at)).toString(16).padStart(12, "0")}-${sequence.toString(16).padStart(6, "0")}-${
+      random.toString(16).padStart(6, "0")
+    }`
+  })
 
 /** Cursors are the last id, base64url: opaque to clients. */
 export const encodeCursor = (id: string): string => Buffer.from(id, "utf8").toString("base64url")
@@ -147,7 +150,7 @@ export const stripSecrets = (url: string, secrets: ReadonlyArray<string>): strin
 export const scrub = (text: string, secrets: ReadonlyArray<string>): string => replaceAll(text, secrets)
 
 /** The URL a GET goes to: `url` with `options.query` added, as the HttpClient builds it. */
-export const requestUrl = (url: string, options: HttpGetOptions | undefined): string => {
+export const requestUrl = (url: string, options: HttpClient.HttpGetOptions | undefined): string => {
   if (!URL.canParse(url)) return url
   const target = new URL(url)
   for (const [key, value] of Object.entries(options?.query ?? {})) target.searchParams.set(key, String(value))
@@ -171,11 +174,11 @@ export interface RequestRecord {
  * it was answered or failed. Durations are on Effect's Clock.
  */
 export const loggedHttp = (
-  http: HttpClient,
+  http: HttpClient.HttpClient,
   record: (request: RequestRecord) => Effect.Effect<void>,
   secrets: ReadonlyArray<string>,
   proxy: () => string | null = () => null
-): HttpClient => ({
+): HttpClient.HttpClient => ({
   get: (url, options) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis

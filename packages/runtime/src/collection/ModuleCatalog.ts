@@ -1,11 +1,14 @@
 /**
  * The modules a scan may use, as the gateway sees them: their entity types and default
  * configuration, and a check of a configuration against a module's own schema. The real layer
- * sits over the module registry; `layerMemory` serves a fixed list.
+ * sits over the module registry; `layerMemory` serves a fixed list. The runtime reaches the
+ * installed modules themselves (to run them, list them, know their sources) only through here.
  */
 import type { EntityType } from "@mirage/domain/Entity"
 import type { ModuleId } from "@mirage/domain/Ids"
 import type { ModuleConfig } from "@mirage/domain/Scan"
+import { Registry } from "@mirage/modules"
+import type { Module } from "@mirage/modules"
 import { Context, Either, Layer, Option } from "effect"
 
 export interface CatalogEntry {
@@ -59,3 +62,18 @@ export const layerMemory = (
   entries: ReadonlyArray<CatalogEntry>,
   validateConfig?: ModuleCatalogService["validateConfig"]
 ): Layer.Layer<ModuleCatalog> => Layer.succeed(ModuleCatalog, makeMemory(entries, validateConfig))
+
+/** The installed modules, in the registry's order: what the executor runs and the listings show. */
+export const installed: ReadonlyArray<Module.Module> = Registry.modules
+
+/** An installed module by id. */
+export const findInstalled = (id: string): Option.Option<Module.Module> => Registry.findModule(id)
+
+/** The installed modules' real sources' base URLs (configuration overrides them, tests use fixtures'). */
+export const productionEndpoints: Module.ModuleEndpoints = Registry.productionEndpoints
+
+/** The catalog of the installed modules, configurations checked against each module's own schema. */
+export const layer: Layer.Layer<ModuleCatalog> = Layer.sync(
+  ModuleCatalog,
+  () => makeMemory(Registry.describe(), Registry.validateModuleConfig)
+)

@@ -6,12 +6,12 @@ import { NotFound } from "@mirage/domain/api/Errors"
 import { ModuleInfo, ModuleList, ModuleSource } from "@mirage/domain/api/ModulesApi"
 import type { ModuleFilter } from "@mirage/domain/api/ModulesApi"
 import { selectByFlags } from "@mirage/domain/ModuleFlag"
-import type { Module } from "@mirage/modules/Module"
-import { findModule, modules } from "@mirage/modules/Registry"
+import type { Module } from "@mirage/modules"
 import { Effect, Option } from "effect"
 import { Credentials } from "./Credentials.js"
+import { findInstalled, installed } from "./ModuleCatalog.js"
 
-const info = (module: Module) =>
+const info = (module: Module.Module) =>
   Effect.flatMap(
     Credentials,
     (credentials) =>
@@ -38,15 +38,15 @@ const info = (module: Module) =>
 /** Every module matching the filter, in the registry's order. */
 export const list = (filter: ModuleFilter): Effect.Effect<ModuleList, never, Credentials> => {
   const flagged = filter.flags === undefined || filter.flags.length === 0
-    ? modules
-    : selectByFlags(modules, { include: filter.flags })
+    ? installed
+    : selectByFlags(installed, { include: filter.flags })
   const taking = filter.input_type
   const chosen = taking === undefined ? flagged : flagged.filter((module) => module.input_types.includes(taking))
   return Effect.map(Effect.forEach(chosen, info), (items) => ModuleList.make({ items }))
 }
 
 export const get = (id: string): Effect.Effect<ModuleInfo, NotFound, Credentials> =>
-  Option.match(findModule(id), {
+  Option.match(findInstalled(id), {
     onNone: () => Effect.fail(new NotFound({ detail: `no module ${id}` })),
     onSome: info
   })

@@ -3,7 +3,7 @@
  * periodically through themselves, and evicted for a cool-down when a check or a request through
  * them fails. A proxy is an undici ProxyAgent, the dispatcher of a module's HttpClient.
  */
-import { makeHttpClient } from "@mirage/modules/HttpClient"
+import { HttpClient } from "@mirage/modules"
 import { Clock, Config, Context, Duration, Effect, Layer, Metric, Option, Ref, Schedule } from "effect"
 import type { Scope } from "effect"
 import type { Dispatcher } from "undici"
@@ -142,7 +142,11 @@ export const make = (settings: ProxyPoolSettings): Effect.Effect<ProxyPoolServic
     })
 
     const checkOne = (proxy: Proxy) =>
-      makeHttpClient({ dispatcher: proxy.dispatcher, timeoutMs: settings.checkTimeoutMs, label: "proxy-check" })
+      HttpClient.makeHttpClient({
+        dispatcher: proxy.dispatcher,
+        timeoutMs: settings.checkTimeoutMs,
+        label: "proxy-check"
+      })
         .get(settings.checkUrl)
         .pipe(
           Effect.map((response) => response.status < 500),

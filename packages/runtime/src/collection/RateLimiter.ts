@@ -3,7 +3,7 @@
  * pause a 429 puts on a source that every node honours. Adapters only decide "take a token or say
  * how long to wait"; the waiting loop and the counters live here so both adapters behave alike.
  */
-import { Clock, Context, Duration, Effect, Metric, Ref } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Metric, Ref } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 import * as Metrics from "../platform/Metrics.js"
 
@@ -114,3 +114,9 @@ export const make = (backend: RateLimiterBackend): Effect.Effect<RateLimiterServ
       stats: (source) => Effect.map(Ref.get(counters), (all) => all.get(source) ?? emptyStats)
     })
   })
+
+/** A limiter that never makes anyone wait and honours no pause: for hosts whose sources are all local fixtures. */
+export const layerUnlimited: Layer.Layer<RateLimiter> = Layer.effect(
+  RateLimiter,
+  make({ take: () => Effect.succeed(0), pauseFor: () => Effect.void, pausedFor: () => Effect.succeed(0) })
+)

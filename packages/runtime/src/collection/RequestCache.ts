@@ -3,8 +3,7 @@
  * or node costs no upstream call, no rate token and no proxy. Keys are hashes: the credentials of a
  * request separate tenants' entries without ever being stored.
  */
-import type { HttpClient, HttpGetOptions } from "@mirage/modules/HttpClient"
-import { makeResponse } from "@mirage/modules/HttpClient"
+import { HttpClient } from "@mirage/modules"
 import { Context, Effect, Metric, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
 import type { PersistenceError } from "../platform/Errors.js"
@@ -127,14 +126,22 @@ export interface CacheSettings {
   /** The key the module holds, so entries of different keys differ (hashed, never stored). */
   readonly credential: string | null
   /** Told of each hit, so the collection log shows it. */
-  readonly onHit: (url: string, options: HttpGetOptions | undefined, response: CachedResponse) => Effect.Effect<void>
+  readonly onHit: (
+    url: string,
+    options: HttpClient.HttpGetOptions | undefined,
+    response: CachedResponse
+  ) => Effect.Effect<void>
 }
 
 /**
  * Wraps a client with the cache: a hit answers without calling `http` at all; a 2xx answer is
  * stored. A cache that cannot be reached is a miss, not a failed request.
  */
-export const cachedHttp = (http: HttpClient, cache: RequestCacheService, settings: CacheSettings): HttpClient =>
+export const cachedHttp = (
+  http: HttpClient.HttpClient,
+  cache: RequestCacheService,
+  settings: CacheSettings
+): HttpClient.HttpClient =>
   settings.ttlMs <= 0 ? http : {
     get: (url, options) =>
       Effect.gen(function*() {
@@ -149,7 +156,7 @@ export const cachedHttp = (http: HttpClient, cache: RequestCacheService, setting
         )
         if (Option.isSome(cached)) {
           yield* settings.onHit(url, options, cached.value)
-          return makeResponse(cached.value.status, cached.value.headers, cached.value.body)
+          return HttpClient.makeResponse(cached.value.status, cached.value.headers, cached.value.body)
         }
         const response = yield* http.get(url, options)
         if (response.status >= 200 && response.status < 300) {
@@ -158,9 +165,11 @@ export const cachedHttp = (http: HttpClient, cache: RequestCacheService, setting
             key,
             { status: response.status, headers: response.headers, body: response.body },
             settings.ttlMs
-          ).pipe(Effect.catchAll((error) =>
-            Effect.logWarning("request cache unavailable").pipe(Effect.annotateLogs({ error: error.message }))
-          ))
+          ).pipe(
+            Effect.catchAll((error) =>
+              Effect.logWarning("request cache unavailable").pipe(Effect.annotateLogs({ error: error.message }))
+            )
+          )
         }
         return response
       })

@@ -10,9 +10,8 @@
  */
 import { contains, parseAddress, parseCidr, unsafeCidr } from "@mirage/domain/Cidr"
 import type { Cidr } from "@mirage/domain/Cidr"
-import { outOfScopeCode } from "@mirage/modules/HttpClient"
-import type { AddressGuard } from "@mirage/modules/ModuleContext"
-import { ModuleConfigError } from "@mirage/modules/ModuleError"
+import { HttpClient, ModuleError } from "@mirage/modules"
+import type { ModuleContext } from "@mirage/modules"
 import { Config, ConfigError, Context, Effect, Either, Layer, Option } from "effect"
 import { promises as dns } from "node:dns"
 import type { LookupAddress } from "node:dns"
@@ -96,7 +95,7 @@ export const refusal = (policy: NetworkPolicy, address: string): Option.Option<s
 
 /** The error a refused connect fails with (a Node error, as sockets and undici expect). */
 export class AddressRefused extends Error {
-  readonly code = outOfScopeCode
+  readonly code = HttpClient.outOfScopeCode
   constructor(readonly reason: string) {
     super(`out of scope: ${reason}`)
   }
@@ -179,8 +178,9 @@ export const makeDispatcher = (policy: NetworkPolicy, resolve: Resolve = systemR
 /** For raw sockets (port scans, TLS handshakes): the host, or each address it resolves to, checked. */
 export const checkHost =
   (policy: NetworkPolicy, resolve: Resolve = systemResolve) =>
-  (module: string, host: string): Effect.Effect<void, ModuleConfigError> => {
-    const fail = (reason: string) => Effect.fail(new ModuleConfigError({ module, reason: `out of scope: ${reason}` }))
+  (module: string, host: string): Effect.Effect<void, ModuleError.ModuleConfigError> => {
+    const fail = (reason: string) =>
+      Effect.fail(new ModuleError.ModuleConfigError({ module, reason: `out of scope: ${reason}` }))
     if (isIP(bare(host)) !== 0) {
       return Option.match(refusal(policy, host), { onNone: () => Effect.void, onSome: fail })
     }
@@ -193,7 +193,7 @@ export const checkHost =
     )
   }
 
-export interface ScopeGuardService extends AddressGuard {
+export interface ScopeGuardService extends ModuleContext.AddressGuard {
   readonly policy: NetworkPolicy
   /** The dispatcher of modules' direct (unproxied) HTTP requests. */
   readonly dispatcher: Dispatcher

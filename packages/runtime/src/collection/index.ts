@@ -5,9 +5,10 @@
  * module with a context whose HTTP and DNS clients take the source's global rate limit (RateLimiter: where a module's
  * rate limit is taken), use the request cache (RequestCache), keys in turn (Credentials), forward proxies
  * (ProxyPool) and the scope and SSRF guard on every address (ScopeGuard), and it writes the collection log
- * (CollectionLog). TaskPool and TaskSlots bound how many tasks run per node and per organization. The modules are
- * reached through ModuleCatalog and ModuleListing; CollectService, JobStore and JobOptions are the standalone
- * `/collect` jobs.
+ * (CollectionLog); its parts (task, module session, source policy, trail, settings) are in ModuleExecutor/. TaskPool
+ * and TaskSlots bound how many tasks run per node and per organization. The runtime reaches the modules only through
+ * ModuleCatalog (and ModuleListing over it) and the SDK of `@mirage/modules`' entry; CollectService (its parts in
+ * CollectService/), JobStore and JobOptions are the standalone `/collect` jobs.
  */
 export * as CollectionLog from "./CollectionLog.js"
 export * as CollectService from "./CollectService.js"

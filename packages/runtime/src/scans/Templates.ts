@@ -9,9 +9,9 @@ import { ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
 import type { BuiltinTemplate } from "@mirage/domain/Template"
 import { builtinTemplates } from "@mirage/domain/Template"
-import { modules as registryModules } from "@mirage/modules/Registry"
 import { Context, DateTime, Option } from "effect"
 import type { Effect } from "effect"
+import { installed } from "../collection/ModuleCatalog.js"
 import type { ModuleCatalogService } from "../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../platform/Errors.js"
 
@@ -53,7 +53,7 @@ export const missingModules = (catalog: ModuleCatalogService, modules: ReadonlyA
 const selected = (declared: BuiltinTemplate): ReadonlyArray<ModuleId> =>
   declared.select === undefined
     ? []
-    : selectByFlags(registryModules, declared.select).map((module) => module.id).filter((id) =>
+    : selectByFlags(installed, declared.select).map((module) => module.id).filter((id) =>
       !declared.modules.includes(id)
     )
 

@@ -1,7 +1,7 @@
 /** The collection log on FerretDB and in memory: stored entries, pages per task and per owner; URLs without secrets. */
 import { describe, expect, it } from "@effect/vitest"
 import { TestStores } from "@mirage/testkit"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Random } from "effect"
 import { CollectionLog, entryId, stripSecrets } from "../../src/collection/CollectionLog.js"
 import type { CollectionLogEntry } from "../../src/collection/CollectionLog.js"
 import * as CollectionLogMemory from "../../src/collection/CollectionLog/Memory.js"
@@ -16,40 +16,42 @@ const mongoLayer = Layer.unwrapScoped(
   )
 )
 
-const request = (task: string, owner: string, at: number, attempt: number): CollectionLogEntry => ({
-  id: entryId(at),
-  at,
-  kind: "request",
-  owner,
-  task_id: task,
-  scan_id: owner,
-  module_id: "crtsh",
-  source: "crtsh",
-  method: "GET",
-  url: "https://crt.sh/?q=%25.example.test&output=json",
-  status: attempt === 1 ? 503 : 200,
-  duration_ms: 12.5,
-  bytes: 2048,
-  cache_hit: false,
-  attempt,
-  error: null,
-  proxy: null
-})
+const request = (task: string, owner: string, at: number, attempt: number) =>
+  Effect.map(entryId(at), (id): CollectionLogEntry => ({
+    id,
+    at,
+    kind: "request",
+    owner,
+    task_id: task,
+    scan_id: owner,
+    module_id: "crtsh",
+    source: "crtsh",
+    method: "GET",
+    url: "https://crt.sh/?q=%25.example.test&output=json",
+    status: attempt === 1 ? 503 : 200,
+    duration_ms: 12.5,
+    bytes: 2048,
+    cache_hit: false,
+    attempt,
+    error: null,
+    proxy: null
+  }))
 
-const summary = (task: string, owner: string, at: number): CollectionLogEntry => ({
-  id: entryId(at),
-  at,
-  kind: "summary",
-  owner,
-  task_id: task,
-  scan_id: owner,
-  module_id: "crtsh",
-  source: "crtsh",
-  outcome: "completed",
-  result_count: 7,
-  attempts: 2,
-  error: null
-})
+const summary = (task: string, owner: string, at: number) =>
+  Effect.map(entryId(at), (id): CollectionLogEntry => ({
+    id,
+    at,
+    kind: "summary",
+    owner,
+    task_id: task,
+    scan_id: owner,
+    module_id: "crtsh",
+    source: "crtsh",
+    outcome: "completed",
+    result_count: 7,
+    attempts: 2,
+    error: null
+  }))
 
 describe("CollectionLog", () => {
   const suite = (name: string, layer: () => Layer.Layer<CollectionLog, PersistenceError>) =>
@@ -57,9 +59,13 @@ describe("CollectionLog", () => {
       it.scoped("stores entries and pages through them per task and per owner, in time order", () =>
         Effect.gen(function*() {
           const log = yield* CollectionLog
-          const t1 = [request("t1", "scan-a", 1000, 1), request("t1", "scan-a", 1300, 2), summary("t1", "scan-a", 1400)]
-          const t2 = [request("t2", "scan-a", 1100, 1), summary("t2", "scan-a", 1200)]
-          const other = [request("t3", "scan-b", 900, 1)]
+          const t1 = yield* Effect.all([
+            request("t1", "scan-a", 1000, 1),
+            request("t1", "scan-a", 1300, 2),
+            summary("t1", "scan-a", 1400)
+          ])
+          const t2 = yield* Effect.all([request("t2", "scan-a", 1100, 1), summary("t2", "scan-a", 1200)])
+          const other = yield* Effect.all([request("t3", "scan-b", 900, 1)])
           yield* log.append([...t1, ...t2])
           yield* log.append(other)
           yield* log.append([])
@@ -80,6 +86,16 @@ describe("CollectionLog", () => {
 
   suite("mongo", () => mongoLayer)
   suite("memory", () => CollectionLogMemory.layerFresh)
+
+  it.effect("an id's random part is drawn from Effect's Random: the same seed draws it again, in creation order", () =>
+    Effect.gen(function*() {
+      const seeded = () => entryId(1000).pipe(Effect.withRandom(Random.make("replay")))
+      const first = yield* seeded()
+      const second = yield* seeded()
+      expect(first.slice(-6)).toBe(second.slice(-6))
+      expect(first.slice(0, 12)).toBe((1000).toString(16).padStart(12, "0"))
+      expect(first < second).toBe(true)
+    }))
 
   it("strips credentials from URLs: named parameters, configured keys anywhere, userinfo", () => {
     const secrets = ["S3cretKey", "tok en/+"]

@@ -2,10 +2,10 @@
  * Credentials from configuration: `MIRAGE_KEY_<SOURCE>` (several keys comma-separated) for each
  * known source, and/or a secrets file `MIRAGE_SECRETS_FILE` holding `{ "<source>": ["k1", "k2"] }`.
  */
-import { modules } from "@mirage/modules/Registry"
 import { Config, Data, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { readFile } from "node:fs/promises"
 import { Credentials, make, splitKeys } from "../Credentials.js"
+import { installed } from "../ModuleCatalog.js"
 
 export class SecretsFileError extends Data.TaggedError("SecretsFileError")<{
   readonly path: string
@@ -62,6 +62,7 @@ export const load = (sources: ReadonlyArray<string>) =>
   })
 
 /** Every source id the registry's modules use. */
-export const knownSources = (): ReadonlyArray<string> => Array.from(new Set(modules.map((module) => module.source.id)))
+export const knownSources = (): ReadonlyArray<string> =>
+  Array.from(new Set(installed.map((module) => module.source.id)))
 
 export const layer = Layer.effect(Credentials, Effect.flatMap(load(knownSources()), make))

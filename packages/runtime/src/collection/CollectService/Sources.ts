@@ -1,0 +1,80 @@
+/**
+ * The data sources as `/sources` shows them: each installed module's source once, with its modules, its
+ * declared limit, whether a key is configured (never the key), and how it is doing — rate limited now, or
+ * what its most recent task came to, with its last error.
+ */
+import { Source, SourceList, SourceRateLimit } from "@mirage/domain/api/CollectApi"
+import type { SourceState } from "@mirage/domain/api/CollectApi"
+import { NotFound } from "@mirage/domain/api/Errors"
+import type { ModuleId } from "@mirage/domain/Ids"
+import type { Module } from "@mirage/modules"
+import { DateTime, Effect, Option } from "effect"
+import type { PersistenceError } from "../../platform/Errors.js"
+import type { CollectionLogService } from "../CollectionLog.js"
+import type { CredentialsService } from "../Credentials.js"
+import { installed } from "../ModuleCatalog.js"
+import type { RateLimiterService } from "../RateLimiter.js"
+
+export interface SourcePorts {
+  readonly limiter: RateLimiterService
+  readonly credentials: CredentialsService
+  readonly collectionLog: CollectionLogService
+}
+
+interface SourceModules {
+  readonly source: Module.DataSource
+  readonly modules: ReadonlyArray<ModuleId>
+}
+
+const sourcesOf = (): ReadonlyArray<SourceModules> => {
+  const byId = new Map<string, { source: Module.DataSource; modules: Array<ModuleId> }>()
+  for (const module of installed) {
+    const known = byId.get(module.source.id)
+    if (known === undefined) byId.set(module.source.id, { source: module.source, modules: [module.id] })
+    else known.modules.push(module.id)
+  }
+  return Array.from(byId.values())
+}
+
+const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
+  Effect.gen(function*() {
+    const state = yield* ports.limiter.state(source.id)
+    const key = yield* ports.credentials.status(source.id)
+    const last = yield* ports.collectionLog.lastSummary(source.id, false)
+    const lastError = yield* ports.collectionLog.lastSummary(source.id, true)
+    // Rate limited wins; otherwise the outcome of the source's most recent task says how it is doing.
+    const outcome = Option.map(last, (entry) => entry.outcome)
+    const current: SourceState = state.state === "rate_limited"
+      ? "rate_limited"
+      : Option.contains(outcome, "auth_failed")
+      ? "auth_failed"
+      : Option.exists(outcome, (o) => o === "failed" || o === "timed_out")
+      ? "failing"
+      : "ok"
+    return Source.make({
+      id: source.id,
+      name: source.name,
+      module_ids: modules,
+      rate_limit: SourceRateLimit.make({
+        requests: source.rateLimit.requests,
+        per_seconds: source.rateLimit.perSeconds,
+        burst: source.rateLimit.burst ?? source.rateLimit.requests
+      }),
+      requires_key: source.requiresKey,
+      key_configured: key.configured,
+      proxy: source.proxy,
+      state: current,
+      rate_limited_until: state.state === "rate_limited" ? DateTime.unsafeMake(state.until) : null,
+      last_error: Option.match(lastError, { onNone: () => null, onSome: (entry) => entry.error }),
+      last_error_at: Option.match(lastError, { onNone: () => null, onSome: (entry) => DateTime.unsafeMake(entry.at) })
+    })
+  })
+
+/** Every source, in the order of their first module. */
+export const list = (ports: SourcePorts): Effect.Effect<SourceList, PersistenceError> =>
+  Effect.map(Effect.forEach(sourcesOf(), (found) => describe(ports, found)), (items) => SourceList.make({ items }))
+
+export const one = (ports: SourcePorts) => (id: string): Effect.Effect<Source, NotFound | PersistenceError> => {
+  const found = sourcesOf().find((s) => s.source.id === id)
+  return found === undefined ? Effect.fail(new NotFound({ detail: `no source ${id}` })) : describe(ports, found)
+}
