@@ -3,7 +3,7 @@
  * breach data, code search), each an emulation of the real API, with what they know about
  * the sandbox domain, the keys they accept, and what a scan with the intelligence modules finds.
  */
-import { Effect } from "effect"
+import { Effect, Record as Rec } from "effect"
 import type { Scope } from "effect"
 import * as CertspotterServer from "./CertspotterServer.js"
 import * as GithubServer from "./GithubServer.js"
@@ -11,6 +11,7 @@ import * as HackertargetServer from "./HackertargetServer.js"
 import * as HibpServer from "./HibpServer.js"
 import type { HttpFixture } from "./HttpFixture.js"
 import * as InternetdbServer from "./InternetdbServer.js"
+import * as KeyedSources from "./KeyedSources.js"
 import * as OtxServer from "./OtxServer.js"
 import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
@@ -33,7 +34,10 @@ export const keys = {
   hibp: "hibp0sandbox1key2for3tests4only5",
   otx: "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
   github: "github_pat_11SANDBOX0000000000000_mirageSandboxTokenForTestsOnly000000",
-  bufferover: "bo-sandbox-3c9d1e7a"
+  bufferover: "bo-sandbox-3c9d1e7a",
+  binaryedge: "be-sandbox-5a0e2c9d7b41",
+  // HTTP Basic's `username:api_key`.
+  passivetotal: "analyst@mirage-sandbox.test:pt-sandbox-8e21c4"
 } as const
 
 const org = "Mirage Sandbox Ltd"
@@ -494,6 +498,11 @@ export interface IntelServers {
   readonly robtex: HttpFixture
   readonly bufferover: HttpFixture
   readonly commoncrawl: HttpFixture
+  readonly sitedossier: HttpFixture
+  readonly threatminer: HttpFixture
+  readonly certificatedetails: HttpFixture
+  readonly binaryedge: HttpFixture
+  readonly passivetotal: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -532,30 +541,16 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       rapiddns: PassiveSources.rapiddns(sightings),
       robtex: PassiveSources.robtex(sightings),
       bufferover: PassiveSources.bufferover(sightings, { key: keys.bufferover }),
-      commoncrawl: PassiveSources.commoncrawl(crawledUrls)
+      commoncrawl: PassiveSources.commoncrawl(crawledUrls),
+      sitedossier: PassiveSources.sitedossier(sightings, { pageSize: 4 }),
+      threatminer: PassiveSources.threatminer(sightings),
+      certificatedetails: PassiveSources.certificatedetails(
+        issuances.map((issuance) => ({ id: issuance.id, names: issuance.dns_names }))
+      ),
+      binaryedge: KeyedSources.binaryedge(sightings, { key: keys.binaryedge, pageSize: 4 }),
+      passivetotal: KeyedSources.passivetotal(sightings, { key: keys.passivetotal })
     }, { concurrency: "unbounded" })
-    const endpoints = {
-      certspotter: servers.certspotter.url,
-      wayback: servers.wayback.url,
-      hackertarget: servers.hackertarget.url,
-      rdap: servers.rdap.url,
-      ripestat: servers.ripestat.url,
-      shodan: servers.shodan.url,
-      internetdb: servers.internetdb.url,
-      virustotal: servers.virustotal.url,
-      urlscan: servers.urlscan.url,
-      hibp: servers.hibp.url,
-      otx: servers.otx.url,
-      github: servers.github.url,
-      anubisdb: servers.anubisdb.url,
-      subdomain_center: servers.subdomain_center.url,
-      myssl: servers.myssl.url,
-      columbus: servers.columbus.url,
-      rapiddns: servers.rapiddns.url,
-      robtex: servers.robtex.url,
-      bufferover: servers.bufferover.url,
-      commoncrawl: servers.commoncrawl.url
-    }
+    const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }
   })
 
