@@ -51,6 +51,8 @@ export interface DnsServer {
   readonly queries: () => number
   /** The questions asked so far (UDP and TCP), e.g. `{ name: "www.example.test", type: "A" }`. */
   readonly questions: () => ReadonlyArray<{ readonly name: string; readonly type: string }>
+  /** When each of those questions arrived (wall-clock ms, in the same order): for rate checks. */
+  readonly askedAt: () => ReadonlyArray<number>
   /** AXFR requests received over TCP, allowed or not. */
   readonly transfers: () => ReadonlyArray<{ readonly zone: string; readonly allowed: boolean }>
 }
@@ -404,6 +406,7 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
     const allowed = new Set((options.allowTransfer ?? []).map(normalize))
     let received = 0
     const asked: Array<{ readonly name: string; readonly type: string }> = []
+    const arrivals: Array<number> = []
     const transfers: Array<{ readonly zone: string; readonly allowed: boolean }> = []
     const note = (message: Uint8Array) => {
       received++
@@ -411,6 +414,7 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
       if (question === undefined) return undefined
       const type = question.type === AXFR ? "AXFR" : typeNames.get(question.type) ?? String(question.type)
       asked.push({ name: normalize(question.name), type })
+      arrivals.push(Date.now())
       return question
     }
 
@@ -461,6 +465,7 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
       port,
       queries: () => received,
       questions: () => asked.slice(),
+      askedAt: () => arrivals.slice(),
       transfers: () => transfers.slice()
     }
   })
