@@ -518,10 +518,10 @@ export const profiles: ReadonlyArray<ContactSources.Profile> = [{
   accounts: [{ shortname: "github", username: "mirage-sandbox", url: "https://github.com/mirage-sandbox" }]
 }]
 
-/** PeeringDB's records of the sandbox's ASes (the transit one has none). */
+/** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
 export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
   { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
-  { asn: 64501, website: "https://hosting.example/", type: "Cable/DSL/ISP" }
+  { asn: 64501, website: "", type: "Cable/DSL/ISP" }
 ]
 
 /** What the address registries (ip-api, IPinfo, Team Cymru) know: the RDAP networks, announcements, reverse names. */
