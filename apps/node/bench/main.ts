@@ -363,10 +363,16 @@ const main = Effect.gen(function*() {
     lines.push(
       `passive_scan_wall_s: ${
         run.wallS.toFixed(1)
-      } (${run.modules} passive modules, ${run.sources} sources asked, ${run.requests} requests)`,
-      `passive_scan_bound_s: ${run.boundS.toFixed(1)} (the slowest source, ${run.slowest}, at its rate; bound/wall ${
+      } (${run.modules} of ${run.passiveModules} passive modules, ${run.sources} of ${run.passiveSources} passive sources asked (${run.emulated} emulated${
+        run.notAsked.length === 0 ? "" : `; not asked: ${run.notAsked.join(", ")}`
+      }), ${run.requests} requests; scans: ${run.scans.join(", ")})`,
+      `passive_scan_bound_s: ${run.boundS.toFixed(1)} (the slowest source, ${run.slowest}, at its rate, asked from ${
+        run.slowestFirstS.toFixed(1)
+      } s to ${run.slowestLastS.toFixed(1)} s; bound/wall ${
         (run.boundS / run.wallS).toFixed(2)
-      }; sources asked faster than their rate: ${run.overRate.length === 0 ? "none" : run.overRate.join(", ")})`
+      }; sources asked faster than their rate: ${run.overRate.length === 0 ? "none" : run.overRate.join(", ")}${
+        run.unheld.length === 0 ? "" : `; not held to a rate, so outside the bound: ${run.unheld.join(", ")} requests`
+      })`
     )
   }
   if (wanted("rss")) {

@@ -22,6 +22,10 @@ export const parse = (source: string, options: { readonly xml?: boolean } = {}):
   return document
 }
 
+/** Whether a parsed node (or any value) is an element. */
+export const isElement = (node: unknown): node is Element =>
+  node instanceof Object && "attribs" in node && "name" in node
+
 /** Every element matching the CSS selector, in document order. */
 export const select = (root: AnyNode | ReadonlyArray<AnyNode>, selector: string): ReadonlyArray<Element> =>
   selectAll<AnyNode, Element>(selector, isNodeList(root) ? [...root] : root)

@@ -10,6 +10,15 @@ describe("Registry", () => {
     expect(Registry.findModule("nope")).toEqual(Option.none())
   })
 
+  it("holds each module once; 68 since the SiteDossier, certificatedetails, ThreatMiner, BinaryEdge and PassiveTotal sources", () => {
+    const ids = Registry.modules.map((module) => module.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(ids.length).toBeGreaterThanOrEqual(68)
+    expect(ids).toEqual(
+      expect.arrayContaining(["sitedossier", "certificatedetails", "threatminer", "binaryedge", "passivetotal"])
+    )
+  })
+
   it("rejects an unknown module, naming it", () => {
     const result = Registry.validateModuleConfig("shodan_typo", {})
     expect(Either.isLeft(result)).toBe(true)

@@ -1,34 +1,64 @@
 /**
- * The sandbox's emulations of the keyless passive sources: every such module, configured as a sandbox
- * scan runs it, finds the sandbox's names (and addresses and URLs) from its emulated source, and
- * never the look-alikes and other companies' names those sources also hold.
+ * The sandbox's emulations of the passive sources, keyless and keyed (with the world's test keys):
+ * every such module, configured as a sandbox scan runs it, finds the sandbox's names (and addresses,
+ * URLs, ASes and people) from its emulated source, and never the look-alikes and other companies'
+ * names those sources also hold.
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { Module } from "@mirage/modules/Module"
 import { anubisdb } from "@mirage/modules/modules/anubisdb"
+import { bevigil } from "@mirage/modules/modules/bevigil"
+import { binaryedge } from "@mirage/modules/modules/binaryedge"
 import { bufferover } from "@mirage/modules/modules/bufferover"
+import { builtwith } from "@mirage/modules/modules/builtwith"
+import { c99 } from "@mirage/modules/modules/c99"
+import { censys } from "@mirage/modules/modules/censys"
+import { certificatedetails } from "@mirage/modules/modules/certificatedetails"
+import { chaos } from "@mirage/modules/modules/chaos"
 import { columbus } from "@mirage/modules/modules/columbus"
 import { commoncrawl } from "@mirage/modules/modules/commoncrawl"
+import { fullhunt } from "@mirage/modules/modules/fullhunt"
+import { gravatar } from "@mirage/modules/modules/gravatar"
 import { hackertargetDnslookup } from "@mirage/modules/modules/hackertarget_dnslookup"
 import { hackertargetReverseip } from "@mirage/modules/modules/hackertarget_reverseip"
+import { ipApi } from "@mirage/modules/modules/ip_api"
+import { ipinfo } from "@mirage/modules/modules/ipinfo"
+import { leakix } from "@mirage/modules/modules/leakix"
 import { myssl } from "@mirage/modules/modules/myssl"
+import { netlas } from "@mirage/modules/modules/netlas"
 import { otxUrlList } from "@mirage/modules/modules/otx_url_list"
+import { passivetotal } from "@mirage/modules/modules/passivetotal"
+import { peeringdb } from "@mirage/modules/modules/peeringdb"
+import { pgpKeyserver } from "@mirage/modules/modules/pgp_keyserver"
 import { rapiddns } from "@mirage/modules/modules/rapiddns"
 import { robtex } from "@mirage/modules/modules/robtex"
+import { securitytrails } from "@mirage/modules/modules/securitytrails"
+import { sitedossier } from "@mirage/modules/modules/sitedossier"
+import { skymem } from "@mirage/modules/modules/skymem"
 import { subdomainCenter } from "@mirage/modules/modules/subdomain_center"
+import { teamCymruAsn } from "@mirage/modules/modules/team_cymru_asn"
+import { threatminer } from "@mirage/modules/modules/threatminer"
+import { whoisxmlSubdomains } from "@mirage/modules/modules/whoisxml_subdomains"
+import { zoomeye } from "@mirage/modules/modules/zoomeye"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
 import { Effect } from "effect"
-import { contextFor } from "./support.js"
+import { contextFor, worldWithContext } from "./support.js"
 
-const collect = (module: Module, target: { readonly type: "DOMAIN" | "IP"; readonly value: string }, key?: string) =>
+/** The module's findings from the sandbox's emulated sources, and those sources (to see what they were asked). */
+const collectFrom = (module: Module, target: Target, key?: string) =>
   Effect.gen(function*() {
     const intel = yield* IntelWorld.make
     const { ctx } = yield* contextFor(module.id, { dnsServers: [], ...intel.endpoints }, key)
     const session = yield* module.open({}, ctx)
     const findings = yield* session.collect({ target })
     for (const absent of IntelWorld.expectedIntel.absent) expect(findings.map((f) => f.value)).not.toContain(absent)
-    return findings.map((f) => `${f.type} ${f.value}`)
+    return { found: findings.map((f) => `${f.type} ${f.value}`), intel }
   })
+
+type Target = { readonly type: "DOMAIN" | "IP" | "ASN" | "EMAIL"; readonly value: string }
+
+const collect = (module: Module, target: Target, key?: string) =>
+  Effect.map(collectFrom(module, target, key), (run) => run.found)
 
 const domain = { type: "DOMAIN" as const, value: IntelWorld.domain }
 const hosts = [
@@ -39,7 +69,7 @@ const hosts = [
   "DOMAIN www.mirage-sandbox.test"
 ]
 
-describe("the sandbox's keyless passive sources", () => {
+describe("the sandbox's passive sources", () => {
   it.scoped("name sources answer the sandbox's names, the loose ones their look-alike too (dropped)", () =>
     Effect.gen(function*() {
       const withShop = [...hosts, "DOMAIN shop.mirage-sandbox.test"].sort()
@@ -50,6 +80,37 @@ describe("the sandbox's keyless passive sources", () => {
       expect(yield* collect(bufferover, domain, IntelWorld.keys.bufferover)).toEqual(
         expect.arrayContaining([...withShop, "IP 192.0.2.14", "IP 203.0.113.5"])
       )
+    }))
+
+  it.scoped("SiteDossier (paged by its next link), ThreatMiner and the keyed BinaryEdge (paged) and PassiveTotal", () =>
+    Effect.gen(function*() {
+      const withShop = [...hosts, "DOMAIN shop.mirage-sandbox.test"].sort()
+      const dossier = yield* collectFrom(sitedossier, domain)
+      expect(dossier.found).toEqual(withShop)
+      expect(dossier.intel.sitedossier.requestLog()).toEqual([
+        "/parentdomain/mirage-sandbox.test",
+        "/parentdomain/mirage-sandbox.test/5"
+      ])
+      expect(yield* collect(threatminer, domain)).toEqual(withShop)
+      const edge = yield* collectFrom(binaryedge, domain, IntelWorld.keys.binaryedge)
+      expect(edge.found).toEqual(withShop)
+      expect(edge.intel.binaryedge.requests()).toBe(2)
+      // PassiveTotal answers labels below the domain: the apex is not one.
+      expect(yield* collect(passivetotal, domain, IntelWorld.keys.passivetotal)).toEqual(
+        withShop.filter((f) => f !== "DOMAIN mirage-sandbox.test")
+      )
+    }))
+
+  it.scoped("certificatedetails.com lists the names on the sandbox's CT-logged certificates", () =>
+    Effect.gen(function*() {
+      expect(yield* collect(certificatedetails, domain)).toEqual([
+        "DOMAIN api.mirage-sandbox.test",
+        "DOMAIN mail.mirage-sandbox.test",
+        "DOMAIN mirage-sandbox.test",
+        "DOMAIN staging.mirage-sandbox.test",
+        "DOMAIN vpn.mirage-sandbox.test",
+        "DOMAIN www.mirage-sandbox.test"
+      ])
     }))
 
   it.scoped("sources with addresses give them for the sandbox's names", () =>
@@ -81,5 +142,73 @@ describe("the sandbox's keyless passive sources", () => {
       ]
       expect(yield* collect(commoncrawl, domain)).toEqual([...names, ...urls])
       expect(yield* collect(otxUrlList, domain)).toEqual([...names, "IP 192.0.2.11", ...urls])
+    }))
+
+  it.scoped("the keyed subdomain sources answer the sandbox's names to their test keys", () =>
+    Effect.gen(function*() {
+      const withShop = [...hosts, "DOMAIN shop.mirage-sandbox.test"].sort()
+      const below = withShop.filter((f) => f !== "DOMAIN mirage-sandbox.test")
+      const keyed: ReadonlyArray<readonly [Module, string, ReadonlyArray<string>]> = [
+        [securitytrails, IntelWorld.keys.securitytrails, below],
+        [chaos, IntelWorld.keys.chaos, below],
+        [fullhunt, IntelWorld.keys.fullhunt, withShop],
+        [netlas, IntelWorld.keys.netlas, below],
+        [bevigil, IntelWorld.keys.bevigil, below],
+        [builtwith, IntelWorld.keys.builtwith, withShop],
+        [whoisxmlSubdomains, IntelWorld.keys.whoisxml, below],
+        [leakix, IntelWorld.keys.leakix, below],
+        [c99, IntelWorld.keys.c99, withShop],
+        [zoomeye, IntelWorld.keys.zoomeye, withShop]
+      ]
+      for (const [module, key, expected] of keyed) expect(yield* collect(module, domain, key)).toEqual(expected)
+      // Censys answers from the CT-logged certificates.
+      expect(yield* collect(censys, domain, IntelWorld.keys.censys)).toEqual([
+        "DOMAIN api.mirage-sandbox.test",
+        "DOMAIN mail.mirage-sandbox.test",
+        "DOMAIN mirage-sandbox.test",
+        "DOMAIN staging.mirage-sandbox.test",
+        "DOMAIN vpn.mirage-sandbox.test",
+        "DOMAIN www.mirage-sandbox.test"
+      ])
+    }))
+
+  it.scoped("ip-api and IPinfo locate the sandbox's addresses in its ASes; PeeringDB names an AS's operator", () =>
+    Effect.gen(function*() {
+      const www = { type: "IP" as const, value: "192.0.2.11" }
+      expect(yield* collect(ipApi, www)).toEqual(
+        expect.arrayContaining(["ASN AS64500", "ORGANIZATION Mirage Sandbox Ltd"])
+      )
+      expect(yield* collect(ipinfo, www)).toEqual(
+        expect.arrayContaining(["ASN AS64500", "DOMAIN www.mirage-sandbox.test"])
+      )
+      expect(yield* collect(ipinfo, { type: "IP", value: "198.18.0.7" })).toEqual([])
+      expect(yield* collect(peeringdb, { type: "ASN", value: "AS64500" })).toEqual([
+        "ORGANIZATION Mirage Sandbox Ltd",
+        "URL https://mirage-sandbox.test/"
+      ])
+    }))
+
+  it.scoped("the keyserver, Skymem (paged) and Gravatar give the sandbox's people", () =>
+    Effect.gen(function*() {
+      const people = ["EMAIL devops@mirage-sandbox.test", "EMAIL hostmaster@mirage-sandbox.test"]
+      expect(yield* collect(pgpKeyserver, domain)).toEqual(people)
+      const skymemRun = yield* collectFrom(skymem, domain)
+      expect(skymemRun.found).toEqual(people)
+      expect(skymemRun.intel.skymem.requests()).toBe(2)
+      expect(yield* collect(gravatar, { type: "EMAIL", value: "hostmaster@mirage-sandbox.test" })).toEqual(
+        expect.arrayContaining(["USERNAME mirage-hostmaster", "URL https://github.com/mirage-sandbox"])
+      )
+      expect(yield* collect(gravatar, { type: "EMAIL", value: "devops@mirage-sandbox.test" })).toEqual([])
+    }))
+
+  it.scoped("Team Cymru's zones on the sandbox's DNS server map its addresses to their ASes", () =>
+    Effect.gen(function*() {
+      const { ctx } = yield* worldWithContext(teamCymruAsn.id)
+      const session = yield* teamCymruAsn.open({}, ctx)
+      const found = (yield* session.collect({ target: { type: "IP", value: "198.51.100.25" } }))
+        .map((f) => `${f.type} ${f.value}`)
+      expect(found).toEqual(["ASN AS64501", "NETBLOCK 198.51.100.0/24"])
+      const holder = yield* session.collect({ target: { type: "ASN", value: "AS64501" } })
+      expect(holder.map((f) => `${f.type} ${f.value}`)).toEqual(["ORGANIZATION Example Hosting GmbH"])
     }))
 })

@@ -52,6 +52,8 @@ export interface DnsServer {
   readonly queries: () => number
   /** The questions asked so far (UDP and TCP), e.g. `{ name: "www.example.test", type: "A" }`. */
   readonly questions: () => ReadonlyArray<{ readonly name: string; readonly type: string }>
+  /** When each of those questions arrived (wall-clock ms, in the same order): for rate checks. */
+  readonly askedAt: () => ReadonlyArray<number>
   /** AXFR requests received over TCP, allowed or not. */
   readonly transfers: () => ReadonlyArray<{ readonly zone: string; readonly allowed: boolean }>
 }
@@ -288,12 +290,14 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
     const allowed = new Set((options.allowTransfer ?? []).map(normalize))
     let received = 0
     const asked: Array<{ readonly name: string; readonly type: string }> = []
+    const arrivals: Array<number> = []
     const transfers: Array<{ readonly zone: string; readonly allowed: boolean }> = []
     const note = (message: Uint8Array) => {
       received++
       const question = decode(message)?.questions?.[0]
       if (question === undefined) return undefined
       asked.push({ name: normalize(question.name), type: question.type })
+      arrivals.push(Date.now())
       return question
     }
 
@@ -344,6 +348,7 @@ export const make = (zone: Zone, options: DnsServerOptions = {}): Effect.Effect<
       port,
       queries: () => received,
       questions: () => asked.slice(),
+      askedAt: () => arrivals.slice(),
       transfers: () => transfers.slice()
     }
   })

@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import type { Scope } from "effect"
+import * as AddressSources from "./AddressSources.js"
 import * as CertwatchServer from "./CertwatchServer.js"
 import * as CrtshServer from "./CrtshServer.js"
 import * as DnsServer from "./DnsServer.js"
@@ -167,14 +168,20 @@ const forward: DnsServer.Zone = {
   "_spf.mailhost.example": { TXT: ["v=spf1 ip4:198.51.100.0/24 -all"] }
 }
 
-/** The forward zone plus a PTR for every address in it. */
+const forwardAddresses = Object.values(forward).flatMap((entry) => [...(entry.A ?? []), ...(entry.AAAA ?? [])])
+
+/**
+ * The forward zone plus a PTR for every address in it, and Team Cymru's IP-to-ASN records (a third
+ * party's zone, served by the same server) for every address the sandbox and its sources know.
+ */
 export const zone: DnsServer.Zone = {
   ...forward,
   ...Object.fromEntries(
     Object.entries(forward).flatMap(([name, entry]) =>
       [...(entry.A ?? []), ...(entry.AAAA ?? [])].map((ip) => [DnsServer.reverseName(ip), { PTR: [name] }])
     )
-  )
+  ),
+  ...AddressSources.teamCymruZone(IntelWorld.registries, [...forwardAddresses, ...IntelWorld.knownAddresses])
 }
 
 /** email-format.com's listing of the domain: two addresses, one of them obfuscated, and a foreign one. */

@@ -3,14 +3,17 @@
  * breach data, code search), each an emulation of the real API, with what they know about
  * the sandbox domain, the keys they accept, and what a scan with the intelligence modules finds.
  */
-import { Effect } from "effect"
+import { Effect, Record as Rec } from "effect"
 import type { Scope } from "effect"
+import * as AddressSources from "./AddressSources.js"
 import * as CertspotterServer from "./CertspotterServer.js"
+import * as ContactSources from "./ContactSources.js"
 import * as GithubServer from "./GithubServer.js"
 import * as HackertargetServer from "./HackertargetServer.js"
 import * as HibpServer from "./HibpServer.js"
 import type { HttpFixture } from "./HttpFixture.js"
 import * as InternetdbServer from "./InternetdbServer.js"
+import * as KeyedSources from "./KeyedSources.js"
 import * as OtxServer from "./OtxServer.js"
 import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
@@ -33,7 +36,24 @@ export const keys = {
   hibp: "hibp0sandbox1key2for3tests4only5",
   otx: "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
   github: "github_pat_11SANDBOX0000000000000_mirageSandboxTokenForTestsOnly000000",
-  bufferover: "bo-sandbox-3c9d1e7a"
+  bufferover: "bo-sandbox-3c9d1e7a",
+  binaryedge: "be-sandbox-5a0e2c9d7b41",
+  // HTTP Basic's `username:api_key`.
+  passivetotal: "analyst@mirage-sandbox.test:pt-sandbox-8e21c4",
+  securitytrails: "st-sandbox-1f7a3c5e9b",
+  chaos: "chaos-sandbox-6d2b8e0f41a7",
+  c99: "C99-SANDBOX-2E4F-6A8B",
+  fullhunt: "fh-sandbox-0c3e5a7b9d",
+  zoomeye: "ZE-sandbox-4b6d8f0a2c",
+  netlas: "netlas-sandbox-7e9a1c3b5d",
+  bevigil: "bevigil-sandbox-3a5c7e9b1d",
+  // HTTP Basic's `API_ID:API_SECRET`.
+  censys: "censys-sandbox-id:censys-sandbox-secret-9f1e",
+  builtwith: "bw-sandbox-8c0e2a4b6d",
+  whoisxml: "at_sandbox5b7d9f1a3c",
+  leakix: "leakix-sandbox-2d4f6a8c0e",
+  ipinfo: "ipinfo-sandbox-5e7a9c1b",
+  peeringdb: "pdb-sandbox.0a2c4e6b8d"
 } as const
 
 const org = "Mirage Sandbox Ltd"
@@ -472,6 +492,55 @@ export const codeFiles: ReadonlyArray<GithubServer.CodeFile> = [
   }
 ]
 
+/** Addresses of the sandbox's people seen on the web (Skymem), the ones in public keys, and their profiles. */
+export const webEmails: ReadonlyArray<string> = ["hostmaster@mirage-sandbox.test", "devops@mirage-sandbox.test"]
+
+export const publicKeys: ReadonlyArray<ContactSources.PublicKey> = [
+  {
+    fingerprint: "3F0C9A1E5B7D2C4A6E8F0B1D3C5E7A9B1D3F5A7C",
+    created: 1_556_668_800,
+    flags: "",
+    uids: ["Mirage Sandbox Hostmaster <hostmaster@mirage-sandbox.test>"]
+  },
+  {
+    // Revoked: its address was real once.
+    fingerprint: "9B1D3F5A7C3F0C9A1E5B7D2C4A6E8F0B1D3C5E7A",
+    created: 1_420_070_400,
+    flags: "r",
+    uids: ["Sandbox DevOps <devops@mirage-sandbox.test>", "Someone Else <ca@othersite.example>"]
+  }
+]
+
+export const profiles: ReadonlyArray<ContactSources.Profile> = [{
+  email: "hostmaster@mirage-sandbox.test",
+  username: "mirage-hostmaster",
+  displayName: "Mirage Sandbox Hostmaster",
+  accounts: [{ shortname: "github", username: "mirage-sandbox", url: "https://github.com/mirage-sandbox" }]
+}]
+
+/** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
+export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
+  { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
+  { asn: 64501, website: "", type: "Cable/DSL/ISP" }
+]
+
+/** What the address registries (ip-api, IPinfo, Team Cymru) know: the RDAP networks, announcements, reverse names. */
+export const registries: AddressSources.Registries = {
+  networks,
+  announcements,
+  systems: autonomousSystems,
+  hostnames: Object.fromEntries(hostRecords.map((record) => [record.ip, record.host]))
+}
+
+/** Every address the intelligence sources know of. */
+export const knownAddresses: ReadonlyArray<string> = [
+  ...sightings.map((sighting) => sighting.ip),
+  ...shodanHosts.map((host) => host.ip),
+  ...internetdbRecords.map((record) => record.ip),
+  ...resolutions.filter((r) => r.record_type === "A" || r.record_type === "AAAA").map((r) => r.address),
+  ...virustotalDomains.flatMap((report) => report.records.filter((r) => r.type === "A").map((r) => r.value))
+]
+
 /** A running server per source, by source id. */
 export interface IntelServers {
   readonly certspotter: HttpFixture
@@ -494,6 +563,28 @@ export interface IntelServers {
   readonly robtex: HttpFixture
   readonly bufferover: HttpFixture
   readonly commoncrawl: HttpFixture
+  readonly sitedossier: HttpFixture
+  readonly threatminer: HttpFixture
+  readonly certificatedetails: HttpFixture
+  readonly binaryedge: HttpFixture
+  readonly passivetotal: HttpFixture
+  readonly securitytrails: HttpFixture
+  readonly chaos: HttpFixture
+  readonly c99: HttpFixture
+  readonly fullhunt: HttpFixture
+  readonly zoomeye: HttpFixture
+  readonly netlas: HttpFixture
+  readonly bevigil: HttpFixture
+  readonly censys: HttpFixture
+  readonly builtwith: HttpFixture
+  readonly whoisxml: HttpFixture
+  readonly leakix: HttpFixture
+  readonly ip_api: HttpFixture
+  readonly ipinfo: HttpFixture
+  readonly peeringdb: HttpFixture
+  readonly pgp_keyserver: HttpFixture
+  readonly skymem: HttpFixture
+  readonly gravatar: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -532,30 +623,36 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       rapiddns: PassiveSources.rapiddns(sightings),
       robtex: PassiveSources.robtex(sightings),
       bufferover: PassiveSources.bufferover(sightings, { key: keys.bufferover }),
-      commoncrawl: PassiveSources.commoncrawl(crawledUrls)
+      commoncrawl: PassiveSources.commoncrawl(crawledUrls),
+      sitedossier: PassiveSources.sitedossier(sightings, { pageSize: 4 }),
+      threatminer: PassiveSources.threatminer(sightings),
+      certificatedetails: PassiveSources.certificatedetails(
+        issuances.map((issuance) => ({ id: issuance.id, names: issuance.dns_names }))
+      ),
+      binaryedge: KeyedSources.binaryedge(sightings, { key: keys.binaryedge, pageSize: 4 }),
+      passivetotal: KeyedSources.passivetotal(sightings, { key: keys.passivetotal }),
+      securitytrails: KeyedSources.securitytrails(sightings, { key: keys.securitytrails }),
+      chaos: KeyedSources.chaos(sightings, { key: keys.chaos }),
+      c99: KeyedSources.c99(sightings, { key: keys.c99 }),
+      fullhunt: KeyedSources.fullhunt(sightings, { key: keys.fullhunt }),
+      zoomeye: KeyedSources.zoomeye(sightings, { key: keys.zoomeye }),
+      netlas: KeyedSources.netlas(sightings, { key: keys.netlas }),
+      bevigil: KeyedSources.bevigil(sightings, { key: keys.bevigil }),
+      censys: KeyedSources.censys(
+        issuances.map((issuance) => ({ fingerprint: issuance.cert_sha256, names: issuance.dns_names })),
+        { key: keys.censys }
+      ),
+      builtwith: KeyedSources.builtwith(sightings, { key: keys.builtwith }),
+      whoisxml: KeyedSources.whoisxml(sightings, { key: keys.whoisxml }),
+      leakix: KeyedSources.leakix(sightings, { key: keys.leakix }),
+      ip_api: AddressSources.ipApi(registries),
+      ipinfo: AddressSources.ipinfo(registries, { token: keys.ipinfo }),
+      peeringdb: AddressSources.peeringdb(autonomousSystems, peeringRecords, { key: keys.peeringdb }),
+      pgp_keyserver: ContactSources.keyserver(publicKeys),
+      skymem: ContactSources.skymem(webEmails, { perPage: 1 }),
+      gravatar: ContactSources.gravatar(profiles)
     }, { concurrency: "unbounded" })
-    const endpoints = {
-      certspotter: servers.certspotter.url,
-      wayback: servers.wayback.url,
-      hackertarget: servers.hackertarget.url,
-      rdap: servers.rdap.url,
-      ripestat: servers.ripestat.url,
-      shodan: servers.shodan.url,
-      internetdb: servers.internetdb.url,
-      virustotal: servers.virustotal.url,
-      urlscan: servers.urlscan.url,
-      hibp: servers.hibp.url,
-      otx: servers.otx.url,
-      github: servers.github.url,
-      anubisdb: servers.anubisdb.url,
-      subdomain_center: servers.subdomain_center.url,
-      myssl: servers.myssl.url,
-      columbus: servers.columbus.url,
-      rapiddns: servers.rapiddns.url,
-      robtex: servers.robtex.url,
-      bufferover: servers.bufferover.url,
-      commoncrawl: servers.commoncrawl.url
-    }
+    const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }
   })
 

@@ -1,10 +1,12 @@
 /**
  * The sandbox's keyless passive sources, each an HTTP server answering in its real API's shape
  * from one list of sightings (a host name and the address it had): Anubis-DB, subdomain.center,
- * MySSL, Columbus, RapidDNS, Robtex, BufferOver and Common Crawl's index. Like the real ones, the
- * loosest of them also answer names that merely contain the domain.
+ * MySSL, Columbus, RapidDNS, Robtex, BufferOver, SiteDossier, ThreatMiner and Common Crawl's index,
+ * and certificatedetails.com from CT issuances. Like the real ones, the loosest of them also answer
+ * names that merely contain the domain.
  */
 import type { Effect, Scope } from "effect"
+import { createHash } from "node:crypto"
 import * as HttpFixture from "./HttpFixture.js"
 
 export interface Sighting {
@@ -113,6 +115,80 @@ export const bufferover = (sightings: ReadonlyArray<Sighting>, options: { readon
       `${sighting.ip},${sighting.host},*,*,${sighting.host}`
     )
     return HttpFixture.json({ Meta: { Errors: [], Runtime: "0.01s" }, Results: results })
+  })
+
+const html = (body: string, status = 200) => HttpFixture.text(body, status, "text/html; charset=utf-8")
+
+/**
+ * `GET /parentdomain/{domain}` and `/parentdomain/{domain}/{first item}`: the sites under the domain,
+ * `pageSize` a page (the real 100), each page linking the next; "No data currently available." when none.
+ */
+export const sitedossier = (sightings: ReadonlyArray<Sighting>, options: { readonly pageSize?: number } = {}): Server =>
+  HttpFixture.make("http://www.sitedossier.com", (request) => {
+    const match = /^\/parentdomain\/([^/]+)(?:\/(\d+))?$/.exec(request.url.pathname)
+    if (match === null) return HttpFixture.notFound()
+    const domain = decodeURIComponent(match[1]!).toLowerCase()
+    const size = options.pageSize ?? 100
+    const first = Number(match[2] ?? "1")
+    const hosts = Array.from(new Set(beneath(sightings, domain).map((sighting) => sighting.host)))
+    const shown = hosts.slice(first - 1, first - 1 + size)
+    const title = `<title>Parent domain: ${domain}</title>`
+    if (shown.length === 0) {
+      return html(
+        `<html><head>${title}</head><body><h1>Parent domain: ${domain}</h1>No data currently available.</body></html>`
+      )
+    }
+    const next = first + size <= hosts.length
+      ? `<a href="/parentdomain/${domain}/${first + size}"><b>Show next ${size} items</b></a><br>`
+      : "End of list."
+    return html(`<html><head>${title}</head><body><h1>Parent domain: ${domain}</h1>
+<dd> <i>Displaying items ${first} to ${first + shown.length - 1}, out of a total of ${hosts.length}</i><br>
+<ol start=${first}>
+${shown.map((host) => `<li> &nbsp; <a href="/site/${host}">http://${host}/</a><br>`).join("\n")}
+</ol>
+${next}</body></html>`)
+  })
+
+/** `GET /v2/domain.php?q={domain}&rt=5`: `{"status_code": "200", "results": [...]}`, `"404"` when none (HTTP 200 both). */
+export const threatminer = (sightings: ReadonlyArray<Sighting>): Server =>
+  HttpFixture.make("https://api.threatminer.org", (request) => {
+    if (request.url.pathname !== "/v2/domain.php") return HttpFixture.notFound()
+    const domain = (request.url.searchParams.get("q") ?? "").toLowerCase()
+    const hosts = request.url.searchParams.get("rt") === "5"
+      ? Array.from(new Set(beneath(sightings, domain).map((sighting) => sighting.host)))
+      : []
+    return hosts.length === 0
+      ? HttpFixture.json({ status_code: "404", status_message: "No results found.", results: [] })
+      : HttpFixture.json({ status_code: "200", status_message: "Results found.", results: hosts })
+  })
+
+/** A certificate as certificatedetails.com links it: its fingerprint and the names on it. */
+export interface ListedCertificate {
+  readonly id: string
+  readonly names: ReadonlyArray<string>
+}
+
+/**
+ * `GET /{domain}`: a link per certificate naming a host under the domain and per name on it
+ * (`/{sha256}/{name}`); the real site's "not found" is a 404 page, here without links.
+ */
+export const certificatedetails = (certificates: ReadonlyArray<ListedCertificate>): Server =>
+  HttpFixture.make("https://certificatedetails.com", (request) => {
+    const domain = segment(request.url.pathname, /^\/([^/]+)$/)
+    const bare = (name: string) => name.toLowerCase().replace(/^\*\./, "")
+    const links = certificates
+      .filter((certificate) => certificate.names.some((name) => under(bare(name), domain)))
+      .flatMap((certificate) => {
+        const sha256 = createHash("sha256").update(certificate.id).digest("hex")
+        return certificate.names.map((name) =>
+          `<a href="/${sha256}/${bare(name)}" title="Show the certificate for ${name}">${name}</a><br>`
+        )
+      })
+    return html(
+      `<html><head><title>${domain} certificates</title></head><body><nav><a href="/">Home</a></nav>
+<div>${links.join("\n")}</div></body></html>`,
+      links.length === 0 ? 404 : 200
+    )
   })
 
 /** The crawl the sandbox's index serves. */

@@ -37,7 +37,8 @@ const envelope = (call: string, data: unknown, status = 200, messages: ReadonlyA
     time: "2025-06-01T00:00:00.000000"
   }, status)
 
-const inPrefix = (address: string, prefix: string) => {
+/** Whether `address` is in the CIDR block `prefix` (either family). */
+export const inPrefix = (address: string, prefix: string) => {
   const [network = "", bits = "0"] = prefix.split("/")
   const ip = parseAddress(address)
   const base = parseAddress(network)

@@ -3,10 +3,12 @@ import type { Module } from "../Module.js"
 import { anubisdb } from "../modules/anubisdb.js"
 import { asnLookup } from "../modules/asn_lookup.js"
 import { bevigil } from "../modules/bevigil.js"
+import { binaryedge } from "../modules/binaryedge.js"
 import { bufferover } from "../modules/bufferover.js"
 import { builtwith } from "../modules/builtwith.js"
 import { c99 } from "../modules/c99.js"
 import { censys } from "../modules/censys.js"
+import { certificatedetails } from "../modules/certificatedetails.js"
 import { certspotter } from "../modules/certspotter.js"
 import { chaos } from "../modules/chaos.js"
 import { columbus } from "../modules/columbus.js"
@@ -26,6 +28,7 @@ import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
+import { passivetotal } from "../modules/passivetotal.js"
 import { peeringdb } from "../modules/peeringdb.js"
 import { pgpKeyserver } from "../modules/pgp_keyserver.js"
 import { rapiddns } from "../modules/rapiddns.js"
@@ -37,9 +40,11 @@ import { securitytrails } from "../modules/securitytrails.js"
 import { shodanDns } from "../modules/shodan_dns.js"
 import { shodanHost } from "../modules/shodan_host.js"
 import { shodanInternetdb } from "../modules/shodan_internetdb.js"
+import { sitedossier } from "../modules/sitedossier.js"
 import { skymem } from "../modules/skymem.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
 import { teamCymruAsn } from "../modules/team_cymru_asn.js"
+import { threatminer } from "../modules/threatminer.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
@@ -93,5 +98,10 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   peeringdb,
   pgpKeyserver,
   skymem,
-  gravatar
+  gravatar,
+  sitedossier,
+  certificatedetails,
+  threatminer,
+  binaryedge,
+  passivetotal
 ]

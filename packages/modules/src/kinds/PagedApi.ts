@@ -76,6 +76,8 @@ export interface Pages<Config, Body, Row> {
   readonly rows: (body: Body) => ReadonlyArray<unknown> | undefined
   /** Statuses that mean "nothing here" (e.g. 404). */
   readonly empty?: ReadonlyArray<number>
+  /** Non-2xx statuses whose body is read as an answer all the same (a "not found" page that still lists names). */
+  readonly answers?: ReadonlyArray<number>
   /** An error the source wrote in a 2xx body. */
   readonly refusal?: (body: Body, response: HttpResponse) => Option.Option<ModuleError>
   /** A non-2xx answer the source explains its own way (see `SendOptions.failure`). */
@@ -121,6 +123,7 @@ export const collectPages = <Config, Body, Row>(
       format: pages.format,
       auth: pages.auth ?? Auth.none,
       ...(pages.empty === undefined ? {} : { empty: pages.empty }),
+      ...(pages.answers === undefined ? {} : { answers: pages.answers }),
       ...(pages.refusal === undefined ? {} : { refusal: pages.refusal }),
       ...(pages.failure === undefined ? {} : { failure: pages.failure })
     }

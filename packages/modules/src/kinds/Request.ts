@@ -122,6 +122,8 @@ export interface SendOptions<Body> {
   readonly auth: KeyPlacement
   /** Statuses that mean "nothing here" (e.g. 404 for an unknown name): an empty answer, not an error. */
   readonly empty?: ReadonlyArray<number>
+  /** Non-2xx statuses whose body is an answer all the same (a "not found" page that still lists names). */
+  readonly answers?: ReadonlyArray<number>
   /** An error the source wrote in a 2xx body (`{"error": "quota exceeded"}`). */
   readonly refusal?: (body: Body, response: HttpResponse) => Option.Option<ModuleError>
   /**
@@ -166,11 +168,12 @@ export const send = <Config, Body>(
     const headers = { accept: options.format.accept, ...("path" in request ? request.headers : {}), ...keyHeader }
     const response = yield* session.http.get(query.url, { query: query.single, headers })
     if (options.empty?.includes(response.status)) return { _tag: "Empty", response } as const
-    const failed = options.failure !== undefined && (response.status < 200 || response.status >= 300)
+    const failed = options.failure !== undefined && (response.status < 200 || response.status >= 300) &&
+        !options.answers?.includes(response.status)
       ? yield* options.failure(response)
       : Option.none()
     if (Option.isSome(failed)) return yield* Effect.fail(failed.value)
-    yield* expectOk(response)
+    if (!options.answers?.includes(response.status)) yield* expectOk(response)
     const body = yield* Either.match(options.format.read(response), {
       onLeft: (reason) =>
         Effect.fail(new BadResponse({ reason: `unreadable answer: ${reason}`, status: response.status })),

@@ -23,8 +23,6 @@ export interface ScraperSpec<Config, Encoded extends Readonly<Record<string, unk
   readonly findings: (rows: ReadonlyArray<NoInfer<Row>>, target: Target, config: Config) => ReadonlyArray<Finding>
 }
 
-const isElement = (raw: unknown): raw is Element => raw instanceof Object && "attribs" in raw && "name" in raw
-
 /** A module from a scraper description. */
 export const scraper = <Config, Encoded extends Readonly<Record<string, unknown>>, Row>(
   spec: ScraperSpec<Config, Encoded, Row>
@@ -34,7 +32,7 @@ export const scraper = <Config, Encoded extends Readonly<Record<string, unknown>
     format: Formats.html,
     rows: (document) => Html.select(document, spec.select),
     decodeRow: (raw) => {
-      const row = isElement(raw) ? spec.read(raw) : undefined
+      const row = Html.isElement(raw) ? spec.read(raw) : undefined
       return row === undefined ? Either.left(spec.skipReason ?? "element not readable") : Either.right(row)
     }
   })

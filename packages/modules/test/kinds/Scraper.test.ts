@@ -2,12 +2,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Html from "@mirage/modules/Html"
 import { NoConfig } from "@mirage/modules/kinds/PagedApi"
-import { scraper } from "@mirage/modules/kinds/Scraper"
+import { scraper, type ScraperSpec } from "@mirage/modules/kinds/Scraper"
 import { subdomainFindings } from "@mirage/modules/kinds/SubdomainSource"
 import { Effect, Either } from "effect"
 import { collectAgainst } from "../support.js"
 
-const listing = scraper({
+interface Listed {
+  readonly host: string
+  readonly seen: string | undefined
+}
+
+const listingSpec = {
   name: "example_listing",
   description: "Hosts listed in an HTML table",
   flags: ["passive", "safe"],
@@ -31,7 +36,8 @@ const listing = scraper({
   skipReason: "empty cell",
   findings: (rows, target) =>
     subdomainFindings(rows, target.value, (row) => [row.host], () => undefined, { confidence: 0.6 })
-})
+} satisfies ScraperSpec<typeof NoConfig.Type, typeof NoConfig.Encoded, Listed>
+const listing = scraper(listingSpec)
 
 const page = `<!doctype html><html><body>
 <table id="other"><tr><td>ignored.example.test</td></tr></table>
@@ -60,5 +66,20 @@ describe("scraper", () => {
         { request: { path: "/s/example.test" }, response: { status: 404, body: "not found" } }
       ], { target: { type: "DOMAIN", value: "example.test" } })
       expect(Either.getOrThrow(outcome)).toEqual([])
+    }))
+
+  it.scoped("a status the source declares an answer (`answers`) is read like a 200; others still fail", () =>
+    Effect.gen(function*() {
+      const { empty: _, ...spec } = listingSpec
+      const stillListing = scraper({ ...spec, answers: [404] })
+      const notFound = { status: 404, headers: { "content-type": "text/html" }, body: page }
+      const read = yield* collectAgainst(stillListing, [{ request: { path: "/s/example.test" }, response: notFound }], {
+        target: { type: "DOMAIN", value: "example.test" }
+      })
+      expect(Either.getOrThrow(read.outcome).map((f) => f.value)).toEqual(["a.example.test", "www.example.test"])
+      const gone = yield* collectAgainst(stillListing, [
+        { request: { path: "/s/example.test" }, response: { ...notFound, status: 410 } }
+      ], { target: { type: "DOMAIN", value: "example.test" } })
+      expect(Either.getLeft(gone.outcome)).toMatchObject({ _tag: "Some", value: { _tag: "BadResponse", status: 410 } })
     }))
 })

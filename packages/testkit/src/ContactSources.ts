@@ -1,0 +1,113 @@
+/**
+ * The sandbox's sources of people and their addresses: an HKP keyserver's machine-readable index of
+ * public OpenPGP keys, Skymem's pages of addresses seen on the web, and Gravatar's public profiles.
+ */
+import type { Effect, Scope } from "effect"
+import { createHash } from "node:crypto"
+import * as HttpFixture from "./HttpFixture.js"
+
+type Server = Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope>
+
+/** A public key: its fingerprint, creation (seconds since the epoch), flags (`r` revoked…) and user IDs. */
+export interface PublicKey {
+  readonly fingerprint: string
+  readonly created: number
+  readonly flags: string
+  readonly uids: ReadonlyArray<string>
+}
+
+/**
+ * `GET /pks/lookup?op=index&options=mr&search={text}`: the keys whose user IDs contain the text, as
+ * `info`, `pub` and %-escaped `uid` lines (draft-shaw-openpgp-hkp); 404 "No results found" when none.
+ */
+export const keyserver = (keys: ReadonlyArray<PublicKey>): Server =>
+  HttpFixture.make("https://keyserver.ubuntu.com", (request) => {
+    const params = request.url.searchParams
+    if (request.url.pathname !== "/pks/lookup" || params.get("op") !== "index") {
+      return HttpFixture.text("Not implemented", 501)
+    }
+    const search = (params.get("search") ?? "").toLowerCase()
+    const found = keys.filter((key) => search !== "" && key.uids.some((uid) => uid.toLowerCase().includes(search)))
+    if (found.length === 0) return HttpFixture.text("No results found", 404)
+    const escape = (uid: string) => uid.replace(/[%:<>@ ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    const lines = [
+      `info:1:${found.length}`,
+      ...found.flatMap((key) => [
+        `pub:${key.fingerprint}:1:4096:${key.created}::${key.flags}`,
+        ...key.uids.map((uid) => `uid:${escape(uid)}:${key.created}::${key.flags}`)
+      ])
+    ]
+    return HttpFixture.text(lines.join("\n"), 200, "text/plain; charset=utf-8")
+  })
+
+/**
+ * Skymem: `GET /srch?q={domain}`, a page of the domain's addresses (each a link to its own search)
+ * linking the domain's listing (`/domain/{id}?p={n}`), whose pages hold `perPage` addresses each.
+ */
+export const skymem = (emails: ReadonlyArray<string>, options: { readonly perPage?: number } = {}): Server =>
+  HttpFixture.make("https://www.skymem.info", (request) => {
+    const perPage = options.perPage ?? 5
+    const id = (domain: string) => createHash("sha1").update(domain).digest("hex").slice(0, 12)
+    const page = (domain: string, shown: ReadonlyArray<string>, pages: number) =>
+      HttpFixture.text(
+        `<html><body><h1>Emails for ${domain}</h1><table>${
+          shown.map((email) => `<tr><td><a href="/srch?q=${email}">${email}</a></td></tr>`).join("")
+        }</table><div class="pages">${
+          Array.from({ length: pages }, (_, i) => `<a href="/domain/${id(domain)}?p=${i + 1}">${i + 1}</a>`).join(" ")
+        }</div><a href="/about">About</a></body></html>`,
+        200,
+        "text/html; charset=utf-8"
+      )
+    const ofDomain = (domain: string) => emails.filter((email) => email.toLowerCase().endsWith(`@${domain}`))
+    if (request.url.pathname === "/srch") {
+      const domain = (request.url.searchParams.get("q") ?? "").toLowerCase()
+      const all = ofDomain(domain)
+      return page(domain, all.slice(0, perPage), Math.max(0, Math.ceil(all.length / perPage) - 1))
+    }
+    const listing = /^\/domain\/([0-9a-f]+)$/.exec(request.url.pathname)
+    const domain = emails.map((email) => email.slice(email.lastIndexOf("@") + 1).toLowerCase())
+      .find((candidate) => id(candidate) === listing?.[1])
+    if (domain === undefined) return HttpFixture.notFound()
+    const n = Number(request.url.searchParams.get("p") ?? "1")
+    const all = ofDomain(domain)
+    return page(domain, all.slice(n * perPage, (n + 1) * perPage), Math.max(0, Math.ceil(all.length / perPage) - 1))
+  })
+
+/** A public Gravatar profile, by the address it is for. */
+export interface Profile {
+  readonly email: string
+  readonly username: string
+  readonly displayName: string
+  readonly accounts: ReadonlyArray<{ readonly shortname: string; readonly username: string; readonly url: string }>
+}
+
+/** `GET /{md5 of the address}.json`: `{"entry": [profile]}`, or 404 `"User not found"`. */
+export const gravatar = (profiles: ReadonlyArray<Profile>): Server =>
+  HttpFixture.make("https://en.gravatar.com", (request) => {
+    const hash = /^\/([0-9a-f]{32})\.json$/.exec(request.url.pathname)?.[1]
+    const profile = profiles.find((candidate) =>
+      createHash("md5").update(candidate.email.trim().toLowerCase()).digest("hex") === hash
+    )
+    if (hash === undefined || profile === undefined) return HttpFixture.json("User not found", 404)
+    return HttpFixture.json({
+      entry: [{
+        id: "90210001",
+        hash,
+        requestHash: hash,
+        profileUrl: `https://gravatar.com/${profile.username}`,
+        preferredUsername: profile.username,
+        thumbnailUrl: `https://secure.gravatar.com/avatar/${hash}`,
+        photos: [{ value: `https://secure.gravatar.com/avatar/${hash}`, type: "thumbnail" }],
+        displayName: profile.displayName,
+        accounts: profile.accounts.map((account) => ({
+          domain: new URL(account.url).hostname,
+          display: account.username,
+          url: account.url,
+          username: account.username,
+          verified: "true",
+          shortname: account.shortname
+        })),
+        urls: []
+      }]
+    })
+  })
