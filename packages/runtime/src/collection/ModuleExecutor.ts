@@ -8,8 +8,8 @@
  *
  * Its parts: `ModuleExecutor/Task.ts` runs a task, `ModuleExecutor/Session.ts` builds the module's context for
  * an attempt, `ModuleExecutor/SourcePolicy.ts` says what a source allows, `ModuleExecutor/Trail.ts` writes the
- * task's collection log and `ModuleExecutor/Settings.ts` reads the executor's configuration. Here they are put
- * together over the ports, real or in memory.
+ * task's collection log and `ModuleExecutor/ExecutorSettings.ts` turns the declared settings into the executor's.
+ * Here they are put together over the ports, real or in memory.
  */
 import type { Module } from "@mirage/modules"
 import { Effect, Layer, Option } from "effect"
@@ -22,8 +22,8 @@ import * as CredentialsConfig from "./Credentials/Config.js"
 import * as CredentialsMemory from "./Credentials/Memory.js"
 import { JobOptions } from "./JobOptions.js"
 import { findInstalled } from "./ModuleCatalog.js"
-import { defaultSettings, settingsFromConfig } from "./ModuleExecutor/Settings.js"
-import type { ExecutorSettings } from "./ModuleExecutor/Settings.js"
+import { defaultSettings, settingsFromConfig } from "./ModuleExecutor/ExecutorSettings.js"
+import type { ExecutorSettings } from "./ModuleExecutor/ExecutorSettings.js"
 import { execute as executeTask } from "./ModuleExecutor/Task.js"
 import type { ModuleExecutorService } from "./ModuleExecutor/Task.js"
 import { ProxyPool } from "./ProxyPool.js"
@@ -38,8 +38,13 @@ import * as ScopeGuard from "./ScopeGuard.js"
 import { TaskExecutor } from "./TaskExecutor.js"
 import type { TaskSpec } from "./TaskExecutor.js"
 
-export { defaultSettings, ExecutorConfig, settingsFromConfig, SourceSettings } from "./ModuleExecutor/Settings.js"
-export type { ExecutorSettings } from "./ModuleExecutor/Settings.js"
+export {
+  defaultSettings,
+  ExecutorConfig,
+  settingsFromConfig,
+  SourceSettings
+} from "./ModuleExecutor/ExecutorSettings.js"
+export type { ExecutorSettings } from "./ModuleExecutor/ExecutorSettings.js"
 export type { ModuleExecutorService } from "./ModuleExecutor/Task.js"
 export type { TaskRun } from "./ModuleExecutor/Trail.js"
 

@@ -9,6 +9,7 @@ import type { Scope } from "effect"
 import type { Dispatcher } from "undici"
 import { ProxyAgent } from "undici"
 import * as Metrics from "../platform/Metrics.js"
+import * as Settings from "./Settings.js"
 
 export interface Proxy {
   /** The proxy's URL without userinfo: what logs and status show. */
@@ -48,17 +49,11 @@ export interface ProxyPoolSettings {
 }
 
 export const ProxyPoolConfig = Config.all({
-  proxies: Config.string("MIRAGE_PROXIES").pipe(
-    Config.withDefault(""),
-    Config.withDescription("comma-separated forward proxy URLs (http://user:pass@host:port)")
-  ),
-  cooldownMs: Config.integer("MIRAGE_PROXY_COOLDOWN_MS").pipe(Config.withDefault(60_000)),
-  checkUrl: Config.string("MIRAGE_PROXY_CHECK_URL").pipe(
-    Config.withDefault("https://www.google.com/generate_204"),
-    Config.withDescription("URL fetched through each proxy by the health check")
-  ),
-  checkIntervalMs: Config.integer("MIRAGE_PROXY_CHECK_INTERVAL_MS").pipe(Config.withDefault(30_000)),
-  checkTimeoutMs: Config.integer("MIRAGE_PROXY_CHECK_TIMEOUT_MS").pipe(Config.withDefault(5_000))
+  proxies: Settings.proxies,
+  cooldownMs: Config.map(Settings.proxyCooldown, Duration.toMillis),
+  checkUrl: Settings.proxyCheckUrl,
+  checkIntervalMs: Config.map(Settings.proxyCheckInterval, Duration.toMillis),
+  checkTimeoutMs: Config.map(Settings.proxyCheckTimeout, Duration.toMillis)
 })
 
 const displayId = (url: string): string => {

@@ -19,6 +19,7 @@ import type { LookupFunction } from "node:net"
 import { isIP } from "node:net"
 import { Agent, buildConnector } from "undici"
 import type { Dispatcher } from "undici"
+import * as Settings from "./Settings.js"
 
 /** Special-purpose ranges (IANA registries, RFC 6890): never a scan target unless allowed. */
 export const blockedRanges: ReadonlyArray<{ readonly cidr: Cidr; readonly kind: string }> = [
@@ -217,15 +218,9 @@ export const make = (policy: NetworkPolicy, resolve: Resolve = systemResolve) =>
   )
 
 export const ScopeGuardConfig = Config.all({
-  allow: Config.string("MIRAGE_ALLOW_NETWORKS").pipe(
-    Config.withDefault(""),
-    Config.withDescription("comma-separated CIDRs modules may contact although private or reserved")
-  ),
-  sandbox: Config.boolean("MIRAGE_SANDBOX").pipe(
-    Config.withDefault(false),
-    Config.withDescription("allow only loopback addresses, and resolve names only through MIRAGE_DNS_SERVERS")
-  ),
-  dnsServers: Config.string("MIRAGE_DNS_SERVERS").pipe(Config.withDefault(""))
+  allow: Settings.allowNetworks,
+  sandbox: Settings.sandbox,
+  dnsServers: Settings.dnsServers
 })
 
 const sandboxDnsRefusal = (servers: ReadonlyArray<string>): Option.Option<string> => {

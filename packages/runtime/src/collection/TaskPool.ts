@@ -6,7 +6,8 @@
  * slot is free (thousands of queued tasks cost a few objects each), and `run` wakes its caller.
  */
 import type { Priority } from "@mirage/domain/Scan"
-import { Config, Context, Deferred, Effect, Exit, Fiber, FiberId, Layer, Runtime } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, FiberId, Layer, Runtime } from "effect"
+import * as Settings from "./Settings.js"
 
 /** A task handed to the pool with `submit`. */
 export interface Submitted {
@@ -42,10 +43,7 @@ export interface TaskPoolService {
 
 export class TaskPool extends Context.Tag("@mirage/runtime/TaskPool")<TaskPool, TaskPoolService>() {}
 
-export const NodeConcurrency = Config.integer("MIRAGE_NODE_CONCURRENCY").pipe(
-  Config.withDefault(64),
-  Config.withDescription("tasks a node runs at once, over all its scans")
-)
+export const NodeConcurrency = Settings.nodeConcurrency
 
 /** The order in which priorities take free slots: 4 HIGH, 2 MEDIUM, 1 LOW per cycle. */
 export const turns: ReadonlyArray<Priority> = ["HIGH", "MEDIUM", "HIGH", "LOW", "HIGH", "MEDIUM", "HIGH"]

@@ -4,19 +4,14 @@
  * they free themselves after `leaseMs`. Waiting for a slot polls on the Clock (TestClock-friendly).
  */
 import type { OrganizationId } from "@mirage/domain/Ids"
-import { Config, Context } from "effect"
+import { Config, Context, Duration } from "effect"
 import type { Effect } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
+import * as Settings from "./Settings.js"
 
 export const TaskSlotsConfig = Config.all({
-  leaseMs: Config.integer("MIRAGE_TASK_SLOT_LEASE_MS").pipe(
-    Config.withDefault(30_000),
-    Config.withDescription("how long a task slot outlives a node that stopped renewing it")
-  ),
-  pollMs: Config.integer("MIRAGE_TASK_SLOT_POLL_MS").pipe(
-    Config.withDefault(200),
-    Config.withDescription("how often a task waiting for its organization's slot tries again")
-  )
+  leaseMs: Config.map(Settings.taskSlotLease, Duration.toMillis),
+  pollMs: Config.map(Settings.taskSlotPoll, Duration.toMillis)
 })
 
 export interface TaskSlotsService {

@@ -6,6 +6,7 @@ import { Config, Data, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { readFile } from "node:fs/promises"
 import { Credentials, make, splitKeys } from "../Credentials.js"
 import { installed } from "../ModuleCatalog.js"
+import * as Settings from "../Settings.js"
 
 export class SecretsFileError extends Data.TaggedError("SecretsFileError")<{
   readonly path: string
@@ -49,9 +50,7 @@ export const load = (sources: ReadonlyArray<string>) =>
       )
       if (Option.isSome(value)) add(source, splitKeys(value.value))
     }
-    const file = yield* Config.option(
-      Config.string("MIRAGE_SECRETS_FILE").pipe(Config.withDescription("JSON file of source id → API key(s)"))
-    )
+    const file = yield* Settings.secretsFile
     if (Option.isSome(file) && file.value.trim() !== "") {
       const secrets = yield* readSecretsFile(file.value.trim())
       for (const [source, value] of Object.entries(secrets)) {

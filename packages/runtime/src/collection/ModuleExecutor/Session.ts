@@ -17,7 +17,7 @@ import { cachedHttp } from "../RequestCache.js"
 import type { RequestCacheService } from "../RequestCache.js"
 import type { ScopeGuardService } from "../ScopeGuard.js"
 import type { TaskSpec } from "../TaskExecutor.js"
-import type { ExecutorSettings } from "./Settings.js"
+import type { ExecutorSettings } from "./ExecutorSettings.js"
 import { dnsLimit, takeToken } from "./SourcePolicy.js"
 import type { SourcePolicy } from "./SourcePolicy.js"
 

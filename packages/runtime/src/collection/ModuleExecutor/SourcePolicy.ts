@@ -12,7 +12,7 @@ import { scrub } from "../CollectionLog.js"
 import type { CredentialsService } from "../Credentials.js"
 import type { RateLimit, RateLimiterService } from "../RateLimiter.js"
 import { TaskFailure } from "../TaskExecutor.js"
-import type { ExecutorSettings } from "./Settings.js"
+import type { ExecutorSettings } from "./ExecutorSettings.js"
 
 /** One source's terms for a task. */
 export interface SourcePolicy {

@@ -3,10 +3,11 @@
  * per-source overrides and per-module forced settings; read from configuration or given by tests.
  */
 import type { Module } from "@mirage/modules"
-import { Config, ConfigError, Effect, Schema } from "effect"
+import { Config, ConfigError, Duration, Effect, Schema } from "effect"
 import type { Option } from "effect"
 import { productionEndpoints } from "../ModuleCatalog.js"
 import type { ScopeGuardService } from "../ScopeGuard.js"
+import * as Settings from "../Settings.js"
 
 /** Per-source overrides of what the module declares and of the executor's defaults. */
 export const SourceSettings = Schema.Struct({
@@ -31,32 +32,15 @@ const OverridesJson = Schema.parseJson(
 )
 
 export const ExecutorConfig = Config.all({
-  endpoints: Config.string("MIRAGE_MODULE_ENDPOINTS").pipe(
-    Config.withDefault("{}"),
-    Config.withDescription("JSON object of source id → base URL, over the real sources' URLs")
-  ),
-  dnsServers: Config.string("MIRAGE_DNS_SERVERS").pipe(
-    Config.withDefault(""),
-    Config.withDescription("comma-separated DNS resolvers (ip or ip:port); empty for the system's")
-  ),
-  retries: Config.integer("MIRAGE_TASK_RETRIES").pipe(Config.withDefault(3)),
-  retryBaseMs: Config.integer("MIRAGE_TASK_RETRY_BASE_MS").pipe(Config.withDefault(200)),
-  retryMaxMs: Config.integer("MIRAGE_TASK_RETRY_MAX_MS").pipe(Config.withDefault(30_000)),
-  maxRetryAfterMs: Config.integer("MIRAGE_MAX_RETRY_AFTER_MS").pipe(
-    Config.withDefault(60_000),
-    Config.withDescription("a 429 asking to wait longer than this ends the task as rate_limited")
-  ),
-  cacheTtlSeconds: Config.number("MIRAGE_CACHE_TTL_SECONDS").pipe(Config.withDefault(3600)),
-  sources: Config.string("MIRAGE_SOURCE_SETTINGS").pipe(
-    Config.withDefault("{}"),
-    Config.withDescription("JSON object of source id → { rate_limit, cache_ttl_seconds, retries, retry_base_ms }")
-  ),
-  moduleOverrides: Config.string("MIRAGE_MODULE_OVERRIDES").pipe(
-    Config.withDefault("{}"),
-    Config.withDescription(
-      "JSON object of module id → settings forced over every scan's configuration of that module (the sandbox's loopback maps)"
-    )
-  )
+  endpoints: Settings.moduleEndpoints,
+  dnsServers: Settings.dnsServers,
+  retries: Settings.taskRetries,
+  retryBaseMs: Config.map(Settings.taskRetryBase, Duration.toMillis),
+  retryMaxMs: Config.map(Settings.taskRetryMax, Duration.toMillis),
+  maxRetryAfterMs: Config.map(Settings.maxRetryAfter, Duration.toMillis),
+  cacheTtlSeconds: Settings.cacheTtlSeconds,
+  sources: Settings.sourceSettings,
+  moduleOverrides: Settings.moduleOverrides
 })
 
 export interface ExecutorSettings {
