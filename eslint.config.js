@@ -2,6 +2,15 @@
 import effect from "@effect/eslint-plugin";
 import tseslint from "typescript-eslint";
 
+const fixtureWorld = {
+  group: ["@mirage/testkit", "@mirage/testkit/*"],
+  message: "the fixture world belongs to tests, benches and apps/*/dev",
+};
+const moduleInternals = {
+  group: ["@mirage/modules/*"],
+  message: "the runtime reaches modules through collection/ModuleCatalog and the @mirage/modules entry",
+};
+
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/dist/**", ".mirage/**"] },
   ...tseslint.configs.recommended,
@@ -38,8 +47,12 @@ export default tseslint.config(
     // Production code never starts the fixture world: only tests, benches and the dev entries may.
     files: ["packages/*/src/**/*.ts", "apps/*/src/**/*.ts"],
     ignores: ["packages/testkit/**"],
-    rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["@mirage/testkit", "@mirage/testkit/*"], message: "the fixture world belongs to tests, benches and apps/*/dev" }] }],
-    },
+    rules: { "no-restricted-imports": ["error", { patterns: [fixtureWorld] }] },
+  },
+  {
+    // The runtime reaches modules through ModuleCatalog and the module SDK's entry, never the registry or internals.
+    files: ["packages/runtime/src/**/*.ts"],
+    ignores: ["packages/runtime/src/collection/ModuleCatalog.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [fixtureWorld, moduleInternals] }] },
   },
 );
