@@ -9,6 +9,7 @@ import { type CollectionNotes, makeNotes } from "./CollectionNotes.js"
 import { type DnsClient, makeDnsClient } from "./DnsClient.js"
 import { type HttpClient, makeHttpClient } from "./HttpClient.js"
 import { AuthFailed, ModuleConfigError } from "./ModuleError.js"
+import type { ModuleError } from "./ModuleError.js"
 
 /**
  * The runtime's scope guard, for modules that open sockets themselves (port scans, TLS
@@ -33,6 +34,11 @@ export interface ModuleContext {
   readonly log: (message: string, fields?: Readonly<Record<string, unknown>>) => Effect.Effect<void>
   /** Rows skipped and warnings, for the task's collection log summary. */
   readonly notes: CollectionNotes
+  /**
+   * Waits for one request's token of the source's rate limit. `http` and `dns` take theirs themselves; a module that
+   * speaks another protocol (a database, a socket) takes one before each request it sends.
+   */
+  readonly throttle: Effect.Effect<void, ModuleError>
 }
 
 export const ModuleContext = Context.GenericTag<ModuleContext>("@mirage/modules/ModuleContext")
@@ -59,6 +65,8 @@ export interface ModuleContextOptions {
   /** Where rows skipped and warnings go; kept in memory (and logged) when absent. */
   readonly notes?: CollectionNotes
   readonly timeoutMs?: number
+  /** The source's rate limit for other protocols; none by default. */
+  readonly throttle?: Effect.Effect<void, ModuleError>
 }
 
 const baseUrls = (module: string, endpoints: ModuleEndpoints) =>
@@ -100,7 +108,8 @@ export const makeModuleContext = (options: ModuleContextOptions): Effect.Effect<
       endpoints,
       credentials: () => credentials,
       log,
-      notes: options.notes ?? (yield* makeNotes(log))
+      notes: options.notes ?? (yield* makeNotes(log)),
+      throttle: options.throttle ?? Effect.void
     }
   })
 

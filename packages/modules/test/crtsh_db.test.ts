@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { type AddressGuard, ModuleConfigError } from "@mirage/modules/Module"
+import type { ModuleContext } from "@mirage/modules/ModuleContext"
+import { SourceUnavailable } from "@mirage/modules/ModuleError"
 import { crtshDb } from "@mirage/modules/modules/crtsh_db"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
 import { Effect, Either } from "effect"
@@ -51,12 +53,13 @@ const certwatch = Effect.acquireRelease(
   ({ schema, sql }) => Effect.promise(() => sql.unsafe(`DROP SCHEMA ${schema} CASCADE`).then(() => sql.end()))
 )
 
-const run = (config: Record<string, unknown>, guard?: AddressGuard) =>
+const run = (config: Record<string, unknown>, guard?: AddressGuard, throttle?: ModuleContext["throttle"]) =>
   Effect.gen(function*() {
     const { ctx } = yield* contextFor("crtsh_db", { dnsServers: [] })
+    const given = { ...ctx, ...(guard === undefined ? {} : { guard }), ...(throttle === undefined ? {} : { throttle }) }
     const outcome = yield* Effect.either(
       Effect.flatMap(
-        crtshDb.open(config, guard === undefined ? ctx : { ...ctx, guard }),
+        crtshDb.open(config, given),
         (session) => session.collect({ target: { type: "DOMAIN", value: "example.test" } })
       )
     )
@@ -76,6 +79,19 @@ describe("crtsh_db", () => {
         ["www.example.test", false]
       ])
       expect(findings[0]?.source_data).toEqual({ evidence: [{ certificate_id: "9002", certificates: 2 }] })
+    }))
+
+  it.scoped("its own connection takes the source's rate limit: a token before the query, none when refused", () =>
+    Effect.gen(function*() {
+      const { schema } = yield* certwatch
+      let tokens = 0
+      const counted = Effect.sync(() => void tokens++)
+      const { outcome } = yield* run({ database_url: `${admin}?search_path=${schema}` }, undefined, counted)
+      expect(Either.getOrThrow(outcome)).toHaveLength(4)
+      expect(tokens).toBe(1)
+      const refused = Effect.fail(new SourceUnavailable({ reason: "rate limiter unavailable" }))
+      const denied = yield* run({ database_url: `${admin}?search_path=${schema}` }, undefined, refused)
+      expect(Either.isLeft(denied.outcome) && denied.outcome.left._tag).toBe("SourceUnavailable")
     }))
 
   it.scoped("through a guard, the host is checked and the socket resolves it with the guard's lookup", () =>

@@ -114,11 +114,13 @@ export const crtshDb = defineModule({
         }),
         (sql) => Effect.promise(() => sql.end({ timeout: 5 }))
       )
-      return { config, sql, notes: ctx.notes, log: ctx.log }
+      return { config, sql, notes: ctx.notes, log: ctx.log, throttle: ctx.throttle }
     }),
   collect: (session, task) =>
     Effect.gen(function*() {
       const domain = yield* targetValue("crtsh_db", task, "DOMAIN")
+      // Its own connection, so the source's rate limit is taken here, as ctx.http would for a request.
+      yield* session.throttle
       const raws = yield* Effect.tryPromise({
         try: () => session.sql.unsafe(identitiesQuery, [domain, session.config.max_rows]),
         catch: failure

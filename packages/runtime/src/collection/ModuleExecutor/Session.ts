@@ -160,6 +160,7 @@ export const open = (
       timeoutMs: task.timeout_ms,
       http: httpClient(ports, session, proxy, key, guard),
       dns: yield* dnsClient(ports.limiter, settings, task.timeout_ms),
+      throttle: takeToken(ports.limiter, session.policy.source.id, session.policy.limit),
       log,
       ...(guard === undefined ? {} : { guard }),
       ...(Option.isSome(key) ? { credentials: key.value } : {})
