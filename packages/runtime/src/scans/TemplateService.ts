@@ -7,13 +7,13 @@ import type { Principal } from "@mirage/domain/api/Authentication"
 import type { BadRequest } from "@mirage/domain/api/Errors"
 import { Forbidden, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
 import { TemplateList, TemplateView } from "@mirage/domain/api/TemplatesApi"
+import { randomUuid } from "@mirage/domain/Ids"
 import type { TemplateId } from "@mirage/domain/Ids"
 import { overrideConfiguration } from "@mirage/domain/Scan"
 import type { ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
 import type { CreateTemplateRequest, UpdateTemplateRequest } from "@mirage/domain/Template"
 import { Clock, Context, DateTime, Effect, Either, Layer, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { ModuleCatalog } from "../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import { checkModules, invalid } from "./ScanService/Validation.js"
@@ -100,7 +100,7 @@ export const make = Effect.gen(function*() {
         const modules = yield* validateModules(request.modules)
         const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
         const template = Template.make({
-          id: randomUUID() as TemplateId,
+          id: (yield* randomUuid) as TemplateId,
           name: request.name,
           description: request.description,
           organization_id: principal.organization_id,

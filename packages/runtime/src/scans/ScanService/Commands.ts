@@ -4,13 +4,12 @@
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { BadRequest, Conflict, PreconditionFailed } from "@mirage/domain/api/Errors"
-import { deriveUuid } from "@mirage/domain/Ids"
+import { deriveUuid, randomUuid } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { ScanStatus } from "@mirage/domain/Scan"
 import type { Scan, UpdateScanRequest } from "@mirage/domain/Scan"
 import type { ScanCommand } from "@mirage/domain/ScanEvent"
 import { Clock, Data, Effect, Option, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import { Replies } from "../../cluster/Replies.js"
 import type { Reply } from "../../cluster/Replies.js"
 import { ShardInbox } from "../../cluster/ShardInbox.js"
@@ -111,7 +110,7 @@ const send = (waits: Waits, principal: Principal, before: ScanView, command: Sca
     const replies = yield* Replies
     const inbox = yield* ShardInbox
     const id = before.scan.id
-    const commandId = randomUUID()
+    const commandId = yield* randomUuid
     const envelope: Envelope = {
       target: id,
       command_id: commandId,

@@ -4,6 +4,7 @@
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { ScanPlan } from "@mirage/domain/api/ScansApi"
+import { randomUuid } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { planGraph } from "@mirage/domain/Planner"
 import { overrideConfiguration, ScanConfiguration, ScanDefinition } from "@mirage/domain/Scan"
@@ -12,7 +13,6 @@ import type { PlannedModule, ScanEvent, ScanHeader } from "@mirage/domain/ScanEv
 import { decide, initial, toScan } from "@mirage/domain/ScanMachine"
 import type { Template } from "@mirage/domain/Template"
 import { Clock, Effect, Either, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { ShardInbox } from "../../cluster/ShardInbox.js"
 import { shardOf } from "../../cluster/Shards.js"
 import { ModuleCatalog } from "../../collection/ModuleCatalog.js"
@@ -151,10 +151,10 @@ export const create = (principal: Principal, request: CreateScanRequest) =>
       template_id: template === null ? null : template.id,
       depends_on: dependsOn
     }
-    // Node's CSPRNG rather than Effect's Random: the default Random has a 32-bit seed, so
-    // replicas and restarts could repeat a sequence and collide on scan ids.
-    const scanId = randomUUID() as ScanId
-    const commandId = randomUUID()
+    // Effect's Random, so a seeded run repeats its ids; the gateway's is the CSPRNG (platform/SecureRandom), which
+    // keeps replicas and restarts from repeating a sequence and colliding on scan ids.
+    const scanId = (yield* randomUuid) as ScanId
+    const commandId = yield* randomUuid
     const { created, state } = yield* creation(scanId, header, resolved)
     // The webhook first: the scan's first status change must find it.
     if (request.webhook !== undefined) yield* (yield* WebhookStore).set(scanId, request.webhook)
