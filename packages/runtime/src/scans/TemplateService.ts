@@ -4,8 +4,7 @@
  * (known modules, configurations their modules accept). Built-in templates are read-only.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
-import type { BadRequest } from "@mirage/domain/api/Errors"
-import { Forbidden, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
+import { BadRequest, Forbidden, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
 import { TemplateList, TemplateView } from "@mirage/domain/api/TemplatesApi"
 import { randomUuid } from "@mirage/domain/Ids"
 import type { TemplateId } from "@mirage/domain/Ids"
@@ -16,7 +15,7 @@ import type { CreateTemplateRequest, UpdateTemplateRequest } from "@mirage/domai
 import { Clock, Context, DateTime, Effect, Either, Layer, Option } from "effect"
 import { ModuleCatalog } from "../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../platform/Errors.js"
-import { checkModules, invalid } from "./ScanService/Validation.js"
+import { checkModules } from "./ScanService/Validation.js"
 import type { Problems } from "./ScanService/Validation.js"
 import { builtins, findBuiltin, missingModules, TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
@@ -64,7 +63,9 @@ export const make = Effect.gen(function*() {
   const validateModules = (modules: ReadonlyArray<ScanModule>): Either.Either<Array<ScanModule>, BadRequest> => {
     const problems: Problems = []
     const checked = checkModules(catalog, modules, problems)
-    return problems.length === 0 ? Either.right(checked.map((c) => c.module)) : Either.left(invalid(problems))
+    return problems.length === 0
+      ? Either.right(checked.map((c) => c.module))
+      : Either.left(BadRequest.ofFields(problems))
   }
 
   const matches = (current: Template, expected: number | undefined) =>

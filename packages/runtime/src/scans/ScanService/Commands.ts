@@ -23,7 +23,7 @@ import { ScanReadModel } from "../ScanReadModel.js"
 import type { ScanView } from "../ScanReadModel.js"
 import { WebhookStore } from "../Webhooks.js"
 import { notFound, visible, waitsForDependencies } from "./Queries.js"
-import { checkDependencies, invalid, normalizeTarget, planOfModules, resolveModules } from "./Validation.js"
+import { checkDependencies, normalizeTarget, planOfModules, resolveModules } from "./Validation.js"
 import type { Problems } from "./Validation.js"
 
 /** Lifecycle commands a user sends to an existing scan (updates go through `update`). */
@@ -180,7 +180,7 @@ const checkUpdate = (principal: Principal, current: Scan, request: UpdateScanReq
     if (request.depends_on !== undefined && current.status === "CREATED") {
       yield* checkDependencies(principal, request.depends_on, current.id, problems)
     }
-    if (problems.length > 0) return yield* invalid(problems)
+    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
     return { target, modules }
   })
 

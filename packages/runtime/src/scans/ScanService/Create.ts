@@ -3,6 +3,7 @@
  * definition, then its creation event appended to a new log; the dry run stops after the plan.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
+import { BadRequest } from "@mirage/domain/api/Errors"
 import { ScanPlan } from "@mirage/domain/api/ScansApi"
 import { randomUuid } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
@@ -21,7 +22,7 @@ import { ScanDependencies } from "../Chaining.js"
 import { EventStore } from "../EventStore.js"
 import { findBuiltin, missingModules, TemplateStore } from "../Templates.js"
 import { WebhookStore } from "../Webhooks.js"
-import { checkDependencies, invalid, normalizeTarget, planOfModules, resolveModules } from "./Validation.js"
+import { checkDependencies, normalizeTarget, planOfModules, resolveModules } from "./Validation.js"
 import type { Problems } from "./Validation.js"
 
 export interface CreatedScan {
@@ -85,7 +86,7 @@ const resolveCreate = (principal: Principal, request: CreateScanRequest) =>
     }
     const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
     yield* checkDependencies(principal, request.depends_on ?? null, null, problems)
-    if (problems.length > 0) return yield* invalid(problems)
+    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
     const plan = planOfModules(modules)
     const definition = ScanDefinition.make({
       name: request.name,

@@ -3,7 +3,6 @@
  * templates): each check adds what is wrong to the request's list of problems, so one answer names them all.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
-import { BadRequest } from "@mirage/domain/api/Errors"
 import type { InvalidField } from "@mirage/domain/api/Errors"
 import { normalizeEntity } from "@mirage/domain/Entity"
 import type { Entity, EntityType } from "@mirage/domain/Entity"
@@ -19,10 +18,6 @@ import { ScanReadModel } from "../ScanReadModel.js"
 
 /** What is wrong with a request so far: each check appends to it. */
 export type Problems = Array<InvalidField>
-
-/** The answer to a request with problems: all of them, each with its field. */
-export const invalid = (errors: ReadonlyArray<InvalidField>) =>
-  new BadRequest({ detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "), errors })
 
 /** The target in canonical form; one that is not a value of its type is a problem (and comes back as given). */
 export const normalizeTarget = (target: Entity, problems: Problems): Entity =>
