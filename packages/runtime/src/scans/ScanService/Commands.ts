@@ -14,7 +14,6 @@ import { Replies } from "../../cluster/Replies.js"
 import type { Reply } from "../../cluster/Replies.js"
 import { ShardInbox } from "../../cluster/ShardInbox.js"
 import type { Envelope } from "../../cluster/ShardInbox.js"
-import { ModuleCatalog } from "../../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../../platform/Errors.js"
 import * as Chaining from "../Chaining.js"
 import { ScanDependencies } from "../Chaining.js"
@@ -23,8 +22,7 @@ import { ScanReadModel } from "../ScanReadModel.js"
 import type { ScanView } from "../ScanReadModel.js"
 import { WebhookStore } from "../Webhooks.js"
 import { notFound, visible, waitsForDependencies } from "./Queries.js"
-import { checkDependencies, normalizeTarget, planOfModules, resolveModules } from "./Validation.js"
-import type { Problems } from "./Validation.js"
+import { checkUpdate, planOfModules } from "./Validation.js"
 
 /** Lifecycle commands a user sends to an existing scan (updates go through `update`). */
 export type UserCommand = Extract<
@@ -167,22 +165,6 @@ export const command = (waits: Waits, principal: Principal, id: ScanId, command:
     Effect.catchTag("BadRequest", Effect.die),
     Effect.withSpan("ScanService.command", { attributes: { scan_id: id, command: command._tag } })
   )
-
-/** The fields an update changes, each checked on its own (the target and modules against each other). */
-const checkUpdate = (principal: Principal, current: Scan, request: UpdateScanRequest) =>
-  Effect.gen(function*() {
-    const catalog = yield* ModuleCatalog
-    const problems: Problems = []
-    const target = request.target === undefined ? undefined : normalizeTarget(request.target, problems)
-    const modules = request.modules === undefined
-      ? undefined
-      : resolveModules(catalog, request.modules, (target ?? current.target).type, 0, problems)
-    if (request.depends_on !== undefined && current.status === "CREATED") {
-      yield* checkDependencies(principal, request.depends_on, current.id, problems)
-    }
-    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
-    return { target, modules }
-  })
 
 /**
  * An update is a patch: the fields the request names, each validated here on its own, merged by the scan's actor

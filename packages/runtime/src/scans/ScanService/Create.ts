@@ -3,27 +3,23 @@
  * definition, then its creation event appended to a new log; the dry run stops after the plan.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
-import { BadRequest } from "@mirage/domain/api/Errors"
 import { ScanPlan } from "@mirage/domain/api/ScansApi"
 import { randomUuid } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { planGraph } from "@mirage/domain/Planner"
-import { overrideConfiguration, ScanConfiguration, ScanDefinition } from "@mirage/domain/Scan"
+import { ScanDefinition } from "@mirage/domain/Scan"
 import type { CreateScanRequest, Scan } from "@mirage/domain/Scan"
 import type { PlannedModule, ScanEvent, ScanHeader } from "@mirage/domain/ScanEvent"
 import { decide, initial, toScan } from "@mirage/domain/ScanMachine"
 import type { Template } from "@mirage/domain/Template"
-import { Clock, Effect, Either, Option } from "effect"
+import { Clock, Effect, Either } from "effect"
 import { ShardInbox } from "../../cluster/ShardInbox.js"
 import { shardOf } from "../../cluster/Shards.js"
-import { ModuleCatalog } from "../../collection/ModuleCatalog.js"
 import * as Chaining from "../Chaining.js"
 import { ScanDependencies } from "../Chaining.js"
 import { EventStore } from "../EventStore.js"
-import { findBuiltin, missingModules, TemplateStore } from "../Templates.js"
 import { WebhookStore } from "../Webhooks.js"
-import { checkDependencies, normalizeTarget, planOfModules, resolveModules } from "./Validation.js"
-import type { Problems } from "./Validation.js"
+import { checkCreate, planOfModules } from "./Validation.js"
 
 export interface CreatedScan {
   readonly scan: Scan
@@ -39,54 +35,10 @@ interface Resolved {
   readonly template: Template | null
 }
 
-/** The organization's template or a built-in one. */
-const findTemplate = (principal: Principal, id: string) =>
-  Option.match(findBuiltin(id), {
-    onSome: (template) => Effect.succeedSome(template),
-    onNone: () =>
-      Effect.flatMap(TemplateStore, (templates) => templates.get(principal.organization_id, id as Template["id"]))
-  })
-
-/** The template a request names, when there is one and it takes targets of the request's type. */
-const templateFor = (principal: Principal, request: CreateScanRequest, target: Scan["target"], problems: Problems) =>
-  Effect.gen(function*() {
-    if (request.template_id === undefined) return null
-    const found = yield* findTemplate(principal, request.template_id)
-    if (Option.isNone(found)) {
-      problems.push({ field: "template_id", message: `no template ${request.template_id}` })
-      return null
-    }
-    const template = found.value
-    if (!template.target_types.includes(target.type)) {
-      problems.push({
-        field: "template_id",
-        message: `template ${template.id} takes ${template.target_types.join(", ")} targets, not ${target.type}`
-      })
-    }
-    return template
-  })
-
 /** A creation request as the scan's definition and plan, or every problem it has. */
 const resolveCreate = (principal: Principal, request: CreateScanRequest) =>
   Effect.gen(function*() {
-    const catalog = yield* ModuleCatalog
-    const problems: Problems = []
-    const warnings: Array<string> = []
-    const target = normalizeTarget(request.target, problems)
-    const template = yield* templateFor(principal, request, target, problems)
-    const configuration = overrideConfiguration(
-      template?.configuration ?? ScanConfiguration.make({}),
-      request.configuration
-    )
-    let requested = request.modules
-    if (requested === undefined && template !== null) {
-      // Resolved against today's registry: what is not installed is skipped, with a warning.
-      warnings.push(...missingModules(catalog, template.modules))
-      requested = template.modules.filter((m) => Option.isSome(catalog.get(m.id)))
-    }
-    const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
-    yield* checkDependencies(principal, request.depends_on ?? null, null, problems)
-    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
+    const { configuration, modules, target, template, warnings } = yield* checkCreate(principal, request)
     const plan = planOfModules(modules)
     const definition = ScanDefinition.make({
       name: request.name,

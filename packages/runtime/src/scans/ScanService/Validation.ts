@@ -1,20 +1,25 @@
 /**
- * The checks of what a scan request asks for, written once for creations and updates (and, for modules, for
- * templates): each check adds what is wrong to the request's list of problems, so one answer names them all.
+ * The checks of what a scan request asks for: POST /scans (`checkCreate`) and PUT /scans/{id} (`checkUpdate`) share
+ * their target, module and dependency checks, and templates their module checks. Each check adds what is wrong to the
+ * request's list of problems, so one answer names them all.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
+import { BadRequest } from "@mirage/domain/api/Errors"
 import type { InvalidField } from "@mirage/domain/api/Errors"
 import { normalizeEntity } from "@mirage/domain/Entity"
 import type { Entity, EntityType } from "@mirage/domain/Entity"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { planGraph } from "@mirage/domain/Planner"
-import { ScanModule } from "@mirage/domain/Scan"
-import type { Dependencies } from "@mirage/domain/Scan"
+import { overrideConfiguration, ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
+import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
 import type { PlannedModule } from "@mirage/domain/ScanEvent"
+import type { Template } from "@mirage/domain/Template"
 import { Effect, Either, Option } from "effect"
+import { ModuleCatalog } from "../../collection/ModuleCatalog.js"
 import type { CatalogEntry, ModuleCatalogService } from "../../collection/ModuleCatalog.js"
 import { ScanDependencies } from "../Chaining.js"
 import { ScanReadModel } from "../ScanReadModel.js"
+import { findBuiltin, missingModules, TemplateStore } from "../Templates.js"
 
 /** What is wrong with a request so far: each check appends to it. */
 export type Problems = Array<InvalidField>
@@ -140,4 +145,71 @@ export const checkDependencies = (
     } else if (yield* (yield* ScanDependencies).reaches(dependsOn.scan_ids, self)) {
       problems.push({ field: "depends_on.scan_ids", message: "the dependencies would form a cycle" })
     }
+  })
+
+/** The organization's template or a built-in one. */
+const findTemplate = (principal: Principal, id: string) =>
+  Option.match(findBuiltin(id), {
+    onSome: (template) => Effect.succeedSome(template),
+    onNone: () =>
+      Effect.flatMap(TemplateStore, (templates) => templates.get(principal.organization_id, id as Template["id"]))
+  })
+
+/** The template a request names, when there is one and it takes targets of the request's type. */
+const templateFor = (principal: Principal, request: CreateScanRequest, target: Scan["target"], problems: Problems) =>
+  Effect.gen(function*() {
+    if (request.template_id === undefined) return null
+    const found = yield* findTemplate(principal, request.template_id)
+    if (Option.isNone(found)) {
+      problems.push({ field: "template_id", message: `no template ${request.template_id}` })
+      return null
+    }
+    const template = found.value
+    if (!template.target_types.includes(target.type)) {
+      problems.push({
+        field: "template_id",
+        message: `template ${template.id} takes ${template.target_types.join(", ")} targets, not ${target.type}`
+      })
+    }
+    return template
+  })
+
+/** A creation request's target, template, configuration and modules, or every problem it has. */
+export const checkCreate = (principal: Principal, request: CreateScanRequest) =>
+  Effect.gen(function*() {
+    const catalog = yield* ModuleCatalog
+    const problems: Problems = []
+    const warnings: Array<string> = []
+    const target = normalizeTarget(request.target, problems)
+    const template = yield* templateFor(principal, request, target, problems)
+    const configuration = overrideConfiguration(
+      template?.configuration ?? ScanConfiguration.make({}),
+      request.configuration
+    )
+    let requested = request.modules
+    if (requested === undefined && template !== null) {
+      // Resolved against today's registry: what is not installed is skipped, with a warning.
+      warnings.push(...missingModules(catalog, template.modules))
+      requested = template.modules.filter((m) => Option.isSome(catalog.get(m.id)))
+    }
+    const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
+    yield* checkDependencies(principal, request.depends_on ?? null, null, problems)
+    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
+    return { target, template, configuration, modules, warnings }
+  })
+
+/** The fields an update changes, each checked on its own (the target and modules against each other). */
+export const checkUpdate = (principal: Principal, current: Scan, request: UpdateScanRequest) =>
+  Effect.gen(function*() {
+    const catalog = yield* ModuleCatalog
+    const problems: Problems = []
+    const target = request.target === undefined ? undefined : normalizeTarget(request.target, problems)
+    const modules = request.modules === undefined
+      ? undefined
+      : resolveModules(catalog, request.modules, (target ?? current.target).type, 0, problems)
+    if (request.depends_on !== undefined && current.status === "CREATED") {
+      yield* checkDependencies(principal, request.depends_on, current.id, problems)
+    }
+    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
+    return { target, modules }
   })
