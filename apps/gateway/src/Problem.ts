@@ -66,10 +66,7 @@ export const fromDecodeError = (error: HttpApiError.HttpApiDecodeError): BadRequ
       !(e.message.startsWith("Expected undefined") && all.some((o) => o !== e && within(o.field, e.field)))
     )
   )
-  return new BadRequest({
-    detail: errors.length === 0 ? error.message : errors.map((e) => `${e.field}: ${e.message}`).join("; "),
-    errors
-  })
+  return errors.length === 0 ? new BadRequest({ detail: error.message, errors }) : BadRequest.ofFields(errors)
 }
 
 const isProblem = (u: unknown): u is Problem =>

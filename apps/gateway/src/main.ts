@@ -9,6 +9,7 @@ import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as ProcessGuard from "@mirage/runtime/platform/ProcessGuard"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
+import * as SecureRandom from "@mirage/runtime/platform/SecureRandom"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import * as EventStorePostgres from "@mirage/runtime/scans/EventStore/Postgres"
 import * as ResultStoreMongo from "@mirage/runtime/scans/ResultStore/Mongo"
@@ -39,5 +40,7 @@ Server.layer.pipe(
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-gateway")),
   Effect.provide(Logging.layer),
+  // The ids the gateway draws (scans, commands, templates) must not repeat across replicas and restarts.
+  SecureRandom.provide,
   NodeRuntime.runMain
 )

@@ -2,7 +2,7 @@
  * Branded identifiers, and the derivation of deterministic ids: a task or result id is a
  * function of what it is about, never random per attempt, so redelivered work lands on the same key.
  */
-import { Schema } from "effect"
+import { Effect, Random, Schema } from "effect"
 import { createHash } from "node:crypto"
 
 export const ScanId = Schema.UUID.pipe(Schema.brand("ScanId"))
@@ -40,6 +40,22 @@ export const deriveUuid = (...parts: ReadonlyArray<string>): string => {
     hex.slice(20, 32)
   }`
 }
+
+/**
+ * A random UUID (version 4) from Effect's Random: a seeded Random (a simulation's) gives the same ids on every
+ * replay. Its 122 random bits are only as unpredictable as the Random behind them: processes that create ids
+ * others must never repeat run with a Random over the system's CSPRNG.
+ */
+export const randomUuid: Effect.Effect<string> = Effect.map(
+  Effect.all(Array.from({ length: 8 }, () => Random.nextIntBetween(0, 0x10000))),
+  (words) => {
+    const hex = words.map((word) => word.toString(16).padStart(4, "0")).join("")
+    const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${
+      hex.slice(20, 32)
+    }`
+  }
+)
 
 /** The task that runs `module` on one entity of one scan (`scan/entity/module`). */
 export const taskIdFor = (owner: string, entityKey: string, module: string): TaskId =>

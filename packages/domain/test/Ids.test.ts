@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   deriveUuid,
   ModuleId,
+  randomUuid,
   ResultId,
   resultIdFor,
   ScanId,
@@ -10,7 +11,7 @@ import {
   TemplateId,
   UserId
 } from "@mirage/domain/Ids"
-import { Either, FastCheck, Schema } from "effect"
+import { Effect, Either, FastCheck, Random, Schema } from "effect"
 import { createHash } from "node:crypto"
 
 const isUuid = (value: string) => Either.isRight(Schema.decodeUnknownEither(Schema.UUID)(value))
@@ -107,6 +108,34 @@ describe("task and result ids", () => {
     expect(resultIdFor(scan, "abd")).not.toBe(id)
     expect(resultIdFor(deriveUuid("job"), "abc")).not.toBe(id)
     expect(id).not.toBe(deriveUuid("task", scan, "abc"))
+  })
+})
+
+/** RFC 9562 version 4 ("random"): the version nibble is 4, the variant bits 10. */
+const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+describe("randomUuid", () => {
+  const draw = (seed: number, n: number) =>
+    Effect.runSync(Effect.all(Array.from({ length: n }, () => randomUuid)).pipe(Effect.withRandom(Random.make(seed))))
+
+  it("is a valid version 4 UUID, and a scan id", () => {
+    for (const id of draw(1, 200)) {
+      expect(id).toMatch(v4)
+      expect(Either.isRight(Schema.decodeUnknownEither(ScanId)(id))).toBe(true)
+    }
+  })
+
+  it("repeats under the same seed and differs under another, without repeating within a run", () => {
+    expect(draw(42, 50)).toEqual(draw(42, 50))
+    expect(draw(43, 1)).not.toEqual(draw(42, 1))
+    expect(new Set(draw(42, 1000)).size).toBe(1000)
+  })
+
+  it("uses every hexadecimal digit in its random positions", () => {
+    const ids = draw(5, 200)
+    for (const position of [0, 9, 15, 20, 35]) {
+      expect(new Set(ids.map((id) => id[position])).size, `position ${position}`).toBe(16)
+    }
   })
 })
 

@@ -56,7 +56,11 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()(
 ) {
   /** A problem with one field of the request. */
   static field(field: string, message: string): BadRequest {
-    return new BadRequest({ detail: `${field}: ${message}`, errors: [{ field, message }] })
+    return BadRequest.ofFields([{ field, message }])
+  }
+  /** Every problem of the request, each with its field; the detail names them all. */
+  static ofFields(errors: ReadonlyArray<InvalidField>): BadRequest {
+    return new BadRequest({ detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "), errors })
   }
   override get message() {
     return this.detail

@@ -5,16 +5,18 @@
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { BadRequest, Forbidden, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
-import type { InvalidField } from "@mirage/domain/api/Errors"
 import { TemplateList, TemplateView } from "@mirage/domain/api/TemplatesApi"
+import { randomUuid } from "@mirage/domain/Ids"
 import type { TemplateId } from "@mirage/domain/Ids"
-import { overrideConfiguration, ScanModule } from "@mirage/domain/Scan"
+import { overrideConfiguration } from "@mirage/domain/Scan"
+import type { ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
 import type { CreateTemplateRequest, UpdateTemplateRequest } from "@mirage/domain/Template"
 import { Clock, Context, DateTime, Effect, Either, Layer, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { ModuleCatalog } from "../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../platform/Errors.js"
+import { checkModules } from "./ScanService/Validation.js"
+import type { Problems } from "./ScanService/Validation.js"
 import { builtins, findBuiltin, missingModules, TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
 
@@ -57,30 +59,13 @@ export const make = Effect.gen(function*() {
   const view = (template: Template) =>
     TemplateView.make({ ...template, warnings: missingModules(catalog, template.modules) })
 
-  /** Modules known to the registry, each configuration accepted by its module (defaults filled in). */
+  /** Modules known to the registry, each configuration accepted by its module (defaults filled in): as for scans. */
   const validateModules = (modules: ReadonlyArray<ScanModule>): Either.Either<Array<ScanModule>, BadRequest> => {
-    const problems: Array<InvalidField> = []
-    const seen = new Set<string>()
-    const resolved: Array<ScanModule> = []
-    modules.forEach((module, i) => {
-      const entry = catalog.get(module.id)
-      if (Option.isNone(entry)) {
-        return problems.push({ field: `modules[${i}].id`, message: `unknown module ${module.id}` })
-      }
-      if (seen.has(module.id)) {
-        return problems.push({ field: `modules[${i}].id`, message: `module ${module.id} is listed more than once` })
-      }
-      seen.add(module.id)
-      Either.match(catalog.validateConfig(module.id, { ...entry.value.default_config, ...module.config }), {
-        onLeft: (message) => problems.push({ field: `modules[${i}].config`, message }),
-        onRight: (config) => resolved.push(ScanModule.make({ id: module.id, enabled: module.enabled, config }))
-      })
-    })
+    const problems: Problems = []
+    const checked = checkModules(catalog, modules, problems)
     return problems.length === 0
-      ? Either.right(resolved)
-      : Either.left(
-        new BadRequest({ detail: problems.map((p) => `${p.field}: ${p.message}`).join("; "), errors: problems })
-      )
+      ? Either.right(checked.map((c) => c.module))
+      : Either.left(BadRequest.ofFields(problems))
   }
 
   const matches = (current: Template, expected: number | undefined) =>
@@ -116,7 +101,7 @@ export const make = Effect.gen(function*() {
         const modules = yield* validateModules(request.modules)
         const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
         const template = Template.make({
-          id: randomUUID() as TemplateId,
+          id: (yield* randomUuid) as TemplateId,
           name: request.name,
           description: request.description,
           organization_id: principal.organization_id,

@@ -9,6 +9,7 @@ import { Effect, Layer, Schema } from "effect"
 import type postgres from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import type { Sql } from "../../platform/PgClient.js"
 import { Admission, QuotaConfig, ScanQuotas } from "../Quotas.js"
 import type { QuotaLimits } from "../Quotas.js"
 
@@ -25,62 +26,87 @@ const live = (tx: Tx) =>
   exists (select 1 from scans s where s.id = a.scan_id and s.deleted_at is null
           and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED'))`
 
+const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
+  Effect.tryPromise({
+    try: () => Promise.resolve(run()),
+    catch: (cause) => new PersistenceError({ operation, cause })
+  })
+
+const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (rows: unknown) =>
+  Effect.mapError(Schema.decodeUnknown(schema)(rows), (cause) => new PersistenceError({ operation, cause }))
+
+/** The organization's limits: its overrides, the defaults for what it does not override. */
+const limitsIn = async (tx: Tx | Sql, organizationId: string, defaults: QuotaLimits): Promise<QuotaLimits> => {
+  const rows = await tx`select max_running_scans, max_concurrent_tasks from organization_quotas
+                        where organization_id = ${organizationId}`
+  const decoded = Schema.decodeUnknownSync(LimitRows)(rows)[0]
+  return {
+    max_running_scans: decoded?.max_running_scans ?? defaults.max_running_scans,
+    max_concurrent_tasks: decoded?.max_concurrent_tasks ?? defaults.max_concurrent_tasks
+  }
+}
+
+/** Admits queued scans while slots are free; their ids in FIFO order. */
+const drain = async (tx: Tx, organizationId: string, max: number): Promise<Array<unknown>> => {
+  // Queued scans that can no longer start (deleted, or ended while waiting) give up their place.
+  await tx`delete from scan_admissions a where a.organization_id = ${organizationId} and a.state = 'queued'
+           and not exists (select 1 from scans s where s.id = a.scan_id and s.deleted_at is null
+                           and s.status = 'CREATED')`
+  const [{ n }] = await tx<[{ n: number }]>`
+    select count(*)::int as n from scan_admissions a
+    where a.organization_id = ${organizationId} and a.state = 'admitted' and ${live(tx)}`
+  const free = Math.max(0, max - n)
+  if (free === 0) return []
+  return tx`
+    update scan_admissions set state = 'admitted', admitted_at = now()
+    where scan_id in (select scan_id from scan_admissions
+                      where organization_id = ${organizationId} and state = 'queued'
+                      order by position limit ${free})
+    returning scan_id, position`.then((rows) => [...rows].sort((a, b) => Number(a["position"]) - Number(b["position"])))
+}
+
+const lock = (tx: Tx, organizationId: string) =>
+  tx`select pg_advisory_xact_lock(hashtext(${"mirage:quota:" + organizationId}))`
+
+const positionIn = async (tx: Tx | Sql, organizationId: string, scanId: string): Promise<number | null> => {
+  const rows = await tx<Array<{ n: number }>>`
+    select (select count(*)::int from scan_admissions q
+            where q.organization_id = a.organization_id and q.state = 'queued' and q.position <= a.position) as n
+    from scan_admissions a
+    where a.scan_id = ${scanId} and a.organization_id = ${organizationId} and a.state = 'queued'`
+  return rows[0]?.n ?? null
+}
+
+/** Admission under the organization's lock: a slot if one is free and nobody queues, else a place in the queue. */
+const admitIn = async (tx: Tx, organizationId: string, scanId: string, defaults: QuotaLimits) => {
+  await lock(tx, organizationId)
+  const { max_running_scans } = await limitsIn(tx, organizationId, defaults)
+  const alsoStart = await drain(tx, organizationId, max_running_scans)
+  const existing = await tx<Array<{ state: string }>>`
+    select state from scan_admissions where scan_id = ${scanId}`
+  if (existing[0] === undefined) {
+    const queuedAhead = await tx<[{ n: number }]>`
+      select count(*)::int as n from scan_admissions
+      where organization_id = ${organizationId} and state = 'queued'`
+    const [{ n: running }] = await tx<[{ n: number }]>`
+      select count(*)::int as n from scan_admissions a
+      where a.organization_id = ${organizationId} and a.state = 'admitted' and ${live(tx)}`
+    const state = queuedAhead[0].n === 0 && running < max_running_scans ? "admitted" : "queued"
+    await tx`insert into scan_admissions (scan_id, organization_id, state, admitted_at)
+             values (${scanId}, ${organizationId}, ${state}, ${state === "admitted" ? tx`now()` : null})`
+  }
+  const position = await positionIn(tx, organizationId, scanId)
+  return {
+    admission: position === null ? Admission.Admitted() : Admission.Queued({ position }),
+    alsoStart: alsoStart.filter((row) => (row as { scan_id: string }).scan_id !== scanId)
+  }
+}
+
 export const make = (defaults: QuotaLimits) =>
   Effect.gen(function*() {
     const sql = yield* PgClient
-    const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-      Effect.tryPromise({
-        try: () => Promise.resolve(run()),
-        catch: (cause) => new PersistenceError({ operation, cause })
-      })
-    const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (rows: unknown) =>
-      Effect.mapError(Schema.decodeUnknown(schema)(rows), (cause) => new PersistenceError({ operation, cause }))
-
-    const limitsIn = async (tx: Tx | typeof sql, organizationId: string): Promise<QuotaLimits> => {
-      const rows = await tx`select max_running_scans, max_concurrent_tasks from organization_quotas
-                            where organization_id = ${organizationId}`
-      const decoded = Schema.decodeUnknownSync(LimitRows)(rows)[0]
-      return {
-        max_running_scans: decoded?.max_running_scans ?? defaults.max_running_scans,
-        max_concurrent_tasks: decoded?.max_concurrent_tasks ?? defaults.max_concurrent_tasks
-      }
-    }
-
-    /** Admits queued scans while slots are free; their ids in FIFO order. */
-    const drain = async (tx: Tx, organizationId: string, max: number): Promise<Array<unknown>> => {
-      // Queued scans that can no longer start (deleted, or ended while waiting) give up their place.
-      await tx`delete from scan_admissions a where a.organization_id = ${organizationId} and a.state = 'queued'
-               and not exists (select 1 from scans s where s.id = a.scan_id and s.deleted_at is null
-                               and s.status = 'CREATED')`
-      const [{ n }] = await tx<[{ n: number }]>`
-        select count(*)::int as n from scan_admissions a
-        where a.organization_id = ${organizationId} and a.state = 'admitted' and ${live(tx)}`
-      const free = Math.max(0, max - n)
-      if (free === 0) return []
-      return tx`
-        update scan_admissions set state = 'admitted', admitted_at = now()
-        where scan_id in (select scan_id from scan_admissions
-                          where organization_id = ${organizationId} and state = 'queued'
-                          order by position limit ${free})
-        returning scan_id, position`.then((rows) =>
-        [...rows].sort((a, b) => Number(a["position"]) - Number(b["position"]))
-      )
-    }
-
-    const lock = (tx: Tx, organizationId: string) =>
-      tx`select pg_advisory_xact_lock(hashtext(${"mirage:quota:" + organizationId}))`
-
-    const positionIn = async (tx: Tx | typeof sql, organizationId: string, scanId: string): Promise<number | null> => {
-      const rows = await tx<Array<{ n: number }>>`
-        select (select count(*)::int from scan_admissions q
-                where q.organization_id = a.organization_id and q.state = 'queued' and q.position <= a.position) as n
-        from scan_admissions a
-        where a.scan_id = ${scanId} and a.organization_id = ${organizationId} and a.state = 'queued'`
-      return rows[0]?.n ?? null
-    }
-
     return ScanQuotas.of({
-      limits: (organizationId) => attempt("read quotas", () => limitsIn(sql, organizationId)),
+      limits: (organizationId) => attempt("read quotas", () => limitsIn(sql, organizationId, defaults)),
       override: (organizationId, limits) =>
         attempt("set quotas", () =>
           sql`insert into organization_quotas (organization_id, max_running_scans, max_concurrent_tasks)
@@ -90,31 +116,9 @@ export const make = (defaults: QuotaLimits) =>
                 max_concurrent_tasks = excluded.max_concurrent_tasks, updated_at = now()`).pipe(Effect.asVoid),
       admit: (organizationId, scanId) =>
         attempt("admit scan", () =>
-          sql.begin(async (tx) => {
-            await lock(tx, organizationId)
-            const { max_running_scans } = await limitsIn(tx, organizationId)
-            const alsoStart = await drain(tx, organizationId, max_running_scans)
-            const existing = await tx<Array<{ state: string }>>`
-              select state from scan_admissions where scan_id = ${scanId}`
-            if (existing[0] === undefined) {
-              const queuedAhead = await tx<[{ n: number }]>`
-                select count(*)::int as n from scan_admissions
-                where organization_id = ${organizationId} and state = 'queued'`
-              const [{ n: running }] = await tx<[{ n: number }]>`
-                select count(*)::int as n from scan_admissions a
-                where a.organization_id = ${organizationId} and a.state = 'admitted' and ${live(tx)}`
-              const state = queuedAhead[0].n === 0 && running < max_running_scans ? "admitted" : "queued"
-              await tx`insert into scan_admissions (scan_id, organization_id, state, admitted_at)
-                       values (${scanId}, ${organizationId}, ${state}, ${state === "admitted" ? sql`now()` : null})`
-            }
-            const position = await positionIn(tx, organizationId, scanId)
-            return {
-              admission: position === null ? Admission.Admitted() : Admission.Queued({ position }),
-              alsoStart: alsoStart.filter((row) =>
-                (row as { scan_id: string }).scan_id !== scanId
-              )
-            }
-          })).pipe(
+          sql.begin((tx) =>
+            admitIn(tx, organizationId, scanId, defaults)
+          )).pipe(
             Effect.flatMap(({ admission, alsoStart }) =>
               Effect.map(decode(IdRows, "admit scan")(alsoStart), (rows) => ({
                 admission,
@@ -130,7 +134,7 @@ export const make = (defaults: QuotaLimits) =>
           for (const { organization_id } of organizations) {
             await sql.begin(async (tx) => {
               await lock(tx, organization_id)
-              const { max_running_scans } = await limitsIn(tx, organization_id)
+              const { max_running_scans } = await limitsIn(tx, organization_id, defaults)
               await drain(tx, organization_id, max_running_scans)
             })
           }
@@ -148,7 +152,7 @@ export const make = (defaults: QuotaLimits) =>
           sql.begin(async (tx) => {
             await lock(tx, organizationId)
             await tx`delete from scan_admissions where scan_id = ${scanId}`
-            const { max_running_scans } = await limitsIn(tx, organizationId)
+            const { max_running_scans } = await limitsIn(tx, organizationId, defaults)
             return drain(tx, organizationId, max_running_scans)
           })).pipe(
             Effect.flatMap(decode(IdRows, "release scan slot")),

@@ -3,9 +3,11 @@ import { ApiKeyId, Principal, Role } from "@mirage/domain/api/Authentication"
 import { UserId } from "@mirage/domain/Ids"
 import type { OrganizationId } from "@mirage/domain/Ids"
 import { Effect, Layer, Option, Schema } from "effect"
+import type { Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import type { Sql } from "../../platform/PgClient.js"
 import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
 
 const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
@@ -24,20 +26,74 @@ const KeyRow = Schema.Struct({
   revoked_at: Schema.NullOr(Schema.DateFromSelf)
 })
 
+const attempt = <A>(operation: string, run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
+
+const principalByHash = (sql: Sql, operation: string, hash: string, onlyLive: boolean) =>
+  attempt(operation, () =>
+    sql`
+      select id as key_id, user_id, organization_id, role from api_keys
+      where key_hash = ${hash} ${onlyLive ? sql`and revoked_at is null` : sql``}
+    `).pipe(Effect.flatMap(decodeRows(operation)), Effect.map((rows) => Option.fromNullable(rows[0])))
+
+/** The organization's keys, newest first, with their times in epoch ms. */
+const listKeys = (sql: Sql, organizationId: OrganizationId) =>
+  attempt("list api keys", () =>
+    sql`
+      select id, name, prefix, role, user_id, created_at, revoked_at from api_keys
+      where organization_id = ${organizationId} order by created_at desc, id desc
+    `).pipe(
+      Effect.flatMap((rows) =>
+        Effect.mapError(
+          Schema.decodeUnknown(Schema.Array(KeyRow))(rows),
+          (cause) => new PersistenceError({ operation: "list api keys", cause })
+        )
+      ),
+      Effect.map((rows) =>
+        rows.map((row) => ({
+          ...row,
+          created_at: row.created_at.getTime(),
+          revoked_at: row.revoked_at === null ? null : row.revoked_at.getTime()
+        }))
+      )
+    )
+
+/** The default organization, its admin and `key` as that admin's key, each inserted unless it exists already. */
+const bootstrap = (sql: Sql, key: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    yield* checkStrength(key)
+    const hash = hashKey(key)
+    yield* attempt("bootstrap", () =>
+      sql.begin(async (tx) => {
+        await tx`
+          insert into organizations (id, name) values (${bootstrapIds.organization}, 'default')
+          on conflict (id) do nothing
+        `
+        await tx`
+          insert into users (id, organization_id, name)
+          values (${bootstrapIds.user}, ${bootstrapIds.organization}, 'admin')
+          on conflict (id) do nothing
+        `
+        await tx`
+          insert into api_keys (id, prefix, key_hash, user_id, organization_id, role, name)
+          values (${bootstrapIds.key(key)}, ${prefixOf(key)}, ${hash}, ${bootstrapIds.user},
+                  ${bootstrapIds.organization}, 'admin', 'bootstrap')
+          on conflict do nothing
+        `
+      }))
+    const principal = yield* principalByHash(sql, "bootstrap", hash, false)
+    if (Option.isNone(principal)) {
+      return yield* new PersistenceError({ operation: "bootstrap", cause: "the bootstrap key was not stored" })
+    }
+    const live = yield* principalByHash(sql, "bootstrap", hash, true)
+    if (Option.isNone(live)) yield* Effect.logWarning("the bootstrap API key is revoked; it stays revoked")
+    return principal.value
+  })
+
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => Promise<A>) =>
-    Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
-
-  const principalByHash = (operation: string, hash: string, onlyLive: boolean) =>
-    attempt(operation, () =>
-      sql`
-        select id as key_id, user_id, organization_id, role from api_keys
-        where key_hash = ${hash} ${onlyLive ? sql`and revoked_at is null` : sql``}
-      `).pipe(Effect.flatMap(decodeRows(operation)), Effect.map((rows) => Option.fromNullable(rows[0])))
-
   return ApiKeys.of({
-    authenticate: (key) => principalByHash("authenticate api key", hashKey(key), true),
+    authenticate: (key) => principalByHash(sql, "authenticate api key", hashKey(key), true),
     createOrganization: (name) =>
       Effect.suspend(() => {
         const id = randomUUID() as OrganizationId
@@ -81,26 +137,7 @@ export const make = Effect.gen(function*() {
           sql`update api_keys set revoked_at = now()
               where id = ${id} and organization_id = ${organizationId} and revoked_at is null`
       ).pipe(Effect.map((result) => result.count > 0)),
-    list: (organizationId) =>
-      attempt("list api keys", () =>
-        sql`
-          select id, name, prefix, role, user_id, created_at, revoked_at from api_keys
-          where organization_id = ${organizationId} order by created_at desc, id desc
-        `).pipe(
-          Effect.flatMap((rows) =>
-            Effect.mapError(
-              Schema.decodeUnknown(Schema.Array(KeyRow))(rows),
-              (cause) => new PersistenceError({ operation: "list api keys", cause })
-            )
-          ),
-          Effect.map((rows) =>
-            rows.map((row) => ({
-              ...row,
-              created_at: row.created_at.getTime(),
-              revoked_at: row.revoked_at === null ? null : row.revoked_at.getTime()
-            }))
-          )
-        ),
+    list: (organizationId) => listKeys(sql, organizationId),
     hasUser: (organizationId, userId) =>
       attempt(
         "find user",
@@ -111,36 +148,7 @@ export const make = Effect.gen(function*() {
         "revoke api key",
         () => sql`update api_keys set revoked_at = now() where id = ${id} and revoked_at is null`
       ).pipe(Effect.map((result) => result.count > 0)),
-    bootstrap: (key) =>
-      Effect.gen(function*() {
-        yield* checkStrength(key)
-        const hash = hashKey(key)
-        yield* attempt("bootstrap", () =>
-          sql.begin(async (tx) => {
-            await tx`
-              insert into organizations (id, name) values (${bootstrapIds.organization}, 'default')
-              on conflict (id) do nothing
-            `
-            await tx`
-              insert into users (id, organization_id, name)
-              values (${bootstrapIds.user}, ${bootstrapIds.organization}, 'admin')
-              on conflict (id) do nothing
-            `
-            await tx`
-              insert into api_keys (id, prefix, key_hash, user_id, organization_id, role, name)
-              values (${bootstrapIds.key(key)}, ${prefixOf(key)}, ${hash}, ${bootstrapIds.user},
-                      ${bootstrapIds.organization}, 'admin', 'bootstrap')
-              on conflict do nothing
-            `
-          }))
-        const principal = yield* principalByHash("bootstrap", hash, false)
-        if (Option.isNone(principal)) {
-          return yield* new PersistenceError({ operation: "bootstrap", cause: "the bootstrap key was not stored" })
-        }
-        const live = yield* principalByHash("bootstrap", hash, true)
-        if (Option.isNone(live)) yield* Effect.logWarning("the bootstrap API key is revoked; it stays revoked")
-        return principal.value
-      }),
+    bootstrap: (key) => bootstrap(sql, key),
     bootstrapped: attempt("bootstrapped", () =>
       sql`
         select 1 from api_keys

@@ -1,0 +1,134 @@
+/**
+ * The scan and template use cases over memory twins: the ids they draw come from Effect's Random, so a seeded run
+ * creates the same scan, command and template ids every time (and the creation's checks still name every problem).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ApiKeyId, Principal } from "@mirage/domain/api/Authentication"
+import { Entity } from "@mirage/domain/Entity"
+import { ModuleId, OrganizationId, TemplateId, UserId } from "@mirage/domain/Ids"
+import { CreateScanRequest, ScanModule } from "@mirage/domain/Scan"
+import { CreateTemplateRequest } from "@mirage/domain/Template"
+import * as RepliesMemory from "@mirage/runtime/cluster/Replies/Memory"
+import * as ShardInboxMemory from "@mirage/runtime/cluster/ShardInbox/Memory"
+import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
+import { ScanDependencies } from "@mirage/runtime/scans/Chaining"
+import { EventStore } from "@mirage/runtime/scans/EventStore"
+import * as EventStoreMemory from "@mirage/runtime/scans/EventStore/Memory"
+import { ScanQuotas } from "@mirage/runtime/scans/Quotas"
+import * as ResultStoreMemory from "@mirage/runtime/scans/ResultStore/Memory"
+import * as ScanReadModelMemory from "@mirage/runtime/scans/ScanReadModel/Memory"
+import * as ScanService from "@mirage/runtime/scans/ScanService"
+import * as TemplatesMemory from "@mirage/runtime/scans/Templates/Memory"
+import * as TemplateService from "@mirage/runtime/scans/TemplateService"
+import * as WebhooksMemory from "@mirage/runtime/scans/Webhooks/Memory"
+import { Effect, Layer, Option, Random } from "effect"
+
+const principal = Principal.make({
+  key_id: ApiKeyId.make("00000000-0000-4000-8000-00000000000c"),
+  user_id: UserId.make("00000000-0000-4000-8000-00000000000b"),
+  organization_id: OrganizationId.make("00000000-0000-4000-8000-00000000000a"),
+  role: "admin"
+})
+
+const catalog = ModuleCatalog.layerMemory([
+  { id: ModuleId.make("dns_resolve"), input_types: ["DOMAIN"], output_types: ["IP"], default_config: {} }
+])
+
+/** Creation reaches neither quotas nor chaining without dependencies. */
+const unused = () => Effect.dieMessage("not used by a creation without dependencies")
+const stubs = Layer.mergeAll(
+  Layer.succeed(
+    ScanQuotas,
+    ScanQuotas.of({
+      limits: unused,
+      override: unused,
+      admit: unused,
+      position: unused,
+      unstarted: unused,
+      release: unused
+    })
+  ),
+  Layer.succeed(ScanDependencies, ScanDependencies.of({ set: unused, dependents: unused, reaches: unused }))
+)
+
+/** The service over fresh memory twins; the event store too, to read back what creation appended. */
+const fresh = () =>
+  Layer.mergeAll(
+    ScanService.layerPorts({ commandWaitMs: 50, projectionWaitMs: 50 }),
+    TemplateService.layerPorts
+  ).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        catalog,
+        EventStoreMemory.layerFresh,
+        ShardInboxMemory.layer(ShardInboxMemory.makeStore(4)),
+        RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
+        ScanReadModelMemory.layer(ScanReadModelMemory.makeStore()),
+        ResultStoreMemory.layerFresh,
+        TemplatesMemory.layer,
+        WebhooksMemory.layerStore,
+        stubs
+      )
+    )
+  )
+
+const request = CreateScanRequest.make({
+  name: "example",
+  target: Entity.make({ type: "DOMAIN", value: "example.com" }),
+  modules: [ScanModule.make({ id: ModuleId.make("dns_resolve") })]
+})
+
+/** The ids a run under `seed` draws: the scan's, its creation command's, and a template's. */
+const idsUnder = (seed: number) =>
+  Effect.gen(function*() {
+    const scans = yield* ScanService.ScanService
+    const templates = yield* TemplateService.TemplateService
+    const { scan } = yield* scans.create(principal, request)
+    const log = yield* (yield* EventStore).load(scan.id)
+    const template = yield* templates.create(
+      principal,
+      CreateTemplateRequest.make({ name: "t", target_types: ["DOMAIN"], modules: request.modules ?? [] })
+    )
+    return { scan: scan.id, log: Option.isSome(log), template: template.id }
+  }).pipe(Effect.provide(fresh()), Effect.withRandom(Random.make(seed)))
+
+const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+describe("ScanService", () => {
+  it.effect("draws its ids from Effect's Random: a seeded run creates the same scan and template", () =>
+    Effect.gen(function*() {
+      const first = yield* idsUnder(7)
+      const replay = yield* idsUnder(7)
+      const other = yield* idsUnder(8)
+      expect(first.log).toBe(true)
+      expect(replay).toEqual(first)
+      expect(other.scan).not.toBe(first.scan)
+      expect(other.template).not.toBe(first.template)
+      expect(first.scan).toMatch(v4)
+      expect(first.template).toMatch(v4)
+    }))
+
+  it.effect("names every problem of a creation, in the order of its fields", () =>
+    Effect.gen(function*() {
+      const scans = yield* ScanService.ScanService
+      const error = yield* Effect.flip(scans.create(
+        principal,
+        CreateScanRequest.make({
+          name: "broken",
+          target: Entity.make({ type: "IP", value: "not an ip" }),
+          template_id: TemplateId.make("no-such-template"),
+          modules: [
+            ScanModule.make({ id: ModuleId.make("nope") }),
+            ScanModule.make({ id: ModuleId.make("dns_resolve"), config: { unknown: 1 } })
+          ]
+        })
+      ))
+      expect(error._tag).toBe("BadRequest")
+      expect(error._tag === "BadRequest" ? error.errors.map((e) => e.field) : []).toEqual([
+        "target.value",
+        "template_id",
+        "modules[0].id",
+        "modules[1].config"
+      ])
+    }).pipe(Effect.provide(fresh())))
+})
