@@ -1,6 +1,7 @@
 /** Mirage's domain: schemas of the wire contract, the pure scan state machine and the planner. */
 export * as CollectionTask from "./CollectionTask.js"
 export * as Entity from "./Entity.js"
+export * as Findings from "./Findings.js"
 export * as Ids from "./Ids.js"
 export * as Planner from "./Planner.js"
 export * as Scan from "./Scan.js"
