@@ -20,7 +20,6 @@ import type { HistoryParams, ListResultsParams, ListScansParams } from "@mirage/
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import { normalizeEntity } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
-import { deriveUuid } from "@mirage/domain/Ids"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { planGraph } from "@mirage/domain/Planner"
 import {
@@ -617,11 +616,7 @@ export const make = (options: ScanServiceOptions) =>
           return CommandOutcome.Pending({ scan })
         }
         const { admission, alsoStart } = yield* quotas.admit(principal.organization_id, scan.id)
-        for (const due of alsoStart) {
-          yield* Chaining.sendCommand(due, deriveUuid("quota", due, "start"), { _tag: "StartScan" }).pipe(
-            Effect.provideService(ShardInbox, inbox)
-          )
-        }
+        yield* Chaining.startDue(alsoStart).pipe(Effect.provideService(ShardInbox, inbox))
         if (admission._tag === "Queued") return CommandOutcome.Queued({ scan, position: admission.position })
         return yield* send(principal, before, { _tag: "StartScan" })
       })
