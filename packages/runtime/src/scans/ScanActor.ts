@@ -2,7 +2,7 @@
  * The scan actor: one fiber owns one scan. It takes what its mailbox holds, lets the pure state machine decide, stores
  * results then events (one group-committed append per batch), and only then acts: replies, acknowledges stream entries,
  * dispatches task fibers, arms its deadline. What findings become (normalization, dedup, the result budget) is decided
- * in the domain (`Findings`); the actor's tasks and its deadline alarm are in `internal/`.
+ * in the domain (`Findings`); the actor's tasks, its deadline alarm and where its outcomes go are in `internal/`.
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import * as Findings from "@mirage/domain/Findings"
@@ -23,29 +23,26 @@ import {
   Fiber,
   FiberRef,
   HashMap,
-  Metric,
   Option,
   Queue,
   Schedule
 } from "effect"
-import type { Scope, Tracer } from "effect"
-import { Replies } from "../cluster/Replies.js"
-import type { Reply } from "../cluster/Replies.js"
+import type { Scope } from "effect"
+import type { Replies, Reply } from "../cluster/Replies.js"
 import type { Envelope } from "../cluster/ShardInbox.js"
 import type { Finding, TaskExecutor, TaskFailure } from "../collection/TaskExecutor.js"
 import type { TaskPool } from "../collection/TaskPool.js"
 import type { PersistenceError } from "../platform/Errors.js"
-import * as Metrics from "../platform/Metrics.js"
 import * as Tracing from "../platform/Tracing.js"
 import type { Fence, Loaded } from "./EventStore.js"
 import { makeActorDeadline } from "./internal/actorDeadline.js"
 import type { ActorDeadline } from "./internal/actorDeadline.js"
+import { replier, resultSink } from "./internal/actorOutputs.js"
 import { makeActorTasks } from "./internal/actorTasks.js"
 import type { ActorTasks } from "./internal/actorTasks.js"
 import { Journal } from "./Journal.js"
 import type { JournalService } from "./Journal.js"
-import { ResultStore } from "./ResultStore.js"
-import { ResultWriter } from "./ResultWriter.js"
+import type { ResultStore } from "./ResultStore.js"
 import { ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 
@@ -143,30 +140,6 @@ interface Pending {
   after: Array<Effect.Effect<void>>
   readonly toStart: Array<TaskId>
 }
-
-/** Where the actor's results go: a node's ResultWriter batches those of all its scans into one insert. */
-const resultSink = (scanId: ScanId) =>
-  Effect.gen(function*() {
-    const results = yield* ResultStore
-    // Without a writer, each batch inserts alone.
-    const writer = yield* Effect.serviceOption(ResultWriter)
-    return (stored: ReadonlyArray<CollectionResult>) =>
-      (Option.isSome(writer) ? writer.value.write(scanId, stored) : Effect.asVoid(results.insert(scanId, stored))).pipe(
-        Effect.zipRight(Metric.incrementBy(Metrics.resultsStored, stored.length))
-      )
-  })
-
-/** Answers the sender once the command's outcome is persisted; traced in the scan, linked to the request. */
-const replier = (traceParent: Tracer.ExternalSpan) =>
-  Effect.map(
-    Replies,
-    (replies) => (envelope: Envelope, outcome: Reply["outcome"], rejected: Reply["rejection"]) =>
-      (envelope.reply_to === null
-        ? Effect.void
-        : replies.publish(envelope.reply_to, { command_id: envelope.command_id, outcome, rejection: rejected }).pipe(
-          Effect.catchAll(() => Effect.void)
-        )).pipe(Tracing.commandSpan(traceParent, envelope, outcome))
-  )
 
 /** Decides a command on the batch's draft; its events, if it is accepted, are applied to the draft. */
 const apply = (pending: Pending, command: ScanCommand) => {
