@@ -176,6 +176,17 @@ export const queuedTasks = (state: ScanState, limit = Infinity): Array<TaskEntry
 export const runningTasks = (state: ScanState): Array<TaskEntry> =>
   Array.from(HashMap.values(state.tasks)).filter((t) => t.status === "RUNNING").sort((a, b) => a.order - b.order)
 
+/** The queued tasks a running scan starts now: as many as `concurrency` leaves room for beside those running. */
+export const dueTasks = (state: ScanState, concurrency: number): Array<TaskEntry> =>
+  state.status === "RUNNING" ? queuedTasks(state, concurrency - state.counts.running) : []
+
+/**
+ * Whether going from `before` to `after` took the scan out of play: it reached a terminal status or was deleted. Its
+ * organization's quota slot is then free and the scans that depend on it can go on.
+ */
+export const hasEnded = (before: ScanState, after: ScanState): boolean =>
+  (!isTerminal(before.status) && isTerminal(after.status)) || (!before.deleted && after.deleted)
+
 const isQuiescent = (state: ScanState): boolean => state.counts.queued === 0 && state.counts.running === 0
 
 /**

@@ -7,8 +7,10 @@ import { ScanCommand as ScanCommandSchema, ScanEvent, userCommandTags } from "@m
 import {
   deadline,
   decide,
+  dueTasks,
   evolve,
   fromSnapshot,
+  hasEnded,
   initial,
   outputTypes,
   planTasks,
@@ -418,6 +420,40 @@ describe("planning", () => {
     d.send({ _tag: "StopScan" })
     expect(queuedTasks(d.scan)).toEqual([])
     expect(SortedMap.size(d.scan.queue)).toBe(0)
+  })
+
+  it("dueTasks fills a running scan's concurrency, and starts nothing unless it runs", () => {
+    const wide = mod("wide", ["DOMAIN"], ["DOMAIN"])
+    const d = new Driver({ plan: [wide], config: { recursion_depth: 1 } })
+    expect(dueTasks(d.scan, 4)).toEqual([])
+    d.start()
+    d.run(d.task("wide", "example.com"), Array.from({ length: 10 }, (_, i) => domain(`s${i}.example.com`)))
+    expect(dueTasks(d.scan, 4)).toEqual(queuedTasks(d.scan, 4))
+    d.begin(d.task("wide", "s0.example.com"))
+    d.begin(d.task("wide", "s1.example.com"))
+    expect(dueTasks(d.scan, 4).map((t) => t.entity.value)).toEqual(["s2.example.com", "s3.example.com"])
+    // More running than the concurrency allows (it was lowered): nothing more starts.
+    expect(dueTasks(d.scan, 1)).toEqual([])
+    d.send({ _tag: "PauseScan" })
+    expect(dueTasks(d.scan, 4)).toEqual([])
+  })
+
+  it("hasEnded: a scan ends when it reaches a terminal status, and again when it is deleted", () => {
+    const d = new Driver({})
+    const created = d.scan
+    d.start()
+    const started = d.scan
+    expect(hasEnded(created, started)).toBe(false)
+    d.send({ _tag: "StopScan" })
+    const stopped = d.scan
+    expect(hasEnded(started, stopped)).toBe(true)
+    d.send({ _tag: "DeleteScan" })
+    expect(hasEnded(stopped, d.scan)).toBe(true)
+    expect(hasEnded(d.scan, d.scan)).toBe(false)
+    const never = new Driver({})
+    const before = never.scan
+    never.send({ _tag: "DeleteScan" })
+    expect(hasEnded(before, never.scan)).toBe(true)
   })
 
   it("planTasks is deterministic: the same entity gives the same task ids", () => {

@@ -2,18 +2,18 @@
  * An actor node: heartbeats into the membership, takes the leases of the shards that rendezvous
  * hashing gives it (a batch per round, so joins do not stampede), renews them all on a schedule of
  * their own, stops the actors of any lease it could not renew in time, reads its shards' inboxes,
- * and on shutdown drains, releases its leases and leaves so others take over at once.
+ * and on shutdown drains, releases its leases and leaves so others take over at once. How leases are taken, renewed
+ * and self-fenced is in `internal/nodeLeases.ts`; this is the loop around them.
  */
-import { Clock, Config, Data, Duration, Effect, Fiber, Metric, Option, Queue, Random } from "effect"
-import * as Metrics from "../platform/Metrics.js"
+import { Clock, Config, Data, Duration, Effect, Fiber, Option, Queue, Random } from "effect"
 import { EventStore } from "../scans/EventStore.js"
 import { ActorConfig } from "../scans/ScanActor.js"
 import { shardsOf } from "./Assignment.js"
+import { makeNodeLeases } from "./internal/nodeLeases.js"
 import { Membership } from "./Membership.js"
 import * as ShardHost from "./ShardHost.js"
 import type { HostSettings } from "./ShardHost.js"
 import { ShardInbox } from "./ShardInbox.js"
-import { ShardLeases } from "./ShardLeases.js"
 import type { ShardLease } from "./ShardLeases.js"
 
 /** This node was configured with another shard count than the cluster was created with. */
@@ -65,7 +65,6 @@ export const settingsFromConfig = Effect.gen(function*() {
 export const run = (settings: NodeSettings) =>
   Effect.gen(function*() {
     const membership = yield* Membership
-    const leases = yield* ShardLeases
     const inbox = yield* ShardInbox
     const store = yield* EventStore
     // The shard count is checked before the node takes any shard. If the store is away at start,
@@ -82,89 +81,7 @@ export const run = (settings: NodeSettings) =>
     )
     const host = yield* ShardHost.make(settings)
     const me = settings.nodeId
-    const floors = new Map<number, number>()
-    // Local clock time by which each held lease must have been renewed again, or its actors stop (self-fencing): a
-    // margin before the lease can expire in the store, counted from before the call that took or renewed it.
-    const deadlines = new Map<number, number>()
-    const fenceMarginMs = Math.max(settings.roundMs, Math.floor(settings.leaseTtlMs / 4))
-    const holds = (lease: ShardLease) => host.epochs().some((l) => l.shard === lease.shard && l.epoch === lease.epoch)
-    const extend = (lease: ShardLease, at: number) => {
-      if (holds(lease)) deadlines.set(lease.shard, at + settings.leaseTtlMs - fenceMarginMs)
-    }
-
-    /** Stops the actors of each lease still held under its epoch, and gives the lease back if `release`. */
-    const lose = (lost: ReadonlyArray<ShardLease>, release: boolean) =>
-      Effect.forEach(lost, (lease) =>
-        Effect.gen(function*() {
-          if (!(yield* host.lose(lease))) return
-          deadlines.delete(lease.shard)
-          if (release) yield* leases.release(lease.shard, me, lease.epoch).pipe(Effect.ignore)
-        }), { discard: true })
-
-    /**
-     * The node's heartbeat and the renewal of all its leases, one round trip each, on their own schedule: nothing
-     * the ownership round does (acquisitions, fences, claims) can make them late.
-     */
-    const renewal = Effect.gen(function*() {
-      const at = yield* Clock.currentTimeMillis
-      const current = host.epochs()
-      const [, kept] = yield* Effect.all([
-        membership.heartbeat(me, settings.memberTtlMs).pipe(
-          Effect.catchAll((error) => Effect.logWarning("heartbeat failed", error))
-        ),
-        current.length === 0 ? Effect.succeed(new Set<number>()) : leases.renew(me, current, settings.leaseTtlMs)
-      ], { concurrency: "unbounded" }).pipe(
-        // A call that does not come back within a lease's time is of no use: the next renewal goes out instead.
-        Effect.timeoutFail({ duration: settings.leaseTtlMs, onTimeout: () => "renewal timed out" })
-      )
-      yield* Metric.incrementBy(Metrics.leaseRenewals, kept.size)
-      for (const lease of current) if (kept.has(lease.shard)) extend(lease, at)
-      yield* lose(current.filter((lease) => !kept.has(lease.shard)), false)
-    }).pipe(Effect.catchAll((error) => Effect.logWarning("lease renewal failed", error)))
-
-    /** Self-fencing: the actors of a lease not renewed in time stop before the lease can expire and move. */
-    const watchdog = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const overdue = host.epochs().filter((lease) => (deadlines.get(lease.shard) ?? Infinity) <= now)
-      if (overdue.length === 0) return
-      yield* Effect.logWarning("leases not renewed in time: their actors stop").pipe(
-        Effect.annotateLogs({ shards: overdue.length })
-      )
-      yield* Metric.incrementBy(Metrics.leasesSelfFenced, overdue.length)
-      yield* lose(overdue, false)
-    })
-
-    /**
-     * Takes a batch of wanted shards: one round trip for the leases, then their fences together. A shard whose fence
-     * is already higher (the lease store lost its counter) is given back and taken above it next time.
-     */
-    const take = (wanted: ReadonlyArray<number>) =>
-      Effect.gen(function*() {
-        const at = yield* Clock.currentTimeMillis
-        const taken = yield* leases.acquire(
-          me,
-          settings.leaseTtlMs,
-          wanted.map((shard) => ({ shard, floor: floors.get(shard) ?? 0 }))
-        ).pipe(
-          // Leases a lost answer gave this node expire unused; a later round takes them again under new epochs.
-          Effect.timeoutFail({ duration: settings.leaseTtlMs, onTimeout: () => "lease acquisition timed out" })
-        )
-        yield* Effect.forEach(taken, ([shard, epoch]) =>
-          Effect.gen(function*() {
-            const fenced = yield* store.fence(shard, epoch)
-            if (fenced !== epoch) {
-              floors.set(shard, fenced)
-              return yield* leases.release(shard, me, epoch).pipe(Effect.ignore)
-            }
-            yield* host.acquire(shard, epoch)
-            extend({ shard, epoch }, at)
-            yield* Metric.increment(Metrics.tagged(Metrics.takeovers, { from: epoch === 1 ? "none" : "node" }))
-            yield* Effect.logDebug("shard acquired").pipe(Effect.annotateLogs({ shard, epoch }))
-          }).pipe(
-            // Not taken this time; the lease, still ours in the store, is taken again by a later round.
-            Effect.catchAll((error) => Effect.logWarning("shard fence failed", error))
-          ), { concurrency: "unbounded", discard: true })
-      })
+    const { lose, renewal, take, watchdog } = yield* makeNodeLeases(settings, host)
 
     const round = Effect.gen(function*() {
       const members = yield* membership.members

@@ -1,22 +1,21 @@
 /**
  * The actors of the shards a node owns: routes each delivery to its scan's actor (starting it
  * from the event store when needed), rehydrates a shard's active scans when the node acquires
- * it, stops them when it loses it, restarts crashed actors, and passivates idle ones.
+ * it, stops them when it loses it, and passivates idle ones. Starting, restarting and stopping
+ * the actors themselves is in `internal/hostActors.ts`.
  */
-import type { ScanId } from "@mirage/domain/Ids"
-import { Clock, Context, Deferred, Effect, Exit, Metric, Option, Runtime, Schedule, Scope } from "effect"
-import { makeQuotaGate, QuotaGate } from "../collection/TaskPool.js"
+import { Clock, Effect, Metric, Option } from "effect"
 import * as Metrics from "../platform/Metrics.js"
-import { DeadlineTimers, makeDeadlineTimers } from "../scans/DeadlineTimers.js"
 import { EventStore } from "../scans/EventStore.js"
-import * as ScanActor from "../scans/ScanActor.js"
-import type { ActorHandle, ActorMessage, ActorSettings } from "../scans/ScanActor.js"
+import type { ActorMessage } from "../scans/ScanActor.js"
+import { makeHostActors } from "./internal/hostActors.js"
+import type { HostActors, HostActorSettings, HostShards } from "./internal/hostActors.js"
 import { Replies } from "./Replies.js"
 import { ShardInbox } from "./ShardInbox.js"
 import type { Delivery } from "./ShardInbox.js"
 import type { ShardLease } from "./ShardLeases.js"
 
-export interface HostSettings extends ActorSettings {
+export interface HostSettings extends HostActorSettings {
   readonly consumer: string
   /**
    * A command delivered this many times without being acknowledged goes to the dead letters. Deliveries that come with
@@ -28,165 +27,20 @@ export interface HostSettings extends ActorSettings {
   readonly passivateMs: number
   /** Unacknowledged entries idle this long are delivered again (their actor died with them). */
   readonly reclaimIdleMs: number
-  readonly restartDelayMs: number
-  /** Tasks of one organization waiting for its quota at once on this node (the others wait queued); 4 by default. */
-  readonly quotaWaiters?: number
 }
-
-/**
- * Why there is no actor: the scan has no log ("missing": its commands are answered as not found), or this node cannot
- * start it now ("unavailable": the shard moved or the store failed; its commands stay pending and come back).
- */
-type Absent = "missing" | "unavailable"
-
-type Slot = Deferred.Deferred<ActorHandle | Absent>
 
 /** How many times `maxDeliveries` a command delivered with takeovers may be delivered. */
 const takeoverAllowance = 4
 
-/** A scan's actor, from the moment its start begins: the handle (or why there is none) comes through `slot`. */
-interface Entry {
-  readonly slot: Slot
-  readonly shard: number
-  scope?: Scope.CloseableScope
-}
-
-export const make = (settings: HostSettings) =>
+/**
+ * Routes deliveries to their scans' actors, starting them when needed. An undecodable entry, or one delivered too many
+ * times, goes to the dead letters; a command to a scan that has no log is answered as not found.
+ */
+const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, actors: HostActors) =>
   Effect.gen(function*() {
-    const store = yield* EventStore
     const inbox = yield* ShardInbox
     const replies = yield* Replies
-    const hostScope = yield* Effect.scope
-    const runtime = yield* Effect.runtime<never>()
-    // One timer for the deadlines of all the host's actors, and one gate for the tasks waiting for their quota.
-    const context = (yield* Effect.context<ScanActor.ActorRequirements>()).pipe(
-      Context.add(DeadlineTimers, yield* makeDeadlineTimers),
-      Context.add(QuotaGate, yield* makeQuotaGate(settings.quotaWaiters ?? 4))
-    )
-    const owned = new Map<number, number>()
-    // Shards (and the epoch) whose actors found a newer epoch in the store.
-    const stale = new Map<number, number>()
-    // Shards whose active scans are not all running yet (the store failed while they loaded): each round retries them,
-    // so a store outage during a takeover cannot leave a scan of an owned shard without its actor.
-    const unhydrated = new Set<number>()
-    const hydrating = new Set<number>()
-    const actors = new Map<string, Entry>()
-
-    /** Closes the actor's scope, and removes it from the map if it is still the scan's actor there. */
-    const forget = (scanId: string, entry: Entry) =>
-      Effect.gen(function*() {
-        if (actors.get(scanId) === entry) actors.delete(scanId)
-        if (entry.scope !== undefined) yield* Scope.close(entry.scope, Exit.void)
-      })
-
-    /** The running actor of a scan, started if needed, or why there is none. */
-    const spawn = (
-      scanId: string,
-      shard: number,
-      initial: ReadonlyArray<ActorMessage>
-    ): Effect.Effect<ActorHandle | Absent> =>
-      Effect.gen(function*() {
-        const existing = actors.get(scanId)
-        if (existing !== undefined) {
-          const handle = yield* Deferred.await(existing.slot)
-          // An earlier start gave up because its epoch ended while it loaded: this one starts afresh.
-          if (handle === "unavailable" && owned.has(shard) && actors.get(scanId) !== existing) {
-            return yield* spawn(scanId, shard, initial)
-          }
-          return handle
-        }
-        const entry: Entry = { slot: yield* Deferred.make<ActorHandle | Absent>(), shard }
-        actors.set(scanId, entry)
-        const epoch = owned.get(shard)
-        // The start stands only while the shard is held under the same epoch and nothing took the entry away.
-        const current = () => owned.get(shard) === epoch && actors.get(scanId) === entry
-        const loaded = epoch === undefined ? Option.none() : yield* store.load(scanId as ScanId).pipe(
-          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))),
-          Effect.option
-        )
-        // The shard may have moved while the scan loaded: an actor under an ended epoch must not start.
-        const giveUp = Effect.gen(function*() {
-          yield* Deferred.succeed(entry.slot, "unavailable")
-          yield* forget(scanId, entry)
-          return owned.has(shard) && epoch !== undefined && owned.get(shard) !== epoch
-            ? yield* spawn(scanId, shard, initial)
-            : "unavailable"
-        })
-        if (epoch === undefined || Option.isNone(loaded) || !current()) return yield* giveUp
-        if (Option.isNone(loaded.value)) {
-          yield* Deferred.succeed(entry.slot, "missing")
-          yield* forget(scanId, entry)
-          return "missing"
-        }
-        entry.scope = yield* Scope.fork(hostScope, { _tag: "Sequential" })
-        const handle = yield* ScanActor.make(loaded.value.value, { shard, fence: { shard, epoch } }, settings, initial)
-          .pipe(
-            Effect.provide(context),
-            Scope.extend(entry.scope)
-          )
-        // The shard was lost while the actor started: it must not run beside the next epoch's.
-        if (!current()) return yield* Effect.zipRight(handle.stop, giveUp)
-        yield* Deferred.succeed(entry.slot, handle)
-        // No fiber waits on each actor: its end forks what follows, in the host's scope.
-        handle.onExit((exit) => {
-          Runtime.runFork(runtime)(Effect.forkIn(afterExit(handle, entry, exit, epoch), hostScope))
-        })
-        return handle
-      })
-
-    const afterExit = (handle: ActorHandle, entry: Entry, exit: ScanActor.ActorExit, epoch: number) =>
-      Effect.gen(function*() {
-        const mine = actors.get(handle.scanId) === entry
-        yield* forget(handle.scanId, entry)
-        // An actor stopped with its shard, or of an earlier epoch, has no say about the shard's present: only news
-        // about the epoch held now may make the node give the shard up.
-        if (!mine || owned.get(handle.shard) !== epoch) return
-        switch (exit) {
-          case "stale":
-            stale.set(handle.shard, epoch)
-            return
-          case "crashed":
-            yield* Effect.logWarning("scan actor crashed; restarting from its log").pipe(
-              Effect.annotateLogs({ scan_id: handle.scanId })
-            )
-            yield* Effect.sleep(settings.restartDelayMs)
-            yield* respawn(handle)
-            return
-          case "conflict":
-            yield* respawn(handle)
-            return
-          default:
-            return
-        }
-      })
-
-    /** A restart that cannot load the scan now leaves its shard to the next rounds' rehydration. */
-    const respawn = (handle: ActorHandle) =>
-      Effect.flatMap(spawn(handle.scanId, handle.shard, []), (started) =>
-        Effect.sync(() => {
-          if (started === "unavailable" && owned.has(handle.shard)) unhydrated.add(handle.shard)
-        }))
-
-    /**
-     * Starts the actors of a shard's active scans and delivers its pending entries. The shard stays `unhydrated` while
-     * the store fails to list or load them under the same epoch, and the sweep runs this again.
-     */
-    const rehydrate = (shard: number, epoch: number) =>
-      Effect.gen(function*() {
-        if (hydrating.has(shard)) return
-        hydrating.add(shard)
-        const active = yield* store.activeScans(shard).pipe(Effect.option)
-        const started = Option.isNone(active) ? [] : yield* Effect.forEach(
-          active.value,
-          (scanId) => spawn(scanId, shard, []),
-          { concurrency: 16 }
-        )
-        if (owned.get(shard) === epoch && Option.isSome(active) && !started.includes("unavailable")) {
-          unhydrated.delete(shard)
-        }
-        const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
-        yield* Effect.forEach(claimed, (delivery) => deliver(delivery, "takeover"), { discard: true })
-      }).pipe(Effect.ensuring(Effect.sync(() => hydrating.delete(shard))))
+    const { spawn } = actors
 
     const notFound = (delivery: Delivery) =>
       Effect.gen(function*() {
@@ -235,28 +89,42 @@ export const make = (settings: HostSettings) =>
         if (fresh === "missing") yield* notFound(delivery)
       })
 
-    /** The handle of an actor that has started, if it has. */
-    const handleOf = (entry: Entry) =>
-      Effect.flatMap(Deferred.poll(entry.slot), (polled) =>
-        Option.isNone(polled)
-          ? Effect.succeed(undefined)
-          : Effect.map(polled.value, (value) => (typeof value === "string" ? undefined : value)))
+    return deliver
+  })
 
-    const started = Effect.gen(function*() {
-      const list: Array<{ readonly handle: ActorHandle; readonly entry: Entry }> = []
-      for (const entry of actors.values()) {
-        const handle = yield* handleOf(entry)
-        if (handle !== undefined) list.push({ handle, entry })
-      }
-      return list
-    })
-    const handles = Effect.map(started, (list) => list.map(({ handle }) => handle))
+export const make = (settings: HostSettings) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const inbox = yield* ShardInbox
+    const hostScope = yield* Effect.scope
+    const shards: HostShards = { owned: new Map(), stale: new Map(), unhydrated: new Set() }
+    const { owned, stale, unhydrated } = shards
+    const actors = yield* makeHostActors(settings, shards)
+    const deliver = yield* router(settings, owned, actors)
+    const hydrating = new Set<number>()
 
     /**
-     * Stops an actor and forgets it at once. Its own exit signal is not waited for: an actor interrupted before its
-     * fiber began never reports one, and its slot would then hand a dead actor to every later message.
+     * Starts the actors of a shard's active scans and delivers its pending entries. The shard stays `unhydrated` while
+     * the store fails to list or load them under the same epoch, and the sweep runs this again.
      */
-    const stopActor = (handle: ActorHandle, entry: Entry) => Effect.zipRight(handle.stop, forget(handle.scanId, entry))
+    const rehydrate = (shard: number, epoch: number) =>
+      Effect.gen(function*() {
+        if (hydrating.has(shard)) return
+        hydrating.add(shard)
+        const active = yield* store.activeScans(shard).pipe(Effect.option)
+        const started = Option.isNone(active) ? [] : yield* Effect.forEach(
+          active.value,
+          (scanId) => actors.spawn(scanId, shard, []),
+          { concurrency: 16 }
+        )
+        if (owned.get(shard) === epoch && Option.isSome(active) && !started.includes("unavailable")) {
+          unhydrated.delete(shard)
+        }
+        const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
+        yield* Effect.forEach(claimed, (delivery) => deliver(delivery, "takeover"), { discard: true })
+      }).pipe(Effect.ensuring(Effect.sync(() => hydrating.delete(shard))))
+
+    const handles = Effect.map(actors.started, (list) => list.map(({ handle }) => handle))
 
     return {
       owned: () => Array.from(owned.keys()),
@@ -267,7 +135,7 @@ export const make = (settings: HostSettings) =>
         stale.clear()
         return list
       },
-      actorCount: () => actors.size,
+      actorCount: () => actors.entries.size,
       deliver,
       acquire: (shard: number, epoch: number) =>
         Effect.gen(function*() {
@@ -285,12 +153,12 @@ export const make = (settings: HostSettings) =>
           stale.delete(shard)
           // Out of the map before anything yields, so the shard's next epoch never finds them; a start still under
           // way sees its entry gone and stops its actor itself.
-          const ending = Array.from(actors).filter(([, entry]) => entry.shard === shard)
-          for (const [scanId] of ending) actors.delete(scanId)
+          const ending = Array.from(actors.entries).filter(([, entry]) => entry.shard === shard)
+          for (const [scanId] of ending) actors.entries.delete(scanId)
           for (const [scanId, entry] of ending) {
-            const handle = yield* handleOf(entry)
-            if (handle !== undefined) yield* stopActor(handle, entry)
-            else yield* forget(scanId, entry)
+            const handle = yield* actors.handleOf(entry)
+            if (handle !== undefined) yield* actors.stop(handle, entry)
+            else yield* actors.forget(scanId, entry)
           }
           return true
         }),
@@ -303,10 +171,10 @@ export const make = (settings: HostSettings) =>
           const epoch = owned.get(shard)
           if (epoch !== undefined && !hydrating.has(shard)) yield* Effect.forkIn(rehydrate(shard, epoch), hostScope)
         }
-        for (const { entry, handle } of yield* started) {
+        for (const { entry, handle } of yield* actors.started) {
           const idle = now - handle.lastActivity() >= settings.passivateMs
           if (idle && handle.inFlight() === 0 && (handle.status() === "CREATED" || handle.status() === "PAUSED")) {
-            yield* stopActor(handle, entry)
+            yield* actors.stop(handle, entry)
           }
         }
         // Each owned shard's entries pending on other nodes (taken at once: they are orphans), and its entries idle

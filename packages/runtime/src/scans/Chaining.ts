@@ -7,10 +7,12 @@
 import { Entity } from "@mirage/domain/Entity"
 import { deriveUuid } from "@mirage/domain/Ids"
 import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
+import * as Quota from "@mirage/domain/Quota"
 import { isTerminal } from "@mirage/domain/Scan"
 import type { ScanStatus } from "@mirage/domain/Scan"
 import { maxSeeds } from "@mirage/domain/ScanEvent"
 import type { ScanCommand } from "@mirage/domain/ScanEvent"
+import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Clock, Context, Effect, Option } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import type { PersistenceError } from "../platform/Errors.js"
@@ -56,15 +58,20 @@ export const sendCommand = (target: ScanId, commandId: string, command: ScanComm
     })
   })
 
+/** Sends the starts of scans, without waiting for answers. */
+const sendStarts = (starts: ReadonlyArray<Quota.Start>) =>
+  Effect.forEach(starts, (start) => sendCommand(start.target, start.command_id, start.command), { discard: true })
+
+/** Starts the scans the quota has just admitted from its queue (released, reconciled, or found due by an admission). */
+export const startDue = (due: ReadonlyArray<ScanId>) => sendStarts(Quota.dueStarts(due))
+
 /** Admits the scan under its organization's quota and starts it when admitted, with any queued scans now due. */
 export const startWithinQuota = (organizationId: OrganizationId, scanId: ScanId, reason: string) =>
   Effect.gen(function*() {
     const quotas = yield* ScanQuotas
     const { admission, alsoStart } = yield* quotas.admit(organizationId, scanId)
-    if (admission._tag === "Admitted") {
-      yield* sendCommand(scanId, deriveUuid(reason, scanId, "start"), { _tag: "StartScan" })
-    }
-    for (const id of alsoStart) yield* sendCommand(id, deriveUuid("quota", id, "start"), { _tag: "StartScan" })
+    if (admission._tag === "Admitted") yield* sendStarts([Quota.startOf(scanId, reason)])
+    yield* startDue(alsoStart)
     return admission
   })
 
@@ -129,8 +136,7 @@ export const observer = Effect.gen(function*() {
   const dependencies = yield* ScanDependencies
   return {
     persisted: ({ after, before }) => {
-      const ended = (!isTerminal(before.status) && isTerminal(after.status)) || (!before.deleted && after.deleted)
-      if (!ended) return Effect.void
+      if (!hasEnded(before, after)) return Effect.void
       return dependencies.dependents(after.id).pipe(
         Effect.flatMap((dependents) =>
           Effect.forEach(dependents, (d) => trigger(d.organization_id, d.scan_id), { discard: true })

@@ -3,8 +3,7 @@
  * and webhooks, quota release and queue draining, chaining) and the organizations' task slots. One
  * layer over the node's stores, to replace `ScanObserver.layerNone`.
  */
-import { deriveUuid } from "@mirage/domain/Ids"
-import { isTerminal } from "@mirage/domain/Scan"
+import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Config, Duration, Effect, Layer, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
@@ -30,16 +29,9 @@ export const quotaObserver = Effect.gen(function*() {
   const inbox = yield* ShardInbox
   return {
     persisted: ({ after, before }) => {
-      const ended = (!isTerminal(before.status) && isTerminal(after.status)) || (!before.deleted && after.deleted)
-      if (!ended) return Effect.void
+      if (!hasEnded(before, after)) return Effect.void
       return quotas.release(after.header.organization_id, after.id).pipe(
-        Effect.flatMap((due) =>
-          Effect.forEach(
-            due,
-            (id) => Chaining.sendCommand(id, deriveUuid("quota", id, "start"), { _tag: "StartScan" }),
-            { discard: true }
-          )
-        ),
+        Effect.flatMap(Chaining.startDue),
         Effect.provideService(ShardInbox, inbox),
         Effect.catchAll((error) => Effect.logWarning("quota release failed", error))
       )
@@ -57,13 +49,7 @@ export const quotaReconciler = Effect.gen(function*() {
   const inbox = yield* ShardInbox
   const { everyMs, olderThanMs } = yield* QuotaReconcileConfig
   const sweep = quotas.unstarted(olderThanMs).pipe(
-    Effect.flatMap((ids) =>
-      Effect.forEach(
-        ids,
-        (id) => Chaining.sendCommand(id, deriveUuid("quota", id, "start"), { _tag: "StartScan" }),
-        { discard: true }
-      )
-    ),
+    Effect.flatMap(Chaining.startDue),
     Effect.provideService(ShardInbox, inbox),
     Effect.catchAll((error) => Effect.logWarning("quota reconciliation failed", error))
   )

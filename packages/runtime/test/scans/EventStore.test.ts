@@ -15,6 +15,7 @@ import * as Pg from "../../src/platform/PgClient.js"
 import type { Append, EventStoreService, Fence } from "../../src/scans/EventStore.js"
 import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as EventStorePostgres from "../../src/scans/EventStore/Postgres.js"
+import * as PostgresJson from "../../src/scans/EventStore/PostgresJson.js"
 
 /** What a test needs besides the store: the projection row and the snapshot, read behind the port's back. */
 interface Harness {
@@ -396,15 +397,15 @@ describe("EventStore Postgres encoders", () => {
         const check = (events: ReadonlyArray<ScanEvent>, state: ScanState) =>
           Effect.gen(function*() {
             for (const event of events) {
-              expect(parsed(yield* EventStorePostgres.encodeEventJson(event))).toEqual(
-                parsed(yield* EventStorePostgres.encodeEventWithSchema(event))
+              expect(parsed(yield* PostgresJson.encodeEventJson(event))).toEqual(
+                parsed(yield* PostgresJson.encodeEventWithSchema(event))
               )
             }
-            expect(parsed(EventStorePostgres.encodeProjection(state))).toEqual(
-              parsed(yield* EventStorePostgres.encodeProjectionWithSchema(state))
+            expect(parsed(PostgresJson.encodeProjection(state))).toEqual(
+              parsed(yield* PostgresJson.encodeProjectionWithSchema(state))
             )
-            expect(parsed(EventStorePostgres.encodeSnapshotJson(state))).toEqual(
-              parsed(yield* EventStorePostgres.encodeSnapshotWithSchema(state))
+            expect(parsed(PostgresJson.encodeSnapshotJson(state))).toEqual(
+              parsed(yield* PostgresJson.encodeSnapshotWithSchema(state))
             )
           })
         let at = 0

@@ -6,6 +6,7 @@ import { Effect, Either, Layer, Pool, Schema } from "effect"
 import type { Redis } from "ioredis"
 import { PersistenceError } from "../../platform/Errors.js"
 import { RedisClient } from "../../platform/RedisClient.js"
+import type { RedisConnection } from "../../platform/RedisClient.js"
 import { Envelope, ShardInbox } from "../ShardInbox.js"
 import type { DeadLetter, Delivery, ShardInboxService } from "../ShardInbox.js"
 import { ShardCount, shardOf } from "../Shards.js"
@@ -79,15 +80,264 @@ const delivery = (shard: number, id: string, fields: ReadonlyArray<string>, deli
   return { shard, id, deliveries, envelope: Either.getOrUndefined(decodeEnvelope(raw)), raw }
 }
 
+const call = (operation: string, run: () => Promise<unknown>) =>
+  Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
+
+/** The inboxes' streams on one Redis: their keys, and the consumer groups made on first use. */
+interface Streams {
+  readonly redis: Redis
+  readonly inboxKey: (shard: number) => string
+  readonly deadKey: (shard: number) => string
+  /** Runs `op` once the shards' groups exist; again once if a group vanished meanwhile (stream deleted). */
+  readonly withGroups: <A>(
+    wanted: ReadonlyArray<number>,
+    op: Effect.Effect<A, PersistenceError>
+  ) => Effect.Effect<A, PersistenceError>
+}
+
+const makeStreams = (client: RedisConnection): Streams => {
+  const redis = client.redis
+  const inboxKey = (shard: number) => client.key(`s${shard}`, "inbox")
+  // Groups are created on first use, from the start of the stream: entries sent before any node read the shard
+  // are delivered too.
+  const ready = new Set<number>()
+  const ensureGroups = (wanted: ReadonlyArray<number>) =>
+    Effect.suspend(() =>
+      Effect.forEach(
+        wanted.filter((shard) => !ready.has(shard)),
+        (shard) =>
+          Effect.tryPromise({
+            try: () => redis.xgroup("CREATE", inboxKey(shard), group, "0", "MKSTREAM"),
+            catch: (cause) => cause
+          }).pipe(
+            Effect.catchIf(
+              (cause) => errorText(cause).startsWith("BUSYGROUP"),
+              () => Effect.void
+            ),
+            Effect.mapError((cause) => new PersistenceError({ operation: "ShardInbox: create group", cause })),
+            Effect.tap(() => Effect.sync(() => ready.add(shard)))
+          ),
+        { discard: true, concurrency: "unbounded" }
+      )
+    )
+  const withGroups = <A>(wanted: ReadonlyArray<number>, op: Effect.Effect<A, PersistenceError>) =>
+    ensureGroups(wanted).pipe(
+      Effect.zipRight(op),
+      Effect.catchIf(
+        (error) => errorText(error.cause).startsWith("NOGROUP"),
+        () =>
+          Effect.sync(() => wanted.forEach((shard) => ready.delete(shard))).pipe(
+            Effect.zipRight(ensureGroups(wanted)),
+            Effect.zipRight(op)
+          )
+      )
+    )
+  return { redis, inboxKey, deadKey: (shard) => client.key(`s${shard}`, "dead"), withGroups }
+}
+
+const sender = ({ inboxKey, redis }: Streams, shards: number): ShardInboxService["send"] => (envelope) =>
+  Effect.gen(function*() {
+    const text = yield* encodeEnvelope(envelope).pipe(
+      Effect.mapError((cause) => new PersistenceError({ operation: "ShardInbox.send: encode", cause }))
+    )
+    const shard = shardOf(envelope.target, shards)
+    return yield* call("ShardInbox.send", () => redis.xadd(inboxKey(shard), "*", "e", text)).pipe(
+      Effect.flatMap(decodeReply(Schema.String, "ShardInbox.send"))
+    )
+  })
+
+const readOn = (connection: Redis, args: ReadonlyArray<string | number>) =>
+  call("ShardInbox.read", () => connection.call("XREADGROUP", ...args)).pipe(
+    Effect.flatMap(decodeReply(ReadReply, "ShardInbox.read"))
+  )
+
+/**
+ * New entries of the shards for a consumer. A blocking read gets a connection of its own from `blocking`: a BLOCK on
+ * the shared, auto-pipelined connection would stall every other command of the process behind it.
+ */
+const reader = (
+  { inboxKey, redis, withGroups }: Streams,
+  blocking: Pool.Pool<Redis>
+): ShardInboxService["read"] =>
+(consumer, wanted, options) => {
+  if (wanted.length === 0) {
+    return options.blockMs > 0
+      ? Effect.as(Effect.sleep(options.blockMs), [])
+      : Effect.succeed([])
+  }
+  const shardOfKey = new Map(wanted.map((shard) => [inboxKey(shard), shard]))
+  const keys = Array.from(shardOfKey.keys())
+  const block = options.blockMs > 0 ? ["BLOCK", Math.ceil(options.blockMs)] : []
+  const args = [
+    "GROUP",
+    group,
+    consumer,
+    "COUNT",
+    Math.max(1, options.count),
+    ...block,
+    "STREAMS",
+    ...keys,
+    ...keys.map(() => ">")
+  ]
+  const reply = options.blockMs > 0
+    ? Effect.scoped(
+      Effect.flatMap(
+        blocking.get,
+        (connection) => readOn(connection, args).pipe(Effect.onInterrupt(() => blocking.invalidate(connection)))
+      )
+    )
+    : readOn(redis, args)
+  return withGroups(wanted, reply).pipe(
+    Effect.map((streams) =>
+      (streams ?? []).flatMap(([key, entries]) => {
+        const shard = shardOfKey.get(key) ?? -1
+        return entries.flatMap(([id, fields]) => (fields === null ? [] : [delivery(shard, id, fields, 1)]))
+      })
+    )
+  )
+}
+
+/** Entries of a shard idle for `minIdleMs`, taken over for `consumer` (at most about `claimLimit`). */
+const claimEntries = ({ inboxKey, redis }: Streams, shard: number, consumer: string, minIdleMs: number) =>
+  Effect.gen(function*() {
+    const claimed: Array<readonly [string, ReadonlyArray<string>]> = []
+    let start = "0-0"
+    do {
+      const [next, entries] = yield* call(
+        "ShardInbox.claim",
+        () =>
+          redis.call(
+            "XAUTOCLAIM",
+            inboxKey(shard),
+            group,
+            consumer,
+            Math.max(0, Math.floor(minIdleMs)),
+            start,
+            "COUNT",
+            100
+          )
+      ).pipe(Effect.flatMap(decodeReply(AutoClaimReply, "ShardInbox.claim")))
+      for (const [id, fields] of entries) {
+        if (fields !== null) {
+          claimed.push([id, fields])
+        }
+      }
+      start = next
+    } while (start !== "0-0" && claimed.length < claimLimit)
+    return claimed
+  })
+
+const claimer = (streams: Streams): ShardInboxService["claim"] => (shard, consumer, minIdleMs) =>
+  streams.withGroups([shard], claimEntries(streams, shard, consumer, minIdleMs)).pipe(
+    Effect.flatMap((claimed) =>
+      // Delivery counts of the claimed entries: one XPENDING per entry, sent together (auto-pipelined).
+      Effect.forEach(claimed, ([id, fields]) =>
+        call("ShardInbox.claim: pending", () =>
+          streams.redis.xpending(streams.inboxKey(shard), group, id, id, 1)).pipe(
+            Effect.flatMap(decodeReply(PendingRange, "ShardInbox.claim: pending")),
+            Effect.map((pending) => delivery(shard, id, fields, pending[0]?.[3] ?? 1))
+          ), { concurrency: "unbounded" })
+    )
+  )
+
+const orphanClaimer =
+  ({ inboxKey, redis, withGroups }: Streams): ShardInboxService["claimOrphans"] => (shard, consumer) =>
+    withGroups(
+      [shard],
+      call("ShardInbox.claimOrphans", () => redis.eval(adoptScript, 1, inboxKey(shard), group, consumer, claimLimit))
+    ).pipe(
+      Effect.flatMap(decodeReply(OrphansReply, "ShardInbox.claimOrphans")),
+      // In stream order, as a read gives them: commands to one scan are handled in the order they were sent.
+      Effect.map((claimed) =>
+        [...claimed].sort(([a], [b]) => compareIds(a, b)).flatMap(([id, fields, deliveries]) =>
+          fields === null ? [] : [delivery(shard, id, fields, deliveries)]
+        )
+      )
+    )
+
+/** Moves an entry to its shard's dead letters and acknowledges it, in one transaction. */
+const deadLetterer = ({ deadKey, inboxKey, redis }: Streams): ShardInboxService["deadLetter"] => (entry, reason) =>
+  Effect.tryPromise({
+    try: () =>
+      redis.multi()
+        .xadd(
+          deadKey(entry.shard),
+          "*",
+          "e",
+          entry.raw,
+          "reason",
+          reason,
+          "deliveries",
+          entry.deliveries,
+          "id",
+          entry.id
+        )
+        .xack(inboxKey(entry.shard), group, entry.id)
+        .exec(),
+    catch: (cause) => new PersistenceError({ operation: "ShardInbox.deadLetter", cause })
+  }).pipe(
+    Effect.flatMap((results) => {
+      const failed = results === null ? "transaction discarded" : results.find(([error]) => error !== null)?.[0]
+      return failed === undefined || failed === null
+        ? Effect.void
+        : Effect.fail(new PersistenceError({ operation: "ShardInbox.deadLetter", cause: failed }))
+    })
+  )
+
+const deadLetterReader = ({ deadKey, redis }: Streams): ShardInboxService["deadLetters"] => (shard, limit) =>
+  call("ShardInbox.deadLetters", () => redis.xrevrange(deadKey(shard), "+", "-", "COUNT", limit)).pipe(
+    Effect.flatMap(decodeReply(DeadRange, "ShardInbox.deadLetters")),
+    Effect.map((entries) =>
+      entries.map(([streamId, fields]): DeadLetter => {
+        const field = pairs(fields)
+        return {
+          shard,
+          id: String(field["id"] ?? ""),
+          raw: String(field["e"] ?? ""),
+          reason: String(field["reason"] ?? ""),
+          deliveries: Number(field["deliveries"] ?? 0),
+          // A stream id starts with the time Redis added the entry.
+          at: Number(streamId.split("-")[0])
+        }
+      })
+    )
+  )
+
+/** How many entries of a shard are delivered and not acknowledged, and how many are not read yet. */
+const pendingCounter = ({ inboxKey, redis }: Streams): ShardInboxService["pending"] => (shard) =>
+  Effect.gen(function*() {
+    const operation = "ShardInbox.pending"
+    const groups = yield* Effect.tryPromise({
+      try: () => redis.xinfo("GROUPS", inboxKey(shard)),
+      catch: (cause) => cause
+    }).pipe(
+      Effect.catchIf((cause) => errorText(cause).includes("no such key"), () => Effect.succeed([])),
+      Effect.mapError((cause) => new PersistenceError({ operation, cause })),
+      Effect.flatMap(decodeReply(GroupsReply, operation))
+    )
+    const infos = yield* Effect.forEach(groups, (fields) => decodeReply(GroupInfo, operation)(pairs(fields)))
+    const info = infos.find((g) => g.name === group)
+    if (info !== undefined && info.lag !== null) return { pending: info.pending, lag: info.lag }
+    if (info === undefined) {
+      // No group yet: every entry is waiting.
+      const length = yield* call(operation, () => redis.xlen(inboxKey(shard))).pipe(
+        Effect.flatMap(decodeReply(Schema.Number, operation))
+      )
+      return { pending: 0, lag: length }
+    }
+    // Redis could not tell the lag: count the entries after the group's position (up to a bound).
+    const after = yield* call(
+      operation,
+      () => redis.xrange(inboxKey(shard), `(${info["last-delivered-id"]}`, "+", "COUNT", lagCountLimit)
+    ).pipe(Effect.flatMap(decodeReply(RangeReply, operation)))
+    return { pending: info.pending, lag: after.length }
+  })
+
 export const makeWith = (shards: number) =>
   Effect.gen(function*() {
     const client = yield* RedisClient
-    const redis = client.redis
-    const inboxKey = (shard: number) => client.key(`s${shard}`, "inbox")
-    const deadKey = (shard: number) => client.key(`s${shard}`, "dead")
-
-    // Blocking reads get connections of their own: a BLOCK on the shared, auto-pipelined connection would stall
-    // every other command of the process behind it.
+    const streams = makeStreams(client)
+    // Blocking reads get connections of their own (see `reader`).
     const blocking = yield* Pool.makeWithTTL({
       acquire: client.duplicate,
       min: 1,
@@ -95,241 +345,22 @@ export const makeWith = (shards: number) =>
       timeToLive: "60 seconds",
       timeToLiveStrategy: "usage"
     })
-
-    const call = (operation: string, run: () => Promise<unknown>) =>
-      Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
-
-    // Groups are created on first use, from the start of the stream: entries sent before any node read the shard
-    // are delivered too.
-    const ready = new Set<number>()
-    const ensureGroups = (wanted: ReadonlyArray<number>) =>
-      Effect.suspend(() =>
+    return ShardInbox.of({
+      shards,
+      send: sender(streams, shards),
+      read: reader(streams, blocking),
+      claim: claimer(streams),
+      claimOrphans: orphanClaimer(streams),
+      ack: (shard, ids) =>
         Effect.forEach(
-          wanted.filter((shard) => !ready.has(shard)),
-          (shard) =>
-            Effect.tryPromise({
-              try: () => redis.xgroup("CREATE", inboxKey(shard), group, "0", "MKSTREAM"),
-              catch: (cause) => cause
-            }).pipe(
-              Effect.catchIf(
-                (cause) => errorText(cause).startsWith("BUSYGROUP"),
-                () => Effect.void
-              ),
-              Effect.mapError((cause) => new PersistenceError({ operation: "ShardInbox: create group", cause })),
-              Effect.tap(() => Effect.sync(() => ready.add(shard)))
-            ),
-          { discard: true, concurrency: "unbounded" }
-        )
-      )
-
-    /** Runs `op` once the shards' groups exist; again once if a group vanished meanwhile (stream deleted). */
-    const withGroups = <A>(wanted: ReadonlyArray<number>, op: Effect.Effect<A, PersistenceError>) =>
-      ensureGroups(wanted).pipe(
-        Effect.zipRight(op),
-        Effect.catchIf(
-          (error) => errorText(error.cause).startsWith("NOGROUP"),
-          () =>
-            Effect.sync(() => wanted.forEach((shard) => ready.delete(shard))).pipe(
-              Effect.zipRight(ensureGroups(wanted)),
-              Effect.zipRight(op)
-            )
-        )
-      )
-
-    const send: ShardInboxService["send"] = (envelope) =>
-      Effect.gen(function*() {
-        const text = yield* encodeEnvelope(envelope).pipe(
-          Effect.mapError((cause) => new PersistenceError({ operation: "ShardInbox.send: encode", cause }))
-        )
-        const shard = shardOf(envelope.target, shards)
-        return yield* call("ShardInbox.send", () => redis.xadd(inboxKey(shard), "*", "e", text)).pipe(
-          Effect.flatMap(decodeReply(Schema.String, "ShardInbox.send"))
-        )
-      })
-
-    const readOn = (connection: Redis, args: ReadonlyArray<string | number>) =>
-      call("ShardInbox.read", () => connection.call("XREADGROUP", ...args)).pipe(
-        Effect.flatMap(decodeReply(ReadReply, "ShardInbox.read"))
-      )
-
-    const read: ShardInboxService["read"] = (consumer, wanted, options) => {
-      if (wanted.length === 0) {
-        return options.blockMs > 0
-          ? Effect.as(Effect.sleep(options.blockMs), [])
-          : Effect.succeed([])
-      }
-      const shardOfKey = new Map(wanted.map((shard) => [inboxKey(shard), shard]))
-      const keys = Array.from(shardOfKey.keys())
-      const block = options.blockMs > 0 ? ["BLOCK", Math.ceil(options.blockMs)] : []
-      const args = [
-        "GROUP",
-        group,
-        consumer,
-        "COUNT",
-        Math.max(1, options.count),
-        ...block,
-        "STREAMS",
-        ...keys,
-        ...keys.map(() => ">")
-      ]
-      const reply = options.blockMs > 0
-        ? Effect.scoped(
-          Effect.flatMap(blocking.get, (connection) =>
-            readOn(connection, args).pipe(Effect.onInterrupt(() => blocking.invalidate(connection))))
-        )
-        : readOn(redis, args)
-      return withGroups(wanted, reply).pipe(
-        Effect.map((streams) =>
-          (streams ?? []).flatMap(([key, entries]) => {
-            const shard = shardOfKey.get(key) ?? -1
-            return entries.flatMap(([id, fields]) => (fields === null ? [] : [delivery(shard, id, fields, 1)]))
-          })
-        )
-      )
-    }
-
-    const claimEntries = (shard: number, consumer: string, minIdleMs: number) =>
-      Effect.gen(function*() {
-        const claimed: Array<readonly [string, ReadonlyArray<string>]> = []
-        let start = "0-0"
-        do {
-          const [next, entries] = yield* call(
-            "ShardInbox.claim",
-            () =>
-              redis.call(
-                "XAUTOCLAIM",
-                inboxKey(shard),
-                group,
-                consumer,
-                Math.max(0, Math.floor(minIdleMs)),
-                start,
-                "COUNT",
-                100
-              )
-          ).pipe(Effect.flatMap(decodeReply(AutoClaimReply, "ShardInbox.claim")))
-          for (const [id, fields] of entries) {
-            if (fields !== null) {
-              claimed.push([id, fields])
-            }
-          }
-          start = next
-        } while (start !== "0-0" && claimed.length < claimLimit)
-        return claimed
-      })
-
-    const claim: ShardInboxService["claim"] = (shard, consumer, minIdleMs) =>
-      withGroups([shard], claimEntries(shard, consumer, minIdleMs)).pipe(
-        Effect.flatMap((claimed) =>
-          // Delivery counts of the claimed entries: one XPENDING per entry, sent together (auto-pipelined).
-          Effect.forEach(claimed, ([id, fields]) =>
-            call("ShardInbox.claim: pending", () =>
-              redis.xpending(inboxKey(shard), group, id, id, 1)).pipe(
-                Effect.flatMap(decodeReply(PendingRange, "ShardInbox.claim: pending")),
-                Effect.map((pending) =>
-                  delivery(shard, id, fields, pending[0]?.[3] ?? 1)
-                )
-              ), { concurrency: "unbounded" })
-        )
-      )
-
-    const claimOrphans: ShardInboxService["claimOrphans"] = (shard, consumer) =>
-      withGroups(
-        [shard],
-        call("ShardInbox.claimOrphans", () => redis.eval(adoptScript, 1, inboxKey(shard), group, consumer, claimLimit))
-      ).pipe(
-        Effect.flatMap(decodeReply(OrphansReply, "ShardInbox.claimOrphans")),
-        // In stream order, as a read gives them: commands to one scan are handled in the order they were sent.
-        Effect.map((claimed) =>
-          [...claimed].sort(([a], [b]) => compareIds(a, b)).flatMap(([id, fields, deliveries]) =>
-            fields === null ? [] : [delivery(shard, id, fields, deliveries)]
-          )
-        )
-      )
-
-    const ack: ShardInboxService["ack"] = (shard, ids) =>
-      Effect.forEach(
-        chunks(ids, 1000),
-        (chunk) => call("ShardInbox.ack", () => redis.xack(inboxKey(shard), group, ...chunk)),
-        { discard: true }
-      )
-
-    const deadLetter: ShardInboxService["deadLetter"] = (entry, reason) =>
-      Effect.tryPromise({
-        try: () =>
-          redis.multi()
-            .xadd(
-              deadKey(entry.shard),
-              "*",
-              "e",
-              entry.raw,
-              "reason",
-              reason,
-              "deliveries",
-              entry.deliveries,
-              "id",
-              entry.id
-            )
-            .xack(inboxKey(entry.shard), group, entry.id)
-            .exec(),
-        catch: (cause) => new PersistenceError({ operation: "ShardInbox.deadLetter", cause })
-      }).pipe(
-        Effect.flatMap((results) => {
-          const failed = results === null ? "transaction discarded" : results.find(([error]) => error !== null)?.[0]
-          return failed === undefined || failed === null
-            ? Effect.void
-            : Effect.fail(new PersistenceError({ operation: "ShardInbox.deadLetter", cause: failed }))
-        })
-      )
-
-    const pending: ShardInboxService["pending"] = (shard) =>
-      Effect.gen(function*() {
-        const operation = "ShardInbox.pending"
-        const groups = yield* Effect.tryPromise({
-          try: () => redis.xinfo("GROUPS", inboxKey(shard)),
-          catch: (cause) => cause
-        }).pipe(
-          Effect.catchIf((cause) => errorText(cause).includes("no such key"), () => Effect.succeed([])),
-          Effect.mapError((cause) => new PersistenceError({ operation, cause })),
-          Effect.flatMap(decodeReply(GroupsReply, operation))
-        )
-        const infos = yield* Effect.forEach(groups, (fields) => decodeReply(GroupInfo, operation)(pairs(fields)))
-        const info = infos.find((g) => g.name === group)
-        if (info !== undefined && info.lag !== null) return { pending: info.pending, lag: info.lag }
-        if (info === undefined) {
-          // No group yet: every entry is waiting.
-          const length = yield* call(operation, () => redis.xlen(inboxKey(shard))).pipe(
-            Effect.flatMap(decodeReply(Schema.Number, operation))
-          )
-          return { pending: 0, lag: length }
-        }
-        // Redis could not tell the lag: count the entries after the group's position (up to a bound).
-        const after = yield* call(
-          operation,
-          () => redis.xrange(inboxKey(shard), `(${info["last-delivered-id"]}`, "+", "COUNT", lagCountLimit)
-        ).pipe(Effect.flatMap(decodeReply(RangeReply, operation)))
-        return { pending: info.pending, lag: after.length }
-      })
-
-    const deadLetters: ShardInboxService["deadLetters"] = (shard, limit) =>
-      call("ShardInbox.deadLetters", () => redis.xrevrange(deadKey(shard), "+", "-", "COUNT", limit)).pipe(
-        Effect.flatMap(decodeReply(DeadRange, "ShardInbox.deadLetters")),
-        Effect.map((entries) =>
-          entries.map(([streamId, fields]): DeadLetter => {
-            const field = pairs(fields)
-            return {
-              shard,
-              id: String(field["id"] ?? ""),
-              raw: String(field["e"] ?? ""),
-              reason: String(field["reason"] ?? ""),
-              deliveries: Number(field["deliveries"] ?? 0),
-              // A stream id starts with the time Redis added the entry.
-              at: Number(streamId.split("-")[0])
-            }
-          })
-        )
-      )
-
-    return ShardInbox.of({ shards, send, read, claim, claimOrphans, ack, deadLetter, deadLetters, pending })
+          chunks(ids, 1000),
+          (chunk) => call("ShardInbox.ack", () => streams.redis.xack(streams.inboxKey(shard), group, ...chunk)),
+          { discard: true }
+        ),
+      deadLetter: deadLetterer(streams),
+      deadLetters: deadLetterReader(streams),
+      pending: pendingCounter(streams)
+    })
   })
 
 /** Stream entry ids (`<ms>-<seq>`) in stream order. */

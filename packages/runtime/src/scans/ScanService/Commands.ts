@@ -4,7 +4,7 @@
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { BadRequest, Conflict, PreconditionFailed } from "@mirage/domain/api/Errors"
-import { deriveUuid, randomUuid } from "@mirage/domain/Ids"
+import { randomUuid } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { ScanStatus } from "@mirage/domain/Scan"
 import type { Scan, UpdateScanRequest } from "@mirage/domain/Scan"
@@ -148,9 +148,7 @@ const start = (waits: Waits, principal: Principal, before: ScanView) =>
       return CommandOutcome.Pending({ scan })
     }
     const { admission, alsoStart } = yield* (yield* ScanQuotas).admit(principal.organization_id, scan.id)
-    for (const due of alsoStart) {
-      yield* Chaining.sendCommand(due, deriveUuid("quota", due, "start"), { _tag: "StartScan" })
-    }
+    yield* Chaining.startDue(alsoStart)
     if (admission._tag === "Queued") return CommandOutcome.Queued({ scan, position: admission.position })
     return yield* send(waits, principal, before, { _tag: "StartScan" })
   })

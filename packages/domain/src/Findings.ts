@@ -1,0 +1,98 @@
+/**
+ * What a task's findings become in its scan: canonical entities for the state machine, and the new ones as results,
+ * within the scan's result budget. Pure, so the scan's actor only stores the results and appends the events.
+ */
+import { DateTime, Either, HashMap } from "effect"
+import { CollectionResult } from "./CollectionTask.js"
+import { entityKey, normalizeEntity, resultHash } from "./Entity.js"
+import type { Entity, EntityType } from "./Entity.js"
+import { resultIdFor } from "./Ids.js"
+import type { ScanId } from "./Ids.js"
+import type { TaskSucceeded } from "./ScanEvent.js"
+import type { ScanState, TaskEntry } from "./ScanMachine.js"
+
+/** One thing a module reported, as it reported it: not yet canonical, maybe not even of its type. */
+export interface Finding {
+  readonly type: EntityType
+  readonly value: string
+  readonly confidence: number
+  readonly source_data: Readonly<Record<string, unknown>>
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
+export interface Admitted {
+  /** Canonical entities, each once: the new ones stored and the ones the scan has seen before. */
+  readonly entities: ReadonlyArray<Entity>
+  /** The new entities that fit in the result budget, with the finding each came from. */
+  readonly stored: ReadonlyArray<{ readonly entity: Entity; readonly finding: Finding }>
+}
+
+/**
+ * Findings to canonical entities: new ones (stored as results, within the result budget) and ones seen before, which
+ * only go to `decide` — found closer to the target, they are planned. Findings that are not of their type, repeats
+ * within the batch, and new entities past the budget are dropped.
+ */
+export const admit = (state: ScanState, findings: ReadonlyArray<Finding>): Admitted => {
+  const budget = state.definition.configuration.max_results - state.result_count
+  const entities: Array<Entity> = []
+  const stored: Array<{ readonly entity: Entity; readonly finding: Finding }> = []
+  const fresh = new Set<string>()
+  for (const finding of findings) {
+    const entity = normalizeEntity(finding)
+    if (Either.isLeft(entity)) continue
+    const key = entityKey(entity.right)
+    if (fresh.has(key)) continue
+    fresh.add(key)
+    if (HashMap.has(state.seen, key)) {
+      entities.push(entity.right)
+    } else if (stored.length < budget) {
+      entities.push(entity.right)
+      stored.push({ entity: entity.right, finding })
+    }
+  }
+  return { entities, stored }
+}
+
+/** The result a canonical entity is stored as: its id follows from the scan and the entity, so a repeat lands once. */
+export const toResult = (
+  scanId: ScanId,
+  task: TaskEntry,
+  entity: Entity,
+  finding: Finding,
+  now: number
+): CollectionResult => {
+  const hash = resultHash(entity.type, entity.value)
+  // Built from values already checked (the entity is canonical, the confidence clamped), so validation is skipped.
+  return new CollectionResult({
+    id: resultIdFor(scanId, hash),
+    task_id: task.task_id,
+    scan_id: scanId,
+    module_id: task.module_id,
+    data_type: entity.type,
+    data: entity.value,
+    source_data: { ...finding.source_data },
+    confidence: Math.min(1, Math.max(0, finding.confidence)),
+    collected_at: DateTime.unsafeMake(now),
+    metadata: { ...finding.metadata },
+    hash
+  }, true)
+}
+
+/** A task's findings as the results to store, then the command that reports the task's success to the machine. */
+export const taskSucceeded = (
+  state: ScanState,
+  task: TaskEntry,
+  findings: ReadonlyArray<Finding>,
+  now: number
+): { readonly results: ReadonlyArray<CollectionResult>; readonly command: typeof TaskSucceeded.Type } => {
+  const admitted = admit(state, findings)
+  return {
+    results: admitted.stored.map(({ entity, finding }) => toResult(state.id, task, entity, finding, now)),
+    command: {
+      _tag: "TaskSucceeded",
+      task_id: task.task_id,
+      result_count: admitted.stored.length,
+      entities: admitted.entities
+    }
+  }
+}

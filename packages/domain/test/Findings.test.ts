@@ -1,0 +1,149 @@
+import { describe, expect, it } from "@effect/vitest"
+import { entityKey, resultHash } from "@mirage/domain/Entity"
+import type { EntityType } from "@mirage/domain/Entity"
+import { admit, taskSucceeded, toResult } from "@mirage/domain/Findings"
+import type { Finding } from "@mirage/domain/Findings"
+import { resultIdFor } from "@mirage/domain/Ids"
+import { DateTime, FastCheck, HashMap } from "effect"
+import { domain, Driver, entity, scanId, T0 } from "./support.js"
+
+const finding = (type: EntityType, value: string, confidence = 0.9): Finding => ({
+  type,
+  value,
+  confidence,
+  source_data: { from: "test" },
+  metadata: { note: value }
+})
+
+/** A running scan whose dns task on the target is running, with the given result budget. */
+const running = (maxResults = 100) => {
+  const driver = new Driver({ config: { max_results: maxResults } })
+  driver.start()
+  const task = driver.task("dns", "example.com")
+  driver.begin(task)
+  return { driver, task: driver.task("dns", "example.com") }
+}
+
+describe("admit", () => {
+  it("keeps canonical entities once each and drops what is not of its type", () => {
+    const { driver } = running()
+    const admitted = admit(driver.scan, [
+      finding("DOMAIN", "WWW.Example.ORG."),
+      finding("DOMAIN", "www.example.org"),
+      finding("DOMAIN", "not a domain"),
+      finding("IP", "192.0.2.1")
+    ])
+    expect(admitted.entities).toEqual([domain("www.example.org"), entity("IP", "192.0.2.1")])
+    expect(admitted.stored.map((s) => s.entity)).toEqual(admitted.entities)
+    // The finding each result came from is the first one of its entity.
+    expect(admitted.stored[0]!.finding.value).toBe("WWW.Example.ORG.")
+  })
+
+  it("passes entities the scan has seen to the machine without storing them again", () => {
+    const { driver } = running()
+    const admitted = admit(driver.scan, [finding("DOMAIN", "example.com"), finding("DOMAIN", "new.example.com")])
+    expect(admitted.entities).toEqual([domain("example.com"), domain("new.example.com")])
+    expect(admitted.stored.map((s) => s.entity)).toEqual([domain("new.example.com")])
+  })
+
+  it("stores new entities only within the result budget; seen ones still go to the machine", () => {
+    const { driver, task } = running(3)
+    driver.succeed(task, [domain("a.example.com")], 1)
+    // Budget left: 3 - 1 = 2.
+    const admitted = admit(driver.scan, [
+      finding("DOMAIN", "b.example.com"),
+      finding("DOMAIN", "c.example.com"),
+      finding("DOMAIN", "d.example.com"),
+      finding("DOMAIN", "a.example.com")
+    ])
+    expect(admitted.stored.map((s) => s.entity.value)).toEqual(["b.example.com", "c.example.com"])
+    expect(admitted.entities.map((e) => e.value)).toEqual(["b.example.com", "c.example.com", "a.example.com"])
+  })
+
+  it("never stores more than the budget, a seen entity or one entity twice", () => {
+    const values = FastCheck.array(
+      FastCheck.record({
+        label: FastCheck.constantFrom("a", "b", "c", "d", "e", "example", "WWW.A"),
+        type: FastCheck.constantFrom<EntityType>("DOMAIN", "IP")
+      }),
+      { maxLength: 20 }
+    )
+    FastCheck.assert(
+      FastCheck.property(values, FastCheck.integer({ min: 1, max: 5 }), (raw, budget) => {
+        const { driver } = running(budget)
+        const findings = raw.map(({ label, type }) =>
+          finding(type, type === "IP" ? `192.0.2.${label.length}` : `${label}.com`)
+        )
+        const admitted = admit(driver.scan, findings)
+        const stored = admitted.stored.map((s) => entityKey(s.entity))
+        const keys = admitted.entities.map(entityKey)
+        expect(stored.length).toBeLessThanOrEqual(budget - driver.scan.result_count)
+        expect(new Set(keys).size).toBe(keys.length)
+        expect(stored.every((key) => keys.includes(key) && !HashMap.has(driver.scan.seen, key))).toBe(true)
+        expect(keys.filter((key) => !HashMap.has(driver.scan.seen, key))).toEqual(stored)
+      })
+    )
+  })
+})
+
+describe("toResult", () => {
+  it("derives the result's id from the scan and the entity, and clamps the confidence", () => {
+    const { task } = running()
+    const result = toResult(scanId, task, domain("www.example.org"), finding("DOMAIN", "WWW.example.org", 1.7), T0)
+    const hash = resultHash("DOMAIN", "www.example.org")
+    expect(result.id).toBe(resultIdFor(scanId, hash))
+    expect(result.hash).toBe(hash)
+    expect(result.scan_id).toBe(scanId)
+    expect(result.task_id).toBe(task.task_id)
+    expect(result.module_id).toBe("dns")
+    expect(result.data_type).toBe("DOMAIN")
+    expect(result.data).toBe("www.example.org")
+    expect(result.confidence).toBe(1)
+    expect(DateTime.toEpochMillis(result.collected_at)).toBe(T0)
+    expect(result.source_data).toEqual({ from: "test" })
+    expect(result.metadata).toEqual({ note: "WWW.example.org" })
+    expect(toResult(scanId, task, domain("x.example.org"), finding("DOMAIN", "x.example.org", -2), T0).confidence).toBe(
+      0
+    )
+  })
+
+  it("copies the finding's records, so the result does not share them", () => {
+    const { task } = running()
+    const source = finding("DOMAIN", "x.example.org")
+    const result = toResult(scanId, task, domain("x.example.org"), source, T0)
+    expect(result.source_data).not.toBe(source.source_data)
+    expect(result.metadata).not.toBe(source.metadata)
+  })
+})
+
+describe("taskSucceeded", () => {
+  it("gives the results to store and the command that reports them", () => {
+    const { driver, task } = running()
+    const succeeded = taskSucceeded(driver.scan, task, [
+      finding("DOMAIN", "example.com"),
+      finding("DOMAIN", "New.Example.com"),
+      finding("IP", "192.0.2.7")
+    ], T0 + 5)
+    expect(succeeded.results.map((r) => [r.data_type, r.data])).toEqual([
+      ["DOMAIN", "new.example.com"],
+      ["IP", "192.0.2.7"]
+    ])
+    expect(succeeded.results.every((r) => r.scan_id === driver.scan.id && r.task_id === task.task_id)).toBe(true)
+    expect(succeeded.command).toEqual({
+      _tag: "TaskSucceeded",
+      task_id: task.task_id,
+      result_count: 2,
+      entities: [domain("example.com"), domain("new.example.com"), entity("IP", "192.0.2.7")]
+    })
+    // The machine takes the command: the new entities are planned, the results counted.
+    driver.send(succeeded.command)
+    expect(driver.scan.result_count).toBe(2)
+  })
+
+  it("reports a task that found nothing", () => {
+    const { driver, task } = running()
+    const succeeded = taskSucceeded(driver.scan, task, [], T0)
+    expect(succeeded.results).toEqual([])
+    expect(succeeded.command).toEqual({ _tag: "TaskSucceeded", task_id: task.task_id, result_count: 0, entities: [] })
+  })
+})

@@ -1,0 +1,228 @@
+/**
+ * The JSON the Postgres event store writes, without the schemas on the hot path: events, the `scans.document`
+ * projection and snapshots. Each has its reference encoding through the schema beside it, which the tests compare it to.
+ */
+import { ScanEvent } from "@mirage/domain/ScanEvent"
+import { ScanSnapshot, toScan, toSnapshot } from "@mirage/domain/ScanMachine"
+import type { ScanState } from "@mirage/domain/ScanMachine"
+import { Effect, HashMap, Schema } from "effect"
+import type { ParseResult } from "effect"
+import { ScanDocument } from "../ScanReadModel.js"
+
+const encodeEvent = Schema.encode(Schema.parseJson(ScanEvent))
+const encodeDocument = Schema.encode(Schema.parseJson(ScanDocument))
+const encodeSnapshot = Schema.encode(Schema.parseJson(ScanSnapshot))
+
+/** `scans.document`: the wire Scan plus the task counts and running time a status report needs. */
+const projectionDocument = (state: ScanState): ScanDocument => ({
+  ...toScan(state),
+  tasks: state.counts,
+  running_ms: state.running_ms,
+  running_since: state.running_since
+})
+
+/** The reference encodings, through the schemas: what `encodeProjection` and `encodeEventJson` must agree with. */
+export const encodeProjectionWithSchema = (state: ScanState) => encodeDocument(projectionDocument(state))
+export const encodeEventWithSchema = encodeEvent
+
+/** The parts of `scans.document` that only change with the scan's definition or header, as the schema encodes them. */
+const StaticDocument = ScanDocument.pipe(
+  Schema.pick(
+    "name",
+    "description",
+    "target",
+    "modules",
+    "configuration",
+    "user_id",
+    "organization_id",
+    "template_id",
+    "depends_on"
+  )
+)
+const encodeStatic = Schema.encodeSync(StaticDocument)
+const staticParts = new WeakMap<
+  ScanState["definition"],
+  { readonly header: ScanState["header"]; readonly json: string }
+>()
+
+/**
+ * `{...fixed, ...rest}` as JSON, where `fixed` is already JSON text: spreading a cached encoded object into a literal
+ * with a dozen more keys costs V8 far more than writing the rest and joining the texts. Their keys are disjoint.
+ */
+export const joinJson = (fixed: string, rest: object): string => {
+  const tail = JSON.stringify(rest)
+  return fixed === "{}" ? tail : `${fixed.slice(0, -1)},${tail.slice(1)}`
+}
+
+const iso = (millis: number) => new Date(millis).toISOString()
+
+/** Task counts as plain JSON (the state's object may carry more than the five counts). */
+const countsJson = (counts: ScanState["counts"]) => ({
+  queued: counts.queued,
+  running: counts.running,
+  completed: counts.completed,
+  failed: counts.failed,
+  cancelled: counts.cancelled
+})
+
+/**
+ * `projectionDocument` encoded as JSON without the schema on the hot path: the state comes from the machine, so its
+ * values are already valid; the definition and header parts are encoded by the schema once per definition. The
+ * test suite checks that it decodes to what the schema encoding decodes to.
+ */
+export const encodeProjection = (state: ScanState): string => {
+  let parts = staticParts.get(state.definition)
+  if (parts === undefined || parts.header !== state.header) {
+    parts = {
+      header: state.header,
+      json: JSON.stringify(encodeStatic({
+        name: state.definition.name,
+        description: state.definition.description,
+        target: state.definition.target,
+        modules: state.definition.modules,
+        configuration: state.definition.configuration,
+        user_id: state.header.user_id,
+        organization_id: state.header.organization_id,
+        template_id: state.header.template_id,
+        depends_on: state.header.depends_on
+      }))
+    }
+    staticParts.set(state.definition, parts)
+  }
+  return joinJson(parts.json, {
+    id: state.id,
+    status: state.status,
+    progress: state.progress,
+    created_at: iso(state.created_at),
+    updated_at: iso(state.updated_at),
+    started_at: state.started_at === null ? null : iso(state.started_at),
+    completed_at: state.completed_at === null ? null : iso(state.completed_at),
+    result_count: state.result_count,
+    status_reason: state.reason,
+    tasks: countsJson(state.counts),
+    running_ms: state.running_ms,
+    running_since: state.running_since
+  })
+}
+
+const entityJson = (entity: { readonly type: string; readonly value: string }) => ({
+  type: entity.type,
+  value: entity.value
+})
+
+/**
+ * An event as JSON: the frequent events of a running scan (plain numbers, ids and entities, all produced by the
+ * machine) without the schema, the others (definitions, headers) through it. The test suite checks both agree.
+ */
+export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseResult.ParseError> => {
+  switch (event._tag) {
+    case "ScanStarted":
+    case "ScanPaused":
+    case "ScanResumed":
+    case "ScanDeleted":
+      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at }))
+    case "TaskStarted":
+      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id }))
+    case "TaskFailed":
+      return Effect.succeed(
+        JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id, error: event.error })
+      )
+    case "ScanCompleted":
+    case "ScanFailed":
+    case "ScanCancelled":
+      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, reason: event.reason }))
+    case "TaskCompleted":
+      return Effect.succeed(JSON.stringify({
+        _tag: event._tag,
+        at: event.at,
+        task_id: event.task_id,
+        result_count: event.result_count,
+        discovered: event.discovered.map(entityJson)
+      }))
+    case "TasksPlanned":
+      return Effect.succeed(JSON.stringify({
+        _tag: event._tag,
+        at: event.at,
+        tasks: event.tasks.map((task) => ({
+          task_id: task.task_id,
+          module_id: task.module_id,
+          entity: entityJson(task.entity),
+          depth: task.depth
+        }))
+      }))
+    default:
+      return encodeEvent(event)
+  }
+}
+
+/** The parts of a snapshot fixed at the scan's creation, as the schema encodes them. */
+const StaticSnapshot = ScanSnapshot.pipe(Schema.pick("header", "definition", "plan", "seeds"))
+const encodeStaticSnapshot = Schema.encodeSync(StaticSnapshot)
+const staticSnapshots = new WeakMap<
+  ScanState["definition"],
+  {
+    readonly header: ScanState["header"]
+    readonly plan: ScanState["plan"]
+    readonly seeds: ScanState["seeds"]
+    readonly json: string
+  }
+>()
+
+/** The reference encoding of a snapshot, through the schema: what `encodeSnapshotJson` must agree with. */
+export const encodeSnapshotWithSchema = (state: ScanState) => encodeSnapshot(toSnapshot(state))
+
+/**
+ * A state's snapshot as JSON without the schema on the hot path (terminal scans each write one): the creation-time
+ * parts go through the schema once per scan, the rest are plain values the machine produced. The test suite checks
+ * that it decodes to what the schema encoding decodes to.
+ */
+export const encodeSnapshotJson = (state: ScanState): string => {
+  let parts = staticSnapshots.get(state.definition)
+  if (
+    parts === undefined || parts.header !== state.header || parts.plan !== state.plan || parts.seeds !== state.seeds
+  ) {
+    parts = {
+      header: state.header,
+      plan: state.plan,
+      seeds: state.seeds,
+      json: JSON.stringify(encodeStaticSnapshot({
+        header: state.header,
+        definition: state.definition,
+        plan: state.plan,
+        seeds: state.seeds
+      }))
+    }
+    staticSnapshots.set(state.definition, parts)
+  }
+  const tasks: Array<unknown> = []
+  for (const task of HashMap.values(state.tasks)) {
+    tasks.push({
+      task_id: task.task_id,
+      module_id: task.module_id,
+      entity: entityJson(task.entity),
+      depth: task.depth,
+      status: task.status,
+      order: task.order,
+      result_count: task.result_count,
+      error: task.error
+    })
+  }
+  return joinJson(parts.json, {
+    id: state.id,
+    seq: state.seq,
+    status: state.status,
+    reason: state.reason,
+    deleted: state.deleted,
+    created_at: state.created_at,
+    updated_at: state.updated_at,
+    started_at: state.started_at,
+    completed_at: state.completed_at,
+    running_ms: state.running_ms,
+    running_since: state.running_since,
+    seen: Array.from(state.seen),
+    tasks,
+    counts: countsJson(state.counts),
+    result_count: state.result_count,
+    progress: state.progress
+  })
+}

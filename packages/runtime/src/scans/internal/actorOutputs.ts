@@ -1,0 +1,39 @@
+/**
+ * Where a scan actor's outcomes go: its results to the result store (batched with other scans' by the node's
+ * ResultWriter when there is one), and its answers to the senders of the commands it handled.
+ */
+import type { CollectionResult } from "@mirage/domain/CollectionTask"
+import type { ScanId } from "@mirage/domain/Ids"
+import { Effect, Metric, Option } from "effect"
+import type { Tracer } from "effect"
+import { Replies } from "../../cluster/Replies.js"
+import type { Reply } from "../../cluster/Replies.js"
+import type { Envelope } from "../../cluster/ShardInbox.js"
+import * as Metrics from "../../platform/Metrics.js"
+import * as Tracing from "../../platform/Tracing.js"
+import { ResultStore } from "../ResultStore.js"
+import { ResultWriter } from "../ResultWriter.js"
+
+/** Where the actor's results go: a node's ResultWriter batches those of all its scans into one insert. */
+export const resultSink = (scanId: ScanId) =>
+  Effect.gen(function*() {
+    const results = yield* ResultStore
+    // Without a writer, each batch inserts alone.
+    const writer = yield* Effect.serviceOption(ResultWriter)
+    return (stored: ReadonlyArray<CollectionResult>) =>
+      (Option.isSome(writer) ? writer.value.write(scanId, stored) : Effect.asVoid(results.insert(scanId, stored))).pipe(
+        Effect.zipRight(Metric.incrementBy(Metrics.resultsStored, stored.length))
+      )
+  })
+
+/** Answers the sender once the command's outcome is persisted; traced in the scan, linked to the request. */
+export const replier = (traceParent: Tracer.ExternalSpan) =>
+  Effect.map(
+    Replies,
+    (replies) => (envelope: Envelope, outcome: Reply["outcome"], rejected: Reply["rejection"]) =>
+      (envelope.reply_to === null
+        ? Effect.void
+        : replies.publish(envelope.reply_to, { command_id: envelope.command_id, outcome, rejection: rejected }).pipe(
+          Effect.catchAll(() => Effect.void)
+        )).pipe(Tracing.commandSpan(traceParent, envelope, outcome))
+  )
