@@ -11,6 +11,7 @@ import { ActorConfig } from "../scans/ScanActor.js"
 import { shardsOf } from "./Assignment.js"
 import { makeNodeLeases } from "./internal/nodeLeases.js"
 import { Membership } from "./Membership.js"
+import * as Settings from "./Settings.js"
 import * as ShardHost from "./ShardHost.js"
 import type { HostSettings } from "./ShardHost.js"
 import { ShardInbox } from "./ShardInbox.js"
@@ -40,18 +41,18 @@ export interface NodeSettings extends HostSettings {
 }
 
 export const NodeConfig = Config.all({
-  nodeId: Config.option(Config.string("MIRAGE_NODE_ID")),
-  leaseTtlMs: Config.integer("MIRAGE_LEASE_TTL_MS").pipe(Config.withDefault(4000)),
-  memberTtlMs: Config.integer("MIRAGE_MEMBER_TTL_MS").pipe(Config.withDefault(3000)),
-  roundMs: Config.integer("MIRAGE_ROUND_MS").pipe(Config.withDefault(500)),
-  movesPerRound: Config.integer("MIRAGE_MOVES_PER_ROUND").pipe(Config.withDefault(32)),
-  readBlockMs: Config.integer("MIRAGE_READ_BLOCK_MS").pipe(Config.withDefault(200)),
-  readCount: Config.integer("MIRAGE_READ_COUNT").pipe(Config.withDefault(512)),
-  drainMs: Config.integer("MIRAGE_DRAIN_MS").pipe(Config.withDefault(500)),
-  maxDeliveries: Config.integer("MIRAGE_MAX_DELIVERIES").pipe(Config.withDefault(5)),
-  passivateMs: Config.integer("MIRAGE_PASSIVATE_MS").pipe(Config.withDefault(60_000)),
-  reclaimIdleMs: Config.integer("MIRAGE_RECLAIM_IDLE_MS").pipe(Config.withDefault(30_000)),
-  restartDelayMs: Config.integer("MIRAGE_RESTART_DELAY_MS").pipe(Config.withDefault(1000)),
+  nodeId: Settings.nodeId,
+  leaseTtlMs: Config.map(Settings.leaseTtl, Duration.toMillis),
+  memberTtlMs: Config.map(Settings.memberTtl, Duration.toMillis),
+  roundMs: Config.map(Settings.round, Duration.toMillis),
+  movesPerRound: Settings.movesPerRound,
+  readBlockMs: Config.map(Settings.readBlock, Duration.toMillis),
+  readCount: Settings.readCount,
+  drainMs: Config.map(Settings.drain, Duration.toMillis),
+  maxDeliveries: Settings.maxDeliveries,
+  passivateMs: Config.map(Settings.passivate, Duration.toMillis),
+  reclaimIdleMs: Config.map(Settings.reclaimIdle, Duration.toMillis),
+  restartDelayMs: Config.map(Settings.restartDelay, Duration.toMillis),
   actor: ActorConfig
 })
 

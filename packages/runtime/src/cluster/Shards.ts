@@ -1,5 +1,5 @@
 /** Which shard a scan (or standalone job) belongs to: a stable hash of its id, modulo the cluster's shard count. */
-import { Config } from "effect"
+import * as Settings from "./Settings.js"
 
 /** FNV-1a over the id's UTF-16 code units: stable across processes and versions. */
 export const hashId = (id: string): number => {
@@ -13,7 +13,4 @@ export const hashId = (id: string): number => {
 
 export const shardOf = (id: string, shards: number): number => hashId(id) % shards
 
-export const ShardCount = Config.integer("MIRAGE_SHARDS").pipe(
-  Config.withDefault(128),
-  Config.withDescription("logical shards of the cluster; fixed when the cluster is created")
-)
+export const ShardCount = Settings.shards

@@ -7,6 +7,7 @@ import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Config, Context, Data } from "effect"
 import type { Effect } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
+import * as Settings from "./Settings.js"
 
 export interface QuotaLimits {
   readonly max_running_scans: number
@@ -14,14 +15,8 @@ export interface QuotaLimits {
 }
 
 export const QuotaConfig: Config.Config<QuotaLimits> = Config.all({
-  max_running_scans: Config.integer("MIRAGE_MAX_RUNNING_SCANS").pipe(
-    Config.withDefault(10),
-    Config.withDescription("scans of one organization running (or paused) at once, unless overridden per organization")
-  ),
-  max_concurrent_tasks: Config.integer("MIRAGE_MAX_CONCURRENT_TASKS").pipe(
-    Config.withDefault(64),
-    Config.withDescription("tasks of one organization running at once over all nodes, unless overridden")
-  )
+  max_running_scans: Settings.maxRunningScans,
+  max_concurrent_tasks: Settings.maxConcurrentTasks
 })
 
 /** What asking to start a scan gives. */

@@ -45,6 +45,7 @@ import type { JournalService } from "./Journal.js"
 import type { ResultStore } from "./ResultStore.js"
 import { ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
+import * as Settings from "./Settings.js"
 
 export type ActorMessage =
   | { readonly _tag: "Deliver"; readonly envelope: Envelope; readonly ack: Effect.Effect<void> }
@@ -93,8 +94,8 @@ export const snapshotDue = (state: ScanState, sinceSnapshot: number, every: numb
   isTerminal(state.status) || sinceSnapshot >= Math.max(every, HashMap.size(state.tasks))
 
 export const ActorConfig = Config.all({
-  scanConcurrency: Config.integer("MIRAGE_SCAN_CONCURRENCY").pipe(Config.withDefault(16)),
-  snapshotEvery: Config.integer("MIRAGE_SNAPSHOT_EVERY").pipe(Config.withDefault(200))
+  scanConcurrency: Settings.scanConcurrency,
+  snapshotEvery: Settings.snapshotEvery
 })
 
 const rejection = (error: { readonly _tag: string; readonly message: string; readonly status?: ScanStatus }) => ({

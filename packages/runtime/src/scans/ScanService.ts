@@ -18,7 +18,7 @@ import type {
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ScanId } from "@mirage/domain/Ids"
 import type { CreateScanRequest, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Duration, Effect, Layer } from "effect"
 import type { Stream } from "effect"
 import { Replies } from "../cluster/Replies.js"
 import { ShardInbox } from "../cluster/ShardInbox.js"
@@ -36,6 +36,7 @@ import type { CommandOutcome, UserCommand } from "./ScanService/Commands.js"
 import * as Create from "./ScanService/Create.js"
 import type { CreatedScan } from "./ScanService/Create.js"
 import * as Queries from "./ScanService/Queries.js"
+import * as Settings from "./Settings.js"
 import { TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
 import { WebhookStore } from "./Webhooks.js"
@@ -103,14 +104,8 @@ export class ScanService extends Context.Tag("@mirage/runtime/ScanService")<Scan
 export type ScanServiceOptions = Commands.Waits
 
 export const ScanServiceConfig: Config.Config<ScanServiceOptions> = Config.all({
-  commandWaitMs: Config.integer("MIRAGE_COMMAND_WAIT_MS").pipe(
-    Config.withDefault(5000),
-    Config.withDescription("how long a command request waits for its node's answer before 202")
-  ),
-  projectionWaitMs: Config.integer("MIRAGE_PROJECTION_WAIT_MS").pipe(
-    Config.withDefault(2000),
-    Config.withDescription("how long an applied command waits for the read model to show it")
-  )
+  commandWaitMs: Config.map(Settings.commandWait, Duration.toMillis),
+  projectionWaitMs: Config.map(Settings.projectionWait, Duration.toMillis)
 })
 
 /** The ports the use cases read. */
