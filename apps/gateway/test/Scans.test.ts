@@ -320,7 +320,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
           confidence,
           collected_at: DateTime.unsafeMake(Date.UTC(2025, 0, 1)),
           metadata: {},
-          hash
+          hash,
+          parent: resultHash("DOMAIN", "example.com")
         })
       }
       yield* Effect.flatMap(ResultStore, (store) =>

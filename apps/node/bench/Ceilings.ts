@@ -125,7 +125,8 @@ export const results = (count: number, perScan: number, batch: number) =>
           confidence: 1,
           collected_at: now,
           metadata: {},
-          hash
+          hash,
+          parent: resultHash("DOMAIN", `t${i}.bench.test`)
         }, true)
       )
     }

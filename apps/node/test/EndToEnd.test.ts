@@ -1,4 +1,5 @@
 import { describe, expect, layer as withLayer } from "@effect/vitest"
+import { resultHash } from "@mirage/domain/Entity"
 import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as Metrics from "@mirage/runtime/platform/Metrics"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
@@ -84,6 +85,12 @@ describe("end to end", () => {
         expect(results.filter((r) => r.module_id === "dns_resolve").length).toBeGreaterThan(0)
         expect(new Set(results.map((r) => r.hash)).size).toBe(results.length)
         expect(last.result_count).toBe(results.length)
+        // Every result names what it was discovered from: the target, or another result of the scan (a tree).
+        const hashes = new Set(results.map((r) => r.hash))
+        const target = resultHash("DOMAIN", world.domain)
+        expect(results.every((r) => r.parent === target || hashes.has(r.parent!))).toBe(true)
+        expect(results.some((r) => r.parent === target)).toBe(true)
+        expect(results.some((r) => r.parent !== target)).toBe(true)
 
         // The scan's log in Postgres: contiguous, creation first, completion last.
         const sql = yield* PgClient

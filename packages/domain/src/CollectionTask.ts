@@ -65,5 +65,10 @@ export class CollectionResult extends Schema.Class<CollectionResult>("Collection
   confidence: Schema.Number.pipe(Schema.between(0, 1)),
   collected_at: Schema.DateTimeUtc,
   metadata: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  hash: Schema.String
+  hash: Schema.String,
+  /**
+   * The `hash` of the entity this result was discovered from (the entity its task ran on): another result of the
+   * scan, or the scan's target. Null for results stored before parents were kept.
+   */
+  parent: Schema.NullOr(Schema.String)
 }) {}

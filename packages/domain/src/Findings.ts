@@ -74,7 +74,8 @@ export const toResult = (
     confidence: Math.min(1, Math.max(0, finding.confidence)),
     collected_at: DateTime.unsafeMake(now),
     metadata: { ...finding.metadata },
-    hash
+    hash,
+    parent: resultHash(task.entity.type, task.entity.value)
   }, true)
 }
 

@@ -102,6 +102,9 @@ describe("toResult", () => {
     expect(DateTime.toEpochMillis(result.collected_at)).toBe(T0)
     expect(result.source_data).toEqual({ from: "test" })
     expect(result.metadata).toEqual({ note: "WWW.example.org" })
+    // Discovered from the entity its task ran on.
+    expect(result.parent).toBe(resultHash(task.entity.type, task.entity.value))
+    expect(result.parent).not.toBe(result.hash)
     expect(toResult(scanId, task, domain("x.example.org"), finding("DOMAIN", "x.example.org", -2), T0).confidence).toBe(
       0
     )

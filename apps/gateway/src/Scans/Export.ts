@@ -18,7 +18,8 @@ export const csvColumns = [
   "data",
   "confidence",
   "collected_at",
-  "hash"
+  "hash",
+  "parent"
 ] as const
 
 /**

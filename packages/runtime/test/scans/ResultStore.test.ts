@@ -38,6 +38,7 @@ const result = (
     task?: TaskId
     confidence?: number
     source_data?: Record<string, unknown>
+    parent?: string | null
   } = {}
 ) => {
   const hash = `hash-${n}`
@@ -52,7 +53,8 @@ const result = (
     confidence: options.confidence ?? 1,
     collected_at: DateTime.unsafeMake(1_700_000_000_000 + n),
     metadata: { resolver: "127.0.0.1" },
-    hash
+    hash,
+    parent: options.parent === undefined ? "hash-0" : options.parent
   })
 }
 
@@ -92,6 +94,19 @@ const suite = (name: string, harness: Effect.Effect<ResultStoreService, never, S
         expect(yield* store.insert(otherScan, [result(otherScan, 1)])).toBe(1)
         expect(yield* store.count(otherScan)).toBe(1)
         expect(yield* store.count(scanId)).toBe(4)
+      }))
+
+    it.scoped("keeps what each result was discovered from", () =>
+      Effect.gen(function*() {
+        const store = yield* harness
+        yield* store.insert(scanId, [
+          result(scanId, 1),
+          result(scanId, 2, { parent: "hash-1" }),
+          result(scanId, 3, { parent: null })
+        ])
+        const [page] = yield* allPages(store, { owner: scanId, limit: 10 })
+        const parents = new Map(page!.map((r) => [r.hash, r.parent]))
+        expect(parents).toEqual(new Map([["hash-1", "hash-0"], ["hash-2", "hash-1"], ["hash-3", null]]))
       }))
 
     it.scoped("refuses a result whose id is not the one its owner and hash give, storing none of its batch", () =>
@@ -194,7 +209,8 @@ describe("ResultStore", () => {
       result(scanId, 4, { source_data: { matrix: [[1, 2], [3, 4]], text: "nul\u0000byte" } }),
       result(scanId, 5, { source_data: { "%json": "not what it seems" } }),
       result(scanId, 6, { source_data: { plain: { deep: [{ x: null, y: true, z: "é😀" }] }, n: Number.NaN } }),
-      new CollectionResult({ ...result(otherScan, 7), scan_id: null }, true)
+      new CollectionResult({ ...result(otherScan, 7), scan_id: null }, true),
+      result(scanId, 8, { parent: null })
     ]
     for (const sample of samples) {
       expect(ResultStoreMongo.encodeDocument("owner-1", sample)).toEqual(
@@ -202,6 +218,19 @@ describe("ResultStore", () => {
       )
     }
   })
+})
+
+describe("ResultStore on MongoDB", () => {
+  it.scoped("a document stored before results kept their parent reads back with none", () =>
+    Effect.gen(function*() {
+      const { url } = yield* TestStores.freshMongoDatabase
+      const db = yield* MongoDatabase.make(Redacted.make(url))
+      const store = yield* Effect.provideService(ResultStoreMongo.make, MongoDatabase.MongoDatabase, db)
+      const { parent: _, ...legacy } = ResultStoreMongo.encodeDocument(scanId, result(scanId, 1))
+      yield* Effect.promise(() => db.collection(ResultStoreMongo.collectionName).insertOne(legacy as never))
+      const [page] = yield* allPages(store, { owner: scanId, limit: 10 })
+      expect(page!.map((r) => [r.hash, r.parent])).toEqual([["hash-1", null]])
+    }).pipe(Effect.orDie))
 })
 
 describe("ResultWriter", () => {

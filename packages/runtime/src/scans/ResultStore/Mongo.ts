@@ -86,7 +86,8 @@ export const ResultDocument = Schema.Struct({
   confidence: Schema.Number.pipe(Schema.between(0, 1)),
   collected_at: Schema.DateTimeUtcFromDate,
   metadata: StoredRecord,
-  hash: Schema.String
+  hash: Schema.String,
+  parent: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 
 const decodeDocuments = Schema.decodeUnknown(Schema.Array(ResultDocument))
@@ -114,7 +115,8 @@ export const encodeDocument = (owner: string, result: CollectionResult): Stored 
   confidence: result.confidence,
   collected_at: DateTime.toDateUtc(result.collected_at),
   metadata: storedRecord(result.metadata),
-  hash: result.hash
+  hash: result.hash,
+  parent: result.parent
 })
 
 const fromDocument = ({ _id, owner: _, ...fields }: typeof ResultDocument.Type): CollectionResult =>
