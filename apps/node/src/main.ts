@@ -4,6 +4,7 @@ import * as Node from "@mirage/runtime/cluster/Node"
 import * as NodeEndpoints from "@mirage/runtime/cluster/NodeEndpoints"
 import * as Logging from "@mirage/runtime/platform/Logging"
 import * as ProcessGuard from "@mirage/runtime/platform/ProcessGuard"
+import * as SecureRandom from "@mirage/runtime/platform/SecureRandom"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { Effect } from "effect"
 import { limitGrowth } from "./Heap.js"
@@ -25,7 +26,9 @@ const main = Effect.gen(function*() {
   Effect.provide(NodeLive),
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-node")),
-  Effect.provide(Logging.layer)
+  Effect.provide(Logging.layer),
+  // Node ids, reply channels and the ids a node draws must not repeat across replicas and restarts.
+  SecureRandom.provide
 )
 
 NodeRuntime.runMain(main)
