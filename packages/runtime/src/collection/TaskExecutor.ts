@@ -2,8 +2,8 @@
  * Runs one collection task: a module on one entity. The real executor wraps modules with rate
  * limits, retries, credentials and the cache; simulations use a deterministic twin.
  */
-import type { EntityType } from "@mirage/domain/Entity"
 import type { Entity } from "@mirage/domain/Entity"
+import type { Finding } from "@mirage/domain/Findings"
 import type { ModuleId, TaskId } from "@mirage/domain/Ids"
 import type { Priority } from "@mirage/domain/Scan"
 import { Context, Data } from "effect"
@@ -27,14 +27,8 @@ export interface TaskSpec {
   readonly traceparent?: string
 }
 
-/** What a module found, before normalization and dedup. */
-export interface Finding {
-  readonly type: EntityType
-  readonly value: string
-  readonly confidence: number
-  readonly source_data: Readonly<Record<string, unknown>>
-  readonly metadata: Readonly<Record<string, unknown>>
-}
+/** What a module found, before normalization and dedup: the domain's, which decides what findings become. */
+export type { Finding }
 
 export type TaskOutcomeKind = "failed" | "auth_failed" | "rate_limited" | "timed_out" | "bad_config"
 
