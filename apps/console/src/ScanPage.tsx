@@ -211,7 +211,7 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
 }
 
 const EventFeed = ({ events }: { readonly events: ReadonlyArray<ProgressJson> }) => (
-  <ol class="feed card" aria-live="polite" aria-label="Live events">
+  <ol class="feed card" aria-live="polite" aria-label="Live events" tabIndex={0}>
     {events.length === 0 && <li class="muted">Waiting for events…</li>}
     {events.map((event) => (
       <li>
@@ -240,7 +240,7 @@ const History = ({ id }: { readonly id: string }) => {
   return (
     <div class="card">
       {error && <p role="alert" class="error">{error}</p>}
-      <ol class="timeline" aria-label="History">
+      <ol class="timeline" aria-label="History" tabIndex={0}>
         {items.map((entry) => (
           <li>
             <span class="mono muted">#{entry.seq} {Format.time(entry.at)}</span> <b>{entry.type}</b>
