@@ -25,14 +25,23 @@ export const typeColours: Record<EntityType, string> = {
 }
 
 const targetId = "target"
-/** Beyond this many results the graph starts from the target's own findings; Expand shows more. */
-const fullGraphLimit = 400
+/** Nodes shown at first (breadth first from the target); Expand adds more. Cytoscape stays fluid at this size. */
+const initialNodes = 300
+const maxNodes = 3000
 
-/** Nodes and edges: one node per result (by hash), an edge from its parent, found by hash or value, else the target. */
-export const elementsOf = (scan: ScanJson, results: ReadonlyArray<ResultJson>) => {
+interface Model {
+  readonly nodes: ReadonlyMap<string, ElementDefinition>
+  /** Each node's children: the entities found from it. */
+  readonly children: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly fromParents: number
+}
+
+/** One node per result (by hash) and the target; each under its parent, found by hash or value, else the target. */
+export const modelOf = (scan: ScanJson, results: ReadonlyArray<ResultJson>): Model => {
   const byHash = new Map<string, ResultJson>()
   const byValue = new Map<string, ResultJson>()
   for (const result of results) {
+    if (result.data === scan.target.value && result.data_type === scan.target.type) continue
     byHash.set(result.hash, result)
     if (!byValue.has(result.data)) byValue.set(result.data, result)
   }
@@ -42,18 +51,36 @@ export const elementsOf = (scan: ScanJson, results: ReadonlyArray<ResultJson>) =
     const found = byHash.get(parent) ?? byValue.get(parent)
     return found === undefined || found.hash === result.hash ? targetId : found.hash
   }
-  const nodes: Array<ElementDefinition> = [
-    { data: { id: targetId, label: scan.target.value, type: scan.target.type, colour: typeColours[scan.target.type] } }
-  ]
-  const edges: Array<ElementDefinition> = []
+  const nodes = new Map<string, ElementDefinition>([[targetId, {
+    data: { id: targetId, label: scan.target.value, type: scan.target.type, colour: typeColours[scan.target.type] }
+  }]])
+  const children = new Map<string, Array<string>>()
+  let fromParents = 0
   for (const result of byHash.values()) {
-    if (result.data === scan.target.value && result.data_type === scan.target.type) continue
-    nodes.push({
+    nodes.set(result.hash, {
       data: { id: result.hash, label: result.data, type: result.data_type, colour: typeColours[result.data_type] }
     })
-    edges.push({ data: { id: `e-${result.hash}`, source: parentOf(result), target: result.hash } })
+    const parent = parentOf(result)
+    if (parent !== targetId) fromParents++
+    const list = children.get(parent) ?? []
+    list.push(result.hash)
+    children.set(parent, list)
   }
-  return { nodes, edges }
+  return { nodes, children, fromParents }
+}
+
+/** The elements to add so that `ids` are shown under their parents (ids already shown are skipped). */
+const elementsFor = (model: Model, parents: Iterable<string>, shown: Set<string>, budget: number) => {
+  const added: Array<ElementDefinition> = []
+  for (const parent of parents) {
+    for (const child of model.children.get(parent) ?? []) {
+      if (added.length / 2 >= budget) return added
+      if (shown.has(child)) continue
+      shown.add(child)
+      added.push(model.nodes.get(child)!, { data: { id: `e-${child}`, source: parent, target: child } })
+    }
+  }
+  return added
 }
 
 export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: ReadonlyArray<ResultJson> }) => {
@@ -61,15 +88,35 @@ export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: 
   const graph = useRef<Core | null>(null)
   const [selected, setSelected] = useState<string | null>(null)
   const [summary, setSummary] = useState("")
+  const state = useRef<{ model: Model; shown: Set<string> } | null>(null)
+  const describe = (cy: Core) => {
+    const model = state.current?.model
+    const total = model?.nodes.size ?? 0
+    const nodes = cy.nodes().length
+    const parented = cy.edges().filter((edge) => edge.source().id() !== targetId).length
+    setSummary(
+      `${nodes} nodes${
+        nodes < total ? ` of ${total}` : ""
+      }, ${cy.edges().length} edges (${parented} from a parent entity)`
+    )
+  }
   useEffect(() => {
     let cancelled = false
     void import("cytoscape").then(({ default: cytoscape }) => {
       if (cancelled || container.current === null) return
-      const { nodes, edges } = elementsOf(props.scan, props.results)
+      const model = modelOf(props.scan, props.results)
+      const shown = new Set([targetId])
+      // Breadth first from the target until the first view is full.
+      const first: Array<ElementDefinition> = [model.nodes.get(targetId)!]
+      for (let level = [targetId]; level.length > 0 && shown.size < initialNodes;) {
+        const added = elementsFor(model, level, shown, initialNodes - shown.size)
+        first.push(...added)
+        level = added.filter((element) => element.data.source === undefined).map((element) => element.data.id!)
+      }
       const dark = currentTheme() === "dark"
       const cy = cytoscape({
         container: container.current,
-        elements: [...nodes, ...edges],
+        elements: first,
         wheelSensitivity: 0.3,
         style: [
           {
@@ -77,7 +124,10 @@ export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: 
             style: {
               "background-color": "data(colour)",
               label: "data(label)",
-              "font-size": 9,
+              "font-size": 8,
+              "min-zoomed-font-size": 7,
+              "text-max-width": "140px",
+              "text-wrap": "ellipsis",
               color: dark ? "#e5e7eb" : "#111827",
               "text-valign": "bottom",
               "text-margin-y": 3,
@@ -90,7 +140,6 @@ export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: 
             style: { width: 26, height: 26, "border-width": 3, "border-color": dark ? "#fff" : "#000" }
           },
           { selector: "node:selected", style: { "border-width": 3, "border-color": "#facc15" } },
-          { selector: ".hidden", style: { display: "none" } },
           {
             selector: "edge",
             style: {
@@ -105,14 +154,12 @@ export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: 
         ],
         layout: { name: "grid" }
       })
-      if (nodes.length > fullGraphLimit) {
-        cy.nodes().difference(cy.getElementById(targetId).closedNeighborhood()).addClass("hidden")
-      }
       cy.on("select", "node", (event) => setSelected(event.target.id()))
       cy.on("unselect", "node", () => setSelected(null))
       graph.current = cy
+      state.current = { model, shown }
       relayout(cy)
-      setSummary(`${nodes.length} nodes, ${edges.length} edges`)
+      describe(cy)
     })
     return () => {
       cancelled = true
@@ -121,10 +168,9 @@ export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: 
     }
   }, [props.scan.id, props.results])
   const relayout = (cy: Core) => {
-    const visible = cy.elements(":visible")
-    const layout = visible.nodes().length > 300
-      ? visible.layout({ name: "concentric", minNodeSpacing: 6, animate: false })
-      : visible.layout({ name: "cose", animate: false, randomize: false })
+    const layout = cy.nodes().length > 400
+      ? cy.layout({ name: "concentric", minNodeSpacing: 6, animate: false })
+      : cy.layout({ name: "cose", animate: false, randomize: false })
     layout.run()
     cy.fit(undefined, 20)
   }
@@ -135,10 +181,14 @@ export const EntityGraph = (props: { readonly scan: ScanJson; readonly results: 
   }
   const expand = () => {
     const cy = graph.current
-    if (cy === null) return
-    const from = selected === null ? cy.nodes(":visible") : cy.getElementById(selected)
-    from.outgoers().removeClass("hidden")
+    const current = state.current
+    if (cy === null || current === null) return
+    const parents = selected === null ? cy.nodes().map((node) => node.id()) : [selected]
+    const added = elementsFor(current.model, parents, current.shown, maxNodes - current.shown.size)
+    if (added.length === 0) return
+    cy.add(added)
     relayout(cy)
+    describe(cy)
   }
   return (
     <div class="graph-wrap">

@@ -160,8 +160,8 @@ const ResultDetail = (props: { readonly result: ResultJson; readonly onClose: ()
       <dd class="mono">{props.result.hash}</dd>
     </dl>
     <h3>Source data</h3>
-    <pre>{JSON.stringify(props.result.source_data, null, 2)}</pre>
+    <pre tabIndex={0}>{JSON.stringify(props.result.source_data, null, 2)}</pre>
     <h3>Metadata</h3>
-    <pre>{JSON.stringify(props.result.metadata, null, 2)}</pre>
+    <pre tabIndex={0}>{JSON.stringify(props.result.metadata, null, 2)}</pre>
   </aside>
 )

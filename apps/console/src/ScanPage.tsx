@@ -110,7 +110,7 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
         </p>
       )}
       <div class="summary card">
-        <div>
+        <div class="wide">
           <span class="muted">Target</span> <span class="mono">{s.target.type} {s.target.value}</span>
         </div>
         <div class="wide">
