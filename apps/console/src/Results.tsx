@@ -107,6 +107,17 @@ export const ResultsTable = (props: { readonly results: ReadonlyArray<ResultJson
           ref={viewport}
           onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
         >
+          {rows.length === 0 && (
+            <div role="row" class="grid-empty">
+              <div role="cell" class="muted">
+                {props.loading
+                  ? "Loading results…"
+                  : props.results.length === 0
+                  ? "No results yet."
+                  : "No result matches."}
+              </div>
+            </div>
+          )}
           <div style={{ height: `${rows.length * rowHeight}px`, position: "relative" }}>
             {rows.slice(first, last).map((result, i) => (
               <div

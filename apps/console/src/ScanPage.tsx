@@ -121,13 +121,7 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
           <b data-testid="scan-results">{Format.count(current?.result_count ?? s.result_count)}</b>
         </div>
         <div>
-          <span class="muted">Tasks</span> {current
-            ? `${current.tasks.completed}/${
-              current.tasks.queued + current.tasks.running + current.tasks.completed + current.tasks.failed +
-              current.tasks.cancelled
-            }`
-            : "—"}
-          {current && current.tasks.failed > 0 ? ` (${current.tasks.failed} failed)` : ""}
+          <span class="muted">Tasks done</span> {current ? taskLine(current.tasks) : "—"}
         </div>
         <div>
           <span class="muted">ETA</span> {isTerminal(shownStatus) ? "—" : Format.duration(status.data?.eta_seconds)}
@@ -142,8 +136,7 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
           <span class="muted">Ended</span> {Format.time(s.completed_at)}
         </div>
         <div class="wide muted">
-          {status.data?.status_reason ?? s.status_reason ??
-            (status.data?.waiting_for ? `Waiting for ${status.data.waiting_for}` : "\u00a0")}
+          {reasonLine(status.data?.status_reason ?? s.status_reason, status.data?.waiting_for ?? null)}
         </div>
       </div>
       {modules.length > 0 && (
@@ -208,6 +201,15 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
       {tab === "history" && <History id={id} />}
     </section>
   )
+}
+
+const reasonLine = (reason: string | null, waiting: string | null) =>
+  reason !== null ? `Why: ${reason}` : waiting !== null ? `Waiting for ${waiting}` : "\u00a0"
+
+const taskLine = (tasks: StatusJson["tasks"]) => {
+  const ended = tasks.completed + tasks.failed + tasks.cancelled
+  const failed = tasks.failed > 0 ? ` (${tasks.failed} failed)` : ""
+  return `${ended}/${ended + tasks.queued + tasks.running}${failed}`
 }
 
 const EventFeed = ({ events }: { readonly events: ReadonlyArray<ProgressJson> }) => (

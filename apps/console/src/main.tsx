@@ -42,7 +42,7 @@ const App = () => {
       <main id="main" tabIndex={-1}>
         {route.page === "scans" && <Scans />}
         {route.page === "new" && <NewScan />}
-        {route.page === "scan" && <ScanPage id={route.id} tab={route.tab} />}
+        {route.page === "scan" && <ScanPage key={route.id} id={route.id} tab={route.tab} />}
         {route.page === "sources" && <Sources />}
         {route.page === "templates" && <Templates />}
         {route.page === "keys" && <Keys />}

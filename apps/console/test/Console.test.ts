@@ -135,6 +135,8 @@ describe("console", () => {
             .waitFor()
         })
 
+        yield* checkPage("scan-completed")
+
         // The results table: every result, then filtered by type.
         const all = yield* step(async () =>
           (await (await apiGet(base, key, `/scans/${id}/results?format=ndjson`)).text()).trim().split("\n")
