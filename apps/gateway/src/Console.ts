@@ -77,6 +77,15 @@ const respond = (asset: Asset, accept: string | undefined, cache: string) => {
   return HttpServerResponse.uint8Array(body ?? asset.raw, { contentType: asset.type, headers })
 }
 
+/** The decoded path of a request URL; undefined when its percent-encoding is malformed (the API answers those). */
+const pathOf = (url: string): string | undefined => {
+  try {
+    return decodeURIComponent((url.split("?")[0] ?? "/").split("#")[0] ?? "/")
+  } catch {
+    return undefined
+  }
+}
+
 /** Serves the console in `directory` around `app` (the API); files are read once and kept with their compressions. */
 export const middlewareFor = (directory: string) => {
   const root = normalize(directory)
@@ -96,9 +105,11 @@ export const middlewareFor = (directory: string) => {
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const path = decodeURIComponent((request.url.split("?")[0] ?? "/").split("#")[0] ?? "/")
-      const first = path.split("/")[1] ?? ""
-      if ((request.method !== "GET" && request.method !== "HEAD") || apiSegments.has(first)) return yield* app
+      const path = pathOf(request.url)
+      const first = path?.split("/")[1] ?? ""
+      if (path === undefined || (request.method !== "GET" && request.method !== "HEAD") || apiSegments.has(first)) {
+        return yield* app
+      }
       const encoding = request.headers["accept-encoding"]
       if (first === "assets") {
         const found = yield* Effect.promise(() => asset(path))

@@ -38,6 +38,7 @@ describe("Console", () => {
     expect(await (await call("/nothing-here", { accept: "application/json" })).json()).toEqual({ from: "api" })
     expect(await (await call("/assets/missing-1.js")).json()).toEqual({ from: "api" })
     expect(await (await call("/assets/../../etc/passwd")).json()).toEqual({ from: "api" })
+    expect(await (await call("/%E0%A4%A", { accept: "text/html" })).json()).toEqual({ from: "api" })
   })
 
   it("serves hashed assets with a year's cache, brotli or gzip when accepted", async () => {
