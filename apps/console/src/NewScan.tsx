@@ -45,7 +45,7 @@ type Bound = keyof typeof bounds
 
 const category = (module: ModuleJson) => module.flags.includes("active") ? "Active (touches the target)" : "Passive"
 
-const ModulePicker = (props: {
+export const ModulePicker = (props: {
   readonly modules: ReadonlyArray<ModuleJson>
   readonly selected: ReadonlySet<string>
   readonly toggle: (id: string) => void

@@ -202,6 +202,19 @@ describe("console", () => {
           })
           yield* checkPage(name.toLowerCase().replace(" ", "-"))
         }
+        // A template of the organization's own, copied from a built-in one.
+        yield* step(async () => {
+          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click()
+          await page.getByRole("button", { name: "Copy into a new template" }).first().click()
+          await page.getByRole("form", { name: "Template editor" }).waitFor()
+        })
+        yield* checkPage("template-editor")
+        yield* step(async () => {
+          await page.getByRole("button", { name: /^Save \(\d+ modules\)$/ }).click()
+          await page.locator("article", { hasText: "(copy)" }).getByText("yours").waitFor()
+          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click()
+          await page.getByRole("heading", { name: "API keys", exact: true }).waitFor()
+        })
         // A key is shown once, at its creation.
         yield* step(async () => {
           await page.getByLabel("Name").fill("colleague")
