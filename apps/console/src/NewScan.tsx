@@ -124,6 +124,18 @@ export const NewScan = () => {
     t.target_types.length === 0 || t.target_types.includes(type)
   )
   const problem = targetProblem(type, value)
+  // A template's configuration is the starting point; the fields stay editable.
+  const pickTemplate = (id: string) => {
+    setTemplateId(id)
+    const chosen = templates.data?.items.find((t) => t.id === id)?.configuration
+    if (chosen === undefined) return
+    setConfig({
+      recursion_depth: chosen.recursion_depth ?? bounds.recursion_depth.value,
+      max_results: chosen.max_results ?? bounds.max_results.value,
+      max_duration: chosen.max_duration ?? bounds.max_duration.value,
+      task_timeout: chosen.task_timeout ?? bounds.task_timeout.value
+    })
+  }
   const toggle = (id: string) => {
     const next = new Set(selected)
     if (next.has(id)) next.delete(id)
@@ -219,7 +231,7 @@ export const NewScan = () => {
           ? (
             <label>
               Template
-              <select name="template" value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value)}>
+              <select name="template" value={templateId} onChange={(e) => pickTemplate(e.currentTarget.value)}>
                 <option value="">Every module that can run on the target</option>
                 {fitting.map((t) => (
                   <option value={t.id}>{t.name}{t.builtin ? "" : " (yours)"} — {t.modules.length} modules</option>

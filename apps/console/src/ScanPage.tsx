@@ -136,7 +136,7 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
           <span class="muted">Ended</span> {Format.time(s.completed_at)}
         </div>
         <div class="wide muted">
-          {reasonLine(status.data?.status_reason ?? s.status_reason, status.data?.waiting_for ?? null)}
+          {reasonLine(status.data?.status_reason ?? s.status_reason, status.data ?? null)}
         </div>
       </div>
       {modules.length > 0 && (
@@ -203,8 +203,16 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
   )
 }
 
-const reasonLine = (reason: string | null, waiting: string | null) =>
-  reason !== null ? `Why: ${reason}` : waiting !== null ? `Waiting for ${waiting}` : "\u00a0"
+const reasonLine = (reason: string | null, status: StatusJson | null) => {
+  if (reason !== null) return `Why: ${reason}`
+  if (status?.waiting_for === "quota") {
+    return `Waiting for the organization's quota of running scans${
+      status.queue_position === null ? "" : ` (number ${status.queue_position} in line)`
+    }`
+  }
+  if (status?.waiting_for === "dependencies") return "Waiting for the scans it depends on to end"
+  return "\u00a0"
+}
 
 const taskLine = (tasks: StatusJson["tasks"]) => {
   const ended = tasks.completed + tasks.failed + tasks.cancelled
