@@ -95,7 +95,7 @@ describe("console", () => {
         yield* checkPage("sign-in")
         yield* step(async () => {
           await page.getByLabel("API key").fill(key)
-          await page.getByRole("button", { name: "Sign in" }).click()
+          await page.keyboard.press("Enter")
           await page.getByRole("heading", { name: "Scans" }).waitFor()
           expect(await page.evaluate("Object.keys(localStorage).filter((k) => k.includes('apiKey')).length")).toBe(0)
         })
@@ -127,7 +127,12 @@ describe("console", () => {
           await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
         })
         yield* checkPage("scan-running")
-        // Let the tasks go: progress reaches COMPLETED live.
+        // Let the tasks go: progress reaches COMPLETED live, without moving the page's layout.
+        yield* step(() =>
+          page.evaluate(`window.__shift = 0; new PerformanceObserver((list) => {
+            for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shift += entry.value
+          }).observe({ type: "layout-shift" })`)
+        )
         yield* gate.open
         yield* step(async () => {
           await page.locator(".title-row .badge", { hasText: "COMPLETED" }).waitFor({ timeout: 60_000 })
@@ -135,7 +140,17 @@ describe("console", () => {
             .waitFor()
         })
 
+        const shift = yield* step(() => page.evaluate("window.__shift") as Promise<number>)
+        console.log(`layout shift while the scan ran: ${shift.toFixed(4)}`)
+        expect(shift).toBeLessThan(0.1)
         yield* checkPage("scan-completed")
+        // A smaller laptop: nothing overflows sideways.
+        yield* step(async () => {
+          await page.setViewportSize({ width: 1024, height: 700 })
+          expect(await page.evaluate("document.documentElement.scrollWidth <= innerWidth")).toBe(true)
+          await page.screenshot({ path: join(output, "scan-1024.png") })
+          await page.setViewportSize({ width: 1366, height: 860 })
+        })
 
         // The results table: every result, then filtered by type.
         const all = yield* step(async () =>
@@ -152,6 +167,12 @@ describe("console", () => {
           await page.getByTestId("result-count").filter({ hasText: `${shown} of ${total}` }).waitFor()
           await page.locator("input[name=search]").fill(domains[0]!.data)
           await page.getByRole("row").filter({ hasText: domains[0]!.data }).first().waitFor()
+          // By keyboard: a row's value opens its detail with Enter, Escape closes it.
+          await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().focus()
+          await page.keyboard.press("Enter")
+          await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
+          await page.keyboard.press("Escape")
+          await page.getByRole("complementary", { name: "Result detail" }).waitFor({ state: "detached" })
           await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().click()
           await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
         })
