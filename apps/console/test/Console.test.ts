@@ -209,10 +209,26 @@ describe("console", () => {
           expect(readFileSync(file, "utf8")).toBe(expected)
         })
 
-        // The list shows it, live and complete.
+        // Re-run: a new scan of the same definition, started.
+        const again = yield* step(async () => {
+          await page.getByRole("button", { name: /^Re-run / }).click()
+          await page.waitForURL((url) => !url.hash.includes(id) && url.hash.startsWith("#/scans/"))
+          await page.getByRole("heading", { name: world.domain }).waitFor()
+          return decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
+        })
+        // The list shows both, live; filtered by status and by name.
         yield* step(async () => {
           await page.getByRole("link", { name: "Scans", exact: true }).click()
           await page.locator(`tr[data-scan-id="${id}"] .badge`, { hasText: "COMPLETED" }).waitFor()
+          await page.locator(`tr[data-scan-id="${again}"] .badge`, { hasText: "COMPLETED" }).waitFor({
+            timeout: 60_000
+          })
+          await page.locator("select").first().selectOption("RUNNING")
+          await page.getByText("No scans match").waitFor()
+          await page.locator("select").first().selectOption("COMPLETED")
+          await page.locator(`tr[data-scan-id="${again}"]`).waitFor()
+          expect(await page.locator("tbody tr[data-scan-id]").count()).toBe(2)
+          await page.locator("select").first().selectOption("")
         })
         yield* checkPage("scans")
         for (const name of ["Sources", "Templates", "API keys"]) {
