@@ -22,7 +22,7 @@ const tabs = [
   { id: "history", label: "History" }
 ] as const
 
-/** Every result of the scan through the NDJSON export, read again when the count moves (at most every 3 s). */
+/** Every result of the scan through the NDJSON export, read again when the count moves (at most every 3 s or so). */
 const useResults = (id: string, resultCount: number | undefined) => {
   const [results, setResults] = useState<ReadonlyArray<ResultJson>>([])
   const [loading, setLoading] = useState(true)
@@ -30,7 +30,9 @@ const useResults = (id: string, resultCount: number | undefined) => {
   const last = useRef({ count: -1, at: 0 })
   useEffect(() => {
     if (resultCount === undefined || resultCount === last.current.count) return
-    const wait = Math.max(0, 3000 - (Date.now() - last.current.at))
+    // Big scans are read again less often: about a second per 20,000 results, at least every 3 s.
+    const every = Math.max(3000, results.length / 20)
+    const wait = Math.max(0, every - (Date.now() - last.current.at))
     const timer = setTimeout(() => setVersion((v) => v + 1), last.current.count < 0 ? 0 : wait)
     return () => clearTimeout(timer)
   }, [resultCount])
