@@ -16,7 +16,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   ...effect.configs.dprint,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -9,3 +9,11 @@ if [[ ! -f node_modules/.package-lock.json || package.json -nt node_modules/.pac
   npm install --no-audit --no-fund
   touch node_modules/.package-lock.json
 fi
+
+# Debian's Chromium for the console's browser tests (driven by playwright-core; no browser download).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo_=""
+  [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1 && sudo_="sudo"
+  { $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq chromium; } >/dev/null 2>&1 ||
+    echo "deps: could not install chromium; the console's browser tests need it" >&2
+fi

@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The Mirage gateway: the stateless HTTP API (PORT, default 8080) with /health, /ready and /metrics.
+# The Mirage gateway: the stateless HTTP API (PORT, default 8080) with /health, /ready and /metrics, and the web
+# console at /.
 # The same image runs the SQL migrations: `node --import tsx infra/migrate.ts`.
 # Build from the repository root: docker build -f infra/docker/gateway.Dockerfile -t mirage-gateway .
 
@@ -14,6 +15,16 @@ COPY patches ./patches
 COPY apps ./apps
 COPY packages ./packages
 RUN find apps packages -type f ! -name package.json -delete && find apps packages -type d -empty -delete
+
+# The web console, built with the repository's development dependencies (Vite): only its output enters the image.
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY --from=manifests /app ./
+RUN npm install --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json ./
+COPY packages ./packages
+COPY apps ./apps
+RUN npx tsx apps/console/dev/build.ts --force
 
 # Production dependencies of the whole workspace. The processes run TypeScript through tsx, so tsx (a dev
 # dependency of the repository) is promoted to a runtime dependency inside the image, at the locked version.
@@ -30,6 +41,7 @@ COPY packages ./packages
 COPY apps ./apps
 COPY infra/migrate.ts ./infra/migrate.ts
 COPY infra/migrations ./infra/migrations
+COPY --from=console /app/apps/console/dist ./apps/console/dist
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app

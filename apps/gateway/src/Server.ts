@@ -1,6 +1,6 @@
 /**
  * The gateway's HTTP server: the API with its OpenAPI document (`/openapi.json`) and docs
- * (`/docs`), on PORT. Every store it needs is an input, so tests give it theirs.
+ * (`/docs`), and the web console at `/`, on PORT. Every store it needs is an input, so tests give it theirs.
  */
 import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -8,6 +8,7 @@ import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
 import { createStartingServer } from "@mirage/runtime/platform/HttpListener"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { Layer } from "effect"
+import * as Console from "./Console.js"
 import * as Http from "./Http.js"
 import * as Limits from "./Limits.js"
 import * as Observability from "./Observability.js"
@@ -19,9 +20,9 @@ export const ServerConfig = {
   host: Settings.host
 }
 
-/** The API (`/health`, `/ready` and `/metrics` among it) on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */
+/** The API (`/health`, `/ready` and `/metrics` among it) and the console on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */
 export const layerApp = HttpApiBuilder.serve((app) =>
-  Observability.middleware(HttpMiddleware.logger(Limits.middleware(app)))
+  Observability.middleware(HttpMiddleware.logger(Console.middleware(Limits.middleware(app))))
 ).pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),

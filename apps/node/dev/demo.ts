@@ -56,6 +56,7 @@ const main = Effect.gen(function*() {
   })
   yield* Console.log(`(process logs in ${logFolder})`)
   yield* waitForGateway(base, procs[0])
+  yield* Console.log(`Follow it in the console while it runs: open ${base}/ and paste the key ${key}`)
 
   const call = <A>(method: string, path: string, body?: unknown) =>
     Effect.tryPromise(async () => {

@@ -1,0 +1,265 @@
+/**
+ * One scan: its status and ETA, per-module progress, the live event feed (SSE), its history, the results table,
+ * the entity graph and the exports.
+ */
+import { lazy, Suspense } from "preact/compat"
+import { useEffect, useRef, useState } from "preact/hooks"
+import { ScanActions } from "./Actions.js"
+import type { HistoryJson, HistoryPageJson, ProgressJson, ResultJson, ScanJson, StatusJson } from "./Api.js"
+import { call, download, isTerminal, messageOf } from "./Api.js"
+import * as Format from "./Format.js"
+import { useLoad } from "./Hooks.js"
+import { followScan, readNdjson } from "./Live.js"
+import { ResultsTable } from "./Results.js"
+import { Progress, StatusBadge } from "./Widgets.js"
+
+const EntityGraph = lazy(() => import("./Graph.js").then((m) => ({ default: m.EntityGraph })))
+
+const tabs = [
+  { id: "results", label: "Results" },
+  { id: "graph", label: "Graph" },
+  { id: "events", label: "Live events" },
+  { id: "history", label: "History" }
+] as const
+
+/** Every result of the scan through the NDJSON export, read again when the count moves (at most every 3 s or so). */
+const useResults = (id: string, resultCount: number | undefined) => {
+  const [results, setResults] = useState<ReadonlyArray<ResultJson>>([])
+  const [loading, setLoading] = useState(true)
+  const [version, setVersion] = useState(0)
+  const last = useRef({ count: -1, at: 0 })
+  useEffect(() => {
+    if (resultCount === undefined || resultCount === last.current.count) return
+    // Big scans are read again less often: about a second per 20,000 results, at least every 3 s.
+    const every = Math.max(3000, results.length / 20)
+    const wait = Math.max(0, every - (Date.now() - last.current.at))
+    const timer = setTimeout(() => setVersion((v) => v + 1), last.current.count < 0 ? 0 : wait)
+    return () => clearTimeout(timer)
+  }, [resultCount])
+  useEffect(() => {
+    if (version === 0) return
+    const controller = new AbortController()
+    const rows: Array<ResultJson> = []
+    last.current = { count: resultCount ?? 0, at: Date.now() }
+    setLoading(true)
+    readNdjson<ResultJson>(`/scans/${id}/results?format=ndjson`, (batch) => {
+      rows.push(...batch)
+      if (results.length === 0) setResults([...rows])
+    }, controller.signal).then(
+      () => (setResults(rows), setLoading(false)),
+      () => setLoading(false)
+    )
+    return () => controller.abort()
+  }, [id, version])
+  return { results, loading }
+}
+
+export const ScanPage = (props: { readonly id: string; readonly tab: string }) => {
+  const { id, tab } = props
+  const [notice, setNotice] = useState<string | undefined>(undefined)
+  const [events, setEvents] = useState<ReadonlyArray<ProgressJson>>([])
+  const [modules, setModules] = useState<ProgressJson["modules"]>([])
+  const scan = useLoad(() => call<ScanJson>(`/scans/${id}`), [id], {
+    everyMs: 5000,
+    poll: (data) => data === undefined || !isTerminal(data.status)
+  })
+  const status = useLoad(() => call<StatusJson>(`/scans/${id}/status`), [id], {
+    everyMs: 2000,
+    poll: (data) => data === undefined || !isTerminal(data.status)
+  })
+  const live = events[0]
+  const current = live ?? status.data
+  useEffect(() => {
+    const controller = new AbortController()
+    setEvents([])
+    void followScan(id, (event) => {
+      setEvents((previous) => [event, ...previous].slice(0, 300))
+      if (event.modules.length > 0) setModules(event.modules)
+      if (event.type === "status") {
+        scan.reload()
+        status.reload()
+      }
+    }, controller.signal)
+    return () => controller.abort()
+  }, [id])
+  const { results, loading } = useResults(id, current?.result_count)
+  if (scan.error) return <p role="alert" class="error">{scan.error}</p>
+  if (scan.data === undefined) return <p class="muted">Loading…</p>
+  const s = scan.data
+  const shownStatus = current?.status ?? s.status
+  const exportAs = (format: "json" | "ndjson" | "csv") =>
+    download(`/scans/${id}/results?format=${format}`, `${s.name.replace(/[^\w.-]+/g, "_")}-${id}.${format}`).catch(
+      (cause: unknown) => setNotice(messageOf(cause))
+    )
+  return (
+    <section>
+      <p>
+        <a href="#/scans">← Scans</a>
+      </p>
+      <div class="title-row">
+        <h1>{s.name}</h1>
+        <StatusBadge status={shownStatus} />
+        <span class="grow" />
+        <ScanActions
+          scan={{ ...s, status: shownStatus }}
+          onDone={() => (scan.reload(), status.reload())}
+          onError={setNotice}
+        />
+      </div>
+      {notice && (
+        <p role="alert" class="error">
+          {notice} <button type="button" class="small ghost" onClick={() => setNotice(undefined)}>Dismiss</button>
+        </p>
+      )}
+      <div class="summary card">
+        <div class="wide">
+          <span class="muted">Target</span> <span class="mono">{s.target.type} {s.target.value}</span>
+        </div>
+        <div class="wide">
+          <Progress value={current?.progress ?? s.progress} label="Scan progress" />
+        </div>
+        <div>
+          <span class="muted">Results</span>{" "}
+          <b data-testid="scan-results">{Format.count(current?.result_count ?? s.result_count)}</b>
+        </div>
+        <div>
+          <span class="muted">Tasks done</span> {current ? taskLine(current.tasks) : "—"}
+        </div>
+        <div>
+          <span class="muted">ETA</span> {isTerminal(shownStatus) ? "—" : Format.duration(status.data?.eta_seconds)}
+        </div>
+        <div>
+          <span class="muted">Rate</span> {status.data ? `${status.data.rate_per_second.toFixed(1)}/s` : "—"}
+        </div>
+        <div>
+          <span class="muted">Started</span> {Format.time(s.started_at)}
+        </div>
+        <div>
+          <span class="muted">Ended</span> {Format.time(s.completed_at)}
+        </div>
+        <div class="wide muted">
+          {reasonLine(status.data?.status_reason ?? s.status_reason, status.data ?? null)}
+        </div>
+      </div>
+      {modules.length > 0 && (
+        <details class="card" open>
+          <summary>Modules ({modules.length})</summary>
+          <div class="table-wrap">
+            <table class="modules">
+              <thead>
+                <tr>
+                  <th scope="col">Module</th>
+                  <th scope="col" class="progress-col">Progress</th>
+                  <th scope="col" class="num">Queued</th>
+                  <th scope="col" class="num">Running</th>
+                  <th scope="col" class="num">Done</th>
+                  <th scope="col" class="num">Failed</th>
+                  <th scope="col" class="num">Results</th>
+                </tr>
+              </thead>
+              <tbody>
+                {modules.map((m) => {
+                  const total = m.queued + m.running + m.completed + m.failed + m.cancelled
+                  return (
+                    <tr>
+                      <td class="mono">{m.module_id}</td>
+                      <td>
+                        <Progress
+                          value={total === 0 ? 0 : (m.completed + m.failed + m.cancelled) / total}
+                          label={`Progress of ${m.module_id}`}
+                        />
+                      </td>
+                      <td class="num">{m.queued}</td>
+                      <td class="num">{m.running}</td>
+                      <td class="num">{m.completed}</td>
+                      <td class="num">{m.failed}</td>
+                      <td class="num">{m.result_count}</td>
+                    </tr>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
+        </details>
+      )}
+      <div class="row exports">
+        <span class="muted">Export all results:</span>
+        <button type="button" class="small" onClick={() => exportAs("json")}>JSON</button>
+        <button type="button" class="small" onClick={() => exportAs("ndjson")}>NDJSON</button>
+        <button type="button" class="small" onClick={() => exportAs("csv")}>CSV</button>
+      </div>
+      <nav class="tabs" aria-label="Scan views">
+        {tabs.map((t) => (
+          <a href={`#/scans/${id}/${t.id}`} aria-current={tab === t.id ? "page" : undefined}>{t.label}</a>
+        ))}
+      </nav>
+      {tab === "results" && <ResultsTable results={results} loading={loading} />}
+      {tab === "graph" && (
+        <Suspense fallback={<p class="muted">Loading the graph…</p>}>
+          <EntityGraph scan={s} results={results} />
+        </Suspense>
+      )}
+      {tab === "events" && <EventFeed events={events} />}
+      {tab === "history" && <History id={id} />}
+    </section>
+  )
+}
+
+const reasonLine = (reason: string | null, status: StatusJson | null) => {
+  if (reason !== null) return `Why: ${reason}`
+  if (status?.waiting_for === "quota") {
+    return `Waiting for the organization's quota of running scans${
+      status.queue_position === null ? "" : ` (number ${status.queue_position} in line)`
+    }`
+  }
+  if (status?.waiting_for === "dependencies") return "Waiting for the scans it depends on to end"
+  return "\u00a0"
+}
+
+const taskLine = (tasks: StatusJson["tasks"]) => {
+  const ended = tasks.completed + tasks.failed + tasks.cancelled
+  const failed = tasks.failed > 0 ? ` (${tasks.failed} failed)` : ""
+  return `${ended}/${ended + tasks.queued + tasks.running}${failed}`
+}
+
+const EventFeed = ({ events }: { readonly events: ReadonlyArray<ProgressJson> }) => (
+  <ol class="feed card" aria-live="polite" aria-label="Live events" tabIndex={0}>
+    {events.length === 0 && <li class="muted">Waiting for events…</li>}
+    {events.map((event) => (
+      <li>
+        <span class="mono muted">{Format.time(event.at)}</span> <b>{event.type}</b>{" "}
+        <StatusBadge status={event.status} /> {Format.percent(event.progress)}, {event.result_count} results,{" "}
+        {event.tasks.running} running, {event.tasks.queued} queued{event.reason ? ` — ${event.reason}` : ""}
+      </li>
+    ))}
+  </ol>
+)
+
+const History = ({ id }: { readonly id: string }) => {
+  const [items, setItems] = useState<ReadonlyArray<HistoryJson>>([])
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined)
+  const [error, setError] = useState<string | undefined>(undefined)
+  const more = async (from: string | undefined) => {
+    try {
+      const page = await call<HistoryPageJson>(`/scans/${id}/history?limit=200${from ? `&cursor=${from}` : ""}`)
+      setItems((previous) => from === undefined ? page.items : [...previous, ...page.items])
+      setCursor(page.next_cursor)
+    } catch (cause) {
+      setError(messageOf(cause))
+    }
+  }
+  useEffect(() => void more(undefined), [id])
+  return (
+    <div class="card">
+      {error && <p role="alert" class="error">{error}</p>}
+      <ol class="timeline" aria-label="History" tabIndex={0}>
+        {items.map((entry) => (
+          <li>
+            <span class="mono muted">#{entry.seq} {Format.time(entry.at)}</span> <b>{entry.type}</b>
+          </li>
+        ))}
+      </ol>
+      {cursor && <button type="button" class="small" onClick={() => more(cursor)}>Load more</button>}
+    </div>
+  )
+}

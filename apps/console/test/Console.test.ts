@@ -1,0 +1,376 @@
+/**
+ * The web console in a real Chromium against a real stack (stores, gateway, a node, the fixture world), all on
+ * loopback: sign in, create a scan from a template, pause and resume it, watch it complete live, filter its
+ * results, open its graph, download its CSV, meet a 409 and a bad key. Every page is checked with axe (no serious
+ * or critical violation) and photographed into apps/console/test-output.
+ */
+import AxeBuilder from "@axe-core/playwright"
+import { HttpServer } from "@effect/platform"
+import { afterAll, beforeAll, describe, expect, layer as withLayer } from "@effect/vitest"
+import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
+import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { execFileSync } from "node:child_process"
+import { mkdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import type { Browser, Page } from "playwright-core"
+import { chromium } from "playwright-core"
+import { newCaller, post } from "../../gateway/test/Gateway.js"
+import { layer, RealExecutor, startNode, World } from "../../node/test/Stack.js"
+import { consoleRoot, ensureBuilt } from "../dev/build.js"
+
+const output = join(consoleRoot, "test-output")
+const executablePath = process.env["MIRAGE_CHROMIUM"] ??
+  execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser || echo /usr/bin/chromium"])
+    .toString().trim()
+
+let browser: Browser
+let page: Page
+
+beforeAll(async () => {
+  mkdirSync(output, { recursive: true })
+  await ensureBuilt()
+  browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] })
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 860 },
+    acceptDownloads: true,
+    locale: "en-US"
+  })
+  page = await context.newPage()
+  page.on("dialog", (dialog) => void dialog.accept())
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+const step = <A>(run: () => Promise<A>) => Effect.promise(run)
+
+/** Leaves the page when a test ends, pass or fail: an open live stream would hold the server's shutdown. */
+const leavePageAtEnd = Effect.addFinalizer(() => Effect.tryPromise(() => page.goto("about:blank")).pipe(Effect.ignore))
+
+/** No serious or critical axe violation on the page as it is; a screenshot of it under test-output. */
+const checkPage = (name: string) =>
+  step(async () => {
+    await page.screenshot({ path: join(output, `${name}.png`), fullPage: true })
+    const { violations } = await new AxeBuilder({ page }).analyze()
+    const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+    expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), name).toEqual([])
+  })
+
+const baseUrl = Effect.map(
+  HttpServer.HttpServer,
+  (server) => server.address._tag === "TcpAddress" ? `http://127.0.0.1:${server.address.port}` : ""
+)
+
+const apiGet = (base: string, key: string, path: string, accept = "application/json") =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, accept } })
+
+describe("console", () => {
+  withLayer(layer.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))), {
+    timeout: 180_000,
+    excludeTestServices: true
+  })((it) => {
+    it.scoped("an analyst's journey: sign in, scan from a template, pause, resume, results, graph, CSV", () =>
+      Effect.gen(function*() {
+        yield* leavePageAtEnd
+        const world = yield* World
+        const real = yield* RealExecutor
+        // Tasks wait at a gate, so the scan is surely running while it is paused and resumed.
+        const gate = yield* Effect.makeLatch(false)
+        const gated = Layer.effect(
+          TaskExecutor,
+          Effect.map(
+            Effect.provide(TaskExecutor, real),
+            (executor) => TaskExecutor.of({ run: (task) => gate.await.pipe(Effect.zipRight(executor.run(task))) })
+          )
+        )
+        yield* startNode("console-a", gated)
+        const base = yield* baseUrl
+        const caller = yield* newCaller("admin")
+        const key = Redacted.value(caller.key)
+
+        // Sign in.
+        yield* step(() => page.goto(`${base}/`))
+        yield* step(() => page.getByLabel("API key").waitFor())
+        yield* checkPage("sign-in")
+        yield* step(async () => {
+          await page.getByLabel("API key").fill(key)
+          await page.keyboard.press("Enter")
+          await page.getByRole("heading", { name: "Scans" }).waitFor()
+          expect(await page.evaluate("Object.keys(localStorage).filter((k) => k.includes('apiKey')).length")).toBe(0)
+        })
+        yield* checkPage("scans-empty")
+
+        // A new scan from the passive template.
+        yield* step(async () => {
+          await page.getByRole("link", { name: "New scan" }).click()
+          await page.locator("input[name=target]").fill("not a domain!")
+          await page.locator("input[name=target]").blur()
+          await page.getByText("expected a domain name").waitFor()
+          await page.locator("input[name=target]").fill(world.domain)
+          await page.locator("select[name=template]").selectOption("passive-domain-footprint")
+        })
+        yield* checkPage("new-scan")
+        yield* step(async () => {
+          await page.getByRole("button", { name: "Create and start" }).click()
+          await page.getByRole("heading", { name: world.domain }).waitFor()
+          await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
+        })
+        const id = yield* step(async () => decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? ""))
+        expect(id).not.toBe("")
+
+        // Pause and resume while its tasks wait.
+        yield* step(async () => {
+          await page.getByRole("button", { name: /^Pause / }).click()
+          await page.locator(".title-row .badge", { hasText: "PAUSED" }).waitFor()
+          await page.getByRole("button", { name: /^Resume / }).click()
+          await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
+        })
+        yield* checkPage("scan-running")
+        // Let the tasks go: progress reaches COMPLETED live, without moving the page's layout.
+        yield* step(() =>
+          page.evaluate(`window.__shift = 0; new PerformanceObserver((list) => {
+            for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shift += entry.value
+          }).observe({ type: "layout-shift" })`)
+        )
+        yield* gate.open
+        yield* step(async () => {
+          await page.locator(".title-row .badge", { hasText: "COMPLETED" }).waitFor({ timeout: 60_000 })
+          await page.getByRole("progressbar", { name: "Scan progress" }).and(page.locator("[aria-valuenow='100']"))
+            .waitFor()
+        })
+
+        const shift = yield* step(() => page.evaluate("window.__shift") as Promise<number>)
+        console.log(`layout shift while the scan ran: ${shift.toFixed(4)}`)
+        expect(shift).toBeLessThan(0.1)
+        yield* checkPage("scan-completed")
+        // A smaller laptop: nothing overflows sideways.
+        yield* step(async () => {
+          await page.setViewportSize({ width: 1024, height: 700 })
+          expect(await page.evaluate("document.documentElement.scrollWidth <= innerWidth")).toBe(true)
+          await page.screenshot({ path: join(output, "scan-1024.png") })
+          await page.setViewportSize({ width: 1366, height: 860 })
+        })
+
+        // The results table: every result, then filtered by type.
+        const all = yield* step(async () =>
+          (await (await apiGet(base, key, `/scans/${id}/results?format=ndjson`)).text()).trim().split("\n")
+            .map((line) => JSON.parse(line) as { data_type: string; data: string })
+        )
+        expect(all.length).toBeGreaterThan(3)
+        const domains = all.filter((r) => r.data_type === "DOMAIN")
+        yield* step(async () => {
+          const total = all.length.toLocaleString("en-US")
+          await page.getByTestId("result-count").filter({ hasText: `${total} of ${total}` }).waitFor()
+          await page.locator("select[name=data_type]").selectOption("DOMAIN")
+          const shown = domains.length.toLocaleString("en-US")
+          await page.getByTestId("result-count").filter({ hasText: `${shown} of ${total}` }).waitFor()
+          await page.locator("input[name=search]").fill(domains[0]!.data)
+          await page.getByRole("row").filter({ hasText: domains[0]!.data }).first().waitFor()
+          // By keyboard: a row's value opens its detail with Enter, Escape closes it.
+          await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().focus()
+          await page.keyboard.press("Enter")
+          await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
+          await page.keyboard.press("Escape")
+          await page.getByRole("complementary", { name: "Result detail" }).waitFor({ state: "detached" })
+          await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().click()
+          await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
+        })
+        yield* checkPage("scan-results")
+        yield* step(() => page.getByRole("button", { name: "Close" }).click())
+
+        // The graph: the target and every entity, an edge to each from its parent (or the target).
+        yield* step(async () => {
+          await page.getByRole("link", { name: "Graph" }).click()
+          const summary = page.getByTestId("graph-summary").filter({ hasText: "nodes" })
+          await summary.waitFor({ timeout: 20_000 })
+          const [nodes = 0, edges = 0] = ((await summary.textContent()) ?? "").match(/\d+/g)?.map(Number) ?? []
+          expect(nodes).toBeGreaterThan(1)
+          expect(edges).toBe(nodes - 1)
+        })
+        yield* checkPage("scan-graph")
+        yield* step(async () => {
+          await page.getByRole("link", { name: "Live events" }).click()
+          await page.getByRole("list", { name: "Live events" }).getByText("COMPLETED").first().waitFor()
+          await page.getByRole("link", { name: "History" }).click()
+          await page.getByRole("list", { name: "History" }).getByText("ScanStarted").first().waitFor()
+        })
+        yield* checkPage("scan-history")
+
+        // The CSV download is the API's own export.
+        yield* step(async () => {
+          const [download] = await Promise.all([
+            page.waitForEvent("download"),
+            page.getByRole("button", { name: "CSV" }).click()
+          ])
+          const file = join(output, "export.csv")
+          await download.saveAs(file)
+          const expected = await (await apiGet(base, key, `/scans/${id}/results?format=csv`)).text()
+          expect(readFileSync(file, "utf8")).toBe(expected)
+        })
+
+        // Re-run: a new scan of the same definition, started.
+        const again = yield* step(async () => {
+          await page.getByRole("button", { name: /^Re-run / }).click()
+          await page.waitForURL((url) => !url.hash.includes(id) && url.hash.startsWith("#/scans/"))
+          await page.getByRole("heading", { name: world.domain }).waitFor()
+          return decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
+        })
+        // The list shows both, live; filtered by status and by name.
+        yield* step(async () => {
+          await page.getByRole("link", { name: "Scans", exact: true }).click()
+          await page.locator(`tr[data-scan-id="${id}"] .badge`, { hasText: "COMPLETED" }).waitFor()
+          await page.locator(`tr[data-scan-id="${again}"] .badge`, { hasText: "COMPLETED" }).waitFor({
+            timeout: 60_000
+          })
+          await page.locator("select").first().selectOption("RUNNING")
+          await page.getByText("No scans match").waitFor()
+          await page.locator("select").first().selectOption("COMPLETED")
+          await page.locator(`tr[data-scan-id="${again}"]`).waitFor()
+          expect(await page.locator("tbody tr[data-scan-id]").count()).toBe(2)
+          await page.locator("select").first().selectOption("")
+        })
+        yield* checkPage("scans")
+        for (const name of ["Sources", "Templates", "API keys"]) {
+          yield* step(async () => {
+            await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click()
+            await page.getByRole("heading", { name, exact: true }).waitFor()
+            await page.locator("tbody tr, article.card").first().waitFor()
+          })
+          yield* checkPage(name.toLowerCase().replace(" ", "-"))
+        }
+        // A template of the organization's own, copied from a built-in one.
+        yield* step(async () => {
+          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click()
+          await page.getByRole("button", { name: "Copy into a new template" }).first().click()
+          await page.getByRole("form", { name: "Template editor" }).waitFor()
+        })
+        yield* checkPage("template-editor")
+        yield* step(async () => {
+          await page.getByRole("button", { name: /^Save \(\d+ modules\)$/ }).click()
+          await page.locator("article", { hasText: "(copy)" }).getByText("yours").waitFor()
+          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click()
+          await page.getByRole("heading", { name: "API keys", exact: true }).waitFor()
+        })
+        // A key is shown once, at its creation.
+        yield* step(async () => {
+          await page.getByLabel("Name").fill("colleague")
+          await page.getByRole("button", { name: "Create key" }).click()
+          expect(await page.getByTestId("issued-key").textContent()).toMatch(/^mk_/)
+          await page.getByRole("button", { name: "I have copied it" }).click()
+          expect(await page.getByTestId("issued-key").count()).toBe(0)
+        })
+        // The dark theme passes axe too.
+        yield* step(() => page.getByRole("button", { name: /Switch to dark theme/ }).click())
+        yield* step(() => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Scans" }).click())
+        yield* step(() => page.locator(`tr[data-scan-id="${id}"]`).waitFor())
+        yield* checkPage("scans-dark")
+        yield* step(() => page.getByRole("button", { name: /Switch to light theme/ }).click())
+      }))
+
+    it.scoped("a refused command reads as a sentence; a bad key returns to sign-in", () =>
+      Effect.gen(function*() {
+        yield* leavePageAtEnd
+        yield* startNode("console-b")
+        const base = yield* baseUrl
+        const caller = yield* newCaller("analyst")
+        const key = Redacted.value(caller.key)
+        const scan = (name: string, extra: Record<string, unknown> = {}) =>
+          post("/scans", {
+            name,
+            target: { type: "DOMAIN", value: "example.com" },
+            modules: [{ id: "crtsh" }],
+            ...extra
+          }, caller)
+            .pipe(Effect.map((answer) => (answer.body as { id: string }).id))
+        const first = yield* scan("first")
+        const chained = yield* scan("chained", { depends_on: { scan_ids: [first] } })
+
+        yield* step(async () => {
+          await page.goto(`${base}/`)
+          await page.evaluate(`sessionStorage.setItem("mirage.apiKey", ${JSON.stringify(key)})`)
+          await page.goto(`${base}/#/scans/${chained}`)
+          await page.reload()
+          await page.getByRole("heading", { name: "chained" }).waitFor()
+          await page.getByRole("button", { name: /^Start / }).click()
+          const alert = page.getByRole("alert").filter({ hasText: "Cannot start this scan" })
+          await alert.waitFor()
+          expect(await alert.textContent()).toContain("waits for its dependencies")
+        })
+        yield* checkPage("scan-409")
+
+        // 100,000 results (the export answered by a stand-in route, with parents): the table keeps a few dozen rows in
+        // the DOM and scrolls to the end; the graph shows the first 300 entities, linked to their parents.
+        const rows = 100_000
+        const body = Array.from({ length: rows }, (_, i) =>
+          JSON.stringify({
+            id: `r${i}`,
+            task_id: "t",
+            scan_id: first,
+            module_id: i % 2 === 0 ? "crtsh" : "dns_resolve",
+            data_type: i % 3 === 0 ? "IP" : "DOMAIN",
+            data: `host${i}.example.com`,
+            source_data: {},
+            confidence: (i % 10) / 10,
+            collected_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 3600)).toISOString(),
+            metadata: {},
+            hash: `h${i}`,
+            parent: i === 0 ? null : `h${Math.floor((i - 1) / 10)}`
+          })).join("\n") + "\n"
+        const frames = yield* step(async () => {
+          await page.route(
+            (url) => url.pathname === `/scans/${first}/results` && url.searchParams.get("format") === "ndjson",
+            (route) => route.fulfill({ status: 200, contentType: "application/x-ndjson", body })
+          )
+          await page.goto(`${base}/#/scans/${first}/results`)
+          await page.getByTestId("result-count").filter({ hasText: "100,000 of 100,000" }).waitFor({ timeout: 30_000 })
+          expect(await page.locator(".grid-body [role=row]").count()).toBeLessThan(80)
+          // Scroll through the whole table, a frame at a time, timing each frame.
+          const gaps = await page.evaluate(`new Promise((done) => {
+            const body = document.querySelector(".grid-body")
+            const gaps = []
+            let last = performance.now()
+            let step = 0
+            const tick = (now) => {
+              gaps.push(now - last)
+              last = now
+              body.scrollTop = (body.scrollHeight * ++step) / 60
+              if (step < 60) requestAnimationFrame(tick)
+              else done(gaps)
+            }
+            requestAnimationFrame(tick)
+          })`) as Array<number>
+          await page.locator(`.grid-body [aria-rowindex="${rows + 1}"]`).waitFor()
+          expect(await page.locator(".grid-body [role=row]").count()).toBeLessThan(80)
+          await page.getByRole("link", { name: "Graph" }).click()
+          const summary = page.getByTestId("graph-summary").filter({ hasText: "nodes" })
+          await summary.waitFor({ timeout: 30_000 })
+          const [nodes = 0, total = 0, edges = 0, parented = 0] =
+            ((await summary.textContent()) ?? "").replace(/,(?=\d)/g, "")
+              .match(/\d+/g)?.map(Number) ?? []
+          expect([nodes, total, edges]).toEqual([300, rows + 1, 299])
+          expect(parented).toBeGreaterThan(250)
+          await page.unroute(() => true)
+          return gaps.sort((a, b) => a - b)
+        })
+        const median = frames[Math.floor(frames.length / 2)] ?? 0
+        console.log(`100,000-row table: median frame ${median.toFixed(1)} ms, slowest ${frames.at(-1)?.toFixed(1)} ms`)
+        expect(median).toBeLessThan(100)
+        yield* checkPage("scan-graph-100k")
+
+        // A key that stops working (revoked, or mistyped) sends the analyst back to sign-in.
+        yield* step(async () => {
+          await page.evaluate(`sessionStorage.setItem("mirage.apiKey", "mk_not_a_key")`)
+          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sources" }).click()
+          await page.getByLabel("API key").waitFor()
+          await page.getByLabel("API key").fill("mk_still_not_a_key")
+          await page.getByRole("button", { name: "Sign in" }).click()
+          await page.getByRole("alert").waitFor()
+          expect(await page.getByLabel("API key").isVisible()).toBe(true)
+        })
+        // The API answers before the console: a GET of an API path stays the API's.
+        const answer = yield* step(() => apiGet(base, key, "/scans", "text/html"))
+        expect(answer.headers.get("content-type")).toContain("json")
+      }))
+  })
+})

@@ -1,0 +1,16 @@
+/** The console's build: one hashed entry chunk, the graph (cytoscape) in its own chunk loaded when first shown. */
+import { defineConfig } from "vite"
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: "/",
+  esbuild: { jsx: "automatic", jsxImportSource: "preact" },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    assetsDir: "assets",
+    reportCompressedSize: true,
+    chunkSizeWarningLimit: 600
+  }
+})
