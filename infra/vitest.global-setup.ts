@@ -1,8 +1,12 @@
 // Vitest global setup: starts the services only if one does not answer, drops test databases that earlier runs left
-// behind, and rebuilds the migrated PostgreSQL template that every test database is cloned from (see TestStores).
+// behind, and builds the migrated PostgreSQL template that every test database is cloned from (see TestStores) when the
+// migrations changed since it was last built.
 import { MongoClient } from "mongodb"
 import { execFileSync } from "node:child_process"
+import { createHash } from "node:crypto"
+import { readdirSync, readFileSync } from "node:fs"
 import { connect } from "node:net"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import postgres from "postgres"
 import {
@@ -78,10 +82,29 @@ const dropMongoLeftovers = async (): Promise<void> => {
   }
 }
 
-const rebuildTemplate = async (sql: postgres.Sql): Promise<void> => {
+/** What the template was built from: the migrations' names and contents. */
+const migrationsFingerprint = (): string => {
+  const folder = fileURLToPath(new URL("./migrations/", import.meta.url))
+  const hash = createHash("sha256")
+  for (const file of readdirSync(folder).filter((name) => name.endsWith(".sql")).sort()) {
+    hash.update(file).update("\0").update(readFileSync(join(folder, file))).update("\0")
+  }
+  return `migrations ${hash.digest("hex")}`
+}
+
+/**
+ * Rebuilds the template only when the migrations changed since it was built (its comment holds their fingerprint):
+ * a run going on at the same time may be cloning it, and a dropped template would hand it an empty database.
+ */
+const ensureTemplate = async (sql: postgres.Sql): Promise<void> => {
+  const fingerprint = migrationsFingerprint()
+  const [current] = await sql<ReadonlyArray<{ readonly comment: string | null }>>`
+    SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${templateDatabase}`
+  if (current?.comment === fingerprint) return
   await sql`DROP DATABASE IF EXISTS ${sql(templateDatabase)} WITH (FORCE)`
   await sql`CREATE DATABASE ${sql(templateDatabase)}`
   await migrate(withDatabase(databaseUrl, templateDatabase))
+  await sql.unsafe(`COMMENT ON DATABASE ${templateDatabase} IS '${fingerprint}'`)
 }
 
 export default async function setup(): Promise<void> {
@@ -91,7 +114,7 @@ export default async function setup(): Promise<void> {
     // One run at a time rebuilds the template (max: 1, so the session lock stays on this connection).
     await sql`SELECT pg_advisory_lock(hashtext('mirage:test_template'))`
     await dropPostgresLeftovers(sql)
-    await rebuildTemplate(sql)
+    await ensureTemplate(sql)
   } finally {
     await sql.end({ timeout: 5 })
   }
