@@ -114,7 +114,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Lifecyc
       const csv = yield* Gateway.get(`/scans/${id}/results?format=csv&data_type=IP`, caller)
       expect(csv.headers["content-type"]).toContain("text/csv")
       const rows = csv.text.trim().split("\r\n")
-      expect(rows[0]).toBe("id,scan_id,task_id,module_id,data_type,data,confidence,collected_at,hash")
+      expect(rows[0]).toBe("id,scan_id,task_id,module_id,data_type,data,confidence,collected_at,hash,parent")
       expect(rows.length - 1).toBe(ipItems.length)
       const empty = yield* Gateway.get(`/scans/${id}/results?format=json&data_type=EMAIL`, caller)
       expect(empty.body).toEqual([])
