@@ -47,7 +47,10 @@ describe("hunter_io", () => {
             email("someone@elsewhere.test")
           ])
         },
-        { request: search(100), response: answer(100, 150, [email("info@example.test", { type: "generic", confidence: 60 })]) }
+        {
+          request: search(100),
+          response: answer(100, 150, [email("info@example.test", { type: "generic", confidence: 60 })])
+        }
       ], { target, key, config: { max_pages: 5 } })
       yield* run.server.verify
       const findings = Either.getOrThrow(run.outcome)

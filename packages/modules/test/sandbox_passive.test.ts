@@ -17,13 +17,18 @@ import { certificatedetails } from "@mirage/modules/modules/certificatedetails"
 import { chaos } from "@mirage/modules/modules/chaos"
 import { columbus } from "@mirage/modules/modules/columbus"
 import { commoncrawl } from "@mirage/modules/modules/commoncrawl"
+import { dockerhub } from "@mirage/modules/modules/dockerhub"
 import { fullhunt } from "@mirage/modules/modules/fullhunt"
+import { githubOrg } from "@mirage/modules/modules/github_org"
+import { gitlabProjects } from "@mirage/modules/modules/gitlab_projects"
 import { gravatar } from "@mirage/modules/modules/gravatar"
 import { hackertargetDnslookup } from "@mirage/modules/modules/hackertarget_dnslookup"
 import { hackertargetReverseip } from "@mirage/modules/modules/hackertarget_reverseip"
+import { hunterIo } from "@mirage/modules/modules/hunter_io"
 import { ipApi } from "@mirage/modules/modules/ip_api"
 import { ipinfo } from "@mirage/modules/modules/ipinfo"
 import { leakix } from "@mirage/modules/modules/leakix"
+import { microsoftTenant } from "@mirage/modules/modules/microsoft_tenant"
 import { myssl } from "@mirage/modules/modules/myssl"
 import { netlas } from "@mirage/modules/modules/netlas"
 import { otxUrlList } from "@mirage/modules/modules/otx_url_list"
@@ -55,7 +60,10 @@ const collectFrom = (module: Module, target: Target, key?: string) =>
     return { found: findings.map((f) => `${f.type} ${f.value}`), intel }
   })
 
-type Target = { readonly type: "DOMAIN" | "IP" | "ASN" | "EMAIL"; readonly value: string }
+type Target = {
+  readonly type: "DOMAIN" | "IP" | "ASN" | "EMAIL" | "USERNAME" | "ORGANIZATION"
+  readonly value: string
+}
 
 const collect = (module: Module, target: Target, key?: string) =>
   Effect.map(collectFrom(module, target, key), (run) => run.found)
@@ -199,6 +207,46 @@ describe("the sandbox's passive sources", () => {
         expect.arrayContaining(["USERNAME mirage-hostmaster", "URL https://github.com/mirage-sandbox"])
       )
       expect(yield* collect(gravatar, { type: "EMAIL", value: "devops@mirage-sandbox.test" })).toEqual([])
+    }))
+
+  it.scoped("the company's tenant, its code and image accounts (paged) and Hunter's addresses of its people", () =>
+    Effect.gen(function*() {
+      const tenant = yield* collectFrom(microsoftTenant, domain)
+      expect(tenant.found).toEqual(["ORGANIZATION Mirage Sandbox Ltd"])
+      expect(yield* collect(microsoftTenant, { type: "DOMAIN", value: "other-company.test" })).toEqual([])
+      const organization = { type: "ORGANIZATION" as const, value: "Mirage-Sandbox" }
+      const github = yield* collectFrom(githubOrg, organization)
+      expect(github.found).toEqual([
+        "URL https://github.com/mirage-sandbox/infra",
+        "URL https://github.com/mirage-sandbox/website",
+        "URL https://github.com/mirage-sandbox/api-gateway",
+        "USERNAME mirage-hostmaster"
+      ])
+      expect(github.intel.github_api.requests()).toBe(3)
+      expect(yield* collect(githubOrg, { type: "USERNAME", value: "mirage-hostmaster" })).toEqual([
+        "URL https://github.com/mirage-hostmaster/dotfiles"
+      ])
+      const gitlab = yield* collectFrom(gitlabProjects, organization)
+      expect(gitlab.found).toEqual([
+        "URL https://gitlab.com/mirage-sandbox/infra",
+        "URL https://gitlab.com/mirage-sandbox/website",
+        "URL https://gitlab.com/mirage-sandbox/api-gateway",
+        "URL https://gitlab.com/mirage-sandbox/nginx"
+      ])
+      expect(gitlab.intel.gitlab.requests()).toBe(2)
+      const images = yield* collectFrom(dockerhub, { type: "USERNAME", value: "mirage-sandbox" })
+      expect(images.found).toEqual([
+        "URL https://hub.docker.com/r/mirage-sandbox/infra",
+        "URL https://hub.docker.com/r/mirage-sandbox/website",
+        "URL https://hub.docker.com/r/mirage-sandbox/api-gateway"
+      ])
+      expect(images.intel.dockerhub.requests()).toBe(2)
+      expect(yield* collect(dockerhub, { type: "USERNAME", value: "nobody-here" })).toEqual([])
+      expect(yield* collect(hunterIo, domain, IntelWorld.keys.hunter_io)).toEqual([
+        "ORGANIZATION Mirage Sandbox Ltd",
+        "EMAIL hostmaster@mirage-sandbox.test",
+        "EMAIL devops@mirage-sandbox.test"
+      ])
     }))
 
   it.scoped("Team Cymru's zones on the sandbox's DNS server map its addresses to their ASes", () =>

@@ -14,6 +14,7 @@ import * as HibpServer from "./HibpServer.js"
 import type { HttpFixture } from "./HttpFixture.js"
 import * as InternetdbServer from "./InternetdbServer.js"
 import * as KeyedSources from "./KeyedSources.js"
+import * as OrganizationSources from "./OrganizationSources.js"
 import * as OtxServer from "./OtxServer.js"
 import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
@@ -53,7 +54,8 @@ export const keys = {
   whoisxml: "at_sandbox5b7d9f1a3c",
   leakix: "leakix-sandbox-2d4f6a8c0e",
   ipinfo: "ipinfo-sandbox-5e7a9c1b",
-  peeringdb: "pdb-sandbox.0a2c4e6b8d"
+  peeringdb: "pdb-sandbox.0a2c4e6b8d",
+  hunter_io: "hunter-sandbox-9a7c5e3b1d"
 } as const
 
 const org = "Mirage Sandbox Ltd"
@@ -518,6 +520,34 @@ export const profiles: ReadonlyArray<ContactSources.Profile> = [{
   accounts: [{ shortname: "github", username: "mirage-sandbox", url: "https://github.com/mirage-sandbox" }]
 }]
 
+/** The sandbox company's Entra ID tenant, by its domain. */
+export const tenants: ReadonlyArray<OrganizationSources.Tenant> = [
+  { domain, id: "5d1c0f3e-8a2b-4c6d-9e7f-0a1b2c3d4e5f", brand: org }
+]
+
+/** The company's accounts on the code and image hosts (an organization, its public member, someone else's fork). */
+export const codeAccounts: ReadonlyArray<OrganizationSources.CodeAccount> = [
+  {
+    login: "mirage-sandbox",
+    kind: "organization",
+    projects: [
+      { name: "infra", description: "Deployment inventory" },
+      { name: "website", description: "https://www.mirage-sandbox.test/" },
+      { name: "api-gateway", description: "Edge gateway" },
+      { name: "nginx", description: "Fork of nginx", fork: true }
+    ],
+    members: ["mirage-hostmaster"]
+  },
+  { login: "mirage-hostmaster", kind: "user", projects: [{ name: "dotfiles", description: "" }], members: [] }
+]
+
+/** The addresses Hunter indexed under the sandbox domain (one of another company's, seen on its pages). */
+export const hunterEmails: ReadonlyArray<OrganizationSources.PublishedEmail> = [
+  { value: "hostmaster@mirage-sandbox.test", firstName: "Host", lastName: "Master", position: "IT", confidence: 92 },
+  { value: "devops@mirage-sandbox.test", confidence: 71 },
+  { value: "ca@othersite.example", confidence: 30 }
+]
+
 /** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
 export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
   { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
@@ -585,6 +615,11 @@ export interface IntelServers {
   readonly pgp_keyserver: HttpFixture
   readonly skymem: HttpFixture
   readonly gravatar: HttpFixture
+  readonly microsoft_login: HttpFixture
+  readonly github_api: HttpFixture
+  readonly gitlab: HttpFixture
+  readonly dockerhub: HttpFixture
+  readonly hunter_io: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -650,7 +685,12 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       peeringdb: AddressSources.peeringdb(autonomousSystems, peeringRecords, { key: keys.peeringdb }),
       pgp_keyserver: ContactSources.keyserver(publicKeys),
       skymem: ContactSources.skymem(webEmails, { perPage: 1 }),
-      gravatar: ContactSources.gravatar(profiles)
+      gravatar: ContactSources.gravatar(profiles),
+      microsoft_login: OrganizationSources.microsoftLogin(tenants),
+      github_api: OrganizationSources.githubApi(codeAccounts, { perPage: 2 }),
+      gitlab: OrganizationSources.gitlab(codeAccounts, { perPage: 2 }),
+      dockerhub: OrganizationSources.dockerhub(codeAccounts, { perPage: 2 }),
+      hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io })
     }, { concurrency: "unbounded" })
     const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }
