@@ -50,6 +50,7 @@ import { skymem } from "../modules/skymem.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
 import { teamCymruAsn } from "../modules/team_cymru_asn.js"
 import { threatminer } from "../modules/threatminer.js"
+import { urlhausHost } from "../modules/urlhaus_host.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
@@ -113,5 +114,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   githubOrg,
   gitlabProjects,
   dockerhub,
-  hunterIo
+  hunterIo,
+  urlhausHost
 ]
