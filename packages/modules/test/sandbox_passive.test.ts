@@ -43,6 +43,7 @@ import { skymem } from "@mirage/modules/modules/skymem"
 import { subdomainCenter } from "@mirage/modules/modules/subdomain_center"
 import { teamCymruAsn } from "@mirage/modules/modules/team_cymru_asn"
 import { threatminer } from "@mirage/modules/modules/threatminer"
+import { urlhausHost } from "@mirage/modules/modules/urlhaus_host"
 import { whoisxmlSubdomains } from "@mirage/modules/modules/whoisxml_subdomains"
 import { zoomeye } from "@mirage/modules/modules/zoomeye"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
@@ -247,6 +248,17 @@ describe("the sandbox's passive sources", () => {
         "EMAIL hostmaster@mirage-sandbox.test",
         "EMAIL devops@mirage-sandbox.test"
       ])
+    }))
+
+  it.scoped("URLhaus (a form POST with its Auth-Key) knows the malware once on the sandbox's forgotten host", () =>
+    Effect.gen(function*() {
+      const legacy = { type: "DOMAIN" as const, value: "legacy.mirage-sandbox.test" }
+      const run = yield* collectFrom(urlhausHost, legacy, IntelWorld.keys.urlhaus)
+      expect(run.found).toEqual(["URL http://legacy.mirage-sandbox.test/old.php?id=1"])
+      expect(run.intel.urlhaus.received().map((request) => [request.method, request.body])).toEqual([
+        ["POST", "host=legacy.mirage-sandbox.test"]
+      ])
+      expect(yield* collect(urlhausHost, domain, IntelWorld.keys.urlhaus)).toEqual([])
     }))
 
   it.scoped("Team Cymru's zones on the sandbox's DNS server map its addresses to their ASes", () =>

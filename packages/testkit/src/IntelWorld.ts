@@ -55,7 +55,8 @@ export const keys = {
   leakix: "leakix-sandbox-2d4f6a8c0e",
   ipinfo: "ipinfo-sandbox-5e7a9c1b",
   peeringdb: "pdb-sandbox.0a2c4e6b8d",
-  hunter_io: "hunter-sandbox-9a7c5e3b1d"
+  hunter_io: "hunter-sandbox-9a7c5e3b1d",
+  urlhaus: "urlhaus-sandbox-4c6e8a0b2d"
 } as const
 
 const org = "Mirage Sandbox Ltd"
@@ -548,6 +549,24 @@ export const hunterEmails: ReadonlyArray<OrganizationSources.PublishedEmail> = [
   { value: "ca@othersite.example", confidence: 30 }
 ]
 
+/** What URLhaus saw on the sandbox's forgotten host (and on another company's). */
+export const malwareUrls: ReadonlyArray<KeyedSources.MalwareUrl> = [
+  {
+    host: "legacy.mirage-sandbox.test",
+    url: "http://legacy.mirage-sandbox.test/old.php?id=1",
+    status: "offline",
+    threat: "malware_download",
+    tags: ["exe"]
+  },
+  {
+    host: "payments.example",
+    url: "http://payments.example/update.bin",
+    status: "online",
+    threat: "malware_download",
+    tags: []
+  }
+]
+
 /** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
 export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
   { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
@@ -620,6 +639,7 @@ export interface IntelServers {
   readonly gitlab: HttpFixture
   readonly dockerhub: HttpFixture
   readonly hunter_io: HttpFixture
+  readonly urlhaus: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -690,7 +710,8 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       github_api: OrganizationSources.githubApi(codeAccounts, { perPage: 2 }),
       gitlab: OrganizationSources.gitlab(codeAccounts, { perPage: 2 }),
       dockerhub: OrganizationSources.dockerhub(codeAccounts, { perPage: 2 }),
-      hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io })
+      hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io }),
+      urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus })
     }, { concurrency: "unbounded" })
     const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }
