@@ -18,6 +18,7 @@ import { chaos } from "@mirage/modules/modules/chaos"
 import { columbus } from "@mirage/modules/modules/columbus"
 import { commoncrawl } from "@mirage/modules/modules/commoncrawl"
 import { dockerhub } from "@mirage/modules/modules/dockerhub"
+import { emailrep } from "@mirage/modules/modules/emailrep"
 import { fullhunt } from "@mirage/modules/modules/fullhunt"
 import { githubOrg } from "@mirage/modules/modules/github_org"
 import { gitlabProjects } from "@mirage/modules/modules/gitlab_projects"
@@ -197,7 +198,7 @@ describe("the sandbox's passive sources", () => {
       ])
     }))
 
-  it.scoped("the keyserver, Skymem (paged) and Gravatar give the sandbox's people", () =>
+  it.scoped("the keyserver, Skymem (paged), Gravatar and EmailRep give the sandbox's people and their standing", () =>
     Effect.gen(function*() {
       const people = ["EMAIL devops@mirage-sandbox.test", "EMAIL hostmaster@mirage-sandbox.test"]
       expect(yield* collect(pgpKeyserver, domain)).toEqual(people)
@@ -208,6 +209,9 @@ describe("the sandbox's passive sources", () => {
         expect.arrayContaining(["USERNAME mirage-hostmaster", "URL https://github.com/mirage-sandbox"])
       )
       expect(yield* collect(gravatar, { type: "EMAIL", value: "devops@mirage-sandbox.test" })).toEqual([])
+      const reputation = yield* collectFrom(emailrep, { type: "EMAIL", value: "hostmaster@mirage-sandbox.test" })
+      expect(reputation.found).toEqual(["DOMAIN mirage-sandbox.test"])
+      expect(yield* collect(emailrep, { type: "EMAIL", value: "someone@freemail.example" })).toEqual([])
     }))
 
   it.scoped("the company's tenant, its code and image accounts (paged) and Hunter's addresses of its people", () =>

@@ -567,6 +567,18 @@ export const malwareUrls: ReadonlyArray<KeyedSources.MalwareUrl> = [
   }
 ]
 
+/** What EmailRep says of the sandbox's addresses (and of someone's free-mail one). */
+export const reputations: ReadonlyArray<ContactSources.Reputation> = [
+  {
+    email: "hostmaster@mirage-sandbox.test",
+    reputation: "medium",
+    credentialsLeaked: true,
+    profiles: ["github", "gravatar"],
+    freeProvider: false
+  },
+  { email: "someone@freemail.example", reputation: "low", credentialsLeaked: false, profiles: [], freeProvider: true }
+]
+
 /** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
 export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
   { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
@@ -640,6 +652,7 @@ export interface IntelServers {
   readonly dockerhub: HttpFixture
   readonly hunter_io: HttpFixture
   readonly urlhaus: HttpFixture
+  readonly emailrep: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -711,7 +724,8 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       gitlab: OrganizationSources.gitlab(codeAccounts, { perPage: 2 }),
       dockerhub: OrganizationSources.dockerhub(codeAccounts, { perPage: 2 }),
       hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io }),
-      urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus })
+      urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus }),
+      emailrep: ContactSources.emailrep(reputations)
     }, { concurrency: "unbounded" })
     const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }

@@ -15,6 +15,7 @@ import { columbus } from "../modules/columbus.js"
 import { commoncrawl } from "../modules/commoncrawl.js"
 import { crtshDb } from "../modules/crtsh_db.js"
 import { dockerhub } from "../modules/dockerhub.js"
+import { emailrep } from "../modules/emailrep.js"
 import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { githubOrg } from "../modules/github_org.js"
@@ -115,5 +116,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   gitlabProjects,
   dockerhub,
   hunterIo,
-  urlhausHost
+  urlhausHost,
+  emailrep
 ]
