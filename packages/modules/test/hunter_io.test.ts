@@ -87,6 +87,11 @@ describe("hunter_io", () => {
         key
       })
       expect(odd.outcome).toMatchObject({ left: { _tag: "BadResponse" } })
+      const sparse = yield* collectAgainst(hunterIo, [{
+        request: search(0),
+        response: { json: { data: { organization: "Example Corp", emails: [] }, meta: { results: 0 } } }
+      }], { target, key })
+      expect(Either.getOrThrow(sparse.outcome).map((f) => f.value)).toEqual(["Example Corp"])
     }))
 
   it.scoped("by default one page (a search of the quota each); a rejected key is AuthFailed; no key sends nothing", () =>

@@ -32,6 +32,7 @@ import { leakix } from "@mirage/modules/modules/leakix"
 import { microsoftTenant } from "@mirage/modules/modules/microsoft_tenant"
 import { myssl } from "@mirage/modules/modules/myssl"
 import { netlas } from "@mirage/modules/modules/netlas"
+import { otxReputation } from "@mirage/modules/modules/otx_reputation"
 import { otxUrlList } from "@mirage/modules/modules/otx_url_list"
 import { passivetotal } from "@mirage/modules/modules/passivetotal"
 import { peeringdb } from "@mirage/modules/modules/peeringdb"
@@ -254,7 +255,7 @@ describe("the sandbox's passive sources", () => {
       ])
     }))
 
-  it.scoped("URLhaus (a form POST with its Auth-Key) knows the malware once on the sandbox's forgotten host", () =>
+  it.scoped("URLhaus (a form POST with its Auth-Key) and OTX's pulses know the malware once on the forgotten host", () =>
     Effect.gen(function*() {
       const legacy = { type: "DOMAIN" as const, value: "legacy.mirage-sandbox.test" }
       const run = yield* collectFrom(urlhausHost, legacy, IntelWorld.keys.urlhaus)
@@ -263,6 +264,10 @@ describe("the sandbox's passive sources", () => {
         ["POST", "host=legacy.mirage-sandbox.test"]
       ])
       expect(yield* collect(urlhausHost, domain, IntelWorld.keys.urlhaus)).toEqual([])
+      expect(yield* collect(otxReputation, legacy, IntelWorld.keys.otx)).toEqual([
+        "URL https://otx.alienvault.com/pulse/6601a2b3c4d5e6f708192a3b"
+      ])
+      expect(yield* collect(otxReputation, { type: "IP", value: "192.0.2.10" })).toEqual(["ASN AS64500"])
     }))
 
   it.scoped("Team Cymru's zones on the sandbox's DNS server map its addresses to their ASes", () =>

@@ -579,6 +579,18 @@ export const reputations: ReadonlyArray<ContactSources.Reputation> = [
   { email: "someone@freemail.example", reputation: "low", credentialsLeaked: false, profiles: [], freeProvider: true }
 ]
 
+/** The OTX threat reports listing the sandbox's forgotten host, and an unrelated address. */
+export const pulses: ReadonlyArray<OtxServer.Pulse> = [
+  {
+    id: "6601a2b3c4d5e6f708192a3b",
+    name: "Malware hosted on compromised PHP sites",
+    indicator: "legacy.mirage-sandbox.test",
+    tags: ["php", "dropper"],
+    malware: ["Emotet"]
+  },
+  { id: "6601a2b3c4d5e6f708192a3c", name: "Scanner", indicator: "198.18.0.7", tags: ["scanner"], malware: [] }
+]
+
 /** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
 export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
   { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
@@ -682,7 +694,12 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
       urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
       hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
-      otx: OtxServer.make(resolutions, { key: keys.otx, urls: crawledUrls }),
+      otx: OtxServer.make(resolutions, {
+        key: keys.otx,
+        urls: crawledUrls,
+        pulses,
+        asns: { "192.0.2.10": "AS64500 Mirage Sandbox Ltd" }
+      }),
       github: GithubServer.make(codeFiles, { token: keys.github }),
       anubisdb: PassiveSources.anubisdb(sightings),
       subdomain_center: PassiveSources.subdomainCenter(sightings),

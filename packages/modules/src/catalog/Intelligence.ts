@@ -33,6 +33,7 @@ import { microsoftTenant } from "../modules/microsoft_tenant.js"
 import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
+import { otxReputation } from "../modules/otx_reputation.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
 import { passivetotal } from "../modules/passivetotal.js"
 import { peeringdb } from "../modules/peeringdb.js"
@@ -117,5 +118,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   dockerhub,
   hunterIo,
   urlhausHost,
-  emailrep
+  emailrep,
+  otxReputation
 ]

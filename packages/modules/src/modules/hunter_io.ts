@@ -127,7 +127,10 @@ export const hunterIo = pagedApi({
     if (!Array.isArray(emails)) return undefined
     const organization = Rows.at(body, "data.organization")
     const company = typeof organization === "string" && organization !== ""
-      ? [{ organization, pattern: Rows.at(body, "data.pattern"), country: Rows.at(body, "data.country") }]
+      ? [Object.fromEntries(
+        Object.entries({ organization, pattern: Rows.at(body, "data.pattern"), country: Rows.at(body, "data.country") })
+          .filter(([, value]) => value !== undefined)
+      )]
       : []
     return [...company, ...emails]
   },
