@@ -12,6 +12,18 @@ export interface HttpGetOptions {
   readonly query?: Readonly<Record<string, string | number | boolean>>
 }
 
+/** A POST: the GET options plus a body of the given media type. */
+export interface HttpPostOptions extends HttpGetOptions {
+  readonly body: string
+  readonly contentType: string
+}
+
+/** `fields` as an `application/x-www-form-urlencoded` body. */
+export const formBody = (fields: Readonly<Record<string, string>>): Pick<HttpPostOptions, "body" | "contentType"> => ({
+  body: new URLSearchParams(fields).toString(),
+  contentType: "application/x-www-form-urlencoded"
+})
+
 export interface HttpResponse {
   readonly status: number
   /** Lower-case header names; repeated headers are joined with ", ". */
@@ -30,6 +42,14 @@ export interface HttpClient {
   readonly get: (
     url: string,
     options?: HttpGetOptions
+  ) => Effect.Effect<HttpResponse, SourceUnavailable | BadResponse | ModuleConfigError>
+  /**
+   * A POST, for sources whose queries are form or JSON bodies; answered as `get` is. A wrapper must rate limit and
+   * record it as it does a GET, and never answer it from a cache.
+   */
+  readonly post: (
+    url: string,
+    options: HttpPostOptions
   ) => Effect.Effect<HttpResponse, SourceUnavailable | BadResponse | ModuleConfigError>
 }
 
@@ -106,76 +126,84 @@ export const makeHttpClient = (options: HttpClientOptions = {}): HttpClient => {
   const timeoutMs = options.timeoutMs ?? 30_000
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
   const label = options.label ?? "http"
-  return {
-    get: (url, getOptions = {}) =>
-      Effect.gen(function*() {
-        const target = yield* Effect.try({
-          try: () => new URL(url),
-          catch: () => new ModuleConfigError({ module: label, reason: `not a URL: ${url}` })
-        })
-        if (target.protocol !== "http:" && target.protocol !== "https:") {
-          return yield* new ModuleConfigError({ module: label, reason: `not an http(s) URL: ${redactUrl(target)}` })
-        }
-        for (const [key, value] of Object.entries(getOptions.query ?? {})) {
-          target.searchParams.set(key, String(value))
-        }
-        const result = yield* Effect.tryPromise({
-          try: async (signal): Promise<ReadResult> => {
-            const response = await request(target, {
-              method: "GET",
-              signal,
-              headersTimeout: timeoutMs,
-              bodyTimeout: timeoutMs,
-              headers: { "user-agent": options.userAgent ?? "Mirage/0.1", accept: "*/*", ...getOptions.headers },
-              ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher })
-            })
-            const chunks: Array<Buffer> = []
-            let size = 0
-            for await (const chunk of response.body) {
-              const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
-              size += buffer.length
-              if (size > maxBodyBytes) {
-                response.body.destroy()
-                return { _tag: "TooLarge", status: response.statusCode }
-              }
-              chunks.push(buffer)
-            }
-            return {
-              _tag: "Read",
-              status: response.statusCode,
-              headers: flattenHeaders(response.headers),
-              body: Buffer.concat(chunks).toString("utf8")
-            }
-          },
-          catch: (cause) =>
-            Option.match(outOfScope(cause), {
-              onNone: () =>
-                new SourceUnavailable({ reason: `GET ${redactUrl(target)} failed: ${errorCode(cause)}`, cause }),
-              onSome: (reason): ModuleConfigError | SourceUnavailable =>
-                new ModuleConfigError({ module: label, reason: `GET ${redactUrl(target)} refused: ${reason}` })
-            })
-        })
-        yield* Effect.annotateCurrentSpan("http.response.status_code", result.status)
-        if (result._tag === "TooLarge") {
-          return yield* new BadResponse({
-            reason: `GET ${redactUrl(target)}: body larger than ${maxBodyBytes} bytes`,
-            status: result.status
+  const send = (method: "GET" | "POST", url: string, getOptions: HttpGetOptions, payload?: HttpPostOptions) =>
+    Effect.gen(function*() {
+      const target = yield* Effect.try({
+        try: () => new URL(url),
+        catch: () => new ModuleConfigError({ module: label, reason: `not a URL: ${url}` })
+      })
+      if (target.protocol !== "http:" && target.protocol !== "https:") {
+        return yield* new ModuleConfigError({ module: label, reason: `not an http(s) URL: ${redactUrl(target)}` })
+      }
+      for (const [key, value] of Object.entries(getOptions.query ?? {})) {
+        target.searchParams.set(key, String(value))
+      }
+      const result = yield* Effect.tryPromise({
+        try: async (signal): Promise<ReadResult> => {
+          const response = await request(target, {
+            method,
+            signal,
+            ...(payload === undefined ? {} : { body: payload.body }),
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+            headers: {
+              "user-agent": options.userAgent ?? "Mirage/0.1",
+              accept: "*/*",
+              ...(payload === undefined ? {} : { "content-type": payload.contentType }),
+              ...getOptions.headers
+            },
+            ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher })
           })
-        }
-        return makeResponse(result.status, result.headers, result.body)
-      }).pipe(
-        // A client span per request: method, URL without its query (keys travel there), source. Never headers.
-        Effect.withSpan("GET", {
-          kind: "client",
-          attributes: {
-            "http.request.method": "GET",
-            "url.full": URL.canParse(url) ? redactUrl(new URL(url)) : "(invalid)",
-            "server.address": URL.canParse(url) ? new URL(url).hostname : "",
-            "mirage.module": label,
-            ...(options.source === undefined ? {} : { "mirage.source": options.source })
+          const chunks: Array<Buffer> = []
+          let size = 0
+          for await (const chunk of response.body) {
+            const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
+            size += buffer.length
+            if (size > maxBodyBytes) {
+              response.body.destroy()
+              return { _tag: "TooLarge", status: response.statusCode }
+            }
+            chunks.push(buffer)
           }
+          return {
+            _tag: "Read",
+            status: response.statusCode,
+            headers: flattenHeaders(response.headers),
+            body: Buffer.concat(chunks).toString("utf8")
+          }
+        },
+        catch: (cause) =>
+          Option.match(outOfScope(cause), {
+            onNone: () =>
+              new SourceUnavailable({ reason: `${method} ${redactUrl(target)} failed: ${errorCode(cause)}`, cause }),
+            onSome: (reason): ModuleConfigError | SourceUnavailable =>
+              new ModuleConfigError({ module: label, reason: `${method} ${redactUrl(target)} refused: ${reason}` })
+          })
+      })
+      yield* Effect.annotateCurrentSpan("http.response.status_code", result.status)
+      if (result._tag === "TooLarge") {
+        return yield* new BadResponse({
+          reason: `${method} ${redactUrl(target)}: body larger than ${maxBodyBytes} bytes`,
+          status: result.status
         })
-      )
+      }
+      return makeResponse(result.status, result.headers, result.body)
+    }).pipe(
+      // A client span per request: method, URL without its query (keys travel there), source. Never headers.
+      Effect.withSpan(method, {
+        kind: "client",
+        attributes: {
+          "http.request.method": method,
+          "url.full": URL.canParse(url) ? redactUrl(new URL(url)) : "(invalid)",
+          "server.address": URL.canParse(url) ? new URL(url).hostname : "",
+          "mirage.module": label,
+          ...(options.source === undefined ? {} : { "mirage.source": options.source })
+        }
+      })
+    )
+  return {
+    get: (url, getOptions = {}) => send("GET", url, getOptions),
+    post: (url, postOptions) => send("POST", url, postOptions, postOptions)
   }
 }
 

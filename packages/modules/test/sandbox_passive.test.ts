@@ -17,15 +17,22 @@ import { certificatedetails } from "@mirage/modules/modules/certificatedetails"
 import { chaos } from "@mirage/modules/modules/chaos"
 import { columbus } from "@mirage/modules/modules/columbus"
 import { commoncrawl } from "@mirage/modules/modules/commoncrawl"
+import { dockerhub } from "@mirage/modules/modules/dockerhub"
+import { emailrep } from "@mirage/modules/modules/emailrep"
 import { fullhunt } from "@mirage/modules/modules/fullhunt"
+import { githubOrg } from "@mirage/modules/modules/github_org"
+import { gitlabProjects } from "@mirage/modules/modules/gitlab_projects"
 import { gravatar } from "@mirage/modules/modules/gravatar"
 import { hackertargetDnslookup } from "@mirage/modules/modules/hackertarget_dnslookup"
 import { hackertargetReverseip } from "@mirage/modules/modules/hackertarget_reverseip"
+import { hunterIo } from "@mirage/modules/modules/hunter_io"
 import { ipApi } from "@mirage/modules/modules/ip_api"
 import { ipinfo } from "@mirage/modules/modules/ipinfo"
 import { leakix } from "@mirage/modules/modules/leakix"
+import { microsoftTenant } from "@mirage/modules/modules/microsoft_tenant"
 import { myssl } from "@mirage/modules/modules/myssl"
 import { netlas } from "@mirage/modules/modules/netlas"
+import { otxReputation } from "@mirage/modules/modules/otx_reputation"
 import { otxUrlList } from "@mirage/modules/modules/otx_url_list"
 import { passivetotal } from "@mirage/modules/modules/passivetotal"
 import { peeringdb } from "@mirage/modules/modules/peeringdb"
@@ -38,6 +45,7 @@ import { skymem } from "@mirage/modules/modules/skymem"
 import { subdomainCenter } from "@mirage/modules/modules/subdomain_center"
 import { teamCymruAsn } from "@mirage/modules/modules/team_cymru_asn"
 import { threatminer } from "@mirage/modules/modules/threatminer"
+import { urlhausHost } from "@mirage/modules/modules/urlhaus_host"
 import { whoisxmlSubdomains } from "@mirage/modules/modules/whoisxml_subdomains"
 import { zoomeye } from "@mirage/modules/modules/zoomeye"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
@@ -55,7 +63,10 @@ const collectFrom = (module: Module, target: Target, key?: string) =>
     return { found: findings.map((f) => `${f.type} ${f.value}`), intel }
   })
 
-type Target = { readonly type: "DOMAIN" | "IP" | "ASN" | "EMAIL"; readonly value: string }
+type Target = {
+  readonly type: "DOMAIN" | "IP" | "ASN" | "EMAIL" | "USERNAME" | "ORGANIZATION"
+  readonly value: string
+}
 
 const collect = (module: Module, target: Target, key?: string) =>
   Effect.map(collectFrom(module, target, key), (run) => run.found)
@@ -188,7 +199,7 @@ describe("the sandbox's passive sources", () => {
       ])
     }))
 
-  it.scoped("the keyserver, Skymem (paged) and Gravatar give the sandbox's people", () =>
+  it.scoped("the keyserver, Skymem (paged), Gravatar and EmailRep give the sandbox's people and their standing", () =>
     Effect.gen(function*() {
       const people = ["EMAIL devops@mirage-sandbox.test", "EMAIL hostmaster@mirage-sandbox.test"]
       expect(yield* collect(pgpKeyserver, domain)).toEqual(people)
@@ -199,6 +210,64 @@ describe("the sandbox's passive sources", () => {
         expect.arrayContaining(["USERNAME mirage-hostmaster", "URL https://github.com/mirage-sandbox"])
       )
       expect(yield* collect(gravatar, { type: "EMAIL", value: "devops@mirage-sandbox.test" })).toEqual([])
+      const reputation = yield* collectFrom(emailrep, { type: "EMAIL", value: "hostmaster@mirage-sandbox.test" })
+      expect(reputation.found).toEqual(["DOMAIN mirage-sandbox.test"])
+      expect(yield* collect(emailrep, { type: "EMAIL", value: "someone@freemail.example" })).toEqual([])
+    }))
+
+  it.scoped("the company's tenant, its code and image accounts (paged) and Hunter's addresses of its people", () =>
+    Effect.gen(function*() {
+      const tenant = yield* collectFrom(microsoftTenant, domain)
+      expect(tenant.found).toEqual(["ORGANIZATION Mirage Sandbox Ltd"])
+      expect(yield* collect(microsoftTenant, { type: "DOMAIN", value: "other-company.test" })).toEqual([])
+      const organization = { type: "ORGANIZATION" as const, value: "Mirage-Sandbox" }
+      const github = yield* collectFrom(githubOrg, organization)
+      expect(github.found).toEqual([
+        "URL https://github.com/mirage-sandbox/infra",
+        "URL https://github.com/mirage-sandbox/website",
+        "URL https://github.com/mirage-sandbox/api-gateway",
+        "USERNAME mirage-hostmaster"
+      ])
+      expect(github.intel.github_api.requests()).toBe(3)
+      expect(yield* collect(githubOrg, { type: "USERNAME", value: "mirage-hostmaster" })).toEqual([
+        "URL https://github.com/mirage-hostmaster/dotfiles"
+      ])
+      const gitlab = yield* collectFrom(gitlabProjects, organization)
+      expect(gitlab.found).toEqual([
+        "URL https://gitlab.com/mirage-sandbox/infra",
+        "URL https://gitlab.com/mirage-sandbox/website",
+        "URL https://gitlab.com/mirage-sandbox/api-gateway",
+        "URL https://gitlab.com/mirage-sandbox/nginx"
+      ])
+      expect(gitlab.intel.gitlab.requests()).toBe(2)
+      const images = yield* collectFrom(dockerhub, { type: "USERNAME", value: "mirage-sandbox" })
+      expect(images.found).toEqual([
+        "URL https://hub.docker.com/r/mirage-sandbox/infra",
+        "URL https://hub.docker.com/r/mirage-sandbox/website",
+        "URL https://hub.docker.com/r/mirage-sandbox/api-gateway"
+      ])
+      expect(images.intel.dockerhub.requests()).toBe(2)
+      expect(yield* collect(dockerhub, { type: "USERNAME", value: "nobody-here" })).toEqual([])
+      expect(yield* collect(hunterIo, domain, IntelWorld.keys.hunter_io)).toEqual([
+        "ORGANIZATION Mirage Sandbox Ltd",
+        "EMAIL hostmaster@mirage-sandbox.test",
+        "EMAIL devops@mirage-sandbox.test"
+      ])
+    }))
+
+  it.scoped("URLhaus (a form POST with its Auth-Key) and OTX's pulses know the malware once on the forgotten host", () =>
+    Effect.gen(function*() {
+      const legacy = { type: "DOMAIN" as const, value: "legacy.mirage-sandbox.test" }
+      const run = yield* collectFrom(urlhausHost, legacy, IntelWorld.keys.urlhaus)
+      expect(run.found).toEqual(["URL http://legacy.mirage-sandbox.test/old.php?id=1"])
+      expect(run.intel.urlhaus.received().map((request) => [request.method, request.body])).toEqual([
+        ["POST", "host=legacy.mirage-sandbox.test"]
+      ])
+      expect(yield* collect(urlhausHost, domain, IntelWorld.keys.urlhaus)).toEqual([])
+      expect(yield* collect(otxReputation, legacy, IntelWorld.keys.otx)).toEqual([
+        "URL https://otx.alienvault.com/pulse/6601a2b3c4d5e6f708192a3b"
+      ])
+      expect(yield* collect(otxReputation, { type: "IP", value: "192.0.2.10" })).toEqual(["ASN AS64500"])
     }))
 
   it.scoped("Team Cymru's zones on the sandbox's DNS server map its addresses to their ASes", () =>

@@ -111,3 +111,58 @@ export const gravatar = (profiles: ReadonlyArray<Profile>): Server =>
       }]
     })
   })
+
+/** What EmailRep says of an address: its reputation, leaks and profiles, and whether its domain is a free provider's. */
+export interface Reputation {
+  readonly email: string
+  readonly reputation: "high" | "medium" | "low" | "none"
+  readonly credentialsLeaked: boolean
+  readonly profiles: ReadonlyArray<string>
+  readonly freeProvider: boolean
+}
+
+/**
+ * EmailRep: `GET /{email}` (a user agent required, `Key` optional): the address's report, `reputation:
+ * "none"` for an address it never saw; 400 `invalid email` for anything else.
+ */
+export const emailrep = (reputations: ReadonlyArray<Reputation>): Server =>
+  HttpFixture.make("https://emailrep.io", (request) => {
+    if (request.headers["user-agent"] === undefined) {
+      return HttpFixture.json({ status: "fail", reason: "user agent required" }, 400)
+    }
+    const email = decodeURIComponent(request.url.pathname.slice(1)).toLowerCase()
+    if (!/^[^@/]+@[^@/]+$/.test(email)) return HttpFixture.json({ status: "fail", reason: "invalid email" }, 400)
+    const known = reputations.find((candidate) => candidate.email === email)
+    return HttpFixture.json({
+      email,
+      reputation: known?.reputation ?? "none",
+      suspicious: false,
+      references: known === undefined ? 0 : 12,
+      details: {
+        blacklisted: false,
+        malicious_activity: false,
+        malicious_activity_recent: false,
+        credentials_leaked: known?.credentialsLeaked ?? false,
+        credentials_leaked_recent: false,
+        data_breach: known?.credentialsLeaked ?? false,
+        first_seen: known === undefined ? "never" : "03/14/2019",
+        last_seen: known === undefined ? "never" : "11/02/2025",
+        domain_exists: true,
+        domain_reputation: "medium",
+        new_domain: false,
+        days_since_domain_creation: 2400,
+        suspicious_tld: false,
+        spam: false,
+        free_provider: known?.freeProvider ?? false,
+        disposable: false,
+        deliverable: true,
+        accept_all: false,
+        valid_mx: true,
+        primary_mx: "mail.mirage-sandbox.test",
+        spoofable: true,
+        spf_strict: false,
+        dmarc_enforced: false,
+        profiles: known?.profiles ?? []
+      }
+    })
+  })

@@ -25,6 +25,8 @@ export const ExpectedRequest = Schema.Struct({
       exact: true
     }
   ),
+  /** The body, exactly (a POST's form or JSON); not checked when absent. */
+  body: Schema.optionalWith(Schema.String, { exact: true }),
   /** Headers that matter (names in lower case): a value must be sent as given, null must not be sent at all. */
   headers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) }), {
     default: () => ({}),
@@ -98,6 +100,9 @@ const differences = (expected: ExpectedRequest, request: HttpFixture.FixtureRequ
     else if (sent.length !== wanted.length || sent.some((value, i) => value !== wanted[i])) {
       found.push(`query ${name}=${sent.length === 0 ? "(absent)" : sent.join(",")}, expected ${wanted.join(",")}`)
     }
+  }
+  if (expected.body !== undefined && request.body !== expected.body) {
+    found.push(`body ${JSON.stringify(request.body.slice(0, 200))}, expected ${JSON.stringify(expected.body)}`)
   }
   for (const [name, want] of Object.entries(expected.headers)) {
     const raw = request.headers[name.toLowerCase()]

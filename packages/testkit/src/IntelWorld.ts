@@ -14,6 +14,7 @@ import * as HibpServer from "./HibpServer.js"
 import type { HttpFixture } from "./HttpFixture.js"
 import * as InternetdbServer from "./InternetdbServer.js"
 import * as KeyedSources from "./KeyedSources.js"
+import * as OrganizationSources from "./OrganizationSources.js"
 import * as OtxServer from "./OtxServer.js"
 import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
@@ -53,7 +54,9 @@ export const keys = {
   whoisxml: "at_sandbox5b7d9f1a3c",
   leakix: "leakix-sandbox-2d4f6a8c0e",
   ipinfo: "ipinfo-sandbox-5e7a9c1b",
-  peeringdb: "pdb-sandbox.0a2c4e6b8d"
+  peeringdb: "pdb-sandbox.0a2c4e6b8d",
+  hunter_io: "hunter-sandbox-9a7c5e3b1d",
+  urlhaus: "urlhaus-sandbox-4c6e8a0b2d"
 } as const
 
 const org = "Mirage Sandbox Ltd"
@@ -518,6 +521,76 @@ export const profiles: ReadonlyArray<ContactSources.Profile> = [{
   accounts: [{ shortname: "github", username: "mirage-sandbox", url: "https://github.com/mirage-sandbox" }]
 }]
 
+/** The sandbox company's Entra ID tenant, by its domain. */
+export const tenants: ReadonlyArray<OrganizationSources.Tenant> = [
+  { domain, id: "5d1c0f3e-8a2b-4c6d-9e7f-0a1b2c3d4e5f", brand: org }
+]
+
+/** The company's accounts on the code and image hosts (an organization, its public member, someone else's fork). */
+export const codeAccounts: ReadonlyArray<OrganizationSources.CodeAccount> = [
+  {
+    login: "mirage-sandbox",
+    kind: "organization",
+    projects: [
+      { name: "infra", description: "Deployment inventory" },
+      { name: "website", description: "https://www.mirage-sandbox.test/" },
+      { name: "api-gateway", description: "Edge gateway" },
+      { name: "nginx", description: "Fork of nginx", fork: true }
+    ],
+    members: ["mirage-hostmaster"]
+  },
+  { login: "mirage-hostmaster", kind: "user", projects: [{ name: "dotfiles", description: "" }], members: [] }
+]
+
+/** The addresses Hunter indexed under the sandbox domain (one of another company's, seen on its pages). */
+export const hunterEmails: ReadonlyArray<OrganizationSources.PublishedEmail> = [
+  { value: "hostmaster@mirage-sandbox.test", firstName: "Host", lastName: "Master", position: "IT", confidence: 92 },
+  { value: "devops@mirage-sandbox.test", confidence: 71 },
+  { value: "ca@othersite.example", confidence: 30 }
+]
+
+/** What URLhaus saw on the sandbox's forgotten host (and on another company's). */
+export const malwareUrls: ReadonlyArray<KeyedSources.MalwareUrl> = [
+  {
+    host: "legacy.mirage-sandbox.test",
+    url: "http://legacy.mirage-sandbox.test/old.php?id=1",
+    status: "offline",
+    threat: "malware_download",
+    tags: ["exe"]
+  },
+  {
+    host: "payments.example",
+    url: "http://payments.example/update.bin",
+    status: "online",
+    threat: "malware_download",
+    tags: []
+  }
+]
+
+/** What EmailRep says of the sandbox's addresses (and of someone's free-mail one). */
+export const reputations: ReadonlyArray<ContactSources.Reputation> = [
+  {
+    email: "hostmaster@mirage-sandbox.test",
+    reputation: "medium",
+    credentialsLeaked: true,
+    profiles: ["github", "gravatar"],
+    freeProvider: false
+  },
+  { email: "someone@freemail.example", reputation: "low", credentialsLeaked: false, profiles: [], freeProvider: true }
+]
+
+/** The OTX threat reports listing the sandbox's forgotten host, and an unrelated address. */
+export const pulses: ReadonlyArray<OtxServer.Pulse> = [
+  {
+    id: "6601a2b3c4d5e6f708192a3b",
+    name: "Malware hosted on compromised PHP sites",
+    indicator: "legacy.mirage-sandbox.test",
+    tags: ["php", "dropper"],
+    malware: ["Emotet"]
+  },
+  { id: "6601a2b3c4d5e6f708192a3c", name: "Scanner", indicator: "198.18.0.7", tags: ["scanner"], malware: [] }
+]
+
 /** PeeringDB's records of the sandbox's ASes (the hosting one without a website, the transit one not there). */
 export const peeringRecords: ReadonlyArray<AddressSources.PeeringRecord> = [
   { asn: 64500, website: "https://mirage-sandbox.test/", type: "Content" },
@@ -585,6 +658,13 @@ export interface IntelServers {
   readonly pgp_keyserver: HttpFixture
   readonly skymem: HttpFixture
   readonly gravatar: HttpFixture
+  readonly microsoft_login: HttpFixture
+  readonly github_api: HttpFixture
+  readonly gitlab: HttpFixture
+  readonly dockerhub: HttpFixture
+  readonly hunter_io: HttpFixture
+  readonly urlhaus: HttpFixture
+  readonly emailrep: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -614,7 +694,12 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
       urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
       hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
-      otx: OtxServer.make(resolutions, { key: keys.otx, urls: crawledUrls }),
+      otx: OtxServer.make(resolutions, {
+        key: keys.otx,
+        urls: crawledUrls,
+        pulses,
+        asns: { "192.0.2.10": "AS64500 Mirage Sandbox Ltd" }
+      }),
       github: GithubServer.make(codeFiles, { token: keys.github }),
       anubisdb: PassiveSources.anubisdb(sightings),
       subdomain_center: PassiveSources.subdomainCenter(sightings),
@@ -650,7 +735,14 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       peeringdb: AddressSources.peeringdb(autonomousSystems, peeringRecords, { key: keys.peeringdb }),
       pgp_keyserver: ContactSources.keyserver(publicKeys),
       skymem: ContactSources.skymem(webEmails, { perPage: 1 }),
-      gravatar: ContactSources.gravatar(profiles)
+      gravatar: ContactSources.gravatar(profiles),
+      microsoft_login: OrganizationSources.microsoftLogin(tenants),
+      github_api: OrganizationSources.githubApi(codeAccounts, { perPage: 2 }),
+      gitlab: OrganizationSources.gitlab(codeAccounts, { perPage: 2 }),
+      dockerhub: OrganizationSources.dockerhub(codeAccounts, { perPage: 2 }),
+      hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io }),
+      urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus }),
+      emailrep: ContactSources.emailrep(reputations)
     }, { concurrency: "unbounded" })
     const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }

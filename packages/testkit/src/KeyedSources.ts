@@ -284,3 +284,48 @@ export const passivetotal = (sightings: ReadonlyArray<Sighting>, options: { read
       subdomains: labelsUnder(sightings, domain)
     })
   })
+
+/** A malware-distribution URL URLhaus saw on a host. */
+export interface MalwareUrl {
+  readonly host: string
+  readonly url: string
+  readonly status: "online" | "offline"
+  readonly threat: string
+  readonly tags: ReadonlyArray<string>
+}
+
+/**
+ * URLhaus: `POST /v1/host/` with the form `host=` and the key in `Auth-Key`: `{"query_status": "ok",
+ * "blacklists", "urls": [...]}` for a host it saw, `no_results` otherwise, `unknown_auth_key` (HTTP 401)
+ * for another key; a GET is refused as the real one refuses it.
+ */
+export const urlhaus = (urls: ReadonlyArray<MalwareUrl>, options: { readonly key: string }): Server =>
+  HttpFixture.make("https://urlhaus-api.abuse.ch", (request) => {
+    if (request.headers["auth-key"] !== options.key) return HttpFixture.json({ query_status: "unknown_auth_key" }, 401)
+    if (request.url.pathname !== "/v1/host/") return HttpFixture.notFound()
+    if (request.method !== "POST") return HttpFixture.json({ query_status: "http_post_expected" })
+    const host = (new URLSearchParams(request.body).get("host") ?? "").toLowerCase()
+    const found = urls.filter((entry) => entry.host === host)
+    if (host === "") return HttpFixture.json({ query_status: "invalid_host" })
+    if (found.length === 0) return HttpFixture.json({ query_status: "no_results" })
+    return HttpFixture.json({
+      query_status: "ok",
+      urlhaus_reference: `https://urlhaus.abuse.ch/host/${host}/`,
+      host,
+      firstseen: "2025-02-01 08:00:00 UTC",
+      url_count: String(found.length),
+      blacklists: { spamhaus_dbl: "not listed", surbl: "not listed" },
+      urls: found.map((entry, i) => ({
+        id: String(3_100_000 + i),
+        urlhaus_reference: `https://urlhaus.abuse.ch/url/${3_100_000 + i}/`,
+        url: entry.url,
+        url_status: entry.status,
+        date_added: "2025-02-01 08:00:00 UTC",
+        threat: entry.threat,
+        reporter: "sandbox",
+        larted: "true",
+        takedown_time_seconds: null,
+        tags: entry.tags
+      }))
+    })
+  })

@@ -3,7 +3,8 @@
  * (`/api/v1/indicators/domain/{domain}/passive_dns`, optional `X-OTX-API-KEY`): the passive DNS
  * records of a domain and its subdomains, `{"passive_dns": [], "count": 0}` when it has none,
  * 403 for a bad key; and `…/url_list?limit=&page=`, the URLs seen under the domain, paged
- * while `has_next`.
+ * while `has_next`; and `/api/v1/indicators/{IPv4|IPv6|domain}/{value}/general`, the threat reports
+ * (pulses) listing an indicator and an address's AS.
  */
 import type { Effect, Scope } from "effect"
 import * as HttpFixture from "./HttpFixture.js"
@@ -18,10 +19,50 @@ export interface Resolution {
   readonly asn: string | null
 }
 
+/** A threat report (pulse) listing an indicator. */
+export interface Pulse {
+  readonly id: string
+  readonly name: string
+  readonly indicator: string
+  readonly tags: ReadonlyArray<string>
+  readonly malware: ReadonlyArray<string>
+}
+
 export interface OtxOptions {
   readonly key: string
   /** The URLs its URL list knows. */
   readonly urls?: ReadonlyArray<string>
+  readonly pulses?: ReadonlyArray<Pulse>
+  /** The AS of addresses (`"AS64500 Mirage Sandbox Ltd"`), by address. */
+  readonly asns?: Readonly<Record<string, string>>
+}
+
+const general = (options: OtxOptions, section: string, indicator: string) => {
+  const pulses = (options.pulses ?? []).filter((pulse) => pulse.indicator === indicator)
+  return HttpFixture.json({
+    indicator,
+    type: section,
+    reputation: 0,
+    pulse_info: {
+      count: pulses.length,
+      pulses: pulses.map((pulse) => ({
+        id: pulse.id,
+        name: pulse.name,
+        description: "",
+        created: "2025-04-01T12:00:00.000000",
+        modified: "2025-04-02T12:00:00.000000",
+        tags: pulse.tags,
+        adversary: "",
+        malware_families: pulse.malware.map((family) => ({ id: family, display_name: family, target: null })),
+        attack_ids: [],
+        references: [],
+        TLP: "white"
+      })),
+      references: [],
+      related: {}
+    },
+    ...(section === "domain" ? {} : { asn: options.asns?.[indicator] ?? null, country_code: "ZZ", city: null })
+  })
 }
 
 const urlList = (urls: ReadonlyArray<string>, domain: string, params: URLSearchParams) => {
@@ -58,6 +99,14 @@ export const make = (
   options: OtxOptions
 ): Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope> =>
   HttpFixture.make("https://otx.alienvault.com", (request) => {
+    const summary = /^\/api\/v1\/indicators\/(IPv4|IPv6|domain)\/([^/]+)\/general$/.exec(request.url.pathname)
+    if (summary !== null) {
+      const key = request.headers["x-otx-api-key"]
+      if (key !== undefined && key !== options.key) {
+        return HttpFixture.json({ detail: "Authentication credentials were not provided." }, 403)
+      }
+      return general(options, summary[1]!, decodeURIComponent(summary[2]!).toLowerCase())
+    }
     const match = /^\/api\/v1\/indicators\/domain\/([^/]+)\/(passive_dns|url_list)$/.exec(request.url.pathname)
     if (match === null) return HttpFixture.json({ detail: "Not found." }, 404)
     const key = request.headers["x-otx-api-key"]

@@ -14,19 +14,26 @@ import { chaos } from "../modules/chaos.js"
 import { columbus } from "../modules/columbus.js"
 import { commoncrawl } from "../modules/commoncrawl.js"
 import { crtshDb } from "../modules/crtsh_db.js"
+import { dockerhub } from "../modules/dockerhub.js"
+import { emailrep } from "../modules/emailrep.js"
 import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
+import { githubOrg } from "../modules/github_org.js"
+import { gitlabProjects } from "../modules/gitlab_projects.js"
 import { gravatar } from "../modules/gravatar.js"
 import { hackertargetDnslookup } from "../modules/hackertarget_dnslookup.js"
 import { hackertargetHostsearch } from "../modules/hackertarget_hostsearch.js"
 import { hackertargetReverseip } from "../modules/hackertarget_reverseip.js"
 import { hibpBreachedAccount } from "../modules/hibp_breached_account.js"
+import { hunterIo } from "../modules/hunter_io.js"
 import { ipApi } from "../modules/ip_api.js"
 import { ipinfo } from "../modules/ipinfo.js"
 import { leakix } from "../modules/leakix.js"
+import { microsoftTenant } from "../modules/microsoft_tenant.js"
 import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
+import { otxReputation } from "../modules/otx_reputation.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
 import { passivetotal } from "../modules/passivetotal.js"
 import { peeringdb } from "../modules/peeringdb.js"
@@ -45,6 +52,7 @@ import { skymem } from "../modules/skymem.js"
 import { subdomainCenter } from "../modules/subdomain_center.js"
 import { teamCymruAsn } from "../modules/team_cymru_asn.js"
 import { threatminer } from "../modules/threatminer.js"
+import { urlhausHost } from "../modules/urlhaus_host.js"
 import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
@@ -103,5 +111,13 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   certificatedetails,
   threatminer,
   binaryedge,
-  passivetotal
+  passivetotal,
+  microsoftTenant,
+  githubOrg,
+  gitlabProjects,
+  dockerhub,
+  hunterIo,
+  urlhausHost,
+  emailrep,
+  otxReputation
 ]

@@ -20,7 +20,8 @@ import {
   requireKey,
   send,
   type SourceSession,
-  type Target
+  type Target,
+  type UrlRequest
 } from "./Request.js"
 import * as Rows from "./Rows.js"
 
@@ -103,10 +104,14 @@ export interface ApiSpec<Config, Encoded extends Readonly<Record<string, unknown
 export const canonicalTarget = (module: string, task: ModuleTask): Effect.Effect<Target, ModuleError> =>
   Effect.map(targetValue(module, task, task.target.type), (value) => ({ type: task.target.type, value }))
 
-const requestAt = (first: PageRequest, pointer: Option.Option<PagePointer>): PageRequest | { readonly url: string } =>
+const requestAt = (first: PageRequest, pointer: Option.Option<PagePointer>): PageRequest | UrlRequest =>
   Option.match(pointer, {
     onNone: () => first,
-    onSome: (p) => (p._tag === "Url" ? { url: p.url } : { ...first, query: { ...first.query, ...p.query } })
+    onSome: (
+      p
+    ) => (p._tag === "Url"
+      ? { url: p.url, ...(first.headers === undefined ? {} : { headers: first.headers }) }
+      : { ...first, query: { ...first.query, ...p.query } })
   })
 
 /** Every page's decoded rows, up to the cap; a failed later page ends the listing with a warning. */

@@ -89,3 +89,28 @@ export const pageNumberWhile = <Body>(
 ): Paging<Body, unknown> => ({
   next: (page) => (page.size > 0 && more(page) ? query({ [param]: start + page.index + 1 }) : Option.none())
 })
+
+/** The `rel="next"` target of an RFC 8288 `Link` header (GitHub's paging), if the page has one. */
+export const linkTarget = (header: string | undefined, rel = "next"): string | undefined => {
+  for (const part of (header ?? "").split(",")) {
+    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim())
+    if (match !== null && new RegExp(`rel="?[^"]*\\b${rel}\\b`).test(match[2]!)) return match[1]
+  }
+  return undefined
+}
+
+/** The URL the `Link` header names as `rel="next"`, while the page has rows. */
+export const linkNext: Paging<unknown, unknown> = {
+  next: (page) => {
+    const url = linkTarget(page.headers["link"])
+    return page.size > 0 && url !== undefined && url !== "" ? Option.some({ _tag: "Url", url }) : Option.none()
+  }
+}
+
+/** `param=<the header's value>` while the page names its successor in a header (GitLab's `X-Next-Page`). */
+export const headerPage = (header: string, param: string): Paging<unknown, unknown> => ({
+  next: (page) => {
+    const value = (page.headers[header.toLowerCase()] ?? "").trim()
+    return page.size > 0 && /^\d+$/.test(value) ? query({ [param]: Number(value) }) : Option.none()
+  }
+})

@@ -17,6 +17,12 @@ import { parseJson } from "./Rows.js"
 /** Query parameters; a list is sent once per value (`filter=a&filter=b`). */
 export type Query = Readonly<Record<string, string | number | boolean | ReadonlyArray<string>>>
 
+/** A page at a URL the source gave (`links.next`), with the first request's headers (a media type, an API version). */
+export interface UrlRequest {
+  readonly url: string
+  readonly headers?: Readonly<Record<string, string>>
+}
+
 export interface PageRequest {
   /** Under the source's base URL, starting with `/`. */
   readonly path: string
@@ -138,7 +144,7 @@ export type Sent<Body> =
   | { readonly _tag: "Empty"; readonly response: HttpResponse }
 
 /** Where the request goes: a path under the base, or (paging) a URL the source gave, which must stay on its origin. */
-const target = (base: string, request: PageRequest | { readonly url: string }): Either.Either<string, string> => {
+const target = (base: string, request: PageRequest | UrlRequest): Either.Either<string, string> => {
   if ("path" in request) return Either.right(`${base}${request.path}`)
   if (!URL.canParse(request.url, base)) return Either.left(`the source's next link is not a URL`)
   const url = new URL(request.url, base)
@@ -150,7 +156,7 @@ const target = (base: string, request: PageRequest | { readonly url: string }): 
 /** Sends one request with the key placed, and reads the answer. */
 export const send = <Config, Body>(
   session: SourceSession<Config>,
-  request: PageRequest | { readonly url: string },
+  request: PageRequest | UrlRequest,
   options: SendOptions<Body>
 ): Effect.Effect<Sent<Body>, ModuleError> =>
   Effect.gen(function*() {
@@ -165,7 +171,7 @@ export const send = <Config, Body>(
       : {}
     const keyQuery = auth._tag === "Query" && Option.isSome(key) ? { [auth.name]: key.value } : {}
     const query = withLists(url, { ...("path" in request ? request.query : {}), ...keyQuery })
-    const headers = { accept: options.format.accept, ...("path" in request ? request.headers : {}), ...keyHeader }
+    const headers = { accept: options.format.accept, ...request.headers, ...keyHeader }
     const response = yield* session.http.get(query.url, { query: query.single, headers })
     if (options.empty?.includes(response.status)) return { _tag: "Empty", response } as const
     const failed = options.failure !== undefined && (response.status < 200 || response.status >= 300) &&

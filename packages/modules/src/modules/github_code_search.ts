@@ -6,13 +6,13 @@
  * one skipped and counted); pages follow while the `Link` header names a next one, and a page failing
  * after others keeps what they found.
  */
-import { Clock, Effect, Option, Schema } from "effect"
+import { Option, Schema } from "effect"
+import { githubRateLimit } from "../internal/GithubRateLimit.js"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { inScope } from "../kinds/SubdomainSource.js"
-import type { HttpResponse } from "../Module.js"
-import { finding, parseRetryAfter, RateLimited } from "../Module.js"
+import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
 
 const text = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })
@@ -32,8 +32,6 @@ export type CodeItem = typeof CodeItem.Type
 /** The fragments of an item's matches that read. */
 const fragmentsOf = (item: CodeItem): ReadonlyArray<string> =>
   Rows.list(item.text_matches, TextMatch, "text_matches").rows.map((match) => match.fragment)
-
-const ErrorBody = Schema.parseJson(Schema.Struct({ message: Schema.String }))
 
 export const GithubCodeSearchConfig = Schema.Struct({
   /** Result pages fetched at most (code search allows 10 requests a minute). */
@@ -85,34 +83,6 @@ export const extractFindings = (
     .sort((a, b) => (a.type === b.type ? a.value.localeCompare(b.value) : a.type.localeCompare(b.type)))
 }
 
-/**
- * GitHub answers its rate limits with 403 (or 429): the secondary one with `retry-after`, the
- * primary one with `x-ratelimit-remaining: 0` and the reset time. Only other 403s are about
- * the token.
- */
-const rateLimit = (response: HttpResponse) =>
-  Effect.gen(function*() {
-    if (response.status !== 403 && response.status !== 429) return Option.none<RateLimited>()
-    const retryAfter = yield* parseRetryAfter(response.headers["retry-after"])
-    if (Option.isSome(retryAfter)) {
-      return Option.some(new RateLimited({ reason: "github secondary rate limit", retryAfterMs: retryAfter.value }))
-    }
-    const reset = Number(response.headers["x-ratelimit-reset"])
-    if (response.headers["x-ratelimit-remaining"] === "0" && Number.isFinite(reset)) {
-      const now = yield* Clock.currentTimeMillis
-      return Option.some(
-        new RateLimited({ reason: "github rate limit exhausted", retryAfterMs: Math.max(0, reset * 1000 - now) })
-      )
-    }
-    const message = Schema.decodeUnknownOption(ErrorBody)(response.body)
-    if (Option.isSome(message) && /rate limit/i.test(message.value.message)) {
-      return Option.some(new RateLimited({ reason: "github rate limit" }))
-    }
-    return response.status === 429
-      ? Option.some<RateLimited>(new RateLimited({ reason: "github rate limit (HTTP 429)" }))
-      : Option.none()
-  })
-
 export const githubCodeSearch = pagedApi({
   name: "github_code_search",
   description: "Finds public code mentioning a domain on GitHub, with the names and emails in it",
@@ -140,7 +110,7 @@ export const githubCodeSearch = pagedApi({
       "x-github-api-version": "2022-11-28"
     }
   }),
-  failure: rateLimit,
+  failure: githubRateLimit,
   rows: (body) => {
     const items = Rows.at(body, "items")
     return Array.isArray(items) ? items : undefined

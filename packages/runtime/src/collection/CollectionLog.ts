@@ -178,12 +178,17 @@ export const loggedHttp = (
   record: (request: RequestRecord) => Effect.Effect<void>,
   secrets: ReadonlyArray<string>,
   proxy: () => string | null = () => null
-): HttpClient.HttpClient => ({
-  get: (url, options) =>
+): HttpClient.HttpClient => {
+  const logged = <E extends { readonly message: string }>(
+    method: "GET" | "POST",
+    url: string,
+    options: HttpClient.HttpGetOptions | undefined,
+    send: Effect.Effect<HttpClient.HttpResponse, E>
+  ) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
-      const base = { method: "GET", url: stripSecrets(requestUrl(url, options), secrets), cache_hit: false }
-      return yield* http.get(url, options).pipe(
+      const base = { method, url: stripSecrets(requestUrl(url, options), secrets), cache_hit: false }
+      return yield* send.pipe(
         Effect.tap((response) =>
           Effect.flatMap(Clock.currentTimeMillis, (end) =>
             record({
@@ -208,4 +213,8 @@ export const loggedHttp = (
         )
       )
     })
-})
+  return {
+    get: (url, options) => logged("GET", url, options, http.get(url, options)),
+    post: (url, options) => logged("POST", url, options, http.post(url, options))
+  }
+}

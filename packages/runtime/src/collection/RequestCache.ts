@@ -143,6 +143,8 @@ export const cachedHttp = (
   settings: CacheSettings
 ): HttpClient.HttpClient =>
   settings.ttlMs <= 0 ? http : {
+    // A POST is a query with a body the key does not cover, or an action: never answered from the cache.
+    post: http.post,
     get: (url, options) =>
       Effect.gen(function*() {
         const key = cacheKey(url, options, settings.credential)

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { CrtshServer, FixtureWorld, IntelWorld } from "@mirage/testkit"
 import * as DnsServer from "@mirage/testkit/DnsServer"
+import * as KeyedSources from "@mirage/testkit/KeyedSources"
 import * as ShodanServer from "@mirage/testkit/ShodanServer"
 import { Clock, Effect, Fiber, Redacted } from "effect"
 import type { CollectionLogEntry, RequestEntry, SummaryEntry } from "../../src/collection/CollectionLog.js"
@@ -181,6 +182,36 @@ describe("ModuleExecutor", () => {
       const page2 = yield* log.listForOwner(scan, page1.next_cursor, 10)
       expect(page2.items.map((e) => e.kind)).toEqual(["request", "summary"])
       expect(page2.next_cursor).toBeNull()
+    }))
+
+  it.scoped("a POST takes a rate token each time, is recorded as a POST and is never answered from the cache", () =>
+    Effect.gen(function*() {
+      const urlhaus = yield* KeyedSources.urlhaus(IntelWorld.malwareUrls, { key: IntelWorld.keys.urlhaus })
+      const { cache, executor, limiter, log } = yield* node({
+        stores: yield* freshStores,
+        hub: RateLimiterMemory.makeHub(),
+        endpoints: { dnsServers: [], urlhaus: urlhaus.url },
+        keys: { urlhaus: [IntelWorld.keys.urlhaus] }
+      })
+      const legacy = { type: "DOMAIN" as const, value: "legacy.mirage-sandbox.test" }
+      const scan = owner()
+      const first = yield* driven(executor.execute(task("urlhaus_host", legacy, { owner: scan })))
+      const second = task("urlhaus_host", legacy, { owner: scan })
+      const again = yield* driven(executor.execute(second))
+      expect(first.outcome).toBe("completed")
+      expect(again.findings).toEqual(first.findings)
+      expect(urlhaus.requests()).toBe(2)
+      expect((yield* limiter.stats("urlhaus")).acquired).toBe(2)
+      expect(yield* cache.stats("urlhaus")).toEqual({ hits: 0, misses: 0 })
+      const recorded = requestsOf((yield* log.listForTask(second.task_id, null, 100)).items)
+      expect(recorded).toHaveLength(1)
+      expect(recorded[0]).toMatchObject({
+        method: "POST",
+        cache_hit: false,
+        status: 200,
+        url: `${urlhaus.url}/v1/host/`
+      })
+      expect(JSON.stringify(recorded)).not.toContain(IntelWorld.keys.urlhaus)
     }))
 
   it.scoped("every DNS lookup takes a token of the resolvers' rate limit; past the burst, lookups wait", () =>

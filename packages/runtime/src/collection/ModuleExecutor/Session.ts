@@ -85,11 +85,13 @@ const transport = (
   const checked = (url: string) =>
     guard === undefined || !URL.canParse(url) ? Effect.void : guard.check(module.id, new URL(url).hostname)
   // A transport failure through a proxy evicts it for its cool-down; the retry takes the next.
+  const evicting = <A, E extends ModuleError.ModuleError>(request: Effect.Effect<A, E>) =>
+    request.pipe(
+      Effect.tapError((error) => isTransportFailure(error) ? proxies.markFailed(proxy.value.id) : Effect.void)
+    )
   return {
-    get: (url, options) =>
-      Effect.zipRight(checked(url), base.get(url, options)).pipe(
-        Effect.tapError((error) => isTransportFailure(error) ? proxies.markFailed(proxy.value.id) : Effect.void)
-      )
+    get: (url, options) => evicting(Effect.zipRight(checked(url), base.get(url, options))),
+    post: (url, options) => evicting(Effect.zipRight(checked(url), base.post(url, options)))
   }
 }
 
@@ -104,9 +106,10 @@ const httpClient = (
   const { policy, record, secrets } = session
   const proxyId = Option.match(proxy, { onNone: () => null, onSome: (p) => p.id })
   const logged = loggedHttp(transport(ports.proxies, session, proxy, guard), record, secrets, () => proxyId)
+  const token = takeToken(ports.limiter, policy.source.id, policy.limit)
   const limited: HttpClient.HttpClient = {
-    get: (url, options) =>
-      Effect.zipRight(takeToken(ports.limiter, policy.source.id, policy.limit), logged.get(url, options))
+    get: (url, options) => Effect.zipRight(token, logged.get(url, options)),
+    post: (url, options) => Effect.zipRight(token, logged.post(url, options))
   }
   return cachedHttp(limited, ports.cache, {
     source: policy.source.id,
