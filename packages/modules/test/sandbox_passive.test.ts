@@ -17,6 +17,7 @@ import { certificatedetails } from "@mirage/modules/modules/certificatedetails"
 import { chaos } from "@mirage/modules/modules/chaos"
 import { columbus } from "@mirage/modules/modules/columbus"
 import { commoncrawl } from "@mirage/modules/modules/commoncrawl"
+import { dnsbl } from "@mirage/modules/modules/dnsbl"
 import { fullhunt } from "@mirage/modules/modules/fullhunt"
 import { gravatar } from "@mirage/modules/modules/gravatar"
 import { hackertargetDnslookup } from "@mirage/modules/modules/hackertarget_dnslookup"
@@ -210,5 +211,18 @@ describe("the sandbox's passive sources", () => {
       expect(found).toEqual(["ASN AS64501", "NETBLOCK 198.51.100.0/24"])
       const holder = yield* session.collect({ target: { type: "ASN", value: "AS64501" } })
       expect(holder.map((f) => `${f.type} ${f.value}`)).toEqual(["ORGANIZATION Example Hosting GmbH"])
+    }))
+
+  it.scoped("the blocklists' zones on the sandbox's DNS server list the development host and the VPN range", () =>
+    Effect.gen(function*() {
+      const { ctx } = yield* worldWithContext(dnsbl.id)
+      const session = yield* dnsbl.open({}, ctx)
+      const dev = yield* session.collect({ target: { type: "IP", value: "198.51.100.30" } })
+      expect(dev.map((f) => [f.value, f.metadata["blocklists"]])).toEqual([
+        ["198.51.100.30", ["zen.spamhaus.org", "bl.spamcop.net"]]
+      ])
+      const vpn = yield* session.collect({ target: { type: "IP", value: "203.0.113.5" } })
+      expect(vpn[0]?.metadata["listings"]).toMatchObject([{ list: "PBL", code: "127.0.0.11" }])
+      expect(yield* session.collect({ target: { type: "IP", value: "192.0.2.10" } })).toEqual([])
     }))
 })

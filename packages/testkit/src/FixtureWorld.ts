@@ -171,8 +171,18 @@ const forward: DnsServer.Zone = {
 const forwardAddresses = Object.values(forward).flatMap((entry) => [...(entry.A ?? []), ...(entry.AAAA ?? [])])
 
 /**
- * The forward zone plus a PTR for every address in it, and Team Cymru's IP-to-ASN records (a third
- * party's zone, served by the same server) for every address the sandbox and its sources know.
+ * DNS blocklists' zones (third parties' too): the development host is an infected machine on
+ * Spamhaus ZEN (XBL) and on SpamCop, the VPN gateway sits in a range not meant to send mail (PBL).
+ */
+export const blocklistZone: DnsServer.Zone = {
+  "30.100.51.198.zen.spamhaus.org": { A: ["127.0.0.4"] },
+  "30.100.51.198.bl.spamcop.net": { A: ["127.0.0.2"] },
+  "5.113.0.203.zen.spamhaus.org": { A: ["127.0.0.11"] }
+}
+
+/**
+ * The forward zone plus a PTR for every address in it, and Team Cymru's IP-to-ASN records and the
+ * blocklists (third parties' zones, served by the same server) for the addresses the sandbox knows.
  */
 export const zone: DnsServer.Zone = {
   ...forward,
@@ -181,7 +191,8 @@ export const zone: DnsServer.Zone = {
       [...(entry.A ?? []), ...(entry.AAAA ?? [])].map((ip) => [DnsServer.reverseName(ip), { PTR: [name] }])
     )
   ),
-  ...AddressSources.teamCymruZone(IntelWorld.registries, [...forwardAddresses, ...IntelWorld.knownAddresses])
+  ...AddressSources.teamCymruZone(IntelWorld.registries, [...forwardAddresses, ...IntelWorld.knownAddresses]),
+  ...blocklistZone
 }
 
 /** email-format.com's listing of the domain: two addresses, one of them obfuscated, and a foreign one. */

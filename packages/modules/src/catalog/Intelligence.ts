@@ -14,6 +14,7 @@ import { chaos } from "../modules/chaos.js"
 import { columbus } from "../modules/columbus.js"
 import { commoncrawl } from "../modules/commoncrawl.js"
 import { crtshDb } from "../modules/crtsh_db.js"
+import { dnsbl } from "../modules/dnsbl.js"
 import { fullhunt } from "../modules/fullhunt.js"
 import { githubCodeSearch } from "../modules/github_code_search.js"
 import { gravatar } from "../modules/gravatar.js"
@@ -31,6 +32,7 @@ import { otxUrlList } from "../modules/otx_url_list.js"
 import { passivetotal } from "../modules/passivetotal.js"
 import { peeringdb } from "../modules/peeringdb.js"
 import { pgpKeyserver } from "../modules/pgp_keyserver.js"
+import { phone } from "../modules/phone.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -103,5 +105,7 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   certificatedetails,
   threatminer,
   binaryedge,
-  passivetotal
+  passivetotal,
+  dnsbl,
+  phone
 ]
