@@ -279,6 +279,7 @@ export const expected = {
   organizations: ["Let's Encrypt"],
   phones: WebsiteServer.expected.phones,
   technologies: WebsiteServer.expected.technologies,
+  usernames: WebsiteServer.expected.usernames,
   /** Values that appear in the world but a scan must never report. */
   absent: [
     "mirage-sandbox.test.attacker.example",
@@ -366,6 +367,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       web_spider: { base_url: website.url },
       robots_sitemap: { base_url: website.url },
       securitytxt: { base_url: website.url },
+      humans_txt: { base_url: website.url },
+      waf_cdn: { base_url: website.url },
       crtsh_db: { database_url: certwatch.url }
     },
     expected: { ...expected, ports: openPorts.map((port) => `${serviceAddress}:${port}`) }
