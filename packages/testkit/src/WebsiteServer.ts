@@ -145,7 +145,16 @@ export const expected = {
   ],
   emails: ["press@mirage-sandbox.test", "info@mirage-sandbox.test"],
   phones: ["+12025550143", "+442079460958"],
-  technologies: ["nginx 1.25.3", "PHP 8.2.12", "WordPress 6.5.2", "Fastly"],
+  technologies: [
+    "nginx 1.25.3",
+    "PHP 8.2.12",
+    "WordPress 6.5.2",
+    "Fastly",
+    // Wappalyzer's names (tech_fingerprint): its own spelling, Fastly's Varnish, what WordPress implies.
+    "Nginx 1.25.3",
+    "Varnish",
+    "MySQL"
+  ],
   /** Handles its humans.txt names. */
   usernames: ["janedoe_dev", "mirage-jane"],
   /** On the site but out of scope, or not shown to visitors. */

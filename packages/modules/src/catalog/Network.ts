@@ -16,6 +16,7 @@ import { reverseDns } from "../modules/reverse_dns.js"
 import { robotsSitemap } from "../modules/robots_sitemap.js"
 import { securitytxt } from "../modules/securitytxt.js"
 import { subdomainTakeover } from "../modules/subdomain_takeover.js"
+import { techFingerprint } from "../modules/tech_fingerprint.js"
 import { tlsCertificate } from "../modules/tls_certificate.js"
 import { wafCdn } from "../modules/waf_cdn.js"
 import { webSpider } from "../modules/web_spider.js"
@@ -39,5 +40,6 @@ export const networkModules: ReadonlyArray<Module> = [
   dnsProvidersModule,
   securitytxt,
   humansTxt,
-  wafCdn
+  wafCdn,
+  techFingerprint
 ]
