@@ -104,6 +104,12 @@ Standards: HTML5, CSS3
 Software: WordPress, nginx
 `
 
+/** The site's favicon: a 1×1 ICO (one 32-bit BMP image), served as bytes. */
+export const favicon = Buffer.from(
+  "AAABAAEAAQEAAAEAIAAwAAAAFgAAACgAAAABAAAAAgAAAAEAIAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAD/gDD/AAAAAA==",
+  "base64"
+)
+
 const urlset = (paths: ReadonlyArray<string>) =>
   `<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -122,7 +128,7 @@ export const sitemaps: Readonly<Record<string, string>> = {
 
 /**
  * Everything a scan can learn from the site (with http_probe, web_spider, robots_sitemap, securitytxt,
- * humans_txt, waf_cdn), canonical.
+ * humans_txt, waf_cdn, tech_fingerprint, favicon_hash), canonical.
  */
 export const expected = {
   urls: [
@@ -141,6 +147,7 @@ export const expected = {
     `${origin}/sitemap-posts.xml`,
     `${origin}/.well-known/security.txt`,
     `${origin}/humans.txt`,
+    `${origin}/favicon.ico`,
     "https://shop.mirage-sandbox.test/"
   ],
   emails: ["press@mirage-sandbox.test", "info@mirage-sandbox.test"],
@@ -206,6 +213,9 @@ export const make: Effect.Effect<WebsiteServer, never, Scope.Scope> = HttpFixtur
       headers: { ...serverHeaders, "content-type": "text/plain; charset=utf-8" },
       body: securityTxt
     }
+  }
+  if (pathname === "/favicon.ico") {
+    return { status: 200, headers: { ...serverHeaders, "content-type": "image/x-icon" }, body: favicon }
   }
   if (pathname === "/humans.txt") {
     return { status: 200, headers: { ...serverHeaders, "content-type": "text/plain; charset=utf-8" }, body: humansTxt }

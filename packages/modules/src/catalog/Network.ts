@@ -9,6 +9,7 @@ import { dnsZoneTransfer } from "../modules/dns_zone_transfer.js"
 import { dnscaa } from "../modules/dnscaa.js"
 import { emailFormat } from "../modules/email_format.js"
 import { emailSecurity } from "../modules/email_security.js"
+import { faviconHashModule } from "../modules/favicon_hash.js"
 import { httpProbe } from "../modules/http_probe.js"
 import { humansTxt } from "../modules/humans_txt.js"
 import { portScanTcp } from "../modules/port_scan_tcp.js"
@@ -41,5 +42,6 @@ export const networkModules: ReadonlyArray<Module> = [
   securitytxt,
   humansTxt,
   wafCdn,
-  techFingerprint
+  techFingerprint,
+  faviconHashModule
 ]
