@@ -51,6 +51,7 @@ import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
+import { whatsmyname } from "../modules/whatsmyname.js"
 import { whoisxmlSubdomains } from "../modules/whoisxml_subdomains.js"
 import { zoomeye } from "../modules/zoomeye.js"
 
@@ -107,5 +108,6 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   binaryedge,
   passivetotal,
   dnsbl,
-  phone
+  phone,
+  whatsmyname
 ]
