@@ -39,6 +39,7 @@ import { skymem } from "@mirage/modules/modules/skymem"
 import { subdomainCenter } from "@mirage/modules/modules/subdomain_center"
 import { teamCymruAsn } from "@mirage/modules/modules/team_cymru_asn"
 import { threatminer } from "@mirage/modules/modules/threatminer"
+import { whatsmyname } from "@mirage/modules/modules/whatsmyname"
 import { whoisxmlSubdomains } from "@mirage/modules/modules/whoisxml_subdomains"
 import { zoomeye } from "@mirage/modules/modules/zoomeye"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
@@ -224,5 +225,17 @@ describe("the sandbox's passive sources", () => {
       const vpn = yield* session.collect({ target: { type: "IP", value: "203.0.113.5" } })
       expect(vpn[0]?.metadata["listings"]).toMatchObject([{ list: "PBL", code: "127.0.0.11" }])
       expect(yield* session.collect({ target: { type: "IP", value: "192.0.2.10" } })).toEqual([])
+    }))
+
+  it.scoped("the username sites stand in on loopback: the humans.txt handles' profiles", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext(whatsmyname.id)
+      const session = yield* whatsmyname.open({ sites: ["GitHub (User)", "GitLab", "Reddit"] }, ctx)
+      const found = yield* Effect.forEach(
+        world.expected.usernames,
+        (value) => session.collect({ target: { type: "USERNAME", value } })
+      )
+      expect(found.flat().map((f) => f.value).sort()).toEqual([...world.expected.profiles].sort())
+      expect(yield* ctx.notes.summary).toMatchObject({ rows_skipped: 0, warnings: [] })
     }))
 })

@@ -12,6 +12,7 @@ import * as CrtshServer from "./CrtshServer.js"
 import * as DnsServer from "./DnsServer.js"
 import * as EmailFormatServer from "./EmailFormatServer.js"
 import * as IntelWorld from "./IntelWorld.js"
+import * as ProfileSites from "./ProfileSites.js"
 import * as TcpListeners from "./TcpListeners.js"
 import * as TlsServer from "./TlsServer.js"
 import * as WebsiteServer from "./WebsiteServer.js"
@@ -204,6 +205,13 @@ export const emailFormatListings: Readonly<Record<string, EmailFormatServer.List
   }
 }
 
+/** The accounts the handles of the site's humans.txt have on the username sites (`ProfileSites`). */
+export const profileAccounts: ProfileSites.Accounts = {
+  github: ["mirage-jane"],
+  gitlab: ["janedoe_dev"],
+  reddit: []
+}
+
 /** The address whose services the sandbox's TLS server and TCP listeners stand in for. */
 export const serviceAddress = "192.0.2.10"
 
@@ -280,6 +288,8 @@ export const expected = {
   phones: WebsiteServer.expected.phones,
   technologies: WebsiteServer.expected.technologies,
   usernames: WebsiteServer.expected.usernames,
+  /** Where those handles have profiles (whatsmyname, a passive source, not run by network-only scans). */
+  profiles: ["https://github.com/mirage-jane", "https://gitlab.com/janedoe_dev"],
   /** Values that appear in the world but a scan must never report. */
   absent: [
     "mirage-sandbox.test.attacker.example",
@@ -333,7 +343,7 @@ export interface FixtureWorld {
 
 /** Starts every emulated source; closing the Scope stops them. */
 export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(function*() {
-  const [dns, crtsh, certwatch, emailFormat, website, tls, ssh, smtp, closedPort, intel] = yield* Effect.all(
+  const [dns, crtsh, certwatch, emailFormat, website, tls, ssh, smtp, closedPort, intel, profiles] = yield* Effect.all(
     [
       DnsServer.make(zone, { allowTransfer: [domain] }),
       CrtshServer.make(certificates),
@@ -345,7 +355,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       TcpListeners.banner("220 mail.mirage-sandbox.test ESMTP\r\n"),
       TcpListeners.closedPort,
       // A sandbox scan asks HackerTarget's three lookups of every name and address: more than its real 50 a day.
-      IntelWorld.makeWith({ hackertargetQuota: 1000 })
+      IntelWorld.makeWith({ hackertargetQuota: 1000 }),
+      ProfileSites.make(profileAccounts)
     ],
     { concurrency: "unbounded" }
   )
@@ -358,7 +369,14 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
     certwatch,
     emailFormat,
     services: { website, tls, ssh, smtp, closedPort },
-    moduleEndpoints: { ...intel.endpoints, crtsh: crtsh.url, email_format: emailFormat.url, dnsServers: [dns.address] },
+    moduleEndpoints: {
+      ...intel.endpoints,
+      crtsh: crtsh.url,
+      email_format: emailFormat.url,
+      // Every site whatsmyname asks, on loopback.
+      whatsmyname: profiles.url,
+      dnsServers: [dns.address]
+    },
     moduleConfig: {
       dns_zone_transfer: { nameservers: [dns.address] },
       tls_certificate: { ...loopback, port: tls.port },
