@@ -170,8 +170,7 @@ export const expected = {
     "visitor@webmail.example",
     "oldpress@mirage-sandbox.test",
     "bot@mirage-sandbox.test",
-    "john.smith@gmail.example",
-    "https://github.com/mirage-jane"
+    "john.smith@gmail.example"
   ]
 } as const
 
