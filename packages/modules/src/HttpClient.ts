@@ -10,6 +10,11 @@ export interface HttpGetOptions {
   readonly headers?: Readonly<Record<string, string>>
   /** Added to the URL's query string, percent-encoded as a browser would (`%` becomes `%25`). */
   readonly query?: Readonly<Record<string, string | number | boolean>>
+  /**
+   * How the body's bytes become `body`: UTF-8 text (the default), or `base64` for a binary answer
+   * (an image) that text decoding would corrupt.
+   */
+  readonly bodyEncoding?: "utf8" | "base64"
 }
 
 /** A POST: the GET options plus a body of the given media type. */
@@ -169,7 +174,7 @@ export const makeHttpClient = (options: HttpClientOptions = {}): HttpClient => {
             _tag: "Read",
             status: response.statusCode,
             headers: flattenHeaders(response.headers),
-            body: Buffer.concat(chunks).toString("utf8")
+            body: Buffer.concat(chunks).toString(getOptions.bodyEncoding ?? "utf8")
           }
         },
         catch: (cause) =>

@@ -68,6 +68,7 @@ describe("the sandbox world", () => {
       expect(valuesOf(found, "TECHNOLOGY")).toEqual([...world.expected.technologies].sort())
       expect(valuesOf(found, "OPEN_PORT")).toEqual([...world.expected.ports].sort())
       expect(valuesOf(found, "ORGANIZATION")).toEqual([...world.expected.organizations].sort())
+      expect(valuesOf(found, "USERNAME")).toEqual([...world.expected.usernames].sort())
       const types = new Set(found.map((entity) => entity.type))
       expect([...types].sort()).toEqual([
         "DOMAIN",
@@ -77,7 +78,8 @@ describe("the sandbox world", () => {
         "ORGANIZATION",
         "PHONE",
         "TECHNOLOGY",
-        "URL"
+        "URL",
+        "USERNAME"
       ])
       const values = found.map((entity) => entity.value)
       for (const absent of world.expected.absent) expect(values).not.toContain(absent)

@@ -17,6 +17,7 @@ import { certificatedetails } from "@mirage/modules/modules/certificatedetails"
 import { chaos } from "@mirage/modules/modules/chaos"
 import { columbus } from "@mirage/modules/modules/columbus"
 import { commoncrawl } from "@mirage/modules/modules/commoncrawl"
+import { dnsbl } from "@mirage/modules/modules/dnsbl"
 import { dockerhub } from "@mirage/modules/modules/dockerhub"
 import { emailrep } from "@mirage/modules/modules/emailrep"
 import { fullhunt } from "@mirage/modules/modules/fullhunt"
@@ -46,6 +47,7 @@ import { subdomainCenter } from "@mirage/modules/modules/subdomain_center"
 import { teamCymruAsn } from "@mirage/modules/modules/team_cymru_asn"
 import { threatminer } from "@mirage/modules/modules/threatminer"
 import { urlhausHost } from "@mirage/modules/modules/urlhaus_host"
+import { whatsmyname } from "@mirage/modules/modules/whatsmyname"
 import { whoisxmlSubdomains } from "@mirage/modules/modules/whoisxml_subdomains"
 import { zoomeye } from "@mirage/modules/modules/zoomeye"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
@@ -279,5 +281,30 @@ describe("the sandbox's passive sources", () => {
       expect(found).toEqual(["ASN AS64501", "NETBLOCK 198.51.100.0/24"])
       const holder = yield* session.collect({ target: { type: "ASN", value: "AS64501" } })
       expect(holder.map((f) => `${f.type} ${f.value}`)).toEqual(["ORGANIZATION Example Hosting GmbH"])
+    }))
+
+  it.scoped("the blocklists' zones on the sandbox's DNS server list the development host and the VPN range", () =>
+    Effect.gen(function*() {
+      const { ctx } = yield* worldWithContext(dnsbl.id)
+      const session = yield* dnsbl.open({}, ctx)
+      const dev = yield* session.collect({ target: { type: "IP", value: "198.51.100.30" } })
+      expect(dev.map((f) => [f.value, f.metadata["blocklists"]])).toEqual([
+        ["198.51.100.30", ["zen.spamhaus.org", "bl.spamcop.net"]]
+      ])
+      const vpn = yield* session.collect({ target: { type: "IP", value: "203.0.113.5" } })
+      expect(vpn[0]?.metadata["listings"]).toMatchObject([{ list: "PBL", code: "127.0.0.11" }])
+      expect(yield* session.collect({ target: { type: "IP", value: "192.0.2.10" } })).toEqual([])
+    }))
+
+  it.scoped("the username sites stand in on loopback: the humans.txt handles' profiles", () =>
+    Effect.gen(function*() {
+      const { ctx, world } = yield* worldWithContext(whatsmyname.id)
+      const session = yield* whatsmyname.open({ sites: ["GitHub (User)", "GitLab", "Reddit"] }, ctx)
+      const found = yield* Effect.forEach(
+        world.expected.usernames,
+        (value) => session.collect({ target: { type: "USERNAME", value } })
+      )
+      expect(found.flat().map((f) => f.value).sort()).toEqual([...world.expected.profiles].sort())
+      expect(yield* ctx.notes.summary).toMatchObject({ rows_skipped: 0, warnings: [] })
     }))
 })

@@ -43,8 +43,10 @@ export const CannedResponse = Schema.Struct({
   }),
   /** A JSON body (sent with `content-type: application/json` unless headers say otherwise)… */
   json: Schema.optionalWith(Schema.Unknown, { exact: true }),
-  /** …or a body as text. */
-  body: Schema.optionalWith(Schema.String, { exact: true })
+  /** …or a body as text… */
+  body: Schema.optionalWith(Schema.String, { exact: true }),
+  /** …or a binary body (an image), written in base64. */
+  body_base64: Schema.optionalWith(Schema.String, { exact: true })
 })
 export type CannedResponse = typeof CannedResponse.Type
 
@@ -115,7 +117,11 @@ const differences = (expected: ExpectedRequest, request: HttpFixture.FixtureRequ
 
 const answer = (response: CannedResponse): HttpFixture.FixtureResponse => {
   const isJson = response.json !== undefined
-  const body = isJson ? JSON.stringify(response.json) : response.body ?? ""
+  const body = isJson
+    ? JSON.stringify(response.json)
+    : response.body_base64 !== undefined
+    ? Buffer.from(response.body_base64, "base64")
+    : response.body ?? ""
   const type = Object.keys(response.headers).some((name) => name.toLowerCase() === "content-type")
     ? {}
     : { "content-type": isJson ? "application/json" : "text/plain; charset=utf-8" }

@@ -12,6 +12,7 @@ import * as CrtshServer from "./CrtshServer.js"
 import * as DnsServer from "./DnsServer.js"
 import * as EmailFormatServer from "./EmailFormatServer.js"
 import * as IntelWorld from "./IntelWorld.js"
+import * as ProfileSites from "./ProfileSites.js"
 import * as TcpListeners from "./TcpListeners.js"
 import * as TlsServer from "./TlsServer.js"
 import * as WebsiteServer from "./WebsiteServer.js"
@@ -171,8 +172,18 @@ const forward: DnsServer.Zone = {
 const forwardAddresses = Object.values(forward).flatMap((entry) => [...(entry.A ?? []), ...(entry.AAAA ?? [])])
 
 /**
- * The forward zone plus a PTR for every address in it, and Team Cymru's IP-to-ASN records (a third
- * party's zone, served by the same server) for every address the sandbox and its sources know.
+ * DNS blocklists' zones (third parties' too): the development host is an infected machine on
+ * Spamhaus ZEN (XBL) and on SpamCop, the VPN gateway sits in a range not meant to send mail (PBL).
+ */
+export const blocklistZone: DnsServer.Zone = {
+  "30.100.51.198.zen.spamhaus.org": { A: ["127.0.0.4"] },
+  "30.100.51.198.bl.spamcop.net": { A: ["127.0.0.2"] },
+  "5.113.0.203.zen.spamhaus.org": { A: ["127.0.0.11"] }
+}
+
+/**
+ * The forward zone plus a PTR for every address in it, and Team Cymru's IP-to-ASN records and the
+ * blocklists (third parties' zones, served by the same server) for the addresses the sandbox knows.
  */
 export const zone: DnsServer.Zone = {
   ...forward,
@@ -181,7 +192,8 @@ export const zone: DnsServer.Zone = {
       [...(entry.A ?? []), ...(entry.AAAA ?? [])].map((ip) => [DnsServer.reverseName(ip), { PTR: [name] }])
     )
   ),
-  ...AddressSources.teamCymruZone(IntelWorld.registries, [...forwardAddresses, ...IntelWorld.knownAddresses])
+  ...AddressSources.teamCymruZone(IntelWorld.registries, [...forwardAddresses, ...IntelWorld.knownAddresses]),
+  ...blocklistZone
 }
 
 /** email-format.com's listing of the domain: two addresses, one of them obfuscated, and a foreign one. */
@@ -191,6 +203,13 @@ export const emailFormatListings: Readonly<Record<string, EmailFormatServer.List
     emails: ["jane.doe@mirage-sandbox.test", "someone@othercorp.example"],
     obfuscated: ["john.smith@mirage-sandbox.test"]
   }
+}
+
+/** The accounts the handles of the site's humans.txt have on the username sites (`ProfileSites`). */
+export const profileAccounts: ProfileSites.Accounts = {
+  github: ["mirage-jane"],
+  gitlab: ["janedoe_dev"],
+  reddit: []
 }
 
 /** The address whose services the sandbox's TLS server and TCP listeners stand in for. */
@@ -268,6 +287,9 @@ export const expected = {
   organizations: ["Let's Encrypt"],
   phones: WebsiteServer.expected.phones,
   technologies: WebsiteServer.expected.technologies,
+  usernames: WebsiteServer.expected.usernames,
+  /** Where those handles have profiles (whatsmyname, a passive source, not run by network-only scans). */
+  profiles: ["https://github.com/mirage-jane", "https://gitlab.com/janedoe_dev"],
   /** Values that appear in the world but a scan must never report. */
   absent: [
     "mirage-sandbox.test.attacker.example",
@@ -321,7 +343,7 @@ export interface FixtureWorld {
 
 /** Starts every emulated source; closing the Scope stops them. */
 export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(function*() {
-  const [dns, crtsh, certwatch, emailFormat, website, tls, ssh, smtp, closedPort, intel] = yield* Effect.all(
+  const [dns, crtsh, certwatch, emailFormat, website, tls, ssh, smtp, closedPort, intel, profiles] = yield* Effect.all(
     [
       DnsServer.make(zone, { allowTransfer: [domain] }),
       CrtshServer.make(certificates),
@@ -333,7 +355,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       TcpListeners.banner("220 mail.mirage-sandbox.test ESMTP\r\n"),
       TcpListeners.closedPort,
       // A sandbox scan asks HackerTarget's three lookups of every name and address: more than its real 50 a day.
-      IntelWorld.makeWith({ hackertargetQuota: 1000 })
+      IntelWorld.makeWith({ hackertargetQuota: 1000 }),
+      ProfileSites.make(profileAccounts)
     ],
     { concurrency: "unbounded" }
   )
@@ -346,7 +369,14 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
     certwatch,
     emailFormat,
     services: { website, tls, ssh, smtp, closedPort },
-    moduleEndpoints: { ...intel.endpoints, crtsh: crtsh.url, email_format: emailFormat.url, dnsServers: [dns.address] },
+    moduleEndpoints: {
+      ...intel.endpoints,
+      crtsh: crtsh.url,
+      email_format: emailFormat.url,
+      // Every site whatsmyname asks, on loopback.
+      whatsmyname: profiles.url,
+      dnsServers: [dns.address]
+    },
     moduleConfig: {
       dns_zone_transfer: { nameservers: [dns.address] },
       tls_certificate: { ...loopback, port: tls.port },
@@ -355,6 +385,10 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       web_spider: { base_url: website.url },
       robots_sitemap: { base_url: website.url },
       securitytxt: { base_url: website.url },
+      humans_txt: { base_url: website.url },
+      waf_cdn: { base_url: website.url },
+      tech_fingerprint: { base_url: website.url },
+      favicon_hash: { base_url: website.url },
       crtsh_db: { database_url: certwatch.url }
     },
     expected: { ...expected, ports: openPorts.map((port) => `${serviceAddress}:${port}`) }

@@ -21,7 +21,8 @@ export interface FixtureRequest {
 export interface FixtureResponse {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
-  readonly body?: string
+  /** Text (sent as UTF-8) or bytes, for a binary answer such as an image. */
+  readonly body?: string | Uint8Array
 }
 
 /** A canned answer for the next requests, e.g. `{ status: 429, retryAfter: "120" }` or a broken body. */

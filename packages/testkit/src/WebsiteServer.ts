@@ -13,8 +13,13 @@ export const domain = "mirage-sandbox.test"
 export const site = `www.${domain}`
 const origin = `https://${site}`
 
-/** Headers every answer of the site carries; pages add the PHP session. */
-const serverHeaders = { server: "nginx/1.25.3" }
+/** Headers every answer of the site carries (it is served through Fastly); pages add the PHP session. */
+const serverHeaders = {
+  server: "nginx/1.25.3",
+  via: "1.1 varnish",
+  "x-served-by": "cache-lhr7380-LHR",
+  "x-cache": "MISS"
+}
 const pageHeaders = {
   ...serverHeaders,
   "x-powered-by": "PHP/8.2.12",
@@ -81,6 +86,30 @@ Preferred-Languages: en
 Canonical: ${origin}/.well-known/security.txt
 `
 
+/** The site's humans.txt (humanstxt.org): its team, their handles, one address written out of spam's reach. */
+export const humansTxt = `/* TEAM */
+Developer: Jane Doe
+Contact: jane.doe [at] mirage-sandbox [dot] test
+Twitter: @janedoe_dev
+GitHub: https://github.com/mirage-jane
+From: London, UK
+
+Designer: John Smith
+Contact: john.smith@gmail.example
+Site: https://www.mirage-sandbox.test/about/
+
+/* SITE */
+Last update: 2025/05/01
+Standards: HTML5, CSS3
+Software: WordPress, nginx
+`
+
+/** The site's favicon: a 1×1 ICO (one 32-bit BMP image), served as bytes. */
+export const favicon = Buffer.from(
+  "AAABAAEAAQEAAAEAIAAwAAAAFgAAACgAAAABAAAAAgAAAAEAIAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAD/gDD/AAAAAA==",
+  "base64"
+)
+
 const urlset = (paths: ReadonlyArray<string>) =>
   `<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -97,7 +126,10 @@ export const sitemaps: Readonly<Record<string, string>> = {
   "/sitemap-posts.xml": urlset(["/blog/2025/hello-world/"])
 }
 
-/** Everything a scan can learn from the site (with http_probe, web_spider, robots_sitemap, securitytxt), canonical. */
+/**
+ * Everything a scan can learn from the site (with http_probe, web_spider, robots_sitemap, securitytxt,
+ * humans_txt, waf_cdn, tech_fingerprint, favicon_hash), canonical.
+ */
 export const expected = {
   urls: [
     `${origin}/`,
@@ -114,17 +146,31 @@ export const expected = {
     `${origin}/sitemap-pages.xml`,
     `${origin}/sitemap-posts.xml`,
     `${origin}/.well-known/security.txt`,
+    `${origin}/humans.txt`,
+    `${origin}/favicon.ico`,
     "https://shop.mirage-sandbox.test/"
   ],
   emails: ["press@mirage-sandbox.test", "info@mirage-sandbox.test"],
   phones: ["+12025550143", "+442079460958"],
-  technologies: ["nginx 1.25.3", "PHP 8.2.12", "WordPress 6.5.2"],
+  technologies: [
+    "nginx 1.25.3",
+    "PHP 8.2.12",
+    "WordPress 6.5.2",
+    "Fastly",
+    // Wappalyzer's names (tech_fingerprint): its own spelling, Fastly's Varnish, what WordPress implies.
+    "Nginx 1.25.3",
+    "Varnish",
+    "MySQL"
+  ],
+  /** Handles its humans.txt names. */
+  usernames: ["janedoe_dev", "mirage-jane"],
   /** On the site but out of scope, or not shown to visitors. */
   absent: [
     "https://partner.example/",
     "visitor@webmail.example",
     "oldpress@mirage-sandbox.test",
-    "bot@mirage-sandbox.test"
+    "bot@mirage-sandbox.test",
+    "john.smith@gmail.example"
   ]
 } as const
 
@@ -166,6 +212,12 @@ export const make: Effect.Effect<WebsiteServer, never, Scope.Scope> = HttpFixtur
       headers: { ...serverHeaders, "content-type": "text/plain; charset=utf-8" },
       body: securityTxt
     }
+  }
+  if (pathname === "/favicon.ico") {
+    return { status: 200, headers: { ...serverHeaders, "content-type": "image/x-icon" }, body: favicon }
+  }
+  if (pathname === "/humans.txt") {
+    return { status: 200, headers: { ...serverHeaders, "content-type": "text/plain; charset=utf-8" }, body: humansTxt }
   }
   if (pathname.startsWith("/admin/")) return html(layout("Forbidden", "<p>Forbidden</p>"), 403)
   return html(`<!DOCTYPE html><html><head><title>Not found</title></head><body>Not found</body></html>`, 404)

@@ -14,6 +14,7 @@ import { chaos } from "../modules/chaos.js"
 import { columbus } from "../modules/columbus.js"
 import { commoncrawl } from "../modules/commoncrawl.js"
 import { crtshDb } from "../modules/crtsh_db.js"
+import { dnsbl } from "../modules/dnsbl.js"
 import { dockerhub } from "../modules/dockerhub.js"
 import { emailrep } from "../modules/emailrep.js"
 import { fullhunt } from "../modules/fullhunt.js"
@@ -38,6 +39,7 @@ import { otxUrlList } from "../modules/otx_url_list.js"
 import { passivetotal } from "../modules/passivetotal.js"
 import { peeringdb } from "../modules/peeringdb.js"
 import { pgpKeyserver } from "../modules/pgp_keyserver.js"
+import { phone } from "../modules/phone.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
 import { rdapIp } from "../modules/rdap_ip.js"
@@ -57,6 +59,7 @@ import { urlscanSearch } from "../modules/urlscan_search.js"
 import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
+import { whatsmyname } from "../modules/whatsmyname.js"
 import { whoisxmlSubdomains } from "../modules/whoisxml_subdomains.js"
 import { zoomeye } from "../modules/zoomeye.js"
 
@@ -119,5 +122,8 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   hunterIo,
   urlhausHost,
   emailrep,
-  otxReputation
+  otxReputation,
+  dnsbl,
+  phone,
+  whatsmyname
 ]

@@ -70,6 +70,8 @@ export const fetchFollowing = (
     readonly baseUrl: string | null
     readonly maxRedirects: number
     readonly headers?: Readonly<Record<string, string>>
+    /** `base64` for a binary answer (an image); see `HttpGetOptions`. */
+    readonly bodyEncoding?: "utf8" | "base64"
   }
 ): Effect.Effect<Fetched, SourceUnavailable | BadResponse | ModuleConfigError> =>
   Effect.gen(function*() {
@@ -77,7 +79,10 @@ export const fetchFollowing = (
     let current = url
     for (;;) {
       const request = requestFor(current, options.baseUrl)
-      const response = yield* http.get(request.url, { headers: { ...options.headers, ...request.headers } })
+      const response = yield* http.get(request.url, {
+        headers: { ...options.headers, ...request.headers },
+        ...(options.bodyEncoding === undefined ? {} : { bodyEncoding: options.bodyEncoding })
+      })
       const location = response.headers["location"]
       if (
         !redirectStatuses.has(response.status) || location === undefined || redirects.length >= options.maxRedirects
