@@ -2,16 +2,11 @@
  * What the modules that read targets' own websites share: where a page is fetched from (the
  * target's origin, or a configured `base_url` standing in for it), redirects, and reading HTML.
  */
-import { Effect, Option, Schema } from "effect"
+import { canonicalize } from "@mirage/domain/Entity"
+import { Effect, Either, Option, Ref, Schema } from "effect"
 import * as Html from "../Html.js"
-import type {
-  BadResponse,
-  DataSource,
-  HttpClient,
-  HttpResponse,
-  ModuleConfigError,
-  SourceUnavailable
-} from "../Module.js"
+import { ModuleConfigError } from "../Module.js"
+import type { BadResponse, DataSource, HttpClient, HttpResponse, ModuleTask, SourceUnavailable } from "../Module.js"
 
 /** Targets' own web servers: one source, so one rate limit, for every module that reads them. */
 export const webSource: DataSource = {
@@ -157,3 +152,33 @@ export const inScope = (host: string, domain: string): boolean => {
   const name = host.toLowerCase().replace(/\.$/, "")
   return name === domain || name.endsWith(`.${domain}`)
 }
+
+/** The page a web module asks about its target: a DOMAIN's home page over https, or a URL as it is. */
+export const pageOf = (task: ModuleTask): Either.Either<URL, string> => {
+  const { type, value } = task.target
+  if (type === "URL") return Either.map(canonicalize("URL", value), (url) => new URL(url))
+  if (type === "DOMAIN") return Either.map(canonicalize("DOMAIN", value), (host) => new URL(`https://${host}/`))
+  return Either.left(`does not take ${type} targets`)
+}
+
+/** GETs the target's page, redirects followed, counted in the session; a target it cannot ask about is a config error. */
+export const fetchTargetPage = (
+  module: string,
+  session: {
+    readonly http: HttpClient
+    readonly count: Ref.Ref<number>
+    readonly config: { readonly base_url: string | null; readonly max_redirects: number }
+  },
+  task: ModuleTask
+): Effect.Effect<Fetched, SourceUnavailable | BadResponse | ModuleConfigError> =>
+  Effect.gen(function*() {
+    const start = yield* Either.match(pageOf(task), {
+      onLeft: (reason) => Effect.fail(new ModuleConfigError({ module, reason: `invalid target: ${reason}` })),
+      onRight: Effect.succeed
+    })
+    yield* Ref.update(session.count, (n) => n + 1)
+    return yield* fetchFollowing(session.http, start, {
+      baseUrl: session.config.base_url,
+      maxRedirects: session.config.max_redirects
+    })
+  })

@@ -5,22 +5,12 @@
  * technology implies (WordPress → PHP). One GET through the HTTP client, so the scope guard and the
  * `web` rate limit apply. Patterns needing a browser (`js`, `dom`) are not in the data.
  */
-import { canonicalize } from "@mirage/domain/Entity"
-import { Effect, Either, Option, Ref, Schema } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 import data from "../data/wappalyzer-technologies.json" with { type: "json" }
 import * as Html from "../Html.js"
-import { baseUrlField, fetchFollowing, webSource } from "../internal/Web.js"
+import { baseUrlField, fetchTargetPage, webSource } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
-import {
-  countedSession,
-  defineModule,
-  expectOk,
-  type Finding,
-  finding,
-  type HttpResponse,
-  ModuleConfigError,
-  type ModuleTask
-} from "../Module.js"
+import { countedSession, defineModule, expectOk, type Finding, finding, type HttpResponse } from "../Module.js"
 
 export const TechFingerprintConfig = Schema.Struct({
   max_redirects: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 5, exact: true }),
@@ -271,13 +261,6 @@ export const analyse = (page: Page, known: ReadonlyArray<Fingerprint> = fingerpr
   return Array.from(found.values())
 }
 
-export const startOf = (task: ModuleTask): Either.Either<URL, string> => {
-  const { type, value } = task.target
-  if (type === "URL") return Either.map(canonicalize("URL", value), (url) => new URL(url))
-  if (type === "DOMAIN") return Either.map(canonicalize("DOMAIN", value), (host) => new URL(`https://${host}/`))
-  return Either.left(`does not take ${type} targets`)
-}
-
 const findingOf = (detected: Detected, url: string): Option.Option<Finding> =>
   finding("TECHNOLOGY", detected.version === undefined ? detected.name : `${detected.name} ${detected.version}`, {
     // Implied technologies are inferred, not seen: somewhat less sure.
@@ -307,16 +290,7 @@ export const techFingerprint = defineModule({
   setup: countedSession<TechFingerprintConfig>("tech_fingerprint", "fetches"),
   collect: (session, task) =>
     Effect.gen(function*() {
-      const start = yield* Either.match(startOf(task), {
-        onLeft: (reason) =>
-          Effect.fail(new ModuleConfigError({ module: "tech_fingerprint", reason: `invalid target: ${reason}` })),
-        onRight: Effect.succeed
-      })
-      yield* Ref.update(session.count, (n) => n + 1)
-      const { response, url } = yield* fetchFollowing(session.http, start, {
-        baseUrl: session.config.base_url,
-        maxRedirects: session.config.max_redirects
-      })
+      const { response, url } = yield* fetchTargetPage("tech_fingerprint", session, task)
       if (response.status === 429 || response.status >= 500) yield* expectOk(response)
       const detected = analyse(pageOf(response)).filter((item) => item.confidence >= session.config.min_confidence)
       yield* session.log("tech_fingerprint read", { url: url.href, status: response.status, found: detected.length })

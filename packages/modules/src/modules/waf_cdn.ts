@@ -5,20 +5,10 @@
  * the URL) through the HTTP client, so the scope guard and the `web` rate limit apply; nothing is
  * sent to provoke a block page. Each product seen is a TECHNOLOGY with its evidence.
  */
-import { canonicalize } from "@mirage/domain/Entity"
-import { Effect, Either, Option, Ref, Schema } from "effect"
-import { baseUrlField, fetchFollowing, webSource } from "../internal/Web.js"
+import { Effect, Option, Schema } from "effect"
+import { baseUrlField, fetchTargetPage, webSource } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
-import {
-  countedSession,
-  defineModule,
-  expectOk,
-  type Finding,
-  finding,
-  type HttpResponse,
-  ModuleConfigError,
-  type ModuleTask
-} from "../Module.js"
+import { countedSession, defineModule, expectOk, type Finding, finding, type HttpResponse } from "../Module.js"
 
 export const WafCdnConfig = Schema.Struct({
   max_redirects: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 5, exact: true }),
@@ -181,14 +171,6 @@ export const detect = (response: HttpResponse): ReadonlyArray<Detection> => {
     : found
 }
 
-/** The page to ask: the domain's home page, or the URL as it is. */
-export const startOf = (task: ModuleTask): Either.Either<URL, string> => {
-  const { type, value } = task.target
-  if (type === "URL") return Either.map(canonicalize("URL", value), (url) => new URL(url))
-  if (type === "DOMAIN") return Either.map(canonicalize("DOMAIN", value), (host) => new URL(`https://${host}/`))
-  return Either.left(`does not take ${type} targets`)
-}
-
 const findingOf = (detection: Detection, url: string): Option.Option<Finding> =>
   finding("TECHNOLOGY", detection.name, {
     // A vendor's own header is hard to fake by accident; a lone cookie name less so.
@@ -211,16 +193,7 @@ export const wafCdn = defineModule({
   setup: countedSession<WafCdnConfig>("waf_cdn", "fetches"),
   collect: (session, task) =>
     Effect.gen(function*() {
-      const start = yield* Either.match(startOf(task), {
-        onLeft: (reason) =>
-          Effect.fail(new ModuleConfigError({ module: "waf_cdn", reason: `invalid target: ${reason}` })),
-        onRight: Effect.succeed
-      })
-      yield* Ref.update(session.count, (n) => n + 1)
-      const { response, url } = yield* fetchFollowing(session.http, start, {
-        baseUrl: session.config.base_url,
-        maxRedirects: session.config.max_redirects
-      })
+      const { response, url } = yield* fetchTargetPage("waf_cdn", session, task)
       // A 5xx or 429 may be the edge itself refusing; its headers still count, but a bare one is worth retrying.
       const detections = detect(response)
       if (detections.length === 0 && (response.status === 429 || response.status >= 500)) yield* expectOk(response)
