@@ -1,8 +1,9 @@
 /**
  * A wide passive scan: every passive module whose source the fixture world emulates (all of them, keyed ones with
  * the world's test keys), each source held to the same rate. The world's domain is scanned at recursion depth 1, so
- * its modules also run on the addresses and people it finds; an address, a person and an AS (which no source gives
- * at depth 1) are seeds of their own at the same time (depth 0), so every input type is asked for.
+ * its modules also run on the addresses and people it finds; an address, a person, an AS, the company's account name
+ * and a user name (which no source gives at depth 1) are seeds of their own at the same time (depth 0), so every
+ * input type is asked for.
  *
  * The rate limits are the scans' floor: a source that gets n requests at r per second (burst 1) needs (n − 1) / r
  * seconds, and the sources run in parallel, so no run can end before the slowest source's figure. How close the wall
@@ -44,7 +45,10 @@ const seedsFor = (
   { entity: Entity.make({ type: "DOMAIN", value: world.domain }), depth: 1 },
   { entity: Entity.make({ type: "IP", value: FixtureWorld.serviceAddress }), depth: 0 },
   { entity: Entity.make({ type: "EMAIL", value: world.expected.certificateEmails[0]! }), depth: 0 },
-  { entity: Entity.make({ type: "ASN", value: `AS${IntelWorld.autonomousSystems[0]!.asn}` }), depth: 0 }
+  { entity: Entity.make({ type: "ASN", value: `AS${IntelWorld.autonomousSystems[0]!.asn}` }), depth: 0 },
+  // The company's account on the code and image hosts, by the name it goes by there, and its member.
+  { entity: Entity.make({ type: "ORGANIZATION", value: IntelWorld.codeAccounts[0]!.login }), depth: 0 },
+  { entity: Entity.make({ type: "USERNAME", value: IntelWorld.codeAccounts[0]!.members[0]! }), depth: 0 }
 ]
 
 /** The most of `times` (ms) in any one second: at most the rate plus its burst for a held source. */
