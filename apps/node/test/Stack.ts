@@ -59,9 +59,11 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
     catalog: ModuleCatalog.layer
   })
   // The fixture world's sources: no rate limit to take, nothing cached, no keys, no proxy; the log in memory,
-  // one store for every node.
+  // one store for every node. The world's per-module settings are forced over every scan's, as the sandbox does, so
+  // modules that reach hosts of their own (web, ports, username sites) reach the world's stand-ins whatever a scan says.
   const executor: Layer.Layer<TaskExecutor> = ModuleExecutor.layerWith({
     ...ModuleExecutor.defaultSettings(world.moduleEndpoints),
+    moduleOverrides: world.moduleConfig,
     retries: 2,
     retryBaseMs: 20,
     cacheTtlMs: 0

@@ -163,6 +163,31 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
     { recursion_depth: 1, priority: "MEDIUM" }
   ),
   builtin(
+    "organization-footprint",
+    "Organization footprint",
+    "From a company or its AS: its networks and peering records, its code and image accounts, their members and projects.",
+    ["ORGANIZATION", "ASN"],
+    ["ripestat_prefixes", "peeringdb", "team_cymru_asn", "github_org", "gitlab_projects", "dockerhub"],
+    { recursion_depth: 2, priority: "MEDIUM" }
+  ),
+  builtin(
+    "person-investigation",
+    "Person investigation",
+    "From an address, a user name or a phone number: public profiles, the accounts and sites they lead to, the number's kind.",
+    ["EMAIL", "USERNAME", "PHONE"],
+    [
+      "gravatar",
+      "emailrep",
+      "hibp_breached_account",
+      "github_org",
+      "gitlab_projects",
+      "dockerhub",
+      "whatsmyname",
+      "phone"
+    ],
+    { recursion_depth: 1, priority: "MEDIUM" }
+  ),
+  builtin(
     "all-passive-sources",
     "Every passive source",
     "Every module flagged passive and safe (third-party sources only, nothing touches the target), as installed.",

@@ -1,6 +1,7 @@
 /**
  * An HTTP server that answers like RIPEstat's Data API: `network-info` (the announcing ASNs
- * and prefix of an address) and `as-overview` (an AS's holder), wrapped in RIPEstat's
+ * and prefix of an address), `as-overview` (an AS's holder) and `announced-prefixes` (an AS's
+ * prefixes with the timelines they were seen in), wrapped in RIPEstat's
  * envelope (`status`, `status_code`, `messages`, `data`), with its 400 for a bad resource.
  */
 import type { Effect, Scope } from "effect"
@@ -64,6 +65,22 @@ export const make = (
         return envelope("network-info", {
           asns: found === undefined ? [] : [String(found.asn)],
           prefix: found === undefined ? null : found.prefix
+        })
+      }
+      case "/data/announced-prefixes/data.json": {
+        const match = /^(?:AS)?(\d+)$/i.exec(resource)
+        if (match === null) return envelope("announced-prefixes", {}, 400, [["error", `Invalid ASN: ${resource}`]])
+        const asn = Number(match[1])
+        return envelope("announced-prefixes", {
+          prefixes: announcements.filter((announcement) => announcement.asn === asn).map((announcement) => ({
+            prefix: announcement.prefix,
+            timelines: [{ starttime: "2025-05-18T00:00:00", endtime: "2025-06-01T00:00:00" }]
+          })),
+          query_starttime: "2025-05-18T00:00:00",
+          query_endtime: "2025-06-01T00:00:00",
+          resource: String(asn),
+          latest_time: "2025-06-01T00:00:00",
+          earliest_time: "2025-05-18T00:00:00"
         })
       }
       case "/data/as-overview/data.json": {

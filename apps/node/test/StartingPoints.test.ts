@@ -1,0 +1,63 @@
+/**
+ * Scans that start from something other than a domain, through the built-in templates made for them, in the sandbox
+ * world: each completes, and finds entities of several types from its starting point.
+ */
+import { describe, expect, layer as withLayer } from "@effect/vitest"
+import type { EntityType } from "@mirage/domain/Entity"
+import { IntelWorld } from "@mirage/testkit"
+import { Effect } from "effect"
+import { newCaller, post } from "../../gateway/test/Gateway.js"
+import { allResults, layer, startAndWait, startNode } from "./Stack.js"
+
+const scanFrom = (template: string, type: EntityType, value: string) =>
+  Effect.gen(function*() {
+    const caller = yield* newCaller("analyst")
+    const created = yield* post("/scans", {
+      name: `${template} from ${type}`,
+      target: { type, value },
+      template_id: template,
+      configuration: { max_results: 10_000, max_duration: 120 }
+    }, caller)
+    const { id, status } = yield* startAndWait(created, caller)
+    const results = yield* allResults(id, caller)
+    return { status, types: new Set(results.map((r) => r.data_type)), results }
+  })
+
+describe("starting points", () => {
+  withLayer(layer, { timeout: 180_000, excludeTestServices: true })((it) => {
+    it.scoped("an AS: its prefixes, its peering record and the organization behind it", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-asn")
+        const asn = `AS${IntelWorld.autonomousSystems[0]!.asn}`
+        const { status, types } = yield* scanFrom("organization-footprint", "ASN", asn)
+        expect(status).toBe("COMPLETED")
+        expect([...types].sort()).toEqual(expect.arrayContaining(["NETBLOCK", "ORGANIZATION", "URL"]))
+      }))
+
+    it.scoped("an email address: its public profile, the accounts it names and the sites they lead to", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-email")
+        const { status, types, results } = yield* scanFrom(
+          "person-investigation",
+          "EMAIL",
+          IntelWorld.profiles[0]!.email
+        )
+        expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect(types.has("USERNAME")).toBe(true)
+        // The user name the profile names was followed to the code hosts.
+        expect(results.some((r) => r.module_id === "github_org" || r.module_id === "gitlab_projects")).toBe(true)
+      }))
+
+    it.scoped("an organization's account name: its repositories, projects and images, and its public members", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-org")
+        const account = IntelWorld.codeAccounts[0]!
+        const { status, types, results } = yield* scanFrom("organization-footprint", "ORGANIZATION", account.login)
+        expect(status).toBe("COMPLETED")
+        expect(types.has("URL") && types.has("USERNAME")).toBe(true)
+        const members = results.filter((r) => r.data_type === "USERNAME").map((r) => r.data)
+        expect(members).toEqual(expect.arrayContaining([...account.members]))
+      }))
+  })
+})
