@@ -229,6 +229,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
         "full-domain-footprint",
         "email-investigation",
         "ip-infrastructure-mapping",
+        "organization-footprint",
+        "person-investigation",
         "all-passive-sources"
       ])
       // The test catalog has crtsh and dns_resolve only: the rest are warned about.
