@@ -72,29 +72,22 @@ const register = <A>(
   return described
 }
 
-export const integer = (area: Area, name: string, options: Options<number>): Config.Config<number> =>
-  register(
-    area,
-    name,
-    options.description,
-    String(options.default),
-    Config.integer(name).pipe(
-      Config.withDefault(options.default)
-    ),
-    String
-  )
+/** A numeric setting read by `read` (`Config.integer` or `Config.number`). */
+const numeric =
+  (read: (name: string) => Config.Config<number>) =>
+  (area: Area, name: string, options: Options<number>): Config.Config<number> =>
+    register(
+      area,
+      name,
+      options.description,
+      String(options.default),
+      read(name).pipe(Config.withDefault(options.default)),
+      String
+    )
 
-export const number = (area: Area, name: string, options: Options<number>): Config.Config<number> =>
-  register(
-    area,
-    name,
-    options.description,
-    String(options.default),
-    Config.number(name).pipe(
-      Config.withDefault(options.default)
-    ),
-    String
-  )
+export const integer = numeric(Config.integer)
+
+export const number = numeric(Config.number)
 
 export const boolean = (area: Area, name: string, options: Options<boolean>): Config.Config<boolean> =>
   register(
