@@ -17,9 +17,9 @@ import { Console, Data, Effect, Option, Predicate, Ref, Schema, Stream } from "e
 import type { Redacted } from "effect"
 import * as Client from "./Client.js"
 import { Gateway } from "./Client.js"
+import { config } from "./ConfigCommand.js"
 import * as Output from "./Output.js"
 import * as Settings from "./Settings.js"
-import * as SettingsCatalog from "./SettingsCatalog.js"
 import { guessType } from "./Target.js"
 
 /** A command failed; what went wrong was already printed. */
@@ -40,7 +40,7 @@ const common = {
     Options.optional,
     Options.withFallbackConfig(Settings.apiKey)
   ),
-  json: Options.boolean("json").pipe(Options.withDescription("Machine output only: one JSON document on stdout"))
+  json: Output.jsonFlag
 }
 
 interface Common {
@@ -389,20 +389,6 @@ export const make = (terminal: Terminal) => {
         ))
       })
     )).pipe(Command.withDescription("The data sources: their modules, rate limits, keys and state"))
-
-  const config = Command.make("config", { json: common.json }, (input) =>
-    Effect.gen(function*() {
-      const values = yield* SettingsCatalog.effective
-      if (input.json) return yield* Console.log(JSON.stringify(values, null, 2))
-      yield* Console.log(Output.table(
-        ["VARIABLE", "AREA", "VALUE", "FROM"],
-        values.map((setting) => [setting.name, setting.area, setting.value, setting.origin])
-      ))
-    })).pipe(
-      Command.withDescription(
-        "The effective value of every Mirage setting in this environment (set or default), secrets redacted"
-      )
-    )
 
   const root = Command.make("mirage").pipe(
     Command.withDescription("The Mirage command line: scans, templates, collection and sources through the gateway"),

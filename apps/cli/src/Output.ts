@@ -2,6 +2,7 @@
  * What the CLI prints: plain tables, progress bars and result summaries for people; for `--json`,
  * one JSON document on stdout encoded by the contract's schemas, and nothing else.
  */
+import { Options } from "@effect/cli"
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ScanProgressEvent } from "@mirage/domain/ScanProgress"
 import { Console, Effect, Schema } from "effect"
@@ -70,3 +71,8 @@ export const summaryText = (summary: Summary, results: ReadonlyArray<CollectionR
   const more = results.length > shown ? `\n… and ${results.length - shown} more (mirage results <id>)` : ""
   return `${summary.total} results\n\n${types}\n\n${resultTable(results.slice(0, shown))}${more}`
 }
+
+/** `--json`: machine output only, one JSON document on stdout. */
+export const jsonFlag = Options.boolean("json").pipe(
+  Options.withDescription("Machine output only: one JSON document on stdout")
+)
