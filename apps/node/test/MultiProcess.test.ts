@@ -41,6 +41,20 @@ const leaseHolders = (url: string, prefix: string) =>
     Effect.scoped
   )
 
+/** The lease holders once every shard is held, by three nodes, and two readings a second apart agree. */
+const settledHolders = (url: string, prefix: string) =>
+  Effect.gen(function*() {
+    let previous: Array<string | undefined> = []
+    for (let i = 0; i < 60; i++) {
+      const now = yield* leaseHolders(url, prefix)
+      const complete = now.every((owner) => owner !== undefined) && new Set(now).size === 3
+      if (complete && now.join() === previous.join()) return now
+      previous = now
+      yield* Effect.sleep("1 second")
+    }
+    return yield* Effect.dieMessage("the three nodes never settled on a split of the shards")
+  })
+
 /** Where the children write their logs. */
 const logsFolder = mkdtempSync(join(tmpdir(), "mirage-cluster-"))
 
@@ -79,6 +93,10 @@ describe("a cluster of processes", () => {
       yield* waitForGateway(base, procs[0], "90 seconds").pipe(Effect.orDie)
 
       const call = gatewayCaller(base, key)
+      // Scans start once the three nodes share the shards and the split has settled, so that
+      // until the kill each scan lives on one node (a shard moving as a node joins would take
+      // earlier tasks' owner out of the reading below).
+      const settled = yield* settledHolders(yield* redisUrl, prefix)
 
       const scans: Array<{ id: string; definition: number }> = []
       for (let i = 0; i < 20; i++) {
@@ -91,7 +109,9 @@ describe("a cluster of processes", () => {
       // The scans on shards the doomed node holds when it dies: their spans not yet exported die with it.
       const holders = yield* leaseHolders(yield* redisUrl, prefix)
       expect(holders).toContain("node-2")
-      const heldByKilled = new Set(scans.filter((scan) => holders[shardOf(scan.id, 128)] === "node-2").map((s) => s.id))
+      const wasKilledNodes = (scan: { id: string }) =>
+        [settled, holders].some((owners) => owners[shardOf(scan.id, 128)] === "node-2")
+      const heldByKilled = new Set(scans.filter(wasKilledNodes).map((s) => s.id))
       procs[1]!.child.kill("SIGKILL")
       const killedAt = Date.now()
 
