@@ -51,7 +51,8 @@ const everyEntityType: Record<EntityType, true> = {
   ORGANIZATION: true,
   BREACH: true,
   VULNERABILITY: true,
-  CERTIFICATE: true
+  CERTIFICATE: true,
+  CORRELATION: true
 }
 export const entityTypes = Object.keys(everyEntityType) as ReadonlyArray<EntityType>
 const everyScanStatus: Record<ScanStatus, true> = {

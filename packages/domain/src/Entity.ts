@@ -21,7 +21,8 @@ export const EntityType = Schema.Literal(
   "ORGANIZATION",
   "BREACH",
   "VULNERABILITY",
-  "CERTIFICATE"
+  "CERTIFICATE",
+  "CORRELATION"
 )
 export type EntityType = typeof EntityType.Type
 export const entityTypes: ReadonlyArray<EntityType> = EntityType.literals
@@ -223,7 +224,9 @@ const canonicalizers: Record<EntityType, (input: string) => Either.Either<string
   ORGANIZATION: canonicalText(512),
   BREACH: canonicalText(256),
   VULNERABILITY: canonicalVulnerability,
-  CERTIFICATE: canonicalCertificate
+  CERTIFICATE: canonicalCertificate,
+  // A correlation rule's finding: its headline. Only the correlation engine makes them, never a module or a target.
+  CORRELATION: canonicalText(1024)
 }
 
 /** The canonical form of a value of the given type, or why it is not one. */

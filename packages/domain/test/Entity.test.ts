@@ -32,7 +32,7 @@ const table = (type: EntityType, cases: ReadonlyArray<readonly [string, string |
 }
 
 describe("entity types", () => {
-  it("are the twelve of the contract, and vulnerabilities and certificates", () => {
+  it("are the twelve of the contract, vulnerabilities, certificates and correlation findings", () => {
     expect(entityTypes).toEqual([
       "DOMAIN",
       "IP",
@@ -47,7 +47,8 @@ describe("entity types", () => {
       "ORGANIZATION",
       "BREACH",
       "VULNERABILITY",
-      "CERTIFICATE"
+      "CERTIFICATE",
+      "CORRELATION"
     ])
   })
 
@@ -653,7 +654,8 @@ const arbInput: Record<EntityType, FastCheck.Arbitrary<string>> = {
     FastCheck.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
     FastCheck.stringMatching(/^sha256:[0-9a-f]{64}$/),
     FastCheck.stringMatching(/^[0-9a-f]{40}$/)
-  )
+  ),
+  CORRELATION: FastCheck.string({ unit: "grapheme", maxLength: 60 })
 }
 
 describe("canonicalization is idempotent", () => {

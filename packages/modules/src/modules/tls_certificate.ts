@@ -119,7 +119,10 @@ export const certificateFindings = (
   const metadata = {
     ...context.served,
     self_signed: JSON.stringify(certificate.subject) === JSON.stringify(certificate.issuer),
-    expired: !Number.isNaN(validTo) && validTo < context.now
+    expired: !Number.isNaN(validTo) && validTo < context.now,
+    // What correlation rules read: when it ends (ISO 8601), and which certificate it is.
+    valid_to: Number.isNaN(validTo) ? certificate.valid_to : new Date(validTo).toISOString(),
+    fingerprint256: certificate.fingerprint256
   }
   const scoped = (host: string) =>
     context.scope === undefined ? 0.7 : host === context.scope || host.endsWith(`.${context.scope}`) ? 0.9 : 0.6
