@@ -30,7 +30,7 @@ const pathText = (path: ReadonlyArray<PropertyKey>) => path.map(String).join("."
 export const parse = (text: string, fileName?: string): Either.Either<Rule, RuleFileError> => {
   const file = fileName ?? "rule"
   const lineCounter = new LineCounter()
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true })
   const syntax = document.errors[0]
   if (syntax !== undefined) {
     return Either.left(
