@@ -6,7 +6,8 @@ import { Rule } from "@mirage/domain/correlation/Rule"
 import { Data, Effect, Either, ParseResult, Schema } from "effect"
 import { readdir, readFile } from "node:fs/promises"
 import { basename, join } from "node:path"
-import { isNode, LineCounter, parseDocument } from "yaml"
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml"
+import type { Document } from "yaml"
 
 /** Why a rule file is refused, and where: `line` is 1-based, 0 where the file as a whole is at fault. */
 export class RuleFileError extends Data.TaggedError("RuleFileError")<{
@@ -20,6 +21,23 @@ export class RuleFileError extends Data.TaggedError("RuleFileError")<{
 }
 
 const decodeRule = Schema.decodeUnknownEither(Rule, { errors: "first", onExcessProperty: "error" })
+
+/**
+ * The line of the deepest part of the path that is in the document: a key's own line (not its value's), and a
+ * missing key reported at its parent.
+ */
+const lineOf = (document: Document, lineCounter: LineCounter, path: ReadonlyArray<PropertyKey>): number => {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const parent = depth <= 1 ? document.contents : document.getIn(path.slice(0, depth - 1), true)
+    const last = path[depth - 1]
+    const pair = depth > 0 && isMap(parent)
+      ? parent.items.find((item) => isScalar(item.key) && item.key.value === last)
+      : undefined
+    const node = depth === 0 ? document.contents : pair?.key ?? document.getIn(path.slice(0, depth), true)
+    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line
+  }
+  return 0
+}
 
 const pathText = (path: ReadonlyArray<PropertyKey>) => path.map(String).join(".")
 
@@ -41,12 +59,7 @@ export const parse = (text: string, fileName?: string): Either.Either<Rule, Rule
   if (Either.isLeft(decoded)) {
     const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
     const path = issue?.path ?? []
-    // The deepest node of the path that is in the document: a missing key is reported at its parent.
-    let line = 0
-    for (let depth = path.length; depth >= 0 && line === 0; depth--) {
-      const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true)
-      if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line
-    }
+    const line = lineOf(document, lineCounter, path)
     const where = path.length === 0 ? "" : `${pathText(path)}: `
     return Either.left(new RuleFileError({ file, line, reason: `${where}${issue?.message ?? "not a rule"}` }))
   }
