@@ -7,6 +7,7 @@ import * as JobOptionsRedis from "@mirage/runtime/collection/JobOptions/Redis"
 import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
+import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
 import * as EventStorePostgres from "@mirage/runtime/scans/EventStore/Postgres"
@@ -36,5 +37,7 @@ export const NodeLive = Layer.mergeAll(
   ModuleExecutor.layer,
   Orchestration.layer
 ).pipe(
+  // The correlator is read (optionally) by the scan actors and the observers: rules load before the node starts.
+  Layer.provideMerge(Correlator.layer),
   Layer.provideMerge(Adapters)
 )

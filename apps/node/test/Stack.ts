@@ -7,6 +7,7 @@ import type { Resource } from "@effect/opentelemetry/Resource"
 import { NodeHttpServer } from "@effect/platform-node"
 import { expect } from "@effect/vitest"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
+import type { Rule } from "@mirage/domain/correlation/Rule"
 import * as Node from "@mirage/runtime/cluster/Node"
 import * as CollectionLogMemory from "@mirage/runtime/collection/CollectionLog/Memory"
 import * as CredentialsMemory from "@mirage/runtime/collection/Credentials/Memory"
@@ -17,6 +18,7 @@ import * as RateLimiter from "@mirage/runtime/collection/RateLimiter"
 import * as RequestCacheMemory from "@mirage/runtime/collection/RequestCache/Memory"
 import type { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
+import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import * as Journal from "@mirage/runtime/scans/Journal"
 import * as ProgressFeed from "@mirage/runtime/scans/ProgressFeed"
@@ -96,6 +98,8 @@ export const startNode = (
   options: {
     /** The node's tracer (e.g. `Tracing.layerWith` over an in-memory exporter); Effect's default otherwise. */
     readonly tracing?: Layer.Layer<Resource>
+    /** Correlation rules the node evaluates on its scans' results; none (no correlation) otherwise. */
+    readonly correlation?: ReadonlyArray<Rule>
   } = {}
 ) =>
   Effect.gen(function*() {
@@ -108,12 +112,17 @@ export const startNode = (
       ResultWriter.layerWith({ batch: 1000, writers: 2 }),
       TaskPool.layerWith(16),
       executor ?? real,
-      // Live progress (GET /scans/{id}/events) and the scan's root span; the rest of orchestration is not part of the stack.
-      Layer.effect(ScanObserver, Effect.map(ProgressFeed.observer, (progress) => combine(progress, Tracing.observer)))
-        .pipe(
-          Layer.provide(ProgressFeedRedis.layer)
+      // Live progress (GET /scans/{id}/events), the last correlation findings and the scan's root span; the rest of
+      // orchestration is not part of the stack.
+      Layer.effect(
+        ScanObserver,
+        Effect.all([ProgressFeed.observer, Correlator.observer]).pipe(
+          Effect.map(([progress, correlation]) => combine(progress, correlation, Tracing.observer))
         )
-    )
+      ).pipe(
+        Layer.provide(ProgressFeedRedis.layer)
+      )
+    ).pipe(Layer.provideMerge(options.correlation ? Correlator.layerWith(options.correlation) : Layer.empty))
     // Built into the node's own scope: killing the node stops its journal and pool too.
     const context = yield* Layer.buildWithScope(layers, scope)
     // The tracer is a fiber setting, carried by a runtime that lives as long as the node: its fibers, forked here, keep it.

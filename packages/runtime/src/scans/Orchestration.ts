@@ -7,6 +7,7 @@ import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Config, Duration, Effect, Layer, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
+import * as Correlator from "../monitoring/correlation/Correlator.js"
 import * as Tracing from "../platform/Tracing.js"
 import * as Chaining from "./Chaining.js"
 import * as ChainingPostgres from "./Chaining/Postgres.js"
@@ -61,8 +62,8 @@ export const QuotaReconcileConfig = Config.all({
   olderThanMs: Config.map(Settings.quotaReconcileAfter, Duration.toMillis)
 })
 
-/** The observers, in order: notifications and live progress first (they only publish), then quotas, then chaining,
- * then the scan's root span when it ends. */
+/** The observers, in order: notifications and live progress first (they only publish), then the last correlation
+ * findings (when the node correlates), then quotas, then chaining, then the scan's root span when it ends. */
 export const layerObservers = Layer.scoped(
   ScanObserver,
   Effect.gen(function*() {
@@ -71,8 +72,9 @@ export const layerObservers = Layer.scoped(
     const progress = yield* ProgressFeed.observer
     const quotas = yield* quotaObserver
     const chaining = yield* Chaining.observer
+    const correlation = yield* Correlator.observer
     yield* quotaReconciler
-    return combine(notifications, progress, quotas, chaining, Tracing.observer)
+    return combine(notifications, progress, correlation, quotas, chaining, Tracing.observer)
   })
 )
 

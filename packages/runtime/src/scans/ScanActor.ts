@@ -37,6 +37,7 @@ import * as Tracing from "../platform/Tracing.js"
 import type { Fence, Loaded } from "./EventStore.js"
 import { makeActorDeadline } from "./internal/actorDeadline.js"
 import type { ActorDeadline } from "./internal/actorDeadline.js"
+import { targetsOf } from "../monitoring/correlation/Correlator.js"
 import { replier, resultSink } from "./internal/actorOutputs.js"
 import { makeActorTasks } from "./internal/actorTasks.js"
 import type { ActorTasks } from "./internal/actorTasks.js"
@@ -335,7 +336,7 @@ export const make = (
       stopped: yield* Deferred.make<ActorExit>(),
       journal: yield* Journal,
       observer: yield* ScanObserver,
-      storeResults: yield* resultSink(scanId),
+      storeResults: yield* resultSink(scanId, () => targetsOf(actor.state)),
       reply: yield* replier(traceParent),
       tasks: yield* makeActorTasks(
         scanId,

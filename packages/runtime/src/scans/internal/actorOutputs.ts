@@ -3,26 +3,41 @@
  * ResultWriter when there is one), and its answers to the senders of the commands it handled.
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
+import type { Entity } from "@mirage/domain/Entity"
 import type { ScanId } from "@mirage/domain/Ids"
 import { Effect, Metric, Option } from "effect"
 import type { Tracer } from "effect"
 import { Replies } from "../../cluster/Replies.js"
 import type { Reply } from "../../cluster/Replies.js"
 import type { Envelope } from "../../cluster/ShardInbox.js"
+import { Correlator } from "../../monitoring/correlation/Correlator.js"
 import * as Metrics from "../../platform/Metrics.js"
 import * as Tracing from "../../platform/Tracing.js"
 import { ResultStore } from "../ResultStore.js"
 import { ResultWriter } from "../ResultWriter.js"
 
-/** Where the actor's results go: a node's ResultWriter batches those of all its scans into one insert. */
-export const resultSink = (scanId: ScanId) =>
+/**
+ * Where the actor's results go: a node's ResultWriter batches those of all its scans into one insert. Once stored,
+ * they are correlated (when the node has a Correlator) and the findings stored as the scan's results too; a
+ * correlation failure is logged, never the scan's.
+ */
+export const resultSink = (scanId: ScanId, targets: () => ReadonlyArray<Entity>) =>
   Effect.gen(function*() {
     const results = yield* ResultStore
     // Without a writer, each batch inserts alone.
     const writer = yield* Effect.serviceOption(ResultWriter)
+    const correlator = yield* Effect.serviceOption(Correlator)
+    const write = (stored: ReadonlyArray<CollectionResult>) =>
+      Option.isSome(writer) ? writer.value.write(scanId, stored) : Effect.asVoid(results.insert(scanId, stored))
+    const correlate = (stored: ReadonlyArray<CollectionResult>) =>
+      Option.isNone(correlator) ? Effect.void : correlator.value.observe(scanId, targets(), stored).pipe(
+        Effect.flatMap((found) => found.length === 0 ? Effect.void : write(found)),
+        Effect.catchAll((error) => Effect.logWarning("correlation failed", error))
+      )
     return (stored: ReadonlyArray<CollectionResult>) =>
-      (Option.isSome(writer) ? writer.value.write(scanId, stored) : Effect.asVoid(results.insert(scanId, stored))).pipe(
-        Effect.zipRight(Metric.incrementBy(Metrics.resultsStored, stored.length))
+      write(stored).pipe(
+        Effect.zipRight(Metric.incrementBy(Metrics.resultsStored, stored.length)),
+        Effect.zipRight(correlate(stored))
       )
   })
 
