@@ -21,7 +21,8 @@ export const typeColours: Record<EntityType, string> = {
   ORGANIZATION: "#a855f7",
   BREACH: "#dc2626",
   VULNERABILITY: "#b91c1c",
-  CERTIFICATE: "#64748b"
+  CERTIFICATE: "#64748b",
+  CORRELATION: "#eab308"
 }
 
 const targetId = "target"

@@ -32,7 +32,11 @@ const inSubnet = (value: string, block: string): boolean => {
 }
 
 const matchesReference = (method: "exact" | "contains" | "subnet", value: string, reference: string) =>
-  method === "exact" ? value === reference : method === "contains" ? value.includes(reference) : inSubnet(value, reference)
+  method === "exact"
+    ? value === reference
+    : method === "contains"
+    ? value.includes(reference)
+    : inSubnet(value, reference)
 
 const filterMembers = (groups: Groups, keep: (member: Member) => boolean): Groups => {
   const kept = new Map<string, ReadonlyArray<Member>>()
@@ -72,18 +76,23 @@ const step = (rule: Rule, index: Index, groups: Groups, analysis: Analysis): Gro
       const elsewhere = new Set<string>()
       for (const members of groups.values()) {
         for (const member of members) {
-          if (inLater(member)) for (const value of valuesOf(index, member.element, analysis.field)) elsewhere.add(value)
+          if (inLater(member)) {
+            for (const value of valuesOf(index, member.element, analysis.field)) elsewhere.add(value)
+          }
         }
       }
-      return filterMembers(groups, (member) =>
-        inFirst(member) && !valuesOf(index, member.element, analysis.field).some((value) => elsewhere.has(value)))
+      return filterMembers(
+        groups,
+        (member) =>
+          inFirst(member) && !valuesOf(index, member.element, analysis.field).some((value) => elsewhere.has(value))
+      )
     }
     case "match_all_to_first_collection": {
       const field = rule.aggregation!.field
       const references = new Set<string>()
       for (const members of groups.values()) {
         for (const member of members) {
-          if (inFirst(member)) for (const value of valuesOf(index, member.element, field)) references.add(value)
+          if (inFirst(member)) { for (const value of valuesOf(index, member.element, field)) references.add(value) }
         }
       }
       return filterMembers(groups, (member) =>

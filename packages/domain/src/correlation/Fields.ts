@@ -82,7 +82,7 @@ export const matcher = (block: MethodBlock): Matcher => {
     case "exact":
     case "regex": {
       const patterns = patternsOf(block.value).map(splitNegation)
-      const test = (text: string): ((value: string) => boolean) => {
+      const test = (text: string): (value: string) => boolean => {
         if (block.method === "exact") return (value) => value === text
         const regex = compilePattern(text)
         return (value) => regex.test(value)

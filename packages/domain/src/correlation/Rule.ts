@@ -64,9 +64,11 @@ export const RangeMethod = Schema.Struct({
   field: Field,
   minimum: Schema.optional(Schema.Number),
   maximum: Schema.optional(Schema.Number)
-}).pipe(Schema.filter((block) =>
-  block.minimum !== undefined || block.maximum !== undefined || "a range needs a minimum, a maximum or both"
-))
+}).pipe(
+  Schema.filter((block) =>
+    block.minimum !== undefined || block.maximum !== undefined || "a range needs a minimum, a maximum or both"
+  )
+)
 
 /** Mirage's: a date field that falls before `days` days from now (so also every past date: an expired certificate). */
 export const WithinDaysMethod = Schema.Struct({
@@ -79,10 +81,12 @@ export const MethodBlock = Schema.Union(ExactMethod, RegexMethod, RangeMethod, W
 export type MethodBlock = typeof MethodBlock.Type
 
 export const Collection = Schema.Struct({
-  collect: Schema.NonEmptyArray(MethodBlock).pipe(Schema.filter((blocks) =>
-    fieldPath(blocks[0].field).relation === "self" ||
-    "the first method of a collect block reads the result itself: no source. or child. prefix"
-  ))
+  collect: Schema.NonEmptyArray(MethodBlock).pipe(
+    Schema.filter((blocks) =>
+      fieldPath(blocks[0].field).relation === "self" ||
+      "the first method of a collect block reads the result itself: no source. or child. prefix"
+    )
+  )
 })
 export type Collection = typeof Collection.Type
 
@@ -164,7 +168,8 @@ const coherent = (rule: typeof RuleFields.Type): true | string => {
 export const Rule = RuleFields.pipe(Schema.filter(coherent))
 export type Rule = typeof Rule.Type
 
-export const headlineText = (rule: Rule): string => typeof rule.headline === "string" ? rule.headline : rule.headline.text
+export const headlineText = (rule: Rule): string =>
+  typeof rule.headline === "string" ? rule.headline : rule.headline.text
 
 /** The collections whose results a finding lists as its evidence (all of them unless the headline says). */
 export const publishedCollections = (rule: Rule): ReadonlySet<number> | undefined => {

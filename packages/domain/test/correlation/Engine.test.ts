@@ -242,7 +242,9 @@ describe("incremental evaluation", () => {
         const found: Array<Finding> = []
         const points = Array.from(new Set([0, ...cuts.filter((c) => c < results.length), results.length]))
           .sort((a, b) => a - b)
-        for (let i = 1; i < points.length; i++) found.push(...feed(engine, results.slice(points[i - 1], points[i]), now))
+        for (let i = 1; i < points.length; i++) {
+          found.push(...feed(engine, results.slice(points[i - 1], points[i]), now))
+        }
         found.push(...settle(engine))
         expect(summary(found)).toEqual(batch)
       }),

@@ -77,7 +77,10 @@ describe("correlation rule files", () => {
     expect(noHeadline.reason).toContain("headline")
     expect(noHeadline.line).toBe(1)
     const outlier = refusal(
-      good.replace(/aggregation:\n {2}field: data\n/, "").replace(/analysis:[\s\S]*minimum: 1\n/, "analysis:\n  - method: outlier\n    maximum_percent: 10\n")
+      good.replace(/aggregation:\n {2}field: data\n/, "").replace(
+        /analysis:[\s\S]*minimum: 1\n/,
+        "analysis:\n  - method: outlier\n    maximum_percent: 10\n"
+      )
     )
     expect(outlier.reason).toContain("outlier needs an aggregation")
     expect(refusal(good.replace("{data}", "{body}")).reason).toContain("headline: {body} is not a field")
@@ -101,7 +104,12 @@ describe("correlation rule files", () => {
     Effect.gen(function*() {
       const folder = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "mirage-rules-")))
       yield* Effect.promise(() => writeFile(join(folder, "exposed_ssh.yaml"), good))
-      yield* Effect.promise(() => writeFile(join(folder, "bad.yaml"), good.replace("id: exposed_ssh", "id: bad").replace("method: exact", "method: fuzzy")))
+      yield* Effect.promise(() =>
+        writeFile(
+          join(folder, "bad.yaml"),
+          good.replace("id: exposed_ssh", "id: bad").replace("method: exact", "method: fuzzy")
+        )
+      )
       const error = yield* Effect.flip(loadFolder(folder))
       expect(error.file).toBe(join(folder, "bad.yaml"))
       expect(error.line).toBe(10)
