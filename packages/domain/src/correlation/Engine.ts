@@ -173,6 +173,8 @@ export const feed = (engine: Engine, batch: ReadonlyArray<Element>, now: number)
   for (const state of engine.rules) {
     const touched = new Set<string>()
     for (const hash of dirty) for (const key of place(engine, state, elements.get(hash)!, now)) touched.add(key)
+    // A group already reported is not analysed again: it can only have grown.
+    for (const key of touched) if (state.emitted.has(key)) touched.delete(key)
     if (state.monotone && touched.size > 0) {
       findings.push(...report(engine, state, analyse(state.rule, engine.index, groupsOf(engine, state, touched))))
     }
