@@ -1,0 +1,17 @@
+/** Field helpers of lenient answers: a field that may be absent or null, and metadata that leaves out what was not sent. */
+import { Schema } from "effect"
+
+/** A field the source may leave out or send as null. */
+export const optional = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.optionalWith(schema, { exact: true, nullable: true })
+
+/** The fields that carry something: undefined, null, "" and [] are left out. */
+export const present = (fields: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(fields).filter(([, value]) =>
+      value !== undefined && value !== null && value !== "" && !(Array.isArray(value) && value.length === 0)
+    )
+  )
+
+/** An address as `host:port` names it (IPv6 in brackets). */
+export const hostPort = (ip: string, port: number) => `${ip.includes(":") ? `[${ip}]` : ip}:${port}`
