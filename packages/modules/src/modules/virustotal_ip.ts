@@ -75,12 +75,14 @@ export const virustotalIpFindings = (item: VirustotalIp, ip: string): ReadonlyAr
         confidence: 0.85,
         metadata: { ip, port: 443, role: "last certificate served over HTTPS" }
       }),
-    ...(certificate?.extensions?.subject_alternative_name ?? []).map((name) =>
-      finding("DOMAIN", name.replace(/^\*\./, ""), {
-        confidence: 0.6,
-        metadata: { ip, role: "name on the address's HTTPS certificate" }
-      })
-    )
+    // `*.example.com` and `example.com` name one domain.
+    ...Array.from(new Set((certificate?.extensions?.subject_alternative_name ?? []).map((n) => n.replace(/^\*\./, ""))))
+      .map((name) =>
+        finding("DOMAIN", name, {
+          confidence: 0.6,
+          metadata: { ip, role: "name on the address's HTTPS certificate" }
+        })
+      )
   ].flatMap(Option.toArray)
 }
 
