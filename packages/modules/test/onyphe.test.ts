@@ -53,7 +53,6 @@ describe("onyphe", () => {
         "TECHNOLOGY Microsoft IIS",
         "DOMAIN mail.onyx.example",
         "DOMAIN host-90.onyx.example",
-        "OPEN_PORT 203.0.113.90:443",
         "VULNERABILITY CVE-2023-21709"
       ])
       expect(Either.getOrThrow(run.outcome)[0]?.metadata).toEqual({

@@ -43,9 +43,7 @@ describe("zoomeye_hosts", () => {
         "DOMAIN www.example-cloud.test",
         "ASN AS64550",
         "ORGANIZATION Example Cloud",
-        "OPEN_PORT 198.51.100.60:8443",
-        "ASN AS64550",
-        "ORGANIZATION Example Cloud"
+        "OPEN_PORT 198.51.100.60:8443"
       ])
       expect(Either.getOrThrow(run.outcome)[1]?.metadata).toEqual({
         ip: "198.51.100.60",

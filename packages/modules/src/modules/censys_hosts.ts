@@ -7,7 +7,7 @@
  * `result.dns` the forward and reverse names. 404 is an address Censys has no record of.
  */
 import { Option, Predicate, Schema } from "effect"
-import { hostPort, optional, present } from "../internal/Fields.js"
+import { distinct, hostPort, optional, present } from "../internal/Fields.js"
 import { NoConfig, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
@@ -65,7 +65,7 @@ export const censysHostFindings = (rows: ReadonlyArray<CensysRow>, ip: string): 
       software.product === undefined ? [] : [{ software, port: service.port }]
     )
   )
-  return [
+  return distinct([
     ...services.map((service) =>
       finding("OPEN_PORT", hostPort(ip, service.port), {
         confidence: 0.9,
@@ -103,7 +103,7 @@ export const censysHostFindings = (rows: ReadonlyArray<CensysRow>, ip: string): 
       metadata: present({ ip, asn, role: "announced prefix" })
     }),
     ...names.map(([name, record]) => finding("DOMAIN", name, { confidence: 0.7, metadata: { ip, record } }))
-  ].flatMap(Option.toArray)
+  ].flatMap(Option.toArray))
 }
 
 /** Censys Search: one source (one key, one rate limit) for the certificate and host searches. */

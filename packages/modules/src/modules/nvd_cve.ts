@@ -90,7 +90,7 @@ export const nvdFindings = (cve: NvdCve, withReferences: boolean): ReadonlyArray
       : undefined
   })
   return [
-    finding("VULNERABILITY", cve.id, { confidence: 1, metadata: { nvd: details, ...details } }),
+    finding("VULNERABILITY", cve.id, { confidence: 1, metadata: details }),
     ...(withReferences ? cve.references ?? [] : []).map((reference) =>
       finding("URL", reference.url, {
         confidence: 0.9,

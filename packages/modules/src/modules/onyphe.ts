@@ -7,7 +7,7 @@
  * success; otherwise `text` says why (`status: "nok"`).
  */
 import { Option, Predicate, Schema } from "effect"
-import { hostPort, optional, present } from "../internal/Fields.js"
+import { distinct, hostPort, optional, present } from "../internal/Fields.js"
 import { refusedWith } from "../internal/Refusal.js"
 import { NoConfig, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
@@ -39,7 +39,7 @@ export type OnypheRow = typeof OnypheRow.Type
 
 export const onypheFindings = (rows: ReadonlyArray<OnypheRow>, ip: string): ReadonlyArray<Finding> => {
   const threatlists = Array.from(new Set(rows.flatMap((row) => (row.threatlist === undefined ? [] : [row.threatlist]))))
-  return [
+  return distinct([
     threatlists.length === 0 ? Option.none() : finding("IP", ip, {
       confidence: 0.8,
       metadata: { onyphe: { threatlists }, malicious: true }
@@ -77,7 +77,7 @@ export const onypheFindings = (rows: ReadonlyArray<OnypheRow>, ip: string): Read
         )
       ]
     })
-  ].flatMap(Option.toArray)
+  ].flatMap(Option.toArray))
 }
 
 export const onyphe = pagedApi({

@@ -9,7 +9,7 @@
  * each page spends a query credit.
  */
 import { Effect, Either, Option, Redacted, Schema } from "effect"
-import { hostPort, optional, present } from "../internal/Fields.js"
+import { distinct, hostPort, optional, present } from "../internal/Fields.js"
 import { faviconHash } from "../internal/Murmur3.js"
 import { baseUrlField, fetchFollowing, inScope, scopeDomainOf } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
@@ -55,7 +55,7 @@ export const faviconMatchFindings = (
   hash: number,
   site: string
 ): ReadonlyArray<Finding> =>
-  matches.flatMap((match) => {
+  distinct(matches.flatMap((match) => {
     const context = present({
       favicon_hash: hash,
       site,
@@ -72,7 +72,7 @@ export const faviconMatchFindings = (
       }),
       ...(match.hostnames ?? []).map((name) => finding("DOMAIN", name, { confidence: 0.5, metadata: context }))
     ].flatMap(Option.toArray)
-  })
+  }))
 
 const acceptImages = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"
 

@@ -6,7 +6,7 @@
  * `{"error": "…", "message": "…"}` with a 4xx status.
  */
 import { Option, Schema } from "effect"
-import { hostPort, optional, present } from "../internal/Fields.js"
+import { distinct, hostPort, optional, present } from "../internal/Fields.js"
 import { NoConfig, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
@@ -34,33 +34,35 @@ export const ZoomeyeMatch = Schema.Struct({
 export type ZoomeyeMatch = typeof ZoomeyeMatch.Type
 
 export const zoomeyeHostFindings = (matches: ReadonlyArray<ZoomeyeMatch>, ip: string): ReadonlyArray<Finding> =>
-  matches.filter((match) => match.ip === ip).flatMap((match) => {
-    const info = match.portinfo
-    const asn = match.geoinfo?.asn === undefined ? undefined : `AS${match.geoinfo.asn.replace(/^AS/i, "")}`
-    const holder = match.geoinfo?.organization ?? match.geoinfo?.isp
-    return [
-      finding("OPEN_PORT", hostPort(ip, info.port), {
-        confidence: 0.85,
-        metadata: present({ transport: info.transport, service: info.service, seen: match.timestamp })
-      }),
-      info.app === undefined ? Option.none() : finding("TECHNOLOGY", info.app, {
-        confidence: 0.75,
-        metadata: present({ ip, port: info.port, version: info.version, os: info.os })
-      }),
-      info.hostname === undefined ? Option.none() : finding("DOMAIN", info.hostname, {
-        confidence: 0.6,
-        metadata: { ip, port: info.port }
-      }),
-      asn === undefined || !/^AS\d+$/.test(asn) ? Option.none() : finding("ASN", asn, {
-        confidence: 0.8,
-        metadata: present({ ip, name: holder })
-      }),
-      holder === undefined ? Option.none() : finding("ORGANIZATION", holder, {
-        confidence: 0.6,
-        metadata: present({ ip, asn })
-      })
-    ].flatMap(Option.toArray)
-  })
+  distinct(
+    matches.filter((match) => match.ip === ip).flatMap((match) => {
+      const info = match.portinfo
+      const asn = match.geoinfo?.asn === undefined ? undefined : `AS${match.geoinfo.asn.replace(/^AS/i, "")}`
+      const holder = match.geoinfo?.organization ?? match.geoinfo?.isp
+      return [
+        finding("OPEN_PORT", hostPort(ip, info.port), {
+          confidence: 0.85,
+          metadata: present({ transport: info.transport, service: info.service, seen: match.timestamp })
+        }),
+        info.app === undefined ? Option.none() : finding("TECHNOLOGY", info.app, {
+          confidence: 0.75,
+          metadata: present({ ip, port: info.port, version: info.version, os: info.os })
+        }),
+        info.hostname === undefined ? Option.none() : finding("DOMAIN", info.hostname, {
+          confidence: 0.6,
+          metadata: { ip, port: info.port }
+        }),
+        asn === undefined || !/^AS\d+$/.test(asn) ? Option.none() : finding("ASN", asn, {
+          confidence: 0.8,
+          metadata: present({ ip, name: holder })
+        }),
+        holder === undefined ? Option.none() : finding("ORGANIZATION", holder, {
+          confidence: 0.6,
+          metadata: present({ ip, asn })
+        })
+      ].flatMap(Option.toArray)
+    })
+  )
 
 export const zoomeyeHosts = pagedApi({
   name: "zoomeye_hosts",
