@@ -30,6 +30,11 @@ import { shodanSource } from "./shodan_host.js"
 export const ShodanFaviconConfig = Schema.Struct({
   /** Search even when the icon is a known product's default (most matches will be unrelated). */
   include_known: Schema.optionalWith(Schema.Boolean, { default: () => false, exact: true }),
+  /** More hashes never searched (as Shodan writes them, e.g. "-1010568750"): a hosting platform's default icon. */
+  exclude_hashes: Schema.optionalWith(Schema.Array(Schema.String.pipe(Schema.pattern(/^-?\d{1,10}$/))), {
+    default: () => [],
+    exact: true
+  }),
   /** Search pages of 100 hosts asked at most (each spends a query credit). */
   max_pages: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 10)), { default: () => 1, exact: true }),
   max_redirects: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3, exact: true }),
@@ -118,6 +123,10 @@ export const shodanFavicon = defineModule({
       const known = knownHashes.get(hash)
       if (known !== undefined && !session.config.include_known) {
         yield* session.notes.warn(`favicon is ${known.technology}'s default (hash ${hash}): not searched`)
+        return []
+      }
+      if (session.config.exclude_hashes.includes(String(hash))) {
+        yield* session.notes.warn(`favicon hash ${hash} is excluded: not searched`)
         return []
       }
       const matches: Array<ShodanMatch> = []

@@ -8,7 +8,7 @@
  * serves; each IOC as the entity it is (an `ip:port` an OPEN_PORT).
  */
 import { Effect, Option, Redacted, Schema } from "effect"
-import { optional, present } from "../internal/Fields.js"
+import { distinct, optional, present } from "../internal/Fields.js"
 import { postJson } from "../internal/JsonPost.js"
 import { refusedWith } from "../internal/Refusal.js"
 import { canonicalTarget, headerFields, NoConfig } from "../kinds/PagedApi.js"
@@ -60,7 +60,7 @@ export const threatfoxFindings = (iocs: ReadonlyArray<ThreatfoxIoc>, target: Tar
     })
   const malware = Array.from(new Set(iocs.flatMap((ioc) => ioc.malware_printable ?? [])))
   const best = Math.max(...iocs.map((ioc) => ioc.confidence_level ?? 50))
-  return [
+  return distinct([
     finding(target.type, target.value, {
       confidence: Math.max(0.5, best / 100),
       metadata: { threatfox: { iocs: iocs.length, malware }, malicious: true }
@@ -73,7 +73,7 @@ export const threatfoxFindings = (iocs: ReadonlyArray<ThreatfoxIoc>, target: Tar
           metadata: { ...details(ioc), searched: target.value, malicious: true }
         }))
     )
-  ].flatMap(Option.toArray)
+  ].flatMap(Option.toArray))
 }
 
 const source = {
