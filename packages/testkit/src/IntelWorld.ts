@@ -20,6 +20,7 @@ import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
 import * as RipestatServer from "./RipestatServer.js"
 import * as ShodanServer from "./ShodanServer.js"
+import * as ThreatSources from "./ThreatSources.js"
 import * as UrlscanServer from "./UrlscanServer.js"
 import * as VirustotalServer from "./VirustotalServer.js"
 import * as WaybackServer from "./WaybackServer.js"
@@ -59,8 +60,9 @@ import {
 } from "./IntelData.js"
 
 export * from "./IntelData.js"
+export * from "./ThreatData.js"
 
-export interface IntelServers {
+export interface IntelServers extends ThreatSources.ThreatServers {
   readonly certspotter: HttpFixture
   readonly wayback: HttpFixture
   readonly hackertarget: HttpFixture
@@ -125,7 +127,8 @@ export interface IntelWorldOptions {
 /** Starts every emulated intelligence source; closing the Scope stops them. */
 export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWorld, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const servers: IntelServers = yield* Effect.all({
+    const threats = yield* ThreatSources.makeAll
+    const known: Omit<IntelServers, keyof ThreatSources.ThreatServers> = yield* Effect.all({
       certspotter: CertspotterServer.make(issuances, { key: keys.certspotter, pageSize: 2 }),
       wayback: WaybackServer.make(captures),
       hackertarget: HackertargetServer.make(hostRecords, {
@@ -189,6 +192,7 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus }),
       emailrep: ContactSources.emailrep(reputations)
     }, { concurrency: "unbounded" })
+    const servers: IntelServers = { ...known, ...threats }
     const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }
   })
