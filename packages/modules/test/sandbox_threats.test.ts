@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { EntityType } from "@mirage/domain/Entity"
 import type { Module } from "@mirage/modules/Module"
 import { abuseipdb } from "@mirage/modules/modules/abuseipdb"
+import { censysHosts } from "@mirage/modules/modules/censys_hosts"
 import { cisaKev } from "@mirage/modules/modules/cisa_kev"
 import { crowdsecCti } from "@mirage/modules/modules/crowdsec_cti"
 import { googleSafebrowsing } from "@mirage/modules/modules/google_safebrowsing"
@@ -15,8 +16,12 @@ import { ipapiIs } from "@mirage/modules/modules/ipapi_is"
 import { nvdCve } from "@mirage/modules/modules/nvd_cve"
 import { onyphe } from "@mirage/modules/modules/onyphe"
 import { openphish } from "@mirage/modules/modules/openphish"
+import { shodanFavicon } from "@mirage/modules/modules/shodan_favicon"
 import { spamhausDrop } from "@mirage/modules/modules/spamhaus_drop"
 import { threatfox } from "@mirage/modules/modules/threatfox"
+import { virustotalIp } from "@mirage/modules/modules/virustotal_ip"
+import { zoomeyeHosts } from "@mirage/modules/modules/zoomeye_hosts"
+import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
 import { Effect } from "effect"
 import { contextFor } from "./support.js"
@@ -127,5 +132,41 @@ describe("the sandbox's threat sources", () => {
         known_exploited: false
       })
       expect(yield* collect(cisaKev, openssh)).toEqual([])
+    }))
+
+  it.scoped("the scanners' views of the staging host (Censys, ZoomEye) and VirusTotal's verdicts on the VPN endpoint", () =>
+    Effect.gen(function*() {
+      const staging = { type: "IP" as const, value: "192.0.2.20" }
+      expect(yield* collect(censysHosts, staging, IntelWorld.keys.censys)).toEqual(
+        expect.arrayContaining(["OPEN_PORT 192.0.2.20:8080", "TECHNOLOGY Jenkins", "ASN AS64500"])
+      )
+      expect(yield* collect(zoomeyeHosts, staging, IntelWorld.keys.zoomeye)).toEqual(
+        expect.arrayContaining([
+          "OPEN_PORT 192.0.2.20:8080",
+          "TECHNOLOGY Jenkins",
+          "DOMAIN staging.mirage-sandbox.test"
+        ])
+      )
+      expect(yield* collect(virustotalIp, vpn, IntelWorld.keys.virustotal)).toEqual([
+        "IP 203.0.113.5",
+        "ASN AS64502",
+        "NETBLOCK 203.0.113.0/24",
+        "ORGANIZATION Edge Transit Networks"
+      ])
+      expect(yield* collect(virustotalIp, www, IntelWorld.keys.virustotal)).not.toContain("IP 192.0.2.11")
+    }))
+
+  it.scoped("the favicon pivot: the website's icon, hashed and searched on Shodan, leads to the staging host", () =>
+    Effect.gen(function*() {
+      const world = yield* FixtureWorld.make
+      const { ctx } = yield* contextFor(shodanFavicon.id, world.moduleEndpoints, IntelWorld.keys.shodan)
+      const session = yield* shodanFavicon.open(world.moduleConfig["shodan_favicon"], ctx)
+      const findings = yield* session.collect({ target: { type: "DOMAIN", value: IntelWorld.domain } })
+      expect(findings.map((f) => `${f.type} ${f.value}`)).toEqual([
+        "IP 192.0.2.20",
+        "OPEN_PORT 192.0.2.20:8080",
+        "DOMAIN staging.mirage-sandbox.test"
+      ])
+      expect(findings[0]?.metadata).toMatchObject({ favicon_hash: IntelWorld.sandboxFaviconHash })
     }))
 })

@@ -58,6 +58,7 @@ import {
   virustotalDomains,
   webEmails
 } from "./IntelData.js"
+import { virustotalAddresses } from "./ThreatData.js"
 
 export * from "./IntelData.js"
 export * from "./ThreatData.js"
@@ -139,7 +140,11 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       ripestat: RipestatServer.make(announcements, autonomousSystems),
       shodan: ShodanServer.make(shodanHosts, { key: keys.shodan }),
       internetdb: InternetdbServer.make(internetdbRecords),
-      virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
+      virustotal: VirustotalServer.make(virustotalDomains, {
+        key: keys.virustotal,
+        pageSize: 2,
+        addresses: virustotalAddresses
+      }),
       urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
       hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
       otx: OtxServer.make(resolutions, {
@@ -168,12 +173,12 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       chaos: KeyedSources.chaos(sightings, { key: keys.chaos }),
       c99: KeyedSources.c99(sightings, { key: keys.c99 }),
       fullhunt: KeyedSources.fullhunt(sightings, { key: keys.fullhunt }),
-      zoomeye: KeyedSources.zoomeye(sightings, { key: keys.zoomeye }),
+      zoomeye: KeyedSources.zoomeye(sightings, { key: keys.zoomeye, hosts: shodanHosts }),
       netlas: KeyedSources.netlas(sightings, { key: keys.netlas }),
       bevigil: KeyedSources.bevigil(sightings, { key: keys.bevigil }),
       censys: KeyedSources.censys(
         issuances.map((issuance) => ({ fingerprint: issuance.cert_sha256, names: issuance.dns_names })),
-        { key: keys.censys }
+        { key: keys.censys, hosts: shodanHosts }
       ),
       builtwith: KeyedSources.builtwith(sightings, { key: keys.builtwith }),
       whoisxml: KeyedSources.whoisxml(sightings, { key: keys.whoisxml }),

@@ -4,6 +4,11 @@
  * kit, the Jenkins CVE its staging host carries, a hijacked range on DROP, and the keys they accept.
  * The data ThreatSources' emulations serve.
  */
+import { faviconHash } from "@mirage/modules/internal/Murmur3"
+import { favicon } from "./WebsiteServer.js"
+
+/** Shodan's hash of the sandbox website's icon, which its staging host serves too. */
+export const sandboxFaviconHash = faviconHash(favicon)
 
 /** The keys each keyed threat source accepts, by source id (GreyNoise's, ipapi.is's and the NVD's are optional). */
 export const threatKeys = {
@@ -121,4 +126,16 @@ export const cves: ReadonlyArray<CveRecord> = [
     cwe: "CWE-364",
     published: "2024-07-01T13:15:10.020"
   }
+]
+
+/** VirusTotal's address reports: the VPN endpoint flagged by a few engines, the web server clean. */
+export const virustotalAddresses: ReadonlyArray<{
+  readonly ip: string
+  readonly asn: number
+  readonly owner: string
+  readonly network: string
+  readonly malicious: number
+}> = [
+  { ip: "203.0.113.5", asn: 64502, owner: "Edge Transit Networks", network: "203.0.113.0/24", malicious: 3 },
+  { ip: "192.0.2.11", asn: 64500, owner: "Mirage Sandbox Ltd", network: "192.0.2.0/24", malicious: 0 }
 ]
