@@ -8,10 +8,11 @@ import { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import { Array as Arr, Either, Option, Schema } from "effect"
 import { intelligenceModules } from "./catalog/Intelligence.js"
 import { networkModules } from "./catalog/Network.js"
+import { threatModules } from "./catalog/Threats.js"
 import type { Module, ModuleEndpoints } from "./Module.js"
 import { DataSource } from "./Module.js"
 
-export const modules: ReadonlyArray<Module> = [...networkModules, ...intelligenceModules]
+export const modules: ReadonlyArray<Module> = [...networkModules, ...intelligenceModules, ...threatModules]
 
 /**
  * The real sources' base URLs, from what each module declares beside its code; configuration

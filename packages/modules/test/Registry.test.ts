@@ -19,6 +19,35 @@ describe("Registry", () => {
     )
   })
 
+  it("holds the threat, reputation and vulnerability modules: 98 modules since them", () => {
+    const ids = Registry.modules.map((module) => module.id)
+    expect(ids.length).toBeGreaterThanOrEqual(98)
+    expect(ids).toEqual(expect.arrayContaining([
+      "greynoise_community",
+      "abuseipdb",
+      "censys_hosts",
+      "zoomeye_hosts",
+      "onyphe",
+      "shodan_favicon",
+      "threatfox",
+      "google_safebrowsing",
+      "openphish",
+      "cisa_kev",
+      "nvd_cve",
+      "ipapi_is",
+      "spamhaus_drop",
+      "crowdsec_cti",
+      "virustotal_ip"
+    ]))
+    // Modules that share a source declare it identically: one key, one rate limit, one endpoint.
+    const bySource = new Map<string, string>()
+    for (const module of Registry.modules) {
+      const declared = JSON.stringify(module.source)
+      expect(bySource.get(module.source.id) ?? declared, module.id).toBe(declared)
+      bySource.set(module.source.id, declared)
+    }
+  })
+
   it("rejects an unknown module, naming it", () => {
     const result = Registry.validateModuleConfig("shodan_typo", {})
     expect(Either.isLeft(result)).toBe(true)

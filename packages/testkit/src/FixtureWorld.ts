@@ -389,6 +389,7 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
       waf_cdn: { base_url: website.url },
       tech_fingerprint: { base_url: website.url },
       favicon_hash: { base_url: website.url },
+      shodan_favicon: { base_url: website.url },
       crtsh_db: { database_url: certwatch.url }
     },
     expected: { ...expected, ports: openPorts.map((port) => `${serviceAddress}:${port}`) }

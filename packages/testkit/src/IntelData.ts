@@ -16,6 +16,7 @@ import type * as PassiveSources from "./PassiveSources.js"
 import type * as RdapServer from "./RdapServer.js"
 import type * as RipestatServer from "./RipestatServer.js"
 import type * as ShodanServer from "./ShodanServer.js"
+import { sandboxFaviconHash } from "./ThreatData.js"
 import type * as UrlscanServer from "./UrlscanServer.js"
 import type * as VirustotalServer from "./VirustotalServer.js"
 import type * as WaybackServer from "./WaybackServer.js"
@@ -259,6 +260,8 @@ export const shodanHosts: ReadonlyArray<ShodanServer.Host> = [
     org,
     isp: org,
     asn: "AS64500",
+    // Staging serves the website's icon: the favicon pivot finds it.
+    faviconHash: sandboxFaviconHash,
     services: [{
       port: 8080,
       transport: "tcp",

@@ -20,6 +20,7 @@ import * as PassiveSources from "./PassiveSources.js"
 import * as RdapServer from "./RdapServer.js"
 import * as RipestatServer from "./RipestatServer.js"
 import * as ShodanServer from "./ShodanServer.js"
+import * as ThreatSources from "./ThreatSources.js"
 import * as UrlscanServer from "./UrlscanServer.js"
 import * as VirustotalServer from "./VirustotalServer.js"
 import * as WaybackServer from "./WaybackServer.js"
@@ -57,10 +58,12 @@ import {
   virustotalDomains,
   webEmails
 } from "./IntelData.js"
+import { virustotalAddresses } from "./ThreatData.js"
 
 export * from "./IntelData.js"
+export * from "./ThreatData.js"
 
-export interface IntelServers {
+export interface IntelServers extends ThreatSources.ThreatServers {
   readonly certspotter: HttpFixture
   readonly wayback: HttpFixture
   readonly hackertarget: HttpFixture
@@ -125,7 +128,8 @@ export interface IntelWorldOptions {
 /** Starts every emulated intelligence source; closing the Scope stops them. */
 export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWorld, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const servers: IntelServers = yield* Effect.all({
+    const threats = yield* ThreatSources.makeAll
+    const known: Omit<IntelServers, keyof ThreatSources.ThreatServers> = yield* Effect.all({
       certspotter: CertspotterServer.make(issuances, { key: keys.certspotter, pageSize: 2 }),
       wayback: WaybackServer.make(captures),
       hackertarget: HackertargetServer.make(hostRecords, {
@@ -136,7 +140,11 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       ripestat: RipestatServer.make(announcements, autonomousSystems),
       shodan: ShodanServer.make(shodanHosts, { key: keys.shodan }),
       internetdb: InternetdbServer.make(internetdbRecords),
-      virustotal: VirustotalServer.make(virustotalDomains, { key: keys.virustotal, pageSize: 2 }),
+      virustotal: VirustotalServer.make(virustotalDomains, {
+        key: keys.virustotal,
+        pageSize: 2,
+        addresses: virustotalAddresses
+      }),
       urlscan: UrlscanServer.make(scans, { key: keys.urlscan }),
       hibp: HibpServer.make(breaches, { key: keys.hibp, accounts: breachedAccounts }),
       otx: OtxServer.make(resolutions, {
@@ -165,12 +173,12 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       chaos: KeyedSources.chaos(sightings, { key: keys.chaos }),
       c99: KeyedSources.c99(sightings, { key: keys.c99 }),
       fullhunt: KeyedSources.fullhunt(sightings, { key: keys.fullhunt }),
-      zoomeye: KeyedSources.zoomeye(sightings, { key: keys.zoomeye }),
+      zoomeye: KeyedSources.zoomeye(sightings, { key: keys.zoomeye, hosts: shodanHosts }),
       netlas: KeyedSources.netlas(sightings, { key: keys.netlas }),
       bevigil: KeyedSources.bevigil(sightings, { key: keys.bevigil }),
       censys: KeyedSources.censys(
         issuances.map((issuance) => ({ fingerprint: issuance.cert_sha256, names: issuance.dns_names })),
-        { key: keys.censys }
+        { key: keys.censys, hosts: shodanHosts }
       ),
       builtwith: KeyedSources.builtwith(sightings, { key: keys.builtwith }),
       whoisxml: KeyedSources.whoisxml(sightings, { key: keys.whoisxml }),
@@ -189,6 +197,7 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus }),
       emailrep: ContactSources.emailrep(reputations)
     }, { concurrency: "unbounded" })
+    const servers: IntelServers = { ...known, ...threats }
     const endpoints = Rec.map(servers, (server) => server.url)
     return { ...servers, endpoints }
   })

@@ -7,6 +7,8 @@
 import type { Effect, Scope } from "effect"
 import * as HttpFixture from "./HttpFixture.js"
 import type { Sighting } from "./PassiveSources.js"
+import * as ScannerHosts from "./ScannerHosts.js"
+import type { Host } from "./ShodanServer.js"
 
 type Server = Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope>
 
@@ -89,11 +91,16 @@ export const fullhunt = (sightings: ReadonlyArray<Sighting>, options: { readonly
   })
 
 /** `GET /domain/search?q=&type=1&page=&s=` with `API-KEY`: `{status, total, list: [{name, ip, timestamp}]}`. */
-export const zoomeye = (sightings: ReadonlyArray<Sighting>, options: { readonly key: string }): Server =>
+export const zoomeye = (
+  sightings: ReadonlyArray<Sighting>,
+  options: { readonly key: string; readonly hosts?: ReadonlyArray<Host> }
+): Server =>
   HttpFixture.make("https://api.zoomeye.ai", (request) => {
     if (request.headers["api-key"] !== options.key) {
       return HttpFixture.json({ error: "bad_api_key", message: "Invalid API key" }, 401)
     }
+    const host = ScannerHosts.zoomeyeHost(request, options.hosts ?? [])
+    if (host !== undefined) return host
     if (request.url.pathname !== "/domain/search") return HttpFixture.notFound()
     const params = request.url.searchParams
     const domain = (params.get("q") ?? "").toLowerCase()
@@ -156,11 +163,16 @@ export interface IndexedCertificate {
  * `GET /api/v2/certificates/search?q=names: {domain}&per_page=` with HTTP Basic `API_ID:API_SECRET`: hits of
  * certificates naming a host under the domain, `per_page` a page, paged by `cursor` (`result.links.next`).
  */
-export const censys = (certificates: ReadonlyArray<IndexedCertificate>, options: { readonly key: string }): Server =>
+export const censys = (
+  certificates: ReadonlyArray<IndexedCertificate>,
+  options: { readonly key: string; readonly hosts?: ReadonlyArray<Host> }
+): Server =>
   HttpFixture.make("https://search.censys.io", (request) => {
     if (request.headers.authorization !== basic(options.key)) {
       return HttpFixture.json({ code: 401, status: "Unauthorized", error: "Unauthorized" }, 401)
     }
+    const host = ScannerHosts.censysHost(request, options.hosts ?? [])
+    if (host !== undefined) return host
     if (request.url.pathname !== "/api/v2/certificates/search") return HttpFixture.notFound()
     const params = request.url.searchParams
     const query = params.get("q") ?? ""

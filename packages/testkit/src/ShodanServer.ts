@@ -23,6 +23,8 @@ export interface Host {
   readonly asn: string
   readonly os?: string
   readonly services: ReadonlyArray<Service>
+  /** The hash (`http.favicon.hash`) of the icon its web server serves, if it has one. */
+  readonly faviconHash?: number
 }
 
 export interface ShodanOptions {
@@ -52,6 +54,19 @@ const banner = (host: Host, service: Service) => ({
 })
 
 /** Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. */
+/** `GET /shodan/host/search?query=http.favicon.hash:N`: a banner per web service of the hosts serving that icon. */
+const search = (hosts: ReadonlyArray<Host>, query: string) => {
+  const hash = /^http\.favicon\.hash:(-?\d+)$/.exec(query)?.[1]
+  if (hash === undefined) return error(400, "Only http.favicon.hash searches are emulated")
+  const matches = hosts.filter((host) => host.faviconHash === Number(hash)).flatMap((host) =>
+    host.services.filter((service) => [80, 443, 8080, 8443].includes(service.port)).map((service) => ({
+      ...banner(host, service),
+      http: { favicon: { hash: Number(hash), location: "/favicon.ico" } }
+    }))
+  )
+  return HttpFixture.json({ matches, total: matches.length, facets: {} })
+}
+
 export const make = (
   hosts: ReadonlyArray<Host>,
   options: ShodanOptions
@@ -62,6 +77,7 @@ export const make = (
     const key = request.url.searchParams.get("key")
     if (key === null) return error(401, "Please provide a valid API key")
     if (key !== options.key) return error(401, "Invalid API key")
+    if (match[1] === "search") return search(hosts, request.url.searchParams.get("query") ?? "")
     const ip = decodeURIComponent(match[1] ?? "")
     const host = hosts.find((candidate) => candidate.ip === ip)
     if (host === undefined) return error(404, "No information available for that IP.")

@@ -12,8 +12,20 @@ export interface DomainReport {
   readonly records: ReadonlyArray<{ readonly type: string; readonly value: string }>
 }
 
+/** What VirusTotal's address report says of an address. */
+export interface AddressReport {
+  readonly ip: string
+  readonly asn: number
+  readonly owner: string
+  readonly network: string
+  /** Engines that flag it. */
+  readonly malicious: number
+}
+
 export interface VirustotalOptions {
   readonly key: string
+  /** Addresses `GET /api/v3/ip_addresses/{ip}` knows. */
+  readonly addresses?: ReadonlyArray<AddressReport>
   /** At most this many items per page whatever `limit` asks (the real API caps it at 40). */
   readonly pageSize?: number
 }
@@ -30,17 +42,44 @@ const decodeCursor = (cursor: string): number | undefined => {
   return match === null ? undefined : Number(match[1])
 }
 
+/** `GET /api/v3/ip_addresses/{ip}`: the address object, or NotFoundError. */
+const addressReport = (ip: string, addresses: ReadonlyArray<AddressReport>) => {
+  const report = addresses.find((candidate) => candidate.ip === ip)
+  if (report === undefined) return error(404, "NotFoundError", `IP address "${ip}" not found`)
+  return HttpFixture.json({
+    data: {
+      id: ip,
+      type: "ip_address",
+      links: { self: `https://www.virustotal.com/api/v3/ip_addresses/${ip}` },
+      attributes: {
+        asn: report.asn,
+        as_owner: report.owner,
+        network: report.network,
+        country: "NL",
+        reputation: report.malicious > 0 ? -5 : 0,
+        tags: [],
+        last_analysis_date: 1764892800,
+        last_analysis_stats: { malicious: report.malicious, suspicious: 0, harmless: 60, undetected: 30, timeout: 0 }
+      }
+    }
+  })
+}
+
 /** Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. */
 export const make = (
   domains: ReadonlyArray<DomainReport>,
   options: VirustotalOptions
 ): Effect.Effect<HttpFixture.HttpFixture, never, Scope.Scope> =>
   HttpFixture.make("https://www.virustotal.com", (request) => {
+    const address = /^\/api\/v3\/ip_addresses\/([^/]+)$/.exec(request.url.pathname)?.[1]
     const match = /^\/api\/v3\/domains\/([^/]+)\/subdomains$/.exec(request.url.pathname)
-    if (match === null) return error(404, "NotFoundError", `Resource not found: ${request.url.pathname}`)
+    if (match === null && address === undefined) {
+      return error(404, "NotFoundError", `Resource not found: ${request.url.pathname}`)
+    }
     const key = request.headers["x-apikey"]
     if (key === undefined) return error(401, "AuthenticationRequiredError", "X-Apikey header is missing")
     if (key !== options.key) return error(401, "WrongCredentialsError", "Wrong API key")
+    if (match === null) return addressReport(decodeURIComponent(address ?? ""), options.addresses ?? [])
     const parent = decodeURIComponent(match[1] ?? "").toLowerCase()
     if (!domains.some((domain) => domain.name === parent)) {
       return error(404, "NotFoundError", `Domain "${parent}" not found`)

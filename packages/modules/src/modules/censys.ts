@@ -9,6 +9,7 @@ import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { subdomainSource } from "../kinds/SubdomainSource.js"
+import { censysSource } from "./censys_hosts.js"
 
 export const CensysConfig = Schema.Struct({
   /** Pages of 100 certificates fetched at most per domain (each is a query of the quota). */
@@ -25,15 +26,7 @@ export const censys = subdomainSource({
   description: "Finds subdomains in the certificates Censys has collected",
   flags: ["passive", "safe"],
   config: CensysConfig,
-  source: {
-    id: "censys",
-    name: "Censys Search",
-    baseUrl: "https://search.censys.io",
-    // Censys Search allowed 0.4 queries a second on its lowest tier.
-    rateLimit: { requests: 2, perSeconds: 5 },
-    requiresKey: true,
-    proxy: true
-  },
+  source: censysSource,
   auth: Auth.basic,
   format: Formats.json,
   request: (domain) => ({
