@@ -243,7 +243,8 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default
+ * (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -254,6 +255,21 @@ const main = Effect.gen(function*() {
   // In-process nodes run with the heap setting of node processes, so the throughput figure pays its cost too.
   yield* limitGrowth
   const lines: Array<string> = []
+  // `--only mirage`: Mirage's task path alone, without its peers (for profiles of the node's hot path).
+  if (only?.has("mirage") === true) {
+    const stores = yield* Stores.make("mirage")
+    const mirage = yield* section(
+      "Mirage no-op collection tasks",
+      mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
+    )
+    lines.push(
+      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${mirage.seconds.toFixed(1)} s)`,
+      `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
+        (mirage.utilisation * 100).toFixed(0)
+      }% busy)`,
+      `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share)`
+    )
+  }
   if (wanted("throughput")) {
     const stores = yield* Stores.make("throughput")
     const bullRun = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
@@ -308,7 +324,10 @@ const main = Effect.gen(function*() {
         (mirage.utilisation * 100).toFixed(0)
       }% busy), bullmq ${bullRun.cpuUsPerUnit.toFixed(0)} per job (cores ${
         (bullRun.utilisation * 100).toFixed(0)
-      }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`
+      }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`,
+      `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share), bullmq batched ${
+        batched.processCpuUsPerUnit.toFixed(0)
+      } (the worker process's)`
     )
   }
   if (wanted("wide")) {
