@@ -325,9 +325,9 @@ const main = Effect.gen(function*() {
       }% busy), bullmq ${bullRun.cpuUsPerUnit.toFixed(0)} per job (cores ${
         (bullRun.utilisation * 100).toFixed(0)
       }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`,
-      `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share), bullmq batched ${
-        batched.processCpuUsPerUnit.toFixed(0)
-      } (the worker process's)`
+      `node_cpu_us_per_task: mirage ${
+        mirage.processCpuUsPerUnit.toFixed(0)
+      } (the node process's own share), bullmq batched ${batched.processCpuUsPerUnit.toFixed(0)} (the worker process's)`
     )
   }
   if (wanted("wide")) {
