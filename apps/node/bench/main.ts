@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
- *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, takeover_p50_s, takeover_p99_s,
+ *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, machine_cpu_us_per_task, node_cpu_us_per_task,
+ *   takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
  *   event_loop_lag_p99_ms
