@@ -115,6 +115,12 @@ const mirageThroughput = (scans: number, width: number) =>
       512
     )
     yield* waitUntil(Effect.sync(() => node.node.host.owned().length === shards), 30_000, "the node to own every shard")
+    // What the node costs with nothing to run (rounds, lease renewals, inbox reads and claims), paid per second.
+    yield* Effect.sleep("1 second")
+    const idleFrom = process.cpuUsage()
+    yield* Effect.sleep("5 seconds")
+    const idleSpent = process.cpuUsage(idleFrom)
+    const idleMsPerSecond = (idleSpent.user + idleSpent.system) / 1000 / 5
     const ids = newIds(scans)
     yield* createScans(ids, (i) => Entity.make({ type: "DOMAIN", value: `t${i}.bench.test` }), fanoutPlan, {
       recursion_depth: 1,
@@ -131,7 +137,7 @@ const mirageThroughput = (scans: number, width: number) =>
     const tasks = scans * (2 + 2 * width)
     const measured = window.end(tasks)
     yield* node.shutdown
-    return { tasks, ...measured }
+    return { tasks, idleMsPerSecond, ...measured }
   })
 
 /**
@@ -241,6 +247,12 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
     return { mib: kib / 1024, running }
   })
 
+/** The node's per-second background, and what it comes to per task in the throughput window. */
+const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: number; readonly tasks: number }) =>
+  `node_idle_cpu_ms_per_s: ${run.idleMsPerSecond.toFixed(1)} (a node owning ${shards} shards with nothing to run; ${
+    (run.idleMsPerSecond * 1000 * run.seconds / run.tasks).toFixed(0)
+  } µs per task over the throughput window)`
+
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
@@ -268,7 +280,8 @@ const main = Effect.gen(function*() {
       `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
         (mirage.utilisation * 100).toFixed(0)
       }% busy)`,
-      `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share)`
+      `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share)`,
+      idleLine(mirage)
     )
   }
   if (wanted("throughput")) {
@@ -328,7 +341,10 @@ const main = Effect.gen(function*() {
       }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`,
       `node_cpu_us_per_task: mirage ${
         mirage.processCpuUsPerUnit.toFixed(0)
-      } (the node process's own share), bullmq batched ${batched.processCpuUsPerUnit.toFixed(0)} (the worker process's)`
+      } (the node process's own share), bullmq batched ${
+        batched.processCpuUsPerUnit.toFixed(0)
+      } (the worker process's)`,
+      idleLine(mirage)
     )
   }
   if (wanted("wide")) {
