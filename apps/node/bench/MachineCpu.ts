@@ -17,21 +17,26 @@ export interface Measured {
   readonly cpuUsPerUnit: number
   /** How busy the cores were over the window, 0 to 1. */
   readonly utilisation: number
+  /** CPU of this process (user + system) per unit of work, in µs: the share of the in-process node and its drivers. */
+  readonly processCpuUsPerUnit: number
 }
 
 /** Starts a window; `end(units)` closes it over `units` of work done in it. */
 export const startWindow = () => {
   const busy = machineBusyUs()
+  const own = process.cpuUsage()
   const started = performance.now()
   return {
     end: (units: number): Measured => {
       const seconds = (performance.now() - started) / 1000
       const cpu = machineBusyUs() - busy
+      const spent = process.cpuUsage(own)
       return {
         seconds,
         perSecond: units / seconds,
         cpuUsPerUnit: cpu / units,
-        utilisation: cpu / (seconds * 1e6 * cpus().length)
+        utilisation: cpu / (seconds * 1e6 * cpus().length),
+        processCpuUsPerUnit: (spent.user + spent.system) / units
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
- *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, takeover_p50_s, takeover_p99_s,
+ *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, machine_cpu_us_per_task, node_cpu_us_per_task,
+ *   takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
  *   event_loop_lag_p99_ms
@@ -114,6 +115,12 @@ const mirageThroughput = (scans: number, width: number) =>
       512
     )
     yield* waitUntil(Effect.sync(() => node.node.host.owned().length === shards), 30_000, "the node to own every shard")
+    // What the node costs with nothing to run (rounds, lease renewals, inbox reads and claims), paid per second.
+    yield* Effect.sleep("1 second")
+    const idleFrom = process.cpuUsage()
+    yield* Effect.sleep("5 seconds")
+    const idleSpent = process.cpuUsage(idleFrom)
+    const idleMsPerSecond = (idleSpent.user + idleSpent.system) / 1000 / 5
     const ids = newIds(scans)
     yield* createScans(ids, (i) => Entity.make({ type: "DOMAIN", value: `t${i}.bench.test` }), fanoutPlan, {
       recursion_depth: 1,
@@ -130,7 +137,7 @@ const mirageThroughput = (scans: number, width: number) =>
     const tasks = scans * (2 + 2 * width)
     const measured = window.end(tasks)
     yield* node.shutdown
-    return { tasks, ...measured }
+    return { tasks, idleMsPerSecond, ...measured }
   })
 
 /**
@@ -240,10 +247,17 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
     return { mib: kib / 1024, running }
   })
 
+/** The node's per-second background, and what it comes to per task in the throughput window. */
+const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: number; readonly tasks: number }) =>
+  `node_idle_cpu_ms_per_s: ${run.idleMsPerSecond.toFixed(1)} (a node owning ${shards} shards with nothing to run; ${
+    (run.idleMsPerSecond * 1000 * run.seconds / run.tasks).toFixed(0)
+  } µs per task over the throughput window)`
+
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default
+ * (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -254,6 +268,22 @@ const main = Effect.gen(function*() {
   // In-process nodes run with the heap setting of node processes, so the throughput figure pays its cost too.
   yield* limitGrowth
   const lines: Array<string> = []
+  // `--only mirage`: Mirage's task path alone, without its peers (for profiles of the node's hot path).
+  if (only?.has("mirage") === true) {
+    const stores = yield* Stores.make("mirage")
+    const mirage = yield* section(
+      "Mirage no-op collection tasks",
+      mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
+    )
+    lines.push(
+      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${mirage.seconds.toFixed(1)} s)`,
+      `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
+        (mirage.utilisation * 100).toFixed(0)
+      }% busy)`,
+      `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share)`,
+      idleLine(mirage)
+    )
+  }
   if (wanted("throughput")) {
     const stores = yield* Stores.make("throughput")
     const bullRun = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
@@ -308,7 +338,13 @@ const main = Effect.gen(function*() {
         (mirage.utilisation * 100).toFixed(0)
       }% busy), bullmq ${bullRun.cpuUsPerUnit.toFixed(0)} per job (cores ${
         (bullRun.utilisation * 100).toFixed(0)
-      }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`
+      }% busy), bullmq durable ${durable.cpuUsPerUnit.toFixed(0)}, bullmq batched ${batched.cpuUsPerUnit.toFixed(0)}`,
+      `node_cpu_us_per_task: mirage ${
+        mirage.processCpuUsPerUnit.toFixed(0)
+      } (the node process's own share), bullmq batched ${
+        batched.processCpuUsPerUnit.toFixed(0)
+      } (the worker process's)`,
+      idleLine(mirage)
     )
   }
   if (wanted("wide")) {

@@ -33,6 +33,15 @@ export interface HostSettings extends HostActorSettings {
 const takeoverAllowance = 4
 
 /**
+ * How often every owned shard's pending entries are claimed: a quarter of `reclaimIdleMs`, at most 2 s. Between those
+ * sweeps only shards acquired in the last two periods are claimed every round: an entry is left pending on another
+ * consumer when a node reads a shard as it loses it, which happens around a move, and the first claim of a shard (on
+ * acquisition) takes all its pending entries. Claiming all 128 shards every round cost an idle node two Redis calls
+ * per shard per round, most of its CPU.
+ */
+export const claimPeriodMs = (reclaimIdleMs: number) => Math.max(1, Math.min(2000, Math.floor(reclaimIdleMs / 4)))
+
+/**
  * Routes deliveries to their scans' actors, starting them when needed. An undecodable entry, or one delivered too many
  * times, goes to the dead letters; a command to a scan that has no log is answered as not found.
  */
@@ -102,6 +111,19 @@ export const make = (settings: HostSettings) =>
     const actors = yield* makeHostActors(settings, shards)
     const deliver = yield* router(settings, owned, actors)
     const hydrating = new Set<number>()
+    /** When each owned shard was acquired, and when every owned shard was last claimed (see `claimPeriodMs`). */
+    const acquiredAt = new Map<number, number>()
+    const period = claimPeriodMs(settings.reclaimIdleMs)
+    let claimedAllAt = Number.NEGATIVE_INFINITY
+
+    /** The shards this round claims: all of them once a period, else those acquired in the last two periods. */
+    const toClaim = (now: number): Array<number> => {
+      if (now - claimedAllAt >= period) {
+        claimedAllAt = now
+        return Array.from(owned.keys())
+      }
+      return Array.from(owned.keys()).filter((shard) => now - (acquiredAt.get(shard) ?? now) < 2 * period)
+    }
 
     /**
      * Starts the actors of a shard's active scans and delivers its pending entries. The shard stays `unhydrated` while
@@ -129,6 +151,8 @@ export const make = (settings: HostSettings) =>
     return {
       owned: () => Array.from(owned.keys()),
       epochs: (): ReadonlyArray<ShardLease> => Array.from(owned, ([shard, epoch]) => ({ shard, epoch })),
+      /** The epoch under which a shard is held, if it is. */
+      epochOf: (shard: number): number | undefined => owned.get(shard),
       /** Leases whose actors found a newer epoch: the node must give them up. */
       takeStale: (): ReadonlyArray<ShardLease> => {
         const list = Array.from(stale, ([shard, epoch]) => ({ shard, epoch }))
@@ -140,6 +164,7 @@ export const make = (settings: HostSettings) =>
       acquire: (shard: number, epoch: number) =>
         Effect.gen(function*() {
           owned.set(shard, epoch)
+          acquiredAt.set(shard, yield* Clock.currentTimeMillis)
           unhydrated.add(shard)
           // Rehydration runs beside the ownership round, which must go on renewing leases however many scans load.
           yield* Effect.forkIn(rehydrate(shard, epoch), hostScope)
@@ -149,6 +174,7 @@ export const make = (settings: HostSettings) =>
         Effect.gen(function*() {
           if (owned.get(shard) !== epoch) return false
           owned.delete(shard)
+          acquiredAt.delete(shard)
           unhydrated.delete(shard)
           stale.delete(shard)
           // Out of the map before anything yields, so the shard's next epoch never finds them; a start still under
@@ -177,9 +203,9 @@ export const make = (settings: HostSettings) =>
             yield* actors.stop(handle, entry)
           }
         }
-        // Each owned shard's entries pending on other nodes (taken at once: they are orphans), and its entries idle
+        // Each claimed shard's entries pending on other nodes (taken at once: they are orphans), and its entries idle
         // for reclaimIdleMs (a delivery that failed here or was lost). Claims of all shards go out together.
-        yield* Effect.forEach(Array.from(owned.keys()), (shard) =>
+        yield* Effect.forEach(toClaim(now), (shard) =>
           Effect.gen(function*() {
             const orphans = yield* inbox.claimOrphans(shard, settings.consumer).pipe(Effect.orElseSucceed(() => []))
             const idle = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(

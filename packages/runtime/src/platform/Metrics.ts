@@ -140,15 +140,23 @@ export const taskOutcome = (exit: Exit.Exit<unknown, unknown>): string => {
 
 const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
+/** Counts a task's start: with `taskEnded`, what `trackTask` does, for a caller that already holds the task's exit. */
+export const taskStarted = (module: string): void => tagged(tasksStarted, { module }).unsafeUpdate(1, noLabels)
+
+/** Counts a task's end with its outcome, and its duration. */
+export const taskEnded = (module: string, exit: Exit.Exit<unknown, unknown>, seconds: number): void => {
+  tagged(tasksCompleted, { module, outcome: taskOutcome(exit) }).unsafeUpdate(1, noLabels)
+  tagged(taskDuration, { module }).unsafeUpdate(seconds, noLabels)
+}
+
 /** Counts a task's start and end (with its outcome) and times it on the Clock. */
 export const trackTask = (module: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Clock.currentTimeMillis, (start) => {
-    tagged(tasksStarted, { module }).unsafeUpdate(1, noLabels)
-    return Effect.onExit(self, (exit) =>
-      Effect.map(Clock.currentTimeMillis, (end) => {
-        tagged(tasksCompleted, { module, outcome: taskOutcome(exit) }).unsafeUpdate(1, noLabels)
-        tagged(taskDuration, { module }).unsafeUpdate((end - start) / 1000, noLabels)
-      }))
+    taskStarted(module)
+    return Effect.onExit(
+      self,
+      (exit) => Effect.map(Clock.currentTimeMillis, (end) => taskEnded(module, exit, (end - start) / 1000))
+    )
   })
 
 /** Times an effect into a seconds histogram on the Clock, whatever its outcome. */

@@ -342,7 +342,7 @@ export const make = (
         scanId,
         traceParent,
         () => actor.state,
-        (task, exit) => Queue.offer(mailbox, { _tag: "TaskDone", task, exit })
+        (task, exit) => Effect.sync(() => void mailbox.unsafeOffer({ _tag: "TaskDone", task, exit }))
       ),
       deadline: yield* makeActorDeadline(mailbox),
       state: loaded.state,

@@ -3,6 +3,7 @@ import { Deferred, Effect, Exit, Layer, Metric, TestClock } from "effect"
 import * as MembershipMemory from "../../src/cluster/Membership/Memory.js"
 import * as Node from "../../src/cluster/Node.js"
 import * as RepliesMemory from "../../src/cluster/Replies/Memory.js"
+import * as ShardHost from "../../src/cluster/ShardHost.js"
 import * as ShardInboxMemory from "../../src/cluster/ShardInbox/Memory.js"
 import { ShardLeases } from "../../src/cluster/ShardLeases.js"
 import * as LeasesMemory from "../../src/cluster/ShardLeases/Memory.js"
@@ -154,6 +155,43 @@ describe("Node", () => {
       yield* TestClock.adjust("500 millis")
       for (let i = 0; i < 20 && (yield* inbox.pending(shard)).pending > 0; i++) yield* Effect.yieldNow()
       expect(yield* inbox.pending(shard)).toEqual({ pending: 0, lag: 0 })
+    }))
+
+  it.scoped("an entry left on another consumer of a shard held for long is delivered within a claim period", () =>
+    Effect.gen(function*() {
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const layer = Layer.mergeAll(
+        Journal.layerWith({ batch: 16, writers: 1 }),
+        ShardInboxMemory.layer(inboxes)
+      ).pipe(Layer.provideMerge(memoryPorts(EventStoreMemory.makeStore())))
+      const node = yield* Node.run(settings("owner")).pipe(Effect.provide(layer))
+      for (let i = 0; i < 10 && node.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      expect(node.host.owned()).toHaveLength(8)
+      // Held well past the rounds that claim recently acquired shards.
+      const period = ShardHost.claimPeriodMs(settings("owner").reclaimIdleMs)
+      expect(period).toBe(2000)
+      yield* TestClock.adjust(`${3 * period} millis`)
+      const inbox = ShardInboxMemory.make(inboxes)
+      const target = "00000000-0000-4000-8000-00000000abce"
+      const shard = shardOf(target, 8)
+      yield* inbox.send({
+        target,
+        command_id: "orphan-2",
+        command: { _tag: "StartScan" },
+        reply_to: null,
+        traceparent: null,
+        sent_at: 0
+      })
+      expect(yield* inbox.read("stalled-node", [shard], { count: 10, blockMs: 0 })).toHaveLength(1)
+      // Rounds that claim only recent shards leave it; the next claim of every shard, within a period, takes it.
+      let rounds = 0
+      while ((yield* inbox.pending(shard)).pending > 0 && rounds < 20) {
+        yield* TestClock.adjust("500 millis")
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        rounds++
+      }
+      expect(yield* inbox.pending(shard)).toEqual({ pending: 0, lag: 0 })
+      expect(rounds * 500).toBeLessThanOrEqual(period + 500)
     }))
 
   it.scoped("a node configured with another shard count than the cluster's refuses to join", () =>

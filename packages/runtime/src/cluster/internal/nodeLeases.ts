@@ -45,7 +45,7 @@ export const makeNodeLeases = (
     // margin before the lease can expire in the store, counted from before the call that took or renewed it.
     const deadlines = new Map<number, number>()
     const fenceMarginMs = Math.max(settings.roundMs, Math.floor(settings.leaseTtlMs / 4))
-    const holds = (lease: ShardLease) => host.epochs().some((l) => l.shard === lease.shard && l.epoch === lease.epoch)
+    const holds = (lease: ShardLease) => host.epochOf(lease.shard) === lease.epoch
     const extend = (lease: ShardLease, at: number) => {
       if (holds(lease)) deadlines.set(lease.shard, at + settings.leaseTtlMs - fenceMarginMs)
     }
@@ -81,7 +81,12 @@ export const makeNodeLeases = (
 
     const watchdog = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const overdue = host.epochs().filter((lease) => (deadlines.get(lease.shard) ?? Infinity) <= now)
+      // From the deadlines, not the held leases: this runs twice a round, and nothing is due most of the time.
+      const overdue: Array<ShardLease> = []
+      for (const [shard, deadline] of deadlines) {
+        const epoch = deadline <= now ? host.epochOf(shard) : undefined
+        if (epoch !== undefined) overdue.push({ shard, epoch })
+      }
       if (overdue.length === 0) return
       yield* Effect.logWarning("leases not renewed in time: their actors stop").pipe(
         Effect.annotateLogs({ shards: overdue.length })

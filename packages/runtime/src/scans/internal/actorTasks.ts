@@ -4,7 +4,7 @@
  */
 import type { ScanId, TaskId } from "@mirage/domain/Ids"
 import type { ScanState, TaskEntry } from "@mirage/domain/ScanMachine"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, FiberRef, Option } from "effect"
 import type { Exit, Scope, Tracer } from "effect"
 import { TaskExecutor } from "../../collection/TaskExecutor.js"
 import type { Finding, TaskFailure } from "../../collection/TaskExecutor.js"
@@ -28,7 +28,7 @@ export const makeActorTasks = (
   traceParent: Tracer.ExternalSpan,
   /** The actor's state as it is now: a task is built from it when it gets its slot. */
   current: () => ScanState,
-  report: (task: TaskEntry, exit: Exit.Exit<ReadonlyArray<Finding>, TaskFailure>) => Effect.Effect<unknown>
+  report: (task: TaskEntry, exit: Exit.Exit<ReadonlyArray<Finding>, TaskFailure>) => Effect.Effect<void>
 ): Effect.Effect<ActorTasks, never, TaskExecutor | TaskPool> =>
   Effect.gen(function*() {
     const executor = yield* TaskExecutor
@@ -56,9 +56,17 @@ export const makeActorTasks = (
     const inPool = <A, E>(run: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Option.isNone(slots) ? run : pool.run(current().definition.configuration.priority, run)
 
+    // Read once per actor: the Clock times tasks, and without a tracer no task span is made at all.
+    const clock = yield* Effect.clock
+    const traced = yield* FiberRef.get(FiberRef.currentTracerEnabled)
+
+    /**
+     * A task's whole life as few effects as possible (every task of every scan runs this): counted and timed with
+     * plain calls around its exit, which goes to the actor's mailbox.
+     */
     const runTask = (task: TaskEntry, acquired?: Effect.Effect<void>) => {
       const state = current()
-      return withQuota(
+      const run = withQuota(
         task,
         inPool(
           executor.run({
@@ -73,18 +81,25 @@ export const makeActorTasks = (
           })
         ),
         acquired
-      ).pipe(
-        Metrics.trackTask(task.module_id),
-        Tracing.inScan(traceParent, "task", {
-          "mirage.task_id": task.task_id,
-          "mirage.module_id": task.module_id,
-          "mirage.entity_type": task.entity.type,
-          "mirage.entity": task.entity.value,
-          "mirage.depth": task.depth
-        }),
-        Effect.exit,
-        Effect.flatMap((exit) => report(task, exit)),
-        Effect.asVoid
+      )
+      const start = clock.unsafeCurrentTimeMillis()
+      Metrics.taskStarted(task.module_id)
+      return Effect.flatMap(
+        Effect.exit(
+          traced
+            ? Tracing.inScan(traceParent, "task", {
+              "mirage.task_id": task.task_id,
+              "mirage.module_id": task.module_id,
+              "mirage.entity_type": task.entity.type,
+              "mirage.entity": task.entity.value,
+              "mirage.depth": task.depth
+            })(run)
+            : run
+        ),
+        (exit) => {
+          Metrics.taskEnded(task.module_id, exit, (clock.unsafeCurrentTimeMillis() - start) / 1000)
+          return report(task, exit)
+        }
       )
     }
 
@@ -107,7 +122,7 @@ export const makeActorTasks = (
           )
           running.set(task.task_id, submitted.cancel)
         } else {
-          running.set(task.task_id, Fiber.interrupt(yield* Effect.forkScoped(runTask(task))))
+          running.set(task.task_id, Fiber.interrupt(yield* Effect.forkScoped(Effect.suspend(() => runTask(task)))))
         }
       })
 
