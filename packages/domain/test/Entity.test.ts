@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   canonicalize,
-  Entity,
   enrichmentHash,
+  Entity,
   entityKey,
   entityTypes,
   EntityValue,
@@ -559,7 +559,9 @@ describe("resultHash", () => {
       createHash("sha256").update("TECHNOLOGYwordpress 6.4", "utf8").digest("hex")
     )
     expect(entityKey({ type: "TECHNOLOGY", value: "Nginx" })).toBe(entityKey({ type: "TECHNOLOGY", value: "nginx" }))
-    expect(entityKey({ type: "ORGANIZATION", value: "Acme" })).not.toBe(entityKey({ type: "ORGANIZATION", value: "ACME" }))
+    expect(entityKey({ type: "ORGANIZATION", value: "Acme" })).not.toBe(
+      entityKey({ type: "ORGANIZATION", value: "ACME" })
+    )
   })
 })
 

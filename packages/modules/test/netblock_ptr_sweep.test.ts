@@ -50,7 +50,9 @@ describe("netblock_ptr_sweep", () => {
     Effect.gen(function*() {
       const server = yield* DnsServer.make(zone)
       const { ctx } = yield* contextFor("netblock_ptr_sweep", { dnsServers: [server.address] })
-      const findings = yield* (yield* netblockPtrSweep.open({ max_addresses: 8 }, ctx)).collect(netblock("192.0.2.0/28"))
+      const findings = yield* (yield* netblockPtrSweep.open({ max_addresses: 8 }, ctx)).collect(
+        netblock("192.0.2.0/28")
+      )
       expect(findings).toEqual([])
       expect(server.questions()).toEqual([])
       expect((yield* ctx.notes.summary).skip_reason).toContain("16 addresses")

@@ -111,7 +111,9 @@ export const certificateAnalysis = defineModule({
         empty: [404]
       })
       if (sent._tag === "Empty") return []
-      if (!Array.isArray(sent.body)) return yield* new BadResponse({ reason: "the answer is not a list of certificates" })
+      if (!Array.isArray(sent.body)) {
+        return yield* new BadResponse({ reason: "the answer is not a list of certificates" })
+      }
       const entries = yield* Rows.decodeEach(sent.body, Rows.schema(CrtshEntry), session.notes)
       const now = yield* Clock.currentTimeMillis
       const findings = analysisFindings(entries, target.value, { now, expiringDays: session.config.expiring_days })

@@ -30,7 +30,10 @@ const colons = (n: bigint) =>
   Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16)).join(":")
 
 /** The block's addresses, or how many it has when that is more than `max`. */
-export const addressesIn = (netblock: string, max: number): { readonly addresses: ReadonlyArray<string>; readonly size: bigint } => {
+export const addressesIn = (
+  netblock: string,
+  max: number
+): { readonly addresses: ReadonlyArray<string>; readonly size: bigint } => {
   const [network = "", bits = "0"] = netblock.split("/")
   const v6 = network.includes(":")
   const size = 2n ** BigInt((v6 ? 128 : 32) - Number(bits))

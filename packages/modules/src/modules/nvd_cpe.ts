@@ -51,8 +51,12 @@ export const cpeOf = (technology: string): Option.Option<string> => {
 }
 
 const severityOf = (cve: NvdCve["cve"]) => {
-  const metric = [...(cve.metrics?.cvssMetricV31 ?? []), ...(cve.metrics?.cvssMetricV30 ?? []), ...(cve.metrics
-    ?.cvssMetricV2 ?? [])][0]
+  const metric = [
+    ...(cve.metrics?.cvssMetricV31 ?? []),
+    ...(cve.metrics?.cvssMetricV30 ?? []),
+    ...(cve.metrics
+      ?.cvssMetricV2 ?? [])
+  ][0]
   return metric === undefined ? {} : {
     cvss_score: metric.cvssData.baseScore,
     ...(metric.cvssData.baseSeverity ? { severity: metric.cvssData.baseSeverity.toLowerCase() } : {}),
@@ -126,7 +130,11 @@ export const nvdCpe = defineModule({
       if (!Array.isArray(list)) return yield* new BadResponse({ reason: "the answer has no vulnerabilities list" })
       const rows = yield* Rows.decodeEach(list, Rows.schema(NvdCve), session.notes)
       const findings = nvdFindings(rows, target.value, cpe.value)
-      yield* session.log("nvd_cpe answered", { cpe: cpe.value, total: Rows.at(sent.body, "totalResults"), rows: rows.length })
+      yield* session.log("nvd_cpe answered", {
+        cpe: cpe.value,
+        total: Rows.at(sent.body, "totalResults"),
+        rows: rows.length
+      })
       return findings
     })
 })

@@ -43,7 +43,10 @@ describe("Credentials", () => {
           source: "shodan",
           configured: true,
           keys: 3,
-          pool: [{ label: "key-1", parked: false }, { label: "key-2", parked: false }, { label: "key-3", parked: false }]
+          pool: [{ label: "key-1", parked: false }, { label: "key-2", parked: false }, {
+            label: "key-3",
+            parked: false
+          }]
         })
         expect(yield* credentials.status("virustotal")).toEqual({
           source: "virustotal",

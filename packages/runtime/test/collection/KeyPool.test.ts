@@ -45,8 +45,10 @@ describe("key pools", () => {
       const logs = captureLogs()
       const first = yield* logs.provide(driven(executor.execute(task("shodan_host", ip("192.0.2.10")))))
       expect(first.outcome).toBe("completed")
-      const rest = yield* Effect.forEach(["192.0.2.11", "192.0.2.10", "192.0.2.11"], (value) =>
-        logs.provide(driven(executor.execute(task("shodan_host", ip(value))))))
+      const rest = yield* Effect.forEach(
+        ["192.0.2.11", "192.0.2.10", "192.0.2.11"],
+        (value) => logs.provide(driven(executor.execute(task("shodan_host", ip(value)))))
+      )
       expect(rest.map((run) => run.outcome)).toEqual(["completed", "completed", "completed"])
       // key-1 refused (401) then parked: the retry and every later request go round key-2 and key-3.
       expect(shodan.requestLog().map(keyOf)).toEqual([refused, second, good, second, good])

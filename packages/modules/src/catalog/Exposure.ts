@@ -1,0 +1,7 @@
+/** Modules that check what a target exposes by touching it: TLS versions, open buckets, mailboxes, pastes. */
+import type { Module } from "../Module.js"
+import { tlsSummary } from "../modules/tls_summary.js"
+
+export const exposureModules: ReadonlyArray<Module> = [
+  tlsSummary
+]
