@@ -1,7 +1,9 @@
 /** Modules that check what a target exposes by touching it: TLS versions, open buckets, mailboxes, pastes. */
 import type { Module } from "../Module.js"
+import { storageBuckets } from "../modules/storage_buckets.js"
 import { tlsSummary } from "../modules/tls_summary.js"
 
 export const exposureModules: ReadonlyArray<Module> = [
-  tlsSummary
+  tlsSummary,
+  storageBuckets
 ]
