@@ -1,6 +1,7 @@
 /** The catalogue's coverage of the schema: every entity type is produced by two modules or more and consumed by one. */
 import { describe, expect, it } from "@effect/vitest"
 import { entityTypes } from "@mirage/domain/Entity"
+import { builtinTemplates } from "@mirage/domain/Template"
 import { modules } from "@mirage/modules/Registry"
 
 describe("entity coverage", () => {
@@ -23,5 +24,18 @@ describe("entity coverage", () => {
       expect(module, id).toBeDefined()
       expect(module!.input_types.some((type) => module!.output_types.includes(type)), id).toBe(true)
     }
+  })
+
+  it("built-in templates name installed modules; only cloud-exposure guesses buckets, so that stays opt-in", () => {
+    const ids = new Set(modules.map((module) => module.id as string))
+    for (const template of builtinTemplates) {
+      expect(template.modules.filter((id) => !ids.has(id)), template.id).toEqual([])
+    }
+    const buckets = builtinTemplates.filter((template) => template.modules.includes("storage_buckets" as never))
+    expect(buckets.map((template) => template.id)).toEqual(["cloud-exposure"])
+    // Nor does a selection by flags pick it: it is neither passive nor safe.
+    expect(modules.find((m) => m.id === "storage_buckets")?.flags).toEqual(["active", "aggressive"])
+    const infrastructure = builtinTemplates.find((template) => template.id === "ip-infrastructure-mapping")!
+    expect(infrastructure.modules).toEqual(expect.arrayContaining(["netblock_ptr_sweep", "tls_summary", "dnsbl"]))
   })
 })
