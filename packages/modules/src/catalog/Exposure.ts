@@ -2,6 +2,7 @@
 import type { Module } from "../Module.js"
 import { hibpPastes } from "../modules/hibp_pastes.js"
 import { jsSecrets } from "../modules/js_secrets.js"
+import { postman } from "../modules/postman.js"
 import { smtpDeliverability } from "../modules/smtp_deliverability.js"
 import { storageBuckets } from "../modules/storage_buckets.js"
 import { tlsSummary } from "../modules/tls_summary.js"
@@ -11,5 +12,6 @@ export const exposureModules: ReadonlyArray<Module> = [
   storageBuckets,
   hibpPastes,
   smtpDeliverability,
-  jsSecrets
+  jsSecrets,
+  postman
 ]
