@@ -200,10 +200,11 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
     "cloud-exposure",
     "Cloud exposure (aggressive)",
     "Opt-in and aggressive: storage buckets (S3, GCS, Azure Blob, Firebase, Spaces) guessed from a domain or " +
-      "company name and asked of the providers, its Microsoft tenant, code and image accounts, TLS of its hosts.",
+      "company name and asked of the providers, its Microsoft tenant, public Postman workspaces, code and image accounts, TLS of its hosts.",
     ["DOMAIN", "ORGANIZATION"],
     [
       "storage_buckets",
+      "postman",
       "microsoft_tenant",
       "github_org",
       "gitlab_projects",
