@@ -192,6 +192,7 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "gitlab_projects",
       "dockerhub",
       "whatsmyname",
+      "keybase",
       "phone"
     ],
     { recursion_depth: 1, priority: "MEDIUM" }

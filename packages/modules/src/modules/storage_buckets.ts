@@ -82,7 +82,7 @@ interface Probe {
 }
 
 export const probesFor = (names: ReadonlyArray<string>, config: StorageBucketsConfig): ReadonlyArray<Probe> =>
-  config.providers.flatMap((provider) => {
+  config.providers.flatMap((provider): ReadonlyArray<Probe> => {
     const template = config.templates[provider] ?? defaultTemplates[provider]
     const fill = (bucket: string, extra: Record<string, string> = {}) =>
       Object.entries({ bucket, ...extra }).reduce((url, [k, v]) => url.replaceAll(`{${k}}`, v), template)
