@@ -82,5 +82,18 @@ describe("starting points", () => {
         expect(results.some((r) => r.module_id === "netblock_ptr_sweep" && r.data === "www.mirage-sandbox.test"))
           .toBe(true)
       }))
+
+    it.scoped("a user name: the accounts it holds and proves, and the domains it proves", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-username")
+        const { results, status, types } = yield* scanFrom(
+          "person-investigation",
+          "USERNAME",
+          IntelWorld.keybaseUsers[0]!.username
+        )
+        expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect(results.some((r) => r.module_id === "keybase" && r.data_type === "DOMAIN")).toBe(true)
+      }))
   })
 })

@@ -13,7 +13,12 @@ import { networkModules } from "./catalog/Network.js"
 import type { Module, ModuleEndpoints } from "./Module.js"
 import { DataSource } from "./Module.js"
 
-export const modules: ReadonlyArray<Module> = [...networkModules, ...intelligenceModules, ...coverageModules, ...exposureModules]
+export const modules: ReadonlyArray<Module> = [
+  ...networkModules,
+  ...intelligenceModules,
+  ...coverageModules,
+  ...exposureModules
+]
 
 /**
  * The real sources' base URLs, from what each module declares beside its code; configuration

@@ -57,7 +57,9 @@ export type StorageBucketsConfig = typeof StorageBucketsConfig.Type
 export const candidateNames = (target: string, suffixes: ReadonlyArray<string>, max: number): ReadonlyArray<string> => {
   const text = target.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^[-.]+|[-.]+$/g, "")
   const labels = text.split(".").filter((label) => label !== "")
-  const bases = new Set([labels[0] ?? text, labels.join("-"), text, text.replace(/[-.]/g, "")].filter((b) => b.length >= 3))
+  const bases = new Set(
+    [labels[0] ?? text, labels.join("-"), text, text.replace(/[-.]/g, "")].filter((b) => b.length >= 3)
+  )
   const names = [...bases, ...Array.from(bases).flatMap((base) => suffixes.map((suffix) => `${base}-${suffix}`))]
   return Array.from(new Set(names)).slice(0, max)
 }
