@@ -231,6 +231,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
         "ip-infrastructure-mapping",
         "organization-footprint",
         "person-investigation",
+        "cloud-exposure",
         "all-passive-sources"
       ])
       // The test catalog has crtsh and dns_resolve only: the rest are warned about.

@@ -9,14 +9,18 @@ import { Effect } from "effect"
 import { newCaller, post } from "../../gateway/test/Gateway.js"
 import { allResults, layer, startAndWait, startNode } from "./Stack.js"
 
-const scanFrom = (template: string, type: EntityType, value: string) =>
+const scanFrom = (template: string, type: EntityType, value: string, recursion_depth?: number) =>
   Effect.gen(function*() {
     const caller = yield* newCaller("analyst")
     const created = yield* post("/scans", {
       name: `${template} from ${type}`,
       target: { type, value },
       template_id: template,
-      configuration: { max_results: 10_000, max_duration: 120 }
+      configuration: {
+        max_results: 10_000,
+        max_duration: 120,
+        ...(recursion_depth === undefined ? {} : { recursion_depth })
+      }
     }, caller)
     const { id, status } = yield* startAndWait(created, caller)
     const results = yield* allResults(id, caller)
@@ -58,6 +62,38 @@ describe("starting points", () => {
         expect(types.has("URL") && types.has("USERNAME")).toBe(true)
         const members = results.filter((r) => r.data_type === "USERNAME").map((r) => r.data)
         expect(members).toEqual(expect.arrayContaining([...account.members]))
+      }))
+
+    it.scoped("an address: its names, its network and who runs it", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-ip")
+        const { status, types } = yield* scanFrom("ip-infrastructure-mapping", "IP", "192.0.2.10")
+        expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect(types.has("DOMAIN")).toBe(true)
+      }))
+
+    it.scoped("a netblock: swept for names, the addresses they lead to and what runs there", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-netblock")
+        const { results, status, types } = yield* scanFrom("ip-infrastructure-mapping", "NETBLOCK", "192.0.2.8/29", 2)
+        expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect(results.some((r) => r.module_id === "netblock_ptr_sweep" && r.data === "www.mirage-sandbox.test"))
+          .toBe(true)
+      }))
+
+    it.scoped("a user name: the accounts it holds and proves, and the domains it proves", () =>
+      Effect.gen(function*() {
+        yield* startNode("starts-username")
+        const { results, status, types } = yield* scanFrom(
+          "person-investigation",
+          "USERNAME",
+          IntelWorld.keybaseUsers[0]!.username
+        )
+        expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect(results.some((r) => r.module_id === "keybase" && r.data_type === "DOMAIN")).toBe(true)
       }))
   })
 })

@@ -35,13 +35,28 @@ export class Entity extends Schema.Class<Entity>("Entity")({
   value: EntityValue
 }) {}
 
+/**
+ * The part of a canonical value that identity rests on. A technology's name keeps the casing its first source wrote
+ * ("WordPress 6.4") but "wordpress 6.4" from another source is the same technology.
+ */
+const identityOf = (type: EntityType, canonicalValue: string): string =>
+  type === "TECHNOLOGY" ? canonicalValue.toLowerCase() : canonicalValue
+
 /** The key under which an entity is deduplicated within a scan. */
 export const entityKey = (entity: { readonly type: EntityType; readonly value: string }): string =>
-  `${entity.type}:${entity.value}`
+  `${entity.type}:${identityOf(entity.type, entity.value)}`
 
-/** `hash = sha256(data_type + canonical value)`, the dedup key of a result. */
+/** `hash = sha256(data_type + canonical value)`, the dedup key of a result (case-folded for TECHNOLOGY). */
 export const resultHash = (type: EntityType, canonicalValue: string): string =>
-  createHash("sha256").update(type).update(canonicalValue).digest("hex")
+  createHash("sha256").update(type).update(identityOf(type, canonicalValue)).digest("hex")
+
+/**
+ * The dedup key of what a module adds to an entity it was given (a listing, a classification): one enrichment per
+ * entity and module, kept beside the entity's own result rather than dropped as a repeat.
+ */
+export const enrichmentHash = (type: EntityType, canonicalValue: string, module: string): string =>
+  createHash("sha256").update("enrichment\u0000").update(module).update("\u0000")
+    .update(resultHash(type, canonicalValue)).digest("hex")
 
 const domainLabel = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
 
@@ -172,11 +187,15 @@ const networkAddress = (ip: string, v6: boolean, prefix: number): string => {
     : mask(ip.split(".").map(Number), 8).join(".")
 }
 
+/**
+ * E.164 (`+` and the country code) when written with `+`; a number written without one stays national digits, since
+ * "0207946..." or "4155552671" says nothing about its country and inventing a `+` would make a wrong one up.
+ */
 const canonicalPhone = (input: string): Either.Either<string, string> => {
   const digits = input.replace(/[\s().-]/g, "")
-  return /^\+?[1-9]\d{6,14}$/.test(digits)
-    ? Either.right(digits.startsWith("+") ? digits : `+${digits}`)
-    : Either.left(`not a phone number: ${input}`)
+  if (/^\+[1-9]\d{6,14}$/.test(digits)) return Either.right(digits)
+  // "00" opens an international number in most of the world but not everywhere (011 in North America): not guessed.
+  return /^(?!00)\d{7,15}$/.test(digits) ? Either.right(digits) : Either.left(`not a phone number: ${input}`)
 }
 
 const canonicalPort = (input: string): Either.Either<string, string> => {

@@ -4,7 +4,7 @@
  */
 import { DateTime, Either, HashMap } from "effect"
 import { CollectionResult } from "./CollectionTask.js"
-import { entityKey, normalizeEntity, resultHash } from "./Entity.js"
+import { enrichmentHash, entityKey, normalizeEntity, resultHash } from "./Entity.js"
 import type { Entity, EntityType } from "./Entity.js"
 import { resultIdFor } from "./Ids.js"
 import type { ScanId } from "./Ids.js"
@@ -18,6 +18,8 @@ export interface Finding {
   readonly confidence: number
   readonly source_data: Readonly<Record<string, unknown>>
   readonly metadata: Readonly<Record<string, unknown>>
+  /** Set when the finding is about the task's own entity (a listing, a classification): its enrichment. */
+  readonly enrichment?: boolean
 }
 
 export interface Admitted {
@@ -25,22 +27,47 @@ export interface Admitted {
   readonly entities: ReadonlyArray<Entity>
   /** The new entities that fit in the result budget, with the finding each came from. */
   readonly stored: ReadonlyArray<{ readonly entity: Entity; readonly finding: Finding }>
+  /**
+   * What the module said about the entity it was given (a DNSBL listing, a phone's line type): a finding of the
+   * task's own entity marked `enrichment`. Kept as the entity's enrichment by this module, outside the result budget (one
+   * per task at most), instead of being dropped as a repeat.
+   */
+  readonly enrichment?: { readonly entity: Entity; readonly finding: Finding }
 }
+
+const mergeEnrichment = (first: Finding, next: Finding): Finding => ({
+  ...first,
+  confidence: Math.max(first.confidence, next.confidence),
+  source_data: { ...next.source_data, ...first.source_data },
+  metadata: { ...next.metadata, ...first.metadata }
+})
 
 /**
  * Findings to canonical entities: new ones (stored as results, within the result budget) and ones seen before, which
  * only go to `decide` — found closer to the target, they are planned. Findings that are not of their type, repeats
  * within the batch, and new entities past the budget are dropped.
  */
-export const admit = (state: ScanState, findings: ReadonlyArray<Finding>): Admitted => {
+export const admit = (
+  state: ScanState,
+  findings: ReadonlyArray<Finding>,
+  input?: { readonly type: EntityType; readonly value: string }
+): Admitted => {
   const budget = state.definition.configuration.max_results - state.result_count
   const entities: Array<Entity> = []
   const stored: Array<{ readonly entity: Entity; readonly finding: Finding }> = []
   const fresh = new Set<string>()
+  const inputKey = input === undefined ? undefined : entityKey(input)
+  let enrichment: { readonly entity: Entity; readonly finding: Finding } | undefined
   for (const finding of findings) {
     const entity = normalizeEntity(finding)
     if (Either.isLeft(entity)) continue
     const key = entityKey(entity.right)
+    if (key === inputKey && finding.enrichment === true) {
+      // Several findings about the input (one per listing zone) are one enrichment; the first one's fields win.
+      enrichment = enrichment === undefined
+        ? { entity: entity.right, finding }
+        : { entity: enrichment.entity, finding: mergeEnrichment(enrichment.finding, finding) }
+    }
     if (fresh.has(key)) continue
     fresh.add(key)
     if (HashMap.has(state.seen, key)) {
@@ -50,7 +77,7 @@ export const admit = (state: ScanState, findings: ReadonlyArray<Finding>): Admit
       stored.push({ entity: entity.right, finding })
     }
   }
-  return { entities, stored }
+  return enrichment === undefined ? { entities, stored } : { entities, stored, enrichment }
 }
 
 /** The result a canonical entity is stored as: its id follows from the scan and the entity, so a repeat lands once. */
@@ -79,6 +106,28 @@ export const toResult = (
   }, true)
 }
 
+/**
+ * A module's enrichment of its task's entity as a result of its own: the entity's type and value, the module's
+ * metadata plus `enriches` (the entity's own result hash), keyed by entity and module so a repeat lands once.
+ */
+export const toEnrichment = (
+  scanId: ScanId,
+  task: TaskEntry,
+  entity: Entity,
+  finding: Finding,
+  now: number
+): CollectionResult => {
+  const own = toResult(scanId, task, entity, finding, now)
+  const hash = enrichmentHash(entity.type, entity.value, task.module_id)
+  return new CollectionResult({
+    ...own,
+    id: resultIdFor(scanId, hash),
+    hash,
+    metadata: { ...own.metadata, enriches: resultHash(entity.type, entity.value) },
+    parent: resultHash(entity.type, entity.value)
+  }, true)
+}
+
 /** A task's findings as the results to store, then the command that reports the task's success to the machine. */
 export const taskSucceeded = (
   state: ScanState,
@@ -86,9 +135,15 @@ export const taskSucceeded = (
   findings: ReadonlyArray<Finding>,
   now: number
 ): { readonly results: ReadonlyArray<CollectionResult>; readonly command: typeof TaskSucceeded.Type } => {
-  const admitted = admit(state, findings)
+  const admitted = admit(state, findings, task.entity)
+  const enriched = admitted.enrichment === undefined
+    ? []
+    : [toEnrichment(state.id, task, admitted.enrichment.entity, admitted.enrichment.finding, now)]
   return {
-    results: admitted.stored.map(({ entity, finding }) => toResult(state.id, task, entity, finding, now)),
+    results: [
+      ...admitted.stored.map(({ entity, finding }) => toResult(state.id, task, entity, finding, now)),
+      ...enriched
+    ],
     command: {
       _tag: "TaskSucceeded",
       task_id: task.task_id,

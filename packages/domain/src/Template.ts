@@ -148,16 +148,25 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
   builtin(
     "ip-infrastructure-mapping",
     "IP / infrastructure mapping",
-    "Who runs an address or network: reverse DNS, ASN and netblock, registry data, exposed services.",
-    ["IP", "NETBLOCK"],
+    "Who runs an address or network: reverse DNS (a small netblock swept), ASN, prefixes and operator, registry " +
+      "data, blocklist listings, exposed services with their TLS versions and certificates.",
+    ["IP", "NETBLOCK", "ASN"],
     [
       "reverse_dns",
+      "netblock_ptr_sweep",
       "asn_lookup",
+      "team_cymru_asn",
+      "ripestat_prefixes",
+      "ip_api",
       "rdap_ip",
+      "dnsbl",
+      "hackertarget_reverseip",
       "shodan_internetdb",
       "shodan_host",
       "port_scan_tcp",
       "tls_certificate",
+      "tls_summary",
+      "certificate_analysis",
       "http_probe"
     ],
     { recursion_depth: 1, priority: "MEDIUM" }
@@ -183,9 +192,28 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "gitlab_projects",
       "dockerhub",
       "whatsmyname",
+      "keybase",
       "phone"
     ],
     { recursion_depth: 1, priority: "MEDIUM" }
+  ),
+  builtin(
+    "cloud-exposure",
+    "Cloud exposure (aggressive)",
+    "Opt-in and aggressive: storage buckets (S3, GCS, Azure Blob, Firebase, Spaces) guessed from a domain or " +
+      "company name and asked of the providers, its Microsoft tenant, public Postman workspaces, code and image accounts, TLS of its hosts.",
+    ["DOMAIN", "ORGANIZATION"],
+    [
+      "storage_buckets",
+      "postman",
+      "microsoft_tenant",
+      "github_org",
+      "gitlab_projects",
+      "dockerhub",
+      "dns_resolve",
+      "tls_summary"
+    ],
+    { recursion_depth: 1, priority: "LOW" }
   ),
   builtin(
     "all-passive-sources",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   canonicalize,
+  enrichmentHash,
   Entity,
   entityKey,
   entityTypes,
@@ -439,7 +440,9 @@ describe("PHONE", () => {
     ["+14155552671", "+14155552671"],
     ["+44 20 7946 0958", "+442079460958"],
     ["+1.415.555.2671", "+14155552671"],
-    ["14155552671", "+14155552671"],
+    ["14155552671", "14155552671"],
+    ["020 7946 0958", "02079460958"],
+    ["(415) 555-2671", "4155552671"],
     ["+861012345678901", "+861012345678901"],
     ["+8610123456789012", null],
     ["0044 20 7946 0958", null],
@@ -494,6 +497,7 @@ describe("USERNAME", () => {
 describe("free text (TECHNOLOGY, ORGANIZATION, BREACH)", () => {
   table("TECHNOLOGY", [
     ["nginx 1.25", "nginx 1.25"],
+    ["Nginx 1.25", "Nginx 1.25"],
     ["  WordPress \t 6.4\n", "WordPress 6.4"],
     ["x".repeat(256), "x".repeat(256)],
     ["x".repeat(257), null],
@@ -540,10 +544,36 @@ describe("resultHash", () => {
   it("tells types apart, and agrees with sha256 for any value", () => {
     expect(resultHash("DOMAIN", "example.com")).not.toBe(resultHash("USERNAME", "example.com"))
     FastCheck.assert(
-      FastCheck.property(FastCheck.constantFrom(...entityTypes), FastCheck.string({ unit: "grapheme" }), (t, v) => {
-        expect(resultHash(t, v)).toBe(createHash("sha256").update(`${t}${v}`, "utf8").digest("hex"))
-      })
+      FastCheck.property(
+        FastCheck.constantFrom(...entityTypes.filter((type) => type !== "TECHNOLOGY")),
+        FastCheck.string({ unit: "grapheme" }),
+        (t, v) => {
+          expect(resultHash(t, v)).toBe(createHash("sha256").update(`${t}${v}`, "utf8").digest("hex"))
+        }
+      )
     )
+  })
+
+  it("folds a technology's case: one technology whichever source wrote it, its first casing kept as the value", () => {
+    expect(resultHash("TECHNOLOGY", "WordPress 6.4")).toBe(resultHash("TECHNOLOGY", "wordpress 6.4"))
+    expect(resultHash("TECHNOLOGY", "WordPress 6.4")).toBe(
+      createHash("sha256").update("TECHNOLOGYwordpress 6.4", "utf8").digest("hex")
+    )
+    expect(entityKey({ type: "TECHNOLOGY", value: "Nginx" })).toBe(entityKey({ type: "TECHNOLOGY", value: "nginx" }))
+    expect(entityKey({ type: "ORGANIZATION", value: "Acme" })).not.toBe(
+      entityKey({ type: "ORGANIZATION", value: "ACME" })
+    )
+  })
+})
+
+describe("enrichmentHash", () => {
+  it("is one per entity and module, never an entity's own hash", () => {
+    const own = resultHash("IP", "192.0.2.1")
+    expect(enrichmentHash("IP", "192.0.2.1", "dnsbl")).not.toBe(own)
+    expect(enrichmentHash("IP", "192.0.2.1", "dnsbl")).toBe(enrichmentHash("IP", "192.0.2.1", "dnsbl"))
+    expect(enrichmentHash("IP", "192.0.2.1", "dnsbl")).not.toBe(enrichmentHash("IP", "192.0.2.1", "ipinfo"))
+    expect(enrichmentHash("IP", "192.0.2.1", "dnsbl")).not.toBe(enrichmentHash("IP", "192.0.2.2", "dnsbl"))
+    expect(enrichmentHash("IP", "192.0.2.1", "dnsbl")).toMatch(/^[0-9a-f]{64}$/)
   })
 })
 

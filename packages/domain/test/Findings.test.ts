@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { entityKey, resultHash } from "@mirage/domain/Entity"
+import { enrichmentHash, entityKey, resultHash } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
 import { admit, taskSucceeded, toResult } from "@mirage/domain/Findings"
 import type { Finding } from "@mirage/domain/Findings"
@@ -148,5 +148,58 @@ describe("taskSucceeded", () => {
     const succeeded = taskSucceeded(driver.scan, task, [], T0)
     expect(succeeded.results).toEqual([])
     expect(succeeded.command).toEqual({ _tag: "TaskSucceeded", task_id: task.task_id, result_count: 0, entities: [] })
+  })
+})
+
+describe("enrichment", () => {
+  const listing = (zone: string): Finding => ({
+    type: "DOMAIN",
+    value: "EXAMPLE.com",
+    confidence: 0.8,
+    source_data: { zone },
+    metadata: { listed_on: [zone] },
+    enrichment: true
+  })
+
+  it("keeps what a module says about its own input as one result keyed by entity and module", () => {
+    const { driver, task } = running()
+    const outcome = taskSucceeded(driver.scan, task, [
+      listing("zen.spamhaus.example"),
+      listing("bl.spamcop.example"),
+      finding("DOMAIN", "new.example.com")
+    ], T0)
+    expect(outcome.command.result_count).toBe(1)
+    expect(outcome.results.map((r) => r.data)).toEqual(["new.example.com", "example.com"])
+    const enrichment = outcome.results[1]!
+    const hash = enrichmentHash("DOMAIN", "example.com", "dns")
+    expect(enrichment.hash).toBe(hash)
+    expect(enrichment.id).toBe(resultIdFor(scanId, hash))
+    expect(enrichment.data_type).toBe("DOMAIN")
+    expect(enrichment.module_id).toBe("dns")
+    expect(enrichment.parent).toBe(resultHash("DOMAIN", "example.com"))
+    // The first finding's fields win; the metadata says which entity it enriches.
+    expect(enrichment.metadata).toEqual({
+      listed_on: ["zen.spamhaus.example"],
+      enriches: resultHash("DOMAIN", "example.com")
+    })
+    // The input still reaches the machine as a seen entity, as before.
+    expect(outcome.command.entities.map((e) => e.value)).toEqual(["example.com", "new.example.com"])
+  })
+
+  it("a repeat of the input not marked as enrichment is none; other modules' enrichments are distinct", () => {
+    const { driver, task } = running()
+    const plain = taskSucceeded(driver.scan, task, [{ ...listing("x"), enrichment: false }], T0)
+    expect(plain.results).toEqual([])
+    expect(admit(driver.scan, [listing("x")]).enrichment).toBeUndefined()
+    expect(enrichmentHash("DOMAIN", "example.com", "dns")).not.toBe(enrichmentHash("DOMAIN", "example.com", "dnsbl"))
+  })
+
+  it("is kept even when the result budget is spent", () => {
+    const { driver, task } = running(1)
+    driver.succeed(task, [domain("a.example.com")], 1)
+    const next = driver.task("dns", "example.com")
+    const outcome = taskSucceeded(driver.scan, next, [finding("DOMAIN", "b.example.com"), listing("zone")], T0)
+    expect(outcome.results.map((r) => r.data)).toEqual(["example.com"])
+    expect(outcome.command.result_count).toBe(0)
   })
 })

@@ -43,6 +43,11 @@ export interface Finding {
   readonly confidence: number
   readonly source_data: Readonly<Record<string, unknown>>
   readonly metadata: Readonly<Record<string, unknown>>
+  /**
+   * The finding is about the task's own entity (a DNSBL listing, a phone's line type): stored as that entity's
+   * enrichment by this module rather than dropped as an entity the scan has seen.
+   */
+  readonly enrichment?: boolean
 }
 
 /** The part of a Collection Task a module reads; a `CollectionTask` is one. */

@@ -6,13 +6,21 @@ import { EntityType } from "@mirage/domain/Entity"
 import { ModuleId } from "@mirage/domain/Ids"
 import { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import { Array as Arr, Either, Option, Schema } from "effect"
+import { coverageModules } from "./catalog/Coverage.js"
+import { exposureModules } from "./catalog/Exposure.js"
 import { intelligenceModules } from "./catalog/Intelligence.js"
 import { networkModules } from "./catalog/Network.js"
 import { threatModules } from "./catalog/Threats.js"
 import type { Module, ModuleEndpoints } from "./Module.js"
 import { DataSource } from "./Module.js"
 
-export const modules: ReadonlyArray<Module> = [...networkModules, ...intelligenceModules, ...threatModules]
+export const modules: ReadonlyArray<Module> = [
+  ...networkModules,
+  ...intelligenceModules,
+  ...coverageModules,
+  ...exposureModules,
+  ...threatModules
+]
 
 /**
  * The real sources' base URLs, from what each module declares beside its code; configuration

@@ -22,6 +22,7 @@ describe("dnsbl", () => {
       expect(questions).toEqual(["A 7.100.51.198.bl.spamcop.net", "A 7.100.51.198.zen.spamhaus.org"])
       const findings = Either.getOrThrow(outcome)
       expect(findings.map((f) => `${f.type} ${f.value}`)).toEqual(["IP 198.51.100.7"])
+      expect(findings[0]?.enrichment).toBe(true)
       expect(findings[0]?.metadata["blocklists"]).toEqual(["zen.spamhaus.org", "bl.spamcop.net"])
       expect(findings[0]?.metadata["listings"]).toEqual([
         {

@@ -19,6 +19,7 @@ describe("phone", () => {
     Effect.gen(function*() {
       const mobile = Either.getOrThrow((yield* collect("+44 7400 123456")).outcome)
       expect(mobile.map((f) => `${f.type} ${f.value}`)).toEqual(["PHONE +447400123456"])
+      expect(mobile[0]?.enrichment).toBe(true)
       expect(mobile[0]?.metadata).toEqual({
         e164: "+447400123456",
         country: "GB",

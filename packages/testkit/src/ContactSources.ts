@@ -166,3 +166,39 @@ export const emailrep = (reputations: ReadonlyArray<Reputation>): Server =>
       }
     })
   })
+
+/** A Keybase user and the identities it has proven: `proof_type` (github, twitter, dns, generic_web_site…) and name. */
+export interface KeybaseUser {
+  readonly username: string
+  readonly proofs: ReadonlyArray<
+    { readonly proof_type: string; readonly nametag: string; readonly service_url: string }
+  >
+}
+
+/**
+ * Keybase: `GET /_/api/1.0/user/lookup.json?usernames={name}&fields=…`: `{"status": {"code": 0, "name": "OK"},
+ * "them": [user]}`, the user `null` when there is none.
+ */
+export const keybase = (users: ReadonlyArray<KeybaseUser>): Server =>
+  HttpFixture.make("https://keybase.io", (request) => {
+    if (request.url.pathname !== "/_/api/1.0/user/lookup.json") return HttpFixture.notFound()
+    const names = (request.url.searchParams.get("usernames") ?? "").split(",")
+    const them = names.map((name) => {
+      const user = users.find((candidate) => candidate.username === name.toLowerCase())
+      return user === undefined ? null : {
+        id: `0f${user.username.length}a1b2c3d4e5f60718293a4b5c6d7e819`,
+        basics: { username: user.username, ctime: 1_420_070_400 },
+        proofs_summary: {
+          all: user.proofs.map((proof, i) => ({
+            ...proof,
+            proof_id: `${i}`,
+            sig_id: `sig-${i}`,
+            proof_url: proof.service_url,
+            presentation_group: proof.proof_type,
+            state: 1
+          }))
+        }
+      }
+    })
+    return HttpFixture.json({ status: { code: 0, name: "OK" }, them })
+  })

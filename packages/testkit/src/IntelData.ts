@@ -521,6 +521,21 @@ export const profiles: ReadonlyArray<ContactSources.Profile> = [{
   accounts: [{ shortname: "github", username: "mirage-sandbox", url: "https://github.com/mirage-sandbox" }]
 }]
 
+/** The sandbox's code account on Keybase, with what it has proven: its accounts elsewhere and its domains. */
+export const keybaseUsers: ReadonlyArray<ContactSources.KeybaseUser> = [{
+  username: "mirage-sandbox",
+  proofs: [
+    { proof_type: "github", nametag: "mirage-sandbox", service_url: "https://github.com/mirage-sandbox" },
+    { proof_type: "twitter", nametag: "miragesandbox", service_url: "https://twitter.com/miragesandbox" },
+    { proof_type: "dns", nametag: "mirage-sandbox.test", service_url: "dns://mirage-sandbox.test" },
+    {
+      proof_type: "generic_web_site",
+      nametag: "www.mirage-sandbox.test",
+      service_url: "https://www.mirage-sandbox.test"
+    }
+  ]
+}]
+
 /** The sandbox company's Entra ID tenant, by its domain. */
 export const tenants: ReadonlyArray<OrganizationSources.Tenant> = [
   { domain, id: "5d1c0f3e-8a2b-4c6d-9e7f-0a1b2c3d4e5f", brand: org }

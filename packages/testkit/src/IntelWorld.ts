@@ -39,6 +39,7 @@ import {
   hunterEmails,
   internetdbRecords,
   issuances,
+  keybaseUsers,
   keys,
   malwareUrls,
   networks,
@@ -113,6 +114,7 @@ export interface IntelServers extends ThreatSources.ThreatServers {
   readonly hunter_io: HttpFixture
   readonly urlhaus: HttpFixture
   readonly emailrep: HttpFixture
+  readonly keybase: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -195,7 +197,8 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       dockerhub: OrganizationSources.dockerhub(codeAccounts, { perPage: 2 }),
       hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io }),
       urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus }),
-      emailrep: ContactSources.emailrep(reputations)
+      emailrep: ContactSources.emailrep(reputations),
+      keybase: ContactSources.keybase(keybaseUsers)
     }, { concurrency: "unbounded" })
     const servers: IntelServers = { ...known, ...threats }
     const endpoints = Rec.map(servers, (server) => server.url)

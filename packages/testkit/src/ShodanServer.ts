@@ -29,6 +29,8 @@ export interface Host {
 
 export interface ShodanOptions {
   readonly key: string
+  /** Further keys it accepts (an account's several keys, for key pools). */
+  readonly alsoAccepts?: ReadonlyArray<string>
 }
 
 const error = (status: number, message: string) => HttpFixture.json({ error: message }, status)
@@ -76,7 +78,7 @@ export const make = (
     if (match === null) return error(404, "Not Found")
     const key = request.url.searchParams.get("key")
     if (key === null) return error(401, "Please provide a valid API key")
-    if (key !== options.key) return error(401, "Invalid API key")
+    if (key !== options.key && !(options.alsoAccepts ?? []).includes(key)) return error(401, "Invalid API key")
     if (match[1] === "search") return search(hosts, request.url.searchParams.get("query") ?? "")
     const ip = decodeURIComponent(match[1] ?? "")
     const host = hosts.find((candidate) => candidate.ip === ip)

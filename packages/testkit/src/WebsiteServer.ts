@@ -157,8 +157,8 @@ export const expected = {
     "PHP 8.2.12",
     "WordPress 6.5.2",
     "Fastly",
-    // Wappalyzer's names (tech_fingerprint): its own spelling, Fastly's Varnish, what WordPress implies.
-    "Nginx 1.25.3",
+    // Wappalyzer's names (tech_fingerprint): Fastly's Varnish, what WordPress implies. Its "Nginx 1.25.3" is the
+    // "nginx 1.25.3" above: technologies are one whatever their case.
     "Varnish",
     "MySQL"
   ],

@@ -71,6 +71,14 @@ export class SourceRateLimit extends Schema.Class<SourceRateLimit>("SourceRateLi
   burst: Schema.Int
 }) {}
 
+/** One key of a source's pool, by its label (its place in the configuration), never the key itself. */
+export class SourceKey extends Schema.Class<SourceKey>("SourceKey")({
+  label: Schema.String,
+  /** parked: the source refused the key (401/403); it is not used again until the node restarts. */
+  state: Schema.Literal("ok", "rate_limited", "parked"),
+  rate_limited_until: Schema.NullOr(Schema.DateTimeUtc)
+}) {}
+
 /** A data source: shared by the modules that call it; its key, if any, is never shown. */
 export class Source extends Schema.Class<Source>("Source")({
   id: Schema.String,
@@ -79,6 +87,8 @@ export class Source extends Schema.Class<Source>("Source")({
   rate_limit: SourceRateLimit,
   requires_key: Schema.Boolean,
   key_configured: Schema.Boolean,
+  /** The source's keys in turn, each with its own quota and pause; empty when none is configured. */
+  keys: Schema.Array(SourceKey),
   proxy: Schema.Boolean,
   state: SourceState,
   /** Set while rate-limited: when requests may go again. */

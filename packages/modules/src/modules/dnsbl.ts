@@ -119,7 +119,8 @@ export const dnsblFindings = (answers: ReadonlyArray<Answer>, target: Target): D
     source_data: { answers: listings.map(({ code, zone }) => ({ zone, code })) },
     metadata: { blocklisted: true, blocklists: zones, listings }
   })
-  return { rows: rows._tag === "Some" ? [rows.value] : [], skipped, reason }
+  // The listings are about the address asked: its enrichment, kept beside its own result.
+  return { rows: rows._tag === "Some" ? [{ ...rows.value, enrichment: true }] : [], skipped, reason }
 }
 
 export const dnsbl = dnsModule({

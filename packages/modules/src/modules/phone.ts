@@ -77,13 +77,17 @@ export const classify = (text: string, defaultCountry: string | null): Classifie
   return parsed === undefined ? undefined : describe(parsed)
 }
 
+/** The classification enriches the number asked; read in E.164 from national digits it is a new entity. */
 const findingOf = (classified: Classified, input: string): Option.Option<Finding> =>
-  finding("PHONE", classified.e164, {
-    // An impossible number is still reported, as the record that it is one.
-    confidence: classified.valid ? 1 : classified.possible ? 0.6 : 0.3,
-    source_data: { input },
-    metadata: classified
-  })
+  Option.map(
+    finding("PHONE", classified.e164, {
+      // An impossible number is still reported, as the record that it is one.
+      confidence: classified.valid ? 1 : classified.possible ? 0.6 : 0.3,
+      source_data: { input },
+      metadata: classified
+    }),
+    (found) => ({ ...found, enrichment: true })
+  )
 
 export const phone = defineModule({
   ...headerFields({

@@ -88,5 +88,5 @@ export const secretsFile = Setting.optional("collection", "MIRAGE_SECRETS_FILE",
 })
 export const sourceKeys = Setting.family("collection", "MIRAGE_KEY_<SOURCE>", {
   secret: true,
-  description: "API keys of a data source (comma-separated to rotate), e.g. MIRAGE_KEY_SHODAN"
+  description: "API keys of a data source (comma-separated: a pool taken in turn), e.g. MIRAGE_KEY_SHODAN"
 })

@@ -1,4 +1,4 @@
-/** Credentials from configuration (environment and secrets file), rotation, and status without the keys. */
+/** Credentials from configuration (environment and secrets file), turns, parked keys, and status without the keys. */
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
@@ -28,7 +28,7 @@ const current = (source: string) =>
   )
 
 describe("Credentials", () => {
-  it.scoped("reads MIRAGE_KEY_<SOURCE> and the secrets file, and rotates on demand", () =>
+  it.scoped("reads MIRAGE_KEY_<SOURCE> and the secrets file, and takes the keys in turn, parking refused ones", () =>
     Effect.gen(function*() {
       const path = yield* secretsFile(JSON.stringify({ shodan: ["key-c", "key-a"], github: "tok-g" }))
       const layer = withConfig({ MIRAGE_KEY_SHODAN: "key-a, key-b", MIRAGE_SECRETS_FILE: path })
@@ -39,22 +39,40 @@ describe("Credentials", () => {
         expect(yield* current("virustotal")).toEqual(Option.none())
         // key-a twice (environment and file) counts once.
         const status = yield* credentials.status("shodan")
-        expect(status).toEqual({ source: "shodan", configured: true, keys: 3 })
-        expect(yield* credentials.status("virustotal")).toEqual({ source: "virustotal", configured: false, keys: 0 })
-        expect(JSON.stringify(status)).not.toContain("key-")
+        expect(status).toEqual({
+          source: "shodan",
+          configured: true,
+          keys: 3,
+          pool: [{ label: "key-1", parked: false }, { label: "key-2", parked: false }, {
+            label: "key-3",
+            parked: false
+          }]
+        })
+        expect(yield* credentials.status("virustotal")).toEqual({
+          source: "virustotal",
+          configured: false,
+          keys: 0,
+          pool: []
+        })
+        expect(JSON.stringify(status)).not.toMatch(/key-[abc]/)
 
-        yield* credentials.rotate("shodan", Redacted.make("key-a"))
-        expect(yield* current("shodan")).toEqual(Option.some("key-b"))
-        // A second task rotating away from the key already left does not skip key-b.
-        yield* credentials.rotate("shodan", Redacted.make("key-a"))
-        expect(yield* current("shodan")).toEqual(Option.some("key-b"))
-        yield* credentials.rotate("shodan", Redacted.make("key-b"))
+        // Each request's turn starts one key further.
+        const turn = () => Effect.map(credentials.next("shodan"), (t) => t.keys.map((k) => Redacted.value(k.key)))
+        expect(yield* turn()).toEqual(["key-a", "key-b", "key-c"])
+        expect(yield* turn()).toEqual(["key-b", "key-c", "key-a"])
         expect(yield* current("shodan")).toEqual(Option.some("key-c"))
-        yield* credentials.rotate("shodan", Redacted.make("key-c"))
-        expect(yield* current("shodan")).toEqual(Option.some("key-a"))
+        // A parked key leaves the turn; parking the last usable one says none is left.
+        expect(yield* credentials.park("shodan", "key-2")).toBe(true)
+        expect(yield* turn()).toEqual(["key-a", "key-c"])
+        expect(yield* turn()).toEqual(["key-c", "key-a"])
+        expect(yield* credentials.park("shodan", "key-1")).toBe(true)
+        expect(yield* credentials.park("shodan", "key-3")).toBe(false)
+        expect(yield* turn()).toEqual([])
+        expect(yield* current("shodan")).toEqual(Option.none())
+        expect((yield* credentials.status("shodan")).pool.every((k) => k.parked)).toBe(true)
         expect((yield* credentials.all).map(Redacted.value).sort()).toEqual(["key-a", "key-b", "key-c", "tok-g"])
         // Printing a key shows nothing of it.
-        expect(String(Option.getOrThrow(yield* credentials.current("shodan")))).not.toContain("key-a")
+        expect(String(Option.getOrThrow(yield* credentials.current("github")))).not.toContain("tok-g")
       }).pipe(Effect.provide(layer))
     }))
 

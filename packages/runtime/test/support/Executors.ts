@@ -11,6 +11,7 @@ import type { Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { CollectionLog } from "../../src/collection/CollectionLog.js"
 import * as CollectionLogMongo from "../../src/collection/CollectionLog/Mongo.js"
+import { Credentials } from "../../src/collection/Credentials.js"
 import * as CredentialsMemory from "../../src/collection/Credentials/Memory.js"
 import type { JobOptions } from "../../src/collection/JobOptions.js"
 import { defaultSettings, makeExecutor } from "../../src/collection/ModuleExecutor.js"
@@ -70,6 +71,7 @@ export const node = (options: NodeOptions) =>
       limiter: Context.get(context, RateLimiter),
       cache: Context.get(context, RequestCache),
       log: Context.get(context, CollectionLog),
+      credentials: Context.get(context, Credentials),
       redis: Context.get(context, RedisClient.RedisClient)
     }
   })

@@ -1,9 +1,10 @@
 /**
  * The data sources as `/sources` shows them: each installed module's source once, with its modules, its
- * declared limit, whether a key is configured (never the key), and how it is doing — rate limited now, or
- * what its most recent task came to, with its last error.
+ * declared limit, whether a key is configured (never the key) and each pool key's state by its label, and how it
+ * is doing — rate limited now (every key of a pool paused), its keys all refused, or what its most recent task came
+ * to, with its last error.
  */
-import { Source, SourceList, SourceRateLimit } from "@mirage/domain/api/CollectApi"
+import { Source, SourceKey, SourceList, SourceRateLimit } from "@mirage/domain/api/CollectApi"
 import type { SourceState } from "@mirage/domain/api/CollectApi"
 import { NotFound } from "@mirage/domain/api/Errors"
 import type { ModuleId } from "@mirage/domain/Ids"
@@ -11,6 +12,7 @@ import type { Module } from "@mirage/modules"
 import { DateTime, Effect, Option } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
 import type { CollectionLogService } from "../CollectionLog.js"
+import { bucketOf } from "../Credentials.js"
 import type { CredentialsService } from "../Credentials.js"
 import { installed } from "../ModuleCatalog.js"
 import type { RateLimiterService } from "../RateLimiter.js"
@@ -40,13 +42,23 @@ const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
   Effect.gen(function*() {
     const state = yield* ports.limiter.state(source.id)
     const key = yield* ports.credentials.status(source.id)
+    const keys = yield* Effect.forEach(key.pool, (entry) =>
+      entry.parked
+        ? Effect.succeed(SourceKey.make({ label: entry.label, state: "parked", rate_limited_until: null }))
+        : Effect.map(ports.limiter.state(bucketOf(source.id, Option.some(entry.label), key.keys)), (limit) =>
+          SourceKey.make({
+            label: entry.label,
+            state: limit.state,
+            rate_limited_until: limit.state === "rate_limited" ? DateTime.unsafeMake(limit.until) : null
+          })))
     const last = yield* ports.collectionLog.lastSummary(source.id, false)
     const lastError = yield* ports.collectionLog.lastSummary(source.id, true)
     // Rate limited wins; otherwise the outcome of the source's most recent task says how it is doing.
     const outcome = Option.map(last, (entry) => entry.outcome)
-    const current: SourceState = state.state === "rate_limited"
+    const all = (wanted: SourceKey["state"]) => keys.length > 0 && keys.every((k) => k.state === wanted)
+    const current: SourceState = state.state === "rate_limited" || (keys.length > 1 && all("rate_limited"))
       ? "rate_limited"
-      : Option.contains(outcome, "auth_failed")
+      : all("parked") || Option.contains(outcome, "auth_failed")
       ? "auth_failed"
       : Option.exists(outcome, (o) => o === "failed" || o === "timed_out")
       ? "failing"
@@ -62,6 +74,7 @@ const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
       }),
       requires_key: source.requiresKey,
       key_configured: key.configured,
+      keys,
       proxy: source.proxy,
       state: current,
       rate_limited_until: state.state === "rate_limited" ? DateTime.unsafeMake(state.until) : null,

@@ -3,13 +3,15 @@
  * from the request cache, else takes a token of the source's global rate limit, records the request in the task's
  * collection log and sends it, through a proxy when the task is proxied (the scope guard checking the name first)
  * or directly (the guard checking the address at connect time). Its DNS client takes the resolvers' one rate limit,
- * its log scrubs keys, and it carries the source's key in turn or the task's own.
+ * its log scrubs keys, and it carries the pool's next key that is not rate limited (each key with its own bucket)
+ * or the task's own.
  */
 import { DnsClient, HttpClient, ModuleContext, ModuleError } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
 import { Effect, Option, Redacted } from "effect"
 import { loggedHttp, requestUrl, scrub, stripSecrets } from "../CollectionLog.js"
 import type { RequestRecord } from "../CollectionLog.js"
+import { bucketOf } from "../Credentials.js"
 import type { CredentialsService } from "../Credentials.js"
 import type { Proxy, ProxyPoolService } from "../ProxyPool.js"
 import type { RateLimiterService } from "../RateLimiter.js"
@@ -41,11 +43,46 @@ export interface TaskSession {
   readonly record: (request: RequestRecord) => Effect.Effect<void>
 }
 
-/** A context for one attempt, and the key it carries (to rotate if the source refuses it). */
+/** A context for one attempt, and the key it carries (to park if the source refuses it). */
 export interface AttemptContext {
   readonly ctx: ModuleContext.ModuleContext
   readonly key: Option.Option<Redacted.Redacted<string>>
+  /** The pool key's label; none for the task's own key or none at all. */
+  readonly label: Option.Option<string>
+  /** The rate-limit bucket the attempt's requests take tokens from and a 429 pauses. */
+  readonly bucket: string
 }
+
+interface KeyChoice {
+  readonly key: Option.Option<Redacted.Redacted<string>>
+  readonly label: Option.Option<string>
+  readonly bucket: string
+}
+
+/**
+ * The key of a request: the task's own, or the pool's next one that is not rate limited (or, all of them being
+ * paused, the one free soonest), so a 429 on one key sends the next requests to the others.
+ */
+const chooseKey = (ports: SessionPorts, session: TaskSession) =>
+  Effect.gen(function*() {
+    const source = session.module.source.id
+    if (session.task.api_key !== undefined) {
+      return { key: Option.some(session.task.api_key), label: Option.none(), bucket: source } satisfies KeyChoice
+    }
+    const turn = yield* ports.credentials.next(source)
+    let best: { readonly choice: KeyChoice; readonly until: number } | undefined
+    for (const candidate of turn.keys) {
+      const label = Option.some(candidate.label)
+      const bucket = bucketOf(source, label, turn.size)
+      const choice: KeyChoice = { key: Option.some(candidate.key), label, bucket }
+      const state = yield* ports.limiter.state(bucket).pipe(
+        Effect.orElseSucceed(() => ({ state: "ok" as const }))
+      )
+      if (state.state === "ok") return choice
+      if (best === undefined || state.until < best.until) best = { choice, until: state.until }
+    }
+    return best?.choice ?? { key: Option.none(), label: Option.none(), bucket: source }
+  })
 
 /** The task decides; otherwise proxy when the module allows it and proxies are configured. */
 export const isProxied = (proxies: ProxyPoolService, task: TaskSpec, source: Module.DataSource) =>
@@ -101,12 +138,13 @@ const httpClient = (
   session: TaskSession,
   proxy: Option.Option<Proxy>,
   key: Option.Option<Redacted.Redacted<string>>,
+  bucket: string,
   guard: ScopeGuardService | undefined
 ): HttpClient.HttpClient => {
   const { policy, record, secrets } = session
   const proxyId = Option.match(proxy, { onNone: () => null, onSome: (p) => p.id })
   const logged = loggedHttp(transport(ports.proxies, session, proxy, guard), record, secrets, () => proxyId)
-  const token = takeToken(ports.limiter, policy.source.id, policy.limit)
+  const token = takeToken(ports.limiter, bucket, policy.limit)
   const limited: HttpClient.HttpClient = {
     get: (url, options) => Effect.zipRight(token, logged.get(url, options)),
     post: (url, options) => Effect.zipRight(token, logged.post(url, options))
@@ -145,9 +183,7 @@ export const open = (
 ): Effect.Effect<AttemptContext, ModuleError.ModuleError> =>
   Effect.gen(function*() {
     const { module, secrets, task } = session
-    const key = task.api_key === undefined
-      ? yield* ports.credentials.current(module.source.id)
-      : Option.some(task.api_key)
+    const { bucket, key, label } = yield* chooseKey(ports, session)
     const proxy = session.proxied ? yield* ports.proxies.next : Option.none()
     if (session.proxied && Option.isNone(proxy)) {
       return yield* new ModuleError.SourceUnavailable({ reason: "no healthy proxy in the pool" })
@@ -161,12 +197,12 @@ export const open = (
       module: module.id,
       endpoints: settings.endpoints,
       timeoutMs: task.timeout_ms,
-      http: httpClient(ports, session, proxy, key, guard),
+      http: httpClient(ports, session, proxy, key, bucket, guard),
       dns: yield* dnsClient(ports.limiter, settings, task.timeout_ms),
-      throttle: takeToken(ports.limiter, session.policy.source.id, session.policy.limit),
+      throttle: takeToken(ports.limiter, bucket, session.policy.limit),
       log,
       ...(guard === undefined ? {} : { guard }),
       ...(Option.isSome(key) ? { credentials: key.value } : {})
     })
-    return { ctx, key }
+    return { ctx, key, label, bucket }
   })

@@ -6,9 +6,9 @@
 import { dnsSource, ModuleError } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
 import { Clock, Duration, Effect, Metric, Option, Schedule } from "effect"
-import type { Redacted } from "effect"
 import * as Metrics from "../../platform/Metrics.js"
 import { scrub } from "../CollectionLog.js"
+import { bucketOf } from "../Credentials.js"
 import type { CredentialsService } from "../Credentials.js"
 import type { RateLimit, RateLimiterService } from "../RateLimiter.js"
 import { TaskFailure } from "../TaskExecutor.js"
@@ -86,15 +86,31 @@ export interface FailedAttempt {
   readonly error: ModuleError.ModuleError
   /** The attempt's number, 1 for the first. */
   readonly attempt: number
-  /** The key it used, and whether that key was the task's own (never rotated) rather than the source's. */
-  readonly key: Option.Option<Redacted.Redacted<string>>
-  readonly ownKey: boolean
+  /** The pool key it used (none for the task's own key), and the rate-limit bucket its requests took. */
+  readonly label: Option.Option<string>
+  readonly bucket: string
   readonly secrets: ReadonlyArray<string>
 }
 
+/** Whether a pool key other than `label` is neither parked nor paused: a rate-limited attempt can use it now. */
+const freeKeyLeft = (limiter: RateLimiterService, credentials: CredentialsService, source: string, label: string) =>
+  Effect.gen(function*() {
+    const status = yield* credentials.status(source)
+    for (const key of status.pool) {
+      if (key.parked || key.label === label) continue
+      const state = yield* limiter.state(bucketOf(source, Option.some(key.label), status.keys)).pipe(
+        Effect.orElseSucceed(() => ({ state: "rate_limited" as const, until: 0 }))
+      )
+      if (state.state === "ok") return true
+    }
+    return false
+  })
+
 /**
- * The source said to slow down: every node stops for Retry-After (or a backoff), and the next attempt uses the
- * source's next key. A 503 with Retry-After pauses the same way.
+ * The source said to slow down: every node stops using the key's bucket (the source's, or the key's own in a pool)
+ * for Retry-After (or a backoff), so the next attempt takes another key if one is free. A 503 with Retry-After
+ * pauses the same way. A pool key the source refuses (401/403) is parked. The answer says whether another key is
+ * free to retry with at once, whatever the Retry-After.
  */
 export const afterFailure = (
   limiter: RateLimiterService,
@@ -113,16 +129,26 @@ export const afterFailure = (
     }
     if (error._tag === "RateLimited" || retryAfter !== undefined) {
       const now = yield* Clock.currentTimeMillis
-      yield* limiter.pause(source, now + (retryAfter ?? backoffMs(policy, failed.attempt))).pipe(
+      yield* limiter.pause(failed.bucket, now + (retryAfter ?? backoffMs(policy, failed.attempt))).pipe(
         Effect.catchAll((cause) =>
           Effect.logWarning("could not pause source").pipe(Effect.annotateLogs({ error: cause.message }))
         )
       )
     }
-    if (error._tag === "RateLimited" && !failed.ownKey && Option.isSome(failed.key)) {
-      yield* credentials.rotate(source, failed.key.value)
-    }
+    const anotherKey = Option.isNone(failed.label)
+      ? false
+      : error._tag === "AuthFailed"
+      ? yield* credentials.park(source, failed.label.value)
+      : error._tag === "RateLimited"
+      ? yield* freeKeyLeft(limiter, credentials, source, failed.label.value)
+      : false
     yield* Effect.logDebug("attempt failed").pipe(
-      Effect.annotateLogs({ error: scrub(error.message, failed.secrets), attempt: failed.attempt, source })
+      Effect.annotateLogs({
+        error: scrub(error.message, failed.secrets),
+        attempt: failed.attempt,
+        source,
+        ...(Option.isSome(failed.label) ? { key: failed.label.value } : {})
+      })
     )
+    return anotherKey
   })

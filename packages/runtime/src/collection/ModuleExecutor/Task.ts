@@ -88,9 +88,11 @@ const collect = (
     const policy = policyFor(settings, module.source)
     const proxied = yield* Session.isProxied(ports.proxies, task, module.source)
     const session: Session.TaskSession = { task, module, policy, proxied, secrets, record: trail.record }
+    // Set when the last attempt's pool key was refused (parked) or paused while another key is free: worth a retry.
+    let anotherKey = false
     const attempt = Effect.gen(function*() {
       const n = yield* trail.nextAttempt
-      const { ctx, key } = yield* Session.open(ports, settings, session, n)
+      const { bucket, ctx, label } = yield* Session.open(ports, settings, session, n)
       return yield* Effect.scoped(
         Effect.flatMap(
           module.open({ ...task.config, ...settings.moduleOverrides?.[module.id] }, ctx),
@@ -99,18 +101,21 @@ const collect = (
       ).pipe(
         Effect.ensuring(Effect.flatMap(ctx.notes.summary, trail.keepNotes)),
         Effect.tapError((error) =>
-          afterFailure(ports.limiter, ports.credentials, policy, {
-            error,
-            attempt: n,
-            key,
-            ownKey: task.api_key !== undefined,
-            secrets
-          })
+          Effect.map(
+            afterFailure(ports.limiter, ports.credentials, policy, { error, attempt: n, label, bucket, secrets }),
+            (left) => {
+              anotherKey = left
+            }
+          )
         )
       )
     })
     return yield* attempt.pipe(
-      Effect.retry({ schedule: retrySchedule(policy), while: retryable(policy) }),
+      Effect.retry({
+        schedule: retrySchedule(policy),
+        while: (error) =>
+          retryable(policy)(error) || ((error._tag === "AuthFailed" || error._tag === "RateLimited") && anotherKey)
+      }),
       Effect.mapError((error) => classify(error, secrets))
     )
   })

@@ -1,0 +1,41 @@
+/** The catalogue's coverage of the schema: every entity type is produced by two modules or more and consumed by one. */
+import { describe, expect, it } from "@effect/vitest"
+import { entityTypes } from "@mirage/domain/Entity"
+import { builtinTemplates } from "@mirage/domain/Template"
+import { modules } from "@mirage/modules/Registry"
+
+describe("entity coverage", () => {
+  it("every entity type is produced by at least two modules and consumed by at least one", () => {
+    const gaps = entityTypes.flatMap((type) => {
+      const producers = modules.filter((module) => module.output_types.includes(type)).length
+      const consumers = modules.filter((module) => module.input_types.includes(type)).length
+      return [
+        ...(producers < 2 ? [`${type} is produced by ${producers} module(s)`] : []),
+        ...(consumers < 1 ? [`${type} is consumed by no module`] : [])
+      ]
+    })
+    expect(gaps).toEqual([])
+  })
+
+  it("a module that enriches its input lists the input's type among its outputs", () => {
+    // An enrichment is a finding of the task's own entity: a module that makes them must say it outputs that type.
+    for (const id of ["phone", "dnsbl", "epss", "hibp_breach", "certificate_analysis"]) {
+      const module = modules.find((m) => m.id === id)
+      expect(module, id).toBeDefined()
+      expect(module!.input_types.some((type) => module!.output_types.includes(type)), id).toBe(true)
+    }
+  })
+
+  it("built-in templates name installed modules; only cloud-exposure guesses buckets, so that stays opt-in", () => {
+    const ids = new Set(modules.map((module) => module.id as string))
+    for (const template of builtinTemplates) {
+      expect(template.modules.filter((id) => !ids.has(id)), template.id).toEqual([])
+    }
+    const buckets = builtinTemplates.filter((template) => template.modules.includes("storage_buckets" as never))
+    expect(buckets.map((template) => template.id)).toEqual(["cloud-exposure"])
+    // Nor does a selection by flags pick it: it is neither passive nor safe.
+    expect(modules.find((m) => m.id === "storage_buckets")?.flags).toEqual(["active", "aggressive"])
+    const infrastructure = builtinTemplates.find((template) => template.id === "ip-infrastructure-mapping")!
+    expect(infrastructure.modules).toEqual(expect.arrayContaining(["netblock_ptr_sweep", "tls_summary", "dnsbl"]))
+  })
+})
