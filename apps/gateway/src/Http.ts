@@ -1,8 +1,8 @@
 /** The implemented API: every group's handlers, with the security middleware and the stores they need. */
 import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
-import * as QuotasPostgres from "@mirage/runtime/scans/Quotas/Postgres"
 import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
+import * as QuotasPostgres from "@mirage/runtime/scans/Quotas/Postgres"
 import * as TemplateService from "@mirage/runtime/scans/TemplateService"
 import * as AuditPostgres from "@mirage/runtime/tenancy/Audit/Postgres"
 import { Layer } from "effect"

@@ -68,9 +68,11 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Quotas",
       const refused = yield* put({ max_running_scans: 100 }, analyst)
       expect(refused.status).toBe(403)
       expect(refused.headers["content-type"]).toContain("application/problem+json")
-      for (const body of [{ max_running_scans: 0 }, { max_running_scans: 1.5 }, { max_concurrent_tasks: "9" }, {
-        unknown: 1
-      }]) {
+      for (
+        const body of [{ max_running_scans: 0 }, { max_running_scans: 1.5 }, { max_concurrent_tasks: "9" }, {
+          unknown: 1
+        }]
+      ) {
         const answer = yield* put(body, admin)
         expect(answer.status, JSON.stringify(body)).toBe(400)
       }
