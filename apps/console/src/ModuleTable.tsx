@@ -2,36 +2,11 @@
  * A scan's modules: tasks by state, results, and what each is doing now — running, queued, rate-limited until a
  * time (its source's limiter paused it), failed (with its source's last error), done.
  */
-import type { ModuleListJson, ProgressJson, SourceJson, SourceListJson } from "./Api.js"
+import type { ModuleListJson, ProgressJson, SourceListJson } from "./Api.js"
 import { call } from "./Api.js"
-import * as Format from "./Format.js"
 import { useLoad } from "./Hooks.js"
+import { stateOf } from "./ModuleState.js"
 import { Progress } from "./Widgets.js"
-
-type ModuleRow = ProgressJson["modules"][number]
-
-interface ModuleState {
-  readonly state: "rate_limited" | "running" | "queued" | "failed" | "done" | "waiting"
-  readonly text: string
-  readonly detail?: string
-}
-
-/** What a module is doing, from its task counts and its source's state. */
-export const stateOf = (m: ModuleRow, source: SourceJson | undefined, now: number): ModuleState => {
-  const pending = m.queued + m.running
-  const until = source?.rate_limited_until ? Date.parse(source.rate_limited_until) : Number.NaN
-  if (pending > 0 && source?.state === "rate_limited" && until > now) {
-    return { state: "rate_limited", text: `rate-limited until ${Format.time(source.rate_limited_until)}` }
-  }
-  if (m.running > 0) return { state: "running", text: "running" }
-  if (m.queued > 0) return { state: "queued", text: "queued" }
-  if (m.failed > 0) {
-    const reason = source?.last_error ?? undefined
-    return { state: "failed", text: `failed (${m.failed})`, ...(reason === undefined ? {} : { detail: reason }) }
-  }
-  if (m.completed + m.cancelled > 0) return { state: "done", text: "done" }
-  return { state: "waiting", text: "waiting" }
-}
 
 export const ModuleTable = (props: { readonly modules: ProgressJson["modules"]; readonly live: boolean }) => {
   const catalog = useLoad(() => call<ModuleListJson>("/modules"), [])

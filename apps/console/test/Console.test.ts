@@ -74,254 +74,258 @@ describe("console", () => {
     timeout: 180_000,
     excludeTestServices: true
   })((it) => {
-    it.scoped("an analyst's journey: sign in, scan from a template, pause, resume, results, graph, CSV", () =>
-      Effect.gen(function*() {
-        yield* leavePageAtEnd
-        const world = yield* World
-        const real = yield* RealExecutor
-        // Tasks wait at a gate, so the scan is surely running while it is paused and resumed.
-        const gate = yield* Effect.makeLatch(false)
-        const gated = Layer.effect(
-          TaskExecutor,
-          Effect.map(
-            Effect.provide(TaskExecutor, real),
-            (executor) => TaskExecutor.of({ run: (task) => gate.await.pipe(Effect.zipRight(executor.run(task))) })
+    it.scoped(
+      "an analyst's journey: sign in, scan from a template, pause, resume, results, graph, CSV",
+      () =>
+        Effect.gen(function*() {
+          yield* leavePageAtEnd
+          const world = yield* World
+          const real = yield* RealExecutor
+          // Tasks wait at a gate, so the scan is surely running while it is paused and resumed.
+          const gate = yield* Effect.makeLatch(false)
+          const gated = Layer.effect(
+            TaskExecutor,
+            Effect.map(
+              Effect.provide(TaskExecutor, real),
+              (executor) => TaskExecutor.of({ run: (task) => gate.await.pipe(Effect.zipRight(executor.run(task))) })
+            )
           )
-        )
-        yield* startNode("console-a", gated)
-        const base = yield* baseUrl
-        const caller = yield* newCaller("admin")
-        const key = Redacted.value(caller.key)
+          yield* startNode("console-a", gated)
+          const base = yield* baseUrl
+          const caller = yield* newCaller("admin")
+          const key = Redacted.value(caller.key)
 
-        // Sign in.
-        yield* step(() => page.goto(`${base}/`))
-        yield* step(() => page.getByLabel("API key").waitFor())
-        yield* checkPage("sign-in")
-        yield* step(async () => {
-          await page.getByLabel("API key").fill(key)
-          await page.keyboard.press("Enter")
-          await page.getByRole("heading", { name: "Scans" }).waitFor()
-          expect(await page.evaluate("Object.keys(localStorage).filter((k) => k.includes('apiKey')).length")).toBe(0)
-        })
-        yield* checkPage("scans-empty")
+          // Sign in.
+          yield* step(() => page.goto(`${base}/`))
+          yield* step(() => page.getByLabel("API key").waitFor())
+          yield* checkPage("sign-in")
+          yield* step(async () => {
+            await page.getByLabel("API key").fill(key)
+            await page.keyboard.press("Enter")
+            await page.getByRole("heading", { name: "Scans" }).waitFor()
+            expect(await page.evaluate("Object.keys(localStorage).filter((k) => k.includes('apiKey')).length")).toBe(0)
+          })
+          yield* checkPage("scans-empty")
 
-        // A new scan from the passive template.
-        yield* step(async () => {
-          await page.getByRole("link", { name: "New scan" }).click()
-          await page.locator("input[name=target]").fill("not a domain!")
-          await page.locator("input[name=target]").blur()
-          await page.getByText("expected a domain name").waitFor()
-          await page.locator("input[name=target]").fill(world.domain)
-          await page.locator("select[name=template]").selectOption("passive-domain-footprint")
-        })
-        yield* checkPage("new-scan")
-        yield* step(async () => {
-          await page.getByRole("button", { name: "Create and start" }).click()
-          await page.getByRole("heading", { name: world.domain }).waitFor()
-          await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
-        })
-        const id = yield* step(async () => decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? ""))
-        expect(id).not.toBe("")
+          // A new scan from the passive template.
+          yield* step(async () => {
+            await page.getByRole("link", { name: "New scan" }).click()
+            await page.locator("input[name=target]").fill("not a domain!")
+            await page.locator("input[name=target]").blur()
+            await page.getByText("expected a domain name").waitFor()
+            await page.locator("input[name=target]").fill(world.domain)
+            await page.locator("select[name=template]").selectOption("passive-domain-footprint")
+          })
+          yield* checkPage("new-scan")
+          yield* step(async () => {
+            await page.getByRole("button", { name: "Create and start" }).click()
+            await page.getByRole("heading", { name: world.domain }).waitFor()
+            await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
+          })
+          const id = yield* step(async () => decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? ""))
+          expect(id).not.toBe("")
 
-        // Pause and resume while its tasks wait.
-        yield* step(async () => {
-          await page.getByRole("button", { name: /^Pause / }).click()
-          await page.locator(".title-row .badge", { hasText: "PAUSED" }).waitFor()
-          await page.getByRole("button", { name: /^Resume / }).click()
-          await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
-        })
-        yield* checkPage("scan-running")
-        // A module whose source's limiter is paused reads "rate-limited until" its time, here and on the sources page.
-        const limited = yield* step(async () => {
-          const row = page.locator("tr[data-module]").first()
-          await row.waitFor({ timeout: 20_000 })
-          const moduleId = (await row.getAttribute("data-module")) ?? ""
-          const listed = await (await apiGet(base, key, "/modules")).json() as {
-            items: ReadonlyArray<{ id: string; source: { id: string } }>
-          }
-          return { moduleId, sourceId: listed.items.find((m) => m.id === moduleId)?.source.id ?? "" }
-        })
-        expect(limited.sourceId).not.toBe("")
-        const until = Date.now() + 10 * 60_000
-        yield* Effect.flatMap(RateLimiter, (limiter) => limiter.pause(limited.sourceId, until)).pipe(
-          Effect.provide(RateLimiterRedis.layer)
-        )
-        yield* step(async () => {
-          const state = page.getByTestId(`module-state-${limited.moduleId}`)
-          await state.filter({ hasText: "rate-limited until" }).waitFor({ timeout: 10_000 })
-          // The time shown is the limiter's (to the second): ten minutes from now, as this browser writes times.
-          const shown = (await state.textContent())?.replace("rate-limited until ", "") ?? ""
-          const writes = (ms: number) =>
-            page.evaluate(`new Date(${ms}).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })`)
-          expect([await writes(until - 1000), await writes(until), await writes(until + 1000)]).toContain(shown)
-        })
-        yield* checkPage("scan-rate-limited")
-        // Let the tasks go: progress reaches COMPLETED live, without moving the page's layout.
-        yield* step(() =>
-          page.evaluate(`window.__shift = 0; new PerformanceObserver((list) => {
+          // Pause and resume while its tasks wait.
+          yield* step(async () => {
+            await page.getByRole("button", { name: /^Pause / }).click()
+            await page.locator(".title-row .badge", { hasText: "PAUSED" }).waitFor()
+            await page.getByRole("button", { name: /^Resume / }).click()
+            await page.locator(".title-row .badge", { hasText: "RUNNING" }).waitFor()
+          })
+          yield* checkPage("scan-running")
+          // A module whose source's limiter is paused reads "rate-limited until" its time, here and on the sources page.
+          const limited = yield* step(async () => {
+            const row = page.locator("tr[data-module]").first()
+            await row.waitFor({ timeout: 20_000 })
+            const moduleId = (await row.getAttribute("data-module")) ?? ""
+            const listed = await (await apiGet(base, key, "/modules")).json() as {
+              items: ReadonlyArray<{ id: string; source: { id: string } }>
+            }
+            return { moduleId, sourceId: listed.items.find((m) => m.id === moduleId)?.source.id ?? "" }
+          })
+          expect(limited.sourceId).not.toBe("")
+          const until = Date.now() + 10 * 60_000
+          yield* Effect.flatMap(RateLimiter, (limiter) => limiter.pause(limited.sourceId, until)).pipe(
+            Effect.provide(RateLimiterRedis.layer)
+          )
+          yield* step(async () => {
+            const state = page.getByTestId(`module-state-${limited.moduleId}`)
+            await state.filter({ hasText: "rate-limited until" }).waitFor({ timeout: 10_000 })
+            // The time shown is the limiter's (to the second): ten minutes from now, as this browser writes times.
+            const shown = (await state.textContent())?.replace("rate-limited until ", "") ?? ""
+            const writes = (ms: number) =>
+              page.evaluate(`new Date(${ms}).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })`)
+            expect([await writes(until - 1000), await writes(until), await writes(until + 1000)]).toContain(shown)
+          })
+          yield* checkPage("scan-rate-limited")
+          // Let the tasks go: progress reaches COMPLETED live, without moving the page's layout.
+          yield* step(() =>
+            page.evaluate(`window.__shift = 0; new PerformanceObserver((list) => {
             for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shift += entry.value
           }).observe({ type: "layout-shift" })`)
-        )
-        yield* gate.open
-        yield* step(async () => {
-          await page.locator(".title-row .badge", { hasText: "COMPLETED" }).waitFor({ timeout: 60_000 })
-          await page.getByRole("progressbar", { name: "Scan progress" }).and(page.locator("[aria-valuenow='100']"))
-            .waitFor()
-        })
-
-        const shift = yield* step(() => page.evaluate("window.__shift") as Promise<number>)
-        console.log(`layout shift while the scan ran: ${shift.toFixed(4)}`)
-        expect(shift).toBeLessThan(0.1)
-        yield* checkPage("scan-completed")
-        // A smaller laptop: nothing overflows sideways.
-        yield* step(async () => {
-          await page.setViewportSize({ width: 1024, height: 700 })
-          expect(await page.evaluate("document.documentElement.scrollWidth <= innerWidth")).toBe(true)
-          await page.screenshot({ path: join(output, "scan-1024.png") })
-          await page.setViewportSize({ width: 1366, height: 860 })
-        })
-
-        // The results table: every result, then filtered by type.
-        const all = yield* step(async () =>
-          (await (await apiGet(base, key, `/scans/${id}/results?format=ndjson`)).text()).trim().split("\n")
-            .map((line) => JSON.parse(line) as { data_type: string; data: string })
-        )
-        expect(all.length).toBeGreaterThan(3)
-        const domains = all.filter((r) => r.data_type === "DOMAIN")
-        yield* step(async () => {
-          const total = all.length.toLocaleString("en-US")
-          await page.getByTestId("result-count").filter({ hasText: `${total} of ${total}` }).waitFor()
-          await page.locator("select[name=data_type]").selectOption("DOMAIN")
-          const shown = domains.length.toLocaleString("en-US")
-          await page.getByTestId("result-count").filter({ hasText: `${shown} of ${total}` }).waitFor()
-          await page.locator("input[name=search]").fill(domains[0]!.data)
-          await page.getByRole("row").filter({ hasText: domains[0]!.data }).first().waitFor()
-          // By keyboard: a row's value opens its detail with Enter, Escape closes it.
-          await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().focus()
-          await page.keyboard.press("Enter")
-          await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
-          await page.keyboard.press("Escape")
-          await page.getByRole("complementary", { name: "Result detail" }).waitFor({ state: "detached" })
-          await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().click()
-          await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
-        })
-        yield* checkPage("scan-results")
-        yield* step(() => page.getByRole("button", { name: "Close" }).click())
-
-        // The graph: the target and every entity, an edge to each from its parent (or the target).
-        yield* step(async () => {
-          await page.getByRole("link", { name: "Graph" }).click()
-          const summary = page.getByTestId("graph-summary").filter({ hasText: "nodes" })
-          await summary.waitFor({ timeout: 20_000 })
-          const [nodes = 0, edges = 0] = ((await summary.textContent()) ?? "").match(/\d+/g)?.map(Number) ?? []
-          expect(nodes).toBeGreaterThan(1)
-          expect(edges).toBe(nodes - 1)
-        })
-        yield* checkPage("scan-graph")
-        yield* step(async () => {
-          await page.getByRole("link", { name: "Live events" }).click()
-          await page.getByRole("list", { name: "Live events" }).getByText("COMPLETED").first().waitFor()
-          await page.getByRole("link", { name: "History" }).click()
-          await page.getByRole("list", { name: "History" }).getByText("ScanStarted").first().waitFor()
-        })
-        yield* checkPage("scan-history")
-
-        // The CSV download is the API's own export.
-        yield* step(async () => {
-          const [download] = await Promise.all([
-            page.waitForEvent("download"),
-            page.getByRole("button", { name: "CSV" }).click()
-          ])
-          const file = join(output, "export.csv")
-          await download.saveAs(file)
-          const expected = await (await apiGet(base, key, `/scans/${id}/results?format=csv`)).text()
-          expect(readFileSync(file, "utf8")).toBe(expected)
-        })
-
-        // Re-run: a new scan of the same definition, started.
-        const again = yield* step(async () => {
-          await page.getByRole("button", { name: /^Re-run / }).click()
-          await page.waitForURL((url) => !url.hash.includes(id) && url.hash.startsWith("#/scans/"))
-          await page.getByRole("heading", { name: world.domain }).waitFor()
-          return decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
-        })
-        // The list shows both, live; filtered by status and by name.
-        yield* step(async () => {
-          await page.getByRole("link", { name: "Scans", exact: true }).click()
-          await page.locator(`tr[data-scan-id="${id}"] .badge`, { hasText: "COMPLETED" }).waitFor()
-          await page.locator(`tr[data-scan-id="${again}"] .badge`, { hasText: "COMPLETED" }).waitFor({
-            timeout: 60_000
-          })
-          await page.locator("select").first().selectOption("RUNNING")
-          await page.getByText("No scans match").waitFor()
-          await page.locator("select").first().selectOption("COMPLETED")
-          await page.locator(`tr[data-scan-id="${again}"]`).waitFor()
-          expect(await page.locator("tbody tr[data-scan-id]").count()).toBe(2)
-          await page.locator("select").first().selectOption("")
-        })
-        yield* checkPage("scans")
-        for (const name of ["Sources", "Templates", "API keys", "Quotas"]) {
+          )
+          yield* gate.open
           yield* step(async () => {
-            await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click()
-            await page.getByRole("heading", { name, exact: true }).waitFor()
-            await page.locator("tbody tr, article.card").first().waitFor()
+            await page.locator(".title-row .badge", { hasText: "COMPLETED" }).waitFor({ timeout: 60_000 })
+            await page.getByRole("progressbar", { name: "Scan progress" }).and(page.locator("[aria-valuenow='100']"))
+              .waitFor()
           })
-          yield* checkPage(name.toLowerCase().replace(" ", "-"))
-        }
-        // The paused source reads as rate-limited on the sources page, with its time.
-        yield* step(async () => {
-          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sources" }).click()
-          const row = page.locator(`tr[data-source="${limited.sourceId}"]`)
-          await row.locator(".badge", { hasText: "rate limited" }).waitFor()
-          expect(await row.getByTestId("rate-limited-until").textContent()).not.toBe("—")
-        })
-        // Quotas: an override is saved, shown as such and read back by the API; then the defaults again.
-        yield* step(async () => {
-          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Quotas" }).click()
-          await page.getByRole("form", { name: "Change quotas" }).waitFor()
-          await page.getByLabel("Running scans").fill("3")
-          await page.getByRole("button", { name: "Save quotas" }).click()
-          await page.getByRole("status").filter({ hasText: "Quotas saved." }).waitFor()
-          await page.getByTestId("quota-max_running_scans").filter({ hasText: /^3$/ }).waitFor()
-          await page.locator(`tr[data-quota="max_running_scans"] .tag`, { hasText: "override" }).waitFor()
-          const read = await (await apiGet(base, key, "/quotas")).json() as { max_running_scans: number }
-          expect(read.max_running_scans).toBe(3)
-        })
-        yield* checkPage("quotas-override")
-        yield* step(async () => {
-          await page.getByRole("button", { name: "Use the defaults" }).click()
-          await page.locator(`tr[data-quota="max_running_scans"] .tag`, { hasText: "default" }).waitFor()
-          const read = await (await apiGet(base, key, "/quotas")).json() as { overridden: Array<string> }
-          expect(read.overridden).toEqual([])
-        })
-        // A template of the organization's own, copied from a built-in one.
-        yield* step(async () => {
-          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click()
-          await page.getByRole("button", { name: "Copy into a new template" }).first().click()
-          await page.getByRole("form", { name: "Template editor" }).waitFor()
-        })
-        yield* checkPage("template-editor")
-        yield* step(async () => {
-          await page.getByRole("button", { name: /^Save \(\d+ modules\)$/ }).click()
-          await page.locator("article", { hasText: "(copy)" }).getByText("yours").waitFor()
-          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click()
-          await page.getByRole("heading", { name: "API keys", exact: true }).waitFor()
-        })
-        // A key is shown once, at its creation.
-        yield* step(async () => {
-          await page.getByLabel("Name").fill("colleague")
-          await page.getByRole("button", { name: "Create key" }).click()
-          expect(await page.getByTestId("issued-key").textContent()).toMatch(/^mk_/)
-          await page.getByRole("button", { name: "I have copied it" }).click()
-          expect(await page.getByTestId("issued-key").count()).toBe(0)
-        })
-        // The dark theme passes axe too.
-        yield* step(() => page.getByRole("button", { name: /Switch to dark theme/ }).click())
-        yield* step(() => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Scans" }).click())
-        yield* step(() => page.locator(`tr[data-scan-id="${id}"]`).waitFor())
-        yield* checkPage("scans-dark")
-        yield* step(() => page.getByRole("button", { name: /Switch to light theme/ }).click())
-      }), 300_000)
+
+          const shift = yield* step(() => page.evaluate("window.__shift") as Promise<number>)
+          console.log(`layout shift while the scan ran: ${shift.toFixed(4)}`)
+          expect(shift).toBeLessThan(0.1)
+          yield* checkPage("scan-completed")
+          // A smaller laptop: nothing overflows sideways.
+          yield* step(async () => {
+            await page.setViewportSize({ width: 1024, height: 700 })
+            expect(await page.evaluate("document.documentElement.scrollWidth <= innerWidth")).toBe(true)
+            await page.screenshot({ path: join(output, "scan-1024.png") })
+            await page.setViewportSize({ width: 1366, height: 860 })
+          })
+
+          // The results table: every result, then filtered by type.
+          const all = yield* step(async () =>
+            (await (await apiGet(base, key, `/scans/${id}/results?format=ndjson`)).text()).trim().split("\n")
+              .map((line) => JSON.parse(line) as { data_type: string; data: string })
+          )
+          expect(all.length).toBeGreaterThan(3)
+          const domains = all.filter((r) => r.data_type === "DOMAIN")
+          yield* step(async () => {
+            const total = all.length.toLocaleString("en-US")
+            await page.getByTestId("result-count").filter({ hasText: `${total} of ${total}` }).waitFor()
+            await page.locator("select[name=data_type]").selectOption("DOMAIN")
+            const shown = domains.length.toLocaleString("en-US")
+            await page.getByTestId("result-count").filter({ hasText: `${shown} of ${total}` }).waitFor()
+            await page.locator("input[name=search]").fill(domains[0]!.data)
+            await page.getByRole("row").filter({ hasText: domains[0]!.data }).first().waitFor()
+            // By keyboard: a row's value opens its detail with Enter, Escape closes it.
+            await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().focus()
+            await page.keyboard.press("Enter")
+            await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
+            await page.keyboard.press("Escape")
+            await page.getByRole("complementary", { name: "Result detail" }).waitFor({ state: "detached" })
+            await page.getByRole("button", { name: domains[0]!.data, exact: true }).first().click()
+            await page.getByRole("complementary", { name: "Result detail" }).getByText("Source data").waitFor()
+          })
+          yield* checkPage("scan-results")
+          yield* step(() => page.getByRole("button", { name: "Close" }).click())
+
+          // The graph: the target and every entity, an edge to each from its parent (or the target).
+          yield* step(async () => {
+            await page.getByRole("link", { name: "Graph" }).click()
+            const summary = page.getByTestId("graph-summary").filter({ hasText: "nodes" })
+            await summary.waitFor({ timeout: 20_000 })
+            const [nodes = 0, edges = 0] = ((await summary.textContent()) ?? "").match(/\d+/g)?.map(Number) ?? []
+            expect(nodes).toBeGreaterThan(1)
+            expect(edges).toBe(nodes - 1)
+          })
+          yield* checkPage("scan-graph")
+          yield* step(async () => {
+            await page.getByRole("link", { name: "Live events" }).click()
+            await page.getByRole("list", { name: "Live events" }).getByText("COMPLETED").first().waitFor()
+            await page.getByRole("link", { name: "History" }).click()
+            await page.getByRole("list", { name: "History" }).getByText("ScanStarted").first().waitFor()
+          })
+          yield* checkPage("scan-history")
+
+          // The CSV download is the API's own export.
+          yield* step(async () => {
+            const [download] = await Promise.all([
+              page.waitForEvent("download"),
+              page.getByRole("button", { name: "CSV" }).click()
+            ])
+            const file = join(output, "export.csv")
+            await download.saveAs(file)
+            const expected = await (await apiGet(base, key, `/scans/${id}/results?format=csv`)).text()
+            expect(readFileSync(file, "utf8")).toBe(expected)
+          })
+
+          // Re-run: a new scan of the same definition, started.
+          const again = yield* step(async () => {
+            await page.getByRole("button", { name: /^Re-run / }).click()
+            await page.waitForURL((url) => !url.hash.includes(id) && url.hash.startsWith("#/scans/"))
+            await page.getByRole("heading", { name: world.domain }).waitFor()
+            return decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
+          })
+          // The list shows both, live; filtered by status and by name.
+          yield* step(async () => {
+            await page.getByRole("link", { name: "Scans", exact: true }).click()
+            await page.locator(`tr[data-scan-id="${id}"] .badge`, { hasText: "COMPLETED" }).waitFor()
+            await page.locator(`tr[data-scan-id="${again}"] .badge`, { hasText: "COMPLETED" }).waitFor({
+              timeout: 60_000
+            })
+            await page.locator("select").first().selectOption("RUNNING")
+            await page.getByText("No scans match").waitFor()
+            await page.locator("select").first().selectOption("COMPLETED")
+            await page.locator(`tr[data-scan-id="${again}"]`).waitFor()
+            expect(await page.locator("tbody tr[data-scan-id]").count()).toBe(2)
+            await page.locator("select").first().selectOption("")
+          })
+          yield* checkPage("scans")
+          for (const name of ["Sources", "Templates", "API keys", "Quotas"]) {
+            yield* step(async () => {
+              await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click()
+              await page.getByRole("heading", { name, exact: true }).waitFor()
+              await page.locator("tbody tr, article.card").first().waitFor()
+            })
+            yield* checkPage(name.toLowerCase().replace(" ", "-"))
+          }
+          // The paused source reads as rate-limited on the sources page, with its time.
+          yield* step(async () => {
+            await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sources" }).click()
+            const row = page.locator(`tr[data-source="${limited.sourceId}"]`)
+            await row.locator(".badge", { hasText: "rate limited" }).waitFor()
+            expect(await row.getByTestId("rate-limited-until").textContent()).not.toBe("—")
+          })
+          // Quotas: an override is saved, shown as such and read back by the API; then the defaults again.
+          yield* step(async () => {
+            await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Quotas" }).click()
+            await page.getByRole("form", { name: "Change quotas" }).waitFor()
+            await page.getByLabel("Running scans").fill("3")
+            await page.getByRole("button", { name: "Save quotas" }).click()
+            await page.getByRole("status").filter({ hasText: "Quotas saved." }).waitFor()
+            await page.getByTestId("quota-max_running_scans").filter({ hasText: /^3$/ }).waitFor()
+            await page.locator(`tr[data-quota="max_running_scans"] .tag`, { hasText: "override" }).waitFor()
+            const read = await (await apiGet(base, key, "/quotas")).json() as { max_running_scans: number }
+            expect(read.max_running_scans).toBe(3)
+          })
+          yield* checkPage("quotas-override")
+          yield* step(async () => {
+            await page.getByRole("button", { name: "Use the defaults" }).click()
+            await page.locator(`tr[data-quota="max_running_scans"] .tag`, { hasText: "default" }).waitFor()
+            const read = await (await apiGet(base, key, "/quotas")).json() as { overridden: Array<string> }
+            expect(read.overridden).toEqual([])
+          })
+          // A template of the organization's own, copied from a built-in one.
+          yield* step(async () => {
+            await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click()
+            await page.getByRole("button", { name: "Copy into a new template" }).first().click()
+            await page.getByRole("form", { name: "Template editor" }).waitFor()
+          })
+          yield* checkPage("template-editor")
+          yield* step(async () => {
+            await page.getByRole("button", { name: /^Save \(\d+ modules\)$/ }).click()
+            await page.locator("article", { hasText: "(copy)" }).getByText("yours").waitFor()
+            await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click()
+            await page.getByRole("heading", { name: "API keys", exact: true }).waitFor()
+          })
+          // A key is shown once, at its creation.
+          yield* step(async () => {
+            await page.getByLabel("Name").fill("colleague")
+            await page.getByRole("button", { name: "Create key" }).click()
+            expect(await page.getByTestId("issued-key").textContent()).toMatch(/^mk_/)
+            await page.getByRole("button", { name: "I have copied it" }).click()
+            expect(await page.getByTestId("issued-key").count()).toBe(0)
+          })
+          // The dark theme passes axe too.
+          yield* step(() => page.getByRole("button", { name: /Switch to dark theme/ }).click())
+          yield* step(() => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Scans" }).click())
+          yield* step(() => page.locator(`tr[data-scan-id="${id}"]`).waitFor())
+          yield* checkPage("scans-dark")
+          yield* step(() => page.getByRole("button", { name: /Switch to light theme/ }).click())
+        }),
+      300_000
+    )
 
     it.scoped("a refused command reads as a sentence; a bad key returns to sign-in", () =>
       Effect.gen(function*() {
