@@ -43,20 +43,14 @@ export const useResults = (id: string, resultCount: number | undefined): Results
   const [pages, setPages] = useState(0)
   const [error, setError] = useState<string | undefined>(undefined)
   const held = useRef({ rows: [] as Array<ResultJson>, ids: new Set<string>() })
-  const pass = useRef<{ running: boolean; wanted: number; lastEnd: number }>({ running: false, wanted: -1, lastEnd: 0 })
+  // `resume`: where the last pass stopped short of the end (it held as many as the scan counted then), to go on from.
+  // `read`: the count a pass that read to the last page was asked for: the pages are read again only for a higher one.
+  const pass = useRef<
+    { running: boolean; wanted: number; lastEnd: number; resume: string | null; read: number }
+  >({ running: false, wanted: -1, lastEnd: 0, resume: null, read: -1 })
   const [trigger, setTrigger] = useState(0)
 
-  // The count moved past what is held: another pass, once the running one ended and not too soon after it.
-  useEffect(() => {
-    if (resultCount === undefined) return
-    const state = pass.current
-    if (state.running || (state.wanted >= 0 && resultCount <= held.current.rows.length)) return
-    const gap = Math.max(2000, held.current.rows.length / 20)
-    const wait = state.wanted < 0 ? 0 : Math.max(0, gap - (Date.now() - state.lastEnd))
-    const timer = setTimeout(() => setTrigger((n) => n + 1), wait)
-    return () => clearTimeout(timer)
-  }, [resultCount, trigger === 0, loading])
-
+  // The runner comes first: in the render that bumps `trigger` it marks the pass running before the scheduler looks.
   useEffect(() => {
     if (trigger === 0 || pass.current.running) return
     let live = true
@@ -72,7 +66,8 @@ export const useResults = (id: string, resultCount: number | undefined): Results
       setResults(held.current.rows.slice())
     }
     const run = async () => {
-      let cursor: string | null | undefined = undefined
+      let cursor: string | null | undefined = state.resume ?? undefined
+      state.resume = null
       do {
         const page: ResultPageJson = await pageOf(
           `/scans/${id}/results${query({ limit: pageSize, cursor })}`,
@@ -88,6 +83,8 @@ export const useResults = (id: string, resultCount: number | undefined): Results
         commit(false)
         cursor = page.next_cursor
       } while (cursor !== null && held.current.rows.length < state.wanted)
+      state.resume = cursor ?? null
+      if (cursor === null) state.read = state.wanted
     }
     run().then(
       () => setError(undefined),
@@ -104,6 +101,19 @@ export const useResults = (id: string, resultCount: number | undefined): Results
       state.running = false
     }
   }, [id, trigger])
+
+  // The count moved past what is held: another pass, once the running one ended and not too soon after it.
+  useEffect(() => {
+    if (resultCount === undefined) return
+    const state = pass.current
+    if (state.running || (state.wanted >= 0 && resultCount <= held.current.rows.length)) return
+    if (state.resume === null && resultCount <= state.read) return
+    // Going on from where a pass stopped short is at once; reading every page again waits a while.
+    const gap = state.resume !== null ? 0 : Math.max(2000, held.current.rows.length / 20)
+    const wait = state.wanted < 0 ? 0 : Math.max(0, gap - (Date.now() - state.lastEnd))
+    const timer = setTimeout(() => setTrigger((n) => n + 1), wait)
+    return () => clearTimeout(timer)
+  }, [resultCount, trigger === 0, loading])
 
   return { results, loading, pages, error }
 }

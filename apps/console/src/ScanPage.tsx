@@ -52,7 +52,10 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
     }, controller.signal)
     return () => controller.abort()
   }, [id])
-  const feed = useResults(id, current?.result_count)
+  // The highest count known: a live snapshot may lag the read model.
+  const counts = [live?.result_count, status.data?.result_count, scan.data?.result_count]
+    .filter((n): n is number => n !== undefined)
+  const feed = useResults(id, counts.length === 0 ? undefined : Math.max(...counts))
   const results = feed.results
   if (scan.error) return <p role="alert" class="error">{scan.error}</p>
   if (scan.data === undefined) return <p class="muted">Loading…</p>
