@@ -5,6 +5,7 @@
 import type { ApiKeyList, CreateApiKeyRequest, IssuedApiKey } from "@mirage/domain/api/ApiKeysApi"
 import type { Source, SourceList } from "@mirage/domain/api/CollectApi"
 import type { ModuleInfo, ModuleList } from "@mirage/domain/api/ModulesApi"
+import type { OrganizationQuotas, UpdateQuotasRequest } from "@mirage/domain/api/QuotasApi"
 import type { HistoryEntry, HistoryPage, ResultPage, ScanPage, ScanStatusReport } from "@mirage/domain/api/ScansApi"
 import type { TemplateList, TemplateView } from "@mirage/domain/api/TemplatesApi"
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
@@ -29,6 +30,8 @@ export type TemplateListJson = typeof TemplateList.Encoded
 export type ApiKeyListJson = typeof ApiKeyList.Encoded
 export type IssuedKeyJson = typeof IssuedApiKey.Encoded
 export type CreateKeyJson = typeof CreateApiKeyRequest.Encoded
+export type QuotasJson = typeof OrganizationQuotas.Encoded
+export type UpdateQuotasJson = typeof UpdateQuotasRequest.Encoded
 export type CreateScanJson = typeof CreateScanRequest.Encoded
 export type ProgressJson = typeof ScanProgressEvent.Encoded
 export type { EntityType, ScanStatus }

@@ -1,6 +1,6 @@
 /** Loading and polling API reads from components. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks"
-import { messageOf } from "./Api.js"
+import { ApiError, messageOf } from "./Api.js"
 
 export interface Loaded<A> {
   readonly data: A | undefined
@@ -28,7 +28,11 @@ export const useLoad = <A>(
         setData(value)
         setError(undefined)
       },
-      (cause: unknown) => live && setError(messageOf(cause))
+      (cause: unknown) => {
+        // A poll refused for the request rate keeps what it showed: the next poll asks again.
+        if (cause instanceof ApiError && cause.status === 429 && latest.current !== undefined) return
+        if (live) setError(messageOf(cause))
+      }
     )
     return () => {
       live = false

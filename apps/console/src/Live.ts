@@ -1,6 +1,6 @@
 /**
  * Reading the API's streams with the key in a header (EventSource cannot send one): a scan's Server-Sent Events,
- * and an NDJSON export read as it arrives.
+ * read as they arrive.
  */
 import type { ProgressJson } from "./Api.js"
 import { ApiError, session } from "./Api.js"
@@ -45,21 +45,4 @@ export const followScan = async (id: string, onEvent: (event: ProgressJson) => v
     }
     if (!final && !signal.aborted) await new Promise((resume) => setTimeout(resume, 2000))
   }
-}
-
-/** Reads an NDJSON export, handing over rows in batches as they arrive. */
-export const readNdjson = async <A>(path: string, onRows: (rows: Array<A>) => void, signal: AbortSignal) => {
-  const reader = await open(path, "application/x-ndjson", signal)
-  let buffer = ""
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) break
-    buffer += value
-    const end = buffer.lastIndexOf("\n")
-    if (end < 0) continue
-    const lines = buffer.slice(0, end).split("\n")
-    buffer = buffer.slice(end + 1)
-    onRows(lines.filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as A))
-  }
-  if (buffer.trim() !== "") onRows([JSON.parse(buffer) as A])
 }

@@ -21,7 +21,12 @@ const columns: ReadonlyArray<{ readonly key: SortKey; readonly label: string }> 
 const compare = (key: SortKey) => (a: ResultJson, b: ResultJson) =>
   key === "confidence" ? a.confidence - b.confidence : a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0
 
-export const ResultsTable = (props: { readonly results: ReadonlyArray<ResultJson>; readonly loading: boolean }) => {
+export const ResultsTable = (props: {
+  readonly results: ReadonlyArray<ResultJson>
+  readonly loading: boolean
+  /** How many results the scan counts: the table may hold fewer while pages are still being read. */
+  readonly expected?: number
+}) => {
   const [type, setType] = useState("")
   const [module, setModule] = useState("")
   const [minConfidence, setMinConfidence] = useState(0)
@@ -82,7 +87,11 @@ export const ResultsTable = (props: { readonly results: ReadonlyArray<ResultJson
         </label>
         <span class="muted count" aria-live="polite" data-testid="result-count">
           {Format.count(rows.length)} of {Format.count(props.results.length)}
-          {props.loading ? " (loading…)" : ""}
+          {props.loading
+            ? (props.expected !== undefined && props.expected > props.results.length
+              ? ` (reading ${Format.percent(props.results.length / props.expected)}…)`
+              : " (loading…)")
+            : ""}
         </span>
       </form>
       <div class="grid" role="table" aria-label="Results" aria-rowcount={rows.length + 1}>

@@ -8,6 +8,7 @@ export type Route =
   | { readonly page: "sources" }
   | { readonly page: "templates" }
   | { readonly page: "keys" }
+  | { readonly page: "quotas" }
 
 export const parse = (hash: string): Route => {
   const [first = "", second, third] = hash.replace(/^#\/?/, "").split("/")
@@ -22,6 +23,8 @@ export const parse = (hash: string): Route => {
       return { page: "templates" }
     case "keys":
       return { page: "keys" }
+    case "quotas":
+      return { page: "quotas" }
     default:
       return { page: "scans" }
   }

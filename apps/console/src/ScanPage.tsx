@@ -3,14 +3,16 @@
  * the entity graph and the exports.
  */
 import { lazy, Suspense } from "preact/compat"
-import { useEffect, useRef, useState } from "preact/hooks"
+import { useEffect, useState } from "preact/hooks"
 import { ScanActions } from "./Actions.js"
-import type { HistoryJson, HistoryPageJson, ProgressJson, ResultJson, ScanJson, StatusJson } from "./Api.js"
+import type { HistoryJson, HistoryPageJson, ProgressJson, ScanJson, StatusJson } from "./Api.js"
 import { call, download, isTerminal, messageOf } from "./Api.js"
 import * as Format from "./Format.js"
 import { useLoad } from "./Hooks.js"
-import { followScan, readNdjson } from "./Live.js"
+import { followScan } from "./Live.js"
+import { ModuleTable } from "./ModuleTable.js"
 import { ResultsTable } from "./Results.js"
+import { useResults } from "./ResultsFeed.js"
 import { Progress, StatusBadge } from "./Widgets.js"
 
 const EntityGraph = lazy(() => import("./Graph.js").then((m) => ({ default: m.EntityGraph })))
@@ -21,38 +23,6 @@ const tabs = [
   { id: "events", label: "Live events" },
   { id: "history", label: "History" }
 ] as const
-
-/** Every result of the scan through the NDJSON export, read again when the count moves (at most every 3 s or so). */
-const useResults = (id: string, resultCount: number | undefined) => {
-  const [results, setResults] = useState<ReadonlyArray<ResultJson>>([])
-  const [loading, setLoading] = useState(true)
-  const [version, setVersion] = useState(0)
-  const last = useRef({ count: -1, at: 0 })
-  useEffect(() => {
-    if (resultCount === undefined || resultCount === last.current.count) return
-    // Big scans are read again less often: about a second per 20,000 results, at least every 3 s.
-    const every = Math.max(3000, results.length / 20)
-    const wait = Math.max(0, every - (Date.now() - last.current.at))
-    const timer = setTimeout(() => setVersion((v) => v + 1), last.current.count < 0 ? 0 : wait)
-    return () => clearTimeout(timer)
-  }, [resultCount])
-  useEffect(() => {
-    if (version === 0) return
-    const controller = new AbortController()
-    const rows: Array<ResultJson> = []
-    last.current = { count: resultCount ?? 0, at: Date.now() }
-    setLoading(true)
-    readNdjson<ResultJson>(`/scans/${id}/results?format=ndjson`, (batch) => {
-      rows.push(...batch)
-      if (results.length === 0) setResults([...rows])
-    }, controller.signal).then(
-      () => (setResults(rows), setLoading(false)),
-      () => setLoading(false)
-    )
-    return () => controller.abort()
-  }, [id, version])
-  return { results, loading }
-}
 
 export const ScanPage = (props: { readonly id: string; readonly tab: string }) => {
   const { id, tab } = props
@@ -82,7 +52,11 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
     }, controller.signal)
     return () => controller.abort()
   }, [id])
-  const { results, loading } = useResults(id, current?.result_count)
+  // The highest count known: a live snapshot may lag the read model.
+  const counts = [live?.result_count, status.data?.result_count, scan.data?.result_count]
+    .filter((n): n is number => n !== undefined)
+  const feed = useResults(id, counts.length === 0 ? undefined : Math.max(...counts))
+  const results = feed.results
   if (scan.error) return <p role="alert" class="error">{scan.error}</p>
   if (scan.data === undefined) return <p class="muted">Loading…</p>
   const s = scan.data
@@ -141,47 +115,7 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
           {reasonLine(status.data?.status_reason ?? s.status_reason, status.data ?? null)}
         </div>
       </div>
-      {modules.length > 0 && (
-        <details class="card" open>
-          <summary>Modules ({modules.length})</summary>
-          <div class="table-wrap">
-            <table class="modules">
-              <thead>
-                <tr>
-                  <th scope="col">Module</th>
-                  <th scope="col" class="progress-col">Progress</th>
-                  <th scope="col" class="num">Queued</th>
-                  <th scope="col" class="num">Running</th>
-                  <th scope="col" class="num">Done</th>
-                  <th scope="col" class="num">Failed</th>
-                  <th scope="col" class="num">Results</th>
-                </tr>
-              </thead>
-              <tbody>
-                {modules.map((m) => {
-                  const total = m.queued + m.running + m.completed + m.failed + m.cancelled
-                  return (
-                    <tr>
-                      <td class="mono">{m.module_id}</td>
-                      <td>
-                        <Progress
-                          value={total === 0 ? 0 : (m.completed + m.failed + m.cancelled) / total}
-                          label={`Progress of ${m.module_id}`}
-                        />
-                      </td>
-                      <td class="num">{m.queued}</td>
-                      <td class="num">{m.running}</td>
-                      <td class="num">{m.completed}</td>
-                      <td class="num">{m.failed}</td>
-                      <td class="num">{m.result_count}</td>
-                    </tr>
-                  )
-                })}
-              </tbody>
-            </table>
-          </div>
-        </details>
-      )}
+      {modules.length > 0 && <ModuleTable modules={modules} live={!isTerminal(shownStatus)} />}
       <div class="row exports">
         <span class="muted">Export all results:</span>
         <button type="button" class="small" onClick={() => exportAs("json")}>JSON</button>
@@ -193,7 +127,10 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
           <a href={`#/scans/${id}/${t.id}`} aria-current={tab === t.id ? "page" : undefined}>{t.label}</a>
         ))}
       </nav>
-      {tab === "results" && <ResultsTable results={results} loading={loading} />}
+      {tab === "results" && (
+        <ResultsTable results={results} loading={feed.loading} expected={current?.result_count ?? s.result_count} />
+      )}
+      {feed.error && <p role="alert" class="error">{feed.error}</p>}
       {tab === "graph" && (
         <Suspense fallback={<p class="muted">Loading the graph…</p>}>
           <EntityGraph scan={s} results={results} />

@@ -29,7 +29,7 @@ export const Sources = () => {
           </thead>
           <tbody>
             {sources.data?.items.map((source) => (
-              <tr>
+              <tr data-source={source.id}>
                 <td>
                   <b>{source.name}</b>
                   <div class="muted small-text mono">{source.id}</div>
@@ -40,7 +40,7 @@ export const Sources = () => {
                 <td class="nowrap">
                   {source.rate_limit.requests} per {source.rate_limit.per_seconds}s (burst {source.rate_limit.burst})
                 </td>
-                <td>{Format.time(source.rate_limited_until)}</td>
+                <td data-testid="rate-limited-until">{Format.time(source.rate_limited_until)}</td>
                 <td>
                   {source.requires_key
                     ? (source.key_configured

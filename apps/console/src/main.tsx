@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks"
 import { session } from "./Api.js"
 import { Keys } from "./Keys.js"
 import { NewScan } from "./NewScan.js"
+import { Quotas } from "./Quotas.js"
 import { useRoute } from "./Router.js"
 import { ScanPage } from "./ScanPage.js"
 import { Scans } from "./Scans.js"
@@ -17,7 +18,8 @@ const links = [
   { hash: "#/scans", label: "Scans", pages: ["scans", "scan", "new"] },
   { hash: "#/sources", label: "Sources", pages: ["sources"] },
   { hash: "#/templates", label: "Templates", pages: ["templates"] },
-  { hash: "#/keys", label: "API keys", pages: ["keys"] }
+  { hash: "#/keys", label: "API keys", pages: ["keys"] },
+  { hash: "#/quotas", label: "Quotas", pages: ["quotas"] }
 ]
 
 const App = () => {
@@ -46,6 +48,7 @@ const App = () => {
         {route.page === "sources" && <Sources />}
         {route.page === "templates" && <Templates />}
         {route.page === "keys" && <Keys />}
+        {route.page === "quotas" && <Quotas />}
       </main>
     </>
   )

@@ -2,6 +2,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
 import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
+import * as QuotasPostgres from "@mirage/runtime/scans/Quotas/Postgres"
 import * as TemplateService from "@mirage/runtime/scans/TemplateService"
 import * as AuditPostgres from "@mirage/runtime/tenancy/Audit/Postgres"
 import { Layer } from "effect"
@@ -11,6 +12,7 @@ import * as Auth from "./Auth.js"
 import * as Collect from "./Collect/Http.js"
 import * as Health from "./Health/Http.js"
 import * as Modules from "./Modules/Http.js"
+import * as Quotas from "./Quotas/Http.js"
 import * as Scans from "./Scans/Http.js"
 import * as Templates from "./Templates/Http.js"
 
@@ -21,9 +23,15 @@ import * as Templates from "./Templates/Http.js"
 export const layer = HttpApiBuilder.api(MirageApi).pipe(
   Layer.provide([
     Health.layer,
-    Layer.mergeAll(Scans.layer, Templates.layer, Audit.layer, ApiKeys.layer, Collect.layer, Modules.layer).pipe(
-      Layer.provide(Auth.layer)
-    )
+    Layer.mergeAll(
+      Scans.layer,
+      Templates.layer,
+      Audit.layer,
+      ApiKeys.layer,
+      Quotas.layer.pipe(Layer.provide(QuotasPostgres.layer)),
+      Collect.layer,
+      Modules.layer
+    ).pipe(Layer.provide(Auth.layer))
   ]),
   Layer.provide(TemplateService.layer),
   Layer.provide(AuditPostgres.layer),

@@ -92,6 +92,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("OpenAPI 
       expect(templateUpdate.status, templateUpdate.text).toBe(200)
       const key = yield* send("post", "/api-keys")
       expect(key.status, key.text).toBe(201)
+      const quotas = yield* send("put", "/quotas")
+      expect(quotas.status, quotas.text).toBe(200)
       const job = yield* send("post", "/collect")
       expect(job.status, job.text).toBe(202)
     }))

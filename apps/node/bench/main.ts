@@ -5,7 +5,7 @@
  *   takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
- *   event_loop_lag_p99_ms
+ *   event_loop_lag_p99_ms, console_results_interactive_ms, console_scroll_frame_p95_ms (and max)
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -26,6 +26,7 @@ import { limitGrowth } from "../src/Heap.js"
 import { start, stop } from "../src/Launcher.js"
 import * as Peers from "./BullmqPeers.js"
 import * as Ceilings from "./Ceilings.js"
+import * as ConsoleBench from "./Console.js"
 import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { startWindow } from "./MachineCpu.js"
@@ -256,8 +257,8 @@ const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: num
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default
- * (`mirage`, Mirage's task path alone, only when asked for). */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console` runs some sections; all by
+ * default (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -432,6 +433,14 @@ const main = Effect.gen(function*() {
         run.words * 2
       } lookups, ${run.findings} findings in ${run.seconds.toFixed(1)} s; dns rate limit raised for the run)`
     )
+  }
+  if (wanted("console")) {
+    const stores = yield* Stores.make("console")
+    const run = yield* section(
+      "the results page of a 100,000-result scan in Chromium",
+      ConsoleBench.bigResultsPage(stores, 100_000)
+    )
+    lines.push(...ConsoleBench.lines(run))
   }
   yield* Console.log(["", ...lines].join("\n"))
 })

@@ -7,6 +7,7 @@ import { CollectApi } from "./CollectApi.js"
 import { problemContentType, Problems } from "./Errors.js"
 import { HealthApi } from "./HealthApi.js"
 import { ModulesApi } from "./ModulesApi.js"
+import { QuotasApi } from "./QuotasApi.js"
 import { ScansApi } from "./ScansApi.js"
 import { TemplatesApi } from "./TemplatesApi.js"
 
@@ -79,6 +80,7 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(TemplatesApi)
   .add(AuditApi)
   .add(ApiKeysApi)
+  .add(QuotasApi)
   .add(CollectApi)
   .add(ModulesApi)
   // Any request can be malformed, hit an unknown route, or meet an unexpected failure.

@@ -30,6 +30,10 @@ export const Admission = Data.taggedEnum<Admission>()
 
 export interface ScanQuotasService {
   readonly limits: (organizationId: OrganizationId) => Effect.Effect<QuotaLimits, PersistenceError>
+  /** The organization's own overrides, null where the default applies. */
+  readonly overrides: (
+    organizationId: OrganizationId
+  ) => Effect.Effect<{ readonly [K in keyof QuotaLimits]: number | null }, PersistenceError>
   /** Sets (or with null clears) an organization's overrides. */
   readonly override: (
     organizationId: OrganizationId,

@@ -16,6 +16,7 @@ const quotas = Layer.succeed(
   ScanQuotas,
   ScanQuotas.of({
     limits: () => Effect.succeed({ max_running_scans: 1, max_concurrent_tasks: 2 }),
+    overrides: () => Effect.succeed({ max_running_scans: null, max_concurrent_tasks: null }),
     override: () => Effect.void,
     admit: () => Effect.succeed({ admission: Admission.Admitted(), alsoStart: [] }),
     position: () => Effect.succeed(null),

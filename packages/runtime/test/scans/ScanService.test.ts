@@ -41,6 +41,7 @@ const stubs = Layer.mergeAll(
     ScanQuotas,
     ScanQuotas.of({
       limits: unused,
+      overrides: unused,
       override: unused,
       admit: unused,
       position: unused,

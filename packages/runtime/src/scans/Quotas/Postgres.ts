@@ -107,6 +107,13 @@ export const make = (defaults: QuotaLimits) =>
     const sql = yield* PgClient
     return ScanQuotas.of({
       limits: (organizationId) => attempt("read quotas", () => limitsIn(sql, organizationId, defaults)),
+      overrides: (organizationId) =>
+        attempt("read quota overrides", () =>
+          sql`select max_running_scans, max_concurrent_tasks from organization_quotas
+              where organization_id = ${organizationId}`).pipe(
+            Effect.flatMap(decode(LimitRows, "read quota overrides")),
+            Effect.map((rows) => rows[0] ?? { max_running_scans: null, max_concurrent_tasks: null })
+          ),
       override: (organizationId, limits) =>
         attempt("set quotas", () =>
           sql`insert into organization_quotas (organization_id, max_running_scans, max_concurrent_tasks)
