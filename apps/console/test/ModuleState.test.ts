@@ -26,6 +26,7 @@ const source = (over: Record<string, unknown>) => ({
   rate_limited_until: null,
   last_error: null,
   last_error_at: null,
+  keys: [],
   ...over
 })
 
