@@ -10,6 +10,7 @@ import { canonicalTarget, headerFields } from "../kinds/PagedApi.js"
 import { Auth, Formats, openSession, send } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { BadResponse, defineModule, type Finding, finding } from "../Module.js"
+import { nvdSource } from "./nvd_cve.js"
 
 const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true, nullable: true })
 
@@ -86,15 +87,7 @@ export const NvdConfig = Schema.Struct({
   max_results: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 2000)), { default: () => 200, exact: true })
 })
 
-const source = {
-  id: "nvd",
-  name: "NVD CVE API 2.0",
-  baseUrl: "https://services.nvd.nist.gov",
-  // The public limit: 5 requests in a rolling 30 s window (50 with a key).
-  rateLimit: { requests: 5, perSeconds: 30, burst: 1 },
-  requiresKey: false,
-  proxy: true
-} as const
+const source = nvdSource
 
 export const nvdCpe = defineModule({
   ...headerFields({

@@ -14,6 +14,17 @@ import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { type Finding, finding } from "../Module.js"
 
+/** The NVD CVE API, shared by the modules that ask it about CVEs and about products. */
+export const nvdSource = {
+  id: "nvd",
+  name: "NVD CVE API 2.0",
+  baseUrl: "https://services.nvd.nist.gov",
+  // 5 requests in a rolling 30 s window without a key (50 with one); the NVD asks for a pause between requests.
+  rateLimit: { requests: 5, perSeconds: 30, burst: 1 },
+  requiresKey: false,
+  proxy: true
+} as const
+
 export const NvdConfig = Schema.Struct({
   /** Report the CVE's references (advisories, patches, exploits) as URL findings too. */
   references: Schema.optionalWith(Schema.Boolean, { default: () => false, exact: true })
@@ -108,15 +119,7 @@ export const nvdCve = pagedApi({
   config: NvdConfig,
   input_types: ["VULNERABILITY"],
   output_types: ["VULNERABILITY", "URL"],
-  source: {
-    id: "nvd",
-    name: "NVD CVE API 2.0",
-    baseUrl: "https://services.nvd.nist.gov",
-    // 5 requests in 30 s without a key (50 with one); the NVD asks for a pause between requests.
-    rateLimit: { requests: 5, perSeconds: 30 },
-    requiresKey: false,
-    proxy: true
-  },
+  source: nvdSource,
   auth: Auth.header("apiKey"),
   format: Formats.json,
   request: (target) => ({ path: "/rest/json/cves/2.0", query: { cveId: target.value } }),
