@@ -4,7 +4,8 @@
  *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
- *   event_loop_lag_p99_ms
+ *   event_loop_lag_p99_ms, api_get_scan_p99_ms, api_list_scans_p99_ms, api_results_p99_ms,
+ *   api_list_scans_max_req_per_s, api_results_max_req_per_s
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -23,6 +24,7 @@ import { performance } from "node:perf_hooks"
 import { envFor } from "../dev/Sandbox.js"
 import { limitGrowth } from "../src/Heap.js"
 import { start, stop } from "../src/Launcher.js"
+import * as Api from "./Api.js"
 import * as Peers from "./BullmqPeers.js"
 import * as Ceilings from "./Ceilings.js"
 import * as DnsBrute from "./DnsBrute.js"
@@ -243,7 +245,7 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,api` runs some sections; all by default. */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -396,6 +398,15 @@ const main = Effect.gen(function*() {
         run.words * 2
       } lookups, ${run.findings} findings in ${run.seconds.toFixed(1)} s; dns rate limit raised for the run)`
     )
+  }
+  if (wanted("api")) {
+    const stores = yield* Stores.make("api")
+    const rate = 500
+    const run = yield* section(
+      "the API read routes at a fixed rate, then saturated",
+      Api.apiReads(stores, { rate, seconds: 15, scans: 200 }).pipe(Effect.provide(layer(stores)))
+    )
+    lines.push(...Api.lines(run, rate))
   }
   yield* Console.log(["", ...lines].join("\n"))
 })
