@@ -109,6 +109,21 @@ export const insertWith = (
     }
   })
 
+/** The one statement a page costs (exported so that its plan can be checked). */
+export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) => {
+  const byTask = query.task_id === undefined ? sql`` : sql`and task_id = ${query.task_id}`
+  const byType = query.data_type === undefined ? sql`` : sql`and data_type = ${query.data_type}`
+  const byModule = query.module_id === undefined ? sql`` : sql`and module_id = ${query.module_id}`
+  const byConfidence = query.min_confidence === undefined ? sql`` : sql`and confidence >= ${query.min_confidence}`
+  const from = after === undefined ? sql`` : sql`and id > ${after}::uuid`
+  return sql<Array<{ document: unknown }>>`
+    select document from results_read
+    where owner = ${query.owner} ${byTask} ${byType} ${byModule} ${byConfidence} ${from}
+    order by id
+    limit ${limit + 1}
+  `
+}
+
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const attempt = <A>(operation: string, run: () => Promise<A>) =>
@@ -117,19 +132,7 @@ export const make = Effect.gen(function*() {
   const insert: ReadCopy["insert"] = (batches) => insertWith(sql, batches)
 
   const page: ReadCopy["page"] = (query, after, limit) =>
-    attempt("ResultStore.list", () => {
-      const byTask = query.task_id === undefined ? sql`` : sql`and task_id = ${query.task_id}`
-      const byType = query.data_type === undefined ? sql`` : sql`and data_type = ${query.data_type}`
-      const byModule = query.module_id === undefined ? sql`` : sql`and module_id = ${query.module_id}`
-      const byConfidence = query.min_confidence === undefined ? sql`` : sql`and confidence >= ${query.min_confidence}`
-      const from = after === undefined ? sql`` : sql`and id > ${after}::uuid`
-      return sql<Array<{ document: unknown }>>`
-        select document from results_read
-        where owner = ${query.owner} ${byTask} ${byType} ${byModule} ${byConfidence} ${from}
-        order by id
-        limit ${limit + 1}
-      `
-    }).pipe(
+    attempt("ResultStore.list", () => pageStatement(sql, query, after, limit)).pipe(
       Effect.flatMap((rows) => decodeResults(rows.map((row) => row.document))),
       Effect.mapError((cause) =>
         cause instanceof PersistenceError
