@@ -9,6 +9,7 @@ import { ResultStore } from "@mirage/runtime/scans/ResultStore"
 import { FixtureWorld } from "@mirage/testkit"
 import { DateTime, Effect } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { join } from "node:path"
 import { envFor } from "../dev/Sandbox.js"
@@ -46,13 +47,26 @@ const resultsOf = (scan: ScanId, from: number, count: number) =>
     })
   })
 
+/** CPU time (user + system) of a process so far, in ms, from /proc. */
+const cpuMs = (pid: number | undefined) => {
+  if (pid === undefined) return 0
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/** A load run, with the CPU the gateway and the node spent on each answer (the figure least moved by neighbours). */
+export interface Measured extends Load.LoadRun {
+  readonly gatewayCpuMs: number
+  readonly nodeCpuMs: number
+}
+
 export interface ApiRun {
-  readonly getScan: Load.LoadRun
-  readonly listScans: Load.LoadRun
-  readonly results: Load.LoadRun
-  readonly resultsSmall: Load.LoadRun
-  readonly listScansMax: Load.LoadRun
-  readonly resultsMax: Load.LoadRun
+  readonly getScan: Measured
+  readonly listScans: Measured
+  readonly results: Measured
+  readonly resultsSmall: Measured
+  readonly listScansMax: Measured
+  readonly resultsMax: Measured
   readonly scans: number
 }
 
@@ -99,6 +113,18 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         yield* store.insert(scan, resultsOf(scan, from, Math.min(2000, count - from)))
       }
     }
+    const measured = (load: Effect.Effect<Load.LoadRun>) =>
+      Effect.gen(function*() {
+        const [gateway, node] = [procs[0]?.child.pid, procs[1]?.child.pid]
+        const before = [cpuMs(gateway), cpuMs(node)]
+        const run = yield* load
+        const answers = Math.max(1, run.sent)
+        return {
+          ...run,
+          gatewayCpuMs: (cpuMs(gateway) - before[0]!) / answers,
+          nodeCpuMs: (cpuMs(node) - before[1]!) / answers
+        } satisfies Measured
+      })
     const target = (path: (i: number) => string): Load.Target => ({ origin, key, path })
     const getScan = target((i) => `/scans/${ids[i % ids.length]!}`)
     const listScans = target(() => "/scans?limit=20")
@@ -109,12 +135,12 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
     yield* Load.closedLoop(listScans, 10, 2)
     yield* Load.closedLoop(results, 10, 2)
     const run = {
-      getScan: yield* Load.openLoop(getScan, options.rate, options.seconds),
-      listScans: yield* Load.openLoop(listScans, options.rate, options.seconds),
-      results: yield* Load.openLoop(results, options.rate, options.seconds),
-      resultsSmall: yield* Load.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds)),
-      listScansMax: yield* Load.closedLoop(listScans, 50, 8),
-      resultsMax: yield* Load.closedLoop(results, 50, 8),
+      getScan: yield* measured(Load.openLoop(getScan, options.rate, options.seconds)),
+      listScans: yield* measured(Load.openLoop(listScans, options.rate, options.seconds)),
+      results: yield* measured(Load.openLoop(results, options.rate, options.seconds)),
+      resultsSmall: yield* measured(Load.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds))),
+      listScansMax: yield* measured(Load.closedLoop(listScans, 50, 8)),
+      resultsMax: yield* measured(Load.closedLoop(results, 50, 8)),
       scans: ids.length
     } satisfies ApiRun
     return run
@@ -125,8 +151,11 @@ const failures = (run: Load.LoadRun) =>
     ? ""
     : `; ${run.failed} failed: ${Object.entries(run.statuses).map(([status, n]) => `${n}× ${status}`).join(", ")}`
 
-const fixed = (run: Load.LoadRun) =>
-  `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)})`
+const cpu = (run: Measured) =>
+  `CPU per request: gateway ${run.gatewayCpuMs.toFixed(2)} ms, node ${run.nodeCpuMs.toFixed(2)} ms`
+
+const fixed = (run: Measured) =>
+  `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)}; ${cpu(run)})`
 
 /** The bench lines of a run. */
 export const lines = (run: ApiRun, rate: number): ReadonlyArray<string> => [
@@ -136,9 +165,9 @@ export const lines = (run: ApiRun, rate: number): ReadonlyArray<string> => [
   `of a 20-result scan p99 ${run.resultsSmall.p99Ms.toFixed(1)}`,
   `api_list_scans_max_req_per_s: ${run.listScansMax.perSecond.toFixed(0)} (closed loop, 50 connections, p99 ${
     run.listScansMax.p99Ms.toFixed(1)
-  } ms${failures(run.listScansMax)})`,
+  } ms${failures(run.listScansMax)}; ${cpu(run.listScansMax)})`,
   `api_results_max_req_per_s: ${run.resultsMax.perSecond.toFixed(0)} (closed loop, 50 connections, p99 ${
     run.resultsMax.p99Ms.toFixed(1)
-  } ms${failures(run.resultsMax)})`,
+  } ms${failures(run.resultsMax)}; ${cpu(run.resultsMax)})`,
   `api_fixed_rate: ${rate} req/s for each route above`
 ]

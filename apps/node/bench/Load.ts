@@ -47,7 +47,10 @@ const request = async (pool: Pool, target: Target, i: number) => {
   const response = await pool.request({
     method: "GET",
     path: target.path(i),
-    headers: { authorization: `Bearer ${target.key}` }
+    headers: { authorization: `Bearer ${target.key}` },
+    // An answer later than this counts as failed: a saturated route must not hold the run for minutes.
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000
   })
   await response.body.dump({ limit: Number.MAX_SAFE_INTEGER })
   return response.statusCode
