@@ -99,7 +99,7 @@ describe("ResultStore read copy", () => {
           expect(read[0]!.rows).toBeLessThanOrEqual(101)
         }
         // A filter walks the owner's keyset and leaves out what does not match: one DOMAIN in three here, so about three
-      // rows per result of the page, not the 10,000 after the cursor.
+        // rows per result of the page, not the 10,000 after the cursor.
         const filtered = yield* scans(sql, { owner: large, limit: 100, data_type: "DOMAIN" }, middle)
         expect(filtered.map((scan) => scan.index)).toEqual(["results_read_pkey"])
         expect(filtered[0]!.rows).toBeLessThanOrEqual(500)
