@@ -7,7 +7,7 @@ import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
 import { ResultStore } from "@mirage/runtime/scans/ResultStore"
 import { FixtureWorld } from "@mirage/testkit"
-import { DateTime, Effect } from "effect"
+import { Console, DateTime, Effect } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
@@ -113,17 +113,20 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         yield* store.insert(scan, resultsOf(scan, from, Math.min(2000, count - from)))
       }
     }
-    const measured = (load: Effect.Effect<Load.LoadRun>) =>
+    const measured = (name: string, load: Effect.Effect<Load.LoadRun>) =>
       Effect.gen(function*() {
         const [gateway, node] = [procs[0]?.child.pid, procs[1]?.child.pid]
         const before = [cpuMs(gateway), cpuMs(node)]
         const run = yield* load
         const answers = Math.max(1, run.sent)
-        return {
+        const done = {
           ...run,
           gatewayCpuMs: (cpuMs(gateway) - before[0]!) / answers,
           nodeCpuMs: (cpuMs(node) - before[1]!) / answers
         } satisfies Measured
+        // Each phase as it ends: a long run cut short keeps what it measured.
+        yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
+        return done
       })
     const target = (path: (i: number) => string): Load.Target => ({ origin, key, path })
     const getScan = target((i) => `/scans/${ids[i % ids.length]!}`)
@@ -135,12 +138,18 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
     yield* Load.closedLoop(listScans, 10, 2)
     yield* Load.closedLoop(results, 10, 2)
     const run = {
-      getScan: yield* measured(Load.openLoop(getScan, options.rate, options.seconds)),
-      listScans: yield* measured(Load.openLoop(listScans, options.rate, options.seconds)),
-      results: yield* measured(Load.openLoop(results, options.rate, options.seconds)),
-      resultsSmall: yield* measured(Load.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds))),
-      listScansMax: yield* measured(Load.closedLoop(listScans, 50, 8)),
-      resultsMax: yield* measured(Load.closedLoop(results, 50, 8)),
+      getScan: yield* measured("GET /scans/{id}", Load.openLoop(getScan, options.rate, options.seconds)),
+      listScans: yield* measured("GET /scans?limit=20", Load.openLoop(listScans, options.rate, options.seconds)),
+      results: yield* measured(
+        "GET /scans/{id}/results?limit=100 (20,000 results)",
+        Load.openLoop(results, options.rate, options.seconds)
+      ),
+      resultsSmall: yield* measured(
+        "resultsSmall",
+        Load.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds))
+      ),
+      listScansMax: yield* measured("GET /scans?limit=20 saturated", Load.closedLoop(listScans, 50, 8)),
+      resultsMax: yield* measured("results saturated", Load.closedLoop(results, 50, 8)),
       scans: ids.length
     } satisfies ApiRun
     return run

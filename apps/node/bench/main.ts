@@ -404,7 +404,9 @@ const main = Effect.gen(function*() {
     const rate = 500
     const run = yield* section(
       "the API read routes at a fixed rate, then saturated",
-      Api.apiReads(stores, { rate, seconds: 15, scans: 200 }).pipe(Effect.provide(layer(stores)))
+      Api.apiReads(stores, { rate, seconds: Number(process.env.MIRAGE_BENCH_API_SECONDS ?? "15"), scans: 200 }).pipe(
+        Effect.provide(layer(stores))
+      )
     )
     lines.push(...Api.lines(run, rate))
   }
