@@ -17,6 +17,7 @@ import * as ScanReadModelPostgres from "@mirage/runtime/scans/ScanReadModel/Post
 import * as ApiKeysPostgres from "@mirage/runtime/tenancy/ApiKeys/Postgres"
 import { Effect, Layer } from "effect"
 import * as Bootstrap from "./Bootstrap.js"
+import * as KeyCache from "./KeyCache.js"
 import * as Server from "./Server.js"
 
 const Stores = Layer.mergeAll(PgClient.layer, RedisClient.layer, MongoDatabase.layer)
@@ -27,7 +28,8 @@ const Adapters = Layer.mergeAll(
   RepliesRedis.layer,
   ResultStoreMongo.layer,
   ScanReadModelPostgres.layer,
-  ApiKeysPostgres.layer,
+  // Each request's key lookup, kept for KeyCache.ttl.
+  KeyCache.layer.pipe(Layer.provide(ApiKeysPostgres.layer)),
   ModuleCatalog.layerMemory(describe(), validateModuleConfig)
 ).pipe(Layer.provideMerge(Stores))
 

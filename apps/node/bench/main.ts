@@ -5,7 +5,9 @@
  *   takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
- *   event_loop_lag_p99_ms, console_results_interactive_ms, console_scroll_frame_p95_ms (and max)
+ *   event_loop_lag_p99_ms, console_results_interactive_ms, console_scroll_frame_p95_ms (and max),
+ *   api_get_scan_p99_ms, api_list_scans_p99_ms, api_results_p99_ms, api_list_scans_max_req_per_s,
+ *   api_results_max_req_per_s
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -24,6 +26,7 @@ import { performance } from "node:perf_hooks"
 import { envFor } from "../dev/Sandbox.js"
 import { limitGrowth } from "../src/Heap.js"
 import { start, stop } from "../src/Launcher.js"
+import * as Api from "./Api.js"
 import * as Peers from "./BullmqPeers.js"
 import * as Ceilings from "./Ceilings.js"
 import * as ConsoleBench from "./Console.js"
@@ -257,8 +260,8 @@ const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: num
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console` runs some sections; all by
- * default (`mirage`, Mirage's task path alone, only when asked for). */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api` runs some sections; all
+ * by default (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -441,6 +444,17 @@ const main = Effect.gen(function*() {
       ConsoleBench.bigResultsPage(stores, 100_000)
     )
     lines.push(...ConsoleBench.lines(run))
+  }
+  if (wanted("api")) {
+    const stores = yield* Stores.make("api")
+    const rate = 500
+    const run = yield* section(
+      "the API read routes at a fixed rate, then saturated",
+      Api.apiReads(stores, { rate, seconds: Number(process.env.MIRAGE_BENCH_API_SECONDS ?? "15"), scans: 200 }).pipe(
+        Effect.provide(layer(stores))
+      )
+    )
+    lines.push(...Api.lines(run, rate))
   }
   yield* Console.log(["", ...lines].join("\n"))
 })

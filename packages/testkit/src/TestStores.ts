@@ -7,6 +7,7 @@ import { Redis } from "ioredis"
 import { MongoClient } from "mongodb"
 import { randomBytes } from "node:crypto"
 import postgres from "postgres"
+import { migrate } from "../../../infra/migrate.js"
 
 /** The database every test database is cloned from (created and migrated by infra/vitest.global-setup.ts). */
 export const templateDatabase = "mirage_test_template"
@@ -86,7 +87,11 @@ export const freshDatabase: Effect.Effect<string, never, Scope.Scope> = Effect.g
     Effect.sync(() => testStoreName()).pipe(Effect.tap(createDatabase)),
     (name) => Effect.orDie(dropDatabase(name))
   )
-  return withDatabase(url, name)
+  const fresh = withDatabase(url, name)
+  // The template is shared by every checkout on this server and may have been built from other migrations: the ones
+  // of this checkout that it lacks are applied (none, usually; each is applied once, by name).
+  yield* attempt(`migrate ${name}`, () => migrate(fresh))
+  return fresh
 }).pipe(
   Effect.orDie,
   // Tests run under TestClock: the retries must wait in real time.

@@ -1,18 +1,20 @@
 /**
  * The result store on MongoDB (or FerretDB): collection `results`, unique on `_id` (which is `resultIdFor(owner,
- * hash)`), so storing a result twice is a duplicate-key error that counts as "already stored". Pages are keyset on
- * `_id`.
+ * hash)`), so storing a result twice is a duplicate-key error that counts as "already stored". Pages are read from
+ * the read copy in PostgreSQL (ResultStore/ReadCopy), keyset on (owner, id), written beside every insert.
  */
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { EntityType } from "@mirage/domain/Entity"
 import { ModuleId, ResultId, ScanId, TaskId } from "@mirage/domain/Ids"
 import { DateTime, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import { MongoBulkWriteError } from "mongodb"
-import type { Filter } from "mongodb"
+import type { Collection, Db } from "mongodb"
 import { PersistenceError } from "../../platform/Errors.js"
 import { MongoDatabase } from "../../platform/MongoDatabase.js"
+import { PgClient } from "../../platform/PgClient.js"
 import { decodeCursor, encodeCursor, misidentified, ResultStore } from "../ResultStore.js"
 import type { ResultStoreService } from "../ResultStore.js"
+import * as ReadCopy from "./ReadCopy.js"
 
 export const collectionName = "results"
 
@@ -90,8 +92,6 @@ export const ResultDocument = Schema.Struct({
   parent: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 
-const decodeDocuments = Schema.decodeUnknown(Schema.Array(ResultDocument))
-
 /** The reference encoding, through the schema: what `encodeDocument` must agree with. */
 export const encodeDocumentWithSchema = (owner: string, { id, ...fields }: CollectionResult): Stored =>
   Schema.encodeSync(ResultDocument)({ _id: id, owner, ...fields })
@@ -119,8 +119,49 @@ export const encodeDocument = (owner: string, result: CollectionResult): Stored 
   parent: result.parent
 })
 
-const fromDocument = ({ _id, owner: _, ...fields }: typeof ResultDocument.Type): CollectionResult =>
-  CollectionResult.make({ id: _id, ...fields })
+const decodeDocument = Schema.decodeUnknownEither(ResultDocument)
+
+const fromDocument = ({ _id, owner, ...fields }: typeof ResultDocument.Type) => ({
+  owner,
+  result: CollectionResult.make({ id: _id, ...fields })
+})
+
+/** Documents copied per statement while the read copy is filled from what MongoDB holds. */
+const backfillBatch = 2000
+
+/**
+ * Fills the read copy with the results stored before it existed, once per MongoDB database (recorded in
+ * `results_read_backfills`; concurrent starts wait on an advisory lock). Documents that do not decode are left out
+ * and counted.
+ */
+const backfill = (db: Db, results: Collection<Stored>) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient
+    const skipped = yield* attempt("ResultStore: backfill the read copy", () =>
+      sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtext(${`mirage:results_read:${db.databaseName}`}))`
+        const done = await tx`select 1 from results_read_backfills where mongo_database = ${db.databaseName}`
+        if (done.length > 0) return 0
+        let skipped = 0
+        let batch: Array<ReturnType<typeof fromDocument>> = []
+        const flush = () =>
+          Effect.runPromise(
+            ReadCopy.insertWith(tx, batch.map(({ owner, result }) => ({ owner, results: [result] })))
+          ).then(() => {
+            batch = []
+          })
+        for await (const document of results.find({}).batchSize(backfillBatch)) {
+          const decoded = decodeDocument(document)
+          if (Either.isLeft(decoded)) skipped++
+          else batch.push(fromDocument(decoded.right))
+          if (batch.length >= backfillBatch) await flush()
+        }
+        await flush()
+        await tx`insert into results_read_backfills (mongo_database) values (${db.databaseName})`
+        return skipped
+      }))
+    if (skipped > 0) yield* Effect.logWarning(`${skipped} stored results could not be copied to the read copy`)
+  })
 
 const attempt = <A>(operation: string, run: () => Promise<A>) =>
   Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
@@ -133,7 +174,9 @@ const onlyDuplicates = (error: MongoBulkWriteError): boolean => {
 
 export const make = Effect.gen(function*() {
   const db = yield* MongoDatabase
+  const copy = yield* ReadCopy.make
   const results = db.collection<Stored>(collectionName)
+  yield* backfill(db, results)
   // Unique by `_id` alone: ids are `resultIdFor(owner, hash)` (checked on insert), so a unique (owner, hash) index
   // would only double the cost of every insert. Pages of an owner read (owner, _id).
   yield* attempt(
@@ -150,7 +193,7 @@ export const make = Effect.gen(function*() {
         try: () => batches.flatMap((batch) => batch.results.map((item) => encodeDocument(batch.owner, item))),
         catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: encode", cause })
       })
-      return yield* Effect.tryPromise({
+      const stored = Effect.tryPromise({
         try: () => results.insertMany(documents, { ordered: false }),
         catch: (cause) => cause
       }).pipe(
@@ -161,6 +204,9 @@ export const make = Effect.gen(function*() {
             : Effect.fail(new PersistenceError({ operation: "ResultStore.insert", cause }))
         )
       )
+      // Both writes are idempotent by id: after a failure of either, the caller's retry completes the other.
+      const [inserted] = yield* Effect.all([stored, copy.insert(batches)], { concurrency: 2 })
+      return inserted
     }).pipe(Effect.withSpan("ResultStore.insert", { attributes: { owners: batches.length, results: size } }))
   }
 
@@ -169,32 +215,14 @@ export const make = Effect.gen(function*() {
   const list: ResultStoreService["list"] = (query) =>
     Effect.gen(function*() {
       const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
-      const filter: Filter<Stored> = {
-        owner: query.owner,
-        ...(query.task_id === undefined ? {} : { task_id: query.task_id }),
-        ...(query.data_type === undefined ? {} : { data_type: query.data_type }),
-        ...(query.module_id === undefined ? {} : { module_id: query.module_id }),
-        ...(query.min_confidence === undefined ? {} : { confidence: { $gte: query.min_confidence } }),
-        ...(after === undefined ? {} : { _id: { $gt: after } })
-      }
       const limit = Math.max(1, Math.floor(query.limit))
-      const documents = yield* attempt(
-        "ResultStore.list",
-        () => results.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray()
-      )
-      const items = yield* decodeDocuments(documents).pipe(
-        Effect.map((decoded) => decoded.map(fromDocument)),
-        Effect.mapError((cause) => new PersistenceError({ operation: "ResultStore.list: decode", cause }))
-      )
+      const items = yield* copy.page(query, after, limit)
       const page = items.slice(0, limit)
       const last = page[page.length - 1]
       return { items: page, next_cursor: items.length > limit && last !== undefined ? encodeCursor(last.id) : null }
     })
 
-  const count: ResultStoreService["count"] = (owner) =>
-    attempt("ResultStore.count", () => results.countDocuments({ owner }))
-
-  return ResultStore.of({ insert, insertAll, list, count })
+  return ResultStore.of({ insert, insertAll, list, count: copy.count })
 })
 
 /** The result store on the database of `MongoDatabase`; creates its indexes (idempotently) when built. */

@@ -1,0 +1,182 @@
+/**
+ * The API read path under load: a sandbox stack started as `npm start` starts it (the gateway and one node as
+ * processes, the fixture world here), scans created through the API, results stored into three of them (20, 2,000
+ * and 20,000), then a fixed rate on each read route and a closed-loop saturation run of each list route.
+ */
+import { CollectionResult } from "@mirage/domain/CollectionTask"
+import { ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
+import { ResultStore } from "@mirage/runtime/scans/ResultStore"
+import { FixtureWorld } from "@mirage/testkit"
+import { Console, DateTime, Effect } from "effect"
+import { randomBytes, randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { join } from "node:path"
+import { envFor } from "../dev/Sandbox.js"
+import { launch, logFolder, waitForGateway } from "../src/Launcher.js"
+import * as Load from "./Load.js"
+import * as Stores from "./Stores.js"
+
+const freePort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Results of one scan as a module would store them: a subdomain each, with its source's record. */
+const resultsOf = (scan: ScanId, from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => {
+    const n = from + i
+    const hash = `bench-${n}`
+    return CollectionResult.make({
+      id: resultIdFor(scan, hash),
+      task_id: TaskId.make(randomUUID()),
+      scan_id: scan,
+      module_id: ModuleId.make(n % 3 === 0 ? "crtsh" : "dns_resolve"),
+      data_type: n % 3 === 0 ? "DOMAIN" : "IP",
+      data: n % 3 === 0 ? `host${n}.${FixtureWorld.domain}` : `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+      source_data: { record: "A", ttl: 300, issuer: "Bench CA", names: [`host${n}.${FixtureWorld.domain}`] },
+      confidence: n % 10 === 0 ? 0.6 : 1,
+      collected_at: DateTime.unsafeMake(1_760_000_000_000 + n),
+      metadata: { resolver: "127.0.0.1" },
+      hash,
+      parent: null
+    })
+  })
+
+/** CPU time (user + system) of a process so far, in ms, from /proc. */
+const cpuMs = (pid: number | undefined) => {
+  if (pid === undefined) return 0
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/** A load run, with the CPU the gateway and the node spent on each answer (the figure least moved by neighbours). */
+export interface Measured extends Load.LoadRun {
+  readonly gatewayCpuMs: number
+  readonly nodeCpuMs: number
+}
+
+export interface ApiRun {
+  readonly getScan: Measured
+  readonly listScans: Measured
+  readonly results: Measured
+  readonly resultsSmall: Measured
+  readonly listScansMax: Measured
+  readonly resultsMax: Measured
+  readonly scans: number
+}
+
+/** The API bench on `stores`; the ResultStore in context writes to the same stores as the stack. */
+export const apiReads = (stores: Stores.BenchStores, options: { rate: number; seconds: number; scans: number }) =>
+  Effect.gen(function*() {
+    const world = yield* FixtureWorld.make
+    const port = yield* freePort
+    const key = `mk_bench_${randomBytes(18).toString("base64url")}`
+    const origin = `http://127.0.0.1:${port}`
+    const procs = yield* launch({
+      port,
+      nodes: 1,
+      env: Stores.nodeEnv(stores, envFor(world), {
+        MIRAGE_BOOTSTRAP_API_KEY: key,
+        // The rate limiter stays on (its cost is part of a request), at a rate the bench never reaches.
+        MIRAGE_API_RATE: "1000000",
+        MIRAGE_API_BURST: "1000000"
+      }),
+      output: { logs: join(logFolder, "bench-api") }
+    })
+    yield* waitForGateway(origin, procs[0])
+    const create = (i: number) =>
+      Effect.promise(async () => {
+        const response = await fetch(`${origin}/scans`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            name: `bench scan ${i}`,
+            description: "a scan of the API bench",
+            target: { type: "DOMAIN", value: `t${i}.${FixtureWorld.domain}` },
+            template_id: "full-domain-footprint"
+          })
+        })
+        const body = await response.json() as { id: string }
+        if (response.status !== 201) throw new Error(`POST /scans: ${response.status} ${JSON.stringify(body)}`)
+        return ScanId.make(body.id)
+      })
+    const ids = yield* Effect.forEach(Array.from({ length: options.scans }, (_, i) => i), create, { concurrency: 8 })
+    const [small, middle, large] = [ids[0]!, ids[1]!, ids[2]!]
+    const store = yield* ResultStore
+    for (const [scan, count] of [[small, 20], [middle, 2_000], [large, 20_000]] as const) {
+      for (let from = 0; from < count; from += 2000) {
+        yield* store.insert(scan, resultsOf(scan, from, Math.min(2000, count - from)))
+      }
+    }
+    const measured = (name: string, load: Effect.Effect<Load.LoadRun>) =>
+      Effect.gen(function*() {
+        const [gateway, node] = [procs[0]?.child.pid, procs[1]?.child.pid]
+        const before = [cpuMs(gateway), cpuMs(node)]
+        const run = yield* load
+        const answers = Math.max(1, run.sent)
+        const done = {
+          ...run,
+          gatewayCpuMs: (cpuMs(gateway) - before[0]!) / answers,
+          nodeCpuMs: (cpuMs(node) - before[1]!) / answers
+        } satisfies Measured
+        // Each phase as it ends: a long run cut short keeps what it measured.
+        yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
+        return done
+      })
+    const target = (path: (i: number) => string): Load.Target => ({ origin, key, path })
+    const getScan = target((i) => `/scans/${ids[i % ids.length]!}`)
+    const listScans = target(() => "/scans?limit=20")
+    const results = target(() => `/scans/${large}/results?limit=100`)
+    const resultsSmall = target(() => `/scans/${small}/results?limit=100`)
+    // Warm-up: connections, JIT, caches.
+    yield* Load.closedLoop(getScan, 10, 2)
+    yield* Load.closedLoop(listScans, 10, 2)
+    yield* Load.closedLoop(results, 10, 2)
+    const run = {
+      getScan: yield* measured("GET /scans/{id}", Load.openLoop(getScan, options.rate, options.seconds)),
+      listScans: yield* measured("GET /scans?limit=20", Load.openLoop(listScans, options.rate, options.seconds)),
+      results: yield* measured(
+        "GET /scans/{id}/results?limit=100 (20,000 results)",
+        Load.openLoop(results, options.rate, options.seconds)
+      ),
+      resultsSmall: yield* measured(
+        "resultsSmall",
+        Load.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds))
+      ),
+      listScansMax: yield* measured("GET /scans?limit=20 saturated", Load.closedLoop(listScans, 50, 8)),
+      resultsMax: yield* measured("results saturated", Load.closedLoop(results, 50, 8)),
+      scans: ids.length
+    } satisfies ApiRun
+    return run
+  }).pipe(Effect.scoped)
+
+const failures = (run: Load.LoadRun) =>
+  run.failed === 0
+    ? ""
+    : `; ${run.failed} failed: ${Object.entries(run.statuses).map(([status, n]) => `${n}× ${status}`).join(", ")}`
+
+const cpu = (run: Measured) =>
+  `CPU per request: gateway ${run.gatewayCpuMs.toFixed(2)} ms, node ${run.nodeCpuMs.toFixed(2)} ms`
+
+const fixed = (run: Measured) =>
+  `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)}; ${cpu(run)})`
+
+/** The bench lines of a run. */
+export const lines = (run: ApiRun, rate: number): ReadonlyArray<string> => [
+  `api_get_scan_p99_ms: ${run.getScan.p99Ms.toFixed(1)} ${fixed(run.getScan)}`,
+  `api_list_scans_p99_ms: ${run.listScans.p99Ms.toFixed(1)} ${fixed(run.listScans)}; ${run.scans} scans`,
+  `api_results_p99_ms: ${run.results.p99Ms.toFixed(1)} ${fixed(run.results)}; limit=100 of a 20,000-result scan; ` +
+  `of a 20-result scan p99 ${run.resultsSmall.p99Ms.toFixed(1)}`,
+  `api_list_scans_max_req_per_s: ${run.listScansMax.perSecond.toFixed(0)} (closed loop, 50 connections, p99 ${
+    run.listScansMax.p99Ms.toFixed(1)
+  } ms${failures(run.listScansMax)}; ${cpu(run.listScansMax)})`,
+  `api_results_max_req_per_s: ${run.resultsMax.perSecond.toFixed(0)} (closed loop, 50 connections, p99 ${
+    run.resultsMax.p99Ms.toFixed(1)
+  } ms${failures(run.resultsMax)}; ${cpu(run.resultsMax)})`,
+  `api_fixed_rate: ${rate} req/s for each route above`
+]

@@ -1,0 +1,153 @@
+/**
+ * The read copy of results in PostgreSQL (table `results_read`), written beside every MongoDB insert and read by
+ * pages: keyset on (owner, id), the primary key, so a page is one index range whatever the owner's size. FerretDB
+ * cannot do that: with a filter it sorts and limits in memory after reading every document of the owner.
+ */
+import { CollectionResult } from "@mirage/domain/CollectionTask"
+import type { ResultId } from "@mirage/domain/Ids"
+import { DateTime, Effect, Schema } from "effect"
+import type { TransactionSql } from "postgres"
+import { PersistenceError } from "../../platform/Errors.js"
+import { PgClient } from "../../platform/PgClient.js"
+import type { Sql } from "../../platform/PgClient.js"
+import type { ResultQuery } from "../ResultStore.js"
+
+/** The wire encoding of a result (what `Schema.encode(CollectionResult)` gives), without the schema walk. */
+export const wireOf = (result: CollectionResult) => ({
+  id: result.id,
+  task_id: result.task_id,
+  scan_id: result.scan_id,
+  module_id: result.module_id,
+  data_type: result.data_type,
+  data: result.data,
+  source_data: result.source_data,
+  confidence: result.confidence,
+  collected_at: DateTime.formatIso(result.collected_at),
+  metadata: result.metadata,
+  hash: result.hash,
+  parent: result.parent
+})
+
+const decodeResults = Schema.decodeUnknown(Schema.Array(CollectionResult))
+
+interface Row {
+  readonly owner: string
+  readonly id: string
+  readonly task_id: string
+  readonly module_id: string
+  readonly data_type: string
+  readonly confidence: number
+  /** The wire encoding's JSON text: a string here, so that `\u0000` in it reaches the `json` column unconverted. */
+  readonly document: string
+}
+
+/** Rows per statement: the batch travels as one JSON parameter. */
+const chunk = 5000
+
+const byKey = (a: Row, b: Row) =>
+  a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+
+export interface ReadCopy {
+  /** Copies results (already checked by the caller); a copy that exists is left as it is. */
+  readonly insert: (
+    batches: ReadonlyArray<{ readonly owner: string; readonly results: ReadonlyArray<CollectionResult> }>
+  ) => Effect.Effect<void, PersistenceError>
+  /** One page (at most `limit` + 1 results, to tell whether there is a next page) after the result `after`. */
+  readonly page: (
+    query: ResultQuery,
+    after: ResultId | undefined,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
+  readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
+}
+
+const encodeRows = (
+  batches: ReadonlyArray<{ readonly owner: string; readonly results: ReadonlyArray<CollectionResult> }>
+) =>
+  Effect.try({
+    // In key order, so that two writers copying the same results wait on each other rather than deadlock.
+    try: () =>
+      batches.flatMap(({ owner, results }) =>
+        results.map((result): Row => ({
+          owner,
+          id: result.id,
+          task_id: result.task_id,
+          module_id: result.module_id,
+          data_type: result.data_type,
+          confidence: result.confidence,
+          document: JSON.stringify(wireOf(result))
+        }))
+      ).sort(byKey),
+    catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: read copy encode", cause })
+  })
+
+/** Copies results through `sql` (the pool, or a transaction); a copy that exists is left as it is. */
+export const insertWith = (
+  sql: Sql | TransactionSql<Record<string, never>>,
+  batches: ReadonlyArray<{ readonly owner: string; readonly results: ReadonlyArray<CollectionResult> }>
+) =>
+  Effect.gen(function*() {
+    const rows = yield* encodeRows(batches)
+    for (let from = 0; from < rows.length; from += chunk) {
+      const text = yield* Effect.try({
+        try: () => JSON.stringify(rows.slice(from, from + chunk)),
+        catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: read copy encode", cause })
+      })
+      yield* Effect.tryPromise({
+        try: () =>
+          sql`
+            insert into results_read (owner, id, task_id, module_id, data_type, confidence, document)
+            select owner, id, task_id, module_id, data_type, confidence, document::json
+            from json_to_recordset(${text}::text::json) as r(
+              owner text, id uuid, task_id text, module_id text, data_type text, confidence double precision,
+              document text
+            )
+            on conflict do nothing
+          `,
+        catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: read copy", cause })
+      })
+    }
+  })
+
+/** The one statement a page costs (exported so that its plan can be checked). */
+export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) => {
+  const byTask = query.task_id === undefined ? sql`` : sql`and task_id = ${query.task_id}`
+  const byType = query.data_type === undefined ? sql`` : sql`and data_type = ${query.data_type}`
+  const byModule = query.module_id === undefined ? sql`` : sql`and module_id = ${query.module_id}`
+  const byConfidence = query.min_confidence === undefined ? sql`` : sql`and confidence >= ${query.min_confidence}`
+  const from = after === undefined ? sql`` : sql`and id > ${after}::uuid`
+  return sql<Array<{ document: unknown }>>`
+    select document from results_read
+    where owner = ${query.owner} ${byTask} ${byType} ${byModule} ${byConfidence} ${from}
+    order by id
+    limit ${limit + 1}
+  `
+}
+
+export const make = Effect.gen(function*() {
+  const sql = yield* PgClient
+  const attempt = <A>(operation: string, run: () => Promise<A>) =>
+    Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
+
+  const insert: ReadCopy["insert"] = (batches) => insertWith(sql, batches)
+
+  const page: ReadCopy["page"] = (query, after, limit) =>
+    attempt("ResultStore.list", () => pageStatement(sql, query, after, limit)).pipe(
+      Effect.flatMap((rows) => decodeResults(rows.map((row) => row.document))),
+      Effect.mapError((cause) =>
+        cause instanceof PersistenceError
+          ? cause
+          : new PersistenceError({ operation: "ResultStore.list: decode", cause })
+      )
+    )
+
+  const count: ReadCopy["count"] = (owner) =>
+    attempt(
+      "ResultStore.count",
+      () => sql<Array<{ n: number }>>`select count(*)::int as n from results_read where owner = ${owner}`
+    ).pipe(
+      Effect.map((rows) => rows[0]?.n ?? 0)
+    )
+
+  return { insert, page, count } satisfies ReadCopy
+})
