@@ -1,6 +1,7 @@
 /** The implemented API: every group's handlers, with the security middleware and the stores they need. */
 import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
+import * as ScheduleService from "@mirage/runtime/monitoring/schedules/ScheduleService"
 import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
 import * as TemplateService from "@mirage/runtime/scans/TemplateService"
 import * as AuditPostgres from "@mirage/runtime/tenancy/Audit/Postgres"
@@ -12,6 +13,7 @@ import * as Collect from "./Collect/Http.js"
 import * as Health from "./Health/Http.js"
 import * as Modules from "./Modules/Http.js"
 import * as Scans from "./Scans/Http.js"
+import * as Schedules from "./Schedules/Http.js"
 import * as Templates from "./Templates/Http.js"
 
 /**
@@ -21,11 +23,20 @@ import * as Templates from "./Templates/Http.js"
 export const layer = HttpApiBuilder.api(MirageApi).pipe(
   Layer.provide([
     Health.layer,
-    Layer.mergeAll(Scans.layer, Templates.layer, Audit.layer, ApiKeys.layer, Collect.layer, Modules.layer).pipe(
+    Layer.mergeAll(
+      Scans.layer,
+      Templates.layer,
+      Schedules.layer,
+      Audit.layer,
+      ApiKeys.layer,
+      Collect.layer,
+      Modules.layer
+    ).pipe(
       Layer.provide(Auth.layer)
     )
   ]),
   Layer.provide(TemplateService.layer),
+  Layer.provide(ScheduleService.layer),
   Layer.provide(AuditPostgres.layer),
   Layer.provide(ProgressFeedRedis.layer)
 )

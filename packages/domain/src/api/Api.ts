@@ -8,6 +8,7 @@ import { problemContentType, Problems } from "./Errors.js"
 import { HealthApi } from "./HealthApi.js"
 import { ModulesApi } from "./ModulesApi.js"
 import { ScansApi } from "./ScansApi.js"
+import { SchedulesApi } from "./SchedulesApi.js"
 import { TemplatesApi } from "./TemplatesApi.js"
 
 /**
@@ -77,6 +78,7 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(HealthApi)
   .add(ScansApi)
   .add(TemplatesApi)
+  .add(SchedulesApi)
   .add(AuditApi)
   .add(ApiKeysApi)
   .add(CollectApi)

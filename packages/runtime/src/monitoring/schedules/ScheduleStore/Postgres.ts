@@ -11,9 +11,9 @@ import type { RunRecord, StoredSchedule } from "../ScheduleStore.js"
 const Owner = Schema.Struct({ user_id: Schema.String, role: Role, key_id: Schema.String })
 
 const Row = Schema.Struct({
-  body: Schema.parseJson(Schedule),
+  body: Schedule,
   shard: Schema.Number,
-  principal: Schema.parseJson(Owner),
+  principal: Owner,
   deleted: Schema.Boolean,
   seq: Schema.NumberFromString
 })
@@ -35,7 +35,7 @@ const toStored = (row: typeof Row.Type): StoredSchedule => ({
   seq: row.seq
 })
 
-const encodeBody = Schema.encodeSync(Schema.parseJson(Schedule))
+const encodeBody = Schema.encodeSync(Schedule)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -51,7 +51,7 @@ export const make = Effect.gen(function*() {
       Schema.decodeUnknown(Schema.Array(RunRow))(rows),
       (cause) => new PersistenceError({ operation, cause })
     ) as Effect.Effect<ReadonlyArray<RunRecord>, PersistenceError>
-  const columns = sql`body::text AS body, shard, principal::text AS principal, deleted, seq::text AS seq`
+  const columns = sql`body, shard, principal, deleted, seq::text AS seq`
   const runColumns = sql`schedule_id, due_at::text AS due_at, outcome, scan_ids, launched, recorded_at::text AS recorded_at`
 
   /** Runs `body` in a transaction once the shard's fence is locked and checked to be `epoch`. */
@@ -71,11 +71,11 @@ export const make = Effect.gen(function*() {
     insert: ({ owner, schedule, shard }) =>
       attempt("schedules.insert", () =>
         sql`INSERT INTO schedules (id, organization_id, shard, body, principal, version)
-            VALUES (${schedule.id}, ${schedule.organization_id}, ${shard}, ${encodeBody(schedule)}::jsonb,
-                    ${JSON.stringify(owner)}::jsonb, ${schedule.version})`).pipe(Effect.asVoid),
+            VALUES (${schedule.id}, ${schedule.organization_id}, ${shard}, ${sql.json(JSON.parse(JSON.stringify(encodeBody(schedule))))},
+                    ${sql.json({ ...owner })}, ${schedule.version})`).pipe(Effect.asVoid),
     replace: (schedule, expectedVersion) =>
       attempt("schedules.replace", () =>
-        sql`UPDATE schedules SET body = ${encodeBody(schedule)}::jsonb, version = ${schedule.version},
+        sql`UPDATE schedules SET body = ${sql.json(JSON.parse(JSON.stringify(encodeBody(schedule))))}, version = ${schedule.version},
               seq = nextval('schedules_seq')
             WHERE id = ${schedule.id} AND organization_id = ${schedule.organization_id}
               AND version = ${expectedVersion} AND NOT deleted`).pipe(Effect.map((result) => result.count === 1)),
