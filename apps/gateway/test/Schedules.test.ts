@@ -111,7 +111,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Schedule
       const unseen = yield* Gateway.post(
         "/schedules",
         nightly({
-          scan: { targets: [{ type: "DOMAIN", value: "example.com" }], template_id: (template.body as { id: string }).id }
+          scan: {
+            targets: [{ type: "DOMAIN", value: "example.com" }],
+            template_id: (template.body as { id: string }).id
+          }
         }),
         admin
       )

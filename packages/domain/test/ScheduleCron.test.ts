@@ -15,7 +15,8 @@ describe("parse", () => {
   })
 
   it("names the field of each problem", () => {
-    const bad = (cron: string, time_zone = "UTC") => Either.getLeft(parse({ cron, time_zone })).pipe((o) => o._tag === "Some" ? o.value.field : null)
+    const bad = (cron: string, time_zone = "UTC") =>
+      Either.getLeft(parse({ cron, time_zone })).pipe((o) => o._tag === "Some" ? o.value.field : null)
     expect(bad("61 * * * *")).toBe("cron")
     expect(bad("* * *")).toBe("cron")
     expect(bad("nonsense here * * *")).toBe("cron")

@@ -39,7 +39,9 @@ export const layer = HttpApiBuilder.group(MirageApi, "schedules", (handlers) =>
         ))
       .handle("update", ({ headers, path, payload }) =>
         Effect.all([CurrentPrincipal, expectedVersion(headers["if-match"])]).pipe(
-          Effect.flatMap(([principal, expected]) => schedules.update(principal, path.id, payload, expected)),
+          Effect.flatMap(([principal, expected]) =>
+            schedules.update(principal, path.id, payload, expected)
+          ),
           Effect.flatMap(versioned),
           Effect.catchTag("PersistenceError", Problem.unavailable),
           audited("schedule.update", `schedule/${path.id}`)

@@ -1,6 +1,13 @@
 /** The schedules endpoints: scans run at the due times of a cron expression, and what each due time became. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { CreateScheduleRequest, Schedule, ScheduleId, SchedulePage, ScheduleRunPage, UpdateScheduleRequest } from "../Schedule.js"
+import {
+  CreateScheduleRequest,
+  Schedule,
+  ScheduleId,
+  SchedulePage,
+  ScheduleRunPage,
+  UpdateScheduleRequest
+} from "../Schedule.js"
 import { Authentication } from "./Authentication.js"
 import { documented } from "./Documented.js"
 import { allErrors, Problems, strictBody } from "./Errors.js"
@@ -31,7 +38,11 @@ export class SchedulesApi extends HttpApiGroup.make("schedules")
             time_zone: "Europe/Paris",
             overlap: "skip",
             catch_up: "run_once",
-            scan: { targets: [{ type: "DOMAIN", value: "example.com" }], template_id: "passive", new_entities_only: true }
+            scan: {
+              targets: [{ type: "DOMAIN", value: "example.com" }],
+              template_id: "passive",
+              new_entities_only: true
+            }
           }
         })
       )

@@ -8,9 +8,9 @@ import { runScanId } from "@mirage/domain/Schedule"
 import type { ShardLease } from "@mirage/runtime/cluster/ShardLeases"
 import * as ScheduleHost from "@mirage/runtime/monitoring/schedules/ScheduleHost"
 import { ScheduleLauncher } from "@mirage/runtime/monitoring/schedules/ScheduleLauncher"
-import type { ScheduleSettings } from "@mirage/runtime/monitoring/schedules/Settings"
 import { ScheduleStore } from "@mirage/runtime/monitoring/schedules/ScheduleStore"
 import * as ScheduleStoreMemory from "@mirage/runtime/monitoring/schedules/ScheduleStore/Memory"
+import type { ScheduleSettings } from "@mirage/runtime/monitoring/schedules/Settings"
 import { DateTime, Effect, Layer, TestClock } from "effect"
 
 const settings: ScheduleSettings = { graceMs: 30_000, refreshMs: 1_000, queuePollMs: 5_000, missedLimit: 100 }
@@ -35,7 +35,8 @@ const makeSchedule = (name: string, options: {
     catch_up: options.catchUp ?? "run_once",
     enabled: true,
     scan: {
-      targets: Array.from({ length: options.targets ?? 1 }, (_, i) => Entity.make({ type: "DOMAIN", value: `e${i}.test` })),
+      targets: Array.from({ length: options.targets ?? 1 }, (_, i) =>
+        Entity.make({ type: "DOMAIN", value: `e${i}.test` })),
       new_entities_only: false
     },
     since: DateTime.unsafeMake(t0),
@@ -69,8 +70,11 @@ const world = () => {
     Layer.succeed(ScheduleLauncher, launcher)
   )
   const add = (schedule: Schedule) =>
-    Effect.flatMap(ScheduleStore, (s) =>
-      s.insert({ schedule, shard, owner: { user_id: schedule.user_id, role: "admin", key_id: deriveUuid("key") } }))
+    Effect.flatMap(
+      ScheduleStore,
+      (s) =>
+        s.insert({ schedule, shard, owner: { user_id: schedule.user_id, role: "admin", key_id: deriveUuid("key") } })
+    )
   const outcomes = (schedule: Schedule) =>
     Array.from(store.runs.get(schedule.id)?.values() ?? []).sort((a, b) => a.due_at - b.due_at).map((r) => [
       (r.due_at - t0 + 30_000) / 60_000,
@@ -103,7 +107,9 @@ describe("ScheduleHost", () => {
       yield* TestClock.adjust("10 minutes")
       expect(w.outcomes(schedule)).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1, "started"]))
       const dues = Array.from({ length: 10 }, (_, i) => t0 - 30_000 + (i + 1) * 60_000)
-      expect(w.launched).toEqual(dues.flatMap((due) => [runScanId(schedule.id, due, 0), runScanId(schedule.id, due, 1)]))
+      expect(w.launched).toEqual(
+        dues.flatMap((due) => [runScanId(schedule.id, due, 0), runScanId(schedule.id, due, 1)])
+      )
     }).pipe(Effect.provide(w.layer))
   })
 

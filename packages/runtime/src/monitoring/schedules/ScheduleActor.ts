@@ -13,9 +13,9 @@ import { Clock, DateTime, Duration, Effect, Metric, Schedule } from "effect"
 import * as Metrics from "../../platform/Metrics.js"
 import type { Fence } from "../../scans/EventStore.js"
 import { ScheduleLauncher } from "./ScheduleLauncher.js"
-import type { ScheduleSettings } from "./Settings.js"
 import { ScheduleStore } from "./ScheduleStore.js"
 import type { RunRecord, StoredSchedule } from "./ScheduleStore.js"
+import type { ScheduleSettings } from "./Settings.js"
 
 /** The actor's life: never ends on its own but with a stale epoch (the shard moved) or interruption. */
 export const run = (stored: StoredSchedule, fence: Fence, settings: ScheduleSettings) =>

@@ -6,10 +6,11 @@
 import { Duration, Effect, Fiber } from "effect"
 import type { ShardLease } from "../../cluster/ShardLeases.js"
 import * as ScheduleActor from "./ScheduleActor.js"
-import type { ScheduleSettings } from "./Settings.js"
+import type { ScheduleLauncher } from "./ScheduleLauncher.js"
 import { ScheduleStore } from "./ScheduleStore.js"
 import type { StoredSchedule } from "./ScheduleStore.js"
-import { ScheduleLauncher } from "./ScheduleLauncher.js"
+import { ScheduleConfig } from "./Settings.js"
+import type { ScheduleSettings } from "./Settings.js"
 
 interface Running {
   readonly shard: number
@@ -102,3 +103,7 @@ export const make = (settings: ScheduleSettings, leases: () => ReadonlyArray<Sha
       running: () => actors.size
     }
   })
+
+/** The host with its settings from the environment. */
+export const fromConfig = (leases: () => ReadonlyArray<ShardLease>) =>
+  Effect.flatMap(ScheduleConfig, (settings) => make(settings, leases))

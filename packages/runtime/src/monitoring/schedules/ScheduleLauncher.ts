@@ -56,20 +56,24 @@ export const makeScans = Effect.gen(function*() {
     launch: (stored, dueAt, scanIds) => {
       const principal = principalOf(stored)
       if (!canWrite(principal.role)) return Effect.logWarning("schedule owner may not create scans")
-      return Effect.forEach(scanIds, (id, index) =>
-        scans.createAs(principal, runRequest(stored, dueAt, index), id).pipe(
-          Effect.zipRight(scans.command(principal, id, { _tag: "StartScan" })),
-          // A run its checks now refuse (a template deleted since) or a scan started already: nothing more to do.
-          Effect.catchTags({
-            BadRequest: (error) =>
-              Effect.logWarning("a schedule's run was refused", error.detail).pipe(
-                Effect.annotateLogs({ schedule_id: stored.schedule.id, scan_id: id })
-              ),
-            NotFound: () => Effect.void,
-            Conflict: () => Effect.void,
-            PreconditionFailed: () => Effect.void
-          })
-        ), { discard: true })
+      return Effect.forEach(
+        scanIds,
+        (id, index) =>
+          scans.createAs(principal, runRequest(stored, dueAt, index), id).pipe(
+            Effect.zipRight(scans.command(principal, id, { _tag: "StartScan" })),
+            // A run its checks now refuse (a template deleted since) or a scan started already: nothing more to do.
+            Effect.catchTags({
+              BadRequest: (error) =>
+                Effect.logWarning("a schedule's run was refused", error.detail).pipe(
+                  Effect.annotateLogs({ schedule_id: stored.schedule.id, scan_id: id })
+                ),
+              NotFound: () => Effect.void,
+              Conflict: () => Effect.void,
+              PreconditionFailed: () => Effect.void
+            })
+          ),
+        { discard: true }
+      )
     },
     running: (stored, scanIds) =>
       Effect.map(

@@ -15,6 +15,7 @@ import { ShardInbox } from "../../cluster/ShardInbox.js"
 import { shardOf } from "../../cluster/Shards.js"
 import type { PersistenceError } from "../../platform/Errors.js"
 import { ScanService } from "../../scans/ScanService.js"
+import type { ScanServiceShape } from "../../scans/ScanService.js"
 import { runRequest } from "./ScheduleLauncher.js"
 import { ScheduleStore } from "./ScheduleStore.js"
 import type { StoredSchedule } from "./ScheduleStore.js"
@@ -58,42 +59,64 @@ export const view = (schedule: Schedule, now: number): Schedule => {
   return Schedule.make({ ...schedule, next_due_at: next === null ? null : DateTime.unsafeMake(next) })
 }
 
+/** Every problem of the schedule: its expression or zone, and what a scan of each target would refuse. */
+const check = (scans: ScanServiceShape, principal: Principal, schedule: Schedule) =>
+  Effect.gen(function*() {
+    const problems: Array<InvalidField> = []
+    const parsed = parse({ cron: schedule.cron, time_zone: schedule.time_zone })
+    if (Either.isLeft(parsed)) problems.push(parsed.left)
+    const stored: StoredSchedule = {
+      schedule,
+      shard: 0,
+      owner: { user_id: principal.user_id, role: principal.role, key_id: principal.key_id },
+      deleted: false,
+      seq: 0
+    }
+    for (let index = 0; index < schedule.scan.targets.length; index++) {
+      const refused = yield* scans.planNew(principal, runRequest(stored, 0, index)).pipe(
+        Effect.as(Option.none<BadRequest>()),
+        Effect.catchTag("BadRequest", (error) => Effect.succeed(Option.some(error)))
+      )
+      if (Option.isNone(refused)) continue
+      for (const problem of refused.value.errors) {
+        const field = problem.field.startsWith("target")
+          ? problem.field.replace(/^target/, `scan.targets[${index}]`)
+          : `scan.${problem.field}`
+        if (!problems.some((p) => p.field === field && p.message === problem.message)) {
+          problems.push({ field, message: problem.message })
+        }
+      }
+    }
+    if (problems.length > 0) return yield* BadRequest.ofFields(problems)
+    return Either.getOrThrow(parsed)
+  })
+
+/** The schedule after an update: a new version; enabling it or changing its timing starts it afresh from now. */
+const updated = (current: Schedule, request: UpdateScheduleRequest, now: number): Schedule => {
+  const enabled = request.enabled ?? current.enabled
+  const cron = request.cron ?? current.cron
+  const timeZone = request.time_zone ?? current.time_zone
+  const restarted = (enabled && !current.enabled) || cron !== current.cron || timeZone !== current.time_zone
+  return Schedule.make({
+    ...current,
+    name: request.name ?? current.name,
+    description: request.description ?? current.description,
+    cron,
+    time_zone: timeZone,
+    overlap: request.overlap ?? current.overlap,
+    catch_up: request.catch_up ?? current.catch_up,
+    enabled,
+    scan: request.scan ?? current.scan,
+    since: restarted ? DateTime.unsafeMake(now) : current.since,
+    updated_at: DateTime.unsafeMake(now),
+    version: current.version + 1
+  })
+}
+
 export const make = Effect.gen(function*() {
   const store = yield* ScheduleStore
   const scans = yield* ScanService
   const inbox = yield* ShardInbox
-
-  /** Every problem of the schedule: its expression or zone, and what a scan of each target would refuse. */
-  const check = (principal: Principal, schedule: Schedule) =>
-    Effect.gen(function*() {
-      const problems: Array<InvalidField> = []
-      const parsed = parse({ cron: schedule.cron, time_zone: schedule.time_zone })
-      if (Either.isLeft(parsed)) problems.push(parsed.left)
-      const stored: StoredSchedule = {
-        schedule,
-        shard: 0,
-        owner: { user_id: principal.user_id, role: principal.role, key_id: principal.key_id },
-        deleted: false,
-        seq: 0
-      }
-      for (let index = 0; index < schedule.scan.targets.length; index++) {
-        const refused = yield* scans.planNew(principal, runRequest(stored, 0, index)).pipe(
-          Effect.as(Option.none<BadRequest>()),
-          Effect.catchTag("BadRequest", (error) => Effect.succeed(Option.some(error)))
-        )
-        if (Option.isNone(refused)) continue
-        for (const problem of refused.value.errors) {
-          const field = problem.field.startsWith("target")
-            ? problem.field.replace(/^target/, `scan.targets[${index}]`)
-            : `scan.${problem.field}`
-          if (!problems.some((p) => p.field === field && p.message === problem.message)) {
-            problems.push({ field, message: problem.message })
-          }
-        }
-      }
-      if (problems.length > 0) return yield* BadRequest.ofFields(problems)
-      return Either.getOrThrow(parsed)
-    })
 
   const find = (principal: Principal, id: ScheduleId) =>
     Effect.flatMap(
@@ -130,7 +153,7 @@ export const make = Effect.gen(function*() {
           next_due_at: null,
           version: 1
         })
-        const spec = yield* check(principal, draft)
+        const spec = yield* check(scans, principal, draft)
         const schedule = Schedule.make({ ...draft, cron: spec.cron })
         yield* store.insert({
           schedule,
@@ -159,25 +182,8 @@ export const make = Effect.gen(function*() {
           return yield* new PreconditionFailed({ detail: `schedule ${id} is at version ${current.version}` })
         }
         const now = yield* Clock.currentTimeMillis
-        const enabled = request.enabled ?? current.enabled
-        const cron = request.cron ?? current.cron
-        const timeZone = request.time_zone ?? current.time_zone
-        const restarted = (enabled && !current.enabled) || cron !== current.cron || timeZone !== current.time_zone
-        const draft = Schedule.make({
-          ...current,
-          name: request.name ?? current.name,
-          description: request.description ?? current.description,
-          cron,
-          time_zone: timeZone,
-          overlap: request.overlap ?? current.overlap,
-          catch_up: request.catch_up ?? current.catch_up,
-          enabled,
-          scan: request.scan ?? current.scan,
-          since: restarted ? DateTime.unsafeMake(now) : current.since,
-          updated_at: DateTime.unsafeMake(now),
-          version: current.version + 1
-        })
-        const spec = yield* check(principal, draft)
+        const draft = updated(current, request, now)
+        const spec = yield* check(scans, principal, draft)
         const schedule = Schedule.make({ ...draft, cron: spec.cron })
         if (!(yield* store.replace(schedule, current.version))) {
           return yield* new PreconditionFailed({ detail: `schedule ${id} changed meanwhile: read it again` })

@@ -7,8 +7,8 @@ import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import type { RunOutcome, Schedule, ScheduleId } from "@mirage/domain/Schedule"
 import { Context } from "effect"
 import type { Effect, Option } from "effect"
-import type { Fence } from "../../scans/EventStore.js"
 import type { PersistenceError, StaleEpoch } from "../../platform/Errors.js"
+import type { Fence } from "../../scans/EventStore.js"
 
 /** Who fires a schedule: its creator, as the principal its runs are created by. */
 export interface Owner {

@@ -94,8 +94,10 @@ const creation = (scanId: ScanId, header: ScanHeader, resolved: Resolved) =>
   })
 
 export const create = (principal: Principal, request: CreateScanRequest) =>
-  Effect.flatMap(createAs(principal, request, null), (created) =>
-    created === "exists" ? Effect.dieMessage("a fresh scan id already has a log") : Effect.succeed(created))
+  Effect.flatMap(
+    createAs(principal, request, null),
+    (created) => created === "exists" ? Effect.dieMessage("a fresh scan id already has a log") : Effect.succeed(created)
+  )
 
 /**
  * Creates the scan under `id` when given (a schedule's run, whose id follows from the schedule and the due time):

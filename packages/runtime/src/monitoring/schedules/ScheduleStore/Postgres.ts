@@ -5,6 +5,7 @@ import { RunOutcome, Schedule, ScheduleId } from "@mirage/domain/Schedule"
 import { Effect, Layer, Option, Schema } from "effect"
 import { PersistenceError, StaleEpoch } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
+import type { Sql } from "../../../platform/PgClient.js"
 import { ScheduleStore } from "../ScheduleStore.js"
 import type { RunRecord, StoredSchedule } from "../ScheduleStore.js"
 
@@ -37,48 +38,86 @@ const toStored = (row: typeof Row.Type): StoredSchedule => ({
 
 const encodeBody = Schema.encodeSync(Schedule)
 
+const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
+  Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
+
+const decodeRows = (operation: string) => (rows: unknown) =>
+  Effect.mapError(
+    Schema.decodeUnknown(Schema.Array(Row))(rows),
+    (cause) => new PersistenceError({ operation, cause })
+  ).pipe(Effect.map((list) => list.map(toStored)))
+
+const decodeRuns = (operation: string) => (rows: unknown) =>
+  Effect.mapError(
+    Schema.decodeUnknown(Schema.Array(RunRow))(rows),
+    (cause) => new PersistenceError({ operation, cause })
+  ) as Effect.Effect<ReadonlyArray<RunRecord>, PersistenceError>
+
+/** Runs `body` in a transaction once the shard's fence is locked and checked to be `epoch`. */
+const fenced = <A>(sql: Sql, operation: string, shard: number, epoch: number, body: (tx: Sql) => Promise<A>) =>
+  attempt(operation, () =>
+    sql.begin(async (tx) => {
+      const [fence] = await tx`SELECT epoch::text AS epoch FROM shard_fences WHERE shard = ${shard} FOR SHARE`
+      if (fence === undefined || Number(fence["epoch"]) !== epoch) return { stale: true as const }
+      return { stale: false as const, value: await body(tx as unknown as Sql) }
+    })).pipe(
+      Effect.flatMap((result) =>
+        result.stale ? Effect.fail(new StaleEpoch({ shard, epoch })) : Effect.succeed(result.value as A)
+      )
+    )
+
+const runColumnsOf = (sql: Sql) =>
+  sql`schedule_id, due_at::text AS due_at, outcome, scan_ids, launched, recorded_at::text AS recorded_at`
+
+/** The latest record, the latest started one and those left to launch, in one round trip. */
+const progressOf = (sql: Sql, id: string) => {
+  const runColumns = runColumnsOf(sql)
+  return attempt(
+    "schedules.progress",
+    () =>
+      sql`(SELECT ${runColumns}, 'last' AS kind FROM schedule_runs WHERE schedule_id = ${id}
+         ORDER BY due_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT ${runColumns}, 'started' AS kind FROM schedule_runs WHERE schedule_id = ${id}
+         AND outcome = 'started' ORDER BY due_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT ${runColumns}, 'unlaunched' AS kind FROM schedule_runs WHERE schedule_id = ${id}
+         AND outcome IN ('started', 'queued') AND NOT launched ORDER BY due_at LIMIT 10)`
+  ).pipe(
+    Effect.flatMap((rows) =>
+      Effect.map(decodeRuns("schedules.progress")(rows), (runs) => {
+        const kinds = rows.map((row) => row["kind"] as string)
+        const of = (kind: string) => runs.filter((_, i) => kinds[i] === kind)
+        return { last: of("last")[0] ?? null, lastStarted: of("started")[0] ?? null, unlaunched: of("unlaunched") }
+      })
+    )
+  )
+}
+
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
-  const decodeRows = (operation: string) => (rows: unknown) =>
-    Effect.mapError(
-      Schema.decodeUnknown(Schema.Array(Row))(rows),
-      (cause) => new PersistenceError({ operation, cause })
-    ).pipe(Effect.map((list) => list.map(toStored)))
-  const decodeRuns = (operation: string) => (rows: unknown) =>
-    Effect.mapError(
-      Schema.decodeUnknown(Schema.Array(RunRow))(rows),
-      (cause) => new PersistenceError({ operation, cause })
-    ) as Effect.Effect<ReadonlyArray<RunRecord>, PersistenceError>
   const columns = sql`body, shard, principal, deleted, seq::text AS seq`
-  const runColumns = sql`schedule_id, due_at::text AS due_at, outcome, scan_ids, launched, recorded_at::text AS recorded_at`
-
-  /** Runs `body` in a transaction once the shard's fence is locked and checked to be `epoch`. */
-  const fenced = <A>(operation: string, shard: number, epoch: number, body: (tx: typeof sql) => Promise<A>) =>
-    attempt(operation, () =>
-      sql.begin(async (tx) => {
-        const [fence] = await tx`SELECT epoch::text AS epoch FROM shard_fences WHERE shard = ${shard} FOR SHARE`
-        if (fence === undefined || Number(fence["epoch"]) !== epoch) return { stale: true as const }
-        return { stale: false as const, value: await body(tx as unknown as typeof sql) }
-      })).pipe(
-        Effect.flatMap((result) =>
-          result.stale ? Effect.fail(new StaleEpoch({ shard, epoch })) : Effect.succeed(result.value as A)
-        )
-      )
+  const runColumns = runColumnsOf(sql)
 
   return ScheduleStore.of({
     insert: ({ owner, schedule, shard }) =>
       attempt("schedules.insert", () =>
         sql`INSERT INTO schedules (id, organization_id, shard, body, principal, version)
-            VALUES (${schedule.id}, ${schedule.organization_id}, ${shard}, ${sql.json(JSON.parse(JSON.stringify(encodeBody(schedule))))},
+            VALUES (${schedule.id}, ${schedule.organization_id}, ${shard}, ${
+          sql.json(JSON.parse(JSON.stringify(encodeBody(schedule))))
+        },
                     ${sql.json({ ...owner })}, ${schedule.version})`).pipe(Effect.asVoid),
     replace: (schedule, expectedVersion) =>
-      attempt("schedules.replace", () =>
-        sql`UPDATE schedules SET body = ${sql.json(JSON.parse(JSON.stringify(encodeBody(schedule))))}, version = ${schedule.version},
+      attempt(
+        "schedules.replace",
+        () =>
+          sql`UPDATE schedules SET body = ${
+            sql.json(JSON.parse(JSON.stringify(encodeBody(schedule))))
+          }, version = ${schedule.version},
               seq = nextval('schedules_seq')
             WHERE id = ${schedule.id} AND organization_id = ${schedule.organization_id}
-              AND version = ${expectedVersion} AND NOT deleted`).pipe(Effect.map((result) => result.count === 1)),
+              AND version = ${expectedVersion} AND NOT deleted`
+      ).pipe(Effect.map((result) => result.count === 1)),
     remove: (organizationId, id) =>
       attempt("schedules.remove", () =>
         sql`UPDATE schedules SET deleted = true, seq = nextval('schedules_seq')
@@ -103,10 +142,12 @@ export const make = Effect.gen(function*() {
         }
             ORDER BY created_at, id LIMIT ${limit}`).pipe(Effect.flatMap(decodeRows("schedules.list"))),
     ofShards: (shards) =>
-      shards.length === 0 ? Effect.succeed([]) : attempt("schedules.ofShards", () =>
-        sql`SELECT ${columns} FROM schedules WHERE shard = ANY(${shards as Array<number>}) AND NOT deleted`).pipe(
-          Effect.flatMap(decodeRows("schedules.ofShards"))
-        ),
+      shards.length === 0 ?
+        Effect.succeed([]) :
+        attempt("schedules.ofShards", () =>
+          sql`SELECT ${columns} FROM schedules WHERE shard = ANY(${shards as Array<number>}) AND NOT deleted`).pipe(
+            Effect.flatMap(decodeRows("schedules.ofShards"))
+          ),
     changes: (shards, afterSeq) =>
       shards.length === 0 ? Effect.succeed([]) : attempt("schedules.changes", () =>
         sql`SELECT ${columns} FROM schedules
@@ -114,7 +155,7 @@ export const make = Effect.gen(function*() {
           Effect.flatMap(decodeRows("schedules.changes"))
         ),
     record: ({ epoch, shard }, run) =>
-      fenced("schedules.record", shard, epoch, async (tx) => {
+      fenced(sql, "schedules.record", shard, epoch, async (tx) => {
         const inserted = await tx`
           INSERT INTO schedule_runs (schedule_id, due_at, outcome, scan_ids, epoch, recorded_at)
           VALUES (${run.schedule_id}, ${run.due_at}, ${run.outcome}, ${[...run.scan_ids]}::uuid[],
@@ -131,27 +172,16 @@ export const make = Effect.gen(function*() {
         )
       ),
     launched: ({ epoch, shard }, id, dueAt) =>
-      fenced("schedules.launched", shard, epoch, (tx) =>
-        tx`UPDATE schedule_runs SET launched = true, outcome = 'started'
-           WHERE schedule_id = ${id} AND due_at = ${dueAt}`).pipe(Effect.asVoid),
-    progress: (id) =>
-      attempt("schedules.progress", () =>
-        sql`(SELECT ${runColumns}, 'last' AS kind FROM schedule_runs WHERE schedule_id = ${id}
-             ORDER BY due_at DESC LIMIT 1)
-            UNION ALL
-            (SELECT ${runColumns}, 'started' AS kind FROM schedule_runs WHERE schedule_id = ${id}
-             AND outcome = 'started' ORDER BY due_at DESC LIMIT 1)
-            UNION ALL
-            (SELECT ${runColumns}, 'unlaunched' AS kind FROM schedule_runs WHERE schedule_id = ${id}
-             AND outcome IN ('started', 'queued') AND NOT launched ORDER BY due_at LIMIT 10)`).pipe(
-          Effect.flatMap((rows) =>
-            Effect.map(decodeRuns("schedules.progress")(rows), (runs) => {
-              const kinds = rows.map((row) => row["kind"] as string)
-              const of = (kind: string) => runs.filter((_, i) => kinds[i] === kind)
-              return { last: of("last")[0] ?? null, lastStarted: of("started")[0] ?? null, unlaunched: of("unlaunched") }
-            })
-          )
-        ),
+      fenced(
+        sql,
+        "schedules.launched",
+        shard,
+        epoch,
+        (tx) =>
+          tx`UPDATE schedule_runs SET launched = true, outcome = 'started'
+           WHERE schedule_id = ${id} AND due_at = ${dueAt}`
+      ).pipe(Effect.asVoid),
+    progress: (id) => progressOf(sql, id),
     runs: (id, beforeDue, limit) =>
       attempt("schedules.runs", () =>
         sql`SELECT ${runColumns} FROM schedule_runs WHERE schedule_id = ${id}
