@@ -4,7 +4,7 @@
  *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
- *   event_loop_lag_p99_ms
+ *   event_loop_lag_p99_ms, schedules_fire_lag_p99_ms
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -29,6 +29,7 @@ import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { startWindow } from "./MachineCpu.js"
 import * as Passive from "./Passive.js"
+import * as Schedules from "./Schedules.js"
 import * as Stall from "./Stall.js"
 import * as Stores from "./Stores.js"
 
@@ -243,7 +244,7 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute` runs some sections; all by default. */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,schedules` runs some sections; all by default. */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -395,6 +396,15 @@ const main = Effect.gen(function*() {
       `dns_brute_words_per_s: ${(run.words / run.seconds).toFixed(0)} (${run.words} words, ${
         run.words * 2
       } lookups, ${run.findings} findings in ${run.seconds.toFixed(1)} s; dns rate limit raised for the run)`
+    )
+  }
+  if (wanted("schedules")) {
+    const stores = yield* Stores.make("schedules")
+    const run = yield* section("10,000 schedules due in the same minute on two hosts", Schedules.fireLag(stores, 10_000))
+    lines.push(
+      `schedules_fire_lag_p99_ms: ${run.p99} (p50 ${run.p50}, max ${run.max}; ${run.recorded} due times recorded for ${
+        run.schedules
+      } schedules, ${run.distinct} distinct, ${run.launched} runs launched, ${run.actors} actors on two hosts)`
     )
   }
   yield* Console.log(["", ...lines].join("\n"))

@@ -4,6 +4,7 @@ import * as PlatformSettings from "@mirage/runtime/platform/Settings"
 import { Clock, Config, Data, Effect, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
 import { Redis } from "ioredis"
+import { migrate } from "../../../infra/migrate.js"
 import { MongoClient } from "mongodb"
 import { randomBytes } from "node:crypto"
 import postgres from "postgres"
@@ -86,6 +87,8 @@ export const freshDatabase: Effect.Effect<string, never, Scope.Scope> = Effect.g
     Effect.sync(() => testStoreName()).pipe(Effect.tap(createDatabase)),
     (name) => Effect.orDie(dropDatabase(name))
   )
+  // The template may have been built from another revision's migrations: the clone gets those of this one it lacks.
+  yield* attempt(`migrate ${name}`, () => migrate(withDatabase(url, name)))
   return withDatabase(url, name)
 }).pipe(
   Effect.orDie,
