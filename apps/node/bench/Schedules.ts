@@ -63,7 +63,10 @@ export const fireLag = (stores: BenchStores, count: number) =>
     yield* Effect.forEach(
       schedules,
       (schedule) =>
-        Effect.flatMap(ScheduleStore, (store) => store.insert({ schedule, shard: shardOf(schedule.id, shards), owner })),
+        Effect.flatMap(
+          ScheduleStore,
+          (store) => store.insert({ schedule, shard: shardOf(schedule.id, shards), owner })
+        ),
       { concurrency: 8, discard: true }
     ).pipe(Effect.provide(ScheduleStorePostgres.layer.pipe(Layer.provide(PgClient.layerWith(stores.databaseUrl, 8)))))
 

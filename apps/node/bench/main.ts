@@ -400,11 +400,12 @@ const main = Effect.gen(function*() {
   }
   if (wanted("schedules")) {
     const stores = yield* Stores.make("schedules")
-    const run = yield* section("10,000 schedules due in the same minute on two hosts", Schedules.fireLag(stores, 10_000))
+    const run = yield* section(
+      "10,000 schedules due in the same minute on two hosts",
+      Schedules.fireLag(stores, 10_000)
+    )
     lines.push(
-      `schedules_fire_lag_p99_ms: ${run.p99} (p50 ${run.p50}, max ${run.max}; ${run.recorded} due times recorded for ${
-        run.schedules
-      } schedules, ${run.distinct} distinct, ${run.launched} runs launched, ${run.actors} actors on two hosts)`
+      `schedules_fire_lag_p99_ms: ${run.p99} (p50 ${run.p50}, max ${run.max}; ${run.recorded} due times recorded for ${run.schedules} schedules, ${run.distinct} distinct, ${run.launched} runs launched, ${run.actors} actors on two hosts)`
     )
   }
   yield* Console.log(["", ...lines].join("\n"))

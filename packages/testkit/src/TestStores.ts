@@ -4,10 +4,10 @@ import * as PlatformSettings from "@mirage/runtime/platform/Settings"
 import { Clock, Config, Data, Effect, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
 import { Redis } from "ioredis"
-import { migrate } from "../../../infra/migrate.js"
 import { MongoClient } from "mongodb"
 import { randomBytes } from "node:crypto"
 import postgres from "postgres"
+import { migrate } from "../../../infra/migrate.js"
 
 /** The database every test database is cloned from (created and migrated by infra/vitest.global-setup.ts). */
 export const templateDatabase = "mirage_test_template"

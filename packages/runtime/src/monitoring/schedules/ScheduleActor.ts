@@ -43,7 +43,9 @@ export const run = (stored: StoredSchedule, fence: Fence, settings: ScheduleSett
         const entry = { schedule_id: schedule.id, due_at, outcome, scan_ids, recorded_at: now }
         const { existing } = yield* store.record(fence, entry)
         if (existing === null) {
-          yield* Metric.update(Metrics.scheduleFireLag, Math.max(0, now - due_at))
+          // From the due time to the record committed.
+          const committed = yield* Clock.currentTimeMillis
+          yield* Metric.update(Metrics.scheduleFireLag, Math.max(0, committed - due_at))
           yield* Metric.increment(Metrics.tagged(Metrics.scheduleFires, { outcome }))
         }
         return existing ?? { ...entry, launched: false }
