@@ -154,23 +154,33 @@ export const make = Effect.gen(function*() {
             WHERE seq > ${afterSeq} AND shard = ANY(${shards as Array<number>}) ORDER BY seq`).pipe(
           Effect.flatMap(decodeRows("schedules.changes"))
         ),
+    // One statement, one round trip: the fence row is locked FOR SHARE for the statement's transaction, and the
+    // insert happens only if it holds this epoch (a due time fires on its shard's hot path).
     record: ({ epoch, shard }, run) =>
-      fenced(sql, "schedules.record", shard, epoch, async (tx) => {
-        const inserted = await tx`
-          INSERT INTO schedule_runs (schedule_id, due_at, outcome, scan_ids, epoch, recorded_at)
-          VALUES (${run.schedule_id}, ${run.due_at}, ${run.outcome}, ${[...run.scan_ids]}::uuid[],
-                  ${epoch}, ${run.recorded_at})
-          ON CONFLICT (schedule_id, due_at) DO NOTHING RETURNING 1`
-        if (inserted.length === 1) return null
-        return await tx`SELECT ${runColumns} FROM schedule_runs
-                        WHERE schedule_id = ${run.schedule_id} AND due_at = ${run.due_at}`
-      }).pipe(
-        Effect.flatMap((rows) =>
-          rows === null
-            ? Effect.succeed({ existing: null })
-            : Effect.map(decodeRuns("schedules.record")(rows), (list) => ({ existing: list[0] ?? null }))
-        )
-      ),
+      attempt("schedules.record", () =>
+        sql`WITH f AS (SELECT epoch FROM shard_fences WHERE shard = ${shard} FOR SHARE),
+                 ins AS (
+                   INSERT INTO schedule_runs (schedule_id, due_at, outcome, scan_ids, epoch, recorded_at)
+                   SELECT ${run.schedule_id}, ${run.due_at}, ${run.outcome}, ${[...run.scan_ids]}::uuid[],
+                          ${epoch}, ${run.recorded_at}
+                   FROM f WHERE f.epoch = ${epoch}
+                   ON CONFLICT (schedule_id, due_at) DO NOTHING RETURNING 1)
+            SELECT (SELECT epoch::text FROM f) AS fence, (SELECT count(*)::int FROM ins) AS inserted`).pipe(
+          Effect.flatMap(
+            ([row]): Effect.Effect<{ readonly existing: RunRecord | null }, PersistenceError | StaleEpoch> => {
+              if (row === undefined || Number(row["fence"]) !== epoch) {
+                return Effect.fail(new StaleEpoch({ shard, epoch }))
+              }
+              if (row["inserted"] === 1) return Effect.succeed({ existing: null })
+              return attempt("schedules.record", () =>
+                sql`SELECT ${runColumns} FROM schedule_runs
+                WHERE schedule_id = ${run.schedule_id} AND due_at = ${run.due_at}`).pipe(
+                  Effect.flatMap(decodeRuns("schedules.record")),
+                  Effect.map((list) => ({ existing: list[0] ?? null }))
+                )
+            }
+          )
+        ),
     launched: ({ epoch, shard }, id, dueAt) =>
       fenced(
         sql,
