@@ -13,71 +13,20 @@ import { Entity, EntityType } from "@mirage/domain/Entity"
 import { ModuleId, ScanId, TaskId, TemplateId } from "@mirage/domain/Ids"
 import { CreateScanRequest, Scan, ScanModule } from "@mirage/domain/Scan"
 import type { ScanProgressEvent } from "@mirage/domain/ScanProgress"
-import { Console, Data, Effect, Option, Predicate, Ref, Schema, Stream } from "effect"
-import type { Redacted } from "effect"
-import * as Client from "./Client.js"
+import { Console, Effect, Option, Ref, Schema, Stream } from "effect"
 import { Gateway } from "./Client.js"
+import { CliFailure, common, withGateway } from "./Common.js"
 import { config } from "./ConfigCommand.js"
 import * as Output from "./Output.js"
-import * as Settings from "./Settings.js"
+import * as SchedulesCommand from "./SchedulesCommand.js"
 import { guessType } from "./Target.js"
 
-/** A command failed; what went wrong was already printed. */
-export class CliFailure extends Data.TaggedError("CliFailure")<{ readonly message: string }> {}
+export { CliFailure, describeFailure } from "./Common.js"
 
 /** Whether progress may be redrawn in place (a terminal), else printed line by line. */
 export interface Terminal {
   readonly interactive: boolean
 }
-
-const common = {
-  url: Options.text("url").pipe(
-    Options.withDescription("The gateway's base URL (env MIRAGE_URL)"),
-    Options.withFallbackConfig(Settings.url)
-  ),
-  key: Options.redacted("key").pipe(
-    Options.withDescription("An API key, mk_… (env MIRAGE_API_KEY)"),
-    Options.optional,
-    Options.withFallbackConfig(Settings.apiKey)
-  ),
-  json: Output.jsonFlag
-}
-
-interface Common {
-  readonly url: string
-  readonly key: Option.Option<Redacted.Redacted>
-  readonly json: boolean
-}
-
-/** The title and detail of a problem answered by the gateway, else the failure's own message. */
-export const describeFailure = (error: unknown): string => {
-  if (Predicate.hasProperty(error, "title") && Predicate.hasProperty(error, "detail")) {
-    const fields = Predicate.hasProperty(error, "errors") && Array.isArray(error.errors)
-      ? error.errors.map((e: unknown) =>
-        Predicate.hasProperty(e, "field") && Predicate.hasProperty(e, "message") ? `\n  ${e.field}: ${e.message}` : ""
-      ).join("")
-      : ""
-    return `${String(error.title)}: ${String(error.detail)}${fields}`
-  }
-  if (Predicate.hasProperty(error, "_tag") && error._tag === "RequestError") {
-    return `cannot reach the gateway: ${error instanceof Error ? error.message : String(error)}`
-  }
-  return error instanceof Error ? error.message : String(error)
-}
-
-/** Runs a command's work against the gateway; any failure is printed and becomes a CliFailure. */
-const withGateway = <A, E, R>(options: Common, work: Effect.Effect<A, E, R>) =>
-  work.pipe(
-    Effect.provide(Client.layer({ url: options.url, key: options.key })),
-    Effect.catchAll((error) =>
-      error instanceof CliFailure
-        ? Effect.fail(error)
-        : Effect.zipRight(
-          Console.error(describeFailure(error)),
-          Effect.fail(new CliFailure({ message: describeFailure(error) }))
-        )
-    )
-  )
 
 /** How often `collect --wait` asks whether the task ended. */
 const pollEvery = "500 millis"
@@ -402,6 +351,7 @@ export const make = (terminal: Terminal) => {
       status,
       results,
       templates,
+      SchedulesCommand.make(),
       collect,
       sources,
       config

@@ -1,6 +1,7 @@
 /** The implemented API: every group's handlers, with the security middleware and the stores they need. */
 import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
+import * as ScheduleService from "@mirage/runtime/monitoring/schedules/ScheduleService"
 import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
 import * as QuotasPostgres from "@mirage/runtime/scans/Quotas/Postgres"
 import * as TemplateService from "@mirage/runtime/scans/TemplateService"
@@ -14,6 +15,7 @@ import * as Health from "./Health/Http.js"
 import * as Modules from "./Modules/Http.js"
 import * as Quotas from "./Quotas/Http.js"
 import * as Scans from "./Scans/Http.js"
+import * as Schedules from "./Schedules/Http.js"
 import * as Templates from "./Templates/Http.js"
 
 /**
@@ -26,6 +28,7 @@ export const layer = HttpApiBuilder.api(MirageApi).pipe(
     Layer.mergeAll(
       Scans.layer,
       Templates.layer,
+      Schedules.layer,
       Audit.layer,
       ApiKeys.layer,
       Quotas.layer.pipe(Layer.provide(QuotasPostgres.layer)),
@@ -34,6 +37,7 @@ export const layer = HttpApiBuilder.api(MirageApi).pipe(
     ).pipe(Layer.provide(Auth.layer))
   ]),
   Layer.provide(TemplateService.layer),
+  Layer.provide(ScheduleService.layer),
   Layer.provide(AuditPostgres.layer),
   Layer.provide(ProgressFeedRedis.layer)
 )

@@ -7,7 +7,7 @@
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
  *   event_loop_lag_p99_ms, console_results_interactive_ms, console_scroll_frame_p95_ms (and max),
  *   api_get_scan_p99_ms, api_list_scans_p99_ms, api_results_p99_ms, api_list_scans_max_req_per_s,
- *   api_results_max_req_per_s
+ *   api_results_max_req_per_s, schedules_fire_lag_p99_ms
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Entity } from "@mirage/domain/Entity"
@@ -34,6 +34,7 @@ import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { startWindow } from "./MachineCpu.js"
 import * as Passive from "./Passive.js"
+import * as Schedules from "./Schedules.js"
 import * as Stall from "./Stall.js"
 import * as Stores from "./Stores.js"
 
@@ -260,8 +261,8 @@ const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: num
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api` runs some sections; all
- * by default (`mirage`, Mirage's task path alone, only when asked for). */
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api,schedules` runs some
+ * sections; all by default (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
   return at < 0 ? undefined : new Set((process.argv[at + 1] ?? "").split(","))
@@ -455,6 +456,16 @@ const main = Effect.gen(function*() {
       )
     )
     lines.push(...Api.lines(run, rate))
+  }
+  if (wanted("schedules")) {
+    const stores = yield* Stores.make("schedules")
+    const run = yield* section(
+      "10,000 schedules due in the same minute on two hosts",
+      Schedules.fireLag(stores, 10_000)
+    )
+    lines.push(
+      `schedules_fire_lag_p99_ms: ${run.p99} (p50 ${run.p50}, max ${run.max}; ${run.recorded} due times recorded for ${run.schedules} schedules, ${run.distinct} distinct, ${run.launched} runs launched, ${run.actors} actors on two hosts)`
+    )
   }
   yield* Console.log(["", ...lines].join("\n"))
 })

@@ -1,12 +1,16 @@
 /** The real layers of an actor node: the three stores and every adapter over them. */
+import { describe, validateModuleConfig } from "@mirage/modules/Registry"
 import * as MembershipRedis from "@mirage/runtime/cluster/Membership/Redis"
 import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
 import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
 import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
 import * as JobOptionsRedis from "@mirage/runtime/collection/JobOptions/Redis"
+import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
 import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
+import * as ScheduleLauncher from "@mirage/runtime/monitoring/schedules/ScheduleLauncher"
+import * as ScheduleStorePostgres from "@mirage/runtime/monitoring/schedules/ScheduleStore/Postgres"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
@@ -15,6 +19,8 @@ import * as Journal from "@mirage/runtime/scans/Journal"
 import * as Orchestration from "@mirage/runtime/scans/Orchestration"
 import * as ResultStoreMongo from "@mirage/runtime/scans/ResultStore/Mongo"
 import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
+import * as ScanReadModelPostgres from "@mirage/runtime/scans/ScanReadModel/Postgres"
+import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { Layer } from "effect"
 
 export const Stores = Layer.mergeAll(PgClient.layer, RedisClient.layer, MongoDatabase.layer)
@@ -30,12 +36,24 @@ export const Adapters = Layer.mergeAll(
   JobOptionsRedis.layer
 ).pipe(Layer.provideMerge(Stores))
 
+/** What the schedule actors need: their store, and the scan service that creates and starts their runs. */
+export const Schedules = Layer.mergeAll(
+  ScheduleStorePostgres.layer,
+  ScheduleLauncher.layerScans.pipe(
+    Layer.provide(ScanService.layer),
+    Layer.provide(
+      Layer.mergeAll(ScanReadModelPostgres.layer, ModuleCatalog.layerMemory(describe(), validateModuleConfig))
+    )
+  )
+)
+
 export const NodeLive = Layer.mergeAll(
   Journal.layer,
   ResultWriter.layer,
   TaskPool.layer,
   ModuleExecutor.layer,
-  Orchestration.layer
+  Orchestration.layer,
+  Schedules
 ).pipe(
   // The correlator is read (optionally) by the scan actors and the observers: rules load before the node starts.
   Layer.provideMerge(Correlator.layer),

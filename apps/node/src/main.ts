@@ -2,6 +2,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import * as Node from "@mirage/runtime/cluster/Node"
 import * as NodeEndpoints from "@mirage/runtime/cluster/NodeEndpoints"
+import * as ScheduleHost from "@mirage/runtime/monitoring/schedules/ScheduleHost"
 import * as Logging from "@mirage/runtime/platform/Logging"
 import * as ProcessGuard from "@mirage/runtime/platform/ProcessGuard"
 import * as SecureRandom from "@mirage/runtime/platform/SecureRandom"
@@ -16,6 +17,8 @@ const main = Effect.gen(function*() {
   yield* limitGrowth
   const settings = yield* Node.settingsFromConfig
   const node = yield* Node.run(settings)
+  // The schedule actors of the shards the node holds, under their epochs.
+  yield* ScheduleHost.fromConfig(node.host.epochs)
   // Serving /health, /ready and /metrics until the node has handed its shards off (finalizers run in reverse).
   yield* NodeEndpoints.serveFromConfig(node)
   yield* Effect.addFinalizer(() => node.shutdown)

@@ -55,7 +55,9 @@ export class ScanConfiguration extends Schema.Class<ScanConfiguration>("ScanConf
   /** Seconds one task (a module on one entity, its retries included) may run before it fails as timed out. */
   task_timeout: Schema.optionalWith(boundedInt(1, limits.maxTaskTimeoutSeconds), { default: () => 60 }),
   /** What recursion may process (see ScanScope); unbounded when absent. */
-  scope: Schema.optionalWith(ScanScope, { exact: true })
+  scope: Schema.optionalWith(ScanScope, { exact: true }),
+  /** Set by a schedule: follow-up modules run only on entities new since the schedule's previous run. */
+  new_entities_only: Schema.optionalWith(Schema.Boolean, { exact: true })
 }) {}
 
 export const defaultConfiguration = (): ScanConfiguration => ScanConfiguration.make({})
@@ -70,7 +72,8 @@ export const ScanConfigurationInput = Schema.Struct({
   priority: Schema.optional(Priority),
   recursion_depth: Schema.optional(boundedInt(0, limits.maxRecursionDepth)),
   task_timeout: Schema.optional(boundedInt(1, limits.maxTaskTimeoutSeconds)),
-  scope: Schema.optionalWith(ScanScope, { exact: true })
+  scope: Schema.optionalWith(ScanScope, { exact: true }),
+  new_entities_only: Schema.optionalWith(Schema.Boolean, { exact: true })
 })
 export type ScanConfigurationInput = typeof ScanConfigurationInput.Type
 
@@ -80,13 +83,15 @@ export const overrideConfiguration = (
   requested: ScanConfigurationInput = {}
 ): ScanConfiguration => {
   const scope = requested.scope ?? base.scope
+  const newOnly = requested.new_entities_only ?? base.new_entities_only
   return ScanConfiguration.make({
     max_duration: requested.max_duration ?? base.max_duration,
     max_results: requested.max_results ?? base.max_results,
     priority: requested.priority ?? base.priority,
     recursion_depth: requested.recursion_depth ?? base.recursion_depth,
     task_timeout: requested.task_timeout ?? base.task_timeout,
-    ...(scope === undefined ? {} : { scope })
+    ...(scope === undefined ? {} : { scope }),
+    ...(newOnly === undefined ? {} : { new_entities_only: newOnly })
   })
 }
 
@@ -115,8 +120,8 @@ export const Webhook = Schema.Struct({
 })
 export type Webhook = typeof Webhook.Type
 
-const Name = ApiText({ min: 1, max: limits.nameLength })
-const Description = ApiText({ max: limits.descriptionLength })
+export const Name = ApiText({ min: 1, max: limits.nameLength })
+export const Description = ApiText({ max: limits.descriptionLength })
 
 /** The definition a user controls: what POST /scans takes and PUT /scans/{id} replaces. */
 export const ScanDefinitionFields = {

@@ -9,6 +9,7 @@ import { HealthApi } from "./HealthApi.js"
 import { ModulesApi } from "./ModulesApi.js"
 import { QuotasApi } from "./QuotasApi.js"
 import { ScansApi } from "./ScansApi.js"
+import { SchedulesApi } from "./SchedulesApi.js"
 import { TemplatesApi } from "./TemplatesApi.js"
 
 /**
@@ -78,6 +79,7 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(HealthApi)
   .add(ScansApi)
   .add(TemplatesApi)
+  .add(SchedulesApi)
   .add(AuditApi)
   .add(ApiKeysApi)
   .add(QuotasApi)

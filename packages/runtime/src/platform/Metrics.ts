@@ -109,6 +109,12 @@ export const leasesSelfFenced = counter(
   "mirage_leases_self_fenced_total",
   "Shard leases whose actors a node stopped because it could not renew them in time"
 )
+export const scheduleFires = counter("mirage_schedule_fires_total", "Due times recorded by schedule actors, by outcome")
+export const scheduleFireLag = histogram(
+  "mirage_schedule_fire_lag_ms",
+  "Milliseconds from a schedule's due time to its run being recorded",
+  [5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 30000]
+)
 export const takeovers = counter(
   "mirage_takeovers_total",
   "Shards acquired by a node, by `from`: none (the shard's first owner) or node (it moved from another node)"

@@ -51,6 +51,12 @@ export interface ScanServiceShape {
     principal: Principal,
     request: CreateScanRequest
   ) => Effect.Effect<CreatedScan, BadRequest | PersistenceError>
+  /** Creates the scan under a given id (a schedule's run): "exists" when it was created already. */
+  readonly createAs: (
+    principal: Principal,
+    request: CreateScanRequest,
+    id: ScanId
+  ) => Effect.Effect<CreatedScan | "exists", BadRequest | PersistenceError>
   /** The dry run of a creation: everything is validated and planned, nothing is created. */
   readonly planNew: (
     principal: Principal,
@@ -130,6 +136,7 @@ export const make = (options: ScanServiceOptions) =>
     const run = <A, E>(effect: Effect.Effect<A, E, Ports>): Effect.Effect<A, E> => Effect.provide(effect, context)
     return ScanService.of({
       create: (principal, request) => run(Create.create(principal, request)),
+      createAs: (principal, request, id) => run(Create.createAs(principal, request, id)),
       planNew: (principal, request) => run(Create.planNew(principal, request)),
       plan: (principal, id) => run(Queries.plan(principal, id)),
       update: (principal, id, request, expectedSeq) =>

@@ -20,6 +20,7 @@ export type Invariant =
   | "result-once"
   | "terminal-once"
   | "results-lost"
+  | "schedule-once"
 
 export interface Violation {
   readonly invariant: Invariant

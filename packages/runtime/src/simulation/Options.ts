@@ -43,6 +43,8 @@ export interface Options {
    */
   readonly clock: "sim" | "test"
   readonly sabotage: Sabotage
+  /** Schedules (due every few seconds) the nodes fire besides the scans; none unless asked. */
+  readonly schedules?: number
   readonly world: WorldOptions
   readonly node: Omit<NodeSettings, "nodeId" | "consumer">
 }
@@ -99,6 +101,8 @@ export interface Report {
   readonly leaseAcquisitions: number
   readonly fencedAppends: number
   readonly staleAppendsRefused: number
+  /** Due times the schedules recorded (0 without schedules). */
+  readonly scheduleRecords: number
   readonly violations: ReadonlyArray<Violation>
 }
 

@@ -25,6 +25,7 @@ import * as ScanObserver from "../scans/ScanObserver.js"
 import * as Invariants from "./Invariants.js"
 import type { Gate, Ledger } from "./Invariants.js"
 import type { Options } from "./Options.js"
+import * as SimSchedules from "./SimSchedules.js"
 import * as World from "./World.js"
 
 export interface SimNode {
@@ -45,6 +46,8 @@ export interface SimCluster {
   readonly inboxes: ShardInboxMemory.ShardInboxMemory
   readonly membershipHub: MembershipMemory.MembershipHub
   readonly leaseHub: ShardLeasesMemory.LeaseHub
+  /** The schedules' records and the runs their hosts launched. */
+  readonly schedules: SimSchedules.World
   /** The gateway's side: it creates scans (unfenced, as ScanService.create does) and sends commands. */
   readonly gateway: { readonly events: EventStore["Type"]; readonly inbox: ShardInbox["Type"] }
   /** Every node started, in order, whatever its state now. */
@@ -97,6 +100,7 @@ interface Shared {
   readonly repliesHub: RepliesMemory.RepliesHub
   readonly membership: Membership["Type"]
   readonly leases: ShardLeases["Type"]
+  readonly schedules: SimSchedules.World
 }
 
 /** Starts node `id` in a scope of its own, on its gate's view of the stores and the clock. */
@@ -147,6 +151,12 @@ const launch = (shared: Shared, id: string) =>
       Effect.orDie,
       Effect.withClock(gate.clock)
     )
+    if ((options.schedules ?? 0) > 0) {
+      yield* SimSchedules.host(shared.schedules, shared.events, node.host.epochs).pipe(
+        Scope.extend(scope),
+        Effect.withClock(gate.clock)
+      )
+    }
     const simNode: SimNode = {
       id,
       scope,
@@ -181,6 +191,7 @@ export const make = (
     }
     const membership = yield* Effect.provide(Membership, MembershipMemory.layer(membershipHub))
     const leases = yield* Effect.provide(ShardLeases, ShardLeasesMemory.layer(leaseHub))
+    const schedules = SimSchedules.makeWorld()
     const shared: Shared = {
       options,
       world,
@@ -191,7 +202,8 @@ export const make = (
       inboxes,
       repliesHub,
       membership,
-      leases
+      leases,
+      schedules
     }
     const nodes: Array<SimNode> = []
     let nextNode = 1
@@ -229,6 +241,7 @@ export const make = (
       inboxes,
       membershipHub,
       leaseHub,
+      schedules,
       gateway,
       nodes,
       up: () => nodes.filter((n) => n.state === "up"),

@@ -16,6 +16,7 @@ import type { Options, Report } from "./Options.js"
 import * as Prng from "./Prng.js"
 import { SimClock } from "./SimClock.js"
 import * as SimCluster from "./SimCluster.js"
+import * as SimSchedules from "./SimSchedules.js"
 import * as Users from "./Users.js"
 import * as Verdict from "./Verdict.js"
 import * as World from "./World.js"
@@ -43,6 +44,9 @@ const simulate = (seed: number, options: Options) =>
     const faults = Faults.make(cluster, options, prng, ledger)
     const users = Users.make(seed, options, world, prng, cluster, ledger)
 
+    if ((options.schedules ?? 0) > 0) {
+      SimSchedules.seed(cluster.schedules, options.schedules ?? 0, options.shards, yield* Clock.currentTimeMillis)
+    }
     for (let i = 0; i < options.nodes; i++) yield* cluster.startNode
 
     let steps = 0
@@ -98,6 +102,10 @@ const simulate = (seed: number, options: Options) =>
     for (let i = 0; i < 20 && ledger.violations.length === 0; i++) yield* step
 
     const outcomes = yield* Verdict.check(cluster, options, world, ledger, users.scans)
+    // Due times up to a few refreshes ago must all be recorded by now, each once.
+    const scheduleRecords = (options.schedules ?? 0) > 0
+      ? yield* SimSchedules.check(cluster.schedules, ledger, (yield* Clock.currentTimeMillis) - 5_000)
+      : 0
     for (const node of cluster.nodes) if (node.state !== "down") yield* cluster.kill(node)
 
     return {
@@ -111,6 +119,7 @@ const simulate = (seed: number, options: Options) =>
       leaseAcquisitions: ledger.counts.acquisitions,
       fencedAppends: ledger.counts.fencedAppends,
       staleAppendsRefused: ledger.counts.staleRefused,
+      scheduleRecords,
       violations: ledger.violations
     } satisfies Report
   })

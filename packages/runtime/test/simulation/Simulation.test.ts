@@ -114,3 +114,22 @@ describe("Simulation", () => {
       )).toBe(true)
     }))
 })
+
+describe("Simulation with schedules", () => {
+  // Nodes killed, stopped, stalled and frozen while schedules fire every few seconds: each due time recorded once.
+  it.effect(
+    "each due time fired exactly once, across kills, stops, stalls and takeovers",
+    () =>
+      Effect.gen(function*() {
+        let records = 0
+        for (const seed of [1, 2, 3]) {
+          const report = yield* Simulation.run(seed, { ...quick, schedules: 4 })
+          expectClean(report)
+          records += report.scheduleRecords
+        }
+        // Not vacuous: 20 s of faults and the settling after, four schedules of 2-7 s periods, three seeds.
+        expect(records).toBeGreaterThan(3 * 25)
+      }),
+    120_000
+  )
+})

@@ -94,6 +94,16 @@ const creation = (scanId: ScanId, header: ScanHeader, resolved: Resolved) =>
   })
 
 export const create = (principal: Principal, request: CreateScanRequest) =>
+  Effect.flatMap(
+    createAs(principal, request, null),
+    (created) => created === "exists" ? Effect.dieMessage("a fresh scan id already has a log") : Effect.succeed(created)
+  )
+
+/**
+ * Creates the scan under `id` when given (a schedule's run, whose id follows from the schedule and the due time):
+ * "exists" when that scan was created already, so a repeated creation is one scan.
+ */
+export const createAs = (principal: Principal, request: CreateScanRequest, id: ScanId | null) =>
   Effect.gen(function*() {
     const resolved = yield* resolveCreate(principal, request)
     const { template, warnings } = resolved
@@ -106,13 +116,13 @@ export const create = (principal: Principal, request: CreateScanRequest) =>
     }
     // Effect's Random, so a seeded run repeats its ids; the gateway's is the CSPRNG (platform/SecureRandom), which
     // keeps replicas and restarts from repeating a sequence and colliding on scan ids.
-    const scanId = (yield* randomUuid) as ScanId
+    const scanId = id ?? (yield* randomUuid) as ScanId
     const commandId = yield* randomUuid
     const { created, state } = yield* creation(scanId, header, resolved)
     // The webhook first: the scan's first status change must find it.
     if (request.webhook !== undefined) yield* (yield* WebhookStore).set(scanId, request.webhook)
     const inbox = yield* ShardInbox
-    yield* (yield* EventStore).append([{
+    const appended = yield* (yield* EventStore).append([{
       scan_id: scanId,
       shard: shardOf(scanId, inbox.shards),
       expected_seq: 0,
@@ -122,9 +132,11 @@ export const create = (principal: Principal, request: CreateScanRequest) =>
       state,
       snapshot: false
     }]).pipe(
-      // A fresh random id cannot already have a log, and creation is not fenced.
-      Effect.catchTags({ ConcurrencyConflict: Effect.die, StaleEpoch: Effect.die })
+      Effect.as(true),
+      // A given id may have its log already (the same run created before); creation is not fenced.
+      Effect.catchTags({ ConcurrencyConflict: () => Effect.succeed(false), StaleEpoch: Effect.die })
     )
+    if (!appended) return "exists" as const
     if (dependsOn !== null) {
       yield* (yield* ScanDependencies).set(principal.organization_id, scanId, dependsOn.scan_ids)
       // Dependencies that have all ended already: the scan goes at once.
