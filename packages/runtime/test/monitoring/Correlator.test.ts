@@ -15,6 +15,7 @@ import { DateTime, Effect, Either, Redacted, TestClock } from "effect"
 import * as Correlator from "../../src/monitoring/correlation/Correlator.js"
 import { builtinFolder, loadFolder, parse } from "../../src/monitoring/correlation/RuleFile.js"
 import * as MongoDatabase from "../../src/platform/MongoDatabase.js"
+import * as PgClient from "../../src/platform/PgClient.js"
 import { ResultStore } from "../../src/scans/ResultStore.js"
 import * as ResultStoreMongo from "../../src/scans/ResultStore/Mongo.js"
 
@@ -68,7 +69,11 @@ headline: "One port on {source.data}"
 const store = Effect.gen(function*() {
   const { url } = yield* TestStores.freshMongoDatabase
   const db = yield* MongoDatabase.make(Redacted.make(url))
-  return yield* Effect.provideService(ResultStoreMongo.make, MongoDatabase.MongoDatabase, db)
+  const sql = yield* PgClient.make({ url: Redacted.make(yield* TestStores.freshDatabase), max: 4 })
+  return yield* ResultStoreMongo.make.pipe(
+    Effect.provideService(MongoDatabase.MongoDatabase, db),
+    Effect.provideService(PgClient.PgClient, sql)
+  )
 }).pipe(Effect.orDie)
 
 describe("Correlator", () => {
