@@ -3,7 +3,7 @@
  * bot, e-mail over SMTP, or a signed webhook of the organization's. Each channel has a severity filter. The
  * message of each kind follows the receiving service's documented payload; secrets never leave in a view.
  */
-import { Schema } from "effect"
+import { DateTime, Schema } from "effect"
 import type { Alert } from "./Alerts.js"
 import { Severity, severityRank } from "./Alerts.js"
 import { OrganizationId } from "./Ids.js"
@@ -153,7 +153,7 @@ export const summarize = (alert: Alert, maxLines = 50): { readonly title: string
   const lines = alert.entities.slice(0, maxLines).map((entity) =>
     entity.expires_at === null
       ? `${entity.type} ${entity.value}`
-      : `${entity.type} ${entity.value} (expires ${entity.expires_at.toJSON()})`
+      : `${entity.type} ${entity.value} (expires ${DateTime.formatIso(entity.expires_at)})`
   )
   if (alert.entities.length > maxLines) lines.push(`… and ${alert.entities.length - maxLines} more`)
   return { title, lines }
@@ -211,7 +211,7 @@ export const discordPayload = (alert: Alert) => {
       title: clip(title, 256),
       description: clip(lines.join("\n"), 4096),
       color: colour[alert.severity],
-      timestamp: alert.at.toJSON()
+      timestamp: DateTime.formatIso(alert.at)
     }],
     allowed_mentions: { parse: [] }
   }
