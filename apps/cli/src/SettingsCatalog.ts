@@ -7,6 +7,7 @@ import "@mirage/node/Settings"
 import "@mirage/runtime/cluster/Settings"
 import "@mirage/runtime/collection/Settings"
 import "@mirage/runtime/platform/Settings"
+import "@mirage/runtime/monitoring/retention/Settings"
 import "@mirage/runtime/scans/Settings"
 import "./Settings.js"
 

@@ -43,11 +43,22 @@ export const completedScan = (
     ))
 
 /** Stores run `n` of the world (its results and its completed scan row) and returns its scan id. */
-export const storeRun = (organizationId: OrganizationId, series: string, n: 1 | 2 | 3 | 4) =>
+export const storeRun = (
+  organizationId: OrganizationId,
+  series: string,
+  n: number,
+  options: { readonly world?: 1 | 2 | 3 | 4; readonly status?: string; readonly target?: string } = {}
+) =>
   Effect.gen(function*() {
     const scanId = MonitoringWorld.scanIdOf(series, n)
     const results = yield* ResultStore
-    yield* Effect.orDie(results.insert(scanId, MonitoringWorld.results(scanId, n)))
-    yield* completedScan(organizationId, scanId, { type: "DOMAIN", value: MonitoringWorld.root }, MonitoringWorld.completedAt(n))
+    yield* Effect.orDie(results.insert(scanId, MonitoringWorld.results(scanId, options.world ?? (Math.min(n, 4) as 1 | 2 | 3 | 4))))
+    yield* completedScan(
+      organizationId,
+      scanId,
+      { type: "DOMAIN", value: options.target ?? MonitoringWorld.root },
+      MonitoringWorld.completedAt(n),
+      options.status
+    )
     return scanId
   })

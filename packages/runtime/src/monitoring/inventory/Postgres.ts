@@ -162,8 +162,8 @@ export const make = Effect.gen(function*() {
         sql<Array<{ id: string }>>`
           select first_scan as id from assets where organization_id = ${organizationId}
           union select last_scan from assets where organization_id = ${organizationId}
-          union select distinct on (target_type, target_value) scan_id from asset_runs
-            where organization_id = ${organizationId} order by target_type, target_value, at desc`).pipe(
+          union select id from (select distinct on (target_type, target_value) scan_id as id from asset_runs
+            where organization_id = ${organizationId} order by target_type, target_value, at desc) as latest`).pipe(
           Effect.map((rows) => new Set(rows.map((row) => ScanId.make(row.id))))
         )
   })
