@@ -70,7 +70,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Monitori
       }, analyst)
       expect(rule.status, rule.text).toBe(201)
       const ruleId = (rule.body as { id: string }).id
-      expect((yield* Gateway.post("/alert-rules", { name: "x", condition: { _tag: "entity_gone", types: ["IP"] } }, viewer)).status)
+      expect(
+        (yield* Gateway.post("/alert-rules", { name: "x", condition: { _tag: "entity_gone", types: ["IP"] } }, viewer))
+          .status
+      )
         .toBe(403)
       const bad = yield* Gateway.post("/alert-rules", {
         name: "x",
@@ -80,7 +83,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Monitori
       expect(bad.text).toContain("condition")
       expect((yield* Gateway.get(`/alert-rules/${ruleId}`, stranger)).status).toBe(404)
       const disabled = yield* patch(`/alert-rules/${ruleId}`, { enabled: false }, admin)
-      expect((disabled.body as { enabled: boolean; name: string })).toMatchObject({ enabled: false, name: "new subdomain" })
+      expect(disabled.body as { enabled: boolean; name: string }).toMatchObject({
+        enabled: false,
+        name: "new subdomain"
+      })
       expect((yield* patch(`/alert-rules/${ruleId}`, { enabled: true }, admin)).status).toBe(200)
 
       // Channels: secrets never answered.
@@ -94,14 +100,25 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Monitori
       expect(channel.text).not.toContain("verySecretToken123")
       const mail = yield* Gateway.post("/alert-channels", {
         name: "mail",
-        target: { _tag: "email", host: "smtp.example.org", from: "a@example.org", to: ["b@example.org"], password: "hunter2-pass" }
+        target: {
+          _tag: "email",
+          host: "smtp.example.org",
+          from: "a@example.org",
+          to: ["b@example.org"],
+          password: "hunter2-pass"
+        }
       }, admin)
       expect(mail.status, mail.text).toBe(201)
       const channels = yield* Gateway.get("/alert-channels", admin)
       expect(channels.text).not.toContain("verySecretToken123")
       expect(channels.text).not.toContain("hunter2-pass")
       expect(channels.text).toContain("[redacted]")
-      expect((yield* Gateway.post("/alert-channels", { name: "t", target: { _tag: "telegram", bot_token: "1:a", chat_id: "not a chat" } }, admin)).status)
+      expect(
+        (yield* Gateway.post("/alert-channels", {
+          name: "t",
+          target: { _tag: "telegram", bot_token: "1:a", chat_id: "not a chat" }
+        }, admin)).status
+      )
         .toBe(400)
 
       // Two runs of the changing world.

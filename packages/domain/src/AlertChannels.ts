@@ -149,7 +149,8 @@ export const summarize = (alert: Alert, maxLines = 50): { readonly title: string
     : alert.kind === "entity_gone"
     ? "gone"
     : "certificate expiring"
-  const title = `[${alert.severity.toUpperCase()}] ${alert.rule_name}: ${alert.entities.length} ${what} on ${alert.target}`
+  const title =
+    `[${alert.severity.toUpperCase()}] ${alert.rule_name}: ${alert.entities.length} ${what} on ${alert.target}`
   const lines = alert.entities.slice(0, maxLines).map((entity) =>
     entity.expires_at === null
       ? `${entity.type} ${entity.value}`
@@ -220,7 +221,11 @@ export const discordPayload = (alert: Alert) => {
 /** Telegram Bot API `sendMessage`: plain text (≤ 4096), no link previews. */
 export const telegramPayload = (alert: Alert, chatId: string) => {
   const { lines, title } = summarize(alert)
-  return { chat_id: chatId, text: clip([title, ...lines].join("\n"), 4096), link_preview_options: { is_disabled: true } }
+  return {
+    chat_id: chatId,
+    text: clip([title, ...lines].join("\n"), 4096),
+    link_preview_options: { is_disabled: true }
+  }
 }
 
 /** An e-mail's subject and plain-text body. */

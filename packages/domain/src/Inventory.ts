@@ -4,7 +4,8 @@
  * The Postgres projection and its rebuild both apply `applyRun`, so rebuilding gives what was kept incrementally.
  */
 import { Schema } from "effect"
-import { Entity, EntityType, entityKey } from "./Entity.js"
+import type { Entity } from "./Entity.js"
+import { entityKey, EntityType } from "./Entity.js"
 import { ScanId } from "./Ids.js"
 
 export const AssetStatus = Schema.Literal("new", "present", "gone")

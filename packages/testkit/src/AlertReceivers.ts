@@ -77,7 +77,8 @@ export const teams = receiver(
     if (body["type"] !== "message" || !Array.isArray(attachments) || attachments.length !== 1) return undefined
     const attachment = attachments[0] as Json
     const card = attachment["content"] as Json | undefined
-    return attachment["contentType"] === "application/vnd.microsoft.card.adaptive" && card?.["type"] === "AdaptiveCard" &&
+    return attachment["contentType"] === "application/vnd.microsoft.card.adaptive" &&
+        card?.["type"] === "AdaptiveCard" &&
         typeof card["version"] === "string" && Array.isArray(card["body"]) &&
         card["body"].every((element: Json) => element["type"] === "TextBlock" && isString(element["text"], 10_000))
       ? body

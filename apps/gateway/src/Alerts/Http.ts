@@ -4,8 +4,9 @@
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { AlertChannelId, viewOf } from "@mirage/domain/AlertChannels"
-import type { AlertChannel } from "@mirage/domain/AlertChannels"
+import type { AlertChannel, UpdateAlertChannelRequest } from "@mirage/domain/AlertChannels"
 import { Alert, AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
+import type { UpdateAlertRuleRequest } from "@mirage/domain/Alerts"
 import { AlertChannelList, AlertPage, AlertRuleList } from "@mirage/domain/api/AlertsApi"
 import { MirageApi } from "@mirage/domain/api/Api"
 import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
@@ -27,14 +28,38 @@ const found = <A>(what: string) => (option: Option.Option<A>) =>
 
 /** Alerts as Server-Sent Events, with a comment every 15 s so that proxies keep idle connections. */
 const eventStream = <E>(alerts: Stream.Stream<Alert, E>) => {
-  const frames = Stream.map(alerts, (alert) =>
-    `event: alert\nid: ${alert.id}\ndata: ${JSON.stringify(encodeAlert(alert))}\n\n`)
+  const frames = Stream.map(
+    alerts,
+    (alert) => `event: alert\nid: ${alert.id}\ndata: ${JSON.stringify(encodeAlert(alert))}\n\n`
+  )
   const comments = Stream.fromSchedule(Schedule.spaced("15 seconds")).pipe(Stream.as(": keep-alive\n\n"))
   return HttpServerResponse.stream(Stream.encodeText(Stream.merge(frames, comments, { haltStrategy: "left" })), {
     contentType: "text/event-stream",
     headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
   })
 }
+
+/** 204 when there was such a thing to delete, else 404. */
+const removed = (what: string) => (deleted: boolean) =>
+  deleted
+    ? Effect.succeed(HttpServerResponse.empty({ status: 204 }))
+    : Effect.fail(new NotFound({ detail: `no ${what}` }))
+
+/** The channel with the fields given changed (a new target replaces the old one whole). */
+const changedChannel = (current: AlertChannel, payload: UpdateAlertChannelRequest): AlertChannel => ({
+  ...current,
+  ...(payload.name === undefined ? {} : { name: payload.name }),
+  ...(payload.target === undefined ? {} : { target: payload.target }),
+  ...(payload.min_severity === undefined ? {} : { min_severity: payload.min_severity }),
+  ...(payload.enabled === undefined ? {} : { enabled: payload.enabled })
+})
+
+/** The rule with the fields given changed. */
+const changedRule = (current: AlertRule, payload: UpdateAlertRuleRequest): AlertRule =>
+  AlertRule.make({
+    ...current,
+    ...Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined))
+  })
 
 export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
   Effect.gen(function*() {
@@ -75,8 +100,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
           const current = yield* rule(principal.organization_id, path.id)
-          const changes = Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined))
-          const updated = AlertRule.make({ ...current, ...changes })
+          const updated = changedRule(current, payload)
           yield* store.putRule(updated)
           return updated
         }).pipe(
@@ -86,11 +110,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
       .handle("deleteRule", ({ path }) =>
         CurrentPrincipal.pipe(
           Effect.flatMap((principal) => store.deleteRule(principal.organization_id, path.id)),
-          Effect.flatMap((deleted) =>
-            deleted
-              ? Effect.succeed(HttpServerResponse.empty({ status: 204 }))
-              : Effect.fail(new NotFound({ detail: `no alert rule ${path.id}` }))
-          ),
+          Effect.flatMap(removed(`alert rule ${path.id}`)),
           Effect.catchTag("PersistenceError", Problem.unavailable),
           audited("alert_rule.delete", `alert-rule/${path.id}`, { status: 204 })
         ))
@@ -112,10 +132,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
           const created: AlertChannel = {
             id: AlertChannelId.make(yield* randomUuid),
             organization_id: principal.organization_id,
-            name: payload.name,
-            target: payload.target,
-            min_severity: payload.min_severity,
-            enabled: payload.enabled
+            ...payload
           }
           yield* store.putChannel(created)
           return viewOf(created)
@@ -131,13 +148,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
           const current = yield* channel(principal.organization_id, path.id)
-          const updated: AlertChannel = {
-            ...current,
-            ...(payload.name === undefined ? {} : { name: payload.name }),
-            ...(payload.target === undefined ? {} : { target: payload.target }),
-            ...(payload.min_severity === undefined ? {} : { min_severity: payload.min_severity }),
-            ...(payload.enabled === undefined ? {} : { enabled: payload.enabled })
-          }
+          const updated = changedChannel(current, payload)
           yield* store.putChannel(updated)
           return viewOf(updated)
         }).pipe(
@@ -147,11 +158,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
       .handle("deleteChannel", ({ path }) =>
         CurrentPrincipal.pipe(
           Effect.flatMap((principal) => store.deleteChannel(principal.organization_id, path.id)),
-          Effect.flatMap((deleted) =>
-            deleted
-              ? Effect.succeed(HttpServerResponse.empty({ status: 204 }))
-              : Effect.fail(new NotFound({ detail: `no alert channel ${path.id}` }))
-          ),
+          Effect.flatMap(removed(`alert channel ${path.id}`)),
           Effect.catchTag("PersistenceError", Problem.unavailable),
           audited("alert_channel.delete", `alert-channel/${path.id}`, { status: 204 })
         ))

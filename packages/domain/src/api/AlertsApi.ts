@@ -32,7 +32,9 @@ const ruleId = HttpApiSchema.param("id", AlertRuleId)
 const channelId = HttpApiSchema.param("id", AlertChannelId)
 
 export class AlertsApi extends HttpApiGroup.make("alerts")
-  .add(HttpApiEndpoint.get("listRules", "/alert-rules").addSuccess(AlertRuleList).annotate(OpenApi.Summary, "Alert rules"))
+  .add(
+    HttpApiEndpoint.get("listRules", "/alert-rules").addSuccess(AlertRuleList).annotate(OpenApi.Summary, "Alert rules")
+  )
   .add(
     HttpApiEndpoint.post("createRule", "/alert-rules")
       .setPayload(CreateAlertRuleRequest.annotations(strictBody))

@@ -31,16 +31,19 @@ export const completedScan = (
   completedAt: number,
   status = "COMPLETED"
 ) =>
-  Effect.flatMap(PgClient, (sql) =>
-    Effect.promise(() =>
-      sql`insert into scans (id, organization_id, user_id, name, status, target_type, target_value, shard, seq,
+  Effect.flatMap(
+    PgClient,
+    (sql) =>
+      Effect.promise(() =>
+        sql`insert into scans (id, organization_id, user_id, name, status, target_type, target_value, shard, seq,
             created_at, updated_at, started_at, completed_at, document)
           values (${scanId}, ${organizationId}, ${organizationId}, ${"run"}, ${status}, ${target.type}, ${target.value},
             0, 1, to_timestamp(${completedAt - 120_000} / 1000.0), to_timestamp(${completedAt} / 1000.0),
             to_timestamp(${completedAt - 120_000} / 1000.0),
             ${status === "RUNNING" ? null : new Date(completedAt).toISOString()}::timestamptz,
             '{}'::jsonb)`
-    ))
+      )
+  )
 
 /** Stores run `n` of the world (its results and its completed scan row) and returns its scan id. */
 export const storeRun = (
@@ -52,7 +55,9 @@ export const storeRun = (
   Effect.gen(function*() {
     const scanId = MonitoringWorld.scanIdOf(series, n)
     const results = yield* ResultStore
-    yield* Effect.orDie(results.insert(scanId, MonitoringWorld.results(scanId, options.world ?? (Math.min(n, 4) as 1 | 2 | 3 | 4))))
+    yield* Effect.orDie(
+      results.insert(scanId, MonitoringWorld.results(scanId, options.world ?? (Math.min(n, 4) as 1 | 2 | 3 | 4)))
+    )
     yield* completedScan(
       organizationId,
       scanId,

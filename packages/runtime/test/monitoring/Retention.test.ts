@@ -5,8 +5,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { deriveUuid, OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { expiredRuns, RetentionPolicy } from "@mirage/domain/Retention"
-import { monitorRun } from "@mirage/runtime/monitoring/alerts/Monitor"
 import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
+import { monitorRun } from "@mirage/runtime/monitoring/alerts/Monitor"
 import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgres"
 import { purgeOrganization, putPolicy, sweep } from "@mirage/runtime/monitoring/retention/Retention"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
@@ -39,59 +39,70 @@ describe("Retention", () => {
       .toEqual([id("a")])
   })
 
-  it.scoped("purges expired runs' results and events, never what the inventory or a running scan needs", () =>
-    Effect.gen(function*() {
-      const sql = yield* PgClient
-      const results = yield* ResultStore
-      const ids: Array<ScanId> = []
-      for (const n of [1, 2, 3, 4, 5, 6]) {
-        const scanId = yield* storeRun(organization, "daily", n)
-        ids.push(scanId)
-        yield* monitorRun({ series, scan_id: scanId, at: MonitoringWorld.completedAt(n) })
-      }
-      const failed = yield* storeRun(organization, "daily-failed", 4.5, { status: "FAILED" })
-      const running = yield* storeRun(organization, "daily-running", 8, { status: "RUNNING" })
-      // Another series: W is expired; X is needed by the running Y; Z is that series' latest ended run.
-      const w = yield* storeRun(organization, "other", 1, { target: "other.example" })
-      const x = yield* storeRun(organization, "other", 2, { target: "other.example" })
-      const z = yield* storeRun(organization, "other", 3, { target: "other.example" })
-      const y = yield* storeRun(organization, "other", 4, { target: "other.example", status: "RUNNING" })
-      yield* Effect.promise(() =>
-        sql`insert into scan_dependencies (scan_id, depends_on, organization_id) values (${y}, ${x}, ${organization})`
-      )
-      for (const scanId of [ids[4]!, w]) {
+  it.scoped(
+    "purges expired runs' results and events, never what the inventory or a running scan needs",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* PgClient
+        const results = yield* ResultStore
+        const ids: Array<ScanId> = []
+        for (const n of [1, 2, 3, 4, 5, 6]) {
+          const scanId = yield* storeRun(organization, "daily", n)
+          ids.push(scanId)
+          yield* monitorRun({ series, scan_id: scanId, at: MonitoringWorld.completedAt(n) })
+        }
+        const failed = yield* storeRun(organization, "daily-failed", 4.5, { status: "FAILED" })
+        const running = yield* storeRun(organization, "daily-running", 8, { status: "RUNNING" })
+        // Another series: W is expired; X is needed by the running Y; Z is that series' latest ended run.
+        const w = yield* storeRun(organization, "other", 1, { target: "other.example" })
+        const x = yield* storeRun(organization, "other", 2, { target: "other.example" })
+        const z = yield* storeRun(organization, "other", 3, { target: "other.example" })
+        const y = yield* storeRun(organization, "other", 4, { target: "other.example", status: "RUNNING" })
         yield* Effect.promise(() =>
-          sql`insert into scan_events (scan_id, seq, type, payload, at) values (${scanId}, 1, 'ScanStarted', '{}', now())`
+          sql`insert into scan_dependencies (scan_id, depends_on, organization_id) values (${y}, ${x}, ${organization})`
         )
-      }
+        for (const scanId of [ids[4]!, w]) {
+          yield* Effect.promise(() =>
+            sql`insert into scan_events (scan_id, seq, type, payload, at) values (${scanId}, 1, 'ScanStarted', '{}', now())`
+          )
+        }
 
-      yield* putPolicy(organization, RetentionPolicy.make({ keep_runs: 1, keep_days: null }))
-      const purged = yield* purgeOrganization(organization, MonitoringWorld.completedAt(9))
-      // Runs 1-3 hold first sightings, run 1 the last sighting of the closed port, run 6 is the latest: they stay.
-      expect([...purged].sort()).toEqual([ids[3]!, ids[4]!, failed, w].sort())
-      for (const scanId of purged) expect(yield* results.count(scanId)).toBe(0)
-      for (const scanId of [...ids.slice(0, 3), ids[5]!, running, x, z, y]) {
-        expect(yield* results.count(scanId)).toBeGreaterThan(0)
-      }
-      const events = yield* Effect.promise(() =>
-        sql`select scan_id from scan_events where scan_id in ${sql([ids[4]!, w])}`
-      )
-      expect(events).toHaveLength(0)
-      const listed = yield* Effect.promise(() =>
-        sql<Array<{ id: string }>>`select id from scans where organization_id = ${organization} and deleted_at is null`
-      )
-      expect(listed.map((row) => row.id).sort()).toEqual([...ids.slice(0, 3), ids[5]!, running, x, z, y].sort())
-      // The inventory is untouched, and a second pass purges nothing more.
-      expect((yield* monitorRun({ series, scan_id: ids[5]!, at: MonitoringWorld.completedAt(6) }))).toEqual([])
-      expect(yield* purgeOrganization(organization, MonitoringWorld.completedAt(9))).toEqual([])
-    }).pipe(Effect.provide(layer)), 60_000)
+        yield* putPolicy(organization, RetentionPolicy.make({ keep_runs: 1, keep_days: null }))
+        const purged = yield* purgeOrganization(organization, MonitoringWorld.completedAt(9))
+        // Runs 1-3 hold first sightings, run 1 the last sighting of the closed port, run 6 is the latest: they stay.
+        expect([...purged].sort()).toEqual([ids[3]!, ids[4]!, failed, w].sort())
+        for (const scanId of purged) expect(yield* results.count(scanId)).toBe(0)
+        for (const scanId of [...ids.slice(0, 3), ids[5]!, running, x, z, y]) {
+          expect(yield* results.count(scanId)).toBeGreaterThan(0)
+        }
+        const events = yield* Effect.promise(() =>
+          sql`select scan_id from scan_events where scan_id in ${sql([ids[4]!, w])}`
+        )
+        expect(events).toHaveLength(0)
+        const listed = yield* Effect.promise(() =>
+          sql<
+            Array<{ id: string }>
+          >`select id from scans where organization_id = ${organization} and deleted_at is null`
+        )
+        expect(listed.map((row) => row.id).sort()).toEqual([...ids.slice(0, 3), ids[5]!, running, x, z, y].sort())
+        // The inventory is untouched, and a second pass purges nothing more.
+        expect(yield* monitorRun({ series, scan_id: ids[5]!, at: MonitoringWorld.completedAt(6) })).toEqual([])
+        expect(yield* purgeOrganization(organization, MonitoringWorld.completedAt(9))).toEqual([])
+      }).pipe(Effect.provide(layer)),
+    60_000
+  )
 
   it.scoped("the background sweep applies a policy by age at the clock's time", () =>
     Effect.gen(function*() {
       const results = yield* ResultStore
       const a = yield* storeRun(organization, "aged", 1, { target: "aged.example" })
       const b = yield* storeRun(organization, "aged", 2, { target: "aged.example" })
-      yield* completedScan(organization, ScanId.make(deriveUuid("aged-c")), { type: "DOMAIN", value: "aged.example" }, MonitoringWorld.completedAt(3))
+      yield* completedScan(
+        organization,
+        ScanId.make(deriveUuid("aged-c")),
+        { type: "DOMAIN", value: "aged.example" },
+        MonitoringWorld.completedAt(3)
+      )
       yield* putPolicy(organization, RetentionPolicy.make({ keep_runs: null, keep_days: 2 }))
       yield* TestClock.setTime(MonitoringWorld.completedAt(3))
       expect(yield* sweep).toBe(0)

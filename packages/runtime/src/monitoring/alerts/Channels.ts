@@ -3,13 +3,7 @@
  * Telegram and signed webhooks (through the platform's WebhookSender, retried like scan webhooks), and SMTP for
  * e-mail. A failure names the channel, never its URL or credentials.
  */
-import {
-  discordPayload,
-  emailContent,
-  slackPayload,
-  teamsPayload,
-  telegramPayload
-} from "@mirage/domain/AlertChannels"
+import { discordPayload, emailContent, slackPayload, teamsPayload, telegramPayload } from "@mirage/domain/AlertChannels"
 import type { AlertChannel, ChannelTarget } from "@mirage/domain/AlertChannels"
 import { Alert } from "@mirage/domain/Alerts"
 import { Context, Data, DateTime, Effect, Layer, Schema } from "effect"
@@ -28,7 +22,9 @@ export interface ChannelSenderService {
   readonly send: (channel: AlertChannel, alert: Alert) => Effect.Effect<void, ChannelFailed>
 }
 
-export class ChannelSender extends Context.Tag("@mirage/runtime/ChannelSender")<ChannelSender, ChannelSenderService>() {}
+export class ChannelSender
+  extends Context.Tag("@mirage/runtime/ChannelSender")<ChannelSender, ChannelSenderService>()
+{}
 
 const json = (url: string, body: unknown, headers: Record<string, string> = {}): WebhookRequest => ({
   url,

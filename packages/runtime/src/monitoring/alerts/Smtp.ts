@@ -2,7 +2,8 @@
  * A minimal SMTP client (RFC 5321) for alert e-mails: EHLO, optional AUTH PLAIN, MAIL FROM, RCPT TO, DATA, QUIT,
  * over plain TCP or TLS from the first byte. Replies are read line by line; any unexpected code fails the send.
  */
-import { Data, Duration, Effect } from "effect"
+import type { Duration } from "effect"
+import { Data, Effect } from "effect"
 import { connect as connectTcp } from "node:net"
 import type { Socket } from "node:net"
 import { connect as connectTls } from "node:tls"
@@ -46,7 +47,9 @@ export const formatMessage = (mail: Mail): string => {
     "Content-Type: text/plain; charset=utf-8",
     "Content-Transfer-Encoding: 8bit"
   ]
-  const body = mail.text.replace(/\r?\n/g, "\r\n").split("\r\n").map((line) => (line.startsWith(".") ? `.${line}` : line))
+  const body = mail.text.replace(/\r?\n/g, "\r\n").split("\r\n").map((
+    line
+  ) => (line.startsWith(".") ? `.${line}` : line))
   return [...headers, "", ...body].join("\r\n")
 }
 

@@ -5,7 +5,8 @@
 import type { EntityType } from "@mirage/domain/Entity"
 import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import type { AssetRecord, AssetStatus, Run } from "@mirage/domain/Inventory"
-import { Context, Data, Effect, Either, Option, Schema } from "effect"
+import type { Effect } from "effect"
+import { Context, Data, Either, Option, Schema } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
 
 /** A series: the runs (scans) of one organization with the same target. */
@@ -74,4 +75,3 @@ export const decodeAssetCursor = (text: string): Either.Either<AssetCursor, Inva
 
 /** The key of an asset within its series. */
 export const assetKey = (asset: { readonly type: string; readonly value: string }) => `${asset.type}:${asset.value}`
-

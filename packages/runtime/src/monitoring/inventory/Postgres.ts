@@ -4,10 +4,10 @@ import { ScanId } from "@mirage/domain/Ids"
 import { applyRun, AssetStatus, foldRuns } from "@mirage/domain/Inventory"
 import type { AssetRecord } from "@mirage/domain/Inventory"
 import { Effect, Layer, Schema } from "effect"
+import type postgres from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
-import type postgres from "postgres"
 import { assetKey, encodeAssetCursor, Inventory } from "./Inventory.js"
 import type { Asset, Series } from "./Inventory.js"
 
@@ -40,9 +40,7 @@ const record = ({ target_type: _t, target_value: _v, ...asset }: typeof Row.Type
 
 // Every change of a series happens under this lock, so concurrent completions of its runs apply one at a time.
 const lockSeries = (tx: Tx, series: Series) =>
-  tx`select pg_advisory_xact_lock(hashtext(${
-    `assets:${series.organization_id}:${series.target_type}:${series.target_value}`
-  }))`
+  tx`select pg_advisory_xact_lock(hashtext(${`assets:${series.organization_id}:${series.target_type}:${series.target_value}`}))`
 
 const readSeries = (tx: Tx, series: Series) =>
   tx.unsafe(
@@ -66,14 +64,19 @@ const writeAssets = (tx: Tx, series: Series, assets: ReadonlyArray<AssetRecord>)
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
+    Effect.tryPromise({
+      try: () => Promise.resolve(run()),
+      catch: (cause) => new PersistenceError({ operation, cause })
+    })
 
   return Inventory.of({
     applyRun: (series, run) =>
       attempt("apply run to inventory", () =>
         sql.begin(async (tx) => {
           await lockSeries(tx, series)
-          const before = new Map(decodeRowsSync(await readSeries(tx, series)).map((row) => [assetKey(row), record(row)]))
+          const before = new Map(
+            decodeRowsSync(await readSeries(tx, series)).map((row) => [assetKey(row), record(row)])
+          )
           const runs = await tx<Array<{ scan_id: string }>>`
             select scan_id from asset_runs where organization_id = ${series.organization_id}
               and target_type = ${series.target_type} and target_value = ${series.target_value} order by at`

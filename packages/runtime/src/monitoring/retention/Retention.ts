@@ -32,12 +32,15 @@ export const getPolicy = (organizationId: OrganizationId) =>
   })
 
 export const putPolicy = (organizationId: OrganizationId, policy: RetentionPolicy) =>
-  Effect.flatMap(PgClient, (sql) =>
-    attempt("store retention policy", () =>
-      sql`insert into retention_policies (organization_id, keep_runs, keep_days, updated_at)
+  Effect.flatMap(
+    PgClient,
+    (sql) =>
+      attempt("store retention policy", () =>
+        sql`insert into retention_policies (organization_id, keep_runs, keep_days, updated_at)
           values (${organizationId}, ${policy.keep_runs}, ${policy.keep_days}, now())
           on conflict (organization_id) do update set keep_runs = excluded.keep_runs,
-            keep_days = excluded.keep_days, updated_at = now()`).pipe(Effect.asVoid))
+            keep_days = excluded.keep_days, updated_at = now()`).pipe(Effect.asVoid)
+  )
 
 const RunRow = Schema.Struct({
   id: ScanId,
@@ -88,8 +91,10 @@ export const purgeOrganization = (organizationId: OrganizationId, now: number) =
 export const sweep = Effect.gen(function*() {
   const sql = yield* PgClient
   const now = yield* Clock.currentTimeMillis
-  const organizations = yield* attempt("read retention policies", () =>
-    sql<Array<{ organization_id: string }>>`select organization_id from retention_policies`)
+  const organizations = yield* attempt(
+    "read retention policies",
+    () => sql<Array<{ organization_id: string }>>`select organization_id from retention_policies`
+  )
   let purged = 0
   for (const row of organizations) {
     purged += (yield* purgeOrganization(OrganizationId.make(row.organization_id), now)).length
@@ -97,11 +102,12 @@ export const sweep = Effect.gen(function*() {
   return purged
 })
 
-
 /** The background job: a sweep now and then at every interval; failures are logged and the next sweep retries. */
 export const job = (every: Duration.DurationInput) =>
   sweep.pipe(
-    Effect.tap((purged) => purged > 0 ? Effect.logInfo("retention purged runs").pipe(Effect.annotateLogs({ purged })) : Effect.void),
+    Effect.tap((purged) =>
+      purged > 0 ? Effect.logInfo("retention purged runs").pipe(Effect.annotateLogs({ purged })) : Effect.void
+    ),
     Effect.catchAll((error) => Effect.logWarning("retention sweep failed", error)),
     Effect.repeat(Schedule.spaced(every))
   )

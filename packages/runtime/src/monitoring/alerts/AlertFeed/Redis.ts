@@ -31,7 +31,8 @@ export const make = Effect.gen(function*() {
         const body = yield* Effect.mapError(encode(alert), (cause) =>
           new PersistenceError({ operation: "encode alert", cause }))
         yield* Effect.tryPromise({
-          try: () => redis.redis.xadd(keyOf(alert.organization_id), "MAXLEN", "~", maxLength, "*", "data", body),
+          try: () =>
+            redis.redis.xadd(keyOf(alert.organization_id), "MAXLEN", "~", maxLength, "*", "data", body),
           catch: (cause) => new PersistenceError({ operation: "publish alert", cause })
         })
       }),
@@ -57,7 +58,8 @@ export const make = Effect.gen(function*() {
                 Effect.flatMap((answer) => {
                   const entries: Entries = answer?.[0]?.[1] ?? []
                   const next = entries.at(-1)?.[0] ?? cursor
-                  return Effect.map(alerts(entries), (decoded) => [Chunk.fromIterable(decoded), Option.some(next)] as const)
+                  return Effect.map(alerts(entries), (decoded) =>
+                    [Chunk.fromIterable(decoded), Option.some(next)] as const)
                 })
               ))
         ))

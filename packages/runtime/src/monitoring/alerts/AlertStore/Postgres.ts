@@ -23,7 +23,10 @@ const AlertCursor = Schema.parseJson(Schema.Tuple(Schema.String, Schema.String))
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
+    Effect.tryPromise({
+      try: () => Promise.resolve(run()),
+      catch: (cause) => new PersistenceError({ operation, cause })
+    })
   const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (value: unknown) =>
     Effect.mapError(Schema.decodeUnknown(schema)(value), (cause) => new PersistenceError({ operation, cause }))
   const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)
@@ -54,14 +57,18 @@ export const make = Effect.gen(function*() {
         (document) =>
           attempt("store alert rule", () =>
             sql`insert into alert_rules (id, organization_id, document, created_at)
-                values (${rule.id}, ${rule.organization_id}, ${sql.json(document as never)}, ${DateTime.formatIso(rule.created_at)})
+                values (${rule.id}, ${rule.organization_id}, ${sql.json(document as never)}, ${
+              DateTime.formatIso(rule.created_at)
+            })
                 on conflict (id) do update set document = excluded.document`).pipe(Effect.asVoid)
       ),
     deleteRule: (organizationId, id) =>
-      attempt("delete alert rule", () =>
-        sql`delete from alert_rules where organization_id = ${organizationId} and id = ${id} returning id`).pipe(
-          Effect.map((rows) => rows.length > 0)
-        ),
+      attempt(
+        "delete alert rule",
+        () => sql`delete from alert_rules where organization_id = ${organizationId} and id = ${id} returning id`
+      ).pipe(
+        Effect.map((rows) => rows.length > 0)
+      ),
     channels: (organizationId) =>
       attempt("read alert channels", () =>
         sql<Array<{ document: unknown }>>`
@@ -72,7 +79,9 @@ export const make = Effect.gen(function*() {
       attempt("read alert channel", () =>
         sql<Array<{ document: unknown }>>`
           select document from alert_channels where organization_id = ${organizationId} and id = ${id}`).pipe(
-          Effect.flatMap((rows) => rows[0] === undefined ? Effect.succeedNone : Effect.asSome(channel(rows[0].document)))
+          Effect.flatMap((rows) =>
+            rows[0] === undefined ? Effect.succeedNone : Effect.asSome(channel(rows[0].document))
+          )
         ),
     putChannel: (stored) =>
       Effect.flatMap(
@@ -84,10 +93,12 @@ export const make = Effect.gen(function*() {
                 on conflict (id) do update set document = excluded.document`).pipe(Effect.asVoid)
       ),
     deleteChannel: (organizationId, id) =>
-      attempt("delete alert channel", () =>
-        sql`delete from alert_channels where organization_id = ${organizationId} and id = ${id} returning id`).pipe(
-          Effect.map((rows) => rows.length > 0)
-        ),
+      attempt(
+        "delete alert channel",
+        () => sql`delete from alert_channels where organization_id = ${organizationId} and id = ${id} returning id`
+      ).pipe(
+        Effect.map((rows) => rows.length > 0)
+      ),
     raise: (alerts) =>
       alerts.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
         const encoded = yield* Effect.orDie(Schema.encode(Schema.Array(Alert))(alerts))
