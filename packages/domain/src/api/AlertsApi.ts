@@ -67,6 +67,7 @@ export class AlertsApi extends HttpApiGroup.make("alerts")
       .addSuccess(AlertRule)
       .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Change an alert rule (only the fields given)")
+      .annotate(OpenApi.Transform, documented({ example: { severity: "critical", digest: true } }))
   )
   .add(
     HttpApiEndpoint.del("deleteRule")`/alert-rules/${ruleId}`
@@ -112,6 +113,7 @@ export class AlertsApi extends HttpApiGroup.make("alerts")
       .addSuccess(AlertChannelView)
       .addError(Problems.NotFound)
       .annotate(OpenApi.Summary, "Change an alert channel (a new target replaces the old one whole)")
+      .annotate(OpenApi.Transform, documented({ example: { min_severity: "medium", enabled: false } }))
   )
   .add(
     HttpApiEndpoint.del("deleteChannel")`/alert-channels/${channelId}`

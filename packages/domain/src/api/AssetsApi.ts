@@ -6,6 +6,7 @@ import { ScanId } from "../Ids.js"
 import { AssetStatus, ScanDiff } from "../Inventory.js"
 import { RetentionPolicy } from "../Retention.js"
 import { Authentication } from "./Authentication.js"
+import { documented } from "./Documented.js"
 import { allErrors, Problems, strictBody } from "./Errors.js"
 import { Cursor, Limit, pageLimits } from "./Query.js"
 
@@ -78,6 +79,7 @@ export class AssetsApi extends HttpApiGroup.make("assets")
       .setPayload(RetentionPolicy.annotations(strictBody))
       .addSuccess(RetentionPolicy)
       .annotate(OpenApi.Summary, "Set the retention policy (admins)")
+      .annotate(OpenApi.Transform, documented({ example: { keep_runs: 30, keep_days: 90 } }))
       .annotate(
         OpenApi.Description,
         "Runs beyond the last `keep_runs` of a series, or ended more than `keep_days` ago, lose their results and " +
