@@ -181,6 +181,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Monitori
         ["new subdomain", ["dev.example.com"]]
       ])
       expect(((yield* Gateway.get("/alerts", stranger)).body as { items: Array<unknown> }).items).toEqual([])
+      expect((yield* Gateway.get("/alerts?cursor=abc", viewer)).status).toBe(400)
 
       // Retention: admins only.
       expect((yield* put("/retention", { keep_runs: 5, keep_days: null }, analyst)).status).toBe(403)

@@ -10,10 +10,10 @@ import type { UpdateAlertRuleRequest } from "@mirage/domain/Alerts"
 import { AlertChannelList, AlertPage, AlertRuleList } from "@mirage/domain/api/AlertsApi"
 import { MirageApi } from "@mirage/domain/api/Api"
 import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
-import { NotFound } from "@mirage/domain/api/Errors"
+import { BadRequest, NotFound } from "@mirage/domain/api/Errors"
 import { randomUuid } from "@mirage/domain/Ids"
 import { AlertFeed } from "@mirage/runtime/monitoring/alerts/AlertFeed"
-import { AlertStore } from "@mirage/runtime/monitoring/alerts/AlertStore"
+import { AlertStore, decodeAlertCursor } from "@mirage/runtime/monitoring/alerts/AlertStore"
 import { Clock, DateTime, Effect, Option, Schedule, Schema, Stream } from "effect"
 import { audited } from "../Audited.js"
 import * as Problem from "../Problem.js"
@@ -38,6 +38,12 @@ const eventStream = <E>(alerts: Stream.Stream<Alert, E>) => {
     headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
   })
 }
+
+/** A cursor that is not a page's next_cursor is a bad request (not a store failure). */
+const checkedCursor = (cursor: string | undefined) =>
+  cursor !== undefined && Option.isNone(decodeAlertCursor(cursor))
+    ? Effect.fail(BadRequest.field("cursor", "a cursor is the next_cursor of a previous page"))
+    : Effect.void
 
 /** 204 when there was such a thing to delete, else 404. */
 const removed = (what: string) => (deleted: boolean) =>
@@ -163,7 +169,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
           audited("alert_channel.delete", `alert-channel/${path.id}`, { status: 204 })
         ))
       .handle("listAlerts", ({ urlParams }) =>
-        CurrentPrincipal.pipe(
+        Effect.zipRight(checkedCursor(urlParams.cursor), CurrentPrincipal).pipe(
           Effect.flatMap((principal) =>
             store.alerts({
               organization_id: principal.organization_id,

@@ -5,8 +5,8 @@
 import type { AlertChannel, AlertChannelId } from "@mirage/domain/AlertChannels"
 import type { Alert, AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
 import type { OrganizationId } from "@mirage/domain/Ids"
-import { Context } from "effect"
-import type { Effect, Option } from "effect"
+import { Context, Option, Schema } from "effect"
+import type { Effect } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
 
 export interface AlertQuery {
@@ -47,3 +47,16 @@ export interface AlertStoreService {
 }
 
 export class AlertStore extends Context.Tag("@mirage/runtime/AlertStore")<AlertStore, AlertStoreService>() {}
+
+/** Where a page of alerts ended: the last alert's time (as stored) and id. */
+const AlertCursor = Schema.parseJson(Schema.Tuple(Schema.String, Schema.UUID))
+
+/** The position a cursor stands for; none for a text that is not one of ours. */
+export const decodeAlertCursor = (text: string): Option.Option<readonly [string, string]> =>
+  Option.filter(
+    Schema.decodeUnknownOption(AlertCursor)(Buffer.from(text, "base64url").toString("utf8")),
+    ([at]) => !Number.isNaN(Date.parse(at))
+  )
+
+export const encodeAlertCursor = (at: string, id: string): string =>
+  Buffer.from(JSON.stringify([at, id]), "utf8").toString("base64url")

@@ -6,7 +6,7 @@ import { OrganizationId } from "@mirage/domain/Ids"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
-import { AlertStore } from "../AlertStore.js"
+import { AlertStore, decodeAlertCursor, encodeAlertCursor } from "../AlertStore.js"
 
 /** A channel as stored: its target in full (secrets included, never answered as such). */
 const StoredChannel = Schema.Struct({
@@ -17,8 +17,6 @@ const StoredChannel = Schema.Struct({
   min_severity: Severity,
   enabled: Schema.Boolean
 })
-
-const AlertCursor = Schema.parseJson(Schema.Tuple(Schema.String, Schema.String))
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -116,9 +114,7 @@ export const make = Effect.gen(function*() {
       Effect.gen(function*() {
         const cursor = query.cursor === undefined
           ? undefined
-          : Option.getOrUndefined(
-            Schema.decodeUnknownOption(AlertCursor)(Buffer.from(query.cursor, "base64url").toString("utf8"))
-          )
+          : Option.getOrUndefined(decodeAlertCursor(query.cursor))
         if (query.cursor !== undefined && cursor === undefined) {
           return yield* new PersistenceError({ operation: "list alerts: invalid cursor", cause: query.cursor })
         }
@@ -133,7 +129,7 @@ export const make = Effect.gen(function*() {
         return {
           items,
           next_cursor: rows.length > query.limit && last !== undefined
-            ? Buffer.from(JSON.stringify([last.position, last.id]), "utf8").toString("base64url")
+            ? encodeAlertCursor(last.position, last.id)
             : null
         }
       })
