@@ -78,7 +78,11 @@ describe("Cli", () => {
         // The first run of its series: everything it found is added, nothing removed.
         const diff = yield* mirage(["diff", printed.scan.id, "--json", "--key", key])
         expect(Exit.isSuccess(diff.exit), diff.stderr).toBe(true)
-        const changes = JSON.parse(diff.stdout) as { against: string | null; added_count: number; removed_count: number }
+        const changes = JSON.parse(diff.stdout) as {
+          against: string | null
+          added_count: number
+          removed_count: number
+        }
         expect(changes).toMatchObject({ against: null, removed_count: 0 })
         expect(changes.added_count).toBeGreaterThan(0)
         expect(changes.added_count).toBeLessThanOrEqual(printed.summary.total)
