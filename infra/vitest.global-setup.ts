@@ -3,13 +3,11 @@
 // migrations changed since it was last built.
 import { MongoClient } from "mongodb"
 import { execFileSync } from "node:child_process"
-import { createHash } from "node:crypto"
-import { readdirSync, readFileSync } from "node:fs"
 import { connect } from "node:net"
-import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import postgres from "postgres"
 import {
+  migrationsFingerprint,
   templateDatabase,
   testStoreCreatedAt,
   testStorePrefix,
@@ -83,21 +81,14 @@ const dropMongoLeftovers = async (): Promise<void> => {
 }
 
 /** What the template was built from: the migrations' names and contents. */
-const migrationsFingerprint = (): string => {
-  const folder = fileURLToPath(new URL("./migrations/", import.meta.url))
-  const hash = createHash("sha256")
-  for (const file of readdirSync(folder).filter((name) => name.endsWith(".sql")).sort()) {
-    hash.update(file).update("\0").update(readFileSync(join(folder, file))).update("\0")
-  }
-  return `migrations ${hash.digest("hex")}`
-}
+const fingerprintComment = (): string => `migrations ${migrationsFingerprint()}`
 
 /**
  * Rebuilds the template only when the migrations changed since it was built (its comment holds their fingerprint):
  * a run going on at the same time may be cloning it, and a dropped template would hand it an empty database.
  */
 const ensureTemplate = async (sql: postgres.Sql): Promise<void> => {
-  const fingerprint = migrationsFingerprint()
+  const fingerprint = fingerprintComment()
   const [current] = await sql<ReadonlyArray<{ readonly comment: string | null }>>`
     SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${templateDatabase}`
   if (current?.comment === fingerprint) return

@@ -11,6 +11,7 @@ import { CollectionTask, CollectTaskRequest } from "@mirage/domain/CollectionTas
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Entity, EntityType } from "@mirage/domain/Entity"
 import { ModuleId, ScanId, TaskId, TemplateId } from "@mirage/domain/Ids"
+import { ScanDiff } from "@mirage/domain/Inventory"
 import { CreateScanRequest, Scan, ScanModule } from "@mirage/domain/Scan"
 import type { ScanProgressEvent } from "@mirage/domain/ScanProgress"
 import { Console, Effect, Option, Ref, Schema, Stream } from "effect"
@@ -257,6 +258,35 @@ export const make = (terminal: Terminal) => {
       })
     )).pipe(Command.withDescription("A scan's results (one page, or --all)"))
 
+  const diff = Command.make("diff", {
+    ...common,
+    id: scanId,
+    against: Options.text("against").pipe(
+      Options.withSchema(Schema.Union(Schema.Literal("previous"), ScanId)),
+      Options.withDescription("`previous` (the series' run before it) or a scan id"),
+      Options.withDefault("previous" as const)
+    )
+  }, (input) =>
+    withGateway(
+      input,
+      Effect.gen(function*() {
+        const { api } = yield* Gateway
+        const changes = yield* api.assets.diff({ path: { id: input.id }, urlParams: { against: input.against } })
+        if (input.json) return yield* Output.json(ScanDiff, changes)
+        yield* Console.log(
+          `${changes.scan_id} against ${changes.against ?? "nothing (first run)"}: +${changes.added_count} ` +
+            `-${changes.removed_count} =${changes.unchanged_count}`
+        )
+        yield* Console.log(Output.table(
+          ["CHANGE", "TYPE", "VALUE"],
+          changes.by_type.flatMap((group) => [
+            ...group.added.map((value) => ["+", group.type, value]),
+            ...group.removed.map((value) => ["-", group.type, value])
+          ])
+        ))
+      })
+    )).pipe(Command.withDescription("Entities a scan added and removed against the previous run (or another scan)"))
+
   const templates = Command.make("templates", common, (input) =>
     withGateway(
       input,
@@ -350,6 +380,7 @@ export const make = (terminal: Terminal) => {
       lifecycle("stop", "Stop (cancel) a scan; its results are kept"),
       status,
       results,
+      diff,
       templates,
       SchedulesCommand.make(),
       collect,

@@ -9,6 +9,7 @@ import "@mirage/runtime/collection/Settings"
 import "@mirage/runtime/monitoring/Settings"
 import "@mirage/runtime/monitoring/schedules/Settings"
 import "@mirage/runtime/platform/Settings"
+import "@mirage/runtime/monitoring/retention/Settings"
 import "@mirage/runtime/scans/Settings"
 import "./Settings.js"
 

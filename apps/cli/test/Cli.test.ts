@@ -75,6 +75,19 @@ describe("Cli", () => {
         expect((JSON.parse(results.stdout) as ReadonlyArray<unknown>).length).toBe(printed.summary.total)
         const human = yield* mirage(["results", printed.scan.id, "--type", "IP", "--key", key])
         expect(human.stdout).toContain("TYPE")
+        // The first run of its series: everything it found is added, nothing removed.
+        const diff = yield* mirage(["diff", printed.scan.id, "--json", "--key", key])
+        expect(Exit.isSuccess(diff.exit), diff.stderr).toBe(true)
+        const changes = JSON.parse(diff.stdout) as {
+          against: string | null
+          added_count: number
+          removed_count: number
+        }
+        expect(changes).toMatchObject({ against: null, removed_count: 0 })
+        expect(changes.added_count).toBeGreaterThan(0)
+        expect(changes.added_count).toBeLessThanOrEqual(printed.summary.total)
+        const humanDiff = yield* mirage(["diff", printed.scan.id, "--key", key])
+        expect(humanDiff.stdout).toContain(`+${changes.added_count} -0`)
         yield* node.stop
       }))
 

@@ -97,6 +97,7 @@ interface OpenApiDocument {
       {
         readonly parameters?: ReadonlyArray<{ readonly name: string; readonly in: string }>
         readonly requestBody?: unknown
+        readonly responses?: Record<string, { readonly content?: Record<string, unknown> }>
       }
     >
   >
@@ -105,7 +106,9 @@ interface OpenApiDocument {
 const operationsOf = (document: OpenApiDocument): ReadonlyArray<Operation> =>
   Object.entries(document.paths).flatMap(([path, item]) =>
     Object.entries(item).flatMap(([method, operation]) =>
-      method === "get" || method === "post" || method === "put" || method === "delete"
+      // A stream that takes no path parameter (the organization's alerts) stays open by contract: it is no hang.
+      (method === "get" || method === "post" || method === "put" || method === "delete") &&
+        !(operation.responses?.["200"]?.content?.["text/event-stream"] !== undefined && !path.includes("{"))
         ? [{
           method,
           path,

@@ -5,12 +5,28 @@ import { Clock, Config, Data, Effect, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
 import { Redis } from "ioredis"
 import { MongoClient } from "mongodb"
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import postgres from "postgres"
 import { migrate } from "../../../infra/migrate.js"
 
-/** The database every test database is cloned from (created and migrated by infra/vitest.global-setup.ts). */
-export const templateDatabase = "mirage_test_template"
+/** What a test template is built from: the migrations' names and contents (infra/migrations). */
+export const migrationsFingerprint = (): string => {
+  const folder = fileURLToPath(new URL("../../../infra/migrations/", import.meta.url))
+  const hash = createHash("sha256")
+  for (const file of readdirSync(folder).filter((name) => name.endsWith(".sql")).sort()) {
+    hash.update(file).update("\0").update(readFileSync(join(folder, file))).update("\0")
+  }
+  return hash.digest("hex")
+}
+
+/**
+ * The database every test database is cloned from (created and migrated by infra/vitest.global-setup.ts). Named
+ * after its migrations, so that runs of different migrations on one server never rebuild each other's template.
+ */
+export const templateDatabase = `mirage_test_template_${migrationsFingerprint().slice(0, 16)}`
 
 /** Every test database (PostgreSQL and MongoDB) is named `mirage_t_<creation time, hex ms>_<random hex>`. */
 export const testStorePrefix = "mirage_t_"

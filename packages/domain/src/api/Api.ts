@@ -1,7 +1,9 @@
 /** The Mirage HTTP API: every group, and the problems any endpoint may answer with. */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { Predicate } from "effect"
+import { AlertsApi } from "./AlertsApi.js"
 import { ApiKeysApi } from "./ApiKeysApi.js"
+import { AssetsApi } from "./AssetsApi.js"
 import { AuditApi } from "./AuditApi.js"
 import { CollectApi } from "./CollectApi.js"
 import { problemContentType, Problems } from "./Errors.js"
@@ -85,6 +87,8 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(QuotasApi)
   .add(CollectApi)
   .add(ModulesApi)
+  .add(AssetsApi)
+  .add(AlertsApi)
   // Any request can be malformed, hit an unknown route, or meet an unexpected failure.
   .addError(Problems.BadRequest)
   .addError(Problems.NotFound)

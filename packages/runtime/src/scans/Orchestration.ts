@@ -7,7 +7,13 @@ import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Config, Duration, Effect, Layer, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
+import * as AlertFeedRedis from "../monitoring/alerts/AlertFeed/Redis.js"
+import * as AlertStorePostgres from "../monitoring/alerts/AlertStore/Postgres.js"
+import * as Channels from "../monitoring/alerts/Channels.js"
+import * as Monitor from "../monitoring/alerts/Monitor.js"
 import * as Correlator from "../monitoring/correlation/Correlator.js"
+import * as InventoryPostgres from "../monitoring/inventory/Postgres.js"
+import * as Retention from "../monitoring/retention/Retention.js"
 import * as Tracing from "../platform/Tracing.js"
 import * as Chaining from "./Chaining.js"
 import * as ChainingPostgres from "./Chaining/Postgres.js"
@@ -63,7 +69,8 @@ export const QuotaReconcileConfig = Config.all({
 })
 
 /** The observers, in order: notifications and live progress first (they only publish), then the last correlation
- * findings (when the node correlates), then quotas, then chaining, then the scan's root span when it ends. */
+ * findings (when the node correlates), then quotas, then chaining, then the inventory and alerts of a completed run,
+ * then the scan's root span when it ends. Retention runs beside. */
 export const layerObservers = Layer.scoped(
   ScanObserver,
   Effect.gen(function*() {
@@ -73,8 +80,10 @@ export const layerObservers = Layer.scoped(
     const quotas = yield* quotaObserver
     const chaining = yield* Chaining.observer
     const correlation = yield* Correlator.observer
+    const monitor = yield* Monitor.observer(dispatcher.enqueue)
     yield* quotaReconciler
-    return combine(notifications, progress, correlation, quotas, chaining, Tracing.observer)
+    yield* Effect.forkScoped(Retention.configuredJob)
+    return combine(notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
   })
 )
 
@@ -84,11 +93,15 @@ const Stores = Layer.mergeAll(
   ScanReadModelPostgres.layer,
   WebhooksPostgres.layer,
   WebhooksFetch.layer,
-  ProgressFeedRedis.layer
+  ProgressFeedRedis.layer,
+  InventoryPostgres.layer,
+  AlertStorePostgres.layer,
+  AlertFeedRedis.layer,
+  Layer.unwrapEffect(Effect.map(WebhookConfig, Channels.layerWith)).pipe(Layer.provide(WebhooksFetch.layer))
 )
 
 /**
- * The node's orchestration: ScanObserver and TaskSlots, over PgClient, RedisClient, ShardInbox and
+ * The node's orchestration: ScanObserver and TaskSlots, over PgClient, RedisClient, MongoDatabase, ShardInbox and
  * ResultStore.
  */
 export const layer = Layer.mergeAll(layerObservers, TaskSlotsRedis.layer).pipe(Layer.provide(Stores))

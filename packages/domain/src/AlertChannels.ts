@@ -1,0 +1,238 @@
+/**
+ * Where alerts go besides the scan's webhook: Slack, Microsoft Teams and Discord incoming webhooks, a Telegram
+ * bot, e-mail over SMTP, or a signed webhook of the organization's. Each channel has a severity filter. The
+ * message of each kind follows the receiving service's documented payload; secrets never leave in a view.
+ */
+import { DateTime, Schema } from "effect"
+import type { Alert } from "./Alerts.js"
+import { Severity, severityRank } from "./Alerts.js"
+import { OrganizationId } from "./Ids.js"
+
+export const AlertChannelId = Schema.UUID.pipe(Schema.brand("AlertChannelId"))
+export type AlertChannelId = typeof AlertChannelId.Type
+
+const HttpsUrl = Schema.String.pipe(
+  Schema.maxLength(2048),
+  Schema.filter((text) => {
+    try {
+      const url = new URL(text)
+      return url.protocol === "https:" || url.protocol === "http:" || "an http(s) URL"
+    } catch {
+      return "an http(s) URL"
+    }
+  })
+)
+const Secret = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(512))
+const Host = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9.:-]{1,253}$/, { message: () => "a host name or address" }))
+const Address = Schema.String.pipe(Schema.pattern(/^[^\s<>@,;:"]+@[^\s<>@,;:"]+$/, { message: () => "an address" }))
+
+export const WebhookTarget = Schema.TaggedStruct("webhook", { url: HttpsUrl, secret: Secret })
+export const SlackTarget = Schema.TaggedStruct("slack", { webhook_url: HttpsUrl })
+export const TeamsTarget = Schema.TaggedStruct("teams", { webhook_url: HttpsUrl })
+export const DiscordTarget = Schema.TaggedStruct("discord", { webhook_url: HttpsUrl })
+export const TelegramTarget = Schema.TaggedStruct("telegram", {
+  bot_token: Secret,
+  chat_id: Schema.String.pipe(Schema.pattern(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, {
+    message: () => "a chat id or @channelname"
+  })),
+  api_base: Schema.optionalWith(HttpsUrl, { default: () => "https://api.telegram.org" })
+})
+export const EmailTarget = Schema.TaggedStruct("email", {
+  host: Host,
+  port: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 65535)), { default: () => 587 }),
+  /** TLS from the first byte (port 465); otherwise plain SMTP. */
+  secure: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  username: Schema.optional(Secret),
+  password: Schema.optional(Secret),
+  from: Address,
+  to: Schema.Array(Address).pipe(Schema.minItems(1), Schema.maxItems(50))
+})
+export const ChannelTarget = Schema.Union(
+  WebhookTarget,
+  SlackTarget,
+  TeamsTarget,
+  DiscordTarget,
+  TelegramTarget,
+  EmailTarget
+)
+export type ChannelTarget = typeof ChannelTarget.Type
+
+const Fields = {
+  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  target: ChannelTarget,
+  /** Alerts below this severity are not sent here. */
+  min_severity: Schema.optionalWith(Severity, { default: () => "info" as const }),
+  enabled: Schema.optionalWith(Schema.Boolean, { default: () => true })
+}
+
+export class CreateAlertChannelRequest extends Schema.Class<CreateAlertChannelRequest>("CreateAlertChannelRequest")(
+  Fields
+) {}
+
+export class UpdateAlertChannelRequest extends Schema.Class<UpdateAlertChannelRequest>("UpdateAlertChannelRequest")({
+  name: Schema.optional(Fields.name),
+  target: Schema.optional(ChannelTarget),
+  min_severity: Schema.optional(Severity),
+  enabled: Schema.optional(Schema.Boolean)
+}) {}
+
+/** A channel as stored (with its secrets). */
+export interface AlertChannel {
+  readonly id: AlertChannelId
+  readonly organization_id: OrganizationId
+  readonly name: string
+  readonly target: ChannelTarget
+  readonly min_severity: Severity
+  readonly enabled: boolean
+}
+
+/** A channel as answered: the target's secrets replaced by `redacted`. */
+export class AlertChannelView extends Schema.Class<AlertChannelView>("AlertChannelView")({
+  id: AlertChannelId,
+  organization_id: OrganizationId,
+  name: Fields.name,
+  kind: Schema.Literal("webhook", "slack", "teams", "discord", "telegram", "email"),
+  /** The target without its secrets: URLs keep only scheme and host. */
+  target: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  min_severity: Severity,
+  enabled: Schema.Boolean
+}) {}
+
+export const redacted = "[redacted]"
+
+/** A URL's scheme and host only: webhook URLs carry their token in the path. */
+export const redactUrl = (text: string): string => {
+  try {
+    const url = new URL(text)
+    return `${url.protocol}//${url.host}/${redacted}`
+  } catch {
+    return redacted
+  }
+}
+
+export const redactTarget = (target: ChannelTarget): Record<string, unknown> => {
+  switch (target._tag) {
+    case "webhook":
+      return { url: redactUrl(target.url), secret: redacted }
+    case "slack":
+    case "teams":
+    case "discord":
+      return { webhook_url: redactUrl(target.webhook_url) }
+    case "telegram":
+      return { bot_token: redacted, chat_id: target.chat_id, api_base: target.api_base }
+    case "email": {
+      const { _tag, password, ...rest } = target
+      return password === undefined ? rest : { ...rest, password: redacted }
+    }
+  }
+}
+
+export const viewOf = (channel: AlertChannel): AlertChannelView =>
+  AlertChannelView.make({
+    id: channel.id,
+    organization_id: channel.organization_id,
+    name: channel.name,
+    kind: channel.target._tag,
+    target: redactTarget(channel.target),
+    min_severity: channel.min_severity,
+    enabled: channel.enabled
+  })
+
+/** Whether the channel takes the alert. */
+export const accepts = (channel: AlertChannel, alert: Alert): boolean =>
+  channel.enabled && severityRank(alert.severity) >= severityRank(channel.min_severity)
+
+/** The human text of an alert: a title and one line per entity (bounded). */
+export const summarize = (alert: Alert, maxLines = 50): { readonly title: string; readonly lines: Array<string> } => {
+  const what = alert.kind === "new_entity"
+    ? "new"
+    : alert.kind === "entity_gone"
+    ? "gone"
+    : "certificate expiring"
+  const title =
+    `[${alert.severity.toUpperCase()}] ${alert.rule_name}: ${alert.entities.length} ${what} on ${alert.target}`
+  const lines = alert.entities.slice(0, maxLines).map((entity) =>
+    entity.expires_at === null
+      ? `${entity.type} ${entity.value}`
+      : `${entity.type} ${entity.value} (expires ${DateTime.formatIso(entity.expires_at)})`
+  )
+  if (alert.entities.length > maxLines) lines.push(`… and ${alert.entities.length - maxLines} more`)
+  return { title, lines }
+}
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)
+
+const colour: Record<Severity, number> = {
+  info: 0x3b82f6,
+  low: 0x22c55e,
+  medium: 0xeab308,
+  high: 0xf97316,
+  critical: 0xdc2626
+}
+
+/** Slack incoming webhook: `text` (the fallback) and a header and a mrkdwn section block (3000 chars). */
+export const slackPayload = (alert: Alert) => {
+  const { lines, title } = summarize(alert)
+  return {
+    text: clip(title, 3000),
+    blocks: [
+      { type: "header", text: { type: "plain_text", text: clip(title, 150) } },
+      { type: "section", text: { type: "mrkdwn", text: clip(lines.map((line) => `• ${line}`).join("\n"), 3000) } }
+    ]
+  }
+}
+
+/** Microsoft Teams incoming webhook (Workflows): a message with one Adaptive Card attachment. */
+export const teamsPayload = (alert: Alert) => {
+  const { lines, title } = summarize(alert)
+  return {
+    type: "message",
+    attachments: [{
+      contentType: "application/vnd.microsoft.card.adaptive",
+      contentUrl: null,
+      content: {
+        $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+        type: "AdaptiveCard",
+        version: "1.4",
+        body: [
+          { type: "TextBlock", text: title, weight: "Bolder", size: "Medium", wrap: true },
+          ...lines.map((line) => ({ type: "TextBlock", text: line, wrap: true, spacing: "None" }))
+        ]
+      }
+    }]
+  }
+}
+
+/** Discord webhook: `content` (≤ 2000) and one embed (title ≤ 256, description ≤ 4096, colour by severity). */
+export const discordPayload = (alert: Alert) => {
+  const { lines, title } = summarize(alert)
+  return {
+    content: clip(title, 2000),
+    embeds: [{
+      title: clip(title, 256),
+      description: clip(lines.join("\n"), 4096),
+      color: colour[alert.severity],
+      timestamp: DateTime.formatIso(alert.at)
+    }],
+    allowed_mentions: { parse: [] }
+  }
+}
+
+/** Telegram Bot API `sendMessage`: plain text (≤ 4096), no link previews. */
+export const telegramPayload = (alert: Alert, chatId: string) => {
+  const { lines, title } = summarize(alert)
+  return {
+    chat_id: chatId,
+    text: clip([title, ...lines].join("\n"), 4096),
+    link_preview_options: { is_disabled: true }
+  }
+}
+
+/** An e-mail's subject and plain-text body. */
+export const emailContent = (alert: Alert) => {
+  const { lines, title } = summarize(alert, 500)
+  return {
+    subject: clip(title, 200),
+    text: [title, "", ...lines, "", `Scan ${alert.scan_id}, alert ${alert.id}`].join("\n")
+  }
+}

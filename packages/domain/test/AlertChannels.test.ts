@@ -1,0 +1,79 @@
+/** Channel views never carry secrets; severity filters; the message of each kind stays within its service's limits. */
+import { describe, expect, it } from "@effect/vitest"
+import {
+  accepts,
+  AlertChannelId,
+  discordPayload,
+  redactTarget,
+  slackPayload,
+  telegramPayload
+} from "@mirage/domain/AlertChannels"
+import type { AlertChannel } from "@mirage/domain/AlertChannels"
+import { Alert, AlertEntity, AlertId, AlertRuleId } from "@mirage/domain/Alerts"
+import { OrganizationId, ScanId } from "@mirage/domain/Ids"
+import { DateTime } from "effect"
+
+const alert = (severity: Alert["severity"], count: number) =>
+  Alert.make({
+    id: AlertId.make("6c0e0000-0000-4000-8000-000000000001"),
+    organization_id: OrganizationId.make("6c0e0000-0000-4000-8000-000000000002"),
+    rule_id: AlertRuleId.make("6c0e0000-0000-4000-8000-000000000003"),
+    rule_name: "new subdomain",
+    kind: "new_entity",
+    severity,
+    scan_id: ScanId.make("6c0e0000-0000-4000-8000-000000000004"),
+    target: "example.com",
+    digest: count > 1,
+    entities: Array.from({ length: count }, (_, i) =>
+      AlertEntity.make({ type: "DOMAIN", value: `host-${i}.${"x".repeat(60)}.example.com`, expires_at: null })),
+    at: DateTime.unsafeMake(1_700_000_000_000)
+  })
+
+const channel = (min_severity: AlertChannel["min_severity"]): AlertChannel => ({
+  id: AlertChannelId.make("6c0e0000-0000-4000-8000-000000000005"),
+  organization_id: OrganizationId.make("6c0e0000-0000-4000-8000-000000000002"),
+  name: "c",
+  target: { _tag: "slack", webhook_url: "https://hooks.slack.com/services/T1/B2/sekrit" },
+  min_severity,
+  enabled: true
+})
+
+describe("AlertChannels", () => {
+  it("redacts webhook URLs, tokens, secrets and passwords", () => {
+    const views = [
+      redactTarget({ _tag: "slack", webhook_url: "https://hooks.slack.com/services/T1/B2/sekrit?x=sekrit" }),
+      redactTarget({ _tag: "webhook", url: "https://h.example/p/sekrit", secret: "sekrit" }),
+      redactTarget({ _tag: "telegram", bot_token: "1:sekrit", chat_id: "-100", api_base: "https://api.telegram.org" }),
+      redactTarget({
+        _tag: "email",
+        host: "smtp.example.org",
+        port: 587,
+        secure: false,
+        username: "u",
+        password: "sekrit",
+        from: "a@example.org",
+        to: ["b@example.org"]
+      })
+    ]
+    for (const view of views) expect(JSON.stringify(view)).not.toContain("sekrit")
+    expect(views[0]).toEqual({ webhook_url: "https://hooks.slack.com/[redacted]" })
+  })
+
+  it("takes alerts at or above the channel's severity, and none when disabled", () => {
+    expect(accepts(channel("high"), alert("critical", 1))).toBe(true)
+    expect(accepts(channel("high"), alert("high", 1))).toBe(true)
+    expect(accepts(channel("high"), alert("medium", 1))).toBe(false)
+    expect(accepts({ ...channel("info"), enabled: false }, alert("critical", 1))).toBe(false)
+  })
+
+  it("keeps a large digest within Slack, Discord and Telegram limits", () => {
+    const big = alert("info", 5000)
+    const slack = slackPayload(big)
+    expect(slack.blocks[1]!.text.text.length).toBeLessThanOrEqual(3000)
+    const discord = discordPayload(big)
+    expect(discord.content.length).toBeLessThanOrEqual(2000)
+    expect(discord.embeds[0]!.description.length).toBeLessThanOrEqual(4096)
+    expect(telegramPayload(big, "-100").text.length).toBeLessThanOrEqual(4096)
+    expect(telegramPayload(big, "-100").text).toContain("new subdomain")
+  })
+})

@@ -1,0 +1,114 @@
+/**
+ * What follows a completed run: its results are applied to the series' inventory, the organization's alert
+ * rules are evaluated against the change, and the alerts raised for the first time go to the feed (SSE), the
+ * scan's signed webhook and every channel whose severity filter takes them. Alert ids are derived, so a run
+ * observed twice (redelivery, takeover) raises and delivers nothing twice.
+ */
+import { accepts } from "@mirage/domain/AlertChannels"
+import { evaluate } from "@mirage/domain/Alerts"
+import type { Alert } from "@mirage/domain/Alerts"
+import type { ScanId } from "@mirage/domain/Ids"
+import { hasEnded } from "@mirage/domain/ScanMachine"
+import { DateTime, Effect } from "effect"
+import type { ResultStore } from "../../scans/ResultStore.js"
+import type { ScanObserverService } from "../../scans/ScanObserver.js"
+import type { Delivery } from "../../scans/Webhooks.js"
+import { Inventory } from "../inventory/Inventory.js"
+import type { Series } from "../inventory/Inventory.js"
+import { runOf } from "../inventory/Runs.js"
+import { AlertFeed } from "./AlertFeed.js"
+import { AlertStore } from "./AlertStore.js"
+import { ChannelSender, webhookBody } from "./Channels.js"
+
+export interface CompletedRun {
+  readonly series: Series
+  readonly scan_id: ScanId
+  /** When the run completed (epoch ms). */
+  readonly at: number
+}
+
+/** Sends fresh alerts everywhere they go; each failure is logged (channel id and kind only) and skipped. */
+export const deliver = (alerts: ReadonlyArray<Alert>, webhook: (delivery: Delivery) => Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    if (alerts.length === 0) return
+    const store = yield* AlertStore
+    const feed = yield* AlertFeed
+    const sender = yield* ChannelSender
+    const channels = yield* store.channels(alerts[0]!.organization_id)
+    yield* Effect.forEach(alerts, (alert) =>
+      Effect.gen(function*() {
+        yield* feed.publish(alert).pipe(Effect.catchAll((error) => Effect.logWarning("alert feed failed", error)))
+        yield* webhook({ scan_id: alert.scan_id, body: webhookBody(alert), at: DateTime.toEpochMillis(alert.at) })
+        yield* Effect.forEach(
+          channels.filter((channel) => accepts(channel, alert)),
+          (channel) =>
+            sender.send(channel, alert).pipe(
+              Effect.catchAll((error) =>
+                Effect.logWarning("alert channel delivery failed").pipe(
+                  Effect.annotateLogs({
+                    channel_id: error.channel,
+                    kind: error.kind,
+                    status: error.status ?? "none",
+                    reason: error.reason,
+                    alert_id: alert.id
+                  })
+                )
+              )
+            ),
+          { concurrency: 4, discard: true }
+        )
+      }), { discard: true })
+  })
+
+/** Applies the run to the inventory and raises its alerts; returns the alerts raised now (not before). */
+export const monitorRun = (run: CompletedRun) =>
+  Effect.gen(function*() {
+    const inventory = yield* Inventory
+    const store = yield* AlertStore
+    const found = yield* runOf(run.scan_id, run.at)
+    const applied = yield* inventory.applyRun(run.series, found)
+    const rules = yield* store.rules(run.series.organization_id)
+    const alerts = evaluate(rules, {
+      organization_id: run.series.organization_id,
+      scan_id: run.scan_id,
+      target: run.series.target_value,
+      at: run.at,
+      assets: applied.assets,
+      previous: applied.previous
+    })
+    return yield* store.raise(alerts)
+  })
+
+/** The observer: after a run COMPLETED, monitors it and delivers in the background (never holding the actor). */
+export const observer = (webhook: (delivery: Delivery) => Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<Inventory | AlertStore | AlertFeed | ChannelSender | ResultStore>()
+    return {
+      persisted: ({ after, before }) => {
+        if (!hasEnded(before, after) || after.status !== "COMPLETED" || after.deleted) return Effect.void
+        const run: CompletedRun = {
+          series: {
+            organization_id: after.header.organization_id,
+            target_type: after.definition.target.type,
+            target_value: after.definition.target.value
+          },
+          scan_id: after.id,
+          at: after.completed_at ?? after.updated_at
+        }
+        return monitorRun(run).pipe(
+          Effect.flatMap((alerts) =>
+            Effect.forkDaemon(
+              deliver(alerts, webhook).pipe(
+                Effect.catchAll((error) => Effect.logWarning("alert delivery failed", error))
+              )
+            )
+          ),
+          Effect.asVoid,
+          Effect.catchAll((error) =>
+            Effect.logWarning("run monitoring failed", error).pipe(Effect.annotateLogs({ scan_id: run.scan_id }))
+          ),
+          Effect.provide(context)
+        )
+      }
+    } satisfies ScanObserverService
+  })

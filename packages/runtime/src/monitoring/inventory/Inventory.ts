@@ -1,0 +1,77 @@
+/**
+ * The asset inventory: per organization and root target (a series of runs), every entity ever found, kept by
+ * applying each completed run (`Inventory.applyRun`) and rebuildable from the runs' events and results.
+ */
+import type { EntityType } from "@mirage/domain/Entity"
+import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
+import type { AssetRecord, AssetStatus, Run } from "@mirage/domain/Inventory"
+import type { Effect } from "effect"
+import { Context, Data, Either, Option, Schema } from "effect"
+import type { PersistenceError } from "../../platform/Errors.js"
+
+/** A series: the runs (scans) of one organization with the same target. */
+export interface Series {
+  readonly organization_id: OrganizationId
+  readonly target_type: EntityType
+  readonly target_value: string
+}
+
+/** What applying a run did: whether it was new, the keys the run before it saw, and the series' assets after it. */
+export interface Applied {
+  readonly applied: boolean
+  /** Keys (`TYPE:value`) the previous run of the series saw; null when this is the series' first run. */
+  readonly previous: ReadonlySet<string> | null
+  readonly assets: ReadonlyArray<AssetRecord>
+}
+
+export interface AssetQuery {
+  readonly organization_id: OrganizationId
+  readonly target?: string | undefined
+  readonly type?: EntityType | undefined
+  readonly status?: AssetStatus | undefined
+  readonly cursor?: AssetCursor | undefined
+  readonly limit: number
+}
+
+export interface Asset extends AssetRecord {
+  readonly target_type: EntityType
+  readonly target_value: string
+}
+
+export interface AssetPage {
+  readonly items: ReadonlyArray<Asset>
+  readonly next_cursor: string | null
+}
+
+export interface InventoryService {
+  /** Applies a completed run to its series, once (a run applied before changes nothing). */
+  readonly applyRun: (series: Series, run: Run) => Effect.Effect<Applied, PersistenceError>
+  /** Replaces the series' inventory with the fold of the given runs (in order). */
+  readonly replace: (series: Series, runs: ReadonlyArray<Run>) => Effect.Effect<void, PersistenceError>
+  readonly assets: (series: Series) => Effect.Effect<ReadonlyArray<AssetRecord>, PersistenceError>
+  readonly list: (query: AssetQuery) => Effect.Effect<AssetPage, PersistenceError>
+  /** Scans the inventory refers to as an asset's first or last sighting, or as a series' latest run. */
+  readonly referencedScans: (organizationId: OrganizationId) => Effect.Effect<ReadonlySet<ScanId>, PersistenceError>
+}
+
+export class Inventory extends Context.Tag("@mirage/runtime/Inventory")<Inventory, InventoryService>() {}
+
+/** Where a page ended: the last asset's target, type and value. */
+export const AssetCursor = Schema.Tuple(Schema.String, Schema.String, Schema.String, Schema.String)
+export type AssetCursor = typeof AssetCursor.Type
+
+export class InvalidAssetCursor extends Data.TaggedError("InvalidAssetCursor")<{ readonly cursor: string }> {}
+
+const CursorJson = Schema.parseJson(AssetCursor)
+
+export const encodeAssetCursor = (cursor: AssetCursor): string =>
+  Buffer.from(Schema.encodeSync(CursorJson)(cursor), "utf8").toString("base64url")
+
+export const decodeAssetCursor = (text: string): Either.Either<AssetCursor, InvalidAssetCursor> =>
+  Option.match(Schema.decodeUnknownOption(CursorJson)(Buffer.from(text, "base64url").toString("utf8")), {
+    onNone: () => Either.left(new InvalidAssetCursor({ cursor: text })),
+    onSome: Either.right
+  })
+
+/** The key of an asset within its series. */
+export const assetKey = (asset: { readonly type: string; readonly value: string }) => `${asset.type}:${asset.value}`

@@ -1,0 +1,78 @@
+/**
+ * A world that changes between runs of one series (root `example.com`), one day apart: the second run finds a
+ * new subdomain (and a partner's name, not under the root) while port 22 closes; the third finds a new port and
+ * a vulnerability, and the certificate it keeps seeing is now within 30 days of its end; the fourth sees what the
+ * third saw. Each run's results are what the modules would have stored.
+ */
+import { CollectionResult } from "@mirage/domain/CollectionTask"
+import { resultHash } from "@mirage/domain/Entity"
+import type { EntityType } from "@mirage/domain/Entity"
+import { deriveUuid, ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
+import { DateTime } from "effect"
+
+export const dayMs = 86_400_000
+/** When the first run completes. */
+export const start = Date.parse("2026-03-02T09:00:00.000Z")
+export const root = "example.com"
+/** The certificate every run sees ends 32 days after the first run: 30 days left at the third. */
+export const certificateEnd = start + 32 * dayMs
+
+interface Found {
+  readonly type: EntityType
+  readonly value: string
+  readonly module: string
+  readonly source_data?: Record<string, unknown>
+}
+
+const base: ReadonlyArray<Found> = [
+  { type: "DOMAIN", value: "www.example.com", module: "crtsh" },
+  { type: "DOMAIN", value: "mail.example.com", module: "crtsh" },
+  { type: "DOMAIN", value: "cdn.partner.net", module: "crtsh" },
+  { type: "IP", value: "192.0.2.10", module: "dns_resolve" },
+  { type: "OPEN_PORT", value: "192.0.2.10:443", module: "port_scan_tcp" },
+  {
+    type: "CERTIFICATE",
+    value: "5f0c4d7a9e2b",
+    module: "tls_certificate",
+    source_data: { certificate: { valid_to: new Date(certificateEnd).toUTCString() } }
+  }
+]
+const port22: Found = { type: "OPEN_PORT", value: "192.0.2.10:22", module: "port_scan_tcp" }
+const dev: Found = { type: "DOMAIN", value: "dev.example.com", module: "crtsh" }
+const partner: Found = { type: "DOMAIN", value: "shop.partner.net", module: "crtsh" }
+const port8443: Found = { type: "OPEN_PORT", value: "192.0.2.10:8443", module: "port_scan_tcp" }
+const cve: Found = { type: "VULNERABILITY", value: "CVE-2024-3094", module: "shodan_internetdb" }
+
+/** What run `n` (1-4) finds. */
+export const found = (n: 1 | 2 | 3 | 4): ReadonlyArray<Found> =>
+  n === 1
+    ? [...base, port22]
+    : n === 2
+    ? [...base, dev, partner]
+    : [...base, dev, partner, port8443, cve]
+
+/** When run `n` completes. */
+export const completedAt = (n: number) => start + (n - 1) * dayMs
+
+/** The scan id of run `n` of a series named `series`. */
+export const scanIdOf = (series: string, n: number) => ScanId.make(deriveUuid("monitoring-world", series, String(n)))
+
+/** The results run `n` stores (owner: its scan). */
+export const results = (scanId: ScanId, n: 1 | 2 | 3 | 4): ReadonlyArray<CollectionResult> =>
+  found(n).map((item) => {
+    const hash = resultHash(item.type, item.value)
+    return CollectionResult.make({
+      id: resultIdFor(scanId, hash),
+      task_id: TaskId.make(deriveUuid("task", scanId, item.module)),
+      scan_id: scanId,
+      module_id: ModuleId.make(item.module),
+      data_type: item.type,
+      data: item.value,
+      source_data: item.source_data ?? {},
+      confidence: 0.9,
+      collected_at: DateTime.unsafeMake(completedAt(n) - 60_000),
+      metadata: {},
+      hash,
+      parent: null
+    })
+  })
