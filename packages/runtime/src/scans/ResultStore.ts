@@ -38,6 +38,8 @@ export interface ResultStoreService {
   ) => Effect.Effect<number, PersistenceError>
   readonly list: (query: ResultQuery) => Effect.Effect<ResultPage, PersistenceError>
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
+  /** Removes every result of one owner (a run that retention let go); idempotent. */
+  readonly purge: (owner: string) => Effect.Effect<void, PersistenceError>
 }
 
 export class ResultStore extends Context.Tag("@mirage/runtime/ResultStore")<ResultStore, ResultStoreService>() {}

@@ -291,7 +291,8 @@ export const resultStore = (
     insert: (owner, results) => recorded([{ owner, results }], inner.insert(owner, results)),
     insertAll: (batches) => recorded(batches, inner.insertAll(batches)),
     list: (query) => Effect.zipRight(gate.pass, inner.list(query)),
-    count: (owner) => Effect.zipRight(gate.pass, inner.count(owner))
+    count: (owner) => Effect.zipRight(gate.pass, inner.count(owner)),
+    purge: (owner) => Effect.zipRight(gate.pass, inner.purge(owner))
   }
 }
 

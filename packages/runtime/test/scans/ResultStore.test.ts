@@ -107,6 +107,20 @@ const suite = (name: string, harness: Effect.Effect<ResultStoreService, never, S
         expect(yield* store.count(scanId)).toBe(4)
       }))
 
+    it.scoped("purges one owner's results from every page and count, and leaves the others'", () =>
+      Effect.gen(function*() {
+        const store = yield* harness
+        yield* store.insert(scanId, [result(scanId, 1), result(scanId, 2)])
+        yield* store.insert(otherScan, [result(otherScan, 1)])
+        yield* store.purge(scanId)
+        yield* store.purge(scanId)
+        expect(yield* store.count(scanId)).toBe(0)
+        expect((yield* store.list({ owner: scanId, limit: 10 })).items).toEqual([])
+        expect(yield* store.count(otherScan)).toBe(1)
+        // Stored again after a purge, a result counts as new.
+        expect(yield* store.insert(scanId, [result(scanId, 1)])).toBe(1)
+      }))
+
     it.scoped("keeps what each result was discovered from", () =>
       Effect.gen(function*() {
         const store = yield* harness

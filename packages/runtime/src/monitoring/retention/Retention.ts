@@ -1,6 +1,6 @@
 /**
  * Retention: each organization's policy (keep the last N runs of a series and/or D days), and the purge that
- * applies it: the results (MongoDB) and the events, snapshots and command ids (Postgres) of expired runs go, and
+ * applies it: the results (MongoDB and its read copy) and the events, snapshots and command ids (Postgres) of expired runs go, and
  * the runs leave the scans list. Never purged: runs not ended, the latest ended run of each series, runs the
  * inventory refers to, and runs a scan that has not ended depends on.
  */
@@ -9,9 +9,8 @@ import { expiredRuns, RetentionPolicy } from "@mirage/domain/Retention"
 import { Clock, Effect, Option, Schedule, Schema } from "effect"
 import type { Duration } from "effect"
 import { PersistenceError } from "../../platform/Errors.js"
-import { MongoDatabase } from "../../platform/MongoDatabase.js"
 import { PgClient } from "../../platform/PgClient.js"
-import { collectionName } from "../../scans/ResultStore/Mongo.js"
+import { ResultStore } from "../../scans/ResultStore.js"
 import { Inventory } from "../inventory/Inventory.js"
 import * as Settings from "./Settings.js"
 
@@ -55,7 +54,7 @@ export const purgeOrganization = (organizationId: OrganizationId, now: number) =
     const policy = yield* getPolicy(organizationId)
     if (Option.isNone(policy)) return []
     const sql = yield* PgClient
-    const db = yield* MongoDatabase
+    const results = yield* ResultStore
     const inventory = yield* Inventory
     const runs = yield* attempt("read runs for retention", () =>
       sql`
@@ -74,7 +73,7 @@ export const purgeOrganization = (organizationId: OrganizationId, now: number) =
     for (const row of dependencies) needed.add(ScanId.make(row.id))
     const expired = expiredRuns(runs, policy.value, now, needed)
     for (const id of expired) {
-      yield* attempt("purge run results", () => db.collection(collectionName).deleteMany({ owner: id }))
+      yield* results.purge(id)
       yield* attempt("purge run events", () =>
         sql.begin(async (tx) => {
           await tx`delete from scan_events where scan_id = ${id}`

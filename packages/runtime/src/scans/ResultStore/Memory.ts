@@ -74,6 +74,17 @@ export const make = (store: ResultStoreMemory): ResultStoreService => {
       guarded(
         "ResultStore.count",
         Effect.sync(() => Array.from(store.byId.values()).filter((stored) => stored.owner === owner).length)
+      ),
+    purge: (owner) =>
+      guarded(
+        "ResultStore.purge",
+        Effect.sync(() => {
+          for (const [id, stored] of store.byId) {
+            if (stored.owner !== owner) continue
+            store.byId.delete(id)
+            store.keys.delete(`${owner}/${stored.result.hash}`)
+          }
+        })
       )
   })
 }

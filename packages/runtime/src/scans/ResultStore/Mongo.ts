@@ -222,7 +222,11 @@ export const make = Effect.gen(function*() {
       return { items: page, next_cursor: items.length > limit && last !== undefined ? encodeCursor(last.id) : null }
     })
 
-  return ResultStore.of({ insert, insertAll, list, count: copy.count })
+  // The copy goes last: until it has, pages still show what a retried purge will remove.
+  const purge: ResultStoreService["purge"] = (owner) =>
+    attempt("ResultStore.purge", () => results.deleteMany({ owner })).pipe(Effect.zipRight(copy.purge(owner)))
+
+  return ResultStore.of({ insert, insertAll, list, count: copy.count, purge })
 })
 
 /** The result store on the database of `MongoDatabase`; creates its indexes (idempotently) when built. */

@@ -59,6 +59,8 @@ export interface ReadCopy {
     limit: number
   ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
+  /** Removes the copies of one owner's results. */
+  readonly purge: (owner: string) => Effect.Effect<void, PersistenceError>
 }
 
 const encodeRows = (
@@ -141,6 +143,11 @@ export const make = Effect.gen(function*() {
       )
     )
 
+  const purge: ReadCopy["purge"] = (owner) =>
+    attempt("ResultStore.purge: read copy", () => sql`delete from results_read where owner = ${owner}`).pipe(
+      Effect.asVoid
+    )
+
   const count: ReadCopy["count"] = (owner) =>
     attempt(
       "ResultStore.count",
@@ -149,5 +156,5 @@ export const make = Effect.gen(function*() {
       Effect.map((rows) => rows[0]?.n ?? 0)
     )
 
-  return { insert, page, count } satisfies ReadCopy
+  return { insert, page, count, purge } satisfies ReadCopy
 })
