@@ -561,26 +561,30 @@ export const decide = (
 
 /** How the wire Scan looks for a state. */
 export const toScan = (state: ScanState): Scan =>
-  Scan.make({
-    id: state.id,
-    name: state.definition.name,
-    description: state.definition.description,
-    user_id: state.header.user_id,
-    organization_id: state.header.organization_id,
-    status: state.status,
-    progress: state.progress,
-    target: state.definition.target,
-    modules: state.definition.modules,
-    created_at: DateTime.unsafeMake(state.created_at),
-    updated_at: DateTime.unsafeMake(state.updated_at),
-    started_at: state.started_at === null ? null : DateTime.unsafeMake(state.started_at),
-    completed_at: state.completed_at === null ? null : DateTime.unsafeMake(state.completed_at),
-    configuration: state.definition.configuration,
-    result_count: state.result_count,
-    status_reason: state.reason,
-    template_id: state.header.template_id,
-    depends_on: state.header.depends_on
-  })
+  Scan.make(
+    {
+      id: state.id,
+      name: state.definition.name,
+      description: state.definition.description,
+      user_id: state.header.user_id,
+      organization_id: state.header.organization_id,
+      status: state.status,
+      progress: state.progress,
+      target: state.definition.target,
+      modules: state.definition.modules,
+      created_at: DateTime.unsafeMake(state.created_at),
+      updated_at: DateTime.unsafeMake(state.updated_at),
+      started_at: state.started_at === null ? null : DateTime.unsafeMake(state.started_at),
+      completed_at: state.completed_at === null ? null : DateTime.unsafeMake(state.completed_at),
+      configuration: state.definition.configuration,
+      result_count: state.result_count,
+      status_reason: state.reason,
+      template_id: state.header.template_id,
+      depends_on: state.header.depends_on
+    },
+    // The state holds only what its events decoded to: the constructor need not check it again.
+    true
+  )
 
 /** Types the scan can still produce: for the planner's report and the dry run. */
 export const outputTypes = (state: ScanState): ReadonlySet<EntityType> =>

@@ -104,7 +104,9 @@ export const viewFromDocument = (
   Schema.decodeUnknown(ScanDocument)(document).pipe(
     Effect.mapError((cause) => new PersistenceError({ operation: "decode scan projection", cause })),
     Effect.map(({ running_ms, running_since, tasks, ...fields }) => ({
-      scan: Scan.make(fields),
+      // Just decoded by the same fields' schemas: validating again in the constructor cost ~300 µs a scan, the
+      // largest part of a scans page's CPU.
+      scan: Scan.make(fields, true),
       seq: row.seq,
       shard: row.shard,
       tasks: tasks ?? null,
