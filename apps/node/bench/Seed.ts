@@ -15,7 +15,7 @@ const types: ReadonlyArray<EntityType> = ["DOMAIN", "IP", "EMAIL", "URL"]
 const modules: ReadonlyArray<ModuleId> = ["crtsh", "dns_resolve", "web_links"].map((id) => id as ModuleId)
 
 /** The i-th seeded result of the scan; its parent is the (i - 1) / 10-th, the first hangs off the target. */
-export const seededResult = (scanId: ScanId, i: number): CollectionResult => {
+const seededResult = (scanId: ScanId, i: number): CollectionResult => {
   const hash = `seed-${i}`
   const module = modules[i % modules.length]!
   return CollectionResult.make({
