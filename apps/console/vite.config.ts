@@ -9,7 +9,8 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     target: "es2022",
-    assetsDir: "assets",
+    // Not `assets`: that is the API's asset inventory (`GET /assets`); the gateway serves this folder.
+    assetsDir: "static",
     reportCompressedSize: true,
     chunkSizeWarningLimit: 600
   }

@@ -1,7 +1,7 @@
 /**
  * The web console (apps/console, built into its `dist`) served at `/` beside the API: the API's routes keep
  * priority; other GET paths that accept HTML answer the console's index (its routes live in the URL's hash);
- * files under `/assets/` carry a content hash in their name and are cached for a year. Compressed with brotli or
+ * files under `/static/` carry a content hash in their name and are cached for a year. Compressed with brotli or
  * gzip when the client accepts it.
  */
 import { HttpApi, HttpServerRequest, HttpServerResponse } from "@effect/platform"
@@ -87,6 +87,9 @@ const pathOf = (url: string): string | undefined => {
 }
 
 /** Serves the console in `directory` around `app` (the API); files are read once and kept with their compressions. */
+/** The folder of the console's hashed files (Vite's `assetsDir`): apart from every API path. */
+export const assetsSegment = "static"
+
 export const middlewareFor = (directory: string) => {
   const root = normalize(directory)
   const cache = new Map<string, Promise<Asset | undefined>>()
@@ -111,7 +114,7 @@ export const middlewareFor = (directory: string) => {
         return yield* app
       }
       const encoding = request.headers["accept-encoding"]
-      if (first === "assets") {
+      if (first === assetsSegment) {
         const found = yield* Effect.promise(() => asset(path))
         return found === undefined ? yield* app : respond(found, encoding, "public, max-age=31536000, immutable")
       }

@@ -9,11 +9,11 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib"
 import * as Console from "../src/Console.js"
 
 const directory = mkdtempSync(join(tmpdir(), "mirage-console-"))
-mkdirSync(join(directory, "assets"))
+mkdirSync(join(directory, "static"))
 const index = "<!doctype html><title>Mirage</title>"
 const script = `console.log(${JSON.stringify("x".repeat(4000))})`
 writeFileSync(join(directory, "index.html"), index)
-writeFileSync(join(directory, "assets", "main-abc123.js"), script)
+writeFileSync(join(directory, "static", "main-abc123.js"), script)
 
 const api = Effect.succeed(HttpServerResponse.unsafeJson({ from: "api" }, { status: 404 }))
 const handler = HttpApp.toWebHandler(Console.middlewareFor(directory)(api))
@@ -36,21 +36,21 @@ describe("Console", () => {
     }
     expect(await (await call("/", {}, "POST")).json()).toEqual({ from: "api" })
     expect(await (await call("/nothing-here", { accept: "application/json" })).json()).toEqual({ from: "api" })
-    expect(await (await call("/assets/missing-1.js")).json()).toEqual({ from: "api" })
-    expect(await (await call("/assets/../../etc/passwd")).json()).toEqual({ from: "api" })
+    expect(await (await call("/static/missing-1.js")).json()).toEqual({ from: "api" })
+    expect(await (await call("/static/../../etc/passwd")).json()).toEqual({ from: "api" })
     expect(await (await call("/%E0%A4%A", { accept: "text/html" })).json()).toEqual({ from: "api" })
   })
 
   it("serves hashed assets with a year's cache, brotli or gzip when accepted", async () => {
-    const plain = await call("/assets/main-abc123.js")
+    const plain = await call("/static/main-abc123.js")
     expect(plain.headers.get("cache-control")).toBe("public, max-age=31536000, immutable")
     expect(plain.headers.get("content-type")).toContain("text/javascript")
     expect(plain.headers.get("content-encoding")).toBeNull()
     expect(await plain.text()).toBe(script)
-    const br = await call("/assets/main-abc123.js", { "accept-encoding": "gzip, deflate, br" })
+    const br = await call("/static/main-abc123.js", { "accept-encoding": "gzip, deflate, br" })
     expect(br.headers.get("content-encoding")).toBe("br")
     expect(brotliDecompressSync(Buffer.from(await br.arrayBuffer())).toString()).toBe(script)
-    const gzip = await call("/assets/main-abc123.js", { "accept-encoding": "gzip" })
+    const gzip = await call("/static/main-abc123.js", { "accept-encoding": "gzip" })
     expect(gzip.headers.get("content-encoding")).toBe("gzip")
     expect(gunzipSync(Buffer.from(await gzip.arrayBuffer())).toString()).toBe(script)
   })
@@ -59,6 +59,8 @@ describe("Console", () => {
     for (const segment of ["scans", "templates", "modules", "sources", "api-keys", "health", "metrics"]) {
       expect(Console.apiSegments.has(segment)).toBe(true)
     }
-    expect(Console.apiSegments.has("assets")).toBe(false)
+    expect(Console.apiSegments.has("assets")).toBe(true)
+    // The console's own files sit where no API path does.
+    expect(Console.apiSegments.has(Console.assetsSegment)).toBe(false)
   })
 })
