@@ -39,6 +39,7 @@ import { otxUrlList } from "../modules/otx_url_list.js"
 import { passivetotal } from "../modules/passivetotal.js"
 import { peeringdb } from "../modules/peeringdb.js"
 import { pgpKeyserver } from "../modules/pgp_keyserver.js"
+import { numverify } from "../modules/numverify.js"
 import { phone } from "../modules/phone.js"
 import { rapiddns } from "../modules/rapiddns.js"
 import { rdapDomain } from "../modules/rdap_domain.js"
@@ -60,6 +61,7 @@ import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
 import { whatsmyname } from "../modules/whatsmyname.js"
+import { whoisxmlReversePhone } from "../modules/whoisxml_reverse_phone.js"
 import { whoisxmlSubdomains } from "../modules/whoisxml_subdomains.js"
 import { zoomeye } from "../modules/zoomeye.js"
 
@@ -125,5 +127,7 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   otxReputation,
   dnsbl,
   phone,
+  numverify,
+  whoisxmlReversePhone,
   whatsmyname
 ]
