@@ -89,7 +89,7 @@ export const numverify = pagedApi({
   },
   auth: Auth.query("access_key"),
   format: Formats.json,
-  request: (target) => ({ path: "/api/validate", query: { number: target.value } }),
+  request: (target) => ({ path: "/api/validate", query: { number: target.value.replace(/\D/g, "") } }),
   refusal: numverifyRefusal,
   rows: (body) => [body],
   row: NumverifyAnswer,

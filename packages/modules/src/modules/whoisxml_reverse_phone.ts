@@ -1,7 +1,7 @@
 /**
  * whoisxml_reverse_phone: the domains whose current WHOIS records carry a phone number, from WhoisXML
  * API's Reverse WHOIS v2 (`POST {base}/api/v2`, a JSON body with the key in `apiKey`,
- * `searchType: "current"`, `mode: "purchase"` and the number in `basicSearchTerms.include`). The
+ * `searchType: "current"`, `mode: "purchase"` and the number's digits in `basicSearchTerms.include`). The
  * answer is `{nextPageSearchAfter, domainsCount, domainsList}`; while `nextPageSearchAfter` is set the
  * next page is the same body with `searchAfter`. The domains are leads, not the target's names: no
  * scope applies. The key travels in the body only, so it is never in a URL or a log.
@@ -91,7 +91,7 @@ export const whoisxmlReversePhone = defineModule({
       const names: Array<unknown> = []
       let after = Option.none<string>()
       for (let index = 0; index < session.config.max_pages; index++) {
-        const page = yield* Effect.either(askPage(session, target.value, after))
+        const page = yield* Effect.either(askPage(session, target.value.replace(/\D/g, ""), after))
         if (page._tag === "Left") {
           if (index === 0) return yield* Effect.fail(page.left)
           yield* session.notes.warn(`page ${index + 1} failed, ${names.length} domains of earlier pages kept`)
