@@ -60,10 +60,14 @@ describe("numverify", () => {
         local_format: "4158586273",
         international_format: "+14158586273"
       })
-      const noCarrier = yield* collectAgainst(numverify, [{ request, response: { json: { ...answer, carrier: " " } } }], {
-        target,
-        key
-      })
+      const noCarrier = yield* collectAgainst(
+        numverify,
+        [{ request, response: { json: { ...answer, carrier: " " } } }],
+        {
+          target,
+          key
+        }
+      )
       expect(Either.getOrThrow(noCarrier.outcome).map((f) => f.type)).toEqual(["PHONE"])
       const odd = yield* collectAgainst(numverify, [{ request, response: { json: { number: "14158586273" } } }], {
         target,

@@ -63,8 +63,8 @@ import {
 import { virustotalAddresses } from "./ThreatData.js"
 
 export * from "./IntelData.js"
-export * from "./ThreatData.js"
 export { phoneNumbers, sandboxPhone } from "./PhoneSources.js"
+export * from "./ThreatData.js"
 
 export interface IntelServers extends ThreatSources.ThreatServers {
   readonly certspotter: HttpFixture
@@ -204,7 +204,10 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       emailrep: ContactSources.emailrep(reputations),
       keybase: ContactSources.keybase(keybaseUsers),
       numverify: PhoneSources.numverify(PhoneSources.phoneNumbers, { key: keys.numverify }),
-      whoisxml_reverse: PhoneSources.reverseWhois(PhoneSources.phoneNumbers, { key: keys.whoisxml_reverse, pageSize: 1 })
+      whoisxml_reverse: PhoneSources.reverseWhois(PhoneSources.phoneNumbers, {
+        key: keys.whoisxml_reverse,
+        pageSize: 1
+      })
     }, { concurrency: "unbounded" })
     const servers: IntelServers = { ...known, ...threats }
     const endpoints = Rec.map(servers, (server) => server.url)

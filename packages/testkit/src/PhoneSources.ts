@@ -103,7 +103,10 @@ export const reverseWhois = (
       searchAfter?: unknown
     } | undefined
     if (search?.apiKey !== options.key) {
-      return HttpFixture.json({ code: 403, messages: "Access restricted. Check the credits balance or the API key." }, 403)
+      return HttpFixture.json(
+        { code: 403, messages: "Access restricted. Check the credits balance or the API key." },
+        403
+      )
     }
     const include = search.basicSearchTerms?.include
     if (!Array.isArray(include) || include.length === 0) {

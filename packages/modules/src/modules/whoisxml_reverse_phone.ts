@@ -62,10 +62,12 @@ export const domainFindings = (names: ReadonlyArray<unknown>, phone: string): Re
   const found = new Map<string, Finding>()
   for (const name of names) {
     if (typeof name !== "string") continue
-    for (const one of Option.toArray(finding("DOMAIN", name, {
-      confidence: 0.6,
-      metadata: { phone, role: "registered with the phone number" }
-    }))) {
+    for (
+      const one of Option.toArray(finding("DOMAIN", name, {
+        confidence: 0.6,
+        metadata: { phone, role: "registered with the phone number" }
+      }))
+    ) {
       if (!found.has(one.value)) found.set(one.value, one)
     }
   }
