@@ -53,17 +53,17 @@ export const nodeSettings = (nodeId: string): Node.NodeSettings => ({
   snapshotEvery: 50
 })
 
-/** The stores, the fixture world and the gateway; `startNode` adds nodes to the same stores. */
-export const layer = Layer.unwrapScoped(Effect.gen(function*() {
-  const world = yield* FixtureWorld.make
-  const Adapters = yield* freshAdapters({
-    shards,
-    catalog: ModuleCatalog.layer
-  })
-  // The fixture world's sources: no rate limit to take, nothing cached, no keys, no proxy; the log in memory,
-  // one store for every node. The world's per-module settings are forced over every scan's, as the sandbox does, so
-  // modules that reach hosts of their own (web, ports, username sites) reach the world's stand-ins whatever a scan says.
-  const executor: Layer.Layer<TaskExecutor> = ModuleExecutor.layerWith({
+/**
+ * The fixture world's sources: no rate limit to take, nothing cached, no proxy, the keys given (none unless said);
+ * the log in memory, one store for every node. The world's per-module settings are forced over every scan's, as the
+ * sandbox does, so modules that reach hosts of their own (web, ports, username sites) reach the world's stand-ins
+ * whatever a scan says.
+ */
+export const worldExecutor = (
+  world: FixtureWorld.FixtureWorld,
+  keys: Readonly<Record<string, ReadonlyArray<string>>> = {}
+): Layer.Layer<TaskExecutor> =>
+  ModuleExecutor.layerWith({
     ...ModuleExecutor.defaultSettings(world.moduleEndpoints),
     moduleOverrides: world.moduleConfig,
     retries: 2,
@@ -73,9 +73,18 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
     RateLimiter.layerUnlimited,
     RequestCacheMemory.layer(RequestCacheMemory.makeStore()),
     CollectionLogMemory.layer(CollectionLogMemory.makeStore()),
-    CredentialsMemory.layer({}),
+    CredentialsMemory.layer(keys),
     ProxyPool.layerEmpty
   )))
+
+/** The stores, the fixture world and the gateway; `startNode` adds nodes to the same stores. */
+export const layer = Layer.unwrapScoped(Effect.gen(function*() {
+  const world = yield* FixtureWorld.make
+  const Adapters = yield* freshAdapters({
+    shards,
+    catalog: ModuleCatalog.layer
+  })
+  const executor = worldExecutor(world)
   return Server.layerApp.pipe(
     Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
     Layer.provideMerge(Adapters),

@@ -7,7 +7,7 @@ import type { EntityType } from "@mirage/domain/Entity"
 import { IntelWorld } from "@mirage/testkit"
 import { Effect } from "effect"
 import { newCaller, post } from "../../gateway/test/Gateway.js"
-import { allResults, layer, startAndWait, startNode } from "./Stack.js"
+import { allResults, layer, startAndWait, startNode, World, worldExecutor } from "./Stack.js"
 
 const scanFrom = (template: string, type: EntityType, value: string, recursion_depth?: number) =>
   Effect.gen(function*() {
@@ -94,6 +94,22 @@ describe("starting points", () => {
         expect(status).toBe("COMPLETED")
         expect(types.size).toBeGreaterThanOrEqual(3)
         expect(results.some((r) => r.module_id === "keybase" && r.data_type === "DOMAIN")).toBe(true)
+      }))
+
+    it.scoped("a phone number: what it is, who carries it, and the domains registered with it", () =>
+      Effect.gen(function*() {
+        const world = yield* World
+        const keys = { numverify: [IntelWorld.keys.numverify], whoisxml_reverse: [IntelWorld.keys.whoisxml_reverse] }
+        yield* startNode("starts-phone", worldExecutor(world, keys))
+        const phone = IntelWorld.sandboxPhone
+        const { results, status, types } = yield* scanFrom("person-investigation", "PHONE", `+${phone.number}`)
+        expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect([...types]).toEqual(expect.arrayContaining(["DOMAIN", "ORGANIZATION"]))
+        // Both pages of the reverse WHOIS search were read.
+        const registered = results.filter((r) => r.module_id === "whoisxml_reverse_phone").map((r) => r.data).sort()
+        expect(registered).toEqual([...phone.domains].sort())
+        expect(results.some((r) => r.module_id === "numverify" && r.data === phone.carrier)).toBe(true)
       }))
   })
 })

@@ -193,7 +193,9 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "dockerhub",
       "whatsmyname",
       "keybase",
-      "phone"
+      "phone",
+      "numverify",
+      "whoisxml_reverse_phone"
     ],
     { recursion_depth: 1, priority: "MEDIUM" }
   ),

@@ -49,11 +49,14 @@ export const keys = {
   censys: "censys-sandbox-id:censys-sandbox-secret-9f1e",
   builtwith: "bw-sandbox-8c0e2a4b6d",
   whoisxml: "at_sandbox5b7d9f1a3c",
+  // The same account's key, on the Reverse WHOIS host.
+  whoisxml_reverse: "at_sandbox5b7d9f1a3c",
   leakix: "leakix-sandbox-2d4f6a8c0e",
   ipinfo: "ipinfo-sandbox-5e7a9c1b",
   peeringdb: "pdb-sandbox.0a2c4e6b8d",
   hunter_io: "hunter-sandbox-9a7c5e3b1d",
-  urlhaus: "urlhaus-sandbox-4c6e8a0b2d"
+  urlhaus: "urlhaus-sandbox-4c6e8a0b2d",
+  numverify: "numverify-sandbox-6b8d0f2a4c"
 } as const
 
 /** The sandbox company, as registries and directories name it. */

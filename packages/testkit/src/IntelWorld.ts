@@ -17,6 +17,7 @@ import * as KeyedSources from "./KeyedSources.js"
 import * as OrganizationSources from "./OrganizationSources.js"
 import * as OtxServer from "./OtxServer.js"
 import * as PassiveSources from "./PassiveSources.js"
+import * as PhoneSources from "./PhoneSources.js"
 import * as RdapServer from "./RdapServer.js"
 import * as RipestatServer from "./RipestatServer.js"
 import * as ShodanServer from "./ShodanServer.js"
@@ -62,6 +63,7 @@ import {
 import { virustotalAddresses } from "./ThreatData.js"
 
 export * from "./IntelData.js"
+export { phoneNumbers, sandboxPhone } from "./PhoneSources.js"
 export * from "./ThreatData.js"
 
 export interface IntelServers extends ThreatSources.ThreatServers {
@@ -115,6 +117,8 @@ export interface IntelServers extends ThreatSources.ThreatServers {
   readonly urlhaus: HttpFixture
   readonly emailrep: HttpFixture
   readonly keybase: HttpFixture
+  readonly numverify: HttpFixture
+  readonly whoisxml_reverse: HttpFixture
 }
 
 export interface IntelWorld extends IntelServers {
@@ -198,7 +202,12 @@ export const makeWith = (options: IntelWorldOptions = {}): Effect.Effect<IntelWo
       hunter_io: OrganizationSources.hunter([{ domain, name: org, emails: hunterEmails }], { key: keys.hunter_io }),
       urlhaus: KeyedSources.urlhaus(malwareUrls, { key: keys.urlhaus }),
       emailrep: ContactSources.emailrep(reputations),
-      keybase: ContactSources.keybase(keybaseUsers)
+      keybase: ContactSources.keybase(keybaseUsers),
+      numverify: PhoneSources.numverify(PhoneSources.phoneNumbers, { key: keys.numverify }),
+      whoisxml_reverse: PhoneSources.reverseWhois(PhoneSources.phoneNumbers, {
+        key: keys.whoisxml_reverse,
+        pageSize: 1
+      })
     }, { concurrency: "unbounded" })
     const servers: IntelServers = { ...known, ...threats }
     const endpoints = Rec.map(servers, (server) => server.url)

@@ -33,6 +33,7 @@ import { leakix } from "../modules/leakix.js"
 import { microsoftTenant } from "../modules/microsoft_tenant.js"
 import { myssl } from "../modules/myssl.js"
 import { netlas } from "../modules/netlas.js"
+import { numverify } from "../modules/numverify.js"
 import { otxPassiveDns } from "../modules/otx_passive_dns.js"
 import { otxReputation } from "../modules/otx_reputation.js"
 import { otxUrlList } from "../modules/otx_url_list.js"
@@ -60,6 +61,7 @@ import { virustotalDomain } from "../modules/virustotal_domain.js"
 import { virustotalSubdomains } from "../modules/virustotal_subdomains.js"
 import { wayback } from "../modules/wayback.js"
 import { whatsmyname } from "../modules/whatsmyname.js"
+import { whoisxmlReversePhone } from "../modules/whoisxml_reverse_phone.js"
 import { whoisxmlSubdomains } from "../modules/whoisxml_subdomains.js"
 import { zoomeye } from "../modules/zoomeye.js"
 
@@ -125,5 +127,7 @@ export const intelligenceModules: ReadonlyArray<Module> = [
   otxReputation,
   dnsbl,
   phone,
+  numverify,
+  whoisxmlReversePhone,
   whatsmyname
 ]

@@ -15,21 +15,24 @@ export const WhoisxmlRecord = Schema.Struct({
   lastSeen: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true })
 })
 
+/** WhoisXML API's Subdomains Lookup; its other products share the account's key and limits on hosts of their own. */
+export const whoisxmlSource = {
+  id: "whoisxml",
+  name: "WhoisXML API",
+  baseUrl: "https://subdomains.whoisxmlapi.com",
+  // WhoisXML allows bursts of tens of requests a second; each spends a credit, so stay modest.
+  rateLimit: { requests: 5, perSeconds: 1 },
+  requiresKey: true,
+  proxy: true
+} as const
+
 export const whoisxmlSubdomains = subdomainSource({
   name: "whoisxml_subdomains",
   title: "WhoisXML API Subdomains Lookup",
   description: "Finds subdomains with WhoisXML API's Subdomains Lookup",
   flags: ["passive", "safe"],
   config: NoConfig,
-  source: {
-    id: "whoisxml",
-    name: "WhoisXML API",
-    baseUrl: "https://subdomains.whoisxmlapi.com",
-    // WhoisXML allows bursts of tens of requests a second; each spends a credit, so stay modest.
-    rateLimit: { requests: 5, perSeconds: 1 },
-    requiresKey: true,
-    proxy: true
-  },
+  source: whoisxmlSource,
   auth: Auth.query("apiKey"),
   format: Formats.json,
   request: (domain) => ({ path: "/api/v1", query: { domainName: domain, outputFormat: "JSON" } }),
