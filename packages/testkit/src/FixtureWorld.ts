@@ -380,6 +380,8 @@ export const make: Effect.Effect<FixtureWorld, never, Scope.Scope> = Effect.gen(
     moduleConfig: {
       dns_zone_transfer: { nameservers: [dns.address] },
       tls_certificate: { ...loopback, port: tls.port },
+      tls_summary: { ...loopback, port: tls.port },
+      smtp_deliverability: { ...loopback, port: smtp.port },
       port_scan_tcp: { ...loopback, ports: [...openPorts, closedPort] },
       http_probe: { base_url: website.url },
       web_spider: { base_url: website.url },
