@@ -3,101 +3,31 @@
  * why it is refused; `evolve(state, event)` applies one event. Pure, so the actor, replay and
  * the simulation all share exactly this logic.
  */
-import { Data, DateTime, Either, HashMap, Option, Order, Schema, SortedMap } from "effect"
+import { Either, HashMap, Option, Order, SortedMap } from "effect"
 import type { TaskStatus } from "./CollectionTask.js"
-import { Entity, entityKey, normalizeEntity } from "./Entity.js"
-import type { EntityType } from "./Entity.js"
-import { ModuleId, ScanId, TaskId, taskIdFor } from "./Ids.js"
-import { isTerminal, overrideConfiguration, Scan, ScanDefinition, ScanStatus } from "./Scan.js"
-import { maxSeeds, PlannedModule, ScanHeader } from "./ScanEvent.js"
-import type { PlannedTask, ScanCommand, ScanCreated, ScanEvent } from "./ScanEvent.js"
+import { entityKey, normalizeEntity } from "./Entity.js"
+import type { Entity } from "./Entity.js"
+import type { TaskId } from "./Ids.js"
+import { taskIdFor } from "./Ids.js"
+import type { ScanStatus } from "./Scan.js"
+import { isTerminal, overrideConfiguration, ScanDefinition } from "./Scan.js"
+import { maxSeeds } from "./ScanEvent.js"
+import type { PlannedModule, PlannedTask, ScanCommand, ScanCreated, ScanEvent } from "./ScanEvent.js"
+import {
+  IllegalTransition,
+  InvalidUpdate,
+  PreconditionFailed,
+  type Rejection,
+  ScanAlreadyExists,
+  ScanNotFound,
+  UnknownTask
+} from "./ScanRejections.js"
 import { inScope } from "./ScanScope.js"
+import { deadline, runningTime, type ScanState, type TaskCounts, type TaskEntry } from "./ScanState.js"
 
-export interface TaskEntry {
-  readonly task_id: TaskId
-  readonly module_id: ModuleId
-  readonly entity: Entity
-  readonly depth: number
-  readonly status: TaskStatus
-  /** Planning order: the dispatch queue is rebuilt from it on replay. */
-  readonly order: number
-  readonly result_count: number
-  readonly error: string | null
-}
-
-export interface TaskCounts {
-  readonly queued: number
-  readonly running: number
-  readonly completed: number
-  readonly failed: number
-  readonly cancelled: number
-}
-
-export interface ScanState {
-  readonly id: ScanId
-  readonly seq: number
-  readonly header: ScanHeader
-  readonly definition: ScanDefinition
-  readonly plan: ReadonlyArray<PlannedModule>
-  /** Extra targets (chaining), processed at depth 0 like the target. */
-  readonly seeds: ReadonlyArray<Entity>
-  readonly status: ScanStatus
-  readonly reason: string | null
-  readonly deleted: boolean
-  readonly created_at: number
-  readonly updated_at: number
-  readonly started_at: number | null
-  readonly completed_at: number | null
-  /** Running time before the current running stretch, in ms. */
-  readonly running_ms: number
-  /** When the current running stretch began, null unless RUNNING. */
-  readonly running_since: number | null
-  /** Entities seen by this scan (entity key → depth). */
-  readonly seen: HashMap.HashMap<string, number>
-  readonly tasks: HashMap.HashMap<TaskId, TaskEntry>
-  /** The QUEUED tasks by planning order, so that dispatch takes the first few without looking at the rest. */
-  readonly queue: SortedMap.SortedMap<number, TaskId>
-  readonly counts: TaskCounts
-  readonly result_count: number
-  readonly progress: number
-}
-
-export class ScanNotFound extends Data.TaggedError("ScanNotFound")<{ readonly scan_id: string }> {}
-export class ScanAlreadyExists extends Data.TaggedError("ScanAlreadyExists")<{ readonly scan_id: string }> {}
-export class IllegalTransition extends Data.TaggedError("IllegalTransition")<{
-  readonly command: string
-  readonly status: ScanStatus
-}> {
-  override get message() {
-    return `cannot ${this.command} a scan that is ${this.status}`
-  }
-}
-export class UnknownTask extends Data.TaggedError("UnknownTask")<{ readonly task_id: string }> {}
-/** If-Match: the scan changed since the client read it (its log is at `current`, the client saw `expected`). */
-export class PreconditionFailed extends Data.TaggedError("PreconditionFailed")<{
-  readonly expected: number
-  readonly current: number
-}> {
-  override get message() {
-    return `the scan changed since version ${this.expected}: it is at version ${this.current}`
-  }
-}
-/** An update that is valid on its own but not for the scan as it now is. */
-export class InvalidUpdate
-  extends Data.TaggedError("InvalidUpdate")<{ readonly field: string; readonly reason: string }>
-{
-  override get message() {
-    return `${this.field}: ${this.reason}`
-  }
-}
-
-export type Rejection =
-  | ScanNotFound
-  | ScanAlreadyExists
-  | IllegalTransition
-  | UnknownTask
-  | PreconditionFailed
-  | InvalidUpdate
+export * from "./ScanRejections.js"
+export * from "./ScanSnapshot.js"
+export * from "./ScanState.js"
 
 /** The command's If-Match against the scan's log position, when it carries one. */
 const precondition = (state: ScanState, command: ScanCommand): Option.Option<PreconditionFailed> =>
@@ -149,43 +79,7 @@ const countKey = (status: TaskStatus): keyof TaskCounts => {
   }
 }
 
-/** Running time in ms at `now`: paused time does not count. */
-export const runningTime = (state: ScanState, now: number): number =>
-  state.running_ms + (state.running_since === null ? 0 : Math.max(0, now - state.running_since))
-
-/** When max_duration expires if the scan keeps running, or null when it is not running. */
-export const deadline = (state: ScanState): number | null =>
-  state.running_since === null
-    ? null
-    : state.running_since + state.definition.configuration.max_duration * 1000 - state.running_ms
-
 const emptyQueue: SortedMap.SortedMap<number, TaskId> = SortedMap.empty(Order.number)
-
-/** The first `limit` tasks waiting to be dispatched, in planning order: O(limit + log n), whatever the scan's size. */
-export const queuedTasks = (state: ScanState, limit = Infinity): Array<TaskEntry> => {
-  const next: Array<TaskEntry> = []
-  if (limit <= 0) return next
-  for (const taskId of SortedMap.values(state.queue)) {
-    next.push(HashMap.unsafeGet(state.tasks, taskId))
-    if (next.length >= limit) break
-  }
-  return next
-}
-
-/** Tasks started but not finished: on recovery these run again. */
-export const runningTasks = (state: ScanState): Array<TaskEntry> =>
-  Array.from(HashMap.values(state.tasks)).filter((t) => t.status === "RUNNING").sort((a, b) => a.order - b.order)
-
-/** The queued tasks a running scan starts now: as many as `concurrency` leaves room for beside those running. */
-export const dueTasks = (state: ScanState, concurrency: number): Array<TaskEntry> =>
-  state.status === "RUNNING" ? queuedTasks(state, concurrency - state.counts.running) : []
-
-/**
- * Whether going from `before` to `after` took the scan out of play: it reached a terminal status or was deleted. Its
- * organization's quota slot is then free and the scans that depend on it can go on.
- */
-export const hasEnded = (before: ScanState, after: ScanState): boolean =>
-  (!isTerminal(before.status) && isTerminal(after.status)) || (!before.deleted && after.deleted)
 
 const isQuiescent = (state: ScanState): boolean => state.counts.queued === 0 && state.counts.running === 0
 
@@ -558,93 +452,3 @@ export const decide = (
     }
   }
 }
-
-/** How the wire Scan looks for a state. */
-export const toScan = (state: ScanState): Scan =>
-  Scan.make(
-    {
-      id: state.id,
-      name: state.definition.name,
-      description: state.definition.description,
-      user_id: state.header.user_id,
-      organization_id: state.header.organization_id,
-      status: state.status,
-      progress: state.progress,
-      target: state.definition.target,
-      modules: state.definition.modules,
-      created_at: DateTime.unsafeMake(state.created_at),
-      updated_at: DateTime.unsafeMake(state.updated_at),
-      started_at: state.started_at === null ? null : DateTime.unsafeMake(state.started_at),
-      completed_at: state.completed_at === null ? null : DateTime.unsafeMake(state.completed_at),
-      configuration: state.definition.configuration,
-      result_count: state.result_count,
-      status_reason: state.reason,
-      template_id: state.header.template_id,
-      depends_on: state.header.depends_on
-    },
-    // The state holds only what its events decoded to: the constructor need not check it again.
-    true
-  )
-
-/** Types the scan can still produce: for the planner's report and the dry run. */
-export const outputTypes = (state: ScanState): ReadonlySet<EntityType> =>
-  new Set(state.plan.flatMap((m) => m.output_types))
-
-const TaskEntryJson = Schema.Struct({
-  task_id: TaskId,
-  module_id: ModuleId,
-  entity: Entity,
-  depth: Schema.Int,
-  status: Schema.Literal("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"),
-  order: Schema.Int,
-  result_count: Schema.Int,
-  error: Schema.NullOr(Schema.String)
-})
-
-/** A snapshot of a state as stored in Postgres: bounded replay on recovery. */
-export const ScanSnapshot = Schema.Struct({
-  id: ScanId,
-  seq: Schema.Int,
-  header: ScanHeader,
-  definition: ScanDefinition,
-  plan: Schema.Array(PlannedModule),
-  seeds: Schema.optionalWith(Schema.Array(Entity), { default: () => [] }),
-  status: ScanStatus,
-  reason: Schema.NullOr(Schema.String),
-  deleted: Schema.Boolean,
-  created_at: Schema.Number,
-  updated_at: Schema.Number,
-  started_at: Schema.NullOr(Schema.Number),
-  completed_at: Schema.NullOr(Schema.Number),
-  running_ms: Schema.Number,
-  running_since: Schema.NullOr(Schema.Number),
-  seen: Schema.Array(Schema.Tuple(Schema.String, Schema.Int)),
-  tasks: Schema.Array(TaskEntryJson),
-  counts: Schema.Struct({
-    queued: Schema.Int,
-    running: Schema.Int,
-    completed: Schema.Int,
-    failed: Schema.Int,
-    cancelled: Schema.Int
-  }),
-  result_count: Schema.Int,
-  progress: Schema.Number
-})
-export type ScanSnapshot = typeof ScanSnapshot.Type
-
-/** A snapshot holds the tasks once: the dispatch queue is derived from them. */
-export const toSnapshot = ({ queue: _, ...state }: ScanState): ScanSnapshot => ({
-  ...state,
-  seen: Array.from(state.seen),
-  tasks: Array.from(HashMap.values(state.tasks))
-})
-
-export const fromSnapshot = (snapshot: ScanSnapshot): ScanState => ({
-  ...snapshot,
-  seen: HashMap.fromIterable(snapshot.seen),
-  tasks: HashMap.fromIterable(snapshot.tasks.map((t) => [t.task_id, t] as const)),
-  queue: SortedMap.fromIterable(
-    snapshot.tasks.flatMap((t) => (t.status === "QUEUED" ? [[t.order, t.task_id] as const] : [])),
-    Order.number
-  )
-})
