@@ -48,7 +48,15 @@ const seedsFor = (
   { entity: Entity.make({ type: "ASN", value: `AS${IntelWorld.autonomousSystems[0]!.asn}` }), depth: 0 },
   // The company's account on the code and image hosts, by the name it goes by there, and its member.
   { entity: Entity.make({ type: "ORGANIZATION", value: IntelWorld.codeAccounts[0]!.login }), depth: 0 },
-  { entity: Entity.make({ type: "USERNAME", value: IntelWorld.codeAccounts[0]!.members[0]! }), depth: 0 }
+  { entity: Entity.make({ type: "USERNAME", value: IntelWorld.codeAccounts[0]!.members[0]! }), depth: 0 },
+  // The enrichment inputs: a block of the world's addresses, its phone, a CVE its hosts carry, a product, a page and
+  // a certificate fingerprint (which the certificate sources look up whether or not they know it).
+  { entity: Entity.make({ type: "NETBLOCK", value: "192.0.2.8/29" }), depth: 0 },
+  { entity: Entity.make({ type: "PHONE", value: `+${IntelWorld.sandboxPhone.number}` }), depth: 0 },
+  { entity: Entity.make({ type: "VULNERABILITY", value: "CVE-2024-23897" }), depth: 0 },
+  { entity: Entity.make({ type: "TECHNOLOGY", value: "nginx 1.25.3" }), depth: 0 },
+  { entity: Entity.make({ type: "URL", value: `https://${world.domain}/` }), depth: 0 },
+  { entity: Entity.make({ type: "CERTIFICATE", value: "a".repeat(64) }), depth: 0 }
 ]
 
 /** The most of `times` (ms) in any one second: at most the rate plus its burst for a held source. */
