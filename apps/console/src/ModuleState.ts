@@ -12,7 +12,10 @@ export interface ModuleState {
   readonly detail?: string
 }
 
-/** What a module is doing, from its task counts and its source's state. */
+/**
+ * What a module is doing, from its task counts and its source's state. A failure shows the module's own task error in
+ * this scan; the source's last error (which may come from another scan) only when an older node sent no task error.
+ */
 export const stateOf = (m: ModuleRow, source: SourceJson | undefined, now: number): ModuleState => {
   const pending = m.queued + m.running
   const until = source?.rate_limited_until ? Date.parse(source.rate_limited_until) : Number.NaN
@@ -22,7 +25,7 @@ export const stateOf = (m: ModuleRow, source: SourceJson | undefined, now: numbe
   if (m.running > 0) return { state: "running", text: "running" }
   if (m.queued > 0) return { state: "queued", text: "queued" }
   if (m.failed > 0) {
-    const reason = source?.last_error ?? undefined
+    const reason = m.last_error ?? source?.last_error ?? undefined
     return { state: "failed", text: `failed (${m.failed})`, ...(reason === undefined ? {} : { detail: reason }) }
   }
   if (m.completed + m.cancelled > 0) return { state: "done", text: "done" }

@@ -45,13 +45,16 @@ describe("module state", () => {
     expect(stateOf(counts({ completed: 3 }), limited, now).state).toBe("done")
   })
 
-  it("failed tasks read as failed with the source's last error; else queued, done or waiting", () => {
+  it("failed tasks read as failed with their own error, else the source's last error; else queued, done or waiting", () => {
     const failing = source({ state: "failing", last_error: "HTTP 503 from crt.sh" })
     expect(stateOf(counts({ failed: 2, completed: 1 }), failing, now)).toEqual({
       state: "failed",
       text: "failed (2)",
       detail: "HTTP 503 from crt.sh"
     })
+    expect(stateOf(counts({ failed: 1, last_error: "HTTP 401 from crt.sh" }), failing, now).detail)
+      .toBe("HTTP 401 from crt.sh")
+    expect(stateOf(counts({ failed: 1, last_error: null }), undefined, now).detail).toBeUndefined()
     expect(stateOf(counts({ queued: 4 }), undefined, now).state).toBe("queued")
     expect(stateOf(counts({ cancelled: 1 }), undefined, now).state).toBe("done")
     expect(stateOf(counts({}), undefined, now).state).toBe("waiting")

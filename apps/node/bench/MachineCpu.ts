@@ -1,5 +1,5 @@
 /** Measured windows of the bench: wall time, and what the window cost the whole machine, read from /proc/stat. */
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { performance } from "node:perf_hooks"
 
@@ -8,6 +8,34 @@ const machineBusyUs = () => {
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync("/proc/stat", "utf8")
     .split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
   return (user + nice + system + irq + softirq + steal) * 10_000
+}
+
+/** The store servers whose CPU a window accounts for, by process name. */
+const servers = { redis: "redis-server", postgres: "postgres", ferretdb: "ferretdb" } as const
+export type Server = keyof typeof servers
+
+/**
+ * CPU time in µs of every live process of each store server, with the time of its children that have ended (a
+ * PostgreSQL backend that closed is counted in its postmaster's), from /proc/<pid>/stat.
+ */
+const serversUs = (): Record<Server, number> => {
+  const totals: Record<Server, number> = { redis: 0, postgres: 0, ferretdb: 0 }
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    } catch {
+      continue // ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+    const server = (Object.keys(servers) as Array<Server>).find((key) => name.startsWith(servers[key]))
+    if (server === undefined) continue
+    // Fields after the name: state is 0, utime 11, stime 12, cutime 13, cstime 14 (clock ticks, USER_HZ = 100).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number)
+    totals[server] += (fields[11]! + fields[12]! + fields[13]! + fields[14]!) * 10_000
+  }
+  return totals
 }
 
 export interface Measured {
@@ -19,24 +47,43 @@ export interface Measured {
   readonly utilisation: number
   /** CPU of this process (user + system) per unit of work, in µs: the share of the in-process node and its drivers. */
   readonly processCpuUsPerUnit: number
+  /** CPU of each store server per unit of work, in µs (the rest of the machine's is this process and the others). */
+  readonly serverCpuUsPerUnit: Record<Server, number>
+}
+
+/** `node 610, redis 180, …, other 40`: where a unit of work's machine CPU went. */
+export const budget = (measured: Measured, processName: string): string => {
+  const servers = measured.serverCpuUsPerUnit
+  const known = measured.processCpuUsPerUnit + servers.redis + servers.postgres + servers.ferretdb
+  return [
+    `${processName} ${measured.processCpuUsPerUnit.toFixed(0)}`,
+    `redis ${servers.redis.toFixed(0)}`,
+    `postgres ${servers.postgres.toFixed(0)}`,
+    `ferretdb ${servers.ferretdb.toFixed(0)}`,
+    `other ${Math.max(0, measured.cpuUsPerUnit - known).toFixed(0)}`
+  ].join(", ")
 }
 
 /** Starts a window; `end(units)` closes it over `units` of work done in it. */
 export const startWindow = () => {
   const busy = machineBusyUs()
   const own = process.cpuUsage()
+  const serversBefore = serversUs()
   const started = performance.now()
   return {
     end: (units: number): Measured => {
       const seconds = (performance.now() - started) / 1000
       const cpu = machineBusyUs() - busy
       const spent = process.cpuUsage(own)
+      const serversAfter = serversUs()
+      const per = (server: Server) => (serversAfter[server] - serversBefore[server]) / units
       return {
         seconds,
         perSecond: units / seconds,
         cpuUsPerUnit: cpu / units,
         utilisation: cpu / (seconds * 1e6 * cpus().length),
-        processCpuUsPerUnit: (spent.user + spent.system) / units
+        processCpuUsPerUnit: (spent.user + spent.system) / units,
+        serverCpuUsPerUnit: { redis: per("redis"), postgres: per("postgres"), ferretdb: per("ferretdb") }
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
- *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, machine_cpu_us_per_task, node_cpu_us_per_task,
+ *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, machine_cpu_us_per_task (and by process),
+ *   node_cpu_us_per_task,
  *   takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
@@ -32,7 +33,7 @@ import * as Ceilings from "./Ceilings.js"
 import * as ConsoleBench from "./Console.js"
 import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
-import { startWindow } from "./MachineCpu.js"
+import { budget, startWindow } from "./MachineCpu.js"
 import * as Passive from "./Passive.js"
 import * as Schedules from "./Schedules.js"
 import * as Stall from "./Stall.js"
@@ -286,6 +287,7 @@ const main = Effect.gen(function*() {
         (mirage.utilisation * 100).toFixed(0)
       }% busy)`,
       `node_cpu_us_per_task: mirage ${mirage.processCpuUsPerUnit.toFixed(0)} (the node process's own share)`,
+      `machine_cpu_us_per_task_by_process: ${budget(mirage, "node")}`,
       idleLine(mirage)
     )
   }
@@ -349,6 +351,9 @@ const main = Effect.gen(function*() {
       } (the node process's own share), bullmq batched ${
         batched.processCpuUsPerUnit.toFixed(0)
       } (the worker process's)`,
+      `machine_cpu_us_per_task_by_process: mirage: ${budget(mirage, "node")}; bullmq batched: ${
+        budget(batched, "worker")
+      }`,
       idleLine(mirage)
     )
   }

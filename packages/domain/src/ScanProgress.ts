@@ -17,11 +17,13 @@ export const ProgressCounts = Schema.Struct({
 })
 export type ProgressCounts = typeof ProgressCounts.Type
 
-/** One module's tasks by state, and the results they found. */
+/** One module's tasks by state, the results they found, and why its latest failed task failed. */
 export const ModuleProgress = Schema.Struct({
   module_id: ModuleId,
   ...ProgressCounts.fields,
-  result_count: Schema.Int
+  result_count: Schema.Int,
+  /** The error of the module's last-planned failed task in this scan; null when none failed (absent from old nodes). */
+  last_error: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 export type ModuleProgress = typeof ModuleProgress.Type
 
@@ -75,15 +77,21 @@ const sameCounts = (a: ProgressCounts, b: ProgressCounts): boolean =>
 
 /** Each module's tasks and results, in the order of the scan's plan (then first seen). */
 export const moduleProgress = (state: ScanState): Array<ModuleProgress> => {
-  const byModule = new Map<ModuleId, Mutable<ProgressCounts> & { result_count: number }>()
-  for (const planned of state.plan) byModule.set(planned.id, { ...zero(), result_count: 0 })
+  type Entry = Mutable<ProgressCounts> & { result_count: number; last_error: string | null; failedOrder: number }
+  const fresh = (): Entry => ({ ...zero(), result_count: 0, last_error: null, failedOrder: -1 })
+  const byModule = new Map<ModuleId, Entry>()
+  for (const planned of state.plan) byModule.set(planned.id, fresh())
   for (const task of HashMap.values(state.tasks)) {
-    const entry = byModule.get(task.module_id) ?? { ...zero(), result_count: 0 }
+    const entry = byModule.get(task.module_id) ?? fresh()
     entry[countOf[task.status]] += 1
     entry.result_count += task.result_count
+    if (task.status === "FAILED" && task.error !== null && task.order > entry.failedOrder) {
+      entry.last_error = task.error
+      entry.failedOrder = task.order
+    }
     byModule.set(task.module_id, entry)
   }
-  return Array.from(byModule, ([module_id, counts]) => ({ module_id, ...counts }))
+  return Array.from(byModule, ([module_id, { failedOrder: _, ...counts }]) => ({ module_id, ...counts }))
 }
 
 /**
