@@ -82,7 +82,7 @@ export const run = (settings: NodeSettings) =>
     )
     const host = yield* ShardHost.make(settings)
     const me = settings.nodeId
-    const { lose, renewal, take, watchdog } = yield* makeNodeLeases(settings, host)
+    const { leave, lose, renewal, take, watchdog } = yield* makeNodeLeases(settings, host)
 
     const round = Effect.gen(function*() {
       const members = yield* membership.members
@@ -137,7 +137,7 @@ export const run = (settings: NodeSettings) =>
       const idle = (lease: ShardLease) =>
         Effect.map(host.inFlight(lease.shard), (n) => n === 0)
       yield* lose(yield* Effect.filter(host.epochs(), idle), true)
-      yield* membership.leave(me).pipe(Effect.ignore)
+      yield* leave.pipe(Effect.ignore)
       const until = (yield* Clock.currentTimeMillis) + settings.drainMs
       while (host.owned().length > 0 && (yield* Clock.currentTimeMillis) < until) {
         const done = yield* Effect.filter(host.epochs(), idle)

@@ -20,6 +20,12 @@ export interface NodeLeases {
   readonly watchdog: Effect.Effect<void>
   /** Stops the actors of each lease still held under its epoch, and gives the lease back if `release`. */
   readonly lose: (lost: ReadonlyArray<ShardLease>, release: boolean) => Effect.Effect<void>
+  /**
+   * Leaves the cluster for good: no heartbeat after it, while the leases still held (of shards draining their tasks)
+   * go on being renewed. A heartbeat would make the node a member again, and the others would leave its shards alone
+   * until that heartbeat expired (a SIGTERM handoff waited the member TTL).
+   */
+  readonly leave: Effect.Effect<void, PersistenceError>
 }
 
 /** What the leases need of the node's settings. */
@@ -45,6 +51,18 @@ export const makeNodeLeases = (
     // margin before the lease can expire in the store, counted from before the call that took or renewed it.
     const deadlines = new Map<number, number>()
     const fenceMarginMs = Math.max(settings.roundMs, Math.floor(settings.leaseTtlMs / 4))
+    // A heartbeat and the leave never interleave, so one in flight cannot land after the leave and undo it.
+    const membershipLock = yield* Effect.makeSemaphore(1)
+    let left = false
+    const heartbeat = membershipLock.withPermits(1)(
+      Effect.suspend(() => left ? Effect.void : membership.heartbeat(me, settings.memberTtlMs))
+    )
+    const leave = membershipLock.withPermits(1)(
+      Effect.suspend(() => {
+        left = true
+        return membership.leave(me)
+      })
+    )
     const holds = (lease: ShardLease) => host.epochOf(lease.shard) === lease.epoch
     const extend = (lease: ShardLease, at: number) => {
       if (holds(lease)) deadlines.set(lease.shard, at + settings.leaseTtlMs - fenceMarginMs)
@@ -66,7 +84,7 @@ export const makeNodeLeases = (
       const at = yield* Clock.currentTimeMillis
       const current = host.epochs()
       const [, kept] = yield* Effect.all([
-        membership.heartbeat(me, settings.memberTtlMs).pipe(
+        heartbeat.pipe(
           Effect.catchAll((error) => Effect.logWarning("heartbeat failed", error))
         ),
         current.length === 0 ? Effect.succeed(new Set<number>()) : leases.renew(me, current, settings.leaseTtlMs)
@@ -124,5 +142,5 @@ export const makeNodeLeases = (
           ), { concurrency: "unbounded", discard: true })
       })
 
-    return { take, renewal, watchdog, lose }
+    return { take, renewal, watchdog, lose, leave }
   })
