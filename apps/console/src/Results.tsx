@@ -51,49 +51,64 @@ export const ResultsTable = (props: {
   const height = viewport.current?.clientHeight ?? 480
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan)
   const last = Math.min(rows.length, Math.ceil((scrollTop + height) / rowHeight) + overscan)
+  // The filters do not change while the table scrolls: the same element is kept, and the renderer skips it.
+  const filters = useMemo(() => (
+    <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter results">
+      <label>
+        Type
+        <select name="data_type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+          <option value="">Any</option>
+          {types.map((t) => <option value={t}>{t}</option>)}
+        </select>
+      </label>
+      <label>
+        Module
+        <select name="module" value={module} onChange={(e) => setModule(e.currentTarget.value)}>
+          <option value="">Any</option>
+          {modules.map((m) => <option value={m}>{m}</option>)}
+        </select>
+      </label>
+      <label>
+        Min confidence
+        <input
+          type="number"
+          name="min_confidence"
+          min={0}
+          max={1}
+          step={0.1}
+          value={minConfidence}
+          onInput={(e) => setMinConfidence(Number(e.currentTarget.value) || 0)}
+        />
+      </label>
+      <label class="grow">
+        Search
+        <input type="search" name="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      </label>
+      <span class="muted count" aria-live="polite" data-testid="result-count">
+        {Format.count(rows.length)} of {Format.count(props.results.length)}
+        {props.loading
+          ? (props.expected !== undefined && props.expected > props.results.length
+            ? ` (reading ${Format.percent(props.results.length / props.expected)}…)`
+            : " (loading…)")
+          : ""}
+      </span>
+    </form>
+  ), [
+    type,
+    module,
+    minConfidence,
+    text,
+    types,
+    modules,
+    rows.length,
+    props.results.length,
+    props.loading,
+    props.expected
+  ])
   const sortBy = (key: SortKey) => setSort({ key, descending: sort.key === key ? !sort.descending : false })
   return (
     <div class="results">
-      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter results">
-        <label>
-          Type
-          <select name="data_type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
-            <option value="">Any</option>
-            {types.map((t) => <option value={t}>{t}</option>)}
-          </select>
-        </label>
-        <label>
-          Module
-          <select name="module" value={module} onChange={(e) => setModule(e.currentTarget.value)}>
-            <option value="">Any</option>
-            {modules.map((m) => <option value={m}>{m}</option>)}
-          </select>
-        </label>
-        <label>
-          Min confidence
-          <input
-            type="number"
-            name="min_confidence"
-            min={0}
-            max={1}
-            step={0.1}
-            value={minConfidence}
-            onInput={(e) => setMinConfidence(Number(e.currentTarget.value) || 0)}
-          />
-        </label>
-        <label class="grow">
-          Search
-          <input type="search" name="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
-        </label>
-        <span class="muted count" aria-live="polite" data-testid="result-count">
-          {Format.count(rows.length)} of {Format.count(props.results.length)}
-          {props.loading
-            ? (props.expected !== undefined && props.expected > props.results.length
-              ? ` (reading ${Format.percent(props.results.length / props.expected)}…)`
-              : " (loading…)")
-            : ""}
-        </span>
-      </form>
+      {filters}
       <div class="grid" role="table" aria-label="Results" aria-rowcount={rows.length + 1}>
         <div class="grid-head" role="rowgroup">
           <div class="grid-row" role="row">
@@ -128,9 +143,10 @@ export const ResultsTable = (props: {
             </div>
           )}
           <div style={{ height: `${rows.length * rowHeight}px`, position: "relative" }}>
+            {/* Rows keyed by their slot in the window: scrolling reuses the same elements with new text. */}
             {rows.slice(first, last).map((result, i) => (
               <div
-                key={result.id}
+                key={i}
                 class="grid-row"
                 role="row"
                 aria-rowindex={first + i + 2}
