@@ -1,8 +1,9 @@
 /**
  * Schedules on a cluster of processes: a gateway and three nodes on real Redis, Postgres and FerretDB, a schedule due
- * every two seconds, and the node holding its shard killed with SIGKILL. Every due time from the first to the last is
- * recorded exactly once (none missed: the takeover comes well within the grace), each started run is one scan, and the
- * records were written under two epochs of the shard (the schedule really moved).
+ * every two seconds, the node holding its shard killed with SIGKILL, then the node that took it over stopped with
+ * SIGTERM (a handoff). Every due time from the first to the last is recorded exactly once (none missed: the takeover
+ * comes well within the grace), each started run is one scan, and the records were written under three epochs of the
+ * shard (the schedule really moved twice).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { leaseKey } from "@mirage/runtime/cluster/ShardLeases/Redis"
@@ -39,7 +40,7 @@ interface RunRow {
 
 describe("schedules on a cluster of processes", () => {
   it.live(
-    "a schedule every two seconds survives kill -9 of its node: each due time once, none missed",
+    "a schedule every two seconds survives kill -9 of its node, then SIGTERM of the next: each due time once",
     () =>
       Effect.gen(function*() {
         const world = yield* FixtureWorld.make
@@ -90,6 +91,13 @@ describe("schedules on a cluster of processes", () => {
         yield* Effect.sleep("25 seconds")
         const survivor = yield* holderOf(redis, prefix, shard)
         expect(survivor).not.toBe(owner)
+        // A graceful stop of the new holder: its schedule hands off to the third node.
+        expect(survivor).toMatch(/^node-[123]$/)
+        procs[Number(survivor!.slice("node-".length))]!.child.kill("SIGTERM")
+        yield* Effect.sleep("12 seconds")
+        const third = yield* holderOf(redis, prefix, shard)
+        expect(third).toBeDefined()
+        expect(third).not.toBe(survivor)
 
         const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined })
         const rows = yield* Effect.promise(() =>
@@ -106,8 +114,8 @@ describe("schedules on a cluster of processes", () => {
         // Every due time from the first to the last, each once: no gap, no repeat.
         expect(dues).toEqual(dues.map((_, i) => dues[0]! + 2_000 * i))
         expect(rows.filter((row) => row.outcome === "missed")).toEqual([])
-        // The records were written by two owners: before the kill and after the takeover.
-        expect(new Set(rows.map((row) => row.epoch)).size).toBeGreaterThanOrEqual(2)
+        // The records were written by three owners: before the kill, after the takeover and after the handoff.
+        expect(new Set(rows.map((row) => row.epoch)).size).toBeGreaterThanOrEqual(3)
         // Each started (or still queued) run is its own scan, and no scan was created twice or without a record.
         const runScans = rows.filter((row) => row.outcome === "started").flatMap((row) => row.scan_ids)
         expect(new Set(runScans).size).toBe(runScans.length)
