@@ -37,7 +37,9 @@ describe("ApiKeys (memory)", () => {
       expect(first.times).toEqual([5_000, 65_000])
       expect(again.times).toEqual(first.times)
       // Ids are UUIDs, distinct, and another seed gives others.
-      for (const id of first.ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      for (const id of first.ids) {
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      }
       expect(new Set(first.ids).size).toBe(3)
       const other = yield* seeded(43)
       expect(other.ids.some((id, i) => id === first.ids[i])).toBe(false)

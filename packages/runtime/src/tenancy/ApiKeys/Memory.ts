@@ -24,7 +24,9 @@ export const make = Effect.sync(() => {
   const keys = new Map<string, StoredKey>()
   const store = (hash: string, principal: Principal, name = "", prefix = "") =>
     Effect.map(Clock.currentTimeMillis, (now) => {
-      if (!keys.has(hash)) keys.set(hash, { principal, name, prefix, created_at: now, revoked: false, revoked_at: null })
+      if (!keys.has(hash)) {
+        keys.set(hash, { principal, name, prefix, created_at: now, revoked: false, revoked_at: null })
+      }
       return keys.get(hash)!
     })
   const revokeWhere = (match: (stored: StoredKey) => boolean) =>
