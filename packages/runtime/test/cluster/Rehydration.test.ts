@@ -152,7 +152,8 @@ describe("Rehydration", () => {
             ScanObserver.layerNone
           ))
         )
-        const node = yield* Node.run(settings).pipe(Effect.provide(layer))
+        // Built in the test's scope, not the run's: the journal's writers must outlive Node.run, which only starts.
+        const node = yield* Node.run(settings).pipe(Effect.provide(yield* Layer.build(layer)))
         for (let i = 0; i < 10 && node.host.owned().length < shards; i++) yield* TestClock.adjust("10 millis")
         const epoch = node.host.epochOf(shard)
         expect(epoch).toBeDefined()
