@@ -3,7 +3,8 @@ import effect from "@effect/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 const fixtureWorld = {
-  group: ["@mirage/testkit", "@mirage/testkit/*"],
+  // All of the testkit but the development settings' declarations, which the settings catalog lists.
+  regex: "^@mirage/testkit(?:$|/(?!Settings$))",
   message: "the fixture world belongs to tests, benches and apps/*/dev",
 };
 const moduleInternals = {

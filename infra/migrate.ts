@@ -1,11 +1,14 @@
 // Applies infra/migrations/*.sql in lexical order, each once and in its own transaction, under an advisory lock so
 // that concurrent runners are safe. CLI: `npx tsx infra/migrate.ts` (uses DATABASE_URL); library: `await migrate(url)`.
+import { databaseUrl } from "@mirage/runtime/platform/Settings"
+import { Effect, Redacted } from "effect"
 import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import postgres from "postgres"
 
-export const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/mirage"
+/** DATABASE_URL, else the local default its declaration gives. */
+export const configuredDatabaseUrl = (): string => Redacted.value(Effect.runSync(databaseUrl))
 
 export const migrationsDirectory = fileURLToPath(new URL("./migrations/", import.meta.url))
 
@@ -19,7 +22,7 @@ const lockKey = "mirage:schema_migrations"
 
 /** Applies the pending migrations to the database at `url` and returns the names of those it applied. */
 export const migrate = async (
-  url: string = process.env["DATABASE_URL"] ?? defaultDatabaseUrl,
+  url: string = configuredDatabaseUrl(),
   options: MigrateOptions = {}
 ): Promise<ReadonlyArray<string>> => {
   const directory = options.directory ?? migrationsDirectory
@@ -73,7 +76,7 @@ const describe = (url: string): string => {
 
 const entry = process.argv[1]
 if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  const url = process.env["DATABASE_URL"] ?? defaultDatabaseUrl
+  const url = configuredDatabaseUrl()
   try {
     const applied = await migrate(url)
     if (applied.length > 0) console.log(`migrations: applied ${applied.join(", ")} to ${describe(url)}`)

@@ -9,6 +9,8 @@
 #   MONGODB_URL   default mongodb://127.0.0.1:27017/mirage
 #   MIRAGE_SERVICES_TIMEOUT  seconds to wait for each service (default 60)
 #   MIRAGE_FERRETDB_HANDLER  FerretDB backend: postgresql (default, database "ferretdb") or sqlite (.mirage/ferretdb/sqlite)
+# Each is declared, with the same default, in packages/runtime/src/platform/Settings.ts or packages/testkit/src/Settings.ts
+# (README's configuration table); a test checks that the defaults here are the declared ones.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,6 +1,9 @@
 // Vitest global setup: starts the services only if one does not answer, drops test databases that earlier runs left
 // behind, and builds the migrated PostgreSQL template that every test database is cloned from (see TestStores) when the
 // migrations changed since it was last built.
+import * as PlatformSettings from "@mirage/runtime/platform/Settings"
+import { Effect, Redacted } from "effect"
+import type { Config } from "effect"
 import { MongoClient } from "mongodb"
 import { execFileSync } from "node:child_process"
 import { connect } from "node:net"
@@ -15,9 +18,11 @@ import {
 } from "../packages/testkit/src/TestStores.js"
 import { migrate } from "./migrate.js"
 
-const databaseUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/mirage"
-const mongoUrl = process.env["MONGODB_URL"] ?? "mongodb://127.0.0.1:27017/mirage"
-const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+// The stores the environment names, else the local defaults their declarations give.
+const storeUrl = (setting: Config.Config<Redacted.Redacted>) => Redacted.value(Effect.runSync(setting))
+const databaseUrl = storeUrl(PlatformSettings.databaseUrl)
+const mongoUrl = storeUrl(PlatformSettings.mongoUrl)
+const redisUrl = storeUrl(PlatformSettings.redisUrl)
 
 // A test database is a leftover once it is this old (and, for PostgreSQL, nobody is connected to it): younger ones
 // may belong to a run going on at the same time.

@@ -11,8 +11,8 @@ import type { ScanId } from "@mirage/domain/Ids"
 import { RateLimiter } from "@mirage/runtime/collection/RateLimiter"
 import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
 import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
+import * as Chromium from "@mirage/testkit/Chromium"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
@@ -23,9 +23,7 @@ import { layer, RealExecutor, startNode, World } from "../../node/test/Stack.js"
 import { consoleRoot, ensureBuilt } from "../dev/build.js"
 
 const output = join(consoleRoot, "test-output")
-const executablePath = process.env["MIRAGE_CHROMIUM"] ??
-  execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser || echo /usr/bin/chromium"])
-    .toString().trim()
+const executablePath = Effect.runSync(Chromium.executablePath)
 
 let browser: Browser
 let page: Page

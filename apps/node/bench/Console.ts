@@ -7,8 +7,8 @@
  * longest task while pages arrive, and the frame times while the table is scrolled end to end.
  */
 import type { ScanId } from "@mirage/domain/Ids"
+import * as Chromium from "@mirage/testkit/Chromium"
 import { Effect } from "effect"
-import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
 import { chromium } from "playwright-core"
@@ -40,11 +40,6 @@ const freePort = () =>
       server.close(() => resolve(port))
     })
   })
-
-const executablePath = () =>
-  process.env["MIRAGE_CHROMIUM"] ??
-    execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser || echo /usr/bin/chromium"])
-      .toString().trim()
 
 /** Marks, in page time (ms since navigation), when rows first show, when the detail opens, when all are held. */
 const marks = `(() => {
@@ -116,10 +111,9 @@ export const bigResultsPage = (stores: BenchStores, results: number) =>
         .then((r) => r.json())
     )
     const storeFirstPageMs = performance.now() - asking
+    const executablePath = yield* Chromium.executablePath
     const browser = yield* Effect.acquireRelease(
-      Effect.promise(() =>
-        chromium.launch({ executablePath: executablePath(), args: ["--no-sandbox", "--disable-gpu"] })
-      ),
+      Effect.promise(() => chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] })),
       (b) => Effect.promise(() => b.close())
     )
     return yield* Effect.promise(async (): Promise<ConsoleFigures> => {

@@ -1,5 +1,6 @@
 /** Fresh, isolated stores for a benchmark run: its own Postgres database, MongoDB database and Redis prefix. */
-import { Effect } from "effect"
+import * as PlatformSettings from "@mirage/runtime/platform/Settings"
+import { Effect, Redacted } from "effect"
 import { MongoClient } from "mongodb"
 import { randomBytes } from "node:crypto"
 import postgres from "postgres"
@@ -18,24 +19,33 @@ const withDatabase = (url: string, database: string) => {
   return parsed.toString()
 }
 
+/** A database of its own on the PostgreSQL server of `admin`, migrated, and one of the same name on MongoDB. */
+const create = async (name: string, admin: string, mongo: string, redisUrl: string): Promise<BenchStores> => {
+  const database = `mirage_bench_${name}`
+  const sql = postgres(admin, { max: 1, onnotice: () => undefined })
+  await sql.unsafe(`drop database if exists ${database} with (force)`)
+  await sql.unsafe(`create database ${database}`)
+  await sql.end()
+  const databaseUrl = withDatabase(admin, database)
+  await migrate(databaseUrl)
+  return {
+    databaseUrl,
+    mongoUrl: withDatabase(mongo, database),
+    redisUrl,
+    prefix: `bench${randomBytes(4).toString("hex")}`
+  }
+}
+
 export const make = (name: string) =>
   Effect.acquireRelease(
-    Effect.promise(async (): Promise<BenchStores> => {
-      const admin = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/mirage"
-      const database = `mirage_bench_${name}`
-      const sql = postgres(admin, { max: 1, onnotice: () => undefined })
-      await sql.unsafe(`drop database if exists ${database} with (force)`)
-      await sql.unsafe(`create database ${database}`)
-      await sql.end()
-      const databaseUrl = withDatabase(admin, database)
-      await migrate(databaseUrl)
-      const mongoUrl = withDatabase(process.env.MONGODB_URL ?? "mongodb://127.0.0.1:27017/mirage", database)
-      return {
-        databaseUrl,
-        mongoUrl,
-        redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-        prefix: `bench${randomBytes(4).toString("hex")}`
-      }
+    Effect.gen(function*() {
+      // The stores the environment names, else the declared local defaults.
+      const admin = yield* PlatformSettings.databaseUrl
+      const mongo = yield* PlatformSettings.mongoUrl
+      const redis = yield* PlatformSettings.redisUrl
+      return yield* Effect.promise(() =>
+        create(name, Redacted.value(admin), Redacted.value(mongo), Redacted.value(redis))
+      )
     }),
     (stores) =>
       Effect.promise(async () => {

@@ -19,8 +19,9 @@ import { shardOf } from "@mirage/runtime/cluster/Shards"
 import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import type { Finding } from "@mirage/runtime/collection/TaskExecutor"
 import { FixtureWorld } from "@mirage/testkit"
+import * as DevSettings from "@mirage/testkit/Settings"
 import { Queue, Worker } from "bullmq"
-import { Console, Effect, Layer } from "effect"
+import { Console, Duration, Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
@@ -245,9 +246,9 @@ const rssOf10kScans = (stores: Stores.BenchStores) =>
     const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0")
     // Profiling aid: with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 and MIRAGE_BENCH_HEAP_SNAPSHOT=1, the node
     // writes a heap snapshot of its 10,000 scans into its working directory before it is stopped.
-    if (process.env.MIRAGE_BENCH_HEAP_SNAPSHOT === "1") {
+    if (yield* DevSettings.benchHeapSnapshot) {
       proc.child.kill("SIGUSR2")
-      yield* Effect.sleep(`${Number(process.env.MIRAGE_BENCH_HEAP_SNAPSHOT_WAIT_S ?? "90")} seconds`)
+      yield* Effect.sleep(yield* DevSettings.benchHeapSnapshotWait)
     }
     yield* stop(proc, 1000)
     return { mib: kib / 1024, running }
@@ -456,7 +457,7 @@ const main = Effect.gen(function*() {
     const rate = 500
     const run = yield* section(
       "the API read routes at a fixed rate, then saturated",
-      Api.apiReads(stores, { rate, seconds: Number(process.env.MIRAGE_BENCH_API_SECONDS ?? "15"), scans: 200 }).pipe(
+      Api.apiReads(stores, { rate, seconds: Duration.toSeconds(yield* DevSettings.benchApiSeconds), scans: 200 }).pipe(
         Effect.provide(layer(stores))
       )
     )

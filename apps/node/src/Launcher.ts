@@ -1,7 +1,9 @@
 /**
- * Starts a local Mirage: the gateway and N node processes (and, in sandbox mode, the fixture
- * world in this process, with the modules pointed at it). Stops them all together; with `restart`,
- * brings back a node that exits on its own, with backoff, as Kubernetes does in production.
+ * Starts a local Mirage: the gateway and N node processes, each a child process given the environment it is
+ * launched with. Stops them all together; with `restart`, brings back a node that exits on its own, with backoff,
+ * as Kubernetes does in production. Used by the dev entries (`apps/node/dev`), the bench and the multi-process
+ * tests; the sandbox's fixture world is started by a dev entry, never here, and reaches the children through
+ * their environment.
  */
 import { Clock, Data, Duration, Effect, Fiber, Schedule } from "effect"
 import type { Scope } from "effect"

@@ -3,25 +3,41 @@
  * and a description. A declaration is an Effect `Config` the code reads as any other, and an entry of one registry,
  * from which `GET /config` on a node's operator port and `mirage config` print the effective values (secrets
  * redacted) and the README's configuration table is generated. Times are `Duration`s: a `_MS` variable holds
- * milliseconds, any other time variable a duration such as `3 minutes`.
+ * milliseconds, a `_SECONDS` (or `_S`) one seconds, any other time variable a duration such as `3 minutes`.
  */
 import type { Option } from "effect"
 import { Config, ConfigError, Duration, Effect, Either, Redacted } from "effect"
 
-/** Where a setting belongs: a folder of the runtime, or the process that reads it. */
-export type Area = "cluster" | "scans" | "collection" | "tenancy" | "platform" | "gateway" | "node" | "launcher" | "cli"
+/**
+ * Where a setting belongs: a folder of the runtime, the process that reads it, or "development" for what only the
+ * development tools read (the local services script, the bench, the browser tests).
+ */
+export type Area =
+  | "cluster"
+  | "scans"
+  | "monitoring"
+  | "collection"
+  | "tenancy"
+  | "platform"
+  | "gateway"
+  | "node"
+  | "launcher"
+  | "cli"
+  | "development"
 
-/** The order settings are listed in: the stores first, then each process from the outside in. */
+/** The order settings are listed in: the stores first, then each process from the outside in, development last. */
 const areaOrder: ReadonlyArray<Area> = [
   "platform",
   "gateway",
   "cluster",
   "scans",
+  "monitoring",
   "collection",
   "tenancy",
   "node",
   "launcher",
-  "cli"
+  "cli",
+  "development"
 ]
 
 export interface Declaration {
@@ -182,6 +198,24 @@ export const millis = (
     `${Duration.toMillis(fallback)} (${showDuration(fallback)})`,
     Config.integer(name).pipe(Config.map(Duration.millis), Config.withDefault(fallback)),
     (value) => `${Duration.toMillis(value)} (${showDuration(value)})`
+  )
+}
+
+/** A time held in whole or fractional seconds by a `_SECONDS` (or `_S`) variable, read as a Duration. */
+export const seconds = (
+  area: Area,
+  name: string,
+  options: { readonly default: Duration.DurationInput; readonly description: string }
+): Config.Config<Duration.Duration> => {
+  const fallback = Duration.decode(options.default)
+  const inSeconds = (value: Duration.Duration) => Duration.toSeconds(value)
+  return register(
+    area,
+    name,
+    options.description,
+    `${inSeconds(fallback)} (${showDuration(fallback)})`,
+    Config.number(name).pipe(Config.map(Duration.seconds), Config.withDefault(fallback)),
+    (value) => `${inSeconds(value)} (${showDuration(value)})`
   )
 }
 

@@ -36,6 +36,10 @@ export const serviceName = Setting.optional("platform", "OTEL_SERVICE_NAME", {
   shown: "the process's (mirage-node, mirage-gateway)",
   description: "The service name traces carry"
 })
+export const otlpBatchDelay = Setting.millis("platform", "OTEL_BSP_SCHEDULE_DELAY", {
+  default: "5 seconds",
+  description: "How long spans wait in their batch before they are sent, in ms (read by the OpenTelemetry SDK itself)"
+})
 export const nodeId = Setting.optional("platform", "MIRAGE_NODE_ID", {
   description: "This node's id, unique in the cluster (in Kubernetes the pod name); also its trace instance id",
   shown: "random (node-…); traces: host:pid"

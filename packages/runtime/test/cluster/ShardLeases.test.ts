@@ -9,7 +9,8 @@ import * as LeasesMemory from "../../src/cluster/ShardLeases/Memory.js"
 import * as LeasesRedis from "../../src/cluster/ShardLeases/Redis.js"
 import * as RedisClient from "../../src/platform/RedisClient.js"
 
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"
+// REDIS_URL, else the local default its declaration gives.
+const redisUrl = Effect.runSync(TestStores.redisUrl)
 
 /** Redis layers under a fresh key prefix, removed afterwards. */
 const redisLayers = Layer.unwrapScoped(

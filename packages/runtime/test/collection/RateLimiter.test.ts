@@ -8,7 +8,8 @@ import * as RateLimiterMemory from "../../src/collection/RateLimiter/Memory.js"
 import * as RateLimiterRedis from "../../src/collection/RateLimiter/Redis.js"
 import * as RedisClient from "../../src/platform/RedisClient.js"
 
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"
+// REDIS_URL, else the local default its declaration gives.
+const redisUrl = Effect.runSync(TestStores.redisUrl)
 
 /** A limiter on its own Redis connection under `prefix`: one "node". */
 const redisNode = (prefix: string) =>

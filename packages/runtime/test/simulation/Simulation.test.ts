@@ -49,6 +49,7 @@ describe("Simulation", () => {
   // shard long enough to handle it, and went to the dead letters as if it had failed six times (scan stuck CREATED).
   // 832: the event store was down while a node that had just taken a shard loaded its active scans; the
   // loads gave up and nothing tried again, so a scan of an owned shard had no actor and stayed RUNNING for ever.
+  // The fault draws have changed since, so the seed may no longer replay it: cluster/Rehydration.test.ts does.
   it.effect("pinned seeds of fixed bugs, full preset", () =>
     Effect.gen(function*() {
       for (const seed of [832, 613]) expectClean(yield* Simulation.run(seed, Simulation.presets.full), "full")

@@ -26,7 +26,8 @@ import type { TaskSpec } from "../../src/collection/TaskExecutor.js"
 import * as MongoDatabase from "../../src/platform/MongoDatabase.js"
 import * as RedisClient from "../../src/platform/RedisClient.js"
 
-export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"
+// REDIS_URL, else the local default its declaration gives.
+export const redisUrl = Effect.runSync(TestStores.redisUrl)
 
 /** A fresh Redis prefix and MongoDB database, shared by the executors ("nodes") of one test. */
 export const freshStores = Effect.gen(function*() {

@@ -2,19 +2,19 @@
 import { Config, Duration } from "effect"
 import * as Setting from "../../platform/Setting.js"
 
-export const grace = Setting.millis("scans", "MIRAGE_SCHEDULE_GRACE_MS", {
+export const grace = Setting.millis("monitoring", "MIRAGE_SCHEDULE_GRACE_MS", {
   default: "30 seconds",
   description: "A due time this late still fires; older ones were missed (an outage) and follow the catch-up policy"
 })
-export const refresh = Setting.millis("scans", "MIRAGE_SCHEDULE_REFRESH_MS", {
+export const refresh = Setting.millis("monitoring", "MIRAGE_SCHEDULE_REFRESH_MS", {
   default: "1 second",
   description: "How often a node looks for new, changed and deleted schedules of its shards"
 })
-export const queuePoll = Setting.millis("scans", "MIRAGE_SCHEDULE_QUEUE_POLL_MS", {
+export const queuePoll = Setting.millis("monitoring", "MIRAGE_SCHEDULE_QUEUE_POLL_MS", {
   default: "5 seconds",
   description: "How often a schedule with a queued run checks whether the previous run has ended"
 })
-export const missedLimit = Setting.integer("scans", "MIRAGE_SCHEDULE_MISSED_LIMIT", {
+export const missedLimit = Setting.integer("monitoring", "MIRAGE_SCHEDULE_MISSED_LIMIT", {
   default: 100,
   description: "Missed due times recorded at most per schedule after an outage (the latest ones)"
 })

@@ -1,8 +1,12 @@
-/** API keys in memory: the twin of ApiKeys/Postgres for unit tests and simulations. */
+/**
+ * API keys in memory: the twin of ApiKeys/Postgres for unit tests and simulations. Ids come from Effect's Random and
+ * times from its Clock, so a seeded run under TestClock repeats them; the keys themselves come from the CSPRNG
+ * (`generateKey`), since a key must be unguessable rather than reproducible.
+ */
 import { ApiKeyId, Principal } from "@mirage/domain/api/Authentication"
+import { randomUuid } from "@mirage/domain/Ids"
 import type { OrganizationId, UserId } from "@mirage/domain/Ids"
-import { Effect, Layer, Option } from "effect"
-import { randomUUID } from "node:crypto"
+import { Clock, Effect, Layer, Option } from "effect"
 import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
 
 interface StoredKey {
@@ -18,22 +22,24 @@ export const make = Effect.sync(() => {
   const organizations = new Set<string>()
   const users = new Map<string, string>()
   const keys = new Map<string, StoredKey>()
-  const store = (hash: string, principal: Principal, name = "", prefix = "") => {
-    if (!keys.has(hash)) {
-      keys.set(hash, { principal, name, prefix, created_at: Date.now(), revoked: false, revoked_at: null })
-    }
-    return keys.get(hash)!
-  }
-  const revokeWhere = (match: (stored: StoredKey) => boolean) => {
-    for (const stored of keys.values()) {
-      if (match(stored) && !stored.revoked) {
-        stored.revoked = true
-        stored.revoked_at = Date.now()
-        return true
+  const store = (hash: string, principal: Principal, name = "", prefix = "") =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      if (!keys.has(hash)) {
+        keys.set(hash, { principal, name, prefix, created_at: now, revoked: false, revoked_at: null })
       }
-    }
-    return false
-  }
+      return keys.get(hash)!
+    })
+  const revokeWhere = (match: (stored: StoredKey) => boolean) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      for (const stored of keys.values()) {
+        if (match(stored) && !stored.revoked) {
+          stored.revoked = true
+          stored.revoked_at = now
+          return true
+        }
+      }
+      return false
+    })
   return ApiKeys.of({
     authenticate: (key) =>
       Effect.sync(() =>
@@ -43,34 +49,33 @@ export const make = Effect.sync(() => {
         )
       ),
     createOrganization: () =>
-      Effect.sync(() => {
-        const id = randomUUID() as OrganizationId
+      Effect.map(randomUuid, (uuid) => {
+        const id = uuid as OrganizationId
         organizations.add(id)
         return id
       }),
     createUser: (organizationId) =>
-      Effect.sync(() => {
-        const id = randomUUID() as UserId
+      Effect.map(randomUuid, (uuid) => {
+        const id = uuid as UserId
         users.set(id, organizationId)
         return id
       }),
     create: (input) =>
-      Effect.map(generateKey, (key) => {
-        const id = ApiKeyId.make(randomUUID())
+      Effect.gen(function*() {
+        const key = yield* generateKey
+        const id = ApiKeyId.make(yield* randomUuid)
         const principal = Principal.make({
           key_id: id,
           user_id: input.user_id,
           organization_id: input.organization_id,
           role: input.role
         })
-        store(hashKey(key), principal, input.name, prefixOf(key))
+        yield* store(hashKey(key), principal, input.name, prefixOf(key))
         return { id, prefix: prefixOf(key), key, principal }
       }),
-    revoke: (id) => Effect.sync(() => revokeWhere((stored) => stored.principal.key_id === id)),
+    revoke: (id) => revokeWhere((stored) => stored.principal.key_id === id),
     revokeIn: (organizationId, id) =>
-      Effect.sync(() =>
-        revokeWhere((stored) => stored.principal.key_id === id && stored.principal.organization_id === organizationId)
-      ),
+      revokeWhere((stored) => stored.principal.key_id === id && stored.principal.organization_id === organizationId),
     list: (organizationId) =>
       Effect.sync(() =>
         Array.from(keys.values())
@@ -90,7 +95,7 @@ export const make = Effect.sync(() => {
     bootstrap: (key) =>
       Effect.zipRight(
         checkStrength(key),
-        Effect.sync(() => {
+        Effect.suspend(() => {
           organizations.add(bootstrapIds.organization)
           users.set(bootstrapIds.user, bootstrapIds.organization)
           return store(
@@ -101,7 +106,7 @@ export const make = Effect.sync(() => {
               organization_id: bootstrapIds.organization,
               role: "admin"
             })
-          ).principal
+          ).pipe(Effect.map((stored) => stored.principal))
         })
       ),
     bootstrapped: Effect.sync(() =>

@@ -1,10 +1,9 @@
 /** API keys, users and organizations in Postgres (`api_keys`, `users`, `organizations`). */
 import { ApiKeyId, Principal, Role } from "@mirage/domain/api/Authentication"
-import { UserId } from "@mirage/domain/Ids"
+import { randomUuid, UserId } from "@mirage/domain/Ids"
 import type { OrganizationId } from "@mirage/domain/Ids"
 import { Effect, Layer, Option, Schema } from "effect"
 import type { Redacted } from "effect"
-import { randomUUID } from "node:crypto"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
@@ -95,14 +94,14 @@ export const make = Effect.gen(function*() {
   return ApiKeys.of({
     authenticate: (key) => principalByHash(sql, "authenticate api key", hashKey(key), true),
     createOrganization: (name) =>
-      Effect.suspend(() => {
-        const id = randomUUID() as OrganizationId
+      Effect.flatMap(randomUuid, (uuid) => {
+        const id = uuid as OrganizationId
         return attempt("create organization", () => sql`insert into organizations (id, name) values (${id}, ${name})`)
           .pipe(Effect.as(id))
       }),
     createUser: (organizationId, name) =>
-      Effect.suspend(() => {
-        const id = randomUUID() as UserId
+      Effect.flatMap(randomUuid, (uuid) => {
+        const id = uuid as UserId
         return attempt(
           "create user",
           () => sql`insert into users (id, organization_id, name) values (${id}, ${organizationId}, ${name})`
@@ -110,8 +109,9 @@ export const make = Effect.gen(function*() {
       }),
     create: (input) =>
       Effect.gen(function*() {
+        // The key from the CSPRNG (it must be unguessable), its id from Effect's Random (the gateway's is the CSPRNG too).
         const key = yield* generateKey
-        const id = ApiKeyId.make(randomUUID())
+        const id = ApiKeyId.make(yield* randomUuid)
         yield* attempt("create api key", () =>
           sql`
             insert into api_keys (id, prefix, key_hash, user_id, organization_id, role, name)
