@@ -32,7 +32,6 @@ import type { Replies, Reply } from "../cluster/Replies.js"
 import type { Envelope } from "../cluster/ShardInbox.js"
 import type { Finding, TaskExecutor, TaskFailure } from "../collection/TaskExecutor.js"
 import type { TaskPool } from "../collection/TaskPool.js"
-import { targetsOf } from "../monitoring/correlation/Correlator.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import * as Tracing from "../platform/Tracing.js"
 import type { Fence, Loaded } from "./EventStore.js"
@@ -313,10 +312,7 @@ const run = (actor: Actor, initial: ReadonlyArray<ActorMessage>) =>
     )
   )
 
-/**
- * Starts the actor of a loaded scan, placed on a shard under a fence. Its fibers live in the given
- * scope; the returned handle is how the host talks to it.
- */
+/** Starts the actor of a loaded scan, placed on a shard under a fence; its fibers live in the given scope. */
 export const make = (
   loaded: Loaded,
   placement: { readonly shard: number; readonly fence: Fence },
@@ -336,7 +332,7 @@ export const make = (
       stopped: yield* Deferred.make<ActorExit>(),
       journal: yield* Journal,
       observer: yield* ScanObserver,
-      storeResults: yield* resultSink(scanId, () => targetsOf(actor.state)),
+      storeResults: yield* resultSink(scanId, () => actor.state),
       reply: yield* replier(traceParent),
       tasks: yield* makeActorTasks(
         scanId,
