@@ -37,6 +37,7 @@ import * as Tracing from "../platform/Tracing.js"
 import type { Fence, Loaded } from "./EventStore.js"
 import { makeActorDeadline } from "./internal/actorDeadline.js"
 import type { ActorDeadline } from "./internal/actorDeadline.js"
+import { knownBefore } from "./internal/actorKnown.js"
 import { replier, resultSink } from "./internal/actorOutputs.js"
 import { makeActorTasks } from "./internal/actorTasks.js"
 import type { ActorTasks } from "./internal/actorTasks.js"
@@ -119,6 +120,8 @@ interface Actor {
   readonly reply: (envelope: Envelope, outcome: Reply["outcome"], rejected: Reply["rejection"]) => Effect.Effect<void>
   readonly tasks: ActorTasks
   readonly deadline: ActorDeadline
+  /** With `new_entities_only`: what the scan's series knew before it (its entities are not expanded). */
+  readonly known: ReadonlySet<string> | undefined
   state: ScanState
   /** Ids of the commands already applied: a redelivered one is answered again, not applied twice. */
   readonly commands: Set<string>
@@ -214,7 +217,7 @@ const taskDone = (actor: Actor, pending: Pending, message: Extract<ActorMessage,
   actor.tasks.done(message.task.task_id)
   const exit = message.exit
   if (Exit.isSuccess(exit)) {
-    const succeeded = Findings.taskSucceeded(pending.draft, message.task, exit.value, pending.now)
+    const succeeded = Findings.taskSucceeded(pending.draft, message.task, exit.value, pending.now, actor.known)
     pending.stored.push(...succeeded.results)
     apply(pending, succeeded.command)
   } else if (!Cause.isInterruptedOnly(exit.cause)) {
@@ -341,6 +344,7 @@ export const make = (
         (task, exit) => Effect.sync(() => void mailbox.unsafeOffer({ _tag: "TaskDone", task, exit }))
       ),
       deadline: yield* makeActorDeadline(mailbox),
+      known: yield* knownBefore(loaded.state),
       state: loaded.state,
       commands: new Set(loaded.commands),
       sinceSnapshot: 0,
