@@ -57,6 +57,7 @@ const statusText = (report: ScanStatusReport): string =>
     ["status", report.status],
     ["progress", Output.bar(report.progress, 1)],
     ["results", String(report.result_count)],
+    ["correlations", String(report.correlation_count)],
     [
       "tasks",
       `${report.tasks.completed} done, ${report.tasks.running} running, ${report.tasks.queued} queued, ` +

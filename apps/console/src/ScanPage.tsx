@@ -52,10 +52,12 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
     }, controller.signal)
     return () => controller.abort()
   }, [id])
-  // The highest count known: a live snapshot may lag the read model.
+  // The highest count known: a live snapshot may lag the read model. Correlation findings are results too, counted
+  // apart (the live feed does not carry them).
   const counts = [live?.result_count, status.data?.result_count, scan.data?.result_count]
     .filter((n): n is number => n !== undefined)
-  const feed = useResults(id, counts.length === 0 ? undefined : Math.max(...counts))
+  const correlations = status.data?.correlation_count ?? scan.data?.correlation_count ?? 0
+  const feed = useResults(id, counts.length === 0 ? undefined : Math.max(...counts) + correlations)
   const results = feed.results
   if (scan.error) return <p role="alert" class="error">{scan.error}</p>
   if (scan.data === undefined) return <p class="muted">Loading…</p>
@@ -97,6 +99,10 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
           <b data-testid="scan-results">{Format.count(current?.result_count ?? s.result_count)}</b>
         </div>
         <div>
+          <span class="muted">Correlation findings</span>{" "}
+          <b data-testid="scan-correlations">{Format.count(correlations)}</b>
+        </div>
+        <div>
           <span class="muted">Tasks done</span> {current ? taskLine(current.tasks) : "—"}
         </div>
         <div>
@@ -128,7 +134,11 @@ export const ScanPage = (props: { readonly id: string; readonly tab: string }) =
         ))}
       </nav>
       {tab === "results" && (
-        <ResultsTable results={results} loading={feed.loading} expected={current?.result_count ?? s.result_count} />
+        <ResultsTable
+          results={results}
+          loading={feed.loading}
+          expected={(current?.result_count ?? s.result_count) + correlations}
+        />
       )}
       {feed.error && <p role="alert" class="error">{feed.error}</p>}
       {tab === "graph" && (

@@ -87,7 +87,12 @@ export const Scans = () => {
                   <Progress value={scan.progress} label={`Progress of ${scan.name}`} />
                 </td>
                 <td>{templateName(scan.template_id)}</td>
-                <td class="num">{Format.count(scan.result_count)}</td>
+                <td class="num">
+                  {Format.count(scan.result_count)}
+                  {scan.correlation_count > 0 && (
+                    <div class="muted small-text">+{Format.count(scan.correlation_count)} correlations</div>
+                  )}
+                </td>
                 <td>{Format.time(scan.started_at)}</td>
                 <td>{Format.time(scan.completed_at)}</td>
                 <td>

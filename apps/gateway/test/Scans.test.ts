@@ -37,6 +37,7 @@ const fields = (body: Problem) => (body.errors ?? []).map((e) => e.field)
 const scanKeys = [
   "completed_at",
   "configuration",
+  "correlation_count",
   "created_at",
   "depends_on",
   "description",
@@ -290,6 +291,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
         status: "CREATED",
         progress: 0,
         result_count: 0,
+        correlation_count: 0,
         tasks: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
         started_at: null,
         elapsed_seconds: 0,
@@ -350,6 +352,48 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
         .toEqual(["min_confidence"])
       expect(fields(problem(yield* Gateway.get(`/scans/${scan.id}/results?cursor=bm9wZQ`, caller), 400)))
         .toEqual(["cursor"])
+    }))
+
+  it.effect("counts a scan's correlation findings apart from its results, wherever the scan is read", () =>
+    Effect.gen(function*() {
+      const caller = yield* Gateway.newCaller("analyst")
+      const scan = yield* create(caller, Gateway.domainScan("correlated"))
+      const scanId = ScanId.make(scan.id)
+      const result = (module: string, type: "DOMAIN" | "CORRELATION", data: string) => {
+        const hash = resultHash(type, data)
+        return CollectionResult.make({
+          id: resultIdFor(scanId, hash),
+          task_id: taskIdFor(scanId, "DOMAIN:example.com", module),
+          scan_id: scanId,
+          module_id: ModuleId.make(module),
+          data_type: type,
+          data,
+          source_data: {},
+          confidence: 1,
+          collected_at: DateTime.unsafeMake(Date.UTC(2025, 0, 1)),
+          metadata: type === "CORRELATION" ? { rule_id: data, risk: "LOW" } : {},
+          hash,
+          parent: null
+        })
+      }
+      yield* Effect.flatMap(ResultStore, (store) =>
+        store.insert(scanId, [
+          result("crtsh", "DOMAIN", "a.example.com"),
+          result("correlation", "CORRELATION", "Dev host exposed: dev.example.com"),
+          result("correlation", "CORRELATION", "Open database port: 192.0.2.1:5432")
+        ]))
+      const read = (path: string) =>
+        Effect.map(Gateway.get(path, caller), (answer) => {
+          expect(answer.status, answer.text).toBe(200)
+          return answer.body as Record<string, unknown>
+        })
+      expect(yield* read(`/scans/${scan.id}`)).toMatchObject({ result_count: 0, correlation_count: 2 })
+      expect(yield* read(`/scans/${scan.id}/status`)).toMatchObject({ result_count: 0, correlation_count: 2 })
+      const listed = (yield* read("/scans")).items as ReadonlyArray<{ id: string; correlation_count: number }>
+      expect(listed.find((item) => item.id === scan.id)?.correlation_count).toBe(2)
+      // Other scans count none.
+      const other = yield* create(caller, Gateway.domainScan("plain"))
+      expect(yield* read(`/scans/${other.id}`)).toMatchObject({ correlation_count: 0 })
     }))
 
   it.effect("is usable through HttpApiClient: typed successes and typed problems", () =>

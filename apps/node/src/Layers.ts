@@ -55,6 +55,8 @@ export const NodeLive = Layer.mergeAll(
   Orchestration.layer,
   Schedules
 ).pipe(
+  // The live inventory and the inventory itself are read (optionally) by the scan actors.
+  Layer.provideMerge(Orchestration.layerInventory),
   // The correlator is read (optionally) by the scan actors and the observers: rules load before the node starts.
   Layer.provideMerge(Correlator.layer),
   Layer.provideMerge(Adapters)

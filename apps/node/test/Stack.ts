@@ -18,14 +18,21 @@ import * as RateLimiter from "@mirage/runtime/collection/RateLimiter"
 import * as RequestCacheMemory from "@mirage/runtime/collection/RequestCache/Memory"
 import type { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
+import * as AlertFeedRedis from "@mirage/runtime/monitoring/alerts/AlertFeed/Redis"
+import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
+import * as Channels from "@mirage/runtime/monitoring/alerts/Channels"
+import * as Monitor from "@mirage/runtime/monitoring/alerts/Monitor"
 import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
+import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgres"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import * as Journal from "@mirage/runtime/scans/Journal"
+import * as Orchestration from "@mirage/runtime/scans/Orchestration"
 import * as ProgressFeed from "@mirage/runtime/scans/ProgressFeed"
 import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
 import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
 import { combine, ScanObserver } from "@mirage/runtime/scans/ScanObserver"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
+import * as WebhooksFetch from "@mirage/runtime/scans/Webhooks/Fetch"
 import { FixtureWorld } from "@mirage/testkit"
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import * as Server from "../../gateway/src/Server.js"
@@ -109,6 +116,8 @@ export const startNode = (
     readonly tracing?: Layer.Layer<Resource>
     /** Correlation rules the node evaluates on its scans' results; none (no correlation) otherwise. */
     readonly correlation?: ReadonlyArray<Rule>
+    /** Whether the node keeps the inventory: live as results arrive, settled (with alerts) when a run ends. */
+    readonly inventory?: boolean
   } = {}
 ) =>
   Effect.gen(function*() {
@@ -125,13 +134,20 @@ export const startNode = (
       // orchestration is not part of the stack.
       Layer.effect(
         ScanObserver,
-        Effect.all([ProgressFeed.observer, Correlator.observer]).pipe(
-          Effect.map(([progress, correlation]) => combine(progress, correlation, Tracing.observer))
+        Effect.all([
+          ProgressFeed.observer,
+          Correlator.observer,
+          options.inventory ? Monitor.observer(() => Effect.void) : Effect.succeed(combine())
+        ]).pipe(
+          Effect.map(([progress, correlation, monitor]) => combine(progress, correlation, monitor, Tracing.observer))
         )
       ).pipe(
-        Layer.provide(ProgressFeedRedis.layer)
+        Layer.provide(Layer.mergeAll(ProgressFeedRedis.layer, Monitoring))
       )
-    ).pipe(Layer.provideMerge(options.correlation ? Correlator.layerWith(options.correlation) : Layer.empty))
+    ).pipe(
+      Layer.provideMerge(options.correlation ? Correlator.layerWith(options.correlation) : Layer.empty),
+      Layer.provideMerge(options.inventory ? Orchestration.layerInventory : Layer.empty)
+    )
     // Built into the node's own scope: killing the node stops its journal and pool too.
     const context = yield* Layer.buildWithScope(layers, scope)
     // The tracer is a fiber setting, carried by a runtime that lives as long as the node: its fibers, forked here, keep it.
@@ -148,6 +164,14 @@ export const startNode = (
       kill: Scope.close(scope, Exit.void)
     }
   })
+
+/** What the monitor observer reads and writes besides the inventory: alert rules, the alert feed, channels. */
+const Monitoring = Layer.mergeAll(
+  AlertStorePostgres.layer,
+  AlertFeedRedis.layer,
+  Channels.layerWith({ baseMs: 10, maxDelayMs: 10, retries: 0 }).pipe(Layer.provide(WebhooksFetch.layer)),
+  InventoryPostgres.layer
+)
 
 const Page = Schema.Struct({ items: Schema.Array(CollectionResult), next_cursor: Schema.NullOr(Schema.String) })
 

@@ -128,14 +128,32 @@ export const toEnrichment = (
   }, true)
 }
 
-/** A task's findings as the results to store, then the command that reports the task's success to the machine. */
+/**
+ * Which of a task's entities its scan records without expanding: with `new_entities_only`, those its series'
+ * inventory held before the scan (`known`, by `entityKey`); none otherwise, or when the inventory is not known.
+ */
+export const unexpanded = (
+  state: ScanState,
+  entities: ReadonlyArray<Entity>,
+  known: ReadonlySet<string> | undefined
+): ReadonlyArray<string> =>
+  known === undefined || state.definition.configuration.new_entities_only !== true
+    ? []
+    : entities.map(entityKey).filter((key) => known.has(key))
+
+/**
+ * A task's findings as the results to store, then the command that reports the task's success to the machine;
+ * `known` is the series' inventory before the scan, for a scan that expands only new entities.
+ */
 export const taskSucceeded = (
   state: ScanState,
   task: TaskEntry,
   findings: ReadonlyArray<Finding>,
-  now: number
+  now: number,
+  known?: ReadonlySet<string>
 ): { readonly results: ReadonlyArray<CollectionResult>; readonly command: typeof TaskSucceeded.Type } => {
   const admitted = admit(state, findings, task.entity)
+  const settled = unexpanded(state, admitted.entities, known)
   const enriched = admitted.enrichment === undefined
     ? []
     : [toEnrichment(state.id, task, admitted.enrichment.entity, admitted.enrichment.finding, now)]
@@ -148,7 +166,8 @@ export const taskSucceeded = (
       _tag: "TaskSucceeded",
       task_id: task.task_id,
       result_count: admitted.stored.length,
-      entities: admitted.entities
+      entities: admitted.entities,
+      ...(settled.length === 0 ? {} : { known: settled })
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The asset inventory of a series of runs (scans with the same organization and target), as a pure fold:
  * each completed run updates every entity's first/last sighting and whether the latest run still sees it.
- * The Postgres projection and its rebuild both apply `applyRun`, so rebuilding gives what was kept incrementally.
+ * While a run goes, its sightings are recorded as they arrive (`recordSighting`); when it completes, it is applied
+ * to the inventory as it was before them (`withoutRun`), so the projection, kept live, and its rebuild agree.
  */
 import { Schema } from "effect"
 import type { Entity } from "./Entity.js"
@@ -18,11 +19,16 @@ export interface Sighting {
   readonly expires_at: number | null
 }
 
-/** A completed run: what it found, and when it completed (epoch ms). */
+/**
+ * A completed run: what it found, and when it completed (epoch ms). A partial run (one that expanded only the
+ * entities new to the inventory) did not look again behind what it knew, so what it did not see is not gone: it
+ * stays as the run before left it (no longer `new`).
+ */
 export interface Run {
   readonly scan_id: ScanId
   readonly at: number
   readonly entities: ReadonlyArray<Sighting>
+  readonly partial?: boolean
 }
 
 export interface AssetRecord {
@@ -55,7 +61,7 @@ export const uniqueSightings = (sightings: ReadonlyArray<Sighting>): ReadonlyArr
 
 /**
  * The inventory after one more run: what the run sees is `new` (not seen by the run before) or `present`;
- * what it no longer sees is `gone`, keeping its last sighting.
+ * what it no longer sees is `gone`, keeping its last sighting (unless the run is partial).
  */
 export const applyRun = (inventory: Inventory, run: Run): Map<string, AssetRecord> => {
   const next = new Map<string, AssetRecord>()
@@ -89,9 +95,117 @@ export const applyRun = (inventory: Inventory, run: Run): Map<string, AssetRecor
     )
   }
   for (const [key, known] of inventory) {
-    if (!seen.has(key)) next.set(key, known.status === "gone" ? known : { ...known, status: "gone" })
+    if (seen.has(key)) continue
+    // A partial run did not look again: what was new is still there as far as it knows, what went is still gone.
+    const status = run.partial !== true ? "gone" : known.status === "new" ? "present" : known.status
+    next.set(key, known.status === status ? known : { ...known, status })
   }
   return next
+}
+
+/**
+ * One sighting of a running scan, recorded before its run ends: a new asset (`new`, first and last seen now), or one
+ * more scan of a known one (last seen now; its status waits for the run's end). Undefined when the scan was recorded
+ * already: a repeat, or a late sighting of a run applied since, changes nothing.
+ */
+export const recordSighting = (
+  known: AssetRecord | undefined,
+  scanId: ScanId,
+  sighting: Sighting,
+  at: number
+): AssetRecord | undefined =>
+  known === undefined
+    ? {
+      type: sighting.type,
+      value: sighting.value,
+      first_seen: at,
+      last_seen: at,
+      first_scan: scanId,
+      last_scan: scanId,
+      scans: [scanId],
+      status: "new",
+      expires_at: sighting.expires_at
+    }
+    : known.scans.includes(scanId)
+    ? undefined
+    : {
+      ...known,
+      last_seen: Math.max(known.last_seen, at),
+      last_scan: scanId,
+      scans: [...known.scans, scanId],
+      expires_at: sighting.expires_at ?? known.expires_at
+    }
+
+/**
+ * The inventory without what a scan's live sightings recorded: the assets it found first left out, the others
+ * without it in their scans (their last sighting back to the run before, whose time `runAt` gives). Assets it did
+ * not touch are returned as they are (the same objects).
+ */
+export const withoutRun = (
+  inventory: Inventory,
+  scanId: ScanId,
+  runAt: (scanId: ScanId) => number | undefined
+): Map<string, AssetRecord> => {
+  const next = new Map<string, AssetRecord>()
+  for (const [key, asset] of inventory) {
+    if (asset.first_scan === scanId) continue
+    if (!asset.scans.includes(scanId)) {
+      next.set(key, asset)
+      continue
+    }
+    const scans = asset.scans.filter((id) => id !== scanId)
+    const last = scans[scans.length - 1] ?? asset.first_scan
+    next.set(key, { ...asset, scans, last_scan: last, last_seen: runAt(last) ?? asset.first_seen })
+  }
+  return next
+}
+
+/** What applying a run to a series does, given its assets and the runs applied so far (in order). */
+export interface RunApplication {
+  readonly applied: boolean
+  /** Keys (`TYPE:value`) the previous run of the series saw; null when this is the series' first run. */
+  readonly previous: ReadonlySet<string> | null
+  readonly assets: ReadonlyArray<AssetRecord>
+  /** Assets to write (new or changed). */
+  readonly write: ReadonlyArray<AssetRecord>
+  /** Keys of assets to remove: found live by the run, not among what it stored in the end. */
+  readonly remove: ReadonlyArray<string>
+}
+
+/**
+ * A completed run applied to its series once: to the assets as they were before its live sightings. A run applied
+ * before changes nothing and tells what it told then (the run before it saw what it still saw, and what went with it).
+ */
+export const applyToSeries = (
+  stored: Inventory,
+  runs: ReadonlyArray<{ readonly scan_id: ScanId; readonly at: number }>,
+  run: Run
+): RunApplication => {
+  const index = runs.findIndex((row) => row.scan_id === run.scan_id)
+  if (index >= 0) {
+    const prior = runs[index - 1]?.scan_id
+    const previous = prior === undefined ? null : new Set(
+      [...stored.values()].filter((asset) =>
+        asset.last_scan === run.scan_id
+          ? asset.status === "present"
+          : asset.status === "gone" && asset.last_scan === prior
+      ).map(entityKey)
+    )
+    return { applied: false, previous, assets: [...stored.values()], write: [], remove: [] }
+  }
+  const times = new Map(runs.map((row) => [row.scan_id, row.at]))
+  const before = withoutRun(stored, run.scan_id, (id) => times.get(id))
+  const previous = runs.length === 0
+    ? null
+    : new Set([...before.values()].filter((asset) => asset.status !== "gone").map(entityKey))
+  const after = applyRun(before, run)
+  return {
+    applied: true,
+    previous,
+    assets: [...after.values()],
+    write: [...after.values()].filter((asset) => stored.get(entityKey(asset)) !== asset),
+    remove: [...stored.keys()].filter((key) => !after.has(key))
+  }
 }
 
 /** The inventory of runs applied in order. */

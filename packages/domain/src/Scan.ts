@@ -175,7 +175,14 @@ export class Scan extends Schema.Class<Scan>("Scan")({
   started_at: Timestamp,
   completed_at: Timestamp,
   configuration: ScanConfiguration,
+  /** Results the scan's modules found: what `max_results` bounds, and what progress events and webhooks report. */
   result_count: Schema.Int,
+  /**
+   * Correlation findings of the scan (CORRELATION results, outside `max_results`), counted apart: the results listed
+   * are `result_count` + `correlation_count` (and the modules' enrichments of entities). The last ones are settled
+   * just after the scan ends.
+   */
+  correlation_count: Schema.Int,
   status_reason: Schema.NullOr(Schema.String),
   template_id: Schema.NullOr(TemplateId),
   /** The scans this one waits for (chaining). */

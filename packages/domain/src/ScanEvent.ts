@@ -133,7 +133,11 @@ export const TaskSucceeded = Schema.TaggedStruct("TaskSucceeded", {
   /** Results newly stored by this task (duplicates and results past max_results excluded). */
   result_count: Schema.Int,
   /** Every entity the task produced, canonical; the machine keeps the new ones. */
-  entities: Schema.Array(Entity)
+  entities: Schema.Array(Entity),
+  /**
+   * Keys of those entities the scan's series knew before it, with `new_entities_only`: recorded, not expanded.
+   */
+  known: Schema.optional(Schema.Array(Schema.String))
 })
 export const TaskErrored = Schema.TaggedStruct("TaskErrored", { task_id: TaskId, error: Schema.String })
 

@@ -425,8 +425,12 @@ export const decide = (
         fresh.add(key)
         discovered.push(entity)
       }
+      // What the series knew before a new-entities-only scan is recorded, not expanded.
+      const known = new Set(command.known ?? [])
       const planned = depth <= limit
-        ? discovered.filter((entity) => inScope(state.definition.configuration.scope, entity))
+        ? discovered.filter((entity) =>
+          inScope(state.definition.configuration.scope, entity) && !known.has(entityKey(entity))
+        )
           .flatMap((entity) => planTasks(state.id, state.plan, entity, depth))
           .filter((task) => !HashMap.has(state.tasks, task.task_id))
         : []

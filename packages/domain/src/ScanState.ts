@@ -111,6 +111,8 @@ export const toScan = (state: ScanState): Scan =>
       completed_at: state.completed_at === null ? null : DateTime.unsafeMake(state.completed_at),
       configuration: state.definition.configuration,
       result_count: state.result_count,
+      // The correlation findings are results outside the state machine: the read model counts them.
+      correlation_count: 0,
       status_reason: state.reason,
       template_id: state.header.template_id,
       depends_on: state.header.depends_on

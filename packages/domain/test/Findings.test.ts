@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { enrichmentHash, entityKey, resultHash } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
-import { admit, taskSucceeded, toResult } from "@mirage/domain/Findings"
+import { admit, taskSucceeded, toResult, unexpanded } from "@mirage/domain/Findings"
 import type { Finding } from "@mirage/domain/Findings"
 import { resultIdFor } from "@mirage/domain/Ids"
+import { replay } from "@mirage/domain/ScanMachine"
 import { DateTime, FastCheck, HashMap } from "effect"
-import { domain, Driver, entity, scanId, T0 } from "./support.js"
+import { domain, Driver, entity, plannedIn, scanId, T0, view } from "./support.js"
 
 const finding = (type: EntityType, value: string, confidence = 0.9): Finding => ({
   type,
@@ -201,5 +202,54 @@ describe("enrichment", () => {
     const outcome = taskSucceeded(driver.scan, next, [finding("DOMAIN", "b.example.com"), listing("zone")], T0)
     expect(outcome.results.map((r) => r.data)).toEqual(["example.com"])
     expect(outcome.command.result_count).toBe(0)
+  })
+})
+
+describe("new entities only", () => {
+  /** A running scan whose dns task on the target is running; the series knew a.example.com before it. */
+  const scan = (newOnly: boolean) => {
+    const driver = new Driver({ config: { new_entities_only: newOnly } })
+    driver.start()
+    driver.begin(driver.task("dns", "example.com"))
+    return { driver, task: driver.task("dns", "example.com") }
+  }
+  const known = new Set([entityKey(domain("a.example.com")), entityKey(entity("IP", "192.0.2.9"))])
+  const found = [finding("DOMAIN", "A.example.com."), finding("DOMAIN", "b.example.com")]
+
+  it("records what the series knew as results and entities, and expands only what is new", () => {
+    const { driver, task } = scan(true)
+    const succeeded = taskSucceeded(driver.scan, task, found, T0, known)
+    expect(succeeded.results.map((r) => r.data)).toEqual(["a.example.com", "b.example.com"])
+    expect(succeeded.command.known).toEqual([entityKey(domain("a.example.com"))])
+    const events = driver.send(succeeded.command)
+    const completed = events.find((e) => e._tag === "TaskCompleted")
+    expect(completed?._tag === "TaskCompleted" && completed.discovered.map((e) => e.value)).toEqual([
+      "a.example.com",
+      "b.example.com"
+    ])
+    // dns and crtsh on b only: a is seen by the scan (not found again as new) but not processed.
+    expect(plannedIn(events).map((t) => `${t.module_id} ${t.entity.value}`).sort()).toEqual([
+      "crtsh b.example.com",
+      "dns b.example.com"
+    ])
+    expect(HashMap.has(driver.scan.seen, entityKey(domain("a.example.com")))).toBe(true)
+    // The machine's replay of the log gives the same state: the decision is in the events.
+    expect(view(replay(driver.log)!)).toEqual(view(driver.scan))
+  })
+
+  it("expands everything without the option, or without an inventory to read", () => {
+    for (const [newOnly, inventory] of [[false, known], [true, undefined]] as const) {
+      const { driver, task } = scan(newOnly)
+      const succeeded = taskSucceeded(driver.scan, task, found, T0, inventory)
+      expect(succeeded.command.known).toBeUndefined()
+      expect(unexpanded(driver.scan, succeeded.command.entities, inventory)).toEqual([])
+      const planned = plannedIn(driver.send(succeeded.command)).map((t) => `${t.module_id} ${t.entity.value}`)
+      expect(planned.sort()).toEqual([
+        "crtsh a.example.com",
+        "crtsh b.example.com",
+        "dns a.example.com",
+        "dns b.example.com"
+      ])
+    }
   })
 })

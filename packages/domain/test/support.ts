@@ -39,6 +39,7 @@ export interface ScanOptions {
     max_results: number
     recursion_depth: number
     priority: "LOW" | "MEDIUM" | "HIGH"
+    new_entities_only: boolean
   }>
 }
 

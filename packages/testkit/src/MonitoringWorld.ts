@@ -2,7 +2,8 @@
  * A world that changes between runs of one series (root `example.com`), one day apart: the second run finds a
  * new subdomain (and a partner's name, not under the root) while port 22 closes; the third finds a new port and
  * a vulnerability, and the certificate it keeps seeing is now within 30 days of its end; the fourth sees what the
- * third saw. Each run's results are what the modules would have stored.
+ * third saw. Each run's results are what the modules would have stored; `answer` is the same world as each module
+ * sees it, for scans that run the modules.
  */
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { resultHash } from "@mirage/domain/Entity"
@@ -21,27 +22,54 @@ interface Found {
   readonly type: EntityType
   readonly value: string
   readonly module: string
+  /** The entity the module found it from: the root, or another finding. */
+  readonly from: string
   readonly source_data?: Record<string, unknown>
 }
 
+const certificateData = (end: number) => ({ certificate: { valid_to: new Date(end).toUTCString() } })
+
 const base: ReadonlyArray<Found> = [
-  { type: "DOMAIN", value: "www.example.com", module: "crtsh" },
-  { type: "DOMAIN", value: "mail.example.com", module: "crtsh" },
-  { type: "DOMAIN", value: "cdn.partner.net", module: "crtsh" },
-  { type: "IP", value: "192.0.2.10", module: "dns_resolve" },
-  { type: "OPEN_PORT", value: "192.0.2.10:443", module: "port_scan_tcp" },
+  { type: "DOMAIN", value: "www.example.com", module: "crtsh", from: root },
+  { type: "DOMAIN", value: "mail.example.com", module: "crtsh", from: root },
+  { type: "DOMAIN", value: "cdn.partner.net", module: "crtsh", from: root },
+  { type: "IP", value: "192.0.2.10", module: "dns_resolve", from: "www.example.com" },
+  { type: "OPEN_PORT", value: "192.0.2.10:443", module: "port_scan_tcp", from: "192.0.2.10" },
   {
     type: "CERTIFICATE",
-    value: "5f0c4d7a9e2b",
+    value: "5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d",
     module: "tls_certificate",
-    source_data: { certificate: { valid_to: new Date(certificateEnd).toUTCString() } }
+    from: "192.0.2.10:443",
+    source_data: certificateData(certificateEnd)
   }
 ]
-const port22: Found = { type: "OPEN_PORT", value: "192.0.2.10:22", module: "port_scan_tcp" }
-const dev: Found = { type: "DOMAIN", value: "dev.example.com", module: "crtsh" }
-const partner: Found = { type: "DOMAIN", value: "shop.partner.net", module: "crtsh" }
-const port8443: Found = { type: "OPEN_PORT", value: "192.0.2.10:8443", module: "port_scan_tcp" }
-const cve: Found = { type: "VULNERABILITY", value: "CVE-2024-3094", module: "shodan_internetdb" }
+const port22: Found = { type: "OPEN_PORT", value: "192.0.2.10:22", module: "port_scan_tcp", from: "192.0.2.10" }
+const dev: Found = { type: "DOMAIN", value: "dev.example.com", module: "crtsh", from: root }
+const partner: Found = { type: "DOMAIN", value: "shop.partner.net", module: "crtsh", from: root }
+const port8443: Found = { type: "OPEN_PORT", value: "192.0.2.10:8443", module: "port_scan_tcp", from: "192.0.2.10" }
+const cve: Found = { type: "VULNERABILITY", value: "CVE-2024-3094", module: "shodan_internetdb", from: "192.0.2.10" }
+
+/**
+ * The world as its modules see it in run `n`: what `module` finds from `entity` (a value), the certificate ending at
+ * `end` (by default `certificateEnd`), for scans that run the modules themselves.
+ */
+export const answer = (n: 1 | 2 | 3 | 4, module: string, entity: string, end = certificateEnd) =>
+  found(n)
+    .filter((item) => item.module === module && item.from === entity)
+    .map((item) => item.type === "CERTIFICATE" ? { ...item, source_data: certificateData(end) } : item)
+
+/** The modules of the world, as a scan's plan names them: what each takes and gives. */
+export const modules: ReadonlyArray<{
+  readonly id: string
+  readonly input_types: ReadonlyArray<EntityType>
+  readonly output_types: ReadonlyArray<EntityType>
+}> = [
+  { id: "crtsh", input_types: ["DOMAIN"], output_types: ["DOMAIN"] },
+  { id: "dns_resolve", input_types: ["DOMAIN"], output_types: ["IP"] },
+  { id: "port_scan_tcp", input_types: ["IP"], output_types: ["OPEN_PORT"] },
+  { id: "shodan_internetdb", input_types: ["IP"], output_types: ["VULNERABILITY"] },
+  { id: "tls_certificate", input_types: ["OPEN_PORT"], output_types: ["CERTIFICATE"] }
+]
 
 /** What run `n` (1-4) finds. */
 export const found = (n: 1 | 2 | 3 | 4): ReadonlyArray<Found> =>

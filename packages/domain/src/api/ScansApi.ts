@@ -80,7 +80,10 @@ export class ScanStatusReport extends Schema.Class<ScanStatusReport>("ScanStatus
   id: ScanId,
   status: ScanStatus,
   progress: Schema.Number,
+  /** Results the scan's modules found (what `max_results` bounds). */
   result_count: Schema.Int,
+  /** Correlation findings of the scan, apart from `result_count`. */
+  correlation_count: Schema.Int,
   tasks: TaskCounts,
   started_at: Schema.NullOr(Schema.DateTimeUtc),
   /** Running time in seconds; paused time does not count. */

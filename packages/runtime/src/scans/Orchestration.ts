@@ -12,6 +12,7 @@ import * as AlertStorePostgres from "../monitoring/alerts/AlertStore/Postgres.js
 import * as Channels from "../monitoring/alerts/Channels.js"
 import * as Monitor from "../monitoring/alerts/Monitor.js"
 import * as Correlator from "../monitoring/correlation/Correlator.js"
+import * as InventoryFeed from "../monitoring/inventory/InventoryFeed.js"
 import * as InventoryPostgres from "../monitoring/inventory/Postgres.js"
 import * as Retention from "../monitoring/retention/Retention.js"
 import * as Tracing from "../platform/Tracing.js"
@@ -99,6 +100,12 @@ const Stores = Layer.mergeAll(
   AlertFeedRedis.layer,
   Layer.unwrapEffect(Effect.map(WebhookConfig, Channels.layerWith)).pipe(Layer.provide(WebhooksFetch.layer))
 )
+
+/**
+ * The node's inventory, read by the actors of scans that expand only new entities, and the feed their stored results
+ * keep it up to date with as they arrive.
+ */
+export const layerInventory = InventoryFeed.layer.pipe(Layer.provideMerge(InventoryPostgres.layer))
 
 /**
  * The node's orchestration: ScanObserver and TaskSlots, over PgClient, RedisClient, MongoDatabase, ShardInbox and

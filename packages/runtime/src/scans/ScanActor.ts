@@ -32,12 +32,12 @@ import type { Replies, Reply } from "../cluster/Replies.js"
 import type { Envelope } from "../cluster/ShardInbox.js"
 import type { Finding, TaskExecutor, TaskFailure } from "../collection/TaskExecutor.js"
 import type { TaskPool } from "../collection/TaskPool.js"
-import { targetsOf } from "../monitoring/correlation/Correlator.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import * as Tracing from "../platform/Tracing.js"
 import type { Fence, Loaded } from "./EventStore.js"
 import { makeActorDeadline } from "./internal/actorDeadline.js"
 import type { ActorDeadline } from "./internal/actorDeadline.js"
+import { knownBefore } from "./internal/actorKnown.js"
 import { replier, resultSink } from "./internal/actorOutputs.js"
 import { makeActorTasks } from "./internal/actorTasks.js"
 import type { ActorTasks } from "./internal/actorTasks.js"
@@ -120,6 +120,8 @@ interface Actor {
   readonly reply: (envelope: Envelope, outcome: Reply["outcome"], rejected: Reply["rejection"]) => Effect.Effect<void>
   readonly tasks: ActorTasks
   readonly deadline: ActorDeadline
+  /** With `new_entities_only`: what the scan's series knew before it (its entities are not expanded). */
+  readonly known: ReadonlySet<string> | undefined
   state: ScanState
   /** Ids of the commands already applied: a redelivered one is answered again, not applied twice. */
   readonly commands: Set<string>
@@ -215,7 +217,7 @@ const taskDone = (actor: Actor, pending: Pending, message: Extract<ActorMessage,
   actor.tasks.done(message.task.task_id)
   const exit = message.exit
   if (Exit.isSuccess(exit)) {
-    const succeeded = Findings.taskSucceeded(pending.draft, message.task, exit.value, pending.now)
+    const succeeded = Findings.taskSucceeded(pending.draft, message.task, exit.value, pending.now, actor.known)
     pending.stored.push(...succeeded.results)
     apply(pending, succeeded.command)
   } else if (!Cause.isInterruptedOnly(exit.cause)) {
@@ -313,10 +315,7 @@ const run = (actor: Actor, initial: ReadonlyArray<ActorMessage>) =>
     )
   )
 
-/**
- * Starts the actor of a loaded scan, placed on a shard under a fence. Its fibers live in the given
- * scope; the returned handle is how the host talks to it.
- */
+/** Starts the actor of a loaded scan, placed on a shard under a fence; its fibers live in the given scope. */
 export const make = (
   loaded: Loaded,
   placement: { readonly shard: number; readonly fence: Fence },
@@ -336,7 +335,7 @@ export const make = (
       stopped: yield* Deferred.make<ActorExit>(),
       journal: yield* Journal,
       observer: yield* ScanObserver,
-      storeResults: yield* resultSink(scanId, () => targetsOf(actor.state)),
+      storeResults: yield* resultSink(scanId, () => actor.state),
       reply: yield* replier(traceParent),
       tasks: yield* makeActorTasks(
         scanId,
@@ -345,6 +344,7 @@ export const make = (
         (task, exit) => Effect.sync(() => void mailbox.unsafeOffer({ _tag: "TaskDone", task, exit }))
       ),
       deadline: yield* makeActorDeadline(mailbox),
+      known: yield* knownBefore(loaded.state),
       state: loaded.state,
       commands: new Set(loaded.commands),
       sinceSnapshot: 0,

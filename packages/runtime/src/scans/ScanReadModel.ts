@@ -82,12 +82,15 @@ const Counts = Schema.Struct({
   cancelled: Schema.Int
 })
 
+// The correlation findings are counted when a scan is read (from the read copy of its results), not projected.
+const { correlation_count: _, ...documentFields } = Scan.fields
+
 /**
- * `scans.document`: the encoded wire Scan, plus (when the projection writer records them) the
- * task counts and running time of the scan's state.
+ * `scans.document`: the encoded wire Scan (without its correlation count), plus (when the projection writer records
+ * them) the task counts and running time of the scan's state.
  */
 export const ScanDocument = Schema.Struct({
-  ...Scan.fields,
+  ...documentFields,
   // Absent in documents written before chaining existed.
   depends_on: Schema.optionalWith(Scan.fields.depends_on, { default: () => null }),
   tasks: Schema.optional(Counts),
@@ -96,17 +99,20 @@ export const ScanDocument = Schema.Struct({
 })
 export type ScanDocument = typeof ScanDocument.Type
 
-/** A view from a projection row; a document that does not decode is a store failure. */
+/**
+ * A view from a projection row (with the scan's correlation findings counted, when the row has them); a document
+ * that does not decode is a store failure.
+ */
 export const viewFromDocument = (
   document: unknown,
-  row: { readonly seq: number; readonly shard: number }
+  row: { readonly seq: number; readonly shard: number; readonly correlation_count?: number }
 ): Effect.Effect<ScanView, PersistenceError> =>
   Schema.decodeUnknown(ScanDocument)(document).pipe(
     Effect.mapError((cause) => new PersistenceError({ operation: "decode scan projection", cause })),
     Effect.map(({ running_ms, running_since, tasks, ...fields }) => ({
       // Just decoded by the same fields' schemas: validating again in the constructor cost ~300 µs a scan, the
       // largest part of a scans page's CPU.
-      scan: Scan.make(fields, true),
+      scan: Scan.make({ ...fields, correlation_count: row.correlation_count ?? 0 }, true),
       seq: row.seq,
       shard: row.shard,
       tasks: tasks ?? null,

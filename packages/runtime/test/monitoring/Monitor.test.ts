@@ -141,7 +141,7 @@ describe("Monitor", () => {
             "port closed: 192.0.2.10:22"
           ],
           [
-            "certificate ending: 5f0c4d7a9e2b",
+            "certificate ending: 5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d",
             "daily digest: 192.0.2.10:8443, CVE-2024-3094",
             "new port: 192.0.2.10:8443",
             "new vulnerability: CVE-2024-3094"
@@ -182,7 +182,7 @@ describe("Monitor", () => {
           "192.0.2.10:22": "gone",
           "192.0.2.10:8443": "present",
           "CVE-2024-3094": "present",
-          "5f0c4d7a9e2b": "present"
+          "5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d": "present"
         })
         const closed = assets.find((asset) => asset.value === "192.0.2.10:22")!
         expect([closed.first_seen, closed.last_seen, closed.scans]).toEqual([

@@ -13,6 +13,8 @@ import type { Reply } from "../../src/cluster/Replies.js"
 import { TaskExecutor, TaskFailure } from "../../src/collection/TaskExecutor.js"
 import type { Finding, TaskSpec } from "../../src/collection/TaskExecutor.js"
 import * as TaskPool from "../../src/collection/TaskPool.js"
+import * as InventoryFeed from "../../src/monitoring/inventory/InventoryFeed.js"
+import * as InventoryMemory from "../../src/monitoring/inventory/Memory.js"
 import { EventStore } from "../../src/scans/EventStore.js"
 import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
@@ -112,7 +114,13 @@ const createdEvent = (overrides: Partial<ScanConfiguration> = {}) => {
 }
 
 /** Creates the scan in the store and starts its actor; returns what a test needs to drive it. */
-const setup = (options: ExecutorOptions & { readonly configuration?: Partial<ScanConfiguration> } = {}) =>
+const setup = (
+  options: ExecutorOptions & {
+    readonly configuration?: Partial<ScanConfiguration>
+    /** The node's inventory (in memory), fed by the actor's results and read by new-entities-only scans. */
+    readonly inventory?: InventoryMemory.Store
+  } = {}
+) =>
   Effect.gen(function*() {
     const calls: Array<string> = []
     const published: Array<Reply> = []
@@ -124,7 +132,10 @@ const setup = (options: ExecutorOptions & { readonly configuration?: Partial<Sca
       executor(calls, options),
       TaskPool.layerWith(4),
       replies(published),
-      ScanObserver.layerNone
+      ScanObserver.layerNone,
+      options.inventory === undefined
+        ? Layer.empty
+        : InventoryFeed.layer.pipe(Layer.provideMerge(InventoryMemory.layer(options.inventory)))
     )
     const context = yield* Layer.build(layer)
     const events = context.unsafeMap.get(EventStore.key) as EventStore["Type"]
@@ -189,6 +200,44 @@ describe("ScanActor", () => {
       expect(log[1]!._tag).toBe("ScanStarted")
       expect(log.at(-1)!._tag).toBe("ScanCompleted")
       expect(t.published).toEqual([{ command_id: "start-1", outcome: "accepted", rejection: null }])
+    }))
+
+  it.scoped("new entities only: what the series' inventory knew is stored but not expanded; results feed it live", () =>
+    Effect.gen(function*() {
+      const inventory = InventoryMemory.makeStore()
+      const series = {
+        organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
+        target_type: "DOMAIN" as const,
+        target_value: "example.test"
+      }
+      const earlier = deriveUuid("an earlier run") as ScanId
+      const memory = InventoryMemory.make(inventory)
+      yield* memory.applyRun(series, {
+        scan_id: earlier,
+        at: 0,
+        entities: [{ type: "DOMAIN", value: "a.example.test", expires_at: null }]
+      })
+      const t = yield* setup({ configuration: { new_entities_only: true }, inventory })
+      const actor = yield* t.spawn
+      yield* t.send(actor, { _tag: "StartScan" }, "start-1")
+      expect(yield* actor.exit).toBe("finished")
+      // a.example.test is a result of the scan, but no module ran on it.
+      expect(yield* t.stored).toEqual(expected)
+      expect([...t.calls].sort()).toEqual([
+        "resolve DOMAIN:b.example.test",
+        "resolve DOMAIN:example.test",
+        "subdomains DOMAIN:b.example.test",
+        "subdomains DOMAIN:example.test"
+      ])
+      // Every result reached the inventory while the scan ran: new ones found by it, a known one seen by it again.
+      const assets = yield* Effect.repeat(memory.assets(series), {
+        until: (list) => list.length === expected.length,
+        times: 100_000
+      })
+      const byValue = new Map(assets.map((asset) => [asset.value, asset]))
+      expect(byValue.get("a.example.test")).toMatchObject({ first_scan: earlier, scans: [earlier, scanId] })
+      expect(byValue.get("b.example.test")).toMatchObject({ first_scan: scanId, status: "new", scans: [scanId] })
+      expect(yield* memory.known(series, scanId)).toEqual(new Set(["DOMAIN:a.example.test"]))
     }))
 
   it.scoped("gives each task the scan's task_timeout, 60 s unless configured", () =>

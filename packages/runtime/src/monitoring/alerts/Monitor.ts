@@ -2,7 +2,8 @@
  * What follows a completed run: its results are applied to the series' inventory, the organization's alert
  * rules are evaluated against the change, and the alerts raised for the first time go to the feed (SSE), the
  * scan's signed webhook and every channel whose severity filter takes them. Alert ids are derived, so a run
- * observed twice (redelivery, takeover) raises and delivers nothing twice.
+ * observed twice (redelivery, takeover) raises and delivers nothing twice. A scan that ended otherwise is not a
+ * run: what it recorded in the inventory as it went is taken back.
  */
 import { accepts } from "@mirage/domain/AlertChannels"
 import { evaluate } from "@mirage/domain/Alerts"
@@ -13,7 +14,7 @@ import { DateTime, Effect } from "effect"
 import type { ResultStore } from "../../scans/ResultStore.js"
 import type { ScanObserverService } from "../../scans/ScanObserver.js"
 import type { Delivery } from "../../scans/Webhooks.js"
-import { Inventory } from "../inventory/Inventory.js"
+import { Inventory, seriesOf } from "../inventory/Inventory.js"
 import type { Series } from "../inventory/Inventory.js"
 import { runOf } from "../inventory/Runs.js"
 import { AlertFeed } from "./AlertFeed.js"
@@ -25,6 +26,8 @@ export interface CompletedRun {
   readonly scan_id: ScanId
   /** When the run completed (epoch ms). */
   readonly at: number
+  /** Whether it expanded only the entities new to the series (`new_entities_only`). */
+  readonly partial?: boolean
 }
 
 /** Sends fresh alerts everywhere they go; each failure is logged (channel id and kind only) and skipped. */
@@ -65,7 +68,7 @@ export const monitorRun = (run: CompletedRun) =>
   Effect.gen(function*() {
     const inventory = yield* Inventory
     const store = yield* AlertStore
-    const found = yield* runOf(run.scan_id, run.at)
+    const found = yield* runOf(run.scan_id, run.at, run.partial === true)
     const applied = yield* inventory.applyRun(run.series, found)
     const rules = yield* store.rules(run.series.organization_id)
     const alerts = evaluate(rules, {
@@ -79,21 +82,27 @@ export const monitorRun = (run: CompletedRun) =>
     return yield* store.raise(alerts)
   })
 
-/** The observer: after a run COMPLETED, monitors it and delivers in the background (never holding the actor). */
+/**
+ * The observer: after a run COMPLETED, monitors it and delivers in the background (never holding the actor); after
+ * a scan ended otherwise, retracts its live sightings.
+ */
 export const observer = (webhook: (delivery: Delivery) => Effect.Effect<void>) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<Inventory | AlertStore | AlertFeed | ChannelSender | ResultStore>()
     return {
       persisted: ({ after, before }) => {
-        if (!hasEnded(before, after) || after.status !== "COMPLETED" || after.deleted) return Effect.void
+        if (!hasEnded(before, after)) return Effect.void
+        if (after.status !== "COMPLETED" || after.deleted) {
+          return Effect.flatMap(Inventory, (inventory) => inventory.retract(seriesOf(after), after.id)).pipe(
+            Effect.catchAll((error) => Effect.logWarning("retracting a scan's live sightings failed", error)),
+            Effect.provide(context)
+          )
+        }
         const run: CompletedRun = {
-          series: {
-            organization_id: after.header.organization_id,
-            target_type: after.definition.target.type,
-            target_value: after.definition.target.value
-          },
+          series: seriesOf(after),
           scan_id: after.id,
-          at: after.completed_at ?? after.updated_at
+          at: after.completed_at ?? after.updated_at,
+          partial: after.definition.configuration.new_entities_only === true
         }
         return monitorRun(run).pipe(
           Effect.flatMap((alerts) =>

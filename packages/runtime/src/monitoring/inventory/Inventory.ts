@@ -1,10 +1,12 @@
 /**
- * The asset inventory: per organization and root target (a series of runs), every entity ever found, kept by
- * applying each completed run (`Inventory.applyRun`) and rebuildable from the runs' events and results.
+ * The asset inventory: per organization and root target (a series of runs), every entity ever found, kept as
+ * results arrive (`Inventory.record`, fed in batches by the InventoryFeed), settled by applying each completed
+ * run (`Inventory.applyRun`: statuses, what went) and rebuildable from the runs' events and results.
  */
 import type { EntityType } from "@mirage/domain/Entity"
 import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
-import type { AssetRecord, AssetStatus, Run } from "@mirage/domain/Inventory"
+import type { AssetRecord, AssetStatus, Run, Sighting } from "@mirage/domain/Inventory"
+import type { ScanState } from "@mirage/domain/ScanMachine"
 import type { Effect } from "effect"
 import { Context, Data, Either, Option, Schema } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
@@ -14,6 +16,20 @@ export interface Series {
   readonly organization_id: OrganizationId
   readonly target_type: EntityType
   readonly target_value: string
+}
+
+/** The series a scan is a run of. */
+export const seriesOf = (state: ScanState): Series => ({
+  organization_id: state.header.organization_id,
+  target_type: state.definition.target.type,
+  target_value: state.definition.target.value
+})
+
+/** One entity a running scan stored a result for, with when it was found (epoch ms): the live projection's input. */
+export interface LiveSighting extends Sighting {
+  readonly series: Series
+  readonly scan_id: ScanId
+  readonly at: number
 }
 
 /** What applying a run did: whether it was new, the keys the run before it saw, and the series' assets after it. */
@@ -44,7 +60,19 @@ export interface AssetPage {
 }
 
 export interface InventoryService {
-  /** Applies a completed run to its series, once (a run applied before changes nothing). */
+  /**
+   * Records sightings of running scans in one write (a scan that has ended records nothing more: its run's end
+   * settles it). A new asset is `new` at once; a known one gets the scan and its last sighting, its status waits.
+   */
+  readonly record: (sightings: ReadonlyArray<LiveSighting>) => Effect.Effect<void, PersistenceError>
+  /** Takes back what a scan that ended without completing recorded live: it is not a run of its series. */
+  readonly retract: (series: Series, scanId: ScanId) => Effect.Effect<void, PersistenceError>
+  /** Keys (`entityKey`) of the series' assets other scans found first: what a run of `scanId` knew before it. */
+  readonly known: (series: Series, scanId: ScanId) => Effect.Effect<ReadonlySet<string>, PersistenceError>
+  /**
+   * Applies a completed run to its series, once (a run applied before changes nothing), to the assets as they were
+   * before its live sightings.
+   */
   readonly applyRun: (series: Series, run: Run) => Effect.Effect<Applied, PersistenceError>
   /** Replaces the series' inventory with the fold of the given runs (in order). */
   readonly replace: (series: Series, runs: ReadonlyArray<Run>) => Effect.Effect<void, PersistenceError>
@@ -72,6 +100,3 @@ export const decodeAssetCursor = (text: string): Either.Either<AssetCursor, Inva
     onNone: () => Either.left(new InvalidAssetCursor({ cursor: text })),
     onSome: Either.right
   })
-
-/** The key of an asset within its series. */
-export const assetKey = (asset: { readonly type: string; readonly value: string }) => `${asset.type}:${asset.value}`

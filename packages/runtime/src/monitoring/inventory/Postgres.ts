@@ -1,15 +1,18 @@
-/** The inventory in Postgres: `assets` rows per series, `asset_runs` the runs applied (each once, in order). */
-import { EntityType } from "@mirage/domain/Entity"
+/**
+ * The inventory in Postgres: `assets` rows per series, `asset_runs` the runs applied (each once, in order). Live
+ * sightings arrive in multi-row upserts; a run's end and a retraction lock the series.
+ */
+import { entityKey, EntityType } from "@mirage/domain/Entity"
 import { ScanId } from "@mirage/domain/Ids"
-import { applyRun, AssetStatus, foldRuns } from "@mirage/domain/Inventory"
-import type { AssetRecord } from "@mirage/domain/Inventory"
+import { applyToSeries, AssetStatus, foldRuns, withoutRun } from "@mirage/domain/Inventory"
+import type { AssetRecord, Run, RunApplication } from "@mirage/domain/Inventory"
 import { Effect, Layer, Schema } from "effect"
 import type postgres from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
-import { assetKey, encodeAssetCursor, Inventory } from "./Inventory.js"
-import type { Asset, Series } from "./Inventory.js"
+import { encodeAssetCursor, Inventory } from "./Inventory.js"
+import type { Asset, LiveSighting, Series } from "./Inventory.js"
 
 const Row = Schema.Struct({
   target_type: EntityType,
@@ -42,11 +45,114 @@ const record = ({ target_type: _t, target_value: _v, ...asset }: typeof Row.Type
 const lockSeries = (tx: Tx, series: Series) =>
   tx`select pg_advisory_xact_lock(hashtext(${`assets:${series.organization_id}:${series.target_type}:${series.target_value}`}))`
 
-const readSeries = (tx: Tx, series: Series) =>
-  tx.unsafe(
-    `select ${columns} from assets where organization_id = $1 and target_type = $2 and target_value = $3`,
-    [series.organization_id, series.target_type, series.target_value]
+/** The series' assets (only those `scanId` saw, when given). */
+const readSeries = (tx: Tx, series: Series, scanId?: ScanId) =>
+  scanId === undefined
+    ? tx.unsafe(
+      `select ${columns} from assets where organization_id = $1 and target_type = $2 and target_value = $3`,
+      [series.organization_id, series.target_type, series.target_value]
+    )
+    : tx.unsafe(
+      `select ${columns} from assets where organization_id = $1 and target_type = $2 and target_value = $3
+         and $4::uuid = any(scans)`,
+      [series.organization_id, series.target_type, series.target_value, scanId]
+    )
+
+const byKey = (rows: ReadonlyArray<typeof Row.Type>): Map<string, AssetRecord> =>
+  new Map(rows.map((row) => [entityKey(row), record(row)]))
+
+/** When each run applied to the series completed. */
+const runTimes = async (tx: Tx, series: Series) =>
+  new Map(
+    (await tx<Array<{ scan_id: ScanId; at: number }>>`
+      select scan_id, (extract(epoch from at) * 1000)::float8 as at from asset_runs where organization_id = ${series.organization_id}
+        and target_type = ${series.target_type} and target_value = ${series.target_value}`).map((row) => [
+      row.scan_id,
+      row.at
+    ])
   )
+
+/** The row a sighting goes to: its series, type and value. */
+const rowKey = (sighting: LiveSighting): ReadonlyArray<string> => [
+  sighting.series.organization_id,
+  sighting.series.target_type,
+  sighting.series.target_value,
+  sighting.type,
+  sighting.value
+]
+
+const compare = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): number => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1
+  return 0
+}
+
+/**
+ * Sightings split into rounds in which each asset appears once (one statement cannot update a row twice); the
+ * sightings of one asset by one scan merge into the earliest, with the latest end of validity.
+ */
+const rounds = (sightings: ReadonlyArray<LiveSighting>): ReadonlyArray<ReadonlyArray<LiveSighting>> => {
+  const merged = new Map<string, LiveSighting>()
+  for (const sighting of sightings) {
+    const { series } = sighting
+    const key = [series.organization_id, series.target_type, series.target_value, sighting.scan_id, entityKey(sighting)]
+      .join("\u0000")
+    const known = merged.get(key)
+    merged.set(
+      key,
+      known === undefined ? sighting : {
+        ...known,
+        at: Math.min(known.at, sighting.at),
+        expires_at: known.expires_at === null || (sighting.expires_at ?? -Infinity) > known.expires_at
+          ? sighting.expires_at ?? known.expires_at
+          : known.expires_at
+      }
+    )
+  }
+  const result: Array<Array<LiveSighting>> = []
+  const keys: Array<Set<string>> = []
+  for (const sighting of merged.values()) {
+    const key = rowKey(sighting).join("\u0000")
+    const round = keys.findIndex((taken) => !taken.has(key))
+    if (round === -1) {
+      keys.push(new Set([key]))
+      result.push([sighting])
+    } else {
+      keys[round]!.add(key)
+      result[round]!.push(sighting)
+    }
+  }
+  // In key order, so that two writers of the same assets wait on each other rather than deadlock.
+  return result.map((round) => round.sort((a, b) => compare(rowKey(a), rowKey(b))))
+}
+
+/**
+ * One round of sightings in one statement: a new asset is inserted `new`; a known one not yet seen by the scan gets
+ * it (`recordSighting`). Sightings of scans that have ended are left out: their run's end has settled them.
+ */
+const recordRound = (sql: Sql, round: ReadonlyArray<LiveSighting>) =>
+  sql`
+    insert into assets as a (organization_id, target_type, target_value, type, value, first_seen, last_seen,
+      first_scan, last_scan, scans, status, expires_at)
+    select x.organization_id, x.target_type, x.target_value, x.type, x.value, to_timestamp(x.at / 1000.0),
+      to_timestamp(x.at / 1000.0), x.scan_id, x.scan_id, array[x.scan_id], 'new', to_timestamp(x.expires_at / 1000.0)
+    from jsonb_to_recordset(${
+    sql.json(round.map((sighting) => ({
+      organization_id: sighting.series.organization_id,
+      target_type: sighting.series.target_type,
+      target_value: sighting.series.target_value,
+      scan_id: sighting.scan_id,
+      type: sighting.type,
+      value: sighting.value,
+      at: sighting.at,
+      expires_at: sighting.expires_at
+    })) as never)
+  }) as x(organization_id uuid, target_type text, target_value text, scan_id uuid, type text, value text,
+      at float8, expires_at float8)
+    join scans s on s.id = x.scan_id and s.status in ('CREATED', 'RUNNING', 'PAUSED')
+    on conflict (organization_id, target_type, target_value, type, value) do update set
+      last_seen = greatest(a.last_seen, excluded.last_seen), last_scan = excluded.last_scan,
+      scans = a.scans || excluded.last_scan, expires_at = coalesce(excluded.expires_at, a.expires_at)
+    where not (excluded.last_scan = any(a.scans))`
 
 const writeAssets = (tx: Tx, series: Series, assets: ReadonlyArray<AssetRecord>) =>
   assets.length === 0 ? Promise.resolve([]) : tx`
@@ -61,6 +167,43 @@ const writeAssets = (tx: Tx, series: Series, assets: ReadonlyArray<AssetRecord>)
       first_seen = excluded.first_seen, last_seen = excluded.last_seen, first_scan = excluded.first_scan,
       last_scan = excluded.last_scan, scans = excluded.scans, status = excluded.status, expires_at = excluded.expires_at`
 
+/** Applies a completed run to its series (once), to the assets as they were before its live sightings. */
+const applyRunIn = async (tx: Tx, series: Series, run: Run): Promise<RunApplication> => {
+  await lockSeries(tx, series)
+  const stored = byKey(decodeRowsSync(await readSeries(tx, series)))
+  const runs = await tx<Array<{ scan_id: ScanId; at: number }>>`
+    select scan_id, (extract(epoch from at) * 1000)::float8 as at from asset_runs
+    where organization_id = ${series.organization_id} and target_type = ${series.target_type}
+      and target_value = ${series.target_value} order by at`
+  const applied = applyToSeries(stored, runs, run)
+  if (!applied.applied) return applied
+  await tx`
+    insert into asset_runs (organization_id, target_type, target_value, scan_id, at)
+    values (${series.organization_id}, ${series.target_type}, ${series.target_value}, ${run.scan_id},
+      to_timestamp(${run.at} / 1000.0))`
+  if (applied.remove.length > 0) {
+    const removed = applied.remove.map((key) => stored.get(key)!)
+    await tx`delete from assets where organization_id = ${series.organization_id}
+      and target_type = ${series.target_type} and target_value = ${series.target_value}
+      and (type, value) in (select x.type, x.value
+        from jsonb_to_recordset(${tx.json(removed as never)}) as x(type text, value text))`
+  }
+  await writeAssets(tx, series, applied.write)
+  return applied
+}
+
+/** Takes back a scan's live sightings (unless it is a run applied to the series). */
+const retractIn = async (tx: Tx, series: Series, scanId: ScanId) => {
+  await lockSeries(tx, series)
+  const times = await runTimes(tx, series)
+  if (times.has(scanId)) return
+  const rows = decodeRowsSync(await readSeries(tx, series, scanId))
+  const kept = withoutRun(byKey(rows), scanId, (id) => times.get(id))
+  await tx`delete from assets where organization_id = ${series.organization_id}
+    and target_type = ${series.target_type} and target_value = ${series.target_value} and first_scan = ${scanId}`
+  await writeAssets(tx, series, [...kept.values()])
+}
+
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
@@ -70,40 +213,23 @@ export const make = Effect.gen(function*() {
     })
 
   return Inventory.of({
-    applyRun: (series, run) =>
-      attempt("apply run to inventory", () =>
-        sql.begin(async (tx) => {
-          await lockSeries(tx, series)
-          const before = new Map(
-            decodeRowsSync(await readSeries(tx, series)).map((row) => [assetKey(row), record(row)])
-          )
-          const runs = await tx<Array<{ scan_id: string }>>`
-            select scan_id from asset_runs where organization_id = ${series.organization_id}
-              and target_type = ${series.target_type} and target_value = ${series.target_value} order by at`
-          if (runs.some((row) => row.scan_id === run.scan_id)) {
-            // Applied before: the run before it saw what this run still saw, and what went with this run.
-            const index = runs.findIndex((row) => row.scan_id === run.scan_id)
-            const prior = runs[index - 1]?.scan_id
-            const previous = prior === undefined ? null : new Set(
-              [...before.values()].filter((asset) =>
-                asset.last_scan === run.scan_id
-                  ? asset.status === "present"
-                  : asset.status === "gone" && asset.last_scan === prior
-              ).map(assetKey)
-            )
-            return { applied: false, previous, assets: [...before.values()] }
-          }
-          const previous = runs.length === 0
-            ? null
-            : new Set([...before.values()].filter((asset) => asset.status !== "gone").map(assetKey))
-          const after = applyRun(before, run)
-          await tx`
-            insert into asset_runs (organization_id, target_type, target_value, scan_id, at)
-            values (${series.organization_id}, ${series.target_type}, ${series.target_value}, ${run.scan_id},
-              to_timestamp(${run.at} / 1000.0))`
-          await writeAssets(tx, series, [...after.values()].filter((asset) => before.get(assetKey(asset)) !== asset))
-          return { applied: true, previous, assets: [...after.values()] }
-        })),
+    record: (sightings) =>
+      sightings.length === 0 ? Effect.void : Effect.forEach(
+        rounds(sightings),
+        (round) => attempt("record sightings", () => recordRound(sql, round)),
+        { discard: true }
+      ),
+    retract: (series, scanId) =>
+      attempt("retract a run's sightings", () => sql.begin((tx) => retractIn(tx, series, scanId))).pipe(Effect.asVoid),
+    known: (series, scanId) =>
+      attempt("read known assets", () =>
+        sql<Array<{ type: EntityType; value: string }>>`
+          select type, value from assets where organization_id = ${series.organization_id}
+            and target_type = ${series.target_type} and target_value = ${series.target_value}
+            and first_scan <> ${scanId}`).pipe(
+          Effect.map((rows) => new Set(rows.map(entityKey)))
+        ),
+    applyRun: (series, run) => attempt("apply run to inventory", () => sql.begin((tx) => applyRunIn(tx, series, run))),
     replace: (series, runs) =>
       attempt("rebuild inventory", () =>
         sql.begin(async (tx) => {

@@ -9,6 +9,8 @@ const Row = Schema.Struct({
   seq: Schema.Number,
   shard: Schema.Number,
   document: Schema.Unknown,
+  /** The scan's CORRELATION results in the read copy (a partial index keeps the count to the findings). */
+  correlation_count: Schema.Number,
   /** created_at in full (microsecond) precision, for the cursor. */
   position: Schema.String
 })
@@ -24,6 +26,9 @@ const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
+  const correlations = () =>
+    sql`(select count(*)::int from results_read r
+      where r.owner = scans.id::text and r.data_type = 'CORRELATION') as correlation_count`
   const attempt = <A>(operation: string, run: () => Promise<A>) =>
     Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
 
@@ -37,7 +42,7 @@ export const make = Effect.gen(function*() {
     get: (organizationId, id) =>
       attempt("read scan", () =>
         sql`
-          select id, seq, shard, document, to_json(created_at) #>> '{}' as position from scans
+          select id, seq, shard, document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
           where id = ${id} and organization_id = ${organizationId} and deleted_at is null
         `).pipe(
           Effect.flatMap(decodeRows("read scan")),
@@ -63,7 +68,7 @@ export const make = Effect.gen(function*() {
           ? sql``
           : sql`and (created_at, id) < (${cursor.created_at}::timestamptz, ${cursor.id}::uuid)`
         return sql`
-          select id, seq, shard, document, to_json(created_at) #>> '{}' as position from scans
+          select id, seq, shard, document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
           where organization_id = ${organizationId} and deleted_at is null
           and not exists (select 1 from collect_jobs j where j.job_id = scans.id)
           ${byStatus} ${byType} ${byName} ${from} ${until} ${after}

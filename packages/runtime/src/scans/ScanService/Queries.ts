@@ -119,6 +119,7 @@ export const status = (principal: Principal, id: ScanId) =>
       status: scan.status,
       progress: scan.progress,
       result_count: scan.result_count,
+      correlation_count: scan.correlation_count,
       tasks: view.tasks === null ? zeroCounts : TaskCounts.make(view.tasks),
       started_at: scan.started_at,
       elapsed_seconds: elapsed / 1000,
