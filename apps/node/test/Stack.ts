@@ -27,6 +27,7 @@ import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
 import { combine, ScanObserver } from "@mirage/runtime/scans/ScanObserver"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { FixtureWorld } from "@mirage/testkit"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import * as Server from "../../gateway/src/Server.js"
 import { freshAdapters } from "../../gateway/test/Cluster.js"
@@ -87,6 +88,7 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   const executor = worldExecutor(world)
   return Server.layerApp.pipe(
     Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
+    Layer.provideMerge(ChannelPorts.layer()),
     Layer.provideMerge(Adapters),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.merge(Layer.succeed(World, world)),
