@@ -336,7 +336,7 @@ export const make = (
       stopped: yield* Deferred.make<ActorExit>(),
       journal: yield* Journal,
       observer: yield* ScanObserver,
-      storeResults: yield* resultSink(scanId, () => targetsOf(actor.state)),
+      storeResults: yield* resultSink(scanId, loaded.state.header.organization_id, () => targetsOf(actor.state)),
       reply: yield* replier(traceParent),
       tasks: yield* makeActorTasks(
         scanId,

@@ -4,7 +4,7 @@
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { Entity } from "@mirage/domain/Entity"
-import type { ScanId } from "@mirage/domain/Ids"
+import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Effect, Metric, Option } from "effect"
 import type { Tracer } from "effect"
 import { Replies } from "../../cluster/Replies.js"
@@ -21,7 +21,7 @@ import { ResultWriter } from "../ResultWriter.js"
  * they are correlated (when the node has a Correlator) and the findings stored as the scan's results too; a
  * correlation failure is logged, never the scan's.
  */
-export const resultSink = (scanId: ScanId, targets: () => ReadonlyArray<Entity>) =>
+export const resultSink = (scanId: ScanId, organizationId: OrganizationId, targets: () => ReadonlyArray<Entity>) =>
   Effect.gen(function*() {
     const results = yield* ResultStore
     // Without a writer, each batch inserts alone.
@@ -30,10 +30,12 @@ export const resultSink = (scanId: ScanId, targets: () => ReadonlyArray<Entity>)
     const write = (stored: ReadonlyArray<CollectionResult>) =>
       Option.isSome(writer) ? writer.value.write(scanId, stored) : Effect.asVoid(results.insert(scanId, stored))
     const correlate = (stored: ReadonlyArray<CollectionResult>) =>
-      Option.isNone(correlator) ? Effect.void : correlator.value.observe(scanId, targets(), stored).pipe(
-        Effect.flatMap((found) => found.length === 0 ? Effect.void : write(found)),
-        Effect.catchAll((error) => Effect.logWarning("correlation failed", error))
-      )
+      Option.isNone(correlator) ?
+        Effect.void :
+        correlator.value.observe({ scan_id: scanId, organization_id: organizationId, targets: targets() }, stored).pipe(
+          Effect.flatMap((found) => found.length === 0 ? Effect.void : write(found)),
+          Effect.catchAll((error) => Effect.logWarning("correlation failed", error))
+        )
     return (stored: ReadonlyArray<CollectionResult>) =>
       write(stored).pipe(
         Effect.zipRight(Metric.incrementBy(Metrics.resultsStored, stored.length)),
