@@ -50,6 +50,8 @@ ENV NODE_ENV=production \
   OTEL_SERVICE_NAME=mirage-gateway
 # Files stay owned by root and read-only for the process; it writes only to /tmp (tsx's transform cache).
 COPY --from=build /app /app
+# The generated key of alert channels' secrets when MIRAGE_CHANNEL_KEY is not set (compose mounts a volume here).
+RUN mkdir -p /var/lib/mirage && chown 1000:1000 /var/lib/mirage && chmod 700 /var/lib/mirage
 USER 1000:1000
 EXPOSE 8080
 STOPSIGNAL SIGTERM

@@ -36,6 +36,8 @@ ENV NODE_ENV=production \
   OTEL_SERVICE_NAME=mirage-node
 # Files stay owned by root and read-only for the process; it writes only to /tmp (tsx's transform cache).
 COPY --from=build /app /app
+# The generated key of alert channels' secrets when MIRAGE_CHANNEL_KEY is not set (compose mounts a volume here).
+RUN mkdir -p /var/lib/mirage && chown 1000:1000 /var/lib/mirage && chmod 700 /var/lib/mirage
 USER 1000:1000
 EXPOSE 9464
 # SIGTERM starts the graceful shutdown (drain for MIRAGE_DRAIN_MS, then release the leases); give the container

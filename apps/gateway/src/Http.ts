@@ -3,6 +3,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
 import * as AlertFeedRedis from "@mirage/runtime/monitoring/alerts/AlertFeed/Redis"
 import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
+import * as RuleStorePostgres from "@mirage/runtime/monitoring/correlation/RuleStore/Postgres"
 import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgres"
 import * as ScheduleService from "@mirage/runtime/monitoring/schedules/ScheduleService"
 import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
@@ -16,6 +17,7 @@ import * as Assets from "./Assets/Http.js"
 import * as Audit from "./Audit/Http.js"
 import * as Auth from "./Auth.js"
 import * as Collect from "./Collect/Http.js"
+import * as CorrelationRules from "./CorrelationRules/Http.js"
 import * as Health from "./Health/Http.js"
 import * as Modules from "./Modules/Http.js"
 import * as Quotas from "./Quotas/Http.js"
@@ -25,7 +27,8 @@ import * as Templates from "./Templates/Http.js"
 
 /**
  * Needs ScanService, ApiKeys, ModuleCatalog, ScanReadModel, ResultStore, PgClient (audit log, templates, the
- * inventory and alert rules are in Postgres) and RedisClient (live progress and alerts).
+ * inventory and alert rules are in Postgres), RedisClient (live progress and alerts), and for alert channels the
+ * ChannelGuard and the ChannelCipher.
  */
 export const layer = HttpApiBuilder.api(MirageApi).pipe(
   Layer.provide([
@@ -40,12 +43,13 @@ export const layer = HttpApiBuilder.api(MirageApi).pipe(
       Collect.layer,
       Modules.layer,
       Assets.layer,
-      Alerts.layer
+      Alerts.layer,
+      CorrelationRules.layer
     ).pipe(Layer.provide(Auth.layer))
   ]),
   Layer.provide(TemplateService.layer),
   Layer.provide(ScheduleService.layer),
   Layer.provide(AuditPostgres.layer),
   Layer.provide(ProgressFeedRedis.layer),
-  Layer.provide([InventoryPostgres.layer, AlertStorePostgres.layer, AlertFeedRedis.layer])
+  Layer.provide([InventoryPostgres.layer, AlertStorePostgres.layer, AlertFeedRedis.layer, RuleStorePostgres.layer])
 )

@@ -5,6 +5,8 @@
 import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
+import * as ChannelGuard from "@mirage/runtime/monitoring/alerts/ChannelGuard"
+import * as ChannelSecrets from "@mirage/runtime/monitoring/alerts/ChannelSecrets"
 import { createStartingServer } from "@mirage/runtime/platform/HttpListener"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { Layer } from "effect"
@@ -37,6 +39,8 @@ export const layerApp = HttpApiBuilder.serve((app) =>
  */
 export const layer = layerApp.pipe(
   Layer.provide(ScanService.layer),
+  // Alert channels: their addresses guarded as modules' are, their secrets sealed under the channel key.
+  Layer.provide(Layer.mergeAll(ChannelGuard.layer, ChannelSecrets.layer)),
   // Per-key request rate in Redis, shared by every gateway.
   Layer.provide(Limits.layer.pipe(Layer.provide(RateLimiterRedis.layer))),
   Layer.provide(NodeHttpServer.layerConfig(createStartingServer, ServerConfig))

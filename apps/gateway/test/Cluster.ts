@@ -26,6 +26,7 @@ import * as ResultStoreMongo from "@mirage/runtime/scans/ResultStore/Mongo"
 import * as ScanReadModelPostgres from "@mirage/runtime/scans/ScanReadModel/Postgres"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import * as ApiKeysPostgres from "@mirage/runtime/tenancy/ApiKeys/Postgres"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
 import { ConfigProvider, Effect, Exit, Layer, Scope } from "effect"
 import * as Server from "../src/Server.js"
@@ -59,7 +60,8 @@ const testConfig = ConfigProvider.fromMap(
     ["MIRAGE_WEBHOOK_RETRY_MAX_MS", "200"],
     ["MIRAGE_WEBHOOK_RETRIES", "4"],
     ["MIRAGE_TASK_SLOT_POLL_MS", "20"],
-    ["MIRAGE_TASK_SLOT_LEASE_MS", "3000"]
+    ["MIRAGE_TASK_SLOT_LEASE_MS", "3000"],
+    ["MIRAGE_CHANNEL_KEY", ChannelPorts.testKeyHex]
   ])
 )
 
@@ -98,6 +100,7 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   const Adapters = yield* freshAdapters({ shards, catalog: ModuleCatalog.layerMemory(catalog) })
   return Server.layerApp.pipe(
     Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
+    Layer.provideMerge(ChannelPorts.layer()),
     Layer.provideMerge(Adapters),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )

@@ -26,6 +26,7 @@ import * as ScanReadModelPostgres from "@mirage/runtime/scans/ScanReadModel/Post
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { ApiKeys } from "@mirage/runtime/tenancy/ApiKeys"
 import * as ApiKeysPostgres from "@mirage/runtime/tenancy/ApiKeys/Postgres"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
 import { Effect, Layer, Redacted } from "effect"
 import * as Server from "../src/Server.js"
@@ -48,6 +49,18 @@ export const catalog: ReadonlyArray<ModuleCatalog.CatalogEntry> = [
   entry("phone_lookup", ["PHONE"], ["USERNAME"])
 ]
 
+/**
+ * Alert channels' addresses: production's policy, and names resolved from this table only (no test reaches a real
+ * resolver). `private.hooks.test` stands for a name an attacker points at an internal address.
+ */
+export const channelPorts = {
+  table: {
+    "hooks.mirage-sandbox.test": ["93.184.215.14"],
+    "private.hooks.test": ["10.20.30.40"],
+    "metadata.hooks.test": ["169.254.169.254"]
+  }
+}
+
 export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   const databaseUrl = yield* freshDatabase
   const mongo = yield* freshMongoDatabase
@@ -69,6 +82,7 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   ).pipe(Layer.provideMerge(Stores))
   return Server.layerApp.pipe(
     Layer.provide(ScanService.layerWith({ commandWaitMs, projectionWaitMs: 2000 })),
+    Layer.provideMerge(ChannelPorts.layer(channelPorts)),
     Layer.provideMerge(Adapters),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )

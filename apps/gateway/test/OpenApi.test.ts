@@ -96,6 +96,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("OpenAPI 
       expect(quotas.status, quotas.text).toBe(200)
       const job = yield* send("post", "/collect")
       expect(job.status, job.text).toBe(202)
+      const channel = yield* send("post", "/alert-channels")
+      expect(channel.status, channel.text).toBe(201)
+      const rule = yield* send("post", "/correlation-rules")
+      expect(rule.status, rule.text).toBe(201)
     }))
 
   it.effect("types numbers and times of query strings, with their bounds", () =>

@@ -20,7 +20,6 @@ import type { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
 import * as AlertFeedRedis from "@mirage/runtime/monitoring/alerts/AlertFeed/Redis"
 import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
-import * as Channels from "@mirage/runtime/monitoring/alerts/Channels"
 import * as Monitor from "@mirage/runtime/monitoring/alerts/Monitor"
 import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
 import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgres"
@@ -32,8 +31,8 @@ import * as ProgressFeedRedis from "@mirage/runtime/scans/ProgressFeed/Redis"
 import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
 import { combine, ScanObserver } from "@mirage/runtime/scans/ScanObserver"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
-import * as WebhooksFetch from "@mirage/runtime/scans/Webhooks/Fetch"
 import { FixtureWorld } from "@mirage/testkit"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import * as Server from "../../gateway/src/Server.js"
 import { freshAdapters } from "../../gateway/test/Cluster.js"
@@ -94,6 +93,7 @@ export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   const executor = worldExecutor(world)
   return Server.layerApp.pipe(
     Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
+    Layer.provideMerge(ChannelPorts.layer()),
     Layer.provideMerge(Adapters),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.merge(Layer.succeed(World, world)),
@@ -137,7 +137,7 @@ export const startNode = (
         Effect.all([
           ProgressFeed.observer,
           Correlator.observer,
-          options.inventory ? Monitor.observer(() => Effect.void) : Effect.succeed(combine())
+          options.inventory ? Monitor.observer(() => Effect.void, Effect.void) : Effect.succeed(combine())
         ]).pipe(
           Effect.map(([progress, correlation, monitor]) => combine(progress, correlation, monitor, Tracing.observer))
         )
@@ -167,9 +167,8 @@ export const startNode = (
 
 /** What the monitor observer reads and writes besides the inventory: alert rules, the alert feed, channels. */
 const Monitoring = Layer.mergeAll(
-  AlertStorePostgres.layer,
+  AlertStorePostgres.layer.pipe(Layer.provide(ChannelPorts.layer({ policy: ChannelPorts.loopbackOnly }))),
   AlertFeedRedis.layer,
-  Channels.layerWith({ baseMs: 10, maxDelayMs: 10, retries: 0 }).pipe(Layer.provide(WebhooksFetch.layer)),
   InventoryPostgres.layer
 )
 

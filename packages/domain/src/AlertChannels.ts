@@ -37,11 +37,24 @@ export const TelegramTarget = Schema.TaggedStruct("telegram", {
   })),
   api_base: Schema.optionalWith(HttpsUrl, { default: () => "https://api.telegram.org" })
 })
+/** A PEM certificate (or several): a private CA the channel trusts besides the system's. */
+const Pem = Schema.String.pipe(
+  Schema.maxLength(32_768),
+  Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "a PEM certificate" })
+)
+
 export const EmailTarget = Schema.TaggedStruct("email", {
   host: Host,
   port: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 65535)), { default: () => 587 }),
-  /** TLS from the first byte (port 465); otherwise plain SMTP. */
+  /** TLS from the first byte (port 465); otherwise SMTP upgraded as `tls` says. */
   secure: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /**
+   * Without `secure`: `starttls` upgrades with STARTTLS and refuses to send when the server does not offer it (a
+   * stripped offer must not put the password on the wire); `none` speaks plain SMTP.
+   */
+  tls: Schema.optionalWith(Schema.Literal("starttls", "none"), { default: () => "starttls" as const }),
+  /** A CA to trust for this server's certificate besides the system's (a private or self-signed one). */
+  ca: Schema.optional(Pem),
   username: Schema.optional(Secret),
   password: Schema.optional(Secret),
   from: Address,
@@ -76,7 +89,7 @@ export class UpdateAlertChannelRequest extends Schema.Class<UpdateAlertChannelRe
   enabled: Schema.optional(Schema.Boolean)
 }) {}
 
-/** A channel as stored (with its secrets). */
+/** A channel with its secrets: what is sent to, held only while delivering or storing. */
 export interface AlertChannel {
   readonly id: AlertChannelId
   readonly organization_id: OrganizationId
@@ -86,16 +99,61 @@ export interface AlertChannel {
   readonly enabled: boolean
 }
 
+export const ChannelKind = Schema.Literal("webhook", "slack", "teams", "discord", "telegram", "email")
+export type ChannelKind = typeof ChannelKind.Type
+
+/** A channel without its secrets: its kind and its target redacted, what listing and filtering need. */
+export interface ChannelInfo {
+  readonly id: AlertChannelId
+  readonly organization_id: OrganizationId
+  readonly name: string
+  readonly kind: ChannelKind
+  /** The target as `redactTarget` shows it. */
+  readonly view: Readonly<Record<string, unknown>>
+  readonly min_severity: Severity
+  readonly enabled: boolean
+}
+
+export const infoOf = (channel: AlertChannel): ChannelInfo => ({
+  id: channel.id,
+  organization_id: channel.organization_id,
+  name: channel.name,
+  kind: channel.target._tag,
+  view: redactTarget(channel.target),
+  min_severity: channel.min_severity,
+  enabled: channel.enabled
+})
+
+/** The last delivery to the channel that was given up, and why (never the URL or a credential). */
+export class DeliveryFailure extends Schema.Class<DeliveryFailure>("DeliveryFailure")({
+  alert_id: Schema.UUID,
+  at: Schema.DateTimeUtc,
+  attempts: Schema.Int,
+  reason: Schema.String
+}) {}
+
+/** Where the channel's deliveries stand: waiting (or being retried), sent, given up. */
+export class DeliveryStats extends Schema.Class<DeliveryStats>("DeliveryStats")({
+  pending: Schema.Int,
+  sent: Schema.Int,
+  failed: Schema.Int,
+  last_failure: Schema.NullOr(DeliveryFailure)
+}) {}
+
+export const noDeliveries = DeliveryStats.make({ pending: 0, sent: 0, failed: 0, last_failure: null })
+
 /** A channel as answered: the target's secrets replaced by `redacted`. */
 export class AlertChannelView extends Schema.Class<AlertChannelView>("AlertChannelView")({
   id: AlertChannelId,
   organization_id: OrganizationId,
   name: Fields.name,
-  kind: Schema.Literal("webhook", "slack", "teams", "discord", "telegram", "email"),
+  kind: ChannelKind,
   /** The target without its secrets: URLs keep only scheme and host. */
   target: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   min_severity: Severity,
-  enabled: Schema.Boolean
+  enabled: Schema.Boolean,
+  /** Its alerts' deliveries; a given-up one stays `failed` with its reason. */
+  deliveries: DeliveryStats
 }) {}
 
 export const redacted = "[redacted]"
@@ -121,26 +179,33 @@ export const redactTarget = (target: ChannelTarget): Record<string, unknown> => 
     case "telegram":
       return { bot_token: redacted, chat_id: target.chat_id, api_base: target.api_base }
     case "email": {
-      const { _tag, password, ...rest } = target
-      return password === undefined ? rest : { ...rest, password: redacted }
+      const { _tag, ca, password, ...rest } = target
+      return {
+        ...rest,
+        ...(password === undefined ? {} : { password: redacted }),
+        ...(ca === undefined ? {} : { ca: "[custom CA]" })
+      }
     }
   }
 }
 
-export const viewOf = (channel: AlertChannel): AlertChannelView =>
+export const viewOf = (channel: ChannelInfo, deliveries: DeliveryStats = noDeliveries): AlertChannelView =>
   AlertChannelView.make({
     id: channel.id,
     organization_id: channel.organization_id,
     name: channel.name,
-    kind: channel.target._tag,
-    target: redactTarget(channel.target),
+    kind: channel.kind,
+    target: { ...channel.view },
     min_severity: channel.min_severity,
-    enabled: channel.enabled
+    enabled: channel.enabled,
+    deliveries
   })
 
 /** Whether the channel takes the alert. */
-export const accepts = (channel: AlertChannel, alert: Alert): boolean =>
-  channel.enabled && severityRank(alert.severity) >= severityRank(channel.min_severity)
+export const accepts = (
+  channel: { readonly enabled: boolean; readonly min_severity: Severity },
+  alert: Pick<Alert, "severity">
+): boolean => channel.enabled && severityRank(alert.severity) >= severityRank(channel.min_severity)
 
 /** The human text of an alert: a title and one line per entity (bounded). */
 export const summarize = (alert: Alert, maxLines = 50): { readonly title: string; readonly lines: Array<string> } => {

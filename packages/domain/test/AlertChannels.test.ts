@@ -49,6 +49,7 @@ describe("AlertChannels", () => {
         host: "smtp.example.org",
         port: 587,
         secure: false,
+        tls: "starttls",
         username: "u",
         password: "sekrit",
         from: "a@example.org",

@@ -6,12 +6,18 @@
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:net"
+import type { Socket } from "node:net"
+import { createSecureContext, TLSSocket } from "node:tls"
 import * as HttpFixture from "./HttpFixture.js"
+import * as TlsServer from "./TlsServer.js"
 
 export interface Receiver<A> {
   readonly url: string
+  /** Each message once: a repeat of an `Idempotency-Key` already accepted is answered but not kept again. */
   readonly accepted: () => ReadonlyArray<A>
   readonly refused: () => number
+  /** Messages received again under an `Idempotency-Key` already accepted. */
+  readonly repeats: () => number
 }
 
 type Json = Record<string, unknown>
@@ -36,8 +42,15 @@ const receiver = <A>(
 ): Effect.Effect<Receiver<A>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const accepted: Array<A> = []
+    const keys = new Set<string>()
     let refused = 0
+    let repeats = 0
     const fixture = yield* HttpFixture.make("https://receiver.invalid", (request) => {
+      const key = request.headers["idempotency-key"]
+      if (typeof key === "string" && keys.has(key)) {
+        repeats++
+        return ok
+      }
       const body = parse(request.body)
       const checked = request.method === "POST" && path.test(request.url.pathname) &&
           request.headers["content-type"]?.startsWith("application/json") === true && body !== undefined
@@ -48,9 +61,10 @@ const receiver = <A>(
         return refusal
       }
       accepted.push(checked)
+      if (typeof key === "string") keys.add(key)
       return ok
     })
-    return { url: fixture.url, accepted: () => accepted, refused: () => refused }
+    return { url: fixture.url, accepted: () => accepted, refused: () => refused, repeats: () => repeats }
   })
 
 /** Slack: `text` (required fallback), `blocks` of known types; answers `ok`, or 400 `invalid_blocks`. */
@@ -123,22 +137,49 @@ export interface ReceivedMail {
   readonly to: ReadonlyArray<string>
   readonly data: string
   readonly authenticated: boolean
+  /** Whether the mail came over the connection upgraded by STARTTLS. */
+  readonly tls: boolean
 }
 
-/** An SMTP server (EHLO, AUTH PLAIN with the one valid login, MAIL, RCPT, DATA, QUIT) keeping what it receives. */
-export const smtp = (login: { readonly username: string; readonly password: string } | undefined) =>
+export interface SmtpOptions {
+  /**
+   * Offer STARTTLS with the test-only certificate for `*.mirage-sandbox.test` (see TlsServer); with `required`,
+   * refuse AUTH and MAIL before it, as a submission server does.
+   */
+  readonly starttls?: "offered" | "required"
+}
+
+/**
+ * An SMTP server (EHLO, STARTTLS when told, AUTH PLAIN with the one valid login, MAIL, RCPT, DATA, QUIT) keeping
+ * what it receives.
+ */
+export const smtp = (
+  login: { readonly username: string; readonly password: string } | undefined,
+  options: SmtpOptions = {}
+) =>
   Effect.gen(function*() {
     const received: Array<ReceivedMail> = []
     let refused = 0
-    const server = createServer((socket) => {
+    const context = options.starttls === undefined
+      ? undefined
+      : createSecureContext({ cert: TlsServer.certificatePem(), key: TlsServer.keyPem() })
+    const server = createServer((raw) => {
+      let socket: Socket = raw
       let buffer = ""
       let from = ""
       let to: Array<string> = []
       let inData = false
       let authenticated = false
+      let tls = false
       const reply = (line: string) => socket.write(`${line}\r\n`)
-      reply("220 mail.fixture ESMTP")
-      socket.on("data", (chunk: Buffer) => {
+      const tlsFirst = () => options.starttls === "required" && !tls
+      const extensions = () => [
+        "mail.fixture",
+        ...(context !== undefined && !tls ? ["STARTTLS"] : []),
+        "AUTH PLAIN",
+        "8BITMIME"
+      ]
+      const onData = (chunk: Buffer) => {
         buffer += chunk.toString("utf8")
         while (true) {
           if (inData) {
@@ -147,7 +188,7 @@ export const smtp = (login: { readonly username: string; readonly password: stri
             const data = buffer.slice(0, end).split("\r\n").map((line) => line.startsWith("..") ? line.slice(1) : line)
             buffer = buffer.slice(end + 5)
             inData = false
-            received.push({ from, to, data: data.join("\r\n"), authenticated })
+            received.push({ from, to, data: data.join("\r\n"), authenticated, tls })
             reply("250 2.0.0 queued")
             continue
           }
@@ -156,8 +197,25 @@ export const smtp = (login: { readonly username: string; readonly password: stri
           const line = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
           const verb = line.split(" ")[0]!.toUpperCase()
-          if (verb === "EHLO") reply("250-mail.fixture\r\n250-AUTH PLAIN\r\n250 8BITMIME")
-          else if (verb === "AUTH") {
+          if (verb === "EHLO") {
+            const offered = extensions()
+            reply(offered.map((name, i) => `250${i === offered.length - 1 ? " " : "-"}${name}`).join("\r\n"))
+          } else if (verb === "STARTTLS" && context !== undefined && !tls) {
+            reply("220 2.0.0 Ready to start TLS")
+            socket.off("data", onData)
+            buffer = ""
+            const secure = new TLSSocket(raw, { isServer: true, secureContext: context })
+            secure.on("error", () => undefined)
+            secure.on("secure", () => {
+              tls = true
+              authenticated = false
+            })
+            secure.on("data", onData)
+            socket = secure
+          } else if ((verb === "AUTH" || verb === "MAIL") && tlsFirst()) {
+            refused++
+            reply("530 5.7.0 Must issue a STARTTLS command first")
+          } else if (verb === "AUTH") {
             const [, , token = ""] = line.split(" ")
             const [, user, pass] = Buffer.from(token, "base64").toString("utf8").split("\0")
             authenticated = login !== undefined && user === login.username && pass === login.password
@@ -186,8 +244,10 @@ export const smtp = (login: { readonly username: string; readonly password: stri
             socket.end()
           } else reply("502 5.5.2 Command not recognized")
         }
-      })
-      socket.on("error", () => undefined)
+      }
+      reply("220 mail.fixture ESMTP")
+      raw.on("data", onData)
+      raw.on("error", () => undefined)
     })
     yield* Effect.acquireRelease(
       Effect.async<void>((resume) => {

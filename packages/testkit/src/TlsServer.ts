@@ -13,7 +13,9 @@ import type { SecureVersion } from "node:tls"
 export const certificatePem = (): string =>
   readFileSync(new URL("../fixtures/sandbox-test-only.cert.pem", import.meta.url), "utf8")
 
-const keyPem = (): string => readFileSync(new URL("../fixtures/sandbox-test-only.key.pem", import.meta.url), "utf8")
+/** The certificate's private key (test only: it is public), for fixture servers of their own that present it. */
+export const keyPem = (): string =>
+  readFileSync(new URL("../fixtures/sandbox-test-only.key.pem", import.meta.url), "utf8")
 
 /** What the certificate names (see fixtures/README.md), canonical. */
 export const certificateIdentities = {

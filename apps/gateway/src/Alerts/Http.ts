@@ -1,30 +1,25 @@
 /**
  * The alerts endpoints: rules and channels (organization-scoped; changes audited, and refused to viewer keys by
- * the authentication middleware), the alerts raised and their live stream. Channel secrets are never answered.
+ * the authentication middleware), the alerts raised and their live stream. Channel secrets are never answered, and
+ * a channel's addresses pass the channel guard before it is stored.
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
-import { AlertChannelId, viewOf } from "@mirage/domain/AlertChannels"
-import type { AlertChannel, UpdateAlertChannelRequest } from "@mirage/domain/AlertChannels"
 import { Alert, AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
 import type { UpdateAlertRuleRequest } from "@mirage/domain/Alerts"
-import { AlertChannelList, AlertPage, AlertRuleList } from "@mirage/domain/api/AlertsApi"
+import { AlertPage, AlertRuleList } from "@mirage/domain/api/AlertsApi"
 import { MirageApi } from "@mirage/domain/api/Api"
 import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
-import { BadRequest, NotFound } from "@mirage/domain/api/Errors"
+import { BadRequest } from "@mirage/domain/api/Errors"
 import { randomUuid } from "@mirage/domain/Ids"
 import { AlertFeed } from "@mirage/runtime/monitoring/alerts/AlertFeed"
 import { AlertStore, decodeAlertCursor } from "@mirage/runtime/monitoring/alerts/AlertStore"
 import { Clock, DateTime, Effect, Option, Schedule, Schema, Stream } from "effect"
 import { audited } from "../Audited.js"
 import * as Problem from "../Problem.js"
+import { found, removed } from "./Answers.js"
+import * as Channels from "./Channels.js"
 
 const encodeAlert = Schema.encodeSync(Alert)
-
-const found = <A>(what: string) => (option: Option.Option<A>) =>
-  Option.match(option, {
-    onNone: () => Effect.fail(new NotFound({ detail: `no ${what}` })),
-    onSome: Effect.succeed
-  })
 
 /** Alerts as Server-Sent Events, with a comment every 15 s so that proxies keep idle connections. */
 const eventStream = <E>(alerts: Stream.Stream<Alert, E>) => {
@@ -45,21 +40,6 @@ const checkedCursor = (cursor: string | undefined) =>
     ? Effect.fail(BadRequest.field("cursor", "a cursor is the next_cursor of a previous page"))
     : Effect.void
 
-/** 204 when there was such a thing to delete, else 404. */
-const removed = (what: string) => (deleted: boolean) =>
-  deleted
-    ? Effect.succeed(HttpServerResponse.empty({ status: 204 }))
-    : Effect.fail(new NotFound({ detail: `no ${what}` }))
-
-/** The channel with the fields given changed (a new target replaces the old one whole). */
-const changedChannel = (current: AlertChannel, payload: UpdateAlertChannelRequest): AlertChannel => ({
-  ...current,
-  ...(payload.name === undefined ? {} : { name: payload.name }),
-  ...(payload.target === undefined ? {} : { target: payload.target }),
-  ...(payload.min_severity === undefined ? {} : { min_severity: payload.min_severity }),
-  ...(payload.enabled === undefined ? {} : { enabled: payload.enabled })
-})
-
 /** The rule with the fields given changed. */
 const changedRule = (current: AlertRule, payload: UpdateAlertRuleRequest): AlertRule =>
   AlertRule.make({
@@ -71,10 +51,9 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
   Effect.gen(function*() {
     const store = yield* AlertStore
     const feed = yield* AlertFeed
+    const channels = yield* Channels.handlers
     const rule = (organizationId: AlertRule["organization_id"], id: AlertRuleId) =>
       Effect.flatMap(store.rule(organizationId, id), found<AlertRule>(`alert rule ${id}`))
-    const channel = (organizationId: AlertChannel["organization_id"], id: AlertChannelId) =>
-      Effect.flatMap(store.channel(organizationId, id), found<AlertChannel>(`alert channel ${id}`))
     return handlers
       .handle("listRules", () =>
         CurrentPrincipal.pipe(
@@ -120,54 +99,11 @@ export const layer = HttpApiBuilder.group(MirageApi, "alerts", (handlers) =>
           Effect.catchTag("PersistenceError", Problem.unavailable),
           audited("alert_rule.delete", `alert-rule/${path.id}`, { status: 204 })
         ))
-      .handle("listChannels", () =>
-        CurrentPrincipal.pipe(
-          Effect.flatMap((principal) => store.channels(principal.organization_id)),
-          Effect.map((items) => AlertChannelList.make({ items: items.map(viewOf) })),
-          Effect.catchTag("PersistenceError", Problem.unavailable)
-        ))
-      .handle("getChannel", ({ path }) =>
-        CurrentPrincipal.pipe(
-          Effect.flatMap((principal) => channel(principal.organization_id, path.id)),
-          Effect.map(viewOf),
-          Effect.catchTag("PersistenceError", Problem.unavailable)
-        ))
-      .handle("createChannel", ({ payload }) =>
-        Effect.gen(function*() {
-          const principal = yield* CurrentPrincipal
-          const created: AlertChannel = {
-            id: AlertChannelId.make(yield* randomUuid),
-            organization_id: principal.organization_id,
-            ...payload
-          }
-          yield* store.putChannel(created)
-          return viewOf(created)
-        }).pipe(
-          Effect.catchTag("PersistenceError", Problem.unavailable),
-          // The audit entry names the kind, never the target (it holds the secrets).
-          audited("alert_channel.create", "alert-channel", {
-            status: 201,
-            detail: { name: payload.name, kind: payload.target._tag }
-          })
-        ))
-      .handle("updateChannel", ({ path, payload }) =>
-        Effect.gen(function*() {
-          const principal = yield* CurrentPrincipal
-          const current = yield* channel(principal.organization_id, path.id)
-          const updated = changedChannel(current, payload)
-          yield* store.putChannel(updated)
-          return viewOf(updated)
-        }).pipe(
-          Effect.catchTag("PersistenceError", Problem.unavailable),
-          audited("alert_channel.update", `alert-channel/${path.id}`)
-        ))
-      .handle("deleteChannel", ({ path }) =>
-        CurrentPrincipal.pipe(
-          Effect.flatMap((principal) => store.deleteChannel(principal.organization_id, path.id)),
-          Effect.flatMap(removed(`alert channel ${path.id}`)),
-          Effect.catchTag("PersistenceError", Problem.unavailable),
-          audited("alert_channel.delete", `alert-channel/${path.id}`, { status: 204 })
-        ))
+      .handle("listChannels", channels.list)
+      .handle("getChannel", channels.get)
+      .handle("createChannel", channels.create)
+      .handle("updateChannel", channels.update)
+      .handle("deleteChannel", channels.remove)
       .handle("listAlerts", ({ urlParams }) =>
         Effect.zipRight(checkedCursor(urlParams.cursor), CurrentPrincipal).pipe(
           Effect.flatMap((principal) =>

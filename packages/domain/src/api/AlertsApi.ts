@@ -78,7 +78,7 @@ export class AlertsApi extends HttpApiGroup.make("alerts")
   .add(
     HttpApiEndpoint.get("listChannels", "/alert-channels")
       .addSuccess(AlertChannelList)
-      .annotate(OpenApi.Summary, "Alert channels (secrets redacted)")
+      .annotate(OpenApi.Summary, "Alert channels (secrets redacted), with where their deliveries stand")
   )
   .add(
     HttpApiEndpoint.post("createChannel", "/alert-channels")
@@ -88,9 +88,12 @@ export class AlertsApi extends HttpApiGroup.make("alerts")
       .annotate(
         OpenApi.Description,
         "Targets: `webhook` (url, secret: HMAC-SHA256 signed like scan webhooks), `slack`, `teams`, `discord` " +
-          "(webhook_url), `telegram` (bot_token, chat_id), `email` (SMTP host, port, secure, username, password, " +
-          "from, to). Alerts below `min_severity` are not sent. URLs with tokens, bot tokens and passwords are " +
-          "never answered: views show `[redacted]`."
+          "(webhook_url), `telegram` (bot_token, chat_id), `email` (SMTP host, port, secure, tls: `starttls` " +
+          "(default, required) or `none`, ca, username, password, from, to). Alerts below `min_severity` are not " +
+          "sent. URLs must be https (http only to loopback unless the operator allows it) and no address may be " +
+          "private, loopback, link-local or reserved unless the operator allows the network: a refusal is a 400 " +
+          "naming the field. Secrets are sealed at rest and never answered: views show `[redacted]`, and " +
+          "`deliveries` (pending, sent, failed, the last failure's reason)."
       )
       .annotate(
         OpenApi.Transform,

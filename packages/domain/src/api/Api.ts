@@ -6,6 +6,7 @@ import { ApiKeysApi } from "./ApiKeysApi.js"
 import { AssetsApi } from "./AssetsApi.js"
 import { AuditApi } from "./AuditApi.js"
 import { CollectApi } from "./CollectApi.js"
+import { CorrelationRulesApi } from "./CorrelationRulesApi.js"
 import { problemContentType, Problems } from "./Errors.js"
 import { HealthApi } from "./HealthApi.js"
 import { ModulesApi } from "./ModulesApi.js"
@@ -89,6 +90,7 @@ export class MirageApi extends HttpApi.make("mirage")
   .add(ModulesApi)
   .add(AssetsApi)
   .add(AlertsApi)
+  .add(CorrelationRulesApi)
   // Any request can be malformed, hit an unknown route, or meet an unexpected failure.
   .addError(Problems.BadRequest)
   .addError(Problems.NotFound)

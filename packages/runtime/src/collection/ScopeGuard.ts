@@ -239,22 +239,25 @@ export const policyFromConfig = Effect.flatMap(ScopeGuardConfig, (config) =>
   ))
 
 /**
- * The guard from configuration. In the sandbox, names resolve through MIRAGE_DNS_SERVERS, which
- * must all be loopback (the node refuses to start otherwise).
+ * The policy and the resolver configuration gives. In the sandbox, names resolve through MIRAGE_DNS_SERVERS,
+ * which must all be loopback (a process refuses to start otherwise).
  */
+export const configured = Effect.gen(function*() {
+  const config = yield* ScopeGuardConfig
+  const policy = yield* policyFromConfig
+  if (!config.sandbox) return { policy, resolve: systemResolve }
+  const servers = config.dnsServers.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+  const refused = sandboxDnsRefusal(servers)
+  if (Option.isSome(refused)) {
+    return yield* Effect.fail(ConfigError.InvalidData(["MIRAGE_DNS_SERVERS"], refused.value))
+  }
+  return { policy, resolve: serversResolve(servers) }
+})
+
+/** The guard from configuration (see `configured`). */
 export const layer = Layer.scoped(
   ScopeGuard,
-  Effect.gen(function*() {
-    const config = yield* ScopeGuardConfig
-    const policy = yield* policyFromConfig
-    if (!config.sandbox) return yield* make(policy)
-    const servers = config.dnsServers.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
-    const refused = sandboxDnsRefusal(servers)
-    if (Option.isSome(refused)) {
-      return yield* Effect.fail(ConfigError.InvalidData(["MIRAGE_DNS_SERVERS"], refused.value))
-    }
-    return yield* make(policy, serversResolve(servers))
-  })
+  Effect.flatMap(configured, ({ policy, resolve }) => make(policy, resolve))
 )
 
 /** A guard over a given policy (tests). */

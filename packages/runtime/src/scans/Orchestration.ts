@@ -7,10 +7,15 @@ import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Config, Duration, Effect, Layer, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
+import * as AlertDelivery from "../monitoring/alerts/AlertDelivery.js"
 import * as AlertFeedRedis from "../monitoring/alerts/AlertFeed/Redis.js"
+import * as AlertOutboxPostgres from "../monitoring/alerts/AlertOutbox/Postgres.js"
 import * as AlertStorePostgres from "../monitoring/alerts/AlertStore/Postgres.js"
+import * as ChannelGuard from "../monitoring/alerts/ChannelGuard.js"
 import * as Channels from "../monitoring/alerts/Channels.js"
+import * as ChannelSecrets from "../monitoring/alerts/ChannelSecrets.js"
 import * as Monitor from "../monitoring/alerts/Monitor.js"
+import { DeliveryConfig } from "../monitoring/alerts/Settings.js"
 import * as Correlator from "../monitoring/correlation/Correlator.js"
 import * as InventoryFeed from "../monitoring/inventory/InventoryFeed.js"
 import * as InventoryPostgres from "../monitoring/inventory/Postgres.js"
@@ -71,7 +76,7 @@ export const QuotaReconcileConfig = Config.all({
 
 /** The observers, in order: notifications and live progress first (they only publish), then the last correlation
  * findings (when the node correlates), then quotas, then chaining, then the inventory and alerts of a completed run,
- * then the scan's root span when it ends. Retention runs beside. */
+ * then the scan's root span when it ends. Retention and the alert delivery worker run beside. */
 export const layerObservers = Layer.scoped(
   ScanObserver,
   Effect.gen(function*() {
@@ -81,12 +86,16 @@ export const layerObservers = Layer.scoped(
     const quotas = yield* quotaObserver
     const chaining = yield* Chaining.observer
     const correlation = yield* Correlator.observer
-    const monitor = yield* Monitor.observer(dispatcher.enqueue)
+    const deliveries = yield* Effect.flatMap(DeliveryConfig, AlertDelivery.start)
+    const monitor = yield* Monitor.observer(dispatcher.enqueue, deliveries.wake)
     yield* quotaReconciler
     yield* Effect.forkScoped(Retention.configuredJob)
     return combine(notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
   })
 )
+
+/** What alert channels need: the guard over their addresses, the key sealing their secrets. */
+const ChannelPorts = Layer.mergeAll(ChannelGuard.layer, ChannelSecrets.layer)
 
 const Stores = Layer.mergeAll(
   QuotasPostgres.layer,
@@ -97,9 +106,10 @@ const Stores = Layer.mergeAll(
   ProgressFeedRedis.layer,
   InventoryPostgres.layer,
   AlertStorePostgres.layer,
+  AlertOutboxPostgres.layer,
   AlertFeedRedis.layer,
-  Layer.unwrapEffect(Effect.map(WebhookConfig, Channels.layerWith)).pipe(Layer.provide(WebhooksFetch.layer))
-)
+  Channels.layer
+).pipe(Layer.provide(ChannelPorts))
 
 /**
  * The node's inventory, read by the actors of scans that expand only new entities, and the feed their stored results

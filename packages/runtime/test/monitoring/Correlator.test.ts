@@ -9,30 +9,39 @@ import { evaluate } from "@mirage/domain/correlation/Engine"
 import { targetElement, toElement } from "@mirage/domain/correlation/Results"
 import { Entity, resultHash } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
-import { ModuleId, resultIdFor, ScanId, taskIdFor } from "@mirage/domain/Ids"
+import { ModuleId, OrganizationId, resultIdFor, ScanId, taskIdFor } from "@mirage/domain/Ids"
 import { TestStores } from "@mirage/testkit"
 import { DateTime, Effect, Either, Redacted, TestClock } from "effect"
 import * as Correlator from "../../src/monitoring/correlation/Correlator.js"
 import { builtinFolder, loadFolder, parse } from "../../src/monitoring/correlation/RuleFile.js"
+import { RuleStore, storedRule } from "../../src/monitoring/correlation/RuleStore.js"
+import * as RuleStorePostgres from "../../src/monitoring/correlation/RuleStore/Postgres.js"
 import * as MongoDatabase from "../../src/platform/MongoDatabase.js"
 import * as PgClient from "../../src/platform/PgClient.js"
 import { ResultStore } from "../../src/scans/ResultStore.js"
 import * as ResultStoreMongo from "../../src/scans/ResultStore/Mongo.js"
 
 const scanId = ScanId.make("77777777-7777-4777-8777-777777777777")
+const organization = OrganizationId.make("77777777-7777-4777-8777-000000000001")
+const scan = (id: ScanId = scanId, organization_id: OrganizationId = organization) => ({
+  scan_id: id,
+  organization_id,
+  targets: [target]
+})
 const target = new Entity({ type: "DOMAIN", value: "example.com" })
 const now = Date.parse("2026-06-01T00:00:00Z")
 
 const result = (
   type: EntityType,
   data: string,
-  options: { module?: string; parent?: string; metadata?: Record<string, unknown> } = {}
+  options: { module?: string; parent?: string; metadata?: Record<string, unknown>; scan?: ScanId } = {}
 ): CollectionResult => {
   const hash = resultHash(type, data)
+  const owner = options.scan ?? scanId
   return new CollectionResult({
-    id: resultIdFor(scanId, hash),
-    task_id: taskIdFor(scanId, data, options.module ?? "dns_resolve"),
-    scan_id: scanId,
+    id: resultIdFor(owner, hash),
+    task_id: taskIdFor(owner, data, options.module ?? "dns_resolve"),
+    scan_id: owner,
     module_id: ModuleId.make(options.module ?? "dns_resolve"),
     data_type: type,
     data,
@@ -66,15 +75,18 @@ analysis:
 headline: "One port on {source.data}"
 `)
 
-const store = Effect.gen(function*() {
+const stores = Effect.gen(function*() {
   const { url } = yield* TestStores.freshMongoDatabase
   const db = yield* MongoDatabase.make(Redacted.make(url))
   const sql = yield* PgClient.make({ url: Redacted.make(yield* TestStores.freshDatabase), max: 4 })
-  return yield* ResultStoreMongo.make.pipe(
+  const results = yield* ResultStoreMongo.make.pipe(
     Effect.provideService(MongoDatabase.MongoDatabase, db),
     Effect.provideService(PgClient.PgClient, sql)
   )
+  return { results, sql }
 }).pipe(Effect.orDie)
+
+const store = Effect.map(stores, ({ results }) => results)
 
 describe("Correlator", () => {
   it.scoped("reports as batches are stored, settles at the end, and a rebuilt engine reports nothing twice", () =>
@@ -88,7 +100,7 @@ describe("Correlator", () => {
       // Stored, then observed: as the scan actor's result sink does.
       const store1 = (batch: ReadonlyArray<CollectionResult>) => results.insert(scanId, batch)
       yield* store1(batch1)
-      const first = yield* node.observe(scanId, [target], batch1)
+      const first = yield* node.observe(scan(), batch1)
       expect(first.map((r) => r.data)).toEqual(["Port 192.0.2.1:22"])
       expect(first[0]).toMatchObject({ data_type: "CORRELATION", metadata: { rule_id: "ports", risk: "LOW" } })
       yield* store1(first)
@@ -99,12 +111,53 @@ describe("Correlator", () => {
         result("OPEN_PORT", "192.0.2.2:80", { module: "port_scan_tcp", parent: ip2.hash })
       ]
       yield* store1(batch2)
-      const second = yield* other.observe(scanId, [target], batch2)
+      const second = yield* other.observe(scan(), batch2)
       expect(second.map((r) => r.data).sort()).toEqual(["Port 192.0.2.1:443", "Port 192.0.2.2:80"])
       yield* store1(second)
-      const settled = yield* other.settle(scanId, [target])
+      const settled = yield* other.settle(scan())
       expect(settled.map((r) => r.data)).toEqual(["One port on 192.0.2.2"])
       expect(settled[0]!.metadata["evidence"]).toEqual([batch2[1]!.hash])
+    }))
+
+  it.scoped("a scan's engine runs its organization's uploaded rules with the node's, and no other organization's", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(now)
+      const { results, sql } = yield* stores
+      const rules = yield* RuleStorePostgres.make.pipe(Effect.provideService(PgClient.PgClient, sql))
+      const own = `id: ssh_open
+version: 1
+meta: { name: SSH open, description: An organization's own rule, risk: MEDIUM }
+collections:
+  - collect:
+      - { method: regex, field: data, value: '.*:22$' }
+headline: "SSH on {data}"
+`
+      yield* rules.put(storedRule(organization, rule(own), own, now))
+      // The organization's rule of a built-in rule's id replaces it for its scans only.
+      const replacing = own.replace("ssh_open", "ports")
+      yield* rules.put(storedRule(organization, rule(replacing), replacing, now))
+      const node = yield* Correlator.make([ports]).pipe(
+        Effect.provideService(ResultStore, results),
+        Effect.provideService(RuleStore, rules)
+      )
+      const other = ScanId.make("77777777-7777-4777-8777-777777777778")
+      const stranger = OrganizationId.make("77777777-7777-4777-8777-000000000002")
+      const ip = result("IP", "192.0.2.1")
+      const batch = [ip, result("OPEN_PORT", "192.0.2.1:22", { module: "port_scan_tcp", parent: ip.hash })]
+      yield* results.insert(scanId, batch)
+      const mine = yield* node.observe(scan(), batch)
+      expect(mine.map((r) => [r.metadata["rule_id"], r.data]).sort()).toEqual([
+        ["ports", "SSH on 192.0.2.1:22"],
+        ["ssh_open", "SSH on 192.0.2.1:22"]
+      ])
+      const ip2 = result("IP", "192.0.2.1", { scan: other })
+      const batch2 = [
+        ip2,
+        result("OPEN_PORT", "192.0.2.1:22", { module: "port_scan_tcp", parent: ip2.hash, scan: other })
+      ]
+      yield* results.insert(other, batch2)
+      const theirs = yield* node.observe(scan(other, stranger), batch2)
+      expect(theirs.map((r) => [r.metadata["rule_id"], r.data])).toEqual([["ports", "Port 192.0.2.1:22"]])
     }))
 
   it.effect("Mirage's rules find what they are written for in results shaped as its modules make them", () =>

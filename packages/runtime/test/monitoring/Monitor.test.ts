@@ -11,7 +11,9 @@ import type { AlertCondition, Severity } from "@mirage/domain/Alerts"
 import { deriveUuid, OrganizationId } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { diffRuns } from "@mirage/domain/Inventory"
+import { drainOnce } from "@mirage/runtime/monitoring/alerts/AlertDelivery"
 import * as AlertFeedRedis from "@mirage/runtime/monitoring/alerts/AlertFeed/Redis"
+import * as AlertOutboxPostgres from "@mirage/runtime/monitoring/alerts/AlertOutbox/Postgres"
 import { AlertStore } from "@mirage/runtime/monitoring/alerts/AlertStore"
 import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
 import * as Channels from "@mirage/runtime/monitoring/alerts/Channels"
@@ -21,8 +23,8 @@ import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgre
 import { rebuild, sightingsOf } from "@mirage/runtime/monitoring/inventory/Runs"
 import { sign, signatureHeader } from "@mirage/runtime/scans/Webhooks"
 import type { Delivery } from "@mirage/runtime/scans/Webhooks"
-import * as WebhooksFetch from "@mirage/runtime/scans/Webhooks/Fetch"
 import * as AlertReceivers from "@mirage/testkit/AlertReceivers"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import * as HttpFixture from "@mirage/testkit/HttpFixture"
 import * as MonitoringWorld from "@mirage/testkit/MonitoringWorld"
 import { DateTime, Effect, Layer } from "effect"
@@ -70,8 +72,12 @@ const layer = Layer.mergeAll(
   InventoryPostgres.layer,
   AlertStorePostgres.layer,
   AlertFeedRedis.layer,
-  Channels.layerWith({ baseMs: 10, maxDelayMs: 10, retries: 0 }).pipe(Layer.provide(WebhooksFetch.layer))
-).pipe(Layer.provideMerge(stores))
+  AlertOutboxPostgres.layer,
+  Channels.layer
+).pipe(
+  Layer.provideMerge(ChannelPorts.layer({ policy: ChannelPorts.loopbackOnly })),
+  Layer.provideMerge(stores)
+)
 
 const describeAlert = (
   alert: { readonly rule_name: string; readonly entities: ReadonlyArray<{ readonly value: string }> }
@@ -113,6 +119,7 @@ describe("Monitor", () => {
             host: smtp.host,
             port: smtp.port,
             secure: false,
+            tls: "none",
             username: "alerts",
             password: "smtp-pa55word",
             from: "mirage@example.org",
@@ -131,6 +138,8 @@ describe("Monitor", () => {
           ids.push(scanId)
           const alerts = yield* monitorRun({ series, scan_id: scanId, at: MonitoringWorld.completedAt(n) })
           yield* deliver(alerts, record)
+          // The channels' deliveries, from the outbox the alerts were raised with.
+          yield* drainOnce({ attempts: 1, baseMs: 10, maxDelayMs: 10, pollMs: 1000, concurrency: 4 }, "monitor-test")
           raised.push(alerts.map(describeAlert).sort())
         }
         expect(raised).toEqual([
@@ -207,6 +216,7 @@ describe("Monitor", () => {
         expect(telegram.accepted()[0]!["chat_id"]).toBe("-1001234")
         expect(String(telegram.accepted()[0]!["text"])).toContain("CVE-2024-3094")
         expect([slack.refused(), teams.refused(), discord.refused(), telegram.refused()]).toEqual([0, 0, 0, 0])
+        expect([slack.repeats(), teams.repeats(), discord.repeats(), telegram.repeats()]).toEqual([0, 0, 0, 0])
         const mails = smtp.received()
         expect(mails).toHaveLength(3)
         expect(mails[0]!.authenticated).toBe(true)

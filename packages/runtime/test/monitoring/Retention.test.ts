@@ -11,6 +11,7 @@ import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgre
 import { purgeOrganization, putPolicy, sweep } from "@mirage/runtime/monitoring/retention/Retention"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { ResultStore } from "@mirage/runtime/scans/ResultStore"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import * as MonitoringWorld from "@mirage/testkit/MonitoringWorld"
 import { Effect, Layer, TestClock } from "effect"
 import { completedScan, storeRun, stores } from "./Harness.js"
@@ -19,7 +20,10 @@ const organization = OrganizationId.make("0b7f3c52-4d1e-4a6b-9c2d-5e8f7a6b1c02")
 const series = { organization_id: organization, target_type: "DOMAIN" as const, target_value: MonitoringWorld.root }
 const day = MonitoringWorld.dayMs
 
-const layer = Layer.mergeAll(InventoryPostgres.layer, AlertStorePostgres.layer).pipe(Layer.provideMerge(stores))
+const layer = Layer.mergeAll(InventoryPostgres.layer, AlertStorePostgres.layer).pipe(
+  Layer.provide(ChannelPorts.layer()),
+  Layer.provideMerge(stores)
+)
 
 const id = (name: string) => ScanId.make(deriveUuid("retention", name))
 

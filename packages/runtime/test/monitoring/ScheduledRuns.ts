@@ -15,7 +15,6 @@ import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
 import * as AlertFeedRedis from "@mirage/runtime/monitoring/alerts/AlertFeed/Redis"
 import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
-import * as Channels from "@mirage/runtime/monitoring/alerts/Channels"
 import * as Monitor from "@mirage/runtime/monitoring/alerts/Monitor"
 import * as InventoryFeed from "@mirage/runtime/monitoring/inventory/InventoryFeed"
 import * as InventoryPostgres from "@mirage/runtime/monitoring/inventory/Postgres"
@@ -30,7 +29,7 @@ import * as Journal from "@mirage/runtime/scans/Journal"
 import type { ResultStore } from "@mirage/runtime/scans/ResultStore"
 import * as ScanActor from "@mirage/runtime/scans/ScanActor"
 import { combine, ScanObserver } from "@mirage/runtime/scans/ScanObserver"
-import * as WebhooksFetch from "@mirage/runtime/scans/Webhooks/Fetch"
+import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import * as MonitoringWorld from "@mirage/testkit/MonitoringWorld"
 import {
   Clock,
@@ -62,9 +61,8 @@ export const layer = Layer.mergeAll(
   InventoryFeed.layer,
   TaskPool.layerWith(8),
   ScheduleStorePostgres.layer,
-  AlertStorePostgres.layer,
+  AlertStorePostgres.layer.pipe(Layer.provide(ChannelPorts.layer({ policy: ChannelPorts.loopbackOnly }))),
   AlertFeedRedis.layer,
-  Channels.layerWith({ baseMs: 10, maxDelayMs: 10, retries: 0 }).pipe(Layer.provide(WebhooksFetch.layer)),
   Layer.succeed(
     Replies,
     Replies.of({ channel: "test", ask: (_id, send) => Effect.as(send, Option.none()), publish: () => Effect.void })
@@ -152,7 +150,7 @@ export const scheduled = (schedule: Schedule) =>
           )
         })
     })
-    const monitor = yield* Monitor.observer(() => Effect.void)
+    const monitor = yield* Monitor.observer(() => Effect.void, Effect.void)
     const settled = ScanObserver.of({
       persisted: ({ after, before }) =>
         hasEnded(before, after)

@@ -1,13 +1,15 @@
 /**
  * The alert rules and channels of organizations, and the alerts raised: `raise` keeps an alert only the first
- * time its (derived) id is seen, so a run observed twice delivers nothing twice.
+ * time its (derived) id is seen, so a run observed twice delivers nothing twice, and writes its deliveries to the
+ * outbox in the same transaction. Channels are read without their secrets, except by `openChannel` (delivery).
  */
-import type { AlertChannel, AlertChannelId } from "@mirage/domain/AlertChannels"
-import type { Alert, AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
+import type { AlertChannel, AlertChannelId, ChannelInfo, DeliveryStats } from "@mirage/domain/AlertChannels"
+import type { Alert, AlertRule, AlertRuleId, Severity } from "@mirage/domain/Alerts"
 import type { OrganizationId } from "@mirage/domain/Ids"
 import { Context, Option, Schema } from "effect"
 import type { Effect } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
+import type { SealBroken } from "./ChannelSecrets.js"
 
 export interface AlertQuery {
   readonly organization_id: OrganizationId
@@ -27,23 +29,49 @@ export interface AlertStoreService {
   /** Whether there was such a rule. */
   readonly deleteRule: (organizationId: OrganizationId, id: AlertRuleId) => Effect.Effect<boolean, PersistenceError>
 
-  readonly channels: (organizationId: OrganizationId) => Effect.Effect<ReadonlyArray<AlertChannel>, PersistenceError>
+  readonly channels: (organizationId: OrganizationId) => Effect.Effect<ReadonlyArray<ChannelInfo>, PersistenceError>
   readonly channel: (
     organizationId: OrganizationId,
     id: AlertChannelId
-  ) => Effect.Effect<Option.Option<AlertChannel>, PersistenceError>
+  ) => Effect.Effect<Option.Option<ChannelInfo>, PersistenceError>
+  /** The channel with its secrets (opened), to deliver to. */
+  readonly openChannel: (
+    organizationId: OrganizationId,
+    id: AlertChannelId
+  ) => Effect.Effect<Option.Option<AlertChannel>, PersistenceError | SealBroken>
+  /** Inserts or replaces the channel, its target whole. */
   readonly putChannel: (channel: AlertChannel) => Effect.Effect<void, PersistenceError>
+  /** Changes what is not the target (which stays as stored); none when there is no such channel. */
+  readonly patchChannel: (
+    organizationId: OrganizationId,
+    id: AlertChannelId,
+    changes: ChannelChanges
+  ) => Effect.Effect<Option.Option<ChannelInfo>, PersistenceError>
+  /** Whether there was such a channel; its deliveries not made yet go with it. */
   readonly deleteChannel: (
     organizationId: OrganizationId,
     id: AlertChannelId
   ) => Effect.Effect<boolean, PersistenceError>
+  /** Where the deliveries of each channel of the organization stand (channels with none are left out). */
+  readonly deliveryStats: (
+    organizationId: OrganizationId
+  ) => Effect.Effect<ReadonlyMap<AlertChannelId, DeliveryStats>, PersistenceError>
 
-  /** Stores the alerts not stored before and returns those (the ones to deliver). */
-  readonly raise: (alerts: ReadonlyArray<Alert>) => Effect.Effect<ReadonlyArray<Alert>, PersistenceError>
+  /**
+   * Stores the alerts not stored before and returns those; in the same transaction, one outbox delivery per fresh
+   * alert and channel that takes it (enabled, at or above its severity), created at `at` (epoch ms).
+   */
+  readonly raise: (alerts: ReadonlyArray<Alert>, at: number) => Effect.Effect<ReadonlyArray<Alert>, PersistenceError>
   /** The organization's alerts, newest first. */
   readonly alerts: (
     query: AlertQuery
   ) => Effect.Effect<{ readonly items: ReadonlyArray<Alert>; readonly next_cursor: string | null }, PersistenceError>
+}
+
+export interface ChannelChanges {
+  readonly name?: string | undefined
+  readonly min_severity?: Severity | undefined
+  readonly enabled?: boolean | undefined
 }
 
 export class AlertStore extends Context.Tag("@mirage/runtime/AlertStore")<AlertStore, AlertStoreService>() {}

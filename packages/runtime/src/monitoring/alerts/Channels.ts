@@ -1,14 +1,19 @@
 /**
- * Delivery of an alert to one channel in the channel's own format: JSON POSTs for Slack, Teams, Discord,
- * Telegram and signed webhooks (through the platform's WebhookSender, retried like scan webhooks), and SMTP for
- * e-mail. A failure names the channel, never its URL or credentials.
+ * One attempt at delivering an alert to one channel in the channel's own format: JSON POSTs for Slack, Teams,
+ * Discord, Telegram and signed webhooks, and SMTP for e-mail (the outbox worker retries), every address through
+ * the ChannelGuard. Every request carries the delivery's idempotency key, the same on every attempt. A failure
+ * names the channel, never its URL or credentials, and says whether retrying can change it.
  */
 import { discordPayload, emailContent, slackPayload, teamsPayload, telegramPayload } from "@mirage/domain/AlertChannels"
 import type { AlertChannel, ChannelTarget } from "@mirage/domain/AlertChannels"
 import { Alert } from "@mirage/domain/Alerts"
-import { Context, Data, DateTime, Effect, Layer, Schema } from "effect"
-import type { WebhookRequest, WebhookSettings } from "../../scans/Webhooks.js"
-import { retrySchedule, sign, signatureHeader, timestampHeader, WebhookSender } from "../../scans/Webhooks.js"
+import { HttpClient as ModuleHttp } from "@mirage/modules"
+import { Context, Data, DateTime, Duration, Effect, Layer, Schema } from "effect"
+import { request as undiciRequest } from "undici"
+import type { Dispatcher } from "undici"
+import type { WebhookRequest } from "../../scans/Webhooks.js"
+import { sign, signatureHeader, timestampHeader } from "../../scans/Webhooks.js"
+import { ChannelGuard } from "./ChannelGuard.js"
 import * as Smtp from "./Smtp.js"
 
 export class ChannelFailed extends Data.TaggedError("ChannelFailed")<{
@@ -16,7 +21,14 @@ export class ChannelFailed extends Data.TaggedError("ChannelFailed")<{
   readonly kind: ChannelTarget["_tag"]
   readonly status: number | null
   readonly reason: string
+  /** A refusal that retrying cannot change (a 4xx other than 408 and 429, an SMTP 5xx, an address refused). */
+  readonly permanent: boolean
 }> {}
+
+/** The header naming a delivery (alert and channel): a receiver that sees it twice has the message already. */
+export const idempotencyHeader = "idempotency-key"
+
+export const idempotencyKey = (alert: Alert, channel: AlertChannel): string => `${alert.id}.${channel.id}`
 
 export interface ChannelSenderService {
   readonly send: (channel: AlertChannel, alert: Alert) => Effect.Effect<void, ChannelFailed>
@@ -67,22 +79,73 @@ export const requestFor = (target: ChannelTarget, alert: Alert): WebhookRequest 
   }
 }
 
-export const make = (settings: Pick<WebhookSettings, "baseMs" | "maxDelayMs" | "retries">) =>
-  Effect.map(WebhookSender, (http) =>
-    ChannelSender.of({
-      send: (channel, alert) => {
-        const failed = (status: number | null, reason: string) =>
-          new ChannelFailed({ channel: channel.id, kind: channel.target._tag, status, reason })
-        const target = channel.target
-        if (target._tag === "email") {
-          const content = emailContent(alert)
-          return Smtp.send(
+/** Whether a failure comes from the guard refusing a connect, wherever undici put it in the cause chain. */
+const refusedByGuard = (cause: unknown, depth = 0): boolean =>
+  typeof cause === "object" && cause !== null && depth <= 4 &&
+  (("code" in cause && cause.code === ModuleHttp.outOfScopeCode) ||
+    ("cause" in cause && refusedByGuard(cause.cause, depth + 1)))
+
+/** Answers that retrying cannot change: a 4xx other than 408 (timeout) and 429 (rate limited). */
+const isPermanent = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429
+
+interface HttpFailure {
+  readonly status: number | null
+  readonly reason: string
+  readonly permanent: boolean
+}
+
+/** One POST through the guard's dispatcher; the reason never quotes the URL (it holds the channel's token). */
+const post = (dispatcher: Dispatcher, request: WebhookRequest): Effect.Effect<void, HttpFailure> =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const response = await undiciRequest(request.url, {
+        method: "POST",
+        body: request.body,
+        headers: { "user-agent": "Mirage/0.1", ...request.headers },
+        dispatcher,
+        signal
+      })
+      await response.body.dump()
+      return response.statusCode
+    },
+    catch: (cause): HttpFailure =>
+      refusedByGuard(cause)
+        ? { status: null, reason: "refused by the scope guard at connect time", permanent: true }
+        : { status: null, reason: "unreachable", permanent: false }
+  }).pipe(
+    Effect.timeoutFail({
+      duration: Duration.seconds(10),
+      onTimeout: (): HttpFailure => ({ status: null, reason: "timed out", permanent: false })
+    }),
+    Effect.flatMap((status) =>
+      status >= 200 && status < 300
+        ? Effect.void
+        : Effect.fail<HttpFailure>({ status, reason: `answered ${status}`, permanent: isPermanent(status) })
+    )
+  )
+
+export const make = Effect.map(ChannelGuard, (guard) =>
+  ChannelSender.of({
+    send: (channel, alert) => {
+      const failed = (status: number | null, reason: string, permanent: boolean) =>
+        new ChannelFailed({ channel: channel.id, kind: channel.target._tag, status, reason, permanent })
+      const target = channel.target
+      // Checked again at each delivery: the operator's policy, or what a name resolves to, may have changed.
+      const checked = guard.check(target).pipe(Effect.mapError((refused) => failed(null, refused.reason, true)))
+      if (target._tag === "email") {
+        const content = emailContent(alert)
+        return Effect.zipRight(
+          checked,
+          Smtp.send(
             {
               host: target.host,
               port: target.port,
               secure: target.secure,
+              tls: target.tls,
+              ...(target.ca === undefined ? {} : { ca: target.ca }),
               username: target.username,
-              password: target.password
+              password: target.password,
+              lookup: guard.lookup
             },
             {
               from: target.from,
@@ -90,21 +153,26 @@ export const make = (settings: Pick<WebhookSettings, "baseMs" | "maxDelayMs" | "
               subject: content.subject,
               text: content.text,
               date: new Date(DateTime.toEpochMillis(alert.at)),
-              message_id: `${alert.id}@mirage`
+              message_id: `${idempotencyKey(alert, channel)}@mirage`
             }
-          ).pipe(Effect.mapError((error) => failed(error.code, `SMTP: ${error.reason}`)))
-        }
-        const request = requestFor(target, alert)
-        if (request === null) return Effect.void
-        return http.send(request).pipe(
-          Effect.retry(retrySchedule(settings)),
-          // The sender's reason may quote the URL, which holds the channel's token: only the status goes out.
-          Effect.mapError((error) =>
-            failed(error.status, error.status === null ? "unreachable" : `answered ${error.status}`)
+          ).pipe(
+            Effect.mapError((error) =>
+              failed(error.code, `SMTP: ${error.reason}`, error.code !== null && error.code >= 500)
+            )
           )
         )
       }
-    }))
+      const request = requestFor(target, alert)
+      if (request === null) return Effect.void
+      return Effect.zipRight(
+        checked,
+        post(guard.dispatcher, {
+          ...request,
+          headers: { ...request.headers, [idempotencyHeader]: idempotencyKey(alert, channel) }
+        }).pipe(Effect.mapError((error) => failed(error.status, error.reason, error.permanent)))
+      )
+    }
+  }))
 
-export const layerWith = (settings: Pick<WebhookSettings, "baseMs" | "maxDelayMs" | "retries">) =>
-  Layer.effect(ChannelSender, make(settings))
+/** Needs the ChannelGuard. */
+export const layer = Layer.effect(ChannelSender, make)

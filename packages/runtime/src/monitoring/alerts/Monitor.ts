@@ -1,16 +1,16 @@
 /**
  * What follows a completed run: its results are applied to the series' inventory, the organization's alert
- * rules are evaluated against the change, and the alerts raised for the first time go to the feed (SSE), the
- * scan's signed webhook and every channel whose severity filter takes them. Alert ids are derived, so a run
- * observed twice (redelivery, takeover) raises and delivers nothing twice. A scan that ended otherwise is not a
- * run: what it recorded in the inventory as it went is taken back.
+ * rules are evaluated against the change, and the alerts raised for the first time are stored with one outbox
+ * delivery per channel whose severity filter takes them (the delivery worker sends those), then go to the feed
+ * (SSE) and the scan's signed webhook. Alert ids are derived, so a run observed twice (redelivery, takeover)
+ * raises and delivers nothing twice. A scan that ended otherwise is not a run: what it recorded in the inventory as
+ * it went is taken back.
  */
-import { accepts } from "@mirage/domain/AlertChannels"
 import { evaluate } from "@mirage/domain/Alerts"
 import type { Alert } from "@mirage/domain/Alerts"
 import type { ScanId } from "@mirage/domain/Ids"
 import { hasEnded } from "@mirage/domain/ScanMachine"
-import { DateTime, Effect } from "effect"
+import { Clock, DateTime, Effect } from "effect"
 import type { ResultStore } from "../../scans/ResultStore.js"
 import type { ScanObserverService } from "../../scans/ScanObserver.js"
 import type { Delivery } from "../../scans/Webhooks.js"
@@ -19,7 +19,7 @@ import type { Series } from "../inventory/Inventory.js"
 import { runOf } from "../inventory/Runs.js"
 import { AlertFeed } from "./AlertFeed.js"
 import { AlertStore } from "./AlertStore.js"
-import { ChannelSender, webhookBody } from "./Channels.js"
+import { webhookBody } from "./Channels.js"
 
 export interface CompletedRun {
   readonly series: Series
@@ -30,36 +30,23 @@ export interface CompletedRun {
   readonly partial?: boolean
 }
 
-/** Sends fresh alerts everywhere they go; each failure is logged (channel id and kind only) and skipped. */
-export const deliver = (alerts: ReadonlyArray<Alert>, webhook: (delivery: Delivery) => Effect.Effect<void>) =>
+/**
+ * Publishes fresh alerts on the feed and queues them for the scan's webhook (each failure logged and skipped);
+ * their channel deliveries are in the outbox already, and `wake` has the node's worker look at once.
+ */
+export const deliver = (
+  alerts: ReadonlyArray<Alert>,
+  webhook: (delivery: Delivery) => Effect.Effect<void>,
+  wake: Effect.Effect<void> = Effect.void
+) =>
   Effect.gen(function*() {
     if (alerts.length === 0) return
-    const store = yield* AlertStore
+    yield* wake
     const feed = yield* AlertFeed
-    const sender = yield* ChannelSender
-    const channels = yield* store.channels(alerts[0]!.organization_id)
     yield* Effect.forEach(alerts, (alert) =>
       Effect.gen(function*() {
         yield* feed.publish(alert).pipe(Effect.catchAll((error) => Effect.logWarning("alert feed failed", error)))
         yield* webhook({ scan_id: alert.scan_id, body: webhookBody(alert), at: DateTime.toEpochMillis(alert.at) })
-        yield* Effect.forEach(
-          channels.filter((channel) => accepts(channel, alert)),
-          (channel) =>
-            sender.send(channel, alert).pipe(
-              Effect.catchAll((error) =>
-                Effect.logWarning("alert channel delivery failed").pipe(
-                  Effect.annotateLogs({
-                    channel_id: error.channel,
-                    kind: error.kind,
-                    status: error.status ?? "none",
-                    reason: error.reason,
-                    alert_id: alert.id
-                  })
-                )
-              )
-            ),
-          { concurrency: 4, discard: true }
-        )
       }), { discard: true })
   })
 
@@ -79,16 +66,16 @@ export const monitorRun = (run: CompletedRun) =>
       assets: applied.assets,
       previous: applied.previous
     })
-    return yield* store.raise(alerts)
+    return yield* store.raise(alerts, yield* Clock.currentTimeMillis)
   })
 
 /**
- * The observer: after a run COMPLETED, monitors it and delivers in the background (never holding the actor); after
+ * The observer: after a run COMPLETED, monitors it and publishes in the background (never holding the actor); after
  * a scan ended otherwise, retracts its live sightings.
  */
-export const observer = (webhook: (delivery: Delivery) => Effect.Effect<void>) =>
+export const observer = (webhook: (delivery: Delivery) => Effect.Effect<void>, wake: Effect.Effect<void>) =>
   Effect.gen(function*() {
-    const context = yield* Effect.context<Inventory | AlertStore | AlertFeed | ChannelSender | ResultStore>()
+    const context = yield* Effect.context<Inventory | AlertStore | AlertFeed | ResultStore>()
     return {
       persisted: ({ after, before }) => {
         if (!hasEnded(before, after)) return Effect.void
@@ -107,7 +94,7 @@ export const observer = (webhook: (delivery: Delivery) => Effect.Effect<void>) =
         return monitorRun(run).pipe(
           Effect.flatMap((alerts) =>
             Effect.forkDaemon(
-              deliver(alerts, webhook).pipe(
+              deliver(alerts, webhook, wake).pipe(
                 Effect.catchAll((error) => Effect.logWarning("alert delivery failed", error))
               )
             )

@@ -2,14 +2,15 @@
  * Correlation as results arrive: the node keeps one engine per scan it runs, fed with each batch of results its scan
  * actors store, and stores the findings as CORRELATION results of the scan. Rules that can only add findings report
  * them at once; the others when the scan ends (an observer settles it). An engine lost with its node is rebuilt from
- * the scan's stored results, its stored findings included, so nothing is reported twice.
+ * the scan's stored results, its stored findings included, so nothing is reported twice. A scan's engine runs the
+ * node's rules and, when the node has a RuleStore, its organization's own (read when the engine is made).
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import * as Engine from "@mirage/domain/correlation/Engine"
 import { reported, targetElement, toElement, toResult } from "@mirage/domain/correlation/Results"
 import type { Rule } from "@mirage/domain/correlation/Rule"
 import type { Entity } from "@mirage/domain/Entity"
-import type { ScanId } from "@mirage/domain/Ids"
+import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { hasEnded } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import { Clock, Context, Effect, Layer, Option } from "effect"
@@ -18,20 +19,25 @@ import { ResultStore } from "../../scans/ResultStore.js"
 import type { Persisted, ScanObserverService } from "../../scans/ScanObserver.js"
 import * as Settings from "../Settings.js"
 import { builtinFolder, loadFolder } from "./RuleFile.js"
+import { rulesOf, RuleStore, withOwn } from "./RuleStore.js"
+import * as RuleStorePostgres from "./RuleStore/Postgres.js"
+
+/** The scan a batch belongs to: its id, its organization (whose own rules apply) and its targets. */
+export interface ScanRef {
+  readonly scan_id: ScanId
+  readonly organization_id: OrganizationId
+  readonly targets: ReadonlyArray<Entity>
+}
 
 export interface CorrelatorService {
   readonly rules: ReadonlyArray<Rule>
   /** The findings that results just stored for a scan complete: CORRELATION results to store for it. */
   readonly observe: (
-    scanId: ScanId,
-    targets: ReadonlyArray<Entity>,
+    scan: ScanRef,
     stored: ReadonlyArray<CollectionResult>
   ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
   /** The remaining findings of a scan that has ended; its engine is then dropped. */
-  readonly settle: (
-    scanId: ScanId,
-    targets: ReadonlyArray<Entity>
-  ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
+  readonly settle: (scan: ScanRef) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
 }
 
 export class Correlator extends Context.Tag("@mirage/runtime/Correlator")<Correlator, CorrelatorService>() {}
@@ -42,17 +48,24 @@ const maxEngines = 512
 export const make = (rules: ReadonlyArray<Rule>) =>
   Effect.gen(function*() {
     const store = yield* ResultStore
+    const own = yield* Effect.serviceOption(RuleStore)
     const engines = new Map<ScanId, Engine.Engine>()
+    /** Without a rule store and without rules, there is nothing to correlate. */
+    const idle = rules.length === 0 && Option.isNone(own)
+    const rulesFor = (organizationId: OrganizationId) =>
+      Option.isNone(own) ?
+        Effect.succeed(rules) :
+        Effect.map(rulesOf(own.value, organizationId), (mine) => withOwn(rules, mine))
 
     /**
      * The scan's engine, rebuilt from its stored results when this node has none (a new scan, or one moved here):
      * with the findings the rebuild found that were not stored yet (those stored are marked reported first).
      */
-    const engineOf = (scanId: ScanId, targets: ReadonlyArray<Entity>) =>
+    const engineOf = ({ organization_id, scan_id: scanId, targets }: ScanRef) =>
       Effect.gen(function*() {
         const known = engines.get(scanId)
         if (known !== undefined) return { engine: known, rebuilt: undefined }
-        const engine = Engine.make(rules)
+        const engine = Engine.make(yield* rulesFor(organization_id))
         const now = yield* Clock.currentTimeMillis
         const elements: Array<Engine.Element> = targets.map(targetElement)
         let cursor: string | undefined
@@ -74,17 +87,19 @@ export const make = (rules: ReadonlyArray<Rule>) =>
 
     return Correlator.of({
       rules,
-      observe: (scanId, targets, stored) =>
-        rules.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
-          const { engine, rebuilt } = yield* engineOf(scanId, targets)
+      observe: (scan, stored) =>
+        idle ? Effect.succeed([]) : Effect.gen(function*() {
+          const scanId = scan.scan_id
+          const { engine, rebuilt } = yield* engineOf(scan)
           const now = yield* Clock.currentTimeMillis
           // A rebuilt engine has read this batch from the store already (it is stored before it is observed).
           const findings = rebuilt ?? Engine.feed(engine, stored.flatMap((result) => toElement(result) ?? []), now)
           return findings.map((finding) => toResult(scanId, finding, now))
         }),
-      settle: (scanId, targets) =>
-        rules.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
-          const { engine, rebuilt } = yield* engineOf(scanId, targets)
+      settle: (scan) =>
+        idle ? Effect.succeed([]) : Effect.gen(function*() {
+          const scanId = scan.scan_id
+          const { engine, rebuilt } = yield* engineOf(scan)
           const now = yield* Clock.currentTimeMillis
           engines.delete(scanId)
           return [...(rebuilt ?? []), ...Engine.settle(engine)].map((finding) => toResult(scanId, finding, now))
@@ -102,7 +117,7 @@ export const observer = Effect.gen(function*() {
   return {
     persisted: ({ after, before }: Persisted): Effect.Effect<void> =>
       Option.isNone(correlator) || !hasEnded(before, after) || after.deleted ? Effect.void : correlator.value
-        .settle(after.id, targetsOf(after))
+        .settle({ scan_id: after.id, organization_id: after.header.organization_id, targets: targetsOf(after) })
         .pipe(
           Effect.flatMap((found) => found.length === 0 ? Effect.void : Effect.asVoid(store.insert(after.id, found))),
           Effect.catchAll((error) => Effect.logWarning("correlation settling failed", error))
@@ -116,12 +131,19 @@ export const loadRules = Effect.gen(function*() {
   const builtin = yield* loadFolder(builtinFolder)
   const folder = yield* Settings.correlationRules
   const own = Option.isSome(folder) && folder.value.trim() !== "" ? yield* loadFolder(folder.value.trim()) : []
-  const ids = new Set(own.map((rule) => rule.id))
-  // An organization's rule of the same id replaces the built-in one.
-  return [...builtin.filter((rule) => !ids.has(rule.id)), ...own]
+  // A rule of the folder with a built-in rule's id replaces it.
+  return withOwn(builtin, own)
 })
 
-/** The node's correlator over its result store; a malformed rule file stops the node with the file, line and reason. */
-export const layer = Layer.effect(Correlator, Effect.flatMap(loadRules, make))
+/**
+ * The node's correlator over its result store, with the organizations' uploaded rules (Postgres) when correlation
+ * is on; a malformed rule file stops the node with the file, line and reason.
+ */
+export const layer = Layer.unwrapEffect(Effect.gen(function*() {
+  const rules = yield* loadRules
+  const on = yield* Settings.correlation
+  const correlator = Layer.effect(Correlator, make(rules))
+  return on ? correlator.pipe(Layer.provide(RuleStorePostgres.layer)) : correlator
+}))
 
 export const layerWith = (rules: ReadonlyArray<Rule>) => Layer.effect(Correlator, make(rules))

@@ -55,7 +55,13 @@ export const parse = (text: string, fileName?: string): Either.Either<Rule, Rule
       new RuleFileError({ file, line: syntax.linePos?.[0].line ?? 0, reason: syntax.message.split("\n")[0]! })
     )
   }
-  const decoded = decodeRule(document.toJS({ maxAliasCount: 100 }))
+  // An alias bomb (or a document too deep to copy) is refused, not thrown: rule texts come from users too.
+  const plain = Either.try(() => document.toJS({ maxAliasCount: 100 }) as unknown)
+  if (Either.isLeft(plain)) {
+    const reason = plain.left instanceof Error ? plain.left.message : "the document cannot be read"
+    return Either.left(new RuleFileError({ file, line: 0, reason }))
+  }
+  const decoded = decodeRule(plain.right)
   if (Either.isLeft(decoded)) {
     const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
     const path = issue?.path ?? []

@@ -36,7 +36,10 @@ export const resultSink = (scanId: ScanId, state: () => ScanState) =>
         Effect.zipRight(Option.isSome(feed) ? feed.value.offer(seriesOf(state()), scanId, stored) : Effect.void)
       )
     const correlate = (stored: ReadonlyArray<CollectionResult>) =>
-      Option.isNone(correlator) ? Effect.void : correlator.value.observe(scanId, targetsOf(state()), stored).pipe(
+      Option.isNone(correlator) ? Effect.void : correlator.value.observe(
+        { scan_id: scanId, organization_id: state().header.organization_id, targets: targetsOf(state()) },
+        stored
+      ).pipe(
         Effect.flatMap((found) => found.length === 0 ? Effect.void : write(found)),
         Effect.catchAll((error) => Effect.logWarning("correlation failed", error))
       )

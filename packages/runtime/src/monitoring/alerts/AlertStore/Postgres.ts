@@ -1,25 +1,20 @@
-/** Alert rules, channels and raised alerts in Postgres (`alert_rules`, `alert_channels`, `alerts`). */
-import { ChannelTarget } from "@mirage/domain/AlertChannels"
-import type { AlertChannel } from "@mirage/domain/AlertChannels"
+/**
+ * Alert rules, channels and raised alerts in Postgres (`alert_rules`, `alert_channels`, `alerts`), and the outbox
+ * rows (`alert_deliveries`) written with the alerts they deliver. Channels' targets are sealed (ChannelCipher).
+ */
 import { Alert, AlertRule, Severity } from "@mirage/domain/Alerts"
-import { OrganizationId } from "@mirage/domain/Ids"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
 import { AlertStore, decodeAlertCursor, encodeAlertCursor } from "../AlertStore.js"
+import { ChannelCipher } from "../ChannelSecrets.js"
+import { makeChannels } from "./Channels.js"
 
-/** A channel as stored: its target in full (secrets included, never answered as such). */
-const StoredChannel = Schema.Struct({
-  id: Schema.UUID,
-  organization_id: OrganizationId,
-  name: Schema.String,
-  target: ChannelTarget,
-  min_severity: Severity,
-  enabled: Schema.Boolean
-})
+const iso = (ms: number) => new Date(ms).toISOString()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
+  const cipher = yield* ChannelCipher
   const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
     Effect.tryPromise({
       try: () => Promise.resolve(run()),
@@ -28,8 +23,7 @@ export const make = Effect.gen(function*() {
   const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (value: unknown) =>
     Effect.mapError(Schema.decodeUnknown(schema)(value), (cause) => new PersistenceError({ operation, cause }))
   const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)
-  const channel = (document: unknown) =>
-    Effect.map(decode(StoredChannel, "read alert channel")(document), (stored) => stored as unknown as AlertChannel)
+  const channels = makeChannels(sql, cipher)
 
   return AlertStore.of({
     rules: (organizationId) =>
@@ -67,46 +61,32 @@ export const make = Effect.gen(function*() {
       ).pipe(
         Effect.map((rows) => rows.length > 0)
       ),
-    channels: (organizationId) =>
-      attempt("read alert channels", () =>
-        sql<Array<{ document: unknown }>>`
-          select document from alert_channels where organization_id = ${organizationId} order by created_at, id`).pipe(
-          Effect.flatMap((rows) => Effect.forEach(documents(rows), channel))
-        ),
-    channel: (organizationId, id) =>
-      attempt("read alert channel", () =>
-        sql<Array<{ document: unknown }>>`
-          select document from alert_channels where organization_id = ${organizationId} and id = ${id}`).pipe(
-          Effect.flatMap((rows) =>
-            rows[0] === undefined ? Effect.succeedNone : Effect.asSome(channel(rows[0].document))
-          )
-        ),
-    putChannel: (stored) =>
-      Effect.flatMap(
-        Effect.orDie(Schema.encode(StoredChannel)(stored)),
-        (document) =>
-          attempt("store alert channel", () =>
-            sql`insert into alert_channels (id, organization_id, document)
-                values (${stored.id}, ${stored.organization_id}, ${sql.json(document as never)})
-                on conflict (id) do update set document = excluded.document`).pipe(Effect.asVoid)
-      ),
-    deleteChannel: (organizationId, id) =>
-      attempt(
-        "delete alert channel",
-        () => sql`delete from alert_channels where organization_id = ${organizationId} and id = ${id} returning id`
-      ).pipe(
-        Effect.map((rows) => rows.length > 0)
-      ),
-    raise: (alerts) =>
+    ...channels,
+    raise: (alerts, at) =>
       alerts.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
         const encoded = yield* Effect.orDie(Schema.encode(Schema.Array(Alert))(alerts))
+        const ranks = [...Severity.literals]
         const rows = yield* attempt("raise alerts", () =>
-          sql<Array<{ id: string }>>`
-            insert into alerts (id, organization_id, scan_id, rule_id, document, at)
-            select (d->>'id')::uuid, (d->>'organization_id')::uuid, (d->>'scan_id')::uuid, (d->>'rule_id')::uuid, d,
-              (d->>'at')::timestamptz
-            from jsonb_array_elements(${sql.json(encoded as never)}) as d
-            on conflict (id) do nothing returning id`)
+          sql.begin(async (tx) => {
+            const fresh = await tx<Array<{ id: string }>>`
+              insert into alerts (id, organization_id, scan_id, rule_id, document, at)
+              select (d->>'id')::uuid, (d->>'organization_id')::uuid, (d->>'scan_id')::uuid, (d->>'rule_id')::uuid,
+                d, (d->>'at')::timestamptz
+              from jsonb_array_elements(${sql.json(encoded as never)}) as d
+              on conflict (id) do nothing returning id`
+            if (fresh.length === 0) return fresh
+            // The outbox, in the same transaction: every channel of the organization that takes the alert.
+            await tx`
+              insert into alert_deliveries (alert_id, channel_id, organization_id, created_at)
+              select a.id, c.id, a.organization_id, ${iso(at)}::timestamptz
+              from alerts a join alert_channels c on c.organization_id = a.organization_id
+              where a.id = any(${fresh.map((row) => row.id)}::uuid[])
+                and coalesce((c.document->>'enabled')::boolean, true)
+                and array_position(${ranks}::text[], a.document->>'severity') >=
+                  array_position(${ranks}::text[], c.document->>'min_severity')
+              on conflict do nothing`
+            return fresh
+          }))
         const fresh = new Set(rows.map((row) => row.id))
         return alerts.filter((alert) => fresh.has(alert.id))
       }),
