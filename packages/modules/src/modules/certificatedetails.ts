@@ -52,7 +52,8 @@ const challenge = (response: HttpResponse): Effect.Effect<Option.Option<BadRespo
 export const certificatedetails = pagedModule({
   name: "certificatedetails",
   title: "certificatedetails.com",
-  description: "Finds subdomains in the certificates Digitorus' certificatedetails.com lists for a domain",
+  description: "Finds subdomains in the certificates Digitorus' certificatedetails.com lists for a domain " +
+    "(service closed or blocked as of 2026; see SOURCES.md)",
   flags: ["passive", "safe"],
   config: NoConfig,
   input_types: ["DOMAIN"],
