@@ -9,7 +9,7 @@ import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import { AuthFailed, BadResponse, finding, RateLimited } from "../Module.js"
 import type { Finding } from "../Module.js"
 

@@ -9,6 +9,7 @@ import { uniqueBy } from "../internal/Unique.js"
 import { decodeEntities } from "../internal/Web.js"
 import { defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const EmailFormatConfig = Schema.Struct({
   /** Also report addresses from the whole page, not only the listing blocks. */
@@ -92,10 +93,7 @@ export const emailFormat = defineModule({
             source_data: { page: `${session.base}/d/${domain}/` },
             metadata: { source: "email-format.com" }
           }),
-          (found: Finding) => {
-            const host = found.value.slice(found.value.lastIndexOf("@") + 1)
-            return host === domain || host.endsWith(`.${domain}`)
-          }
+          (found: Finding) => inScope(found.value.slice(found.value.lastIndexOf("@") + 1), domain)
         ))
       const unique = uniqueBy(findings, (found) => found.value)
       yield* session.log("email_format answered", { domain, emails: unique.length })

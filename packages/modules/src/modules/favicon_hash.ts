@@ -10,7 +10,8 @@ import { Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
 import table from "../data/favicon-hashes.json" with { type: "json" }
 import { faviconHash } from "../internal/Murmur3.js"
-import { baseUrlField, fetchFollowing, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import { baseUrlField, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
+import { inScope } from "../Scope.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import {
   countedSession,

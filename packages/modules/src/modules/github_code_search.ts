@@ -11,7 +11,7 @@ import { githubRateLimit } from "../internal/GithubRateLimit.js"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
 

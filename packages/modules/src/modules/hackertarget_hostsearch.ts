@@ -4,7 +4,7 @@
  * `host,ip` lines, or a line of text with status 200 when its quota is spent or the query fails.
  */
 import { Clock, Effect, Option, Redacted, Schema } from "effect"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import {
   AuthFailed,
   BadResponse,

@@ -8,7 +8,8 @@
  */
 import { Effect, Option, Ref, Schema } from "effect"
 import { uniqueBy } from "../internal/Unique.js"
-import { baseUrlField, emailsIn, fetchFollowing, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import { baseUrlField, emailsIn, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
+import { inScope } from "../Scope.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import { countedSession, defineModule, expectOk, type Finding, finding, targetValue } from "../Module.js"
 

@@ -9,7 +9,7 @@ import { Either, Option, Predicate } from "effect"
 import { NoConfig, pagedModule } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import { type Finding, finding } from "../Module.js"
 
 /** One user ID line with the key it belongs to. */

@@ -6,7 +6,8 @@
  */
 import { canonicalize } from "@mirage/domain/Entity"
 import { Effect, Either, Option, Ref, Schema } from "effect"
-import { baseUrlField, decodeEntities, fetchFollowing, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import { baseUrlField, decodeEntities, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
+import { inScope } from "../Scope.js"
 import type { Fetched } from "../internal/Web.js"
 import { countedSession, defineModule, expectOk, finding, ModuleConfigError } from "../Module.js"
 import type { Finding, HttpClient, ModuleTask } from "../Module.js"

@@ -6,7 +6,8 @@
  * field, its expiry and what it lacks. HTML answers (soft 404s) and other sites' files are ignored.
  */
 import { Clock, Effect, Option, Ref, Schema } from "effect"
-import { baseUrlField, fetchFollowing, inScope, webSource } from "../internal/Web.js"
+import { baseUrlField, fetchFollowing, webSource } from "../internal/Web.js"
+import { inScope } from "../Scope.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import { countedSession, defineModule, expectOk, type Finding, finding, targetValue } from "../Module.js"
 

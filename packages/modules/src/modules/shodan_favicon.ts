@@ -11,7 +11,8 @@
 import { Effect, Either, Option, Redacted, Schema } from "effect"
 import { distinct, hostPort, optional, present } from "../internal/Fields.js"
 import { faviconHash } from "../internal/Murmur3.js"
-import { baseUrlField, fetchFollowing, inScope, scopeDomainOf } from "../internal/Web.js"
+import { baseUrlField, fetchFollowing, scopeDomainOf } from "../internal/Web.js"
+import { inScope } from "../Scope.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import * as Rows from "../kinds/Rows.js"
 import {

@@ -8,7 +8,7 @@ import { Option, Schema } from "effect"
 import * as Html from "../Html.js"
 import { maxPagesField } from "../kinds/PagedApi.js"
 import { scraper } from "../kinds/Scraper.js"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import { type Finding, finding } from "../Module.js"
 
 export const SkymemConfig = Schema.Struct({ max_pages: maxPagesField(5, 20) })

@@ -12,6 +12,7 @@ import { addressesOf } from "../internal/Dns.js"
 import { uniqueBy } from "../internal/Unique.js"
 import { defineModule, finding, ModuleConfigError } from "../Module.js"
 import type { CollectionNotes, DnsClient, Finding, ModuleTask } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
 
@@ -125,7 +126,7 @@ export const certificateFindings = (
     fingerprint256: certificate.fingerprint256
   }
   const scoped = (host: string) =>
-    context.scope === undefined ? 0.7 : host === context.scope || host.endsWith(`.${context.scope}`) ? 0.9 : 0.6
+    context.scope === undefined ? 0.7 : inScope(host, context.scope) ? 0.9 : 0.6
   const findings: Array<Finding> = []
   for (const name of names) {
     const wildcard = name.value.startsWith("*.")

@@ -9,7 +9,7 @@ import { Effect, Option, Predicate, Schema } from "effect"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import { finding, parseRetryAfter, RateLimited } from "../Module.js"
 import type { Finding, HttpResponse } from "../Module.js"
 

@@ -8,7 +8,7 @@
 import { Option, Schema } from "effect"
 import { pagedApi } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
-import { inScope } from "../kinds/SubdomainSource.js"
+import { inScope } from "../Scope.js"
 import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
 

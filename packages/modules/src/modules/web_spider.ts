@@ -11,13 +11,13 @@ import {
   baseUrlField,
   emailsIn,
   fetchFollowing,
-  inScope,
   linksOf,
   phonesIn,
   scopeDomainOf,
   textOf,
   webSource
 } from "../internal/Web.js"
+import { inScope } from "../Scope.js"
 import type { Fetched } from "../internal/Web.js"
 import { countedSession, defineModule, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
