@@ -51,10 +51,9 @@ describe("tls_certificate", () => {
           not_after: new Date(served.validTo).toISOString(),
           issuer: expect.stringContaining("CN=mirage-sandbox.test"),
           names: expect.arrayContaining(["mirage-sandbox.test", "portal.mirage-sandbox.test"]),
-          sni: "mirage-sandbox.test",
-          self_signed: true,
-          expired: false
-        }
+          sni: "mirage-sandbox.test"
+        },
+        source_data: { self_signed: true, expired: false }
       })
     }))
 

@@ -136,8 +136,9 @@ export const certificateFindings = (
     issuer: distinguishedName(certificate.issuer)
   }], { max: 1, confidence: 0.95 }).map((found) => ({
     ...found,
-    source_data: { certificate: summary },
-    metadata: { ...found.metadata, ...context.served, self_signed: metadata.self_signed, expired: metadata.expired }
+    // Whether it is self-signed or expired stays in the source data: the certificate rules read those of the names.
+    source_data: { certificate: summary, self_signed: metadata.self_signed, expired: metadata.expired },
+    metadata: { ...found.metadata, ...context.served }
   }))
   const scoped = (host: string) =>
     context.scope === undefined ? 0.7 : inScope(host, context.scope) ? 0.9 : 0.6
