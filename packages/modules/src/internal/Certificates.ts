@@ -94,7 +94,11 @@ export const certificateFindings = (
       type: "CERTIFICATE",
       value: item.value,
       confidence: options.confidence,
-      source_data: item.evidence.length === 0 ? {} : { evidence: item.evidence },
+      // The end of validity in the source data too: where the asset inventory reads a certificate's expiry.
+      source_data: {
+        ...(item.not_after === undefined ? {} : { not_after: item.not_after }),
+        ...(item.evidence.length === 0 ? {} : { evidence: item.evidence })
+      },
       metadata: {
         ...(item.not_before === undefined ? {} : { not_before: item.not_before }),
         ...(item.not_after === undefined ? {} : { not_after: item.not_after }),
