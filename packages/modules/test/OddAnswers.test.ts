@@ -22,7 +22,10 @@ import { readFileSync } from "node:fs"
 
 const html = `<!DOCTYPE html><html><head><title>Just a moment...</title></head>
 <body><div id="challenge">Checking your browser before accessing the site.</div>
-<table><tr><td>a.example.test</td><td>192.0.2.1</td></tr></table><a href="/next?page=2">next</a></body></html>`
+<table><tr><td>a.example.test</td><td>192.0.2.1</td></tr></table><a href="/next?page=2">next</a>
+<a href="mailto:%E0%A4%A@example.test">mail</a><a href="http://[::1">broken</a>
+<div class="fl"><a class="__cf_email__" data-cfemail="${"ab".repeat(100_000)}">[email&#160;protected]</a></div>
+</body></html>`
 
 /** The odd answers, each at status 200: what sources send when they are down, changed, or careless. */
 const oddAnswers: ReadonlyArray<readonly [string, HttpFixture.FixtureResponse]> = [
@@ -65,7 +68,13 @@ const oddAnswers: ReadonlyArray<readonly [string, HttpFixture.FixtureResponse]> 
     })
   ],
   ["a list of odd values", HttpFixture.json([1, null, true, "", "..", { name: null }, [[]], "*.", "a.example.test"])],
-  ["text lines", HttpFixture.text("a.example.test\n,,,\n\u0000\u00ff\nnot a host,999.999.1.1\nb.example.test,192.0.2.1,\n")]
+  [
+    "text lines",
+    HttpFixture.text(
+      "a.example.test\n,,,\n\u0000\u00ff\nnot a host,999.999.1.1\nb.example.test,192.0.2.1,\n" +
+        "Contact: mailto:%E0%A4%A@example.test\nContact: tel:\nExpires: someday\nSitemap: http://[::1\n"
+    )
+  ]
 ]
 
 /** A value of each type to start from. */
@@ -94,7 +103,11 @@ const zone: DnsServer.Zone = {
     MX: [{ priority: 10, exchange: "mail.example.test" }],
     NS: ["ns1.example.test"],
     TXT: ["v=spf1 include: ip4:999.1.1.1 redirect=", ["v=spf1 ", "-all extra"], "garbage ;;; ==="],
-    CAA: [{ flags: 0, tag: "issue", value: ";;;" }, { flags: 128, tag: "iodef", value: "not a url" }],
+    CAA: [
+      { flags: 0, tag: "issue", value: ";;;" },
+      { flags: 128, tag: "iodef", value: "not a url" },
+      { flags: 0, tag: "iodef", value: "mailto:%E0%A4%A@example.test" }
+    ],
     SOA: {
       mname: "ns1.example.test",
       rname: "hostmaster.example.test",

@@ -19,7 +19,8 @@ export type EmailFormatConfig = typeof EmailFormatConfig.Type
 
 /** Cloudflare's email obfuscation: the first byte is the key, every following byte XORed with it. */
 export const decodeCfEmail = (hex: string): Option.Option<string> => {
-  if (!/^(?:[0-9a-f]{2}){2,}$/i.test(hex)) return Option.none()
+  // An address is at most 254 characters: anything longer is not one (and would not fit in one call's arguments).
+  if (hex.length > 2 * 255 || !/^(?:[0-9a-f]{2}){2,}$/i.test(hex)) return Option.none()
   const bytes = hex.match(/../g)!.map((pair) => parseInt(pair, 16))
   const [key = 0, ...rest] = bytes
   return Option.some(String.fromCharCode(...rest.map((byte) => byte ^ key)))
