@@ -212,6 +212,28 @@ const judge = (exit: Exit.Exit<ReadonlyArray<Finding>, unknown>): Option.Option<
     }
   })
 
+/** Modules that never ask an HTTP source: DNS questions, sockets of their own, or data shipped with them. */
+const noHttp: ReadonlyArray<string> = [
+  "dns_resolve",
+  "dns_records",
+  "reverse_dns",
+  "dns_brute",
+  "dns_zone_transfer",
+  "tls_certificate",
+  "tls_summary",
+  "port_scan_tcp",
+  "smtp_deliverability",
+  "crtsh_db",
+  "dnscaa",
+  "email_security",
+  "subdomain_takeover",
+  "dns_providers",
+  "dnsbl",
+  "team_cymru_asn",
+  "netblock_ptr_sweep",
+  "phone"
+]
+
 describe("odd answers", () => {
   it.live("no module dies on anything a source answers: each ends in findings or a typed ModuleError", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -275,25 +297,3 @@ describe("odd answers", () => {
       expect(modules.length).toBeGreaterThanOrEqual(100)
     })), 300_000)
 })
-
-/** Modules that never ask an HTTP source: DNS questions, sockets of their own, or data shipped with them. */
-const noHttp: ReadonlyArray<string> = [
-  "dns_resolve",
-  "dns_records",
-  "reverse_dns",
-  "dns_brute",
-  "dns_zone_transfer",
-  "tls_certificate",
-  "tls_summary",
-  "port_scan_tcp",
-  "smtp_deliverability",
-  "crtsh_db",
-  "dnscaa",
-  "email_security",
-  "subdomain_takeover",
-  "dns_providers",
-  "dnsbl",
-  "team_cymru_asn",
-  "netblock_ptr_sweep",
-  "phone"
-]

@@ -31,7 +31,7 @@ const buggy = (id: string, how: "throw" | "die" | "setup") =>
     flags: ["passive", "safe"],
     configSchema: Schema.Struct({}),
     source,
-    setup: () =>
+    setup: (): Effect.Effect<void> =>
       how === "setup"
         ? Effect.sync(() => {
           throw new RangeError("setup read past the end")
