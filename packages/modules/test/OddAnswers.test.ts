@@ -277,8 +277,12 @@ describe("odd answers", () => {
             onTimeout: () => Option.some("hung for 20 s"),
             onSuccess: judge
           }),
-          Effect.map(Option.map((problem) => `${module.id} (${type}) on ${answer}: ${problem}`)),
-          Effect.tap(Option.match({ onNone: () => Effect.void, onSome: (p) => Effect.sync(() => void problems.push(p)) }))
+          Effect.flatMap((problem) =>
+            Option.match(problem, {
+              onNone: () => Effect.void,
+              onSome: (what) => Effect.sync(() => void problems.push(`${module.id} (${type}) on ${answer}: ${what}`))
+            })
+          )
         )
 
       const cases = (subjects: ReadonlyArray<Module>, answer: string) =>
