@@ -31,7 +31,8 @@ describe("the README's module table", () => {
   it("\"Adding a source\" names the kinds by their exports, and the sandbox stand-in step names real files", () => {
     const section = readme.slice(readme.indexOf("### Adding a source"), readme.indexOf("## Development"))
     const kindsBullet = section.split("\n- ")[1] ?? ""
-    const named = Array.from(kindsBullet.matchAll(/`([a-z][A-Za-z]+)`/g), (match) => match[1]!)
+    // Each kind is named as "`kind` (what it is for)" or "`kind` for …".
+    const named = Array.from(kindsBullet.matchAll(/`([a-z][A-Za-z]+)`(?= \(| for)/g), (match) => match[1]!)
     expect(named).toEqual(["pagedApi", "subdomainSource", "scraper", "dnsModule"])
     const exported: Record<string, unknown> = { ...PagedApi, ...SubdomainSource, ...Scraper, ...DnsSource }
     for (const name of named) expect(typeof exported[name], name).toBe("function")
