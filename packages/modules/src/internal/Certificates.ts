@@ -8,9 +8,13 @@ import { Option, Schema } from "effect"
 import { type Finding, finding } from "../Module.js"
 import { inScope } from "../Scope.js"
 
-/** `max_certificates`: CERTIFICATE findings at most per task (0 for none), the latest-expiring kept. */
+/**
+ * `max_certificates`: CERTIFICATE findings at most per task (0 for none), the latest-expiring kept. Each is a
+ * certificate_analysis task (a crt.sh request at its slow rate), so a domain with thousands of certificates in the CT
+ * logs gives its current few rather than all of them.
+ */
 export const maxCertificatesField = Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10_000)), {
-  default: () => 100,
+  default: () => 20,
   exact: true
 })
 
