@@ -6,7 +6,7 @@
  */
 import { Option, Schema } from "effect"
 import { maxPagesField } from "../kinds/PagedApi.js"
-import type { Paging } from "../kinds/Paging.js"
+import type { PagePointer, Paging } from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import { subdomainSource } from "../kinds/SubdomainSource.js"
 
@@ -28,7 +28,7 @@ export const nextOffset: Paging<unknown, unknown> = {
     const offset = header(page.headers, "x-next-offset")
     const pages = header(page.headers, "x-truncated") === "true" && header(page.headers, "x-tier") !== "anonymous"
     return pages && page.size > 0 && /^\d+$/.test(offset)
-      ? Option.some({ _tag: "Query", query: { offset: Number(offset) } })
+      ? Option.some<PagePointer>({ _tag: "Query", query: { offset: Number(offset) } })
       : Option.none()
   }
 }
