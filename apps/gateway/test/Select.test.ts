@@ -15,7 +15,8 @@ interface Problem {
   readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string }>
 }
 
-const ids = (body: unknown) => (body as { readonly modules: ReadonlyArray<{ readonly id: string }> }).modules.map((m) => m.id)
+const ids = (body: unknown) =>
+  (body as { readonly modules: ReadonlyArray<{ readonly id: string }> }).modules.map((m) => m.id)
 
 const put = (path: string, caller: Gateway.Caller, body: unknown) =>
   Gateway.send(Gateway.as(caller)(HttpClientRequest.put(path).pipe(HttpClientRequest.bodyUnsafeJson(body))))
@@ -79,11 +80,15 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Choosing
         }, caller)
       )
       expect(excluded.map((e) => e.field)).toEqual(["select.exclude[0]"])
-      expect(refused(yield* Gateway.post("/scans", {
-        name: "no flags",
-        target: { type: "DOMAIN", value: "example.com" },
-        select: { flags: [] }
-      }, caller)).map((e) => e.field)).toEqual(["select.flags"])
+      expect(
+        refused(
+          yield* Gateway.post("/scans", {
+            name: "no flags",
+            target: { type: "DOMAIN", value: "example.com" },
+            select: { flags: [] }
+          }, caller)
+        ).map((e) => e.field)
+      ).toEqual(["select.flags"])
       const empty = refused(yield* Gateway.post("/templates", { name: "empty", target_types: ["DOMAIN"] }, caller))
       expect(empty.map((e) => e.field)).toEqual(["modules"])
       const none = refused(
@@ -138,9 +143,13 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Choosing
       const answer = yield* Gateway.get("/openapi.json")
       expect(answer.status).toBe(200)
       const document = answer.body as {
-        readonly paths: Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>>
+        readonly paths: Record<
+          string,
+          Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>
+        >
       }
-      const example = (path: string) => document.paths[path]?.["post"]?.requestBody?.content["application/json"]?.example
+      const example = (path: string) =>
+        document.paths[path]?.["post"]?.requestBody?.content["application/json"]?.example
       expect(example("/scans")).toMatchObject({ select: { flags: ["passive", "safe"] } })
       expect(example("/templates")).toMatchObject({ select: { flags: ["passive", "safe"] } })
       expect(answer.text).toContain("ModuleSelection")

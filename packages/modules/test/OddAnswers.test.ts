@@ -35,7 +35,11 @@ const oddAnswers: ReadonlyArray<readonly [string, HttpFixture.FixtureResponse]> 
   ["null", HttpFixture.json(null)],
   [
     "truncated JSON",
-    HttpFixture.text("{\"data\": [{\"name\": \"a.example.test\", \"ip\": \"192.0.2.1\"}, {\"name\": \"b.exa", 200, "application/json")
+    HttpFixture.text(
+      "{\"data\": [{\"name\": \"a.example.test\", \"ip\": \"192.0.2.1\"}, {\"name\": \"b.exa",
+      200,
+      "application/json"
+    )
   ],
   [
     "a 200 with an error object",
@@ -235,70 +239,74 @@ const noHttp: ReadonlyArray<string> = [
 ]
 
 describe("odd answers", () => {
-  it.live("no module dies on anything a source answers: each ends in findings or a typed ModuleError", () =>
-    Effect.scoped(Effect.gen(function*() {
-      let current: HttpFixture.FixtureResponse = HttpFixture.json({})
-      const server = yield* HttpFixture.make("https://odd-source.test", () => current)
-      const dns = yield* DnsServer.make(zone)
-      const port = Number(new URL(server.url).port)
-      const sockets = socketConfig(port)
-      const special = httpConfig(server.url)
-      const endpoints = {
-        ...Object.fromEntries(modules.map((module) => [module.source.id, server.url])),
-        dnsServers: [dns.address]
-      }
-      const asked = new Map<string, number>()
-      const escapes: Array<string> = []
-      const problems: Array<string> = []
+  it.live(
+    "no module dies on anything a source answers: each ends in findings or a typed ModuleError",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        let current: HttpFixture.FixtureResponse = HttpFixture.json({})
+        const server = yield* HttpFixture.make("https://odd-source.test", () => current)
+        const dns = yield* DnsServer.make(zone)
+        const port = Number(new URL(server.url).port)
+        const sockets = socketConfig(port)
+        const special = httpConfig(server.url)
+        const endpoints = {
+          ...Object.fromEntries(modules.map((module) => [module.source.id, server.url])),
+          dnsServers: [dns.address]
+        }
+        const asked = new Map<string, number>()
+        const escapes: Array<string> = []
+        const problems: Array<string> = []
 
-      const configOf = (module: Module): unknown => {
-        const own = sockets[module.id] ?? special[module.id] ?? {}
-        const withBase = { base_url: server.url, ...own }
-        return module.validateConfig(withBase)._tag === "Right" ? withBase : own
-      }
+        const configOf = (module: Module): unknown => {
+          const own = sockets[module.id] ?? special[module.id] ?? {}
+          const withBase = { base_url: server.url, ...own }
+          return module.validateConfig(withBase)._tag === "Right" ? withBase : own
+        }
 
-      const run = (module: Module, type: EntityType, answer: string) =>
-        Effect.scoped(Effect.gen(function*() {
-          const ctx = yield* makeModuleContext({
-            module: module.id,
-            endpoints,
-            timeoutMs: 3_000,
-            credentials: Redacted.make("test-key-0123456789abcdef"),
-            http: confined(module.id, server.url, asked, escapes),
-            guard: loopbackGuard(escapes),
-            log: () => Effect.void
-          })
-          // An open port is the server's own, behind the documentation address the socket modules map to it.
-          const target = { type, value: type === "OPEN_PORT" ? `192.0.2.10:${port}` : samples[type] }
-          return yield* Effect.exit(Effect.flatMap(module.open(configOf(module), ctx), (s) => s.collect({ target })))
-        })).pipe(
-          Effect.timeoutTo({
-            duration: "20 seconds",
-            onTimeout: () => Option.some("hung for 20 s"),
-            onSuccess: judge
-          }),
-          Effect.flatMap((problem) =>
-            Option.match(problem, {
-              onNone: () => Effect.void,
-              onSome: (what) => Effect.sync(() => void problems.push(`${module.id} (${type}) on ${answer}: ${what}`))
+        const run = (module: Module, type: EntityType, answer: string) =>
+          Effect.scoped(Effect.gen(function*() {
+            const ctx = yield* makeModuleContext({
+              module: module.id,
+              endpoints,
+              timeoutMs: 3_000,
+              credentials: Redacted.make("test-key-0123456789abcdef"),
+              http: confined(module.id, server.url, asked, escapes),
+              guard: loopbackGuard(escapes),
+              log: () => Effect.void
             })
+            // An open port is the server's own, behind the documentation address the socket modules map to it.
+            const target = { type, value: type === "OPEN_PORT" ? `192.0.2.10:${port}` : samples[type] }
+            return yield* Effect.exit(Effect.flatMap(module.open(configOf(module), ctx), (s) => s.collect({ target })))
+          })).pipe(
+            Effect.timeoutTo({
+              duration: "20 seconds",
+              onTimeout: () => Option.some("hung for 20 s"),
+              onSuccess: judge
+            }),
+            Effect.flatMap((problem) =>
+              Option.match(problem, {
+                onNone: () => Effect.void,
+                onSome: (what) => Effect.sync(() => void problems.push(`${module.id} (${type}) on ${answer}: ${what}`))
+              })
+            )
           )
-        )
 
-      const cases = (subjects: ReadonlyArray<Module>, answer: string) =>
-        subjects.flatMap((module) => module.input_types.map((type) => run(module, type, answer)))
+        const cases = (subjects: ReadonlyArray<Module>, answer: string) =>
+          subjects.flatMap((module) => module.input_types.map((type) => run(module, type, answer)))
 
-      for (const [index, [answer, response]] of oddAnswers.entries()) {
-        current = response
-        const subjects = modules.filter((module) => index === 0 || sockets[module.id] === undefined)
-        yield* Effect.all(cases(subjects, answer), { concurrency: 8, discard: true })
-      }
+        for (const [index, [answer, response]] of oddAnswers.entries()) {
+          current = response
+          const subjects = modules.filter((module) => index === 0 || sockets[module.id] === undefined)
+          yield* Effect.all(cases(subjects, answer), { concurrency: 8, discard: true })
+        }
 
-      expect(problems).toEqual([])
-      expect(escapes).toEqual([])
-      // Every module that asks an HTTP source did ask this one, so the odd answers reached it.
-      const silent = modules.filter((module) => !asked.has(module.id) && !noHttp.includes(module.id))
-      expect(silent.map((module) => module.id)).toEqual([])
-      expect(modules.length).toBeGreaterThanOrEqual(100)
-    })), 300_000)
+        expect(problems).toEqual([])
+        expect(escapes).toEqual([])
+        // Every module that asks an HTTP source did ask this one, so the odd answers reached it.
+        const silent = modules.filter((module) => !asked.has(module.id) && !noHttp.includes(module.id))
+        expect(silent.map((module) => module.id)).toEqual([])
+        expect(modules.length).toBeGreaterThanOrEqual(100)
+      })),
+    300_000
+  )
 })

@@ -49,7 +49,9 @@ describe("email_format", () => {
   it("reads the listing blocks through the HTML parser: an unquoted class, nested markup, entities", () => {
     const html = `<html><body>
 <div class=fl><div class="row"><span>ann@example.test</span><span>bob@example.test</span></div> carl&#64;example.test</div>
-<div class="fl wide"><a class="__cf_email__" data-cfemail="${EmailFormatServer.cfEncode("dee@example.test")}">[email&#160;protected]</a></div>
+<div class="fl wide"><a class="__cf_email__" data-cfemail="${
+      EmailFormatServer.cfEncode("dee@example.test")
+    }">[email&#160;protected]</a></div>
 <div class="sidebar">Contact us: support@email-format.example</div>
 </body></html>`
     expect(pageEmails(html, false)).toEqual([

@@ -156,7 +156,10 @@ describe("robots_sitemap", () => {
   <sm:url><sm:LOC>https://x.test/b?p=1&amp;q=2</sm:LOC><sm:lastmod>2026-01-01</sm:lastmod></sm:url>
   <sm:url><sm:loc>  </sm:loc></sm:url>
 </sm:urlset>`
-    expect(parseSitemap(xml)).toEqual({ index: false, locations: ["https://x.test/a?x=1&y=2", "https://x.test/b?p=1&q=2"] })
+    expect(parseSitemap(xml)).toEqual({
+      index: false,
+      locations: ["https://x.test/a?x=1&y=2", "https://x.test/b?p=1&q=2"]
+    })
     expect(parseSitemap("<SitemapIndex><sitemap><Loc>https://x.test/s1.xml</Loc></sitemap></SitemapIndex>")).toEqual({
       index: true,
       locations: ["https://x.test/s1.xml"]

@@ -11,9 +11,9 @@ import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../Scope.js"
 import { AuthFailed, BadResponse, finding, RateLimited } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const Issuance = Schema.Struct({
   /** Increasing with time; the `after` cursor of the next page. */

@@ -9,8 +9,8 @@ import { canonicalTarget, collectPages, headerFields, maxPagesField } from "../k
 import { Auth, Formats, openSession, send } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { subdomainFindings } from "../kinds/SubdomainSource.js"
-import { inScope } from "../Scope.js"
 import { BadResponse, type DataSource, defineModule, type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const Crawl = Schema.Struct({ id: Schema.String.pipe(Schema.pattern(/^CC-MAIN-[\w-]+$/)) })
 export const PageCount = Schema.Struct({ pages: Schema.Int.pipe(Schema.nonNegative()) })

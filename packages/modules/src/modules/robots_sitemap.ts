@@ -8,10 +8,10 @@ import { canonicalize } from "@mirage/domain/Entity"
 import { Effect, Either, Option, Ref, Schema } from "effect"
 import * as Html from "../Html.js"
 import { baseUrlField, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
-import { inScope } from "../Scope.js"
 import type { Fetched } from "../internal/Web.js"
 import { countedSession, defineModule, expectOk, finding, ModuleConfigError } from "../Module.js"
 import type { Finding, HttpClient, ModuleTask } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Scheme = Schema.Literal("https", "http")
 

@@ -7,9 +7,9 @@
  */
 import { Clock, Effect, Either, Option, Ref, Schema } from "effect"
 import { baseUrlField, fetchFollowing, webSource } from "../internal/Web.js"
-import { inScope } from "../Scope.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import { countedSession, defineModule, expectOk, type Finding, finding, targetValue } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const SecurityTxtConfig = Schema.Struct({
   max_redirects: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3, exact: true }),

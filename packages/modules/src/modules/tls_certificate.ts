@@ -140,8 +140,7 @@ export const certificateFindings = (
     source_data: { certificate: summary, self_signed: metadata.self_signed, expired: metadata.expired },
     metadata: { ...found.metadata, ...context.served }
   }))
-  const scoped = (host: string) =>
-    context.scope === undefined ? 0.7 : inScope(host, context.scope) ? 0.9 : 0.6
+  const scoped = (host: string) => context.scope === undefined ? 0.7 : inScope(host, context.scope) ? 0.9 : 0.6
   const findings: Array<Finding> = [...served]
   for (const name of names) {
     const wildcard = name.value.startsWith("*.")

@@ -17,10 +17,10 @@ import {
   textOf,
   webSource
 } from "../internal/Web.js"
-import { inScope } from "../Scope.js"
 import type { Fetched } from "../internal/Web.js"
 import { countedSession, defineModule, expectOk, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Domain = Schema.String.pipe(Schema.pattern(/^[a-z0-9_.-]+$/i, { message: () => "must be a domain name" }))
 

@@ -79,7 +79,11 @@ describe("ModuleExecutor and module defects", () => {
         expect(run.attempts, id).toBe(1)
         expect(Option.getOrNull(Option.map(run.failure, (failure) => failure.reason)), id).toContain(reason)
         const summary = summaryOf((yield* n.log.listForTask(spec.task_id, null, 10)).items)
-        expect(summary, id).toMatchObject({ outcome: "failed", result_count: 0, error: expect.stringContaining(reason) })
+        expect(summary, id).toMatchObject({
+          outcome: "failed",
+          result_count: 0,
+          error: expect.stringContaining(reason)
+        })
         const logged = logs.lines.filter((line) => line.includes("level=ERROR"))
         expect(logged, id).toEqual([expect.stringContaining("module defect")])
         expect(logged[0], id).toContain(`module=${id}`)
