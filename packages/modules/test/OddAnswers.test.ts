@@ -135,7 +135,7 @@ const socketConfig = (port: number): Readonly<Record<string, Readonly<Record<str
   smtp_deliverability: { port, timeout_ms: 1000 },
   port_scan_tcp: { address_map: { "192.0.2.10": "127.0.0.1" }, only_mapped: true, ports: [port], timeout_ms: 1000 },
   dns_zone_transfer: { nameservers: [`127.0.0.1:${port}`], timeout_ms: 1000 },
-  crtsh_db: { database_url: `postgres://guest@127.0.0.1:${port}/certwatch` }
+  crtsh_db: { database_url: `postgres://guest@127.0.0.1:${port}/certwatch`, timeout_ms: 2000 }
 })
 
 const wmnSites = (JSON.parse(

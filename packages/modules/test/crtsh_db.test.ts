@@ -11,7 +11,7 @@ import { crtshDb } from "@mirage/modules/modules/crtsh_db"
 import * as CertwatchServer from "@mirage/testkit/CertwatchServer"
 import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
-import { Effect, Either } from "effect"
+import { Effect, Either, Fiber, TestClock } from "effect"
 import { lookup } from "node:dns"
 import postgres from "postgres"
 import { contextFor, worldWithContext } from "./support.js"
@@ -150,6 +150,19 @@ describe("crtsh_db", () => {
         "www.example.test"
       ])
       expect(notes).toMatchObject({ rows_skipped: 4, skip_reason: expect.stringContaining("name_value") })
+    }))
+
+  it.scoped("a server that never answers as PostgreSQL does is SourceUnavailable after timeout_ms, on the clock", () =>
+    Effect.gen(function*() {
+      const silent = yield* TcpListeners.silent
+      const fiber = yield* Effect.fork(run({ database_url: `postgres://guest@127.0.0.1:${silent.port}/certwatch` }))
+      while (silent.connections() === 0) yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      yield* TestClock.adjust("60 seconds")
+      const { outcome } = yield* Fiber.join(fiber)
+      expect(Either.flip(outcome).pipe(Either.getOrThrow)).toMatchObject({
+        _tag: "SourceUnavailable",
+        reason: "crt.sh database: no answer within 60000 ms"
+      })
     }))
 
   it.scoped("max_rows caps the rows read, with a warning", () =>

@@ -29,7 +29,15 @@ export const CrtshDbConfig = Schema.Struct({
     exact: true
   }),
   /** (certificate, name) pairs read at most: the server cancels long statements anyway. */
-  max_rows: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 10_000, exact: true })
+  max_rows: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 10_000, exact: true }),
+  /**
+   * How long the query may take, connecting included: a server that does not speak PostgreSQL (or stops answering)
+   * would otherwise keep the client waiting for ever.
+   */
+  timeout_ms: Schema.optionalWith(Schema.Int.pipe(Schema.between(1_000, 600_000)), {
+    default: () => 60_000,
+    exact: true
+  })
 })
 export type CrtshDbConfig = typeof CrtshDbConfig.Type
 
@@ -130,7 +138,13 @@ export const crtshDb = defineModule({
       const raws = yield* Effect.tryPromise({
         try: () => session.sql.unsafe(identitiesQuery, [domain, session.config.max_rows]),
         catch: failure
-      })
+      }).pipe(
+        Effect.timeoutFail({
+          duration: session.config.timeout_ms,
+          onTimeout: () =>
+            new SourceUnavailable({ reason: `crt.sh database: no answer within ${session.config.timeout_ms} ms` })
+        })
+      )
       const rows = yield* Rows.decodeEach(Array.from(raws), Rows.schema(IdentityRow), session.notes)
       const pairs = rows.reduce((sum, row) => sum + row.certificates, 0)
       if (pairs >= session.config.max_rows) {
