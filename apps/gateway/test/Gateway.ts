@@ -8,6 +8,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import type { ApiKeyId, Role } from "@mirage/domain/api/Authentication"
 import type { EntityType } from "@mirage/domain/Entity"
 import type { ModuleId, OrganizationId, UserId } from "@mirage/domain/Ids"
+import type { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import { Membership } from "@mirage/runtime/cluster/Membership"
 import * as MembershipRedis from "@mirage/runtime/cluster/Membership/Redis"
 import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
@@ -38,15 +39,16 @@ const entry = (
   id: string,
   input_types: ReadonlyArray<EntityType>,
   output_types: ReadonlyArray<EntityType>,
+  flags: ReadonlyArray<ModuleFlag>,
   default_config: Record<string, unknown> = {}
-): ModuleCatalog.CatalogEntry => ({ id: id as ModuleId, input_types, output_types, default_config })
+): ModuleCatalog.CatalogEntry => ({ id: id as ModuleId, input_types, output_types, default_config, flags })
 
-/** A small catalog: DOMAIN → IP → ASN chains, and a module no DOMAIN scan ever reaches. */
+/** A small catalog: DOMAIN → IP → ASN chains, and a module no DOMAIN scan ever reaches; with flags to choose by. */
 export const catalog: ReadonlyArray<ModuleCatalog.CatalogEntry> = [
-  entry("dns_resolve", ["DOMAIN"], ["IP"], { record_types: ["A", "AAAA"], timeout_ms: 2000 }),
-  entry("crtsh", ["DOMAIN"], ["DOMAIN"], { include_expired: false }),
-  entry("ip_asn", ["IP"], ["ASN", "NETBLOCK"]),
-  entry("phone_lookup", ["PHONE"], ["USERNAME"])
+  entry("dns_resolve", ["DOMAIN"], ["IP"], ["active", "safe"], { record_types: ["A", "AAAA"], timeout_ms: 2000 }),
+  entry("crtsh", ["DOMAIN"], ["DOMAIN"], ["passive", "safe"], { include_expired: false }),
+  entry("ip_asn", ["IP"], ["ASN", "NETBLOCK"], ["passive", "safe"]),
+  entry("phone_lookup", ["PHONE"], ["USERNAME"], ["passive", "safe", "needs-key"])
 ]
 
 /**

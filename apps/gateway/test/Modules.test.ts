@@ -1,10 +1,25 @@
-/** GET /modules and /modules/{id} over real HTTP: every module with its flags, filters by flag and input type. */
+/**
+ * GET /modules and /modules/{id} over real HTTP: every module with its flags, filters by flag and input type, and
+ * whether its key is configured (a Shodan key is, from the configuration the gateway reads).
+ */
 import { expect, layer } from "@effect/vitest"
 import { modules } from "@mirage/modules/Registry"
-import { Effect, Layer, Logger, LogLevel } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, LogLevel } from "effect"
 import * as Gateway from "./Gateway.js"
 
-const TestLayer = Gateway.layer.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+const shodanKey = "shodan-test-key-0123456789"
+
+/** The environment as the gateway reads it, with a Shodan key configured (`MIRAGE_KEY_SHODAN`). */
+const withShodanKey = Layer.setConfigProvider(
+  ConfigProvider.fromMap(new Map([["MIRAGE_KEY_SHODAN", shodanKey]])).pipe(
+    ConfigProvider.orElse(() => ConfigProvider.fromEnv())
+  )
+)
+
+const TestLayer = Gateway.layer.pipe(
+  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
+  Layer.provide(withShodanKey)
+)
 
 interface ModuleBody {
   readonly id: string
@@ -35,7 +50,16 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Modules"
       })
       const shodan = yield* Gateway.get("/modules/shodan_host", caller)
       expect(shodan.status).toBe(200)
-      expect(shodan.body).toMatchObject({ requires_key: true, flags: ["passive", "safe", "needs-key"] })
+      expect(shodan.body).toMatchObject({
+        requires_key: true,
+        key_configured: true,
+        flags: ["passive", "safe", "needs-key"]
+      })
+      expect(shodan.text).not.toContain(shodanKey)
+      // Every module of the Shodan source says so, and no other.
+      const configured = items(answer).filter((m) => m.key_configured).map((m) => m.source.id)
+      expect(new Set(configured)).toEqual(new Set(["shodan"]))
+      expect(answer.text).not.toContain(shodanKey)
       expect((yield* Gateway.get("/modules/nonesuch", caller)).status).toBe(404)
     }))
 

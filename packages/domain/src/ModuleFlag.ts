@@ -15,6 +15,27 @@ export const FlagSelector = Schema.Struct({
 })
 export type FlagSelector = typeof FlagSelector.Type
 
+/**
+ * A request's choice of modules by flag (`"select": {"flags": ["passive", "safe"]}`), as the built-in
+ * `all-passive-sources` template chooses: every installed module with all of `flags` and none of `exclude`, besides the
+ * modules the request names. An unknown flag is refused (400 naming `select.flags[i]`).
+ */
+export const ModuleSelection = Schema.Struct({
+  flags: Schema.Array(ModuleFlag).pipe(Schema.minItems(1)),
+  exclude: Schema.optional(Schema.Array(ModuleFlag))
+}).annotations({
+  identifier: "ModuleSelection",
+  description: "Modules chosen by flag: every installed module that has all of `flags` and none of `exclude`",
+  examples: [{ flags: ["passive", "safe"], exclude: ["needs-key"] }]
+})
+export type ModuleSelection = typeof ModuleSelection.Type
+
+/** The selector a request's selection stands for. */
+export const selectorOf = (selection: ModuleSelection): FlagSelector => ({
+  include: selection.flags,
+  exclude: selection.exclude ?? []
+})
+
 /** The ids of the modules the selector picks, in the order given. */
 export const selectByFlags = <M extends { readonly id: string; readonly flags: ReadonlyArray<ModuleFlag> }>(
   modules: ReadonlyArray<M>,

@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { Entity, EntityType } from "./Entity.js"
 import { ModuleId, OrganizationId, ScanId, TemplateId, UserId } from "./Ids.js"
+import { ModuleSelection } from "./ModuleFlag.js"
 import { ScanScope } from "./ScanScope.js"
 import { ApiText, deepTextProblem } from "./Text.js"
 
@@ -139,6 +140,8 @@ export class CreateScanRequest extends Schema.Class<CreateScanRequest>("CreateSc
   description: Schema.optional(Description),
   target: Entity,
   modules: Schema.optional(Schema.Array(ScanModule).pipe(Schema.maxItems(limits.maxModules))),
+  /** Modules chosen by flag, besides those `modules` (or the template) names. */
+  select: Schema.optional(ModuleSelection),
   configuration: Schema.optional(ScanConfigurationInput),
   template_id: Schema.optional(TemplateId),
   depends_on: Schema.optional(Dependencies),

@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import { EntityType } from "./Entity.js"
 import { ModuleId, OrganizationId, TemplateId } from "./Ids.js"
-import type { FlagSelector } from "./ModuleFlag.js"
+import { type FlagSelector, ModuleSelection } from "./ModuleFlag.js"
 import { limits, ScanConfiguration, ScanConfigurationInput, ScanModule } from "./Scan.js"
 import { ApiText } from "./Text.js"
 
@@ -26,20 +26,28 @@ export class Template extends Schema.Class<Template>("Template")({
   updated_at: Schema.DateTimeUtc
 }) {}
 
+/** POST /templates: `modules` named and/or chosen by flag with `select` (at least one module either way). */
 export class CreateTemplateRequest extends Schema.Class<CreateTemplateRequest>("CreateTemplateRequest")({
   name: Name,
   description: Schema.optionalWith(Description, { default: () => "" }),
   target_types: Schema.Array(EntityType).pipe(Schema.minItems(1)),
-  modules: Schema.Array(ScanModule).pipe(Schema.minItems(1), Schema.maxItems(limits.maxModules)),
+  modules: Schema.optionalWith(Schema.Array(ScanModule).pipe(Schema.maxItems(limits.maxModules)), {
+    default: () => []
+  }),
+  select: Schema.optional(ModuleSelection),
   configuration: Schema.optionalWith(ScanConfiguration, { default: () => ScanConfiguration.make({}) })
 }) {}
 
-/** PUT /templates/{id}: the fields given replace the template's; the others stay. */
+/**
+ * PUT /templates/{id}: the fields given replace the template's; the others stay. `select` (with `modules`, if given)
+ * replaces the template's modules.
+ */
 export class UpdateTemplateRequest extends Schema.Class<UpdateTemplateRequest>("UpdateTemplateRequest")({
   name: Schema.optional(Name),
   description: Schema.optional(Description),
   target_types: Schema.optional(Schema.Array(EntityType).pipe(Schema.minItems(1))),
   modules: Schema.optional(Schema.Array(ScanModule).pipe(Schema.minItems(1), Schema.maxItems(limits.maxModules))),
+  select: Schema.optional(ModuleSelection),
   configuration: Schema.optional(ScanConfigurationInput)
 }) {}
 
@@ -124,9 +132,7 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "robtex",
       "commoncrawl",
       "otx_url_list",
-      "sitedossier",
-      "certificatedetails",
-      "threatminer",
+      "leakix",
       "hackertarget_dnslookup",
       "hackertarget_reverseip",
       "dnscaa",

@@ -559,6 +559,26 @@ describe("planning", () => {
     expect(tasks(d.scan).length).toBe(4)
   })
 
+  it("certificates from CT, a certificate index and a TLS handshake: one analysis per distinct fingerprint", () => {
+    const certspotter = mod("certspotter", ["DOMAIN"], ["DOMAIN", "CERTIFICATE"])
+    const censys = mod("censys", ["DOMAIN"], ["DOMAIN", "CERTIFICATE"])
+    const tls = mod("tls_certificate", ["DOMAIN"], ["CERTIFICATE", "DOMAIN", "EMAIL"])
+    const analysis = mod("certificate_analysis", ["CERTIFICATE"], ["CERTIFICATE", "DOMAIN", "ORGANIZATION"])
+    const d = new Driver({ plan: [certspotter, censys, tls, analysis], config: { recursion_depth: 2 } })
+    d.start()
+    const a = "ab".repeat(32)
+    const b = "cd".repeat(32)
+    const found = [entity("CERTIFICATE", a), entity("CERTIFICATE", b), domain("example.com")]
+    d.run(d.task("certspotter", "example.com"), found)
+    // The same certificates again, one written as a TLS stack shows it (upper case, colons).
+    d.run(d.task("censys", "example.com"), [entity("CERTIFICATE", b), entity("CERTIFICATE", a)])
+    d.run(d.task("tls_certificate", "example.com"), [entity("CERTIFICATE", "AB:".repeat(31) + "AB")])
+    const analyses = tasks(d.scan).filter((t) => t.module_id === "certificate_analysis")
+    expect(analyses.map((t) => [t.entity.value, t.depth]).sort()).toEqual([[a, 1], [b, 1]])
+    // What an analysis finds of its certificate again is no new work.
+    expect(plannedIn(d.run(analyses[0]!, [entity("CERTIFICATE", analyses[0]!.entity.value)]))).toEqual([])
+  })
+
   it("duplicates within one batch are planned once", () => {
     const d = new Driver({})
     d.start()

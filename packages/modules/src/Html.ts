@@ -4,7 +4,7 @@
  */
 import { selectAll } from "css-select"
 import type { AnyNode, Document, Element } from "domhandler"
-import { getAttributeValue, textContent } from "domutils"
+import { findAll, getAttributeValue, textContent } from "domutils"
 import { parseDocument } from "htmlparser2"
 
 export type { Document, Element }
@@ -32,6 +32,16 @@ export const select = (root: AnyNode | ReadonlyArray<AnyNode>, selector: string)
 
 export const first = (root: AnyNode, selector: string): Element | undefined => select(root, selector)[0]
 
+/**
+ * Every element whose local name is `name`, any namespace prefix (`sm:loc`) left out and case ignored: for XML
+ * whose writers differ in both, where a CSS selector would match only one spelling.
+ */
+export const elementsNamed = (root: AnyNode | ReadonlyArray<AnyNode>, name: string): ReadonlyArray<Element> =>
+  findAll(
+    (element) => element.name.toLowerCase().replace(/^[^:]*:/, "") === name,
+    isNodeList(root) ? [...root] : [root]
+  )
+
 /** An attribute's value, entities decoded and trimmed; undefined when absent. */
 export const attribute = (element: Element, name: string): string | undefined =>
   getAttributeValue(element, name)?.trim()
@@ -40,8 +50,8 @@ export const attribute = (element: Element, name: string): string | undefined =>
 export const text = (node: AnyNode | ReadonlyArray<AnyNode>): string =>
   textContent(isNodeList(node) ? [...node] : node).replace(/\s+/g, " ").trim()
 
-/** The document's visible text: scripts, styles and comments left out. */
-export const visibleText = (document: Document): string => {
+/** The visible text of a document (or a part of it), each piece of text apart: scripts, styles and comments left out. */
+export const visibleText = (document: AnyNode): string => {
   const parts: Array<string> = []
   const walk = (node: AnyNode) => {
     if (node.type === "text") parts.push(node.data)

@@ -216,7 +216,11 @@ export const makeHttpClient = (options: HttpClientOptions = {}): HttpClient => {
 export const parseRetryAfter = (value: string | undefined): Effect.Effect<Option.Option<number>> => {
   if (value === undefined) return Effect.succeed(Option.none())
   const text = value.trim()
-  if (/^\d+$/.test(text)) return Effect.succeed(Option.some(Number(text) * 1000))
+  // Seconds; a number of them too large to wait for (or to compute with) says nothing usable.
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text) * 1000
+    return Effect.succeed(Number.isSafeInteger(ms) ? Option.some(ms) : Option.none())
+  }
   const date = Date.parse(text)
   if (Number.isNaN(date)) return Effect.succeed(Option.none())
   return Effect.map(Clock.currentTimeMillis, (now) => Option.some(Math.max(0, date - now)))

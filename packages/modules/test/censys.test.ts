@@ -1,7 +1,7 @@
 /** censys against a declared Censys Search API: HTTP Basic from `id:secret`, cursor paging, odd rows, keys. */
 import { describe, expect, it } from "@effect/vitest"
 import { censys } from "@mirage/modules/modules/censys"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { checkKeyRejected, expectHidden, headersCarrying, target, values } from "./keyedSource.js"
 import { collectAgainst } from "./support.js"
 
@@ -60,4 +60,37 @@ describe("censys", () => {
 
   it.scoped("a rejected key (401, 403) is AuthFailed; no key sends nothing", () =>
     checkKeyRejected(censys, page(), key))
+
+  it.scoped("each certificate hit is a CERTIFICATE with its validity and issuer when the hit parses them", () =>
+    Effect.gen(function*() {
+      const fingerprint = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+      const run = yield* collectAgainst(censys, [{
+        request: page(),
+        response: answer([
+          {
+            names: ["www.example.test"],
+            fingerprint_sha256: fingerprint,
+            parsed: {
+              issuer_dn: "C=US, O=Let's Encrypt, CN=R11",
+              validity_period: { not_before: "2025-03-01T00:00:00Z", not_after: "2025-05-30T00:00:00Z" }
+            }
+          },
+          // A hit whose parsed fields are odd still gives its certificate, without them.
+          { names: ["api.example.test"], fingerprint_sha256: "ab".repeat(32), parsed: { validity_period: 7 } },
+          { names: ["other.test"], fingerprint_sha256: "cd".repeat(32) }
+        ], "")
+      }], { target, key })
+      yield* run.server.verify
+      const certificates = Either.getOrThrow(run.outcome).filter((f) => f.type === "CERTIFICATE")
+      expect(certificates.map((f) => [f.value, f.metadata])).toEqual([
+        [fingerprint.toLowerCase(), {
+          not_before: "2025-03-01T00:00:00Z",
+          not_after: "2025-05-30T00:00:00Z",
+          issuer: "C=US, O=Let's Encrypt, CN=R11",
+          names: ["www.example.test"]
+        }],
+        ["ab".repeat(32), { names: ["api.example.test"] }]
+      ])
+      expect(censys.output_types).toEqual(["DOMAIN", "CERTIFICATE"])
+    }))
 })

@@ -1,4 +1,7 @@
-/** certificatedetails against a declared certificatedetails.com: its certificate links, its 404 page, odd links. */
+/**
+ * certificatedetails against a declared certificatedetails.com: its certificate links (names and CERTIFICATEs), its
+ * 404 page, odd links.
+ */
 import { describe, expect, it } from "@effect/vitest"
 import { certificatedetails } from "@mirage/modules/modules/certificatedetails"
 import { Effect, Either } from "effect"
@@ -34,13 +37,21 @@ describe("certificatedetails", () => {
       }], { target })
       yield* run.server.verify
       const findings = Either.getOrThrow(run.outcome)
-      expect(findings.map((f) => f.value)).toEqual([
+      expect(findings.filter((f) => f.type === "DOMAIN").map((f) => f.value)).toEqual([
         "asdf.example.test",
         "chat.example.test",
         "example.test",
         "www.example.test",
         "zzzz.example.test"
       ])
+      // Each in-scope certificate is a CERTIFICATE with the names its links give; the look-alike's is none.
+      const certificates = findings.filter((f) => f.type === "CERTIFICATE")
+      expect(certificates.map((f) => [f.value, f.metadata["names"]])).toEqual([
+        [sha(1), ["asdf.example.test", "www.example.test"]],
+        [sha(2), ["chat.example.test", "zzzz.example.test"]],
+        [sha(3), ["*.example.test", "example.test"]]
+      ])
+      expect(certificates[0]?.source_data).toEqual({})
       expect(findings.find((f) => f.value === "asdf.example.test")?.source_data).toEqual({
         evidence: [{ sha256: sha(1) }]
       })
@@ -55,7 +66,7 @@ describe("certificatedetails", () => {
         response: page([link(5, "mail.example.test", "mail.example.test"), link(6, "%3F%3F", "??")], 404)
       }], { target })
       yield* run.server.verify
-      expect(values(run.outcome)).toEqual(["mail.example.test"])
+      expect(values(run.outcome)).toEqual(["mail.example.test", sha(5)])
       expect(run.notes).toMatchObject({ rows_skipped: 1, skip_reason: "a certificate link that names no host" })
     }))
 

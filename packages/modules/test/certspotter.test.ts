@@ -173,4 +173,55 @@ describe("certspotter", () => {
       expect(notes.rows_skipped).toBe(1)
       expect(notes.warnings).toEqual([expect.stringContaining("page 2 failed")])
     }))
+
+  it.scoped("each certificate is a CERTIFICATE: its SHA-256 in lowercase hex, validity, issuer and names; capped", () =>
+    Effect.gen(function*() {
+      const query = { domain: "example.test", include_subdomains: "true", expand: "dns_names" }
+      const sha = (c: string) => c.repeat(64)
+      const rows = [
+        {
+          id: "1",
+          cert_sha256: sha("A"),
+          dns_names: ["example.test", "www.example.test"],
+          not_before: "2025-01-01T00:00:00Z",
+          not_after: "2025-04-01T00:00:00Z",
+          issuer: { friendly_name: "Let's Encrypt", name: "C=US, O=Let's Encrypt, CN=R3" }
+        },
+        // The same certificate seen again (a precertificate and its certificate share nothing; a re-log does).
+        { id: "2", cert_sha256: sha("a"), dns_names: ["api.example.test"], not_after: "2025-04-01T00:00:00Z" },
+        { id: "3", cert_sha256: sha("b"), dns_names: ["*.example.test"], not_after: "2026-04-01T00:00:00Z" },
+        // Not SHA-256, or out of scope: no CERTIFICATE.
+        { id: "4", cert_sha256: "c".repeat(40), dns_names: ["old.example.test"] },
+        { id: "5", cert_sha256: sha("d"), dns_names: ["shop.other.test"] },
+        { id: "6", dns_names: ["nofingerprint.example.test"] }
+      ]
+      const run = (config: unknown) =>
+        collectAgainst(certspotter, [
+          { request: { path: "/v1/issuances", query }, response: { json: rows } },
+          { request: { path: "/v1/issuances", query: { ...query, after: "6" } }, response: { json: [] } }
+        ], { target: { type: "DOMAIN", value: "example.test" }, config })
+      const all = yield* run({})
+      yield* all.server.verify
+      const certificates = Either.getOrThrow(all.outcome).filter((f) => f.type === "CERTIFICATE")
+      // The latest-expiring first.
+      expect(certificates.map((f) => f.value)).toEqual([sha("b"), sha("a")])
+      expect(certificates[1]).toMatchObject({
+        confidence: 0.9,
+        metadata: {
+          not_before: "2025-01-01T00:00:00Z",
+          not_after: "2025-04-01T00:00:00Z",
+          issuer: "Let's Encrypt",
+          names: ["api.example.test", "example.test", "www.example.test"]
+        },
+        source_data: { evidence: [{ issuance_id: "1" }, { issuance_id: "2" }] }
+      })
+      expect(certificates[0]?.metadata).toEqual({ not_after: "2026-04-01T00:00:00Z", names: ["*.example.test"] })
+      expect(certspotter.output_types).toEqual(["DOMAIN", "CERTIFICATE"])
+      const capped = yield* run({ max_certificates: 1 })
+      expect(Either.getOrThrow(capped.outcome).filter((f) => f.type === "CERTIFICATE").map((f) => f.value)).toEqual([
+        sha("b")
+      ])
+      const none = yield* run({ max_certificates: 0 })
+      expect(Either.getOrThrow(none.outcome).every((f) => f.type === "DOMAIN")).toBe(true)
+    }))
 })

@@ -8,8 +8,10 @@ import { type AddressGuard, ModuleConfigError } from "@mirage/modules/Module"
 import type { ModuleContext } from "@mirage/modules/ModuleContext"
 import { SourceUnavailable } from "@mirage/modules/ModuleError"
 import { crtshDb } from "@mirage/modules/modules/crtsh_db"
+import * as CertwatchServer from "@mirage/testkit/CertwatchServer"
+import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
-import { Effect, Either } from "effect"
+import { Effect, Either, Fiber, TestClock } from "effect"
 import { lookup } from "node:dns"
 import postgres from "postgres"
 import { contextFor, worldWithContext } from "./support.js"
@@ -22,7 +24,9 @@ const certificates: ReadonlyArray<readonly [number, ReadonlyArray<string>]> = [
   [9002, ["*.example.test", "API.example.test"]],
   [9003, ["api.example.test"]],
   [9004, ["notexample.test", "shop.other.test"]],
-  [9005, ["mail.example.test", "hostmaster@example.test"]]
+  [9005, ["mail.example.test", "hostmaster@example.test"]],
+  // A name no DNS could hold: the row is skipped and counted.
+  [9006, ["bad name!.example.test"]]
 ]
 
 const certwatch = Effect.acquireRelease(
@@ -70,8 +74,9 @@ describe("crtsh_db", () => {
   it.scoped("runs crt.sh's identity search: names under the domain once each, with a certificate", () =>
     Effect.gen(function*() {
       const { schema } = yield* certwatch
-      const { outcome } = yield* run({ database_url: `${admin}?search_path=${schema}` })
+      const { notes, outcome } = yield* run({ database_url: `${admin}?search_path=${schema}` })
       const findings = Either.getOrThrow(outcome)
+      expect(notes).toMatchObject({ rows_skipped: 1, skip_reason: expect.stringContaining("not a host name") })
       expect(findings.map((f) => [f.value, f.metadata["wildcard"]])).toEqual([
         ["api.example.test", false],
         ["example.test", true],
@@ -120,6 +125,44 @@ describe("crtsh_db", () => {
       expect(findings.map((f) => f.value)).toEqual([...world.expected.certificateNames].sort())
       expect(findings.find((f) => f.value === world.domain)?.metadata["wildcard"]).toBe(true)
       expect(world.certwatch.statements()).toEqual([expect.stringContaining("certificate_and_identities")])
+    }))
+
+  it.scoped("odd rows (NULLs, a name_value that is no name) are skipped and counted; the rest are kept", () =>
+    Effect.gen(function*() {
+      const server = yield* CertwatchServer.make(
+        [{ ...FixtureWorld.certificates[0]!, id: 7001, names: ["www.example.test", "example.test"] }],
+        {
+          oddRows: [
+            [null, "7002", 1],
+            ["not a host name!.example.test", "7003", 1],
+            ["api.example.test", null, 1],
+            ["mail.example.test", "7005", null],
+            // A mailbox the search matches too: not a name, but not a malformed row either.
+            ["x@mail.example.test", "7006", 1],
+            ["vpn.example.test", "7007", 2]
+          ]
+        }
+      )
+      const { notes, outcome } = yield* run({ database_url: server.url })
+      expect(Either.getOrThrow(outcome).map((f) => f.value)).toEqual([
+        "example.test",
+        "vpn.example.test",
+        "www.example.test"
+      ])
+      expect(notes).toMatchObject({ rows_skipped: 4, skip_reason: expect.stringContaining("name_value") })
+    }))
+
+  it.scoped("a server that never answers as PostgreSQL does is SourceUnavailable after timeout_ms, on the clock", () =>
+    Effect.gen(function*() {
+      const silent = yield* TcpListeners.silent
+      const fiber = yield* Effect.fork(run({ database_url: `postgres://guest@127.0.0.1:${silent.port}/certwatch` }))
+      while (silent.connections() === 0) yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      yield* TestClock.adjust("60 seconds")
+      const { outcome } = yield* Fiber.join(fiber)
+      expect(Either.flip(outcome).pipe(Either.getOrThrow)).toMatchObject({
+        _tag: "SourceUnavailable",
+        reason: "crt.sh database: no answer within 60000 ms"
+      })
     }))
 
   it.scoped("max_rows caps the rows read, with a warning", () =>

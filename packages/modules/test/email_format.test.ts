@@ -1,6 +1,6 @@
 /** email_format against the fixture world's email-format.com: the listing page, obfuscation, and the site's failures. */
 import { describe, expect, it } from "@effect/vitest"
-import { decodeCfEmail, emailFormat } from "@mirage/modules/modules/email_format"
+import { decodeCfEmail, emailFormat, pageEmails } from "@mirage/modules/modules/email_format"
 import * as EmailFormatServer from "@mirage/testkit/EmailFormatServer"
 import { Effect, Option } from "effect"
 import { contextFor, domainTarget, worldWithContext } from "./support.js"
@@ -45,6 +45,23 @@ describe("email_format", () => {
       const refused = yield* Effect.flip((yield* emailFormat.open({}, goneCtx)).collect(domainTarget(world.domain)))
       expect(refused._tag).toBe("SourceUnavailable")
     }))
+
+  it("reads the listing blocks through the HTML parser: an unquoted class, nested markup, entities", () => {
+    const html = `<html><body>
+<div class=fl><div class="row"><span>ann@example.test</span><span>bob@example.test</span></div> carl&#64;example.test</div>
+<div class="fl wide"><a class="__cf_email__" data-cfemail="${
+      EmailFormatServer.cfEncode("dee@example.test")
+    }">[email&#160;protected]</a></div>
+<div class="sidebar">Contact us: support@email-format.example</div>
+</body></html>`
+    expect(pageEmails(html, false)).toEqual([
+      "ann@example.test",
+      "bob@example.test",
+      "carl@example.test",
+      "dee@example.test"
+    ])
+    expect(pageEmails(html, true)).toContain("support@email-format.example")
+  })
 
   it("decodes Cloudflare-obfuscated addresses", () => {
     expect(decodeCfEmail(EmailFormatServer.cfEncode("a.b@example.test", 0x21))).toEqual(Option.some("a.b@example.test"))

@@ -148,6 +148,24 @@ describe("robots_sitemap", () => {
     })
   })
 
+  it("reads a sitemap as XML: CDATA, entities, namespace prefixes, any case; a commented-out <loc> is none", () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<!-- moved: <loc>https://x.test/old.html</loc> -->
+<sm:urlset xmlns:sm="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sm:url><sm:loc><![CDATA[ https://x.test/a?x=1&y=2 ]]></sm:loc></sm:url>
+  <sm:url><sm:LOC>https://x.test/b?p=1&amp;q=2</sm:LOC><sm:lastmod>2026-01-01</sm:lastmod></sm:url>
+  <sm:url><sm:loc>  </sm:loc></sm:url>
+</sm:urlset>`
+    expect(parseSitemap(xml)).toEqual({
+      index: false,
+      locations: ["https://x.test/a?x=1&y=2", "https://x.test/b?p=1&q=2"]
+    })
+    expect(parseSitemap("<SitemapIndex><sitemap><Loc>https://x.test/s1.xml</Loc></sitemap></SitemapIndex>")).toEqual({
+      index: true,
+      locations: ["https://x.test/s1.xml"]
+    })
+  })
+
   it.scoped("validates its config", () =>
     Effect.gen(function*() {
       const { ctx } = yield* worldWithContext("robots_sitemap")

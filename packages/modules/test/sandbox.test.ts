@@ -10,7 +10,9 @@ import { entityKey } from "@mirage/domain/Entity"
 import { networkModules } from "@mirage/modules/catalog/Network"
 import type { Module, ModuleSession } from "@mirage/modules/Module"
 import * as FixtureWorld from "@mirage/testkit/FixtureWorld"
+import * as TlsServer from "@mirage/testkit/TlsServer"
 import { Effect } from "effect"
+import { X509Certificate } from "node:crypto"
 import { contextFor } from "./support.js"
 
 interface Found {
@@ -69,8 +71,12 @@ describe("the sandbox world", () => {
       expect(valuesOf(found, "OPEN_PORT")).toEqual([...world.expected.ports].sort())
       expect(valuesOf(found, "ORGANIZATION")).toEqual([...world.expected.organizations].sort())
       expect(valuesOf(found, "USERNAME")).toEqual([...world.expected.usernames].sort())
+      // The certificate the sandbox's TLS server presents, as tls_certificate reads it.
+      const served = new X509Certificate(TlsServer.certificatePem()).fingerprint256.replace(/:/g, "").toLowerCase()
+      expect(valuesOf(found, "CERTIFICATE")).toEqual([served])
       const types = new Set(found.map((entity) => entity.type))
       expect([...types].sort()).toEqual([
+        "CERTIFICATE",
         "DOMAIN",
         "EMAIL",
         "IP",

@@ -52,6 +52,7 @@ import { whoisxmlSubdomains } from "@mirage/modules/modules/whoisxml_subdomains"
 import { zoomeye } from "@mirage/modules/modules/zoomeye"
 import * as IntelWorld from "@mirage/testkit/IntelWorld"
 import { Effect } from "effect"
+import { createHash } from "node:crypto"
 import { contextFor, worldWithContext } from "./support.js"
 
 /** The module's findings from the sandbox's emulated sources, and those sources (to see what they were asked). */
@@ -114,15 +115,19 @@ describe("the sandbox's passive sources", () => {
       )
     }))
 
-  it.scoped("certificatedetails.com lists the names on the sandbox's CT-logged certificates", () =>
+  it.scoped("certificatedetails.com lists the sandbox's CT-logged certificates and the names on them", () =>
     Effect.gen(function*() {
+      // The emulation links each certificate by the SHA-256 of its issuance id; the other company's is not listed.
+      const certificates = IntelWorld.issuances.filter((issuance) => issuance.id !== "9211000007")
+        .map((issuance) => `CERTIFICATE ${createHash("sha256").update(issuance.id).digest("hex")}`).sort()
       expect(yield* collect(certificatedetails, domain)).toEqual([
         "DOMAIN api.mirage-sandbox.test",
         "DOMAIN mail.mirage-sandbox.test",
         "DOMAIN mirage-sandbox.test",
         "DOMAIN staging.mirage-sandbox.test",
         "DOMAIN vpn.mirage-sandbox.test",
-        "DOMAIN www.mirage-sandbox.test"
+        "DOMAIN www.mirage-sandbox.test",
+        ...certificates
       ])
     }))
 

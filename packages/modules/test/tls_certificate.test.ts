@@ -3,7 +3,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { SourceUnavailable } from "@mirage/modules/Module"
 import { subjectAltNames, tlsCertificate } from "@mirage/modules/modules/tls_certificate"
 import * as TcpListeners from "@mirage/testkit/TcpListeners"
+import * as TlsServer from "@mirage/testkit/TlsServer"
 import { Effect, Fiber, TestClock } from "effect"
+import { X509Certificate } from "node:crypto"
 import { domainTarget, worldWithContext } from "./support.js"
 
 const pairs = (findings: ReadonlyArray<{ readonly type: string; readonly value: string }>) =>
@@ -11,7 +13,12 @@ const pairs = (findings: ReadonlyArray<{ readonly type: string; readonly value: 
 
 const port = (value: string) => ({ target: { type: "OPEN_PORT" as const, value } })
 
+/** The served certificate's SHA-256, as the CERTIFICATE entity is written: lowercase hex without colons. */
+const served = new X509Certificate(TlsServer.certificatePem())
+const fingerprint = served.fingerprint256.replace(/:/g, "").toLowerCase()
+
 const certificate = [
+  `CERTIFICATE ${fingerprint}`,
   "DOMAIN mirage-sandbox.test",
   "DOMAIN portal.mirage-sandbox.test",
   "EMAIL hostmaster@mirage-sandbox.test",
@@ -35,6 +42,19 @@ describe("tls_certificate", () => {
       expect(findings.find((finding) => finding.value === "hostmaster@mirage-sandbox.test")?.metadata).toMatchObject({
         field: "subject_email"
       })
+      // The certificate itself, for certificate_analysis: its validity, issuer and names.
+      expect(findings.find((finding) => finding.type === "CERTIFICATE")).toMatchObject({
+        value: fingerprint,
+        confidence: 0.95,
+        metadata: {
+          not_before: new Date(served.validFrom).toISOString(),
+          not_after: new Date(served.validTo).toISOString(),
+          issuer: expect.stringContaining("CN=mirage-sandbox.test"),
+          names: expect.arrayContaining(["mirage-sandbox.test", "portal.mirage-sandbox.test"]),
+          sni: "mirage-sandbox.test"
+        },
+        source_data: { self_signed: true, expired: false }
+      })
     }))
 
   it.scoped("reads the certificate on an open TLS port, without SNI", () =>
@@ -43,7 +63,7 @@ describe("tls_certificate", () => {
       const session = yield* tlsCertificate.open(world.moduleConfig["tls_certificate"], ctx)
       const findings = yield* session.collect(port(`192.0.2.10:${world.services.tls.port}`))
       expect(pairs(findings)).toEqual(certificate)
-      expect(findings[0]?.confidence).toBe(0.7)
+      expect(findings.find((finding) => finding.type === "DOMAIN")?.confidence).toBe(0.7)
       expect(world.services.tls.servernames()).toEqual([])
       expect(world.services.tls.connections()).toBe(1)
       // Not a TLS port: left alone.

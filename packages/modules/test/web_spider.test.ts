@@ -86,6 +86,40 @@ describe("web_spider", () => {
       expect((yield* Effect.flip(nowhere.collect(url(home))))._tag).toBe("SourceUnavailable")
     }))
 
+  it.scoped("a later page that answers 503: earlier findings kept, one warning, its error page not read", () =>
+    Effect.gen(function*() {
+      const page = (body: string, status = 200) =>
+        FixtureServer.text(`<html><body>${body}</body></html>`, status, "text/html; charset=utf-8")
+      const server = yield* FixtureServer.make([
+        {
+          request: { path: "/" },
+          response: page(`<a href="/a">A</a> <a href="/b">B</a> <a href="mailto:info@example.test">mail</a>`)
+        },
+        { request: { path: "/a" }, response: page("Call +44 20 7946 0958 or write to sales@example.test") },
+        {
+          request: { path: "/b" },
+          response: page(`<h1>503 Service Unavailable</h1> <a href="/c">status</a> oops@example.test`, 503)
+        }
+      ])
+      const { ctx } = yield* contextFor("web_spider", { dnsServers: [] })
+      const session = yield* webSpider.open({ base_url: server.url, max_depth: 2 }, ctx)
+      const findings = yield* session.collect(url("https://example.test/"))
+      // /c is never asked: the 503 page's links are not the site's.
+      yield* server.verify
+      expect(valuesOf(findings, "URL")).toEqual(["https://example.test/a", "https://example.test/b"])
+      expect(valuesOf(findings, "EMAIL")).toEqual(["info@example.test", "sales@example.test"])
+      expect(valuesOf(findings, "PHONE")).toHaveLength(1)
+      const notes = yield* ctx.notes.summary
+      expect(notes.warnings).toEqual(["https://example.test/b could not be fetched: source unavailable (HTTP 503)"])
+      // The start page answering 503 is the task's failure, worth a retry.
+      const down = yield* FixtureServer.make([{ request: { path: "/" }, response: page("down", 503) }])
+      const failing = yield* webSpider.open({ base_url: down.url }, ctx)
+      expect(yield* Effect.flip(failing.collect(url("https://example.test/")))).toMatchObject({
+        _tag: "SourceUnavailable",
+        status: 503
+      })
+    }))
+
   it.scoped(
     "a page of 20,000 links: the next pages are chosen in linear time, each link once",
     () =>

@@ -67,18 +67,28 @@ export const identities = (
   return Array.from(names, ([name, { count, id }]) => [name, String(id), count] as const)
 }
 
-const dataRow = (values: ReadonlyArray<string | number>) =>
+/** A row; `null` is SQL NULL (length -1). */
+const dataRow = (values: ReadonlyArray<string | number | null>) =>
   message(
     "D",
     int16(values.length),
     ...values.map((value) => {
+      if (value === null) return int32(-1)
       const bytes = Buffer.from(String(value), "utf8")
       return Buffer.concat([int32(bytes.length), bytes])
     })
   )
 
+/** Rows (name_value, certificate_id, certificates) a replica might send as they are: NULLs, odd text. */
+export type OddRow = readonly [string | null, string | null, number | null]
+
 /** One connection: the startup handshake, then typed messages answered in order. */
-const converse = (socket: Socket, certificates: ReadonlyArray<Certificate>, statements: Array<string>) => {
+const converse = (
+  socket: Socket,
+  certificates: ReadonlyArray<Certificate>,
+  statements: Array<string>,
+  oddRows: ReadonlyArray<OddRow>
+) => {
   let buffer = Buffer.alloc(0)
   let started = false
   let statement = ""
@@ -128,7 +138,10 @@ const converse = (socket: Socket, certificates: ReadonlyArray<Certificate>, stat
         bind(body)
         return send(message("2"))
       case "E": {
-        const rows = identities(certificates, (parameters[0] ?? "").toLowerCase(), Number(parameters[1] ?? "10000"))
+        const rows = [
+          ...identities(certificates, (parameters[0] ?? "").toLowerCase(), Number(parameters[1] ?? "10000")),
+          ...oddRows
+        ]
         for (const row of rows) send(dataRow(row))
         return send(message("C", cstring(`SELECT ${rows.length}`)))
       }
@@ -181,8 +194,14 @@ const converse = (socket: Socket, certificates: ReadonlyArray<Certificate>, stat
   socket.on("error", () => socket.destroy())
 }
 
-/** Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. */
-export const make = (certificates: ReadonlyArray<Certificate>): Effect.Effect<CertwatchServer, never, Scope.Scope> =>
+/**
+ * Starts the server on 127.0.0.1 with an ephemeral port; closing the Scope stops it. `oddRows` are appended to every
+ * identity search's answer, for tests of what a module does with rows that do not fit.
+ */
+export const make = (
+  certificates: ReadonlyArray<Certificate>,
+  options: { readonly oddRows?: ReadonlyArray<OddRow> } = {}
+): Effect.Effect<CertwatchServer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const statements: Array<string> = []
     const open = new Set<Socket>()
@@ -191,7 +210,7 @@ export const make = (certificates: ReadonlyArray<Certificate>): Effect.Effect<Ce
         const server = createServer((socket) => {
           open.add(socket)
           socket.on("close", () => open.delete(socket))
-          converse(socket, certificates, statements)
+          converse(socket, certificates, statements, options.oddRows ?? [])
         })
         server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
       }),

@@ -176,6 +176,7 @@ export class ScansApi extends HttpApiGroup.make("scans")
             name: "example.com footprint",
             target: { type: "DOMAIN", value: "example.com" },
             modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+            select: { flags: ["passive", "safe"], exclude: ["needs-key"] },
             configuration: { recursion_depth: 2, max_duration: 3600 }
           }
         })
@@ -185,6 +186,8 @@ export class ScansApi extends HttpApiGroup.make("scans")
         "Creates a scan in status CREATED. Without `modules`, every module that can run on the target " +
           "(directly or through the entities other modules produce, within `recursion_depth`) is used. " +
           "With `template_id`, the template's modules and configuration apply, overridden by the request's. " +
+          "With `select`, every installed module that has all of its `flags` and none of its `exclude` is used " +
+          "besides those named (or the template's); an unknown flag is a 400. " +
           "With `depends_on`, the scan starts by itself once its dependencies end. " +
           "`?dry_run=true` answers 200 with the plan and creates nothing."
       )

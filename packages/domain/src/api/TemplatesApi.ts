@@ -36,12 +36,19 @@ export class TemplatesApi extends HttpApiGroup.make("templates")
         documented({
           example: {
             name: "Passive domain footprint",
-            description: "Certificates and DNS only",
+            description: "Certificates, DNS and every keyless passive source",
             target_types: ["DOMAIN"],
             modules: [{ id: "crtsh" }, { id: "dns_resolve" }],
+            select: { flags: ["passive", "safe"], exclude: ["needs-key"] },
             configuration: { recursion_depth: 1 }
           }
         })
+      )
+      .annotate(
+        OpenApi.Description,
+        "`modules` names modules; `select` chooses more by flag (every installed module with all of its `flags` and " +
+          "none of its `exclude`), resolved into the template's modules now. At least one module either way; an " +
+          "unknown flag is a 400."
       )
   )
   .add(

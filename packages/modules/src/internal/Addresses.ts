@@ -1,7 +1,7 @@
 /** The addresses sources list beside host names, as IP findings: only those of names under the target domain. */
 import { Option } from "effect"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 /** Each address of an in-scope host once, with the hosts it was listed for (sorted). */
 export const addressFindings = (

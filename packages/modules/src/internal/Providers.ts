@@ -3,6 +3,7 @@
  * the mail, DNS and sending services MX, NS and SPF records point at. Heuristic tables compiled from
  * providers' documentation and public checkers (see docs/SOURCES.md §31–33); a match is a hint.
  */
+import { inScope } from "../Scope.js"
 
 export type SuffixTable = Readonly<Record<string, ReadonlyArray<string>>>
 
@@ -113,7 +114,7 @@ export const providerOf = (host: string, table: SuffixTable): string | undefined
   let best: { readonly provider: string; readonly length: number } | undefined
   for (const [provider, suffixes] of Object.entries(table)) {
     for (const suffix of suffixes) {
-      if ((name === suffix || name.endsWith(`.${suffix}`)) && suffix.length > (best?.length ?? 0)) {
+      if (inScope(name, suffix) && suffix.length > (best?.length ?? 0)) {
         best = { provider, length: suffix.length }
       }
     }

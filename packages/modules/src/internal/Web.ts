@@ -147,12 +147,6 @@ export const phonesIn = (text: string): ReadonlyArray<string> =>
 /** The host a scope is drawn around: the URL's host without a leading `www.`. */
 export const scopeDomainOf = (host: string): string => host.toLowerCase().replace(/^www\./, "")
 
-/** Whether `host` is `domain` or a name below it. */
-export const inScope = (host: string, domain: string): boolean => {
-  const name = host.toLowerCase().replace(/\.$/, "")
-  return name === domain || name.endsWith(`.${domain}`)
-}
-
 /** The page a web module asks about its target: a DOMAIN's home page over https, or a URL as it is. */
 export const pageOf = (task: ModuleTask): Either.Either<URL, string> => {
   const { type, value } = task.target

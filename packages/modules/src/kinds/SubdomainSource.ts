@@ -5,12 +5,10 @@
  */
 import { Option, type Schema } from "effect"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 import { type ModuleHeader, pagedModule, type Pages } from "./PagedApi.js"
 import type { PageRequest } from "./Request.js"
 import * as Rows from "./Rows.js"
-
-/** Whether `name` is `domain` or a name below it (both canonical). */
-export const inScope = (name: string, domain: string): boolean => name === domain || name.endsWith(`.${domain}`)
 
 /** A name a source gives as a label under the domain (`www`, `*.dev`, `""` for the domain itself), in full. */
 export const labelUnder = (label: string, domain: string): string => {

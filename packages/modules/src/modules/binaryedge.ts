@@ -31,7 +31,8 @@ export const hasMore = (body: unknown): boolean => {
 export const binaryedge = subdomainSource({
   name: "binaryedge",
   title: "BinaryEdge",
-  description: "Finds subdomains in BinaryEdge's index of domains",
+  description: "Finds subdomains in BinaryEdge's index of domains " +
+    "(service closed or blocked as of 2026; see SOURCES.md)",
   flags: ["passive", "safe"],
   config: BinaryedgeConfig,
   source: {

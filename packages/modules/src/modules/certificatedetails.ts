@@ -3,16 +3,20 @@
  * lists for it (`GET {base}/{domain}`), scraped from its links to each certificate:
  * `<a href="/{sha256}/{name}" title="Show the certificate for {name}">{name}</a>`, where the path's
  * name, the title's and the text may differ. Its "not found" page (404) still lists certificates,
- * so it is read like any other; a bot challenge (a 403 from its CDN) is reported as such.
+ * so it is read like any other; a bot challenge (a 403 from its CDN) is reported as such. A link's
+ * SHA-256 fingerprint is a CERTIFICATE too, with the names it gives.
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import * as Html from "../Html.js"
 import type { HttpResponse } from "../HttpClient.js"
-import { NoConfig, pagedModule } from "../kinds/PagedApi.js"
+import { certificateFindings, maxCertificatesField } from "../internal/Certificates.js"
+import { pagedModule } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { canonicalName, subdomainFindings } from "../kinds/SubdomainSource.js"
 import { BadResponse } from "../Module.js"
+
+export const CertificatedetailsConfig = Schema.Struct({ max_certificates: maxCertificatesField })
 
 export interface ListedCertificate {
   readonly sha256: string
@@ -52,11 +56,13 @@ const challenge = (response: HttpResponse): Effect.Effect<Option.Option<BadRespo
 export const certificatedetails = pagedModule({
   name: "certificatedetails",
   title: "certificatedetails.com",
-  description: "Finds subdomains in the certificates Digitorus' certificatedetails.com lists for a domain",
+  description: "Finds subdomains and certificates of a domain in Digitorus' certificatedetails.com listing " +
+    "(service closed or blocked as of 2026; see SOURCES.md)",
+  version: "1.1.0",
   flags: ["passive", "safe"],
-  config: NoConfig,
+  config: CertificatedetailsConfig,
   input_types: ["DOMAIN"],
-  output_types: ["DOMAIN"],
+  output_types: ["DOMAIN", "CERTIFICATE"],
   source: {
     id: "certificatedetails",
     name: "Digitorus certificatedetails.com",
@@ -72,9 +78,14 @@ export const certificatedetails = pagedModule({
   failure: challenge,
   rows: (document) => Html.select(document, "a[href]").filter(isCertificateLink),
   decodeRow: Rows.from(readLink, "a certificate link that names no host"),
-  findings: (certificates: ReadonlyArray<ListedCertificate>, target) =>
-    subdomainFindings(certificates, target.value, (row) => row.names, (row) => ({ sha256: row.sha256 }), {
+  findings: (certificates: ReadonlyArray<ListedCertificate>, target, config) => [
+    ...subdomainFindings(certificates, target.value, (row) => row.names, (row) => ({ sha256: row.sha256 }), {
       // Names on certificates a CA issued.
       confidence: 0.8
-    })
+    }),
+    ...certificateFindings(
+      certificates.map((row) => ({ sha256: row.sha256, names: row.names })),
+      { scope: target.value, max: config.max_certificates, confidence: 0.8 }
+    )
+  ]
 })

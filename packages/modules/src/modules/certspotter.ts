@@ -2,21 +2,27 @@
  * certspotter: names under a domain from SSLMate's Cert Spotter CT search
  * (`GET {base}/v1/issuances?domain=…&include_subdomains=true&expand=dns_names`), following its
  * `after` paging; the key is optional (`Authorization: Bearer`) and raises the quota. Ids come as
- * strings but are read as numbers too; a row without one still gives its names.
+ * strings but are read as numbers too; a row without one still gives its names. Each certificate
+ * (`cert_sha256`) is a CERTIFICATE too, with its validity, issuer and names.
  */
 import { Option, Predicate, Schema } from "effect"
+import { certificateFindings, maxCertificatesField, type SeenCertificate } from "../internal/Certificates.js"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { AuthFailed, BadResponse, finding, RateLimited } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const Issuance = Schema.Struct({
   /** Increasing with time; the `after` cursor of the next page. */
   id: Schema.optionalWith(Rows.Stringish, { exact: true }),
+  /** The certificate's (or precertificate's) SHA-256, hex. */
+  cert_sha256: Schema.optionalWith(Schema.String, { exact: true }),
   dns_names: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
+  /** With `expand=issuer` only: `{ friendly_name, name, … }`; read when present, never required. */
+  issuer: Schema.optionalWith(Schema.Unknown, { exact: true }),
   not_before: Schema.optionalWith(Schema.String, { exact: true }),
   not_after: Schema.optionalWith(Schema.String, { exact: true }),
   revoked: Schema.optionalWith(Schema.Boolean, { exact: true })
@@ -38,7 +44,8 @@ const refusal = (body: unknown) => {
 
 export const CertspotterConfig = Schema.Struct({
   /** Pages of issuances fetched at most per domain. */
-  max_pages: maxPagesField(10)
+  max_pages: maxPagesField(10),
+  max_certificates: maxCertificatesField
 })
 export type CertspotterConfig = typeof CertspotterConfig.Type
 
@@ -73,12 +80,29 @@ export const extractFindings = (issuances: ReadonlyArray<Issuance>, domain: stri
     }))
 }
 
+const issuerName = (issuer: unknown): string | undefined => {
+  if (!Predicate.isRecord(issuer)) return undefined
+  const name = issuer["friendly_name"] ?? issuer["name"]
+  return typeof name === "string" ? name : undefined
+}
+
+/** Each issuance's certificate, for CERTIFICATE findings. */
+export const issuedCertificates = (issuances: ReadonlyArray<Issuance>): ReadonlyArray<SeenCertificate> =>
+  issuances.map((issuance) => ({
+    sha256: issuance.cert_sha256,
+    names: issuance.dns_names ?? [],
+    not_before: issuance.not_before,
+    not_after: issuance.not_after,
+    issuer: issuerName(issuance.issuer),
+    ...(issuance.id === undefined ? {} : { evidence: { issuance_id: issuance.id } })
+  }))
+
 export const certspotter = pagedApi({
   name: "certspotter",
-  description: "Finds subdomains in Certificate Transparency logs via SSLMate's Cert Spotter API",
-  version: "1.1.0",
+  description: "Finds subdomains and certificates in Certificate Transparency logs via SSLMate's Cert Spotter API",
+  version: "1.2.0",
   input_types: ["DOMAIN"],
-  output_types: ["DOMAIN"],
+  output_types: ["DOMAIN", "CERTIFICATE"],
   flags: ["passive", "safe"],
   config: CertspotterConfig,
   source: {
@@ -101,5 +125,12 @@ export const certspotter = pagedApi({
   row: Issuance,
   paging: Paging.afterLast("after", "id"),
   maxPages: (config) => config.max_pages,
-  findings: (issuances, target) => extractFindings(issuances, target.value)
+  findings: (issuances, target, config) => [
+    ...extractFindings(issuances, target.value),
+    ...certificateFindings(issuedCertificates(issuances), {
+      scope: target.value,
+      max: config.max_certificates,
+      confidence: 0.9
+    })
+  ]
 })

@@ -8,8 +8,9 @@ import { Effect, Option, Schema } from "effect"
 import { canonicalTarget, collectPages, headerFields, maxPagesField } from "../kinds/PagedApi.js"
 import { Auth, Formats, openSession, send } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope, subdomainFindings } from "../kinds/SubdomainSource.js"
+import { subdomainFindings } from "../kinds/SubdomainSource.js"
 import { BadResponse, type DataSource, defineModule, type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const Crawl = Schema.Struct({ id: Schema.String.pipe(Schema.pattern(/^CC-MAIN-[\w-]+$/)) })
 export const PageCount = Schema.Struct({ pages: Schema.Int.pipe(Schema.nonNegative()) })

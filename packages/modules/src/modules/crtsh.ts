@@ -7,9 +7,9 @@
 import { Option, Schema } from "effect"
 import { pagedApi } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const optionalText = Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
 

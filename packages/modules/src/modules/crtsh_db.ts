@@ -3,14 +3,15 @@
  * `guest`, no password, read-only), the path to use when the web front end times out on large
  * domains. One query a task: the identities of certificates whose names match the domain, full
  * text first (the `certwatch` search configuration), then `NAME_VALUE ILIKE '%.' || domain`.
+ * A row that does not fit (a NULL, a name_value that is no host name) is skipped and counted.
  * The connection goes through the scope guard like any socket a module opens.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { connect, type Socket } from "node:net"
 import postgres from "postgres"
 import { headerFields } from "../kinds/PagedApi.js"
 import * as Rows from "../kinds/Rows.js"
-import { subdomainFindings } from "../kinds/SubdomainSource.js"
+import { canonicalName, subdomainFindings } from "../kinds/SubdomainSource.js"
 import {
   BadResponse,
   type DataSource,
@@ -28,12 +29,25 @@ export const CrtshDbConfig = Schema.Struct({
     exact: true
   }),
   /** (certificate, name) pairs read at most: the server cancels long statements anyway. */
-  max_rows: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 10_000, exact: true })
+  max_rows: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 10_000, exact: true }),
+  /**
+   * How long the query may take, connecting included: a server that does not speak PostgreSQL (or stops answering)
+   * would otherwise keep the client waiting for ever.
+   */
+  timeout_ms: Schema.optionalWith(Schema.Int.pipe(Schema.between(1_000, 600_000)), {
+    default: () => 60_000,
+    exact: true
+  })
 })
 export type CrtshDbConfig = typeof CrtshDbConfig.Type
 
+/** A host name (maybe `*.`), or a mailbox the identities search also matches (not a DOMAIN, but not odd either). */
+const NameValue = Schema.String.pipe(
+  Schema.filter((name) => name.includes("@") || Option.isSome(canonicalName(name)) || "name_value is not a host name")
+)
+
 export const IdentityRow = Schema.Struct({
-  name_value: Schema.String,
+  name_value: NameValue,
   /** bigint, sent as text. */
   certificate_id: Rows.Stringish,
   certificates: Schema.Number
@@ -124,7 +138,13 @@ export const crtshDb = defineModule({
       const raws = yield* Effect.tryPromise({
         try: () => session.sql.unsafe(identitiesQuery, [domain, session.config.max_rows]),
         catch: failure
-      })
+      }).pipe(
+        Effect.timeoutFail({
+          duration: session.config.timeout_ms,
+          onTimeout: () =>
+            new SourceUnavailable({ reason: `crt.sh database: no answer within ${session.config.timeout_ms} ms` })
+        })
+      )
       const rows = yield* Rows.decodeEach(Array.from(raws), Rows.schema(IdentityRow), session.notes)
       const pairs = rows.reduce((sum, row) => sum + row.certificates, 0)
       if (pairs >= session.config.max_rows) {

@@ -12,6 +12,7 @@ import { decodeMessage, encodeQuery } from "../internal/DnsWire.js"
 import type { ResourceRecord } from "../internal/DnsWire.js"
 import { BadResponse, defineModule, finding, SourceUnavailable, targetValue } from "../Module.js"
 import type { CollectionNotes, DnsClient, Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 /** "ip" or "ip:port" ("[v6]:port"). */
 const ServerAddress = Schema.String.pipe(
@@ -123,8 +124,6 @@ export const transferZone = (
     })
   )
 
-const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`)
-
 /** The names (owners and those records point to) and addresses in a transferred zone. */
 export const zoneFindings = (
   records: ReadonlyArray<ResourceRecord>,
@@ -147,7 +146,7 @@ export const zoneFindings = (
   }
   for (const record of records) {
     const data = record.data
-    if (!inZone(record.name.toLowerCase(), zone) || data.type === "SOA" || data.type === "OTHER") continue
+    if (!inScope(record.name, zone) || data.type === "SOA" || data.type === "OTHER") continue
     // `_dmarc`, `_domainkey`, `_sip._tcp`: attribute leaves of the zone, not hosts.
     if (!record.name.split(".").some((label) => label.startsWith("_"))) add("DOMAIN", record.name, record)
     if (data.type === "A" || data.type === "AAAA") add("IP", data.address, record)

@@ -12,6 +12,7 @@ import { type Answer, dnsModule, type Question } from "../kinds/DnsSource.js"
 import type { Target } from "../kinds/Request.js"
 import type { DecodedRows } from "../kinds/Rows.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Zone = Schema.String.pipe(
   Schema.pattern(/^(?=.{1,200}$)([a-z0-9_-]{1,63}\.)+[a-z0-9-]{1,63}$/i, {
@@ -56,7 +57,7 @@ export interface Listing {
   readonly reason: string
 }
 
-const isSpamhaus = (zone: string) => zone === "spamhaus.org" || zone.endsWith(".spamhaus.org")
+const isSpamhaus = (zone: string) => inScope(zone, "spamhaus.org")
 
 /** One answer as a listing, an error (`127.255.255.x`), or not a DNSBL answer at all (outside 127/8). */
 export const readAnswer = (

@@ -4,7 +4,7 @@
  * CA is an ORGANIZATION (its issuer domain in metadata, never a DOMAIN to recurse into); `iodef`
  * report addresses are EMAIL or URL findings. No CAA at all means any CA may issue.
  */
-import { Option } from "effect"
+import { Either, Option } from "effect"
 import { certificateAuthorities, providerOf } from "../internal/Providers.js"
 import { dnsModule } from "../kinds/DnsSource.js"
 import { NoConfig } from "../kinds/PagedApi.js"
@@ -54,6 +54,9 @@ const issuerFindings = (records: ReadonlyArray<CaaRecord>, owner: string): Reado
   ).flatMap(Option.toArray)
 }
 
+/** A malformed escape (`%E0%A4%A`) is kept as written: the address then fails to parse, not the task. */
+const safeDecode = (text: string) => Either.getOrElse(Either.try(() => decodeURIComponent(text)), () => text)
+
 const iodefFindings = (records: ReadonlyArray<CaaRecord>, owner: string): ReadonlyArray<Finding> =>
   records.flatMap((record) => {
     const value = record.iodef?.trim()
@@ -61,7 +64,7 @@ const iodefFindings = (records: ReadonlyArray<CaaRecord>, owner: string): Readon
     const details = { confidence: 0.9, metadata: { role: "CAA iodef", caa_owner: owner } }
     return Option.toArray(
       value.toLowerCase().startsWith("mailto:")
-        ? finding("EMAIL", decodeURIComponent(value.slice("mailto:".length)), details)
+        ? finding("EMAIL", safeDecode(value.slice("mailto:".length)), details)
         : finding("URL", value, details)
     )
   })

@@ -1,14 +1,15 @@
 /**
  * email_format: email addresses of a domain listed by email-format.com, whose public page
  * `GET {base}/d/{domain}/` shows a company's address format with example addresses in
- * `<div class="fl">` blocks (sometimes Cloudflare-obfuscated as `data-cfemail`). Only addresses
- * at the domain (or below it) are reported.
+ * `<div class="fl">` blocks (sometimes Cloudflare-obfuscated as `data-cfemail`), read through the
+ * HTML parser. Only addresses at the domain (or below it) are reported.
  */
 import { Array as Arr, Effect, Option, Ref, Schema } from "effect"
+import * as Html from "../Html.js"
 import { uniqueBy } from "../internal/Unique.js"
-import { decodeEntities } from "../internal/Web.js"
 import { defineModule, endpoint, expectOk, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const EmailFormatConfig = Schema.Struct({
   /** Also report addresses from the whole page, not only the listing blocks. */
@@ -18,7 +19,8 @@ export type EmailFormatConfig = typeof EmailFormatConfig.Type
 
 /** Cloudflare's email obfuscation: the first byte is the key, every following byte XORed with it. */
 export const decodeCfEmail = (hex: string): Option.Option<string> => {
-  if (!/^(?:[0-9a-f]{2}){2,}$/i.test(hex)) return Option.none()
+  // An address is at most 254 characters: anything longer is not one (and would not fit in one call's arguments).
+  if (hex.length > 2 * 255 || !/^(?:[0-9a-f]{2}){2,}$/i.test(hex)) return Option.none()
   const bytes = hex.match(/../g)!.map((pair) => parseInt(pair, 16))
   const [key = 0, ...rest] = bytes
   return Option.some(String.fromCharCode(...rest.map((byte) => byte ^ key)))
@@ -26,23 +28,16 @@ export const decodeCfEmail = (hex: string): Option.Option<string> => {
 
 const emailPattern = /[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi
 
-/** The listing blocks of the page: `<div class="fl">…</div>` (class lists containing `fl`). */
-const listingBlocks = (html: string): ReadonlyArray<string> =>
-  Array.from(
-    html.matchAll(/<div\b[^>]*\bclass\s*=\s*["'](?:[^"']*\s)?fl(?:\s[^"']*)?["'][^>]*>([\s\S]*?)<\/div>/gi),
-    (match) => match[1]!
-  )
-
-/** The addresses shown in `html`, obfuscated ones decoded. */
+/** The addresses shown in `html` (its `<div class="fl">` listing blocks, or the whole page), obfuscated ones decoded. */
 export const pageEmails = (html: string, wholePage: boolean): ReadonlyArray<string> => {
-  const parts = wholePage ? [html] : listingBlocks(html)
+  const document = Html.parse(html)
+  const parts: ReadonlyArray<Html.Element | Html.Document> = wholePage ? [document] : Html.select(document, "div.fl")
   const found: Array<string> = []
   for (const part of parts) {
-    for (const match of part.matchAll(/data-cfemail\s*=\s*["']([0-9a-f]+)["']/gi)) {
-      Option.map(decodeCfEmail(match[1]!), (email) => found.push(email))
+    for (const hidden of Html.select(part, "[data-cfemail]")) {
+      Option.map(decodeCfEmail(Html.attribute(hidden, "data-cfemail") ?? ""), (email) => found.push(email))
     }
-    const text = decodeEntities(part.replace(/<[^>]+>/g, " "))
-    found.push(...(text.match(emailPattern) ?? []))
+    found.push(...(Html.visibleText(part).match(emailPattern) ?? []))
   }
   return found
 }
@@ -92,10 +87,7 @@ export const emailFormat = defineModule({
             source_data: { page: `${session.base}/d/${domain}/` },
             metadata: { source: "email-format.com" }
           }),
-          (found: Finding) => {
-            const host = found.value.slice(found.value.lastIndexOf("@") + 1)
-            return host === domain || host.endsWith(`.${domain}`)
-          }
+          (found: Finding) => inScope(found.value.slice(found.value.lastIndexOf("@") + 1), domain)
         ))
       const unique = uniqueBy(findings, (found) => found.value)
       yield* session.log("email_format answered", { domain, emails: unique.length })

@@ -10,7 +10,7 @@ import { Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
 import table from "../data/favicon-hashes.json" with { type: "json" }
 import { faviconHash } from "../internal/Murmur3.js"
-import { baseUrlField, fetchFollowing, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import { baseUrlField, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import {
   countedSession,
@@ -21,6 +21,7 @@ import {
   ModuleConfigError,
   type ModuleTask
 } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Path = Schema.String.pipe(
   Schema.pattern(/^\/[^\s?#]*$/, { message: () => "must be a path such as /favicon.ico" })

@@ -11,9 +11,9 @@ import { githubRateLimit } from "../internal/GithubRateLimit.js"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const text = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })
 

@@ -4,7 +4,6 @@
  * `host,ip` lines, or a line of text with status 200 when its quota is spent or the query fails.
  */
 import { Clock, Effect, Option, Redacted, Schema } from "effect"
-import { inScope } from "../kinds/SubdomainSource.js"
 import {
   AuthFailed,
   BadResponse,
@@ -16,6 +15,7 @@ import {
   targetValue
 } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const HackertargetConfig = Schema.Struct({
   /** Report the addresses of the names as IP findings. */

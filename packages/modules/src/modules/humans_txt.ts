@@ -8,9 +8,10 @@
  */
 import { Effect, Option, Ref, Schema } from "effect"
 import { uniqueBy } from "../internal/Unique.js"
-import { baseUrlField, emailsIn, fetchFollowing, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import { baseUrlField, emailsIn, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import { countedSession, defineModule, expectOk, type Finding, finding, targetValue } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const HumansTxtConfig = Schema.Struct({
   max_redirects: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3, exact: true }),

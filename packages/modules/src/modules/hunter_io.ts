@@ -9,8 +9,8 @@ import { Option, Schema } from "effect"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true, nullable: true })
 

@@ -7,9 +7,10 @@
 import { Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
 import * as Html from "../Html.js"
-import { baseUrlField, fetchFollowing, fetchTargetPage, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import { baseUrlField, fetchFollowing, fetchTargetPage, scopeDomainOf, webSource } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import { countedSession, defineModule, type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const JsSecretsConfig = Schema.Struct({
   /** Scripts read per page, in the order the page loads them. */

@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import { NoConfig, pagedApi } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const FeedUrl = Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/i))
 
@@ -16,7 +17,7 @@ const hostOf = (url: string) => (URL.canParse(url) ? new URL(url).hostname.toLow
 export const phishFindings = (urls: ReadonlyArray<string>, domain: string): ReadonlyArray<Finding> =>
   Array.from(new Set(urls)).flatMap((url) => {
     const host = hostOf(url)
-    if (host !== domain && !host.endsWith(`.${domain}`)) return []
+    if (!inScope(host, domain)) return []
     const found = finding("URL", url, {
       confidence: 0.85,
       metadata: { domain, host, phishing: true, malicious: true, feed: "OpenPhish community" }

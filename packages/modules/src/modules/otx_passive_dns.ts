@@ -9,9 +9,9 @@ import { Option, Schema } from "effect"
 import { pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 /** Text, maybe sent as a number; null is the same as absent. */
 const optionalText = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })

@@ -9,8 +9,9 @@ import { addressFindings } from "../internal/Addresses.js"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope, subdomainFindings } from "../kinds/SubdomainSource.js"
+import { subdomainFindings } from "../kinds/SubdomainSource.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 import { otxPassiveDns } from "./otx_passive_dns.js"
 
 export const ListedUrl = Schema.Struct({

@@ -23,7 +23,8 @@ const refusal = (body: unknown) => {
 export const passivetotal = subdomainSource({
   name: "passivetotal",
   title: "PassiveTotal",
-  description: "Finds subdomains in RiskIQ PassiveTotal's passive DNS enrichment",
+  description: "Finds subdomains in RiskIQ PassiveTotal's passive DNS enrichment " +
+    "(service closed or blocked as of 2026; see SOURCES.md)",
   flags: ["passive", "safe"],
   config: NoConfig,
   source: {

@@ -9,8 +9,8 @@ import { Either, Option, Predicate } from "effect"
 import { NoConfig, pagedModule } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 /** One user ID line with the key it belongs to. */
 export interface KeyUid {

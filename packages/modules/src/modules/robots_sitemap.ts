@@ -6,10 +6,12 @@
  */
 import { canonicalize } from "@mirage/domain/Entity"
 import { Effect, Either, Option, Ref, Schema } from "effect"
-import { baseUrlField, decodeEntities, fetchFollowing, inScope, scopeDomainOf, webSource } from "../internal/Web.js"
+import * as Html from "../Html.js"
+import { baseUrlField, fetchFollowing, scopeDomainOf, webSource } from "../internal/Web.js"
 import type { Fetched } from "../internal/Web.js"
 import { countedSession, defineModule, expectOk, finding, ModuleConfigError } from "../Module.js"
 import type { Finding, HttpClient, ModuleTask } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Scheme = Schema.Literal("https", "http")
 
@@ -51,14 +53,17 @@ export const robotsPath = (path: string): Option.Option<string> => {
   return literal.startsWith("/") && literal !== "/" ? Option.some(literal) : Option.none()
 }
 
-/** The `<loc>`s of a sitemap, and whether it is an index of sitemaps. */
-export const parseSitemap = (xml: string): { readonly index: boolean; readonly locations: ReadonlyArray<string> } => ({
-  index: /<sitemapindex[\s>]/i.test(xml),
-  locations: Array.from(
-    xml.matchAll(/<loc>\s*(?:<!\[CDATA\[)?([\s\S]*?)(?:\]\]>)?\s*<\/loc>/gi),
-    (match) => decodeEntities(match[1]!.trim())
-  )
-})
+/**
+ * The `<loc>`s of a sitemap, and whether it is an index of sitemaps, read by the XML parser: CDATA, entities,
+ * namespace prefixes and comments (a `<loc>` commented out is not one) as XML means them.
+ */
+export const parseSitemap = (xml: string): { readonly index: boolean; readonly locations: ReadonlyArray<string> } => {
+  const document = Html.parse(xml, { xml: true })
+  return {
+    index: Html.elementsNamed(document, "sitemapindex").length > 0,
+    locations: Html.elementsNamed(document, "loc").map((loc) => Html.text(loc)).filter((location) => location !== "")
+  }
+}
 
 const origins = (config: RobotsSitemapConfig, task: ModuleTask): Either.Either<ReadonlyArray<URL>, string> => {
   if (task.target.type === "URL") {

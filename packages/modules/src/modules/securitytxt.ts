@@ -5,10 +5,11 @@
  * addresses become EMAIL, PHONE or URL findings; the file itself is a URL finding carrying every
  * field, its expiry and what it lacks. HTML answers (soft 404s) and other sites' files are ignored.
  */
-import { Clock, Effect, Option, Ref, Schema } from "effect"
-import { baseUrlField, fetchFollowing, inScope, webSource } from "../internal/Web.js"
+import { Clock, Effect, Either, Option, Ref, Schema } from "effect"
+import { baseUrlField, fetchFollowing, webSource } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import { countedSession, defineModule, expectOk, type Finding, finding, targetValue } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const SecurityTxtConfig = Schema.Struct({
   max_redirects: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3, exact: true }),
@@ -54,7 +55,11 @@ export const problemsOf = (fields: ReadonlyArray<Field>, now: number): ReadonlyA
 const contactFinding = (value: string, domain: string, file: string): Option.Option<Finding> => {
   const details = { confidence: 0.9, metadata: { field: "Contact", security_txt: file } }
   const lower = value.toLowerCase()
-  if (lower.startsWith("mailto:")) return finding("EMAIL", decodeURIComponent(value.slice(7).split("?")[0]!), details)
+  if (lower.startsWith("mailto:")) {
+    const address = value.slice(7).split("?")[0]!
+    // A malformed escape (`%E0%A4%A`) is kept as written: the finding then fails as an address, not the task.
+    return finding("EMAIL", Either.getOrElse(Either.try(() => decodeURIComponent(address)), () => address), details)
+  }
   if (lower.startsWith("tel:")) return finding("PHONE", value.slice(4), details)
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol) || !inScope(new URL(value).hostname, domain)) {
     return Option.none()

@@ -11,7 +11,7 @@
 import { Effect, Either, Option, Redacted, Schema } from "effect"
 import { distinct, hostPort, optional, present } from "../internal/Fields.js"
 import { faviconHash } from "../internal/Murmur3.js"
-import { baseUrlField, fetchFollowing, inScope, scopeDomainOf } from "../internal/Web.js"
+import { baseUrlField, fetchFollowing, scopeDomainOf } from "../internal/Web.js"
 import { headerFields } from "../kinds/PagedApi.js"
 import * as Rows from "../kinds/Rows.js"
 import {
@@ -24,6 +24,7 @@ import {
   finding,
   ModuleConfigError
 } from "../Module.js"
+import { inScope } from "../Scope.js"
 import { iconBytes, knownHashes, originOf } from "./favicon_hash.js"
 import { shodanSource } from "./shodan_host.js"
 

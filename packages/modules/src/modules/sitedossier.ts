@@ -42,7 +42,8 @@ export const nextPage = (document: Html.Document): string | undefined => {
 export const sitedossier = scraper({
   name: "sitedossier",
   title: "SiteDossier",
-  description: "Finds subdomains in SiteDossier's listing of a parent domain's sites",
+  description: "Finds subdomains in SiteDossier's listing of a parent domain's sites " +
+    "(service closed or blocked as of 2026; see SOURCES.md)",
   flags: ["passive", "safe"],
   config: SitedossierConfig,
   source: {

@@ -8,8 +8,8 @@ import { Option, Schema } from "effect"
 import * as Html from "../Html.js"
 import { maxPagesField } from "../kinds/PagedApi.js"
 import { scraper } from "../kinds/Scraper.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { type Finding, finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const SkymemConfig = Schema.Struct({ max_pages: maxPagesField(5, 20) })
 

@@ -11,6 +11,7 @@ import fingerprints from "../data/can-i-take-over-xyz.json" with { type: "json" 
 import { dnsSession, dnsSource } from "../internal/Dns.js"
 import { headerFields, NoConfig } from "../kinds/PagedApi.js"
 import { defineModule, type DnsClient, type Finding, targetValue } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export interface Fingerprint {
   readonly service: string
@@ -27,7 +28,7 @@ export const servicesFor = (
   table: ReadonlyArray<Fingerprint> = fingerprints
 ): ReadonlyArray<Fingerprint> =>
   table
-    .filter((entry) => entry.cname.some((suffix) => target === suffix || target.endsWith(`.${suffix}`)))
+    .filter((entry) => entry.cname.some((suffix) => inScope(target, suffix)))
     .sort((a, b) => Number(b.vulnerable) - Number(a.vulnerable))
 
 /** How sure a dangling or claimable CNAME is a takeover, and what to check. */

@@ -28,7 +28,8 @@ const refusal = (body: unknown) => {
 export const threatminer = subdomainSource({
   name: "threatminer",
   title: "ThreatMiner",
-  description: "Finds subdomains in ThreatMiner's domain reports",
+  description: "Finds subdomains in ThreatMiner's domain reports " +
+    "(service closed or blocked as of 2026; see SOURCES.md)",
   flags: ["passive", "safe"],
   config: NoConfig,
   source: {

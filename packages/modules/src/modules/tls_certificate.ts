@@ -1,17 +1,20 @@
 /**
  * tls_certificate: the certificate a TLS server presents for a name (SNI) or on an open port,
- * read, not trusted, and the names (SAN DNS names, DOMAIN) and mailboxes (SAN emails, subject
- * emailAddress, EMAIL) it covers. No TLS service there is no findings, not an error.
+ * read, not trusted: the CERTIFICATE itself (its SHA-256 fingerprint, validity, issuer and names),
+ * and the names (SAN DNS names, DOMAIN) and mailboxes (SAN emails, subject emailAddress, EMAIL) it
+ * covers. No TLS service there is no findings, not an error.
  */
 import { canonicalize } from "@mirage/domain/Entity"
 import { Array as Arr, Clock, Effect, Either, Option, Ref, Schema } from "effect"
 import { connect } from "node:tls"
 import type { PeerCertificate } from "node:tls"
 import { addressMapFields, connectAddress } from "../internal/AddressMap.js"
+import { certificateFindings as certificateEntities, distinguishedName } from "../internal/Certificates.js"
 import { addressesOf } from "../internal/Dns.js"
 import { uniqueBy } from "../internal/Unique.js"
 import { defineModule, finding, ModuleConfigError } from "../Module.js"
 import type { CollectionNotes, DnsClient, Finding, ModuleTask } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
 
@@ -93,7 +96,7 @@ export const subjectAltNames = (
     return at <= 0 ? [] : [{ kind: entry.slice(0, at).trim(), value: entry.slice(at + 1).trim() }]
   })
 
-/** The DOMAIN and EMAIL identities of a certificate, `*.` wildcards reduced to their parent name. */
+/** The CERTIFICATE served, and its DOMAIN and EMAIL identities, `*.` wildcards reduced to their parent name. */
 export const certificateFindings = (
   certificate: PeerCertificate,
   context: { readonly scope: string | undefined; readonly served: Record<string, unknown>; readonly now: number }
@@ -124,9 +127,21 @@ export const certificateFindings = (
     valid_to: Number.isNaN(validTo) ? certificate.valid_to : new Date(validTo).toISOString(),
     fingerprint256: certificate.fingerprint256
   }
-  const scoped = (host: string) =>
-    context.scope === undefined ? 0.7 : host === context.scope || host.endsWith(`.${context.scope}`) ? 0.9 : 0.6
-  const findings: Array<Finding> = []
+  const isoDate = (text: string) => (Number.isNaN(Date.parse(text)) ? text : new Date(Date.parse(text)).toISOString())
+  const served = certificateEntities([{
+    sha256: certificate.fingerprint256,
+    names: names.map((name) => name.value),
+    not_before: isoDate(certificate.valid_from),
+    not_after: isoDate(certificate.valid_to),
+    issuer: distinguishedName(certificate.issuer)
+  }], { max: 1, confidence: 0.95 }).map((found) => ({
+    ...found,
+    // Whether it is self-signed or expired stays in the source data: the certificate rules read those of the names.
+    source_data: { certificate: summary, self_signed: metadata.self_signed, expired: metadata.expired },
+    metadata: { ...found.metadata, ...context.served }
+  }))
+  const scoped = (host: string) => context.scope === undefined ? 0.7 : inScope(host, context.scope) ? 0.9 : 0.6
+  const findings: Array<Finding> = [...served]
   for (const name of names) {
     const wildcard = name.value.startsWith("*.")
     Option.map(finding("DOMAIN", name.value.replace(/^(\*\.)+/, ""), { confidence: 0 }), (found) =>
@@ -197,11 +212,12 @@ const endpointsFor = (
 
 export const tlsCertificate = defineModule({
   name: "tls_certificate",
-  description: "Reads the TLS certificate served for a domain (SNI) or on an open port: its names and emails",
-  version: "1.0.0",
+  description:
+    "Reads the TLS certificate served for a domain (SNI) or on an open port: the certificate, its names and emails",
+  version: "1.1.0",
   author: "Mirage Team",
   input_types: ["DOMAIN", "OPEN_PORT"],
-  output_types: ["DOMAIN", "EMAIL"],
+  output_types: ["CERTIFICATE", "DOMAIN", "EMAIL"],
   flags: ["active", "safe"],
   configSchema: TlsCertificateConfig,
   default_config: {

@@ -9,9 +9,9 @@ import { Effect, Option, Predicate, Schema } from "effect"
 import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { finding, parseRetryAfter, RateLimited } from "../Module.js"
 import type { Finding, HttpResponse } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 /** Text, maybe sent as a number (a status, an ASN); null is the same as absent. */
 const text = Schema.optionalWith(Rows.Stringish, { exact: true, nullable: true })

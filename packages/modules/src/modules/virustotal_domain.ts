@@ -9,9 +9,9 @@ import { maxPagesField, pagedApi } from "../kinds/PagedApi.js"
 import * as Paging from "../kinds/Paging.js"
 import { Auth, Formats } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { finding, RateLimited } from "../Module.js"
 import type { DataSource, Finding, HttpResponse } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 /** One DNS record VirusTotal last saw for the name; kept as evidence, so read leniently. */
 const DnsRecord = Schema.Struct({

@@ -8,9 +8,9 @@
 import { Option, Schema } from "effect"
 import { pagedApi } from "../kinds/PagedApi.js"
 import { Formats } from "../kinds/Request.js"
-import { inScope } from "../kinds/SubdomainSource.js"
 import { finding } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 export const WaybackConfig = Schema.Struct({
   /** Captures asked for at most (after collapsing). */

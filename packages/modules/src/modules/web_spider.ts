@@ -11,7 +11,6 @@ import {
   baseUrlField,
   emailsIn,
   fetchFollowing,
-  inScope,
   linksOf,
   phonesIn,
   scopeDomainOf,
@@ -19,8 +18,9 @@ import {
   webSource
 } from "../internal/Web.js"
 import type { Fetched } from "../internal/Web.js"
-import { countedSession, defineModule, finding, targetValue } from "../Module.js"
+import { countedSession, defineModule, expectOk, finding, targetValue } from "../Module.js"
 import type { Finding } from "../Module.js"
+import { inScope } from "../Scope.js"
 
 const Domain = Schema.String.pipe(Schema.pattern(/^[a-z0-9_.-]+$/i, { message: () => "must be a domain name" }))
 
@@ -68,7 +68,7 @@ interface Found {
 export const webSpider = defineModule({
   name: "web_spider",
   description: "Crawls a website within its domain for linked URLs, email addresses and phone numbers",
-  version: "1.0.0",
+  version: "1.0.1",
   author: "Mirage Team",
   input_types: ["URL"],
   output_types: ["URL", "EMAIL", "PHONE"],
@@ -144,6 +144,11 @@ export const webSpider = defineModule({
           Effect.zipRight(
             Ref.update(session.count, (n) => n + 1),
             fetchFollowing(session.http, url, { baseUrl: config.base_url, maxRedirects: config.max_redirects }).pipe(
+              // A server that is failing (5xx) or refusing us for now (429) did not answer the page: its error page
+              // is not the site's content.
+              Effect.tap((page) =>
+                page.response.status === 429 || page.response.status >= 500 ? expectOk(page.response) : Effect.void
+              ),
               Effect.map(Option.some),
               // The start page must be readable (else the task is worth retrying); a later page failing
               // keeps what the others gave, with a warning.

@@ -6,6 +6,7 @@
  */
 import type { EntityType } from "@mirage/domain/Entity"
 import type { ModuleId } from "@mirage/domain/Ids"
+import type { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import type { ModuleConfig } from "@mirage/domain/Scan"
 import { Registry } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
@@ -16,6 +17,8 @@ export interface CatalogEntry {
   readonly input_types: ReadonlyArray<EntityType>
   readonly output_types: ReadonlyArray<EntityType>
   readonly default_config: ModuleConfig
+  /** What the module is like, for requests that choose modules by flag; none is never chosen so. */
+  readonly flags?: ReadonlyArray<ModuleFlag>
 }
 
 export interface ModuleCatalogService {

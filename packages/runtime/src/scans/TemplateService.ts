@@ -1,13 +1,15 @@
 /**
  * The template use cases behind the HTTP API: the built-in templates and the organization's own,
  * each with what today's module registry lacks of it; user templates are validated like scans
- * (known modules, configurations their modules accept). Built-in templates are read-only.
+ * (known modules, configurations their modules accept), their modules named or chosen by flag
+ * (`select`, resolved into the modules then). Built-in templates are read-only.
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { BadRequest, Forbidden, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
 import { TemplateList, TemplateView } from "@mirage/domain/api/TemplatesApi"
 import { randomUuid } from "@mirage/domain/Ids"
 import type { TemplateId } from "@mirage/domain/Ids"
+import type { ModuleSelection } from "@mirage/domain/ModuleFlag"
 import { overrideConfiguration } from "@mirage/domain/Scan"
 import type { ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
@@ -15,7 +17,7 @@ import type { CreateTemplateRequest, UpdateTemplateRequest } from "@mirage/domai
 import { Clock, Context, DateTime, Effect, Either, Layer, Option } from "effect"
 import { ModuleCatalog } from "../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../platform/Errors.js"
-import { checkModules } from "./ScanService/Validation.js"
+import { checkModules, withSelected } from "./ScanService/Validation.js"
 import type { Problems } from "./ScanService/Validation.js"
 import { builtins, findBuiltin, missingModules, TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
@@ -59,10 +61,20 @@ export const make = Effect.gen(function*() {
   const view = (template: Template) =>
     TemplateView.make({ ...template, warnings: missingModules(catalog, template.modules) })
 
-  /** Modules known to the registry, each configuration accepted by its module (defaults filled in): as for scans. */
-  const validateModules = (modules: ReadonlyArray<ScanModule>): Either.Either<Array<ScanModule>, BadRequest> => {
+  /**
+   * The modules named and those `select` picks by flag, at least one, each known to the registry with a configuration
+   * its module accepts (defaults filled in): as for scans.
+   */
+  const validateModules = (
+    modules: ReadonlyArray<ScanModule>,
+    selection: ModuleSelection | undefined
+  ): Either.Either<Array<ScanModule>, BadRequest> => {
     const problems: Problems = []
-    const checked = checkModules(catalog, modules, problems)
+    const chosen = withSelected(catalog, modules, selection, problems) ?? []
+    if (chosen.length === 0 && problems.length === 0) {
+      problems.push({ field: "modules", message: "name at least one module, or choose some by flag with select" })
+    }
+    const checked = checkModules(catalog, chosen, problems)
     return problems.length === 0
       ? Either.right(checked.map((c) => c.module))
       : Either.left(BadRequest.ofFields(problems))
@@ -98,7 +110,7 @@ export const make = Effect.gen(function*() {
       }),
     create: (principal, request) =>
       Effect.gen(function*() {
-        const modules = yield* validateModules(request.modules)
+        const modules = yield* validateModules(request.modules, request.select)
         const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
         const template = Template.make({
           id: (yield* randomUuid) as TemplateId,
@@ -117,7 +129,9 @@ export const make = Effect.gen(function*() {
       }),
     update: (principal, id, request, expected) =>
       Effect.gen(function*() {
-        const modules = request.modules === undefined ? undefined : yield* validateModules(request.modules)
+        const modules = request.modules === undefined && request.select === undefined
+          ? undefined
+          : yield* validateModules(request.modules ?? [], request.select)
         // A patch of the current version, written only if that version is still current: a concurrent update makes
         // the write miss, and the patch is applied again to what it wrote (or refused, under If-Match).
         for (;;) {

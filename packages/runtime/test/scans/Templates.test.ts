@@ -18,4 +18,22 @@ describe("built-in templates", () => {
     expect(passive.modules.map((m) => m.id)[0]).toBe("crtsh")
     expect(passive.modules).toHaveLength(9)
   })
+
+  it("full-domain-footprint runs LeakIX, not the sources that closed or block clients; their descriptions say so", () => {
+    const full = Option.getOrThrow(findBuiltin("full-domain-footprint")).modules.map((m) => m.id)
+    expect(full).toContain("leakix")
+    const closed = ["sitedossier", "certificatedetails", "threatminer", "binaryedge", "passivetotal"]
+    for (const id of closed) {
+      expect(full).not.toContain(id)
+      const module = modules.find((m) => m.id === id)
+      expect(module?.description, id).toContain("(service closed or blocked as of 2026; see SOURCES.md)")
+    }
+    // Only those five say so, and no template that names its modules names one of them.
+    const said = modules.filter((m) => m.description.includes("service closed or blocked")).map((m) => m.id)
+    expect([...said].sort()).toEqual([...closed].sort())
+    for (const id of ["passive-domain-footprint", "full-domain-footprint", "ip-infrastructure-mapping"]) {
+      const named = Option.getOrThrow(findBuiltin(id)).modules.map((m) => m.id)
+      expect(named.filter((module) => closed.includes(module)), id).toEqual([])
+    }
+  })
 })

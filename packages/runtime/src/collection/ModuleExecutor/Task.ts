@@ -6,6 +6,7 @@
 import type { Module } from "@mirage/modules"
 import { Duration, Effect, Exit, Option, Redacted, Schedule } from "effect"
 import type { Either } from "effect"
+import { scrub } from "../CollectionLog.js"
 import type { CollectionLogService } from "../CollectionLog.js"
 import type { JobOptionsService } from "../JobOptions.js"
 import { TaskFailure } from "../TaskExecutor.js"
@@ -116,9 +117,30 @@ const collect = (
         while: (error) =>
           retryable(policy)(error) || ((error._tag === "AuthFailed" || error._tag === "RateLimited") && anotherKey)
       }),
-      Effect.mapError((error) => classify(error, secrets))
+      Effect.mapError((error) => classify(error, secrets)),
+      Effect.catchAllDefect((defect) => defectFailure(module, defect, secrets))
     )
   })
+
+/**
+ * A module that dies (a bug: an exception thrown, a value it did not expect) fails its task, never the node: the
+ * defect is logged with its stack, and the task ends failed with its reason, keys scrubbed. It is not retried.
+ */
+const defectFailure = (module: Module.Module, defect: unknown, secrets: ReadonlyArray<string>) => {
+  const reason = scrub(
+    `module ${module.id} failed unexpectedly: ${
+      defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+    }`,
+    secrets
+  )
+  const stack = defect instanceof Error && defect.stack !== undefined ? { stack: scrub(defect.stack, secrets) } : {}
+  return Effect.zipRight(
+    Effect.logError("module defect: the task fails, the node goes on").pipe(
+      Effect.annotateLogs({ module: module.id, reason, ...stack })
+    ),
+    Effect.fail(new TaskFailure({ kind: "failed", reason }))
+  )
+}
 
 /** How the run went: failed, or its findings cut at max_results. */
 const runOf = (

@@ -9,8 +9,10 @@ import type { InvalidField } from "@mirage/domain/api/Errors"
 import { normalizeEntity } from "@mirage/domain/Entity"
 import type { Entity, EntityType } from "@mirage/domain/Entity"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
+import { selectByFlags, selectorOf } from "@mirage/domain/ModuleFlag"
+import type { ModuleSelection } from "@mirage/domain/ModuleFlag"
 import { planGraph } from "@mirage/domain/Planner"
-import { overrideConfiguration, ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
+import { limits, overrideConfiguration, ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
 import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
 import type { PlannedModule } from "@mirage/domain/ScanEvent"
 import type { Template } from "@mirage/domain/Template"
@@ -73,6 +75,32 @@ export const checkModules = (
     })
   })
   return checked
+}
+
+/**
+ * The modules a request names, then those its flag selection picks that it does not name, in the catalog's order: what
+ * is then checked as if it had named them all. A selection that picks nothing, or too many, is a problem of `select`.
+ */
+export const withSelected = (
+  catalog: ModuleCatalogService,
+  named: ReadonlyArray<ScanModule> | undefined,
+  selection: ModuleSelection | undefined,
+  problems: Problems
+): ReadonlyArray<ScanModule> | undefined => {
+  if (selection === undefined) return named
+  const listed = named ?? []
+  const picked = selectByFlags(
+    catalog.all().map((entry) => ({ id: entry.id, flags: entry.flags ?? [] })),
+    selectorOf(selection)
+  ).filter((entry) => !listed.some((module) => module.id === entry.id))
+  if (picked.length === 0 && listed.length === 0) {
+    problems.push({ field: "select", message: `no installed module has the flags ${selection.flags.join(", ")}` })
+  }
+  const total = listed.length + picked.length
+  if (total > limits.maxModules) {
+    problems.push({ field: "select", message: `it adds up to ${total} modules, more than ${limits.maxModules}` })
+  }
+  return [...listed, ...picked.map((entry) => ScanModule.make({ id: entry.id }))]
 }
 
 /** A scan's module, with its place in the plan when it is enabled. */
@@ -192,6 +220,7 @@ export const checkCreate = (principal: Principal, request: CreateScanRequest) =>
       warnings.push(...missingModules(catalog, template.modules))
       requested = template.modules.filter((m) => Option.isSome(catalog.get(m.id)))
     }
+    requested = withSelected(catalog, requested, request.select, problems)
     const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
     yield* checkDependencies(principal, request.depends_on ?? null, null, problems)
     if (problems.length > 0) return yield* BadRequest.ofFields(problems)
