@@ -21,6 +21,7 @@ import { Credentials } from "./Credentials.js"
 import * as CredentialsConfig from "./Credentials/Config.js"
 import * as CredentialsMemory from "./Credentials/Memory.js"
 import { JobOptions } from "./JobOptions.js"
+import * as KeyParkingMemory from "./KeyParking/Memory.js"
 import { findInstalled } from "./ModuleCatalog.js"
 import { defaultSettings, settingsFromConfig } from "./ModuleExecutor/ExecutorSettings.js"
 import type { ExecutorSettings } from "./ModuleExecutor/ExecutorSettings.js"
@@ -110,6 +111,7 @@ export interface MemoryOptions {
   readonly limiter?: RateLimiterMemory.RateLimiterHub
   readonly cache?: RequestCacheMemory.RequestCacheStore
   readonly log?: CollectionLogMemory.CollectionLogStore
+  readonly parking?: KeyParkingMemory.KeyParkingHub
   readonly settings?: Partial<Omit<ExecutorSettings, "endpoints">>
 }
 
@@ -120,7 +122,9 @@ export const layerMemory = (options: MemoryOptions) =>
       RateLimiterMemory.layer(options.limiter ?? RateLimiterMemory.makeHub()),
       RequestCacheMemory.layer(options.cache ?? RequestCacheMemory.makeStore()),
       CollectionLogMemory.layer(options.log ?? CollectionLogMemory.makeStore()),
-      CredentialsMemory.layer(options.keys ?? {}),
+      CredentialsMemory.layerWithParking(options.keys ?? {}).pipe(
+        Layer.provide(KeyParkingMemory.layer(options.parking ?? KeyParkingMemory.makeHub()))
+      ),
       ProxyPoolLive.layerEmpty
     ))
   )
