@@ -3,8 +3,8 @@
  * (`GET {base}/sites/default/files/feeds/known_exploited_vulnerabilities.json`, keyless). The catalog
  * is one document, `vulnerabilities[]` each with `cveID`, `vendorProject`, `product`,
  * `vulnerabilityName`, `dateAdded`, `shortDescription`, `requiredAction`, `dueDate`,
- * `knownRansomwareCampaignUse` ("Known" or "Unknown") and `cwes[]`; the request cache keeps it
- * between tasks. A listed CVE comes back marked known exploited, with CISA's entry; the affected
+ * `knownRansomwareCampaignUse` ("Known" or "Unknown") and `cwes[]`; read once per node for the
+ * source's cache TTL and shared by its tasks. A listed CVE comes back marked known exploited, with CISA's entry; the affected
  * product as a TECHNOLOGY.
  */
 import { Option, Schema } from "effect"
@@ -69,6 +69,7 @@ export const cisaKev = pagedApi({
     requiresKey: false,
     proxy: true
   },
+  wholeList: true,
   format: Formats.json,
   request: () => ({ path: "/sites/default/files/feeds/known_exploited_vulnerabilities.json" }),
   rows: (body) => {

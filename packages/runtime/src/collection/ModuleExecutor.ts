@@ -11,6 +11,7 @@
  * task's collection log and `ModuleExecutor/ExecutorSettings.ts` turns the declared settings into the executor's.
  * Here they are put together over the ports, real or in memory.
  */
+import { SharedLists } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
 import { Effect, Layer, Option } from "effect"
 import * as Metrics from "../platform/Metrics.js"
@@ -59,6 +60,7 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
       cache: yield* RequestCache,
       collectionLog: yield* CollectionLog,
       proxies: yield* ProxyPool,
+      lists: yield* SharedLists.makeStore,
       // Optional: hosts without it (simulations, tests) run tasks exactly as specified.
       jobOptions: yield* Effect.serviceOption(JobOptions),
       findModule: settings.findModule ?? findInstalled
