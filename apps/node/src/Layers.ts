@@ -5,6 +5,7 @@ import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
 import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
 import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
 import * as JobOptionsRedis from "@mirage/runtime/collection/JobOptions/Redis"
+import * as CredentialsConfig from "@mirage/runtime/collection/Credentials/Config"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
@@ -42,7 +43,7 @@ export const Schedules = Layer.mergeAll(
   ScheduleLauncher.layerScans.pipe(
     Layer.provide(ScanService.layer),
     Layer.provide(
-      Layer.mergeAll(ScanReadModelPostgres.layer, ModuleCatalog.layerMemory(describe(), validateModuleConfig))
+      Layer.mergeAll(ScanReadModelPostgres.layer, ModuleCatalog.layerKeyed(describe(), validateModuleConfig).pipe(Layer.provide(CredentialsConfig.layer)))
     )
   )
 )

@@ -39,4 +39,46 @@ describe("entity coverage", () => {
     const infrastructure = builtinTemplates.find((template) => template.id === "ip-infrastructure-mapping")!
     expect(infrastructure.modules).toEqual(expect.arrayContaining(["netblock_ptr_sweep", "tls_summary", "dnsbl"]))
   })
+
+  it("every reputation and threat module is in a built-in template, each where its input is found", () => {
+    const threats = [
+      "dnsbl",
+      "spamhaus_drop",
+      "greynoise_community",
+      "otx_reputation",
+      "openphish",
+      "urlhaus_host",
+      "threatfox",
+      "google_safebrowsing",
+      "abuseipdb",
+      "crowdsec_cti",
+      "nvd_cve",
+      "cisa_kev",
+      "epss"
+    ]
+    const named = (id: string) => builtinTemplates.find((template) => template.id === id)!.modules as Array<string>
+    expect(named("threat-reputation")).toEqual(expect.arrayContaining(threats))
+    expect(named("full-domain-footprint")).toEqual(expect.arrayContaining(threats))
+    // From an address: the address and network lists, and the CVEs found on it; not the URL and phishing lists.
+    expect(named("ip-infrastructure-mapping")).toEqual(
+      expect.arrayContaining(["spamhaus_drop", "greynoise_community", "abuseipdb", "crowdsec_cti", "cisa_kev", "epss"])
+    )
+    expect(named("ip-infrastructure-mapping")).not.toContain("openphish")
+    // Each template reaches the threat modules it names: one of the template's targets or modules yields their input.
+    for (const template of builtinTemplates) {
+      const reachable = new Set<string>(template.target_types)
+      for (let round = 0; round < 4; round++) {
+        for (const id of template.modules) {
+          const module = modules.find((m) => m.id === id)!
+          if (module.input_types.some((type) => reachable.has(type))) {
+            for (const type of module.output_types) reachable.add(type)
+          }
+        }
+      }
+      for (const id of template.modules.filter((m) => threats.includes(m))) {
+        const module = modules.find((m) => m.id === id)!
+        expect(module.input_types.some((type) => reachable.has(type)), `${template.id}: ${id}`).toBe(true)
+      }
+    }
+  })
 })
