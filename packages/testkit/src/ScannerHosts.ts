@@ -49,41 +49,67 @@ export const censysHost = (request: FixtureRequest, hosts: ReadonlyArray<Host>):
   })
 }
 
-/**
- * ZoomEye's asset search v2 (`POST /v2/search`, JSON `{qbase64, sub_type, page, pagesize, fields}`) for `ip="…"`
- * queries: `{code: 60000, message, total, query, data: [...]}`, one flat record per service with the fields asked for.
- */
-export const zoomeyeHost = (request: FixtureRequest, hosts: ReadonlyArray<Host>): FixtureResponse | undefined => {
-  if (request.url.pathname !== "/v2/search") return undefined
-  if (request.method !== "POST") return HttpFixture.json({ code: 60001, message: "method not allowed" }, 405)
+/** A ZoomEye asset search v2 (`POST /v2/search`, JSON `{qbase64, sub_type, page, pagesize, fields}`), decoded. */
+export interface ZoomeyeSearch {
+  readonly query: string
+  readonly fields: ReadonlyArray<string>
+  readonly page: number
+  readonly pagesize: number
+}
+
+/** The search a request makes, or none when it is not a readable `POST /v2/search`. */
+export const zoomeyeSearchOf = (request: FixtureRequest): ZoomeyeSearch | undefined => {
+  if (request.url.pathname !== "/v2/search" || request.method !== "POST") return undefined
   const body = parseJson(request.body)
-  if (!Predicate.isRecord(body)) return HttpFixture.json({ code: 60002, message: "invalid request body" }, 400)
-  const { fields, qbase64 } = body
-  const query = typeof qbase64 === "string" ? Buffer.from(qbase64, "base64").toString("utf8") : ""
-  const ip = /^ip="([^"]+)"$/.exec(query)?.[1]
-  const wanted = typeof fields === "string" && fields !== ""
-    ? fields.split(",").map((field) => field.trim())
-    : ["ip", "port", "domain", "update_time"]
-  const data = hosts.filter((host) => host.ip === ip).flatMap((host) =>
-    host.services.map((service) => {
-      const record: Record<string, unknown> = {
-        ip: host.ip,
-        port: service.port,
-        domain: "",
-        protocol: service.transport,
-        service: service.port === 443 ? "https" : "unknown",
-        product: service.product ?? "",
-        version: service.version ?? "",
-        os: "",
-        hostname: host.hostnames[0] ?? "",
-        rdns: "",
-        asn: asNumber(host.asn),
-        "isp.name": host.isp,
-        "organization.name": host.org,
-        update_time: "2025-05-30T11:42:07"
-      }
-      return Object.fromEntries(wanted.filter((field) => field in record).map((field) => [field, record[field]]))
-    })
+  if (!Predicate.isRecord(body)) return undefined
+  const { fields, page, pagesize, qbase64 } = body
+  return {
+    query: typeof qbase64 === "string" ? Buffer.from(qbase64, "base64").toString("utf8") : "",
+    fields: typeof fields === "string" && fields !== ""
+      ? fields.split(",").map((field) => field.trim())
+      : ["ip", "port", "domain", "update_time"],
+    page: typeof page === "number" ? page : 1,
+    pagesize: typeof pagesize === "number" ? pagesize : 10
+  }
+}
+
+/** Only the fields a search asked for, as ZoomEye answers. */
+export const zoomeyeFields = (search: ZoomeyeSearch, record: Readonly<Record<string, unknown>>) =>
+  Object.fromEntries(search.fields.filter((field) => field in record).map((field) => [field, record[field]]))
+
+/** ZoomEye's answer to a search: `{code: 60000, message, total, query, data}`. */
+export const zoomeyeAnswer = (search: ZoomeyeSearch, all: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
+  HttpFixture.json({
+    code: 60000,
+    message: "success",
+    total: all.length,
+    query: search.query,
+    data: all.slice((search.page - 1) * search.pagesize, search.page * search.pagesize).map((record) =>
+      zoomeyeFields(search, record)
+    )
+  })
+
+/** ZoomEye's records of an address's services, for `ip="…"` searches; undefined for other searches. */
+export const zoomeyeHost = (search: ZoomeyeSearch, hosts: ReadonlyArray<Host>): FixtureResponse | undefined => {
+  const ip = /^ip="([^"]+)"$/.exec(search.query)?.[1]
+  if (ip === undefined) return undefined
+  const records = hosts.filter((host) => host.ip === ip).flatMap((host) =>
+    host.services.map((service) => ({
+      ip: host.ip,
+      port: service.port,
+      domain: "",
+      protocol: service.transport,
+      service: service.port === 443 ? "https" : "unknown",
+      product: service.product ?? "",
+      version: service.version ?? "",
+      os: "",
+      hostname: host.hostnames[0] ?? "",
+      rdns: "",
+      asn: asNumber(host.asn),
+      "isp.name": host.isp,
+      "organization.name": host.org,
+      update_time: "2025-05-30T11:42:07"
+    }))
   )
-  return HttpFixture.json({ code: 60000, message: "success", total: data.length, query, data })
+  return zoomeyeAnswer(search, records)
 }

@@ -1,21 +1,19 @@
 /**
  * zoomeye_hosts: the services ZoomEye's scanners saw on an address, from its asset search API v2
- * (`POST {base}/v2/search`, key in `API-KEY`, the same source as the domain search), a JSON body
- * `{"qbase64": base64('ip="…"'), "sub_type": "v4" or "v6", "page": 1, "pagesize": 100, "fields": "…"}`.
+ * (`POST {base}/v2/search`, key in `API-KEY`, the same source and search as the domain module's), a JSON
+ * body `{"qbase64": base64('ip="…"'), "sub_type": "v4" or "v6", "page": 1, "pagesize": 100, "fields": "…"}`.
  * The answer is `{"code": 60000, "message": "success", "total", "data": [...]}`, one flat record per
  * service with the fields asked for: `ip`, `port`, `protocol`, `service`, `product`, `version`, `os`,
  * `hostname`, `rdns`, `asn`, `isp.name`, `organization.name`, `update_time`. Another `code` is a
  * refusal its `message` explains; 401/403 a rejected key.
  */
-import { Effect, Option, Redacted, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { distinct, hostPort, optional, present } from "../internal/Fields.js"
-import { postJson } from "../internal/JsonPost.js"
-import { refusedWith } from "../internal/Refusal.js"
 import { canonicalTarget, headerFields, NoConfig } from "../kinds/PagedApi.js"
 import { openSession, requireKey } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { BadResponse, defineModule, type Finding, finding } from "../Module.js"
-import { zoomeye } from "./zoomeye.js"
+import { defineModule, type Finding, finding } from "../Module.js"
+import { type ZoomeyeSearch, zoomeyeSearch, zoomeyeSource } from "./zoomeye.js"
 
 export const ZoomeyeRecord = Schema.Struct({
   ip: Schema.String,
@@ -54,9 +52,6 @@ export const zoomeyeFields = [
 /** Records per request: one page covers an address's services. */
 const pagesize = 100
 
-/** ZoomEye's code for an answer that is one. */
-const success = 60000
-
 const named = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value.trim())
 
 export const zoomeyeHostFindings = (records: ReadonlyArray<ZoomeyeRecord>, ip: string): ReadonlyArray<Finding> =>
@@ -88,12 +83,12 @@ export const zoomeyeHostFindings = (records: ReadonlyArray<ZoomeyeRecord>, ip: s
     })
   )
 
-/** The search body for an address: its query in base64, the address family, the fields wanted. */
-export const searchBody = (ip: string) => ({
-  qbase64: Buffer.from(`ip="${ip}"`, "utf8").toString("base64"),
-  sub_type: ip.includes(":") ? "v6" : "v4",
+/** The search for an address: `ip="…"` of its family, the fields read. */
+export const hostSearch = (ip: string): ZoomeyeSearch => ({
+  query: `ip="${ip}"`,
+  subType: ip.includes(":") ? "v6" : "v4",
   page: 1,
-  pagesize,
+  pageSize: pagesize,
   fields: zoomeyeFields
 })
 
@@ -107,26 +102,13 @@ export const zoomeyeHosts = defineModule({
     input_types: ["IP"],
     output_types: ["OPEN_PORT", "TECHNOLOGY", "DOMAIN", "ASN", "ORGANIZATION"]
   }),
-  source: zoomeye.source,
-  setup: openSession<typeof NoConfig.Type>("zoomeye_hosts", zoomeye.source),
+  source: zoomeyeSource,
+  setup: openSession<typeof NoConfig.Type>("zoomeye_hosts", zoomeyeSource),
   collect: (session, task) =>
     Effect.gen(function*() {
-      yield* requireKey(session, zoomeye.source)
+      yield* requireKey(session, zoomeyeSource)
       const target = yield* canonicalTarget("zoomeye_hosts", task)
-      const key = Option.match(session.key, { onNone: () => ({}), onSome: (k) => ({ "api-key": Redacted.value(k) }) })
-      const { body } = yield* postJson(session.http, `${session.base}/v2/search`, searchBody(target.value), {
-        headers: key
-      })
-      const code = Rows.at(body, "code")
-      if (code !== success) {
-        const message = Rows.at(body, "message")
-        return yield* refusedWith(
-          "zoomeye",
-          `code ${String(code)}${typeof message === "string" ? `: ${message}` : ""}`
-        )
-      }
-      const data = Rows.at(body, "data")
-      if (!Array.isArray(data)) return yield* new BadResponse({ reason: "the answer has no data list" })
+      const { records: data } = yield* zoomeyeSearch(session, hostSearch(target.value))
       const records = yield* Rows.decodeEach(data, Rows.schema(ZoomeyeRecord), session.notes)
       const findings = zoomeyeHostFindings(records, target.value)
       yield* session.log("zoomeye_hosts answered", {
