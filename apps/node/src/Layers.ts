@@ -42,9 +42,10 @@ export const Schedules = Layer.mergeAll(
   ScheduleStorePostgres.layer,
   ScheduleLauncher.layerScans.pipe(
     Layer.provide(ScanService.layer),
-    Layer.provide(
-      Layer.mergeAll(ScanReadModelPostgres.layer, ModuleCatalog.layerKeyed(describe(), validateModuleConfig).pipe(Layer.provide(CredentialsConfig.layer)))
-    )
+    Layer.provide(Layer.mergeAll(
+      ScanReadModelPostgres.layer,
+      ModuleCatalog.layerKeyed(describe(), validateModuleConfig).pipe(Layer.provide(CredentialsConfig.layer))
+    ))
   )
 )
 

@@ -4,8 +4,8 @@
  * is one document, `vulnerabilities[]` each with `cveID`, `vendorProject`, `product`,
  * `vulnerabilityName`, `dateAdded`, `shortDescription`, `requiredAction`, `dueDate`,
  * `knownRansomwareCampaignUse` ("Known" or "Unknown") and `cwes[]`; read once per node for the
- * source's cache TTL and shared by its tasks. A listed CVE comes back marked known exploited, with CISA's entry; the affected
- * product as a TECHNOLOGY.
+ * source's cache TTL and shared by its tasks. A listed CVE comes back marked known exploited, with
+ * CISA's entry; the affected product as a TECHNOLOGY.
  */
 import { Option, Schema } from "effect"
 import { optional, present } from "../internal/Fields.js"

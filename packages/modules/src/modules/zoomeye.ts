@@ -4,7 +4,7 @@
  * "fields": "domain,ip,update_time"}`: `domain="…"` finds the domain's and its subdomains' web assets.
  * The answer is `{"code": 60000, "message": "success", "total", "data": [{domain, ip, update_time}]}`,
  * paged while `total` is not reached; another `code` is a refusal its `message` explains, 401/403 a
- * rejected key. ZoomEye has moved hosts (`.org`, `.hk`, now `.ai`, which serves API v2 only): the base
+ * rejected key. ZoomEye has moved hosts (`.org`, `.hk`, now `.ai`, whose documented API is v2): the base
  * URL is configuration.
  */
 import { Effect, Either, Option, Redacted, Schema } from "effect"

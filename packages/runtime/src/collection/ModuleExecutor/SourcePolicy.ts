@@ -110,7 +110,9 @@ const freeKeyLeft = (limiter: RateLimiterService, credentials: CredentialsServic
 /** Why a refused key is parked, as `/sources` shows it: the status and the source's words, without keys. */
 const parkReason = (error: ModuleError.AuthFailed, secrets: ReadonlyArray<string>) => {
   const reason = scrub(error.reason, secrets).slice(0, 200)
-  return error.status === undefined || reason.includes(String(error.status)) ? reason : `HTTP ${error.status}: ${reason}`
+  return error.status === undefined || reason.includes(String(error.status))
+    ? reason
+    : `HTTP ${error.status}: ${reason}`
 }
 
 /**
