@@ -55,7 +55,7 @@ describe("threat reputation", () => {
         yield* startNode("threats-domain", worldExecutor(world, keys))
         const { by, status } = yield* reputationOf("DOMAIN", "legacy.mirage-sandbox.test")
         expect(status).toBe("COMPLETED")
-        expect(by("openphish").map((r) => r.data)).toEqual(["http://legacy.mirage-sandbox.test/secure/login.php"])
+        expect(by("openphish").map((r) => r.data)).toContain("http://legacy.mirage-sandbox.test/secure/login.php")
         expect(by("urlhaus_host").map((r) => r.data)).toContain("http://legacy.mirage-sandbox.test/old.php?id=1")
         expect(by("google_safebrowsing").length).toBeGreaterThan(0)
         expect(by("otx_reputation").length).toBeGreaterThan(0)
