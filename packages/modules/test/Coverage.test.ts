@@ -56,7 +56,7 @@ describe("entity coverage", () => {
       "cisa_kev",
       "epss"
     ]
-    const named = (id: string) => builtinTemplates.find((template) => template.id === id)!.modules as Array<string>
+    const named = (id: string) => builtinTemplates.find((template) => template.id === id)!.modules as ReadonlyArray<string>
     expect(named("threat-reputation")).toEqual(expect.arrayContaining(threats))
     expect(named("full-domain-footprint")).toEqual(expect.arrayContaining(threats))
     // From an address: the address and network lists, and the CVEs found on it; not the URL and phishing lists.
