@@ -68,7 +68,8 @@ const builtin = (
   name,
   description,
   target_types,
-  modules: modules.map((m) => ModuleId.make(m)),
+  // Once each, in the order first named: a shared list (the threat modules) may repeat one a template names itself.
+  modules: Array.from(new Set(modules), (m) => ModuleId.make(m)),
   ...(select === undefined ? {} : { select }),
   configuration: ScanConfiguration.make(configuration)
 })

@@ -31,6 +31,8 @@ describe("entity coverage", () => {
     const ids = new Set(modules.map((module) => module.id as string))
     for (const template of builtinTemplates) {
       expect(template.modules.filter((id) => !ids.has(id)), template.id).toEqual([])
+      // A scan refuses a module listed twice.
+      expect(new Set(template.modules).size, template.id).toBe(template.modules.length)
     }
     const buckets = builtinTemplates.filter((template) => template.modules.includes("storage_buckets" as never))
     expect(buckets.map((template) => template.id)).toEqual(["cloud-exposure"])
