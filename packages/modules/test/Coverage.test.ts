@@ -20,7 +20,7 @@ describe("entity coverage", () => {
 
   it("a module that enriches its input lists the input's type among its outputs", () => {
     // An enrichment is a finding of the task's own entity: a module that makes them must say it outputs that type.
-    for (const id of ["phone", "numverify", "dnsbl", "epss", "hibp_breach", "certificate_analysis"]) {
+    for (const id of ["phone", "numverify", "dnsbl", "epss", "nvd_cve", "cisa_kev", "hibp_breach", "certificate_analysis"]) {
       const module = modules.find((m) => m.id === id)
       expect(module, id).toBeDefined()
       expect(module!.input_types.some((type) => module!.output_types.includes(type)), id).toBe(true)

@@ -44,7 +44,11 @@ export const kevFindings = (entry: KevEntry): ReadonlyArray<Finding> => {
   })
   const product = [entry.vendorProject, entry.product].filter((part) => part !== undefined && part !== "").join(" ")
   return [
-    finding("VULNERABILITY", entry.cveID, { confidence: 1, metadata: { known_exploited: true, kev } }),
+    // The CVE asked is the task's own entity: CISA's entry is its enrichment, kept although the scan has seen it.
+    Option.map(
+      finding("VULNERABILITY", entry.cveID, { confidence: 1, metadata: { known_exploited: true, kev } }),
+      (found) => ({ ...found, enrichment: true })
+    ),
     product === "" ? Option.none() : finding("TECHNOLOGY", product, {
       confidence: 0.6,
       metadata: { cve: entry.cveID, role: "product of a known exploited vulnerability" }
