@@ -58,6 +58,6 @@ describe("sandbox confinement", () => {
         expect(ports.has(world.services.ssh.port)).toBe(true)
         expect(ports.has(world.services.tls.port)).toBe(true)
         expect(connections.some((c) => c.protocol === "dns")).toBe(true)
-      }))
+      }), 170_000)
   })
 })
