@@ -27,19 +27,19 @@ interface Entry {
 export const makeStore: Effect.Effect<ListStore> = Effect.gen(function*() {
   const entries = yield* Ref.make(new Map<string, Entry>())
 
-  const settle = (key: string, mine: Deferred.Deferred<unknown, unknown>, ttlMs: number) =>
-  (exit: Exit.Exit<unknown, unknown>) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      yield* Ref.update(entries, (all) => {
-        if (all.get(key)?.done !== mine) return all
-        const next = new Map(all)
-        if (Exit.isSuccess(exit)) next.set(key, { done: mine, expires: now + ttlMs })
-        else next.delete(key)
-        return next
+  const settle =
+    (key: string, mine: Deferred.Deferred<unknown, unknown>, ttlMs: number) => (exit: Exit.Exit<unknown, unknown>) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* Ref.update(entries, (all) => {
+          if (all.get(key)?.done !== mine) return all
+          const next = new Map(all)
+          if (Exit.isSuccess(exit)) next.set(key, { done: mine, expires: now + ttlMs })
+          else next.delete(key)
+          return next
+        })
+        yield* Deferred.done(mine, exit)
       })
-      yield* Deferred.done(mine, exit)
-    })
 
   const get = <A, E>(key: string, ttlMs: number, load: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     ttlMs <= 0 ? load : Effect.gen(function*() {

@@ -20,7 +20,9 @@ describe("entity coverage", () => {
 
   it("a module that enriches its input lists the input's type among its outputs", () => {
     // An enrichment is a finding of the task's own entity: a module that makes them must say it outputs that type.
-    for (const id of ["phone", "numverify", "dnsbl", "epss", "nvd_cve", "cisa_kev", "hibp_breach", "certificate_analysis"]) {
+    for (
+      const id of ["phone", "numverify", "dnsbl", "epss", "nvd_cve", "cisa_kev", "hibp_breach", "certificate_analysis"]
+    ) {
       const module = modules.find((m) => m.id === id)
       expect(module, id).toBeDefined()
       expect(module!.input_types.some((type) => module!.output_types.includes(type)), id).toBe(true)
@@ -58,7 +60,8 @@ describe("entity coverage", () => {
       "cisa_kev",
       "epss"
     ]
-    const named = (id: string) => builtinTemplates.find((template) => template.id === id)!.modules as ReadonlyArray<string>
+    const named = (id: string) =>
+      builtinTemplates.find((template) => template.id === id)!.modules as ReadonlyArray<string>
     expect(named("threat-reputation")).toEqual(expect.arrayContaining(threats))
     expect(named("full-domain-footprint")).toEqual(expect.arrayContaining(threats))
     // From an address: the address and network lists, and the CVEs found on it; not the URL and phishing lists.

@@ -109,7 +109,9 @@ export const zoomeye = defineModule({
         if (Either.isLeft(answer)) {
           // The first page failing is the task's failure; a later one keeps what came before.
           if (page === 1) return yield* Effect.fail(answer.left)
-          yield* session.notes.warn(`page ${page} failed, ${assets.length} rows of earlier pages kept: ${answer.left.message}`)
+          yield* session.notes.warn(
+            `page ${page} failed, ${assets.length} rows of earlier pages kept: ${answer.left.message}`
+          )
           break
         }
         assets.push(...(yield* Rows.decodeEach(answer.right.records, decode, session.notes)))

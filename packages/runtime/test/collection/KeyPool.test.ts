@@ -145,7 +145,9 @@ describe("key pools", () => {
       expect(onB.map((run) => run.outcome)).toEqual(["completed", "completed", "completed"])
       expect(shodan.requestLog().slice(2).map(keyOf)).not.toContain(refused)
       // Either node's /sources shows it parked, by label and fingerprint, with the source's reason and its end.
-      const shown = yield* Sources.one({ limiter: b.limiter, credentials: b.credentials, collectionLog: b.log })("shodan")
+      const shown = yield* Sources.one({ limiter: b.limiter, credentials: b.credentials, collectionLog: b.log })(
+        "shodan"
+      )
       const parked = shown.keys[0]!
       expect(parked).toMatchObject({
         label: "key-1",
@@ -165,7 +167,9 @@ describe("key pools", () => {
 
       // Once its time is over, every node may try it again: the source refuses it once more, and it is parked again.
       yield* TestClock.adjust(parkMs)
-      const after = yield* Sources.one({ limiter: a.limiter, credentials: a.credentials, collectionLog: a.log })("shodan")
+      const after = yield* Sources.one({ limiter: a.limiter, credentials: a.credentials, collectionLog: a.log })(
+        "shodan"
+      )
       expect(after.keys.map((k) => k.state)).toEqual(["ok", "ok", "ok"])
       const before = shodan.requestLog().length
       yield* Effect.forEach(
@@ -173,7 +177,9 @@ describe("key pools", () => {
         (value) => driven(b.executor.execute(task("shodan_host", ip(value))))
       )
       expect(shodan.requestLog().slice(before).map(keyOf).filter((key) => key === refused)).toHaveLength(1)
-      const again = yield* Sources.one({ limiter: a.limiter, credentials: a.credentials, collectionLog: a.log })("shodan")
+      const again = yield* Sources.one({ limiter: a.limiter, credentials: a.credentials, collectionLog: a.log })(
+        "shodan"
+      )
       expect(again.keys[0]?.state).toBe("parked")
     }))
 })

@@ -8,6 +8,7 @@ import { Entity } from "@mirage/domain/Entity"
 import { ModuleId, OrganizationId, TemplateId, UserId } from "@mirage/domain/Ids"
 import { CreateScanRequest, ScanModule } from "@mirage/domain/Scan"
 import { CreateTemplateRequest } from "@mirage/domain/Template"
+import { describe as describeModules } from "@mirage/modules/Registry"
 import * as RepliesMemory from "@mirage/runtime/cluster/Replies/Memory"
 import * as ShardInboxMemory from "@mirage/runtime/cluster/ShardInbox/Memory"
 import * as CredentialsMemory from "@mirage/runtime/collection/Credentials/Memory"
@@ -22,7 +23,6 @@ import * as ScanService from "@mirage/runtime/scans/ScanService"
 import * as TemplatesMemory from "@mirage/runtime/scans/Templates/Memory"
 import * as TemplateService from "@mirage/runtime/scans/TemplateService"
 import * as WebhooksMemory from "@mirage/runtime/scans/Webhooks/Memory"
-import { describe as describeModules } from "@mirage/modules/Registry"
 import { Effect, Layer, Option, Random } from "effect"
 
 const principal = Principal.make({
@@ -152,11 +152,14 @@ describe("ScanService", () => {
         "module github_code_search of the template needs an API key and none is configured: scans from it skip it"
       ])
       // A scan naming it runs it all the same (its tasks say why they fail).
-      const named = yield* scans.create(principal, CreateScanRequest.make({
-        name: "named",
-        target: Entity.make({ type: "DOMAIN", value: "example.com" }),
-        modules: [ScanModule.make({ id: ModuleId.make("github_code_search") })]
-      }))
+      const named = yield* scans.create(
+        principal,
+        CreateScanRequest.make({
+          name: "named",
+          target: Entity.make({ type: "DOMAIN", value: "example.com" }),
+          modules: [ScanModule.make({ id: ModuleId.make("github_code_search") })]
+        })
+      )
       expect(named.scan.modules.map((m) => m.id)).toEqual(["github_code_search"])
     }).pipe(Effect.provide(fresh(
       ModuleCatalog.layerKeyed(

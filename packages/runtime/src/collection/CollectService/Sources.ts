@@ -58,8 +58,10 @@ const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
     const last = yield* ports.collectionLog.lastSummary(source.id, false)
     const lastError = yield* ports.collectionLog.lastSummary(source.id, true)
     // Rate limited wins; otherwise the outcome of the source's most recent task says how it is doing.
-    const outcome = Option.map(last, (entry) => entry.outcome)
-    const all = (wanted: SourceKey["state"]) => keys.length > 0 && keys.every((k) => k.state === wanted)
+    const outcome = Option.map(last, (entry) =>
+      entry.outcome)
+    const all = (wanted: SourceKey["state"]) =>
+      keys.length > 0 && keys.every((k) => k.state === wanted)
     const current: SourceState = state.state === "rate_limited" || (keys.length > 1 && all("rate_limited"))
       ? "rate_limited"
       : all("parked") || Option.contains(outcome, "auth_failed")

@@ -6,8 +6,8 @@
  * its log scrubs keys, its whole lists are the node's (kept for the source's cache TTL), and it carries the pool's
  * next key that is not rate limited (each key with its own bucket) or the task's own.
  */
-import { DnsClient, HttpClient, ModuleContext, ModuleError, SharedLists } from "@mirage/modules"
-import type { Module } from "@mirage/modules"
+import { DnsClient, HttpClient, ModuleContext, ModuleError } from "@mirage/modules"
+import type { Module, SharedLists } from "@mirage/modules"
 import { Effect, Option, Redacted } from "effect"
 import { loggedHttp, requestUrl, scrub, stripSecrets } from "../CollectionLog.js"
 import type { RequestRecord } from "../CollectionLog.js"
