@@ -357,18 +357,9 @@ export const make = (terminal: Terminal) => {
         const { api } = yield* Gateway
         const list = yield* api.collect.sources()
         if (input.json) return yield* Output.json(SourceList, list)
-        yield* Console.log(Output.table(
-          ["ID", "STATE", "RATE", "KEY", "MODULES"],
-          list.items.map((s) => [
-            s.id,
-            s.state,
-            `${s.rate_limit.requests}/${s.rate_limit.per_seconds}s`,
-            s.requires_key ? (s.key_configured ? "configured" : "missing") : "-",
-            s.module_ids.join(",")
-          ])
-        ))
+        yield* Console.log(Output.sourcesText(list))
       })
-    )).pipe(Command.withDescription("The data sources: their modules, rate limits, keys and state"))
+    )).pipe(Command.withDescription("The data sources: their modules, rate limits, state, and each key's state"))
 
   const root = Command.make("mirage").pipe(
     Command.withDescription("The Mirage command line: scans, templates, collection and sources through the gateway"),

@@ -3,9 +3,10 @@
  * one JSON document on stdout encoded by the contract's schemas, and nothing else.
  */
 import { Options } from "@effect/cli"
+import type { SourceList } from "@mirage/domain/api/CollectApi"
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ScanProgressEvent } from "@mirage/domain/ScanProgress"
-import { Console, Effect, Schema } from "effect"
+import { Console, DateTime, Effect, Schema } from "effect"
 
 /** Prints a value as JSON, encoded by its schema (dates as ISO strings, snake_case as on the wire). */
 export const json = <A, I>(schema: Schema.Schema<A, I>, value: A) =>
@@ -70,6 +71,41 @@ export const summaryText = (summary: Summary, results: ReadonlyArray<CollectionR
   )
   const more = results.length > shown ? `\n… and ${results.length - shown} more (mirage results <id>)` : ""
   return `${summary.total} results\n\n${types}\n\n${resultTable(results.slice(0, shown))}${more}`
+}
+
+const at = (time: DateTime.Utc | null) => (time === null ? "" : DateTime.formatIso(time))
+
+/**
+ * The sources, then one line per configured key (by label and fingerprint, never the key): ok, rate limited until
+ * when, or parked until when and why.
+ */
+export const sourcesText = (list: SourceList): string => {
+  const sources = table(
+    ["ID", "STATE", "RATE", "KEY", "MODULES"],
+    list.items.map((s) => [
+      s.id,
+      s.state,
+      `${s.rate_limit.requests}/${s.rate_limit.per_seconds}s`,
+      s.requires_key || s.keys.length > 0 ? (s.key_configured ? `${s.keys.length} configured` : "missing") : "-",
+      s.module_ids.join(",")
+    ])
+  )
+  const keyed = list.items.filter((s) => s.keys.length > 0)
+  if (keyed.length === 0) return sources
+  const keys = table(
+    ["SOURCE", "KEY", "FINGERPRINT", "STATE", "UNTIL", "REASON"],
+    keyed.flatMap((s) =>
+      s.keys.map((k) => [
+        s.id,
+        k.label,
+        k.fingerprint,
+        k.state,
+        k.state === "parked" ? at(k.parked_until) : at(k.rate_limited_until),
+        k.parked_reason ?? ""
+      ])
+    )
+  )
+  return `${sources}\n\n${keys}`
 }
 
 /** `--json`: machine output only, one JSON document on stdout. */

@@ -1,4 +1,7 @@
-/** Data sources: their rate limit and state (rate-limited until when, last error), key and modules' flags. */
+/**
+ * Data sources: their rate limit and state (rate-limited until when, last error), key and modules' flags, and a pool's
+ * keys by label and fingerprint (parked or rate limited until when).
+ */
 import type { ModuleListJson, SourceListJson } from "./Api.js"
 import { call } from "./Api.js"
 import * as Format from "./Format.js"
@@ -47,6 +50,20 @@ export const Sources = () => {
                       ? <span class="tag ok">configured</span>
                       : <span class="tag warn">missing</span>)
                     : <span class="muted">not needed</span>}
+                  {source.keys.length > 1 || source.keys.some((k) => k.state !== "ok")
+                    ? (
+                      <ul class="small-text plain" data-testid="source-keys">
+                        {source.keys.map((key) => (
+                          <li data-key={key.label} title={key.parked_reason ?? undefined}>
+                            <span class="mono">{key.label} {key.fingerprint}</span>{" "}
+                            <span class={`badge state-${key.state}`}>{key.state.replace("_", " ")}</span>
+                            {key.state === "parked" && ` until ${Format.time(key.parked_until)}`}
+                            {key.state === "rate_limited" && ` until ${Format.time(key.rate_limited_until)}`}
+                          </li>
+                        ))}
+                      </ul>
+                    )
+                    : null}
                 </td>
                 <td>{flagsOf(source.id).map((flag) => <span class="tag">{flag}</span>)}</td>
                 <td class="small-text">

@@ -3,6 +3,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { describe, validateModuleConfig } from "@mirage/modules/Registry"
 import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
 import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
+import * as CredentialsConfig from "@mirage/runtime/collection/Credentials/Config"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import * as Logging from "@mirage/runtime/platform/Logging"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
@@ -30,7 +31,8 @@ const Adapters = Layer.mergeAll(
   ScanReadModelPostgres.layer,
   // Each request's key lookup, kept for KeyCache.ttl.
   KeyCache.layer.pipe(Layer.provide(ApiKeysPostgres.layer)),
-  ModuleCatalog.layerMemory(describe(), validateModuleConfig)
+  // Keyed modules without a configured key are left out of scans from templates.
+  ModuleCatalog.layerKeyed(describe(), validateModuleConfig).pipe(Layer.provide(CredentialsConfig.layer))
 ).pipe(Layer.provideMerge(Stores))
 
 Server.layer.pipe(

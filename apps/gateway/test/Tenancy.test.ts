@@ -232,6 +232,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Tenancy"
         "organization-footprint",
         "person-investigation",
         "cloud-exposure",
+        "threat-reputation",
         "all-passive-sources"
       ])
       // The test catalog has crtsh and dns_resolve only: the rest are warned about.

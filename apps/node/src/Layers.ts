@@ -4,6 +4,7 @@ import * as MembershipRedis from "@mirage/runtime/cluster/Membership/Redis"
 import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
 import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
 import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
+import * as CredentialsConfig from "@mirage/runtime/collection/Credentials/Config"
 import * as JobOptionsRedis from "@mirage/runtime/collection/JobOptions/Redis"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import * as ModuleExecutor from "@mirage/runtime/collection/ModuleExecutor"
@@ -41,9 +42,10 @@ export const Schedules = Layer.mergeAll(
   ScheduleStorePostgres.layer,
   ScheduleLauncher.layerScans.pipe(
     Layer.provide(ScanService.layer),
-    Layer.provide(
-      Layer.mergeAll(ScanReadModelPostgres.layer, ModuleCatalog.layerMemory(describe(), validateModuleConfig))
-    )
+    Layer.provide(Layer.mergeAll(
+      ScanReadModelPostgres.layer,
+      ModuleCatalog.layerKeyed(describe(), validateModuleConfig).pipe(Layer.provide(CredentialsConfig.layer))
+    ))
   )
 )
 

@@ -12,6 +12,7 @@ import * as ProxyPool from "@mirage/runtime/collection/ProxyPool"
 import * as RateLimiterMemory from "@mirage/runtime/collection/RateLimiter/Memory"
 import * as RequestCacheMemory from "@mirage/runtime/collection/RequestCache/Memory"
 import { MongoDatabase } from "@mirage/runtime/platform/MongoDatabase"
+import { RedisClient } from "@mirage/runtime/platform/RedisClient"
 import { IntelWorld } from "@mirage/testkit"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { get, newCaller, post } from "../../gateway/test/Gateway.js"
@@ -47,9 +48,13 @@ withLayer(Layer.provideMerge(layer, logged), { timeout: 120_000, excludeTestServ
     Effect.gen(function*() {
       const world = yield* World
       const db = yield* MongoDatabase
+      const redis = yield* RedisClient
       const node = yield* startNode(
         "secrets",
-        keyedExecutor(world.moduleEndpoints).pipe(Layer.provide(Layer.succeed(MongoDatabase, db)), Layer.orDie)
+        keyedExecutor(world.moduleEndpoints).pipe(
+          Layer.provide(Layer.mergeAll(Layer.succeed(MongoDatabase, db), Layer.succeed(RedisClient, redis))),
+          Layer.orDie
+        )
       )
       const caller = yield* newCaller("admin")
       const apiKey = Redacted.value(caller.key)

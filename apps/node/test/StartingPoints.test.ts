@@ -35,6 +35,7 @@ describe("starting points", () => {
         const asn = `AS${IntelWorld.autonomousSystems[0]!.asn}`
         const { status, types } = yield* scanFrom("organization-footprint", "ASN", asn)
         expect(status).toBe("COMPLETED")
+        expect(types.size).toBeGreaterThanOrEqual(3)
         expect([...types].sort()).toEqual(expect.arrayContaining(["NETBLOCK", "ORGANIZATION", "URL"]))
       }))
 
@@ -53,15 +54,18 @@ describe("starting points", () => {
         expect(results.some((r) => r.module_id === "github_org" || r.module_id === "gitlab_projects")).toBe(true)
       }))
 
-    it.scoped("an organization's account name: its repositories, projects and images, and its public members", () =>
+    it.scoped("an organization's account name: its repositories, projects and images, its public members and the domains they prove", () =>
       Effect.gen(function*() {
         yield* startNode("starts-org")
         const account = IntelWorld.codeAccounts[0]!
         const { status, types, results } = yield* scanFrom("organization-footprint", "ORGANIZATION", account.login)
         expect(status).toBe("COMPLETED")
-        expect(types.has("URL") && types.has("USERNAME")).toBe(true)
+        expect(types.size).toBeGreaterThanOrEqual(3)
+        expect([...types]).toEqual(expect.arrayContaining(["URL", "USERNAME", "DOMAIN"]))
         const members = results.filter((r) => r.data_type === "USERNAME").map((r) => r.data)
         expect(members).toEqual(expect.arrayContaining([...account.members]))
+        // A member followed to Keybase: the company domain he proves.
+        expect(results.some((r) => r.module_id === "keybase" && r.data === "mirage-sandbox.test")).toBe(true)
       }))
 
     it.scoped("an address: its names, its network and who runs it", () =>

@@ -76,7 +76,8 @@ const builtin = (
   name,
   description,
   target_types,
-  modules: modules.map((m) => ModuleId.make(m)),
+  // Once each, in the order first named: a shared list (the threat modules) may repeat one a template names itself.
+  modules: Array.from(new Set(modules), (m) => ModuleId.make(m)),
   ...(select === undefined ? {} : { select }),
   configuration: ScanConfiguration.make(configuration)
 })
@@ -91,6 +92,27 @@ const passiveDomain = [
   "virustotal_domain",
   "rdap_domain",
   "github_code_search"
+]
+
+/**
+ * Reputation and threat sources: blocklists over DNS and lists, threat feeds, and CVE enrichment (severity, known
+ * exploited, exploit likelihood). The keyed ones (URLhaus, ThreatFox, Safe Browsing, AbuseIPDB, CrowdSec) are left
+ * out of a scan when no key is configured for them.
+ */
+const threatModules = [
+  "dnsbl",
+  "spamhaus_drop",
+  "greynoise_community",
+  "otx_reputation",
+  "openphish",
+  "urlhaus_host",
+  "threatfox",
+  "google_safebrowsing",
+  "abuseipdb",
+  "crowdsec_cti",
+  "nvd_cve",
+  "cisa_kev",
+  "epss"
 ]
 
 export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
@@ -139,7 +161,9 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "email_security",
       "dns_providers",
       "subdomain_takeover",
-      "securitytxt"
+      "securitytxt",
+      // What the blocklists and threat feeds say of its names, addresses and URLs, and its CVEs' severity.
+      ...threatModules
     ],
     { recursion_depth: 2, priority: "MEDIUM" }
   ),
@@ -155,7 +179,8 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
     "ip-infrastructure-mapping",
     "IP / infrastructure mapping",
     "Who runs an address or network: reverse DNS (a small netblock swept), ASN, prefixes and operator, registry " +
-      "data, blocklist listings, exposed services with their TLS versions and certificates.",
+      "data, blocklist and threat-feed listings, exposed services with their TLS versions and certificates, and " +
+      "their CVEs' severity.",
     ["IP", "NETBLOCK", "ASN"],
     [
       "reverse_dns",
@@ -173,16 +198,18 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "tls_certificate",
       "tls_summary",
       "certificate_analysis",
-      "http_probe"
+      "http_probe",
+      ...threatModules.filter((id) => id !== "openphish" && id !== "google_safebrowsing")
     ],
     { recursion_depth: 1, priority: "MEDIUM" }
   ),
   builtin(
     "organization-footprint",
     "Organization footprint",
-    "From a company or its AS: its networks and peering records, its code and image accounts, their members and projects.",
+    "From a company or its AS: its networks and peering records, its code and image accounts, their members and " +
+      "projects, and the accounts and domains those members prove on Keybase.",
     ["ORGANIZATION", "ASN"],
-    ["ripestat_prefixes", "peeringdb", "team_cymru_asn", "github_org", "gitlab_projects", "dockerhub"],
+    ["ripestat_prefixes", "peeringdb", "team_cymru_asn", "github_org", "gitlab_projects", "dockerhub", "keybase"],
     { recursion_depth: 2, priority: "MEDIUM" }
   ),
   builtin(
@@ -222,6 +249,17 @@ export const builtinTemplates: ReadonlyArray<BuiltinTemplate> = [
       "tls_summary"
     ],
     { recursion_depth: 1, priority: "LOW" }
+  ),
+  builtin(
+    "threat-reputation",
+    "Threat reputation",
+    "What blocklists and threat feeds say of a domain, address, network or URL (DNSBLs, Spamhaus DROP, GreyNoise, " +
+      "OTX, OpenPhish, URLhaus, ThreatFox, Safe Browsing, AbuseIPDB, CrowdSec), the addresses a domain resolves " +
+      "to, and the known CVEs of those addresses with their severity and known exploitation. Keyed sources run only " +
+      "when their key is configured.",
+    ["DOMAIN", "IP", "NETBLOCK", "URL"],
+    ["dns_resolve", "shodan_internetdb", ...threatModules],
+    { recursion_depth: 2, priority: "MEDIUM" }
   ),
   builtin(
     "all-passive-sources",

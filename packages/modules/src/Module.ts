@@ -15,6 +15,7 @@ export * from "./DnsClient.js"
 export * from "./HttpClient.js"
 export * from "./ModuleContext.js"
 export * from "./ModuleError.js"
+export * from "./SharedLists.js"
 
 /** The data source behind a module: what the runtime needs to rate limit, proxy and authenticate. */
 export const DataSource = Schema.Struct({

@@ -1,6 +1,6 @@
 /**
  * What a module is given to reach the outside world: its HTTP and DNS clients, the base URLs
- * of its sources, its credentials and a log. All of it comes from configuration.
+ * of its sources, its credentials, a log and the node's shared lists. All of it comes from configuration.
  */
 import type { Redacted } from "effect"
 import { Context, Effect, Option, Ref } from "effect"
@@ -10,6 +10,7 @@ import { type DnsClient, makeDnsClient } from "./DnsClient.js"
 import { type HttpClient, makeHttpClient } from "./HttpClient.js"
 import { AuthFailed, ModuleConfigError } from "./ModuleError.js"
 import type { ModuleError } from "./ModuleError.js"
+import { type SharedLists, unshared } from "./SharedLists.js"
 
 /**
  * The runtime's scope guard, for modules that open sockets themselves (port scans, TLS
@@ -39,6 +40,8 @@ export interface ModuleContext {
    * speaks another protocol (a database, a socket) takes one before each request it sends.
    */
   readonly throttle: Effect.Effect<void, ModuleError>
+  /** Whole lists of the source (a catalog, a feed) loaded once and shared by the node's tasks for the source's TTL. */
+  readonly lists: SharedLists
 }
 
 export const ModuleContext = Context.GenericTag<ModuleContext>("@mirage/modules/ModuleContext")
@@ -67,6 +70,8 @@ export interface ModuleContextOptions {
   readonly timeoutMs?: number
   /** The source's rate limit for other protocols; none by default. */
   readonly throttle?: Effect.Effect<void, ModuleError>
+  /** The node's shared lists; none by default (every task loads its own). */
+  readonly lists?: SharedLists
 }
 
 const baseUrls = (module: string, endpoints: ModuleEndpoints) =>
@@ -109,7 +114,8 @@ export const makeModuleContext = (options: ModuleContextOptions): Effect.Effect<
       credentials: () => credentials,
       log,
       notes: options.notes ?? (yield* makeNotes(log)),
-      throttle: options.throttle ?? Effect.void
+      throttle: options.throttle ?? Effect.void,
+      lists: options.lists ?? unshared
     }
   })
 

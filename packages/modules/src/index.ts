@@ -11,5 +11,6 @@ export * as ModuleError from "./ModuleError.js"
 export * as Crtsh from "./modules/crtsh.js"
 export * as DnsResolve from "./modules/dns_resolve.js"
 export * as Registry from "./Registry.js"
+export * as SharedLists from "./SharedLists.js"
 /** The resolvers' data source: one rate limit over every module's DNS lookups. */
 export { dnsSource } from "./internal/Dns.js"

@@ -20,7 +20,9 @@ describe("entity coverage", () => {
 
   it("a module that enriches its input lists the input's type among its outputs", () => {
     // An enrichment is a finding of the task's own entity: a module that makes them must say it outputs that type.
-    for (const id of ["phone", "numverify", "dnsbl", "epss", "hibp_breach", "certificate_analysis"]) {
+    for (
+      const id of ["phone", "numverify", "dnsbl", "epss", "nvd_cve", "cisa_kev", "hibp_breach", "certificate_analysis"]
+    ) {
       const module = modules.find((m) => m.id === id)
       expect(module, id).toBeDefined()
       expect(module!.input_types.some((type) => module!.output_types.includes(type)), id).toBe(true)
@@ -31,6 +33,8 @@ describe("entity coverage", () => {
     const ids = new Set(modules.map((module) => module.id as string))
     for (const template of builtinTemplates) {
       expect(template.modules.filter((id) => !ids.has(id)), template.id).toEqual([])
+      // A scan refuses a module listed twice.
+      expect(new Set(template.modules).size, template.id).toBe(template.modules.length)
     }
     const buckets = builtinTemplates.filter((template) => template.modules.includes("storage_buckets" as never))
     expect(buckets.map((template) => template.id)).toEqual(["cloud-exposure"])
@@ -38,5 +42,48 @@ describe("entity coverage", () => {
     expect(modules.find((m) => m.id === "storage_buckets")?.flags).toEqual(["active", "aggressive"])
     const infrastructure = builtinTemplates.find((template) => template.id === "ip-infrastructure-mapping")!
     expect(infrastructure.modules).toEqual(expect.arrayContaining(["netblock_ptr_sweep", "tls_summary", "dnsbl"]))
+  })
+
+  it("every reputation and threat module is in a built-in template, each where its input is found", () => {
+    const threats = [
+      "dnsbl",
+      "spamhaus_drop",
+      "greynoise_community",
+      "otx_reputation",
+      "openphish",
+      "urlhaus_host",
+      "threatfox",
+      "google_safebrowsing",
+      "abuseipdb",
+      "crowdsec_cti",
+      "nvd_cve",
+      "cisa_kev",
+      "epss"
+    ]
+    const named = (id: string) =>
+      builtinTemplates.find((template) => template.id === id)!.modules as ReadonlyArray<string>
+    expect(named("threat-reputation")).toEqual(expect.arrayContaining(threats))
+    expect(named("full-domain-footprint")).toEqual(expect.arrayContaining(threats))
+    // From an address: the address and network lists, and the CVEs found on it; not the URL and phishing lists.
+    expect(named("ip-infrastructure-mapping")).toEqual(
+      expect.arrayContaining(["spamhaus_drop", "greynoise_community", "abuseipdb", "crowdsec_cti", "cisa_kev", "epss"])
+    )
+    expect(named("ip-infrastructure-mapping")).not.toContain("openphish")
+    // Each template reaches the threat modules it names: one of the template's targets or modules yields their input.
+    for (const template of builtinTemplates) {
+      const reachable = new Set<string>(template.target_types)
+      for (let round = 0; round < 4; round++) {
+        for (const id of template.modules) {
+          const module = modules.find((m) => m.id === id)!
+          if (module.input_types.some((type) => reachable.has(type))) {
+            for (const type of module.output_types) reachable.add(type)
+          }
+        }
+      }
+      for (const id of template.modules.filter((m) => threats.includes(m))) {
+        const module = modules.find((m) => m.id === id)!
+        expect(module.input_types.some((type) => reachable.has(type)), `${template.id}: ${id}`).toBe(true)
+      }
+    }
   })
 })

@@ -40,6 +40,8 @@ describe("cisa_kev", () => {
       }], { target: vuln("CVE-2026-1111") })
       yield* run.server.verify
       expect(found(run.outcome)).toEqual(["VULNERABILITY CVE-2026-1111", "TECHNOLOGY Example Networks EdgeOS"])
+      // The CVE asked, enriched: a scan keeps it although it has seen the CVE already.
+      expect(Either.getOrThrow(run.outcome)[0]?.enrichment).toBe(true)
       expect(Either.getOrThrow(run.outcome)[0]?.metadata).toEqual({
         known_exploited: true,
         kev: {

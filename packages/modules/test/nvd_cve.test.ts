@@ -66,6 +66,8 @@ describe("nvd_cve", () => {
       const run = yield* collectAgainst(nvdCve, [{ request, response: answer({}) }], { target: vuln })
       yield* run.server.verify
       expect(found(run.outcome)).toEqual(["VULNERABILITY CVE-2024-3400"])
+      // The CVE asked, enriched: a scan keeps it although it has seen the CVE already.
+      expect(Either.getOrThrow(run.outcome)[0]?.enrichment).toBe(true)
       expect(Either.getOrThrow(run.outcome)[0]?.metadata).toMatchObject({
         description: "A command injection in GlobalProtect.",
         cvss: 10,

@@ -1,7 +1,7 @@
 /**
  * The sandbox's emulations of the reputation, threat and vulnerability sources (with the world's
  * test keys): the VPN endpoint's bad standing, the forgotten host's phishing, the staging host's
- * Jenkins CVE enriched from the NVD and CISA's catalog, and nothing about the sandbox's clean addresses.
+ * Jenkins CVE enriched from the NVD, CISA's catalog and FIRST's EPSS, and nothing about the sandbox's clean addresses.
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { EntityType } from "@mirage/domain/Entity"
@@ -10,6 +10,7 @@ import { abuseipdb } from "@mirage/modules/modules/abuseipdb"
 import { censysHosts } from "@mirage/modules/modules/censys_hosts"
 import { cisaKev } from "@mirage/modules/modules/cisa_kev"
 import { crowdsecCti } from "@mirage/modules/modules/crowdsec_cti"
+import { epss } from "@mirage/modules/modules/epss"
 import { googleSafebrowsing } from "@mirage/modules/modules/google_safebrowsing"
 import { greynoiseCommunity } from "@mirage/modules/modules/greynoise_community"
 import { ipapiIs } from "@mirage/modules/modules/ipapi_is"
@@ -114,7 +115,7 @@ describe("the sandbox's threat sources", () => {
       expect(yield* collect(spamhausDrop, { type: "IP", value: "198.51.100.25" })).toEqual([])
     }))
 
-  it.scoped("the staging host's Jenkins CVE: critical per the NVD, known exploited per the NVD and CISA's catalog", () =>
+  it.scoped("the staging host's Jenkins CVE: critical per the NVD, known exploited per the NVD and CISA's catalog, scored by EPSS", () =>
     Effect.gen(function*() {
       const jenkins = { type: "VULNERABILITY" as const, value: "CVE-2024-23897" }
       const nvd = yield* collectFrom(nvdCve, jenkins, keys.nvd)
@@ -132,6 +133,12 @@ describe("the sandbox's threat sources", () => {
         known_exploited: false
       })
       expect(yield* collect(cisaKev, openssh)).toEqual([])
+      // FIRST's EPSS scores both: the exploited one near certain.
+      const scored = yield* collectFrom(epss, jenkins)
+      expect(scored.found).toEqual(["VULNERABILITY CVE-2024-23897"])
+      expect(scored.findings[0]?.metadata).toMatchObject({ epss: 0.97433, epss_percentile: 0.99965 })
+      expect((yield* collectFrom(epss, openssh)).findings[0]?.metadata).toMatchObject({ epss: 0.40417 })
+      expect(yield* collect(epss, { type: "VULNERABILITY", value: "CVE-2020-0001" })).toEqual([])
     }))
 
   it.scoped("the scanners' views of the staging host (Censys, ZoomEye) and VirusTotal's verdicts on the VPN endpoint", () =>

@@ -524,7 +524,10 @@ export const profiles: ReadonlyArray<ContactSources.Profile> = [{
   accounts: [{ shortname: "github", username: "mirage-sandbox", url: "https://github.com/mirage-sandbox" }]
 }]
 
-/** The sandbox's code account on Keybase, with what it has proven: its accounts elsewhere and its domains. */
+/**
+ * The sandbox's code account on Keybase, with what it has proven: its accounts elsewhere and its domains; and its
+ * hostmaster, the code organization's public member, who proves his GitHub account and the company's domain.
+ */
 export const keybaseUsers: ReadonlyArray<ContactSources.KeybaseUser> = [{
   username: "mirage-sandbox",
   proofs: [
@@ -536,6 +539,12 @@ export const keybaseUsers: ReadonlyArray<ContactSources.KeybaseUser> = [{
       nametag: "www.mirage-sandbox.test",
       service_url: "https://www.mirage-sandbox.test"
     }
+  ]
+}, {
+  username: "mirage-hostmaster",
+  proofs: [
+    { proof_type: "github", nametag: "mirage-hostmaster", service_url: "https://github.com/mirage-hostmaster" },
+    { proof_type: "dns", nametag: "mirage-sandbox.test", service_url: "dns://mirage-sandbox.test" }
   ]
 }]
 

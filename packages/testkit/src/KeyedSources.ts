@@ -90,32 +90,29 @@ export const fullhunt = (sightings: ReadonlyArray<Sighting>, options: { readonly
     })
   })
 
-/** `GET /domain/search?q=&type=1&page=&s=` with `API-KEY`: `{status, total, list: [{name, ip, timestamp}]}`. */
+/**
+ * ZoomEye's asset search v2 (`POST /v2/search` with `API-KEY`): `domain="…"` searches answer the web assets of the
+ * domain and its subdomains (`{domain, ip, update_time}`), `ip="…"` ones an address's services (ScannerHosts).
+ */
 export const zoomeye = (
   sightings: ReadonlyArray<Sighting>,
   options: { readonly key: string; readonly hosts?: ReadonlyArray<Host> }
 ): Server =>
   HttpFixture.make("https://api.zoomeye.ai", (request) => {
     if (request.headers["api-key"] !== options.key) {
-      return HttpFixture.json({ error: "bad_api_key", message: "Invalid API key" }, 401)
+      return HttpFixture.json({ code: 60003, message: "Invalid API key" }, 401)
     }
-    const host = ScannerHosts.zoomeyeHost(request, options.hosts ?? [])
+    if (request.url.pathname !== "/v2/search") return HttpFixture.notFound()
+    const search = ScannerHosts.zoomeyeSearchOf(request)
+    if (search === undefined) return HttpFixture.json({ code: 60002, message: "invalid request" }, 400)
+    const host = ScannerHosts.zoomeyeHost(search, options.hosts ?? [])
     if (host !== undefined) return host
-    if (request.url.pathname !== "/domain/search") return HttpFixture.notFound()
-    const params = request.url.searchParams
-    const domain = (params.get("q") ?? "").toLowerCase()
-    const size = Number(params.get("s") ?? "30")
-    const page = Number(params.get("page") ?? "1")
-    const found = sightingsUnder(sightings, domain)
-    return HttpFixture.json({
-      status: 200,
-      total: found.length,
-      list: found.slice((page - 1) * size, page * size).map((sighting) => ({
-        name: sighting.host,
-        ip: [sighting.ip],
-        timestamp: "2025-05-01"
-      }))
-    })
+    const domain = /^domain="([^"]+)"$/.exec(search.query)?.[1]?.toLowerCase()
+    const found = domain === undefined ? [] : sightingsUnder(sightings, domain)
+    return ScannerHosts.zoomeyeAnswer(
+      search,
+      found.map((sighting) => ({ domain: sighting.host, ip: sighting.ip, update_time: "2025-05-01T00:00:00" }))
+    )
   })
 
 /** `GET /api/domains/?q=domain:*.{d} AND NOT domain:{d}&start=n` with `X-API-Key`: twenty `items` a page. */

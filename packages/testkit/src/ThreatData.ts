@@ -91,6 +91,9 @@ export interface CveRecord {
   readonly severity: string
   readonly cwe: string
   readonly published: string
+  /** FIRST's EPSS probability of exploitation in the next 30 days, and its percentile. */
+  readonly epss: number
+  readonly epssPercentile: number
   readonly kev?: {
     readonly vendor: string
     readonly product: string
@@ -109,6 +112,8 @@ export const cves: ReadonlyArray<CveRecord> = [
     severity: "CRITICAL",
     cwe: "CWE-27",
     published: "2024-01-24T18:15:09.370",
+    epss: 0.97433,
+    epssPercentile: 0.99965,
     kev: {
       vendor: "Jenkins",
       product: "Jenkins Command Line Interface (CLI)",
@@ -124,7 +129,9 @@ export const cves: ReadonlyArray<CveRecord> = [
     score: 8.1,
     severity: "HIGH",
     cwe: "CWE-364",
-    published: "2024-07-01T13:15:10.020"
+    published: "2024-07-01T13:15:10.020",
+    epss: 0.40417,
+    epssPercentile: 0.97121
   }
 ]
 

@@ -3,7 +3,7 @@
  * real API's shape from ThreatData, and only to the key it is given where the real one puts it:
  * GreyNoise (key optional), AbuseIPDB, CrowdSec CTI, ipapi.is (key optional), ONYPHE, ThreatFox
  * (a JSON POST), Google Safe Browsing (a JSON POST), OpenPhish's feed, Spamhaus DROP (NDJSON), the
- * NVD (key optional) and CISA's KEV catalog.
+ * NVD (key optional), CISA's KEV catalog and FIRST's EPSS scores.
  */
 import { Effect, type Scope } from "effect"
 import * as HttpFixture from "./HttpFixture.js"
@@ -265,6 +265,28 @@ export const cisaKev: Server = HttpFixture.make("https://www.cisa.gov", (request
   })
 })
 
+/** `GET /data/v1/epss?cve=`: the CVE's exploit probability and percentile as decimal strings, no row for another. */
+export const epss: Server = HttpFixture.make("https://api.first.org", (request) => {
+  if (request.url.pathname !== "/data/v1/epss") return HttpFixture.notFound()
+  const id = (request.url.searchParams.get("cve") ?? "").toUpperCase()
+  const data = cves.filter((cve) => cve.id === id).map((cve) => ({
+    cve: cve.id,
+    epss: cve.epss.toFixed(9),
+    percentile: cve.epssPercentile.toFixed(9),
+    date: "2026-12-04"
+  }))
+  return HttpFixture.json({
+    status: "OK",
+    "status-code": 200,
+    version: "1.0",
+    access: "public",
+    total: data.length,
+    offset: 0,
+    limit: 100,
+    data
+  })
+})
+
 /** Every threat source, by the source id its modules use. */
 export const makeAll = Effect.all({
   greynoise,
@@ -277,7 +299,8 @@ export const makeAll = Effect.all({
   openphish,
   spamhaus_drop: spamhausDrop,
   nvd,
-  cisa_kev: cisaKev
+  cisa_kev: cisaKev,
+  epss
 }, { concurrency: "unbounded" })
 
 export type ThreatServers = Effect.Effect.Success<typeof makeAll>

@@ -71,12 +71,21 @@ export class SourceRateLimit extends Schema.Class<SourceRateLimit>("SourceRateLi
   burst: Schema.Int
 }) {}
 
-/** One key of a source's pool, by its label (its place in the configuration), never the key itself. */
+/**
+ * One key of a source's pool, by its label (its place in the configuration) and its fingerprint (the first 8 hex
+ * digits of its SHA-256), never the key itself.
+ */
 export class SourceKey extends Schema.Class<SourceKey>("SourceKey")({
   label: Schema.String,
-  /** parked: the source refused the key (401/403); it is not used again until the node restarts. */
+  fingerprint: Schema.String,
+  /**
+   * parked: the source refused the key (401/403); no node uses it again before `parked_until`. rate_limited: the
+   * source asked to wait (429, Retry-After); no node uses it before `rate_limited_until`.
+   */
   state: Schema.Literal("ok", "rate_limited", "parked"),
-  rate_limited_until: Schema.NullOr(Schema.DateTimeUtc)
+  rate_limited_until: Schema.NullOr(Schema.DateTimeUtc),
+  parked_reason: Schema.NullOr(Schema.String),
+  parked_until: Schema.NullOr(Schema.DateTimeUtc)
 }) {}
 
 /** A data source: shared by the modules that call it; its key, if any, is never shown. */

@@ -19,6 +19,7 @@ import {
   type PageRequest,
   requireKey,
   send,
+  sharedList,
   type SourceSession,
   type Target,
   type UrlRequest
@@ -87,6 +88,12 @@ export interface Pages<Config, Body, Row> {
   readonly paging?: Paging<NoInfer<Body>, NoInfer<Row>>
   /** The page cap, usually the config's `max_pages` (see `maxPagesField`). */
   readonly maxPages?: (config: Config) => number
+  /**
+   * The answer is the source's whole list (a catalog, a feed), the same whatever the target: its rows are read once
+   * per node and request for the source's cache TTL, concurrent tasks waiting for that one read, and `findings`
+   * picks each target's rows from them. Keyless lists only: the key is not part of what is shared.
+   */
+  readonly wholeList?: boolean
 }
 
 /** A paged API, its rows read by a schema, its findings made from every page's rows. */
@@ -179,6 +186,18 @@ export const collectPages = <Config, Body, Row>(
     return rows
   })
 
+/** The target's rows: asked of the source, or a whole list's, shared by the node's tasks. */
+const rowsOf = <Config, Body, Row>(
+  spec: Pages<Config, Body, Row> & { readonly decodeRow: Rows.RowDecoder<Row> },
+  session: SourceSession<Config>,
+  target: Target
+): Effect.Effect<ReadonlyArray<Row>, ModuleError> => {
+  const read = collectPages(spec, spec.decodeRow, session, target)
+  if (spec.wholeList !== true) return read
+  const first = spec.request(target, session.config)
+  return sharedList(session, `${first.path} ${JSON.stringify(first.query ?? {})}`, read)
+}
+
 /** A module over pages whose rows `decodeRow` reads: what every HTTP kind comes down to. */
 export const pagedModule = <Config, Encoded extends Readonly<Record<string, unknown>>, Body, Row>(
   spec: ModuleHeader<Config, Encoded> & Pages<Config, Body, Row> & {
@@ -196,7 +215,7 @@ export const pagedModule = <Config, Encoded extends Readonly<Record<string, unkn
       Effect.gen(function*() {
         yield* requireKey(session, spec.source)
         const target = yield* canonicalTarget(spec.name, task)
-        const rows = yield* collectPages(spec, spec.decodeRow, session, target)
+        const rows = yield* rowsOf(spec, session, target)
         const findings = spec.findings(rows, target, session.config)
         yield* session.log(`${spec.name} answered`, {
           target: target.value,

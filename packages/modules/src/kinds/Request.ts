@@ -108,6 +108,8 @@ export interface SourceSession<Config> {
   readonly key: Option.Option<Redacted.Redacted<string>>
   readonly notes: CollectionNotes
   readonly log: ModuleContext["log"]
+  /** The node's shared lists (see `wholeList`); every request loads when absent. */
+  readonly lists?: ModuleContext["lists"]
 }
 
 /** The session, or AuthFailed before any request when the source requires a key and none is configured. */
@@ -115,8 +117,28 @@ export const openSession = <Config>(module: string, source: DataSource) => (conf
   Effect.gen(function*() {
     const base = yield* endpoint(ctx, module, source.id)
     const key = ctx.credentials()
-    return { module, config, base, http: ctx.http, key, notes: ctx.notes, log: ctx.log } satisfies SourceSession<Config>
+    return {
+      module,
+      config,
+      base,
+      http: ctx.http,
+      key,
+      notes: ctx.notes,
+      log: ctx.log,
+      lists: ctx.lists
+    } satisfies SourceSession<Config>
   })
+
+/**
+ * A whole list of the session's source under `key` (a path and query), loaded by `load` unless the node holds a
+ * fresh copy: shared by the node's tasks of this module for the source's cache TTL.
+ */
+export const sharedList = <Config, A, E>(
+  session: SourceSession<Config>,
+  key: string,
+  load: Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  session.lists === undefined ? load : session.lists.get(`${session.module} ${session.base}${key}`, load)
 
 export const requireKey = (session: SourceSession<unknown>, source: DataSource) =>
   source.requiresKey && Option.isNone(session.key)

@@ -3,9 +3,9 @@
  * (`GET {base}/sites/default/files/feeds/known_exploited_vulnerabilities.json`, keyless). The catalog
  * is one document, `vulnerabilities[]` each with `cveID`, `vendorProject`, `product`,
  * `vulnerabilityName`, `dateAdded`, `shortDescription`, `requiredAction`, `dueDate`,
- * `knownRansomwareCampaignUse` ("Known" or "Unknown") and `cwes[]`; the request cache keeps it
- * between tasks. A listed CVE comes back marked known exploited, with CISA's entry; the affected
- * product as a TECHNOLOGY.
+ * `knownRansomwareCampaignUse` ("Known" or "Unknown") and `cwes[]`; read once per node for the
+ * source's cache TTL and shared by its tasks. A listed CVE comes back marked known exploited, with
+ * CISA's entry; the affected product as a TECHNOLOGY.
  */
 import { Option, Schema } from "effect"
 import { optional, present } from "../internal/Fields.js"
@@ -44,7 +44,11 @@ export const kevFindings = (entry: KevEntry): ReadonlyArray<Finding> => {
   })
   const product = [entry.vendorProject, entry.product].filter((part) => part !== undefined && part !== "").join(" ")
   return [
-    finding("VULNERABILITY", entry.cveID, { confidence: 1, metadata: { known_exploited: true, kev } }),
+    // The CVE asked is the task's own entity: CISA's entry is its enrichment, kept although the scan has seen it.
+    Option.map(
+      finding("VULNERABILITY", entry.cveID, { confidence: 1, metadata: { known_exploited: true, kev } }),
+      (found) => ({ ...found, enrichment: true })
+    ),
     product === "" ? Option.none() : finding("TECHNOLOGY", product, {
       confidence: 0.6,
       metadata: { cve: entry.cveID, role: "product of a known exploited vulnerability" }
@@ -69,6 +73,7 @@ export const cisaKev = pagedApi({
     requiresKey: false,
     proxy: true
   },
+  wholeList: true,
   format: Formats.json,
   request: () => ({ path: "/sites/default/files/feeds/known_exploited_vulnerabilities.json" }),
   rows: (body) => {

@@ -1,12 +1,13 @@
 /**
  * commoncrawl: URLs and host names under a domain in the latest Common Crawl, from its index
- * server: `GET {base}/collinfo.json` lists the crawls newest first; that crawl's CDX index
+ * server: `GET {base}/collinfo.json` lists the crawls newest first (read once per node for the source's
+ * cache TTL); that crawl's CDX index
  * (`GET {base}/{id}-index?url=*.{domain}&output=json`) answers one JSON capture a line, in pages
  * whose count `showNumPages=true` tells. The server is shared and slow: go gently.
  */
 import { Effect, Option, Schema } from "effect"
 import { canonicalTarget, collectPages, headerFields, maxPagesField } from "../kinds/PagedApi.js"
-import { Auth, Formats, openSession, send } from "../kinds/Request.js"
+import { Auth, Formats, openSession, send, sharedList } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
 import { subdomainFindings } from "../kinds/SubdomainSource.js"
 import { BadResponse, type DataSource, defineModule, type Finding, finding } from "../Module.js"
@@ -76,7 +77,8 @@ export const commoncrawl = defineModule({
   collect: (session, task) =>
     Effect.gen(function*() {
       const target = yield* canonicalTarget("commoncrawl", task)
-      const crawls = yield* send(session, { path: "/collinfo.json" }, json)
+      // The list of crawls changes once a month: read once per node and shared by its tasks.
+      const crawls = yield* sharedList(session, "/collinfo.json", send(session, { path: "/collinfo.json" }, json))
       const latest = Option.flatMap(
         Option.fromNullable(crawls._tag === "Answer" && Array.isArray(crawls.body) ? crawls.body[0] : undefined),
         Schema.decodeUnknownOption(Crawl)

@@ -131,5 +131,10 @@ export const nvdCve = pagedApi({
   },
   row: NvdCve,
   findings: (cves, target, config) =>
-    cves.filter((cve) => cve.id.toUpperCase() === target.value).flatMap((cve) => nvdFindings(cve, config.references))
+    cves.filter((cve) => cve.id.toUpperCase() === target.value).flatMap((cve) =>
+      // The CVE asked is the task's own entity: its details are its enrichment, kept although the scan has seen it.
+      nvdFindings(cve, config.references).map((found) =>
+        found.type === "VULNERABILITY" && found.value === target.value ? { ...found, enrichment: true } : found
+      )
+    )
 })

@@ -1,8 +1,8 @@
 /**
  * openphish: the phishing URLs OpenPhish's community feed lists on a domain or its subdomains
- * (`GET {base}/feed.txt`, keyless: one URL a line, the active phishing URLs of the last hours; the
- * request cache keeps it between tasks). Each listed URL whose host is the domain or under it is a
- * finding, marked phishing.
+ * (`GET {base}/feed.txt`, keyless: one URL a line, the active phishing URLs of the last hours; read
+ * once per node for the source's cache TTL and shared by its tasks). Each listed URL whose host is
+ * the domain or under it is a finding, marked phishing.
  */
 import { Schema } from "effect"
 import { NoConfig, pagedApi } from "../kinds/PagedApi.js"
@@ -42,6 +42,7 @@ export const openphish = pagedApi({
     requiresKey: false,
     proxy: true
   },
+  wholeList: true,
   format: Formats.lines,
   request: () => ({ path: "/feed.txt" }),
   rows: (lines) => lines,

@@ -2,7 +2,8 @@
  * spamhaus_drop: whether an address or netblock is in Spamhaus's DROP list, the netblocks hijacked or
  * leased by spam and cybercrime operations that Spamhaus advises never to route
  * (`GET {base}/drop/drop_v4.json` or `drop_v6.json`, keyless). Each is newline-delimited JSON: one
- * `{"cidr", "sblid", "rir"}` per netblock, then a `{"type": "metadata", …}` line. A listed netblock
+ * `{"cidr", "sblid", "rir"}` per netblock, then a `{"type": "metadata", …}` line; each list is read once per
+ * node for the source's cache TTL and shared by its tasks. A listed netblock
  * holding (or overlapping) the target comes back with its SBL record, its page as a URL.
  */
 import { canonicalize } from "@mirage/domain/Entity"
@@ -70,6 +71,7 @@ export const spamhausDrop = pagedApi({
     requiresKey: false,
     proxy: true
   },
+  wholeList: true,
   format: Formats.lines,
   request: (target) => ({ path: ipv6(target) ? "/drop/drop_v6.json" : "/drop/drop_v4.json" }),
   rows: readLines,

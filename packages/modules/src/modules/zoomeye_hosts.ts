@@ -1,57 +1,76 @@
 /**
- * zoomeye_hosts: the services ZoomEye's scanners saw on an address, from its host search
- * (`GET {base}/host/search?query=ip:"{ip}"&page=1`, key in `API-KEY`, the same source as the domain
- * search). `matches[]` each hold `portinfo` (`port`, `service`, `app`, `version`, `os`, `hostname`)
- * and `geoinfo` (`asn`, `organization`, `isp`); `total` counts them. ZoomEye writes its errors as
- * `{"error": "…", "message": "…"}` with a 4xx status.
+ * zoomeye_hosts: the services ZoomEye's scanners saw on an address, from its asset search API v2
+ * (`POST {base}/v2/search`, key in `API-KEY`, the same source and search as the domain module's), a JSON
+ * body `{"qbase64": base64('ip="…"'), "sub_type": "v4" or "v6", "page": 1, "pagesize": 100, "fields": "…"}`.
+ * The answer is `{"code": 60000, "message": "success", "total", "data": [...]}`, one flat record per
+ * service with the fields asked for: `ip`, `port`, `protocol`, `service`, `product`, `version`, `os`,
+ * `hostname`, `rdns`, `asn`, `isp.name`, `organization.name`, `update_time`. Another `code` is a
+ * refusal its `message` explains; 401/403 a rejected key.
  */
-import { Option, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { distinct, hostPort, optional, present } from "../internal/Fields.js"
-import { NoConfig, pagedApi } from "../kinds/PagedApi.js"
-import { Auth, Formats } from "../kinds/Request.js"
+import { canonicalTarget, headerFields, NoConfig } from "../kinds/PagedApi.js"
+import { openSession, requireKey } from "../kinds/Request.js"
 import * as Rows from "../kinds/Rows.js"
-import { type Finding, finding } from "../Module.js"
-import { zoomeye } from "./zoomeye.js"
+import { defineModule, type Finding, finding } from "../Module.js"
+import { type ZoomeyeSearch, zoomeyeSearch, zoomeyeSource } from "./zoomeye.js"
 
-export const ZoomeyeMatch = Schema.Struct({
+export const ZoomeyeRecord = Schema.Struct({
   ip: Schema.String,
-  portinfo: Schema.Struct({
-    port: Schema.Int,
-    service: optional(Schema.String),
-    app: optional(Schema.String),
-    version: optional(Schema.String),
-    os: optional(Schema.String),
-    hostname: optional(Schema.String),
-    transport: optional(Schema.String)
-  }),
-  geoinfo: optional(Schema.Struct({
-    asn: optional(Rows.Stringish),
-    organization: optional(Schema.String),
-    isp: optional(Schema.String)
-  })),
-  timestamp: optional(Schema.String)
+  port: Schema.Int,
+  protocol: optional(Schema.String),
+  service: optional(Schema.String),
+  product: optional(Schema.String),
+  version: optional(Schema.String),
+  os: optional(Schema.String),
+  hostname: optional(Schema.String),
+  rdns: optional(Schema.String),
+  asn: optional(Rows.Stringish),
+  "isp.name": optional(Schema.String),
+  "organization.name": optional(Schema.String),
+  update_time: optional(Schema.String)
 })
-export type ZoomeyeMatch = typeof ZoomeyeMatch.Type
+export type ZoomeyeRecord = typeof ZoomeyeRecord.Type
 
-export const zoomeyeHostFindings = (matches: ReadonlyArray<ZoomeyeMatch>, ip: string): ReadonlyArray<Finding> =>
+/** The fields asked for: the defaults (ip, port, domain, update_time) leave out the service, product and AS. */
+export const zoomeyeFields = [
+  "ip",
+  "port",
+  "protocol",
+  "service",
+  "product",
+  "version",
+  "os",
+  "hostname",
+  "rdns",
+  "asn",
+  "isp.name",
+  "organization.name",
+  "update_time"
+].join(",")
+
+/** Records per request: one page covers an address's services. */
+const pagesize = 100
+
+const named = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value.trim())
+
+export const zoomeyeHostFindings = (records: ReadonlyArray<ZoomeyeRecord>, ip: string): ReadonlyArray<Finding> =>
   distinct(
-    matches.filter((match) => match.ip === ip).flatMap((match) => {
-      const info = match.portinfo
-      const asn = match.geoinfo?.asn === undefined ? undefined : `AS${match.geoinfo.asn.replace(/^AS/i, "")}`
-      const holder = match.geoinfo?.organization ?? match.geoinfo?.isp
+    records.filter((record) => record.ip === ip).flatMap((record) => {
+      const asn = record.asn === undefined ? undefined : `AS${record.asn.replace(/^AS/i, "")}`
+      const holder = named(record["organization.name"]) ?? named(record["isp.name"])
+      const product = named(record.product)
+      const names = [named(record.hostname), named(record.rdns)].flatMap((name) => (name === undefined ? [] : [name]))
       return [
-        finding("OPEN_PORT", hostPort(ip, info.port), {
+        finding("OPEN_PORT", hostPort(ip, record.port), {
           confidence: 0.85,
-          metadata: present({ transport: info.transport, service: info.service, seen: match.timestamp })
+          metadata: present({ transport: record.protocol, service: record.service, seen: record.update_time })
         }),
-        info.app === undefined ? Option.none() : finding("TECHNOLOGY", info.app, {
+        product === undefined ? Option.none() : finding("TECHNOLOGY", product, {
           confidence: 0.75,
-          metadata: present({ ip, port: info.port, version: info.version, os: info.os })
+          metadata: present({ ip, port: record.port, version: named(record.version), os: named(record.os) })
         }),
-        info.hostname === undefined ? Option.none() : finding("DOMAIN", info.hostname, {
-          confidence: 0.6,
-          metadata: { ip, port: info.port }
-        }),
+        ...names.map((name) => finding("DOMAIN", name, { confidence: 0.6, metadata: { ip, port: record.port } })),
         asn === undefined || !/^AS\d+$/.test(asn) ? Option.none() : finding("ASN", asn, {
           confidence: 0.8,
           metadata: present({ ip, name: holder })
@@ -64,22 +83,39 @@ export const zoomeyeHostFindings = (matches: ReadonlyArray<ZoomeyeMatch>, ip: st
     })
   )
 
-export const zoomeyeHosts = pagedApi({
-  name: "zoomeye_hosts",
-  title: "ZoomEye hosts",
-  description: "Finds the open ports, products, names and AS ZoomEye's scanners saw on an address",
-  flags: ["passive", "safe"],
-  config: NoConfig,
-  input_types: ["IP"],
-  output_types: ["OPEN_PORT", "TECHNOLOGY", "DOMAIN", "ASN", "ORGANIZATION"],
-  source: zoomeye.source,
-  auth: Auth.header("API-KEY"),
-  format: Formats.json,
-  request: (target) => ({ path: "/host/search", query: { query: `ip:"${target.value}"`, page: 1 } }),
-  rows: (body) => {
-    const matches = Rows.at(body, "matches")
-    return Array.isArray(matches) ? matches : undefined
-  },
-  row: ZoomeyeMatch,
-  findings: (matches, target) => zoomeyeHostFindings(matches, target.value)
+/** The search for an address: `ip="…"` of its family, the fields read. */
+export const hostSearch = (ip: string): ZoomeyeSearch => ({
+  query: `ip="${ip}"`,
+  subType: ip.includes(":") ? "v6" : "v4",
+  page: 1,
+  pageSize: pagesize,
+  fields: zoomeyeFields
+})
+
+export const zoomeyeHosts = defineModule({
+  ...headerFields({
+    name: "zoomeye_hosts",
+    title: "ZoomEye hosts",
+    description: "Finds the open ports, products, names and AS ZoomEye's scanners saw on an address",
+    flags: ["passive", "safe"],
+    config: NoConfig,
+    input_types: ["IP"],
+    output_types: ["OPEN_PORT", "TECHNOLOGY", "DOMAIN", "ASN", "ORGANIZATION"]
+  }),
+  source: zoomeyeSource,
+  setup: openSession<typeof NoConfig.Type>("zoomeye_hosts", zoomeyeSource),
+  collect: (session, task) =>
+    Effect.gen(function*() {
+      yield* requireKey(session, zoomeyeSource)
+      const target = yield* canonicalTarget("zoomeye_hosts", task)
+      const { records: data } = yield* zoomeyeSearch(session, hostSearch(target.value))
+      const records = yield* Rows.decodeEach(data, Rows.schema(ZoomeyeRecord), session.notes)
+      const findings = zoomeyeHostFindings(records, target.value)
+      yield* session.log("zoomeye_hosts answered", {
+        target: target.value,
+        records: records.length,
+        findings: findings.length
+      })
+      return findings
+    })
 })

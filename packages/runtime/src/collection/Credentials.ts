@@ -1,15 +1,27 @@
 /**
- * API keys per data source, held as Redacted, as a pool: each request takes the source's next key in turn, a key
- * the source refuses (401/403) is parked until the node restarts, and each key is known by a label (`key-1`, its
- * place in the configuration) that is all `/sources` and the logs ever show of it. Nothing here ever returns a key
- * in clear except to the module that sends it.
+ * API keys per data source, held as Redacted, as a pool: each request takes the source's next key in turn, and a key
+ * the source refuses (401/403) is parked for a while on every node (KeyParking). Each key is known by a label
+ * (`key-1`, its place in the configuration) and a short fingerprint (a hash of it), all that `/sources` and the logs
+ * ever show of it. Nothing here ever returns a key in clear except to the module that sends it.
  */
-import { Context, Effect, Option, Redacted, Ref } from "effect"
+import { Clock, Context, Effect, Option, Redacted, Ref } from "effect"
+import { createHash } from "node:crypto"
+import type { KeyParkingService } from "./KeyParking.js"
+import { ParkedKey } from "./KeyParking.js"
 
-/** One key of a source's pool and the label it is shown by. */
+/** One key of a source's pool and what it is shown by. */
 export interface PoolKey {
   readonly label: string
+  /** The first 8 hex digits of the key's SHA-256: tells keys apart across nodes without showing them. */
+  readonly fingerprint: string
   readonly key: Redacted.Redacted<string>
+}
+
+/** A pool key as shown: its label and fingerprint, and why and until when it is parked, if it is. */
+export interface PoolKeyStatus {
+  readonly label: string
+  readonly fingerprint: string
+  readonly parked: Option.Option<ParkedKey>
 }
 
 export interface CredentialStatus {
@@ -17,8 +29,7 @@ export interface CredentialStatus {
   readonly configured: boolean
   /** How many keys are configured (never which). */
   readonly keys: number
-  /** Each key by its label, and whether it is parked (the source refused it). */
-  readonly pool: ReadonlyArray<{ readonly label: string; readonly parked: boolean }>
+  readonly pool: ReadonlyArray<PoolKeyStatus>
 }
 
 /** A request's keys: the usable ones in the order to try them, and the size of the whole pool. */
@@ -32,8 +43,8 @@ export interface CredentialsService {
   readonly current: (source: string) => Effect.Effect<Option.Option<Redacted.Redacted<string>>>
   /** A request's turn: the usable keys starting at this request's own, the next request starting one further. */
   readonly next: (source: string) => Effect.Effect<Turn>
-  /** Parks a key the source refused; true when another usable key is left. */
-  readonly park: (source: string, label: string) => Effect.Effect<boolean>
+  /** Parks a key the source refused, on every node, for `reason`; true when another usable key is left. */
+  readonly park: (source: string, label: string, reason: string) => Effect.Effect<boolean>
   readonly status: (source: string) => Effect.Effect<CredentialStatus>
   /** Every configured key: what collection logs must strip. */
   readonly all: Effect.Effect<ReadonlyArray<Redacted.Redacted<string>>>
@@ -47,6 +58,10 @@ export const splitKeys = (value: Redacted.Redacted<string>): ReadonlyArray<Redac
     Redacted.make(key)
   )
 
+/** A key's fingerprint: 32 bits of its SHA-256, enough to tell a pool's keys apart, too little to guess one by. */
+export const fingerprintOf = (key: Redacted.Redacted<string>): string =>
+  createHash("sha256").update(Redacted.value(key), "utf8").digest("hex").slice(0, 8)
+
 /**
  * The rate-limit bucket a key's requests count against: the source's own for a single key (one key, one quota, as
  * the source declares it), `<source>#<label>` in a pool of several, so each key has its quota and its 429 pause.
@@ -54,31 +69,71 @@ export const splitKeys = (value: Redacted.Redacted<string>): ReadonlyArray<Redac
 export const bucketOf = (source: string, label: Option.Option<string>, size: number): string =>
   size > 1 && Option.isSome(label) ? `${source}#${label.value}` : source
 
-/** Credentials over fixed keys per source (dedup'd, order kept), with a turn and parked keys per source. */
+export interface CredentialsOptions {
+  /** Where parked keys are marked for every node. */
+  readonly parking: KeyParkingService
+  /** How long a refused key stays parked. */
+  readonly parkMs: number
+}
+
+const poolsOf = (keys: ReadonlyMap<string, ReadonlyArray<Redacted.Redacted<string>>>) => {
+  const pools = new Map<string, ReadonlyArray<PoolKey>>()
+  for (const [source, list] of keys) {
+    const seen = new Set<string>()
+    const pool: Array<PoolKey> = []
+    for (const key of list) {
+      const text = Redacted.value(key)
+      if (seen.has(text)) continue
+      seen.add(text)
+      pool.push({ label: `key-${pool.length + 1}`, fingerprint: fingerprintOf(key), key })
+    }
+    pools.set(source, pool)
+  }
+  return pools
+}
+
+/** Credentials over fixed keys per source (dedup'd, order kept), with a turn per source and parked keys shared. */
 export const make = (
-  keys: ReadonlyMap<string, ReadonlyArray<Redacted.Redacted<string>>>
+  keys: ReadonlyMap<string, ReadonlyArray<Redacted.Redacted<string>>>,
+  options: CredentialsOptions
 ): Effect.Effect<CredentialsService> =>
   Effect.gen(function*() {
-    const pools = new Map<string, ReadonlyArray<PoolKey>>()
-    for (const [source, list] of keys) {
-      const seen = new Set<string>()
-      const pool: Array<PoolKey> = []
-      for (const key of list) {
-        const text = Redacted.value(key)
-        if (seen.has(text)) continue
-        seen.add(text)
-        pool.push({ label: `key-${pool.length + 1}`, key })
-      }
-      pools.set(source, pool)
-    }
+    const pools = poolsOf(keys)
     const turns = yield* Ref.make(new Map<string, number>())
-    const parked = yield* Ref.make(new Set<string>())
+    // What this node parked itself: kept even when the shared store cannot be reached.
+    const local = yield* Ref.make(new Map<string, ParkedKey>())
     const poolOf = (source: string) => pools.get(source) ?? []
-    const usable = (source: string, out: ReadonlySet<string>) =>
-      poolOf(source).filter((k) => !out.has(`${source}#${k.label}`))
+
+    /** The pool's keys parked now, by fingerprint: the shared marks and this node's own. */
+    const parkedNow = (source: string) =>
+      Effect.gen(function*() {
+        const pool = poolOf(source)
+        if (pool.length === 0) return new Map<string, ParkedKey>()
+        const now = yield* Clock.currentTimeMillis
+        const shared = yield* options.parking.parked(source, pool.map((k) => k.fingerprint)).pipe(
+          Effect.catchAll((error) =>
+            Effect.as(
+              Effect.logWarning("credentials: parked keys unreadable, this node's own used").pipe(
+                Effect.annotateLogs({ source, error: error.message })
+              ),
+              new Map<string, ParkedKey>()
+            )
+          )
+        )
+        const own = yield* Ref.get(local)
+        const found = new Map(shared)
+        for (const k of pool) {
+          const mine = own.get(`${source}#${k.fingerprint}`)
+          if (mine !== undefined && mine.until > now && !found.has(k.fingerprint)) found.set(k.fingerprint, mine)
+        }
+        return found
+      })
+    const usable = (source: string, out: ReadonlyMap<string, ParkedKey>) =>
+      poolOf(source).filter((k) => !out.has(k.fingerprint))
+
     return Credentials.of({
       current: (source) =>
-        Effect.map(Effect.zip(Ref.get(turns), Ref.get(parked)), ([all, out]) => {
+        Effect.map(Effect.zip(Ref.get(turns), parkedNow(source)), ([all, out]) => {
           const keys = usable(source, out)
           return Option.map(Option.fromNullable(keys[(all.get(source) ?? 0) % Math.max(1, keys.length)]), (k) => k.key)
         }),
@@ -89,27 +144,47 @@ export const make = (
             return [now, new Map(all).set(source, now + 1)]
           })
           // The turn goes round the usable keys, so a parked key does not hand its turns to its neighbour.
-          const keys = usable(source, yield* Ref.get(parked))
+          const keys = usable(source, yield* parkedNow(source))
           const from = keys.length === 0 ? 0 : at % keys.length
           return { keys: [...keys.slice(from), ...keys.slice(0, from)], size: poolOf(source).length }
         }),
-      park: (source, label) =>
-        Ref.modify(parked, (out) => {
-          const next = new Set(out).add(`${source}#${label}`)
-          return [usable(source, next).length > 0, next]
-        }).pipe(
-          Effect.tap((left) =>
-            Effect.logWarning("credentials: key refused by the source, parked").pipe(
-              Effect.annotateLogs({ source, key: label, usable_keys_left: left })
+      park: (source, label, reason) =>
+        Effect.gen(function*() {
+          const key = poolOf(source).find((k) => k.label === label)
+          if (key === undefined) return usable(source, yield* parkedNow(source)).length > 0
+          const now = yield* Clock.currentTimeMillis
+          const parked = ParkedKey.make({ reason, until: now + options.parkMs })
+          yield* Ref.update(local, (own) => new Map(own).set(`${source}#${key.fingerprint}`, parked))
+          yield* options.parking.park(source, key.fingerprint, parked).pipe(
+            Effect.catchAll((error) =>
+              Effect.logWarning("credentials: could not share a parked key, parked on this node only").pipe(
+                Effect.annotateLogs({ source, key: label, error: error.message })
+              )
             )
           )
-        ),
+          const left = usable(source, yield* parkedNow(source)).length > 0
+          yield* Effect.logWarning("credentials: key refused by the source, parked").pipe(
+            Effect.annotateLogs({
+              source,
+              key: label,
+              fingerprint: key.fingerprint,
+              reason,
+              parked_ms: options.parkMs,
+              usable_keys_left: left
+            })
+          )
+          return left
+        }),
       status: (source) =>
-        Effect.map(Ref.get(parked), (out) => ({
+        Effect.map(parkedNow(source), (out) => ({
           source,
           configured: poolOf(source).length > 0,
           keys: poolOf(source).length,
-          pool: poolOf(source).map((k) => ({ label: k.label, parked: out.has(`${source}#${k.label}`) }))
+          pool: poolOf(source).map((k) => ({
+            label: k.label,
+            fingerprint: k.fingerprint,
+            parked: Option.fromNullable(out.get(k.fingerprint))
+          }))
         })),
       all: Effect.sync(() => Array.from(pools.values()).flat().map((k) => k.key))
     })

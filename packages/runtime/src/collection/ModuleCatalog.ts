@@ -1,7 +1,8 @@
 /**
  * The modules a scan may use, as the gateway sees them: their entity types and default
  * configuration, and a check of a configuration against a module's own schema. The real layer
- * sits over the module registry; `layerMemory` serves a fixed list. The runtime reaches the
+ * sits over the module registry; `layerMemory` serves a fixed list, `layerKeyed` one whose keyed modules without a
+ * configured key are marked so templates leave them out. The runtime reaches the
  * installed modules themselves (to run them, list them, know their sources) only through here.
  */
 import type { EntityType } from "@mirage/domain/Entity"
@@ -10,7 +11,8 @@ import type { ModuleFlag } from "@mirage/domain/ModuleFlag"
 import type { ModuleConfig } from "@mirage/domain/Scan"
 import { Registry } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
-import { Context, Either, Layer, Option } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
+import { Credentials } from "./Credentials.js"
 
 export interface CatalogEntry {
   readonly id: ModuleId
@@ -19,6 +21,8 @@ export interface CatalogEntry {
   readonly default_config: ModuleConfig
   /** What the module is like, for requests that choose modules by flag; none is never chosen so. */
   readonly flags?: ReadonlyArray<ModuleFlag>
+  /** Its source needs an API key and none is configured: templates leave it out (a scan naming it still runs it). */
+  readonly key_missing?: boolean
 }
 
 export interface ModuleCatalogService {
@@ -65,6 +69,34 @@ export const layerMemory = (
   entries: ReadonlyArray<CatalogEntry>,
   validateConfig?: ModuleCatalogService["validateConfig"]
 ): Layer.Layer<ModuleCatalog> => Layer.succeed(ModuleCatalog, makeMemory(entries, validateConfig))
+
+/** A module as the registry describes it: an entry with its source. */
+export type SourcedEntry = CatalogEntry & { readonly source: { readonly id: string; readonly requiresKey: boolean } }
+
+/** The entries, those whose source needs a key that `configured` says is not there marked `key_missing`. */
+export const markMissingKeys = (
+  entries: ReadonlyArray<SourcedEntry>,
+  configured: (source: string) => boolean
+): ReadonlyArray<CatalogEntry> =>
+  entries.map((entry) =>
+    entry.source.requiresKey && !configured(entry.source.id) ? { ...entry, key_missing: true } : entry
+  )
+
+/** A fixed catalog whose keyed modules without a configured key (Credentials) are marked so templates skip them. */
+export const layerKeyed = (
+  entries: ReadonlyArray<SourcedEntry>,
+  validateConfig?: ModuleCatalogService["validateConfig"]
+): Layer.Layer<ModuleCatalog, never, Credentials> =>
+  Layer.effect(
+    ModuleCatalog,
+    Effect.gen(function*() {
+      const credentials = yield* Credentials
+      const sources = Array.from(new Set(entries.map((entry) => entry.source.id)))
+      const statuses = yield* Effect.forEach(sources, (source) => credentials.status(source))
+      const configured = new Set(statuses.filter((status) => status.configured).map((status) => status.source))
+      return makeMemory(markMissingKeys(entries, (source) => configured.has(source)), validateConfig)
+    })
+  )
 
 /** The installed modules, in the registry's order: what the executor runs and the listings show. */
 export const installed: ReadonlyArray<Module.Module> = Registry.modules

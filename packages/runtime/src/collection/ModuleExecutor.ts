@@ -11,6 +11,7 @@
  * task's collection log and `ModuleExecutor/ExecutorSettings.ts` turns the declared settings into the executor's.
  * Here they are put together over the ports, real or in memory.
  */
+import { SharedLists } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
 import { Effect, Layer, Option } from "effect"
 import * as Metrics from "../platform/Metrics.js"
@@ -21,6 +22,7 @@ import { Credentials } from "./Credentials.js"
 import * as CredentialsConfig from "./Credentials/Config.js"
 import * as CredentialsMemory from "./Credentials/Memory.js"
 import { JobOptions } from "./JobOptions.js"
+import * as KeyParkingMemory from "./KeyParking/Memory.js"
 import { findInstalled } from "./ModuleCatalog.js"
 import { defaultSettings, settingsFromConfig } from "./ModuleExecutor/ExecutorSettings.js"
 import type { ExecutorSettings } from "./ModuleExecutor/ExecutorSettings.js"
@@ -58,6 +60,7 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
       cache: yield* RequestCache,
       collectionLog: yield* CollectionLog,
       proxies: yield* ProxyPool,
+      lists: yield* SharedLists.makeStore,
       // Optional: hosts without it (simulations, tests) run tasks exactly as specified.
       jobOptions: yield* Effect.serviceOption(JobOptions),
       findModule: settings.findModule ?? findInstalled
@@ -110,6 +113,7 @@ export interface MemoryOptions {
   readonly limiter?: RateLimiterMemory.RateLimiterHub
   readonly cache?: RequestCacheMemory.RequestCacheStore
   readonly log?: CollectionLogMemory.CollectionLogStore
+  readonly parking?: KeyParkingMemory.KeyParkingHub
   readonly settings?: Partial<Omit<ExecutorSettings, "endpoints">>
 }
 
@@ -120,7 +124,9 @@ export const layerMemory = (options: MemoryOptions) =>
       RateLimiterMemory.layer(options.limiter ?? RateLimiterMemory.makeHub()),
       RequestCacheMemory.layer(options.cache ?? RequestCacheMemory.makeStore()),
       CollectionLogMemory.layer(options.log ?? CollectionLogMemory.makeStore()),
-      CredentialsMemory.layer(options.keys ?? {}),
+      CredentialsMemory.layerWithParking(options.keys ?? {}).pipe(
+        Layer.provide(KeyParkingMemory.layer(options.parking ?? KeyParkingMemory.makeHub()))
+      ),
       ProxyPoolLive.layerEmpty
     ))
   )

@@ -49,7 +49,12 @@ export const maxRetryAfter = Setting.millis("collection", "MIRAGE_MAX_RETRY_AFTE
 })
 export const cacheTtlSeconds = Setting.number("collection", "MIRAGE_CACHE_TTL_SECONDS", {
   default: 3600,
-  description: "How long a source's 2xx answer is kept in the request cache, unless the source says otherwise"
+  description:
+    "How long a source's 2xx answer is kept in the request cache, and a whole list (a catalog, a feed) in each node's memory, unless the source says otherwise"
+})
+export const keyParkMs = Setting.millis("collection", "MIRAGE_KEY_PARK_MS", {
+  default: "1 hour",
+  description: "How long a pool key the source refused (401/403) is left out, on every node, before it is tried again"
 })
 export const nodeConcurrency = Setting.integer("collection", "MIRAGE_NODE_CONCURRENCY", {
   default: 64,

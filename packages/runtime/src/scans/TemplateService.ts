@@ -19,7 +19,7 @@ import { ModuleCatalog } from "../collection/ModuleCatalog.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import { checkModules, withSelected } from "./ScanService/Validation.js"
 import type { Problems } from "./ScanService/Validation.js"
-import { builtins, findBuiltin, missingModules, TemplateStore } from "./Templates.js"
+import { builtins, findBuiltin, keylessModules, missingModules, TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
 
 /** A template's version (its ETag): when it was last written, in epoch ms. */
@@ -59,7 +59,10 @@ export const make = Effect.gen(function*() {
   const store = yield* TemplateStore
 
   const view = (template: Template) =>
-    TemplateView.make({ ...template, warnings: missingModules(catalog, template.modules) })
+    TemplateView.make({
+      ...template,
+      warnings: [...missingModules(catalog, template.modules), ...keylessModules(catalog, template.modules)]
+    })
 
   /**
    * The modules named and those `select` picks by flag, at least one, each known to the registry with a configuration

@@ -49,6 +49,12 @@ export const missingModules = (catalog: ModuleCatalogService, modules: ReadonlyA
     `module ${m.id} of the template is not installed: scans from it skip it`
   )
 
+/** The template's modules whose source needs an API key that is not configured, as warnings. */
+export const keylessModules = (catalog: ModuleCatalogService, modules: ReadonlyArray<ScanModule>): Array<string> =>
+  modules.filter((m) => Option.exists(catalog.get(m.id), (entry) => entry.key_missing === true)).map((m) =>
+    `module ${m.id} of the template needs an API key and none is configured: scans from it skip it`
+  )
+
 /** The installed modules the template's flag selector picks that it does not already name. */
 const selected = (declared: BuiltinTemplate): ReadonlyArray<ModuleId> =>
   declared.select === undefined

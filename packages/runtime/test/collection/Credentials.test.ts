@@ -4,8 +4,9 @@ import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Credentials } from "../../src/collection/Credentials.js"
+import { Credentials, fingerprintOf } from "../../src/collection/Credentials.js"
 import * as CredentialsConfig from "../../src/collection/Credentials/Config.js"
+import * as KeyParkingMemory from "../../src/collection/KeyParking/Memory.js"
 
 const secretsFile = (content: string) =>
   Effect.acquireRelease(
@@ -18,7 +19,8 @@ const secretsFile = (content: string) =>
   ).pipe(Effect.map((dir) => join(dir, "secrets.json")))
 
 const withConfig = (values: Record<string, string>) =>
-  CredentialsConfig.layer.pipe(
+  CredentialsConfig.layerWithParking.pipe(
+    Layer.provide(KeyParkingMemory.layerFresh),
     Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(values)))))
   )
 
@@ -43,11 +45,13 @@ describe("Credentials", () => {
           source: "shodan",
           configured: true,
           keys: 3,
-          pool: [{ label: "key-1", parked: false }, { label: "key-2", parked: false }, {
-            label: "key-3",
-            parked: false
-          }]
+          pool: [
+            { label: "key-1", fingerprint: fingerprintOf(Redacted.make("key-a")), parked: Option.none() },
+            { label: "key-2", fingerprint: fingerprintOf(Redacted.make("key-b")), parked: Option.none() },
+            { label: "key-3", fingerprint: fingerprintOf(Redacted.make("key-c")), parked: Option.none() }
+          ]
         })
+        for (const k of status.pool) expect(k.fingerprint).toMatch(/^[0-9a-f]{8}$/)
         expect(yield* credentials.status("virustotal")).toEqual({
           source: "virustotal",
           configured: false,
@@ -62,14 +66,14 @@ describe("Credentials", () => {
         expect(yield* turn()).toEqual(["key-b", "key-c", "key-a"])
         expect(yield* current("shodan")).toEqual(Option.some("key-c"))
         // A parked key leaves the turn; parking the last usable one says none is left.
-        expect(yield* credentials.park("shodan", "key-2")).toBe(true)
+        expect(yield* credentials.park("shodan", "key-2", "refused")).toBe(true)
         expect(yield* turn()).toEqual(["key-a", "key-c"])
         expect(yield* turn()).toEqual(["key-c", "key-a"])
-        expect(yield* credentials.park("shodan", "key-1")).toBe(true)
-        expect(yield* credentials.park("shodan", "key-3")).toBe(false)
+        expect(yield* credentials.park("shodan", "key-1", "refused")).toBe(true)
+        expect(yield* credentials.park("shodan", "key-3", "refused")).toBe(false)
         expect(yield* turn()).toEqual([])
         expect(yield* current("shodan")).toEqual(Option.none())
-        expect((yield* credentials.status("shodan")).pool.every((k) => k.parked)).toBe(true)
+        expect((yield* credentials.status("shodan")).pool.every((k) => Option.isSome(k.parked))).toBe(true)
         expect((yield* credentials.all).map(Redacted.value).sort()).toEqual(["key-a", "key-b", "key-c", "tok-g"])
         // Printing a key shows nothing of it.
         expect(String(Option.getOrThrow(yield* credentials.current("github")))).not.toContain("tok-g")

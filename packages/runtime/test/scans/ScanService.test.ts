@@ -8,8 +8,10 @@ import { Entity } from "@mirage/domain/Entity"
 import { ModuleId, OrganizationId, TemplateId, UserId } from "@mirage/domain/Ids"
 import { CreateScanRequest, ScanModule } from "@mirage/domain/Scan"
 import { CreateTemplateRequest } from "@mirage/domain/Template"
+import { describe as describeModules } from "@mirage/modules/Registry"
 import * as RepliesMemory from "@mirage/runtime/cluster/Replies/Memory"
 import * as ShardInboxMemory from "@mirage/runtime/cluster/ShardInbox/Memory"
+import * as CredentialsMemory from "@mirage/runtime/collection/Credentials/Memory"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import { ScanDependencies } from "@mirage/runtime/scans/Chaining"
 import { EventStore } from "@mirage/runtime/scans/EventStore"
@@ -53,14 +55,14 @@ const stubs = Layer.mergeAll(
 )
 
 /** The service over fresh memory twins; the event store too, to read back what creation appended. */
-const fresh = () =>
+const fresh = (modules: Layer.Layer<ModuleCatalog.ModuleCatalog> = catalog) =>
   Layer.mergeAll(
     ScanService.layerPorts({ commandWaitMs: 50, projectionWaitMs: 50 }),
     TemplateService.layerPorts
   ).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        catalog,
+        modules,
         EventStoreMemory.layerFresh,
         ShardInboxMemory.layer(ShardInboxMemory.makeStore(4)),
         RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
@@ -132,4 +134,36 @@ describe("ScanService", () => {
         "modules[1].config"
       ])
     }).pipe(Effect.provide(fresh())))
+
+  it.effect("a template's keyed modules whose source has no key configured are left out, with a warning", () =>
+    Effect.gen(function*() {
+      const scans = yield* ScanService.ScanService
+      const { scan, warnings } = yield* scans.create(
+        principal,
+        CreateScanRequest.make({
+          name: "passive",
+          target: Entity.make({ type: "DOMAIN", value: "example.com" }),
+          template_id: TemplateId.make("passive-domain-footprint")
+        })
+      )
+      // crtsh needs no key; VirusTotal's is configured; GitHub code search needs one that is not.
+      expect(scan.modules.map((m) => m.id)).toEqual(["crtsh", "virustotal_domain"])
+      expect(warnings.filter((w) => w.includes("needs an API key"))).toEqual([
+        "module github_code_search of the template needs an API key and none is configured: scans from it skip it"
+      ])
+      // A scan naming it runs it all the same (its tasks say why they fail).
+      const named = yield* scans.create(
+        principal,
+        CreateScanRequest.make({
+          name: "named",
+          target: Entity.make({ type: "DOMAIN", value: "example.com" }),
+          modules: [ScanModule.make({ id: ModuleId.make("github_code_search") })]
+        })
+      )
+      expect(named.scan.modules.map((m) => m.id)).toEqual(["github_code_search"])
+    }).pipe(Effect.provide(fresh(
+      ModuleCatalog.layerKeyed(
+        describeModules().filter((m) => ["crtsh", "virustotal_domain", "github_code_search"].includes(m.id))
+      ).pipe(Layer.provide(CredentialsMemory.layer({ virustotal: ["vt-key"] })))
+    ))))
 })

@@ -1,6 +1,6 @@
 /**
- * Test support for the module executor: an executor on real Redis (cache) and MongoDB (collection
- * log) under a fresh prefix and database, with the rate limiter twin on the TestClock unless a
+ * Test support for the module executor: an executor on real Redis (cache, parked keys) and MongoDB
+ * (collection log) under a fresh prefix and database, with the rate limiter twin on the TestClock unless a
  * test asks for the Redis one, and tasks for the fixture world's sources.
  */
 import { Entity } from "@mirage/domain/Entity"
@@ -14,6 +14,7 @@ import * as CollectionLogMongo from "../../src/collection/CollectionLog/Mongo.js
 import { Credentials } from "../../src/collection/Credentials.js"
 import * as CredentialsMemory from "../../src/collection/Credentials/Memory.js"
 import type { JobOptions } from "../../src/collection/JobOptions.js"
+import * as KeyParkingRedis from "../../src/collection/KeyParking/Redis.js"
 import { defaultSettings, makeExecutor } from "../../src/collection/ModuleExecutor.js"
 import type { ExecutorSettings } from "../../src/collection/ModuleExecutor.js"
 import * as ProxyPool from "../../src/collection/ProxyPool.js"
@@ -21,6 +22,7 @@ import { RateLimiter } from "../../src/collection/RateLimiter.js"
 import * as RateLimiterMemory from "../../src/collection/RateLimiter/Memory.js"
 import * as RateLimiterRedis from "../../src/collection/RateLimiter/Redis.js"
 import { RequestCache } from "../../src/collection/RequestCache.js"
+import * as RequestCacheMemory from "../../src/collection/RequestCache/Memory.js"
 import * as RequestCacheRedis from "../../src/collection/RequestCache/Redis.js"
 import type { TaskSpec } from "../../src/collection/TaskExecutor.js"
 import * as MongoDatabase from "../../src/platform/MongoDatabase.js"
@@ -40,6 +42,10 @@ export interface NodeOptions {
   readonly stores: { readonly prefix: string; readonly mongoUrl: string }
   readonly endpoints: ExecutorSettings["endpoints"]
   readonly keys?: Readonly<Record<string, ReadonlyArray<string>>>
+  /** How long a refused key stays parked (in Redis, for every node of the test); an hour unless said. */
+  readonly parkMs?: number
+  /** The request cache's twin on the TestClock (shared by the test's nodes) instead of Redis (wall-clock PX). */
+  readonly cache?: RequestCacheMemory.RequestCacheStore
   /** The twin's hub (TestClock); absent means the Redis limiter (server clock). */
   readonly hub?: RateLimiterMemory.RateLimiterHub
   readonly settings?: Partial<Omit<ExecutorSettings, "endpoints">>
@@ -57,9 +63,11 @@ export const node = (options: NodeOptions) =>
     )
     const ports = Layer.mergeAll(
       options.hub === undefined ? RateLimiterRedis.layer : RateLimiterMemory.layer(options.hub),
-      RequestCacheRedis.layer,
+      options.cache === undefined ? RequestCacheRedis.layer : RequestCacheMemory.layer(options.cache),
       CollectionLogMongo.layer,
-      CredentialsMemory.layer(options.keys ?? {}),
+      CredentialsMemory.layerWithParking(options.keys ?? {}, options.parkMs).pipe(
+        Layer.provide(KeyParkingRedis.layer)
+      ),
       options.proxies ?? ProxyPool.layerEmpty,
       options.jobOptions ?? Layer.empty
     ).pipe(Layer.provideMerge(stores))

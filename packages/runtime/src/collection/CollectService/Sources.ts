@@ -1,6 +1,7 @@
 /**
  * The data sources as `/sources` shows them: each installed module's source once, with its modules, its
- * declared limit, whether a key is configured (never the key) and each pool key's state by its label, and how it
+ * declared limit, whether a key is configured (never the key) and each pool key's state by its label and fingerprint
+ * (parked with its reason and end, or rate limited until when, on every node alike), and how it
  * is doing — rate limited now (every key of a pool paused), its keys all refused, or what its most recent task came
  * to, with its last error.
  */
@@ -43,19 +44,24 @@ const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
     const state = yield* ports.limiter.state(source.id)
     const key = yield* ports.credentials.status(source.id)
     const keys = yield* Effect.forEach(key.pool, (entry) =>
-      entry.parked
-        ? Effect.succeed(SourceKey.make({ label: entry.label, state: "parked", rate_limited_until: null }))
-        : Effect.map(ports.limiter.state(bucketOf(source.id, Option.some(entry.label), key.keys)), (limit) =>
-          SourceKey.make({
-            label: entry.label,
-            state: limit.state,
-            rate_limited_until: limit.state === "rate_limited" ? DateTime.unsafeMake(limit.until) : null
-          })))
+      Effect.map(ports.limiter.state(bucketOf(source.id, Option.some(entry.label), key.keys)), (limit) => {
+        const parked = Option.getOrNull(entry.parked)
+        return SourceKey.make({
+          label: entry.label,
+          fingerprint: entry.fingerprint,
+          state: parked !== null ? "parked" : limit.state,
+          rate_limited_until: limit.state === "rate_limited" ? DateTime.unsafeMake(limit.until) : null,
+          parked_reason: parked?.reason ?? null,
+          parked_until: parked === null ? null : DateTime.unsafeMake(parked.until)
+        })
+      }))
     const last = yield* ports.collectionLog.lastSummary(source.id, false)
     const lastError = yield* ports.collectionLog.lastSummary(source.id, true)
     // Rate limited wins; otherwise the outcome of the source's most recent task says how it is doing.
-    const outcome = Option.map(last, (entry) => entry.outcome)
-    const all = (wanted: SourceKey["state"]) => keys.length > 0 && keys.every((k) => k.state === wanted)
+    const outcome = Option.map(last, (entry) =>
+      entry.outcome)
+    const all = (wanted: SourceKey["state"]) =>
+      keys.length > 0 && keys.every((k) => k.state === wanted)
     const current: SourceState = state.state === "rate_limited" || (keys.length > 1 && all("rate_limited"))
       ? "rate_limited"
       : all("parked") || Option.contains(outcome, "auth_failed")

@@ -1,10 +1,13 @@
 /**
  * Credentials from configuration: `MIRAGE_KEY_<SOURCE>` (several keys comma-separated) for each
- * known source, and/or a secrets file `MIRAGE_SECRETS_FILE` holding `{ "<source>": ["k1", "k2"] }`.
+ * known source, and/or a secrets file `MIRAGE_SECRETS_FILE` holding `{ "<source>": ["k1", "k2"] }`;
+ * refused keys parked for `MIRAGE_KEY_PARK_MS` where KeyParking keeps them (Redis: every node).
  */
-import { Config, Data, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Config, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { readFile } from "node:fs/promises"
 import { Credentials, make, splitKeys } from "../Credentials.js"
+import { KeyParking } from "../KeyParking.js"
+import * as KeyParkingRedis from "../KeyParking/Redis.js"
 import { installed } from "../ModuleCatalog.js"
 import * as Settings from "../Settings.js"
 
@@ -64,4 +67,15 @@ export const load = (sources: ReadonlyArray<string>) =>
 export const knownSources = (): ReadonlyArray<string> =>
   Array.from(new Set(installed.map((module) => module.source.id)))
 
-export const layer = Layer.effect(Credentials, Effect.flatMap(load(knownSources()), make))
+/** Credentials from configuration over whatever KeyParking is provided. */
+export const layerWithParking = Layer.effect(
+  Credentials,
+  Effect.gen(function*() {
+    const keys = yield* load(knownSources())
+    const parkMs = Duration.toMillis(yield* Settings.keyParkMs)
+    return yield* make(keys, { parking: yield* KeyParking, parkMs })
+  })
+)
+
+/** Credentials from configuration, parked keys in Redis: needs RedisClient. */
+export const layer = layerWithParking.pipe(Layer.provide(KeyParkingRedis.layer))

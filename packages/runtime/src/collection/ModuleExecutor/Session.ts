@@ -3,11 +3,11 @@
  * from the request cache, else takes a token of the source's global rate limit, records the request in the task's
  * collection log and sends it, through a proxy when the task is proxied (the scope guard checking the name first)
  * or directly (the guard checking the address at connect time). Its DNS client takes the resolvers' one rate limit,
- * its log scrubs keys, and it carries the pool's next key that is not rate limited (each key with its own bucket)
- * or the task's own.
+ * its log scrubs keys, its whole lists are the node's (kept for the source's cache TTL), and it carries the pool's
+ * next key that is not rate limited (each key with its own bucket) or the task's own.
  */
 import { DnsClient, HttpClient, ModuleContext, ModuleError } from "@mirage/modules"
-import type { Module } from "@mirage/modules"
+import type { Module, SharedLists } from "@mirage/modules"
 import { Effect, Option, Redacted } from "effect"
 import { loggedHttp, requestUrl, scrub, stripSecrets } from "../CollectionLog.js"
 import type { RequestRecord } from "../CollectionLog.js"
@@ -28,6 +28,8 @@ export interface SessionPorts {
   readonly credentials: CredentialsService
   readonly cache: RequestCacheService
   readonly proxies: ProxyPoolService
+  /** The node's whole lists (catalogs, feeds), each kept for its source's cache TTL. */
+  readonly lists: SharedLists.ListStore
 }
 
 /** What every attempt of one task shares. */
@@ -200,6 +202,7 @@ export const open = (
       http: httpClient(ports, session, proxy, key, bucket, guard),
       dns: yield* dnsClient(ports.limiter, settings, task.timeout_ms),
       throttle: takeToken(ports.limiter, bucket, session.policy.limit),
+      lists: { get: (key, load) => ports.lists.get(`${module.source.id} ${key}`, session.policy.cacheTtlMs, load) },
       log,
       ...(guard === undefined ? {} : { guard }),
       ...(Option.isSome(key) ? { credentials: key.value } : {})

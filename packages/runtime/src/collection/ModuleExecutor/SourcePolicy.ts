@@ -1,7 +1,8 @@
 /**
  * How a task treats its module's data source: the rate limit, cache TTL and retries (what the module declares,
  * under the operator's per-source settings), which failures are retried and on what schedule, and what a failed
- * attempt puts on the source — a pause every node honours for Retry-After (or a backoff) and the source's next key.
+ * attempt puts on the source — a pause every node honours for Retry-After (or a backoff), a refused key parked on
+ * every node, and the source's next key.
  */
 import { dnsSource, ModuleError } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
@@ -97,7 +98,7 @@ const freeKeyLeft = (limiter: RateLimiterService, credentials: CredentialsServic
   Effect.gen(function*() {
     const status = yield* credentials.status(source)
     for (const key of status.pool) {
-      if (key.parked || key.label === label) continue
+      if (Option.isSome(key.parked) || key.label === label) continue
       const state = yield* limiter.state(bucketOf(source, Option.some(key.label), status.keys)).pipe(
         Effect.orElseSucceed(() => ({ state: "rate_limited" as const, until: 0 }))
       )
@@ -105,6 +106,14 @@ const freeKeyLeft = (limiter: RateLimiterService, credentials: CredentialsServic
     }
     return false
   })
+
+/** Why a refused key is parked, as `/sources` shows it: the status and the source's words, without keys. */
+const parkReason = (error: ModuleError.AuthFailed, secrets: ReadonlyArray<string>) => {
+  const reason = scrub(error.reason, secrets).slice(0, 200)
+  return error.status === undefined || reason.includes(String(error.status))
+    ? reason
+    : `HTTP ${error.status}: ${reason}`
+}
 
 /**
  * The source said to slow down: every node stops using the key's bucket (the source's, or the key's own in a pool)
@@ -138,7 +147,7 @@ export const afterFailure = (
     const anotherKey = Option.isNone(failed.label)
       ? false
       : error._tag === "AuthFailed"
-      ? yield* credentials.park(source, failed.label.value)
+      ? yield* credentials.park(source, failed.label.value, parkReason(error, failed.secrets))
       : error._tag === "RateLimited"
       ? yield* freeKeyLeft(limiter, credentials, source, failed.label.value)
       : false

@@ -21,7 +21,7 @@ import { ModuleCatalog } from "../../collection/ModuleCatalog.js"
 import type { CatalogEntry, ModuleCatalogService } from "../../collection/ModuleCatalog.js"
 import { ScanDependencies } from "../Chaining.js"
 import { ScanReadModel } from "../ScanReadModel.js"
-import { findBuiltin, missingModules, TemplateStore } from "../Templates.js"
+import { findBuiltin, keylessModules, missingModules, TemplateStore } from "../Templates.js"
 
 /** What is wrong with a request so far: each check appends to it. */
 export type Problems = Array<InvalidField>
@@ -216,9 +216,12 @@ export const checkCreate = (principal: Principal, request: CreateScanRequest) =>
     )
     let requested = request.modules
     if (requested === undefined && template !== null) {
-      // Resolved against today's registry: what is not installed is skipped, with a warning.
-      warnings.push(...missingModules(catalog, template.modules))
-      requested = template.modules.filter((m) => Option.isSome(catalog.get(m.id)))
+      // Resolved against today's registry: what is not installed, or needs a key none is configured for, is
+      // skipped, with a warning.
+      warnings.push(...missingModules(catalog, template.modules), ...keylessModules(catalog, template.modules))
+      requested = template.modules.filter((m) =>
+        Option.exists(catalog.get(m.id), (entry) => entry.key_missing !== true)
+      )
     }
     requested = withSelected(catalog, requested, request.select, problems)
     const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
