@@ -6,6 +6,7 @@
 import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Config, Duration, Effect, Layer, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
+import * as ScopeGuard from "../collection/ScopeGuard.js"
 import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
 import * as AlertFeedRedis from "../monitoring/alerts/AlertFeed/Redis.js"
 import * as AlertStorePostgres from "../monitoring/alerts/AlertStore/Postgres.js"
@@ -87,17 +88,20 @@ export const layerObservers = Layer.scoped(
   })
 )
 
+/** Webhooks are sent through the node's scope guard, like the modules' requests: the same policy, checked per connect. */
+const WebhookSenderLive = WebhooksFetch.layer.pipe(Layer.provide(ScopeGuard.layer))
+
 const Stores = Layer.mergeAll(
   QuotasPostgres.layer,
   ChainingPostgres.layer,
   ScanReadModelPostgres.layer,
   WebhooksPostgres.layer,
-  WebhooksFetch.layer,
+  WebhookSenderLive,
   ProgressFeedRedis.layer,
   InventoryPostgres.layer,
   AlertStorePostgres.layer,
   AlertFeedRedis.layer,
-  Layer.unwrapEffect(Effect.map(WebhookConfig, Channels.layerWith)).pipe(Layer.provide(WebhooksFetch.layer))
+  Layer.unwrapEffect(Effect.map(WebhookConfig, Channels.layerWith)).pipe(Layer.provide(WebhookSenderLive))
 )
 
 /**

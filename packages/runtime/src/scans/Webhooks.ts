@@ -2,12 +2,17 @@
  * Webhooks of scans: where each scan's status changes are POSTed, signed with HMAC-SHA256 of the
  * raw body under the scan's secret (`X-Mirage-Signature: sha256=<hex>`, with `X-Mirage-Timestamp`).
  * Deliveries go through a queue drained by a few fibers per node, retried on an exponential,
- * bounded schedule, so a slow or failing receiver never holds up a scan actor.
+ * bounded schedule, so a slow or failing receiver never holds up a scan actor. Webhook URLs are under the scope
+ * guard's network policy: an address literal it refuses is refused when the scan is created or updated, and every
+ * connection a delivery opens is checked again (names after resolution) by the node's guard.
  */
 import type { ScanId } from "@mirage/domain/Ids"
 import type { Webhook } from "@mirage/domain/Scan"
 import { Config, Context, Data, Duration, Effect, Option, Queue, Schedule } from "effect"
 import { createHmac } from "node:crypto"
+import { isIP } from "node:net"
+import { defaultPolicy, refusal } from "../collection/ScopeGuard.js"
+import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import * as Settings from "./Settings.js"
 
@@ -40,6 +45,23 @@ export interface WebhookSenderService {
 export class WebhookSender
   extends Context.Tag("@mirage/runtime/WebhookSender")<WebhookSender, WebhookSenderService>()
 {}
+
+/** The network policy webhook URLs are checked against when a scan is created or updated. */
+export class WebhookPolicy extends Context.Reference<WebhookPolicy>()("@mirage/runtime/WebhookPolicy", {
+  defaultValue: (): NetworkPolicy => defaultPolicy
+}) {}
+
+/** Why the policy refuses a webhook URL whose host is an address literal; a name is checked at delivery. */
+export const webhookUrlProblem = (policy: NetworkPolicy, url: string): string | undefined => {
+  let host: string
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, "")
+  } catch {
+    return "a webhook url is an http(s) URL"
+  }
+  if (isIP(host) === 0) return undefined
+  return Option.getOrUndefined(Option.map(refusal(policy, host), (reason) => `out of scope: ${reason}`))
+}
 
 export const signatureHeader = "x-mirage-signature"
 export const timestampHeader = "x-mirage-timestamp"

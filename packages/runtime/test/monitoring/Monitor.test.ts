@@ -11,6 +11,7 @@ import type { AlertCondition, Severity } from "@mirage/domain/Alerts"
 import { deriveUuid, OrganizationId } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { diffRuns } from "@mirage/domain/Inventory"
+import * as ScopeGuard from "@mirage/runtime/collection/ScopeGuard"
 import * as AlertFeedRedis from "@mirage/runtime/monitoring/alerts/AlertFeed/Redis"
 import { AlertStore } from "@mirage/runtime/monitoring/alerts/AlertStore"
 import * as AlertStorePostgres from "@mirage/runtime/monitoring/alerts/AlertStore/Postgres"
@@ -25,7 +26,7 @@ import * as WebhooksFetch from "@mirage/runtime/scans/Webhooks/Fetch"
 import * as AlertReceivers from "@mirage/testkit/AlertReceivers"
 import * as HttpFixture from "@mirage/testkit/HttpFixture"
 import * as MonitoringWorld from "@mirage/testkit/MonitoringWorld"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Effect, Either, Layer } from "effect"
 import { completedScan, storeRun, stores } from "./Harness.js"
 
 const organization = OrganizationId.make("0b7f3c52-4d1e-4a6b-9c2d-5e8f7a6b1c01")
@@ -70,7 +71,11 @@ const layer = Layer.mergeAll(
   InventoryPostgres.layer,
   AlertStorePostgres.layer,
   AlertFeedRedis.layer,
-  Channels.layerWith({ baseMs: 10, maxDelayMs: 10, retries: 0 }).pipe(Layer.provide(WebhooksFetch.layer))
+  Channels.layerWith({ baseMs: 10, maxDelayMs: 10, retries: 0 }).pipe(
+    Layer.provide(WebhooksFetch.layer),
+    // The receivers listen on loopback, which the guard allows here only.
+    Layer.provide(ScopeGuard.layerWith(Either.getOrThrow(ScopeGuard.makePolicy({ allow: ScopeGuard.sandboxNetworks }))))
+  )
 ).pipe(Layer.provideMerge(stores))
 
 const describeAlert = (

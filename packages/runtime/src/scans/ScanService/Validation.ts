@@ -11,7 +11,7 @@ import type { Entity, EntityType } from "@mirage/domain/Entity"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { planGraph } from "@mirage/domain/Planner"
 import { overrideConfiguration, ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
-import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
+import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest, Webhook } from "@mirage/domain/Scan"
 import type { PlannedModule } from "@mirage/domain/ScanEvent"
 import type { Template } from "@mirage/domain/Template"
 import { Effect, Either, Option } from "effect"
@@ -20,6 +20,7 @@ import type { CatalogEntry, ModuleCatalogService } from "../../collection/Module
 import { ScanDependencies } from "../Chaining.js"
 import { ScanReadModel } from "../ScanReadModel.js"
 import { findBuiltin, missingModules, TemplateStore } from "../Templates.js"
+import { WebhookPolicy, webhookUrlProblem } from "../Webhooks.js"
 
 /** What is wrong with a request so far: each check appends to it. */
 export type Problems = Array<InvalidField>
@@ -147,6 +148,14 @@ export const checkDependencies = (
     }
   })
 
+/** A webhook whose address the network policy refuses (an address literal; a name is checked at delivery). */
+export const checkWebhook = (webhook: Webhook | null | undefined, problems: Problems) =>
+  Effect.gen(function*() {
+    if (webhook === null || webhook === undefined) return
+    const problem = webhookUrlProblem(yield* WebhookPolicy, webhook.url)
+    if (problem !== undefined) problems.push({ field: "webhook.url", message: problem })
+  })
+
 /** The organization's template or a built-in one. */
 const findTemplate = (principal: Principal, id: string) =>
   Option.match(findBuiltin(id), {
@@ -194,6 +203,7 @@ export const checkCreate = (principal: Principal, request: CreateScanRequest) =>
     }
     const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
     yield* checkDependencies(principal, request.depends_on ?? null, null, problems)
+    yield* checkWebhook(request.webhook, problems)
     if (problems.length > 0) return yield* BadRequest.ofFields(problems)
     return { target, template, configuration, modules, warnings }
   })
@@ -210,6 +220,7 @@ export const checkUpdate = (principal: Principal, current: Scan, request: Update
     if (request.depends_on !== undefined && current.status === "CREATED") {
       yield* checkDependencies(principal, request.depends_on, current.id, problems)
     }
+    yield* checkWebhook(request.webhook, problems)
     if (problems.length > 0) return yield* BadRequest.ofFields(problems)
     return { target, modules }
   })
