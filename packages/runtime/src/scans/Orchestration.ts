@@ -27,7 +27,7 @@ import { combine, ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as ScanReadModelPostgres from "./ScanReadModel/Postgres.js"
 import * as Settings from "./Settings.js"
-import { makeDispatcher, WebhookConfig } from "./Webhooks.js"
+import { changeObserver, makeDispatcher, WebhookConfig } from "./Webhooks.js"
 import * as WebhooksFetch from "./Webhooks/Fetch.js"
 import * as WebhooksPostgres from "./Webhooks/Postgres.js"
 
@@ -69,12 +69,14 @@ export const QuotaReconcileConfig = Config.all({
   olderThanMs: Config.map(Settings.quotaReconcileAfter, Duration.toMillis)
 })
 
-/** The observers, in order: notifications and live progress first (they only publish), then the last correlation
- * findings (when the node correlates), then quotas, then chaining, then the inventory and alerts of a completed run,
- * then the scan's root span when it ends. Retention runs beside. */
+/** The observers, in order: the webhook changes of stored updates, then notifications and live progress (they only
+ * publish), then the last correlation findings (when the node correlates), then quotas, then chaining (dependency
+ * edges of stored updates included), then the inventory and alerts of a completed run, then the scan's root span when
+ * it ends. Retention runs beside. */
 export const layerObservers = Layer.scoped(
   ScanObserver,
   Effect.gen(function*() {
+    const webhookChanges = yield* changeObserver
     const dispatcher = yield* Effect.flatMap(WebhookConfig, makeDispatcher)
     const notifications = yield* Notifications.observer(dispatcher.enqueue)
     const progress = yield* ProgressFeed.observer
@@ -84,7 +86,7 @@ export const layerObservers = Layer.scoped(
     const monitor = yield* Monitor.observer(dispatcher.enqueue)
     yield* quotaReconciler
     yield* Effect.forkScoped(Retention.configuredJob)
-    return combine(notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
+    return combine(webhookChanges, notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
   })
 )
 

@@ -14,12 +14,22 @@ import { isIP } from "node:net"
 import { defaultPolicy, refusal } from "../collection/ScopeGuard.js"
 import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
+import type { ScanObserverService } from "./ScanObserver.js"
 import * as Settings from "./Settings.js"
 
 export interface WebhookStoreService {
   readonly get: (scanId: ScanId) => Effect.Effect<Option.Option<Webhook>, PersistenceError>
   /** Sets the scan's webhook, or removes it with null. */
   readonly set: (scanId: ScanId, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
+  /**
+   * Keeps a change of the scan's webhook (null: removal) under `changeId` until the update that carries it is
+   * stored: an update's side effects follow what the scan's actor decided, never precede it.
+   */
+  readonly stage: (scanId: ScanId, changeId: string, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
+  /** Applies a staged change to the scan's webhook and forgets it; false when there is none (applied already). */
+  readonly apply: (scanId: ScanId, changeId: string) => Effect.Effect<boolean, PersistenceError>
+  /** Forgets a staged change whose update was refused. */
+  readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
 }
 
 export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}
@@ -147,3 +157,20 @@ export const makeDispatcher = (settings: WebhookSettings) =>
       size: Queue.size(queue)
     }
   })
+
+/**
+ * The node's observer of stored updates: a ScanUpdated that carries a webhook change applies it, so the webhook
+ * changes exactly when (and only if) the scan's actor stored the update, however long the update took to arrive.
+ */
+export const changeObserver = Effect.map(WebhookStore, (store): ScanObserverService => ({
+  persisted: ({ after, events }) =>
+    Effect.forEach(events, (event) =>
+      event._tag === "ScanUpdated" && event.webhook_change !== undefined
+        ? store.apply(after.id, event.webhook_change).pipe(
+          Effect.retry(Schedule.recurs(2)),
+          Effect.catchAll((error) =>
+            Effect.logWarning("webhook change not applied", error).pipe(Effect.annotateLogs({ scan_id: after.id }))
+          )
+        )
+        : Effect.void, { discard: true })
+}))
