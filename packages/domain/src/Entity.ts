@@ -6,6 +6,7 @@ import { Either, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { isIPv4, isIPv6 } from "node:net"
 import { domainToASCII } from "node:url"
+import { ApiText, textProblem } from "./Text.js"
 
 export const EntityType = Schema.Literal(
   "DOMAIN",
@@ -27,7 +28,8 @@ export const EntityType = Schema.Literal(
 export type EntityType = typeof EntityType.Type
 export const entityTypes: ReadonlyArray<EntityType> = EntityType.literals
 
-export const EntityValue = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(2048))
+/** Text the stores can keep: free-text types (a username, an organization) would otherwise carry U+0000 through. */
+export const EntityValue = ApiText({ min: 1, max: 2048 })
 
 /** A target or a discovered entity, as on the wire: `{ "type": "DOMAIN", "value": "example.com" }`. */
 export class Entity extends Schema.Class<Entity>("Entity")({
@@ -256,8 +258,8 @@ const maxValueLength = 2048
 
 /**
  * The canonical entity, or why the value is not of its type. The checks are those of the `Entity` schema (a known
- * type, a value of 1 to 2048 characters), so the instance is built without validating it a second time: modules'
- * findings all pass through here.
+ * type, a value of 1 to 2048 characters the stores can keep), so the instance is built without validating it a second
+ * time: modules' findings all pass through here (their unstorable characters replaced first, see Findings.admit).
  */
 export const normalizeEntity = (
   entity: { readonly type: EntityType; readonly value: string }
@@ -266,9 +268,12 @@ export const normalizeEntity = (
   if (canonicalizer === undefined) return Either.left(`not an entity type: ${String(entity.type)}`)
   return Either.flatMap(
     canonicalizer(entity.value),
-    (value) =>
-      value.length === 0 || value.length > maxValueLength
-        ? Either.left(`must be 1-${maxValueLength} characters once canonical`)
-        : Either.right(new Entity({ type: entity.type, value }, true))
+    (value) => {
+      if (value.length === 0 || value.length > maxValueLength) {
+        return Either.left(`must be 1-${maxValueLength} characters once canonical`)
+      }
+      const problem = textProblem(value)
+      return problem === undefined ? Either.right(new Entity({ type: entity.type, value }, true)) : Either.left(problem)
+    }
   )
 }

@@ -112,8 +112,7 @@ export type Dependencies = typeof Dependencies.Type
  * (header `X-Mirage-Signature: sha256=<hex>`). The secret is write-only: never returned.
  */
 export const Webhook = Schema.Struct({
-  url: Schema.String.pipe(
-    Schema.maxLength(2048),
+  url: ApiText({ max: 2048 }).pipe(
     Schema.pattern(/^https?:\/\/[^\s]+$/, { message: () => "a webhook url is an http(s) URL" })
   ),
   secret: ApiText({ min: 16, max: 256 })

@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { Entity } from "./Entity.js"
 import { deriveUuid, OrganizationId, ScanId, TemplateId, UserId } from "./Ids.js"
 import { Description, Name, ScanConfigurationInput, ScanModule } from "./Scan.js"
+import { ApiText } from "./Text.js"
 
 export const ScheduleId = Schema.UUID.pipe(Schema.brand("ScheduleId"))
 export type ScheduleId = typeof ScheduleId.Type
@@ -32,8 +33,8 @@ export const ScheduledScan = Schema.Struct({
 })
 export type ScheduledScan = typeof ScheduledScan.Type
 
-const Cron = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(scheduleLimits.cronLength))
-const TimeZone = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
+const Cron = ApiText({ min: 1, max: scheduleLimits.cronLength })
+const TimeZone = ApiText({ min: 1, max: 64 })
 
 export class CreateScheduleRequest extends Schema.Class<CreateScheduleRequest>("CreateScheduleRequest")({
   name: Name,
