@@ -8,6 +8,7 @@ import type { Alert } from "./Alerts.js"
 import { Severity, severityRank } from "./Alerts.js"
 import { OrganizationId } from "./Ids.js"
 import { ApiText, StorableText } from "./Text.js"
+import { anchored, httpUrl } from "./WirePatterns.js"
 
 export const AlertChannelId = Schema.UUID.pipe(Schema.brand("AlertChannelId"))
 export type AlertChannelId = typeof AlertChannelId.Type
@@ -21,7 +22,7 @@ const HttpsUrl = ApiText({ max: 2048 }).pipe(
     } catch {
       return "an http(s) URL"
     }
-  })
+  }, { jsonSchema: { pattern: anchored(httpUrl) } })
 )
 const Secret = ApiText({ min: 1, max: 512 })
 const Host = StorableText.pipe(

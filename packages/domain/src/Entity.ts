@@ -7,6 +7,7 @@ import { createHash } from "node:crypto"
 import { isIPv4, isIPv6 } from "node:net"
 import { domainToASCII } from "node:url"
 import { ApiText, textProblem } from "./Text.js"
+import * as Wire from "./WirePatterns.js"
 
 export const EntityType = Schema.Literal(
   "DOMAIN",
@@ -31,11 +32,54 @@ export const entityTypes: ReadonlyArray<EntityType> = EntityType.literals
 /** Text the stores can keep: free-text types (a username, an organization) would otherwise carry U+0000 through. */
 export const EntityValue = ApiText({ min: 1, max: 2048 })
 
+/**
+ * What `/openapi.json` says a value of each type looks like: the API checks each value against its type (see
+ * `canonicalize`), so a schema of one string for every type would promise what it refuses.
+ */
+const valuePatterns: Record<EntityType, { readonly pattern: string; readonly maxLength: number }> = {
+  DOMAIN: { pattern: `${Wire.domain}\\.?`, maxLength: 254 },
+  IP: { pattern: `${Wire.ipv4}|${Wire.ipv6}`, maxLength: 39 },
+  EMAIL: { pattern: `[A-Za-z0-9._%+-]{1,64}@${Wire.domain}`, maxLength: 320 },
+  URL: { pattern: Wire.httpUrl, maxLength: 2048 },
+  USERNAME: { pattern: "[^\\s/\\\\\\u0000\\uD800-\\uDFFF]{1,128}", maxLength: 128 },
+  PHONE: { pattern: "\\+?[1-9][0-9]{6,14}", maxLength: 16 },
+  ASN: { pattern: "(?:AS|as)?[0-9]{1,9}", maxLength: 11 },
+  NETBLOCK: {
+    pattern: `${Wire.ipv4}/(?:3[0-2]|[12]?[0-9])|${Wire.ipv6}/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])`,
+    maxLength: 43
+  },
+  OPEN_PORT: { pattern: `${Wire.ipv4}:${Wire.port}|\\[${Wire.ipv6}\\]:${Wire.port}`, maxLength: 47 },
+  TECHNOLOGY: { pattern: Wire.freeText, maxLength: 256 },
+  ORGANIZATION: { pattern: Wire.freeText, maxLength: 512 },
+  BREACH: { pattern: Wire.freeText, maxLength: 256 },
+  VULNERABILITY: { pattern: "[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,7}", maxLength: 17 },
+  CERTIFICATE: { pattern: "[0-9A-Fa-f]{64}|[0-9A-Fa-f]{40}", maxLength: 64 },
+  CORRELATION: { pattern: Wire.freeText, maxLength: 1024 }
+}
+
+const entityJsonSchema = {
+  description: "A typed value; `value` must be a value of its `type` (stored in its canonical form)",
+  oneOf: EntityType.literals.map((type) => ({
+    type: "object",
+    required: ["type", "value"],
+    additionalProperties: false,
+    properties: {
+      type: { type: "string", enum: [type] },
+      value: {
+        type: "string",
+        minLength: 1,
+        maxLength: valuePatterns[type].maxLength,
+        pattern: Wire.anchored(valuePatterns[type].pattern)
+      }
+    }
+  }))
+}
+
 /** A target or a discovered entity, as on the wire: `{ "type": "DOMAIN", "value": "example.com" }`. */
 export class Entity extends Schema.Class<Entity>("Entity")({
   type: EntityType,
   value: EntityValue
-}) {}
+}, { jsonSchema: entityJsonSchema }) {}
 
 /**
  * The part of a canonical value that identity rests on. A technology's name keeps the casing its first source wrote
