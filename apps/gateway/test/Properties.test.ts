@@ -68,8 +68,9 @@ const operationsOf = (document: JsonSchema): ReadonlyArray<Operation> =>
 const stateDependent: ReadonlyArray<{ readonly field: RegExp; readonly message: RegExp; readonly why: string }> = [
   { field: /^(modules\[\d+\]\.id|module_id)$/, message: /^unknown module /, why: "the installed modules" },
   { field: /^modules$/, message: /^no module can process /, why: "the installed modules" },
-  { field: /^(scan\.)?modules\[\d+\]\.config|^module_config/, message: /./, why: "each module's configuration schema" },
-  { field: /^(scan\.)?template_id$/, message: /^no template |^template .* takes /, why: "the organization's templates" },
+  { field: /^target\.type$/, message: /^module .* takes .* targets/, why: "the installed module's input types" },
+  { field: /^(modules\[\d+\]\.config|module_config)/, message: /./, why: "each module's configuration schema" },
+  { field: /^template_id$/, message: /^no template |^template .* takes /, why: "the organization's templates" },
   { field: /^depends_on\.scan_ids(\[\d+\])?$/, message: /^no such scan|cycle|itself/, why: "the organization's scans" },
   { field: /^webhook\.url$/, message: /^out of scope: /, why: "the network policy (MIRAGE_ALLOW_NETWORKS, sandbox)" }
 ]
@@ -78,9 +79,10 @@ const stateDependent: ReadonlyArray<{ readonly field: RegExp; readonly message: 
 const unexplained = (answer: Gateway.Answer): ReadonlyArray<string> => {
   const errors = (answer.body as { errors?: ReadonlyArray<{ field: string; message: string }> } | undefined)?.errors
   if (errors === undefined || errors.length === 0) return [`a 400 without errors: ${answer.text.slice(0, 200)}`]
-  return errors
-    .filter((e) => !stateDependent.some((reason) => reason.field.test(e.field) && reason.message.test(e.message)))
-    .map((e) => `${e.field}: ${e.message}`)
+  // A schedule's run is a scan: its refusals are named under `scan.`.
+  const explained = (field: string, message: string) =>
+    stateDependent.some((reason) => reason.field.test(field.replace(/^scan\./, "")) && reason.message.test(message))
+  return errors.filter((e) => !explained(e.field, e.message)).map((e) => `${e.field}: ${e.message}`)
 }
 
 /** A parameter's value as the URL carries it. */

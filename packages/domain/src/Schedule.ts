@@ -33,8 +33,24 @@ export const ScheduledScan = Schema.Struct({
 })
 export type ScheduledScan = typeof ScheduledScan.Type
 
-const Cron = ApiText({ min: 1, max: scheduleLimits.cronLength })
-const TimeZone = ApiText({ min: 1, max: 64 })
+/** A cron field in `/openapi.json`: `*` with an optional step, or a list of values (the API takes croner's syntax). */
+const cronField = (value: string) => `(?:\\*(?:/[1-6])?|(?:${value})(?:,(?:${value})){0,3})`
+/**
+ * The cron expressions `/openapi.json` describes: 5 fields, or 6 with seconds first, whose days of the month stop at
+ * 28 (so that every one fires). The API takes the whole croner syntax (ranges, names, `L`, `W`, `#`): a subset.
+ */
+const cronPattern = "^(?:" + cronField("[1-5]?[0-9]") + " )?" +
+  [cronField("[1-5]?[0-9]"), cronField("1?[0-9]|2[0-3]"), cronField("[1-9]|1[0-9]|2[0-8]"),
+    cronField("[1-9]|1[0-2]"), cronField("[0-6]")].join(" ") + "$"
+
+/** Documentation only: what `/openapi.json` says of a string beyond its checks (the API's own checks decide). */
+const documentedAs = (jsonSchema: Record<string, unknown>) => Schema.filter((_: string) => true, { jsonSchema })
+
+const Cron = ApiText({ min: 1, max: scheduleLimits.cronLength }).pipe(documentedAs({ pattern: cronPattern }))
+/** An IANA time zone: `/openapi.json` lists those this runtime knows (the ones the API accepts). */
+const TimeZone = ApiText({ min: 1, max: 64 }).pipe(
+  documentedAs({ enum: Array.from(new Set(["UTC", ...Intl.supportedValuesOf("timeZone")])) })
+)
 
 export class CreateScheduleRequest extends Schema.Class<CreateScheduleRequest>("CreateScheduleRequest")({
   name: Name,
