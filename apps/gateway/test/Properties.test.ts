@@ -189,5 +189,5 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("OpenAPI
       }
       expect(invalidSent).toBeGreaterThan(100)
       expect(failures).toEqual([])
-    }))
+    }), 300_000)
 })
