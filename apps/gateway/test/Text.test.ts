@@ -163,22 +163,27 @@ layer(Gateway.layer.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.None))), 
 
         const before = (yield* auditTrail(admin)).length
         let sent = 0
+        const wrong: Array<string> = []
         for (const [field, send] of writes) {
           for (const [label, text] of hostileTexts) {
-            const answer = yield* Effect.orDie(send(text))
+            const answer = yield* send(text).pipe(
+              Effect.timeout("10 seconds"),
+              Effect.catchAll((error) =>
+                Effect.succeed<Gateway.Answer>({ status: 0, text: String(error), headers: {}, body: {} })
+              )
+            )
             sent++
-            expect(answer.status, `${field} with ${label}: ${answer.text.slice(0, 300)}`).toBe(400)
-            const problem = answer.body as { errors: ReadonlyArray<{ field: string }> }
-            expect(
-              problem.errors.map((e) => e.field).some((f) => f.startsWith(field)),
-              `${field} with ${label}: ${answer.text.slice(0, 300)}`
-            ).toBe(true)
+            const fields = (answer.body as { errors?: ReadonlyArray<{ field: string }> }).errors?.map((e) => e.field)
+            if (answer.status !== 400 || !(fields ?? []).some((f) => f.startsWith(field))) {
+              wrong.push(`${field} with ${label}: ${answer.status} ${answer.text.slice(0, 200)}`)
+            }
           }
         }
+        expect(wrong).toEqual([])
         const after = yield* auditTrail(admin)
         expect(after.length - before).toBe(sent)
         expect(after.slice(0, sent).every((entry) => entry.status === 400)).toBe(true)
-      }))
+      }), 300_000)
 
     it.effect("an admin cannot revoke their own key, so the organization keeps an admin key", () =>
       Effect.gen(function*() {
