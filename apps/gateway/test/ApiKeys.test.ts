@@ -27,7 +27,9 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("API key
           concurrency: "unbounded"
         })
         outcomes.push([a.status, b.status].sort().join("/"))
-        const live = (yield* keys.list(first.organization_id)).filter((k) => k.role === "admin" && k.revoked_at === null)
+        const live = (yield* keys.list(first.organization_id)).filter((k) =>
+          k.role === "admin" && k.revoked_at === null
+        )
         expect(live, `try ${i}: ${a.status} ${a.text} / ${b.status} ${b.text}`).toHaveLength(1)
       }
       // One of each pair won and the other was refused (or found its own key gone).

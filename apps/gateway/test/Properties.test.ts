@@ -142,52 +142,58 @@ const requestOf = (operation: Operation, c: Case, caller: Caller) => {
 }
 
 layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("OpenAPI properties", (it) => {
-  it.effect("every operation: valid requests get a documented status, invalid ones a 400 problem, none a 5xx", () =>
-    Effect.gen(function*() {
-      // A ready cluster as far as Redis tells: /ready answers 200.
-      yield* Gateway.standInNode("properties")
-      const caller = yield* Gateway.newCaller("admin")
-      const document = (yield* Gateway.get("/openapi.json")).body as JsonSchema
-      const generator = JsonSchemaArbitrary.make(document)
-      const operations = operationsOf(document)
-      expect(operations.length).toBeGreaterThan(30)
-      const failures: Array<string> = []
-      let invalidSent = 0
-      for (const [index, operation] of operations.entries()) {
-        const invalid = invalidCase(generator, operation)
-        const cases = [
-          ...fc.sample(validCase(generator, operation), { numRuns: runs, seed: 7000 + index })
-            .map((c) => ["valid", c] as const),
-          ...(invalid === undefined ? [] : fc.sample(invalid, { numRuns: runs, seed: 9000 + index }))
-            .map((c) => ["invalid", c] as const)
-        ]
-        for (const [kind, c] of cases) {
-          const answer = yield* Gateway.send(requestOf(operation, c, caller)).pipe(
-            Effect.timeout("10 seconds"),
-            Effect.catchAll((error): Effect.Effect<Gateway.Answer> =>
-              Effect.succeed({ status: 0, text: String(error), headers: Headers.empty, body: undefined })
+  it.effect(
+    "every operation: valid requests get a documented status, invalid ones a 400 problem, none a 5xx",
+    () =>
+      Effect.gen(function*() {
+        // A ready cluster as far as Redis tells: /ready answers 200.
+        yield* Gateway.standInNode("properties")
+        const caller = yield* Gateway.newCaller("admin")
+        const document = (yield* Gateway.get("/openapi.json")).body as JsonSchema
+        const generator = JsonSchemaArbitrary.make(document)
+        const operations = operationsOf(document)
+        expect(operations.length).toBeGreaterThan(30)
+        const failures: Array<string> = []
+        let invalidSent = 0
+        for (const [index, operation] of operations.entries()) {
+          const invalid = invalidCase(generator, operation)
+          const cases = [
+            ...fc.sample(validCase(generator, operation), { numRuns: runs, seed: 7000 + index })
+              .map((c) => ["valid", c] as const),
+            ...(invalid === undefined ? [] : fc.sample(invalid, { numRuns: runs, seed: 9000 + index }))
+              .map((c) => ["invalid", c] as const)
+          ]
+          for (const [kind, c] of cases) {
+            const answer = yield* Gateway.send(requestOf(operation, c, caller)).pipe(
+              Effect.timeout("10 seconds"),
+              Effect.catchAll((error): Effect.Effect<Gateway.Answer> =>
+                Effect.succeed({ status: 0, text: String(error), headers: Headers.empty, body: undefined })
+              )
             )
-          )
-          const label = `${kind} ${operation.method.toUpperCase()} ${operation.path} ${JSON.stringify(c).slice(0, 300)}`
-          const wrong = (why: string) =>
-            failures.push(`${label} → ${answer.status} (${why}) ${answer.text.slice(0, 300)}`)
-          if (answer.status === 0 || answer.status >= 500) {
-            wrong("no 5xx")
-          } else if (kind === "invalid") {
-            invalidSent++
-            if (answer.status !== 400) wrong("400 expected")
-            else if (!String(answer.headers["content-type"]).includes("application/problem+json")) wrong("a problem")
-          } else if (!operation.documented.has(answer.status)) {
-            wrong("a documented status")
-          } else if (answer.status === 400 && operation.body === undefined) {
-            wrong("path and query are documented in full")
-          } else if (answer.status === 400) {
-            const mismatches = unexplained(answer)
-            if (mismatches.length > 0) wrong(`a schema-valid body refused for ${mismatches.join("; ")}`)
+            const label = `${kind} ${operation.method.toUpperCase()} ${operation.path} ${
+              JSON.stringify(c).slice(0, 300)
+            }`
+            const wrong = (why: string) =>
+              failures.push(`${label} → ${answer.status} (${why}) ${answer.text.slice(0, 300)}`)
+            if (answer.status === 0 || answer.status >= 500) {
+              wrong("no 5xx")
+            } else if (kind === "invalid") {
+              invalidSent++
+              if (answer.status !== 400) wrong("400 expected")
+              else if (!String(answer.headers["content-type"]).includes("application/problem+json")) wrong("a problem")
+            } else if (!operation.documented.has(answer.status)) {
+              wrong("a documented status")
+            } else if (answer.status === 400 && operation.body === undefined) {
+              wrong("path and query are documented in full")
+            } else if (answer.status === 400) {
+              const mismatches = unexplained(answer)
+              if (mismatches.length > 0) wrong(`a schema-valid body refused for ${mismatches.join("; ")}`)
+            }
           }
         }
-      }
-      expect(invalidSent).toBeGreaterThan(100)
-      expect(failures).toEqual([])
-    }), 300_000)
+        expect(invalidSent).toBeGreaterThan(100)
+        expect(failures).toEqual([])
+      }),
+    300_000
+  )
 })

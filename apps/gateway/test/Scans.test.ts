@@ -199,7 +199,11 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
       const secret = "a-webhook-secret-of-some-length"
       const before = yield* Gateway.count("scans")
       for (const url of ["http://169.254.169.254/latest/meta-data/", "http://192.0.2.1/hook", "http://[::1]:9/hook"]) {
-        const answer = yield* Gateway.post("/scans", Gateway.domainScan("x", "example.com", { webhook: { url, secret } }), caller)
+        const answer = yield* Gateway.post(
+          "/scans",
+          Gateway.domainScan("x", "example.com", { webhook: { url, secret } }),
+          caller
+        )
         const details = problem(answer, 400)
         expect(fields(details), answer.text).toEqual(["webhook.url"])
         expect(details.detail).toContain("out of scope")

@@ -45,10 +45,12 @@ const del = (path: string, caller: Gateway.Caller, ifMatch?: string) =>
 
 /** The scan's webhook URL as stored (null without one). */
 const storedWebhook = (id: string) =>
-  Effect.flatMap(PgClient, (sql) =>
-    Effect.promise(() => sql<Array<{ url: string }>>`select url from scan_webhooks where scan_id = ${id}`)).pipe(
-      Effect.map((rows) => rows[0]?.url ?? null)
-    )
+  Effect.flatMap(
+    PgClient,
+    (sql) => Effect.promise(() => sql<Array<{ url: string }>>`select url from scan_webhooks where scan_id = ${id}`)
+  ).pipe(
+    Effect.map((rows) => rows[0]?.url ?? null)
+  )
 
 /** Polls `read` until `done` holds (the node applies an update's side effects just after answering it). */
 const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
@@ -201,8 +203,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Updates
       expect(removed.status, removed.text).toBe(200)
       expect(yield* eventually(storedWebhook(id), (url) => url === null)).toBe(null)
       // Nothing stays staged: the refused change was discarded, the accepted ones applied.
-      const staged = yield* Effect.flatMap(PgClient, (sql) =>
-        Effect.promise(() => sql`select change_id from scan_webhook_changes where scan_id = ${id}`))
+      const staged = yield* Effect.flatMap(
+        PgClient,
+        (sql) => Effect.promise(() => sql`select change_id from scan_webhook_changes where scan_id = ${id}`)
+      )
       expect(staged).toHaveLength(0)
     }))
 
@@ -216,8 +220,9 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Updates
 
       yield* Cluster.startNode("upd-e", Cluster.scriptedExecutor().executor)
       // Applied by the node once it runs: the dependent shows its dependency.
-      const dependsOn = (answer: Gateway.Answer) => (answer.body as { depends_on: { scan_ids?: Array<string> } | null })
-        .depends_on?.scan_ids
+      const dependsOn = (answer: Gateway.Answer) =>
+        (answer.body as { depends_on: { scan_ids?: Array<string> } | null })
+          .depends_on?.scan_ids
       const applied = yield* eventually(Gateway.get(`/scans/${dependent}`, caller), (a) => dependsOn(a) !== undefined)
       expect(dependsOn(applied)).toEqual([dependency])
       expect((yield* Gateway.post(`/scans/${dependency}/start`, {}, caller)).status).toBe(200)

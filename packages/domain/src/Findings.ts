@@ -8,9 +8,9 @@ import { enrichmentHash, entityKey, normalizeEntity, resultHash } from "./Entity
 import type { Entity, EntityType } from "./Entity.js"
 import { resultIdFor } from "./Ids.js"
 import type { ScanId } from "./Ids.js"
-import { deepTextProblem, storable, textProblem } from "./Text.js"
 import type { TaskSucceeded } from "./ScanEvent.js"
 import type { ScanState, TaskEntry } from "./ScanMachine.js"
+import { deepTextProblem, storable, textProblem } from "./Text.js"
 
 /** One thing a module reported, as it reported it: not yet canonical, maybe not even of its type. */
 export interface Finding {

@@ -40,16 +40,23 @@ const cronField = (value: string) => `(?:\\*(?:/[1-6])?|(?:${value})(?:,(?:${val
  * 28 (so that every one fires). The API takes the whole croner syntax (ranges, names, `L`, `W`, `#`): a subset.
  */
 const cronPattern = "^(?:" + cronField("[1-5]?[0-9]") + " )?" +
-  [cronField("[1-5]?[0-9]"), cronField("1?[0-9]|2[0-3]"), cronField("[1-9]|1[0-9]|2[0-8]"),
-    cronField("[1-9]|1[0-2]"), cronField("[0-6]")].join(" ") + "$"
+  [
+    cronField("[1-5]?[0-9]"),
+    cronField("1?[0-9]|2[0-3]"),
+    cronField("[1-9]|1[0-9]|2[0-8]"),
+    cronField("[1-9]|1[0-2]"),
+    cronField("[0-6]")
+  ].join(" ") + "$"
 
-/** Documentation only: what `/openapi.json` says of a string beyond its checks (the API's own checks decide). */
-const documentedAs = (jsonSchema: Record<string, unknown>) => Schema.filter((_: string) => true, { jsonSchema })
-
-const Cron = ApiText({ min: 1, max: scheduleLimits.cronLength }).pipe(documentedAs({ pattern: cronPattern }))
+// The filters below only document (`/openapi.json`): the API's own checks decide (ScheduleCron.parse).
+const Cron = ApiText({ min: 1, max: scheduleLimits.cronLength }).pipe(
+  Schema.filter(() => true, { jsonSchema: { pattern: cronPattern } })
+)
 /** An IANA time zone: `/openapi.json` lists those this runtime knows (the ones the API accepts). */
 const TimeZone = ApiText({ min: 1, max: 64 }).pipe(
-  documentedAs({ enum: Array.from(new Set(["UTC", ...Intl.supportedValuesOf("timeZone")])) })
+  Schema.filter(() => true, {
+    jsonSchema: { enum: Array.from(new Set(["UTC", ...Intl.supportedValuesOf("timeZone")])) }
+  })
 )
 
 export class CreateScheduleRequest extends Schema.Class<CreateScheduleRequest>("CreateScheduleRequest")({

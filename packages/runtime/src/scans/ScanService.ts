@@ -23,7 +23,7 @@ import type { Stream } from "effect"
 import { Replies } from "../cluster/Replies.js"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import { ModuleCatalog } from "../collection/ModuleCatalog.js"
-import { policyFromConfig } from "../collection/ScopeGuard.js"
+import { defaultPolicy, policyFromConfig } from "../collection/ScopeGuard.js"
 import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import { ScanDependencies } from "./Chaining.js"
@@ -146,12 +146,9 @@ export const make = (options: ScanServiceOptions) =>
   Effect.gen(function*() {
     // Only the ports: the rest of the context the service is built in (a span, say) must not reach its callers.
     const context = Context.pick(...portTags)(yield* Effect.context<Ports>())
-    const policy = options.webhookPolicy
+    const policy = options.webhookPolicy ?? defaultPolicy
     const run = <A, E>(effect: Effect.Effect<A, E, Ports>): Effect.Effect<A, E> =>
-      effect.pipe(
-        Effect.provide(context),
-        policy === undefined ? (self) => self : Effect.provideService(WebhookPolicy, policy)
-      )
+      effect.pipe(Effect.provide(context), Effect.provideService(WebhookPolicy, policy))
     return ScanService.of({
       create: (principal, request) => run(Create.create(principal, request)),
       createAs: (principal, request, id) => run(Create.createAs(principal, request, id)),

@@ -93,7 +93,11 @@ describe("WebhooksFetch", () => {
       const hook = yield* receiver
       refusedWithoutRetry(yield* send(ScopeGuard.defaultPolicy, hook.url))
       refusedWithoutRetry(
-        yield* send(ScopeGuard.defaultPolicy, hook.url.replace("127.0.0.1", "hooks.example.test"), resolvingTo("127.0.0.1"))
+        yield* send(
+          ScopeGuard.defaultPolicy,
+          hook.url.replace("127.0.0.1", "hooks.example.test"),
+          resolvingTo("127.0.0.1")
+        )
       )
       expect(hook.received).toEqual([])
     }))
