@@ -46,7 +46,8 @@ export const layer = Layer.effect(
           return found
         }),
       revoke: (id) => forget(keys.revoke(id)),
-      revokeIn: (organizationId, id) => forget(keys.revokeIn(organizationId, id))
+      revokeIn: (organizationId, id) => forget(keys.revokeIn(organizationId, id)),
+      revokeByAdmin: (organizationId, callerId, id) => forget(keys.revokeByAdmin(organizationId, callerId, id))
     })
   })
 )

@@ -11,6 +11,7 @@ import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
 import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
 import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
+import * as ScopeGuard from "@mirage/runtime/collection/ScopeGuard"
 import type { TaskSpec } from "@mirage/runtime/collection/TaskExecutor"
 import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import type { Finding } from "@mirage/runtime/collection/TaskExecutor"
@@ -28,7 +29,7 @@ import * as ScanService from "@mirage/runtime/scans/ScanService"
 import * as ApiKeysPostgres from "@mirage/runtime/tenancy/ApiKeys/Postgres"
 import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { ConfigProvider, Effect, Exit, Layer, Scope } from "effect"
+import { ConfigProvider, Effect, Either, Exit, Layer, Scope } from "effect"
 import * as Server from "../src/Server.js"
 import * as Gateway from "./Gateway.js"
 import { catalog } from "./Gateway.js"
@@ -61,9 +62,14 @@ const testConfig = ConfigProvider.fromMap(
     ["MIRAGE_WEBHOOK_RETRIES", "4"],
     ["MIRAGE_TASK_SLOT_POLL_MS", "20"],
     ["MIRAGE_TASK_SLOT_LEASE_MS", "3000"],
-    ["MIRAGE_CHANNEL_KEY", ChannelPorts.testKeyHex]
+    ["MIRAGE_CHANNEL_KEY", ChannelPorts.testKeyHex],
+    // Webhook receivers of these tests listen on loopback, which production's policy refuses.
+    ["MIRAGE_ALLOW_NETWORKS", ScopeGuard.sandboxNetworks.join(",")]
   ])
 )
+
+/** The gateway's check of webhook URLs, under the same policy as the nodes' guard here. */
+export const webhookPolicy = Either.getOrThrow(ScopeGuard.makePolicy({ allow: ScopeGuard.sandboxNetworks }))
 
 /**
  * Every adapter of a node and a gateway over stores of their own: a fresh PostgreSQL database (migrated), MongoDB
@@ -99,7 +105,7 @@ export const freshAdapters = (options: {
 export const layer = Layer.unwrapScoped(Effect.gen(function*() {
   const Adapters = yield* freshAdapters({ shards, catalog: ModuleCatalog.layerMemory(catalog) })
   return Server.layerApp.pipe(
-    Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000 })),
+    Layer.provide(ScanService.layerWith({ commandWaitMs: 5000, projectionWaitMs: 2000, webhookPolicy })),
     Layer.provideMerge(ChannelPorts.layer()),
     Layer.provideMerge(Adapters),
     Layer.provideMerge(NodeHttpServer.layerTest)

@@ -1,5 +1,5 @@
 /** The scans endpoints over real HTTP and real stores: create, validation, reads, paging, results, the contract. */
-import { HttpApiClient } from "@effect/platform"
+import { HttpApiClient, HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { MirageApi } from "@mirage/domain/api/Api"
 import { ScanCreated } from "@mirage/domain/api/ScansApi"
@@ -192,6 +192,36 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
       expect(fields(notJson)).toEqual(["body"])
       expect(yield* Gateway.count("scans")).toBe(before.scans)
       expect(yield* Gateway.count("scan_events")).toBe(before.events)
+    }))
+
+  it.effect("refuses a webhook whose address the network policy refuses, on create and on update; names pass", () =>
+    Effect.gen(function*() {
+      const caller = yield* Gateway.newCaller("analyst")
+      const secret = "a-webhook-secret-of-some-length"
+      const before = yield* Gateway.count("scans")
+      for (const url of ["http://169.254.169.254/latest/meta-data/", "http://192.0.2.1/hook", "http://[::1]:9/hook"]) {
+        const answer = yield* Gateway.post(
+          "/scans",
+          Gateway.domainScan("x", "example.com", { webhook: { url, secret } }),
+          caller
+        )
+        const details = problem(answer, 400)
+        expect(fields(details), answer.text).toEqual(["webhook.url"])
+        expect(details.detail).toContain("out of scope")
+      }
+      expect(yield* Gateway.count("scans")).toBe(before)
+      const scan = yield* create(
+        caller,
+        Gateway.domainScan("named", "example.com", { webhook: { url: "https://hooks.example.org/mirage", secret } })
+      )
+      const update = yield* Gateway.send(
+        Gateway.as(caller)(
+          HttpClientRequest.put(`/scans/${scan.id}`).pipe(
+            HttpClientRequest.bodyUnsafeJson({ webhook: { url: "http://10.1.2.3/hook", secret } })
+          )
+        )
+      )
+      expect(fields(problem(update, 400))).toEqual(["webhook.url"])
     }))
 
   it.effect("reports every fault of a body at once", () =>

@@ -4,6 +4,7 @@
  */
 import { HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
+import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as Cluster from "./Cluster.js"
 import * as Gateway from "./Gateway.js"
@@ -41,6 +42,26 @@ const del = (path: string, caller: Gateway.Caller, ifMatch?: string) =>
       )
     )
   )
+
+/** The scan's webhook URL as stored (null without one). */
+const storedWebhook = (id: string) =>
+  Effect.flatMap(
+    PgClient,
+    (sql) => Effect.promise(() => sql<Array<{ url: string }>>`select url from scan_webhooks where scan_id = ${id}`)
+  ).pipe(
+    Effect.map((rows) => rows[0]?.url ?? null)
+  )
+
+/** Polls `read` until `done` holds (the node applies an update's side effects just after answering it). */
+const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    let seen = yield* read
+    for (let i = 0; i < 200 && !done(seen); i++) {
+      yield* Effect.sleep("25 millis")
+      seen = yield* read
+    }
+    return seen
+  })
 
 const patches = [
   { description: "d1" },
@@ -156,5 +177,57 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Updates
       expect((yield* Gateway.get(path, caller)).body).toMatchObject({ description: "conditional" })
       expect((yield* del(path, caller, updated.headers["etag"])).status).toBe(204)
       expect((yield* Gateway.get(path, caller)).status).toBe(404)
+    }))
+
+  it.scoped("a PUT refused as stale (412) leaves the webhook it carried unapplied; an accepted one applies it", () =>
+    Effect.gen(function*() {
+      yield* Cluster.startNode("upd-d", Cluster.scriptedExecutor().executor)
+      const caller = yield* Gateway.newCaller("analyst")
+      const secret = "a-webhook-secret-of-some-length"
+      const hook = (name: string) => ({ url: `https://hooks.example.org/${name}`, secret })
+      const created = yield* Gateway.post("/scans", { ...scanBody("hooked"), webhook: hook("first") }, caller)
+      expect(created.status, created.text).toBe(201)
+      const id = (created.body as { id: string }).id
+      const first = (yield* Gateway.get(`/scans/${id}`, caller)).headers["etag"]
+      const moved = yield* put(`/scans/${id}`, caller, { description: "moved on" }, first)
+      expect(moved.status, moved.text).toBe(200)
+
+      const stale = yield* put(`/scans/${id}`, caller, { webhook: hook("stale") }, first)
+      expect(stale.status, stale.text).toBe(412)
+      expect(yield* storedWebhook(id)).toBe(hook("first").url)
+
+      const accepted = yield* put(`/scans/${id}`, caller, { webhook: hook("current") }, moved.headers["etag"])
+      expect(accepted.status, accepted.text).toBe(200)
+      expect(yield* eventually(storedWebhook(id), (url) => url === hook("current").url)).toBe(hook("current").url)
+      const removed = yield* put(`/scans/${id}`, caller, { webhook: null })
+      expect(removed.status, removed.text).toBe(200)
+      expect(yield* eventually(storedWebhook(id), (url) => url === null)).toBe(null)
+      // Nothing stays staged: the refused change was discarded, the accepted ones applied.
+      const staged = yield* Effect.flatMap(
+        PgClient,
+        (sql) => Effect.promise(() => sql`select change_id from scan_webhook_changes where scan_id = ${id}`)
+      )
+      expect(staged).toHaveLength(0)
+    }))
+
+  it.scoped("a depends_on PUT answered 202 (no node yet) still chains: the dependent starts when its dependency ends", () =>
+    Effect.gen(function*() {
+      const caller = yield* Gateway.newCaller("analyst")
+      const dependency = yield* create(caller, "dependency")
+      const dependent = yield* create(caller, "dependent")
+      const chained = yield* put(`/scans/${dependent}`, caller, { depends_on: { scan_ids: [dependency] } })
+      expect(chained.status, chained.text).toBe(202)
+
+      yield* Cluster.startNode("upd-e", Cluster.scriptedExecutor().executor)
+      // Applied by the node once it runs: the dependent shows its dependency.
+      const dependsOn = (answer: Gateway.Answer) =>
+        (answer.body as { depends_on: { scan_ids?: Array<string> } | null })
+          .depends_on?.scan_ids
+      const applied = yield* eventually(Gateway.get(`/scans/${dependent}`, caller), (a) => dependsOn(a) !== undefined)
+      expect(dependsOn(applied)).toEqual([dependency])
+      expect((yield* Gateway.post(`/scans/${dependency}/start`, {}, caller)).status).toBe(200)
+      yield* Cluster.pollStatus(dependency, caller, Cluster.untilEnd)
+      const started = yield* Cluster.pollStatus(dependent, caller, (s) => s.status !== "CREATED")
+      expect(["RUNNING", "COMPLETED"]).toContain(started.at(-1)?.status)
     }))
 })

@@ -7,12 +7,14 @@ import { DateTime, Schema } from "effect"
 import type { Alert } from "./Alerts.js"
 import { Severity, severityRank } from "./Alerts.js"
 import { OrganizationId } from "./Ids.js"
+import { ApiText, StorableText } from "./Text.js"
+import { anchored, httpUrl } from "./WirePatterns.js"
 
 export const AlertChannelId = Schema.UUID.pipe(Schema.brand("AlertChannelId"))
 export type AlertChannelId = typeof AlertChannelId.Type
 
-const HttpsUrl = Schema.String.pipe(
-  Schema.maxLength(2048),
+// Text the stores can keep (no U+0000, no lone surrogate) before any other rule: a channel is a row in PostgreSQL.
+const HttpsUrl = ApiText({ max: 2048 }).pipe(
   Schema.filter((text) => {
     try {
       const url = new URL(text)
@@ -20,11 +22,15 @@ const HttpsUrl = Schema.String.pipe(
     } catch {
       return "an http(s) URL"
     }
-  })
+  }, { jsonSchema: { pattern: anchored(httpUrl) } })
 )
-const Secret = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(512))
-const Host = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9.:-]{1,253}$/, { message: () => "a host name or address" }))
-const Address = Schema.String.pipe(Schema.pattern(/^[^\s<>@,;:"]+@[^\s<>@,;:"]+$/, { message: () => "an address" }))
+const Secret = ApiText({ min: 1, max: 512 })
+const Host = StorableText.pipe(
+  Schema.pattern(/^[A-Za-z0-9.:-]{1,253}$/, { message: () => "a host name or address" })
+)
+const Address = ApiText({ max: 320 }).pipe(
+  Schema.pattern(/^[^\s<>@,;:"]+@[^\s<>@,;:"]+$/, { message: () => "an address" })
+)
 
 export const WebhookTarget = Schema.TaggedStruct("webhook", { url: HttpsUrl, secret: Secret })
 export const SlackTarget = Schema.TaggedStruct("slack", { webhook_url: HttpsUrl })
@@ -32,7 +38,7 @@ export const TeamsTarget = Schema.TaggedStruct("teams", { webhook_url: HttpsUrl 
 export const DiscordTarget = Schema.TaggedStruct("discord", { webhook_url: HttpsUrl })
 export const TelegramTarget = Schema.TaggedStruct("telegram", {
   bot_token: Secret,
-  chat_id: Schema.String.pipe(Schema.pattern(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, {
+  chat_id: StorableText.pipe(Schema.pattern(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, {
     message: () => "a chat id or @channelname"
   })),
   api_base: Schema.optionalWith(HttpsUrl, { default: () => "https://api.telegram.org" })
@@ -71,7 +77,7 @@ export const ChannelTarget = Schema.Union(
 export type ChannelTarget = typeof ChannelTarget.Type
 
 const Fields = {
-  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  name: ApiText({ min: 1, max: 200 }),
   target: ChannelTarget,
   /** Alerts below this severity are not sent here. */
   min_severity: Schema.optionalWith(Severity, { default: () => "info" as const }),

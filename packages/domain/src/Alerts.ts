@@ -7,6 +7,7 @@ import { DateTime, Schema } from "effect"
 import { EntityType } from "./Entity.js"
 import { deriveUuid, OrganizationId, ScanId } from "./Ids.js"
 import type { AssetRecord } from "./Inventory.js"
+import { ApiText } from "./Text.js"
 
 export const Severity = Schema.Literal("info", "low", "medium", "high", "critical")
 export type Severity = typeof Severity.Type
@@ -34,7 +35,7 @@ export const AlertCondition = Schema.Union(NewEntityCondition, GoneEntityConditi
 export type AlertCondition = typeof AlertCondition.Type
 
 const RuleFields = {
-  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  name: ApiText({ min: 1, max: 200 }),
   condition: AlertCondition,
   severity: Schema.optionalWith(Severity, { default: () => "medium" as const }),
   /** One message per run with every alert of the rule, instead of one message per alert. */

@@ -6,6 +6,8 @@ import { Either, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { isIPv4, isIPv6 } from "node:net"
 import { domainToASCII } from "node:url"
+import { ApiText, textProblem } from "./Text.js"
+import * as Wire from "./WirePatterns.js"
 
 export const EntityType = Schema.Literal(
   "DOMAIN",
@@ -27,13 +29,57 @@ export const EntityType = Schema.Literal(
 export type EntityType = typeof EntityType.Type
 export const entityTypes: ReadonlyArray<EntityType> = EntityType.literals
 
-export const EntityValue = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(2048))
+/** Text the stores can keep: free-text types (a username, an organization) would otherwise carry U+0000 through. */
+export const EntityValue = ApiText({ min: 1, max: 2048 })
+
+/**
+ * What `/openapi.json` says a value of each type looks like: the API checks each value against its type (see
+ * `canonicalize`), so a schema of one string for every type would promise what it refuses.
+ */
+const valuePatterns: Record<EntityType, { readonly pattern: string; readonly maxLength: number }> = {
+  DOMAIN: { pattern: `${Wire.domain}\\.?`, maxLength: 254 },
+  IP: { pattern: `${Wire.ipv4}|${Wire.ipv6}`, maxLength: 39 },
+  EMAIL: { pattern: `[A-Za-z0-9._%+-]{1,64}@${Wire.domain}`, maxLength: 320 },
+  URL: { pattern: Wire.httpUrl, maxLength: 2048 },
+  USERNAME: { pattern: "[^\\s/\\\\\\u0000\\uD800-\\uDFFF]{1,128}", maxLength: 128 },
+  PHONE: { pattern: "\\+?[1-9][0-9]{6,14}", maxLength: 16 },
+  ASN: { pattern: "(?:AS|as)?[0-9]{1,9}", maxLength: 11 },
+  NETBLOCK: {
+    pattern: `${Wire.ipv4}/(?:3[0-2]|[12]?[0-9])|${Wire.ipv6}/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])`,
+    maxLength: 43
+  },
+  OPEN_PORT: { pattern: `${Wire.ipv4}:${Wire.port}|\\[${Wire.ipv6}\\]:${Wire.port}`, maxLength: 47 },
+  TECHNOLOGY: { pattern: Wire.freeText, maxLength: 256 },
+  ORGANIZATION: { pattern: Wire.freeText, maxLength: 512 },
+  BREACH: { pattern: Wire.freeText, maxLength: 256 },
+  VULNERABILITY: { pattern: "[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,7}", maxLength: 17 },
+  CERTIFICATE: { pattern: "[0-9A-Fa-f]{64}|[0-9A-Fa-f]{40}", maxLength: 64 },
+  CORRELATION: { pattern: Wire.freeText, maxLength: 1024 }
+}
+
+const entityJsonSchema = {
+  description: "A typed value; `value` must be a value of its `type` (stored in its canonical form)",
+  oneOf: EntityType.literals.map((type) => ({
+    type: "object",
+    required: ["type", "value"],
+    additionalProperties: false,
+    properties: {
+      type: { type: "string", enum: [type] },
+      value: {
+        type: "string",
+        minLength: 1,
+        maxLength: valuePatterns[type].maxLength,
+        pattern: Wire.anchored(valuePatterns[type].pattern)
+      }
+    }
+  }))
+}
 
 /** A target or a discovered entity, as on the wire: `{ "type": "DOMAIN", "value": "example.com" }`. */
 export class Entity extends Schema.Class<Entity>("Entity")({
   type: EntityType,
   value: EntityValue
-}) {}
+}, { jsonSchema: entityJsonSchema }) {}
 
 /**
  * The part of a canonical value that identity rests on. A technology's name keeps the casing its first source wrote
@@ -256,8 +302,8 @@ const maxValueLength = 2048
 
 /**
  * The canonical entity, or why the value is not of its type. The checks are those of the `Entity` schema (a known
- * type, a value of 1 to 2048 characters), so the instance is built without validating it a second time: modules'
- * findings all pass through here.
+ * type, a value of 1 to 2048 characters the stores can keep), so the instance is built without validating it a second
+ * time: modules' findings all pass through here (their unstorable characters replaced first, see Findings.admit).
  */
 export const normalizeEntity = (
   entity: { readonly type: EntityType; readonly value: string }
@@ -266,9 +312,12 @@ export const normalizeEntity = (
   if (canonicalizer === undefined) return Either.left(`not an entity type: ${String(entity.type)}`)
   return Either.flatMap(
     canonicalizer(entity.value),
-    (value) =>
-      value.length === 0 || value.length > maxValueLength
-        ? Either.left(`must be 1-${maxValueLength} characters once canonical`)
-        : Either.right(new Entity({ type: entity.type, value }, true))
+    (value) => {
+      if (value.length === 0 || value.length > maxValueLength) {
+        return Either.left(`must be 1-${maxValueLength} characters once canonical`)
+      }
+      const problem = textProblem(value)
+      return problem === undefined ? Either.right(new Entity({ type: entity.type, value }, true)) : Either.left(problem)
+    }
   )
 }

@@ -10,6 +10,7 @@ import { resultIdFor } from "./Ids.js"
 import type { ScanId } from "./Ids.js"
 import type { TaskSucceeded } from "./ScanEvent.js"
 import type { ScanState, TaskEntry } from "./ScanMachine.js"
+import { deepTextProblem, storable, textProblem } from "./Text.js"
 
 /** One thing a module reported, as it reported it: not yet canonical, maybe not even of its type. */
 export interface Finding {
@@ -35,6 +36,22 @@ export interface Admitted {
   readonly enrichment?: { readonly entity: Entity; readonly finding: Finding }
 }
 
+/**
+ * The finding with every character the stores cannot keep (U+0000, a lone surrogate) replaced by U+FFFD, in its value,
+ * source data and metadata: a module's stray byte is kept visibly rather than failing the scan's append or the
+ * results' read copy in PostgreSQL. The finding itself when it has none (the usual case, found with one scan).
+ */
+export const storableFinding = (finding: Finding): Finding =>
+  textProblem(finding.value) === undefined && deepTextProblem(finding.source_data) === undefined &&
+    deepTextProblem(finding.metadata) === undefined
+    ? finding
+    : {
+      ...finding,
+      value: storable(finding.value) as string,
+      source_data: storable(finding.source_data) as Finding["source_data"],
+      metadata: storable(finding.metadata) as Finding["metadata"]
+    }
+
 const mergeEnrichment = (first: Finding, next: Finding): Finding => ({
   ...first,
   confidence: Math.max(first.confidence, next.confidence),
@@ -44,8 +61,9 @@ const mergeEnrichment = (first: Finding, next: Finding): Finding => ({
 
 /**
  * Findings to canonical entities: new ones (stored as results, within the result budget) and ones seen before, which
- * only go to `decide` — found closer to the target, they are planned. Findings that are not of their type, repeats
- * within the batch, and new entities past the budget are dropped.
+ * only go to `decide` — found closer to the target, they are planned. Unstorable characters are replaced first
+ * (`storableFinding`). Findings that are not of their type, repeats within the batch, and new entities past the budget
+ * are dropped.
  */
 export const admit = (
   state: ScanState,
@@ -58,7 +76,8 @@ export const admit = (
   const fresh = new Set<string>()
   const inputKey = input === undefined ? undefined : entityKey(input)
   let enrichment: { readonly entity: Entity; readonly finding: Finding } | undefined
-  for (const finding of findings) {
+  for (const found of findings) {
+    const finding = storableFinding(found)
     const entity = normalizeEntity(finding)
     if (Either.isLeft(entity)) continue
     const key = entityKey(entity.right)

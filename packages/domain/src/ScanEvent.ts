@@ -53,7 +53,12 @@ export const ScanUpdated = Schema.TaggedStruct("ScanUpdated", {
   definition: ScanDefinition,
   plan: Schema.Array(PlannedModule),
   /** Present when the update changed the dependencies (null: none any more). */
-  depends_on: Schema.optional(Schema.NullOr(Dependencies))
+  depends_on: Schema.optional(Schema.NullOr(Dependencies)),
+  /**
+   * Present when the update changed the webhook: the id of the change the gateway staged (the secret never enters
+   * the log). Applied to the scan's webhook once this event is stored, so a refused update changes nothing.
+   */
+  webhook_change: Schema.optional(Schema.UUID)
 })
 /** Extra targets of a chained scan (its dependencies' results), processed at depth 0 when it starts. */
 export const SeedsAdded = Schema.TaggedStruct("SeedsAdded", { ...At, entities: Schema.Array(Entity) })
@@ -113,6 +118,8 @@ export const UpdateScan = Schema.TaggedStruct("UpdateScan", {
   plan: Schema.optional(Schema.Array(PlannedModule)),
   configuration: Schema.optional(ScanConfigurationInput),
   depends_on: Schema.optional(Schema.NullOr(Dependencies)),
+  /** A webhook change staged by the gateway (WebhookStore), applied when the update is stored. */
+  webhook_change: Schema.optional(Schema.UUID),
   expected_seq: Schema.optional(Schema.Int)
 })
 /** Chaining: adds targets to a scan that has not started yet. */

@@ -347,7 +347,8 @@ export const decide = (
         at,
         definition,
         plan: command.plan ?? state.plan,
-        ...(command.depends_on === undefined ? {} : { depends_on: command.depends_on })
+        ...(command.depends_on === undefined ? {} : { depends_on: command.depends_on }),
+        ...(command.webhook_change === undefined ? {} : { webhook_change: command.webhook_change })
       }])
     }
     case "AddSeeds": {

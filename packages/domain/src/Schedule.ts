@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { Entity } from "./Entity.js"
 import { deriveUuid, OrganizationId, ScanId, TemplateId, UserId } from "./Ids.js"
 import { Description, Name, ScanConfigurationInput, ScanModule } from "./Scan.js"
+import { ApiText } from "./Text.js"
 
 export const ScheduleId = Schema.UUID.pipe(Schema.brand("ScheduleId"))
 export type ScheduleId = typeof ScheduleId.Type
@@ -32,8 +33,31 @@ export const ScheduledScan = Schema.Struct({
 })
 export type ScheduledScan = typeof ScheduledScan.Type
 
-const Cron = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(scheduleLimits.cronLength))
-const TimeZone = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
+/** A cron field in `/openapi.json`: `*` with an optional step, or a list of values (the API takes croner's syntax). */
+const cronField = (value: string) => `(?:\\*(?:/[1-6])?|(?:${value})(?:,(?:${value})){0,3})`
+/**
+ * The cron expressions `/openapi.json` describes: 5 fields, or 6 with seconds first, whose days of the month stop at
+ * 28 (so that every one fires). The API takes the whole croner syntax (ranges, names, `L`, `W`, `#`): a subset.
+ */
+const cronPattern = "^(?:" + cronField("[1-5]?[0-9]") + " )?" +
+  [
+    cronField("[1-5]?[0-9]"),
+    cronField("1?[0-9]|2[0-3]"),
+    cronField("[1-9]|1[0-9]|2[0-8]"),
+    cronField("[1-9]|1[0-2]"),
+    cronField("[0-6]")
+  ].join(" ") + "$"
+
+// The filters below only document (`/openapi.json`): the API's own checks decide (ScheduleCron.parse).
+const Cron = ApiText({ min: 1, max: scheduleLimits.cronLength }).pipe(
+  Schema.filter(() => true, { jsonSchema: { pattern: cronPattern } })
+)
+/** An IANA time zone: `/openapi.json` lists those this runtime knows (the ones the API accepts). */
+const TimeZone = ApiText({ min: 1, max: 64 }).pipe(
+  Schema.filter(() => true, {
+    jsonSchema: { enum: Array.from(new Set(["UTC", ...Intl.supportedValuesOf("timeZone")])) }
+  })
+)
 
 export class CreateScheduleRequest extends Schema.Class<CreateScheduleRequest>("CreateScheduleRequest")({
   name: Name,

@@ -16,7 +16,7 @@ const Description = ApiText({ max: limits.descriptionLength })
 export class Template extends Schema.Class<Template>("Template")({
   id: TemplateId,
   name: Name,
-  description: Schema.String.pipe(Schema.maxLength(limits.descriptionLength)),
+  description: Description,
   organization_id: Schema.NullOr(OrganizationId),
   builtin: Schema.Boolean,
   target_types: Schema.Array(EntityType),

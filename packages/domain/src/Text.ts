@@ -6,9 +6,12 @@
 import { Schema } from "effect"
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+/** What every unstorable string contains: most text has none, and is passed after this one cheap scan. */
+const suspicious = /[\u0000\uD800-\uDFFF]/
 
 /** Why a string cannot be stored, or undefined when it can. */
 export const textProblem = (s: string): string | undefined => {
+  if (!suspicious.test(s)) return undefined
   if (s.includes("\u0000")) return "must not contain the NUL character (U+0000)"
   if (loneSurrogate.test(s)) return "must not contain a lone UTF-16 surrogate"
   return undefined

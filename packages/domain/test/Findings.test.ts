@@ -40,6 +40,29 @@ describe("admit", () => {
     expect(admitted.stored[0]!.finding.value).toBe("WWW.Example.ORG.")
   })
 
+  it("replaces what the stores cannot keep (U+0000, lone surrogates) with U+FFFD instead of dropping the finding", () => {
+    const { driver, task } = running()
+    const odd: Finding = {
+      type: "USERNAME",
+      value: "ann\u0000ie",
+      confidence: 0.9,
+      source_data: { raw: "x\ud800y", "k\u0000": ["\u0000", { deep: "\udc00" }], emoji: "\ud83d\ude00" },
+      metadata: { note: "a\u0000b" }
+    }
+    const admitted = admit(driver.scan, [odd, finding("ORGANIZATION", "Acme\u0000 Corp")])
+    expect(admitted.entities).toEqual([entity("USERNAME", "ann\uFFFDie"), entity("ORGANIZATION", "Acme\uFFFD Corp")])
+    const [result] = taskSucceeded(driver.scan, task, [odd], T0).results
+    expect(result?.data).toBe("ann\uFFFDie")
+    expect(result?.source_data).toEqual({
+      raw: "x\uFFFDy",
+      "k\uFFFD": ["\uFFFD", { deep: "\uFFFD" }],
+      emoji: "\ud83d\ude00"
+    })
+    expect(result?.metadata).toEqual({ note: "a\uFFFDb" })
+    // Nothing PostgreSQL's text or jsonb refuses is left: JSON.stringify escapes NUL and lone surrogates (not pairs).
+    expect(JSON.stringify(result)).not.toMatch(/\\u0000|\\ud[89a-f][0-9a-f]{2}/)
+  })
+
   it("passes entities the scan has seen to the machine without storing them again", () => {
     const { driver } = running()
     const admitted = admit(driver.scan, [finding("DOMAIN", "example.com"), finding("DOMAIN", "new.example.com")])

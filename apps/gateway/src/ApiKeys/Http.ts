@@ -52,19 +52,20 @@ export const layer = HttpApiBuilder.group(MirageApi, "apiKeys", (handlers) =>
       .handle("revoke", ({ path }) =>
         Effect.gen(function*() {
           const admin = yield* requireAdmin
-          // An organization must keep a way in: no admin revokes their own key, nor the last live admin key.
-          if (path.id === admin.key_id) {
-            return yield* new StateConflict({ detail: "an admin key cannot revoke itself; use another admin key" })
+          // An organization must keep a way in: no admin revokes their own key, nor the last live admin key. The
+          // store decides in one transaction, so two admins revoking each other at once leave one of them.
+          switch (yield* keys.revokeByAdmin(admin.organization_id, admin.key_id, path.id)) {
+            case "revoked":
+              return HttpServerResponse.empty({ status: 204 })
+            case "not_found":
+              return yield* new NotFound({ detail: `no live API key ${path.id}` })
+            case "self":
+              return yield* new StateConflict({ detail: "an admin key cannot revoke itself; use another admin key" })
+            case "last_admin":
+              return yield* new StateConflict({ detail: "this is the organization's last active admin key" })
+            case "caller_revoked":
+              return yield* new StateConflict({ detail: "the calling key was revoked meanwhile" })
           }
-          const live = (yield* keys.list(admin.organization_id)).filter((k) => k.revoked_at === null)
-          const target = live.find((k) => k.id === path.id)
-          if (target?.role === "admin" && live.filter((k) => k.role === "admin").length <= 1) {
-            return yield* new StateConflict({ detail: "this is the organization's last active admin key" })
-          }
-          if (!(yield* keys.revokeIn(admin.organization_id, path.id))) {
-            return yield* new NotFound({ detail: `no live API key ${path.id}` })
-          }
-          return HttpServerResponse.empty({ status: 204 })
         }).pipe(
           Effect.catchTag("PersistenceError", Problem.unavailable),
           audited("api_key.revoke", `api_key/${path.id}`, { status: 204 })

@@ -29,7 +29,7 @@ export const sandbox = Setting.boolean("collection", "MIRAGE_SANDBOX", {
 })
 export const allowNetworks = Setting.string("collection", "MIRAGE_ALLOW_NETWORKS", {
   default: "",
-  description: "Comma-separated CIDRs modules may contact although private or reserved"
+  description: "Comma-separated CIDRs modules and scan webhooks may contact although private or reserved"
 })
 export const taskRetries = Setting.integer("collection", "MIRAGE_TASK_RETRIES", {
   default: 3,

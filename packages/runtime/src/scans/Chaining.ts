@@ -9,16 +9,16 @@ import { deriveUuid } from "@mirage/domain/Ids"
 import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import * as Quota from "@mirage/domain/Quota"
 import { isTerminal } from "@mirage/domain/Scan"
-import type { ScanStatus } from "@mirage/domain/Scan"
+import type { Dependencies, ScanStatus } from "@mirage/domain/Scan"
 import { maxSeeds } from "@mirage/domain/ScanEvent"
 import type { ScanCommand } from "@mirage/domain/ScanEvent"
 import { hasEnded } from "@mirage/domain/ScanMachine"
-import { Clock, Context, Effect, Option } from "effect"
+import { Clock, Context, Effect, Option, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import { ScanQuotas } from "./Quotas.js"
 import { ResultStore } from "./ResultStore.js"
-import type { ScanObserverService } from "./ScanObserver.js"
+import type { Persisted, ScanObserverService } from "./ScanObserver.js"
 import { ScanReadModel } from "./ScanReadModel.js"
 
 export interface Dependent {
@@ -130,17 +130,42 @@ export const trigger = (organizationId: OrganizationId, dependentId: ScanId) =>
     yield* startWithinQuota(organizationId, dependentId, "chain")
   }).pipe(Effect.withSpan("Chaining.trigger", { attributes: { scan_id: dependentId } }))
 
-/** The node's observer: when a scan ends or is deleted, its dependents are looked at. */
+/** The dependencies the batch's last stored update set, if one changed them (null: none any more). */
+const changedDependencies = (events: Persisted["events"]): Option.Option<Dependencies | null> => {
+  let changed: Option.Option<Dependencies | null> = Option.none()
+  for (const event of events) {
+    if (event._tag === "ScanUpdated" && event.depends_on !== undefined) changed = Option.some(event.depends_on)
+  }
+  return changed
+}
+
+/**
+ * The node's observer. An update that changed a scan's dependencies writes its edges once the actor stored it
+ * (whether its sender saw 200 or 202), then looks at the scan in case they have all ended already; when a scan
+ * ends or is deleted, its dependents are looked at.
+ */
 export const observer = Effect.gen(function*() {
   const context = yield* Effect.context<ScanDependencies | ScanReadModel | ResultStore | ShardInbox | ScanQuotas>()
   const dependencies = yield* ScanDependencies
+  const edges = (after: Persisted["after"], dependsOn: Dependencies | null) => {
+    const organizationId = after.header.organization_id
+    return dependencies.set(organizationId, after.id, dependsOn?.scan_ids ?? []).pipe(
+      Effect.retry(Schedule.recurs(2)),
+      Effect.zipRight(dependsOn === null ? Effect.void : trigger(organizationId, after.id))
+    )
+  }
   return {
-    persisted: ({ after, before }) => {
-      if (!hasEnded(before, after)) return Effect.void
-      return dependencies.dependents(after.id).pipe(
-        Effect.flatMap((dependents) =>
-          Effect.forEach(dependents, (d) => trigger(d.organization_id, d.scan_id), { discard: true })
-        ),
+    persisted: ({ after, before, events }) => {
+      const changed = changedDependencies(events)
+      const work = Effect.all([
+        Option.match(changed, { onNone: () => Effect.void, onSome: (dependsOn) => edges(after, dependsOn) }),
+        !hasEnded(before, after) ? Effect.void : dependencies.dependents(after.id).pipe(
+          Effect.flatMap((dependents) =>
+            Effect.forEach(dependents, (d) => trigger(d.organization_id, d.scan_id), { discard: true })
+          )
+        )
+      ], { discard: true })
+      return work.pipe(
         Effect.provide(context),
         Effect.catchAll((error) => Effect.logWarning("chaining failed", error))
       )

@@ -6,6 +6,7 @@
 import { hasEnded } from "@mirage/domain/ScanMachine"
 import { Config, Duration, Effect, Layer, Schedule } from "effect"
 import { ShardInbox } from "../cluster/ShardInbox.js"
+import * as ScopeGuard from "../collection/ScopeGuard.js"
 import * as TaskSlotsRedis from "../collection/TaskSlots/Redis.js"
 import * as AlertDelivery from "../monitoring/alerts/AlertDelivery.js"
 import * as AlertFeedRedis from "../monitoring/alerts/AlertFeed/Redis.js"
@@ -32,7 +33,7 @@ import { combine, ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as ScanReadModelPostgres from "./ScanReadModel/Postgres.js"
 import * as Settings from "./Settings.js"
-import { makeDispatcher, WebhookConfig } from "./Webhooks.js"
+import { changeObserver, makeDispatcher, WebhookConfig } from "./Webhooks.js"
 import * as WebhooksFetch from "./Webhooks/Fetch.js"
 import * as WebhooksPostgres from "./Webhooks/Postgres.js"
 
@@ -74,12 +75,14 @@ export const QuotaReconcileConfig = Config.all({
   olderThanMs: Config.map(Settings.quotaReconcileAfter, Duration.toMillis)
 })
 
-/** The observers, in order: notifications and live progress first (they only publish), then the last correlation
- * findings (when the node correlates), then quotas, then chaining, then the inventory and alerts of a completed run,
- * then the scan's root span when it ends. Retention and the alert delivery worker run beside. */
+/** The observers, in order: the webhook changes of stored updates, then notifications and live progress (they only
+ * publish), then the last correlation findings (when the node correlates), then quotas, then chaining (dependency
+ * edges of stored updates included), then the inventory and alerts of a completed run, then the scan's root span when
+ * it ends. Retention and the alert delivery worker run beside. */
 export const layerObservers = Layer.scoped(
   ScanObserver,
   Effect.gen(function*() {
+    const webhookChanges = yield* changeObserver
     const dispatcher = yield* Effect.flatMap(WebhookConfig, makeDispatcher)
     const notifications = yield* Notifications.observer(dispatcher.enqueue)
     const progress = yield* ProgressFeed.observer
@@ -90,19 +93,22 @@ export const layerObservers = Layer.scoped(
     const monitor = yield* Monitor.observer(dispatcher.enqueue, deliveries.wake)
     yield* quotaReconciler
     yield* Effect.forkScoped(Retention.configuredJob)
-    return combine(notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
+    return combine(webhookChanges, notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
   })
 )
 
 /** What alert channels need: the guard over their addresses, the key sealing their secrets. */
 const ChannelPorts = Layer.mergeAll(ChannelGuard.layer, ChannelSecrets.layer)
 
+/** Webhooks are sent through the node's scope guard, like the modules' requests: the same policy, checked per connect. */
+const WebhookSenderLive = WebhooksFetch.layer.pipe(Layer.provide(ScopeGuard.layer))
+
 const Stores = Layer.mergeAll(
   QuotasPostgres.layer,
   ChainingPostgres.layer,
   ScanReadModelPostgres.layer,
   WebhooksPostgres.layer,
-  WebhooksFetch.layer,
+  WebhookSenderLive,
   ProgressFeedRedis.layer,
   InventoryPostgres.layer,
   AlertStorePostgres.layer,

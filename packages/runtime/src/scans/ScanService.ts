@@ -23,6 +23,8 @@ import type { Stream } from "effect"
 import { Replies } from "../cluster/Replies.js"
 import { ShardInbox } from "../cluster/ShardInbox.js"
 import { ModuleCatalog } from "../collection/ModuleCatalog.js"
+import { defaultPolicy, policyFromConfig } from "../collection/ScopeGuard.js"
+import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import { ScanDependencies } from "./Chaining.js"
 import * as ChainingPostgres from "./Chaining/Postgres.js"
@@ -39,7 +41,7 @@ import * as Queries from "./ScanService/Queries.js"
 import * as Settings from "./Settings.js"
 import { TemplateStore } from "./Templates.js"
 import * as TemplatesPostgres from "./Templates/Postgres.js"
-import { WebhookStore } from "./Webhooks.js"
+import { WebhookPolicy, WebhookStore } from "./Webhooks.js"
 import * as WebhooksPostgres from "./Webhooks/Postgres.js"
 
 export { CommandOutcome } from "./ScanService/Commands.js"
@@ -106,12 +108,23 @@ export interface ScanServiceShape {
 
 export class ScanService extends Context.Tag("@mirage/runtime/ScanService")<ScanService, ScanServiceShape>() {}
 
-/** The settings of the service: how long commands wait for their answers. */
-export type ScanServiceOptions = Commands.Waits
+/**
+ * The settings of the service: how long commands wait for their answers, and the network policy webhook URLs are
+ * checked against (production's default policy when absent: the public internet only).
+ */
+export interface ScanServiceOptions extends Commands.Waits {
+  readonly webhookPolicy?: NetworkPolicy
+}
 
-export const ScanServiceConfig: Config.Config<ScanServiceOptions> = Config.all({
+export const ScanServiceConfig: Config.Config<Commands.Waits> = Config.all({
   commandWaitMs: Config.map(Settings.commandWait, Duration.toMillis),
   projectionWaitMs: Config.map(Settings.projectionWait, Duration.toMillis)
+})
+
+/** The settings from the environment, the webhook policy the nodes' scope guard enforces included. */
+const configured = Effect.gen(function*() {
+  const waits = yield* ScanServiceConfig
+  return { ...waits, webhookPolicy: yield* policyFromConfig } satisfies ScanServiceOptions
 })
 
 /** The ports the use cases read. */
@@ -133,7 +146,9 @@ export const make = (options: ScanServiceOptions) =>
   Effect.gen(function*() {
     // Only the ports: the rest of the context the service is built in (a span, say) must not reach its callers.
     const context = Context.pick(...portTags)(yield* Effect.context<Ports>())
-    const run = <A, E>(effect: Effect.Effect<A, E, Ports>): Effect.Effect<A, E> => Effect.provide(effect, context)
+    const policy = options.webhookPolicy ?? defaultPolicy
+    const run = <A, E>(effect: Effect.Effect<A, E, Ports>): Effect.Effect<A, E> =>
+      effect.pipe(Effect.provide(context), Effect.provideService(WebhookPolicy, policy))
     return ScanService.of({
       create: (principal, request) => run(Create.create(principal, request)),
       createAs: (principal, request, id) => run(Create.createAs(principal, request, id)),
@@ -161,7 +176,7 @@ export const layerStores = Layer.mergeAll(
 )
 
 /** The service with its settings from the environment, over Postgres stores (PgClient needed). */
-export const layer = Layer.effect(ScanService, Effect.flatMap(ScanServiceConfig, make)).pipe(
+export const layer = Layer.effect(ScanService, Effect.flatMap(configured, make)).pipe(
   Layer.provide(layerStores)
 )
 

@@ -2,19 +2,34 @@
  * Webhooks of scans: where each scan's status changes are POSTed, signed with HMAC-SHA256 of the
  * raw body under the scan's secret (`X-Mirage-Signature: sha256=<hex>`, with `X-Mirage-Timestamp`).
  * Deliveries go through a queue drained by a few fibers per node, retried on an exponential,
- * bounded schedule, so a slow or failing receiver never holds up a scan actor.
+ * bounded schedule, so a slow or failing receiver never holds up a scan actor. Webhook URLs are under the scope
+ * guard's network policy: an address literal it refuses is refused when the scan is created or updated, and every
+ * connection a delivery opens is checked again (names after resolution) by the node's guard.
  */
 import type { ScanId } from "@mirage/domain/Ids"
 import type { Webhook } from "@mirage/domain/Scan"
 import { Config, Context, Data, Duration, Effect, Option, Queue, Schedule } from "effect"
 import { createHmac } from "node:crypto"
+import { isIP } from "node:net"
+import { defaultPolicy, refusal } from "../collection/ScopeGuard.js"
+import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
+import type { ScanObserverService } from "./ScanObserver.js"
 import * as Settings from "./Settings.js"
 
 export interface WebhookStoreService {
   readonly get: (scanId: ScanId) => Effect.Effect<Option.Option<Webhook>, PersistenceError>
   /** Sets the scan's webhook, or removes it with null. */
   readonly set: (scanId: ScanId, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
+  /**
+   * Keeps a change of the scan's webhook (null: removal) under `changeId` until the update that carries it is
+   * stored: an update's side effects follow what the scan's actor decided, never precede it.
+   */
+  readonly stage: (scanId: ScanId, changeId: string, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
+  /** Applies a staged change to the scan's webhook and forgets it; false when there is none (applied already). */
+  readonly apply: (scanId: ScanId, changeId: string) => Effect.Effect<boolean, PersistenceError>
+  /** Forgets a staged change whose update was refused. */
+  readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
 }
 
 export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}
@@ -40,6 +55,23 @@ export interface WebhookSenderService {
 export class WebhookSender
   extends Context.Tag("@mirage/runtime/WebhookSender")<WebhookSender, WebhookSenderService>()
 {}
+
+/** The network policy webhook URLs are checked against when a scan is created or updated. */
+export class WebhookPolicy extends Context.Reference<WebhookPolicy>()("@mirage/runtime/WebhookPolicy", {
+  defaultValue: (): NetworkPolicy => defaultPolicy
+}) {}
+
+/** Why the policy refuses a webhook URL whose host is an address literal; a name is checked at delivery. */
+export const webhookUrlProblem = (policy: NetworkPolicy, url: string): string | undefined => {
+  let host: string
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, "")
+  } catch {
+    return "a webhook url is an http(s) URL"
+  }
+  if (isIP(host) === 0) return undefined
+  return Option.getOrUndefined(Option.map(refusal(policy, host), (reason) => `out of scope: ${reason}`))
+}
 
 export const signatureHeader = "x-mirage-signature"
 export const timestampHeader = "x-mirage-timestamp"
@@ -125,3 +157,20 @@ export const makeDispatcher = (settings: WebhookSettings) =>
       size: Queue.size(queue)
     }
   })
+
+/**
+ * The node's observer of stored updates: a ScanUpdated that carries a webhook change applies it, so the webhook
+ * changes exactly when (and only if) the scan's actor stored the update, however long the update took to arrive.
+ */
+export const changeObserver = Effect.map(WebhookStore, (store): ScanObserverService => ({
+  persisted: ({ after, events }) =>
+    Effect.forEach(events, (event) =>
+      event._tag === "ScanUpdated" && event.webhook_change !== undefined
+        ? store.apply(after.id, event.webhook_change).pipe(
+          Effect.retry(Schedule.recurs(2)),
+          Effect.catchAll((error) =>
+            Effect.logWarning("webhook change not applied", error).pipe(Effect.annotateLogs({ scan_id: after.id }))
+          )
+        )
+        : Effect.void, { discard: true })
+}))

@@ -49,6 +49,12 @@ export interface KeyInfo {
   readonly revoked_at: number | null
 }
 
+/**
+ * How an admin's revocation of a key ended: done; no such live key in the organization; the caller's own key; the
+ * organization's last live admin key; or the caller's key was itself revoked meanwhile.
+ */
+export type AdminRevocation = "revoked" | "not_found" | "self" | "last_admin" | "caller_revoked"
+
 export interface ApiKeysService {
   /** The principal of a valid, unrevoked key; none for anything else. */
   readonly authenticate: (key: Redacted.Redacted<string>) => Effect.Effect<Option.Option<Principal>, PersistenceError>
@@ -60,6 +66,16 @@ export interface ApiKeysService {
   readonly revoke: (id: ApiKeyId) => Effect.Effect<boolean, PersistenceError>
   /** Revokes a key of the organization; false when it has no such key (or it is revoked already). */
   readonly revokeIn: (organizationId: OrganizationId, id: ApiKeyId) => Effect.Effect<boolean, PersistenceError>
+  /**
+   * An admin (`callerId`) revokes a key of the organization, atomically: never the caller's own key, never the last
+   * live admin key, and only while the caller's key is live itself, so two admins revoking each other at once leave
+   * one admin key, not none.
+   */
+  readonly revokeByAdmin: (
+    organizationId: OrganizationId,
+    callerId: ApiKeyId,
+    id: ApiKeyId
+  ) => Effect.Effect<AdminRevocation, PersistenceError>
   /** The organization's keys, newest first. */
   readonly list: (organizationId: OrganizationId) => Effect.Effect<ReadonlyArray<KeyInfo>, PersistenceError>
   /** Whether the user exists in the organization. */

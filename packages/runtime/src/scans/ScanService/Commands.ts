@@ -16,11 +16,11 @@ import { ShardInbox } from "../../cluster/ShardInbox.js"
 import type { Envelope } from "../../cluster/ShardInbox.js"
 import type { PersistenceError } from "../../platform/Errors.js"
 import * as Chaining from "../Chaining.js"
-import { ScanDependencies } from "../Chaining.js"
 import { ScanQuotas } from "../Quotas.js"
 import { ScanReadModel } from "../ScanReadModel.js"
 import type { ScanView } from "../ScanReadModel.js"
 import { WebhookStore } from "../Webhooks.js"
+import type { WebhookStoreService } from "../Webhooks.js"
 import { notFound, visible, waitsForDependencies } from "./Queries.js"
 import { checkUpdate, planOfModules } from "./Validation.js"
 
@@ -186,8 +186,12 @@ export const update = (
       })
     }
     const { modules, target } = yield* checkUpdate(principal, current, request)
-    if (request.webhook !== undefined) yield* (yield* WebhookStore).set(id, request.webhook)
-    const outcome = yield* send(waits, principal, before, {
+    // The webhook is staged, not written: the node applies it once the actor has stored this update (ScanUpdated),
+    // as it writes the dependency edges, so a refused update changes neither and a late one changes both.
+    const webhooks = yield* WebhookStore
+    const change = request.webhook === undefined ? undefined : yield* randomUuid
+    if (change !== undefined) yield* webhooks.stage(id, change, request.webhook ?? null)
+    return yield* send(waits, principal, before, {
       _tag: "UpdateScan",
       ...(request.name === undefined ? {} : { name: request.name }),
       ...(request.description === undefined ? {} : { description: request.description }),
@@ -195,10 +199,16 @@ export const update = (
       ...(modules === undefined ? {} : { modules: modules.map((m) => m.module), plan: planOfModules(modules) }),
       ...(request.configuration === undefined ? {} : { configuration: request.configuration }),
       ...(request.depends_on === undefined ? {} : { depends_on: request.depends_on }),
+      ...(change === undefined ? {} : { webhook_change: change }),
       ...(expectedSeq === undefined ? {} : { expected_seq: expectedSeq })
-    })
-    if (request.depends_on !== undefined && outcome._tag === "Applied") {
-      yield* (yield* ScanDependencies).set(principal.organization_id, id, request.depends_on?.scan_ids ?? [])
-    }
-    return outcome
+    }).pipe(
+      // Refused by the scan: its change will never be applied. A store failure leaves it (the update may be sent).
+      Effect.tapError((error) => error._tag === "PersistenceError" ? Effect.void : discard(webhooks, change))
+    )
   }).pipe(Effect.withSpan("ScanService.update", { attributes: { scan_id: id } }))
+
+/** Forgets the staged webhook change of an update the scan refused (a failure to is only logged). */
+const discard = (webhooks: WebhookStoreService, change: string | undefined) =>
+  change === undefined ? Effect.void : webhooks.discard(change).pipe(
+    Effect.catchAll((error) => Effect.logWarning("a refused update's webhook change was not discarded", error))
+  )

@@ -13,7 +13,7 @@ import { selectByFlags, selectorOf } from "@mirage/domain/ModuleFlag"
 import type { ModuleSelection } from "@mirage/domain/ModuleFlag"
 import { planGraph } from "@mirage/domain/Planner"
 import { limits, overrideConfiguration, ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
-import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
+import type { CreateScanRequest, Dependencies, Scan, UpdateScanRequest, Webhook } from "@mirage/domain/Scan"
 import type { PlannedModule } from "@mirage/domain/ScanEvent"
 import type { Template } from "@mirage/domain/Template"
 import { Effect, Either, Option } from "effect"
@@ -22,6 +22,7 @@ import type { CatalogEntry, ModuleCatalogService } from "../../collection/Module
 import { ScanDependencies } from "../Chaining.js"
 import { ScanReadModel } from "../ScanReadModel.js"
 import { findBuiltin, keylessModules, missingModules, TemplateStore } from "../Templates.js"
+import { WebhookPolicy, webhookUrlProblem } from "../Webhooks.js"
 
 /** What is wrong with a request so far: each check appends to it. */
 export type Problems = Array<InvalidField>
@@ -175,6 +176,14 @@ export const checkDependencies = (
     }
   })
 
+/** A webhook whose address the network policy refuses (an address literal; a name is checked at delivery). */
+export const checkWebhook = (webhook: Webhook | null | undefined, problems: Problems) =>
+  Effect.gen(function*() {
+    if (webhook === null || webhook === undefined) return
+    const problem = webhookUrlProblem(yield* WebhookPolicy, webhook.url)
+    if (problem !== undefined) problems.push({ field: "webhook.url", message: problem })
+  })
+
 /** The organization's template or a built-in one. */
 const findTemplate = (principal: Principal, id: string) =>
   Option.match(findBuiltin(id), {
@@ -226,6 +235,7 @@ export const checkCreate = (principal: Principal, request: CreateScanRequest) =>
     requested = withSelected(catalog, requested, request.select, problems)
     const modules = resolveModules(catalog, requested, target.type, configuration.recursion_depth, problems)
     yield* checkDependencies(principal, request.depends_on ?? null, null, problems)
+    yield* checkWebhook(request.webhook, problems)
     if (problems.length > 0) return yield* BadRequest.ofFields(problems)
     return { target, template, configuration, modules, warnings }
   })
@@ -242,6 +252,7 @@ export const checkUpdate = (principal: Principal, current: Scan, request: Update
     if (request.depends_on !== undefined && current.status === "CREATED") {
       yield* checkDependencies(principal, request.depends_on, current.id, problems)
     }
+    yield* checkWebhook(request.webhook, problems)
     if (problems.length > 0) return yield* BadRequest.ofFields(problems)
     return { target, modules }
   })

@@ -1,43 +1,77 @@
-/** The real webhook sender: one POST with the platform's HttpClient (fetch), bounded by a timeout. */
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Layer } from "effect"
+/**
+ * The real webhook sender: one POST through the scope guard's undici dispatcher, bounded by a timeout. Every
+ * connection it opens is checked like a module's (address literals directly, names after resolution, at connect
+ * time), so a scan's webhook never reaches loopback, private ranges or cloud metadata unless the operator allows
+ * them, and in the sandbox nothing but loopback.
+ */
+import { Duration, Effect, Layer, Option } from "effect"
+import { request } from "undici"
+import type { Dispatcher } from "undici"
+import { AddressRefused, ScopeGuard } from "../../collection/ScopeGuard.js"
 import { WebhookFailed, WebhookSender } from "../Webhooks.js"
+import type { WebhookRequest } from "../Webhooks.js"
 
-export const make = Effect.gen(function*() {
-  const client = yield* HttpClient.HttpClient
-  return WebhookSender.of({
-    send: (request) =>
-      client.execute(
-        HttpClientRequest.post(request.url).pipe(
-          HttpClientRequest.setHeaders(request.headers),
-          HttpClientRequest.bodyText(request.body, "application/json")
-        )
-      ).pipe(
-        Effect.scoped,
+const timeout = Duration.seconds(10)
+
+/** The guard's refusal, wherever undici put it in the cause chain. */
+const refusal = (cause: unknown, depth = 0): Option.Option<string> => {
+  if (typeof cause !== "object" || cause === null || depth > 4) return Option.none()
+  if (cause instanceof AddressRefused) return Option.some(cause.message)
+  return "cause" in cause ? refusal(cause.cause, depth + 1) : Option.none()
+}
+
+/** Why a send failed, without the URL (a webhook URL may carry a token in its path or query). */
+const reasonOf = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : cause instanceof Error
+    ? cause.name
+    : "request failed"
+
+const permanentStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429
+
+/** A sender whose requests all go through `dispatcher`. */
+export const makeWith = (dispatcher: Dispatcher) =>
+  WebhookSender.of({
+    send: (webhook: WebhookRequest) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          const response = await request(webhook.url, {
+            method: "POST",
+            headers: { ...webhook.headers },
+            body: webhook.body,
+            signal,
+            dispatcher,
+            headersTimeout: Duration.toMillis(timeout),
+            bodyTimeout: Duration.toMillis(timeout)
+          })
+          // The answer's body is not read: dropped so the connection can be reused.
+          await response.body.dump()
+          return response.statusCode
+        },
+        catch: (cause) =>
+          Option.match(refusal(cause), {
+            // A refused address stays refused: not retried.
+            onSome: (reason) => new WebhookFailed({ status: null, reason, permanent: true }),
+            onNone: () => new WebhookFailed({ status: null, reason: reasonOf(cause), permanent: false })
+          })
+      }).pipe(
         Effect.timeoutFail({
-          duration: Duration.seconds(10),
+          duration: timeout,
           onTimeout: () => new WebhookFailed({ status: null, reason: "timed out", permanent: false })
         }),
-        Effect.catchTags({
-          RequestError: (error) =>
-            Effect.fail(new WebhookFailed({ status: null, reason: error.message, permanent: false })),
-          ResponseError: (error) =>
-            Effect.fail(new WebhookFailed({ status: null, reason: error.message, permanent: false }))
-        }),
-        Effect.flatMap((response) =>
-          response.status >= 200 && response.status < 300
+        Effect.flatMap((status) =>
+          status >= 200 && status < 300
             ? Effect.void
             : Effect.fail(
-              new WebhookFailed({
-                status: response.status,
-                reason: `answered ${response.status}`,
-                permanent: response.status >= 400 && response.status < 500 && response.status !== 408 &&
-                  response.status !== 429
-              })
+              new WebhookFailed({ status, reason: `answered ${status}`, permanent: permanentStatus(status) })
             )
         )
       )
   })
-})
 
-export const layer = Layer.effect(WebhookSender, make).pipe(Layer.provide(FetchHttpClient.layer))
+/** The sender over the ScopeGuard's dispatcher. */
+export const make = Effect.map(ScopeGuard, (guard) => makeWith(guard.dispatcher))
+
+/** Needs the ScopeGuard (the node's, from MIRAGE_ALLOW_NETWORKS and MIRAGE_SANDBOX). */
+export const layer = Layer.effect(WebhookSender, make)

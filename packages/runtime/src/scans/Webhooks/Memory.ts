@@ -7,13 +7,24 @@ import type { WebhookRequest } from "../Webhooks.js"
 
 export const makeStore = Effect.sync(() => {
   const hooks = new Map<string, Webhook>()
+  const staged = new Map<string, { readonly scanId: ScanId; readonly webhook: Webhook | null }>()
+  const set = (scanId: ScanId, webhook: Webhook | null) => {
+    if (webhook === null) hooks.delete(scanId)
+    else hooks.set(scanId, webhook)
+  }
   return WebhookStore.of({
     get: (scanId) => Effect.sync(() => Option.fromNullable(hooks.get(scanId))),
-    set: (scanId: ScanId, webhook) =>
+    set: (scanId, webhook) => Effect.sync(() => set(scanId, webhook)),
+    stage: (scanId, changeId, webhook) => Effect.sync(() => void staged.set(changeId, { scanId, webhook })),
+    apply: (scanId, changeId) =>
       Effect.sync(() => {
-        if (webhook === null) hooks.delete(scanId)
-        else hooks.set(scanId, webhook)
-      })
+        const change = staged.get(changeId)
+        if (change === undefined || change.scanId !== scanId) return false
+        staged.delete(changeId)
+        set(scanId, change.webhook)
+        return true
+      }),
+    discard: (changeId) => Effect.sync(() => void staged.delete(changeId))
   })
 })
 

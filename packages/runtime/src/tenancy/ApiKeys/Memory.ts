@@ -8,6 +8,7 @@ import { randomUuid } from "@mirage/domain/Ids"
 import type { OrganizationId, UserId } from "@mirage/domain/Ids"
 import { Clock, Effect, Layer, Option } from "effect"
 import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
+import type { AdminRevocation } from "../ApiKeys.js"
 
 interface StoredKey {
   readonly principal: Principal
@@ -76,6 +77,23 @@ export const make = Effect.sync(() => {
     revoke: (id) => revokeWhere((stored) => stored.principal.key_id === id),
     revokeIn: (organizationId, id) =>
       revokeWhere((stored) => stored.principal.key_id === id && stored.principal.organization_id === organizationId),
+    revokeByAdmin: (organizationId, callerId, id) =>
+      Effect.map(Clock.currentTimeMillis, (now): AdminRevocation => {
+        const inOrganization = Array.from(keys.values()).filter((stored) =>
+          stored.principal.organization_id === organizationId && !stored.revoked
+        )
+        const admins = inOrganization.filter((stored) => stored.principal.role === "admin")
+        const caller = callerId.toLowerCase()
+        const target = id.toLowerCase()
+        if (!admins.some((stored) => stored.principal.key_id.toLowerCase() === caller)) return "caller_revoked"
+        if (target === caller) return "self"
+        const found = inOrganization.find((stored) => stored.principal.key_id.toLowerCase() === target)
+        if (found === undefined) return "not_found"
+        if (found.principal.role === "admin" && admins.length <= 1) return "last_admin"
+        found.revoked = true
+        found.revoked_at = now
+        return "revoked"
+      }),
     list: (organizationId) =>
       Effect.sync(() =>
         Array.from(keys.values())

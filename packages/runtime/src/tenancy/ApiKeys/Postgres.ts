@@ -8,6 +8,7 @@ import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
 import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
+import type { AdminRevocation } from "../ApiKeys.js"
 
 const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
   Effect.mapError(
@@ -56,6 +57,35 @@ const listKeys = (sql: Sql, organizationId: OrganizationId) =>
         }))
       )
     )
+
+/**
+ * One transaction: the organization's live admin keys locked first (in id order, so concurrent revocations queue
+ * instead of deadlocking), then the caller's key must be among them, the target live, and some other admin key left.
+ */
+const revokeByAdmin = (sql: Sql, organizationId: OrganizationId, callerId: ApiKeyId, id: ApiKeyId) =>
+  attempt("revoke api key", () =>
+    sql.begin(async (tx): Promise<AdminRevocation> => {
+      const admins = await tx<Array<{ id: string }>>`
+        select id from api_keys
+        where organization_id = ${organizationId} and role = 'admin' and revoked_at is null
+        order by id for update
+      `
+      const live = new Set(admins.map((row) => row.id.toLowerCase()))
+      const caller = callerId.toLowerCase()
+      const target = id.toLowerCase()
+      if (!live.has(caller)) return "caller_revoked"
+      if (target === caller) return "self"
+      const found = await tx<Array<{ role: string }>>`
+        select role from api_keys
+        where id = ${target} and organization_id = ${organizationId} and revoked_at is null
+        for update
+      `
+      const role = found[0]?.role
+      if (role === undefined) return "not_found"
+      if (role === "admin" && [...live].filter((key) => key !== target).length === 0) return "last_admin"
+      await tx`update api_keys set revoked_at = now() where id = ${target}`
+      return "revoked"
+    }))
 
 /** The default organization, its admin and `key` as that admin's key, each inserted unless it exists already. */
 const bootstrap = (sql: Sql, key: Redacted.Redacted<string>) =>
@@ -137,6 +167,7 @@ export const make = Effect.gen(function*() {
           sql`update api_keys set revoked_at = now()
               where id = ${id} and organization_id = ${organizationId} and revoked_at is null`
       ).pipe(Effect.map((result) => result.count > 0)),
+    revokeByAdmin: (organizationId, callerId, id) => revokeByAdmin(sql, organizationId, callerId, id),
     list: (organizationId) => listKeys(sql, organizationId),
     hasUser: (organizationId, userId) =>
       attempt(
