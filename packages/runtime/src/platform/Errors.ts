@@ -1,5 +1,5 @@
 /** Failures of the runtime's adapters and of ownership, shared by every store. */
-import { Data } from "effect"
+import { Data, Effect } from "effect"
 
 /** A store did not do what was asked; `cause` is the driver's error. */
 export class PersistenceError extends Data.TaggedError("PersistenceError")<{
@@ -10,6 +10,13 @@ export class PersistenceError extends Data.TaggedError("PersistenceError")<{
     return `${this.operation} failed: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
   }
 }
+
+/** A store call as an effect: a rejection becomes a PersistenceError naming the operation. */
+export const attempt = <A>(operation: string, run: () => PromiseLike<A>): Effect.Effect<A, PersistenceError> =>
+  Effect.tryPromise({
+    try: () => Promise.resolve(run()),
+    catch: (cause) => new PersistenceError({ operation, cause })
+  })
 
 /** An append under an epoch the shard no longer has: this node lost the shard. */
 export class StaleEpoch extends Data.TaggedError("StaleEpoch")<{

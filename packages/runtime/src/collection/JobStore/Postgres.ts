@@ -1,7 +1,7 @@
 /** Standalone collection jobs in Postgres (`collect_jobs`, migration 0004). */
 import { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { JobStore } from "../JobStore.js"
 
@@ -15,11 +15,6 @@ const Row = Schema.Struct({
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   return JobStore.of({
     insert: (job) =>
       attempt(

@@ -8,7 +8,7 @@ import { applyToSeries, AssetStatus, foldRuns, withoutRun } from "@mirage/domain
 import type { AssetRecord, Run, RunApplication } from "@mirage/domain/Inventory"
 import { Effect, Layer, Schema } from "effect"
 import type postgres from "postgres"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
 import { encodeAssetCursor, Inventory } from "./Inventory.js"
@@ -206,11 +206,6 @@ const retractIn = async (tx: Tx, series: Series, scanId: ScanId) => {
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
 
   return Inventory.of({
     record: (sightings) =>

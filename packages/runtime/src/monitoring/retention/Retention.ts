@@ -8,14 +8,11 @@ import { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { expiredRuns, RetentionPolicy } from "@mirage/domain/Retention"
 import { Clock, Effect, Option, Schedule, Schema } from "effect"
 import type { Duration } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { ResultStore } from "../../scans/ResultStore.js"
 import { Inventory } from "../inventory/Inventory.js"
 import * as Settings from "./Settings.js"
-
-const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-  Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (value: unknown) =>
   Effect.mapError(Schema.decodeUnknown(schema)(value), (cause) => new PersistenceError({ operation, cause }))

@@ -1,7 +1,7 @@
 /** The dependency edges of chained scans in Postgres (`scan_dependencies`). */
 import { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Effect, Layer, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { ScanDependencies } from "../Chaining.js"
 
@@ -9,11 +9,6 @@ const DependentRows = Schema.Array(Schema.Struct({ scan_id: ScanId, organization
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   return ScanDependencies.of({
     set: (organizationId, scanId, dependsOn) =>
       attempt("set scan dependencies", () =>

@@ -7,7 +7,7 @@
 import { ScanId } from "@mirage/domain/Ids"
 import { Effect, Layer, Schema } from "effect"
 import type postgres from "postgres"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
 import { Admission, QuotaConfig, ScanQuotas } from "../Quotas.js"
@@ -25,12 +25,6 @@ const live = (tx: Tx) =>
   tx`
   exists (select 1 from scans s where s.id = a.scan_id and s.deleted_at is null
           and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED'))`
-
-const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-  Effect.tryPromise({
-    try: () => Promise.resolve(run()),
-    catch: (cause) => new PersistenceError({ operation, cause })
-  })
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (rows: unknown) =>
   Effect.mapError(Schema.decodeUnknown(schema)(rows), (cause) => new PersistenceError({ operation, cause }))

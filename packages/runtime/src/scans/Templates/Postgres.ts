@@ -4,7 +4,7 @@ import { OrganizationId, TemplateId } from "@mirage/domain/Ids"
 import { ScanConfiguration, ScanModule } from "@mirage/domain/Scan"
 import { Template } from "@mirage/domain/Template"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { TemplateStore } from "../Templates.js"
 
@@ -40,11 +40,6 @@ const encodeDocument = Schema.encode(Document)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   const decode = (operation: string) => (rows: unknown) =>
     Effect.mapError(
       Schema.decodeUnknown(Schema.Array(Row))(rows),

@@ -1,17 +1,12 @@
 /** Scans' webhooks in Postgres (`scan_webhooks`). */
 import { Webhook } from "@mirage/domain/Scan"
 import { Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { WebhookStore } from "../Webhooks.js"
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   return WebhookStore.of({
     get: (scanId) =>
       attempt("read webhook", () => sql`select url, secret from scan_webhooks where scan_id = ${scanId}`).pipe(

@@ -2,7 +2,7 @@
 import { AuditEntry } from "@mirage/domain/api/AuditApi"
 import { storable } from "@mirage/domain/Text"
 import { DateTime, Effect, Layer, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { Audit, encodeCursor } from "../Audit.js"
 
@@ -14,11 +14,6 @@ const Row = Schema.Struct({
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
 
   return Audit.of({
     // Whatever a client sent, the attempt is kept: text Postgres cannot store is replaced, not refused.

@@ -1,7 +1,7 @@
 /** The alert outbox in Postgres (`alert_deliveries`): claims with `FOR UPDATE SKIP LOCKED`, then a lease. */
 import { Alert } from "@mirage/domain/Alerts"
 import { Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
 import { AlertOutbox } from "../AlertOutbox.js"
 import type { Claimed } from "../AlertOutbox.js"
@@ -12,11 +12,6 @@ const decodeAlert = Schema.decodeUnknown(Alert)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
 
   return AlertOutbox.of({
     claim: (owner, now, leaseMs, limit) =>

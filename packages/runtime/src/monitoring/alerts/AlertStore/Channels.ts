@@ -1,7 +1,7 @@
 /** The channel half of the Postgres AlertStore: channels (targets sealed) and where their deliveries stand. */
 import { AlertChannelId, DeliveryFailure, DeliveryStats } from "@mirage/domain/AlertChannels"
 import { DateTime, Effect, Option } from "effect"
-import { PersistenceError } from "../../../platform/Errors.js"
+import { attempt } from "../../../platform/Errors.js"
 import type { Sql } from "../../../platform/PgClient.js"
 import type { AlertStoreService } from "../AlertStore.js"
 import type { ChannelCipherService } from "../ChannelSecrets.js"
@@ -13,11 +13,6 @@ type ChannelMethods = Pick<
 >
 
 export const makeChannels = (sql: Sql, cipher: ChannelCipherService): ChannelMethods => {
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)
   const channelDocument = (organizationId: string, id: string) =>
     attempt("read alert channel", () =>

@@ -4,7 +4,7 @@
  */
 import { Alert, AlertRule, Severity } from "@mirage/domain/Alerts"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
 import { AlertStore, decodeAlertCursor, encodeAlertCursor } from "../AlertStore.js"
 import { ChannelCipher } from "../ChannelSecrets.js"
@@ -15,11 +15,6 @@ const iso = (ms: number) => new Date(ms).toISOString()
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const cipher = yield* ChannelCipher
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (value: unknown) =>
     Effect.mapError(Schema.decodeUnknown(schema)(value), (cause) => new PersistenceError({ operation, cause }))
   const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)

@@ -2,7 +2,7 @@
 import { RiskLevel } from "@mirage/domain/correlation/Rule"
 import { OrganizationId } from "@mirage/domain/Ids"
 import { Effect, Layer, Schema } from "effect"
-import { PersistenceError } from "../../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
 import { RuleStore } from "../RuleStore.js"
 import type { StoredRule } from "../RuleStore.js"
@@ -33,11 +33,6 @@ const iso = (ms: number) => new Date(ms).toISOString()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-    Effect.tryPromise({
-      try: () => Promise.resolve(run()),
-      catch: (cause) => new PersistenceError({ operation, cause })
-    })
   return RuleStore.of({
     list: (organizationId) =>
       attempt("read correlation rules", () =>

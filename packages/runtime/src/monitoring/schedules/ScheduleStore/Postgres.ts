@@ -3,7 +3,7 @@ import { Role } from "@mirage/domain/api/Authentication"
 import { ScanId } from "@mirage/domain/Ids"
 import { RunOutcome, Schedule, ScheduleId } from "@mirage/domain/Schedule"
 import { Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError, StaleEpoch } from "../../../platform/Errors.js"
+import { attempt, PersistenceError, StaleEpoch } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
 import type { Sql } from "../../../platform/PgClient.js"
 import { ScheduleStore } from "../ScheduleStore.js"
@@ -37,9 +37,6 @@ const toStored = (row: typeof Row.Type): StoredSchedule => ({
 })
 
 const encodeBody = Schema.encodeSync(Schedule)
-
-const attempt = <A>(operation: string, run: () => PromiseLike<A>) =>
-  Effect.tryPromise({ try: () => Promise.resolve(run()), catch: (cause) => new PersistenceError({ operation, cause }) })
 
 const decodeRows = (operation: string) => (rows: unknown) =>
   Effect.mapError(
