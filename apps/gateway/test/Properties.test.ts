@@ -72,7 +72,20 @@ const stateDependent: ReadonlyArray<{ readonly field: RegExp; readonly message: 
   { field: /^(modules\[\d+\]\.config|module_config)/, message: /./, why: "each module's configuration schema" },
   { field: /^template_id$/, message: /^no template |^template .* takes /, why: "the organization's templates" },
   { field: /^depends_on\.scan_ids(\[\d+\])?$/, message: /^no such scan|cycle|itself/, why: "the organization's scans" },
-  { field: /^webhook\.url$/, message: /^out of scope: /, why: "the network policy (MIRAGE_ALLOW_NETWORKS, sandbox)" }
+  { field: /^webhook\.url$/, message: /^out of scope: /, why: "the network policy (MIRAGE_ALLOW_NETWORKS, sandbox)" },
+  { field: /^select$/, message: /^no installed module has /, why: "the installed modules' flags" },
+  {
+    field: /^modules$/,
+    message: /^name at least one module, or choose some by flag/,
+    why: "modules or select: one of the two (a rule across fields)"
+  },
+  {
+    field: /^target\.(url|webhook_url)$/,
+    message: /^an https URL is required/,
+    why: "the channel policy (http only to loopback, or with MIRAGE_ALERT_CHANNEL_HTTP)"
+  },
+  { field: /^target\.(url|webhook_url|host)$/, message: /^out of scope: /, why: "the network policy" },
+  { field: /^yaml$/, message: /^line \d+: /, why: "the rule file's own format, read by the rule parser" }
 ]
 
 /** The problem's errors that no state explains: each is a mismatch between the document and the API. */

@@ -194,6 +194,7 @@ describe("Scan on the wire", () => {
       "completed_at",
       "configuration",
       "result_count",
+      "correlation_count",
       "status_reason",
       "template_id",
       "depends_on"

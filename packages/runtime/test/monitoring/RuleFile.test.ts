@@ -54,6 +54,15 @@ describe("correlation rule files", () => {
     expect(broken.reason).toContain("mapping")
   })
 
+  it("a document that is no mapping is refused in one sentence, not with the whole rule schema", () => {
+    for (const text of ["is", "- a\n- b", "42"]) {
+      expect(refusal(text)).toMatchObject({
+        line: 1,
+        reason: "a rule is a YAML mapping with id, version, meta, collections and headline"
+      })
+    }
+  })
+
   it("a field that does not fit is refused with its line and what is wrong", () => {
     const risk = refusal(good.replace("risk: MEDIUM", "risk: SEVERE"))
     expect(risk.line).toBe(7)

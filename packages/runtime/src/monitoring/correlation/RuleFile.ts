@@ -61,7 +61,13 @@ export const parse = (text: string, fileName?: string): Either.Either<Rule, Rule
     const reason = plain.left instanceof Error ? plain.left.message : "the document cannot be read"
     return Either.left(new RuleFileError({ file, line: 0, reason }))
   }
-  const decoded = decodeRule(plain.right)
+  // A document that is no mapping at all would otherwise be answered with the whole rule schema.
+  const root = plain.right
+  if (typeof root !== "object" || root === null || Array.isArray(root)) {
+    const reason = "a rule is a YAML mapping with id, version, meta, collections and headline"
+    return Either.left(new RuleFileError({ file, line: 1, reason }))
+  }
+  const decoded = decodeRule(root)
   if (Either.isLeft(decoded)) {
     const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
     const path = issue?.path ?? []
