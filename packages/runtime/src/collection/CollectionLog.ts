@@ -4,8 +4,7 @@
  * and debugging. Also the HttpClient wrapper that records every request it passes on.
  */
 import type { HttpClient } from "@mirage/modules"
-import type { Option } from "effect"
-import { Clock, Context, Effect, Random, Schema } from "effect"
+import { Clock, Context, Effect, Option, Random, Schema } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 
 /** How a task ended: completed, or cut at max_results, or one of the TaskFailure kinds. */
@@ -89,13 +88,54 @@ export interface CollectionLogService {
     limit: number
   ) => Effect.Effect<CollectionLogPage, PersistenceError>
   /**
-   * The source's most recent task summary (only among failed ones with `failedOnly`): its state and last error.
-   * Interrupted tasks (cancelled, or their node stopped) say nothing about the source and are skipped.
+   * Each source's most recent task summary and its most recent failed one: how the source is doing and its last
+   * error. Interrupted tasks (cancelled, or their node stopped) say nothing about the source and are skipped.
    */
-  readonly lastSummary: (
-    source: string,
-    failedOnly: boolean
-  ) => Effect.Effect<Option.Option<SummaryEntry>, PersistenceError>
+  readonly latestBySource: Effect.Effect<ReadonlyMap<string, SourceLatest>, PersistenceError>
+}
+
+export interface SourceLatest {
+  readonly last: Option.Option<SummaryEntry>
+  readonly lastError: Option.Option<SummaryEntry>
+}
+
+/** Which of a source's latest summaries an entry can be: the last of all, the last failed one. */
+export type LatestRole = "last" | "error"
+
+/**
+ * The summaries among `entries` that are, per source and role, the latest of them (by id, which sorts by time), and
+ * so candidates for the source's latest: what an adapter keeps up to date on append.
+ */
+export const latestOf = (
+  entries: ReadonlyArray<CollectionLogEntry>
+): ReadonlyArray<{ readonly role: LatestRole; readonly entry: SummaryEntry }> => {
+  const latest = new Map<string, { role: LatestRole; entry: SummaryEntry }>()
+  const offer = (role: LatestRole, entry: SummaryEntry) => {
+    const key = `${role}:${entry.source}`
+    const known = latest.get(key)
+    if (known === undefined || known.entry.id < entry.id) latest.set(key, { role, entry })
+  }
+  for (const entry of entries) {
+    if (entry.kind !== "summary" || entry.error === interrupted) continue
+    offer("last", entry)
+    if (entry.error !== null) offer("error", entry)
+  }
+  return Array.from(latest.values())
+}
+
+/** Latest summaries by source, from the entries that are each the latest of their source and role. */
+export const bySourceOf = (
+  latest: Iterable<{ readonly role: LatestRole; readonly entry: SummaryEntry }>
+): ReadonlyMap<string, SourceLatest> => {
+  const bySource = new Map<string, SourceLatest>()
+  for (const { entry, role } of latest) {
+    const known = bySource.get(entry.source) ?? { last: Option.none(), lastError: Option.none() }
+    bySource.set(
+      entry.source,
+      role === "last" ? { ...known, last: Option.some(entry) } : { ...known, lastError: Option.some(entry) }
+    )
+  }
+  return bySource
 }
 
 /** The error of the summary of a task that was interrupted rather than ended by its source. */

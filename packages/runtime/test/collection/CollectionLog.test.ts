@@ -1,9 +1,12 @@
-/** The collection log on FerretDB and in memory: stored entries, pages per task and per owner; URLs without secrets. */
+/**
+ * The collection log on FerretDB and in memory: stored entries, pages per task and per owner, each source's latest
+ * summaries; URLs without secrets.
+ */
 import { describe, expect, it } from "@effect/vitest"
 import { TestStores } from "@mirage/testkit"
-import { Effect, Layer, Random } from "effect"
-import { CollectionLog, entryId, stripSecrets } from "../../src/collection/CollectionLog.js"
-import type { CollectionLogEntry } from "../../src/collection/CollectionLog.js"
+import { Effect, Layer, Option, Random } from "effect"
+import { CollectionLog, entryId, interrupted, stripSecrets } from "../../src/collection/CollectionLog.js"
+import type { CollectionLogEntry, SummaryEntry } from "../../src/collection/CollectionLog.js"
 import * as CollectionLogMemory from "../../src/collection/CollectionLog/Memory.js"
 import * as CollectionLogMongo from "../../src/collection/CollectionLog/Mongo.js"
 import type { PersistenceError } from "../../src/platform/Errors.js"
@@ -37,8 +40,8 @@ const request = (task: string, owner: string, at: number, attempt: number) =>
     proxy: null
   }))
 
-const summary = (task: string, owner: string, at: number) =>
-  Effect.map(entryId(at), (id): CollectionLogEntry => ({
+const summary = (task: string, owner: string, at: number, change: Partial<SummaryEntry> = {}) =>
+  Effect.map(entryId(at), (id): SummaryEntry => ({
     id,
     at,
     kind: "summary",
@@ -50,7 +53,8 @@ const summary = (task: string, owner: string, at: number) =>
     outcome: "completed",
     result_count: 7,
     attempts: 2,
-    error: null
+    error: null,
+    ...change
   }))
 
 describe("CollectionLog", () => {
@@ -81,6 +85,32 @@ describe("CollectionLog", () => {
           expect(scan.next_cursor).toBeNull()
           expect((yield* log.listForOwner("scan-b", null, 10)).items).toEqual(other)
           expect((yield* log.listForTask("nothing", null, 10)).items).toEqual([])
+        }).pipe(Effect.provide(layer())))
+
+      it.scoped("keeps each source's latest summary and latest failed one; an earlier summary appended later never wins", () =>
+        Effect.gen(function*() {
+          const log = yield* CollectionLog
+          const failed = { outcome: "failed", error: "HTTP 500 from upstream" } as const
+          const crtOld = yield* summary("t1", "scan-a", 1000, failed)
+          const crtNew = yield* summary("t2", "scan-a", 2000)
+          const crtStopped = yield* summary("t3", "scan-a", 3000, { outcome: "failed", error: interrupted })
+          const shodan = yield* summary("t4", "scan-b", 1500, { source: "shodan", module_id: "shodan" })
+          expect((yield* log.latestBySource).size).toBe(0)
+
+          yield* log.append([crtNew, shodan])
+          yield* log.append([crtOld, crtStopped])
+          const latest = yield* log.latestBySource
+          expect(Array.from(latest.keys()).sort()).toEqual(["crtsh", "shodan"])
+          expect(latest.get("crtsh")?.last).toEqual(Option.some(crtNew))
+          expect(latest.get("crtsh")?.lastError).toEqual(Option.some(crtOld))
+          expect(latest.get("shodan")).toEqual({ last: Option.some(shodan), lastError: Option.none() })
+
+          const crtBroken = yield* summary("t5", "scan-c", 4000, { outcome: "timed_out", error: "timed out" })
+          yield* log.append([crtBroken])
+          expect((yield* log.latestBySource).get("crtsh")).toEqual({
+            last: Option.some(crtBroken),
+            lastError: Option.some(crtBroken)
+          })
         }).pipe(Effect.provide(layer())))
     })
 

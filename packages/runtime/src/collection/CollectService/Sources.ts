@@ -12,7 +12,7 @@ import type { ModuleId } from "@mirage/domain/Ids"
 import type { Module } from "@mirage/modules"
 import { DateTime, Effect, Option } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
-import type { CollectionLogService } from "../CollectionLog.js"
+import type { CollectionLogService, SourceLatest } from "../CollectionLog.js"
 import { bucketOf } from "../Credentials.js"
 import type { CredentialsService } from "../Credentials.js"
 import { installed } from "../ModuleCatalog.js"
@@ -29,9 +29,9 @@ interface SourceModules {
   readonly modules: ReadonlyArray<ModuleId>
 }
 
-const sourcesOf = (): ReadonlyArray<SourceModules> => {
+const sourcesOf = (modules: ReadonlyArray<Module.Module>): ReadonlyArray<SourceModules> => {
   const byId = new Map<string, { source: Module.DataSource; modules: Array<ModuleId> }>()
-  for (const module of installed) {
+  for (const module of modules) {
     const known = byId.get(module.source.id)
     if (known === undefined) byId.set(module.source.id, { source: module.source, modules: [module.id] })
     else known.modules.push(module.id)
@@ -39,29 +39,33 @@ const sourcesOf = (): ReadonlyArray<SourceModules> => {
   return Array.from(byId.values())
 }
 
-const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
+/** The installed modules do not change while the process runs. */
+const sources = sourcesOf(installed)
+
+const describe = (ports: SourcePorts, { modules, source }: SourceModules, latest: SourceLatest | undefined) =>
   Effect.gen(function*() {
     const state = yield* ports.limiter.state(source.id)
     const key = yield* ports.credentials.status(source.id)
-    const keys = yield* Effect.forEach(key.pool, (entry) =>
-      Effect.map(ports.limiter.state(bucketOf(source.id, Option.some(entry.label), key.keys)), (limit) => {
-        const parked = Option.getOrNull(entry.parked)
-        return SourceKey.make({
-          label: entry.label,
-          fingerprint: entry.fingerprint,
-          state: parked !== null ? "parked" : limit.state,
-          rate_limited_until: limit.state === "rate_limited" ? DateTime.unsafeMake(limit.until) : null,
-          parked_reason: parked?.reason ?? null,
-          parked_until: parked === null ? null : DateTime.unsafeMake(parked.until)
+    const keys = yield* Effect.forEach(
+      key.pool,
+      (entry) =>
+        Effect.map(ports.limiter.state(bucketOf(source.id, Option.some(entry.label), key.keys)), (limit) => {
+          const parked = Option.getOrNull(entry.parked)
+          return SourceKey.make({
+            label: entry.label,
+            fingerprint: entry.fingerprint,
+            state: parked !== null ? "parked" : limit.state,
+            rate_limited_until: limit.state === "rate_limited" ? DateTime.unsafeMake(limit.until) : null,
+            parked_reason: parked?.reason ?? null,
+            parked_until: parked === null ? null : DateTime.unsafeMake(parked.until)
+          })
         })
-      }))
-    const last = yield* ports.collectionLog.lastSummary(source.id, false)
-    const lastError = yield* ports.collectionLog.lastSummary(source.id, true)
+    )
+    const last = latest?.last ?? Option.none()
+    const lastError = latest?.lastError ?? Option.none()
     // Rate limited wins; otherwise the outcome of the source's most recent task says how it is doing.
-    const outcome = Option.map(last, (entry) =>
-      entry.outcome)
-    const all = (wanted: SourceKey["state"]) =>
-      keys.length > 0 && keys.every((k) => k.state === wanted)
+    const outcome = Option.map(last, (entry) => entry.outcome)
+    const all = (wanted: SourceKey["state"]) => keys.length > 0 && keys.every((k) => k.state === wanted)
     const current: SourceState = state.state === "rate_limited" || (keys.length > 1 && all("rate_limited"))
       ? "rate_limited"
       : all("parked") || Option.contains(outcome, "auth_failed")
@@ -91,9 +95,20 @@ const describe = (ports: SourcePorts, { modules, source }: SourceModules) =>
 
 /** Every source, in the order of their first module. */
 export const list = (ports: SourcePorts): Effect.Effect<SourceList, PersistenceError> =>
-  Effect.map(Effect.forEach(sourcesOf(), (found) => describe(ports, found)), (items) => SourceList.make({ items }))
+  Effect.gen(function*() {
+    const latest = yield* ports.collectionLog.latestBySource
+    // Concurrent, so the limiter's and the key pools' Redis reads go out in one pipeline.
+    const items = yield* Effect.forEach(
+      sources,
+      (found) => describe(ports, found, latest.get(found.source.id)),
+      { concurrency: "unbounded" }
+    )
+    return SourceList.make({ items })
+  })
 
 export const one = (ports: SourcePorts) => (id: string): Effect.Effect<Source, NotFound | PersistenceError> => {
-  const found = sourcesOf().find((s) => s.source.id === id)
-  return found === undefined ? Effect.fail(new NotFound({ detail: `no source ${id}` })) : describe(ports, found)
+  const found = sources.find((s) => s.source.id === id)
+  return found === undefined
+    ? Effect.fail(new NotFound({ detail: `no source ${id}` }))
+    : Effect.flatMap(ports.collectionLog.latestBySource, (latest) => describe(ports, found, latest.get(id)))
 }

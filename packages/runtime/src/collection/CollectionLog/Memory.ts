@@ -1,7 +1,7 @@
 /** The collection log in memory, the twin of CollectionLog/Mongo: the same ordering and pages. */
-import { Effect, Layer, Option } from "effect"
-import { CollectionLog, decodeCursor, encodeCursor, interrupted } from "../CollectionLog.js"
-import type { CollectionLogEntry, SummaryEntry } from "../CollectionLog.js"
+import { Effect, Layer } from "effect"
+import { bySourceOf, CollectionLog, decodeCursor, encodeCursor, latestOf } from "../CollectionLog.js"
+import type { CollectionLogEntry } from "../CollectionLog.js"
 
 export interface CollectionLogStore {
   readonly entries: Array<CollectionLogEntry>
@@ -25,16 +25,7 @@ export const make = (store: CollectionLogStore) => {
     append: (entries) => Effect.sync(() => void store.entries.push(...entries)),
     listForTask: (taskId, cursor, limit) => page((entry) => entry.task_id === taskId, cursor, limit),
     listForOwner: (owner, cursor, limit) => page((entry) => entry.owner === owner, cursor, limit),
-    lastSummary: (source, failedOnly) =>
-      Effect.sync(() => {
-        let found: SummaryEntry | undefined
-        for (const entry of store.entries) {
-          if (entry.kind !== "summary" || entry.source !== source || entry.error === interrupted) continue
-          if (failedOnly && entry.error === null) continue
-          if (found === undefined || entry.id > found.id) found = entry
-        }
-        return Option.fromNullable(found)
-      })
+    latestBySource: Effect.sync(() => bySourceOf(latestOf(store.entries)))
   })
 }
 
