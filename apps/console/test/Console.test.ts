@@ -158,7 +158,7 @@ describe("console", () => {
           )
           yield* step(async () => {
             const state = page.getByTestId(`module-state-${limited.moduleId}`)
-            await state.filter({ hasText: "rate-limited until" }).waitFor({ timeout: 45_000 })
+            await state.filter({ hasText: "rate-limited until" }).waitFor({ timeout: 10_000 })
             // The time shown is the limiter's (to the second): ten minutes from now, as this browser writes times.
             const shown = (await state.textContent())?.replace("rate-limited until ", "") ?? ""
             const writes = (ms: number) =>
