@@ -3,7 +3,7 @@
  * and end as JSON, with PX to the end so Redis forgets it then. A read also checks the end on the caller's clock.
  */
 import { Clock, Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { RedisClient } from "../../platform/RedisClient.js"
 import { KeyParking, ParkedKey } from "../KeyParking.js"
 
@@ -14,8 +14,6 @@ const encode = Schema.encode(Stored)
 export const make = Effect.gen(function*() {
   const { key, redis } = yield* RedisClient
   const entry = (source: string, fingerprint: string) => key(`keypark:${source}`, fingerprint)
-  const attempt = <A>(operation: string, run: () => Promise<A>) =>
-    Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
   return KeyParking.of({
     park: (source, fingerprint, parked) =>
       Effect.gen(function*() {

@@ -1,6 +1,6 @@
 /** The request cache in Redis: one string per entry (JSON of the answer) with PX as its TTL. */
 import { Effect, Layer, Option, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { RedisClient } from "../../platform/RedisClient.js"
 import { CachedResponse, make, RequestCache } from "../RequestCache.js"
 
@@ -14,8 +14,6 @@ export const layer = Layer.effect(
     const { key, redis } = yield* RedisClient
     // One hash tag per entry: entries spread over the cluster's slots.
     const entry = (source: string, digest: string) => key(`cache:${source}:${digest}`)
-    const attempt = <A>(operation: string, run: () => Promise<A>) =>
-      Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
     return yield* make({
       read: (source, digest) =>
         attempt("RequestCache.read", () => redis.get(entry(source, digest))).pipe(

@@ -5,7 +5,7 @@
  */
 import type { OrganizationId } from "@mirage/domain/Ids"
 import { Clock, Duration, Effect, Layer, Schedule } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt } from "../../platform/Errors.js"
 import { RedisClient } from "../../platform/RedisClient.js"
 import { ScanQuotas } from "../../scans/Quotas.js"
 import type { QuotaLimits } from "../../scans/Quotas.js"
@@ -32,8 +32,6 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
     const { key, redis } = yield* RedisClient
     const quotas = yield* ScanQuotas
     const slotsKey = (organizationId: string) => key(`quota:${organizationId}`, "tasks")
-    const attempt = <A>(operation: string, run: () => Promise<A>) =>
-      Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
     const cache = new Map<string, { readonly at: number; readonly limits: QuotaLimits }>()
 
     const limitOf = (organizationId: OrganizationId) =>

@@ -4,7 +4,7 @@ import { randomUuid, UserId } from "@mirage/domain/Ids"
 import type { OrganizationId } from "@mirage/domain/Ids"
 import { Effect, Layer, Option, Schema } from "effect"
 import type { Redacted } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
 import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
@@ -25,9 +25,6 @@ const KeyRow = Schema.Struct({
   created_at: Schema.DateFromSelf,
   revoked_at: Schema.NullOr(Schema.DateFromSelf)
 })
-
-const attempt = <A>(operation: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
 
 const principalByHash = (sql: Sql, operation: string, hash: string, onlyLive: boolean) =>
   attempt(operation, () =>
