@@ -15,24 +15,9 @@ import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
 import * as ScanObserver from "../../src/scans/ScanObserver.js"
+import { nodeSettings } from "../support/Scans.js"
 
-const settings = (nodeId: string): Node.NodeSettings => ({
-  nodeId,
-  consumer: nodeId,
-  leaseTtlMs: 4000,
-  memberTtlMs: 3000,
-  roundMs: 500,
-  movesPerRound: 32,
-  readBlockMs: 100,
-  readCount: 64,
-  drainMs: 100,
-  maxDeliveries: 5,
-  passivateMs: 60_000,
-  reclaimIdleMs: 30_000,
-  restartDelayMs: 1000,
-  scanConcurrency: 4,
-  snapshotEvery: 100
-})
+const settings = nodeSettings
 
 /** Everything a node needs besides its journal and inboxes, in memory, over the given event store. */
 const memoryPorts = (events: EventStoreMemory.EventStoreMemory) =>

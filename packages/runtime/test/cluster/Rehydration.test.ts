@@ -4,9 +4,8 @@
  * starts and the scan runs on. (Simulation seed 832 found the scan left RUNNING for ever, with no actor.)
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Entity } from "@mirage/domain/Entity"
-import type { ModuleId, OrganizationId, ScanId, UserId } from "@mirage/domain/Ids"
-import { ScanConfiguration, ScanDefinition, ScanModule } from "@mirage/domain/Scan"
+import type { ModuleId, ScanId } from "@mirage/domain/Ids"
+import { ScanConfiguration } from "@mirage/domain/Scan"
 import type { PlannedModule, ScanEvent } from "@mirage/domain/ScanEvent"
 import { decide, evolve, initial } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
@@ -25,6 +24,7 @@ import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
 import * as ScanObserver from "../../src/scans/ScanObserver.js"
+import { createdEvent, nodeSettings } from "../support/Scans.js"
 
 const shards = 8
 const scanId = "3c9d5e2a-7b41-4f0e-9a6d-1e2f3a4b5c6d" as ScanId
@@ -33,48 +33,16 @@ const plan: ReadonlyArray<PlannedModule> = [
   { id: "resolve" as ModuleId, input_types: ["DOMAIN"], output_types: ["IP"], config: {} }
 ]
 
-const settings: Node.NodeSettings = {
-  nodeId: "n",
-  consumer: "n",
-  leaseTtlMs: 4000,
-  memberTtlMs: 3000,
-  roundMs: 500,
-  movesPerRound: 32,
-  readBlockMs: 100,
-  readCount: 64,
-  drainMs: 100,
-  maxDeliveries: 5,
-  passivateMs: 60_000,
-  reclaimIdleMs: 30_000,
-  restartDelayMs: 1000,
-  scanConcurrency: 4,
-  snapshotEvery: 100
-}
+const settings = nodeSettings("n")
 
 /** A scan that its previous owner (epoch 1) started: RUNNING, with its first task planned and not yet run. */
 const runningScan = (store: EventStoreMemory.EventStoreMemory) =>
   Effect.gen(function*() {
     const events = EventStoreMemory.make(store)
-    const definition = ScanDefinition.make({
+    const created = createdEvent(scanId, plan, {
       name: "takeover",
-      description: "",
-      target: Entity.make({ type: "DOMAIN", value: "example.test" }),
-      modules: plan.map((m) => ScanModule.make({ id: m.id })),
       configuration: ScanConfiguration.make({ recursion_depth: 1 })
     })
-    const created = Either.getOrThrow(decide(undefined, {
-      _tag: "CreateScan",
-      scan_id: scanId,
-      header: {
-        organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
-        user_id: "00000000-0000-4000-8000-000000000002" as UserId,
-        template_id: null,
-        depends_on: null
-      },
-      definition,
-      plan
-    }, 0))[0]!
-    if (created._tag !== "ScanCreated") throw new Error("expected ScanCreated")
     const first = initial(created)
     yield* events.append([{
       scan_id: scanId,

@@ -2,11 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Entity } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
 import { deriveUuid } from "@mirage/domain/Ids"
-import type { ModuleId, OrganizationId, ScanId, TaskId, UserId } from "@mirage/domain/Ids"
-import { ScanConfiguration, ScanDefinition, ScanModule } from "@mirage/domain/Scan"
+import type { ModuleId, OrganizationId, ScanId, TaskId } from "@mirage/domain/Ids"
+import { ScanConfiguration } from "@mirage/domain/Scan"
 import type { PlannedModule, ScanCommand } from "@mirage/domain/ScanEvent"
-import { decide, evolve, initial, planTasks } from "@mirage/domain/ScanMachine"
-import { Effect, Either, Fiber, Layer, Option, TestClock } from "effect"
+import { evolve, initial, planTasks } from "@mirage/domain/ScanMachine"
+import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 import type { Duration } from "effect"
 import { Replies } from "../../src/cluster/Replies.js"
 import type { Reply } from "../../src/cluster/Replies.js"
@@ -22,6 +22,7 @@ import { ResultStore } from "../../src/scans/ResultStore.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
 import * as ScanActor from "../../src/scans/ScanActor.js"
 import * as ScanObserver from "../../src/scans/ScanObserver.js"
+import * as Scans from "../support/Scans.js"
 
 const scanId = "6f1c1f3e-2a1b-4c3d-8e9f-0a1b2c3d4e5f" as ScanId
 const plan: ReadonlyArray<PlannedModule> = [
@@ -89,29 +90,8 @@ const configuration = (overrides: Partial<ScanConfiguration> = {}) =>
   ScanConfiguration.make({ recursion_depth: 2, ...overrides })
 
 /** The scan's creation event: its target example.test, its plan `plan`. */
-const createdEvent = (overrides: Partial<ScanConfiguration> = {}) => {
-  const definition = ScanDefinition.make({
-    name: "t",
-    description: "",
-    target: Entity.make({ type: "DOMAIN", value: "example.test" }),
-    modules: plan.map((m) => ScanModule.make({ id: m.id })),
-    configuration: configuration(overrides)
-  })
-  const created = Either.getOrThrow(decide(undefined, {
-    _tag: "CreateScan",
-    scan_id: scanId,
-    header: {
-      organization_id: "00000000-0000-4000-8000-000000000001" as OrganizationId,
-      user_id: "00000000-0000-4000-8000-000000000002" as UserId,
-      template_id: null,
-      depends_on: null
-    },
-    definition,
-    plan
-  }, 0))[0]!
-  if (created._tag !== "ScanCreated") throw new Error("expected ScanCreated")
-  return created
-}
+const createdEvent = (overrides: Partial<ScanConfiguration> = {}) =>
+  Scans.createdEvent(scanId, plan, { name: "t", configuration: configuration(overrides) })
 
 /** Creates the scan in the store and starts its actor; returns what a test needs to drive it. */
 const setup = (
