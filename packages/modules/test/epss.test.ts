@@ -1,21 +1,12 @@
 /** epss against a declared FIRST EPSS API: the score enriching the CVE asked, decimal strings, odd rows, refusals. */
 import { describe, expect, it } from "@effect/vitest"
 import { epss } from "@mirage/modules/modules/epss"
+import { epssAnswer } from "@mirage/testkit/ThreatSources"
 import { Effect, Either } from "effect"
 import { collectAgainst } from "./support.js"
 
 const target = { type: "VULNERABILITY" as const, value: "CVE-2022-27225" }
 const request = { path: "/data/v1/epss", query: { cve: "CVE-2022-27225" } }
-const answer = (data: ReadonlyArray<unknown>) => ({
-  status: "OK",
-  "status-code": 200,
-  version: "1.0",
-  access: "public",
-  total: data.length,
-  offset: 0,
-  limit: 100,
-  data
-})
 
 describe("epss", () => {
   it.scoped("the CVE's probability and percentile, read from decimal strings, as its enrichment", () =>
@@ -23,7 +14,12 @@ describe("epss", () => {
       const run = yield* collectAgainst(epss, [{
         request,
         response: {
-          json: answer([{ cve: "CVE-2022-27225", epss: "0.002510000", percentile: "0.620250000", date: "2024-03-19" }])
+          json: epssAnswer([{
+            cve: "CVE-2022-27225",
+            epss: "0.002510000",
+            percentile: "0.620250000",
+            date: "2024-03-19"
+          }])
         }
       }], { target })
       yield* run.server.verify
@@ -34,11 +30,11 @@ describe("epss", () => {
 
   it.scoped("no row is no score; an unreadable score is BadResponse; a status other than OK is a refusal", () =>
     Effect.gen(function*() {
-      const none = yield* collectAgainst(epss, [{ request, response: { json: answer([]) } }], { target })
+      const none = yield* collectAgainst(epss, [{ request, response: { json: epssAnswer([]) } }], { target })
       expect(Either.getOrThrow(none.outcome)).toEqual([])
       const odd = yield* collectAgainst(epss, [{
         request,
-        response: { json: answer([{ cve: "CVE-2022-27225", epss: "7", percentile: "0.5" }]) }
+        response: { json: epssAnswer([{ cve: "CVE-2022-27225", epss: "7", percentile: "0.5" }]) }
       }], { target })
       expect(odd.outcome).toMatchObject({ left: { _tag: "BadResponse" } })
       expect(odd.notes.rows_skipped).toBe(1)

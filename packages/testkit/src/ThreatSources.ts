@@ -265,6 +265,18 @@ export const cisaKev: Server = HttpFixture.make("https://www.cisa.gov", (request
   })
 })
 
+/** FIRST's EPSS API answer around its rows: the envelope of every page. */
+export const epssAnswer = (data: ReadonlyArray<unknown>) => ({
+  status: "OK",
+  "status-code": 200,
+  version: "1.0",
+  access: "public",
+  total: data.length,
+  offset: 0,
+  limit: 100,
+  data
+})
+
 /** `GET /data/v1/epss?cve=`: the CVE's exploit probability and percentile as decimal strings, no row for another. */
 export const epss: Server = HttpFixture.make("https://api.first.org", (request) => {
   if (request.url.pathname !== "/data/v1/epss") return HttpFixture.notFound()
@@ -275,16 +287,7 @@ export const epss: Server = HttpFixture.make("https://api.first.org", (request) 
     percentile: cve.epssPercentile.toFixed(9),
     date: "2026-12-04"
   }))
-  return HttpFixture.json({
-    status: "OK",
-    "status-code": 200,
-    version: "1.0",
-    access: "public",
-    total: data.length,
-    offset: 0,
-    limit: 100,
-    data
-  })
+  return HttpFixture.json(epssAnswer(data))
 })
 
 /** Every threat source, by the source id its modules use. */
