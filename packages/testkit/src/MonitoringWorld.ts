@@ -5,10 +5,13 @@
  * third saw. Each run's results are what the modules would have stored; `answer` is the same world as each module
  * sees it, for scans that run the modules.
  */
+import { AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
+import type { AlertCondition, Severity } from "@mirage/domain/Alerts"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { resultHash } from "@mirage/domain/Entity"
 import type { EntityType } from "@mirage/domain/Entity"
 import { deriveUuid, ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
+import type { OrganizationId } from "@mirage/domain/Ids"
 import { DateTime } from "effect"
 
 export const dayMs = 86_400_000
@@ -104,3 +107,35 @@ export const results = (scanId: ScanId, n: 1 | 2 | 3 | 4): ReadonlyArray<Collect
       parent: null
     })
   })
+
+/**
+ * The alert rules an organization watching this world sets up, created the day before the first run: one per kind
+ * of change the world makes (a new subdomain, port or vulnerability, a certificate ending, a port closed) and a daily
+ * digest of what is new.
+ */
+export const alertRules = (organization: OrganizationId): ReadonlyArray<AlertRule> => {
+  const rule = (name: string, condition: AlertCondition, severity: Severity, digest = false) =>
+    AlertRule.make({
+      id: AlertRuleId.make(deriveUuid("monitoring-world-rule", organization, name)),
+      organization_id: organization,
+      name,
+      condition,
+      severity,
+      digest,
+      enabled: true,
+      created_at: DateTime.unsafeMake(start - dayMs)
+    })
+  return [
+    rule("new subdomain", { _tag: "new_entity", types: ["DOMAIN"], under_root: true }, "high"),
+    rule("new port", { _tag: "new_entity", types: ["OPEN_PORT"], under_root: false }, "medium"),
+    rule("new vulnerability", { _tag: "new_entity", types: ["VULNERABILITY"], under_root: false }, "critical"),
+    rule("certificate ending", { _tag: "certificate_expiring", within_days: 30 }, "high"),
+    rule("port closed", { _tag: "entity_gone", types: ["OPEN_PORT"] }, "low"),
+    rule(
+      "daily digest",
+      { _tag: "new_entity", types: ["DOMAIN", "OPEN_PORT", "VULNERABILITY"], under_root: false },
+      "info",
+      true
+    )
+  ]
+}

@@ -6,8 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { AlertChannel, ChannelTarget } from "@mirage/domain/AlertChannels"
 import { AlertChannelId } from "@mirage/domain/AlertChannels"
-import { AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
-import type { AlertCondition, Severity } from "@mirage/domain/Alerts"
+import type { Severity } from "@mirage/domain/Alerts"
 import { deriveUuid, OrganizationId } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { diffRuns } from "@mirage/domain/Inventory"
@@ -27,37 +26,13 @@ import * as AlertReceivers from "@mirage/testkit/AlertReceivers"
 import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import * as HttpFixture from "@mirage/testkit/HttpFixture"
 import * as MonitoringWorld from "@mirage/testkit/MonitoringWorld"
-import { DateTime, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { completedScan, storeRun, stores } from "./Harness.js"
 
 const organization = OrganizationId.make("0b7f3c52-4d1e-4a6b-9c2d-5e8f7a6b1c01")
 const series = { organization_id: organization, target_type: "DOMAIN" as const, target_value: MonitoringWorld.root }
 
-const rule = (name: string, condition: AlertCondition, severity: Severity, digest = false) =>
-  AlertRule.make({
-    id: AlertRuleId.make(deriveUuid("rule", name)),
-    organization_id: organization,
-    name,
-    condition,
-    severity,
-    digest,
-    enabled: true,
-    created_at: DateTime.unsafeMake(MonitoringWorld.start - MonitoringWorld.dayMs)
-  })
-
-const rules = [
-  rule("new subdomain", { _tag: "new_entity", types: ["DOMAIN"], under_root: true }, "high"),
-  rule("new port", { _tag: "new_entity", types: ["OPEN_PORT"], under_root: false }, "medium"),
-  rule("new vulnerability", { _tag: "new_entity", types: ["VULNERABILITY"], under_root: false }, "critical"),
-  rule("certificate ending", { _tag: "certificate_expiring", within_days: 30 }, "high"),
-  rule("port closed", { _tag: "entity_gone", types: ["OPEN_PORT"] }, "low"),
-  rule(
-    "daily digest",
-    { _tag: "new_entity", types: ["DOMAIN", "OPEN_PORT", "VULNERABILITY"], under_root: false },
-    "info",
-    true
-  )
-]
+const rules = MonitoringWorld.alertRules(organization)
 
 const channel = (name: string, target: ChannelTarget, min_severity: Severity): AlertChannel => ({
   id: AlertChannelId.make(deriveUuid("channel", name)),

@@ -6,9 +6,6 @@
  * schedule that expands only new entities runs its follow-up modules on the new names only.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { AlertRule, AlertRuleId } from "@mirage/domain/Alerts"
-import type { AlertCondition, Severity } from "@mirage/domain/Alerts"
-import { deriveUuid } from "@mirage/domain/Ids"
 import type { ScanId } from "@mirage/domain/Ids"
 import { diffRuns } from "@mirage/domain/Inventory"
 import { runScanId } from "@mirage/domain/Schedule"
@@ -17,34 +14,10 @@ import { Inventory } from "@mirage/runtime/monitoring/inventory/Inventory"
 import { rebuild, sightingsOf } from "@mirage/runtime/monitoring/inventory/Runs"
 import { ScheduleStore } from "@mirage/runtime/monitoring/schedules/ScheduleStore"
 import * as MonitoringWorld from "@mirage/testkit/MonitoringWorld"
-import { DateTime, Effect } from "effect"
+import { Effect } from "effect"
 import { firstDue, layer, organization, scheduled, scheduleOf, series } from "./ScheduledRuns.js"
 
-const rule = (name: string, condition: AlertCondition, severity: Severity, digest = false) =>
-  AlertRule.make({
-    id: AlertRuleId.make(deriveUuid("scheduled-world-rule", name)),
-    organization_id: organization,
-    name,
-    condition,
-    severity,
-    digest,
-    enabled: true,
-    created_at: DateTime.unsafeMake(firstDue - MonitoringWorld.dayMs)
-  })
-
-const rules = [
-  rule("new subdomain", { _tag: "new_entity", types: ["DOMAIN"], under_root: true }, "high"),
-  rule("new port", { _tag: "new_entity", types: ["OPEN_PORT"], under_root: false }, "medium"),
-  rule("new vulnerability", { _tag: "new_entity", types: ["VULNERABILITY"], under_root: false }, "critical"),
-  rule("certificate ending", { _tag: "certificate_expiring", within_days: 30 }, "high"),
-  rule("port closed", { _tag: "entity_gone", types: ["OPEN_PORT"] }, "low"),
-  rule(
-    "digest",
-    { _tag: "new_entity", types: ["DOMAIN", "OPEN_PORT", "VULNERABILITY"], under_root: false },
-    "info",
-    true
-  )
-]
+const rules = MonitoringWorld.alertRules(organization)
 
 const statuses = Effect.map(
   Effect.flatMap(Inventory, (inventory) => inventory.assets(series)),
@@ -87,10 +60,14 @@ describe("a schedule over the changing world", () => {
         )
         expect(raised).toEqual([
           [],
-          ["digest: dev.example.com, shop.partner.net", "new subdomain: dev.example.com", "port closed: 192.0.2.10:22"],
+          [
+            "daily digest: dev.example.com, shop.partner.net",
+            "new subdomain: dev.example.com",
+            "port closed: 192.0.2.10:22"
+          ],
           [
             "certificate ending: 5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d",
-            "digest: 192.0.2.10:8443, CVE-2024-3094",
+            "daily digest: 192.0.2.10:8443, CVE-2024-3094",
             "new port: 192.0.2.10:8443",
             "new vulnerability: CVE-2024-3094"
           ],
