@@ -131,14 +131,17 @@ export const openSession = <Config>(module: string, source: DataSource) => (conf
 
 /**
  * A whole list of the session's source under `key` (a path and query), loaded by `load` unless the node holds a
- * fresh copy: shared by the node's tasks of this module for the source's cache TTL.
+ * fresh copy: shared by the node's tasks of this module for the source's cache TTL. Only a keyless session's list
+ * is shared: an answer given to a key (the source's or a job's own) is that key holder's alone.
  */
 export const sharedList = <Config, A, E>(
   session: SourceSession<Config>,
   key: string,
   load: Effect.Effect<A, E>
 ): Effect.Effect<A, E> =>
-  session.lists === undefined ? load : session.lists.get(`${session.module} ${session.base}${key}`, load)
+  session.lists === undefined || Option.isSome(session.key)
+    ? load
+    : session.lists.get(`${session.module} ${session.base}${key}`, load)
 
 export const requireKey = (session: SourceSession<unknown>, source: DataSource) =>
   source.requiresKey && Option.isNone(session.key)
