@@ -11,8 +11,10 @@ export const respond = <S extends Schema.Schema.Any>(
   text: JsonOf<S>,
   options?: { readonly status?: number; readonly headers?: Readonly<Record<string, string>> }
 ): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(text, {
+  // Raw: Node encodes the text as it writes it, rather than a copy made here first.
+  HttpServerResponse.raw(text, {
     contentType: "application/json",
+    contentLength: Buffer.byteLength(text, "utf8"),
     ...(options?.status === undefined ? {} : { status: options.status }),
     ...(options?.headers === undefined ? {} : { headers: options.headers })
   })

@@ -24,6 +24,7 @@ const viaSchema = <A, I>(schema: Schema.Schema<A, I>, value: A): unknown =>
 const ok = (answer: Gateway.Answer) => {
   expect(answer.status, answer.text).toBe(200)
   expect(answer.headers["content-type"]).toBe("application/json")
+  expect(Number(answer.headers["content-length"])).toBe(Buffer.byteLength(answer.text, "utf8"))
   return JSON.parse(answer.text) as unknown
 }
 

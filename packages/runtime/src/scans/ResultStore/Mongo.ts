@@ -223,7 +223,8 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
       const limit = Math.max(1, Math.floor(query.limit))
-      const page = pageFrom(yield* copy.pageJson(query, after, limit), limit, (row) => row.id)
+      // The id of the page's last row only, for the cursor.
+      const page = pageFrom(yield* copy.pageJson(query, after, limit), limit, (row) => ResultId.make(row.id))
       return { items: page.items.map((row) => row.json), next_cursor: page.next_cursor }
     })
 

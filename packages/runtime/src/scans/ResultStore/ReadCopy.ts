@@ -6,7 +6,7 @@
 import { trusted } from "@mirage/domain/api/JsonText"
 import type { JsonOf } from "@mirage/domain/api/JsonText"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
-import { ResultId } from "@mirage/domain/Ids"
+import type { ResultId } from "@mirage/domain/Ids"
 import { Effect, Schema } from "effect"
 import type { TransactionSql } from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
@@ -56,7 +56,7 @@ export interface ReadCopy {
     after: ResultId | undefined,
     limit: number
   ) => Effect.Effect<
-    ReadonlyArray<{ readonly id: ResultId; readonly json: JsonOf<typeof CollectionResult> }>,
+    ReadonlyArray<{ readonly id: string; readonly json: JsonOf<typeof CollectionResult> }>,
     PersistenceError
   >
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
@@ -159,9 +159,7 @@ export const make = Effect.gen(function*() {
 
   const pageJson: ReadCopy["pageJson"] = (query, after, limit) =>
     attempt("ResultStore.list", () => pageTextStatement(sql, query, after, limit)).pipe(
-      Effect.map((rows) =>
-        rows.map((row) => ({ id: ResultId.make(row.id), json: trusted(CollectionResult, row.document) }))
-      )
+      Effect.map((rows) => rows.map((row) => ({ id: row.id, json: trusted(CollectionResult, row.document) })))
     )
 
   const purge: ReadCopy["purge"] = (owner) =>

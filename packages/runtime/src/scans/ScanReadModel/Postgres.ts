@@ -16,9 +16,12 @@ const Row = Schema.Struct({
   position: Schema.String
 })
 
+// Built once: a schema made per call is a parser compiled per call.
+const decodeRowArray = Schema.decodeUnknown(Schema.Array(Row))
+
 const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
   Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Row))(rows),
+    decodeRowArray(rows),
     (cause) => new PersistenceError({ operation, cause })
   )
 

@@ -57,7 +57,8 @@ export const list = (principal: Principal, params: ListScansParams) =>
       created_after: params.created_after,
       created_before: params.created_before
     })
-    return ScanPage.make({ items: page.items.map((view) => view.scan), next_cursor: page.next_cursor })
+    // Scans the read model made: validating them again cost a page ~1 ms.
+    return ScanPage.make({ items: page.items.map((view) => view.scan), next_cursor: page.next_cursor }, true)
   })
 
 const elapsedMs = (view: ScanView, now: number): number => {
