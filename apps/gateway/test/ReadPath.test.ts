@@ -10,7 +10,7 @@ import { ModuleId, resultIdFor, ScanId, taskIdFor } from "@mirage/domain/Ids"
 import { Scan } from "@mirage/domain/Scan"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { ResultStore } from "@mirage/runtime/scans/ResultStore"
-import type { ResultQuery } from "@mirage/runtime/scans/ResultStore"
+import type { ResultPage as ResultStorePage, ResultQuery } from "@mirage/runtime/scans/ResultStore"
 import { ScanReadModel } from "@mirage/runtime/scans/ScanReadModel"
 import { DateTime, Effect, Layer, Logger, LogLevel, Option, Schema } from "effect"
 import * as Gateway from "./Gateway.js"
@@ -83,7 +83,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Read pat
         do {
           const at: string = cursor === null ? "" : `&cursor=${cursor}`
           const body = ok(yield* Gateway.get(`/scans/${scanId}/results?limit=5${params}${at}`, caller))
-          const expected = yield* store.list({
+          const expected: ResultStorePage = yield* store.list({
             owner: scanId,
             limit: 5,
             ...filter,
