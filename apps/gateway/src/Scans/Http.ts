@@ -2,17 +2,20 @@
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { MirageApi } from "@mirage/domain/api/Api"
 import { CurrentPrincipal } from "@mirage/domain/api/Authentication"
-import { ScanCreated, ScanPending } from "@mirage/domain/api/ScansApi"
+import * as JsonText from "@mirage/domain/api/JsonText"
+import { ResultPage, ScanCreated, ScanPage, ScanPending } from "@mirage/domain/api/ScansApi"
 import type { ExportFormat, ListResultsParams } from "@mirage/domain/api/ScansApi"
 import type { ScanId } from "@mirage/domain/Ids"
 import { Scan as ScanSchema } from "@mirage/domain/Scan"
 import type { Scan } from "@mirage/domain/Scan"
+import { scanJson } from "@mirage/domain/ScanWire"
 import { ProgressFeed } from "@mirage/runtime/scans/ProgressFeed"
 import { ScanService } from "@mirage/runtime/scans/ScanService"
 import type { CommandOutcome, UserCommand } from "@mirage/runtime/scans/ScanService"
 import { Effect, Schema } from "effect"
 import { audited } from "../Audited.js"
 import { etag, expectedVersion } from "../ETag.js"
+import * as JsonBody from "../JsonBody.js"
 import * as Problem from "../Problem.js"
 import * as Events from "./Events.js"
 import * as Export from "./Export.js"
@@ -35,12 +38,9 @@ const respond = (outcome: CommandOutcome): Effect.Effect<Scan | HttpServerRespon
     ? Effect.succeed(outcome.scan)
     : versioned(outcome.scan, outcome.seq)
 
-/** The scan with its version in `ETag`. */
+/** The scan with its version in `ETag`; its JSON text is made once per scan, whatever reads it. */
 const versioned = (scan: Scan, seq: number) =>
-  Schema.encode(ScanSchema)(scan).pipe(
-    Effect.flatMap((body) => HttpServerResponse.json(body, { headers: { etag: etag(seq) } })),
-    Effect.orDie
-  )
+  Effect.succeed(JsonBody.respond(ScanSchema, scanJson(scan), { headers: { etag: etag(seq) } }))
 
 const actions: Record<UserCommand["_tag"], string> = {
   StartScan: "scan.start",
@@ -93,6 +93,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
       .handle("list", ({ urlParams }) =>
         CurrentPrincipal.pipe(
           Effect.flatMap((principal) => scans.list(principal, urlParams)),
+          Effect.map((page) => JsonBody.respond(ScanPage, JsonText.page(page.items.map(scanJson), page.next_cursor))),
           Effect.catchTag("PersistenceError", Problem.unavailable)
         ))
       .handle("get", ({ path }) =>
@@ -150,7 +151,9 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
           const format = yield* requestedFormat(urlParams)
-          if (format === undefined) return yield* scans.results(principal, path.id, urlParams)
+          if (format === undefined) {
+            return JsonBody.respond(ResultPage, yield* scans.resultsJson(principal, path.id, urlParams))
+          }
           const stream = yield* scans.exportResults(principal, path.id, urlParams)
           return Export.response(stream, format, `scan-${path.id}-results`)
         }).pipe(Effect.catchTag("PersistenceError", Problem.unavailable)))

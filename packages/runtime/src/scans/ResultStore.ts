@@ -3,10 +3,11 @@
  * a task that runs again stores nothing twice. A result's id is `resultIdFor(owner, hash)`, so the
  * id alone is the uniqueness key; a result with any other id is refused.
  */
+import type { JsonOf } from "@mirage/domain/api/JsonText"
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { EntityType } from "@mirage/domain/Entity"
 import { ResultId, resultIdFor } from "@mirage/domain/Ids"
-import { Context, Effect, Schema } from "effect"
+import { Context, DateTime, Effect, Schema } from "effect"
 import { PersistenceError } from "../platform/Errors.js"
 
 export interface ResultQuery {
@@ -26,6 +27,12 @@ export interface ResultPage {
   readonly next_cursor: string | null
 }
 
+/** A page as the API answers it: each result's wire encoding as JSON text, undecoded. */
+export interface ResultJsonPage {
+  readonly items: ReadonlyArray<JsonOf<typeof CollectionResult>>
+  readonly next_cursor: string | null
+}
+
 export interface ResultStoreService {
   /** Stores results of one owner; duplicates of stored ones are skipped. Returns how many were new. */
   readonly insert: (
@@ -37,10 +44,28 @@ export interface ResultStoreService {
     batches: ReadonlyArray<{ readonly owner: string; readonly results: ReadonlyArray<CollectionResult> }>
   ) => Effect.Effect<number, PersistenceError>
   readonly list: (query: ResultQuery) => Effect.Effect<ResultPage, PersistenceError>
+  /** The page `list` gives, as the JSON text of each result's wire encoding (what `Schema.encode` would give). */
+  readonly listJson: (query: ResultQuery) => Effect.Effect<ResultJsonPage, PersistenceError>
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
   /** Removes every result of one owner (a run that retention let go); idempotent. */
   readonly purge: (owner: string) => Effect.Effect<void, PersistenceError>
 }
+
+/** The wire encoding of a result (what `Schema.encode(CollectionResult)` gives), without the schema walk. */
+export const wireOf = (result: CollectionResult): typeof CollectionResult.Encoded => ({
+  id: result.id,
+  task_id: result.task_id,
+  scan_id: result.scan_id,
+  module_id: result.module_id,
+  data_type: result.data_type,
+  data: result.data,
+  source_data: result.source_data,
+  confidence: result.confidence,
+  collected_at: DateTime.formatIso(result.collected_at),
+  metadata: result.metadata,
+  hash: result.hash,
+  parent: result.parent
+})
 
 export class ResultStore extends Context.Tag("@mirage/runtime/ResultStore")<ResultStore, ResultStoreService>() {}
 
@@ -68,4 +93,15 @@ export const misidentified = (
     }
   }
   return undefined
+}
+
+/** The page of `limit` results from the `limit` + 1 read (the last one only tells that a next page exists). */
+export const pageFrom = <A>(
+  read: ReadonlyArray<A>,
+  limit: number,
+  idOf: (item: A) => ResultId
+): { readonly items: ReadonlyArray<A>; readonly next_cursor: string | null } => {
+  const items = read.slice(0, limit)
+  const last = items[items.length - 1]
+  return { items, next_cursor: read.length > limit && last !== undefined ? encodeCursor(idOf(last)) : null }
 }

@@ -120,3 +120,42 @@ export const viewFromDocument = (
       running_since: running_since ?? null
     }))
   )
+
+/** A row of the `scans` projection as read: the document's JSON text, and what a view takes beside it. */
+export interface ProjectionRow {
+  readonly id: string
+  readonly document: string
+  readonly seq: number
+  readonly shard: number
+  readonly correlation_count: number
+}
+
+const sameRow = (a: ProjectionRow, b: ProjectionRow) =>
+  a.document === b.document && a.seq === b.seq && a.shard === b.shard && a.correlation_count === b.correlation_count
+
+/** Scans kept decoded at most; past that the cache starts over. */
+const viewCapacity = 10_000
+
+/**
+ * A reader of projection rows that keeps the view of each scan while its row is unchanged: views (and the JSON text
+ * made once of each scan) outlive the request, so a page of scans that did not change decodes nothing.
+ */
+export const makeViewCache = () => {
+  const kept = new Map<string, { readonly row: ProjectionRow; readonly view: ScanView }>()
+  return (row: ProjectionRow): Effect.Effect<ScanView, PersistenceError> => {
+    const entry = kept.get(row.id)
+    if (entry !== undefined && sameRow(entry.row, row)) return Effect.succeed(entry.view)
+    return Effect.try({
+      try: (): unknown => JSON.parse(row.document),
+      catch: (cause) => new PersistenceError({ operation: "decode scan projection", cause })
+    }).pipe(
+      Effect.flatMap((document) => viewFromDocument(document, row)),
+      Effect.tap((view) =>
+        Effect.sync(() => {
+          if (kept.size >= viewCapacity) kept.clear()
+          kept.set(row.id, { row, view })
+        })
+      )
+    )
+  }
+}

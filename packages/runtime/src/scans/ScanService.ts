@@ -5,6 +5,7 @@
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import type { BadRequest, Conflict, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
+import type { JsonOf } from "@mirage/domain/api/JsonText"
 import type {
   HistoryPage,
   HistoryParams,
@@ -94,6 +95,12 @@ export interface ScanServiceShape {
     id: ScanId,
     params: ListResultsParams
   ) => Effect.Effect<ResultPage, NotFound | BadRequest | PersistenceError>
+  /** The page `results` gives as the JSON text of its wire encoding, the results' stored texts passed through. */
+  readonly resultsJson: (
+    principal: Principal,
+    id: ScanId,
+    params: ListResultsParams
+  ) => Effect.Effect<JsonOf<typeof ResultPage>, NotFound | BadRequest | PersistenceError>
   readonly command: (
     principal: Principal,
     id: ScanId,
@@ -163,6 +170,7 @@ export const make = (options: ScanServiceOptions) =>
       list: (principal, params) => run(Queries.list(principal, params)),
       status: (principal, id) => run(Queries.status(principal, id)),
       results: (principal, id, params) => run(Queries.results(principal, id, params)),
+      resultsJson: (principal, id, params) => run(Queries.resultsJson(principal, id, params)),
       command: (principal, id, command) => run(Commands.command(options, principal, id, command))
     })
   })

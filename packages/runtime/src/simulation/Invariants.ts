@@ -291,6 +291,7 @@ export const resultStore = (
     insert: (owner, results) => recorded([{ owner, results }], inner.insert(owner, results)),
     insertAll: (batches) => recorded(batches, inner.insertAll(batches)),
     list: (query) => Effect.zipRight(gate.pass, inner.list(query)),
+    listJson: (query) => Effect.zipRight(gate.pass, inner.listJson(query)),
     count: (owner) => Effect.zipRight(gate.pass, inner.count(owner)),
     purge: (owner) => Effect.zipRight(gate.pass, inner.purge(owner))
   }

@@ -214,6 +214,38 @@ const suite = (name: string, harness: Effect.Effect<ResultStoreService, never, S
         expect(wire(page.items)).toEqual(wire([...awkward].sort(byId)))
       }))
 
+    it.scoped("gives each page as JSON text: what the schema encoding of `list`'s page gives, cursors included", () =>
+      Effect.gen(function*() {
+        const store = yield* harness
+        const stored = [
+          result(scanId, 1),
+          result(scanId, 2, { type: "DOMAIN", module: "crtsh", task: taskB, confidence: 0.25, parent: null }),
+          result(scanId, 3, { source_data: { "whois.server": "whois.example", $ref: 1, nested: { "a.b": [1, 2] } } }),
+          result(scanId, 4, { source_data: { matrix: [[1, 2], [3, 4]], text: "nul\u0000byte" } }),
+          result(scanId, 5, { source_data: { "%json": "not what it seems" } }),
+          result(scanId, 6, { source_data: { plain: { deep: [{ x: null, y: true, z: "é😀" }] }, n: Number.NaN } })
+        ]
+        yield* store.insert(scanId, stored)
+        for (const filter of [{}, { data_type: "IP" as const }, { module_id: "crtsh" }, { min_confidence: 0.5 }]) {
+          let cursor: string | undefined = undefined
+          do {
+            const query: ResultQuery = {
+              owner: scanId,
+              limit: 2,
+              ...filter,
+              ...(cursor === undefined ? {} : { cursor })
+            }
+            const decoded: ResultPage = yield* store.list(query)
+            const text = yield* store.listJson(query)
+            expect(text.next_cursor).toBe(decoded.next_cursor)
+            expect(text.items.map((item) => JSON.parse(item))).toStrictEqual(
+              JSON.parse(JSON.stringify(wire(decoded.items)))
+            )
+            cursor = decoded.next_cursor ?? undefined
+          } while (cursor !== undefined)
+        }
+      }))
+
     it.scoped("refuses a cursor it did not make", () =>
       Effect.gen(function*() {
         const store = yield* harness

@@ -1,9 +1,11 @@
 /** The result store in memory, the twin of ResultStore/Mongo: unique per (owner, hash) and per id, keyset pages on id. */
-import type { CollectionResult } from "@mirage/domain/CollectionTask"
+import { stringify } from "@mirage/domain/api/JsonText"
+import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Effect, Layer } from "effect"
 import { PersistenceError } from "../../platform/Errors.js"
-import { decodeCursor, encodeCursor, misidentified, ResultStore } from "../ResultStore.js"
+import { decodeCursor, misidentified, pageFrom, ResultStore } from "../ResultStore.js"
 import type { ResultStoreService } from "../ResultStore.js"
+import { wireOf } from "./ReadCopy.js"
 
 /** The store's contents: several nodes of one simulation share one. */
 export interface ResultStoreMemory {
@@ -45,31 +47,37 @@ export const make = (store: ResultStoreMemory): ResultStoreService => {
       })
     )
 
+  const list: ResultStoreService["list"] = (query) =>
+    guarded(
+      "ResultStore.list",
+      Effect.gen(function*() {
+        const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
+        const limit = Math.max(1, Math.floor(query.limit))
+        const matching = Array.from(store.byId.values())
+          .filter(({ owner, result }) =>
+            owner === query.owner &&
+            (query.task_id === undefined || result.task_id === query.task_id) &&
+            (query.data_type === undefined || result.data_type === query.data_type) &&
+            (query.module_id === undefined || result.module_id === query.module_id) &&
+            (query.min_confidence === undefined || result.confidence >= query.min_confidence) &&
+            (after === undefined || result.id > after)
+          )
+          .map(({ result }) => result)
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        return pageFrom(matching, limit, (result) => result.id)
+      })
+    )
+
   return ResultStore.of({
     insert: (owner, results) => insertAll([{ owner, results }]),
     insertAll,
-    list: (query) =>
-      guarded(
-        "ResultStore.list",
-        Effect.gen(function*() {
-          const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
-          const limit = Math.max(1, Math.floor(query.limit))
-          const matching = Array.from(store.byId.values())
-            .filter(({ owner, result }) =>
-              owner === query.owner &&
-              (query.task_id === undefined || result.task_id === query.task_id) &&
-              (query.data_type === undefined || result.data_type === query.data_type) &&
-              (query.module_id === undefined || result.module_id === query.module_id) &&
-              (query.min_confidence === undefined || result.confidence >= query.min_confidence) &&
-              (after === undefined || result.id > after)
-            )
-            .map(({ result }) => result)
-            .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-          const items = matching.slice(0, limit)
-          const last = items[items.length - 1]
-          return { items, next_cursor: matching.length > limit && last !== undefined ? encodeCursor(last.id) : null }
-        })
-      ),
+    list,
+    // Through the same encoding the read copy stores: the twin answers what the real store would.
+    listJson: (query) =>
+      Effect.map(list(query), (page) => ({
+        items: page.items.map((result) => stringify(CollectionResult, wireOf(result))),
+        next_cursor: page.next_cursor
+      })),
     count: (owner) =>
       guarded(
         "ResultStore.count",

@@ -12,7 +12,7 @@ import type { Collection, Db } from "mongodb"
 import { PersistenceError } from "../../platform/Errors.js"
 import { MongoDatabase } from "../../platform/MongoDatabase.js"
 import { PgClient } from "../../platform/PgClient.js"
-import { decodeCursor, encodeCursor, misidentified, ResultStore } from "../ResultStore.js"
+import { decodeCursor, misidentified, pageFrom, ResultStore } from "../ResultStore.js"
 import type { ResultStoreService } from "../ResultStore.js"
 import * as ReadCopy from "./ReadCopy.js"
 
@@ -216,17 +216,23 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
       const limit = Math.max(1, Math.floor(query.limit))
-      const items = yield* copy.page(query, after, limit)
-      const page = items.slice(0, limit)
-      const last = page[page.length - 1]
-      return { items: page, next_cursor: items.length > limit && last !== undefined ? encodeCursor(last.id) : null }
+      return pageFrom(yield* copy.page(query, after, limit), limit, (result) => result.id)
+    })
+
+  const listJson: ResultStoreService["listJson"] = (query) =>
+    Effect.gen(function*() {
+      const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
+      const limit = Math.max(1, Math.floor(query.limit))
+      // The id of the page's last row only, for the cursor.
+      const page = pageFrom(yield* copy.pageJson(query, after, limit), limit, (row) => ResultId.make(row.id))
+      return { items: page.items.map((row) => row.json), next_cursor: page.next_cursor }
     })
 
   // The copy goes last: until it has, pages still show what a retried purge will remove.
   const purge: ResultStoreService["purge"] = (owner) =>
     attempt("ResultStore.purge", () => results.deleteMany({ owner })).pipe(Effect.zipRight(copy.purge(owner)))
 
-  return ResultStore.of({ insert, insertAll, list, count: copy.count, purge })
+  return ResultStore.of({ insert, insertAll, list, listJson, count: copy.count, purge })
 })
 
 /** The result store on the database of `MongoDatabase`; creates its indexes (idempotently) when built. */

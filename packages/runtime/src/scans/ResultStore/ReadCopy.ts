@@ -3,30 +3,19 @@
  * pages: keyset on (owner, id), the primary key, so a page is one index range whatever the owner's size. FerretDB
  * cannot do that: with a filter it sorts and limits in memory after reading every document of the owner.
  */
+import { trusted } from "@mirage/domain/api/JsonText"
+import type { JsonOf } from "@mirage/domain/api/JsonText"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ResultId } from "@mirage/domain/Ids"
-import { DateTime, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import type { TransactionSql } from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
+import { wireOf } from "../ResultStore.js"
 import type { ResultQuery } from "../ResultStore.js"
 
-/** The wire encoding of a result (what `Schema.encode(CollectionResult)` gives), without the schema walk. */
-export const wireOf = (result: CollectionResult) => ({
-  id: result.id,
-  task_id: result.task_id,
-  scan_id: result.scan_id,
-  module_id: result.module_id,
-  data_type: result.data_type,
-  data: result.data,
-  source_data: result.source_data,
-  confidence: result.confidence,
-  collected_at: DateTime.formatIso(result.collected_at),
-  metadata: result.metadata,
-  hash: result.hash,
-  parent: result.parent
-})
+export { wireOf } from "../ResultStore.js"
 
 const decodeResults = Schema.decodeUnknown(Schema.Array(CollectionResult))
 
@@ -58,6 +47,18 @@ export interface ReadCopy {
     after: ResultId | undefined,
     limit: number
   ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
+  /**
+   * The same page as the stored JSON text of each result: the document column holds `wireOf(result)` (the wire
+   * encoding) and nothing else, so it is the API's answer as it is.
+   */
+  readonly pageJson: (
+    query: ResultQuery,
+    after: ResultId | undefined,
+    limit: number
+  ) => Effect.Effect<
+    ReadonlyArray<{ readonly id: string; readonly json: JsonOf<typeof CollectionResult> }>,
+    PersistenceError
+  >
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
   /** Removes the copies of one owner's results. */
   readonly purge: (owner: string) => Effect.Effect<void, PersistenceError>
@@ -111,20 +112,33 @@ export const insertWith = (
     }
   })
 
-/** The one statement a page costs (exported so that its plan can be checked). */
-export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) => {
+const pageOf = <Row extends object>(
+  sql: Sql,
+  columns: ReturnType<Sql>,
+  query: ResultQuery,
+  after: ResultId | undefined,
+  limit: number
+) => {
   const byTask = query.task_id === undefined ? sql`` : sql`and task_id = ${query.task_id}`
   const byType = query.data_type === undefined ? sql`` : sql`and data_type = ${query.data_type}`
   const byModule = query.module_id === undefined ? sql`` : sql`and module_id = ${query.module_id}`
   const byConfidence = query.min_confidence === undefined ? sql`` : sql`and confidence >= ${query.min_confidence}`
   const from = after === undefined ? sql`` : sql`and id > ${after}::uuid`
-  return sql<Array<{ document: unknown }>>`
-    select document from results_read
+  return sql<Array<Row>>`
+    select ${columns} from results_read
     where owner = ${query.owner} ${byTask} ${byType} ${byModule} ${byConfidence} ${from}
     order by id
     limit ${limit + 1}
   `
 }
+
+/** The one statement a page costs (exported so that its plan can be checked). */
+export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
+  pageOf<{ document: unknown }>(sql, sql`document`, query, after, limit)
+
+/** The same page as the documents' JSON text, with their ids: what the API answers is the text as stored. */
+export const pageTextStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
+  pageOf<{ id: string; document: string }>(sql, sql`id, document::text as document`, query, after, limit)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -143,6 +157,11 @@ export const make = Effect.gen(function*() {
       )
     )
 
+  const pageJson: ReadCopy["pageJson"] = (query, after, limit) =>
+    attempt("ResultStore.list", () => pageTextStatement(sql, query, after, limit)).pipe(
+      Effect.map((rows) => rows.map((row) => ({ id: row.id, json: trusted(CollectionResult, row.document) })))
+    )
+
   const purge: ReadCopy["purge"] = (owner) =>
     attempt("ResultStore.purge: read copy", () => sql`delete from results_read where owner = ${owner}`).pipe(
       Effect.asVoid
@@ -156,5 +175,5 @@ export const make = Effect.gen(function*() {
       Effect.map((rows) => rows[0]?.n ?? 0)
     )
 
-  return { insert, page, count, purge } satisfies ReadCopy
+  return { insert, page, pageJson, count, purge } satisfies ReadCopy
 })

@@ -2,22 +2,26 @@
 import { DateTime, Effect, Layer, Schema } from "effect"
 import { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
-import { encodeCursor, ScanReadModel, viewFromDocument } from "../ScanReadModel.js"
+import { encodeCursor, makeViewCache, ScanReadModel } from "../ScanReadModel.js"
 
 const Row = Schema.Struct({
   id: Schema.String,
   seq: Schema.Number,
   shard: Schema.Number,
-  document: Schema.Unknown,
+  /** The document's JSON text: parsed only when the scan is not kept decoded already. */
+  document: Schema.String,
   /** The scan's CORRELATION results in the read copy (a partial index keeps the count to the findings). */
   correlation_count: Schema.Number,
   /** created_at in full (microsecond) precision, for the cursor. */
   position: Schema.String
 })
 
+// Built once: a schema made per call is a parser compiled per call.
+const decodeRowArray = Schema.decodeUnknown(Schema.Array(Row))
+
 const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
   Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Row))(rows),
+    decodeRowArray(rows),
     (cause) => new PersistenceError({ operation, cause })
   )
 
@@ -26,6 +30,7 @@ const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
+  const viewOf = makeViewCache()
   const correlations = () =>
     sql`(select count(*)::int from results_read r
       where r.owner = scans.id::text and r.data_type = 'CORRELATION') as correlation_count`
@@ -42,14 +47,14 @@ export const make = Effect.gen(function*() {
     get: (organizationId, id) =>
       attempt("read scan", () =>
         sql`
-          select id, seq, shard, document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
+          select id, seq, shard, document::text as document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
           where id = ${id} and organization_id = ${organizationId} and deleted_at is null
         `).pipe(
           Effect.flatMap(decodeRows("read scan")),
           Effect.flatMap((rows) =>
             rows[0] === undefined
               ? Effect.succeedNone
-              : Effect.asSome(viewFromDocument(rows[0].document, rows[0]))
+              : Effect.asSome(viewOf(rows[0]))
           )
         ),
     list: (organizationId, query) =>
@@ -68,7 +73,7 @@ export const make = Effect.gen(function*() {
           ? sql``
           : sql`and (created_at, id) < (${cursor.created_at}::timestamptz, ${cursor.id}::uuid)`
         return sql`
-          select id, seq, shard, document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
+          select id, seq, shard, document::text as document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
           where organization_id = ${organizationId} and deleted_at is null
           and not exists (select 1 from collect_jobs j where j.job_id = scans.id)
           ${byStatus} ${byType} ${byName} ${from} ${until} ${after}
@@ -81,7 +86,7 @@ export const make = Effect.gen(function*() {
           const page = rows.slice(0, query.limit)
           const last = page[page.length - 1]
           return Effect.map(
-            Effect.forEach(page, (row) => viewFromDocument(row.document, row)),
+            Effect.forEach(page, viewOf),
             (items) => ({
               items,
               next_cursor: rows.length > query.limit && last !== undefined
