@@ -165,6 +165,21 @@ describe("crtsh_db", () => {
       })
     }))
 
+  it.scoped("a statement slower than timeout_ms is stopped by the server too, not left running for nobody", () =>
+    Effect.gen(function*() {
+      const { schema, sql } = yield* certwatch
+      // Every search now takes 30 s on the server; the TestClock never moves, so only the server can end it.
+      yield* Effect.promise(() =>
+        sql.unsafe(`CREATE OR REPLACE FUNCTION ${schema}.identities(cert bytea) RETURNS tsvector LANGUAGE sql AS $$
+          SELECT to_tsvector('simple', 'x') FROM pg_sleep(30) $$`)
+      )
+      const { outcome } = yield* run({ database_url: `${admin}?search_path=${schema}`, timeout_ms: 1_000 })
+      expect(Either.flip(outcome).pipe(Either.getOrThrow)).toMatchObject({
+        _tag: "SourceUnavailable",
+        reason: expect.stringContaining("statement timeout")
+      })
+    }))
+
   it.scoped("max_rows caps the rows read, with a warning", () =>
     Effect.gen(function*() {
       const { schema } = yield* certwatch

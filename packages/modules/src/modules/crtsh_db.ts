@@ -122,6 +122,8 @@ export const crtshDb = defineModule({
               onnotice: () => undefined,
               // One statement a task: no catalog queries first.
               fetch_types: false,
+              // The server stops the statement too, rather than run it on for nobody once the task gave up on it.
+              connection: { statement_timeout: config.timeout_ms },
               ...(ctx.guard === undefined ? {} : { socket: guardedSocket(ctx.guard) })
             }),
           catch: (cause) => new ModuleConfigError({ module: "crtsh_db", reason: `database_url: ${String(cause)}` })
