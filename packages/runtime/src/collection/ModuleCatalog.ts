@@ -92,7 +92,9 @@ export const layerKeyed = (
     Effect.gen(function*() {
       const credentials = yield* Credentials
       const sources = Array.from(new Set(entries.map((entry) => entry.source.id)))
-      const statuses = yield* Effect.forEach(sources, (source) => credentials.status(source))
+      const statuses = yield* Effect.forEach(sources, (source) => credentials.status(source), {
+        concurrency: "unbounded"
+      })
       const configured = new Set(statuses.filter((status) => status.configured).map((status) => status.source))
       return makeMemory(markMissingKeys(entries, (source) => configured.has(source)), validateConfig)
     })
