@@ -261,9 +261,13 @@ const handle = (
       }
     }
     yield* persist(actor, pending)
-    for (const id of pending.toStart) {
-      const task = HashMap.get(actor.state.tasks, id)
-      if (Option.isSome(task)) yield* actor.tasks.start(task.value)
+    if (pending.toStart.length > 0) {
+      const due: Array<TaskEntry> = []
+      for (const id of pending.toStart) {
+        const task = HashMap.get(actor.state.tasks, id)
+        if (Option.isSome(task)) due.push(task.value)
+      }
+      yield* actor.tasks.startAll(due)
     }
     if (actor.state.deleted || isTerminal(actor.state.status)) {
       yield* actor.tasks.stopAll
