@@ -25,7 +25,7 @@ export interface ScanDraft {
 }
 
 interface Working {
-  state: Mutable<ScanState> & { counts: Mutable<TaskCounts> }
+  state: Omit<Mutable<ScanState>, "counts"> & { counts: Mutable<TaskCounts> }
   /** Whether `state` may be changed in place (its maps are under mutation and nothing outside holds it). */
   open: boolean
 }
