@@ -300,6 +300,9 @@ export const canonicalize = (type: EntityType, value: string): Either.Either<str
 
 const maxValueLength = 2048
 
+/** The entities `normalizeEntity` built: canonical already, each normalizes to itself. */
+const built = new WeakSet<object>()
+
 /**
  * The canonical entity, or why the value is not of its type. The checks are those of the `Entity` schema (a known
  * type, a value of 1 to 2048 characters the stores can keep), so the instance is built without validating it a second
@@ -308,6 +311,8 @@ const maxValueLength = 2048
 export const normalizeEntity = (
   entity: { readonly type: EntityType; readonly value: string }
 ): Either.Either<Entity, string> => {
+  // Canonicalization is idempotent (a property test says so): an entity built here is given back as it is.
+  if (built.has(entity)) return Either.right(entity as Entity)
   const canonicalizer = Object.hasOwn(canonicalizers, entity.type) ? canonicalizers[entity.type] : undefined
   if (canonicalizer === undefined) return Either.left(`not an entity type: ${String(entity.type)}`)
   return Either.flatMap(
@@ -317,7 +322,10 @@ export const normalizeEntity = (
         return Either.left(`must be 1-${maxValueLength} characters once canonical`)
       }
       const problem = textProblem(value)
-      return problem === undefined ? Either.right(new Entity({ type: entity.type, value }, true)) : Either.left(problem)
+      if (problem !== undefined) return Either.left(problem)
+      const canonical = new Entity({ type: entity.type, value }, true)
+      built.add(canonical)
+      return Either.right(canonical)
     }
   )
 }

@@ -105,7 +105,9 @@ export const toResult = (
   task: TaskEntry,
   entity: Entity,
   finding: Finding,
-  now: number
+  now: number,
+  /** The task's entity's result hash, when the caller has it already (it is every result's of the task). */
+  parent: string = resultHash(task.entity.type, task.entity.value)
 ): CollectionResult => {
   const hash = resultHash(entity.type, entity.value)
   // Built from values already checked (the entity is canonical, the confidence clamped), so validation is skipped.
@@ -121,7 +123,7 @@ export const toResult = (
     collected_at: DateTime.unsafeMake(now),
     metadata: { ...finding.metadata },
     hash,
-    parent: resultHash(task.entity.type, task.entity.value)
+    parent
   }, true)
 }
 
@@ -176,9 +178,10 @@ export const taskSucceeded = (
   const enriched = admitted.enrichment === undefined
     ? []
     : [toEnrichment(state.id, task, admitted.enrichment.entity, admitted.enrichment.finding, now)]
+  const parent = admitted.stored.length > 1 ? resultHash(task.entity.type, task.entity.value) : undefined
   return {
     results: [
-      ...admitted.stored.map(({ entity, finding }) => toResult(state.id, task, entity, finding, now)),
+      ...admitted.stored.map(({ entity, finding }) => toResult(state.id, task, entity, finding, now, parent)),
       ...enriched
     ],
     command: {

@@ -601,6 +601,18 @@ describe("normalizeEntity", () => {
     )
   })
 
+  it("gives an entity it built back as it is, as normalizing its copy would", () => {
+    FastCheck.assert(
+      FastCheck.property(FastCheck.constantFrom(...entityTypes), FastCheck.string({ maxLength: 40 }), (t, v) => {
+        const entity = normalizeEntity({ type: t, value: v })
+        if (Either.isLeft(entity)) return
+        const again = normalizeEntity(entity.right)
+        expect(Either.getOrThrow(again)).toBe(entity.right)
+        expect(normalizeEntity({ type: entity.right.type, value: entity.right.value })).toEqual(again)
+      })
+    )
+  })
+
   it("builds entities the schema accepts", () => {
     FastCheck.assert(
       FastCheck.property(FastCheck.constantFrom(...entityTypes), FastCheck.string({ maxLength: 40 }), (t, v) => {

@@ -37,6 +37,11 @@ export interface TaskPoolService {
    * slot is free, and it holds the slot until it ends.
    */
   readonly submit: <R>(priority: Priority, task: Effect.Effect<void, never, R>) => Effect.Effect<Submitted, never, R>
+  /** `submit` of several tasks, queued in order in one step. */
+  readonly submitAll: <R>(
+    priority: Priority,
+    tasks: ReadonlyArray<Effect.Effect<void, never, R>>
+  ) => Effect.Effect<Array<Submitted>, never, R>
   /** Tasks waiting for a slot, by priority. */
   readonly waiting: Effect.Effect<Record<Priority, number>>
 }
@@ -171,23 +176,32 @@ export const make = (slots: number) =>
         })
       )
 
+    const queue = (runtime: Runtime.Runtime<never>, priority: Priority, task: Effect.Effect<void>): Submitted => {
+      const entry: Entry = { _tag: "fork", priority, runtime, task, state: "queued", fiber: undefined }
+      enqueue(entry)
+      return cancellation(entry, release)
+    }
+
     const submit = <R>(priority: Priority, task: Effect.Effect<void, never, R>): Effect.Effect<Submitted, never, R> =>
-      Effect.map(Effect.runtime<R>(), (runtime) => {
-        const entry: Entry = {
-          _tag: "fork",
-          priority,
-          runtime: runtime as Runtime.Runtime<never>,
-          task: task as Effect.Effect<void>,
-          state: "queued",
-          fiber: undefined
-        }
-        enqueue(entry)
-        return cancellation(entry, release)
-      })
+      Effect.map(
+        Effect.runtime<R>(),
+        (runtime) => queue(runtime as Runtime.Runtime<never>, priority, task as Effect.Effect<void>)
+      )
+
+    const submitAll = <R>(
+      priority: Priority,
+      tasks: ReadonlyArray<Effect.Effect<void, never, R>>
+    ): Effect.Effect<Array<Submitted>, never, R> =>
+      Effect.map(
+        Effect.runtime<R>(),
+        (runtime) =>
+          tasks.map((task) => queue(runtime as Runtime.Runtime<never>, priority, task as Effect.Effect<void>))
+      )
 
     return TaskPool.of({
       run,
       submit,
+      submitAll,
       waiting: Effect.sync(() => ({
         HIGH: queues.HIGH.size,
         MEDIUM: queues.MEDIUM.size,

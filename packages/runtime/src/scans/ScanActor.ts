@@ -9,8 +9,10 @@ import * as Findings from "@mirage/domain/Findings"
 import type { ScanId, TaskId } from "@mirage/domain/Ids"
 import { isTerminal } from "@mirage/domain/Scan"
 import type { ScanStatus } from "@mirage/domain/Scan"
+import { decideInto, makeDraft } from "@mirage/domain/ScanDraft"
+import type { ScanDraft } from "@mirage/domain/ScanDraft"
 import type { ScanCommand, ScanEvent } from "@mirage/domain/ScanEvent"
-import { decide, dueTasks, evolve, runningTasks } from "@mirage/domain/ScanMachine"
+import { dueTasks, runningTasks } from "@mirage/domain/ScanMachine"
 import type { ScanState, TaskEntry } from "@mirage/domain/ScanMachine"
 import {
   Cause,
@@ -135,7 +137,8 @@ interface Actor {
 /** What a batch has decided and not yet persisted. */
 interface Pending {
   readonly now: number
-  draft: ScanState
+  /** The actor's state with the batch's events applied, changed in place (see `ScanDraft`). */
+  readonly draft: ScanDraft
   events: Array<ScanEvent>
   /** The user command whose events these are: one per append, so that its id is recorded with them. */
   commandId: string | null
@@ -147,10 +150,9 @@ interface Pending {
 
 /** Decides a command on the batch's draft; its events, if it is accepted, are applied to the draft. */
 const apply = (pending: Pending, command: ScanCommand) => {
-  const decided = decide(pending.draft, command, pending.now)
+  const decided = decideInto(pending.draft, command, pending.now)
   if (Either.isRight(decided)) {
-    pending.events.push(...decided.right)
-    pending.draft = decided.right.reduce(evolve, pending.draft)
+    for (const event of decided.right) pending.events.push(event)
   }
   return decided
 }
@@ -161,14 +163,15 @@ const apply = (pending: Pending, command: ScanCommand) => {
  */
 const persist = (actor: Actor, pending: Pending) =>
   Effect.gen(function*() {
-    for (const task of dueTasks(pending.draft, actor.settings.scanConcurrency)) {
+    for (const task of dueTasks(pending.draft.current, actor.settings.scanConcurrency)) {
       apply(pending, { _tag: "MarkTaskStarted", task_id: task.task_id })
       pending.toStart.push(task.task_id)
     }
     if (pending.stored.length > 0) yield* actor.storeResults(pending.stored).pipe(Effect.retry(persistRetry))
+    const draft = pending.draft.freeze()
     if (pending.events.length > 0) {
       actor.sinceSnapshot += pending.events.length
-      const snapshot = snapshotDue(pending.draft, actor.sinceSnapshot, actor.settings.snapshotEvery)
+      const snapshot = snapshotDue(draft, actor.sinceSnapshot, actor.settings.snapshotEvery)
       yield* actor.journal.write({
         scan_id: actor.scanId,
         shard: actor.placement.shard,
@@ -176,14 +179,14 @@ const persist = (actor: Actor, pending: Pending) =>
         events: pending.events,
         command_id: pending.commandId,
         fence: actor.placement.fence,
-        state: pending.draft,
+        state: draft,
         snapshot
       }).pipe(Effect.retry({ schedule: persistRetry, while: (e) => e._tag === "PersistenceError" }))
       if (snapshot) actor.sinceSnapshot = 0
     }
     const before = actor.state
     const persisted = pending.events
-    actor.state = pending.draft
+    actor.state = draft
     if (pending.commandId !== null) actor.commands.add(pending.commandId)
     yield* Effect.all(pending.after, { discard: true })
     if (persisted.length > 0) yield* actor.observer.persisted({ before, after: actor.state, events: persisted })
@@ -217,7 +220,7 @@ const taskDone = (actor: Actor, pending: Pending, message: Extract<ActorMessage,
   actor.tasks.done(message.task.task_id)
   const exit = message.exit
   if (Exit.isSuccess(exit)) {
-    const succeeded = Findings.taskSucceeded(pending.draft, message.task, exit.value, pending.now, actor.known)
+    const succeeded = Findings.taskSucceeded(pending.draft.current, message.task, exit.value, pending.now, actor.known)
     pending.stored.push(...succeeded.results)
     apply(pending, succeeded.command)
   } else if (!Cause.isInterruptedOnly(exit.cause)) {
@@ -237,7 +240,7 @@ const handle = (
     actor.lastActivity = now
     const pending: Pending = {
       now,
-      draft: actor.state,
+      draft: makeDraft(actor.state),
       events: [],
       commandId: null,
       stored: [],
@@ -258,9 +261,13 @@ const handle = (
       }
     }
     yield* persist(actor, pending)
-    for (const id of pending.toStart) {
-      const task = HashMap.get(actor.state.tasks, id)
-      if (Option.isSome(task)) yield* actor.tasks.start(task.value)
+    if (pending.toStart.length > 0) {
+      const due: Array<TaskEntry> = []
+      for (const id of pending.toStart) {
+        const task = HashMap.get(actor.state.tasks, id)
+        if (Option.isSome(task)) due.push(task.value)
+      }
+      yield* actor.tasks.startAll(due)
     }
     if (actor.state.deleted || isTerminal(actor.state.status)) {
       yield* actor.tasks.stopAll

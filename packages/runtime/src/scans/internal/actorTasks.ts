@@ -16,6 +16,8 @@ import * as Tracing from "../../platform/Tracing.js"
 export interface ActorTasks {
   /** Starts a task unless it is already running. */
   readonly start: (task: TaskEntry) => Effect.Effect<void, never, Scope.Scope>
+  /** Starts tasks, in order, unless they are already running: without a quota, queued in the pool in one step. */
+  readonly startAll: (tasks: ReadonlyArray<TaskEntry>) => Effect.Effect<void, never, Scope.Scope>
   /** The task reported its exit: it is no longer running. */
   readonly done: (taskId: TaskId) => void
   /** Stops every running task. */
@@ -126,6 +128,25 @@ export const makeActorTasks = (
         }
       })
 
+    const startAll = (tasks: ReadonlyArray<TaskEntry>): Effect.Effect<void, never, Scope.Scope> => {
+      if (Option.isSome(slots)) return Effect.forEach(tasks, start, { discard: true })
+      const fresh: Array<TaskEntry> = []
+      const taken = new Set<TaskId>()
+      for (const task of tasks) {
+        if (running.has(task.task_id) || taken.has(task.task_id)) continue
+        taken.add(task.task_id)
+        fresh.push(task)
+      }
+      if (fresh.length === 0) return Effect.void
+      return Effect.map(
+        pool.submitAll(
+          current().definition.configuration.priority,
+          fresh.map((task) => Effect.suspend(() => runTask(task)))
+        ),
+        (submitted) => submitted.forEach((s, i) => running.set(fresh[i]!.task_id, s.cancel))
+      )
+    }
+
     const stopAll = Effect.suspend(() => {
       const cancels = Array.from(running.values())
       running.clear()
@@ -134,6 +155,7 @@ export const makeActorTasks = (
 
     return {
       start,
+      startAll,
       done: (taskId) => void running.delete(taskId),
       stopAll,
       inFlight: () => running.size

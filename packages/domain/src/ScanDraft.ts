@@ -1,0 +1,270 @@
+/**
+ * A scan's state changed in place while an actor handles one batch: `decideInto` gives the events `decide` gives and
+ * leaves the draft where folding them with `evolve` would. The frequent commands of a running scan (a task started,
+ * succeeded or failed) are applied without copying the state per event; every other command, and every event that ends
+ * the scan, goes through `decide` and `evolve` themselves, which stay the definition (a property test compares both).
+ */
+import { Either, HashMap, Option, SortedMap } from "effect"
+import { entityKey } from "./Entity.js"
+import type { Entity } from "./Entity.js"
+import type { TaskId } from "./Ids.js"
+import { isTerminal } from "./Scan.js"
+import type { PlannedTask, ScanCommand, ScanEvent } from "./ScanEvent.js"
+import { canonicalEntity, decide, evolve, planTasks } from "./ScanMachine.js"
+import type { Rejection, ScanState, TaskCounts, TaskEntry } from "./ScanMachine.js"
+import { inScope } from "./ScanScope.js"
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** A batch's working copy of a scan: readable as a `ScanState` at any time, frozen with `freeze`. */
+export interface ScanDraft {
+  /** The draft as a state, to read (its maps may still change): not to keep past the next change. */
+  readonly current: ScanState
+  /** The draft as a state no later change touches; the draft goes on from it. */
+  readonly freeze: () => ScanState
+}
+
+interface Working {
+  state: Omit<Mutable<ScanState>, "counts"> & { counts: Mutable<TaskCounts> }
+  /** Whether `state` may be changed in place (its maps are under mutation and nothing outside holds it). */
+  open: boolean
+}
+
+const open = (from: ScanState): Working["state"] => ({
+  ...from,
+  tasks: HashMap.beginMutation(from.tasks),
+  seen: HashMap.beginMutation(from.seen),
+  counts: { ...from.counts }
+})
+
+const close = (working: Working): ScanState => {
+  if (working.open) {
+    working.state.tasks = HashMap.endMutation(working.state.tasks)
+    working.state.seen = HashMap.endMutation(working.state.seen)
+    working.open = false
+  }
+  return working.state
+}
+
+/** A draft starting from `state`, which it never changes. */
+export const makeDraft = (state: ScanState): ScanDraft & { readonly working: Working } => {
+  const working: Working = { state: state as Working["state"], open: false }
+  return {
+    working,
+    get current() {
+      return working.state
+    },
+    freeze: () => close(working)
+  }
+}
+
+const writable = (working: Working): Working["state"] => {
+  if (!working.open) {
+    working.state = open(working.state)
+    working.open = true
+  }
+  return working.state
+}
+
+const countKey = {
+  QUEUED: "queued",
+  RUNNING: "running",
+  COMPLETED: "completed",
+  FAILED: "failed",
+  CANCELLED: "cancelled"
+} as const
+
+/** `setTask` of the machine, in place. */
+const setTask = (
+  s: Working["state"],
+  task: TaskEntry,
+  status: TaskEntry["status"],
+  patch: Partial<TaskEntry> = {}
+) => {
+  s.counts[countKey[task.status]]--
+  s.counts[countKey[status]]++
+  s.tasks = HashMap.set(s.tasks, task.task_id, { ...task, ...patch, status })
+  if (task.status === "QUEUED") s.queue = SortedMap.remove(s.queue, task.order)
+}
+
+/** `evolve`'s bookkeeping after every event: position, time, progress (never called for a terminal status). */
+const advance = (s: Working["state"], at: number) => {
+  s.seq = s.seq + 1
+  s.updated_at = at
+  const { cancelled, completed, failed, queued, running } = s.counts
+  const done = completed + failed + cancelled
+  const total = done + queued + running
+  const estimate = total === 0 ? 0 : Math.min(0.99, done / total)
+  if (estimate > s.progress) s.progress = estimate
+}
+
+/** Applies an event as `evolve` does: in place for the task events of a running scan, through `evolve` otherwise. */
+const applyInto = (working: Working, event: ScanEvent): void => {
+  const before = working.state
+  if (isTerminal(before.status)) {
+    working.state = evolve(close(working), event) as Working["state"]
+    return
+  }
+  switch (event._tag) {
+    case "TaskStarted": {
+      const s = writable(working)
+      const task = HashMap.get(s.tasks, event.task_id)
+      if (Option.isSome(task) && task.value.status === "QUEUED") setTask(s, task.value, "RUNNING")
+      return advance(s, event.at)
+    }
+    case "TaskCompleted": {
+      const s = writable(working)
+      const task = HashMap.get(s.tasks, event.task_id)
+      if (Option.isSome(task)) {
+        const depth = task.value.depth + 1
+        for (const entity of event.discovered) {
+          const key = entityKey(entity)
+          const seen = HashMap.get(s.seen, key)
+          if (Option.isNone(seen) || seen.value > depth) s.seen = HashMap.set(s.seen, key, depth)
+        }
+        setTask(s, task.value, "COMPLETED", { result_count: event.result_count })
+        s.result_count = s.result_count + event.result_count
+      }
+      return advance(s, event.at)
+    }
+    case "TaskFailed": {
+      const s = writable(working)
+      const task = HashMap.get(s.tasks, event.task_id)
+      if (Option.isSome(task)) setTask(s, task.value, "FAILED", { error: event.error })
+      return advance(s, event.at)
+    }
+    case "TasksPlanned": {
+      const s = writable(working)
+      let order = HashMap.size(s.tasks)
+      for (const planned of event.tasks) {
+        if (HashMap.has(s.tasks, planned.task_id)) continue
+        s.queue = SortedMap.set(s.queue, order, planned.task_id)
+        s.tasks = HashMap.set(s.tasks, planned.task_id, {
+          ...planned,
+          status: "QUEUED",
+          order: order++,
+          result_count: 0,
+          error: null
+        })
+        s.seen = HashMap.set(s.seen, entityKey(planned.entity), planned.depth)
+        s.counts.queued++
+      }
+      return advance(s, event.at)
+    }
+    default:
+      working.state = evolve(close(working), event) as Working["state"]
+  }
+}
+
+/** The completion a scan has reached after its events, as `decide` appends it. */
+const closing = (state: ScanState, at: number): ScanEvent | undefined => {
+  if (isTerminal(state.status)) return undefined
+  if (state.result_count >= state.definition.configuration.max_results) {
+    return { _tag: "ScanCompleted", at, reason: "max_results" }
+  }
+  if (state.status === "RUNNING" && state.counts.queued === 0 && state.counts.running === 0) {
+    return state.counts.failed > 0 && state.counts.completed === 0
+      ? { _tag: "ScanFailed", at, reason: "every task failed" }
+      : { _tag: "ScanCompleted", at, reason: "quiescent" }
+  }
+  return undefined
+}
+
+/** Applies events, then the completion they bring, if any (pushed onto `events`). */
+const settle = (working: Working, events: Array<ScanEvent>, at: number): Array<ScanEvent> => {
+  for (const event of events) applyInto(working, event)
+  const end = closing(working.state, at)
+  if (end !== undefined) {
+    events.push(end)
+    applyInto(working, end)
+  }
+  return events
+}
+
+/** `decide`'s TaskSucceeded for a running task of a live scan. */
+const succeeded = (
+  state: ScanState,
+  task: TaskEntry,
+  command: Extract<ScanCommand, { readonly _tag: "TaskSucceeded" }>,
+  at: number
+): Array<ScanEvent> => {
+  const depth = task.depth + 1
+  const configuration = state.definition.configuration
+  const limit = configuration.recursion_depth
+  const discovered: Array<Entity> = []
+  const fresh = new Set<string>()
+  for (const found of command.entities) {
+    const entity = canonicalEntity(found)
+    const key = entityKey(entity)
+    if (fresh.has(key)) continue
+    const seenAt = HashMap.get(state.seen, key)
+    if (Option.isSome(seenAt) && !(seenAt.value > limit && depth <= limit)) continue
+    fresh.add(key)
+    discovered.push(entity)
+  }
+  const planned: Array<PlannedTask> = []
+  if (depth <= limit) {
+    const known = command.known === undefined ? undefined : new Set(command.known)
+    for (const entity of discovered) {
+      if (!inScope(configuration.scope, entity) || known?.has(entityKey(entity)) === true) continue
+      for (const next of planTasks(state.id, state.plan, entity, depth)) {
+        if (!HashMap.has(state.tasks, next.task_id)) planned.push(next)
+      }
+    }
+  }
+  const remaining = configuration.max_results - state.result_count
+  const events: Array<ScanEvent> = [{
+    _tag: "TaskCompleted",
+    at,
+    task_id: command.task_id,
+    result_count: Math.max(0, Math.min(command.result_count, remaining)),
+    discovered
+  }]
+  if (planned.length > 0) events.push({ _tag: "TasksPlanned", at, tasks: planned })
+  return events
+}
+
+/** The task a hot command is about, when the command takes the fast path: a live scan that knows the task. */
+const hotTask = (state: ScanState, taskId: TaskId): TaskEntry | undefined =>
+  state.deleted ? undefined : Option.getOrUndefined(HashMap.get(state.tasks, taskId))
+
+/**
+ * What `decide(draft.current, command, now)` says, with its events applied to the draft as `evolve` would apply them.
+ * A refused command leaves the draft as it was.
+ */
+export const decideInto = (
+  draft: ScanDraft,
+  command: ScanCommand,
+  now: number
+): Either.Either<Array<ScanEvent>, Rejection> => {
+  const working = (draft as ReturnType<typeof makeDraft>).working
+  const state = working.state
+  switch (command._tag) {
+    case "MarkTaskStarted": {
+      const task = hotTask(state, command.task_id)
+      if (task === undefined) break
+      if (state.status !== "RUNNING" || task.status !== "QUEUED") return Either.right([])
+      const event: ScanEvent = { _tag: "TaskStarted", at: now, task_id: command.task_id }
+      applyInto(working, event)
+      return Either.right([event])
+    }
+    case "TaskSucceeded": {
+      const task = hotTask(state, command.task_id)
+      if (task === undefined) break
+      if (isTerminal(state.status) || task.status !== "RUNNING") return Either.right([])
+      return Either.right(settle(working, succeeded(state, task, command, now), now))
+    }
+    case "TaskErrored": {
+      const task = hotTask(state, command.task_id)
+      if (task === undefined) break
+      if (isTerminal(state.status) || task.status !== "RUNNING") return Either.right([])
+      return Either.right(
+        settle(working, [{ _tag: "TaskFailed", at: now, task_id: command.task_id, error: command.error }], now)
+      )
+    }
+  }
+  const frozen = close(working)
+  const decided = decide(frozen, command, now)
+  if (Either.isRight(decided)) working.state = decided.right.reduce(evolve, frozen) as Working["state"]
+  return decided
+}
