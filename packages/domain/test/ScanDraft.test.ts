@@ -162,6 +162,33 @@ describe("ScanDraft", () => {
     )
   })
 
+  it("an entity first seen beyond the recursion depth and found again within it is lowered as evolve lowers it", () => {
+    // No module takes an IP: an address found within the depth is seen there, not planned.
+    const plan = [mod("m_a", ["DOMAIN"], ["DOMAIN", "IP"]), mod("m_b", ["DOMAIN"], ["IP"])]
+    const d = new Driver({ plan, config: { recursion_depth: 1 }, target: entity("DOMAIN", "example.com") })
+    d.send({ _tag: "StartScan" })
+    const draft = makeDraft(d.scan)
+    const taskOf = (module: string, value: string) =>
+      tasks(d.scan).find((t) => t.module_id === module && t.entity.value === value)!.task_id
+    // Both the draft and decide/evolve take each command; their events and states must agree at every step.
+    const both = (command: ScanCommand) => {
+      const expected = decide(d.scan, command, d.now)
+      expect(decideInto(draft, command, d.now)).toEqual(expected)
+      d.apply(Either.getOrThrow(expected))
+      expect(view(draft.current)).toEqual(view(d.scan))
+    }
+    const found = (task: ReturnType<typeof taskOf>, type: "DOMAIN" | "IP", value: string) =>
+      both({ _tag: "TaskSucceeded", task_id: task, result_count: 1, entities: [entity(type, value)] })
+    both({ _tag: "MarkTaskStarted", task_id: taskOf("m_a", "example.com") })
+    both({ _tag: "MarkTaskStarted", task_id: taskOf("m_b", "example.com") })
+    found(taskOf("m_a", "example.com"), "DOMAIN", "a.example.com")
+    both({ _tag: "MarkTaskStarted", task_id: taskOf("m_a", "a.example.com") })
+    // Found at depth 2, beyond the limit; then by a depth-0 task, at depth 1: seen there now.
+    found(taskOf("m_a", "a.example.com"), "IP", "192.0.2.1")
+    found(taskOf("m_b", "example.com"), "IP", "192.0.2.1")
+    expect(Array.from(d.scan.seen).find(([key]) => key.includes("192.0.2.1"))?.[1]).toBe(1)
+  })
+
   it("a frozen state does not change when the draft goes on", () => {
     const d = new Driver({ plan: [mod("m_a", ["DOMAIN"], ["DOMAIN"])], target: entity("DOMAIN", "example.com") })
     d.send({ _tag: "StartScan" })
