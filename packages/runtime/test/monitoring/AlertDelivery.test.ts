@@ -208,7 +208,7 @@ describe("AlertDelivery", () => {
         expect((yield* rows).map((row) => [row.status, row.attempts, row.last_error])).toEqual([
           ["failed", 5, "answered 503"]
         ])
-        const stats = (yield* (yield* AlertStore).deliveryStats(organization)).get(channel.id)
+        const stats = (yield* (yield* AlertStore).deliveryStats(organization, [channel.id])).get(channel.id)
         expect(stats).toMatchObject({ pending: 0, sent: 0, failed: 1 })
         expect(stats?.last_failure).toMatchObject({ alert_id: alert(1).id, attempts: 5, reason: "answered 503" })
 
@@ -218,8 +218,12 @@ describe("AlertDelivery", () => {
         yield* fixture.failNext(1, { status: 410 })
         yield* driven(drainOnce(settings, "node"), horizonMs)
         expect(fixture.requests()).toBe(6)
-        const stats2 = (yield* (yield* AlertStore).deliveryStats(organization)).get(channel.id)
+        const stats2 = (yield* (yield* AlertStore).deliveryStats(organization, [channel.id])).get(channel.id)
         expect(stats2).toMatchObject({ failed: 2, last_failure: { alert_id: alert(2).id, reason: "answered 410" } })
+        // Only the channels asked are counted.
+        const other = AlertChannelId.make(deriveUuid("outbox-test-other-channel"))
+        expect([...(yield* (yield* AlertStore).deliveryStats(organization, [other])).keys()]).toEqual([])
+        expect([...(yield* (yield* AlertStore).deliveryStats(organization, [])).keys()]).toEqual([])
       }).pipe(Effect.provide(layer)),
     60_000
   )
