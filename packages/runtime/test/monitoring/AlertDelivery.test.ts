@@ -121,6 +121,40 @@ describe("AlertDelivery", () => {
   )
 
   it.scoped(
+    "an alert goes to each enabled channel at or below its severity, and to no disabled one",
+    () =>
+      Effect.gen(function*() {
+        const store = yield* AlertStore
+        const { channel } = yield* receiver
+        const takers = [["high", true], ["critical", true], ["info", false]] as const
+        const channels = takers.map(([min_severity, enabled]) => ({
+          ...channel,
+          id: AlertChannelId.make(deriveUuid("outbox-test-channel", min_severity)),
+          name: min_severity,
+          min_severity,
+          enabled
+        }))
+        yield* Effect.forEach(channels, store.putChannel, { discard: true })
+        const severities = ["critical", "high", "medium"] as const
+        const alerts = severities.map((severity, n) => Alert.make({ ...alert(n), severity }))
+        yield* store.raise(alerts, 0)
+        const sql = yield* PgClient
+        const pairs = yield* Effect.promise(() =>
+          sql<Array<{ severity: string; min: string }>>`
+            select a.document->>'severity' as severity, c.document->>'name' as min
+            from alert_deliveries d join alerts a on a.id = d.alert_id join alert_channels c on c.id = d.channel_id
+            order by 1, 2`
+        )
+        expect(pairs.map((row) => `${row.severity}→${row.min}`)).toEqual([
+          "critical→critical",
+          "critical→high",
+          "high→high"
+        ])
+      }).pipe(Effect.provide(layer)),
+    60_000
+  )
+
+  it.scoped(
     "a worker stopped before sending gives the delivery back; the next worker delivers it once",
     () =>
       Effect.gen(function*() {
