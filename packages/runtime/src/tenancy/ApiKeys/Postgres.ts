@@ -7,14 +7,11 @@ import type { Redacted } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
+import { rowsDecoder } from "../../platform/Rows.js"
 import { adminRevocation, ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
 import type { AdminRevocation } from "../ApiKeys.js"
 
-const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-  Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Principal))(rows),
-    (cause) => new PersistenceError({ operation, cause })
-  )
+const decodeRows = rowsDecoder(Principal)
 
 const KeyRow = Schema.Struct({
   id: ApiKeyId,

@@ -3,10 +3,9 @@ import { Alert } from "@mirage/domain/Alerts"
 import { Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
+import { iso } from "../../../platform/Rows.js"
 import { AlertOutbox } from "../AlertOutbox.js"
 import type { Claimed } from "../AlertOutbox.js"
-
-const iso = (ms: number) => new Date(ms).toISOString()
 
 const decodeAlert = Schema.decodeUnknown(Alert)
 

@@ -3,6 +3,7 @@ import { AlertChannelId, DeliveryFailure, DeliveryStats } from "@mirage/domain/A
 import { DateTime, Effect, Option } from "effect"
 import { attempt } from "../../../platform/Errors.js"
 import type { Sql } from "../../../platform/PgClient.js"
+import { documents } from "../../../platform/Rows.js"
 import type { AlertStoreService } from "../AlertStore.js"
 import type { ChannelCipherService } from "../ChannelSecrets.js"
 import { channelFrom, documentOf, infoFrom } from "./StoredChannel.js"
@@ -26,7 +27,6 @@ interface DeliveryStatsRow {
 }
 
 export const makeChannels = (sql: Sql, cipher: ChannelCipherService): ChannelMethods => {
-  const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)
   const channelDocument = (organizationId: string, id: string) =>
     attempt("read alert channel", () =>
       sql<Array<{ document: unknown }>>`
