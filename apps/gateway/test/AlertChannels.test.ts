@@ -150,5 +150,15 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Alert ch
       expect(items.find((item) => item.id === view.id)?.deliveries.failed).toBe(1)
       // The disabled channel took nothing.
       expect(items.find((item) => item.id !== view.id)?.deliveries).toMatchObject({ failed: 0, pending: 0 })
+
+      // A change that leaves the target answers the channel with its own deliveries; another organization's caller
+      // finds no such channel to change.
+      const renamed = yield* patch(`/alert-channels/${view.id}`, { name: "renamed" }, admin)
+      expect(renamed.status, renamed.text).toBe(200)
+      expect((renamed.body as View).deliveries).toMatchObject({ pending: 0, sent: 0, failed: 1 })
+      const stranger = yield* Gateway.newCaller("admin")
+      expect((yield* patch(`/alert-channels/${view.id}`, { name: "taken" }, stranger)).status).toBe(404)
+      const unchanged = (yield* Gateway.get(`/alert-channels/${view.id}`, admin)).body as View & { name: string }
+      expect(unchanged.name).toBe("renamed")
     }))
 })

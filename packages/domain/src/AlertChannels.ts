@@ -5,7 +5,7 @@
  */
 import { DateTime, Schema } from "effect"
 import type { Alert } from "./Alerts.js"
-import { Severity, severityRank } from "./Alerts.js"
+import { Severity } from "./Alerts.js"
 import { OrganizationId } from "./Ids.js"
 import { ApiText, StorableText } from "./Text.js"
 import { anchored, httpUrl } from "./WirePatterns.js"
@@ -206,12 +206,6 @@ export const viewOf = (channel: ChannelInfo, deliveries: DeliveryStats = noDeliv
     enabled: channel.enabled,
     deliveries
   })
-
-/** Whether the channel takes the alert. */
-export const accepts = (
-  channel: { readonly enabled: boolean; readonly min_severity: Severity },
-  alert: Pick<Alert, "severity">
-): boolean => channel.enabled && severityRank(alert.severity) >= severityRank(channel.min_severity)
 
 /** The human text of an alert: a title and one line per entity (bounded). */
 export const summarize = (alert: Alert, maxLines = 50): { readonly title: string; readonly lines: Array<string> } => {

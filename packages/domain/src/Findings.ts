@@ -47,9 +47,9 @@ export const storableFinding = (finding: Finding): Finding =>
     ? finding
     : {
       ...finding,
-      value: storable(finding.value) as string,
-      source_data: storable(finding.source_data) as Finding["source_data"],
-      metadata: storable(finding.metadata) as Finding["metadata"]
+      value: storable(finding.value),
+      source_data: storable(finding.source_data),
+      metadata: storable(finding.metadata)
     }
 
 const mergeEnrichment = (first: Finding, next: Finding): Finding => ({

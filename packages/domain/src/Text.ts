@@ -42,8 +42,12 @@ export const ApiText = (options: { readonly min?: number; readonly max: number }
 
 const unstorable = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
-/** A JSON-like value with every unstorable character replaced by U+FFFD: for records that must land (the audit log). */
-export const storable = (u: unknown): unknown => {
+/**
+ * A JSON-like value with every unstorable character replaced by U+FFFD: for records that must land (the audit log,
+ * findings). Its shape is the value's own (a string stays a string, an array an array, a record a record).
+ */
+export function storable<A>(u: A): A
+export function storable(u: unknown): unknown {
   if (typeof u === "string") return u.replace(unstorable, "\uFFFD")
   if (Array.isArray(u)) return u.map(storable)
   if (u === null || typeof u !== "object") return u

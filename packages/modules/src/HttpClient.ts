@@ -75,8 +75,8 @@ export interface HttpClientOptions {
 /** The `code` of the error a scope guard fails a connect with: not worth retrying, so a ModuleConfigError. */
 export const outOfScopeCode = "ERR_MIRAGE_OUT_OF_SCOPE"
 
-/** The scope guard's refusal, wherever undici put it in the cause chain. */
-const outOfScope = (cause: unknown, depth = 0): Option.Option<string> => {
+/** The scope guard's refusal (its message), wherever undici put it in the cause chain. */
+export const outOfScope = (cause: unknown, depth = 0): Option.Option<string> => {
   if (typeof cause !== "object" || cause === null || depth > 4) return Option.none()
   if ("code" in cause && cause.code === outOfScopeCode && cause instanceof Error) return Option.some(cause.message)
   return "cause" in cause ? outOfScope(cause.cause, depth + 1) : Option.none()

@@ -30,18 +30,15 @@ export const handlers = Effect.gen(function*() {
     Effect.flatMap(store.channel(organizationId, id), found<ChannelInfo>(`alert channel ${id}`))
   /** The channel as answered, with where its deliveries stand. */
   const view = (info: ChannelInfo) =>
-    Effect.map(store.deliveryStats(info.organization_id), (stats) => viewOf(info, stats.get(info.id)))
+    Effect.map(store.deliveryStats(info.organization_id, [info.id]), (stats) => viewOf(info, stats.get(info.id)))
 
   const list = () =>
-    CurrentPrincipal.pipe(
-      Effect.flatMap((principal) =>
-        Effect.zip(store.channels(principal.organization_id), store.deliveryStats(principal.organization_id))
-      ),
-      Effect.map(([items, stats]) =>
-        AlertChannelList.make({ items: items.map((item) => viewOf(item, stats.get(item.id))) })
-      ),
-      Effect.catchTag("PersistenceError", Problem.unavailable)
-    )
+    Effect.gen(function*() {
+      const principal = yield* CurrentPrincipal
+      const items = yield* store.channels(principal.organization_id)
+      const stats = yield* store.deliveryStats(principal.organization_id, items.map((item) => item.id))
+      return AlertChannelList.make({ items: items.map((item) => viewOf(item, stats.get(item.id))) })
+    }).pipe(Effect.catchTag("PersistenceError", Problem.unavailable))
 
   const get = ({ path }: { readonly path: { readonly id: AlertChannelId } }) =>
     CurrentPrincipal.pipe(
@@ -75,14 +72,15 @@ export const handlers = Effect.gen(function*() {
   ) =>
     Effect.gen(function*() {
       const principal = yield* CurrentPrincipal
-      const current = yield* channel(principal.organization_id, path.id)
       const changes = { name: payload.name, min_severity: payload.min_severity, enabled: payload.enabled }
       if (payload.target === undefined) {
-        // The target stays as stored, secrets and all: never opened for a change that does not touch it.
-        const patched = yield* store.patchChannel(current.organization_id, current.id, changes)
+        // The target stays as stored, secrets and all: never opened for a change that does not touch it. The patch
+        // answers none for a channel that is not there (or not the organization's).
+        const patched = yield* store.patchChannel(principal.organization_id, path.id, changes)
         return yield* view(yield* found<ChannelInfo>(`alert channel ${path.id}`)(patched))
       }
       // A new target replaces the old one whole.
+      const current = yield* channel(principal.organization_id, path.id)
       yield* allowed(payload.target)
       const updated: AlertChannel = {
         id: current.id,

@@ -12,6 +12,7 @@ import { contains, parseAddress, parseCidr, unsafeCidr } from "@mirage/domain/Ci
 import type { Cidr } from "@mirage/domain/Cidr"
 import { HttpClient, ModuleError } from "@mirage/modules"
 import type { ModuleContext } from "@mirage/modules"
+import type { Duration } from "effect"
 import { Config, ConfigError, Context, Effect, Either, Layer, Option } from "effect"
 import { promises as dns } from "node:dns"
 import type { LookupAddress } from "node:dns"
@@ -158,7 +159,35 @@ export const guardedLookup =
     )
   }
 
-const bare = (host: string) => host.replace(/^\[|\]$/g, "")
+/** A host as URLs write it, without the brackets of an IPv6 literal. */
+export const bare = (host: string): string => host.replace(/^\[|\]$/g, "")
+
+/** Why an address literal may not be contacted; none when it may, or when the host is a name (checked later). */
+export const literalRefusal = (policy: NetworkPolicy, host: string): Option.Option<string> =>
+  isIP(bare(host)) === 0 ? Option.none() : refusal(policy, bare(host))
+
+/**
+ * The addresses a host stands for (itself when it is an address literal, else what it resolves to now; none when
+ * resolution fails or outlasts `within`) and the first refusal among them.
+ */
+export const checkAddresses = (
+  policy: NetworkPolicy,
+  resolve: Resolve,
+  host: string,
+  within?: Duration.DurationInput
+): Effect.Effect<{ readonly addresses: ReadonlyArray<string>; readonly refused: Option.Option<string> }> => {
+  const resolved = Effect.tryPromise(() => resolve(host))
+  const addresses = isIP(bare(host)) !== 0
+    ? Effect.succeed([bare(host)])
+    : (within === undefined ? resolved : Effect.timeout(resolved, within)).pipe(
+      Effect.map((found) => found.map((entry) => entry.address)),
+      Effect.orElseSucceed((): ReadonlyArray<string> => [])
+    )
+  return Effect.map(addresses, (found) => ({
+    addresses: found,
+    refused: Option.firstSomeOf(found.map((address) => refusal(policy, address)))
+  }))
+}
 
 /**
  * An undici dispatcher whose every new connection is checked: an address literal directly, a
@@ -167,10 +196,8 @@ const bare = (host: string) => host.replace(/^\[|\]$/g, "")
 export const makeDispatcher = (policy: NetworkPolicy, resolve: Resolve = systemResolve): Agent => {
   const base = buildConnector({ lookup: guardedLookup(policy, resolve) })
   const connect: buildConnector.connector = (options, callback) => {
-    if (isIP(bare(options.hostname)) !== 0) {
-      const refused = refusal(policy, options.hostname)
-      if (Option.isSome(refused)) return callback(new AddressRefused(refused.value), null)
-    }
+    const refused = literalRefusal(policy, options.hostname)
+    if (Option.isSome(refused)) return callback(new AddressRefused(refused.value), null)
     return base(options, callback)
   }
   return new Agent({ connect })
@@ -179,20 +206,14 @@ export const makeDispatcher = (policy: NetworkPolicy, resolve: Resolve = systemR
 /** For raw sockets (port scans, TLS handshakes): the host, or each address it resolves to, checked. */
 export const checkHost =
   (policy: NetworkPolicy, resolve: Resolve = systemResolve) =>
-  (module: string, host: string): Effect.Effect<void, ModuleError.ModuleConfigError> => {
-    const fail = (reason: string) =>
-      Effect.fail(new ModuleError.ModuleConfigError({ module, reason: `out of scope: ${reason}` }))
-    if (isIP(bare(host)) !== 0) {
-      return Option.match(refusal(policy, host), { onNone: () => Effect.void, onSome: fail })
-    }
-    return Effect.tryPromise(() => resolve(host)).pipe(
-      // A name that does not resolve is not reached either: the socket will say so.
-      Effect.orElseSucceed((): ReadonlyArray<LookupAddress> => []),
-      Effect.flatMap((addresses) =>
-        Option.match(firstRefusal(policy, addresses), { onNone: () => Effect.void, onSome: fail })
-      )
-    )
-  }
+  (module: string, host: string): Effect.Effect<void, ModuleError.ModuleConfigError> =>
+    // A name that does not resolve is not reached either: the socket will say so.
+    Effect.flatMap(checkAddresses(policy, resolve, host), ({ refused }) =>
+      Option.match(refused, {
+        onNone: () => Effect.void,
+        onSome: (reason) =>
+          Effect.fail(new ModuleError.ModuleConfigError({ module, reason: `out of scope: ${reason}` }))
+      }))
 
 export interface ScopeGuardService extends ModuleContext.AddressGuard {
   readonly policy: NetworkPolicy

@@ -10,8 +10,7 @@ import type { ScanId } from "@mirage/domain/Ids"
 import type { Webhook } from "@mirage/domain/Scan"
 import { Config, Context, Data, Duration, Effect, Option, Queue, Schedule } from "effect"
 import { createHmac } from "node:crypto"
-import { isIP } from "node:net"
-import { defaultPolicy, refusal } from "../collection/ScopeGuard.js"
+import { defaultPolicy, literalRefusal } from "../collection/ScopeGuard.js"
 import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import type { ScanObserverService } from "./ScanObserver.js"
@@ -63,14 +62,10 @@ export class WebhookPolicy extends Context.Reference<WebhookPolicy>()("@mirage/r
 
 /** Why the policy refuses a webhook URL whose host is an address literal; a name is checked at delivery. */
 export const webhookUrlProblem = (policy: NetworkPolicy, url: string): string | undefined => {
-  let host: string
-  try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, "")
-  } catch {
-    return "a webhook url is an http(s) URL"
-  }
-  if (isIP(host) === 0) return undefined
-  return Option.getOrUndefined(Option.map(refusal(policy, host), (reason) => `out of scope: ${reason}`))
+  if (!URL.canParse(url)) return "a webhook url is an http(s) URL"
+  return Option.getOrUndefined(
+    Option.map(literalRefusal(policy, new URL(url).hostname), (reason) => `out of scope: ${reason}`)
+  )
 }
 
 export const signatureHeader = "x-mirage-signature"

@@ -55,6 +55,26 @@ export interface KeyInfo {
  */
 export type AdminRevocation = "revoked" | "not_found" | "self" | "last_admin" | "caller_revoked"
 
+/**
+ * The decision of an admin's revocation, from what the store read (under its lock): the ids of the organization's
+ * live admin keys, and the target's role when it is a live key of the organization. Ids compare case-insensitively.
+ */
+export const adminRevocation = (read: {
+  readonly liveAdmins: ReadonlyArray<string>
+  readonly callerId: string
+  readonly targetId: string
+  readonly targetRole: Role | string | undefined
+}): AdminRevocation => {
+  const admins = new Set(read.liveAdmins.map((id) => id.toLowerCase()))
+  const caller = read.callerId.toLowerCase()
+  const target = read.targetId.toLowerCase()
+  if (!admins.has(caller)) return "caller_revoked"
+  if (target === caller) return "self"
+  if (read.targetRole === undefined) return "not_found"
+  if (read.targetRole === "admin" && [...admins].every((id) => id === target)) return "last_admin"
+  return "revoked"
+}
+
 export interface ApiKeysService {
   /** The principal of a valid, unrevoked key; none for anything else. */
   readonly authenticate: (key: Redacted.Redacted<string>) => Effect.Effect<Option.Option<Principal>, PersistenceError>

@@ -14,10 +14,12 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import type { NetworkPolicy, Resolve } from "../../src/collection/ScopeGuard.js"
 import {
+  checkAddresses,
   checkHost,
   defaultPolicy,
   guardedLookup,
   layer,
+  literalRefusal,
   make,
   makeDispatcher,
   makePolicy,
@@ -169,6 +171,27 @@ describe("ScopeGuard", () => {
       const named = yield* Effect.flip(check("tls_certificate", "metadata.internal"))
       expect(named.reason).toContain("169.254.169.254")
       yield* checkHost(defaultPolicy)("port_scan_tcp", "8.8.8.8")
+      // An IPv6 literal as a URL writes it is checked as the address it is.
+      const bracketed = yield* Effect.flip(check("port_scan_tcp", "[::1]"))
+      expect(bracketed.reason).toContain("::1 is loopback")
+    }))
+
+  it.effect("a host's addresses and the first refusal among them; a name that does not resolve has none", () =>
+    Effect.gen(function*() {
+      const resolve: Resolve = () =>
+        Promise.resolve([{ address: "93.184.215.14", family: 4 }, { address: "10.0.0.7", family: 4 }])
+      const named = yield* checkAddresses(defaultPolicy, resolve, "mixed.example")
+      expect(named.addresses).toEqual(["93.184.215.14", "10.0.0.7"])
+      expect(Option.getOrUndefined(named.refused)).toContain("10.0.0.7 is private")
+      const literal = yield* checkAddresses(defaultPolicy, resolve, "[fe80::1]")
+      expect([literal.addresses, Option.getOrUndefined(literal.refused)]).toEqual([
+        ["fe80::1"],
+        expect.stringContaining("link-local")
+      ])
+      const nowhere = yield* checkAddresses(defaultPolicy, () => Promise.reject(new Error("ENOTFOUND")), "x.invalid")
+      expect([nowhere.addresses, Option.isNone(nowhere.refused)]).toEqual([[], true])
+      expect(Option.getOrUndefined(literalRefusal(defaultPolicy, "[::ffff:10.0.0.1]"))).toContain("private")
+      expect(Option.isNone(literalRefusal(defaultPolicy, "metadata.internal"))).toBe(true)
     }))
 
   it.scoped("port_scan_tcp connects to no address the policy refuses, whatever address_map says", () =>

@@ -121,6 +121,40 @@ describe("AlertDelivery", () => {
   )
 
   it.scoped(
+    "an alert goes to each enabled channel at or below its severity, and to no disabled one",
+    () =>
+      Effect.gen(function*() {
+        const store = yield* AlertStore
+        const { channel } = yield* receiver
+        const takers = [["high", true], ["critical", true], ["info", false]] as const
+        const channels = takers.map(([min_severity, enabled]) => ({
+          ...channel,
+          id: AlertChannelId.make(deriveUuid("outbox-test-channel", min_severity)),
+          name: min_severity,
+          min_severity,
+          enabled
+        }))
+        yield* Effect.forEach(channels, store.putChannel, { discard: true })
+        const severities = ["critical", "high", "medium"] as const
+        const alerts = severities.map((severity, n) => Alert.make({ ...alert(n), severity }))
+        yield* store.raise(alerts, 0)
+        const sql = yield* PgClient
+        const pairs = yield* Effect.promise(() =>
+          sql<Array<{ severity: string; min: string }>>`
+            select a.document->>'severity' as severity, c.document->>'name' as min
+            from alert_deliveries d join alerts a on a.id = d.alert_id join alert_channels c on c.id = d.channel_id
+            order by 1, 2`
+        )
+        expect(pairs.map((row) => `${row.severity}→${row.min}`)).toEqual([
+          "critical→critical",
+          "critical→high",
+          "high→high"
+        ])
+      }).pipe(Effect.provide(layer)),
+    60_000
+  )
+
+  it.scoped(
     "a worker stopped before sending gives the delivery back; the next worker delivers it once",
     () =>
       Effect.gen(function*() {
@@ -208,7 +242,7 @@ describe("AlertDelivery", () => {
         expect((yield* rows).map((row) => [row.status, row.attempts, row.last_error])).toEqual([
           ["failed", 5, "answered 503"]
         ])
-        const stats = (yield* (yield* AlertStore).deliveryStats(organization)).get(channel.id)
+        const stats = (yield* (yield* AlertStore).deliveryStats(organization, [channel.id])).get(channel.id)
         expect(stats).toMatchObject({ pending: 0, sent: 0, failed: 1 })
         expect(stats?.last_failure).toMatchObject({ alert_id: alert(1).id, attempts: 5, reason: "answered 503" })
 
@@ -218,8 +252,12 @@ describe("AlertDelivery", () => {
         yield* fixture.failNext(1, { status: 410 })
         yield* driven(drainOnce(settings, "node"), horizonMs)
         expect(fixture.requests()).toBe(6)
-        const stats2 = (yield* (yield* AlertStore).deliveryStats(organization)).get(channel.id)
+        const stats2 = (yield* (yield* AlertStore).deliveryStats(organization, [channel.id])).get(channel.id)
         expect(stats2).toMatchObject({ failed: 2, last_failure: { alert_id: alert(2).id, reason: "answered 410" } })
+        // Only the channels asked are counted.
+        const other = AlertChannelId.make(deriveUuid("outbox-test-other-channel"))
+        expect([...(yield* (yield* AlertStore).deliveryStats(organization, [other])).keys()]).toEqual([])
+        expect([...(yield* (yield* AlertStore).deliveryStats(organization, [])).keys()]).toEqual([])
       }).pipe(Effect.provide(layer)),
     60_000
   )

@@ -18,7 +18,7 @@ import * as AlertReceivers from "@mirage/testkit/AlertReceivers"
 import * as ChannelPorts from "@mirage/testkit/ChannelPorts"
 import { DateTime, Effect, Either, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises"
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { stores } from "./Harness.js"
@@ -75,6 +75,21 @@ describe("ChannelSecrets", () => {
       const mode = (yield* Effect.promise(() => stat(path))).mode & 0o777
       expect(mode).toBe(0o600)
       expect((yield* Effect.promise(() => readFile(path, "utf8"))).trim()).toBe(keys[0]!.toString("base64"))
+      // The losers' temporary files went too.
+      expect(yield* Effect.promise(() => readdir(join(folder, "nested")))).toEqual(["channel.key"])
+      yield* Effect.promise(() => rm(folder, { recursive: true }))
+    }))
+
+  it.effect("a key file that cannot be read (not missing) is an error naming the path, and nothing is generated", () =>
+    Effect.gen(function*() {
+      const folder = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "mirage-channel-key-")))
+      const failed = yield* Effect.flip(keyFromFile(folder))
+      expect([failed._tag, failed.path, failed.reason]).toEqual([
+        "KeyFileError",
+        folder,
+        expect.stringContaining("EISDIR")
+      ])
+      expect(yield* Effect.promise(() => readdir(folder))).toEqual([])
       yield* Effect.promise(() => rm(folder, { recursive: true }))
     }))
 

@@ -4,6 +4,7 @@
  * repeat: they come from the CSPRNG.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { adminRevocation } from "@mirage/runtime/tenancy/ApiKeys"
 import * as ApiKeysMemory from "@mirage/runtime/tenancy/ApiKeys/Memory"
 import { Effect, Random, Redacted, TestClock, TestContext } from "effect"
 
@@ -46,4 +47,20 @@ describe("ApiKeys (memory)", () => {
       // The key is a secret, not a replay: never the same twice.
       expect(again.key).not.toBe(first.key)
     }))
+})
+
+describe("adminRevocation", () => {
+  const [a, b, member] = ["0A", "0b", "0c"]
+  const decide = (liveAdmins: ReadonlyArray<string>, callerId: string, targetId: string, targetRole?: string) =>
+    adminRevocation({ liveAdmins, callerId, targetId, targetRole })
+
+  it("decides the outcomes from what the store read, ids in any case", () => {
+    expect(decide([b], a, member, "member")).toBe("caller_revoked")
+    expect(decide([a, b], "0a", a, "admin")).toBe("self")
+    expect(decide([a, b], a, member, undefined)).toBe("not_found")
+    expect(decide([a, b], a, "0B", "admin")).toBe("revoked")
+    expect(decide([a], a, member, "member")).toBe("revoked")
+    // A caller revoking its own key, the last admin's, is refused as its own.
+    expect(decide([a], a, "0a", "admin")).toBe("self")
+  })
 })

@@ -52,9 +52,10 @@ export interface AlertStoreService {
     organizationId: OrganizationId,
     id: AlertChannelId
   ) => Effect.Effect<boolean, PersistenceError>
-  /** Where the deliveries of each channel of the organization stand (channels with none are left out). */
+  /** Where the deliveries of each channel asked stand (channels with none are left out). */
   readonly deliveryStats: (
-    organizationId: OrganizationId
+    organizationId: OrganizationId,
+    ids: ReadonlyArray<AlertChannelId>
   ) => Effect.Effect<ReadonlyMap<AlertChannelId, DeliveryStats>, PersistenceError>
 
   /**

@@ -8,9 +8,7 @@
  */
 import type { ChannelTarget } from "@mirage/domain/AlertChannels"
 import { Context, Data, Duration, Effect, Layer, Option } from "effect"
-import type { LookupAddress } from "node:dns"
 import type { LookupFunction } from "node:net"
-import { isIP } from "node:net"
 import type { Dispatcher } from "undici"
 import * as ScopeGuard from "../../collection/ScopeGuard.js"
 import type { NetworkPolicy, Resolve } from "../../collection/ScopeGuard.js"
@@ -60,30 +58,22 @@ const addressesOf = (
   }
 }
 
-const bare = (host: string) => host.replace(/^\[|\]$/g, "")
+/** localhost is loopback, whatever the resolver says. */
+const localhostOr = (resolve: Resolve): Resolve => (host) =>
+  host === "localhost" ? Promise.resolve([{ address: "127.0.0.1", family: 4 }]) : resolve(host)
 
-/** A resolution that takes too long or fails says nothing: the connect-time check still stands. */
-const resolveQuietly = (resolve: Resolve, host: string) =>
-  Effect.tryPromise(() => resolve(host)).pipe(
-    Effect.timeout(Duration.seconds(5)),
-    Effect.orElseSucceed((): ReadonlyArray<LookupAddress> => [])
-  )
+/** A resolution that takes longer says nothing: the connect-time check still stands. */
+const resolveWithin = Duration.seconds(5)
 
 export const make = (policy: NetworkPolicy, resolve: Resolve, options: ChannelGuardOptions) =>
   Effect.map(ScopeGuard.make(policy, resolve), (scope): ChannelGuardService => {
-    /** The addresses a host stands for: itself when it is one, else what it resolves to now. */
-    const addresses = (host: string) =>
-      isIP(bare(host)) !== 0
-        ? Effect.succeed([bare(host)])
-        : host === "localhost"
-        ? Effect.succeed(["127.0.0.1"])
-        : Effect.map(resolveQuietly(resolve, host), (found) => found.map((entry) => entry.address))
+    /** The host's addresses, or the refusal naming the field. */
     const checkHost = (field: string, host: string) =>
       Effect.flatMap(
-        addresses(host),
-        (found) =>
-          Option.match(Option.firstSomeOf(found.map((address) => ScopeGuard.refusal(policy, address))), {
-            onNone: () => Effect.succeed(found),
+        ScopeGuard.checkAddresses(policy, localhostOr(resolve), host, resolveWithin),
+        ({ addresses, refused }) =>
+          Option.match(refused, {
+            onNone: () => Effect.succeed(addresses),
             onSome: (reason) =>
               Effect.fail(
                 new ChannelRefused({

@@ -72,6 +72,14 @@ export const parseKey = (text: string): Either.Either<Buffer, string> => {
   return bytes.length === 32 ? Either.right(bytes) : Either.left("expected 32 bytes, as base64 or hex")
 }
 
+/** The code of a Node system error (`ENOENT`, `EEXIST`), if the cause is one. */
+const errnoCode = (cause: unknown): string | undefined =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+
+const reasonOf = (cause: unknown, otherwise: string): string => cause instanceof Error ? cause.message : otherwise
+
 class KeyFileError extends Data.TaggedError("KeyFileError")<{ readonly path: string; readonly reason: string }> {}
 
 /**
@@ -82,33 +90,37 @@ export const keyFromFile = (path: string) =>
   Effect.gen(function*() {
     const read = Effect.tryPromise({
       try: () => readFile(path, "utf8"),
-      catch: (cause) => cause as NodeJS.ErrnoException
+      catch: (cause) => ({ missing: errnoCode(cause) === "ENOENT", reason: reasonOf(cause, "unreadable") })
     })
     const existing = yield* Effect.either(read)
     const text = Either.isRight(existing) ? existing.right : yield* Effect.gen(function*() {
-      if (existing.left.code !== "ENOENT") {
-        return yield* new KeyFileError({ path, reason: existing.left.message })
+      if (!existing.left.missing) {
+        return yield* new KeyFileError({ path, reason: existing.left.reason })
       }
       const generated = randomBytes(32).toString("base64")
       const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`
+      const unwritable = (cause: unknown) => new KeyFileError({ path, reason: reasonOf(cause, "unwritable") })
       yield* Effect.tryPromise({
         try: async () => {
           await mkdir(dirname(path), { recursive: true, mode: 0o700 })
           await writeFile(temporary, `${generated}\n`, { mode: 0o600, flag: "wx" })
-          try {
-            await link(temporary, path)
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-          } finally {
-            await unlink(temporary)
-          }
         },
-        catch: (cause) => new KeyFileError({ path, reason: cause instanceof Error ? cause.message : "unwritable" })
+        catch: unwritable
       })
+      // Linked into place unless another process's key is there already (then that one is read).
+      const linked = yield* Effect.exit(
+        Effect.tryPromise({
+          try: () => link(temporary, path),
+          catch: (cause) => errnoCode(cause) === "EEXIST" ? Option.none() : Option.some(unwritable(cause))
+        }).pipe(Effect.catchAll(Option.match({ onNone: () => Effect.void, onSome: Effect.fail })))
+      )
+      // The temporary file goes whatever the link did.
+      yield* Effect.tryPromise({ try: () => unlink(temporary), catch: unwritable })
+      yield* linked
       yield* Effect.logWarning(
         "generated a key for alert channels' secrets; set MIRAGE_CHANNEL_KEY on every gateway and node in production"
       ).pipe(Effect.annotateLogs({ key_file: path }))
-      return yield* Effect.mapError(read, (cause) => new KeyFileError({ path, reason: cause.message }))
+      return yield* Effect.mapError(read, (failure) => new KeyFileError({ path, reason: failure.reason }))
     })
     return yield* Either.match(parseKey(text), {
       onLeft: (reason) => Effect.fail(new KeyFileError({ path, reason })),

@@ -7,12 +7,10 @@
 import { discordPayload, emailContent, slackPayload, teamsPayload, telegramPayload } from "@mirage/domain/AlertChannels"
 import type { AlertChannel, ChannelTarget } from "@mirage/domain/AlertChannels"
 import { Alert } from "@mirage/domain/Alerts"
-import { HttpClient as ModuleHttp } from "@mirage/modules"
-import { Context, Data, DateTime, Duration, Effect, Layer, Schema } from "effect"
-import { request as undiciRequest } from "undici"
-import type { Dispatcher } from "undici"
-import type { WebhookRequest } from "../../scans/Webhooks.js"
+import { Context, Data, DateTime, Effect, Layer, Schema } from "effect"
+import type { WebhookFailed, WebhookRequest } from "../../scans/Webhooks.js"
 import { sign, signatureHeader, timestampHeader } from "../../scans/Webhooks.js"
+import * as WebhooksFetch from "../../scans/Webhooks/Fetch.js"
 import { ChannelGuard } from "./ChannelGuard.js"
 import * as Smtp from "./Smtp.js"
 
@@ -79,53 +77,21 @@ export const requestFor = (target: ChannelTarget, alert: Alert): WebhookRequest 
   }
 }
 
-/** Whether a failure comes from the guard refusing a connect, wherever undici put it in the cause chain. */
-const refusedByGuard = (cause: unknown, depth = 0): boolean =>
-  typeof cause === "object" && cause !== null && depth <= 4 &&
-  (("code" in cause && cause.code === ModuleHttp.outOfScopeCode) ||
-    ("cause" in cause && refusedByGuard(cause.cause, depth + 1)))
+/**
+ * A channel's reason for a failed POST: the answer's status, a timeout, the guard's refusal at connect time (the only
+ * permanent failure without a status), or else unreachable; never the URL (it holds the channel's token).
+ */
+const reasonOf = (failure: WebhookFailed): string =>
+  failure.status !== null || failure.reason === WebhooksFetch.timedOut
+    ? failure.reason
+    : failure.permanent
+    ? "refused by the scope guard at connect time"
+    : "unreachable"
 
-/** Answers that retrying cannot change: a 4xx other than 408 (timeout) and 429 (rate limited). */
-const isPermanent = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429
-
-interface HttpFailure {
-  readonly status: number | null
-  readonly reason: string
-  readonly permanent: boolean
-}
-
-/** One POST through the guard's dispatcher; the reason never quotes the URL (it holds the channel's token). */
-const post = (dispatcher: Dispatcher, request: WebhookRequest): Effect.Effect<void, HttpFailure> =>
-  Effect.tryPromise({
-    try: async (signal) => {
-      const response = await undiciRequest(request.url, {
-        method: "POST",
-        body: request.body,
-        headers: { "user-agent": "Mirage/0.1", ...request.headers },
-        dispatcher,
-        signal
-      })
-      await response.body.dump()
-      return response.statusCode
-    },
-    catch: (cause): HttpFailure =>
-      refusedByGuard(cause)
-        ? { status: null, reason: "refused by the scope guard at connect time", permanent: true }
-        : { status: null, reason: "unreachable", permanent: false }
-  }).pipe(
-    Effect.timeoutFail({
-      duration: Duration.seconds(10),
-      onTimeout: (): HttpFailure => ({ status: null, reason: "timed out", permanent: false })
-    }),
-    Effect.flatMap((status) =>
-      status >= 200 && status < 300
-        ? Effect.void
-        : Effect.fail<HttpFailure>({ status, reason: `answered ${status}`, permanent: isPermanent(status) })
-    )
-  )
-
-export const make = Effect.map(ChannelGuard, (guard) =>
-  ChannelSender.of({
+export const make = Effect.map(ChannelGuard, (guard) => {
+  // The scans' webhook sender over the guard's dispatcher: one POST, bounded by its timeouts.
+  const http = WebhooksFetch.makeWith(guard.dispatcher)
+  return ChannelSender.of({
     send: (channel, alert) => {
       const failed = (status: number | null, reason: string, permanent: boolean) =>
         new ChannelFailed({ channel: channel.id, kind: channel.target._tag, status, reason, permanent })
@@ -166,13 +132,18 @@ export const make = Effect.map(ChannelGuard, (guard) =>
       if (request === null) return Effect.void
       return Effect.zipRight(
         checked,
-        post(guard.dispatcher, {
+        http.send({
           ...request,
-          headers: { ...request.headers, [idempotencyHeader]: idempotencyKey(alert, channel) }
-        }).pipe(Effect.mapError((error) => failed(error.status, error.reason, error.permanent)))
+          headers: {
+            "user-agent": "Mirage/0.1",
+            ...request.headers,
+            [idempotencyHeader]: idempotencyKey(alert, channel)
+          }
+        }).pipe(Effect.mapError((error) => failed(error.status, reasonOf(error), error.permanent)))
       )
     }
-  }))
+  })
+})
 
 /** Needs the ChannelGuard. */
 export const layer = Layer.effect(ChannelSender, make)

@@ -3,12 +3,14 @@
  * results arrive (`Inventory.record`, fed in batches by the InventoryFeed), settled by applying each completed
  * run (`Inventory.applyRun`: statuses, what went) and rebuildable from the runs' events and results.
  */
+import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { EntityType } from "@mirage/domain/Entity"
 import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
+import { expiryOf } from "@mirage/domain/Inventory"
 import type { AssetRecord, AssetStatus, Run, Sighting } from "@mirage/domain/Inventory"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import type { Effect } from "effect"
-import { Context, Data, Either, Option, Schema } from "effect"
+import { Context, Data, DateTime, Either, Option, Schema } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
 
 /** A series: the runs (scans) of one organization with the same target. */
@@ -31,6 +33,14 @@ export interface LiveSighting extends Sighting {
   readonly scan_id: ScanId
   readonly at: number
 }
+
+/** The entity a stored result is a sighting of, with when it was found (epoch ms). */
+export const sightingOf = (result: CollectionResult): Sighting & { readonly at: number } => ({
+  type: result.data_type,
+  value: result.data,
+  expires_at: expiryOf(result.source_data),
+  at: DateTime.toEpochMillis(result.collected_at)
+})
 
 /** What applying a run did: whether it was new, the keys the run before it saw, and the series' assets after it. */
 export interface Applied {

@@ -5,9 +5,8 @@
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ScanId } from "@mirage/domain/Ids"
-import { expiryOf } from "@mirage/domain/Inventory"
-import { Context, DateTime, Duration, Effect, Layer, Queue, Schedule } from "effect"
-import { Inventory } from "./Inventory.js"
+import { Context, Duration, Effect, Layer, Queue, Schedule } from "effect"
+import { Inventory, sightingOf } from "./Inventory.js"
 import type { LiveSighting, Series } from "./Inventory.js"
 
 export interface InventoryFeedService {
@@ -36,14 +35,7 @@ interface Stored {
 }
 
 const sightingsOf = (stored: Stored): ReadonlyArray<LiveSighting> =>
-  stored.results.map((result) => ({
-    series: stored.series,
-    scan_id: stored.scan_id,
-    type: result.data_type,
-    value: result.data,
-    at: DateTime.toEpochMillis(result.collected_at),
-    expires_at: expiryOf(result.source_data)
-  }))
+  stored.results.map((result) => ({ ...sightingOf(result), series: stored.series, scan_id: stored.scan_id }))
 
 const retry = Schedule.exponential(Duration.millis(100)).pipe(Schedule.intersect(Schedule.recurs(3)))
 

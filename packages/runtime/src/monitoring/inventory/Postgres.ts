@@ -8,9 +8,10 @@ import { applyToSeries, AssetStatus, foldRuns, withoutRun } from "@mirage/domain
 import type { AssetRecord, Run, RunApplication } from "@mirage/domain/Inventory"
 import { Effect, Layer, Schema } from "effect"
 import type postgres from "postgres"
-import { attempt, PersistenceError } from "../../platform/Errors.js"
+import { attempt } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
+import { rowsDecoder } from "../../platform/Rows.js"
 import { encodeAssetCursor, Inventory } from "./Inventory.js"
 import type { Asset, LiveSighting, Series } from "./Inventory.js"
 
@@ -32,8 +33,7 @@ type Tx = Sql | postgres.TransactionSql<Record<string, never>>
 
 const decodeRowsSync = Schema.decodeUnknownSync(Schema.Array(Row))
 
-const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-  Effect.mapError(Schema.decodeUnknown(Schema.Array(Row))(rows), (cause) => new PersistenceError({ operation, cause }))
+const decodeRows = rowsDecoder(Row)
 
 const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`
 const columns = `target_type, target_value, type, value, ${epochMs("first_seen")} as first_seen,

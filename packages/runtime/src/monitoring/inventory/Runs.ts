@@ -5,13 +5,14 @@
  */
 import { EntityType } from "@mirage/domain/Entity"
 import { OrganizationId, ScanId } from "@mirage/domain/Ids"
-import { expiryOf } from "@mirage/domain/Inventory"
 import type { Run, Sighting } from "@mirage/domain/Inventory"
-import { DateTime, Effect, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { Effect, Schema } from "effect"
+import { attempt } from "../../platform/Errors.js"
+import type { PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import { rowsDecoder } from "../../platform/Rows.js"
 import { ResultStore } from "../../scans/ResultStore.js"
-import { Inventory } from "./Inventory.js"
+import { Inventory, sightingOf } from "./Inventory.js"
 import type { Series } from "./Inventory.js"
 
 const pageSize = 1000
@@ -24,14 +25,7 @@ const foundBy = (scanId: ScanId) =>
     let cursor: string | undefined
     do {
       const page = yield* results.list({ owner: scanId, limit: pageSize, ...(cursor === undefined ? {} : { cursor }) })
-      for (const result of page.items) {
-        sightings.push({
-          type: result.data_type,
-          value: result.data,
-          expires_at: expiryOf(result.source_data),
-          at: DateTime.toEpochMillis(result.collected_at)
-        })
-      }
+      sightings.push(...page.items.map(sightingOf))
       cursor = page.next_cursor ?? undefined
     } while (cursor !== undefined)
     return sightings
@@ -48,42 +42,33 @@ export const runOf = (scanId: ScanId, at: number, partial = false) =>
     (entities): Run => ({ scan_id: scanId, at, entities, ...(partial ? { partial } : {}) })
   )
 
-const CompletedRow = Schema.Struct({ id: ScanId, at: Schema.Number, partial: Schema.Boolean })
+const decodeCompleted = rowsDecoder(Schema.Struct({ id: ScanId, at: Schema.Number, partial: Schema.Boolean }))
 
 /** The series' completed runs (not deleted), in the order they completed. */
 export const completedRuns = (series: Series) =>
   Effect.gen(function*() {
     const sql = yield* PgClient
-    const rows = yield* Effect.tryPromise({
-      try: () =>
-        sql`
-          select id, (extract(epoch from completed_at) * 1000)::float8 as at,
-            coalesce((document #>> '{configuration,new_entities_only}')::boolean, false) as partial from scans
-          where organization_id = ${series.organization_id} and target_type = ${series.target_type}
-            and target_value = ${series.target_value} and status = 'COMPLETED' and deleted_at is null
-            and completed_at is not null
-          order by completed_at, id`,
-      catch: (cause) => new PersistenceError({ operation: "read series runs", cause })
-    })
-    return yield* Effect.mapError(
-      Schema.decodeUnknown(Schema.Array(CompletedRow))(rows),
-      (cause) => new PersistenceError({ operation: "read series runs", cause })
-    )
+    const rows = yield* attempt("read series runs", () =>
+      sql`
+        select id, (extract(epoch from completed_at) * 1000)::float8 as at,
+          coalesce((document #>> '{configuration,new_entities_only}')::boolean, false) as partial from scans
+        where organization_id = ${series.organization_id} and target_type = ${series.target_type}
+          and target_value = ${series.target_value} and status = 'COMPLETED' and deleted_at is null
+          and completed_at is not null
+        order by completed_at, id`)
+    return yield* decodeCompleted("read series runs")(rows)
   })
 
 /** The series' scans still going (created, running or paused, not deleted). */
 export const runningScans = (series: Series) =>
   Effect.gen(function*() {
     const sql = yield* PgClient
-    const rows = yield* Effect.tryPromise({
-      try: () =>
-        sql<Array<{ id: string }>>`
-          select id from scans where organization_id = ${series.organization_id}
-            and target_type = ${series.target_type} and target_value = ${series.target_value}
-            and status in ('CREATED', 'RUNNING', 'PAUSED') and deleted_at is null
-          order by created_at, id`,
-      catch: (cause) => new PersistenceError({ operation: "read running scans", cause })
-    })
+    const rows = yield* attempt("read running scans", () =>
+      sql<Array<{ id: string }>>`
+        select id from scans where organization_id = ${series.organization_id}
+          and target_type = ${series.target_type} and target_value = ${series.target_value}
+          and status in ('CREATED', 'RUNNING', 'PAUSED') and deleted_at is null
+        order by created_at, id`)
     return rows.map((row) => ScanId.make(row.id))
   })
 
@@ -103,21 +88,18 @@ export const rebuild = (series: Series) =>
     return runs.length
   })
 
+const decodeSeries = rowsDecoder(
+  Schema.Struct({ organization_id: OrganizationId, target_type: EntityType, target_value: Schema.String })
+)
+
 /** The series every organization's scans form (for a full rebuild). */
 export const allSeries = Effect.gen(function*() {
   const sql = yield* PgClient
-  const rows = yield* Effect.tryPromise({
-    try: () =>
+  const rows = yield* attempt(
+    "read series",
+    () =>
       sql`select distinct organization_id, target_type, target_value from scans
-          where status = 'COMPLETED' and deleted_at is null`,
-    catch: (cause) => new PersistenceError({ operation: "read series", cause })
-  })
-  return yield* Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Schema.Struct({
-      organization_id: OrganizationId,
-      target_type: EntityType,
-      target_value: Schema.String
-    })))(rows),
-    (cause) => new PersistenceError({ operation: "read series", cause })
+        where status = 'COMPLETED' and deleted_at is null`
   )
+  return yield* decodeSeries("read series")(rows)
 })

@@ -1,7 +1,8 @@
 /** The scans read model over the `scans` projection in Postgres. */
 import { DateTime, Effect, Layer, Schema } from "effect"
-import { PersistenceError } from "../../platform/Errors.js"
+import { attempt } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import { rowsDecoder } from "../../platform/Rows.js"
 import { encodeCursor, makeViewCache, ScanReadModel } from "../ScanReadModel.js"
 
 const Row = Schema.Struct({
@@ -16,14 +17,7 @@ const Row = Schema.Struct({
   position: Schema.String
 })
 
-// Built once: a schema made per call is a parser compiled per call.
-const decodeRowArray = Schema.decodeUnknown(Schema.Array(Row))
-
-const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-  Effect.mapError(
-    decodeRowArray(rows),
-    (cause) => new PersistenceError({ operation, cause })
-  )
+const decodeRows = rowsDecoder(Row)
 
 /** LIKE pattern for a substring, with the pattern's own wildcards escaped. */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`
@@ -34,9 +28,6 @@ export const make = Effect.gen(function*() {
   const correlations = () =>
     sql`(select count(*)::int from results_read r
       where r.owner = scans.id::text and r.data_type = 'CORRELATION') as correlation_count`
-  const attempt = <A>(operation: string, run: () => Promise<A>) =>
-    Effect.tryPromise({ try: run, catch: (cause) => new PersistenceError({ operation, cause }) })
-
   return ScanReadModel.of({
     resultsSince: (id, sinceMs) =>
       attempt("scan rate", () =>

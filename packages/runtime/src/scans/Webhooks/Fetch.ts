@@ -4,21 +4,18 @@
  * time), so a scan's webhook never reaches loopback, private ranges or cloud metadata unless the operator allows
  * them, and in the sandbox nothing but loopback.
  */
+import { HttpClient } from "@mirage/modules"
 import { Duration, Effect, Layer, Option } from "effect"
 import { request } from "undici"
 import type { Dispatcher } from "undici"
-import { AddressRefused, ScopeGuard } from "../../collection/ScopeGuard.js"
+import { ScopeGuard } from "../../collection/ScopeGuard.js"
 import { WebhookFailed, WebhookSender } from "../Webhooks.js"
 import type { WebhookRequest } from "../Webhooks.js"
 
 const timeout = Duration.seconds(10)
 
-/** The guard's refusal, wherever undici put it in the cause chain. */
-const refusal = (cause: unknown, depth = 0): Option.Option<string> => {
-  if (typeof cause !== "object" || cause === null || depth > 4) return Option.none()
-  if (cause instanceof AddressRefused) return Option.some(cause.message)
-  return "cause" in cause ? refusal(cause.cause, depth + 1) : Option.none()
-}
+/** The reason of a request that ran out of time. */
+export const timedOut = "timed out"
 
 /** Why a send failed, without the URL (a webhook URL may carry a token in its path or query). */
 const reasonOf = (cause: unknown): string =>
@@ -50,7 +47,7 @@ export const makeWith = (dispatcher: Dispatcher) =>
           return response.statusCode
         },
         catch: (cause) =>
-          Option.match(refusal(cause), {
+          Option.match(HttpClient.outOfScope(cause), {
             // A refused address stays refused: not retried.
             onSome: (reason) => new WebhookFailed({ status: null, reason, permanent: true }),
             onNone: () => new WebhookFailed({ status: null, reason: reasonOf(cause), permanent: false })
@@ -58,7 +55,7 @@ export const makeWith = (dispatcher: Dispatcher) =>
       }).pipe(
         Effect.timeoutFail({
           duration: timeout,
-          onTimeout: () => new WebhookFailed({ status: null, reason: "timed out", permanent: false })
+          onTimeout: () => new WebhookFailed({ status: null, reason: timedOut, permanent: false })
         }),
         Effect.flatMap((status) =>
           status >= 200 && status < 300

@@ -7,7 +7,7 @@ import { ApiKeyId, Principal } from "@mirage/domain/api/Authentication"
 import { randomUuid } from "@mirage/domain/Ids"
 import type { OrganizationId, UserId } from "@mirage/domain/Ids"
 import { Clock, Effect, Layer, Option } from "effect"
-import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
+import { adminRevocation, ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
 import type { AdminRevocation } from "../ApiKeys.js"
 
 interface StoredKey {
@@ -82,17 +82,20 @@ export const make = Effect.sync(() => {
         const inOrganization = Array.from(keys.values()).filter((stored) =>
           stored.principal.organization_id === organizationId && !stored.revoked
         )
-        const admins = inOrganization.filter((stored) => stored.principal.role === "admin")
-        const caller = callerId.toLowerCase()
-        const target = id.toLowerCase()
-        if (!admins.some((stored) => stored.principal.key_id.toLowerCase() === caller)) return "caller_revoked"
-        if (target === caller) return "self"
-        const found = inOrganization.find((stored) => stored.principal.key_id.toLowerCase() === target)
-        if (found === undefined) return "not_found"
-        if (found.principal.role === "admin" && admins.length <= 1) return "last_admin"
-        found.revoked = true
-        found.revoked_at = now
-        return "revoked"
+        const found = inOrganization.find((stored) => stored.principal.key_id.toLowerCase() === id.toLowerCase())
+        const decision = adminRevocation({
+          liveAdmins: inOrganization.filter((stored) => stored.principal.role === "admin").map((stored) =>
+            stored.principal.key_id
+          ),
+          callerId,
+          targetId: id,
+          targetRole: found?.principal.role
+        })
+        if (decision === "revoked" && found !== undefined) {
+          found.revoked = true
+          found.revoked_at = now
+        }
+        return decision
       }),
     list: (organizationId) =>
       Effect.sync(() =>

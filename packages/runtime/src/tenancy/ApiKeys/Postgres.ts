@@ -7,14 +7,11 @@ import type { Redacted } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
-import { ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
+import { rowsDecoder } from "../../platform/Rows.js"
+import { adminRevocation, ApiKeys, bootstrapIds, checkStrength, generateKey, hashKey, prefixOf } from "../ApiKeys.js"
 import type { AdminRevocation } from "../ApiKeys.js"
 
-const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-  Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Principal))(rows),
-    (cause) => new PersistenceError({ operation, cause })
-  )
+const decodeRows = rowsDecoder(Principal)
 
 const KeyRow = Schema.Struct({
   id: ApiKeyId,
@@ -67,21 +64,19 @@ const revokeByAdmin = (sql: Sql, organizationId: OrganizationId, callerId: ApiKe
         where organization_id = ${organizationId} and role = 'admin' and revoked_at is null
         order by id for update
       `
-      const live = new Set(admins.map((row) => row.id.toLowerCase()))
-      const caller = callerId.toLowerCase()
-      const target = id.toLowerCase()
-      if (!live.has(caller)) return "caller_revoked"
-      if (target === caller) return "self"
       const found = await tx<Array<{ role: string }>>`
         select role from api_keys
-        where id = ${target} and organization_id = ${organizationId} and revoked_at is null
+        where id = ${id.toLowerCase()} and organization_id = ${organizationId} and revoked_at is null
         for update
       `
-      const role = found[0]?.role
-      if (role === undefined) return "not_found"
-      if (role === "admin" && [...live].filter((key) => key !== target).length === 0) return "last_admin"
-      await tx`update api_keys set revoked_at = now() where id = ${target}`
-      return "revoked"
+      const decision = adminRevocation({
+        liveAdmins: admins.map((row) => row.id),
+        callerId,
+        targetId: id,
+        targetRole: found[0]?.role
+      })
+      if (decision === "revoked") await tx`update api_keys set revoked_at = now() where id = ${id.toLowerCase()}`
+      return decision
     }))
 
 /** The default organization, its admin and `key` as that admin's key, each inserted unless it exists already. */

@@ -1,14 +1,17 @@
 /** The alert outbox in Postgres (`alert_deliveries`): claims with `FOR UPDATE SKIP LOCKED`, then a lease. */
+import { AlertChannelId } from "@mirage/domain/AlertChannels"
 import { Alert } from "@mirage/domain/Alerts"
 import { Effect, Layer, Option, Schema } from "effect"
-import { attempt, PersistenceError } from "../../../platform/Errors.js"
+import { attempt } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
+import { iso, rowsDecoder } from "../../../platform/Rows.js"
 import { AlertOutbox } from "../AlertOutbox.js"
 import type { Claimed } from "../AlertOutbox.js"
 
-const iso = (ms: number) => new Date(ms).toISOString()
-
-const decodeAlert = Schema.decodeUnknown(Alert)
+/** A claimed row: where the delivery goes, the attempts made, and the alert (its stored document). */
+const decodeClaimed = rowsDecoder(
+  Schema.Struct({ channel_id: AlertChannelId, attempts: Schema.Number, document: Alert })
+)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -17,7 +20,7 @@ export const make = Effect.gen(function*() {
     claim: (owner, now, leaseMs, limit) =>
       limit <= 0 ? Effect.succeed([]) : Effect.gen(function*() {
         const rows = yield* attempt("claim alert deliveries", () =>
-          sql<Array<{ alert_id: string; channel_id: string; attempts: number; document: unknown }>>`
+          sql`
             with due as (
               select alert_id, channel_id from alert_deliveries
               where status = 'pending' and (leased_until is null or leased_until <= ${iso(now)}::timestamptz)
@@ -29,17 +32,13 @@ export const make = Effect.gen(function*() {
             from due, alerts a
             where d.alert_id = due.alert_id and d.channel_id = due.channel_id and a.id = d.alert_id
             returning d.alert_id::text as alert_id, d.channel_id::text as channel_id, d.attempts, a.document`)
-        return yield* Effect.forEach(rows, (row) =>
-          Effect.map(
-            Effect.mapError(decodeAlert(row.document), (cause) =>
-              new PersistenceError({ operation: "claim alert deliveries", cause })),
-            (alert): Claimed => ({
-              alert,
-              alert_id: alert.id,
-              channel_id: row.channel_id as Claimed["channel_id"],
-              attempts: row.attempts
-            })
-          ))
+        const claimed = yield* decodeClaimed("claim alert deliveries")(rows)
+        return claimed.map((row): Claimed => ({
+          alert: row.document,
+          alert_id: row.document.id,
+          channel_id: row.channel_id,
+          attempts: row.attempts
+        }))
       }),
     attempt: (key, owner, now, leaseMs) =>
       attempt("count alert delivery attempt", () =>

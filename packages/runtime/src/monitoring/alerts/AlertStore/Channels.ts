@@ -3,6 +3,7 @@ import { AlertChannelId, DeliveryFailure, DeliveryStats } from "@mirage/domain/A
 import { DateTime, Effect, Option } from "effect"
 import { attempt } from "../../../platform/Errors.js"
 import type { Sql } from "../../../platform/PgClient.js"
+import { documents } from "../../../platform/Rows.js"
 import type { AlertStoreService } from "../AlertStore.js"
 import type { ChannelCipherService } from "../ChannelSecrets.js"
 import { channelFrom, documentOf, infoFrom } from "./StoredChannel.js"
@@ -12,8 +13,20 @@ type ChannelMethods = Pick<
   "channels" | "channel" | "openChannel" | "putChannel" | "patchChannel" | "deleteChannel" | "deliveryStats"
 >
 
+interface DeliveryStatsRow {
+  readonly channel_id: string
+  readonly pending: number
+  readonly sent: number
+  readonly failed: number
+  readonly last_failure: {
+    readonly alert_id: string
+    readonly at: string
+    readonly attempts: number
+    readonly reason: string | null
+  } | null
+}
+
 export const makeChannels = (sql: Sql, cipher: ChannelCipherService): ChannelMethods => {
-  const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)
   const channelDocument = (organizationId: string, id: string) =>
     attempt("read alert channel", () =>
       sql<Array<{ document: unknown }>>`
@@ -66,45 +79,38 @@ export const makeChannels = (sql: Sql, cipher: ChannelCipherService): ChannelMet
                     where organization_id = ${organizationId} and channel_id = ${id} and status = 'pending'`
           return tx`delete from alert_channels where organization_id = ${organizationId} and id = ${id} returning id`
         })).pipe(Effect.map((rows) => rows.length > 0)),
-    deliveryStats: (organizationId) =>
-      Effect.gen(function*() {
-        const counts = yield* attempt("read alert deliveries", () =>
-          sql<Array<{ channel_id: string; status: "pending" | "sent" | "failed"; count: number }>>`
-            select channel_id::text as channel_id, status, count(*)::int as count from alert_deliveries
-            where organization_id = ${organizationId} group by channel_id, status`)
-        const failures = yield* attempt("read alert deliveries", () =>
-          sql<Array<{ channel_id: string; alert_id: string; at: string; attempts: number; reason: string | null }>>`
-            select distinct on (channel_id) channel_id::text as channel_id, alert_id::text as alert_id,
-              to_json(done_at) #>> '{}' as at, attempts, last_error as reason
-            from alert_deliveries where organization_id = ${organizationId} and status = 'failed'
-            order by channel_id, done_at desc`)
-        const stats = new Map<AlertChannelId, Record<"pending" | "sent" | "failed", number>>()
-        for (const row of counts) {
-          const id = AlertChannelId.make(row.channel_id)
-          const counted = stats.get(id) ?? { pending: 0, sent: 0, failed: 0 }
-          counted[row.status] = row.count
-          stats.set(id, counted)
-        }
-        const last = new Map(failures.map((row) => [row.channel_id, row]))
-        return new Map(
-          [...stats].map(([id, counted]) => {
-            const failure = last.get(id)
-            return [
-              id,
-              DeliveryStats.make({
-                pending: counted.pending,
-                sent: counted.sent,
-                failed: counted.failed,
-                last_failure: failure === undefined ? null : DeliveryFailure.make({
-                  alert_id: failure.alert_id,
-                  at: DateTime.unsafeMake(failure.at),
-                  attempts: failure.attempts,
-                  reason: failure.reason ?? "unknown"
-                })
+    deliveryStats: (organizationId, ids) =>
+      ids.length === 0 ? Effect.succeed(new Map()) : Effect.map(
+        // One statement: the counts per status, and the latest given-up delivery (the partial index's first row).
+        attempt("read alert deliveries", () =>
+          sql<Array<DeliveryStatsRow>>`
+            select d.channel_id::text as channel_id,
+              count(*) filter (where d.status = 'pending')::int as pending,
+              count(*) filter (where d.status = 'sent')::int as sent,
+              count(*) filter (where d.status = 'failed')::int as failed,
+              (select json_build_object('alert_id', f.alert_id, 'at', f.done_at, 'attempts', f.attempts,
+                  'reason', f.last_error)
+                from alert_deliveries f
+                where f.organization_id = d.organization_id and f.channel_id = d.channel_id and f.status = 'failed'
+                order by f.done_at desc limit 1) as last_failure
+            from alert_deliveries d
+            where d.organization_id = ${organizationId} and d.channel_id = any(${ids}::uuid[])
+            group by d.organization_id, d.channel_id`),
+        (rows) =>
+          new Map(rows.map((row) => [
+            AlertChannelId.make(row.channel_id),
+            DeliveryStats.make({
+              pending: row.pending,
+              sent: row.sent,
+              failed: row.failed,
+              last_failure: row.last_failure === null ? null : DeliveryFailure.make({
+                alert_id: row.last_failure.alert_id,
+                at: DateTime.unsafeMake(row.last_failure.at),
+                attempts: row.last_failure.attempts,
+                reason: row.last_failure.reason ?? "unknown"
               })
-            ] as const
-          })
-        )
-      })
+            })
+          ]))
+      )
   }
 }

@@ -6,18 +6,16 @@ import { Alert, AlertRule, Severity } from "@mirage/domain/Alerts"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
+import { documents, iso } from "../../../platform/Rows.js"
 import { AlertStore, decodeAlertCursor, encodeAlertCursor } from "../AlertStore.js"
 import { ChannelCipher } from "../ChannelSecrets.js"
 import { makeChannels } from "./Channels.js"
-
-const iso = (ms: number) => new Date(ms).toISOString()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const cipher = yield* ChannelCipher
   const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (value: unknown) =>
     Effect.mapError(Schema.decodeUnknown(schema)(value), (cause) => new PersistenceError({ operation, cause }))
-  const documents = (rows: ReadonlyArray<{ readonly document: unknown }>) => rows.map((row) => row.document)
   const channels = makeChannels(sql, cipher)
 
   return AlertStore.of({

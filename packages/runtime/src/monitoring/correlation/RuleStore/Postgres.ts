@@ -4,6 +4,7 @@ import { OrganizationId } from "@mirage/domain/Ids"
 import { Effect, Layer, Schema } from "effect"
 import { attempt, PersistenceError } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
+import { iso, rowsDecoder } from "../../../platform/Rows.js"
 import { RuleStore } from "../RuleStore.js"
 import type { StoredRule } from "../RuleStore.js"
 
@@ -23,13 +24,7 @@ const Row = Schema.Struct({
   updated_at: Time
 })
 
-const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-  Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Row))(rows),
-    (cause) => new PersistenceError({ operation, cause })
-  )
-
-const iso = (ms: number) => new Date(ms).toISOString()
+const decodeRows = rowsDecoder(Row)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient

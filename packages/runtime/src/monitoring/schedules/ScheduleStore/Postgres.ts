@@ -6,6 +6,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError, StaleEpoch } from "../../../platform/Errors.js"
 import { PgClient } from "../../../platform/PgClient.js"
 import type { Sql } from "../../../platform/PgClient.js"
+import { rowsDecoder } from "../../../platform/Rows.js"
 import { ScheduleStore } from "../ScheduleStore.js"
 import type { RunRecord, StoredSchedule } from "../ScheduleStore.js"
 
@@ -38,11 +39,10 @@ const toStored = (row: typeof Row.Type): StoredSchedule => ({
 
 const encodeBody = Schema.encodeSync(Schedule)
 
+const decodeRowArray = rowsDecoder(Row)
+
 const decodeRows = (operation: string) => (rows: unknown) =>
-  Effect.mapError(
-    Schema.decodeUnknown(Schema.Array(Row))(rows),
-    (cause) => new PersistenceError({ operation, cause })
-  ).pipe(Effect.map((list) => list.map(toStored)))
+  Effect.map(decodeRowArray(operation)(rows), (list) => list.map(toStored))
 
 const decodeRuns = (operation: string) => (rows: unknown) =>
   Effect.mapError(
