@@ -34,6 +34,8 @@ export interface LaunchOptions {
   readonly output: Output
   /** Start again a node that exits while the launch is up (with `restartSchedule`'s backoff). */
   readonly restart?: boolean
+  /** Each node's port for /health, /ready and /metrics, in node order; else MIRAGE_METRICS_PORT + i, or ephemeral. */
+  readonly metricsPorts?: ReadonlyArray<number>
 }
 
 export type Output = "inherit" | "ignore" | { readonly logs: string }
@@ -196,12 +198,12 @@ const nodeEntry = "apps/node/src/main.ts"
 export const launch = (options: LaunchOptions): Effect.Effect<ReadonlyArray<Process>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const env = { ...options.env, PORT: String(options.port) }
-    // Each node serves /health, /ready and /metrics on a port of its own: base + i, or ephemeral.
+    // Each node serves /health, /ready and /metrics on a port of its own: the one given, base + i, or ephemeral.
     const metricsBase = Number(options.env.MIRAGE_METRICS_PORT ?? 0)
     const nodeEnv = (i: number) => ({
       ...env,
       MIRAGE_NODE_ID: `node-${i + 1}`,
-      MIRAGE_METRICS_PORT: String(metricsBase === 0 ? 0 : metricsBase + i)
+      MIRAGE_METRICS_PORT: String(options.metricsPorts?.[i] ?? (metricsBase === 0 ? 0 : metricsBase + i))
     })
     const procs = yield* Effect.acquireRelease(
       Effect.gen(function*() {

@@ -65,19 +65,21 @@ const scansSurvive = (scenario: Scenario) => {
     const mongo = yield* freshMongoDatabase
     const key = `mk_test_${randomBytes(24).toString("base64url")}`
     const port = yield* freePort
-    const metricsPort = yield* freePort
+    // A free port for each node's metrics: the next port up from one free port may be anyone's.
+    const metricsPorts = yield* Effect.all(Array.from({ length: scenario.nodes }, () => freePort))
+    const metricsPort = metricsPorts[0]!
     const base = `http://127.0.0.1:${port}`
     const procs = yield* launch({
       port,
       nodes: scenario.nodes,
+      metricsPorts,
       output: { logs },
       env: {
         ...envFor(world),
         ...stores,
         MONGODB_URL: mongo.url,
         MIRAGE_REDIS_PREFIX: (yield* freshRedisPrefix).replace(/:$/, ""),
-        MIRAGE_BOOTSTRAP_API_KEY: key,
-        MIRAGE_METRICS_PORT: String(metricsPort)
+        MIRAGE_BOOTSTRAP_API_KEY: key
       }
     })
     yield* waitForGateway(base, procs[0], "120 seconds").pipe(Effect.orDie)
