@@ -7,24 +7,15 @@ import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
 import { ResultStore } from "@mirage/runtime/scans/ResultStore"
 import { FixtureWorld } from "@mirage/testkit"
+import { freePort } from "@mirage/testkit/OwnStores"
 import { Console, DateTime, Effect } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { join } from "node:path"
 import { envFor } from "../dev/Sandbox.js"
 import { launch, logFolder, waitForGateway } from "../src/Launcher.js"
 import * as Load from "./Load.js"
 import * as Stores from "./Stores.js"
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** Results of one scan as a module would store them: a subdomain each, with its source's record. */
 const resultsOf = (scan: ScanId, from: number, count: number) =>

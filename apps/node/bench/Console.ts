@@ -8,9 +8,9 @@
  */
 import type { ScanId } from "@mirage/domain/Ids"
 import * as Chromium from "@mirage/testkit/Chromium"
+import { freePort } from "@mirage/testkit/OwnStores"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { createServer } from "node:net"
 import { chromium } from "playwright-core"
 import { ensureBuilt } from "../../console/dev/build.js"
 import { start, stop, waitForGateway } from "../src/Launcher.js"
@@ -29,17 +29,6 @@ export interface ConsoleFigures {
   readonly longestTaskMs: number
   readonly frames: ReadonlyArray<number>
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 /** Marks, in page time (ms since navigation), when rows first show, when the detail opens, when all are held. */
 const marks = `(() => {
@@ -75,7 +64,7 @@ const scrollFrames = (frames: number) =>
 export const bigResultsPage = (stores: BenchStores, results: number) =>
   Effect.gen(function*() {
     yield* Effect.promise(() => ensureBuilt())
-    const port = yield* Effect.promise(freePort)
+    const port = yield* freePort
     const key = `mk_${randomBytes(32).toString("base64url")}`
     const base = `http://127.0.0.1:${port}`
     const gateway = yield* Effect.acquireRelease(

@@ -3,20 +3,11 @@
  * through the public API: create, start, live progress, then the results as a table.
  */
 import { NodeRuntime } from "@effect/platform-node"
+import { freePort } from "@mirage/testkit/OwnStores"
 import { Console, Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { createServer } from "node:net"
 import { launch, logFolder, waitForGateway } from "../src/Launcher.js"
 import { sandboxEnv, sandboxTarget } from "./Sandbox.js"
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 interface Status {
   readonly status: string
