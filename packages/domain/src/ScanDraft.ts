@@ -6,13 +6,11 @@
  */
 import { Either, HashMap, Option, SortedMap } from "effect"
 import { entityKey } from "./Entity.js"
-import type { Entity } from "./Entity.js"
 import type { TaskId } from "./Ids.js"
 import { isTerminal } from "./Scan.js"
-import type { PlannedTask, ScanCommand, ScanEvent } from "./ScanEvent.js"
-import { canonicalEntity, decide, evolve, planTasks } from "./ScanMachine.js"
+import type { ScanCommand, ScanEvent } from "./ScanEvent.js"
+import { decide, evolve, taskCompletion } from "./ScanMachine.js"
 import type { Rejection, ScanState, TaskCounts, TaskEntry } from "./ScanMachine.js"
-import { inScope } from "./ScanScope.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -181,49 +179,6 @@ const settle = (working: Working, events: Array<ScanEvent>, at: number): Array<S
   return events
 }
 
-/** `decide`'s TaskSucceeded for a running task of a live scan. */
-const succeeded = (
-  state: ScanState,
-  task: TaskEntry,
-  command: Extract<ScanCommand, { readonly _tag: "TaskSucceeded" }>,
-  at: number
-): Array<ScanEvent> => {
-  const depth = task.depth + 1
-  const configuration = state.definition.configuration
-  const limit = configuration.recursion_depth
-  const discovered: Array<Entity> = []
-  const fresh = new Set<string>()
-  for (const found of command.entities) {
-    const entity = canonicalEntity(found)
-    const key = entityKey(entity)
-    if (fresh.has(key)) continue
-    const seenAt = HashMap.get(state.seen, key)
-    if (Option.isSome(seenAt) && !(seenAt.value > limit && depth <= limit)) continue
-    fresh.add(key)
-    discovered.push(entity)
-  }
-  const planned: Array<PlannedTask> = []
-  if (depth <= limit) {
-    const known = command.known === undefined ? undefined : new Set(command.known)
-    for (const entity of discovered) {
-      if (!inScope(configuration.scope, entity) || known?.has(entityKey(entity)) === true) continue
-      for (const next of planTasks(state.id, state.plan, entity, depth)) {
-        if (!HashMap.has(state.tasks, next.task_id)) planned.push(next)
-      }
-    }
-  }
-  const remaining = configuration.max_results - state.result_count
-  const events: Array<ScanEvent> = [{
-    _tag: "TaskCompleted",
-    at,
-    task_id: command.task_id,
-    result_count: Math.max(0, Math.min(command.result_count, remaining)),
-    discovered
-  }]
-  if (planned.length > 0) events.push({ _tag: "TasksPlanned", at, tasks: planned })
-  return events
-}
-
 /** The task a hot command is about, when the command takes the fast path: a live scan that knows the task. */
 const hotTask = (state: ScanState, taskId: TaskId): TaskEntry | undefined =>
   state.deleted ? undefined : Option.getOrUndefined(HashMap.get(state.tasks, taskId))
@@ -252,7 +207,7 @@ export const decideInto = (
       const task = hotTask(state, command.task_id)
       if (task === undefined) break
       if (isTerminal(state.status) || task.status !== "RUNNING") return Either.right([])
-      return Either.right(settle(working, succeeded(state, task, command, now), now))
+      return Either.right(settle(working, taskCompletion(state, task, command, now), now))
     }
     case "TaskErrored": {
       const task = hotTask(state, command.task_id)

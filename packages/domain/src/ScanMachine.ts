@@ -22,7 +22,7 @@ import {
 } from "./ScanRejections.js"
 import { inScope } from "./ScanScope.js"
 import { deadline, type ScanState } from "./ScanState.js"
-import { canonicalEntity, planTasks } from "./ScanTasks.js"
+import { canonicalEntity, planTasks, taskCompletion } from "./ScanTasks.js"
 
 export * from "./ScanEvolve.js"
 export * from "./ScanRejections.js"
@@ -95,40 +95,7 @@ const succeeded = (
   const task = HashMap.get(state.tasks, command.task_id)
   if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: command.task_id }))
   if (isTerminal(state.status) || task.value.status !== "RUNNING") return Either.right([])
-  const depth = task.value.depth + 1
-  const limit = state.definition.configuration.recursion_depth
-  const discovered: Array<Entity> = []
-  const fresh = new Set<string>()
-  for (const found of command.entities) {
-    const entity = canonicalEntity(found)
-    const key = entityKey(entity)
-    if (fresh.has(key)) continue
-    const seenAt = HashMap.get(state.seen, key)
-    // Seen only beyond the recursion depth, an entity was never processed: found within it, it is new.
-    if (Option.isSome(seenAt) && !(seenAt.value > limit && depth <= limit)) continue
-    fresh.add(key)
-    discovered.push(entity)
-  }
-  // What the series knew before a new-entities-only scan is recorded, not expanded.
-  const known = new Set(command.known ?? [])
-  const planned = depth <= limit
-    ? discovered.filter((entity) =>
-      inScope(state.definition.configuration.scope, entity) && !known.has(entityKey(entity))
-    )
-      .flatMap((entity) => planTasks(state.id, state.plan, entity, depth))
-      .filter((task) => !HashMap.has(state.tasks, task.task_id))
-    : []
-  const remaining = state.definition.configuration.max_results - state.result_count
-  return Either.right(closeIfDone(state, [
-    {
-      _tag: "TaskCompleted",
-      at,
-      task_id: command.task_id,
-      result_count: Math.max(0, Math.min(command.result_count, remaining)),
-      discovered
-    },
-    ...(planned.length > 0 ? [{ _tag: "TasksPlanned" as const, at, tasks: planned }] : [])
-  ], at))
+  return Either.right(closeIfDone(state, taskCompletion(state, task.value, command, at), at))
 }
 
 /** The events a command causes in a scan's current state, or why it is refused. */
