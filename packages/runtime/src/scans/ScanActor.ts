@@ -2,33 +2,18 @@
  * The scan actor: one fiber owns one scan. It takes what its mailbox holds, lets the pure state machine decide, stores
  * results then events (one group-committed append per batch), and only then acts: replies, acknowledges stream entries,
  * dispatches task fibers, arms its deadline. What findings become (normalization, dedup, the result budget) is decided
- * in the domain (`Findings`); the actor's tasks, its deadline alarm and where its outcomes go are in `internal/`.
+ * in the domain (`Findings`); how a batch is persisted, the actor's tasks, its deadline alarm and where its outcomes go
+ * are in `internal/`.
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import * as Findings from "@mirage/domain/Findings"
-import type { ScanId, TaskId } from "@mirage/domain/Ids"
+import type { ScanId } from "@mirage/domain/Ids"
 import { isTerminal } from "@mirage/domain/Scan"
 import type { ScanStatus } from "@mirage/domain/Scan"
-import { decideInto, makeDraft } from "@mirage/domain/ScanDraft"
-import type { ScanDraft } from "@mirage/domain/ScanDraft"
-import type { ScanCommand, ScanEvent } from "@mirage/domain/ScanEvent"
-import { dueTasks, runningTasks } from "@mirage/domain/ScanMachine"
+import { makeDraft } from "@mirage/domain/ScanDraft"
+import { runningTasks } from "@mirage/domain/ScanMachine"
 import type { ScanState, TaskEntry } from "@mirage/domain/ScanMachine"
-import {
-  Cause,
-  Clock,
-  Config,
-  Deferred,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  FiberRef,
-  HashMap,
-  Option,
-  Queue,
-  Schedule
-} from "effect"
+import { Cause, Clock, Config, Deferred, Effect, Either, Exit, Fiber, FiberRef, HashMap, Option, Queue } from "effect"
 import type { Scope } from "effect"
 import type { Replies, Reply } from "../cluster/Replies.js"
 import type { Envelope } from "../cluster/ShardInbox.js"
@@ -37,6 +22,8 @@ import type { TaskPool } from "../collection/TaskPool.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import * as Tracing from "../platform/Tracing.js"
 import type { Fence, Loaded } from "./EventStore.js"
+import { apply, persist } from "./internal/actorBatch.js"
+import type { Pending } from "./internal/actorBatch.js"
 import { makeActorDeadline } from "./internal/actorDeadline.js"
 import type { ActorDeadline } from "./internal/actorDeadline.js"
 import { knownBefore } from "./internal/actorKnown.js"
@@ -49,6 +36,8 @@ import type { ResultStore } from "./ResultStore.js"
 import { ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as Settings from "./Settings.js"
+
+export { snapshotDue } from "./internal/actorBatch.js"
 
 export type ActorMessage =
   | { readonly _tag: "Deliver"; readonly envelope: Envelope; readonly ack: Effect.Effect<void> }
@@ -88,14 +77,6 @@ export interface ActorSettings {
   readonly snapshotEvery: number
 }
 
-/**
- * Whether a batch leaving `state`, `sinceSnapshot` events after the last snapshot, stores a new one. A snapshot
- * costs as much as the scan has tasks, so the interval grows with them: snapshots cost O(1) per event whatever the
- * scan's size, and recovery replays at most about as many events as the snapshot it starts from holds tasks.
- */
-export const snapshotDue = (state: ScanState, sinceSnapshot: number, every: number): boolean =>
-  isTerminal(state.status) || sinceSnapshot >= Math.max(every, HashMap.size(state.tasks))
-
 export const ActorConfig = Config.all({
   scanConcurrency: Settings.scanConcurrency,
   snapshotEvery: Settings.snapshotEvery
@@ -106,8 +87,6 @@ const rejection = (error: { readonly _tag: string; readonly message: string; rea
   message: error.message,
   status: error.status ?? null
 })
-
-const persistRetry = Schedule.exponential("50 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(6)))
 
 /** An actor: what it works with, and its own state, which only its fiber changes. */
 interface Actor {
@@ -133,68 +112,6 @@ interface Actor {
   /** No more messages are taken: offers are refused and the host starts a new actor. */
   closed: boolean
 }
-
-/** What a batch has decided and not yet persisted. */
-interface Pending {
-  readonly now: number
-  /** The actor's state with the batch's events applied, changed in place (see `ScanDraft`). */
-  readonly draft: ScanDraft
-  events: Array<ScanEvent>
-  /** The user command whose events these are: one per append, so that its id is recorded with them. */
-  commandId: string | null
-  stored: Array<CollectionResult>
-  /** What waits for the batch to be persisted: replies and acknowledgements. */
-  after: Array<Effect.Effect<void>>
-  readonly toStart: Array<TaskId>
-}
-
-/** Decides a command on the batch's draft; its events, if it is accepted, are applied to the draft. */
-const apply = (pending: Pending, command: ScanCommand) => {
-  const decided = decideInto(pending.draft, command, pending.now)
-  if (Either.isRight(decided)) {
-    for (const event of decided.right) pending.events.push(event)
-  }
-  return decided
-}
-
-/**
- * Persists what the batch has decided, with the tasks now due marked started: results first, then the events in one
- * append. Only then is it the actor's state, and what waited for it runs (replies, acknowledgements, observers).
- */
-const persist = (actor: Actor, pending: Pending) =>
-  Effect.gen(function*() {
-    for (const task of dueTasks(pending.draft.current, actor.settings.scanConcurrency)) {
-      apply(pending, { _tag: "MarkTaskStarted", task_id: task.task_id })
-      pending.toStart.push(task.task_id)
-    }
-    if (pending.stored.length > 0) yield* actor.storeResults(pending.stored).pipe(Effect.retry(persistRetry))
-    const draft = pending.draft.freeze()
-    if (pending.events.length > 0) {
-      actor.sinceSnapshot += pending.events.length
-      const snapshot = snapshotDue(draft, actor.sinceSnapshot, actor.settings.snapshotEvery)
-      yield* actor.journal.write({
-        scan_id: actor.scanId,
-        shard: actor.placement.shard,
-        expected_seq: actor.state.seq,
-        events: pending.events,
-        command_id: pending.commandId,
-        fence: actor.placement.fence,
-        state: draft,
-        snapshot
-      }).pipe(Effect.retry({ schedule: persistRetry, while: (e) => e._tag === "PersistenceError" }))
-      if (snapshot) actor.sinceSnapshot = 0
-    }
-    const before = actor.state
-    const persisted = pending.events
-    actor.state = draft
-    if (pending.commandId !== null) actor.commands.add(pending.commandId)
-    yield* Effect.all(pending.after, { discard: true })
-    if (persisted.length > 0) yield* actor.observer.persisted({ before, after: actor.state, events: persisted })
-    pending.events = []
-    pending.stored = []
-    pending.after = []
-    pending.commandId = null
-  })
 
 /** A command from the inbox: applied once (a repeat is only answered), answered and acknowledged once persisted. */
 const deliver = (actor: Actor, pending: Pending, message: Extract<ActorMessage, { readonly _tag: "Deliver" }>) =>
