@@ -139,3 +139,25 @@ export const alertRules = (organization: OrganizationId): ReadonlyArray<AlertRul
     )
   ]
 }
+
+/** An alert as the tests compare them: its rule's name and the values of its entities. */
+export const describeAlert = (
+  alert: { readonly rule_name: string; readonly entities: ReadonlyArray<{ readonly value: string }> }
+): string => `${alert.rule_name}: ${alert.entities.map((entity) => entity.value).join(", ")}`
+
+/** What `alertRules` raise on each of the four runs, as `describeAlert` writes them, sorted. */
+export const expectedAlerts: ReadonlyArray<ReadonlyArray<string>> = [
+  [],
+  [
+    "daily digest: dev.example.com, shop.partner.net",
+    "new subdomain: dev.example.com",
+    "port closed: 192.0.2.10:22"
+  ],
+  [
+    "certificate ending: 5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d",
+    "daily digest: 192.0.2.10:8443, CVE-2024-3094",
+    "new port: 192.0.2.10:8443",
+    "new vulnerability: CVE-2024-3094"
+  ],
+  []
+]

@@ -54,10 +54,6 @@ const layer = Layer.mergeAll(
   Layer.provideMerge(stores)
 )
 
-const describeAlert = (
-  alert: { readonly rule_name: string; readonly entities: ReadonlyArray<{ readonly value: string }> }
-) => `${alert.rule_name}: ${alert.entities.map((entity) => entity.value).join(", ")}`
-
 describe("Monitor", () => {
   it.scoped(
     "diffs, inventory and alerts of the changing world match its changes exactly",
@@ -115,23 +111,9 @@ describe("Monitor", () => {
           yield* deliver(alerts, record)
           // The channels' deliveries, from the outbox the alerts were raised with.
           yield* drainOnce({ attempts: 1, baseMs: 10, maxDelayMs: 10, pollMs: 1000, concurrency: 4 }, "monitor-test")
-          raised.push(alerts.map(describeAlert).sort())
+          raised.push(alerts.map(MonitoringWorld.describeAlert).sort())
         }
-        expect(raised).toEqual([
-          [],
-          [
-            "daily digest: dev.example.com, shop.partner.net",
-            "new subdomain: dev.example.com",
-            "port closed: 192.0.2.10:22"
-          ],
-          [
-            "certificate ending: 5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d",
-            "daily digest: 192.0.2.10:8443, CVE-2024-3094",
-            "new port: 192.0.2.10:8443",
-            "new vulnerability: CVE-2024-3094"
-          ],
-          []
-        ])
+        expect(raised).toEqual(MonitoringWorld.expectedAlerts)
         // The same run observed again raises nothing.
         expect(yield* monitorRun({ series, scan_id: ids[2]!, at: MonitoringWorld.completedAt(3) })).toEqual([])
 

@@ -55,24 +55,10 @@ describe("a schedule over the changing world", () => {
         const alerts = (yield* store.alerts({ organization_id: organization, limit: 100 })).items
         const raised = ids.map((id) =>
           alerts.filter((alert) => alert.scan_id === id)
-            .map((alert) => `${alert.rule_name}: ${alert.entities.map((entity) => entity.value).join(", ")}`)
+            .map(MonitoringWorld.describeAlert)
             .sort()
         )
-        expect(raised).toEqual([
-          [],
-          [
-            "daily digest: dev.example.com, shop.partner.net",
-            "new subdomain: dev.example.com",
-            "port closed: 192.0.2.10:22"
-          ],
-          [
-            "certificate ending: 5f0c4d7a9e2b3c1d8e6f7a0b9c2d4e1f3a5b7c9d",
-            "daily digest: 192.0.2.10:8443, CVE-2024-3094",
-            "new port: 192.0.2.10:8443",
-            "new vulnerability: CVE-2024-3094"
-          ],
-          []
-        ])
+        expect(raised).toEqual(MonitoringWorld.expectedAlerts)
 
         // Inventory statuses after each run.
         const base = {
