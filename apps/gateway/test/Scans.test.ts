@@ -64,6 +64,35 @@ interface WireScan {
   readonly created_at: string
 }
 
+/** A result as a module of the scan would have stored it, found from the target example.com. */
+const storedResult = (
+  scanId: ScanId,
+  module: string,
+  type: CollectionResult["data_type"],
+  data: string,
+  options: {
+    readonly confidence?: number
+    readonly metadata?: Readonly<Record<string, unknown>>
+    readonly parent?: string | null
+  } = {}
+) => {
+  const hash = resultHash(type, data)
+  return CollectionResult.make({
+    id: resultIdFor(scanId, hash),
+    task_id: taskIdFor(scanId, "DOMAIN:example.com", module),
+    scan_id: scanId,
+    module_id: ModuleId.make(module),
+    data_type: type,
+    data,
+    source_data: {},
+    confidence: options.confidence ?? 1,
+    collected_at: DateTime.unsafeMake(Date.UTC(2025, 0, 1)),
+    metadata: options.metadata ?? {},
+    hash,
+    parent: options.parent ?? null
+  })
+}
+
 const create = (caller: Gateway.Caller, body: unknown) =>
   Effect.map(Gateway.post("/scans", body, caller), (answer) => {
     expect(answer.status, answer.text).toBe(201)
@@ -339,23 +368,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
       const caller = yield* Gateway.newCaller("analyst")
       const scan = yield* create(caller, Gateway.domainScan("results"))
       const scanId = ScanId.make(scan.id)
-      const result = (module: string, type: "IP" | "DOMAIN", data: string, confidence: number) => {
-        const hash = resultHash(type, data)
-        return CollectionResult.make({
-          id: resultIdFor(scanId, hash),
-          task_id: taskIdFor(scanId, "DOMAIN:example.com", module),
-          scan_id: scanId,
-          module_id: ModuleId.make(module),
-          data_type: type,
-          data,
-          source_data: {},
-          confidence,
-          collected_at: DateTime.unsafeMake(Date.UTC(2025, 0, 1)),
-          metadata: {},
-          hash,
-          parent: resultHash("DOMAIN", "example.com")
-        })
-      }
+      const result = (module: string, type: "IP" | "DOMAIN", data: string, confidence: number) =>
+        storedResult(scanId, module, type, data, { confidence, parent: resultHash("DOMAIN", "example.com") })
       yield* Effect.flatMap(ResultStore, (store) =>
         store.insert(scanId, [
           result("dns_resolve", "IP", "192.0.2.1", 1),
@@ -389,23 +403,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Scans", 
       const caller = yield* Gateway.newCaller("analyst")
       const scan = yield* create(caller, Gateway.domainScan("correlated"))
       const scanId = ScanId.make(scan.id)
-      const result = (module: string, type: "DOMAIN" | "CORRELATION", data: string) => {
-        const hash = resultHash(type, data)
-        return CollectionResult.make({
-          id: resultIdFor(scanId, hash),
-          task_id: taskIdFor(scanId, "DOMAIN:example.com", module),
-          scan_id: scanId,
-          module_id: ModuleId.make(module),
-          data_type: type,
-          data,
-          source_data: {},
-          confidence: 1,
-          collected_at: DateTime.unsafeMake(Date.UTC(2025, 0, 1)),
-          metadata: type === "CORRELATION" ? { rule_id: data, risk: "LOW" } : {},
-          hash,
-          parent: null
+      const result = (module: string, type: "DOMAIN" | "CORRELATION", data: string) =>
+        storedResult(scanId, module, type, data, {
+          metadata: type === "CORRELATION" ? { rule_id: data, risk: "LOW" } : {}
         })
-      }
       yield* Effect.flatMap(ResultStore, (store) =>
         store.insert(scanId, [
           result("crtsh", "DOMAIN", "a.example.com"),
