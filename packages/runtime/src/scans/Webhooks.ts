@@ -34,6 +34,8 @@ export interface WebhookStoreService {
 export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}
 
 export class WebhookFailed extends Data.TaggedError("WebhookFailed")<{
+  /** What happened: an answer outside 2xx, no answer in time, an address the scope guard refused, or no connection. */
+  readonly failure: "answered" | "timed_out" | "refused" | "unreachable"
   readonly status: number | null
   readonly reason: string
   /** A refusal that retrying cannot change (4xx other than 408 and 429). */

@@ -77,16 +77,18 @@ export const requestFor = (target: ChannelTarget, alert: Alert): WebhookRequest 
   }
 }
 
-/**
- * A channel's reason for a failed POST: the answer's status, a timeout, the guard's refusal at connect time (the only
- * permanent failure without a status), or else unreachable; never the URL (it holds the channel's token).
- */
-const reasonOf = (failure: WebhookFailed): string =>
-  failure.status !== null || failure.reason === WebhooksFetch.timedOut
-    ? failure.reason
-    : failure.permanent
-    ? "refused by the scope guard at connect time"
-    : "unreachable"
+/** A channel's reason for a failed POST; never the URL (it holds the channel's token), so no connection error text. */
+const reasonOf = (failure: WebhookFailed): string => {
+  switch (failure.failure) {
+    case "answered":
+    case "timed_out":
+      return failure.reason
+    case "refused":
+      return "refused by the scope guard at connect time"
+    case "unreachable":
+      return "unreachable"
+  }
+}
 
 export const make = Effect.map(ChannelGuard, (guard) => {
   // The scans' webhook sender over the guard's dispatcher: one POST, bounded by its timeouts.

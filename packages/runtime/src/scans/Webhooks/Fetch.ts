@@ -15,7 +15,7 @@ import type { WebhookRequest } from "../Webhooks.js"
 const timeout = Duration.seconds(10)
 
 /** The reason of a request that ran out of time. */
-export const timedOut = "timed out"
+const timedOut = "timed out"
 
 /** Why a send failed, without the URL (a webhook URL may carry a token in its path or query). */
 const reasonOf = (cause: unknown): string =>
@@ -49,19 +49,25 @@ export const makeWith = (dispatcher: Dispatcher) =>
         catch: (cause) =>
           Option.match(HttpClient.outOfScope(cause), {
             // A refused address stays refused: not retried.
-            onSome: (reason) => new WebhookFailed({ status: null, reason, permanent: true }),
-            onNone: () => new WebhookFailed({ status: null, reason: reasonOf(cause), permanent: false })
+            onSome: (reason) => new WebhookFailed({ failure: "refused", status: null, reason, permanent: true }),
+            onNone: () =>
+              new WebhookFailed({ failure: "unreachable", status: null, reason: reasonOf(cause), permanent: false })
           })
       }).pipe(
         Effect.timeoutFail({
           duration: timeout,
-          onTimeout: () => new WebhookFailed({ status: null, reason: timedOut, permanent: false })
+          onTimeout: () => new WebhookFailed({ failure: "timed_out", status: null, reason: timedOut, permanent: false })
         }),
         Effect.flatMap((status) =>
           status >= 200 && status < 300
             ? Effect.void
             : Effect.fail(
-              new WebhookFailed({ status, reason: `answered ${status}`, permanent: permanentStatus(status) })
+              new WebhookFailed({
+                failure: "answered",
+                status,
+                reason: `answered ${status}`,
+                permanent: permanentStatus(status)
+              })
             )
         )
       )

@@ -43,6 +43,7 @@ export const recordingSender = (statuses: ReadonlyArray<number> = []) => {
           ? Effect.void
           : Effect.fail(
             new WebhookFailed({
+              failure: "answered",
               status,
               reason: `answered ${status}`,
               permanent: status >= 400 && status < 500 && status !== 408 && status !== 429
