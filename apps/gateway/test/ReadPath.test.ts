@@ -144,6 +144,10 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Read pat
         }
       })
       yield* expectListed
+      // An unchanged page read again is the same views: its documents were neither sent again nor decoded.
+      const again = yield* readModel.list(caller.organization_id, { limit: 10 })
+      const kept = yield* readModel.list(caller.organization_id, { limit: 10 })
+      kept.items.forEach((view, i) => expect(view).toBe(again.items[i]))
       // What changes in a scan's row shows at once: its correlation findings, its document at the same seq.
       const hash = resultHash("CORRELATION", "Dev host exposed")
       yield* Effect.flatMap(ResultStore, (store) =>

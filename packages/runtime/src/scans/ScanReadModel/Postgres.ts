@@ -1,5 +1,5 @@
 /** The scans read model over the `scans` projection in Postgres. */
-import { DateTime, Effect, Layer, Schema } from "effect"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { attempt } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { rowsDecoder } from "../../platform/Rows.js"
@@ -9,8 +9,9 @@ const Row = Schema.Struct({
   id: Schema.String,
   seq: Schema.Number,
   shard: Schema.Number,
-  /** The document's JSON text: parsed only when the scan is not kept decoded already. */
-  document: Schema.String,
+  /** The row's version (`xmin`): the document is read only when it is not the version the cache holds. */
+  version: Schema.String,
+  document: Schema.NullOr(Schema.String),
   /** The scan's CORRELATION results in the read copy (a partial index keeps the count to the findings). */
   correlation_count: Schema.Number,
   /** created_at in full (microsecond) precision, for the cursor. */
@@ -19,12 +20,42 @@ const Row = Schema.Struct({
 
 const decodeRows = rowsDecoder(Row)
 
+const Document = Schema.Struct({
+  id: Schema.String,
+  seq: Schema.Number,
+  shard: Schema.Number,
+  version: Schema.String,
+  document: Schema.String
+})
+
+const decodeDocuments = rowsDecoder(Document)
+
 /** LIKE pattern for a substring, with the pattern's own wildcards escaped. */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
-  const viewOf = makeViewCache()
+  const views = makeViewCache()
+  /** The views of a page's rows, the documents of versions not held read in one more query. */
+  const viewsOf = (rows: ReadonlyArray<typeof Row.Type>) =>
+    Effect.gen(function*() {
+      const found = yield* Effect.forEach(rows, views.view)
+      const missing = rows.filter((_, i) => Option.isNone(found[i]!))
+      if (missing.length === 0) return found.flatMap((view) => Option.toArray(view))
+      const documents = yield* attempt("list scans", () =>
+        sql`
+          select id, seq, shard, xmin::text as version, document::text as document from scans
+          where id = any(${missing.map((row) => row.id)}::uuid[])
+        `).pipe(Effect.flatMap(decodeDocuments("list scans")))
+      const byId = new Map(documents.map((row) => [row.id, row]))
+      const completed = yield* Effect.forEach(rows, (row, i) => {
+        const document = byId.get(row.id)
+        // A scan deleted between the two queries is left out of the page.
+        if (Option.isSome(found[i]!) || document === undefined) return Effect.succeed(found[i]!)
+        return views.view({ ...document, correlation_count: row.correlation_count })
+      })
+      return completed.flatMap((view) => Option.toArray(view))
+    })
   const correlations = () =>
     sql`(select count(*)::int from results_read r
       where r.owner = scans.id::text and r.data_type = 'CORRELATION') as correlation_count`
@@ -35,19 +66,25 @@ export const make = Effect.gen(function*() {
           select coalesce(sum((payload->>'result_count')::int), 0)::int as n from scan_events
           where scan_id = ${id} and type = 'TaskCompleted' and at >= to_timestamp(${sinceMs} / 1000.0)
         `).pipe(Effect.map((rows) => rows[0]?.n ?? 0)),
-    get: (organizationId, id) =>
-      attempt("read scan", () =>
-        sql`
-          select id, seq, shard, document::text as document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
-          where id = ${id} and organization_id = ${organizationId} and deleted_at is null
-        `).pipe(
-          Effect.flatMap(decodeRows("read scan")),
-          Effect.flatMap((rows) =>
-            rows[0] === undefined
-              ? Effect.succeedNone
-              : Effect.asSome(viewOf(rows[0]))
-          )
-        ),
+    get: (organizationId, id) => {
+      const read = (known: string) =>
+        attempt("read scan", () =>
+          sql`
+            select id, seq, shard, xmin::text as version,
+              case when xmin::text = ${known} then null else document::text end as document,
+              to_json(created_at) #>> '{}' as position, ${correlations()} from scans
+            where id = ${id} and organization_id = ${organizationId} and deleted_at is null
+          `).pipe(Effect.flatMap(decodeRows("read scan")))
+      return Effect.gen(function*() {
+        const row = (yield* read(views.version(id)))[0]
+        if (row === undefined) return Option.none()
+        const view = yield* views.view(row)
+        if (Option.isSome(view)) return view
+        // The version held was dropped meanwhile (the cache started over): the document is asked for.
+        const again = (yield* read(""))[0]
+        return again === undefined ? Option.none() : yield* views.view(again)
+      })
+    },
     list: (organizationId, query) =>
       attempt("list scans", () => {
         const { created_after, created_before, cursor, name, status, target_type } = query
@@ -64,7 +101,8 @@ export const make = Effect.gen(function*() {
           ? sql``
           : sql`and (created_at, id) < (${cursor.created_at}::timestamptz, ${cursor.id}::uuid)`
         return sql`
-          select id, seq, shard, document::text as document, to_json(created_at) #>> '{}' as position, ${correlations()} from scans
+          select id, seq, shard, xmin::text as version, null as document,
+            to_json(created_at) #>> '{}' as position, ${correlations()} from scans
           where organization_id = ${organizationId} and deleted_at is null
           and not exists (select 1 from collect_jobs j where j.job_id = scans.id)
           ${byStatus} ${byType} ${byName} ${from} ${until} ${after}
@@ -77,7 +115,7 @@ export const make = Effect.gen(function*() {
           const page = rows.slice(0, query.limit)
           const last = page[page.length - 1]
           return Effect.map(
-            Effect.forEach(page, viewOf),
+            viewsOf(page),
             (items) => ({
               items,
               next_cursor: rows.length > query.limit && last !== undefined
