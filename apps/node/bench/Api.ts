@@ -15,6 +15,7 @@ import { join } from "node:path"
 import { envFor } from "../dev/Sandbox.js"
 import { launch, logFolder, waitForGateway } from "../src/Launcher.js"
 import * as Load from "./Load.js"
+import { serversUs } from "./MachineCpu.js"
 import * as Stores from "./Stores.js"
 
 /** Results of one scan as a module would store them: a subdomain each, with its source's record. */
@@ -45,10 +46,15 @@ const cpuMs = (pid: number | undefined) => {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
 }
 
-/** A load run, with the CPU the gateway and the node spent on each answer (the figure least moved by neighbours). */
+/**
+ * A load run, with the CPU the gateway, the node and the stores (Postgres, Redis) spent on each answer (the figures
+ * least moved by neighbours; the stores' also count what other clients of the same servers did meanwhile).
+ */
 export interface Measured extends Load.LoadRun {
   readonly gatewayCpuMs: number
   readonly nodeCpuMs: number
+  readonly postgresCpuMs: number
+  readonly redisCpuMs: number
 }
 
 export interface ApiRun {
@@ -108,12 +114,16 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
       Effect.gen(function*() {
         const [gateway, node] = [procs[0]?.child.pid, procs[1]?.child.pid]
         const before = [cpuMs(gateway), cpuMs(node)]
+        const serversBefore = serversUs()
         const run = yield* load
         const answers = Math.max(1, run.sent)
+        const servers = serversUs()
         const done = {
           ...run,
           gatewayCpuMs: (cpuMs(gateway) - before[0]!) / answers,
-          nodeCpuMs: (cpuMs(node) - before[1]!) / answers
+          nodeCpuMs: (cpuMs(node) - before[1]!) / answers,
+          postgresCpuMs: (servers.postgres - serversBefore.postgres) / 1000 / answers,
+          redisCpuMs: (servers.redis - serversBefore.redis) / 1000 / answers
         } satisfies Measured
         // Each phase as it ends: a long run cut short keeps what it measured.
         yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
@@ -152,7 +162,9 @@ const failures = (run: Load.LoadRun) =>
     : `; ${run.failed} failed: ${Object.entries(run.statuses).map(([status, n]) => `${n}× ${status}`).join(", ")}`
 
 const cpu = (run: Measured) =>
-  `CPU per request: gateway ${run.gatewayCpuMs.toFixed(2)} ms, node ${run.nodeCpuMs.toFixed(2)} ms`
+  `CPU per request: gateway ${run.gatewayCpuMs.toFixed(2)} ms, node ${run.nodeCpuMs.toFixed(2)} ms, postgres ${
+    run.postgresCpuMs.toFixed(2)
+  } ms, redis ${run.redisCpuMs.toFixed(2)} ms`
 
 const fixed = (run: Measured) =>
   `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)}; ${cpu(run)})`

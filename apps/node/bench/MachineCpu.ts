@@ -18,7 +18,7 @@ export type Server = keyof typeof servers
  * CPU time in µs of every live process of each store server, with the time of its children that have ended (a
  * PostgreSQL backend that closed is counted in its postmaster's), from /proc/<pid>/stat.
  */
-const serversUs = (): Record<Server, number> => {
+export const serversUs = (): Record<Server, number> => {
   const totals: Record<Server, number> = { redis: 0, postgres: 0, ferretdb: 0 }
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue
