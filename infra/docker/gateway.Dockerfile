@@ -57,4 +57,5 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--import", "tsx", "apps/gateway/src/main.ts"]
+# V8 settings as every Mirage process has them (`v8Flags` in apps/node/src/Launcher.ts).
+CMD ["node", "--max-semi-space-size=32", "--import", "tsx", "apps/gateway/src/main.ts"]

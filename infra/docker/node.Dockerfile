@@ -45,4 +45,5 @@ EXPOSE 9464
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MIRAGE_METRICS_PORT || 9464) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--import", "tsx", "apps/node/src/main.ts"]
+# V8 settings as every Mirage process has them (`v8Flags` in apps/node/src/Launcher.ts).
+CMD ["node", "--max-semi-space-size=32", "--import", "tsx", "apps/node/src/main.ts"]

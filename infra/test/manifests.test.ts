@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseAllDocuments } from "yaml"
+import { v8Flags } from "../../apps/node/src/Launcher.js"
 
 const infraDir = fileURLToPath(new URL("..", import.meta.url))
 const repoDir = resolve(infraDir, "..")
@@ -1237,7 +1238,9 @@ describe("Dockerfiles", () => {
       expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/)
       expect(text).toMatch(/^HEALTHCHECK .*[\s\S]*\/health/m)
       expect(text).toMatch(/^STOPSIGNAL SIGTERM$/m)
-      expect(text).toContain(`CMD ["node", "--import", "tsx", "${entry}"]`)
+      // Started as the launcher starts it, V8 settings included.
+      const command = ["node", ...v8Flags, "--import", "tsx", entry]
+      expect(text).toContain(`CMD [${command.map((part) => `"${part}"`).join(", ")}]`)
       expect(existsSync(join(repoDir, entry))).toBe(true)
       for (const match of text.matchAll(/^COPY (?!--from)(.+)$/gm)) {
         const sources = (match[1] ?? "").split(/\s+/).slice(0, -1)
