@@ -116,13 +116,18 @@ export const make = (settings: HostSettings) =>
     const period = claimPeriodMs(settings.reclaimIdleMs)
     let claimedAllAt = Number.NEGATIVE_INFINITY
 
-    /** The shards this round claims: all of them once a period, else those acquired in the last two periods. */
-    const toClaim = (now: number): Array<number> => {
+    /**
+     * The shards this round claims: all of them once a period (their orphans and their entries idle for
+     * `reclaimIdleMs`), else only the orphans of those acquired in the last two periods — an entry idle that long
+     * cannot be there yet, and claiming it cost 128 shards one more Redis call each round after a start.
+     */
+    const toClaim = (now: number): { readonly shards: Array<number>; readonly idleToo: boolean } => {
       if (now - claimedAllAt >= period) {
         claimedAllAt = now
-        return Array.from(owned.keys())
+        return { shards: Array.from(owned.keys()), idleToo: true }
       }
-      return Array.from(owned.keys()).filter((shard) => now - (acquiredAt.get(shard) ?? now) < 2 * period)
+      const recent = Array.from(owned.keys()).filter((shard) => now - (acquiredAt.get(shard) ?? now) < 2 * period)
+      return { shards: recent, idleToo: false }
     }
 
     /**
@@ -205,12 +210,15 @@ export const make = (settings: HostSettings) =>
         }
         // Each claimed shard's entries pending on other nodes (taken at once: they are orphans), and its entries idle
         // for reclaimIdleMs (a delivery that failed here or was lost). Claims of all shards go out together.
-        yield* Effect.forEach(toClaim(now), (shard) =>
+        const { idleToo, shards: claimed } = toClaim(now)
+        yield* Effect.forEach(claimed, (shard) =>
           Effect.gen(function*() {
             const orphans = yield* inbox.claimOrphans(shard, settings.consumer).pipe(Effect.orElseSucceed(() => []))
-            const idle = yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
-              Effect.orElseSucceed(() => [])
-            )
+            const idle = idleToo
+              ? yield* inbox.claim(shard, settings.consumer, settings.reclaimIdleMs).pipe(
+                Effect.orElseSucceed(() => [])
+              )
+              : []
             // Delivered beside the ownership round, not in it: loading a scan may take retries, and the round must
             // renew the node's leases on time whatever the deliveries do.
             if (orphans.length + idle.length > 0) {
