@@ -5,8 +5,10 @@
 import { DateTime } from "effect"
 import type { JsonOf } from "./api/JsonText.js"
 import { stringify } from "./api/JsonText.js"
+import type { Entity } from "./Entity.js"
 import { Scan } from "./Scan.js"
-import type { Dependencies, ScanConfiguration, ScanModule } from "./Scan.js"
+import type { Dependencies, ScanConfiguration, ScanDefinition, ScanModule } from "./Scan.js"
+import type { PlannedModule, ScanHeader } from "./ScanEvent.js"
 import type { ScanScope } from "./ScanScope.js"
 
 const iso = (at: DateTime.Utc): string => DateTime.formatIso(at)
@@ -41,6 +43,39 @@ const dependencies = (value: Dependencies | null): typeof Dependencies.Encoded |
     on_failure: value.on_failure
   }
 
+const entity = (value: Entity): typeof Entity.Encoded => ({ type: value.type, value: value.value })
+
+/**
+ * `Schema.encodeSync(ScanDefinition)(definition)`, field by field: what the event store writes of a scan's definition
+ * into its projection and snapshots.
+ */
+export const encodeDefinition = (definition: ScanDefinition): typeof ScanDefinition.Encoded => ({
+  name: definition.name,
+  description: definition.description,
+  target: entity(definition.target),
+  modules: definition.modules.map(module),
+  configuration: configuration(definition.configuration)
+})
+
+/** `Schema.encodeSync(ScanHeader)(header)`, field by field. */
+export const encodeHeader = (header: ScanHeader): typeof ScanHeader.Encoded => ({
+  organization_id: header.organization_id,
+  user_id: header.user_id,
+  template_id: header.template_id,
+  depends_on: dependencies(header.depends_on)
+})
+
+/** `Schema.encodeSync(PlannedModule)(planned)`, field by field. */
+export const encodePlannedModule = (planned: PlannedModule): typeof PlannedModule.Encoded => ({
+  id: planned.id,
+  input_types: [...planned.input_types],
+  output_types: [...planned.output_types],
+  config: planned.config
+})
+
+/** An entity as its schema encodes it. */
+export const encodeEntity = entity
+
 /** `Schema.encodeSync(Scan)(scan)`, field by field. */
 export const encodeScan = (scan: Scan): typeof Scan.Encoded => ({
   id: scan.id,
@@ -50,7 +85,7 @@ export const encodeScan = (scan: Scan): typeof Scan.Encoded => ({
   organization_id: scan.organization_id,
   status: scan.status,
   progress: scan.progress,
-  target: { type: scan.target.type, value: scan.target.value },
+  target: entity(scan.target),
   modules: scan.modules.map(module),
   created_at: iso(scan.created_at),
   updated_at: iso(scan.updated_at),

@@ -1,8 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { page } from "@mirage/domain/api/JsonText"
 import { ScanPage } from "@mirage/domain/api/ScansApi"
-import { Scan } from "@mirage/domain/Scan"
-import { encodeScan, scanJson } from "@mirage/domain/ScanWire"
+import { Entity } from "@mirage/domain/Entity"
+import { Scan, ScanDefinition } from "@mirage/domain/Scan"
+import { PlannedModule, ScanHeader } from "@mirage/domain/ScanEvent"
+import {
+  encodeDefinition,
+  encodeEntity,
+  encodeHeader,
+  encodePlannedModule,
+  encodeScan,
+  scanJson
+} from "@mirage/domain/ScanWire"
 import { Arbitrary, FastCheck, Schema } from "effect"
 
 const encode = Schema.encodeSync(Scan)
@@ -30,6 +39,27 @@ describe("ScanWire", () => {
         }
       ),
       { numRuns: 100 }
+    )
+  })
+
+  it("encodes a definition, a header, a plan and seeds as their schemas do", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        Arbitrary.make(ScanDefinition),
+        Arbitrary.make(ScanHeader),
+        FastCheck.array(Arbitrary.make(PlannedModule), { maxLength: 4 }),
+        FastCheck.array(Arbitrary.make(Entity), { maxLength: 4 }),
+        (definition, header, plan, seeds) => {
+          const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown
+          expect(json(encodeDefinition(definition))).toStrictEqual(json(Schema.encodeSync(ScanDefinition)(definition)))
+          expect(encodeHeader(header)).toStrictEqual(Schema.encodeSync(ScanHeader)(header))
+          expect(plan.map(encodePlannedModule)).toStrictEqual(
+            plan.map((planned) => Schema.encodeSync(PlannedModule)(planned))
+          )
+          expect(seeds.map(encodeEntity)).toStrictEqual(seeds.map((seed) => Schema.encodeSync(Entity)(seed)))
+        }
+      ),
+      { numRuns: 200 }
     )
   })
 })

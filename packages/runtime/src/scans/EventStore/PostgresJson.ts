@@ -5,6 +5,7 @@
 import { ScanEvent } from "@mirage/domain/ScanEvent"
 import { ScanSnapshot, toScan, toSnapshot } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
+import { encodeDefinition, encodeEntity, encodeHeader, encodePlannedModule } from "@mirage/domain/ScanWire"
 import { Effect, HashMap, Schema } from "effect"
 import type { ParseResult } from "effect"
 import { ScanDocument } from "../ScanReadModel.js"
@@ -25,21 +26,6 @@ const projectionDocument = (state: ScanState): ScanDocument => ({
 export const encodeProjectionWithSchema = (state: ScanState) => encodeDocument(projectionDocument(state))
 export const encodeEventWithSchema = encodeEvent
 
-/** The parts of `scans.document` that only change with the scan's definition or header, as the schema encodes them. */
-const StaticDocument = ScanDocument.pipe(
-  Schema.pick(
-    "name",
-    "description",
-    "target",
-    "modules",
-    "configuration",
-    "user_id",
-    "organization_id",
-    "template_id",
-    "depends_on"
-  )
-)
-const encodeStatic = Schema.encodeSync(StaticDocument)
 const staticParts = new WeakMap<
   ScanState["definition"],
   { readonly header: ScanState["header"]; readonly json: string }
@@ -67,25 +53,16 @@ const countsJson = (counts: ScanState["counts"]) => ({
 
 /**
  * `projectionDocument` encoded as JSON without the schema on the hot path: the state comes from the machine, so its
- * values are already valid; the definition and header parts are encoded by the schema once per definition. The
- * test suite checks that it decodes to what the schema encoding decodes to.
+ * values are already valid; the definition and header parts are encoded once per definition. The test suite checks
+ * that it decodes to what the schema encoding decodes to.
  */
 export const encodeProjection = (state: ScanState): string => {
   let parts = staticParts.get(state.definition)
   if (parts === undefined || parts.header !== state.header) {
     parts = {
       header: state.header,
-      json: JSON.stringify(encodeStatic({
-        name: state.definition.name,
-        description: state.definition.description,
-        target: state.definition.target,
-        modules: state.definition.modules,
-        configuration: state.definition.configuration,
-        user_id: state.header.user_id,
-        organization_id: state.header.organization_id,
-        template_id: state.header.template_id,
-        depends_on: state.header.depends_on
-      }))
+      // The parts that only change with the scan's definition or header, encoded field by field as their schemas do.
+      json: JSON.stringify({ ...encodeDefinition(state.definition), ...encodeHeader(state.header) })
     }
     staticParts.set(state.definition, parts)
   }
@@ -104,11 +81,6 @@ export const encodeProjection = (state: ScanState): string => {
     running_since: state.running_since
   })
 }
-
-const entityJson = (entity: { readonly type: string; readonly value: string }) => ({
-  type: entity.type,
-  value: entity.value
-})
 
 /**
  * An event as JSON: the frequent events of a running scan (plain numbers, ids and entities, all produced by the
@@ -137,7 +109,7 @@ export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseRe
         at: event.at,
         task_id: event.task_id,
         result_count: event.result_count,
-        discovered: event.discovered.map(entityJson)
+        discovered: event.discovered.map(encodeEntity)
       }))
     case "TasksPlanned":
       return Effect.succeed(JSON.stringify({
@@ -146,7 +118,7 @@ export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseRe
         tasks: event.tasks.map((task) => ({
           task_id: task.task_id,
           module_id: task.module_id,
-          entity: entityJson(task.entity),
+          entity: encodeEntity(task.entity),
           depth: task.depth
         }))
       }))
@@ -155,9 +127,6 @@ export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseRe
   }
 }
 
-/** The parts of a snapshot fixed at the scan's creation, as the schema encodes them. */
-const StaticSnapshot = ScanSnapshot.pipe(Schema.pick("header", "definition", "plan", "seeds"))
-const encodeStaticSnapshot = Schema.encodeSync(StaticSnapshot)
 const staticSnapshots = new WeakMap<
   ScanState["definition"],
   {
@@ -173,7 +142,7 @@ export const encodeSnapshotWithSchema = (state: ScanState) => encodeSnapshot(toS
 
 /**
  * A state's snapshot as JSON without the schema on the hot path (terminal scans each write one): the creation-time
- * parts go through the schema once per scan, the rest are plain values the machine produced. The test suite checks
+ * parts are encoded once per scan, the rest are plain values the machine produced. The test suite checks
  * that it decodes to what the schema encoding decodes to.
  */
 export const encodeSnapshotJson = (state: ScanState): string => {
@@ -185,12 +154,13 @@ export const encodeSnapshotJson = (state: ScanState): string => {
       header: state.header,
       plan: state.plan,
       seeds: state.seeds,
-      json: JSON.stringify(encodeStaticSnapshot({
-        header: state.header,
-        definition: state.definition,
-        plan: state.plan,
-        seeds: state.seeds
-      }))
+      // The parts fixed at the scan's creation, encoded field by field as their schemas do.
+      json: JSON.stringify({
+        header: encodeHeader(state.header),
+        definition: encodeDefinition(state.definition),
+        plan: state.plan.map(encodePlannedModule),
+        seeds: state.seeds.map(encodeEntity)
+      })
     }
     staticSnapshots.set(state.definition, parts)
   }
@@ -199,7 +169,7 @@ export const encodeSnapshotJson = (state: ScanState): string => {
     tasks.push({
       task_id: task.task_id,
       module_id: task.module_id,
-      entity: entityJson(task.entity),
+      entity: encodeEntity(task.entity),
       depth: task.depth,
       status: task.status,
       order: task.order,
