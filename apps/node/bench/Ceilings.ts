@@ -68,7 +68,7 @@ const appendsOf = (created: ScanState, findings: Findings, concurrency: number) 
       round([{ _tag: "Tick" }])
       break
     }
-    round(started.map((task) => ({ _tag: "MarkTaskStarted", task_id: task.task_id })))
+    round([{ _tag: "MarkTasksStarted", task_ids: started.map((task) => task.task_id) }])
     round(started.map((task) => {
       tasks++
       const entities = findings(task.module_id, task.entity.value).flatMap((f) => {

@@ -104,10 +104,13 @@ const applyInto = (working: Working, event: ScanEvent): void => {
     return
   }
   switch (event._tag) {
-    case "TaskStarted": {
+    case "TaskStarted":
+    case "TasksStarted": {
       const s = writable(working)
-      const task = HashMap.get(s.tasks, event.task_id)
-      if (Option.isSome(task) && task.value.status === "QUEUED") setTask(s, task.value, "RUNNING")
+      for (const taskId of event._tag === "TaskStarted" ? [event.task_id] : event.task_ids) {
+        const task = HashMap.get(s.tasks, taskId)
+        if (Option.isSome(task) && task.value.status === "QUEUED") setTask(s, task.value, "RUNNING")
+      }
       return advance(s, event.at)
     }
     case "TaskCompleted": {
@@ -195,11 +198,15 @@ export const decideInto = (
   const working = (draft as ReturnType<typeof makeDraft>).working
   const state = working.state
   switch (command._tag) {
-    case "MarkTaskStarted": {
-      const task = hotTask(state, command.task_id)
-      if (task === undefined) break
-      if (state.status !== "RUNNING" || task.status !== "QUEUED") return Either.right([])
-      const event: ScanEvent = { _tag: "TaskStarted", at: now, task_id: command.task_id }
+    case "MarkTasksStarted": {
+      const tasks = command.task_ids.map((taskId) => hotTask(state, taskId))
+      // An unknown task is refused, by `decide`.
+      if (tasks.includes(undefined)) break
+      const queued = new Set<TaskId>()
+      for (const task of tasks) if (task?.status === "QUEUED") queued.add(task.task_id)
+      const [first, ...rest] = queued
+      if (state.status !== "RUNNING" || first === undefined) return Either.right([])
+      const event: ScanEvent = { _tag: "TasksStarted", at: now, task_ids: [first, ...rest] }
       applyInto(working, event)
       return Either.right([event])
     }

@@ -66,7 +66,10 @@ export const ScanStarted = Schema.TaggedStruct("ScanStarted", At)
 export const ScanPaused = Schema.TaggedStruct("ScanPaused", At)
 export const ScanResumed = Schema.TaggedStruct("ScanResumed", At)
 export const TasksPlanned = Schema.TaggedStruct("TasksPlanned", { ...At, tasks: Schema.Array(PlannedTask) })
+/** One task started: what logs written before `TasksStarted` hold. Still read, no longer written. */
 export const TaskStarted = Schema.TaggedStruct("TaskStarted", { ...At, task_id: TaskId })
+/** The tasks a batch started, in the order they were started: one event for all of them. */
+export const TasksStarted = Schema.TaggedStruct("TasksStarted", { ...At, task_ids: Schema.NonEmptyArray(TaskId) })
 export const TaskCompleted = Schema.TaggedStruct("TaskCompleted", {
   ...At,
   task_id: TaskId,
@@ -88,6 +91,7 @@ export const ScanEvent = Schema.Union(
   ScanResumed,
   TasksPlanned,
   TaskStarted,
+  TasksStarted,
   TaskCompleted,
   TaskFailed,
   ScanCompleted,
@@ -134,7 +138,8 @@ export const DeleteScan = Schema.TaggedStruct("DeleteScan", { expected_seq: Sche
 export const FailScan = Schema.TaggedStruct("FailScan", { reason: Schema.String })
 /** The actor's clock tick: enforces max_duration. */
 export const Tick = Schema.TaggedStruct("Tick", {})
-export const MarkTaskStarted = Schema.TaggedStruct("MarkTaskStarted", { task_id: TaskId })
+/** Marks the queued ones of these tasks started (the actor hands them to the pool once the event is stored). */
+export const MarkTasksStarted = Schema.TaggedStruct("MarkTasksStarted", { task_ids: Schema.Array(TaskId) })
 export const TaskSucceeded = Schema.TaggedStruct("TaskSucceeded", {
   task_id: TaskId,
   /** Results newly stored by this task (duplicates and results past max_results excluded). */
@@ -159,7 +164,7 @@ export const ScanCommand = Schema.Union(
   DeleteScan,
   FailScan,
   Tick,
-  MarkTaskStarted,
+  MarkTasksStarted,
   TaskSucceeded,
   TaskErrored
 )

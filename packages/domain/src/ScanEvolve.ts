@@ -142,11 +142,10 @@ const applyEvent = (state: ScanState, event: ScanEvent): ScanState => {
       }
       return { ...state, tasks, queue, seen, counts: { ...state.counts, queued } }
     }
-    case "TaskStarted": {
-      const task = HashMap.get(state.tasks, event.task_id)
-      if (Option.isNone(task) || task.value.status !== "QUEUED") return state
-      return { ...state, ...setTask(state, task.value, "RUNNING") }
-    }
+    case "TaskStarted":
+      return started(state, [event.task_id])
+    case "TasksStarted":
+      return started(state, event.task_ids)
     case "TaskCompleted": {
       const task = HashMap.get(state.tasks, event.task_id)
       if (Option.isNone(task)) return state
@@ -205,6 +204,18 @@ export const initial = (event: typeof ScanCreated.Type): ScanState => ({
   result_count: 0,
   progress: 0
 })
+
+/** The queued ones of `taskIds` marked running, one after the other. */
+const started = (state: ScanState, taskIds: ReadonlyArray<TaskId>): ScanState => {
+  let next = state
+  for (const taskId of taskIds) {
+    const task = HashMap.get(next.tasks, taskId)
+    if (Option.isSome(task) && task.value.status === "QUEUED") {
+      next = { ...next, ...setTask(next, task.value, "RUNNING") }
+    }
+  }
+  return next
+}
 
 /** Applies one event to an existing scan (a second creation event changes nothing). */
 export const evolve = (state: ScanState, event: ScanEvent): ScanState =>

@@ -6,6 +6,7 @@
 import { Either, HashMap, Option } from "effect"
 import { entityKey } from "./Entity.js"
 import type { Entity } from "./Entity.js"
+import type { TaskId } from "./Ids.js"
 import type { ScanStatus } from "./Scan.js"
 import { isTerminal, overrideConfiguration, ScanDefinition } from "./Scan.js"
 import { maxSeeds } from "./ScanEvent.js"
@@ -183,11 +184,16 @@ export const decide = (
       if (status !== "RUNNING" || ends === null || now < ends) return Either.right([])
       return Either.right([{ _tag: "ScanCompleted", at, reason: "max_duration" }])
     }
-    case "MarkTaskStarted": {
-      const task = HashMap.get(state.tasks, command.task_id)
-      if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: command.task_id }))
-      if (status !== "RUNNING" || task.value.status !== "QUEUED") return Either.right([])
-      return Either.right([{ _tag: "TaskStarted", at, task_id: command.task_id }])
+    case "MarkTasksStarted": {
+      const started = new Set<TaskId>()
+      for (const taskId of command.task_ids) {
+        const task = HashMap.get(state.tasks, taskId)
+        if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: taskId }))
+        if (task.value.status === "QUEUED") started.add(taskId)
+      }
+      const [first, ...rest] = started
+      if (status !== "RUNNING" || first === undefined) return Either.right([])
+      return Either.right([{ _tag: "TasksStarted", at, task_ids: [first, ...rest] }])
     }
     case "TaskSucceeded":
       return succeeded(state, command, at)

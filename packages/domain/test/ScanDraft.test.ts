@@ -86,7 +86,11 @@ const commandFor = (state: ScanState, intent: Intent): ScanCommand => {
   }
   switch (intent.kind) {
     case "begin":
-      return { _tag: "MarkTaskStarted", task_id: pick(intent.n, intent.any, "QUEUED") }
+      // Sometimes two tasks at once (a batch's starts), sometimes the same one twice.
+      return {
+        _tag: "MarkTasksStarted",
+        task_ids: [pick(intent.n, intent.any, "QUEUED"), pick(intent.n * 7 + 1, intent.any, "QUEUED")]
+      }
     case "succeed":
       return {
         _tag: "TaskSucceeded",
@@ -107,7 +111,7 @@ const commandFor = (state: ScanState, intent: Intent): ScanCommand => {
     case "delete":
       return { _tag: "DeleteScan" }
     case "unknown":
-      return { _tag: "MarkTaskStarted", task_id: unknownTask }
+      return { _tag: "MarkTasksStarted", task_ids: [unknownTask] }
   }
 }
 
@@ -179,10 +183,10 @@ describe("ScanDraft", () => {
     }
     const found = (task: ReturnType<typeof taskOf>, type: "DOMAIN" | "IP", value: string) =>
       both({ _tag: "TaskSucceeded", task_id: task, result_count: 1, entities: [entity(type, value)] })
-    both({ _tag: "MarkTaskStarted", task_id: taskOf("m_a", "example.com") })
-    both({ _tag: "MarkTaskStarted", task_id: taskOf("m_b", "example.com") })
+    both({ _tag: "MarkTasksStarted", task_ids: [taskOf("m_a", "example.com")] })
+    both({ _tag: "MarkTasksStarted", task_ids: [taskOf("m_b", "example.com")] })
     found(taskOf("m_a", "example.com"), "DOMAIN", "a.example.com")
-    both({ _tag: "MarkTaskStarted", task_id: taskOf("m_a", "a.example.com") })
+    both({ _tag: "MarkTasksStarted", task_ids: [taskOf("m_a", "a.example.com")] })
     // Found at depth 2, beyond the limit; then by a depth-0 task, at depth 1: seen there now.
     found(taskOf("m_a", "a.example.com"), "IP", "192.0.2.1")
     found(taskOf("m_b", "example.com"), "IP", "192.0.2.1")
@@ -194,7 +198,7 @@ describe("ScanDraft", () => {
     d.send({ _tag: "StartScan" })
     const draft = makeDraft(d.scan)
     const [task] = tasks(d.scan)
-    Either.getOrThrow(decideInto(draft, { _tag: "MarkTaskStarted", task_id: task!.task_id }, d.now))
+    Either.getOrThrow(decideInto(draft, { _tag: "MarkTasksStarted", task_ids: [task!.task_id] }, d.now))
     const frozen = draft.freeze()
     const frozenView = view(frozen)
     Either.getOrThrow(

@@ -332,7 +332,7 @@ describe("status machine", () => {
 /** The actor's own commands about a task. */
 const machineCommands = (taskId: typeof unknownTask): ReadonlyArray<ScanCommand> => [
   { _tag: "Tick" },
-  { _tag: "MarkTaskStarted", task_id: taskId },
+  { _tag: "MarkTasksStarted", task_ids: [taskId] },
   { _tag: "TaskSucceeded", task_id: taskId, result_count: 1, entities: [domain("new.example.com")] },
   { _tag: "TaskErrored", task_id: taskId, error: "boom" }
 ]
@@ -472,19 +472,38 @@ describe("planning", () => {
     expect(d.scan.progress).toBe(1)
   })
 
-  it("MarkTaskStarted moves a queued task to running, once", () => {
+  it("MarkTasksStarted moves a queued task to running, once", () => {
     const d = new Driver({})
     d.start()
     const task = d.task("dns", "example.com")
-    expect(tags(d.begin(task))).toEqual(["TaskStarted"])
+    expect(tags(d.begin(task))).toEqual(["TasksStarted"])
     expect(d.task("dns", "example.com").status).toBe("RUNNING")
     expect(runningTasks(d.scan).map((t) => t.module_id)).toEqual(["dns"])
     expect(d.scan.counts).toMatchObject({ queued: 1, running: 1 })
     expect(d.begin(task)).toEqual([])
-    expect(reject(d.scan, { _tag: "MarkTaskStarted", task_id: unknownTask }, d.now)).toMatchObject({
+    expect(reject(d.scan, { _tag: "MarkTasksStarted", task_ids: [unknownTask] }, d.now)).toMatchObject({
       _tag: "UnknownTask",
       task_id: unknownTask
     })
+  })
+
+  it("a batch's starts are one event of its queued tasks; a start as older logs hold it replays the same", () => {
+    const d = new Driver({})
+    d.start()
+    const dns = d.task("dns", "example.com")
+    const ct = d.task("crtsh", "example.com")
+    d.begin(dns)
+    // The running one and a repeat are left out.
+    const events = d.send({ _tag: "MarkTasksStarted", task_ids: [dns.task_id, ct.task_id, ct.task_id] })
+    expect(events).toEqual([{ _tag: "TasksStarted", at: d.now, task_ids: [ct.task_id] }])
+    expect(d.scan.counts).toMatchObject({ running: 2 })
+    const before = new Driver({})
+    before.start()
+    const [queued] = [before.task("dns", "example.com")]
+    const legacy = evolve(before.scan, { _tag: "TaskStarted", at: before.now, task_id: queued.task_id })
+    const batched = evolve(before.scan, { _tag: "TasksStarted", at: before.now, task_ids: [queued.task_id] })
+    expect(legacy).toEqual(batched)
+    expect(HashMap.unsafeGet(legacy.tasks, queued.task_id).status).toBe("RUNNING")
   })
 
   it("commands about an unknown task are refused", () => {
@@ -742,7 +761,7 @@ describe("completion", () => {
     const before = view(d.scan)
     expect(d.send(command)).toEqual([])
     expect(d.send({ _tag: "TaskErrored", task_id: task.task_id, error: "late timeout" })).toEqual([])
-    expect(d.send({ _tag: "MarkTaskStarted", task_id: task.task_id })).toEqual([])
+    expect(d.send({ _tag: "MarkTasksStarted", task_ids: [task.task_id] })).toEqual([])
     expect(view(d.scan)).toEqual(before)
     expect(d.scan.result_count).toBe(2)
   })
@@ -1005,7 +1024,7 @@ describe("the log and snapshots on the wire", () => {
         "ScanCreated",
         "ScanStarted",
         "TasksPlanned",
-        "TaskStarted",
+        "TasksStarted",
         "TaskCompleted",
         "TaskFailed",
         "ScanPaused",
@@ -1160,7 +1179,7 @@ const commandFor = (state: ScanState, intent: Intent): ScanCommand => {
     case "tick":
       return { _tag: "Tick" }
     case "begin":
-      return { _tag: "MarkTaskStarted", task_id: pick(intent.pick, "QUEUED") }
+      return { _tag: "MarkTasksStarted", task_ids: [pick(intent.pick, "QUEUED")] }
     case "succeed":
       return {
         _tag: "TaskSucceeded",
@@ -1171,7 +1190,7 @@ const commandFor = (state: ScanState, intent: Intent): ScanCommand => {
     case "error":
       return { _tag: "TaskErrored", task_id: pick(intent.pick, "RUNNING"), error: "random failure" }
     case "unknown":
-      return { _tag: "MarkTaskStarted", task_id: unknownTask }
+      return { _tag: "MarkTasksStarted", task_ids: [unknownTask] }
   }
 }
 

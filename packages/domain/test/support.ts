@@ -134,7 +134,7 @@ export class Driver {
   }
 
   begin(task: TaskEntry): Array<ScanEvent> {
-    return this.send({ _tag: "MarkTaskStarted", task_id: task.task_id })
+    return this.send({ _tag: "MarkTasksStarted", task_ids: [task.task_id] })
   }
 
   succeed(task: TaskEntry, entities: ReadonlyArray<Entity> = [], resultCount = entities.length): Array<ScanEvent> {

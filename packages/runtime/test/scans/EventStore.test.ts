@@ -165,7 +165,7 @@ class Writer {
         yield* this.write(store, command, i, { command_id: `c${i}`, snapshot: options.snapshotAt === i })
       }
       const task = queuedTasks(this.state!)[0]!
-      yield* this.write(store, { _tag: "MarkTaskStarted", task_id: task.task_id }, 10, {
+      yield* this.write(store, { _tag: "MarkTasksStarted", task_ids: [task.task_id] }, 10, {
         snapshot: options.snapshotAt === 2
       })
       yield* this.write(
@@ -417,8 +417,9 @@ describe("EventStore Postgres encoders", () => {
           })
         for (const command of steps) yield* run(command)
         const [first, second] = queuedTasks(scan.state!)
-        yield* run({ _tag: "MarkTaskStarted", task_id: first!.task_id })
-        yield* run({ _tag: "MarkTaskStarted", task_id: second!.task_id })
+        yield* run({ _tag: "MarkTasksStarted", task_ids: [first!.task_id, second!.task_id] })
+        // A start as logs written before TasksStarted hold it.
+        yield* check([{ _tag: "TaskStarted", at, task_id: first!.task_id }], scan.state!)
         yield* run({
           _tag: "TaskSucceeded",
           task_id: first!.task_id,

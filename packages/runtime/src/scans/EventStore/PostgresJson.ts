@@ -95,6 +95,8 @@ export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseRe
       return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at }))
     case "TaskStarted":
       return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id }))
+    case "TasksStarted":
+      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, task_ids: event.task_ids }))
     case "TaskFailed":
       return Effect.succeed(
         JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id, error: event.error })

@@ -68,9 +68,11 @@ export const apply = (pending: Pending, command: ScanCommand) => {
  */
 export const persist = (actor: BatchOwner, pending: Pending) =>
   Effect.gen(function*() {
-    for (const task of dueTasks(pending.draft.current, actor.settings.scanConcurrency)) {
-      apply(pending, { _tag: "MarkTaskStarted", task_id: task.task_id })
-      pending.toStart.push(task.task_id)
+    const due = dueTasks(pending.draft.current, actor.settings.scanConcurrency).map((task) => task.task_id)
+    if (due.length > 0) {
+      // One event for the batch's starts.
+      apply(pending, { _tag: "MarkTasksStarted", task_ids: due })
+      for (const taskId of due) pending.toStart.push(taskId)
     }
     if (pending.stored.length > 0) yield* actor.storeResults(pending.stored).pipe(Effect.retry(persistRetry))
     const draft = pending.draft.freeze()
