@@ -41,13 +41,31 @@ export const storedRule = (organizationId: OrganizationId, rule: Rule, yaml: str
   updated_at: at
 })
 
+/** Rule texts parsed at most; past that the memo starts over. */
+const parsedCapacity = 1000
+
+/**
+ * Rule texts parsed already, by their text: each new scan's engine reads its organization's rules, and parsing the
+ * same YAML again for every one of them cost more than the read. A text's parse never changes.
+ */
+const parsed = new Map<string, ReturnType<typeof parse>>()
+
+const parseOnce = (yaml: string): ReturnType<typeof parse> => {
+  const known = parsed.get(yaml)
+  if (known !== undefined) return known
+  const fresh = parse(yaml)
+  if (parsed.size >= parsedCapacity) parsed.clear()
+  parsed.set(yaml, fresh)
+  return fresh
+}
+
 /** The organization's rules decoded; a text that no longer reads as a rule (the format moved on) is logged and left out. */
 export const rulesOf = (store: RuleStoreService, organizationId: OrganizationId) =>
   Effect.flatMap(
     store.list(organizationId),
     (stored) =>
       Effect.forEach(stored, (each) =>
-        Either.match(parse(each.yaml), {
+        Either.match(parseOnce(each.yaml), {
           onRight: (rule) => Effect.succeed([rule]),
           onLeft: (error) =>
             Effect.as(
