@@ -8,21 +8,14 @@ import type { Alert } from "./Alerts.js"
 import { Severity } from "./Alerts.js"
 import { OrganizationId } from "./Ids.js"
 import { ApiText, StorableText } from "./Text.js"
-import { anchored, httpUrl } from "./WirePatterns.js"
+import { anchored, httpUrl, isHttpUrl } from "./WirePatterns.js"
 
 export const AlertChannelId = Schema.UUID.pipe(Schema.brand("AlertChannelId"))
 export type AlertChannelId = typeof AlertChannelId.Type
 
 // Text the stores can keep (no U+0000, no lone surrogate) before any other rule: a channel is a row in PostgreSQL.
 const HttpsUrl = ApiText({ max: 2048 }).pipe(
-  Schema.filter((text) => {
-    try {
-      const url = new URL(text)
-      return url.protocol === "https:" || url.protocol === "http:" || "an http(s) URL"
-    } catch {
-      return "an http(s) URL"
-    }
-  }, { jsonSchema: { pattern: anchored(httpUrl) } })
+  Schema.filter((text) => isHttpUrl(text) || "an http(s) URL", { jsonSchema: { pattern: anchored(httpUrl) } })
 )
 const Secret = ApiText({ min: 1, max: 512 })
 const Host = StorableText.pipe(

@@ -8,7 +8,7 @@ import { ModuleId, OrganizationId, ScanId, TemplateId, UserId } from "./Ids.js"
 import { ModuleSelection } from "./ModuleFlag.js"
 import { ScanScope } from "./ScanScope.js"
 import { ApiText, deepTextProblem } from "./Text.js"
-import { anchored, httpUrl } from "./WirePatterns.js"
+import { anchored, httpUrl, isHttpUrl } from "./WirePatterns.js"
 
 export const ScanStatus = Schema.Literal("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLED")
 export type ScanStatus = typeof ScanStatus.Type
@@ -108,17 +108,6 @@ export const Dependencies = Schema.Struct({
 })
 
 export type Dependencies = typeof Dependencies.Type
-
-/** An absolute http(s) URL without white space, as the WHATWG URL parser (and so the sender) reads it. */
-const isHttpUrl = (text: string): boolean => {
-  if (!/^https?:\/\/\S+$/.test(text)) return false
-  try {
-    const url = new URL(text)
-    return url.protocol === "http:" || url.protocol === "https:"
-  } catch {
-    return false
-  }
-}
 
 /**
  * Where a scan's status changes are POSTed: each body is signed with HMAC-SHA256 under `secret`

@@ -24,6 +24,20 @@ export const port = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[
 /** An http(s) URL: a host (name, IPv4, bracketed IPv6), an optional port, then any path, query and fragment. */
 export const httpUrl = `https?://(?:${domain}|${ipv4}|\\[${ipv6}\\])(?::${port})?(?:[/?#][^\\s${storable}]*)?`
 
+/**
+ * Whether a text is an absolute http(s) URL without white space, as the WHATWG URL parser (and so a sender) reads it:
+ * the check behind every URL the API takes (scan webhooks, alert channels), which `httpUrl` describes.
+ */
+export const isHttpUrl = (text: string): boolean => {
+  if (!/^https?:\/\/\S+$/.test(text)) return false
+  try {
+    const url = new URL(text)
+    return url.protocol === "http:" || url.protocol === "https:"
+  } catch {
+    return false
+  }
+}
+
 /** Free text as the API keeps it: no leading or trailing space, nothing unstorable. */
 export const freeText = `[^\\s${storable}](?:[^${storable}]*[^\\s${storable}])?`
 

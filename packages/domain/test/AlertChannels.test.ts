@@ -1,9 +1,16 @@
 /** Channel views never carry secrets; the message of each kind stays within its service's limits. */
 import { describe, expect, it } from "@effect/vitest"
-import { discordPayload, redactTarget, slackPayload, telegramPayload } from "@mirage/domain/AlertChannels"
+import {
+  ChannelTarget,
+  discordPayload,
+  redactTarget,
+  slackPayload,
+  telegramPayload
+} from "@mirage/domain/AlertChannels"
 import { Alert, AlertEntity, AlertId, AlertRuleId } from "@mirage/domain/Alerts"
 import { OrganizationId, ScanId } from "@mirage/domain/Ids"
-import { DateTime } from "effect"
+import { Webhook } from "@mirage/domain/Scan"
+import { DateTime, Either, Schema } from "effect"
 
 const alert = (severity: Alert["severity"], count: number) =>
   Alert.make({
@@ -52,5 +59,19 @@ describe("AlertChannels", () => {
     expect(discord.embeds[0]!.description.length).toBeLessThanOrEqual(4096)
     expect(telegramPayload(big, "-100").text.length).toBeLessThanOrEqual(4096)
     expect(telegramPayload(big, "-100").text).toContain("new subdomain")
+  })
+
+  it("takes the URLs a scan's webhook takes, and refuses the same ones", () => {
+    const channel = Schema.decodeUnknownEither(ChannelTarget)
+    const webhook = Schema.decodeUnknownEither(Webhook)
+    for (const url of ["https://h.example/p?q=1", "http://127.0.0.1:8080/x", "https://[::1]/hook"]) {
+      expect(Either.isRight(channel({ _tag: "slack", webhook_url: url }))).toBe(true)
+      expect(Either.isRight(webhook({ url, secret: "a-webhook-secret-of-some-length" }))).toBe(true)
+    }
+    // The URL parser would read the first two (it drops white space), the third is not http(s).
+    for (const url of ["https://h.example/a b", " https://h.example/", "ftp://h.example/", "https:/h.example"]) {
+      expect(Either.isLeft(channel({ _tag: "slack", webhook_url: url }))).toBe(true)
+      expect(Either.isLeft(webhook({ url, secret: "a-webhook-secret-of-some-length" }))).toBe(true)
+    }
   })
 })
