@@ -20,6 +20,7 @@ import { ScanQuotas } from "./Quotas.js"
 import { ResultStore } from "./ResultStore.js"
 import type { Persisted, ScanObserverService } from "./ScanObserver.js"
 import { ScanReadModel } from "./ScanReadModel.js"
+import type { StagedChange } from "./StagedChange.js"
 
 export interface Dependent {
   readonly scan_id: ScanId
@@ -27,12 +28,21 @@ export interface Dependent {
 }
 
 export interface ScanDependenciesService {
-  /** Replaces the scans `scanId` depends on. */
-  readonly set: (
-    organizationId: OrganizationId,
-    scanId: ScanId,
-    dependsOn: ReadonlyArray<ScanId>
-  ) => Effect.Effect<void, PersistenceError>
+  /**
+   * Keeps a change of the scan's edges under `changeId` (the command id of the update or creation that carries it)
+   * until the edges reflect it: staged before the command is sent, so a failure after it is stored loses nothing.
+   */
+  readonly stage: (scanId: ScanId, changeId: string) => Effect.Effect<void, PersistenceError>
+  /**
+   * Makes the scan's edges those of its stored definition (as the read model shows it), and forgets its staged
+   * changes whose command is stored; the scan's organization, none when the scan is unknown. Any number of runs, in
+   * any order, leave the edges of the latest stored update.
+   */
+  readonly sync: (scanId: ScanId) => Effect.Effect<Option.Option<OrganizationId>, PersistenceError>
+  /** Forgets a staged change whose command was refused or is taken as never to be stored. */
+  readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
+  /** Changes staged before `before` (epoch ms), oldest first, at most `limit`: what the sweep settles. */
+  readonly staged: (before: number, limit: number) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
   /** The scans that depend on `scanId`. */
   readonly dependents: (scanId: ScanId) => Effect.Effect<ReadonlyArray<Dependent>, PersistenceError>
   /** Whether `target` is reachable from any of `from` along depends-on edges (a new edge to `from` would close a cycle). */
@@ -142,14 +152,15 @@ const changedDependencies = (events: Persisted["events"]): Option.Option<Depende
 /**
  * The node's observer. An update that changed a scan's dependencies writes its edges once the actor stored it
  * (whether its sender saw 200 or 202), then looks at the scan in case they have all ended already; when a scan
- * ends or is deleted, its dependents are looked at.
+ * ends or is deleted, its dependents are looked at. Writing the edges here is the fast path: when it fails, the
+ * change stays staged and the node's sweep writes them later.
  */
 export const observer = Effect.gen(function*() {
   const context = yield* Effect.context<ScanDependencies | ScanReadModel | ResultStore | ShardInbox | ScanQuotas>()
   const dependencies = yield* ScanDependencies
   const edges = (after: Persisted["after"], dependsOn: Dependencies | null) => {
     const organizationId = after.header.organization_id
-    return dependencies.set(organizationId, after.id, dependsOn?.scan_ids ?? []).pipe(
+    return dependencies.sync(after.id).pipe(
       Effect.retry(Schedule.recurs(2)),
       Effect.zipRight(dependsOn === null ? Effect.void : trigger(organizationId, after.id))
     )
