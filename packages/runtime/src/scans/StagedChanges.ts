@@ -3,7 +3,7 @@
  * observers' fast path, so a change whose update is stored is applied even when the observer could not (Postgres
  * away for a moment), once, and one whose update never was is discarded once it is old enough to be sure.
  */
-import { Clock, Config, Duration, Effect, Option, Schedule } from "effect"
+import { Clock, Config, Duration, Effect, Schedule } from "effect"
 import * as Chaining from "./Chaining.js"
 import * as Settings from "./Settings.js"
 import { settle } from "./StagedChange.js"
@@ -58,11 +58,11 @@ export const sweepDependencies = (settings: SweepSettings) =>
     for (const change of changes) {
       const decision = settle(change, now, settings.discardAfterMs)
       if (decision === "discard") yield* dependencies.discard(change.change_id)
-      if (decision !== "apply" || scans.has(change.scan_id)) continue
-      // One sync writes the scan's latest stored edges and forgets all its stored changes.
-      scans.add(change.scan_id)
-      const organization = yield* dependencies.sync(change.scan_id)
-      if (Option.isSome(organization)) yield* Chaining.trigger(organization.value, change.scan_id)
+      // One write covers all the scan's stored changes.
+      if (decision === "apply" && !scans.has(change.scan_id)) {
+        scans.add(change.scan_id)
+        yield* Chaining.writeEdges(change.scan_id)
+      }
     }
   })
 

@@ -7,7 +7,9 @@ import { ScanDependencies } from "../Chaining.js"
 import { StagedChange } from "../StagedChange.js"
 
 const DependentRows = Schema.Array(Schema.Struct({ scan_id: ScanId, organization_id: OrganizationId }))
-const OrganizationRows = Schema.Array(Schema.Struct({ organization_id: OrganizationId }))
+const SyncedRows = Schema.Array(
+  Schema.Struct({ organization_id: OrganizationId, changes: Schema.Array(Schema.String) })
+)
 const StagedRows = Schema.Array(StagedChange)
 
 export const make = Effect.gen(function*() {
@@ -23,7 +25,8 @@ export const make = Effect.gen(function*() {
               on conflict (change_id) do nothing`)
       ).pipe(Effect.asVoid),
     // The scan's read model row is locked (FOR SHARE) first: no update of the scan is stored until this commits, so
-    // the definition read is the latest stored one and a later update's sync runs after this one.
+    // the definition read is the latest stored one, the changes found stored are those it reflects, and a later
+    // update's sync runs after this one.
     sync: (scanId) =>
       attempt("sync scan dependencies", () =>
         sql.begin(async (tx) => {
@@ -37,17 +40,19 @@ export const make = Effect.gen(function*() {
                    from scans, jsonb_array_elements_text(document->'depends_on'->'scan_ids') as d
                    where id = ${scanId}
                    on conflict do nothing`
-          await tx`delete from scan_dependency_changes c where c.scan_id = ${scanId} and exists (
-                     select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
-          return scans
+          const changes = await tx<Array<{ change_id: string }>>`
+            select c.change_id::text as change_id from scan_dependency_changes c
+            where c.scan_id = ${scanId} and exists (
+              select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
+          return [{ organization_id: scan.organization_id, changes: changes.map((row) => row.change_id) }]
         })).pipe(
           Effect.flatMap((rows) =>
             Effect.mapError(
-              Schema.decodeUnknown(OrganizationRows)(rows),
+              Schema.decodeUnknown(SyncedRows)(rows),
               (cause) => new PersistenceError({ operation: "sync scan dependencies", cause })
             )
           ),
-          Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.organization_id))
+          Effect.map((rows) => Option.fromNullable(rows[0]))
         ),
     discard: (changeId) =>
       attempt(

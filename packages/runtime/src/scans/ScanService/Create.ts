@@ -143,11 +143,8 @@ export const createAs = (principal: Principal, request: CreateScanRequest, id: S
       if (dependsOn !== null) yield* dependencies.discard(commandId)
       return "exists" as const
     }
-    if (dependsOn !== null) {
-      yield* dependencies.sync(scanId)
-      // Dependencies that have all ended already: the scan goes at once.
-      yield* Chaining.trigger(principal.organization_id, scanId)
-    }
+    // Dependencies that have all ended already: the scan goes at once.
+    if (dependsOn !== null) yield* Chaining.writeEdges(scanId)
     yield* Effect.annotateCurrentSpan({ scan_id: scanId })
     return { scan: toScan(state), warnings } satisfies CreatedScan
   }).pipe(Effect.withSpan("ScanService.create"))
