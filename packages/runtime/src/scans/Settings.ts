@@ -75,9 +75,11 @@ export const stagedSweep = Setting.millis("scans", "MIRAGE_STAGED_SWEEP_MS", {
 })
 export const stagedSweepAfter = Setting.millis("scans", "MIRAGE_STAGED_SWEEP_AFTER_MS", {
   default: "10 seconds",
-  description: "How old a staged change must be before the sweep applies it (its update stored; else the node did)"
+  description:
+    "How old a staged change must be before the sweep looks at it (younger ones are left to the node storing its update)"
 })
 export const stagedDiscardAfter = Setting.millis("scans", "MIRAGE_STAGED_DISCARD_AFTER_MS", {
   default: "1 day",
-  description: "How old a staged change whose update is not stored must be before it is discarded as never to be"
+  description:
+    "How old a staged change whose update is not stored must be before it is discarded (updates carrying one are refused after half)"
 })

@@ -173,7 +173,9 @@ export const changeObserver = Effect.map(WebhookStore, (store): ScanObserverServ
         ? store.apply(after.id, event.webhook_change).pipe(
           Effect.retry(Schedule.recurs(2)),
           Effect.catchAll((error) =>
-            Effect.logWarning("webhook change not applied", error).pipe(Effect.annotateLogs({ scan_id: after.id }))
+            Effect.logWarning("webhook change not applied now (the sweep will)", error).pipe(
+              Effect.annotateLogs({ scan_id: after.id })
+            )
           )
         )
         : Effect.void, { discard: true })
