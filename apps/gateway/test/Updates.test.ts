@@ -229,5 +229,11 @@ layer(TestLayer, { excludeTestServices: true, timeout: "120 seconds" })("Updates
       yield* Cluster.pollStatus(dependency, caller, Cluster.untilEnd)
       const started = yield* Cluster.pollStatus(dependent, caller, (s) => s.status !== "CREATED")
       expect(["RUNNING", "COMPLETED"]).toContain(started.at(-1)?.status)
+      // The node wrote the edges as it stored the update, and forgot the change the gateway staged for its sweep.
+      const staged = yield* Effect.flatMap(
+        PgClient,
+        (sql) => Effect.promise(() => sql`select change_id from scan_dependency_changes where scan_id = ${dependent}`)
+      )
+      expect(staged).toHaveLength(0)
     }))
 })

@@ -9,7 +9,7 @@ import { deriveUuid } from "@mirage/domain/Ids"
 import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import * as Quota from "@mirage/domain/Quota"
 import { isTerminal } from "@mirage/domain/Scan"
-import type { Dependencies, ScanStatus } from "@mirage/domain/Scan"
+import type { ScanStatus } from "@mirage/domain/Scan"
 import { maxSeeds } from "@mirage/domain/ScanEvent"
 import type { ScanCommand } from "@mirage/domain/ScanEvent"
 import { hasEnded } from "@mirage/domain/ScanMachine"
@@ -20,19 +20,35 @@ import { ScanQuotas } from "./Quotas.js"
 import { ResultStore } from "./ResultStore.js"
 import type { Persisted, ScanObserverService } from "./ScanObserver.js"
 import { ScanReadModel } from "./ScanReadModel.js"
+import type { StagedChange } from "./StagedChange.js"
 
 export interface Dependent {
   readonly scan_id: ScanId
   readonly organization_id: OrganizationId
 }
 
+/** What a sync of a scan's edges covered. */
+export interface Synced {
+  readonly organization_id: OrganizationId
+  readonly changes: ReadonlyArray<string>
+}
+
 export interface ScanDependenciesService {
-  /** Replaces the scans `scanId` depends on. */
-  readonly set: (
-    organizationId: OrganizationId,
-    scanId: ScanId,
-    dependsOn: ReadonlyArray<ScanId>
-  ) => Effect.Effect<void, PersistenceError>
+  /**
+   * Keeps a change of the scan's edges under `changeId` (the command id of the update or creation that carries it)
+   * until the edges reflect it: staged before the command is sent, so a failure after it is stored loses nothing.
+   */
+  readonly stage: (scanId: ScanId, changeId: string) => Effect.Effect<void, PersistenceError>
+  /**
+   * Makes the scan's edges those of its stored definition (as the read model shows it), and gives its organization and
+   * its staged changes whose command is stored (the edges now reflect them); none when the scan is unknown. Any
+   * number of runs, in any order, leave the edges of the latest stored update.
+   */
+  readonly sync: (scanId: ScanId) => Effect.Effect<Option.Option<Synced>, PersistenceError>
+  /** Forgets a staged change whose command was refused or is taken as never to be stored. */
+  readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
+  /** Changes staged before `before` (epoch ms), oldest first, at most `limit`: what the sweep settles. */
+  readonly staged: (before: number, limit: number) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
   /** The scans that depend on `scanId`. */
   readonly dependents: (scanId: ScanId) => Effect.Effect<ReadonlyArray<Dependent>, PersistenceError>
   /** Whether `target` is reachable from any of `from` along depends-on edges (a new edge to `from` would close a cycle). */
@@ -130,35 +146,36 @@ export const trigger = (organizationId: OrganizationId, dependentId: ScanId) =>
     yield* startWithinQuota(organizationId, dependentId, "chain")
   }).pipe(Effect.withSpan("Chaining.trigger", { attributes: { scan_id: dependentId } }))
 
-/** The dependencies the batch's last stored update set, if one changed them (null: none any more). */
-const changedDependencies = (events: Persisted["events"]): Option.Option<Dependencies | null> => {
-  let changed: Option.Option<Dependencies | null> = Option.none()
-  for (const event of events) {
-    if (event._tag === "ScanUpdated" && event.depends_on !== undefined) changed = Option.some(event.depends_on)
-  }
-  return changed
-}
+/**
+ * Writes the scan's edges from its stored definition, looks at the scan in case its dependencies have all ended, and
+ * only then forgets the staged changes this covered: a failure on the way leaves them to the node's sweep.
+ */
+export const writeEdges = (scanId: ScanId) =>
+  Effect.gen(function*() {
+    const dependencies = yield* ScanDependencies
+    const synced = yield* dependencies.sync(scanId)
+    if (Option.isNone(synced)) return
+    yield* trigger(synced.value.organization_id, scanId)
+    yield* Effect.forEach(synced.value.changes, dependencies.discard, { discard: true })
+  })
+
+/** Whether a stored update of the batch changed the scan's dependencies. */
+const changedDependencies = (events: Persisted["events"]): boolean =>
+  events.some((event) => event._tag === "ScanUpdated" && event.depends_on !== undefined)
 
 /**
  * The node's observer. An update that changed a scan's dependencies writes its edges once the actor stored it
  * (whether its sender saw 200 or 202), then looks at the scan in case they have all ended already; when a scan
- * ends or is deleted, its dependents are looked at.
+ * ends or is deleted, its dependents are looked at. Writing the edges here is the fast path: when it fails, the
+ * change stays staged and the node's sweep writes them later.
  */
 export const observer = Effect.gen(function*() {
   const context = yield* Effect.context<ScanDependencies | ScanReadModel | ResultStore | ShardInbox | ScanQuotas>()
   const dependencies = yield* ScanDependencies
-  const edges = (after: Persisted["after"], dependsOn: Dependencies | null) => {
-    const organizationId = after.header.organization_id
-    return dependencies.set(organizationId, after.id, dependsOn?.scan_ids ?? []).pipe(
-      Effect.retry(Schedule.recurs(2)),
-      Effect.zipRight(dependsOn === null ? Effect.void : trigger(organizationId, after.id))
-    )
-  }
   return {
     persisted: ({ after, before, events }) => {
-      const changed = changedDependencies(events)
       const work = Effect.all([
-        Option.match(changed, { onNone: () => Effect.void, onSome: (dependsOn) => edges(after, dependsOn) }),
+        changedDependencies(events) ? Effect.retry(writeEdges(after.id), Schedule.recurs(2)) : Effect.void,
         !hasEnded(before, after) ? Effect.void : dependencies.dependents(after.id).pipe(
           Effect.flatMap((dependents) =>
             Effect.forEach(dependents, (d) => trigger(d.organization_id, d.scan_id), { discard: true })

@@ -33,6 +33,7 @@ import { combine, ScanObserver } from "./ScanObserver.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as ScanReadModelPostgres from "./ScanReadModel/Postgres.js"
 import * as Settings from "./Settings.js"
+import * as StagedChanges from "./StagedChanges.js"
 import { changeObserver, makeDispatcher, WebhookConfig } from "./Webhooks.js"
 import * as WebhooksFetch from "./Webhooks/Fetch.js"
 import * as WebhooksPostgres from "./Webhooks/Postgres.js"
@@ -78,7 +79,7 @@ export const QuotaReconcileConfig = Config.all({
 /** The observers, in order: the webhook changes of stored updates, then notifications and live progress (they only
  * publish), then the last correlation findings (when the node correlates), then quotas, then chaining (dependency
  * edges of stored updates included), then the inventory and alerts of a completed run, then the scan's root span when
- * it ends. Retention and the alert delivery worker run beside. */
+ * it ends. Retention, the alert delivery worker and the sweeps of quotas and staged changes run beside. */
 export const layerObservers = Layer.scoped(
   ScanObserver,
   Effect.gen(function*() {
@@ -92,6 +93,7 @@ export const layerObservers = Layer.scoped(
     const deliveries = yield* Effect.flatMap(DeliveryConfig, AlertDelivery.start)
     const monitor = yield* Monitor.observer(dispatcher.enqueue, deliveries.wake)
     yield* quotaReconciler
+    yield* StagedChanges.reconciler
     yield* Effect.forkScoped(Retention.configuredJob)
     return combine(webhookChanges, notifications, progress, correlation, quotas, chaining, monitor, Tracing.observer)
   })

@@ -13,7 +13,21 @@ import type { ScanStatus } from "@mirage/domain/Scan"
 import { makeDraft } from "@mirage/domain/ScanDraft"
 import { runningTasks } from "@mirage/domain/ScanMachine"
 import type { ScanState, TaskEntry } from "@mirage/domain/ScanMachine"
-import { Cause, Clock, Config, Deferred, Effect, Either, Exit, Fiber, FiberRef, HashMap, Option, Queue } from "effect"
+import {
+  Cause,
+  Clock,
+  Config,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  FiberRef,
+  HashMap,
+  Option,
+  Queue
+} from "effect"
 import type { Scope } from "effect"
 import type { Replies, Reply } from "../cluster/Replies.js"
 import type { Envelope } from "../cluster/ShardInbox.js"
@@ -75,11 +89,18 @@ export interface ActorSettings {
   readonly scanConcurrency: number
   /** A snapshot is stored after this many events, or after as many events as the scan has tasks if that is more. */
   readonly snapshotEvery: number
+  /**
+   * An update carrying staged changes (a webhook, dependencies) sent longer ago than this is refused: the sweep may
+   * have discarded its changes, and it must not be stored without them. None: no limit.
+   */
+  readonly updateExpiryMs?: number
 }
 
-export const ActorConfig = Config.all({
+export const ActorConfig: Config.Config<ActorSettings> = Config.all({
   scanConcurrency: Settings.scanConcurrency,
-  snapshotEvery: Settings.snapshotEvery
+  snapshotEvery: Settings.snapshotEvery,
+  // Half the discard age: clocks of the gateway that sent it and of this node may differ by less than that.
+  updateExpiryMs: Config.map(Settings.stagedDiscardAfter, (age) => Duration.toMillis(age) / 2)
 })
 
 const rejection = (error: { readonly _tag: string; readonly message: string; readonly status?: ScanStatus }) => ({
@@ -113,6 +134,19 @@ interface Actor {
   closed: boolean
 }
 
+/** Whether the envelope is an update carrying staged changes that waited longer than the actor accepts. */
+const expired = (settings: ActorSettings, envelope: Envelope, now: number): boolean => {
+  const command = envelope.command
+  return settings.updateExpiryMs !== undefined && command._tag === "UpdateScan" &&
+    (command.webhook_change !== undefined || command.depends_on !== undefined) &&
+    now - envelope.sent_at > settings.updateExpiryMs
+}
+
+const updateExpired = {
+  _tag: "UpdateExpired",
+  message: "the update waited too long for its scan: the changes it staged may be discarded"
+}
+
 /** A command from the inbox: applied once (a repeat is only answered), answered and acknowledged once persisted. */
 const deliver = (actor: Actor, pending: Pending, message: Extract<ActorMessage, { readonly _tag: "Deliver" }>) =>
   Effect.gen(function*() {
@@ -121,6 +155,10 @@ const deliver = (actor: Actor, pending: Pending, message: Extract<ActorMessage, 
     if (pending.commandId !== null) yield* persist(actor, pending)
     if (actor.commands.has(envelope.command_id)) {
       pending.after.push(actor.reply(envelope, "accepted", null), message.ack)
+      return
+    }
+    if (expired(actor.settings, envelope, pending.now)) {
+      pending.after.push(actor.reply(envelope, "rejected", rejection(updateExpired)), message.ack)
       return
     }
     const decided = apply(pending, envelope.command)

@@ -69,3 +69,17 @@ export const webhookQueue = Setting.integer("scans", "MIRAGE_WEBHOOK_QUEUE", {
   default: 10_000,
   description: "Webhook deliveries a node holds waiting at most"
 })
+export const stagedSweep = Setting.millis("scans", "MIRAGE_STAGED_SWEEP_MS", {
+  default: "10 seconds",
+  description: "How often a node settles the staged webhook and dependency changes of updates"
+})
+export const stagedSweepAfter = Setting.millis("scans", "MIRAGE_STAGED_SWEEP_AFTER_MS", {
+  default: "10 seconds",
+  description:
+    "How old a staged change must be before the sweep looks at it (younger ones are left to the node storing its update)"
+})
+export const stagedDiscardAfter = Setting.millis("scans", "MIRAGE_STAGED_DISCARD_AFTER_MS", {
+  default: "1 day",
+  description:
+    "How old a staged change whose update is not stored must be before it is discarded (updates carrying one are refused after half)"
+})

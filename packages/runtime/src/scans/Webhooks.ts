@@ -15,20 +15,26 @@ import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as Settings from "./Settings.js"
+import type { StagedChange } from "./StagedChange.js"
 
 export interface WebhookStoreService {
   readonly get: (scanId: ScanId) => Effect.Effect<Option.Option<Webhook>, PersistenceError>
   /** Sets the scan's webhook, or removes it with null. */
   readonly set: (scanId: ScanId, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
   /**
-   * Keeps a change of the scan's webhook (null: removal) under `changeId` until the update that carries it is
-   * stored: an update's side effects follow what the scan's actor decided, never precede it.
+   * Keeps a change of the scan's webhook (null: removal) under `changeId` (its update's command id) until the update
+   * that carries it is stored: an update's side effects follow what the scan's actor decided, never precede it.
    */
   readonly stage: (scanId: ScanId, changeId: string, webhook: Webhook | null) => Effect.Effect<void, PersistenceError>
-  /** Applies a staged change to the scan's webhook and forgets it; false when there is none (applied already). */
+  /**
+   * Applies a staged change whose update is stored and forgets it, once: false when there is none (applied already),
+   * its update is not stored, or a later stored update changed the webhook again (then it is only forgotten).
+   */
   readonly apply: (scanId: ScanId, changeId: string) => Effect.Effect<boolean, PersistenceError>
   /** Forgets a staged change whose update was refused. */
   readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
+  /** Changes staged before `before` (epoch ms), oldest first, at most `limit`: what the sweep settles. */
+  readonly staged: (before: number, limit: number) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
 }
 
 export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}
@@ -157,7 +163,8 @@ export const makeDispatcher = (settings: WebhookSettings) =>
 
 /**
  * The node's observer of stored updates: a ScanUpdated that carries a webhook change applies it, so the webhook
- * changes exactly when (and only if) the scan's actor stored the update, however long the update took to arrive.
+ * changes exactly when (and only if) the scan's actor stored the update, however long the update took to arrive. This
+ * is the fast path: a change it could not apply (Postgres away) stays staged, and the node's sweep applies it later.
  */
 export const changeObserver = Effect.map(WebhookStore, (store): ScanObserverService => ({
   persisted: ({ after, events }) =>
@@ -166,7 +173,9 @@ export const changeObserver = Effect.map(WebhookStore, (store): ScanObserverServ
         ? store.apply(after.id, event.webhook_change).pipe(
           Effect.retry(Schedule.recurs(2)),
           Effect.catchAll((error) =>
-            Effect.logWarning("webhook change not applied", error).pipe(Effect.annotateLogs({ scan_id: after.id }))
+            Effect.logWarning("webhook change not applied now (the sweep will)", error).pipe(
+              Effect.annotateLogs({ scan_id: after.id })
+            )
           )
         )
         : Effect.void, { discard: true })

@@ -99,6 +99,7 @@ const setup = (
     readonly configuration?: Partial<ScanConfiguration>
     /** The node's inventory (in memory), fed by the actor's results and read by new-entities-only scans. */
     readonly inventory?: InventoryMemory.Store
+    readonly updateExpiryMs?: number
   } = {}
 ) =>
   Effect.gen(function*() {
@@ -135,7 +136,8 @@ const setup = (
       const loaded = Option.getOrThrow(yield* events.load(scanId))
       return yield* ScanActor.make(loaded, { shard: 0, fence: { shard: 0, epoch: 1 } }, {
         scanConcurrency: 2,
-        snapshotEvery: 5
+        snapshotEvery: 5,
+        ...(options.updateExpiryMs === undefined ? {} : { updateExpiryMs: options.updateExpiryMs })
       }).pipe(Effect.provide(context))
     })
     const send = (actor: ScanActor.ActorHandle, command: ScanCommand, id: string) =>
@@ -244,6 +246,23 @@ describe("ScanActor", () => {
         rejection: { tag: "IllegalTransition", status: "CREATED" }
       })
       expect((yield* t.log).length).toBe(1)
+      yield* actor.stop
+    }))
+
+  it.scoped("refuses an update that carries staged changes once it has waited longer than the expiry", () =>
+    Effect.gen(function*() {
+      const t = yield* setup({ updateExpiryMs: 60_000 })
+      const actor = yield* t.spawn
+      // Sent at 0 and delivered two minutes later: its staged webhook change may have been discarded meanwhile.
+      yield* TestClock.adjust("2 minutes")
+      yield* t.send(actor, { _tag: "UpdateScan", webhook_change: "5b000000-0000-4000-8000-000000000001" }, "late")
+      yield* t.send(actor, { _tag: "UpdateScan", name: "renamed" }, "late-plain")
+      yield* Effect.repeat(Effect.sync(() => t.published.length), { until: (n) => n >= 2 })
+      expect(t.published[0]).toMatchObject({ outcome: "rejected", rejection: { tag: "UpdateExpired" } })
+      // An update without staged changes loses nothing by waiting: applied.
+      expect(t.published[1]).toMatchObject({ outcome: "accepted" })
+      const updates = (yield* t.log).filter((e) => e._tag === "ScanUpdated")
+      expect(updates.map((e) => e.definition.name)).toEqual(["renamed"])
       yield* actor.stop
     }))
 

@@ -51,7 +51,17 @@ const stubs = Layer.mergeAll(
       release: unused
     })
   ),
-  Layer.succeed(ScanDependencies, ScanDependencies.of({ set: unused, dependents: unused, reaches: unused }))
+  Layer.succeed(
+    ScanDependencies,
+    ScanDependencies.of({
+      stage: unused,
+      sync: unused,
+      discard: unused,
+      staged: unused,
+      dependents: unused,
+      reaches: unused
+    })
+  )
 )
 
 /** The service over fresh memory twins; the event store too, to read back what creation appended. */

@@ -76,9 +76,11 @@ export const purgeOrganization = (organizationId: OrganizationId, now: number) =
           await tx`delete from scan_events where scan_id = ${id}`
           await tx`delete from scan_snapshots where scan_id = ${id}`
           await tx`delete from scan_commands where scan_id = ${id}`
-          // An ended run sends no more notifications: its webhook and any change staged for it go too.
+          // An ended run sends no more notifications: its webhook and the changes staged for it go too, with the log
+          // the sweep would look their updates up in.
           await tx`delete from scan_webhooks where scan_id = ${id}`
           await tx`delete from scan_webhook_changes where scan_id = ${id}`
+          await tx`delete from scan_dependency_changes where scan_id = ${id}`
           await tx`update scans set deleted_at = to_timestamp(${now} / 1000.0) where id = ${id}
             and deleted_at is null`
         }))

@@ -1,25 +1,81 @@
-/** The dependency edges of chained scans in Postgres (`scan_dependencies`). */
+/** The dependency edges of chained scans in Postgres (`scan_dependencies`), and their staged changes. */
 import { OrganizationId, ScanId } from "@mirage/domain/Ids"
-import { Effect, Layer, Schema } from "effect"
+import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { ScanDependencies } from "../Chaining.js"
+import { StagedChange } from "../StagedChange.js"
 
 const DependentRows = Schema.Array(Schema.Struct({ scan_id: ScanId, organization_id: OrganizationId }))
+const SyncedRows = Schema.Array(
+  Schema.Struct({ organization_id: OrganizationId, changes: Schema.Array(Schema.String) })
+)
+const StagedRows = Schema.Array(StagedChange)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   return ScanDependencies.of({
-    set: (organizationId, scanId, dependsOn) =>
-      attempt("set scan dependencies", () =>
+    stage: (scanId, changeId) =>
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) =>
+          attempt("stage dependency change", () =>
+            sql`insert into scan_dependency_changes (change_id, scan_id, created_at)
+              values (${changeId}, ${scanId}, to_timestamp(${now} / 1000.0))
+              on conflict (change_id) do nothing`)
+      ).pipe(Effect.asVoid),
+    // The scan's read model row is locked (FOR SHARE) first: no update of the scan is stored until this commits, so
+    // the definition read is the latest stored one, the changes found stored are those it reflects, and a later
+    // update's sync runs after this one.
+    sync: (scanId) =>
+      attempt("sync scan dependencies", () =>
         sql.begin(async (tx) => {
+          const scans = await tx<Array<{ organization_id: string }>>`
+            select organization_id from scans where id = ${scanId} for share`
+          const scan = scans[0]
+          if (scan === undefined) return []
           await tx`delete from scan_dependencies where scan_id = ${scanId}`
-          if (dependsOn.length > 0) {
-            await tx`insert into scan_dependencies (scan_id, depends_on, organization_id)
-                     select ${scanId}, d, ${organizationId} from unnest(${[...dependsOn]}::uuid[]) as d
-                     on conflict do nothing`
-          }
-        })).pipe(Effect.asVoid),
+          await tx`insert into scan_dependencies (scan_id, depends_on, organization_id)
+                   select id, d::uuid, organization_id
+                   from scans, jsonb_array_elements_text(document->'depends_on'->'scan_ids') as d
+                   where id = ${scanId}
+                   on conflict do nothing`
+          const changes = await tx<Array<{ change_id: string }>>`
+            select c.change_id::text as change_id from scan_dependency_changes c
+            where c.scan_id = ${scanId} and exists (
+              select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
+          return [{ organization_id: scan.organization_id, changes: changes.map((row) => row.change_id) }]
+        })).pipe(
+          Effect.flatMap((rows) =>
+            Effect.mapError(
+              Schema.decodeUnknown(SyncedRows)(rows),
+              (cause) => new PersistenceError({ operation: "sync scan dependencies", cause })
+            )
+          ),
+          Effect.map((rows) => Option.fromNullable(rows[0]))
+        ),
+    discard: (changeId) =>
+      attempt(
+        "discard dependency change",
+        () => sql`delete from scan_dependency_changes where change_id = ${changeId}`
+      ).pipe(Effect.asVoid),
+    staged: (before, limit) =>
+      attempt("read staged dependency changes", () =>
+        sql`select c.scan_id, c.change_id::text as change_id,
+                   exists (
+                     select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text
+                   ) as stored,
+                   extract(epoch from c.created_at)::float8 * 1000 as staged_at
+            from scan_dependency_changes c
+            where c.created_at < to_timestamp(${before} / 1000.0)
+            order by c.created_at limit ${limit}`).pipe(
+          Effect.flatMap((rows) =>
+            Effect.mapError(
+              Schema.decodeUnknown(StagedRows)(rows),
+              (cause) => new PersistenceError({ operation: "read staged dependency changes", cause })
+            )
+          )
+        ),
     dependents: (scanId) =>
       attempt(
         "find dependent scans",

@@ -16,6 +16,8 @@ import { ShardInbox } from "../../cluster/ShardInbox.js"
 import type { Envelope } from "../../cluster/ShardInbox.js"
 import type { PersistenceError } from "../../platform/Errors.js"
 import * as Chaining from "../Chaining.js"
+import { ScanDependencies } from "../Chaining.js"
+import type { ScanDependenciesService } from "../Chaining.js"
 import { ScanQuotas } from "../Quotas.js"
 import { ScanReadModel } from "../ScanReadModel.js"
 import type { ScanView } from "../ScanReadModel.js"
@@ -103,21 +105,20 @@ const rejected = (view: ScanView, reply: Reply, id: ScanId) =>
   })
 
 /** Sends a command to the scan's node and waits for its answer (and for the projection to show it). */
-const send = (waits: Waits, principal: Principal, before: ScanView, command: ScanCommand) =>
+const send = (waits: Waits, principal: Principal, before: ScanView, command: ScanCommand, commandId?: string) =>
   Effect.gen(function*() {
     const replies = yield* Replies
     const inbox = yield* ShardInbox
     const id = before.scan.id
-    const commandId = yield* randomUuid
     const envelope: Envelope = {
       target: id,
-      command_id: commandId,
+      command_id: commandId ?? (yield* randomUuid),
       command,
       reply_to: replies.channel,
       traceparent: yield* traceparent,
       sent_at: yield* Clock.currentTimeMillis
     }
-    const reply = yield* replies.ask(commandId, inbox.send(envelope), waits.commandWaitMs)
+    const reply = yield* replies.ask(envelope.command_id, inbox.send(envelope), waits.commandWaitMs)
     if (Option.isNone(reply)) {
       const now = yield* (yield* ScanReadModel).get(principal.organization_id, id)
       return CommandOutcome.Pending({ scan: Option.getOrElse(now, () => before).scan })
@@ -186,11 +187,15 @@ export const update = (
       })
     }
     const { modules, target } = yield* checkUpdate(principal, current, request)
-    // The webhook is staged, not written: the node applies it once the actor has stored this update (ScanUpdated),
-    // as it writes the dependency edges, so a refused update changes neither and a late one changes both.
+    // The webhook and the dependency edges are staged under the update's command id, not written: the node applies
+    // them once the actor has stored this update (ScanUpdated), at once or by its sweep, so a refused update changes
+    // neither and a late one changes both.
     const webhooks = yield* WebhookStore
-    const change = request.webhook === undefined ? undefined : yield* randomUuid
+    const dependencies = yield* ScanDependencies
+    const commandId = yield* randomUuid
+    const change = request.webhook === undefined ? undefined : commandId
     if (change !== undefined) yield* webhooks.stage(id, change, request.webhook ?? null)
+    if (request.depends_on !== undefined) yield* dependencies.stage(id, commandId)
     return yield* send(waits, principal, before, {
       _tag: "UpdateScan",
       ...(request.name === undefined ? {} : { name: request.name }),
@@ -201,14 +206,26 @@ export const update = (
       ...(request.depends_on === undefined ? {} : { depends_on: request.depends_on }),
       ...(change === undefined ? {} : { webhook_change: change }),
       ...(expectedSeq === undefined ? {} : { expected_seq: expectedSeq })
-    }).pipe(
-      // Refused by the scan: its change will never be applied. A store failure leaves it (the update may be sent).
-      Effect.tapError((error) => error._tag === "PersistenceError" ? Effect.void : discard(webhooks, change))
+    }, commandId).pipe(
+      // Refused by the scan: its changes will never be applied. A store failure leaves them (the update may be sent).
+      Effect.tapError((error) =>
+        error._tag === "PersistenceError"
+          ? Effect.void
+          : discard(webhooks, dependencies, change, request.depends_on === undefined ? undefined : commandId)
+      )
     )
   }).pipe(Effect.withSpan("ScanService.update", { attributes: { scan_id: id } }))
 
-/** Forgets the staged webhook change of an update the scan refused (a failure to is only logged). */
-const discard = (webhooks: WebhookStoreService, change: string | undefined) =>
-  change === undefined ? Effect.void : webhooks.discard(change).pipe(
-    Effect.catchAll((error) => Effect.logWarning("a refused update's webhook change was not discarded", error))
+/** Forgets the staged changes of an update the scan refused (a failure to is only logged: the sweep forgets them). */
+const discard = (
+  webhooks: WebhookStoreService,
+  dependencies: ScanDependenciesService,
+  webhookChange: string | undefined,
+  dependencyChange: string | undefined
+) =>
+  Effect.all([
+    webhookChange === undefined ? Effect.void : webhooks.discard(webhookChange),
+    dependencyChange === undefined ? Effect.void : dependencies.discard(dependencyChange)
+  ], { discard: true }).pipe(
+    Effect.catchAll((error) => Effect.logWarning("a refused update's staged changes were not discarded", error))
   )

@@ -121,6 +121,9 @@ export const createAs = (principal: Principal, request: CreateScanRequest, id: S
     const { created, state } = yield* creation(scanId, header, resolved)
     // The webhook first: the scan's first status change must find it.
     if (request.webhook !== undefined) yield* (yield* WebhookStore).set(scanId, request.webhook)
+    // The edges are written from the stored scan, and staged first so the node's sweep writes them if this cannot.
+    const dependencies = yield* ScanDependencies
+    if (dependsOn !== null) yield* dependencies.stage(scanId, commandId)
     const inbox = yield* ShardInbox
     const appended = yield* (yield* EventStore).append([{
       scan_id: scanId,
@@ -136,12 +139,12 @@ export const createAs = (principal: Principal, request: CreateScanRequest, id: S
       // A given id may have its log already (the same run created before); creation is not fenced.
       Effect.catchTags({ ConcurrencyConflict: () => Effect.succeed(false), StaleEpoch: Effect.die })
     )
-    if (!appended) return "exists" as const
-    if (dependsOn !== null) {
-      yield* (yield* ScanDependencies).set(principal.organization_id, scanId, dependsOn.scan_ids)
-      // Dependencies that have all ended already: the scan goes at once.
-      yield* Chaining.trigger(principal.organization_id, scanId)
+    if (!appended) {
+      if (dependsOn !== null) yield* dependencies.discard(commandId)
+      return "exists" as const
     }
+    // Dependencies that have all ended already: the scan goes at once.
+    if (dependsOn !== null) yield* Chaining.writeEdges(scanId)
     yield* Effect.annotateCurrentSpan({ scan_id: scanId })
     return { scan: toScan(state), warnings } satisfies CreatedScan
   }).pipe(Effect.withSpan("ScanService.create"))
