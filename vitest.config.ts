@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
@@ -7,6 +8,17 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    poolOptions: {
+      forks: {
+        // A fork runs file after file on one module graph: the files share their imports (Effect, the platform, the
+        // sources under test) instead of loading and transforming them again each, which took longer than the tests.
+        // Every test makes its own stores and closes what it opens, so nothing of one file reaches the next.
+        isolate: false,
+        // At least two at a time (vitest's default is one fork fewer than cores: one on two): the integration tests
+        // spend much of their time waiting on the stores and on spawned processes.
+        maxForks: Math.max(2, availableParallelism() - 1)
+      }
+    },
     fakeTimers: { toFake: [] }
   }
 })
