@@ -3,6 +3,7 @@ import { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import { rowsDecoder } from "../../platform/Rows.js"
 import { ScanDependencies } from "../Chaining.js"
 import { StagedChange } from "../StagedChange.js"
 
@@ -10,7 +11,7 @@ const DependentRows = Schema.Array(Schema.Struct({ scan_id: ScanId, organization
 const SyncedRows = Schema.Array(
   Schema.Struct({ organization_id: OrganizationId, changes: Schema.Array(Schema.String) })
 )
-const StagedRows = Schema.Array(StagedChange)
+const decodeStaged = rowsDecoder(StagedChange)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -68,14 +69,7 @@ export const make = Effect.gen(function*() {
                    extract(epoch from c.created_at)::float8 * 1000 as staged_at
             from scan_dependency_changes c
             where c.created_at < to_timestamp(${before} / 1000.0)
-            order by c.created_at limit ${limit}`).pipe(
-          Effect.flatMap((rows) =>
-            Effect.mapError(
-              Schema.decodeUnknown(StagedRows)(rows),
-              (cause) => new PersistenceError({ operation: "read staged dependency changes", cause })
-            )
-          )
-        ),
+            order by c.created_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged dependency changes"))),
     dependents: (scanId) =>
       attempt(
         "find dependent scans",

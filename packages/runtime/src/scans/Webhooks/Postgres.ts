@@ -3,10 +3,11 @@ import { Webhook } from "@mirage/domain/Scan"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import { rowsDecoder } from "../../platform/Rows.js"
 import { StagedChange } from "../StagedChange.js"
 import { WebhookStore } from "../Webhooks.js"
 
-const StagedRows = Schema.Array(StagedChange)
+const decodeStaged = rowsDecoder(StagedChange)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -79,14 +80,7 @@ export const make = Effect.gen(function*() {
                    extract(epoch from c.created_at)::float8 * 1000 as staged_at
             from scan_webhook_changes c
             where c.created_at < to_timestamp(${before} / 1000.0)
-            order by c.created_at limit ${limit}`).pipe(
-          Effect.flatMap((rows) =>
-            Effect.mapError(
-              Schema.decodeUnknown(StagedRows)(rows),
-              (cause) => new PersistenceError({ operation: "read staged webhook changes", cause })
-            )
-          )
-        ),
+            order by c.created_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged webhook changes"))),
     discard: (changeId) =>
       attempt("discard webhook change", () => sql`delete from scan_webhook_changes where change_id = ${changeId}`)
         .pipe(Effect.asVoid)
