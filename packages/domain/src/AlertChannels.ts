@@ -17,6 +17,21 @@ export type AlertChannelId = typeof AlertChannelId.Type
 const HttpsUrl = ApiText({ max: 2048 }).pipe(
   Schema.filter((text) => isHttpUrl(text) || "an http(s) URL", { jsonSchema: { pattern: anchored(httpUrl) } })
 )
+
+/**
+ * A stored channel's URL: what the API took before it checked URLs as scan webhooks' are (the URL parser's reading,
+ * white space included). Channels stored then must go on loading and delivering.
+ */
+const StoredUrl = ApiText({ max: 2048 }).pipe(
+  Schema.filter((text) => {
+    try {
+      const { protocol } = new URL(text)
+      return protocol === "https:" || protocol === "http:" || "an http(s) URL"
+    } catch {
+      return "an http(s) URL"
+    }
+  })
+)
 const Secret = ApiText({ min: 1, max: 512 })
 const Host = StorableText.pipe(
   Schema.pattern(/^[A-Za-z0-9.:-]{1,253}$/, { message: () => "a host name or address" })
@@ -25,17 +40,21 @@ const Address = ApiText({ max: 320 }).pipe(
   Schema.pattern(/^[^\s<>@,;:"]+@[^\s<>@,;:"]+$/, { message: () => "an address" })
 )
 
-export const WebhookTarget = Schema.TaggedStruct("webhook", { url: HttpsUrl, secret: Secret })
-export const SlackTarget = Schema.TaggedStruct("slack", { webhook_url: HttpsUrl })
-export const TeamsTarget = Schema.TaggedStruct("teams", { webhook_url: HttpsUrl })
-export const DiscordTarget = Schema.TaggedStruct("discord", { webhook_url: HttpsUrl })
-export const TelegramTarget = Schema.TaggedStruct("telegram", {
-  bot_token: Secret,
-  chat_id: StorableText.pipe(Schema.pattern(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, {
-    message: () => "a chat id or @channelname"
-  })),
-  api_base: Schema.optionalWith(HttpsUrl, { default: () => "https://api.telegram.org" })
-})
+/** The targets, each URL checked by `url`. */
+const targets = (url: typeof HttpsUrl) => {
+  const Webhook = Schema.TaggedStruct("webhook", { url, secret: Secret })
+  const Slack = Schema.TaggedStruct("slack", { webhook_url: url })
+  const Teams = Schema.TaggedStruct("teams", { webhook_url: url })
+  const Discord = Schema.TaggedStruct("discord", { webhook_url: url })
+  const Telegram = Schema.TaggedStruct("telegram", {
+    bot_token: Secret,
+    chat_id: StorableText.pipe(Schema.pattern(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, {
+      message: () => "a chat id or @channelname"
+    })),
+    api_base: Schema.optionalWith(url, { default: () => "https://api.telegram.org" })
+  })
+  return { Webhook, Slack, Teams, Discord, Telegram }
+}
 /** A PEM certificate (or several): a private CA the channel trusts besides the system's. */
 const Pem = Schema.String.pipe(
   Schema.maxLength(32_768),
@@ -59,12 +78,30 @@ export const EmailTarget = Schema.TaggedStruct("email", {
   from: Address,
   to: Schema.Array(Address).pipe(Schema.minItems(1), Schema.maxItems(50))
 })
+const api = targets(HttpsUrl)
+export const WebhookTarget = api.Webhook
+export const SlackTarget = api.Slack
+export const TeamsTarget = api.Teams
+export const DiscordTarget = api.Discord
+export const TelegramTarget = api.Telegram
+
 export const ChannelTarget = Schema.Union(
   WebhookTarget,
   SlackTarget,
   TeamsTarget,
   DiscordTarget,
   TelegramTarget,
+  EmailTarget
+)
+
+const stored = targets(StoredUrl)
+/** A target as stored: the same shape, its URLs read as earlier versions of the API took them. */
+export const StoredChannelTarget = Schema.Union(
+  stored.Webhook,
+  stored.Slack,
+  stored.Teams,
+  stored.Discord,
+  stored.Telegram,
   EmailTarget
 )
 export type ChannelTarget = typeof ChannelTarget.Type

@@ -5,6 +5,7 @@ import {
   discordPayload,
   redactTarget,
   slackPayload,
+  StoredChannelTarget,
   telegramPayload
 } from "@mirage/domain/AlertChannels"
 import { Alert, AlertEntity, AlertId, AlertRuleId } from "@mirage/domain/Alerts"
@@ -73,5 +74,13 @@ describe("AlertChannels", () => {
       expect(Either.isLeft(channel({ _tag: "slack", webhook_url: url }))).toBe(true)
       expect(Either.isLeft(webhook({ url, secret: "a-webhook-secret-of-some-length" }))).toBe(true)
     }
+  })
+
+  it("still reads a channel stored with a URL the API took before it checked URLs as strictly", () => {
+    const stored = { _tag: "slack", webhook_url: "https://h.example/a b" }
+    expect(Either.isLeft(Schema.decodeUnknownEither(ChannelTarget)(stored))).toBe(true)
+    expect(Schema.decodeUnknownEither(StoredChannelTarget)(stored)).toStrictEqual(Either.right(stored))
+    expect(Either.isLeft(Schema.decodeUnknownEither(StoredChannelTarget)({ ...stored, webhook_url: "ftp://h/" })))
+      .toBe(true)
   })
 })

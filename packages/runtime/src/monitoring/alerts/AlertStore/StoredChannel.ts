@@ -3,7 +3,7 @@
  * target itself sealed (ChannelCipher), so that the row holds no secret. Rows written before targets were sealed
  * (target in clear) are read too, and sealed when next written.
  */
-import { AlertChannelId, ChannelKind, ChannelTarget, infoOf, redactTarget } from "@mirage/domain/AlertChannels"
+import { AlertChannelId, ChannelKind, infoOf, redactTarget, StoredChannelTarget } from "@mirage/domain/AlertChannels"
 import type { AlertChannel, ChannelInfo } from "@mirage/domain/AlertChannels"
 import { Severity } from "@mirage/domain/Alerts"
 import { OrganizationId } from "@mirage/domain/Ids"
@@ -21,7 +21,7 @@ export const ChannelDocument = Schema.Struct({
   /** The target, JSON, sealed under the channel's id. */
   sealed: Schema.optional(Schema.String),
   /** The target in clear: rows written before targets were sealed. */
-  target: Schema.optional(ChannelTarget),
+  target: Schema.optional(StoredChannelTarget),
   min_severity: Severity,
   enabled: Schema.Boolean
 })
@@ -33,7 +33,7 @@ const decodeDocument = (document: unknown) =>
     (cause) => new PersistenceError({ operation: "read alert channel", cause })
   )
 
-const TargetJson = Schema.parseJson(ChannelTarget)
+const TargetJson = Schema.parseJson(StoredChannelTarget)
 
 /** The document of a channel, as encoded JSON: its target sealed. */
 export const documentOf = (channel: AlertChannel, cipher: ChannelCipherService) =>
