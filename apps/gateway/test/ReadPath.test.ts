@@ -144,7 +144,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("Read pat
         }
       })
       yield* expectListed
-      // An unchanged page read again is the same views: its documents were neither sent again nor decoded.
+      // An unchanged page read again is the same views: nothing decoded again (that documents are not even asked for
+      // is the view cache's, tested with it).
       const again = yield* readModel.list(caller.organization_id, { limit: 10 })
       const kept = yield* readModel.list(caller.organization_id, { limit: 10 })
       kept.items.forEach((view, i) => expect(view).toBe(again.items[i]))

@@ -1,4 +1,5 @@
 /** The scans read model over the `scans` projection in Postgres. */
+import type { OrganizationId } from "@mirage/domain/Ids"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { attempt } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
@@ -20,13 +21,8 @@ const Row = Schema.Struct({
 
 const decodeRows = rowsDecoder(Row)
 
-const Document = Schema.Struct({
-  id: Schema.String,
-  seq: Schema.Number,
-  shard: Schema.Number,
-  version: Schema.String,
-  document: Schema.String
-})
+/** A row's document, read for a version the cache does not hold. */
+const Document = Schema.Struct({ ...Row.pick("id", "seq", "shard", "version").fields, document: Schema.String })
 
 const decodeDocuments = rowsDecoder(Document)
 
@@ -37,7 +33,7 @@ export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const views = makeViewCache()
   /** The views of a page's rows, the documents of versions not held read in one more query. */
-  const viewsOf = (rows: ReadonlyArray<typeof Row.Type>) =>
+  const viewsOf = (organizationId: OrganizationId, rows: ReadonlyArray<typeof Row.Type>) =>
     Effect.gen(function*() {
       const found = yield* Effect.forEach(rows, views.view)
       const missing = rows.filter((_, i) => Option.isNone(found[i]!))
@@ -46,11 +42,12 @@ export const make = Effect.gen(function*() {
         sql`
           select id, seq, shard, xmin::text as version, document::text as document from scans
           where id = any(${missing.map((row) => row.id)}::uuid[])
+          and organization_id = ${organizationId} and deleted_at is null
         `).pipe(Effect.flatMap(decodeDocuments("list scans")))
       const byId = new Map(documents.map((row) => [row.id, row]))
       const completed = yield* Effect.forEach(rows, (row, i) => {
         const document = byId.get(row.id)
-        // A scan deleted between the two queries is left out of the page.
+        // A scan deleted between the two queries is left out of the page, as the page's own filters would.
         if (Option.isSome(found[i]!) || document === undefined) return Effect.succeed(found[i]!)
         return views.view({ ...document, correlation_count: row.correlation_count })
       })
@@ -115,7 +112,7 @@ export const make = Effect.gen(function*() {
           const page = rows.slice(0, query.limit)
           const last = page[page.length - 1]
           return Effect.map(
-            viewsOf(page),
+            viewsOf(organizationId, page),
             (items) => ({
               items,
               next_cursor: rows.length > query.limit && last !== undefined
