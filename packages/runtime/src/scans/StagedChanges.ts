@@ -7,6 +7,7 @@ import { Clock, Config, Duration, Effect, Schedule } from "effect"
 import * as Chaining from "./Chaining.js"
 import * as Settings from "./Settings.js"
 import { settle } from "./StagedChange.js"
+import type { StagedChange } from "./StagedChange.js"
 import { WebhookStore } from "./Webhooks.js"
 
 export interface SweepSettings {
@@ -27,18 +28,29 @@ export const SweepConfig: Config.Config<SweepSettings> = Config.all({
   batch: Config.succeed(500)
 })
 
+/** One change settled on its own: its failure is logged and left to the next run, and holds back no other change. */
+const alone = <A, E, R>(change: StagedChange, settling: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
+  settling.pipe(
+    Effect.asVoid,
+    Effect.catchAllCause((cause) =>
+      Effect.logWarning("staged change not settled", cause).pipe(
+        Effect.annotateLogs({ scan_id: change.scan_id, change_id: change.change_id })
+      )
+    )
+  )
+
 /** Applies the old webhook changes whose updates are stored, discards those whose updates are taken as never. */
 export const sweepWebhooks = (settings: SweepSettings) =>
   Effect.gen(function*() {
     const store = yield* WebhookStore
     const now = yield* Clock.currentTimeMillis
-    const changes = yield* store.staged(now - settings.afterMs, settings.batch)
+    const changes = yield* store.staged(now - settings.afterMs, now - settings.discardAfterMs, settings.batch)
     yield* Effect.forEach(changes, (change) => {
       switch (settle(change, now, settings.discardAfterMs)) {
         case "apply":
-          return store.apply(change.scan_id, change.change_id)
+          return alone(change, store.apply(change.scan_id, change.change_id))
         case "discard":
-          return store.discard(change.change_id)
+          return alone(change, store.discard(change.change_id))
         case "wait":
           return Effect.void
       }
@@ -53,15 +65,15 @@ export const sweepDependencies = (settings: SweepSettings) =>
   Effect.gen(function*() {
     const dependencies = yield* Chaining.ScanDependencies
     const now = yield* Clock.currentTimeMillis
-    const changes = yield* dependencies.staged(now - settings.afterMs, settings.batch)
+    const changes = yield* dependencies.staged(now - settings.afterMs, now - settings.discardAfterMs, settings.batch)
     const scans = new Set<string>()
     for (const change of changes) {
       const decision = settle(change, now, settings.discardAfterMs)
-      if (decision === "discard") yield* dependencies.discard(change.change_id)
+      if (decision === "discard") yield* alone(change, dependencies.discard(change.change_id))
       // One write covers all the scan's stored changes.
       if (decision === "apply" && !scans.has(change.scan_id)) {
         scans.add(change.scan_id)
-        yield* Chaining.writeEdges(change.scan_id)
+        yield* alone(change, Chaining.writeEdges(change.scan_id))
       }
     }
   })
@@ -69,9 +81,12 @@ export const sweepDependencies = (settings: SweepSettings) =>
 /** One run of both sweeps; a failure is logged and the next run tries again. */
 export const sweep = (settings: SweepSettings) =>
   Effect.all([
-    sweepWebhooks(settings).pipe(Effect.catchAll((error) => Effect.logWarning("staged webhook sweep failed", error))),
+    // Defects too: the sweep's loop must outlive any one run.
+    sweepWebhooks(settings).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("staged webhook sweep failed", cause))
+    ),
     sweepDependencies(settings).pipe(
-      Effect.catchAll((error) => Effect.logWarning("staged dependency sweep failed", error))
+      Effect.catchAllCause((cause) => Effect.logWarning("staged dependency sweep failed", cause))
     )
   ], { discard: true })
 

@@ -33,8 +33,16 @@ export interface WebhookStoreService {
   readonly apply: (scanId: ScanId, changeId: string) => Effect.Effect<boolean, PersistenceError>
   /** Forgets a staged change whose update was refused. */
   readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
-  /** Changes staged before `before` (epoch ms), oldest first, at most `limit`: what the sweep settles. */
-  readonly staged: (before: number, limit: number) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
+  /**
+   * What the sweep can settle now, oldest first, at most `limit`: changes staged before `before` (epoch ms) whose
+   * update is stored, or staged before `discardBefore` (changes still waiting for their update are left out, so that
+   * however many wait, they never hold back those that can be settled).
+   */
+  readonly staged: (
+    before: number,
+    discardBefore: number,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
 }
 
 export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}

@@ -183,6 +183,26 @@ describe("StagedChanges", () => {
       }).pipe(Effect.provide(stores(url)))
     }))
 
+  it.scoped("changes still waiting for their update, however many, never hold back one whose update is stored", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabase
+      yield* Effect.gen(function*() {
+        const webhooks = yield* WebhookStore
+        const scan = yield* scanLog
+        // More changes waiting than one run settles, all staged before the stored one.
+        const waiting = yield* Effect.all(Array.from({ length: 3 }, () => randomUuid))
+        for (const change of waiting) yield* webhooks.stage(scan.id, change, hook("waiting"))
+        yield* TestClock.adjust(second)
+        const change = yield* randomUuid
+        yield* webhooks.stage(scan.id, change, hook("stored"))
+        yield* scan.write({ _tag: "UpdateScan", webhook_change: change }, change)
+        yield* TestClock.adjust(20 * second)
+        yield* StagedChanges.sweep({ ...(yield* settings), batch: 2 })
+        expect(yield* webhookOf(scan.id)).toBe(hook("stored").url)
+        expect(yield* stagedWebhookChanges(scan.id)).toEqual([...waiting].sort())
+      }).pipe(Effect.provide(stores(url)))
+    }))
+
   it.scoped("a webhook change is applied once, and never over a later stored one, whatever the order of applies", () =>
     Effect.gen(function*() {
       const url = yield* freshDatabase

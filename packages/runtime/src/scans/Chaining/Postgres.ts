@@ -60,16 +60,19 @@ export const make = Effect.gen(function*() {
         "discard dependency change",
         () => sql`delete from scan_dependency_changes where change_id = ${changeId}`
       ).pipe(Effect.asVoid),
-    staged: (before, limit) =>
+    staged: (before, discardBefore, limit) =>
       attempt("read staged dependency changes", () =>
-        sql`select c.scan_id, c.change_id::text as change_id,
-                   exists (
-                     select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text
-                   ) as stored,
-                   extract(epoch from c.created_at)::float8 * 1000 as staged_at
-            from scan_dependency_changes c
-            where c.created_at < to_timestamp(${before} / 1000.0)
-            order by c.created_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged dependency changes"))),
+        sql`select * from (
+              select c.scan_id, c.change_id::text as change_id,
+                     exists (
+                       select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text
+                     ) as stored,
+                     extract(epoch from c.created_at)::float8 * 1000 as staged_at
+              from scan_dependency_changes c
+              where c.created_at < to_timestamp(${before} / 1000.0)
+            ) s
+            where s.stored or s.staged_at <= ${discardBefore}
+            order by s.staged_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged dependency changes"))),
     dependents: (scanId) =>
       attempt(
         "find dependent scans",

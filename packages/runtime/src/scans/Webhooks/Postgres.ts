@@ -69,18 +69,21 @@ export const make = Effect.gen(function*() {
         })).pipe(
           Effect.map((rows) => Number((rows[0] as { n?: number } | undefined)?.n ?? 0) > 0)
         ),
-    staged: (before, limit) =>
+    staged: (before, discardBefore, limit) =>
       attempt("read staged webhook changes", () =>
-        sql`select c.scan_id, c.change_id::text as change_id,
-                   exists (
-                     select 1 from scan_events e
-                     where e.scan_id = c.scan_id and e.type = 'ScanUpdated'
-                       and e.payload->>'webhook_change' = c.change_id::text
-                   ) as stored,
-                   extract(epoch from c.created_at)::float8 * 1000 as staged_at
-            from scan_webhook_changes c
-            where c.created_at < to_timestamp(${before} / 1000.0)
-            order by c.created_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged webhook changes"))),
+        sql`select * from (
+              select c.scan_id, c.change_id::text as change_id,
+                     exists (
+                       select 1 from scan_events e
+                       where e.scan_id = c.scan_id and e.type = 'ScanUpdated'
+                         and e.payload->>'webhook_change' = c.change_id::text
+                     ) as stored,
+                     extract(epoch from c.created_at)::float8 * 1000 as staged_at
+              from scan_webhook_changes c
+              where c.created_at < to_timestamp(${before} / 1000.0)
+            ) s
+            where s.stored or s.staged_at <= ${discardBefore}
+            order by s.staged_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged webhook changes"))),
     discard: (changeId) =>
       attempt("discard webhook change", () => sql`delete from scan_webhook_changes where change_id = ${changeId}`)
         .pipe(Effect.asVoid)
