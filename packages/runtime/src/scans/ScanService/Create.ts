@@ -143,8 +143,15 @@ export const createAs = (principal: Principal, request: CreateScanRequest, id: S
       if (dependsOn !== null) yield* dependencies.discard(commandId)
       return "exists" as const
     }
-    // Dependencies that have all ended already: the scan goes at once.
-    if (dependsOn !== null) yield* Chaining.writeEdges(scanId)
+    // Dependencies that have all ended already: the scan goes at once. The scan is stored: a failure here is not the
+    // creation's, and the node's sweep writes the staged edges (and starts the scan) later.
+    if (dependsOn !== null) {
+      yield* Chaining.writeEdges(scanId).pipe(
+        Effect.catchAll((error) =>
+          Effect.logWarning("dependency edges left to the sweep", error).pipe(Effect.annotateLogs({ scan_id: scanId }))
+        )
+      )
+    }
     yield* Effect.annotateCurrentSpan({ scan_id: scanId })
     return { scan: toScan(state), warnings } satisfies CreatedScan
   }).pipe(Effect.withSpan("ScanService.create"))
