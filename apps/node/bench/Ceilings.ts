@@ -1,7 +1,7 @@
 /**
  * What the stores alone absorb on this machine, fed by an actor that costs nothing: the bound on the end-to-end
  * throughput whatever the runtime does. Both go through the real adapters, with the throughput run's batch sizes.
- *   - events: the appends the scan actors of the throughput run make (TaskStarted and TaskCompleted events, the scan
+ *   - events: the appends the scan actors of the throughput run make (TasksStarted and TaskCompleted events, the scan
  *     projection, terminal snapshots), computed beforehand with the state machine, then appended round by round.
  *   - results: result documents like that run's, inserted as the result writer does.
  *   - raw results: the MongoDB-compatible server's own limit, through the driver with no adapter at all: minimal

@@ -118,8 +118,9 @@ export const make = (settings: HostSettings) =>
 
     /**
      * The shards this round claims: all of them once a period (their orphans and their entries idle for
-     * `reclaimIdleMs`), else only the orphans of those acquired in the last two periods — an entry idle that long
-     * cannot be there yet, and claiming it cost 128 shards one more Redis call each round after a start.
+     * `reclaimIdleMs`), else only the orphans of those acquired in the last two periods. Entries idle that long
+     * (this node's own, from an earlier hold of the shard) wait for the next claim of every shard, within a period:
+     * claiming them every round cost 128 shards one more Redis call each round after a start.
      */
     const toClaim = (now: number): { readonly shards: Array<number>; readonly idleToo: boolean } => {
       if (now - claimedAllAt >= period) {
