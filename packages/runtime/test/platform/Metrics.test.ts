@@ -51,7 +51,7 @@ describe("Metrics", () => {
   it.effect("the exposition is valid text format with HELP and TYPE for every dashboard family", () =>
     Effect.gen(function*() {
       // Labels of this test alone: the registry is the process's, and other test files record in it too.
-      const run = Math.random().toString(36).slice(2)
+      const run = "metrics-exposition-test"
       const source = `weird "source"\\n ${run}`
       const route = `/exposition-${run}/:id`
       yield* Metric.increment(Metric.tagged(Metrics.cacheHits, "source", source))
@@ -80,7 +80,8 @@ describe("Metrics", () => {
 
   it.effect("trackTask counts starts, outcomes and durations per module", () =>
     Effect.gen(function*() {
-      const module = `test_module_${Math.random().toString(36).slice(2)}`
+      // A module of this test alone (see above).
+      const module = "metrics_track_task_test"
       yield* Effect.succeed(1).pipe(Metrics.trackTask(module))
       yield* Effect.fail(new TaskFailure({ kind: "rate_limited", reason: "429" })).pipe(
         Metrics.trackTask(module),
