@@ -1,5 +1,7 @@
 // Applies infra/migrations/*.sql in lexical order, each once and in its own transaction, under an advisory lock so
-// that concurrent runners are safe. CLI: `npx tsx infra/migrate.ts` (uses DATABASE_URL); library: `await migrate(url)`.
+// that concurrent runners are safe. A file whose first line is `-- mirage:no-transaction` holds one statement that a
+// transaction cannot (CREATE INDEX CONCURRENTLY), made idempotent by itself (IF NOT EXISTS): it runs alone.
+// CLI: `npx tsx infra/migrate.ts` (uses DATABASE_URL); library: `await migrate(url)`.
 import { databaseUrl } from "@mirage/runtime/platform/Settings"
 import { Effect, Redacted } from "effect"
 import { readdir, readFile } from "node:fs/promises"
@@ -17,8 +19,42 @@ export interface MigrateOptions {
   readonly directory?: string
 }
 
-// Every runner takes this transaction-level lock before looking at or changing schema_migrations.
+// A runner holds this lock, for its session, while it looks at or changes schema_migrations.
 const lockKey = "mirage:schema_migrations"
+
+const noTransaction = "-- mirage:no-transaction"
+
+/**
+ * Takes the runners' lock for the session. Polled, never awaited in one statement: CREATE INDEX CONCURRENTLY waits for
+ * every open transaction to end, and a runner waiting for the lock inside a statement would be one, holding up the
+ * build of the runner that holds the lock (a deadlock).
+ */
+const lock = async (session: postgres.Sql) => {
+  for (;;) {
+    const [row] = await session<Array<{ held: boolean }>>`SELECT pg_try_advisory_lock(hashtext(${lockKey})) AS held`
+    if (row?.held === true) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** Applies one file on the session: in a transaction with its record, or alone then recorded. */
+const apply = async (session: postgres.Sql, name: string, text: string) => {
+  const record = () => session`INSERT INTO schema_migrations (name, applied_at) VALUES (${name}, now())`
+  if (text.startsWith(noTransaction)) {
+    await session.unsafe(text).simple()
+    await record()
+    return
+  }
+  await session.unsafe("BEGIN")
+  try {
+    await session.unsafe(text).simple()
+    await record()
+    await session.unsafe("COMMIT")
+  } catch (cause) {
+    await session.unsafe("ROLLBACK").catch(() => undefined)
+    throw cause
+  }
+}
 
 /** Applies the pending migrations to the database at `url` and returns the names of those it applied. */
 export const migrate = async (
@@ -34,29 +70,30 @@ export const migrate = async (
   })
   const applied: Array<string> = []
   try {
-    await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`
-      await tx`
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-          name        text PRIMARY KEY,
-          applied_at  timestamptz NOT NULL DEFAULT now()
-        )`
-    })
-    for (const name of names) {
-      const text = await readFile(join(directory, name), "utf8")
-      const done = await sql.begin(async (tx) => {
-        await tx`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`
-        const rows = await tx`SELECT 1 FROM schema_migrations WHERE name = ${name}`
-        if (rows.length > 0) return false
-        await tx.unsafe(text).simple()
-        await tx`INSERT INTO schema_migrations (name, applied_at) VALUES (${name}, now())`
-        return true
-      }).catch((cause: unknown) => {
-        throw new Error(`migration ${name} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-          cause
-        })
-      })
-      if (done) applied.push(name)
+    const session = await sql.reserve()
+    try {
+      await lock(session)
+      try {
+        await session`
+          CREATE TABLE IF NOT EXISTS schema_migrations (
+            name        text PRIMARY KEY,
+            applied_at  timestamptz NOT NULL DEFAULT now()
+          )`
+        for (const name of names) {
+          if ((await session`SELECT 1 FROM schema_migrations WHERE name = ${name}`).length > 0) continue
+          const text = await readFile(join(directory, name), "utf8")
+          await apply(session, name, text).catch((cause: unknown) => {
+            throw new Error(`migration ${name} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+              cause
+            })
+          })
+          applied.push(name)
+        }
+      } finally {
+        await session`SELECT pg_advisory_unlock(hashtext(${lockKey}))`
+      }
+    } finally {
+      session.release()
     }
   } finally {
     await sql.end({ timeout: 5 })

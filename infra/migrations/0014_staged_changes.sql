@@ -14,7 +14,3 @@ CREATE TABLE scan_dependency_changes (
 
 CREATE INDEX scan_dependency_changes_scan ON scan_dependency_changes (scan_id);
 CREATE INDEX scan_dependency_changes_created ON scan_dependency_changes (created_at);
-
--- A scan's updates in its log (few among its events): whether a webhook change's update is stored, and whether a
--- later one changed the webhook again, are read here.
-CREATE INDEX scan_events_updates ON scan_events (scan_id, seq) WHERE type = 'ScanUpdated';
