@@ -20,7 +20,7 @@ import { ScanQuotas } from "./Quotas.js"
 import { ResultStore } from "./ResultStore.js"
 import type { Persisted, ScanObserverService } from "./ScanObserver.js"
 import { ScanReadModel } from "./ScanReadModel.js"
-import type { StagedChange } from "./StagedChange.js"
+import type { StagedReader } from "./StagedChange.js"
 
 export interface Dependent {
   readonly scan_id: ScanId
@@ -47,16 +47,7 @@ export interface ScanDependenciesService {
   readonly sync: (scanId: ScanId) => Effect.Effect<Option.Option<Synced>, PersistenceError>
   /** Forgets a staged change whose command was refused or is taken as never to be stored. */
   readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
-  /**
-   * What the sweep can settle now, oldest first, at most `limit`: changes staged before `before` (epoch ms) whose
-   * update is stored, or staged before `discardBefore` (changes still waiting for their update are left out, so that
-   * however many wait, they never hold back those that can be settled).
-   */
-  readonly staged: (
-    before: number,
-    discardBefore: number,
-    limit: number
-  ) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
+  readonly staged: StagedReader
   /** The scans that depend on `scanId`. */
   readonly dependents: (scanId: ScanId) => Effect.Effect<ReadonlyArray<Dependent>, PersistenceError>
   /** Whether `target` is reachable from any of `from` along depends-on edges (a new edge to `from` would close a cycle). */

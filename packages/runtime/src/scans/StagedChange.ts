@@ -5,6 +5,8 @@
  */
 import { ScanId } from "@mirage/domain/Ids"
 import { Schema } from "effect"
+import type { Effect } from "effect"
+import type { PersistenceError } from "../platform/Errors.js"
 
 /** A staged change as its store reads it. */
 export const StagedChange = Schema.Struct({
@@ -17,6 +19,17 @@ export const StagedChange = Schema.Struct({
 })
 
 export type StagedChange = typeof StagedChange.Type
+
+/**
+ * What the sweep can settle now, oldest first, at most `limit`: changes staged before `before` (epoch ms) whose update
+ * is stored, or staged before `discardBefore` (changes still waiting for their update are left out, so that however
+ * many wait, they never hold back those that can be settled).
+ */
+export type StagedReader = (
+  before: number,
+  discardBefore: number,
+  limit: number
+) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
 
 /** What the sweep does with a staged change at `now`. */
 export const settle = (

@@ -15,7 +15,7 @@ import type { NetworkPolicy } from "../collection/ScopeGuard.js"
 import type { PersistenceError } from "../platform/Errors.js"
 import type { ScanObserverService } from "./ScanObserver.js"
 import * as Settings from "./Settings.js"
-import type { StagedChange } from "./StagedChange.js"
+import type { StagedReader } from "./StagedChange.js"
 
 export interface WebhookStoreService {
   readonly get: (scanId: ScanId) => Effect.Effect<Option.Option<Webhook>, PersistenceError>
@@ -33,16 +33,7 @@ export interface WebhookStoreService {
   readonly apply: (scanId: ScanId, changeId: string) => Effect.Effect<boolean, PersistenceError>
   /** Forgets a staged change whose update was refused. */
   readonly discard: (changeId: string) => Effect.Effect<void, PersistenceError>
-  /**
-   * What the sweep can settle now, oldest first, at most `limit`: changes staged before `before` (epoch ms) whose
-   * update is stored, or staged before `discardBefore` (changes still waiting for their update are left out, so that
-   * however many wait, they never hold back those that can be settled).
-   */
-  readonly staged: (
-    before: number,
-    discardBefore: number,
-    limit: number
-  ) => Effect.Effect<ReadonlyArray<StagedChange>, PersistenceError>
+  readonly staged: StagedReader
 }
 
 export class WebhookStore extends Context.Tag("@mirage/runtime/WebhookStore")<WebhookStore, WebhookStoreService>() {}
