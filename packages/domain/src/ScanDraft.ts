@@ -11,6 +11,7 @@ import { isTerminal } from "./Scan.js"
 import type { ScanCommand, ScanEvent } from "./ScanEvent.js"
 import { decide, evolve, taskCompletion } from "./ScanMachine.js"
 import type { Rejection, ScanState, TaskCounts, TaskEntry } from "./ScanMachine.js"
+import { tasksStarted } from "./ScanTasks.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -199,16 +200,10 @@ export const decideInto = (
   const state = working.state
   switch (command._tag) {
     case "MarkTasksStarted": {
-      const tasks = command.task_ids.map((taskId) => hotTask(state, taskId))
-      // An unknown task is refused, by `decide`.
-      if (tasks.includes(undefined)) break
-      const queued = new Set<TaskId>()
-      for (const task of tasks) if (task?.status === "QUEUED") queued.add(task.task_id)
-      const [first, ...rest] = queued
-      if (state.status !== "RUNNING" || first === undefined) return Either.right([])
-      const event: ScanEvent = { _tag: "TasksStarted", at: now, task_ids: [first, ...rest] }
-      applyInto(working, event)
-      return Either.right([event])
+      if (state.deleted) break
+      const decided = tasksStarted(state, command, now)
+      if (Either.isRight(decided)) { for (const event of decided.right) applyInto(working, event) }
+      return decided
     }
     case "TaskSucceeded": {
       const task = hotTask(state, command.task_id)

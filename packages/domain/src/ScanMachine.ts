@@ -6,7 +6,6 @@
 import { Either, HashMap, Option } from "effect"
 import { entityKey } from "./Entity.js"
 import type { Entity } from "./Entity.js"
-import type { TaskId } from "./Ids.js"
 import type { ScanStatus } from "./Scan.js"
 import { isTerminal, overrideConfiguration, ScanDefinition } from "./Scan.js"
 import { maxSeeds } from "./ScanEvent.js"
@@ -23,7 +22,7 @@ import {
 } from "./ScanRejections.js"
 import { inScope } from "./ScanScope.js"
 import { deadline, type ScanState } from "./ScanState.js"
-import { canonicalEntity, planTasks, taskCompletion } from "./ScanTasks.js"
+import { canonicalEntity, planTasks, taskCompletion, tasksStarted } from "./ScanTasks.js"
 
 export * from "./ScanEvolve.js"
 export * from "./ScanRejections.js"
@@ -184,17 +183,8 @@ export const decide = (
       if (status !== "RUNNING" || ends === null || now < ends) return Either.right([])
       return Either.right([{ _tag: "ScanCompleted", at, reason: "max_duration" }])
     }
-    case "MarkTasksStarted": {
-      const started = new Set<TaskId>()
-      for (const taskId of command.task_ids) {
-        const task = HashMap.get(state.tasks, taskId)
-        if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: taskId }))
-        if (task.value.status === "QUEUED") started.add(taskId)
-      }
-      const [first, ...rest] = started
-      if (status !== "RUNNING" || first === undefined) return Either.right([])
-      return Either.right([{ _tag: "TasksStarted", at, task_ids: [first, ...rest] }])
-    }
+    case "MarkTasksStarted":
+      return tasksStarted(state, command, at)
     case "TaskSucceeded":
       return succeeded(state, command, at)
     case "TaskErrored": {

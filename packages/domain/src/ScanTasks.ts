@@ -7,7 +7,9 @@ import { Either, HashMap, Option } from "effect"
 import { entityKey, normalizeEntity } from "./Entity.js"
 import type { Entity } from "./Entity.js"
 import { taskIdFor } from "./Ids.js"
-import type { PlannedModule, PlannedTask, ScanCommand, ScanEvent } from "./ScanEvent.js"
+import type { TaskId } from "./Ids.js"
+import type { MarkTasksStarted, PlannedModule, PlannedTask, ScanCommand, ScanEvent } from "./ScanEvent.js"
+import { UnknownTask } from "./ScanRejections.js"
 import { inScope } from "./ScanScope.js"
 import type { ScanState, TaskEntry } from "./ScanState.js"
 
@@ -15,6 +17,27 @@ import type { ScanState, TaskEntry } from "./ScanState.js"
  * The canonical form of an entity, so that "WWW.Example.COM." and "www.example.com" are one entity of
  * the scan (a value that is not of its type is kept as it is).
  */
+/**
+ * What `MarkTasksStarted` decides: one `TasksStarted` of the queued ones among its tasks, each once, in order (none
+ * when the scan is not running or none is queued); the first task the scan does not have refuses it. `decide` and
+ * the scan draft share it.
+ */
+export const tasksStarted = (
+  state: ScanState,
+  command: typeof MarkTasksStarted.Type,
+  at: number
+): Either.Either<Array<ScanEvent>, UnknownTask> => {
+  const started = new Set<TaskId>()
+  for (const taskId of command.task_ids) {
+    const task = HashMap.get(state.tasks, taskId)
+    if (Option.isNone(task)) return Either.left(new UnknownTask({ task_id: taskId }))
+    if (task.value.status === "QUEUED") started.add(taskId)
+  }
+  const [first, ...rest] = started
+  if (state.status !== "RUNNING" || first === undefined) return Either.right([])
+  return Either.right([{ _tag: "TasksStarted", at, task_ids: [first, ...rest] }])
+}
+
 export const canonicalEntity = (entity: Entity): Entity => Either.getOrElse(normalizeEntity(entity), () => entity)
 
 /** The tasks that process one entity: every module of the plan that takes its type. */
