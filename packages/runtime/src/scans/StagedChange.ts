@@ -4,9 +4,11 @@
  * so old that its update is taken as never to be stored.
  */
 import { ScanId } from "@mirage/domain/Ids"
-import { Schema } from "effect"
-import type { Effect } from "effect"
+import { Effect, Schema } from "effect"
+import { attempt } from "../platform/Errors.js"
 import type { PersistenceError } from "../platform/Errors.js"
+import type { Sql } from "../platform/PgClient.js"
+import { rowsDecoder } from "../platform/Rows.js"
 
 /** A staged change as its store reads it. */
 export const StagedChange = Schema.Struct({
@@ -40,3 +42,26 @@ export const settle = (
   if (change.stored) return "apply"
   return change.staged_at <= now - discardAfterMs ? "discard" : "wait"
 }
+
+const decodeStaged = rowsDecoder(StagedChange)
+
+/**
+ * The `staged` of a Postgres store whose staged changes are in `table` (`change_id`, `scan_id`, `created_at`), an
+ * update being stored when `stored` (a condition on its row `c`) holds.
+ */
+export const stagedReader = (
+  sql: Sql,
+  operation: string,
+  table: string,
+  stored: ReturnType<Sql>
+): StagedReader =>
+(before, discardBefore, limit) =>
+  attempt(operation, () =>
+    sql`select * from (
+          select c.scan_id, c.change_id::text as change_id, ${stored} as stored,
+                 extract(epoch from c.created_at)::float8 * 1000 as staged_at
+          from ${sql(table)} c
+          where c.created_at < to_timestamp(${before} / 1000.0)
+        ) s
+        where s.stored or s.staged_at <= ${discardBefore}
+        order by s.staged_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged(operation)))

@@ -3,15 +3,13 @@ import { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
-import { rowsDecoder } from "../../platform/Rows.js"
 import { ScanDependencies } from "../Chaining.js"
-import { StagedChange } from "../StagedChange.js"
+import { stagedReader } from "../StagedChange.js"
 
 const DependentRows = Schema.Array(Schema.Struct({ scan_id: ScanId, organization_id: OrganizationId }))
 const SyncedRows = Schema.Array(
   Schema.Struct({ organization_id: OrganizationId, changes: Schema.Array(Schema.String) })
 )
-const decodeStaged = rowsDecoder(StagedChange)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -60,19 +58,12 @@ export const make = Effect.gen(function*() {
         "discard dependency change",
         () => sql`delete from scan_dependency_changes where change_id = ${changeId}`
       ).pipe(Effect.asVoid),
-    staged: (before, discardBefore, limit) =>
-      attempt("read staged dependency changes", () =>
-        sql`select * from (
-              select c.scan_id, c.change_id::text as change_id,
-                     exists (
-                       select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text
-                     ) as stored,
-                     extract(epoch from c.created_at)::float8 * 1000 as staged_at
-              from scan_dependency_changes c
-              where c.created_at < to_timestamp(${before} / 1000.0)
-            ) s
-            where s.stored or s.staged_at <= ${discardBefore}
-            order by s.staged_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged dependency changes"))),
+    staged: stagedReader(
+      sql,
+      "read staged dependency changes",
+      "scan_dependency_changes",
+      sql`exists (select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
+    ),
     dependents: (scanId) =>
       attempt(
         "find dependent scans",

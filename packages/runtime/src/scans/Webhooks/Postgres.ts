@@ -3,11 +3,8 @@ import { Webhook } from "@mirage/domain/Scan"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
-import { rowsDecoder } from "../../platform/Rows.js"
-import { StagedChange } from "../StagedChange.js"
+import { stagedReader } from "../StagedChange.js"
 import { WebhookStore } from "../Webhooks.js"
-
-const decodeStaged = rowsDecoder(StagedChange)
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -69,21 +66,15 @@ export const make = Effect.gen(function*() {
         })).pipe(
           Effect.map((rows) => Number((rows[0] as { n?: number } | undefined)?.n ?? 0) > 0)
         ),
-    staged: (before, discardBefore, limit) =>
-      attempt("read staged webhook changes", () =>
-        sql`select * from (
-              select c.scan_id, c.change_id::text as change_id,
-                     exists (
-                       select 1 from scan_events e
-                       where e.scan_id = c.scan_id and e.type = 'ScanUpdated'
-                         and e.payload->>'webhook_change' = c.change_id::text
-                     ) as stored,
-                     extract(epoch from c.created_at)::float8 * 1000 as staged_at
-              from scan_webhook_changes c
-              where c.created_at < to_timestamp(${before} / 1000.0)
-            ) s
-            where s.stored or s.staged_at <= ${discardBefore}
-            order by s.staged_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged("read staged webhook changes"))),
+    staged: stagedReader(
+      sql,
+      "read staged webhook changes",
+      "scan_webhook_changes",
+      sql`exists (
+          select 1 from scan_events e
+          where e.scan_id = c.scan_id and e.type = 'ScanUpdated' and e.payload->>'webhook_change' = c.change_id::text
+        )`
+    ),
     discard: (changeId) =>
       attempt("discard webhook change", () => sql`delete from scan_webhook_changes where change_id = ${changeId}`)
         .pipe(Effect.asVoid)
