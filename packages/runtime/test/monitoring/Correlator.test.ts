@@ -20,6 +20,7 @@ import * as MongoDatabase from "../../src/platform/MongoDatabase.js"
 import * as PgClient from "../../src/platform/PgClient.js"
 import { ResultStore } from "../../src/scans/ResultStore.js"
 import * as ResultStoreMongo from "../../src/scans/ResultStore/Mongo.js"
+import { sshRuleText } from "./Harness.js"
 
 const scanId = ScanId.make("77777777-7777-4777-8777-777777777777")
 const organization = OrganizationId.make("77777777-7777-4777-8777-000000000001")
@@ -124,14 +125,7 @@ describe("Correlator", () => {
       yield* TestClock.setTime(now)
       const { results, sql } = yield* stores
       const rules = yield* RuleStorePostgres.make.pipe(Effect.provideService(PgClient.PgClient, sql))
-      const own = `id: ssh_open
-version: 1
-meta: { name: SSH open, description: An organization's own rule, risk: MEDIUM }
-collections:
-  - collect:
-      - { method: regex, field: data, value: '.*:22$' }
-headline: "SSH on {data}"
-`
+      const own = sshRuleText("ssh_open")
       yield* rules.put(storedRule(organization, rule(own), own, now))
       // The organization's rule of a built-in rule's id replaces it for its scans only.
       const replacing = own.replace("ssh_open", "ports")

@@ -68,3 +68,14 @@ export const storeRun = (
     )
     return scanId
   })
+
+/** An organization's own correlation rule, as uploaded: SSH found open, under `id`. */
+export const sshRuleText = (id: string) =>
+  `id: ${id}
+version: 1
+meta: { name: SSH open, description: An organization's own rule, risk: MEDIUM }
+collections:
+  - collect:
+      - { method: regex, field: data, value: '.*:22$' }
+headline: "SSH on {data}"
+`

@@ -5,17 +5,9 @@ import { Effect, Either } from "effect"
 import { parse } from "../../src/monitoring/correlation/RuleFile.js"
 import type { RuleStoreService, StoredRule } from "../../src/monitoring/correlation/RuleStore.js"
 import { rulesOf, storedRule } from "../../src/monitoring/correlation/RuleStore.js"
+import { sshRuleText } from "./Harness.js"
 
 const organization = OrganizationId.make("77777777-7777-4777-8777-000000000009")
-const text = (id: string) =>
-  `id: ${id}
-version: 1
-meta: { name: SSH open, description: An organization's own rule, risk: MEDIUM }
-collections:
-  - collect:
-      - { method: regex, field: data, value: '.*:22$' }
-headline: "SSH on {data}"
-`
 
 /** A store holding `rules` (its other operations are not used here). */
 const holding = (rules: Array<StoredRule>): RuleStoreService => ({
@@ -27,7 +19,8 @@ const holding = (rules: Array<StoredRule>): RuleStoreService => ({
 describe("RuleStore.rulesOf", () => {
   it.effect("parses a text once: the next engine gets the same rule; a changed text is parsed anew", () =>
     Effect.gen(function*() {
-      const stored = (id: string) => storedRule(organization, Either.getOrThrow(parse(text(id))), text(id), 0)
+      const stored = (id: string) =>
+        storedRule(organization, Either.getOrThrow(parse(sshRuleText(id))), sshRuleText(id), 0)
       const rules = [stored("ssh_open_once")]
       const store = holding(rules)
       const [first] = yield* rulesOf(store, organization)
