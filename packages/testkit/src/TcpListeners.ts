@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import type { Scope } from "effect"
-import { createServer } from "node:net"
+import { connect, createServer } from "node:net"
 import type { Server, Socket } from "node:net"
 
 export interface TcpListener {
@@ -47,12 +47,29 @@ export const banner = (text: string): Effect.Effect<TcpListener, never, Scope.Sc
 /** A listener that accepts and never speaks: a TLS or HTTP client waiting on it hangs until its timeout. */
 export const silent: Effect.Effect<TcpListener, never, Scope.Scope> = listen(undefined)
 
-/** A port nothing listens on: bound once to get a free number, then released. */
+/**
+ * A port nothing listens on. It is taken below the kernel's ephemeral range (32768–60999 on Linux),
+ * where no `listen(0)` and no outgoing connection can be given it later: a number that was merely
+ * free a moment ago could be handed to another test's listener before the scan connects. Each
+ * candidate is checked to refuse a connection.
+ */
 export const closedPort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
+  const low = 20_000
+  const span = 12_000
+  const start = Math.floor(Math.random() * span)
+  const attempt = (tried: number): void => {
+    if (tried === span) return resume(Effect.die(new Error("no closed port below the ephemeral range")))
+    const port = low + ((start + tried) % span)
+    const socket = connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      attempt(tried + 1)
+    })
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      socket.destroy()
+      if (error.code === "ECONNREFUSED") resume(Effect.succeed(port))
+      else attempt(tried + 1)
+    })
+  }
+  attempt(0)
 })

@@ -2,6 +2,7 @@
  * A forward HTTP proxy on 127.0.0.1 for tests: relays absolute-URI requests and CONNECT tunnels,
  * counting what passes; and the address of a proxy that is not there (nothing listens).
  */
+import { closedPort } from "@mirage/testkit/TcpListeners"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import { createServer, request as httpRequest } from "node:http"
@@ -63,12 +64,5 @@ export const make: Effect.Effect<ForwardProxy, never, Scope.Scope> = Effect.gen(
   return { url: `http://127.0.0.1:${port}`, relayed: () => targets.length, targets: () => targets.slice() }
 })
 
-/** A proxy URL where nothing listens: a port bound and released again. */
-export const dead: Effect.Effect<string> = Effect.async<string>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(`http://127.0.0.1:${port}`)))
-  })
-})
+/** A proxy URL where nothing listens (a port that stays closed while the test runs). */
+export const dead: Effect.Effect<string> = Effect.map(closedPort, (port) => `http://127.0.0.1:${port}`)
