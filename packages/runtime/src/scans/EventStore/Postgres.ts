@@ -15,8 +15,12 @@ import type { Append, EventStoreService, StoredEvent } from "../EventStore.js"
 import { batchJson, encodeBatch, fencesOf, inconsistentWithinBatch } from "./PostgresBatch.js"
 
 const EventRows = Schema.Array(Schema.Struct({ seq: Schema.Int, payload: ScanEvent }))
-const SnapshotRows = Schema.Array(Schema.Struct({ seq: Schema.Int, state: ScanSnapshot }))
-const CommandRows = Schema.Array(Schema.Struct({ command_id: Schema.String }))
+const LoadRows = Schema.Array(Schema.Struct({
+  seq: Schema.NullOr(Schema.Int),
+  state: Schema.NullOr(ScanSnapshot),
+  events: Schema.Array(Schema.Struct({ seq: Schema.Int, payload: ScanEvent })),
+  commands: Schema.Array(Schema.String)
+}))
 const IdRows = Schema.Array(Schema.Struct({ id: ScanId }))
 const FenceRows = Schema.Array(Schema.Struct({ shard: Schema.Int, epoch: Schema.Number }))
 
@@ -51,25 +55,26 @@ export const make = Effect.gen(function*() {
       })).pipe(Effect.asVoid, Effect.withSpan("EventStore.append", { attributes: { appends: appends.length } }))
   }
 
+  // One statement (one round trip, one consistent read) for what a starting actor needs: its snapshot, the events
+  // after it, and the command ids already answered. A scan without a snapshot still gets its row, with nulls.
   const load: EventStoreService["load"] = (scanId) =>
     Effect.gen(function*() {
       const operation = "EventStore.load"
-      const snapshots = yield* query(
+      const [row] = yield* query(
         operation,
-        () => sql`SELECT seq, state FROM scan_snapshots WHERE scan_id = ${scanId}`
-      ).pipe(Effect.flatMap(decodeRows(SnapshotRows, operation)))
-      const from = snapshots[0] === undefined ? undefined : fromSnapshot(snapshots[0].state)
-      const [events, commands] = yield* Effect.all([
-        query(
-          operation,
-          () =>
-            sql`SELECT seq, payload FROM scan_events WHERE scan_id = ${scanId} AND seq > ${from?.seq ?? 0} ORDER BY seq`
-        ).pipe(Effect.flatMap(decodeRows(EventRows, operation))),
-        query(operation, () => sql`SELECT command_id FROM scan_commands WHERE scan_id = ${scanId}`).pipe(
-          Effect.flatMap(decodeRows(CommandRows, operation))
-        )
-      ], { concurrency: 2 })
-      const state = replay(events.map((row) => row.payload), from)
+        () =>
+          sql`
+            SELECT s.seq, s.state,
+              (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'payload', e.payload) ORDER BY e.seq), '[]')
+               FROM scan_events e WHERE e.scan_id = ${scanId} AND e.seq > coalesce(s.seq, 0)) AS events,
+              (SELECT coalesce(json_agg(c.command_id), '[]') FROM scan_commands c WHERE c.scan_id = ${scanId}) AS commands
+            FROM (SELECT 1) AS one LEFT JOIN scan_snapshots s ON s.scan_id = ${scanId}
+          `
+      ).pipe(Effect.flatMap(decodeRows(LoadRows, operation)))
+      if (row === undefined) return yield* new PersistenceError({ operation, cause: `no row loading ${scanId}` })
+      const from = row.seq === null || row.state === null ? undefined : fromSnapshot(row.state)
+      const { events } = row
+      const state = replay(events.map((event) => event.payload), from)
       if (state === undefined) return Option.none()
       const lastSeq = events.length === 0 ? from?.seq : events[events.length - 1]?.seq
       if (state.seq !== lastSeq) {
@@ -78,7 +83,7 @@ export const make = Effect.gen(function*() {
           cause: `the log of ${scanId} replays to seq ${state.seq} but ends at seq ${String(lastSeq)}`
         })
       }
-      return Option.some({ state, commands: new Set(commands.map((row) => row.command_id)) })
+      return Option.some({ state, commands: new Set(row.commands) })
     }).pipe(Effect.withSpan("EventStore.load", { attributes: { scan_id: scanId } }))
 
   const events: EventStoreService["events"] = (scanId, afterSeq, limit) =>
