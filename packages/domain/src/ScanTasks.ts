@@ -14,10 +14,6 @@ import { inScope } from "./ScanScope.js"
 import type { ScanState, TaskEntry } from "./ScanState.js"
 
 /**
- * The canonical form of an entity, so that "WWW.Example.COM." and "www.example.com" are one entity of
- * the scan (a value that is not of its type is kept as it is).
- */
-/**
  * What `MarkTasksStarted` decides: one `TasksStarted` of the queued ones among its tasks, each once, in order (none
  * when the scan is not running or none is queued); the first task the scan does not have refuses it. `decide` and
  * the scan draft share it.
@@ -38,6 +34,10 @@ export const tasksStarted = (
   return Either.right([{ _tag: "TasksStarted", at, task_ids: [first, ...rest] }])
 }
 
+/**
+ * The canonical form of an entity, so that "WWW.Example.COM." and "www.example.com" are one entity of
+ * the scan (a value that is not of its type is kept as it is).
+ */
 export const canonicalEntity = (entity: Entity): Entity => Either.getOrElse(normalizeEntity(entity), () => entity)
 
 /** The tasks that process one entity: every module of the plan that takes its type. */

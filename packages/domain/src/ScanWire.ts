@@ -43,7 +43,8 @@ const dependencies = (value: Dependencies | null): typeof Dependencies.Encoded |
     on_failure: value.on_failure
   }
 
-const entity = (value: Entity): typeof Entity.Encoded => ({ type: value.type, value: value.value })
+/** An entity as its schema encodes it. */
+export const encodeEntity = (value: Entity): typeof Entity.Encoded => ({ type: value.type, value: value.value })
 
 /**
  * `Schema.encodeSync(ScanDefinition)(definition)`, field by field: what the event store writes of a scan's definition
@@ -52,7 +53,7 @@ const entity = (value: Entity): typeof Entity.Encoded => ({ type: value.type, va
 export const encodeDefinition = (definition: ScanDefinition): typeof ScanDefinition.Encoded => ({
   name: definition.name,
   description: definition.description,
-  target: entity(definition.target),
+  target: encodeEntity(definition.target),
   modules: definition.modules.map(module),
   configuration: configuration(definition.configuration)
 })
@@ -73,9 +74,6 @@ export const encodePlannedModule = (planned: PlannedModule): typeof PlannedModul
   config: planned.config
 })
 
-/** An entity as its schema encodes it. */
-export const encodeEntity = entity
-
 /** `Schema.encodeSync(Scan)(scan)`, field by field. */
 export const encodeScan = (scan: Scan): typeof Scan.Encoded => ({
   id: scan.id,
@@ -85,7 +83,7 @@ export const encodeScan = (scan: Scan): typeof Scan.Encoded => ({
   organization_id: scan.organization_id,
   status: scan.status,
   progress: scan.progress,
-  target: entity(scan.target),
+  target: encodeEntity(scan.target),
   modules: scan.modules.map(module),
   created_at: iso(scan.created_at),
   updated_at: iso(scan.updated_at),

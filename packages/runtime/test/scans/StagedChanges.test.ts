@@ -88,48 +88,47 @@ const scanLog = Effect.gen(function*() {
 /** The defaults: a sweep every 10 s of changes older than 10 s, discarding unstored ones after a day. */
 const settings = Effect.orDie(StagedChanges.SweepConfig)
 
+/** The rows a query over the test's database gives. */
+const rows = <Row>(query: (sql: Pg.Sql) => PromiseLike<ReadonlyArray<Row>>) =>
+  Effect.flatMap(PgClient, (sql) => Effect.promise(() => query(sql)))
+
 const webhookOf = (id: ScanId) =>
-  Effect.flatMap(
-    PgClient,
-    (sql) => Effect.promise(() => sql<Array<{ url: string }>>`select url from scan_webhooks where scan_id = ${id}`)
-  ).pipe(
-    Effect.map((rows) => rows[0]?.url ?? null)
+  Effect.map(
+    rows<{ url: string }>((sql) => sql`select url from scan_webhooks where scan_id = ${id}`),
+    (found) => found[0]?.url ?? null
   )
 
+const changeIds = (found: ReadonlyArray<{ change_id: string }>) => found.map((row) => row.change_id)
+
 const stagedWebhookChanges = (id: ScanId) =>
-  Effect.flatMap(
-    PgClient,
-    (sql) =>
-      Effect.promise(() =>
-        sql<Array<{ change_id: string }>>`select change_id::text from scan_webhook_changes
-                                                          where scan_id = ${id} order by created_at, change_id`
-      )
-  ).pipe(
-    Effect.map((rows) => rows.map((row) => row.change_id))
+  Effect.map(
+    rows<{ change_id: string }>((sql) =>
+      sql`select change_id::text from scan_webhook_changes where scan_id = ${id} order by created_at, change_id`
+    ),
+    changeIds
   )
 
 const edgesOf = (id: ScanId) =>
-  Effect.flatMap(
-    PgClient,
-    (sql) =>
-      Effect.promise(() =>
-        sql<Array<{ depends_on: string }>>`select depends_on::text from scan_dependencies where scan_id = ${id}`
-      )
-  ).pipe(Effect.map((rows) => rows.map((row) => row.depends_on)))
+  Effect.map(
+    rows<{ depends_on: string }>((sql) => sql`select depends_on::text from scan_dependencies where scan_id = ${id}`),
+    (found) => found.map((row) => row.depends_on)
+  )
 
 const stagedDependencyChanges = (id: ScanId) =>
-  Effect.flatMap(
-    PgClient,
-    (sql) =>
-      Effect.promise(() =>
-        sql<Array<{ change_id: string }>>`select change_id::text from scan_dependency_changes where scan_id = ${id}`
-      )
-  ).pipe(Effect.map((rows) => rows.map((row) => row.change_id)))
+  Effect.map(
+    rows<{ change_id: string }>((sql) =>
+      sql`select change_id::text from scan_dependency_changes where scan_id = ${id}`
+    ),
+    changeIds
+  )
+
+/** A test's body over the stores on a fresh database of its own. */
+const onFreshStores = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(freshDatabase, (url) => Effect.provide(body, stores(url)))
 
 /** Until the node's sweep waits for its next run: it runs real queries, which `TestClock.adjust` does not wait for. */
 const asleep = Effect.gen(function*() {
-  const sql = yield* PgClient
-  for (let i = 0; i < 1000 && Chunk.isEmpty(yield* TestClock.sleeps()); i++) yield* Effect.promise(() => sql`select 1`)
+  for (let i = 0; i < 1000 && Chunk.isEmpty(yield* TestClock.sleeps()); i++) yield* rows((sql) => sql`select 1`)
 })
 
 /** Moves the clock by `ms` once the sweep waits, and waits for the run that wakes (a period: it runs at the end). */
@@ -144,9 +143,8 @@ const hook = (name: string) => ({
 
 describe("StagedChanges", () => {
   it.scoped("the node's sweep applies a stored update's webhook change the observer never applied; not a young one", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      yield* Effect.gen(function*() {
+    onFreshStores(
+      Effect.gen(function*() {
         const webhooks = yield* WebhookStore
         const scan = yield* scanLog
         // The update is stored; the observer's apply failed (Postgres away), so the change is still staged.
@@ -160,13 +158,12 @@ describe("StagedChanges", () => {
         yield* runFor(10 * second)
         expect(yield* webhookOf(scan.id)).toBe(hook("stored").url)
         expect(yield* stagedWebhookChanges(scan.id)).toEqual([])
-      }).pipe(Effect.provide(stores(url)))
-    }))
+      })
+    ))
 
   it.scoped("a change whose update is not stored waits, and is discarded once a day old", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      yield* Effect.gen(function*() {
+    onFreshStores(
+      Effect.gen(function*() {
         const webhooks = yield* WebhookStore
         const scan = yield* scanLog
         const unstored = yield* randomUuid
@@ -180,13 +177,12 @@ describe("StagedChanges", () => {
         yield* sweep
         expect(yield* stagedWebhookChanges(scan.id)).toEqual([])
         expect(yield* webhookOf(scan.id)).toBeNull()
-      }).pipe(Effect.provide(stores(url)))
-    }))
+      })
+    ))
 
   it.scoped("changes still waiting for their update, however many, never hold back one whose update is stored", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      yield* Effect.gen(function*() {
+    onFreshStores(
+      Effect.gen(function*() {
         const webhooks = yield* WebhookStore
         const scan = yield* scanLog
         // More changes waiting than one run settles, all staged before the stored one.
@@ -200,13 +196,12 @@ describe("StagedChanges", () => {
         yield* StagedChanges.sweep({ ...(yield* settings), batch: 2 })
         expect(yield* webhookOf(scan.id)).toBe(hook("stored").url)
         expect(yield* stagedWebhookChanges(scan.id)).toEqual([...waiting].sort())
-      }).pipe(Effect.provide(stores(url)))
-    }))
+      })
+    ))
 
   it.scoped("a webhook change is applied once, and never over a later stored one, whatever the order of applies", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      yield* Effect.gen(function*() {
+    onFreshStores(
+      Effect.gen(function*() {
         const webhooks = yield* WebhookStore
         const scan = yield* scanLog
         const first = yield* randomUuid
@@ -240,13 +235,12 @@ describe("StagedChanges", () => {
         yield* StagedChanges.sweep(yield* settings)
         expect(yield* webhookOf(scan.id)).toBeNull()
         expect(yield* stagedWebhookChanges(scan.id)).toEqual([])
-      }).pipe(Effect.provide(stores(url)))
-    }))
+      })
+    ))
 
   it.scoped("the sweep writes the edges of a stored update the observer never wrote, the latest stored ones", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      yield* Effect.gen(function*() {
+    onFreshStores(
+      Effect.gen(function*() {
         const dependencies = yield* ScanDependencies
         const dependency = yield* scanLog
         const scan = yield* scanLog
@@ -279,6 +273,6 @@ describe("StagedChanges", () => {
         yield* runFor(10 * second)
         expect(yield* stagedDependencyChanges(scan.id)).toEqual([])
         expect(yield* edgesOf(scan.id)).toEqual([])
-      }).pipe(Effect.provide(stores(url)))
-    }))
+      })
+    ))
 })

@@ -3,16 +3,20 @@ import { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { attempt, PersistenceError } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import type { Sql } from "../../platform/PgClient.js"
 import { ScanDependencies } from "../Chaining.js"
 import { stagedReader } from "../StagedChange.js"
 
 const DependentRows = Schema.Array(Schema.Struct({ scan_id: ScanId, organization_id: OrganizationId }))
-const SyncedRows = Schema.Array(
-  Schema.Struct({ organization_id: OrganizationId, changes: Schema.Array(Schema.String) })
+const decodeSynced = Schema.decodeUnknown(
+  Schema.NullOr(Schema.Struct({ organization_id: OrganizationId, changes: Schema.Array(Schema.String) }))
 )
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
+  /** Whether the update or creation that carries the staged change `c` is stored (its command id is recorded). */
+  const commandStored: ReturnType<Sql> = sql`exists (
+    select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
   return ScanDependencies.of({
     stage: (scanId, changeId) =>
       Effect.flatMap(
@@ -32,7 +36,7 @@ export const make = Effect.gen(function*() {
           const scans = await tx<Array<{ organization_id: string }>>`
             select organization_id from scans where id = ${scanId} for share`
           const scan = scans[0]
-          if (scan === undefined) return []
+          if (scan === undefined) return null
           await tx`delete from scan_dependencies where scan_id = ${scanId}`
           await tx`insert into scan_dependencies (scan_id, depends_on, organization_id)
                    select id, d::uuid, organization_id
@@ -41,17 +45,16 @@ export const make = Effect.gen(function*() {
                    on conflict do nothing`
           const changes = await tx<Array<{ change_id: string }>>`
             select c.change_id::text as change_id from scan_dependency_changes c
-            where c.scan_id = ${scanId} and exists (
-              select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
-          return [{ organization_id: scan.organization_id, changes: changes.map((row) => row.change_id) }]
+            where c.scan_id = ${scanId} and ${commandStored}`
+          return { organization_id: scan.organization_id, changes: changes.map((row) => row.change_id) }
         })).pipe(
-          Effect.flatMap((rows) =>
+          Effect.flatMap((synced) =>
             Effect.mapError(
-              Schema.decodeUnknown(SyncedRows)(rows),
+              decodeSynced(synced),
               (cause) => new PersistenceError({ operation: "sync scan dependencies", cause })
             )
           ),
-          Effect.map((rows) => Option.fromNullable(rows[0]))
+          Effect.map(Option.fromNullable)
         ),
     discard: (changeId) =>
       attempt(
@@ -62,7 +65,7 @@ export const make = Effect.gen(function*() {
       sql,
       "read staged dependency changes",
       "scan_dependency_changes",
-      sql`exists (select 1 from scan_commands k where k.scan_id = c.scan_id and k.command_id = c.change_id::text)`
+      commandStored
     ),
     dependents: (scanId) =>
       attempt(

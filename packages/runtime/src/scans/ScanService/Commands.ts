@@ -16,8 +16,6 @@ import { ShardInbox } from "../../cluster/ShardInbox.js"
 import type { Envelope } from "../../cluster/ShardInbox.js"
 import type { PersistenceError } from "../../platform/Errors.js"
 import * as Chaining from "../Chaining.js"
-import { ScanDependencies } from "../Chaining.js"
-import type { ScanDependenciesService } from "../Chaining.js"
 import { ScanQuotas } from "../Quotas.js"
 import { ScanReadModel } from "../ScanReadModel.js"
 import type { ScanView } from "../ScanReadModel.js"
@@ -191,7 +189,7 @@ export const update = (
     // them once the actor has stored this update (ScanUpdated), at once or by its sweep, so a refused update changes
     // neither and a late one changes both.
     const webhooks = yield* WebhookStore
-    const dependencies = yield* ScanDependencies
+    const dependencies = yield* Chaining.ScanDependencies
     const commandId = yield* randomUuid
     const change = request.webhook === undefined ? undefined : commandId
     if (change !== undefined) yield* webhooks.stage(id, change, request.webhook ?? null)
@@ -219,7 +217,7 @@ export const update = (
 /** Forgets the staged changes of an update the scan refused (a failure to is only logged: the sweep forgets them). */
 const discard = (
   webhooks: WebhookStoreService,
-  dependencies: ScanDependenciesService,
+  dependencies: Chaining.ScanDependenciesService,
   webhookChange: string | undefined,
   dependencyChange: string | undefined
 ) =>
