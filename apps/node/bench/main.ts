@@ -36,6 +36,7 @@ import * as ConsoleBench from "./Console.js"
 import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { budget, startWindow } from "./MachineCpu.js"
+import type { Measured } from "./MachineCpu.js"
 import * as Passive from "./Passive.js"
 import * as Schedules from "./Schedules.js"
 import * as Stall from "./Stall.js"
@@ -115,7 +116,7 @@ const noopExecutor = (width: number) => {
 }
 
 /** Mirage: no-op collection tasks per second through actors, streams, Postgres and MongoDB. */
-const mirageThroughput = (scans: number, width: number) =>
+const mirageThroughput = (scans: number, width: number, measureIdle = true) =>
   Effect.gen(function*() {
     const node = yield* startNode(
       defaults("bench-throughput", { movesPerRound: shards, roundMs: 200, scanConcurrency: 32 }),
@@ -125,11 +126,14 @@ const mirageThroughput = (scans: number, width: number) =>
     yield* waitUntil(Effect.sync(() => node.node.host.owned().length === shards), 30_000, "the node to own every shard")
     // What the node costs with nothing to run (rounds, lease renewals, inbox reads and claims), paid per second, once
     // the rounds that claim the orphans of just-acquired shards are over (a start's passing cost).
-    yield* Effect.sleep(Duration.millis(2 * claimPeriodMs(defaults("bench-throughput").reclaimIdleMs) + 1000))
-    const idleFrom = process.cpuUsage()
-    yield* Effect.sleep("5 seconds")
-    const idleSpent = process.cpuUsage(idleFrom)
-    const idleMsPerSecond = (idleSpent.user + idleSpent.system) / 1000 / 5
+    let idleMsPerSecond = Number.NaN
+    if (measureIdle) {
+      yield* Effect.sleep(Duration.millis(2 * claimPeriodMs(defaults("bench-throughput").reclaimIdleMs) + 1000))
+      const idleFrom = process.cpuUsage()
+      yield* Effect.sleep("5 seconds")
+      const idleSpent = process.cpuUsage(idleFrom)
+      idleMsPerSecond = (idleSpent.user + idleSpent.system) / 1000 / 5
+    }
     const ids = newIds(scans)
     yield* createScans(ids, (i) => Entity.make({ type: "DOMAIN", value: `t${i}.bench.test` }), fanoutPlan, {
       recursion_depth: 1,
@@ -265,6 +269,29 @@ const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: num
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
+/** Rounds of the throughput section (`--rounds N`, 3 by default). */
+const rounds = (() => {
+  const at = process.argv.indexOf("--rounds")
+  const n = at < 0 ? 3 : Number(process.argv[at + 1])
+  return Number.isInteger(n) && n > 0 ? n : 3
+})()
+
+/**
+ * The run of median rate among a contender's rounds, with the range of their rates: one run of a task path that
+ * batches moves by a fifth from one run to the next on the same machine (how its batches fall), and the median of
+ * rounds interleaved with the other contenders' spreads the machine's drift over all of them.
+ */
+const median = <A extends { readonly perSecond: number }>(runs: ReadonlyArray<A>) => {
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond)
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)]!
+  const spread = runs.length === 1
+    ? ""
+    : `median of ${runs.length}: ${sorted[0]!.perSecond.toFixed(0)}–${
+      sorted[sorted.length - 1]!.perSecond.toFixed(0)
+    }; `
+  return { ...middle, spread }
+}
+
 /** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api,schedules` runs some
  * sections; all by default (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
@@ -296,21 +323,37 @@ const main = Effect.gen(function*() {
   }
   if (wanted("throughput")) {
     const stores = yield* Stores.make("throughput")
-    const bullRun = yield* section("BullMQ no-op jobs", bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000))
+    const runs = { bull: [] as Array<Measured>, durable: [] as Array<Measured>, batched: [] as Array<Measured> }
+    const mirageRuns: Array<Effect.Effect.Success<ReturnType<typeof mirageThroughput>>> = []
+    for (let round = 1; round <= rounds; round++) {
+      const of = rounds === 1 ? "" : ` (round ${round} of ${rounds})`
+      runs.bull.push(yield* section(`BullMQ no-op jobs${of}`, bullmq(stores.redisUrl, `${stores.prefix}bull`, 20_000)))
+      runs.durable.push(
+        yield* section(
+          `BullMQ jobs, each writing its event row and result document${of}`,
+          Peers.durableJobs(stores, 10_000, "durable")
+        )
+      )
+      runs.batched.push(
+        yield* section(`BullMQ jobs through a 5 ms micro-batcher${of}`, Peers.durableJobs(stores, 20_000, "batched"))
+      )
+      // The idle node's cost is measured in the first round only: it does not depend on the run.
+      const run = yield* section(
+        `Mirage no-op collection tasks${of}`,
+        mirageThroughput(800, 12, round === 1).pipe(Effect.provide(layer(stores)))
+      )
+      mirageRuns.push(round === 1 ? run : { ...run, idleMsPerSecond: mirageRuns[0]!.idleMsPerSecond })
+      yield* Console.log(
+        `bullmq_jobs_per_s: ${runs.bull[round - 1]!.perSecond.toFixed(0)} mirage_tasks_per_s: ${
+          run.perSecond.toFixed(0)
+        }`
+      )
+    }
+    const bullRun = median(runs.bull)
     const bull = bullRun.perSecond
-    const durable = yield* section(
-      "BullMQ jobs, each writing its event row and result document",
-      Peers.durableJobs(stores, 10_000, "durable")
-    )
-    const batched = yield* section(
-      "BullMQ jobs through a 5 ms micro-batcher",
-      Peers.durableJobs(stores, 20_000, "batched")
-    )
-    const mirage = yield* section(
-      "Mirage no-op collection tasks",
-      mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
-    )
-    yield* Console.log(`bullmq_jobs_per_s: ${bull.toFixed(0)} mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)}`)
+    const durable = median(runs.durable)
+    const batched = median(runs.batched)
+    const mirage = median(mirageRuns)
     const ceilings = yield* section(
       "what the stores alone let through",
       storeCeilings(800, 12).pipe(Effect.provide(layer(stores)))
@@ -323,8 +366,10 @@ const main = Effect.gen(function*() {
     const rawTasks = raw.perSecond * (2 + 2 * 12) / (1 + 2 * 12)
     const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
-      `bullmq_jobs_per_s: ${bull.toFixed(0)}`,
-      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${mirage.seconds.toFixed(1)} s)`,
+      `bullmq_jobs_per_s: ${bull.toFixed(0)}${bullRun.spread === "" ? "" : ` (${bullRun.spread.slice(0, -2)})`}`,
+      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.spread}${mirage.tasks} tasks in ${
+        mirage.seconds.toFixed(1)
+      } s)`,
       `store_ceiling_tasks_per_s: ${bound.toFixed(0)} (event store alone ${
         ceilings.events.toFixed(0)
       }, result store alone ${ceilings.results.toFixed(0)})`,
@@ -337,8 +382,12 @@ const main = Effect.gen(function*() {
       `throughput_ratio_vs_bullmq: ${
         (mirage.perSecond / bull).toFixed(2)
       } (no-op jobs, which persist nothing but Redis)`,
-      `bullmq_durable_jobs_per_s: ${durable.perSecond.toFixed(0)} (each job one event row and one result document)`,
-      `bullmq_batched_jobs_per_s: ${batched.perSecond.toFixed(0)} (the same through a 5 ms micro-batcher)`,
+      `bullmq_durable_jobs_per_s: ${
+        durable.perSecond.toFixed(0)
+      } (${durable.spread}each job one event row and one result document)`,
+      `bullmq_batched_jobs_per_s: ${
+        batched.perSecond.toFixed(0)
+      } (${batched.spread}the same through a 5 ms micro-batcher)`,
       `throughput_ratio_vs_bullmq_durable: ${(mirage.perSecond / durable.perSecond).toFixed(2)}`,
       `throughput_ratio_vs_bullmq_batched: ${(mirage.perSecond / batched.perSecond).toFixed(2)}`,
       `runtime_efficiency: ${
@@ -363,7 +412,7 @@ const main = Effect.gen(function*() {
   if (wanted("wide")) {
     // One scan at a time, so that only its size differs: tasks/s must not fall as a scan grows.
     const stores = yield* Stores.make("wide")
-    const oneScan = (width: number) => mirageThroughput(1, width).pipe(Effect.provide(layer(stores)))
+    const oneScan = (width: number) => mirageThroughput(1, width, false).pipe(Effect.provide(layer(stores)))
     yield* section("warm-up scan", oneScan(500))
     const small = yield* section("one scan of 1,002 tasks", oneScan(500))
     const large = yield* section("one scan of 10,002 tasks", oneScan(5000))
