@@ -88,14 +88,10 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
           envelope,
           ack: inbox.ack(delivery.shard, [delivery.id]).pipe(Effect.catchAll(() => Effect.void))
         }
+        // Taken by the scan's actor (once: as a started actor's first message, or offered to a running one), or, when
+        // the shard is unavailable here, left unacknowledged: delivered again to whoever owns the shard then.
         const handle = yield* spawn(envelope.target, delivery.shard, [message])
-        if (handle === "missing") return yield* notFound(delivery)
-        // Unacknowledged, the entry is delivered again to whoever owns the shard then.
-        if (handle === "unavailable") return
-        if (yield* handle.offer(message)) return
-        // The actor was ending as the message came: a fresh one takes it.
-        const fresh = yield* spawn(envelope.target, delivery.shard, [message])
-        if (fresh === "missing") yield* notFound(delivery)
+        if (handle === "missing") yield* notFound(delivery)
       })
 
     return deliver

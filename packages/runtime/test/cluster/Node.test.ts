@@ -1,9 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
+import type { ModuleId, ScanId } from "@mirage/domain/Ids"
+import { ScanConfiguration } from "@mirage/domain/Scan"
+import { initial } from "@mirage/domain/ScanMachine"
 import { Deferred, Effect, Exit, Layer, Metric, TestClock } from "effect"
 import * as MembershipMemory from "../../src/cluster/Membership/Memory.js"
 import * as Node from "../../src/cluster/Node.js"
 import * as RepliesMemory from "../../src/cluster/Replies/Memory.js"
 import * as ShardHost from "../../src/cluster/ShardHost.js"
+import { ShardInbox } from "../../src/cluster/ShardInbox.js"
 import * as ShardInboxMemory from "../../src/cluster/ShardInbox/Memory.js"
 import { ShardLeases } from "../../src/cluster/ShardLeases.js"
 import * as LeasesMemory from "../../src/cluster/ShardLeases/Memory.js"
@@ -15,7 +19,7 @@ import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
 import * as ScanObserver from "../../src/scans/ScanObserver.js"
-import { nodeSettings } from "../support/Scans.js"
+import { createdEvent, nodeSettings } from "../support/Scans.js"
 
 const settings = nodeSettings
 
@@ -248,5 +252,69 @@ describe("Node", () => {
       expect((yield* ShardInboxMemory.make(inboxes).pending(shard)).pending).toBe(0)
       // Redeliveries (each loading its scan with retries) ran beside the ownership rounds: every lease was renewed.
       expect(node.host.owned()).toHaveLength(8)
+    }))
+
+  it.scoped("a command to a scan whose actor is not running is taken once: one answer, one acknowledgement", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const acked: Array<string> = []
+      const memory = ShardInboxMemory.make(inboxes)
+      const counting = Layer.succeed(ShardInbox, {
+        ...memory,
+        ack: (shard, ids) => Effect.zipRight(Effect.sync(() => acked.push(...ids)), memory.ack(shard, ids))
+      })
+      const hub = RepliesMemory.makeMemoryHub()
+      const ports = Layer.mergeAll(
+        EventStoreMemory.layer(events),
+        ResultStoreMemory.layerFresh,
+        MembershipMemory.layer(MembershipMemory.makeHub()),
+        LeasesMemory.layer(LeasesMemory.makeHub()),
+        RepliesMemory.layer(hub),
+        // The scan's one task never ends: the scan stays RUNNING with its actor.
+        Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.never })),
+        TaskPool.layerWith(2),
+        ScanObserver.layerNone
+      )
+      // Built in the test's scope: the journal's writer must outlive `Node.run`'s start.
+      const context = yield* Layer.build(
+        Layer.mergeAll(Journal.layerWith({ batch: 16, writers: 1 }), counting).pipe(Layer.provideMerge(ports))
+      )
+      const node = yield* Node.run(settings("once")).pipe(Effect.provide(context))
+      for (let i = 0; i < 10 && node.host.owned().length < 8; i++) yield* TestClock.adjust("10 millis")
+      expect(node.host.owned()).toHaveLength(8)
+
+      const scanId = "5a0c2f3e-8d1b-4c6a-9e7f-0b1c2d3e4f5a" as ScanId
+      const shard = shardOf(scanId, 8)
+      const created = createdEvent(scanId, [
+        { id: "resolve" as ModuleId, input_types: ["DOMAIN"], output_types: ["IP"], config: {} }
+      ], { name: "once", configuration: ScanConfiguration.make({}) })
+      yield* EventStoreMemory.make(events).append([{
+        scan_id: scanId,
+        shard,
+        expected_seq: 0,
+        events: [created],
+        command_id: "create",
+        fence: null,
+        state: initial(created),
+        snapshot: false
+      }])
+      const answers: Array<string> = []
+      hub.channels.set("test:answers", (reply) => void answers.push(`${reply.command_id} ${reply.outcome}`))
+      const entry = yield* memory.send({
+        target: scanId,
+        command_id: "start-once",
+        command: { _tag: "StartScan" },
+        reply_to: "test:answers",
+        traceparent: null,
+        sent_at: 0
+      })
+      for (let i = 0; i < 50 && (answers.length === 0 || (yield* memory.pending(shard)).pending > 0); i++) {
+        yield* TestClock.adjust("100 millis")
+      }
+      // The actor started with the command as its first message; it was not offered to it a second time.
+      expect(answers).toEqual(["start-once accepted"])
+      expect(acked).toEqual([entry])
+      expect(node.host.actorCount()).toBe(1)
     }))
 })

@@ -45,7 +45,10 @@ export interface HostActorSettings extends ActorSettings {
 export interface HostActors {
   /** Every actor by scan, started or starting. */
   readonly entries: Map<string, Entry>
-  /** The running actor of a scan, started if needed, or why there is none. */
+  /**
+   * The running actor of a scan, given `initial`: as its first messages when this starts it, else offered to it (an
+   * actor ending as they come leaves them to a fresh one). Or why there is none; then no message was taken.
+   */
   readonly spawn: (
     scanId: string,
     shard: number,
@@ -63,6 +66,15 @@ export interface HostActors {
   /** The actors that have started. */
   readonly started: Effect.Effect<Array<{ readonly handle: ActorHandle; readonly entry: Entry }>>
 }
+
+/** Offers messages to an actor in order: the index of the first it refused (it was ending), if one was. */
+const firstRefused = (handle: ActorHandle, messages: ReadonlyArray<ActorMessage>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < messages.length; i++) {
+      if (!(yield* handle.offer(messages[i]!))) return i
+    }
+    return undefined
+  })
 
 export const makeHostActors = (
   settings: HostActorSettings,
@@ -99,7 +111,11 @@ export const makeHostActors = (
           if (handle === "unavailable" && owned.has(shard) && actors.get(scanId) !== existing) {
             return yield* spawn(scanId, shard, initial)
           }
-          return handle
+          const refused = typeof handle === "string" ? undefined : yield* firstRefused(handle, initial)
+          if (refused === undefined) return handle
+          // It was ending as they came: a fresh one takes the rest (the ending one is forgotten when it exits).
+          if (actors.get(scanId) === existing) actors.delete(scanId)
+          return yield* spawn(scanId, shard, initial.slice(refused))
         }
         const entry: Entry = { slot: yield* Deferred.make<ActorHandle | Absent>(), shard }
         actors.set(scanId, entry)
