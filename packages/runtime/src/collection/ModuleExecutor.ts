@@ -70,6 +70,7 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
       execute(task).pipe(
         Metrics.timed(Metrics.tagged(Metrics.moduleDuration, { module: task.module_id })),
         Effect.withSpan("task.collect", {
+          captureStackTrace: false,
           attributes: { module_id: task.module_id, task_id: task.task_id, entity_type: task.entity.type }
         })
       )

@@ -52,7 +52,13 @@ export const make = Effect.gen(function*() {
       Effect.tryPromise({
         try: () => sql`SELECT mirage_append(${batchJson(appends, fences, batch)}::text::jsonb)`,
         catch: (cause) => refusal(appends, cause)
-      })).pipe(Effect.asVoid, Effect.withSpan("EventStore.append", { attributes: { appends: appends.length } }))
+      })).pipe(
+        Effect.asVoid,
+        Effect.withSpan("EventStore.append", {
+          captureStackTrace: false,
+          attributes: { appends: appends.length }
+        })
+      )
   }
 
   // One statement (one round trip, one consistent read) for what a starting actor needs: its snapshot, the events
@@ -84,7 +90,7 @@ export const make = Effect.gen(function*() {
         })
       }
       return Option.some({ state, commands: new Set(row.commands) })
-    }).pipe(Effect.withSpan("EventStore.load", { attributes: { scan_id: scanId } }))
+    }).pipe(Effect.withSpan("EventStore.load", { captureStackTrace: false, attributes: { scan_id: scanId } }))
 
   const events: EventStoreService["events"] = (scanId, afterSeq, limit) =>
     query(

@@ -207,7 +207,10 @@ export const make = Effect.gen(function*() {
       // Both writes are idempotent by id: after a failure of either, the caller's retry completes the other.
       const [inserted] = yield* Effect.all([stored, copy.insert(batches)], { concurrency: 2 })
       return inserted
-    }).pipe(Effect.withSpan("ResultStore.insert", { attributes: { owners: batches.length, results: size } }))
+    }).pipe(Effect.withSpan("ResultStore.insert", {
+      captureStackTrace: false,
+      attributes: { owners: batches.length, results: size }
+    }))
   }
 
   const insert: ResultStoreService["insert"] = (owner, items) => insertAll([{ owner, results: items }])
