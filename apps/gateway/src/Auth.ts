@@ -5,6 +5,7 @@
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Authentication, canWrite } from "@mirage/domain/api/Authentication"
 import { Forbidden, Unauthorized } from "@mirage/domain/api/Errors"
+import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { ApiKeys } from "@mirage/runtime/tenancy/ApiKeys"
 import { Audit } from "@mirage/runtime/tenancy/Audit"
 import { Effect, Layer, Option, Redacted } from "effect"
@@ -73,7 +74,7 @@ export const layer = Layer.effect(
                 : Effect.succeed(response)
             )
           }
-          yield* Effect.annotateCurrentSpan({
+          yield* Tracing.annotate({
             "mirage.organization_id": principal.value.organization_id,
             "mirage.user_id": principal.value.user_id,
             "mirage.key_id": principal.value.key_id

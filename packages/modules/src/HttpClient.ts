@@ -2,7 +2,7 @@
  * The HTTP client modules must use for every request, so the runtime can wrap it with rate
  * limiting, proxies and caching. The default implementation speaks HTTP through undici.
  */
-import { Clock, Effect, Option, ParseResult, Schema } from "effect"
+import { Clock, Effect, FiberRef, Option, ParseResult, Schema } from "effect"
 import { type Dispatcher, request } from "undici"
 import { AuthFailed, BadResponse, ModuleConfigError, RateLimited, SourceUnavailable } from "./ModuleError.js"
 
@@ -185,7 +185,10 @@ export const makeHttpClient = (options: HttpClientOptions = {}): HttpClient => {
               new ModuleConfigError({ module: label, reason: `${method} ${redactUrl(target)} refused: ${reason}` })
           })
       })
-      yield* Effect.annotateCurrentSpan("http.response.status_code", result.status)
+      // Only when traced: with tracing off, `annotateCurrentSpan` builds an exception per call to say there is no span.
+      if (yield* FiberRef.get(FiberRef.currentTracerEnabled)) {
+        yield* Effect.annotateCurrentSpan("http.response.status_code", result.status)
+      }
       if (result._tag === "TooLarge") {
         return yield* new BadResponse({
           reason: `${method} ${redactUrl(target)}: body larger than ${maxBodyBytes} bytes`,

@@ -12,6 +12,7 @@ import * as CollectServiceLive from "@mirage/runtime/collection/CollectService"
 import * as CredentialsConfig from "@mirage/runtime/collection/Credentials/Config"
 import * as JobOptionsRedis from "@mirage/runtime/collection/JobOptions/Redis"
 import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
+import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { Effect, Layer } from "effect"
 import { audited } from "../Audited.js"
 import * as Problem from "../Problem.js"
@@ -24,7 +25,7 @@ export const handlers = HttpApiBuilder.group(MirageApi, "collect", (handlers) =>
         CurrentPrincipal.pipe(
           Effect.flatMap((principal) => collect.create(principal, payload)),
           Effect.catchTag("PersistenceError", Problem.unavailable),
-          Effect.tap((task) => Effect.annotateCurrentSpan({ job_id: task.id })),
+          Effect.tap((task) => Tracing.annotate({ job_id: task.id })),
           audited("collect.create", "job", { status: 202, detail: { module_id: payload.module_id } })
         ))
       .handle("get", ({ path }) =>

@@ -10,6 +10,7 @@ import { BadRequest, NotFound } from "@mirage/domain/api/Errors"
 import { parse } from "@mirage/runtime/monitoring/correlation/RuleFile"
 import { RuleStore, storedRule } from "@mirage/runtime/monitoring/correlation/RuleStore"
 import type { StoredRule } from "@mirage/runtime/monitoring/correlation/RuleStore"
+import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { Clock, DateTime, Effect, Either } from "effect"
 import { audited, requireAdmin } from "../Audited.js"
 import * as Problem from "../Problem.js"
@@ -44,7 +45,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "correlationRules", (handle
           )
           const at = yield* Clock.currentTimeMillis
           const stored = yield* store.put(storedRule(admin.organization_id, rule, payload.yaml, at))
-          yield* Effect.annotateCurrentSpan("correlation_rule.id", stored.id)
+          yield* Tracing.annotate({ "correlation_rule.id": stored.id })
           return viewOf(stored)
         }).pipe(
           Effect.catchTag("PersistenceError", Problem.unavailable),

@@ -9,6 +9,7 @@ import type { ScanId } from "@mirage/domain/Ids"
 import { Scan as ScanSchema } from "@mirage/domain/Scan"
 import type { Scan } from "@mirage/domain/Scan"
 import { scanJson } from "@mirage/domain/ScanWire"
+import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { ProgressFeed } from "@mirage/runtime/scans/ProgressFeed"
 import { ScanService } from "@mirage/runtime/scans/ScanService"
 import type { CommandOutcome, UserCommand } from "@mirage/runtime/scans/ScanService"
@@ -84,7 +85,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
             Effect.flatMap((principal) => scans.create(principal, payload)),
             Effect.map(({ scan, warnings }) => ScanCreated.make({ ...scan, warnings })),
             Effect.catchTag("PersistenceError", Problem.unavailable),
-            Effect.tap((scan) => Effect.annotateCurrentSpan({ scan_id: scan.id })),
+            Effect.tap((scan) => Tracing.annotate({ scan_id: scan.id })),
             audited("scan.create", "scan", {
               status: 201,
               detail: { name: payload.name, template_id: payload.template_id ?? null }

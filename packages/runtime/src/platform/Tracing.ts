@@ -18,7 +18,7 @@ import type { ScanState } from "@mirage/domain/ScanMachine"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import type { IdGenerator, SpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Clock, Config, Context, Effect, Exit, Layer, Option, Tracer } from "effect"
+import { Clock, Config, Context, Effect, Exit, FiberRef, Layer, Option, Tracer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import type { ScanObserverService } from "../scans/ScanObserver.js"
 import * as Settings from "./Settings.js"
@@ -53,6 +53,16 @@ type ScanRef = Tracer.ExternalSpan | ScanId | string
 
 const parentOf = (scan: ScanRef) => typeof scan === "string" ? scanParent(scan) : scan
 const idOf = (scan: ScanRef) => typeof scan === "string" ? scan : scanIdOf(scan)
+
+/**
+ * Sets attributes on the current span. With tracing off it does nothing at all: `Effect.annotateCurrentSpan` finds no
+ * span it may annotate then and builds an exception (with its stack) to say so, which cost every API request.
+ */
+export const annotate = (attributes: Record<string, unknown>): Effect.Effect<void> =>
+  Effect.flatMap(
+    FiberRef.get(FiberRef.currentTracerEnabled),
+    (enabled) => enabled ? Effect.annotateCurrentSpan(attributes) : Effect.void
+  )
 
 /** Runs `effect` in a span that is a child of the scan's root span. No call-site stack is captured: these are many. */
 export const inScan = (scan: ScanRef, name: string, attributes: Record<string, unknown> = {}) => {

@@ -15,6 +15,7 @@ import type { Template } from "@mirage/domain/Template"
 import { Clock, Effect, Either } from "effect"
 import { ShardInbox } from "../../cluster/ShardInbox.js"
 import { shardOf } from "../../cluster/Shards.js"
+import * as Tracing from "../../platform/Tracing.js"
 import * as Chaining from "../Chaining.js"
 import { ScanDependencies } from "../Chaining.js"
 import { EventStore } from "../EventStore.js"
@@ -152,6 +153,6 @@ export const createAs = (principal: Principal, request: CreateScanRequest, id: S
         )
       )
     }
-    yield* Effect.annotateCurrentSpan({ scan_id: scanId })
+    yield* Tracing.annotate({ scan_id: scanId })
     return { scan: toScan(state), warnings } satisfies CreatedScan
   }).pipe(Effect.withSpan("ScanService.create"))
