@@ -390,7 +390,13 @@ describe("ScanActor", () => {
     expect(ScanActor.snapshotDue(large, 200, 200)).toBe(false)
     expect(ScanActor.snapshotDue(large, 999, 200)).toBe(false)
     expect(ScanActor.snapshotDue(large, 1000, 200)).toBe(true)
-    // A scan that ends always stores its final state.
-    expect(ScanActor.snapshotDue(evolve(large, { _tag: "ScanCancelled", at: 1, reason: "stopped" }), 1, 200)).toBe(true)
+    // A scan that ends stores its final state once `snapshotEvery` events have passed, whatever its size; a short one
+    // does not.
+    const ended = evolve(large, { _tag: "ScanCancelled", at: 1, reason: "stopped" })
+    expect(ScanActor.snapshotDue(ended, 199, 200)).toBe(false)
+    expect(ScanActor.snapshotDue(ended, 200, 200)).toBe(true)
+    expect(ScanActor.snapshotDue(evolve(small, { _tag: "ScanCancelled", at: 1, reason: "stopped" }), 30, 200)).toBe(
+      false
+    )
   })
 })

@@ -19,10 +19,13 @@ import type { ScanObserverService } from "../ScanObserver.js"
 /**
  * Whether a batch leaving `state`, `sinceSnapshot` events after the last snapshot, stores a new one. A snapshot
  * costs as much as the scan has tasks, so the interval grows with them: snapshots cost O(1) per event whatever the
- * scan's size, and recovery replays at most about as many events as the snapshot it starts from holds tasks.
+ * scan's size, and recovery replays at most about as many events as the snapshot it starts from holds tasks. A scan
+ * that ends stores its final state once `every` events have passed since the last one, so that loading an ended scan
+ * (a later command, its plan) replays fewer than `every` events however large it is; a short scan (most of them: a
+ * few dozen events) stores none, and loads by replaying its whole log.
  */
 export const snapshotDue = (state: ScanState, sinceSnapshot: number, every: number): boolean =>
-  isTerminal(state.status) || sinceSnapshot >= Math.max(every, HashMap.size(state.tasks))
+  sinceSnapshot >= (isTerminal(state.status) ? every : Math.max(every, HashMap.size(state.tasks)))
 
 /** What persisting a batch reads and changes of its actor. */
 export interface BatchOwner {
