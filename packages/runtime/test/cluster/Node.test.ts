@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { ScanConfiguration } from "@mirage/domain/Scan"
-import { initial } from "@mirage/domain/ScanMachine"
 import { Deferred, Effect, Exit, Layer, Metric, TestClock } from "effect"
 import * as MembershipMemory from "../../src/cluster/Membership/Memory.js"
 import * as Node from "../../src/cluster/Node.js"
@@ -19,7 +18,7 @@ import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
 import * as ScanObserver from "../../src/scans/ScanObserver.js"
-import { createdEvent, nodeSettings } from "../support/Scans.js"
+import { createdEvent, creation, nodeSettings } from "../support/Scans.js"
 
 const settings = nodeSettings
 
@@ -289,16 +288,7 @@ describe("Node", () => {
       const created = createdEvent(scanId, [
         { id: "resolve" as ModuleId, input_types: ["DOMAIN"], output_types: ["IP"], config: {} }
       ], { name: "once", configuration: ScanConfiguration.make({}) })
-      yield* EventStoreMemory.make(events).append([{
-        scan_id: scanId,
-        shard,
-        expected_seq: 0,
-        events: [created],
-        command_id: "create",
-        fence: null,
-        state: initial(created),
-        snapshot: false
-      }])
+      yield* EventStoreMemory.make(events).append([creation(created, shard)])
       const answers: Array<string> = []
       hub.channels.set("test:answers", (reply) => void answers.push(`${reply.command_id} ${reply.outcome}`))
       const entry = yield* memory.send({

@@ -24,7 +24,7 @@ import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
 import * as ScanObserver from "../../src/scans/ScanObserver.js"
-import { createdEvent, nodeSettings } from "../support/Scans.js"
+import { createdEvent, creation, nodeSettings } from "../support/Scans.js"
 
 const shards = 8
 const scanId = "3c9d5e2a-7b41-4f0e-9a6d-1e2f3a4b5c6d" as ScanId
@@ -44,16 +44,7 @@ const runningScan = (store: EventStoreMemory.EventStoreMemory) =>
       configuration: ScanConfiguration.make({ recursion_depth: 1 })
     })
     const first = initial(created)
-    yield* events.append([{
-      scan_id: scanId,
-      shard,
-      expected_seq: 0,
-      events: [created],
-      command_id: "create",
-      fence: null,
-      state: first,
-      snapshot: false
-    }])
+    yield* events.append([creation(created, shard)])
     const started: ReadonlyArray<ScanEvent> = Either.getOrThrow(decide(first, { _tag: "StartScan" }, 0))
     const state = started.reduce<ScanState>(evolve, first)
     yield* events.fence(shard, 1)

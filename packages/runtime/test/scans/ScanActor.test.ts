@@ -121,16 +121,7 @@ const setup = (
     const context = yield* Layer.build(layer)
     const events = context.unsafeMap.get(EventStore.key) as EventStore["Type"]
     const first = createdEvent(options.configuration)
-    yield* events.append([{
-      scan_id: scanId,
-      shard: 0,
-      expected_seq: 0,
-      events: [first],
-      command_id: "create",
-      fence: null,
-      state: initial(first),
-      snapshot: false
-    }])
+    yield* events.append([Scans.creation(first, 0)])
     yield* events.fence(0, 1)
     const spawn = Effect.gen(function*() {
       const loaded = Option.getOrThrow(yield* events.load(scanId))

@@ -4,9 +4,10 @@ import type { OrganizationId, ScanId, UserId } from "@mirage/domain/Ids"
 import type { ScanConfiguration } from "@mirage/domain/Scan"
 import { ScanDefinition, ScanModule } from "@mirage/domain/Scan"
 import type { PlannedModule, ScanCreated } from "@mirage/domain/ScanEvent"
-import { decide } from "@mirage/domain/ScanMachine"
+import { decide, initial } from "@mirage/domain/ScanMachine"
 import { Either } from "effect"
 import type * as Node from "../../src/cluster/Node.js"
+import type { Append } from "../../src/scans/EventStore.js"
 
 /** A node's settings at the scale of a TestClock test: leases of seconds, rounds of half a second. */
 export const nodeSettings = (nodeId: string): Node.NodeSettings => ({
@@ -55,3 +56,15 @@ export const createdEvent = (
   if (created._tag !== "ScanCreated") throw new Error("expected ScanCreated")
   return created
 }
+
+/** The append that creates a scan from its creation event, as the gateway writes it: seq 1, no fence. */
+export const creation = (created: typeof ScanCreated.Type, shard: number): Append => ({
+  scan_id: created.scan_id,
+  shard,
+  expected_seq: 0,
+  events: [created],
+  command_id: "create",
+  fence: null,
+  state: initial(created),
+  snapshot: false
+})
