@@ -19,7 +19,7 @@ import type {
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ScanId } from "@mirage/domain/Ids"
 import type { CreateScanRequest, Scan, UpdateScanRequest } from "@mirage/domain/Scan"
-import { Config, Context, Duration, Effect, Layer } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Tracer } from "effect"
 import type { Stream } from "effect"
 import { Replies } from "../cluster/Replies.js"
 import { ShardInbox } from "../cluster/ShardInbox.js"
@@ -151,13 +151,24 @@ type Ports = Context.Tag.Identifier<typeof portTags[number]>
 
 export const make = (options: ScanServiceOptions) =>
   Effect.gen(function*() {
-    // Only the ports: the rest of the context the service is built in (a span, say) must not reach its callers.
-    const context = Context.pick(...portTags)(yield* Effect.context<Ports>())
-    const policy = options.webhookPolicy ?? defaultPolicy
+    // Only the ports and the webhook policy: the rest of the context the service is built in (a span, say) must not
+    // reach its callers. A call runs in this context, made once, with the caller's span added (its spans nest in the
+    // request's): not in a copy of the caller's whole context (≈ 40 services in the gateway) made twice per call.
+    const ports = Context.add(
+      Context.pick(...portTags)(yield* Effect.context<Ports>()),
+      WebhookPolicy,
+      options.webhookPolicy ?? defaultPolicy
+    )
     const run = <A, E>(effect: Effect.Effect<A, E, Ports>): Effect.Effect<A, E> =>
-      effect.pipe(Effect.provide(context), Effect.provideService(WebhookPolicy, policy))
+      Effect.mapInputContext(effect, (caller: Context.Context<never>) =>
+        Option.match(Context.getOption(caller, Tracer.ParentSpan), {
+          onNone: () =>
+            ports,
+          onSome: (span) => Context.add(ports, Tracer.ParentSpan, span)
+        }))
     return ScanService.of({
-      create: (principal, request) => run(Create.create(principal, request)),
+      create: (principal, request) =>
+        run(Create.create(principal, request)),
       createAs: (principal, request, id) => run(Create.createAs(principal, request, id)),
       planNew: (principal, request) => run(Create.planNew(principal, request)),
       plan: (principal, id) => run(Queries.plan(principal, id)),

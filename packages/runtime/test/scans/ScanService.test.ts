@@ -13,6 +13,7 @@ import * as RepliesMemory from "@mirage/runtime/cluster/Replies/Memory"
 import * as ShardInboxMemory from "@mirage/runtime/cluster/ShardInbox/Memory"
 import * as CredentialsMemory from "@mirage/runtime/collection/Credentials/Memory"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
+import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { ScanDependencies } from "@mirage/runtime/scans/Chaining"
 import { EventStore } from "@mirage/runtime/scans/EventStore"
 import * as EventStoreMemory from "@mirage/runtime/scans/EventStore/Memory"
@@ -23,6 +24,7 @@ import * as ScanService from "@mirage/runtime/scans/ScanService"
 import * as TemplatesMemory from "@mirage/runtime/scans/Templates/Memory"
 import * as TemplateService from "@mirage/runtime/scans/TemplateService"
 import * as WebhooksMemory from "@mirage/runtime/scans/Webhooks/Memory"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, Option, Random } from "effect"
 
 const principal = Principal.make({
@@ -119,6 +121,25 @@ describe("ScanService", () => {
       expect(other.template).not.toBe(first.template)
       expect(first.scan).toMatch(v4)
       expect(first.template).toMatch(v4)
+    }))
+
+  it.effect("runs a use case under the caller's span: its spans nest in the request's", () =>
+    Effect.gen(function*() {
+      const exporter = new InMemorySpanExporter()
+      const spans = yield* Effect.gen(function*() {
+        const scans = yield* ScanService.ScanService
+        yield* scans.create(principal, request).pipe(Effect.withSpan("request", { captureStackTrace: false }))
+        return exporter.getFinishedSpans().map((span) => ({
+          name: span.name,
+          id: span.spanContext().spanId,
+          parent: span.parentSpanContext?.spanId
+        }))
+      }).pipe(
+        Effect.provide(fresh()),
+        Effect.provide(Tracing.layerWith("mirage-test", new SimpleSpanProcessor(exporter)))
+      )
+      const outer = spans.find((span) => span.name === "request")
+      expect(spans.find((span) => span.name === "ScanService.create")?.parent).toBe(outer?.id)
     }))
 
   it.effect("names every problem of a creation, in the order of its fields", () =>
