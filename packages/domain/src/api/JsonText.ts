@@ -23,12 +23,20 @@ export const stringify = <S extends Schema.Schema.Any>(_schema: S, encoded: Sche
  */
 export const trusted = <S extends Schema.Schema.Any>(_schema: S, text: string): JsonOf<S> => text as JsonOf<S>
 
-/** The text of a page `{ items, next_cursor }` from its items' texts: the shape of every paged API answer. */
+/**
+ * The text of a page `{ items, next_cursor }` from its items' texts: the shape of every paged API answer. Made by one
+ * join, so it is one flat text: the items joined and then wrapped would be a text of texts, which measuring the answer
+ * (its Content-Length) copies once more — a page's size per request.
+ */
 export const page = <I>(
   items: ReadonlyArray<JsonText<I>>,
   nextCursor: string | null
-): JsonText<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }> =>
-  `{"items":[${items.join(",")}],"next_cursor":${JSON.stringify(nextCursor)}}` as JsonText<{
-    readonly items: ReadonlyArray<I>
-    readonly next_cursor: string | null
-  }>
+): JsonText<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }> => {
+  const parts: Array<string> = ["{\"items\":["]
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) parts.push(",")
+    parts.push(items[i]!)
+  }
+  parts.push(`],"next_cursor":${JSON.stringify(nextCursor)}}`)
+  return parts.join("") as JsonText<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }>
+}
