@@ -286,10 +286,14 @@ const median = <A extends { readonly perSecond: number }>(runs: ReadonlyArray<A>
   const middle = sorted[Math.floor((sorted.length - 1) / 2)]!
   const spread = runs.length === 1
     ? ""
-    : `median of ${runs.length}: ${sorted[0]!.perSecond.toFixed(0)}–${
-      sorted[sorted.length - 1]!.perSecond.toFixed(0)
-    }; `
+    : `median of ${runs.length}: ${sorted[0]!.perSecond.toFixed(0)}–${sorted[sorted.length - 1]!.perSecond.toFixed(0)}`
   return { ...middle, spread }
+}
+
+/** ` (a; b)` of the notes that are not empty, or nothing. */
+const notes = (...parts: ReadonlyArray<string>) => {
+  const given = parts.filter((part) => part !== "")
+  return given.length === 0 ? "" : ` (${given.join("; ")})`
 }
 
 /** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api,schedules` runs some
@@ -366,10 +370,10 @@ const main = Effect.gen(function*() {
     const rawTasks = raw.perSecond * (2 + 2 * 12) / (1 + 2 * 12)
     const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
-      `bullmq_jobs_per_s: ${bull.toFixed(0)}${bullRun.spread === "" ? "" : ` (${bullRun.spread.slice(0, -2)})`}`,
-      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.spread}${mirage.tasks} tasks in ${
-        mirage.seconds.toFixed(1)
-      } s)`,
+      `bullmq_jobs_per_s: ${bull.toFixed(0)}${notes(bullRun.spread)}`,
+      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)}${
+        notes(mirage.spread, `${mirage.tasks} tasks in ${mirage.seconds.toFixed(1)} s`)
+      }`,
       `store_ceiling_tasks_per_s: ${bound.toFixed(0)} (event store alone ${
         ceilings.events.toFixed(0)
       }, result store alone ${ceilings.results.toFixed(0)})`,
@@ -382,12 +386,12 @@ const main = Effect.gen(function*() {
       `throughput_ratio_vs_bullmq: ${
         (mirage.perSecond / bull).toFixed(2)
       } (no-op jobs, which persist nothing but Redis)`,
-      `bullmq_durable_jobs_per_s: ${
-        durable.perSecond.toFixed(0)
-      } (${durable.spread}each job one event row and one result document)`,
-      `bullmq_batched_jobs_per_s: ${
-        batched.perSecond.toFixed(0)
-      } (${batched.spread}the same through a 5 ms micro-batcher)`,
+      `bullmq_durable_jobs_per_s: ${durable.perSecond.toFixed(0)}${
+        notes(durable.spread, "each job one event row and one result document")
+      }`,
+      `bullmq_batched_jobs_per_s: ${batched.perSecond.toFixed(0)}${
+        notes(batched.spread, "the same through a 5 ms micro-batcher")
+      }`,
       `throughput_ratio_vs_bullmq_durable: ${(mirage.perSecond / durable.perSecond).toFixed(2)}`,
       `throughput_ratio_vs_bullmq_batched: ${(mirage.perSecond / batched.perSecond).toFixed(2)}`,
       `runtime_efficiency: ${

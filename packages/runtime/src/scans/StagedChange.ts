@@ -57,11 +57,12 @@ export const stagedReader = (
 ): StagedReader =>
 (before, discardBefore, limit) =>
   attempt(operation, () =>
-    sql`select * from (
-          select c.scan_id, c.change_id::text as change_id, ${stored} as stored,
+    // Ordered by the column itself, which its index serves, rather than by the time computed from it.
+    sql`select s.scan_id, s.change_id, s.stored, s.staged_at from (
+          select c.scan_id, c.change_id::text as change_id, ${stored} as stored, c.created_at,
                  extract(epoch from c.created_at)::float8 * 1000 as staged_at
           from ${sql(table)} c
           where c.created_at < to_timestamp(${before} / 1000.0)
         ) s
         where s.stored or s.staged_at <= ${discardBefore}
-        order by s.staged_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged(operation)))
+        order by s.created_at limit ${limit}`).pipe(Effect.flatMap(decodeStaged(operation)))

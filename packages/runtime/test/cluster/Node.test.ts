@@ -22,15 +22,24 @@ import { createdEvent, creation, nodeSettings } from "../support/Scans.js"
 
 const settings = nodeSettings
 
-/** Everything a node needs besides its journal and inboxes, in memory, over the given event store. */
-const memoryPorts = (events: EventStoreMemory.EventStoreMemory) =>
+/**
+ * Everything a node needs besides its journal and inboxes, in memory, over the given event store: replies on a hub of
+ * their own and tasks that find nothing at once, unless given.
+ */
+const memoryPorts = (
+  events: EventStoreMemory.EventStoreMemory,
+  options: {
+    readonly replies?: RepliesMemory.RepliesHub
+    readonly run?: TaskExecutor["Type"]["run"]
+  } = {}
+) =>
   Layer.mergeAll(
     EventStoreMemory.layer(events),
     ResultStoreMemory.layerFresh,
     MembershipMemory.layer(MembershipMemory.makeHub()),
     LeasesMemory.layer(LeasesMemory.makeHub()),
-    RepliesMemory.layer(RepliesMemory.makeMemoryHub()),
-    Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.succeed([]) })),
+    RepliesMemory.layer(options.replies ?? RepliesMemory.makeMemoryHub()),
+    Layer.succeed(TaskExecutor, TaskExecutor.of({ run: options.run ?? (() => Effect.succeed([])) })),
     TaskPool.layerWith(2),
     ScanObserver.layerNone
   )
@@ -264,17 +273,8 @@ describe("Node", () => {
         ack: (shard, ids) => Effect.zipRight(Effect.sync(() => acked.push(...ids)), memory.ack(shard, ids))
       })
       const hub = RepliesMemory.makeMemoryHub()
-      const ports = Layer.mergeAll(
-        EventStoreMemory.layer(events),
-        ResultStoreMemory.layerFresh,
-        MembershipMemory.layer(MembershipMemory.makeHub()),
-        LeasesMemory.layer(LeasesMemory.makeHub()),
-        RepliesMemory.layer(hub),
-        // The scan's one task never ends: the scan stays RUNNING with its actor.
-        Layer.succeed(TaskExecutor, TaskExecutor.of({ run: () => Effect.never })),
-        TaskPool.layerWith(2),
-        ScanObserver.layerNone
-      )
+      // The scan's one task never ends: the scan stays RUNNING with its actor.
+      const ports = memoryPorts(events, { replies: hub, run: () => Effect.never })
       // Built in the test's scope: the journal's writer must outlive `Node.run`'s start.
       const context = yield* Layer.build(
         Layer.mergeAll(Journal.layerWith({ batch: 16, writers: 1 }), counting).pipe(Layer.provideMerge(ports))
