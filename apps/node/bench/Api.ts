@@ -1,7 +1,8 @@
 /**
  * The API read path under load: a sandbox stack started as `npm start` starts it (the gateway and one node as
  * processes, the fixture world here), scans created through the API, results stored into three of them (20, 2,000
- * and 20,000), then a fixed rate on each read route and a closed-loop saturation run of each list route.
+ * and 20,000), then a fixed rate on each read route and a closed-loop saturation run of each list route, the load
+ * sent from a process of its own.
  */
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
@@ -129,28 +130,29 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
         return done
       })
-    const target = (path: (i: number) => string): Load.Target => ({ origin, key, path })
-    const getScan = target((i) => `/scans/${ids[i % ids.length]!}`)
-    const listScans = target(() => "/scans?limit=20")
-    const results = target(() => `/scans/${large}/results?limit=100`)
-    const resultsSmall = target(() => `/scans/${small}/results?limit=100`)
+    const target = (...paths: ReadonlyArray<string>): Load.Target => ({ origin, key, paths })
+    const getScan = target(...ids.map((id) => `/scans/${id}`))
+    const listScans = target("/scans?limit=20")
+    const results = target(`/scans/${large}/results?limit=100`)
+    const resultsSmall = target(`/scans/${small}/results?limit=100`)
+    const generator = yield* Load.generator
     // Warm-up: connections, JIT, caches.
-    yield* Load.closedLoop(getScan, 10, 2)
-    yield* Load.closedLoop(listScans, 10, 2)
-    yield* Load.closedLoop(results, 10, 2)
+    yield* generator.closedLoop(getScan, 10, 2)
+    yield* generator.closedLoop(listScans, 10, 2)
+    yield* generator.closedLoop(results, 10, 2)
     const run = {
-      getScan: yield* measured("GET /scans/{id}", Load.openLoop(getScan, options.rate, options.seconds)),
-      listScans: yield* measured("GET /scans?limit=20", Load.openLoop(listScans, options.rate, options.seconds)),
+      getScan: yield* measured("GET /scans/{id}", generator.openLoop(getScan, options.rate, options.seconds)),
+      listScans: yield* measured("GET /scans?limit=20", generator.openLoop(listScans, options.rate, options.seconds)),
       results: yield* measured(
         "GET /scans/{id}/results?limit=100 (20,000 results)",
-        Load.openLoop(results, options.rate, options.seconds)
+        generator.openLoop(results, options.rate, options.seconds)
       ),
       resultsSmall: yield* measured(
         "resultsSmall",
-        Load.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds))
+        generator.openLoop(resultsSmall, options.rate, Math.min(5, options.seconds))
       ),
-      listScansMax: yield* measured("GET /scans?limit=20 saturated", Load.closedLoop(listScans, 50, 8)),
-      resultsMax: yield* measured("results saturated", Load.closedLoop(results, 50, 8)),
+      listScansMax: yield* measured("GET /scans?limit=20 saturated", generator.closedLoop(listScans, 50, 8)),
+      resultsMax: yield* measured("results saturated", generator.closedLoop(results, 50, 8)),
       scans: ids.length
     } satisfies ApiRun
     return run
