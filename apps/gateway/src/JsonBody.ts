@@ -3,18 +3,18 @@
  * typed by the success schema of the endpoint they stand for, and identical to what its encoding would give.
  */
 import { HttpServerResponse } from "@effect/platform"
-import type { JsonOf } from "@mirage/domain/api/JsonText"
+import type { JsonBytesOf, JsonOf } from "@mirage/domain/api/JsonText"
 import type { Schema } from "effect"
 
 export const respond = <S extends Schema.Schema.Any>(
   _schema: S,
-  text: JsonOf<S>,
+  body: JsonOf<S> | JsonBytesOf<S>,
   options?: { readonly status?: number; readonly headers?: Readonly<Record<string, string>> }
 ): HttpServerResponse.HttpServerResponse =>
-  // Raw: Node encodes the text as it writes it, rather than a copy made here first.
-  HttpServerResponse.raw(text, {
+  // Raw: Node encodes a text as it writes it, rather than a copy made here first; bytes are written as they are.
+  HttpServerResponse.raw(body, {
     contentType: "application/json",
-    contentLength: Buffer.byteLength(text, "utf8"),
+    contentLength: typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.byteLength,
     ...(options?.status === undefined ? {} : { status: options.status }),
     ...(options?.headers === undefined ? {} : { headers: options.headers })
   })

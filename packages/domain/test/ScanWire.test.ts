@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { page } from "@mirage/domain/api/JsonText"
+import { bytesOf, page, pageBytes } from "@mirage/domain/api/JsonText"
 import { ScanPage } from "@mirage/domain/api/ScansApi"
 import { Entity } from "@mirage/domain/Entity"
 import { Scan, ScanDefinition } from "@mirage/domain/Scan"
@@ -35,6 +35,10 @@ describe("ScanWire", () => {
         (scans, cursor) => {
           const expected = Schema.encodeSync(ScanPage)(ScanPage.make({ items: scans, next_cursor: cursor }))
           expect(JSON.parse(page(scans.map(scanJson), cursor))).toStrictEqual(JSON.parse(JSON.stringify(expected)))
+          // The page over bytes is the page over texts, byte for byte.
+          expect(pageBytes(scans.map((scan) => bytesOf(scanJson(scan))), cursor)).toStrictEqual(
+            bytesOf(page(scans.map(scanJson), cursor))
+          )
           for (const scan of scans) expect(scanJson(scan)).toBe(scanJson(scan))
         }
       ),

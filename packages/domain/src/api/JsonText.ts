@@ -1,6 +1,6 @@
 /**
- * JSON text of a schema's encoded value, built on a hot read path without the schema's walk (a scan encoded once and
- * kept, results passed through as stored). A builder of one promises the text is what
+ * JSON text of a schema's encoded value, or its UTF-8 bytes, built on a hot read path without the schema's walk (a
+ * scan encoded once and kept, results passed through as stored). A builder of one promises the text is what
  * `JSON.stringify(Schema.encodeSync(schema)(value))` would give; the tests hold each builder to it.
  */
 import type { Schema } from "effect"
@@ -17,11 +17,23 @@ export type JsonOf<S extends Schema.Schema.Any> = JsonText<Schema.Schema.Encoded
 export const stringify = <S extends Schema.Schema.Any>(_schema: S, encoded: Schema.Schema.Encoded<S>): JsonOf<S> =>
   JSON.stringify(encoded) as JsonOf<S>
 
+/** JSON text as its UTF-8 bytes: what a store gives without decoding it, and what an answer's body is. */
+export type JsonBytes<I> = Uint8Array & { readonly [encodedOf]: I }
+
+/** The UTF-8 bytes of a schema's encoded value. */
+export type JsonBytesOf<S extends Schema.Schema.Any> = JsonBytes<Schema.Schema.Encoded<S>>
+
+const utf8 = new TextEncoder()
+
+/** The bytes of a JSON text. */
+export const bytesOf = <I>(text: JsonText<I>): JsonBytes<I> => utf8.encode(text) as JsonBytes<I>
+
 /**
- * A text taken as the encoding of `S` on the word of where it comes from: a store that only ever wrote
+ * Bytes taken as the UTF-8 JSON of `S`'s encoding on the word of where they come from: a store that only ever wrote
  * `Schema.encode(S)` results (its tests prove it).
  */
-export const trusted = <S extends Schema.Schema.Any>(_schema: S, text: string): JsonOf<S> => text as JsonOf<S>
+export const trustedBytes = <S extends Schema.Schema.Any>(_schema: S, bytes: Uint8Array): JsonBytesOf<S> =>
+  bytes as JsonBytesOf<S>
 
 /**
  * The text of a page `{ items, next_cursor }` from its items' texts: the shape of every paged API answer. Made by one
@@ -39,4 +51,30 @@ export const page = <I>(
   }
   parts.push(`],"next_cursor":${JSON.stringify(nextCursor)}}`)
   return parts.join("") as JsonText<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }>
+}
+
+const pageHead = utf8.encode("{\"items\":[")
+const comma = utf8.encode(",")
+
+/**
+ * `page` over bytes: the items' bytes copied once into the answer, with no text decoded, joined or encoded again (a
+ * results page is ≈ 44 KB, three copies of it per request when made as text).
+ */
+export const pageBytes = <I>(
+  items: ReadonlyArray<JsonBytes<I>>,
+  nextCursor: string | null
+): JsonBytes<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }> => {
+  const tail = utf8.encode(`],"next_cursor":${JSON.stringify(nextCursor)}}`)
+  let length = pageHead.length + Math.max(0, items.length - 1) * comma.length + tail.length
+  for (const item of items) length += item.length
+  const page = new Uint8Array(length)
+  page.set(pageHead, 0)
+  let at = pageHead.length
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) page.set(comma, at++)
+    page.set(items[i]!, at)
+    at += items[i]!.length
+  }
+  page.set(tail, at)
+  return page as JsonBytes<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }>
 }

@@ -18,6 +18,8 @@ import * as ReadCopy from "./ReadCopy.js"
 
 export const collectionName = "results"
 
+const utf8 = new TextDecoder()
+
 const duplicateKey = 11000
 
 /** What the driver is told of the documents: string ids; everything else is decoded with `ResultDocument`. */
@@ -227,7 +229,11 @@ export const make = Effect.gen(function*() {
       const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
       const limit = Math.max(1, Math.floor(query.limit))
       // The id of the page's last row only, for the cursor.
-      const page = pageFrom(yield* copy.pageJson(query, after, limit), limit, (row) => ResultId.make(row.id))
+      const page = pageFrom(
+        yield* copy.pageJson(query, after, limit),
+        limit,
+        (row) => ResultId.make(utf8.decode(row.id))
+      )
       return { items: page.items.map((row) => row.json), next_cursor: page.next_cursor }
     })
 

@@ -3,8 +3,8 @@
  * pages: keyset on (owner, id), the primary key, so a page is one index range whatever the owner's size. FerretDB
  * cannot do that: with a filter it sorts and limits in memory after reading every document of the owner.
  */
-import { trusted } from "@mirage/domain/api/JsonText"
-import type { JsonOf } from "@mirage/domain/api/JsonText"
+import { trustedBytes } from "@mirage/domain/api/JsonText"
+import type { JsonBytesOf } from "@mirage/domain/api/JsonText"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ResultId } from "@mirage/domain/Ids"
 import { Effect, Schema } from "effect"
@@ -48,15 +48,15 @@ export interface ReadCopy {
     limit: number
   ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
   /**
-   * The same page as the stored JSON text of each result: the document column holds `wireOf(result)` (the wire
-   * encoding) and nothing else, so it is the API's answer as it is.
+   * The same page as the stored JSON of each result, as the bytes PostgreSQL sent: the document column holds
+   * `wireOf(result)` (the wire encoding) and nothing else, so it is the API's answer as it is.
    */
   readonly pageJson: (
     query: ResultQuery,
     after: ResultId | undefined,
     limit: number
   ) => Effect.Effect<
-    ReadonlyArray<{ readonly id: string; readonly json: JsonOf<typeof CollectionResult> }>,
+    ReadonlyArray<{ readonly id: Uint8Array; readonly json: JsonBytesOf<typeof CollectionResult> }>,
     PersistenceError
   >
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
@@ -136,9 +136,12 @@ const pageOf = <Row extends object>(
 export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
   pageOf<{ document: unknown }>(sql, sql`document`, query, after, limit)
 
-/** The same page as the documents' JSON text, with their ids: what the API answers is the text as stored. */
-export const pageTextStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
-  pageOf<{ id: string; document: string }>(sql, sql`id, document::text as document`, query, after, limit)
+/**
+ * The same page as the documents' JSON text, with their ids, each column as the bytes received (`raw`): what the API
+ * answers is the text as stored, and no row's text is decoded only to be encoded again.
+ */
+const pageBytesStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
+  pageOf<{ id: string; document: string }>(sql, sql`id, document::text as document`, query, after, limit).raw()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -158,8 +161,8 @@ export const make = Effect.gen(function*() {
     )
 
   const pageJson: ReadCopy["pageJson"] = (query, after, limit) =>
-    attempt("ResultStore.list", () => pageTextStatement(sql, query, after, limit)).pipe(
-      Effect.map((rows) => rows.map((row) => ({ id: row.id, json: trusted(CollectionResult, row.document) })))
+    attempt("ResultStore.list", () => pageBytesStatement(sql, query, after, limit)).pipe(
+      Effect.map((rows) => rows.map(([id, document]) => ({ id: id!, json: trustedBytes(CollectionResult, document!) })))
     )
 
   const purge: ReadCopy["purge"] = (owner) =>
