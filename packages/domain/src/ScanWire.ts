@@ -3,8 +3,8 @@
  * every scan of every page (the largest part of a scans page's CPU). The tests compare both on generated scans.
  */
 import { DateTime } from "effect"
-import type { JsonOf } from "./api/JsonText.js"
-import { stringify } from "./api/JsonText.js"
+import type { JsonBytesOf, JsonOf } from "./api/JsonText.js"
+import { bytesOf, stringify } from "./api/JsonText.js"
 import type { Entity } from "./Entity.js"
 import { Scan } from "./Scan.js"
 import type { Dependencies, ScanConfiguration, ScanDefinition, ScanModule } from "./Scan.js"
@@ -97,14 +97,18 @@ export const encodeScan = (scan: Scan): typeof Scan.Encoded => ({
   depends_on: dependencies(scan.depends_on)
 })
 
-// Scans are immutable: the text of one is made once, however many pages and reads show it.
-const texts = new WeakMap<Scan, JsonOf<typeof Scan>>()
+/** The JSON text of a scan's wire encoding. */
+export const scanJson = (scan: Scan): JsonOf<typeof Scan> => stringify(Scan, encodeScan(scan))
 
-/** The JSON text of a scan's wire encoding, kept as long as the scan is. */
-export const scanJson = (scan: Scan): JsonOf<typeof Scan> => {
-  const kept = texts.get(scan)
-  if (kept !== undefined) return kept
-  const text = stringify(Scan, encodeScan(scan))
-  texts.set(scan, text)
-  return text
+// Scans are immutable: the answer's bytes of one are made once, however many pages and reads show it. Kept as bytes,
+// outside the collected heap, and written as they are: a page of texts was joined, then encoded again to be sent.
+const kept = new WeakMap<Scan, JsonBytesOf<typeof Scan>>()
+
+/** The UTF-8 JSON of a scan's wire encoding, kept as long as the scan is. */
+export const scanBytes = (scan: Scan): JsonBytesOf<typeof Scan> => {
+  const known = kept.get(scan)
+  if (known !== undefined) return known
+  const bytes = bytesOf(scanJson(scan))
+  kept.set(scan, bytes)
+  return bytes
 }

@@ -8,7 +8,7 @@ import type { ExportFormat, ListResultsParams } from "@mirage/domain/api/ScansAp
 import type { ScanId } from "@mirage/domain/Ids"
 import { Scan as ScanSchema } from "@mirage/domain/Scan"
 import type { Scan } from "@mirage/domain/Scan"
-import { scanJson } from "@mirage/domain/ScanWire"
+import { scanBytes } from "@mirage/domain/ScanWire"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { ProgressFeed } from "@mirage/runtime/scans/ProgressFeed"
 import { ScanService } from "@mirage/runtime/scans/ScanService"
@@ -39,9 +39,9 @@ const respond = (outcome: CommandOutcome): Effect.Effect<Scan | HttpServerRespon
     ? Effect.succeed(outcome.scan)
     : versioned(outcome.scan, outcome.seq)
 
-/** The scan with its version in `ETag`; its JSON text is made once per scan, whatever reads it. */
+/** The scan with its version in `ETag`; its JSON is made once per scan, whatever reads it. */
 const versioned = (scan: Scan, seq: number) =>
-  Effect.succeed(JsonBody.respond(ScanSchema, scanJson(scan), { headers: { etag: etag(seq) } }))
+  Effect.succeed(JsonBody.respond(ScanSchema, scanBytes(scan), { headers: { etag: etag(seq) } }))
 
 const actions: Record<UserCommand["_tag"], string> = {
   StartScan: "scan.start",
@@ -94,7 +94,9 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
       .handle("list", ({ urlParams }) =>
         CurrentPrincipal.pipe(
           Effect.flatMap((principal) => scans.list(principal, urlParams)),
-          Effect.map((page) => JsonBody.respond(ScanPage, JsonText.page(page.items.map(scanJson), page.next_cursor))),
+          Effect.map((page) =>
+            JsonBody.respond(ScanPage, JsonText.pageBytes(page.items.map(scanBytes), page.next_cursor))
+          ),
           Effect.catchTag("PersistenceError", Problem.unavailable)
         ))
       .handle("get", ({ path }) =>
