@@ -10,7 +10,7 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { RateLimiter } from "@mirage/runtime/collection/RateLimiter"
 import type { RateLimit } from "@mirage/runtime/collection/RateLimiter"
 import { Config, Context, Effect, Layer, Option, Stream } from "effect"
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import { problemResponse as problem } from "./Problem.js"
 import * as Settings from "./Settings.js"
 
@@ -75,7 +75,7 @@ export const clientOf = (request: HttpServerRequest.HttpServerRequest): string =
   const token = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim()
   return token === undefined || token.length === 0
     ? `addr:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
-    : `key:${createHash("sha256").update(token).digest("hex").slice(0, 32)}`
+    : `key:${hash("sha256", token, "hex").slice(0, 32)}`
 }
 
 /** Probes are not rate limited. */

@@ -3,7 +3,7 @@
  * so that "WWW.Example.COM." and "www.example.com" are the same entity, processed once.
  */
 import { Either, Schema } from "effect"
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import { isIPv4, isIPv6 } from "node:net"
 import { domainToASCII } from "node:url"
 import { ApiText, textProblem } from "./Text.js"
@@ -94,15 +94,14 @@ export const entityKey = (entity: { readonly type: EntityType; readonly value: s
 
 /** `hash = sha256(data_type + canonical value)`, the dedup key of a result (case-folded for TECHNOLOGY). */
 export const resultHash = (type: EntityType, canonicalValue: string): string =>
-  createHash("sha256").update(type).update(identityOf(type, canonicalValue)).digest("hex")
+  hash("sha256", type + identityOf(type, canonicalValue), "hex")
 
 /**
  * The dedup key of what a module adds to an entity it was given (a listing, a classification): one enrichment per
  * entity and module, kept beside the entity's own result rather than dropped as a repeat.
  */
 export const enrichmentHash = (type: EntityType, canonicalValue: string, module: string): string =>
-  createHash("sha256").update("enrichment\u0000").update(module).update("\u0000")
-    .update(resultHash(type, canonicalValue)).digest("hex")
+  hash("sha256", `enrichment\u0000${module}\u0000${resultHash(type, canonicalValue)}`, "hex")
 
 const domainLabel = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
 

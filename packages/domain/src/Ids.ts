@@ -3,7 +3,7 @@
  * function of what it is about, never random per attempt, so redelivered work lands on the same key.
  */
 import { Effect, Random, Schema } from "effect"
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 
 export const ScanId = Schema.UUID.pipe(Schema.brand("ScanId"))
 export type ScanId = typeof ScanId.Type
@@ -32,9 +32,12 @@ export const TemplateId = Schema.String.pipe(
 )
 export type TemplateId = typeof TemplateId.Type
 
-/** A UUID (version 8, "custom") derived from the given parts with SHA-256: same parts, same id. */
+/**
+ * A UUID (version 8, "custom") derived from the given parts with SHA-256: same parts, same id. One-shot `hash`: made
+ * for every task and result, and a `Hash` object costs more than the digest of a few dozen bytes.
+ */
 export const deriveUuid = (...parts: ReadonlyArray<string>): string => {
-  const hex = createHash("sha256").update(parts.join("\u0000")).digest("hex")
+  const hex = hash("sha256", parts.join("\u0000"), "hex")
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${
     hex.slice(20, 32)
@@ -62,4 +65,5 @@ export const taskIdFor = (owner: string, entityKey: string, module: string): Tas
   deriveUuid("task", owner, entityKey, module) as TaskId
 
 /** The result of a scan (or standalone job) with the given content hash. */
-export const resultIdFor = (owner: string, hash: string): ResultId => deriveUuid("result", owner, hash) as ResultId
+export const resultIdFor = (owner: string, contentHash: string): ResultId =>
+  deriveUuid("result", owner, contentHash) as ResultId

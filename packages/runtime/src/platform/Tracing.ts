@@ -19,14 +19,14 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import type { IdGenerator, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Clock, Config, Context, Effect, Exit, FiberRef, Layer, Option, Tracer } from "effect"
-import { createHash, randomBytes } from "node:crypto"
+import { hash, randomBytes } from "node:crypto"
 import type { ScanObserverService } from "../scans/ScanObserver.js"
 import * as Settings from "./Settings.js"
 
 /** The ids of a scan's trace: the trace id is the scan id's 32 hex digits; the root span's id derives from it. */
 export const scanTrace = (scanId: string): { readonly traceId: string; readonly spanId: string } => ({
   traceId: scanId.replaceAll("-", "").toLowerCase(),
-  spanId: createHash("sha256").update(`mirage.scan:${scanId}`).digest("hex").slice(0, 16)
+  spanId: hash("sha256", `mirage.scan:${scanId}`, "hex").slice(0, 16)
 })
 
 /** The scan's root span as a parent, wherever the scan runs. */
