@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Mirage against the baseline a user would otherwise pick, on the same Redis,
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
+ *   machine_speed (how fast this machine is, to compare runs on different machines),
  *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, machine_cpu_us_per_task (and by process),
  *   node_cpu_us_per_task,
  *   takeover_p50_s, takeover_p99_s,
@@ -37,6 +38,7 @@ import * as DnsBrute from "./DnsBrute.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { budget, startWindow } from "./MachineCpu.js"
 import type { Measured } from "./MachineCpu.js"
+import * as MachineSpeed from "./MachineSpeed.js"
 import * as Passive from "./Passive.js"
 import * as Schedules from "./Schedules.js"
 import * as Stall from "./Stall.js"
@@ -307,7 +309,9 @@ const wanted = (name: string) => only === undefined || only.has(name)
 const main = Effect.gen(function*() {
   // In-process nodes run with the heap setting of node processes, so the throughput figure pays its cost too.
   yield* limitGrowth
-  const lines: Array<string> = []
+  // First, before any store is busy: how fast this machine is, to compare runs on different machines.
+  const lines: Array<string> = [yield* MachineSpeed.probe]
+  yield* Console.log(lines[0])
   // `--only mirage`: Mirage's task path alone, without its peers (for profiles of the node's hot path).
   if (only?.has("mirage") === true) {
     const stores = yield* Stores.make("mirage")
