@@ -2,7 +2,7 @@
  * The gateway's HTTP server: the API with its OpenAPI document (`/openapi.json`) and docs
  * (`/docs`), and the web console at `/`, on PORT. Every store it needs is an input, so tests give it theirs.
  */
-import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import * as RateLimiterRedis from "@mirage/runtime/collection/RateLimiter/Redis"
 import * as ChannelGuard from "@mirage/runtime/monitoring/alerts/ChannelGuard"
@@ -24,7 +24,7 @@ export const ServerConfig = {
 
 /** The API (`/health`, `/ready` and `/metrics` among it) and the console on whatever `HttpServer` is provided; needs ScanService, ApiKeys and the stores. */
 export const layerApp = HttpApiBuilder.serve((app) =>
-  Observability.middleware(HttpMiddleware.logger(Console.middleware(Limits.middleware(app))))
+  Observability.middleware(Console.middleware(Limits.middleware(app)))
 ).pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),

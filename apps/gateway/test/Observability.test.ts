@@ -3,18 +3,19 @@
  * shards no live node owns, `/ready` is a 503 problem while no node owns any shard or a store is unreachable, and
  * `/metrics` has `mirage_shards_unowned`; and the route labels.
  */
-import type { HttpServerResponse } from "@effect/platform"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Membership } from "@mirage/runtime/cluster/Membership"
 import * as MembershipRedis from "@mirage/runtime/cluster/Membership/Redis"
 import { ShardLeases } from "@mirage/runtime/cluster/ShardLeases"
 import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
+import * as Logging from "@mirage/runtime/platform/Logging"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Effect, Layer, Logger, LogLevel } from "effect"
+import { Effect, FiberRef, HashMap, Layer, Logger, LogLevel } from "effect"
 import * as Observability from "../src/Observability.js"
 import * as Gateway from "./Gateway.js"
 
@@ -144,6 +145,49 @@ describe("gateway observability", () => {
         MongoDatabase.layerWith(mongo.url)
       )
     })))))
+
+  it.effect("logs each answer once: method, URL (keys masked), status and duration as the line's fields", () =>
+    Effect.gen(function*() {
+      const lines: Array<Record<string, unknown>> = []
+      const logged = Logging.layerWith("json", (line) => void lines.push(JSON.parse(line) as Record<string, unknown>))
+      const key = "mk_abcdefghijklmnopqrstuvwxyz0123"
+      const request = (url: string) =>
+        HttpServerRequest.fromWeb(new Request(`http://gateway.test${url}`, { method: "DELETE" }))
+      const served = yield* Observability.middleware(
+        Effect.zipRight(
+          // What the request's code sees: its fiber's annotations are not changed by the line logged after it.
+          Effect.flatMap(
+            FiberRef.get(FiberRef.currentLogAnnotations),
+            (annotations) => Effect.sync(() => expect(HashMap.size(annotations)).toBe(0))
+          ),
+          Effect.succeed(HttpServerResponse.empty({ status: 204 }))
+        )
+      ).pipe(
+        Effect.provideService(HttpServerRequest.HttpServerRequest, request(`/scans/s-1?key=${key}`)),
+        Effect.provide(logged)
+      )
+      expect(served.status).toBe(204)
+      const failed = yield* Effect.exit(
+        Observability.middleware(Effect.die(new Error("broke"))).pipe(
+          Effect.provideService(HttpServerRequest.HttpServerRequest, request("/scans/s-2")),
+          Effect.provide(logged)
+        )
+      )
+      expect(failed._tag).toBe("Failure")
+      expect(HashMap.size(yield* FiberRef.get(FiberRef.currentLogAnnotations))).toBe(0)
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toMatchObject({
+        level: "info",
+        message: "Sent HTTP response",
+        "http.method": "DELETE",
+        "http.url": "/scans/s-1?key=<redacted>",
+        "http.status": 204
+      })
+      expect(typeof lines[0]!["http.duration_ms"]).toBe("number")
+      expect(JSON.stringify(lines)).not.toContain(key)
+      expect(lines[1]).toMatchObject({ level: "error", "http.url": "/scans/s-2", "http.status": 500 })
+      expect(String(lines[1]!.cause)).toContain("broke")
+    }))
 
   it("labels routes by pattern, not by id", () => {
     expect(Observability.routeOf("/scans/0b6a4c1e-7a43-4d7e-9d0a-2a9a7c1c5e11/status?x=1")).toBe("/scans/:id/status")

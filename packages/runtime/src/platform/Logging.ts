@@ -49,25 +49,51 @@ export const redact = (value: unknown, depth = 0): unknown => {
   return out
 }
 
-const messageText = (message: unknown): string => {
-  const parts = Array.isArray(message) ? message : [message]
-  return parts.map((part) => {
+/**
+ * Fields of one log line, passed with its message (`Effect.log("…", Logging.fields({ … }))`) and written as that
+ * line's own fields, as annotations are. Unlike `Effect.annotateLogs`, they change nothing in the fiber: annotating
+ * copies the fiber's references twice, once to set them and once to restore them, which a line logged for every
+ * request pays each time.
+ */
+export class LogFields {
+  constructor(readonly values: Readonly<Record<string, unknown>>) {}
+}
+
+export const fields = (values: Readonly<Record<string, unknown>>): LogFields => new LogFields(values)
+
+/** The parts of a message, and the fields passed among them. */
+const partsOf = (message: unknown): { readonly parts: ReadonlyArray<unknown>; readonly fields: Array<LogFields> } => {
+  const all = Array.isArray(message) ? message : [message]
+  if (!all.some((part) => part instanceof LogFields)) return { parts: all, fields: [] }
+  return {
+    parts: all.filter((part) => !(part instanceof LogFields)),
+    fields: all.filter((part): part is LogFields => part instanceof LogFields)
+  }
+}
+
+const messageText = (parts: ReadonlyArray<unknown>): string =>
+  parts.map((part) => {
     const clean = redact(part)
     return typeof clean === "string" ? clean : Inspectable.stringifyCircular(clean)
   }).join(" ")
-}
 
 const levelName = (level: LogLevel.LogLevel) => level.label.toLowerCase()
 
 /** The JSON line of one log record. */
 export const jsonLine = (options: Logger.Logger.Options<unknown>): string => {
+  const message = partsOf(options.message)
   const record: Record<string, unknown> = {
     level: levelName(options.logLevel),
-    message: messageText(options.message),
+    message: messageText(message.parts),
     timestamp: options.date.toISOString()
   }
   for (const [key, value] of HashMap.toEntries(options.annotations)) {
     record[key] = secretField.test(key) ? redactedText : redact(value)
+  }
+  for (const { values } of message.fields) {
+    for (const [key, value] of Object.entries(values)) {
+      record[key] = secretField.test(key) ? redactedText : redact(value)
+    }
   }
   const span = Context.getOption(FiberRefs.getOrDefault(options.context, FiberRef.currentContext), Tracer.ParentSpan)
   if (Option.isSome(span)) {
@@ -76,7 +102,7 @@ export const jsonLine = (options: Logger.Logger.Options<unknown>): string => {
   }
   const spans = List.toArray(options.spans)
   if (spans.length > 0) record.spans = spans.map((s) => s.label)
-  if (!Cause.isEmpty(options.cause)) record.cause = messageText(Cause.pretty(options.cause))
+  if (!Cause.isEmpty(options.cause)) record.cause = messageText([Cause.pretty(options.cause)])
   return JSON.stringify(record)
 }
 
@@ -87,11 +113,13 @@ export const jsonLogger = (write: (line: string) => void = (line) => process.std
 /** Effect's pretty logger, fed redacted messages and annotations. */
 export const prettyLogger = (pretty: Logger.Logger<unknown, void> = Logger.prettyLogger()) =>
   Logger.make<unknown, void>((options) => {
-    const annotations = HashMap.map(
-      options.annotations,
-      (value, key) => secretField.test(key) ? redactedText : redact(value)
-    )
-    const message = Array.isArray(options.message) ? options.message.map((m) => redact(m)) : redact(options.message)
+    const { fields: given, parts } = partsOf(options.message)
+    let annotations = options.annotations
+    for (const { values } of given) {
+      for (const [key, value] of Object.entries(values)) annotations = HashMap.set(annotations, key, value)
+    }
+    annotations = HashMap.map(annotations, (value, key) => secretField.test(key) ? redactedText : redact(value))
+    const message = parts.length === 1 ? redact(parts[0]) : parts.map((m) => redact(m))
     return pretty.log({ ...options, message, annotations })
   })
 

@@ -1,7 +1,7 @@
 /** The JSON logger: one line per record with level, message, timestamp, annotations and trace id; secrets masked. */
 import { describe, expect, it } from "@effect/vitest"
 import * as Logging from "@mirage/runtime/platform/Logging"
-import { Effect, Redacted } from "effect"
+import { Effect, HashMap, Logger, Redacted } from "effect"
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
@@ -70,6 +70,35 @@ describe("Logging", () => {
       expect(text).not.toContain("hunter2")
       expect(lines[0]).toMatchObject({ level: "warn", key: "<redacted>", credential: "<redacted>" })
       expect(String(lines[0]!.message)).toContain("<redacted>")
+    }))
+
+  it.effect("writes a line's own fields beside its annotations, masked alike, without touching the fiber's", () =>
+    Effect.gen(function*() {
+      const { layer, lines } = capture()
+      const key = "mk_abcdefghijklmnopqrstuvwxyz0123"
+      yield* Effect.logInfo("answered", Logging.fields({ "http.status": 200, url: `/x?k=${key}`, token: "t-secret" }))
+        .pipe(
+          Effect.annotateLogs({ scan_id: "s-1" }),
+          Effect.provide(layer)
+        )
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatchObject({
+        message: "answered",
+        scan_id: "s-1",
+        "http.status": 200,
+        url: "/x?k=<redacted>",
+        token: "<redacted>"
+      })
+      expect(JSON.stringify(lines)).not.toContain("t-secret")
+      // The pretty format shows them as it shows annotations.
+      const pretty: Array<string> = []
+      const printing = Logging.prettyLogger(Logger.make((options) => {
+        pretty.push(`${String(options.message)} ${JSON.stringify(HashMap.toEntries(options.annotations))}`)
+      }))
+      yield* Effect.logInfo("answered", Logging.fields({ "http.status": 200, token: "t-secret" })).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, printing))
+      )
+      expect(pretty).toEqual([`answered [["http.status",200],["token","<redacted>"]]`])
     }))
 
   it.live(
