@@ -1,5 +1,5 @@
 /**
- * Answers whose JSON body was made without the HttpApi's schema encoding (a scan's kept text, results as stored):
+ * Answers whose JSON body was made without the HttpApi's schema encoding (a scan's kept bytes, results as stored):
  * typed by the success schema of the endpoint they stand for, and identical to what its encoding would give.
  */
 import { HttpServerResponse } from "@effect/platform"
