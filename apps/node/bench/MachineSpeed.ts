@@ -9,6 +9,7 @@
 import { Effect } from "effect"
 import { fork } from "node:child_process"
 import { createConnection, createServer } from "node:net"
+import type { Socket } from "node:net"
 import { performance } from "node:perf_hooks"
 
 const record = {
@@ -41,42 +42,55 @@ export const echoServer = () => {
   process.on("disconnect", () => process.exit(0))
 }
 
-/** Wall µs and client CPU µs per round trip, over `trips` round trips to a child's echo server. */
-const loopbackProbe = (trips: number) =>
-  new Promise<{ readonly wallUs: number; readonly cpuUs: number }>((resolve, reject) => {
-    const child = fork(new URL(import.meta.url), ["--echo"], { execArgv: ["--import", "tsx"], stdio: "inherit" })
-    child.once("error", reject)
-    child.once("message", (port) => {
-      const socket = createConnection(Number(port), "127.0.0.1", () => {
-        const payload = Buffer.alloc(100, 97)
-        const times: Array<{ readonly wallUs: number; readonly cpuUs: number }> = []
-        const round = (left: number, start: number, cpu: NodeJS.CpuUsage) => {
-          let received = 0
-          let done = 0
-          const onData = (data: Buffer) => {
-            received += data.length
-            if (received < payload.length) return
-            received -= payload.length
-            if (++done < left) return void socket.write(payload)
-            socket.off("data", onData)
-            const spent = process.cpuUsage(cpu)
-            times.push({
-              wallUs: ((performance.now() - start) * 1000) / left,
-              cpuUs: (spent.user + spent.system) / left
-            })
-            if (times.length < 3) return round(trips, performance.now(), process.cpuUsage())
-            socket.end()
-            child.kill()
-            resolve({ wallUs: medianOf(times.map((t) => t.wallUs)), cpuUs: medianOf(times.map((t) => t.cpuUs)) })
-          }
-          socket.on("data", onData)
-          socket.write(payload)
-        }
-        round(trips, performance.now(), process.cpuUsage())
-      })
-      socket.once("error", reject)
-    })
+interface RoundTrip {
+  readonly wallUs: number
+  readonly cpuUs: number
+}
+
+const connect = (port: number) =>
+  new Promise<Socket>((resolve, reject) => {
+    const socket = createConnection(port, "127.0.0.1", () => resolve(socket))
+    socket.once("error", reject)
   })
+
+/** `trips` round trips of `payload`, one at a time: wall µs and this process's CPU µs per round trip. */
+const roundTrips = (socket: Socket, payload: Buffer, trips: number) =>
+  new Promise<RoundTrip>((resolve) => {
+    const start = performance.now()
+    const cpu = process.cpuUsage()
+    let received = 0
+    let done = 0
+    const onData = (data: Buffer) => {
+      received += data.length
+      if (received < payload.length) return
+      received -= payload.length
+      if (++done < trips) return void socket.write(payload)
+      socket.off("data", onData)
+      const spent = process.cpuUsage(cpu)
+      resolve({ wallUs: ((performance.now() - start) * 1000) / trips, cpuUs: (spent.user + spent.system) / trips })
+    }
+    socket.on("data", onData)
+    socket.write(payload)
+  })
+
+/** The median round trip of three runs of `trips` to a child's echo server. */
+const loopbackProbe = async (trips: number): Promise<RoundTrip> => {
+  const child = fork(new URL(import.meta.url), ["--echo"], { execArgv: ["--import", "tsx"], stdio: "inherit" })
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("error", reject)
+      child.once("message", (message) => resolve(Number(message)))
+    })
+    const socket = await connect(port)
+    const payload = Buffer.alloc(100, 97)
+    const runs: Array<RoundTrip> = []
+    for (let i = 0; i < 3; i++) runs.push(await roundTrips(socket, payload, trips))
+    socket.end()
+    return { wallUs: medianOf(runs.map((run) => run.wallUs)), cpuUs: medianOf(runs.map((run) => run.cpuUs)) }
+  } finally {
+    child.kill()
+  }
+}
 
 /** The bench line of this machine's speed. */
 export const probe = Effect.promise(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { bytesOf, page, pageBytes } from "@mirage/domain/api/JsonText"
+import { pageBytes } from "@mirage/domain/api/JsonText"
 import { ScanPage } from "@mirage/domain/api/ScansApi"
 import { Entity } from "@mirage/domain/Entity"
 import { Scan, ScanDefinition } from "@mirage/domain/Scan"
@@ -35,9 +35,8 @@ describe("ScanWire", () => {
         FastCheck.option(FastCheck.string(), { nil: null }),
         (scans, cursor) => {
           const expected = Schema.encodeSync(ScanPage)(ScanPage.make({ items: scans, next_cursor: cursor }))
-          expect(JSON.parse(page(scans.map(scanJson), cursor))).toStrictEqual(JSON.parse(JSON.stringify(expected)))
-          // The page over bytes is the page over texts, byte for byte.
-          expect(pageBytes(scans.map(scanBytes), cursor)).toStrictEqual(bytesOf(page(scans.map(scanJson), cursor)))
+          const page = new TextDecoder().decode(pageBytes(scans.map(scanBytes), cursor))
+          expect(JSON.parse(page)).toStrictEqual(JSON.parse(JSON.stringify(expected)))
           // A scan's bytes are made once and kept.
           for (const scan of scans) expect(scanBytes(scan)).toBe(scanBytes(scan))
         }

@@ -35,30 +35,13 @@ export const bytesOf = <I>(text: JsonText<I>): JsonBytes<I> => utf8.encode(text)
 export const trustedBytes = <S extends Schema.Schema.Any>(_schema: S, bytes: Uint8Array): JsonBytesOf<S> =>
   bytes as JsonBytesOf<S>
 
-/**
- * The text of a page `{ items, next_cursor }` from its items' texts: the shape of every paged API answer. Made by one
- * join, so it is one flat text: the items joined and then wrapped would be a text of texts, which measuring the answer
- * (its Content-Length) copies once more — a page's size per request.
- */
-export const page = <I>(
-  items: ReadonlyArray<JsonText<I>>,
-  nextCursor: string | null
-): JsonText<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }> => {
-  const parts: Array<string> = ["{\"items\":["]
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) parts.push(",")
-    parts.push(items[i]!)
-  }
-  parts.push(`],"next_cursor":${JSON.stringify(nextCursor)}}`)
-  return parts.join("") as JsonText<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }>
-}
-
 const pageHead = utf8.encode("{\"items\":[")
 const comma = utf8.encode(",")
 
 /**
- * `page` over bytes: the items' bytes copied once into the answer, with no text decoded, joined or encoded again (a
- * results page is ≈ 44 KB, three copies of it per request when made as text).
+ * The bytes of a page `{ items, next_cursor }` from its items' bytes: the shape of every paged API answer. The items'
+ * bytes are copied once into the answer, with no text decoded, joined or encoded again (a results page is ≈ 44 KB,
+ * three copies of it per request when made as text).
  */
 export const pageBytes = <I>(
   items: ReadonlyArray<JsonBytes<I>>,

@@ -112,7 +112,7 @@ export const insertWith = (
     }
   })
 
-const pageOf = <Row extends object>(
+const pageOf = <Row extends object = object>(
   sql: Sql,
   columns: ReturnType<Sql>,
   query: ResultQuery,
@@ -141,7 +141,7 @@ export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | un
  * answers is the text as stored, and no row's text is decoded only to be encoded again.
  */
 const pageBytesStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
-  pageOf<{ id: string; document: string }>(sql, sql`id, document::text as document`, query, after, limit).raw()
+  pageOf(sql, sql`id, document::text as document`, query, after, limit).raw()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
