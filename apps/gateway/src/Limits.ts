@@ -1,15 +1,16 @@
 /**
  * Input and rate limits at the edge, before routing: a body larger than the limit is refused
  * with 413 (by its Content-Length, and while reading when it has none), and each API key gets a
- * token bucket (shared by gateways through the RateLimiter, i.e. Redis) — 429 with Retry-After.
+ * token bucket (shared by gateways through the RateLimiter, i.e. Redis, and taken a few tokens at a time) — 429 with
+ * Retry-After.
  * Both answers are RFC 7807 problems, like every other refusal of the API.
  */
 import { HttpIncomingMessage, HttpServerError, HttpServerRequest, UrlParams } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { RateLimiter } from "@mirage/runtime/collection/RateLimiter"
+import { bucketOf, RateLimiter } from "@mirage/runtime/collection/RateLimiter"
 import type { RateLimit } from "@mirage/runtime/collection/RateLimiter"
-import { Config, Context, Effect, Layer, Option, Stream } from "effect"
+import { Clock, Config, Context, Effect, Layer, Option, Stream } from "effect"
 import { hash } from "node:crypto"
 import { problemResponse as problem } from "./Problem.js"
 import * as Settings from "./Settings.js"
@@ -37,21 +38,70 @@ export interface LimitsSettings {
   readonly rate: Option.Option<RateLimit>
 }
 
+/**
+ * How a gateway spends a key's shared bucket: it takes up to `leaseMost` tokens in one round trip and serves the key's
+ * next requests from them, for at most `leaseMs`. Every token served came out of the shared bucket, so a key never gets
+ * more than its rate and burst, however many gateways serve it; tokens a gateway took and did not spend in time lapse,
+ * so a key sending close to its limit through several gateways may be refused up to that many tokens early. A key the
+ * bucket refused is refused by this gateway, without asking, until the bucket said a token may be there.
+ */
+export const leaseMs = 100
+const leaseMost = 100
+
+/** Tokens taken at once for `limit`: what it refills in `leaseMs`, at most a tenth of the burst; one for slow limits. */
+export const leaseSize = (limit: RateLimit): number => {
+  const { capacity, perMs } = bucketOf(limit)
+  return Math.max(1, Math.min(leaseMost, Math.floor(perMs * leaseMs), Math.floor(capacity / 10)))
+}
+
+/** Keys holding tokens at most; past that the leases start over (each key then asks the bucket again). */
+const leasesKept = 10_000
+
 /** Limits over the RateLimiter provided (Redis in production, memory in simulations). */
 export const make = (settings: LimitsSettings) =>
-  Effect.map(RateLimiter, (limiter): ApiLimitsService => ({
-    maxBodyBytes: settings.maxBodyBytes,
-    take: (client) =>
-      Option.match(settings.rate, {
-        onNone: () => Effect.succeed(0),
-        onSome: (limit) =>
-          limiter.tryAcquire(`api:${client}`, limit).pipe(
-            // The limiter's store is down: serve rather than refuse everyone (the stores the
-            // request needs will answer 503 themselves if they share the outage).
-            Effect.catchAll((error) => Effect.as(Effect.logWarning("API rate limiter unavailable", error), 0))
-          )
+  Effect.map(RateLimiter, (limiter): ApiLimitsService => {
+    // A key's tokens in hand until `until`, or, once the bucket said to wait, none until then.
+    const leases = new Map<string, { tokens: number; readonly until: number; readonly refused: boolean }>()
+    const keep = (client: string, lease: { tokens: number; readonly until: number; readonly refused: boolean }) => {
+      if (leases.size >= leasesKept) leases.clear()
+      leases.set(client, lease)
+    }
+    const lease = (client: string, limit: RateLimit, size: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const held = leases.get(client)
+        if (held !== undefined && held.until > now) {
+          if (held.tokens > 0) {
+            held.tokens--
+            return Effect.succeed(0)
+          }
+          // The shared bucket has no token for anyone before then.
+          if (held.refused) return Effect.succeed(held.until - now)
+        }
+        return limiter.tryAcquireUpTo(`api:${client}`, limit, size).pipe(
+          Effect.map(({ taken, waitMs }) => {
+            const kept = leases.get(client)
+            if (taken === 0) keep(client, { tokens: 0, until: now + waitMs, refused: true })
+            else if (kept !== undefined && kept.until > now && !kept.refused) kept.tokens += taken - 1
+            else if (taken > 1) keep(client, { tokens: taken - 1, until: now + leaseMs, refused: false })
+            else leases.delete(client)
+            return waitMs
+          }),
+          // The limiter's store is down: serve rather than refuse everyone (the stores the
+          // request needs will answer 503 themselves if they share the outage).
+          Effect.catchAll((error) => Effect.as(Effect.logWarning("API rate limiter unavailable", error), 0))
+        )
       })
-  }))
+    return {
+      maxBodyBytes: settings.maxBodyBytes,
+      take: Option.match(settings.rate, {
+        onNone: () => () => Effect.succeed(0),
+        onSome: (limit) => {
+          const size = leaseSize(limit)
+          return (client) => lease(client, limit, size)
+        }
+      })
+    }
+  })
 
 export const layerWith = (settings: LimitsSettings) => Layer.effect(ApiLimits, make(settings))
 

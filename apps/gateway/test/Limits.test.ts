@@ -1,12 +1,15 @@
 /**
  * Input and rate limits at the edge, over real HTTP and real stores: oversized bodies are 413,
  * out-of-bounds fields, page sizes, durations and ill-formed targets are 400 (all problems, none
- * stored), and one API key past its bucket gets 429 with Retry-After while another is served.
+ * stored), and one API key past its bucket gets 429 with Retry-After while another is served; a gateway takes a key's
+ * tokens a lease at a time, and gateways sharing a bucket never serve a key past its limit.
  */
 import { HttpClientRequest } from "@effect/platform"
-import { expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
+import * as RateLimiter from "@mirage/runtime/collection/RateLimiter"
+import type { RateLimit } from "@mirage/runtime/collection/RateLimiter"
 import * as RateLimiterMemory from "@mirage/runtime/collection/RateLimiter/Memory"
-import { Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Stream, TestClock } from "effect"
 import * as Limits from "../src/Limits.js"
 import * as Gateway from "./Gateway.js"
 
@@ -132,5 +135,75 @@ layer(rateLimited, { excludeTestServices: true, timeout: "60 seconds" })("Rate l
       // Probes are never limited; the busy key stays limited.
       expect((yield* Gateway.send(HttpClientRequest.get("/health"))).status).toBe(200)
       expect((yield* Gateway.get("/scans", busy)).status).toBe(429)
+    }))
+})
+
+describe("Rate limit leases (memory limiter, TestClock)", () => {
+  /** Limits over a limiter on `hub` that counts the takes reaching it. */
+  const gateway = (hub: RateLimiterMemory.RateLimiterHub, limit: RateLimit) =>
+    Effect.gen(function*() {
+      const twin = RateLimiterMemory.backend(hub)
+      const asked = { takes: 0 }
+      const limiter = yield* RateLimiter.make({
+        ...twin,
+        take: (source, limit, most) => Effect.suspend(() => (asked.takes++, twin.take(source, limit, most)))
+      })
+      const limits = yield* Limits.make({ maxBodyBytes: 1024, rate: Option.some(limit) }).pipe(
+        Effect.provideService(RateLimiter.RateLimiter, limiter)
+      )
+      return { limits, asked }
+    })
+
+  it("a lease is what the limit refills in its time, at most a tenth of the burst, at least one token", () => {
+    expect(Limits.leaseSize({ requests: 50, perSeconds: 1, burst: 100 })).toBe(5)
+    expect(Limits.leaseSize({ requests: 1000, perSeconds: 1, burst: 1000 })).toBe(100)
+    expect(Limits.leaseSize({ requests: 1000, perSeconds: 1, burst: 30 })).toBe(3)
+    expect(Limits.leaseSize({ requests: 1, perSeconds: 60, burst: 5 })).toBe(1)
+    expect(Limits.leaseSize({ requests: 1_000_000, perSeconds: 1, burst: 1_000_000 })).toBe(100)
+  })
+
+  it.effect("one take of the shared bucket serves a lease's worth of requests; what is left lapses", () =>
+    Effect.gen(function*() {
+      const { asked, limits } = yield* gateway(RateLimiterMemory.makeHub(), {
+        requests: 1000,
+        perSeconds: 1,
+        burst: 1000
+      })
+      for (let i = 0; i < 100; i++) expect(yield* limits.take("key:a")).toBe(0)
+      expect(asked.takes).toBe(1)
+      expect(yield* limits.take("key:a")).toBe(0)
+      expect(asked.takes).toBe(2)
+      // Another key has a lease of its own.
+      expect(yield* limits.take("key:b")).toBe(0)
+      expect(asked.takes).toBe(3)
+      // 99 tokens of key:a's second lease are left; once its time is up they are not spent.
+      yield* TestClock.adjust(`${Limits.leaseMs} millis`)
+      expect(yield* limits.take("key:a")).toBe(0)
+      expect(asked.takes).toBe(4)
+    }))
+
+  it.effect("two gateways leasing from one bucket never let a key past its rate and burst, and keep serving it", () =>
+    Effect.gen(function*() {
+      const hub = RateLimiterMemory.makeHub()
+      const limit = { requests: 100, perSeconds: 1, burst: 200 }
+      const a = yield* gateway(hub, limit)
+      const b = yield* gateway(hub, limit)
+      let served = 0
+      let refused = 0
+      // Eight requests every 5 ms, alternating between the gateways, for 5 s: 16 times the rate.
+      for (let step = 0; step < 1000; step++) {
+        for (let i = 0; i < 8; i++) {
+          if ((yield* (i % 2 === 0 ? a : b).limits.take("key:busy")) === 0) served++
+          else refused++
+        }
+        yield* TestClock.adjust("5 millis")
+      }
+      // Never more than the burst and the rate over the time: 200 + 100 × 5.
+      expect(served).toBeLessThanOrEqual(700)
+      // Leases that lapse cost at most a lease per gateway per lapse; the key still gets nearly all it may.
+      expect(served).toBeGreaterThanOrEqual(650)
+      expect(refused).toBe(8000 - served)
+      // The bucket was asked far less often than once a request: refusals too are kept until it may have a token.
+      expect(a.asked.takes + b.asked.takes).toBeLessThan(8000 / 4)
     }))
 })

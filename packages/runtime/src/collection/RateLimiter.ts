@@ -29,9 +29,17 @@ export interface RateLimiterStats {
   readonly rateLimited: number
 }
 
+/** What one take got: `taken` tokens (at least one, at most those asked for), or none and `waitMs` until one may be. */
+export interface Grant {
+  readonly taken: number
+  readonly waitMs: number
+}
+
 export interface RateLimiterService {
   /** Takes a token now (0) or says how many ms to wait before asking again. */
   readonly tryAcquire: (source: string, limit: RateLimit) => Effect.Effect<number, PersistenceError>
+  /** Takes up to `most` tokens at once, as many as the bucket holds whole; none when it holds less than one. */
+  readonly tryAcquireUpTo: (source: string, limit: RateLimit, most: number) => Effect.Effect<Grant, PersistenceError>
   /** Waits (on Effect's Clock) until the source has a token for us and takes it. */
   readonly acquire: (source: string, limit: RateLimit) => Effect.Effect<void, PersistenceError>
   /** No node takes a token of `source` before `untilMs` (epoch ms on the caller's clock); never shortens a pause. */
@@ -51,8 +59,8 @@ export const bucketOf = (limit: RateLimit): { readonly perMs: number; readonly c
 
 /** What an adapter provides: the atomic decisions, against its own store and clock. */
 export interface RateLimiterBackend {
-  /** 0 when a token was taken, otherwise ms until one may be (or until the pause ends). */
-  readonly take: (source: string, limit: RateLimit) => Effect.Effect<number, PersistenceError>
+  /** Up to `most` tokens, or none and the ms until one may be (or until the pause ends). */
+  readonly take: (source: string, limit: RateLimit, most: number) => Effect.Effect<Grant, PersistenceError>
   /** Extends the pause of `source` to at least `ms` from now. */
   readonly pauseFor: (source: string, ms: number) => Effect.Effect<void, PersistenceError>
   /** ms left of the pause of `source`, 0 when none. */
@@ -74,8 +82,8 @@ export const make = (backend: RateLimiterBackend): Effect.Effect<RateLimiterServ
       Effect.gen(function*() {
         let waited = 0
         for (;;) {
-          const wait = yield* backend.take(source, limit)
-          if (wait <= 0) break
+          const { taken, waitMs: wait } = yield* backend.take(source, limit, 1)
+          if (taken > 0) break
           const ms = Math.max(minWaitMs, wait)
           waited += ms
           yield* Effect.sleep(Duration.millis(ms))
@@ -93,7 +101,8 @@ export const make = (backend: RateLimiterBackend): Effect.Effect<RateLimiterServ
       })
 
     return RateLimiter.of({
-      tryAcquire: backend.take,
+      tryAcquire: (source, limit) => Effect.map(backend.take(source, limit, 1), (grant) => grant.waitMs),
+      tryAcquireUpTo: backend.take,
       acquire,
       pause: (source, untilMs) =>
         Effect.gen(function*() {
@@ -118,5 +127,9 @@ export const make = (backend: RateLimiterBackend): Effect.Effect<RateLimiterServ
 /** A limiter that never makes anyone wait and honours no pause: for hosts whose sources are all local fixtures. */
 export const layerUnlimited: Layer.Layer<RateLimiter> = Layer.effect(
   RateLimiter,
-  make({ take: () => Effect.succeed(0), pauseFor: () => Effect.void, pausedFor: () => Effect.succeed(0) })
+  make({
+    take: (_source, _limit, most) => Effect.succeed({ taken: most, waitMs: 0 }),
+    pauseFor: () => Effect.void,
+    pausedFor: () => Effect.succeed(0)
+  })
 )

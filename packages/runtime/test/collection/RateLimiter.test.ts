@@ -38,6 +38,19 @@ describe("RateLimiter (memory twin, TestClock)", () => {
       expect(yield* limiter.tryAcquire("other", limit)).toBe(0)
     }).pipe(Effect.provide(RateLimiterMemory.layerFresh)))
 
+  it.effect("several tokens at once: whole tokens only, at most those asked for, none and the wait when empty", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimiter
+      expect(yield* limiter.tryAcquireUpTo("s", limit, 3)).toEqual({ taken: 3, waitMs: 0 })
+      // One left of the burst of four: one taken, though three were asked for.
+      expect(yield* limiter.tryAcquireUpTo("s", limit, 3)).toEqual({ taken: 1, waitMs: 0 })
+      expect(yield* limiter.tryAcquireUpTo("s", limit, 3)).toEqual({ taken: 0, waitMs: 500 })
+      // 1.5 tokens refilled: one whole token is taken, the half stays in the bucket.
+      yield* TestClock.adjust("750 millis")
+      expect(yield* limiter.tryAcquireUpTo("s", limit, 3)).toEqual({ taken: 1, waitMs: 0 })
+      expect(yield* limiter.tryAcquireUpTo("s", limit, 3)).toEqual({ taken: 0, waitMs: 250 })
+    }).pipe(Effect.provide(RateLimiterMemory.layerFresh)))
+
   it.effect("acquire waits on the clock: ten tokens at 5/s with a burst of 1 take 1.8 s", () =>
     Effect.gen(function*() {
       const limiter = yield* RateLimiter
@@ -87,6 +100,22 @@ describe("RateLimiter (Redis, two nodes)", () => {
       const wait = yield* b.tryAcquire("crtsh", limit)
       expect(wait).toBeGreaterThan(0)
       expect(wait).toBeLessThanOrEqual(100)
+    }))
+
+  it.scoped("several tokens at once come out of the one bucket, whole tokens only", () =>
+    Effect.gen(function*() {
+      const prefix = (yield* TestStores.freshRedisPrefix).replace(/:$/, "")
+      const a = yield* redisNode(prefix)
+      const b = yield* redisNode(prefix)
+      // 1 a minute: nothing refills during the test.
+      const limit = { requests: 1, perSeconds: 60, burst: 5 }
+      expect(yield* a.tryAcquireUpTo("crtsh", limit, 3)).toEqual({ taken: 3, waitMs: 0 })
+      expect(yield* b.tryAcquireUpTo("crtsh", limit, 3)).toEqual({ taken: 2, waitMs: 0 })
+      const refused = yield* a.tryAcquireUpTo("crtsh", limit, 3)
+      expect(refused.taken).toBe(0)
+      expect(refused.waitMs).toBeGreaterThan(59_000)
+      expect(refused.waitMs).toBeLessThanOrEqual(60_000)
+      expect(yield* b.tryAcquire("crtsh", limit)).toBeGreaterThan(59_000)
     }))
 
   it.scoped("a pause put by one node is honoured by the other", () =>

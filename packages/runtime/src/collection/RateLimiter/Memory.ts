@@ -20,10 +20,10 @@ export const makeHub = (): RateLimiterHub => ({ buckets: new Map(), pauses: new 
 export const backend = (hub: RateLimiterHub): RateLimiterBackend => {
   const pausedFor = (source: string, now: number) => Math.max(0, (hub.pauses.get(source) ?? 0) - now)
   return {
-    take: (source, limit) =>
+    take: (source, limit, most) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const paused = pausedFor(source, now)
-        if (paused > 0) return paused
+        if (paused > 0) return { taken: 0, waitMs: paused }
         const { capacity, perMs } = bucketOf(limit)
         const bucket = hub.buckets.get(source) ?? { tokens: capacity, ts: now }
         if (now > bucket.ts) {
@@ -32,10 +32,11 @@ export const backend = (hub: RateLimiterHub): RateLimiterBackend => {
         }
         hub.buckets.set(source, bucket)
         if (bucket.tokens >= 1 - epsilon) {
-          bucket.tokens = Math.max(0, bucket.tokens - 1)
-          return 0
+          const taken = Math.max(1, Math.min(most, Math.floor(bucket.tokens + epsilon)))
+          bucket.tokens = Math.max(0, bucket.tokens - taken)
+          return { taken, waitMs: 0 }
         }
-        return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs - epsilon))
+        return { taken: 0, waitMs: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs - epsilon)) }
       }),
     pauseFor: (source, ms) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
