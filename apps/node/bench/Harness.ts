@@ -72,7 +72,7 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
     const context = yield* Layer.buildWithScope(
       Layer.mergeAll(
         Journal.layerWith({ batch: 512, writers: 1 }),
-        ResultWriter.layerWith({ batch: 2000, writers: 2 }),
+        ResultWriter.layerWith({ batch: 2000, writers: 1 }),
         TaskPool.layerWith(slots),
         executor,
         ScanObserver.layerNone

@@ -22,8 +22,8 @@ export const resultBatch = Setting.integer("scans", "MIRAGE_RESULT_BATCH", {
   description: "Results written in one insertMany at most"
 })
 export const resultWriters = Setting.integer("scans", "MIRAGE_RESULT_WRITERS", {
-  default: 2,
-  description: "Result writes a node runs at once"
+  default: 1,
+  description: "Result batches a node writes at once (each an insertMany and its read copy): with one, what arrives during a write goes out together in the next"
 })
 export const maxRunningScans = Setting.integer("scans", "MIRAGE_MAX_RUNNING_SCANS", {
   default: 10,
