@@ -39,7 +39,8 @@ export const layer = (stores: BenchStores) =>
     ShardLeasesRedis.layer
   ).pipe(
     Layer.provideMerge(Layer.mergeAll(
-      PgClient.layerWith(stores.databaseUrl, 16),
+      // A node's default pool (MIRAGE_PG_POOL).
+      PgClient.layerWith(stores.databaseUrl, 4),
       RedisClient.layerWith({ url: stores.redisUrl, prefix: stores.prefix }),
       MongoDatabase.layerWith(stores.mongoUrl)
     ))

@@ -16,8 +16,9 @@ export const databaseUrl = Setting.secret("platform", "DATABASE_URL", {
   description: "PostgreSQL: scan events, projections, API keys, audit"
 })
 export const pgPool = Setting.integer("platform", "MIRAGE_PG_POOL", {
-  default: 10,
-  description: "PostgreSQL connections per process"
+  default: 4,
+  description:
+    "PostgreSQL connections per process: a process's statements come from a few writers at a time, and a few busy server processes cost PostgreSQL less than many woken for one statement each"
 })
 export const mongoUrl = Setting.secret("platform", "MONGODB_URL", {
   default: "mongodb://127.0.0.1:27017/mirage",

@@ -23,7 +23,8 @@ export const resultBatch = Setting.integer("scans", "MIRAGE_RESULT_BATCH", {
 })
 export const resultWriters = Setting.integer("scans", "MIRAGE_RESULT_WRITERS", {
   default: 1,
-  description: "Result batches a node writes at once (each an insertMany and its read copy): with one, what arrives during a write goes out together in the next"
+  description:
+    "Result batches a node writes at once (each an insertMany and its read copy): with one, what arrives during a write goes out together in the next"
 })
 export const maxRunningScans = Setting.integer("scans", "MIRAGE_MAX_RUNNING_SCANS", {
   default: 10,
