@@ -32,7 +32,7 @@ export const backend = (hub: RateLimiterHub): RateLimiterBackend => {
         }
         hub.buckets.set(source, bucket)
         if (bucket.tokens >= 1 - epsilon) {
-          const taken = Math.max(1, Math.min(most, Math.floor(bucket.tokens + epsilon)))
+          const taken = Math.max(1, Math.min(Math.floor(most), Math.floor(bucket.tokens + epsilon)))
           bucket.tokens = Math.max(0, bucket.tokens - taken)
           return { taken, waitMs: 0 }
         }
