@@ -57,12 +57,18 @@ export const leaseSize = (limit: RateLimit): number => {
 /** Keys holding tokens at most; past that the leases start over (each key then asks the bucket again). */
 const leasesKept = 10_000
 
+/** A key's tokens in hand until `until`, or, once the bucket said to wait (`refused`), none until then. */
+interface Lease {
+  tokens: number
+  readonly until: number
+  readonly refused: boolean
+}
+
 /** Limits over the RateLimiter provided (Redis in production, memory in simulations). */
 export const make = (settings: LimitsSettings) =>
   Effect.map(RateLimiter, (limiter): ApiLimitsService => {
-    // A key's tokens in hand until `until`, or, once the bucket said to wait, none until then.
-    const leases = new Map<string, { tokens: number; readonly until: number; readonly refused: boolean }>()
-    const keep = (client: string, lease: { tokens: number; readonly until: number; readonly refused: boolean }) => {
+    const leases = new Map<string, Lease>()
+    const keep = (client: string, lease: Lease) => {
       if (leases.size >= leasesKept) leases.clear()
       leases.set(client, lease)
     }

@@ -16,6 +16,7 @@ import * as TaskPool from "@mirage/runtime/collection/TaskPool"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
+import * as PlatformSettings from "@mirage/runtime/platform/Settings"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
 import { EventStore } from "@mirage/runtime/scans/EventStore"
 import type { Append } from "@mirage/runtime/scans/EventStore"
@@ -39,8 +40,8 @@ export const layer = (stores: BenchStores) =>
     ShardLeasesRedis.layer
   ).pipe(
     Layer.provideMerge(Layer.mergeAll(
-      // A node's default pool (MIRAGE_PG_POOL).
-      PgClient.layerWith(stores.databaseUrl, 4),
+      // A node's pool (MIRAGE_PG_POOL, its default unless set).
+      Layer.unwrapEffect(Effect.map(PlatformSettings.pgPool, (max) => PgClient.layerWith(stores.databaseUrl, max))),
       RedisClient.layerWith({ url: stores.redisUrl, prefix: stores.prefix }),
       MongoDatabase.layerWith(stores.mongoUrl)
     ))
@@ -72,8 +73,9 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(
       Layer.mergeAll(
-        Journal.layerWith({ batch: 512, writers: 1 }),
-        ResultWriter.layerWith({ batch: 2000, writers: 1 }),
+        // A node's group commits as configured (MIRAGE_JOURNAL_*, MIRAGE_RESULT_*; their defaults unless set).
+        Journal.layer,
+        ResultWriter.layer,
         TaskPool.layerWith(slots),
         executor,
         ScanObserver.layerNone
