@@ -94,8 +94,8 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
       .handle("list", ({ urlParams }) =>
         CurrentPrincipal.pipe(
           Effect.flatMap((principal) => scans.list(principal, urlParams)),
-          Effect.map((page) =>
-            JsonBody.respond(ScanPage, JsonText.pageBytes(page.items.map(scanBytes), page.next_cursor))
+          Effect.flatMap((page) =>
+            JsonBody.respondPage(ScanPage, JsonText.page(page.items.map(scanBytes), page.next_cursor))
           ),
           Effect.catchTag("PersistenceError", Problem.unavailable)
         ))
@@ -155,7 +155,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
           const principal = yield* CurrentPrincipal
           const format = yield* requestedFormat(urlParams)
           if (format === undefined) {
-            return JsonBody.respond(ResultPage, yield* scans.resultsJson(principal, path.id, urlParams))
+            return yield* JsonBody.respondPage(ResultPage, yield* scans.resultsJson(principal, path.id, urlParams))
           }
           const stream = yield* scans.exportResults(principal, path.id, urlParams)
           return Export.response(stream, format, `scan-${path.id}-results`)

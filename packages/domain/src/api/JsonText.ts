@@ -38,26 +38,49 @@ export const trustedBytes = <S extends Schema.Schema.Any>(_schema: S, bytes: Uin
 const pageHead = utf8.encode("{\"items\":[")
 const comma = utf8.encode(",")
 
+/** The encoding of a paged API answer whose items encode as `I`. */
+export type PageOf<I> = { readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }
+
 /**
- * The bytes of a page `{ items, next_cursor }` from its items' bytes: the shape of every paged API answer. The items'
- * bytes are copied once into the answer, with no text decoded, joined or encoded again (a results page is ≈ 44 KB,
- * three copies of it per request when made as text).
+ * A page `{ items, next_cursor }` to be written from its items' bytes: its length first, so that the caller chooses
+ * the buffer it goes into (a fresh one, or one reused once an earlier answer in it was sent).
  */
-export const pageBytes = <I>(
-  items: ReadonlyArray<JsonBytes<I>>,
-  nextCursor: string | null
-): JsonBytes<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }> => {
+export interface PageBytes<I> {
+  readonly byteLength: number
+  /** Writes the page at the start of `into` (at least `byteLength` long) and gives that part of it. */
+  readonly writeInto: (into: Uint8Array) => JsonBytes<PageOf<I>>
+}
+
+/** A page to be written whose JSON is the encoding of the page schema `S`. */
+export type PageBytesOf<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S> extends PageOf<infer I> ? PageBytes<I>
+  : never
+
+/**
+ * The page of `items`' bytes and the cursor. The items' bytes are copied once into the answer, with no text decoded,
+ * joined or encoded again (a results page is ≈ 44 KB, three copies of it per request when made as text).
+ */
+export const page = <I>(items: ReadonlyArray<JsonBytes<I>>, nextCursor: string | null): PageBytes<I> => {
   const tail = utf8.encode(`],"next_cursor":${JSON.stringify(nextCursor)}}`)
-  let length = pageHead.length + Math.max(0, items.length - 1) * comma.length + tail.length
-  for (const item of items) length += item.length
-  const page = new Uint8Array(length)
-  page.set(pageHead, 0)
-  let at = pageHead.length
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) page.set(comma, at++)
-    page.set(items[i]!, at)
-    at += items[i]!.length
+  let byteLength = pageHead.length + Math.max(0, items.length - 1) * comma.length + tail.length
+  for (const item of items) byteLength += item.length
+  return {
+    byteLength,
+    writeInto: (into) => {
+      into.set(pageHead, 0)
+      let at = pageHead.length
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) into.set(comma, at++)
+        into.set(items[i]!, at)
+        at += items[i]!.length
+      }
+      into.set(tail, at)
+      return into.subarray(0, byteLength) as JsonBytes<PageOf<I>>
+    }
   }
-  page.set(tail, at)
-  return page as JsonBytes<{ readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }>
+}
+
+/** The bytes of a page in a buffer of their own: the shape of every paged API answer. */
+export const pageBytes = <I>(items: ReadonlyArray<JsonBytes<I>>, nextCursor: string | null): JsonBytes<PageOf<I>> => {
+  const made = page(items, nextCursor)
+  return made.writeInto(new Uint8Array(made.byteLength))
 }

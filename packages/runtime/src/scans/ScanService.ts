@@ -5,7 +5,7 @@
  */
 import type { Principal } from "@mirage/domain/api/Authentication"
 import type { BadRequest, Conflict, NotFound, PreconditionFailed } from "@mirage/domain/api/Errors"
-import type { JsonBytesOf } from "@mirage/domain/api/JsonText"
+import type { PageBytesOf } from "@mirage/domain/api/JsonText"
 import type {
   HistoryPage,
   HistoryParams,
@@ -95,12 +95,15 @@ export interface ScanServiceShape {
     id: ScanId,
     params: ListResultsParams
   ) => Effect.Effect<ResultPage, NotFound | BadRequest | PersistenceError>
-  /** The page `results` gives as the JSON of its wire encoding in UTF-8 bytes, the results' stored bytes passed through. */
+  /**
+   * The page `results` gives, to be written as the JSON of its wire encoding in UTF-8 bytes, the results' stored bytes
+   * passed through.
+   */
   readonly resultsJson: (
     principal: Principal,
     id: ScanId,
     params: ListResultsParams
-  ) => Effect.Effect<JsonBytesOf<typeof ResultPage>, NotFound | BadRequest | PersistenceError>
+  ) => Effect.Effect<PageBytesOf<typeof ResultPage>, NotFound | BadRequest | PersistenceError>
   readonly command: (
     principal: Principal,
     id: ScanId,

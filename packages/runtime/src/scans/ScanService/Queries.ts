@@ -5,7 +5,7 @@
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { BadRequest, NotFound } from "@mirage/domain/api/Errors"
 import * as JsonText from "@mirage/domain/api/JsonText"
-import type { JsonBytesOf } from "@mirage/domain/api/JsonText"
+import type { PageBytesOf } from "@mirage/domain/api/JsonText"
 import {
   HistoryEntry,
   HistoryPage,
@@ -165,12 +165,12 @@ export const results = (principal: Principal, id: ScanId, params: ListResultsPar
     return ResultPage.make({ items: page.items, next_cursor: page.next_cursor })
   })
 
-/** The page `results` gives, as the JSON of its encoding in bytes, made of the results' stored bytes. */
+/** The page `results` gives, to be written as the JSON of its encoding in bytes, made of the results' stored bytes. */
 export const resultsJson = (principal: Principal, id: ScanId, params: ListResultsParams) =>
   Effect.gen(function*() {
     const query = yield* checkedResultQuery(principal, id, params)
     const page = yield* (yield* ResultStore).listJson(query)
-    const bytes: JsonBytesOf<typeof ResultPage> = JsonText.pageBytes(page.items, page.next_cursor)
+    const bytes: PageBytesOf<typeof ResultPage> = JsonText.page(page.items, page.next_cursor)
     return bytes
   })
 
