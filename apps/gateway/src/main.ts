@@ -6,6 +6,7 @@ import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
 import * as CredentialsConfig from "@mirage/runtime/collection/Credentials/Config"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
 import * as Logging from "@mirage/runtime/platform/Logging"
+import * as Metrics from "@mirage/runtime/platform/Metrics"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as ProcessGuard from "@mirage/runtime/platform/ProcessGuard"
@@ -40,6 +41,8 @@ Server.layer.pipe(
   Layer.provide(Adapters),
   // A store restart must not end the gateway: requests meanwhile fail with 503 and are retried.
   Layer.merge(ProcessGuard.layer),
+  // The process's garbage collections in /metrics.
+  Layer.merge(Metrics.garbageCollectionLayer),
   Layer.launch,
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-gateway")),

@@ -9,6 +9,7 @@ import { ModuleId, resultIdFor, ScanId, TaskId } from "@mirage/domain/Ids"
 import { ResultStore } from "@mirage/runtime/scans/ResultStore"
 import { FixtureWorld } from "@mirage/testkit"
 import { freePort } from "@mirage/testkit/OwnStores"
+import * as Prometheus from "@mirage/testkit/Prometheus"
 import { Console, DateTime, Effect } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
@@ -52,6 +53,8 @@ const cpuMs = (pid: number | undefined) => {
  * least moved by neighbours; the stores' also count what other clients of the same servers did meanwhile).
  */
 export interface Measured extends Load.LoadRun {
+  /** The gateway's collections of its whole heap during the run (each one stalls the answers behind it). */
+  readonly gatewayFullCollections: number
   readonly gatewayCpuMs: number
   readonly nodeCpuMs: number
   readonly postgresCpuMs: number
@@ -111,9 +114,16 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         yield* store.insert(scan, resultsOf(scan, from, Math.min(2000, count - from)))
       }
     }
+    // The gateway's full collections so far, from its /metrics.
+    const fullCollections = Effect.promise(() => fetch(`${origin}/metrics`).then((response) => response.text())).pipe(
+      Effect.flatMap(Prometheus.parse),
+      Effect.map((exposition) => Prometheus.total(exposition, "mirage_gc_pause_seconds_count", { kind: "major" })),
+      Effect.orElseSucceed(() => Number.NaN)
+    )
     const measured = (name: string, load: Effect.Effect<Load.LoadRun>) =>
       Effect.gen(function*() {
         const [gateway, node] = [procs[0]?.child.pid, procs[1]?.child.pid]
+        const collectionsBefore = yield* fullCollections
         const before = [cpuMs(gateway), cpuMs(node)]
         const serversBefore = serversUs()
         const run = yield* load
@@ -121,6 +131,7 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         const servers = serversUs()
         const done = {
           ...run,
+          gatewayFullCollections: (yield* fullCollections) - collectionsBefore,
           gatewayCpuMs: (cpuMs(gateway) - before[0]!) / answers,
           nodeCpuMs: (cpuMs(node) - before[1]!) / answers,
           postgresCpuMs: (servers.postgres - serversBefore.postgres) / 1000 / answers,
@@ -169,7 +180,9 @@ const cpu = (run: Measured) =>
   } ms, redis ${run.redisCpuMs.toFixed(2)} ms`
 
 const fixed = (run: Measured) =>
-  `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)}; ${cpu(run)})`
+  `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)}; ${
+    cpu(run)
+  }; ${run.gatewayFullCollections} full collections of the gateway's heap)`
 
 /** The bench lines of a run. */
 export const lines = (run: ApiRun, rate: number): ReadonlyArray<string> => [

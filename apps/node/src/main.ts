@@ -4,6 +4,7 @@ import * as Node from "@mirage/runtime/cluster/Node"
 import * as NodeEndpoints from "@mirage/runtime/cluster/NodeEndpoints"
 import * as ScheduleHost from "@mirage/runtime/monitoring/schedules/ScheduleHost"
 import * as Logging from "@mirage/runtime/platform/Logging"
+import * as Metrics from "@mirage/runtime/platform/Metrics"
 import * as ProcessGuard from "@mirage/runtime/platform/ProcessGuard"
 import * as SecureRandom from "@mirage/runtime/platform/SecureRandom"
 import * as Tracing from "@mirage/runtime/platform/Tracing"
@@ -27,6 +28,8 @@ const main = Effect.gen(function*() {
 }).pipe(
   Effect.scoped,
   Effect.provide(NodeLive),
+  // The process's garbage collections in /metrics.
+  Effect.provide(Metrics.garbageCollectionLayer),
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-node")),
   Effect.provide(Logging.layer),

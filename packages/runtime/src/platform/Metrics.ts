@@ -9,7 +9,20 @@ import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
 import type { MetricData } from "@opentelemetry/sdk-metrics"
 import { AggregationTemporality, DataPointType } from "@opentelemetry/sdk-metrics"
 import type { Exit } from "effect"
-import { Cause, Clock, Effect, Metric, MetricBoundaries, MetricKey, MetricLabel, Option, Predicate } from "effect"
+import {
+  Cause,
+  Clock,
+  Effect,
+  Layer,
+  Metric,
+  MetricBoundaries,
+  MetricKey,
+  MetricLabel,
+  Option,
+  Predicate
+} from "effect"
+import { constants, PerformanceObserver } from "node:perf_hooks"
+import type { PerformanceEntry } from "node:perf_hooks"
 
 type Kind = "counter" | "gauge" | "histogram"
 
@@ -208,3 +221,41 @@ export const exposition: Effect.Effect<string> = Effect.promise(() => producer.c
 )
 
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+export const gcPause = histogram(
+  "mirage_gc_pause_seconds",
+  "The process's garbage collections, by kind: minor (young generation), major (the whole heap), incremental (a step of marking), weakcb",
+  [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+)
+
+const gcKinds: Readonly<Record<number, string>> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb"
+}
+
+const gcKindOf = (entry: PerformanceEntry): string => {
+  // Node 16+ gives a gc entry's kind in `detail` (its older `kind` field is deprecated).
+  const kind = (entry as PerformanceEntry & { readonly detail?: { readonly kind?: number } }).detail?.kind
+  return (kind === undefined ? undefined : gcKinds[kind]) ?? "other"
+}
+
+/**
+ * `mirage_gc_pause_seconds` fed with every garbage collection of this process while the layer is up: how often the
+ * whole heap is collected, and how long the process stood still for it, is what a latency tail is often made of.
+ */
+export const garbageCollectionLayer: Layer.Layer<never> = Layer.scopedDiscard(
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const observer = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          Effect.runSync(Metric.update(tagged(gcPause, { kind: gcKindOf(entry) }), entry.duration / 1000))
+        }
+      })
+      observer.observe({ entryTypes: ["gc"] })
+      return observer
+    }),
+    (observer) => Effect.sync(() => observer.disconnect())
+  )
+)

@@ -93,6 +93,25 @@ describe("Metrics", () => {
       expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module, outcome: "rate_limited" })).toBe(1)
       expect(Prometheus.total(exposition, "mirage_task_duration_seconds_count", { module })).toBe(2)
     }))
+
+  it.scopedLive("counts the process's garbage collections by kind while its layer is up", () =>
+    Effect.gen(function*() {
+      const minor = (exposition: Prometheus.Exposition) =>
+        Prometheus.total(exposition, "mirage_gc_pause_seconds_count", { kind: "minor" })
+      const before = minor(yield* scrape)
+      yield* Layer.build(Metrics.garbageCollectionLayer)
+      // Young garbage until a collection is reported (the observer hears of them a moment later).
+      let seen = before
+      for (let round = 0; round < 100 && seen === before; round++) {
+        let junk: Array<{ readonly i: number }> = []
+        for (let i = 0; i < 200_000; i++) junk.push({ i })
+        junk = []
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5 + junk.length)))
+        seen = minor(yield* scrape)
+      }
+      expect(seen).toBeGreaterThan(before)
+      expect(Prometheus.total(yield* scrape, "mirage_gc_pause_seconds_sum", { kind: "minor" })).toBeGreaterThan(0)
+    }))
 })
 
 const node = { id: "endpoints-test", host: { owned: () => [0, 1] } }
