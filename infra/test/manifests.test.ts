@@ -812,7 +812,9 @@ export const knownMetrics: ReadonlySet<string> = new Set([
   "mirage_cache_hits_total",
   "mirage_proxy_healthy",
   "mirage_http_requests_total",
-  "mirage_http_request_duration_seconds_bucket"
+  "mirage_http_request_duration_seconds_bucket",
+  "mirage_gc_pause_seconds_sum",
+  "mirage_gc_pause_seconds_count"
 ])
 
 const promqlKeywords = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or"])
