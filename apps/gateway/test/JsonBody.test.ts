@@ -9,6 +9,7 @@ import * as JsonText from "@mirage/domain/api/JsonText"
 import { Effect, Layer, Schema } from "effect"
 import { createServer } from "node:http"
 import { connect } from "node:net"
+import type { AddressInfo } from "node:net"
 import * as JsonBody from "../src/JsonBody.js"
 
 describe("PagePool", () => {
@@ -110,13 +111,8 @@ describe("respondPage", () => {
         Effect.provide(NodeHttpServer.layer(() => server, { port: 0, host: "127.0.0.1" })),
         Effect.forkScoped
       )
-      const port = yield* Effect.promise(async () => {
-        for (;;) {
-          await new Promise((resolve) => setTimeout(resolve, 20))
-          const address = server.address()
-          if (address !== null && typeof address === "object") return address.port
-        }
-      })
+      yield* until(() => server.listening)
+      const { port } = server.address() as AddressInfo
       const slow = slowGet(port, "/page/0")
       // Answered: its page is in a buffer of the pool, which it does not give back until written.
       yield* until(() => pool.lent() === 1)
