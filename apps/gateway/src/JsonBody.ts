@@ -38,10 +38,10 @@ export interface PagePool {
 }
 
 /**
- * Buffers for paged answers, reused once Node has written them. A page (≈ 32 KB of scans, ≈ 44 KB of results) is
- * held by the socket until it is written, so a fresh buffer per answer often outlives a young-generation collection.
- * V8 counts such buffers as external memory and starts a full collection of the whole heap for every 64 MB of them:
- * at 500 pages a second, one every ≈ 1.5 s, each stalling the answers behind it for ≈ 100 ms.
+ * Buffers for paged answers, reused once Node has written them. V8 counts a fresh buffer as external memory and
+ * starts a full collection of the whole heap whenever that has grown by 64 MB: with a new page per answer (≈ 32 KB of
+ * scans, ≈ 44 KB of results), one every ≈ 1.5 s at 500 pages a second, each stalling the answers behind it for
+ * ≈ 100 ms.
  *
  * Buffers come in power-of-two sizes from `minBytes`; a page larger than `maxBytes` gets a buffer of its own, and at
  * most `capacityBytes` wait for reuse (beyond that a returned buffer is left to the collector).
