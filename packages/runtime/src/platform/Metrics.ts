@@ -235,10 +235,10 @@ const gcKinds: Readonly<Record<number, string>> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb"
 }
 
-const gcKindOf = (entry: PerformanceEntry): string => {
-  // Node 16+ gives a gc entry's kind in `detail` (its older `kind` field is deprecated).
+/** The series of a gc entry's kind (Node 16+ gives it in `detail`; the older `kind` field is deprecated). */
+const gcSeriesOf = (entry: PerformanceEntry) => {
   const kind = (entry as PerformanceEntry & { readonly detail?: { readonly kind?: number } }).detail?.kind
-  return (kind === undefined ? undefined : gcKinds[kind]) ?? "other"
+  return tagged(gcPause, { kind: (kind === undefined ? undefined : gcKinds[kind]) ?? "other" })
 }
 
 /**
@@ -250,7 +250,7 @@ export const garbageCollectionLayer: Layer.Layer<never> = Layer.scopedDiscard(
     Effect.sync(() => {
       const observer = new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
-          Effect.runSync(Metric.update(tagged(gcPause, { kind: gcKindOf(entry) }), entry.duration / 1000))
+          Effect.runSync(Metric.update(gcSeriesOf(entry), entry.duration / 1000))
         }
       })
       observer.observe({ entryTypes: ["gc"] })

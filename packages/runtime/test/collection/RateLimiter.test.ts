@@ -17,6 +17,12 @@ const redisNode = (prefix: string) =>
     Effect.map((context): RateLimiterService => Context.get(context, RateLimiter))
   )
 
+/** Two nodes, each on its own connection, sharing a fresh prefix. */
+const twoRedisNodes = Effect.gen(function*() {
+  const prefix = (yield* TestStores.freshRedisPrefix).replace(/:$/, "")
+  return { a: yield* redisNode(prefix), b: yield* redisNode(prefix) }
+})
+
 describe("RateLimiter (memory twin, TestClock)", () => {
   const limit = { requests: 2, perSeconds: 1, burst: 4 }
 
@@ -89,9 +95,7 @@ describe("RateLimiter (memory twin, TestClock)", () => {
 describe("RateLimiter (Redis, two nodes)", () => {
   it.scoped("the bucket is one for all nodes", () =>
     Effect.gen(function*() {
-      const prefix = (yield* TestStores.freshRedisPrefix).replace(/:$/, "")
-      const a = yield* redisNode(prefix)
-      const b = yield* redisNode(prefix)
+      const { a, b } = yield* twoRedisNodes
       const limit = { requests: 10, perSeconds: 1, burst: 3 }
       expect(yield* a.tryAcquire("crtsh", limit)).toBe(0)
       expect(yield* b.tryAcquire("crtsh", limit)).toBe(0)
@@ -104,9 +108,7 @@ describe("RateLimiter (Redis, two nodes)", () => {
 
   it.scoped("several tokens at once come out of the one bucket, whole tokens only", () =>
     Effect.gen(function*() {
-      const prefix = (yield* TestStores.freshRedisPrefix).replace(/:$/, "")
-      const a = yield* redisNode(prefix)
-      const b = yield* redisNode(prefix)
+      const { a, b } = yield* twoRedisNodes
       // 1 a minute: nothing refills during the test.
       const limit = { requests: 1, perSeconds: 60, burst: 5 }
       expect(yield* a.tryAcquireUpTo("crtsh", limit, 3)).toEqual({ taken: 3, waitMs: 0 })
@@ -120,9 +122,7 @@ describe("RateLimiter (Redis, two nodes)", () => {
 
   it.scoped("a pause put by one node is honoured by the other", () =>
     Effect.gen(function*() {
-      const prefix = (yield* TestStores.freshRedisPrefix).replace(/:$/, "")
-      const a = yield* redisNode(prefix)
-      const b = yield* redisNode(prefix)
+      const { a, b } = yield* twoRedisNodes
       const limit = { requests: 100, perSeconds: 1 }
       const now = yield* Clock.currentTimeMillis
       yield* a.pause("shodan", now + 5000)
