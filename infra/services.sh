@@ -323,7 +323,13 @@ migrate() {
 
 # --- FerretDB ---------------------------------------------------------------------------------------------------
 
-ferretdb_ok() { [[ -x $1 ]] && "$1" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; }
+# The whole answer is read before it is matched: `grep -q` stopping at the first line would leave FerretDB writing the
+# rest into a closed pipe, and under pipefail that SIGPIPE failed a good binary now and then (a needless rebuild, or
+# on a fresh machine a failed start).
+ferretdb_ok() {
+  local answer
+  [[ -x $1 ]] && answer="$("$1" --version 2>/dev/null)" && grep -qx "version: $FERRETDB_VERSION" <<<"$answer"
+}
 
 # Prints the path of a working FerretDB binary of the pinned version, building one into .mirage/bin if needed.
 ferretdb_binary() {
