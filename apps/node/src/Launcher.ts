@@ -1,13 +1,14 @@
 /**
  * Starts a local Mirage: the gateway and N node processes, each a child process given the environment it is
- * launched with. Stops them all together; with `restart`, brings back a node that exits on its own, with backoff,
- * as Kubernetes does in production. Used by the dev entries (`apps/node/dev`), the bench and the multi-process
+ * launched with. Stops them all together; with `restart`, brings back a node that exits on its own, with backoff
+ * (`Supervise`), as Kubernetes does in production. Used by the dev entries (`apps/node/dev`), the bench and the multi-process
  * tests; the sandbox's fixture world is started by a dev entry, never here, and reaches the children through
  * their environment.
  */
-import { Clock, Data, Duration, Effect, Fiber, Schedule } from "effect"
+import { awaitExit, Child, type Process, stop, supervise } from "@mirage/runtime/platform/Supervise"
+import { Data, Duration, Effect, Fiber, Schedule } from "effect"
 import type { Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { mkdirSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -26,21 +27,13 @@ const tailLines = 40
  */
 export const v8Flags: ReadonlyArray<string> = ["--max-semi-space-size=32"]
 
-export interface Process {
-  readonly name: string
-  /** The current child: a restarted node gets a new one. */
-  readonly child: ChildProcess
-  /** Its last output lines (stdout and stderr), oldest first. */
-  readonly tail: () => ReadonlyArray<string>
-}
-
 export interface LaunchOptions {
   readonly port: number
   readonly nodes: number
   readonly env: Readonly<Record<string, string>>
   /** Where the children's output goes: passed through, dropped, or one log file per process in a folder. */
   readonly output: Output
-  /** Start again a node that exits while the launch is up (with `restartSchedule`'s backoff). */
+  /** Start again a node that exits while the launch is up (with `Supervise.restartDelay` as backoff). */
   readonly restart?: boolean
   /** Each node's port for /health, /ready and /metrics, in node order; else MIRAGE_METRICS_PORT + i, or ephemeral. */
   readonly metricsPorts?: ReadonlyArray<number>
@@ -98,14 +91,7 @@ const spawnChild = (name: string, entry: string, env: Readonly<Record<string, st
   return { child, tail: () => [...lines] }
 }
 
-/** A started process; a supervised one's `child` and `tail` change when it is started again. */
-export class Child implements Process {
-  constructor(
-    readonly name: string,
-    public child: ChildProcess,
-    public tail: () => ReadonlyArray<string>
-  ) {}
-}
+export { type Process, stop } from "@mirage/runtime/platform/Supervise"
 
 /** Starts one TypeScript entry point of the repository as a child process. */
 export const start = (name: string, entry: string, env: Readonly<Record<string, string>>, output: Output) =>
@@ -116,58 +102,6 @@ export const start = (name: string, entry: string, env: Readonly<Record<string, 
 
 /** The folder of the local run's logs. */
 export const logFolder = join(root, ".mirage", "logs")
-
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
-
-/** Waits until the child exits; its exit code, or the signal that ended it. */
-export const awaitExit = (child: ChildProcess) =>
-  Effect.async<string>((resume) => {
-    const describe = () => child.signalCode !== null ? `signal ${child.signalCode}` : `code ${child.exitCode}`
-    if (exited(child)) return resume(Effect.succeed(describe()))
-    // "close", not "exit": by then its output has been read to the end (the last lines are complete).
-    child.once("close", () => resume(Effect.succeed(describe())))
-  })
-
-/** Stops a child: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
-export const stop = (proc: Process, graceMs = 5000) =>
-  Effect.async<void>((resume) => {
-    const child = proc.child
-    if (exited(child)) return resume(Effect.void)
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs)
-    child.once("exit", () => {
-      clearTimeout(timer)
-      resume(Effect.void)
-    })
-    child.kill("SIGTERM")
-  })
-
-/** The delay before the `n`th restart in a row (from 1) of a node that keeps exiting: 1 s, 2 s, 4 s … up to 30 s. */
-export const restartDelay = (n: number): Duration.Duration => Duration.seconds(Math.min(30, 2 ** Math.max(0, n - 1)))
-
-/** A node that stayed up this long before exiting starts again from the shortest delay. */
-export const stableAfter = Duration.seconds(60)
-
-/**
- * Keeps `proc` running: each time its child exits, says so, waits the next backoff delay, and starts a new child
- * with `respawn`. Runs until interrupted (the launch closing).
- */
-export const supervise = (target: Child, respawn: Effect.Effect<Pick<Process, "child" | "tail">>) =>
-  Effect.gen(function*() {
-    let inARow = 0
-    while (true) {
-      const startedAt = yield* Clock.currentTimeMillis
-      const how = yield* awaitExit(target.child)
-      const upMs = (yield* Clock.currentTimeMillis) - startedAt
-      inARow = upMs >= Duration.toMillis(stableAfter) ? 1 : inARow + 1
-      const delay = restartDelay(inARow)
-      yield* Effect.logWarning(`${target.name} exited (${how}); starting it again in ${Duration.format(delay)}`)
-      yield* Effect.sleep(delay)
-      const next = yield* respawn
-      target.child = next.child
-      target.tail = next.tail
-      yield* Effect.log(`${target.name} started again (pid ${next.child.pid ?? "unknown"})`)
-    }
-  })
 
 /** Waits until the gateway answers /health; fails with a sentence and the gateway's last lines if it does not. */
 export const waitForGateway = (baseUrl: string, gateway?: Process, within?: Duration.DurationInput) =>

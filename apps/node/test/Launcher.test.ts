@@ -3,9 +3,10 @@
  * that does not come up ends the wait with a sentence and its own last lines, never an UnknownException.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { Child, supervise } from "@mirage/runtime/platform/Supervise"
 import { Effect, Fiber, Logger, TestClock } from "effect"
 import { spawn } from "node:child_process"
-import { Child, GatewayNotReady, supervise, waitForGateway } from "../src/Launcher.js"
+import { GatewayNotReady, waitForGateway } from "../src/Launcher.js"
 
 // A real process running `code`, with its output kept as its tail.
 const run = (code: string) => {
