@@ -6,7 +6,7 @@ import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as OtelResource from "@effect/opentelemetry/Resource"
 import { ValueType } from "@opentelemetry/api"
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
-import type { MetricData } from "@opentelemetry/sdk-metrics"
+import type { HistogramMetricData, MetricData } from "@opentelemetry/sdk-metrics"
 import { AggregationTemporality, DataPointType } from "@opentelemetry/sdk-metrics"
 import type { Exit } from "effect"
 import {
@@ -140,6 +140,10 @@ export const source429 = counter("mirage_source_429_total", "429 (rate limited) 
 export const cacheHits = counter("mirage_cache_hits_total", "Request cache hits, by source")
 export const cacheMisses = counter("mirage_cache_misses_total", "Request cache misses, by source")
 export const proxyHealthy = gauge("mirage_proxy_healthy", "1 when a forward proxy is in service, 0 when evicted")
+export const gatewayWorkers = gauge(
+  "mirage_gateway_workers",
+  "Gateway processes whose series this scrape holds (MIRAGE_GATEWAY_WORKERS when every one answered)"
+)
 export const httpRequests = counter("mirage_http_requests_total", "HTTP requests answered, by route and status")
 export const httpDuration = histogram(
   "mirage_http_request_duration_seconds",
@@ -201,24 +205,87 @@ const emptyFamily = (family: Family): MetricData => {
   return { ...common, descriptor, dataPointType: DataPointType.HISTOGRAM }
 }
 
-/**
- * The process's metrics in the Prometheus text format (0.0.4), serialized by OpenTelemetry's Prometheus exporter from
- * a snapshot of Effect's registry; every declared family is there, with or without series, and without units.
- */
-export const exposition: Effect.Effect<string> = Effect.promise(() => producer.collect()).pipe(
-  Effect.map(({ resourceMetrics }) => {
-    const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric): MetricData => ({
+/** This process's series (without units) and the resource they were collected under. */
+const collected = Effect.promise(() => producer.collect()).pipe(
+  Effect.map(({ resourceMetrics }) => ({
+    resource: resourceMetrics.resource,
+    metrics: resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric): MetricData => ({
       ...metric,
       descriptor: { ...metric.descriptor, unit: "" }
     }))
+  }))
+)
+
+/** This process's own series, as data: what a gateway worker hands to the one answering `/metrics` for them all. */
+export const snapshot: Effect.Effect<ReadonlyArray<MetricData>> = Effect.map(collected, ({ metrics }) => metrics)
+
+const attributesKey = (attributes: Readonly<Record<string, unknown>>) =>
+  JSON.stringify(Object.keys(attributes).sort().map((key) => [key, attributes[key]]))
+
+type HistogramValue = HistogramMetricData["dataPoints"][number]["value"]
+
+const addHistograms = (a: HistogramValue, b: HistogramValue): HistogramValue => ({
+  buckets: {
+    boundaries: a.buckets.boundaries,
+    counts: a.buckets.counts.map((count, i) => count + (b.buckets.counts[i] ?? 0))
+  },
+  count: a.count + b.count,
+  ...(a.sum === undefined && b.sum === undefined ? {} : { sum: (a.sum ?? 0) + (b.sum ?? 0) }),
+  ...(a.min === undefined && b.min === undefined ? {} : { min: Math.min(a.min ?? Infinity, b.min ?? Infinity) }),
+  ...(a.max === undefined && b.max === undefined ? {} : { max: Math.max(a.max ?? -Infinity, b.max ?? -Infinity) })
+})
+
+/**
+ * The series of several processes as one process's: counters and histograms (same labels) added, a gauge's series
+ * taken from the first snapshot that has it. A gateway's gauges describe shared state (scans by status, shard
+ * coverage), read afresh by the process answering the scrape, whose own snapshot comes first.
+ */
+export const merge = (snapshots: ReadonlyArray<ReadonlyArray<MetricData>>): Array<MetricData> => {
+  const merged = new Map<string, { readonly metric: MetricData; readonly points: Map<string, unknown> }>()
+  for (const metrics of snapshots) {
+    for (const metric of metrics) {
+      const name = metric.descriptor.name
+      let family = merged.get(name)
+      if (family === undefined) {
+        family = { metric, points: new Map() }
+        merged.set(name, family)
+      }
+      for (const point of metric.dataPoints) {
+        const key = attributesKey(point.attributes)
+        const kept = family.points.get(key) as typeof point | undefined
+        if (kept === undefined) family.points.set(key, point)
+        else if (metric.dataPointType === DataPointType.SUM) {
+          family.points.set(key, { ...kept, value: (kept.value as number) + (point.value as number) })
+        } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
+          const value = addHistograms(kept.value as HistogramValue, point.value as HistogramValue)
+          family.points.set(key, { ...kept, value })
+        }
+      }
+    }
+  }
+  return [...merged.values()].map((
+    { metric, points }
+  ) => ({ ...metric, dataPoints: [...points.values()] } as MetricData))
+}
+
+/**
+ * Metrics in the Prometheus text format (0.0.4), serialized by OpenTelemetry's Prometheus exporter: this process's
+ * series merged with `others` (other processes' snapshots); every declared family is there, with or without series,
+ * and without units.
+ */
+export const expositionWith = (others: ReadonlyArray<ReadonlyArray<MetricData>>): Effect.Effect<string> =>
+  Effect.map(collected, ({ metrics: own, resource }) => {
+    const metrics = merge([own, ...others])
     const present = new Set(metrics.map((metric) => metric.descriptor.name))
     const scope = { name: "mirage" }
     return serializer.serialize({
-      resource: resourceMetrics.resource,
+      resource,
       scopeMetrics: [{ scope, metrics: [...metrics, ...families.filter((f) => !present.has(f.name)).map(emptyFamily)] }]
     })
   })
-)
+
+/** This process's metrics in the Prometheus text format (0.0.4). */
+export const exposition: Effect.Effect<string> = expositionWith([])
 
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -13,6 +13,8 @@ import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
+import type { MetricData } from "@opentelemetry/sdk-metrics"
+import { DataPointType } from "@opentelemetry/sdk-metrics"
 import { ConfigProvider, Effect, Layer, Metric } from "effect"
 import type { Scope } from "effect"
 
@@ -92,6 +94,38 @@ describe("Metrics", () => {
       expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module, outcome: "succeeded" })).toBe(1)
       expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module, outcome: "rate_limited" })).toBe(1)
       expect(Prometheus.total(exposition, "mirage_task_duration_seconds_count", { module })).toBe(2)
+    }))
+
+  it.effect("several processes' series read as one's: counters and histograms added, gauges from the first", () =>
+    Effect.gen(function*() {
+      const route = "/merge-test/:id"
+      const requests = Metrics.tagged(Metrics.httpRequests, { route, status: "200" })
+      yield* Metric.incrementBy(requests, 3)
+      yield* Metric.update(Metrics.tagged(Metrics.httpDuration, { route }), 0.003)
+      yield* Metric.set(Metrics.gatewayWorkers, 2)
+      // Another process's snapshot: this one's series, its gauge read differently, and a series of its own.
+      const other = (yield* Metrics.snapshot).map((metric): MetricData =>
+        metric.dataPointType === DataPointType.GAUGE && metric.descriptor.name === "mirage_gateway_workers"
+          ? { ...metric, dataPoints: metric.dataPoints.map((point) => ({ ...point, value: 9 })) }
+          : metric
+      )
+      yield* Metric.increment(Metrics.tagged(Metrics.httpRequests, { route, status: "503" }))
+      yield* Metric.update(Metrics.tagged(Metrics.httpDuration, { route }), 7)
+      const merged = yield* Effect.flatMap(Metrics.expositionWith([other, other]), Prometheus.parse)
+      expect(Prometheus.total(merged, "mirage_http_requests_total", { route, status: "200" })).toBe(9)
+      // Only this process has it.
+      expect(Prometheus.total(merged, "mirage_http_requests_total", { route, status: "503" })).toBe(1)
+      expect(Prometheus.total(merged, "mirage_http_request_duration_seconds_count", { route })).toBe(4)
+      const bucket = (le: string) =>
+        Prometheus.total(merged, "mirage_http_request_duration_seconds_bucket", { route, le })
+      expect([bucket("0.005"), bucket("10"), bucket("+Inf")]).toEqual([3, 4, 4])
+      expect(Prometheus.total(merged, "mirage_http_request_duration_seconds_sum", { route })).toBeCloseTo(7.009)
+      expect(Prometheus.total(merged, "mirage_gateway_workers")).toBe(2)
+      // The snapshot crosses a process boundary as a structured clone: it reads the same after one.
+      const cloned = yield* Effect.flatMap(Metrics.expositionWith([structuredClone(other)]), Prometheus.parse)
+      expect(Prometheus.total(cloned, "mirage_http_requests_total", { route, status: "200" })).toBe(6)
+      // Merging is not this process's exposition changed: alone, it reads its own.
+      expect(Prometheus.total(yield* scrape, "mirage_http_requests_total", { route, status: "200" })).toBe(3)
     }))
 
   it.scopedLive("counts the process's garbage collections by kind while its layer is up", () =>
