@@ -14,6 +14,7 @@ import * as Metrics from "@mirage/runtime/platform/Metrics"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { Clock, Config, Duration, Effect, Exit, Metric, Option } from "effect"
 import type { Cause } from "effect"
+import * as Workers from "./Workers.js"
 
 /** How long /health, /ready and /metrics wait for each store's answer, in milliseconds. */
 export const ObservabilityConfig = Config.map(ClusterSettings.readyTimeout, Duration.toMillis)
@@ -88,10 +89,10 @@ export const refreshCoverage = (shards: number, timeoutMs: number) =>
     Effect.catchAll((error) => Effect.logWarning("shard coverage not refreshed", error))
   )
 
-/** `/metrics`: the gauges read now, then every series. */
+/** `/metrics`: the gauges read now, then every series (every worker's, in a gateway of several). */
 export const metrics = (shards: number, timeoutMs: number) =>
   Effect.all([refreshScans, refreshCoverage(shards, timeoutMs)], { concurrency: "unbounded", discard: true }).pipe(
-    Effect.zipRight(Metrics.exposition),
+    Effect.zipRight(Effect.flatMap(Workers.Exposition, (exposition) => exposition.text)),
     Effect.map((text) => HttpServerResponse.text(text, { contentType: Metrics.contentType }))
   )
 

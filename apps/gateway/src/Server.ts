@@ -10,6 +10,7 @@ import * as ChannelSecrets from "@mirage/runtime/monitoring/alerts/ChannelSecret
 import { createStartingServer } from "@mirage/runtime/platform/HttpListener"
 import * as ScanService from "@mirage/runtime/scans/ScanService"
 import { Layer } from "effect"
+import cluster from "node:cluster"
 import * as Console from "./Console.js"
 import * as Http from "./Http.js"
 import * as Limits from "./Limits.js"
@@ -43,5 +44,8 @@ export const layer = layerApp.pipe(
   Layer.provide(Layer.mergeAll(ChannelGuard.layer, ChannelSecrets.layer)),
   // Per-key request rate in Redis, shared by every gateway.
   Layer.provide(Limits.layer.pipe(Layer.provide(RateLimiterRedis.layer))),
-  Layer.provide(NodeHttpServer.layerConfig(createStartingServer, ServerConfig))
+  // A worker of several holds what reaches it while it starts (its port is already served by the others).
+  Layer.provide(
+    NodeHttpServer.layerConfig(() => createStartingServer(cluster.isWorker ? { holdMs: 10_000 } : {}), ServerConfig)
+  )
 )

@@ -18,3 +18,8 @@ export const apiBurst = Setting.integer("gateway", "MIRAGE_API_BURST", {
 export const bootstrapApiKey = Setting.optionalSecret("gateway", "MIRAGE_BOOTSTRAP_API_KEY", {
   description: "Admin API key of the default organization, ensured at startup; when not set, one is generated once"
 })
+export const workers = Setting.integer("gateway", "MIRAGE_GATEWAY_WORKERS", {
+  default: 1,
+  description:
+    "Gateway processes on this host sharing PORT (1 to 64): a primary starts them and starts again one that exits. One process uses one core; several use several, as replicas would"
+})

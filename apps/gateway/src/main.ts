@@ -1,4 +1,7 @@
-/** The gateway process: the real stores and adapters, the bootstrap admin key, then the HTTP server. */
+/**
+ * The gateway process: the real stores and adapters, the bootstrap admin key, then the HTTP server; or, with
+ * MIRAGE_GATEWAY_WORKERS above 1, the primary of that many such processes (`Workers`).
+ */
 import { NodeRuntime } from "@effect/platform-node"
 import { describe, validateModuleConfig } from "@mirage/modules/Registry"
 import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
@@ -18,9 +21,12 @@ import * as ResultStoreMongo from "@mirage/runtime/scans/ResultStore/Mongo"
 import * as ScanReadModelPostgres from "@mirage/runtime/scans/ScanReadModel/Postgres"
 import * as ApiKeysPostgres from "@mirage/runtime/tenancy/ApiKeys/Postgres"
 import { Effect, Layer } from "effect"
+import cluster from "node:cluster"
 import * as Bootstrap from "./Bootstrap.js"
 import * as KeyCache from "./KeyCache.js"
 import * as Server from "./Server.js"
+import * as Settings from "./Settings.js"
+import * as Workers from "./Workers.js"
 
 const Stores = Layer.mergeAll(PgClient.layer, RedisClient.layer, MongoDatabase.layer)
 
@@ -36,14 +42,33 @@ const Adapters = Layer.mergeAll(
   ModuleCatalog.layerKeyed(describe(), validateModuleConfig).pipe(Layer.provide(CredentialsConfig.layer))
 ).pipe(Layer.provideMerge(Stores))
 
-Server.layer.pipe(
-  Layer.provide(Bootstrap.layer),
-  Layer.provide(Adapters),
-  // A store restart must not end the gateway: requests meanwhile fail with 503 and are retried.
-  Layer.merge(ProcessGuard.layer),
-  // The process's garbage collections in /metrics.
-  Layer.merge(Metrics.garbageCollectionLayer),
-  Layer.launch,
+/** The gateway in this process; a worker of several leaves the first admin key to the primary. */
+const gateway = (worker: boolean) =>
+  Server.layer.pipe(
+    Layer.provide(worker ? Workers.layerWorker : Bootstrap.layer),
+    Layer.provide(Adapters),
+    // A store restart must not end the gateway: requests meanwhile fail with 503 and are retried.
+    Layer.merge(ProcessGuard.layer),
+    // The process's garbage collections in /metrics.
+    Layer.merge(Metrics.garbageCollectionLayer)
+  )
+
+/** The primary of several workers: the first admin key ensured once, then the workers started and kept running. */
+const primary = (workers: number) =>
+  Bootstrap.run.pipe(
+    Effect.provide(ApiKeysPostgres.layer.pipe(Layer.provide(PgClient.layer))),
+    Effect.zipRight(Workers.primary(workers)),
+    Effect.scoped
+  )
+
+Effect.gen(function*() {
+  const workers = yield* Settings.workers
+  if (workers < 1 || workers > 64) {
+    return yield* Effect.dieMessage(`MIRAGE_GATEWAY_WORKERS must be from 1 to 64, not ${workers}`)
+  }
+  if (cluster.isPrimary && workers > 1) return yield* primary(workers)
+  return yield* Layer.launch(gateway(cluster.isWorker))
+}).pipe(
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-gateway")),
   Effect.provide(Logging.layer),

@@ -1,5 +1,5 @@
 /**
- * The real thing: a gateway and three node processes on real Redis, Postgres and FerretDB, twenty
+ * The real thing: a gateway of two workers and three node processes on real Redis, Postgres and FerretDB, twenty
  * scans, one node killed with SIGKILL mid-scan. Every scan completes, and each scan's results
  * equal those of the same scan run on a single node: nothing lost, nothing doubled.
  */
@@ -86,6 +86,8 @@ describe("a cluster of processes", () => {
           REDIS_URL: yield* redisUrl,
           MIRAGE_REDIS_PREFIX: prefix,
           MIRAGE_BOOTSTRAP_API_KEY: key,
+          // The gateway as two workers sharing its port: every call below may reach either.
+          MIRAGE_GATEWAY_WORKERS: "2",
           OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
           OTEL_BSP_SCHEDULE_DELAY: "200"
         }
