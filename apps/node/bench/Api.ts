@@ -12,12 +12,11 @@ import { freePort } from "@mirage/testkit/OwnStores"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { Console, DateTime, Effect } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { envFor } from "../dev/Sandbox.js"
 import { launch, logFolder, waitForGateway } from "../src/Launcher.js"
 import * as Load from "./Load.js"
-import { serversUs } from "./MachineCpu.js"
+import { serversUs, treeMs } from "./MachineCpu.js"
 import * as Stores from "./Stores.js"
 
 /** Results of one scan as a module would store them: a subdomain each, with its source's record. */
@@ -40,13 +39,6 @@ const resultsOf = (scan: ScanId, from: number, count: number) =>
       parent: null
     })
   })
-
-/** CPU time (user + system) of a process so far, in ms, from /proc. */
-const cpuMs = (pid: number | undefined) => {
-  if (pid === undefined) return 0
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-}
 
 /**
  * A load run, with the CPU the gateway, the node and the stores (Postgres, Redis) spent on each answer (the figures
@@ -71,26 +63,29 @@ export interface ApiRun {
   /** One module's description (from memory, no store asked), saturated: what an API read costs before its data. */
   readonly floor: Measured
   readonly scans: number
+  /** The saturation runs again on a gateway of several workers (MIRAGE_GATEWAY_WORKERS), when the machine has cores for them. */
+  readonly workers:
+    | { readonly count: number; readonly listScansMax: Measured; readonly resultsMax: Measured }
+    | undefined
 }
 
 /** The API bench on `stores`; the ResultStore in context writes to the same stores as the stack. */
-export const apiReads = (stores: Stores.BenchStores, options: { rate: number; seconds: number; scans: number }) =>
+export const apiReads = (
+  stores: Stores.BenchStores,
+  options: { rate: number; seconds: number; scans: number; workers: number }
+) =>
   Effect.gen(function*() {
     const world = yield* FixtureWorld.make
     const port = yield* freePort
     const key = `mk_bench_${randomBytes(18).toString("base64url")}`
     const origin = `http://127.0.0.1:${port}`
-    const procs = yield* launch({
-      port,
-      nodes: 1,
-      env: Stores.nodeEnv(stores, envFor(world), {
-        MIRAGE_BOOTSTRAP_API_KEY: key,
-        // The rate limiter stays on (its cost is part of a request), at a rate the bench never reaches.
-        MIRAGE_API_RATE: "1000000",
-        MIRAGE_API_BURST: "1000000"
-      }),
-      output: { logs: join(logFolder, "bench-api") }
+    const env = Stores.nodeEnv(stores, envFor(world), {
+      MIRAGE_BOOTSTRAP_API_KEY: key,
+      // The rate limiter stays on (its cost is part of a request), at a rate the bench never reaches.
+      MIRAGE_API_RATE: "1000000",
+      MIRAGE_API_BURST: "1000000"
     })
+    const procs = yield* launch({ port, nodes: 1, env, output: { logs: join(logFolder, "bench-api") } })
     yield* waitForGateway(origin, procs[0])
     const create = (i: number) =>
       Effect.promise(async () => {
@@ -116,37 +111,42 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         yield* store.insert(scan, resultsOf(scan, from, Math.min(2000, count - from)))
       }
     }
-    // The gateway's full collections so far, from its /metrics.
-    const fullCollections = Effect.promise(() => fetch(`${origin}/metrics`).then((response) => response.text())).pipe(
-      Effect.flatMap(Prometheus.parse),
-      Effect.map((exposition) => Prometheus.total(exposition, "mirage_gc_pause_seconds_count", { kind: "major" })),
-      Effect.orElseSucceed(() => Number.NaN)
-    )
-    const measured = (name: string, load: Effect.Effect<Load.LoadRun>) =>
-      Effect.gen(function*() {
-        const [gateway, node] = [procs[0]?.child.pid, procs[1]?.child.pid]
-        const collectionsBefore = yield* fullCollections
-        const before = [cpuMs(gateway), cpuMs(node)]
-        const serversBefore = serversUs()
-        const run = yield* load
-        const answers = Math.max(1, run.sent)
-        const servers = serversUs()
-        const done = {
-          ...run,
-          gatewayFullCollections: (yield* fullCollections) - collectionsBefore,
-          gatewayCpuMs: (cpuMs(gateway) - before[0]!) / answers,
-          nodeCpuMs: (cpuMs(node) - before[1]!) / answers,
-          postgresCpuMs: (servers.postgres - serversBefore.postgres) / 1000 / answers,
-          redisCpuMs: (servers.redis - serversBefore.redis) / 1000 / answers
-        } satisfies Measured
-        // Each phase as it ends: a long run cut short keeps what it measured.
-        yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
-        return done
-      })
+    // A gateway's full collections so far, from its /metrics.
+    const fullCollections = (origin: string) =>
+      Effect.promise(() => fetch(`${origin}/metrics`).then((response) => response.text())).pipe(
+        Effect.flatMap(Prometheus.parse),
+        Effect.map((exposition) => Prometheus.total(exposition, "mirage_gc_pause_seconds_count", { kind: "major" })),
+        Effect.orElseSucceed(() => Number.NaN)
+      )
+    const node = procs[1]?.child.pid
+    const measuredOn =
+      (gateway: { readonly origin: string; readonly pid: number | undefined }) =>
+      (name: string, load: Effect.Effect<Load.LoadRun>) =>
+        Effect.gen(function*() {
+          const collectionsBefore = yield* fullCollections(gateway.origin)
+          const before = [treeMs(gateway.pid), treeMs(node)]
+          const serversBefore = serversUs()
+          const run = yield* load
+          const answers = Math.max(1, run.sent)
+          const servers = serversUs()
+          const done = {
+            ...run,
+            gatewayFullCollections: (yield* fullCollections(gateway.origin)) - collectionsBefore,
+            gatewayCpuMs: (treeMs(gateway.pid) - before[0]!) / answers,
+            nodeCpuMs: (treeMs(node) - before[1]!) / answers,
+            postgresCpuMs: (servers.postgres - serversBefore.postgres) / 1000 / answers,
+            redisCpuMs: (servers.redis - serversBefore.redis) / 1000 / answers
+          } satisfies Measured
+          // Each phase as it ends: a long run cut short keeps what it measured.
+          yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
+          return done
+        })
+    const measured = measuredOn({ origin, pid: procs[0]?.child.pid })
     const target = (...paths: ReadonlyArray<string>): Load.Target => ({ origin, key, paths })
     const getScan = target(...ids.map((id) => `/scans/${id}`))
     const listScans = target("/scans?limit=20")
-    const results = target(`/scans/${large}/results?limit=100`)
+    const resultsPath = `/scans/${large}/results?limit=100`
+    const results = target(resultsPath)
     const resultsSmall = target(`/scans/${small}/results?limit=100`)
     const generator = yield* Load.generator
     // Warm-up: connections, JIT, caches.
@@ -171,8 +171,37 @@ export const apiReads = (stores: Stores.BenchStores, options: { rate: number; se
         generator.closedLoop(target("/modules/crtsh"), 50, 4)
       ),
       scans: ids.length
-    } satisfies ApiRun
-    return run
+    }
+    // The same saturation runs on a second gateway of several workers, on the same stores, the first one idle.
+    const workers = options.workers < 2 ? undefined : yield* Effect.gen(function*() {
+      const port = yield* freePort
+      const origin = `http://127.0.0.1:${port}`
+      const [gateway] = yield* launch({
+        port,
+        nodes: 0,
+        env: { ...env, MIRAGE_GATEWAY_WORKERS: String(options.workers) },
+        output: { logs: join(logFolder, "bench-api-workers") }
+      })
+      yield* waitForGateway(origin, gateway)
+      const measured = measuredOn({ origin, pid: gateway?.child.pid })
+      const listScans: Load.Target = { origin, key, paths: ["/scans?limit=20"] }
+      const results: Load.Target = { origin, key, paths: [resultsPath] }
+      // A longer warm-up than the first gateway's: that one had run every phase above before its saturation runs.
+      yield* generator.closedLoop(listScans, 50, 6)
+      yield* generator.closedLoop(results, 50, 6)
+      return {
+        count: options.workers,
+        listScansMax: yield* measured(
+          `GET /scans?limit=20 saturated, ${options.workers} workers`,
+          generator.closedLoop(listScans, 50, 8)
+        ),
+        resultsMax: yield* measured(
+          `results saturated, ${options.workers} workers`,
+          generator.closedLoop(results, 50, 8)
+        )
+      }
+    }).pipe(Effect.scoped)
+    return { ...run, workers } satisfies ApiRun
   }).pipe(Effect.scoped)
 
 const failures = (run: Load.LoadRun) =>
@@ -206,5 +235,16 @@ export const lines = (run: ApiRun, rate: number): ReadonlyArray<string> => [
   `closed loop, ${run.floor.ok} answers at ${run.floor.perSecond.toFixed(0)} req/s${failures(run.floor)}: the HTTP ` +
   `server, access log, metrics, rate limit, key check, routing and a small answer's encoding, what an API read ` +
   `costs the gateway before its own data)`,
+  ...(run.workers === undefined ? [] : [
+    `api_list_scans_max_req_per_s_workers: ${run.workers.listScansMax.perSecond.toFixed(0)} (the same on a gateway ` +
+    `of ${run.workers.count} workers, MIRAGE_GATEWAY_WORKERS=${run.workers.count}: p99 ${
+      run.workers.listScansMax.p99Ms.toFixed(1)
+    } ms${failures(run.workers.listScansMax)}; ${
+      cpu(run.workers.listScansMax)
+    }, the gateway's summed over its workers)`,
+    `api_results_max_req_per_s_workers: ${run.workers.resultsMax.perSecond.toFixed(0)} (likewise: p99 ${
+      run.workers.resultsMax.p99Ms.toFixed(1)
+    } ms${failures(run.workers.resultsMax)}; ${cpu(run.workers.resultsMax)})`
+  ]),
   `api_fixed_rate: ${rate} req/s for each route above`
 ]

@@ -38,6 +38,37 @@ export const serversUs = (): Record<Server, number> => {
   return totals
 }
 
+/**
+ * CPU time in ms of process `pid` and every live process below it (a gateway's workers), with the time of their
+ * children that have ended, from /proc/<pid>/stat; 0 for no process.
+ */
+export const treeMs = (pid: number | undefined): number => {
+  if (pid === undefined) return 0
+  const children = new Map<number, Array<number>>()
+  const ticks = new Map<number, number>()
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+    } catch {
+      continue // ended meanwhile
+    }
+    // Fields after the name: state 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14 (clock ticks, USER_HZ = 100).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number)
+    const parent = fields[1]!
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
+    ticks.set(Number(entry), fields[11]! + fields[12]! + fields[13]! + fields[14]!)
+  }
+  let total = 0
+  const below = [pid]
+  for (let next = below.pop(); next !== undefined; next = below.pop()) {
+    total += ticks.get(next) ?? 0
+    below.push(...(children.get(next) ?? []))
+  }
+  return total * 10
+}
+
 export interface Measured {
   readonly seconds: number
   readonly perSecond: number

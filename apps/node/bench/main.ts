@@ -26,6 +26,7 @@ import { Queue, Worker } from "bullmq"
 import { Console, Duration, Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { performance } from "node:perf_hooks"
 import { envFor } from "../dev/Sandbox.js"
 import { limitGrowth } from "../src/Heap.js"
@@ -516,7 +517,12 @@ const main = Effect.gen(function*() {
     const rate = 500
     const run = yield* section(
       "the API read routes at a fixed rate, then saturated",
-      Api.apiReads(stores, { rate, seconds: Duration.toSeconds(yield* DevSettings.benchApiSeconds), scans: 200 }).pipe(
+      Api.apiReads(stores, {
+        rate,
+        seconds: Duration.toSeconds(yield* DevSettings.benchApiSeconds),
+        scans: 200,
+        workers: (yield* DevSettings.benchGatewayWorkers) || availableParallelism()
+      }).pipe(
         Effect.provide(layer(stores))
       )
     )

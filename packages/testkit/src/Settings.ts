@@ -26,6 +26,11 @@ export const benchApiSeconds = Setting.seconds("development", "MIRAGE_BENCH_API_
   default: "15 seconds",
   description: "How long the bench's API section sends reads at its fixed rate"
 })
+export const benchGatewayWorkers = Setting.integer("development", "MIRAGE_BENCH_GATEWAY_WORKERS", {
+  default: 0,
+  description:
+    "Workers of the second gateway the bench's API section saturates after the first, one process (MIRAGE_GATEWAY_WORKERS); 0: one per core, 1: no second gateway"
+})
 export const benchHeapSnapshot = Setting.boolean("development", "MIRAGE_BENCH_HEAP_SNAPSHOT", {
   default: false,
   description: "The bench's memory section has its node write a heap snapshot of its 10,000 scans before it is " +
