@@ -41,6 +41,7 @@ import { budget, startWindow } from "./MachineCpu.js"
 import type { Measured } from "./MachineCpu.js"
 import * as MachineSpeed from "./MachineSpeed.js"
 import * as Passive from "./Passive.js"
+import * as PgPool from "./PgPool.js"
 import * as Schedules from "./Schedules.js"
 import * as Stall from "./Stall.js"
 import * as Stores from "./Stores.js"
@@ -299,7 +300,7 @@ const notes = (...parts: ReadonlyArray<string>) => {
   return given.length === 0 ? "" : ` (${given.join("; ")})`
 }
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api,schedules` runs some
+/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api,pgpool,schedules` runs some
  * sections; all by default (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
@@ -527,6 +528,14 @@ const main = Effect.gen(function*() {
       )
     )
     lines.push(...Api.lines(run, rate))
+  }
+  if (wanted("pgpool")) {
+    const stores = yield* Stores.make("pgpool")
+    const run = yield* section(
+      "the PostgreSQL driver's pool kept saturated for 30 s",
+      PgPool.saturated(stores.databaseUrl, { seconds: 30, concurrency: 50, connections: 4 })
+    )
+    lines.push(PgPool.line(run))
   }
   if (wanted("schedules")) {
     const stores = yield* Stores.make("schedules")
