@@ -14,59 +14,64 @@ const machineBusyUs = () => {
 const servers = { redis: "redis-server", postgres: "postgres", ferretdb: "ferretdb" } as const
 export type Server = keyof typeof servers
 
+/** A live process as /proc/<pid>/stat tells it: its name, parent, and CPU time with its ended children's, in µs. */
+interface ProcessStat {
+  readonly pid: number
+  readonly name: string
+  readonly parent: number
+  readonly cpuUs: number
+}
+
+/** Every live process, from /proc. */
+const processes = (): Array<ProcessStat> =>
+  readdirSync("/proc").flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return []
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+    } catch {
+      return [] // ended meanwhile
+    }
+    // Fields after the name: state 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14 (clock ticks, USER_HZ = 100).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number)
+    return [{
+      pid: Number(entry),
+      name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      parent: fields[1]!,
+      cpuUs: (fields[11]! + fields[12]! + fields[13]! + fields[14]!) * 10_000
+    }]
+  })
+
 /**
  * CPU time in µs of every live process of each store server, with the time of its children that have ended (a
- * PostgreSQL backend that closed is counted in its postmaster's), from /proc/<pid>/stat.
+ * PostgreSQL backend that closed is counted in its postmaster's).
  */
 export const serversUs = (): Record<Server, number> => {
   const totals: Record<Server, number> = { redis: 0, postgres: 0, ferretdb: 0 }
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    } catch {
-      continue // ended meanwhile
-    }
-    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+  for (const { cpuUs, name } of processes()) {
     const server = (Object.keys(servers) as Array<Server>).find((key) => name.startsWith(servers[key]))
-    if (server === undefined) continue
-    // Fields after the name: state is 0, utime 11, stime 12, cutime 13, cstime 14 (clock ticks, USER_HZ = 100).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number)
-    totals[server] += (fields[11]! + fields[12]! + fields[13]! + fields[14]!) * 10_000
+    if (server !== undefined) totals[server] += cpuUs
   }
   return totals
 }
 
 /**
  * CPU time in ms of process `pid` and every live process below it (a gateway's workers), with the time of their
- * children that have ended, from /proc/<pid>/stat; 0 for no process.
+ * children that have ended; 0 for no process.
  */
 export const treeMs = (pid: number | undefined): number => {
   if (pid === undefined) return 0
-  const children = new Map<number, Array<number>>()
-  const ticks = new Map<number, number>()
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-    } catch {
-      continue // ended meanwhile
-    }
-    // Fields after the name: state 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14 (clock ticks, USER_HZ = 100).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number)
-    const parent = fields[1]!
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
-    ticks.set(Number(entry), fields[11]! + fields[12]! + fields[13]! + fields[14]!)
-  }
-  let total = 0
+  const all = processes()
+  const children = new Map<number, Array<ProcessStat>>()
+  for (const process of all) children.set(process.parent, [...(children.get(process.parent) ?? []), process])
+  const cpu = new Map(all.map((process) => [process.pid, process.cpuUs]))
+  let totalUs = 0
   const below = [pid]
   for (let next = below.pop(); next !== undefined; next = below.pop()) {
-    total += ticks.get(next) ?? 0
-    below.push(...(children.get(next) ?? []))
+    totalUs += cpu.get(next) ?? 0
+    below.push(...(children.get(next) ?? []).map((child) => child.pid))
   }
-  return total * 10
+  return totalUs / 1000
 }
 
 export interface Measured {
