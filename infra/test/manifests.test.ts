@@ -814,7 +814,8 @@ export const knownMetrics: ReadonlySet<string> = new Set([
   "mirage_http_requests_total",
   "mirage_http_request_duration_seconds_bucket",
   "mirage_gc_pause_seconds_sum",
-  "mirage_gc_pause_seconds_count"
+  "mirage_gc_pause_seconds_count",
+  "mirage_gateway_workers"
 ])
 
 const promqlKeywords = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or"])
