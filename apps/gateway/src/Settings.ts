@@ -1,5 +1,6 @@
 /** The gateway's own settings: where it listens, request limits, the first admin key. */
 import * as Setting from "@mirage/runtime/platform/Setting"
+import { Config } from "effect"
 
 export const port = Setting.integer("gateway", "PORT", { default: 8080, description: "Port of the HTTP API" })
 export const host = Setting.string("gateway", "HOST", { default: "0.0.0.0", description: "Address the API listens on" })
@@ -22,4 +23,9 @@ export const workers = Setting.integer("gateway", "MIRAGE_GATEWAY_WORKERS", {
   default: 1,
   description:
     "Gateway processes on this host sharing PORT (1 to 64): a primary starts them and starts again one that exits. One process uses one core; several use several, as replicas would"
-})
+}).pipe(
+  Config.validate({
+    message: "MIRAGE_GATEWAY_WORKERS must be a whole number from 1 to 64",
+    validation: (n) => n >= 1 && n <= 64
+  })
+)

@@ -63,11 +63,11 @@ const primary = (workers: number) =>
 
 Effect.gen(function*() {
   const workers = yield* Settings.workers
-  if (workers < 1 || workers > 64) {
-    return yield* Effect.dieMessage(`MIRAGE_GATEWAY_WORKERS must be from 1 to 64, not ${workers}`)
-  }
   if (cluster.isPrimary && workers > 1) return yield* primary(workers)
-  return yield* Layer.launch(gateway(cluster.isWorker))
+  // A worker's log lines say which worker wrote them.
+  const worker = cluster.isWorker ? process.env.MIRAGE_GATEWAY_WORKER : undefined
+  const launched = Layer.launch(gateway(cluster.isWorker))
+  return yield* worker === undefined ? launched : Effect.annotateLogs(launched, "gateway.worker", Number(worker))
 }).pipe(
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-gateway")),
