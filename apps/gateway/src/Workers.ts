@@ -84,15 +84,14 @@ export const primary = (count: number) =>
     // Structured clone rather than JSON: a histogram's snapshot may hold ±Infinity (its min and max before a value).
     cluster.setupPrimary({ serialization: "advanced" })
     const relay = makeRelay()
-    const fork = (slot: number) =>
-      Effect.sync(() => {
-        const worker = cluster.fork({ MIRAGE_GATEWAY_WORKER: String(slot) })
-        worker.on("message", relay(worker))
-        return { child: worker.process, tail: () => [] }
-      })
+    const fork = Effect.sync(() => {
+      const worker = cluster.fork()
+      worker.on("message", relay(worker))
+      return { child: worker.process, tail: () => [] }
+    })
     const workers = yield* Effect.acquireRelease(
       Effect.forEach(Array.from({ length: count }, (_, i) => i + 1), (slot) =>
-        Effect.map(fork(slot), ({ child, tail }) => new Child(`gateway worker ${slot}`, child, tail))),
+        Effect.map(fork, ({ child, tail }) => new Child(`gateway worker ${slot}`, child, tail))),
       (workers) =>
         Effect.forEach(workers, (worker) => stop(worker, stopGraceMs), { concurrency: "unbounded" })
     )
@@ -101,7 +100,7 @@ export const primary = (count: number) =>
       Logging.fields({ "gateway.worker_pids": workers.map((worker) => worker.child.pid) })
     )
     // Forked after the release above is registered, so they are interrupted before the workers are stopped.
-    const supervisors = yield* Effect.forEach(workers, (worker, i) => Effect.forkDaemon(supervise(worker, fork(i + 1))))
+    const supervisors = yield* Effect.forEach(workers, (worker) => Effect.forkDaemon(supervise(worker, fork)))
     yield* Effect.addFinalizer(() => Fiber.interruptAll(supervisors))
     return yield* Effect.never
   })

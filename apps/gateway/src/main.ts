@@ -64,10 +64,11 @@ const primary = (workers: number) =>
 Effect.gen(function*() {
   const workers = yield* Settings.workers
   if (cluster.isPrimary && workers > 1) return yield* primary(workers)
-  // A worker's log lines say which worker wrote them.
-  const worker = cluster.isWorker ? process.env.MIRAGE_GATEWAY_WORKER : undefined
+  // A worker's log lines say which worker wrote them (node:cluster's id: 1…N, then N+1… for those started again).
   const launched = Layer.launch(gateway(cluster.isWorker))
-  return yield* worker === undefined ? launched : Effect.annotateLogs(launched, "gateway.worker", Number(worker))
+  return yield* cluster.worker === undefined
+    ? launched
+    : Effect.annotateLogs(launched, "gateway.worker", cluster.worker.id)
 }).pipe(
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   Effect.provide(Tracing.layer("mirage-gateway")),
