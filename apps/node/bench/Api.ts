@@ -113,8 +113,7 @@ export const apiReads = (
     }
     // A gateway's full collections so far, from its /metrics.
     const fullCollections = (origin: string) =>
-      Effect.promise(() => fetch(`${origin}/metrics`).then((response) => response.text())).pipe(
-        Effect.flatMap(Prometheus.parse),
+      Prometheus.scrape(`${origin}/metrics`).pipe(
         Effect.map((exposition) => Prometheus.total(exposition, "mirage_gc_pause_seconds_count", { kind: "major" })),
         Effect.orElseSucceed(() => Number.NaN)
       )

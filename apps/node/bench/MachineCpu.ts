@@ -1,5 +1,6 @@
 /** Measured windows of the bench: wall time, and what the window cost the whole machine, read from /proc/stat. */
-import { readdirSync, readFileSync } from "node:fs"
+import { processes, type ProcessStat } from "@mirage/testkit/Processes"
+import { readFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { performance } from "node:perf_hooks"
 
@@ -13,34 +14,6 @@ const machineBusyUs = () => {
 /** The store servers whose CPU a window accounts for, by process name. */
 const servers = { redis: "redis-server", postgres: "postgres", ferretdb: "ferretdb" } as const
 export type Server = keyof typeof servers
-
-/** A live process as /proc/<pid>/stat tells it: its name, parent, and CPU time with its ended children's, in µs. */
-interface ProcessStat {
-  readonly pid: number
-  readonly name: string
-  readonly parent: number
-  readonly cpuUs: number
-}
-
-/** Every live process, from /proc. */
-const processes = (): Array<ProcessStat> =>
-  readdirSync("/proc").flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return []
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-    } catch {
-      return [] // ended meanwhile
-    }
-    // Fields after the name: state 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14 (clock ticks, USER_HZ = 100).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number)
-    return [{
-      pid: Number(entry),
-      name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
-      parent: fields[1]!,
-      cpuUs: (fields[11]! + fields[12]! + fields[13]! + fields[14]!) * 10_000
-    }]
-  })
 
 /**
  * CPU time in µs of every live process of each store server, with the time of its children that have ended (a

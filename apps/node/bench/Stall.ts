@@ -47,8 +47,7 @@ const busyNode = (stores: BenchStores) =>
       "ignore"
     )
     const total = (name: string) =>
-      Effect.tryPromise(() => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text())).pipe(
-        Effect.flatMap(Prometheus.parse),
+      Prometheus.scrape(`http://127.0.0.1:${metricsPort}/metrics`).pipe(
         Effect.map((exposition) => Prometheus.total(exposition, name)),
         Effect.orElseSucceed(() => 0)
       )

@@ -86,8 +86,7 @@ const scansSurvive = (scenario: Scenario) => {
 
     // Calls retry through the outage: the gateway answers 503 (or not at all) while a store is down.
     const call = gatewayCaller(base, key)
-    const metrics = Effect.tryPromise(() => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()))
-      .pipe(Effect.flatMap(Prometheus.parse))
+    const metrics = Prometheus.scrape(`http://127.0.0.1:${metricsPort}/metrics`)
 
     const scans: Array<{ id: string; definition: number }> = []
     for (let i = 0; i < scenario.scans; i++) {

@@ -3,29 +3,24 @@
  * holds both workers' series whichever one takes the scrape, and a worker killed with SIGKILL is started again.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { commandLine, processes } from "@mirage/testkit/Processes"
 import * as Prometheus from "@mirage/testkit/Prometheus"
 import { freshDatabase, freshMongoDatabase, freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync } from "node:fs"
 import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { launch, waitForGateway } from "../src/Launcher.js"
 import { freePort, logTails } from "./Scans.js"
 
-/** The gateway processes whose parent is `pid` (its workers, not the TypeScript loader's helper), from /proc. */
+/** The gateway processes whose parent is `pid` (its workers, not the TypeScript loader's helper). */
 const childrenOf = (pid: number) =>
-  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-      const gateway = readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("apps/gateway/src/main.ts")
-      return parent === pid && gateway ? [Number(entry)] : []
-    } catch {
-      return [] // gone meanwhile
-    }
-  }).sort((a, b) => a - b)
+  processes()
+    .filter((process) => process.parent === pid && commandLine(process.pid).includes("apps/gateway/src/main.ts"))
+    .map((process) => process.pid)
+    .sort((a, b) => a - b)
 
 /** One GET on a connection of its own (node:cluster hands each new connection to the next worker). */
 const get = (port: number, path: string, key: string) =>

@@ -80,6 +80,10 @@ export const parse = (text: string): Effect.Effect<Exposition, InvalidExposition
     return { help, types, samples }
   })
 
+/** The exposition a `/metrics` URL answers, read strictly. */
+export const scrape = (url: string) =>
+  Effect.tryPromise(() => fetch(url).then((response) => response.text())).pipe(Effect.flatMap(parse))
+
 /** The sum of the samples of `name` whose labels include `match`. */
 export const total = (
   exposition: Exposition,

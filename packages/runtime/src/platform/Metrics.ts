@@ -275,7 +275,7 @@ export const merge = (snapshots: ReadonlyArray<ReadonlyArray<MetricData>>): Arra
  */
 export const expositionWith = (others: ReadonlyArray<ReadonlyArray<MetricData>>): Effect.Effect<string> =>
   Effect.map(collected, ({ metrics: own, resource }) => {
-    const metrics = merge([own, ...others])
+    const metrics = others.length === 0 ? own : merge([own, ...others])
     const present = new Set(metrics.map((metric) => metric.descriptor.name))
     const scope = { name: "mirage" }
     return serializer.serialize({
