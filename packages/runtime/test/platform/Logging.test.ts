@@ -15,15 +15,30 @@ import { Effect } from "effect"
 NodeRuntime.runMain(Effect.log("hello once").pipe(Effect.provide(Logging.layer)))
 `
 
-const stdoutOf = (format: string) =>
-  Effect.async<string, Error>((resume) => {
+// A burst of lines, the process ending in the same turn: stdout's writes counted on stderr.
+const burst = `
+import * as Logging from "@mirage/runtime/platform/Logging"
+import { Effect } from "effect"
+let writes = 0
+const write = process.stdout.write.bind(process.stdout)
+process.stdout.write = (...args) => (writes++, write(...args))
+process.on("exit", () => process.stderr.write(String(writes)))
+Effect.runSync(Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) => Effect.log("line", i), { discard: true })
+  .pipe(Effect.provide(Logging.layerWith("json"))))
+process.exit(0)
+`
+
+const outputOf = (source: string, format = "json") =>
+  Effect.async<{ readonly stdout: string; readonly stderr: string }, Error>((resume) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", program],
-      { cwd: root, env: { ...process.env, MIRAGE_LOG_FORMAT: format }, timeout: 60_000 },
-      (error, stdout) => resume(error === null ? Effect.succeed(stdout) : Effect.fail(error))
+      ["--import", "tsx", "--input-type=module", "-e", source],
+      { cwd: root, env: { ...process.env, MIRAGE_LOG_FORMAT: format }, timeout: 60_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => resume(error === null ? Effect.succeed({ stdout, stderr }) : Effect.fail(error))
     )
   })
+
+const stdoutOf = (format: string) => Effect.map(outputOf(program, format), ({ stdout }) => stdout)
 
 const capture = () => {
   const lines: Array<Record<string, unknown>> = []
@@ -100,6 +115,36 @@ describe("Logging", () => {
       )
       expect(pretty).toEqual([`answered [["http.status",200],["token","<redacted>"]]`])
     }))
+
+  it.live("hands the lines of one turn to the sink together, and 64 KiB at once without waiting", () =>
+    Effect.gen(function*() {
+      const written: Array<string> = []
+      const batched = Logging.batchedLines((text) => written.push(text))
+      for (let i = 0; i < 100; i++) batched.line(`line ${i}`)
+      expect(written).toEqual([])
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      expect(written).toEqual([Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join("")])
+      const long = "x".repeat(1023)
+      for (let i = 0; i < 64; i++) batched.line(long)
+      expect(written).toHaveLength(2)
+      expect(written[1]).toBe(`${long}\n`.repeat(64))
+      batched.line("last")
+      batched.flush()
+      expect(written).toEqual([written[0], written[1], "last\n"])
+    }))
+
+  it.live(
+    "writes every line of a burst in a few writes, those still waiting when the process exits included",
+    () =>
+      Effect.gen(function*() {
+        const { stderr, stdout } = yield* outputOf(burst)
+        const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as { message: unknown })
+        expect(lines.map((line) => line.message)).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i}`))
+        expect(Number(stderr)).toBeGreaterThan(0)
+        expect(Number(stderr)).toBeLessThan(20)
+      }),
+    { timeout: 90_000 }
+  )
 
   it.live(
     "prints each line once in a process started by NodeRuntime.runMain, in either format",
