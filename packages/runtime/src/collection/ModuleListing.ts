@@ -11,28 +11,36 @@ import { Effect, Option } from "effect"
 import { Credentials } from "./Credentials.js"
 import { findInstalled, installed } from "./ModuleCatalog.js"
 
+/** A module as listed with its key configured or not (made and checked by the schema once per module and status). */
+const made = new WeakMap<Module.Module, { configured?: ModuleInfo; unconfigured?: ModuleInfo }>()
+
+const infoOf = (module: Module.Module, configured: boolean): ModuleInfo => {
+  const known = made.get(module) ?? {}
+  made.set(module, known)
+  const status = configured ? "configured" : "unconfigured"
+  return known[status] ??= ModuleInfo.make({
+    id: module.id,
+    name: module.title,
+    description: module.description,
+    version: module.version,
+    source: ModuleSource.make({
+      id: module.source.id,
+      name: module.source.name,
+      base_url: module.source.baseUrl ?? null
+    }),
+    input_types: module.input_types,
+    output_types: module.output_types,
+    flags: module.flags,
+    requires_key: module.source.requiresKey,
+    key_configured: configured,
+    default_config: module.default_config
+  })
+}
+
 const info = (module: Module.Module) =>
   Effect.flatMap(
     Credentials,
-    (credentials) =>
-      Effect.map(credentials.status(module.source.id), (status) =>
-        ModuleInfo.make({
-          id: module.id,
-          name: module.title,
-          description: module.description,
-          version: module.version,
-          source: ModuleSource.make({
-            id: module.source.id,
-            name: module.source.name,
-            base_url: module.source.baseUrl ?? null
-          }),
-          input_types: module.input_types,
-          output_types: module.output_types,
-          flags: module.flags,
-          requires_key: module.source.requiresKey,
-          key_configured: status.configured,
-          default_config: module.default_config
-        }))
+    (credentials) => Effect.map(credentials.status(module.source.id), (status) => infoOf(module, status.configured))
   )
 
 /** Every module matching the filter, in the registry's order. */
