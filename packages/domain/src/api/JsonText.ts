@@ -36,10 +36,7 @@ export const trustedBytes = <S extends Schema.Schema.Any>(_schema: S, bytes: Uin
   bytes as JsonBytesOf<S>
 
 const pageHead = utf8.encode("{\"items\":[")
-const arrayPageHead = utf8.encode("{\"items\":")
 const comma = utf8.encode(",")
-const openBracket = utf8.encode("[")
-const closeBracket = utf8.encode("]")
 
 /** The encoding of a paged API answer whose items encode as `I`. */
 export type PageOf<I> = { readonly items: ReadonlyArray<I>; readonly next_cursor: string | null }
@@ -58,57 +55,28 @@ export interface PageBytes<I> {
 export type PageBytesOf<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S> extends PageOf<infer I> ? PageBytes<I>
   : never
 
-/** The bytes of `parts` one after the other, each copied once into the buffer they are written into. */
-const joined = <T>(parts: ReadonlyArray<Uint8Array>) => {
-  let byteLength = 0
-  for (const part of parts) byteLength += part.length
-  return {
-    byteLength,
-    writeInto: (into: Uint8Array): T => {
-      let at = 0
-      for (const part of parts) {
-        into.set(part, at)
-        at += part.length
-      }
-      return into.subarray(0, byteLength) as T
-    }
-  }
-}
-
-/** `head` (which opens an array), the items separated by commas, and the closing bracket. */
-const arrayParts = (head: Uint8Array, items: ReadonlyArray<Uint8Array>): Array<Uint8Array> => {
-  const parts = [head]
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) parts.push(comma)
-    parts.push(items[i]!)
-  }
-  parts.push(closeBracket)
-  return parts
-}
-
-const pageTail = (nextCursor: string | null) => utf8.encode(`,"next_cursor":${JSON.stringify(nextCursor)}}`)
-
 /**
  * The page of `items`' bytes and the cursor. The items' bytes are copied once into the answer, with no text decoded,
  * joined or encoded again (a results page is ≈ 44 KB, three copies of it per request when made as text).
  */
 export const page = <I>(items: ReadonlyArray<JsonBytes<I>>, nextCursor: string | null): PageBytes<I> => {
-  const parts = arrayParts(pageHead, items)
-  parts.push(pageTail(nextCursor))
-  return joined<JsonBytes<PageOf<I>>>(parts)
-}
-
-/**
- * The page of an array already joined (a store that builds a page's JSON array itself, as one value) and the cursor:
- * the array's bytes are copied once into the answer.
- */
-export const pageOfArray = <I>(items: JsonBytes<ReadonlyArray<I>>, nextCursor: string | null): PageBytes<I> =>
-  joined<JsonBytes<PageOf<I>>>([arrayPageHead, items, pageTail(nextCursor)])
-
-/** The JSON array of items' bytes, in a buffer of its own. */
-export const arrayBytes = <I>(items: ReadonlyArray<JsonBytes<I>>): JsonBytes<ReadonlyArray<I>> => {
-  const made = joined<JsonBytes<ReadonlyArray<I>>>(arrayParts(openBracket, items))
-  return made.writeInto(new Uint8Array(made.byteLength))
+  const tail = utf8.encode(`],"next_cursor":${JSON.stringify(nextCursor)}}`)
+  let byteLength = pageHead.length + Math.max(0, items.length - 1) * comma.length + tail.length
+  for (const item of items) byteLength += item.length
+  return {
+    byteLength,
+    writeInto: (into) => {
+      into.set(pageHead, 0)
+      let at = pageHead.length
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) into.set(comma, at++)
+        into.set(items[i]!, at)
+        at += items[i]!.length
+      }
+      into.set(tail, at)
+      return into.subarray(0, byteLength) as JsonBytes<PageOf<I>>
+    }
+  }
 }
 
 /** The bytes of a page in a buffer of their own: the shape of every paged API answer. */

@@ -3,7 +3,7 @@
  * a task that runs again stores nothing twice. A result's id is `resultIdFor(owner, hash)`, so the
  * id alone is the uniqueness key; a result with any other id is refused.
  */
-import type { JsonBytes } from "@mirage/domain/api/JsonText"
+import type { JsonBytesOf } from "@mirage/domain/api/JsonText"
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { EntityType } from "@mirage/domain/Entity"
 import { ResultId, resultIdFor } from "@mirage/domain/Ids"
@@ -27,12 +27,9 @@ export interface ResultPage {
   readonly next_cursor: string | null
 }
 
-/**
- * A page as the API answers it: the results' wire encodings as one JSON array, in UTF-8 bytes, made of the stored
- * JSON of each without decoding it.
- */
+/** A page as the API answers it: each result's wire encoding as JSON, in UTF-8 bytes as stored, undecoded. */
 export interface ResultJsonPage {
-  readonly items: JsonBytes<ReadonlyArray<typeof CollectionResult.Encoded>>
+  readonly items: ReadonlyArray<JsonBytesOf<typeof CollectionResult>>
   readonly next_cursor: string | null
 }
 
@@ -47,7 +44,7 @@ export interface ResultStoreService {
     batches: ReadonlyArray<{ readonly owner: string; readonly results: ReadonlyArray<CollectionResult> }>
   ) => Effect.Effect<number, PersistenceError>
   readonly list: (query: ResultQuery) => Effect.Effect<ResultPage, PersistenceError>
-  /** The page `list` gives, its items as the JSON array `Schema.encode` would give, in bytes. */
+  /** The page `list` gives, as the JSON of each result's wire encoding (what `Schema.encode` would give), in bytes. */
   readonly listJson: (query: ResultQuery) => Effect.Effect<ResultJsonPage, PersistenceError>
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
   /** Removes every result of one owner (a run that retention let go); idempotent. */

@@ -238,7 +238,7 @@ const suite = (name: string, harness: Effect.Effect<ResultStoreService, never, S
             const decoded: ResultPage = yield* store.list(query)
             const text = yield* store.listJson(query)
             expect(text.next_cursor).toBe(decoded.next_cursor)
-            expect(JSON.parse(new TextDecoder().decode(text.items))).toStrictEqual(
+            expect(text.items.map((item) => JSON.parse(new TextDecoder().decode(item)))).toStrictEqual(
               JSON.parse(JSON.stringify(wire(decoded.items)))
             )
             cursor = decoded.next_cursor ?? undefined

@@ -1,5 +1,5 @@
 /** The result store in memory, the twin of ResultStore/Mongo: unique per (owner, hash) and per id, keyset pages on id. */
-import { arrayBytes, bytesOf, stringify } from "@mirage/domain/api/JsonText"
+import { bytesOf, stringify } from "@mirage/domain/api/JsonText"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
 import { Effect, Layer } from "effect"
 import { PersistenceError } from "../../platform/Errors.js"
@@ -75,7 +75,7 @@ export const make = (store: ResultStoreMemory): ResultStoreService => {
     // Through the same encoding the read copy stores: the twin answers what the real store would.
     listJson: (query) =>
       Effect.map(list(query), (page) => ({
-        items: arrayBytes(page.items.map((result) => bytesOf(stringify(CollectionResult, wireOf(result))))),
+        items: page.items.map((result) => bytesOf(stringify(CollectionResult, wireOf(result)))),
         next_cursor: page.next_cursor
       })),
     count: (owner) =>

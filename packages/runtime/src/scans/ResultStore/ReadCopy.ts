@@ -4,9 +4,9 @@
  * cannot do that: with a filter it sorts and limits in memory after reading every document of the owner.
  */
 import { trustedBytes } from "@mirage/domain/api/JsonText"
-import type { JsonBytes } from "@mirage/domain/api/JsonText"
+import type { JsonBytesOf } from "@mirage/domain/api/JsonText"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
-import { ResultId } from "@mirage/domain/Ids"
+import type { ResultId } from "@mirage/domain/Ids"
 import { Effect, Schema } from "effect"
 import type { TransactionSql } from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
@@ -17,8 +17,7 @@ import type { ResultQuery } from "../ResultStore.js"
 
 export { wireOf } from "../ResultStore.js"
 
-const Results = Schema.Array(CollectionResult)
-const decodeResults = Schema.decodeUnknown(Results)
+const decodeResults = Schema.decodeUnknown(Schema.Array(CollectionResult))
 
 interface Row {
   readonly owner: string
@@ -49,19 +48,15 @@ export interface ReadCopy {
     limit: number
   ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
   /**
-   * The same page as one JSON array of the stored JSON of each result, built by PostgreSQL and taken as the bytes it
-   * sent: the document column holds `wireOf(result)` (the wire encoding) and nothing else, so the array is the API's
-   * answer as it is. With the id the next page starts after, if there is one.
+   * The same page as the stored JSON of each result, as the bytes PostgreSQL sent: the document column holds
+   * `wireOf(result)` (the wire encoding) and nothing else, so it is the API's answer as it is.
    */
   readonly pageJson: (
     query: ResultQuery,
     after: ResultId | undefined,
     limit: number
   ) => Effect.Effect<
-    {
-      readonly items: JsonBytes<ReadonlyArray<typeof CollectionResult.Encoded>>
-      readonly next: ResultId | null
-    },
+    ReadonlyArray<{ readonly id: Uint8Array; readonly json: JsonBytesOf<typeof CollectionResult> }>,
     PersistenceError
   >
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
@@ -142,21 +137,11 @@ export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | un
   pageOf<{ document: unknown }>(sql, sql`document`, query, after, limit)
 
 /**
- * The same page as one row: the documents' JSON text joined into an array in id order (the `json` column keeps each
- * as written, so no document is decoded or encoded again), and the id of its last result when a next page exists.
- * Read with each column as the bytes received (`raw`): one value of ≈ 44 KB for a page of 100, not 101 rows of two.
+ * The same page as the documents' JSON text, with their ids, each column as the bytes received (`raw`): what the API
+ * answers is the text as stored, and no row's text is decoded only to be encoded again.
  */
-export const pageJsonStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
-  sql`
-    select '[' || coalesce(string_agg(document::text, ',' order by id) filter (where n <= ${limit}), '') || ']',
-      case when count(*) > ${limit} then max(id::text) filter (where n = ${limit}) end
-    from (
-      select id, document, row_number() over (order by id) as n
-      from (${pageOf(sql, sql`id, document`, query, after, limit)}) as page
-    ) as numbered
-  `
-
-const utf8 = new TextDecoder()
+const pageBytesStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
+  pageOf(sql, sql`id, document::text as document`, query, after, limit).raw()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -176,14 +161,8 @@ export const make = Effect.gen(function*() {
     )
 
   const pageJson: ReadCopy["pageJson"] = (query, after, limit) =>
-    attempt("ResultStore.list", () => pageJsonStatement(sql, query, after, limit).raw()).pipe(
-      Effect.map((rows) => {
-        const [items, next] = rows[0]!
-        return {
-          items: trustedBytes(Results, items!),
-          next: next === null || next === undefined ? null : ResultId.make(utf8.decode(next))
-        }
-      })
+    attempt("ResultStore.list", () => pageBytesStatement(sql, query, after, limit)).pipe(
+      Effect.map((rows) => rows.map(([id, document]) => ({ id: id!, json: trustedBytes(CollectionResult, document!) })))
     )
 
   const purge: ReadCopy["purge"] = (owner) =>

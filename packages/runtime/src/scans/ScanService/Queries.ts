@@ -170,7 +170,7 @@ export const resultsJson = (principal: Principal, id: ScanId, params: ListResult
   Effect.gen(function*() {
     const query = yield* checkedResultQuery(principal, id, params)
     const page = yield* (yield* ResultStore).listJson(query)
-    const bytes: PageBytesOf<typeof ResultPage> = JsonText.pageOfArray(page.items, page.next_cursor)
+    const bytes: PageBytesOf<typeof ResultPage> = JsonText.page(page.items, page.next_cursor)
     return bytes
   })
 
