@@ -15,8 +15,8 @@ import { findInstalled, installed } from "./ModuleCatalog.js"
 const made = new WeakMap<Module.Module, { configured?: ModuleInfo; unconfigured?: ModuleInfo }>()
 
 const infoOf = (module: Module.Module, configured: boolean): ModuleInfo => {
-  const known = made.get(module) ?? {}
-  made.set(module, known)
+  let known = made.get(module)
+  if (known === undefined) made.set(module, known = {})
   const status = configured ? "configured" : "unconfigured"
   return known[status] ??= ModuleInfo.make({
     id: module.id,
