@@ -44,11 +44,19 @@ interface PlanNode {
 
 const nodes = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodes)]
 
-/** The scans of `results_read` in the plan the page statement ran with, and the rows each read. */
-const scans = (sql: PgClient.Sql, query: ResultQuery, after?: ResultId) =>
+/** The page statements: decoded results, and each result's JSON as stored. */
+const statements = [ReadCopy.pageStatement, ReadCopy.pageJsonStatement] as const
+
+/** The scans of `results_read` in the plan a page statement ran with, and the rows each read. */
+const scans = (
+  sql: PgClient.Sql,
+  query: ResultQuery,
+  after?: ResultId,
+  statement: typeof statements[number] = ReadCopy.pageStatement
+) =>
   Effect.promise(async () => {
     const [row] = await sql<Array<{ "QUERY PLAN": ReadonlyArray<{ Plan: PlanNode }> }>>`
-      explain (analyze, format json) ${ReadCopy.pageStatement(sql, query, after, query.limit)}
+      explain (analyze, format json) ${statement(sql, query, after, query.limit)}
     `
     return nodes(row!["QUERY PLAN"][0]!.Plan)
       .filter((node) => node["Relation Name"] === "results_read")
@@ -87,26 +95,44 @@ describe("ResultStore read copy", () => {
         yield* Effect.promise(() => sql`analyze results_read`)
         const sorted = all.map((r) => r.id).sort()
         const middle = ResultId.make(sorted[10_000]!)
-        for (
-          const [query, after] of [
-            [{ owner: large, limit: 100 }, undefined],
-            [{ owner: large, limit: 100 }, middle],
-            [{ owner: small, limit: 100 }, undefined]
-          ] as const
-        ) {
-          const read = yield* scans(sql, query, after)
-          expect(read).toEqual([{ type: "Index Scan", index: "results_read_pkey", rows: expect.any(Number) }])
-          expect(read[0]!.rows).toBeLessThanOrEqual(101)
+        for (const statement of statements) {
+          for (
+            const [query, after] of [
+              [{ owner: large, limit: 100 }, undefined],
+              [{ owner: large, limit: 100 }, middle],
+              [{ owner: small, limit: 100 }, undefined]
+            ] as const
+          ) {
+            const read = yield* scans(sql, query, after, statement)
+            expect(read).toEqual([{ type: "Index Scan", index: "results_read_pkey", rows: expect.any(Number) }])
+            expect(read[0]!.rows).toBeLessThanOrEqual(101)
+          }
+          // A filter walks the owner's keyset and leaves out what does not match: one DOMAIN in three here, so about
+          // three rows per result of the page, not the 10,000 after the cursor.
+          const filtered = yield* scans(sql, { owner: large, limit: 100, data_type: "DOMAIN" }, middle, statement)
+          expect(filtered.map((scan) => scan.index)).toEqual(["results_read_pkey"])
+          expect(filtered[0]!.rows).toBeLessThanOrEqual(500)
         }
-        // A filter walks the owner's keyset and leaves out what does not match: one DOMAIN in three here, so about three
-        // rows per result of the page, not the 10,000 after the cursor.
-        const filtered = yield* scans(sql, { owner: large, limit: 100, data_type: "DOMAIN" }, middle)
-        expect(filtered.map((scan) => scan.index)).toEqual(["results_read_pkey"])
-        expect(filtered[0]!.rows).toBeLessThanOrEqual(500)
         // And the page is the right one.
         const copy = yield* ReadCopy.make.pipe(Effect.provideService(PgClient.PgClient, sql))
         const page = yield* copy.page({ owner: large, limit: 100 }, middle, 100)
         expect(page.map((r) => r.id)).toEqual(sorted.slice(10_001, 10_102))
+        // The same page as stored JSON: the same results in order, and the cursor's id only while a next page exists
+        // (none at a page that ends exactly at the last result, nor past it).
+        const json = (after: ResultId, limit: number) =>
+          Effect.map(copy.pageJson({ owner: large, limit }, after, limit), ({ items, next }) => ({
+            items: items.map((item) => JSON.parse(new TextDecoder().decode(item)) as unknown),
+            next
+          }))
+        const wire = (results: ReadonlyArray<CollectionResult>) =>
+          JSON.parse(JSON.stringify(results.map(ReadCopy.wireOf))) as unknown
+        expect(yield* json(middle, 100)).toStrictEqual({ items: wire(page.slice(0, 100)), next: sorted[10_100] })
+        const byId = new Map(all.map((r) => [r.id as string, r]))
+        expect(yield* json(ResultId.make(sorted[19_989]!), 10)).toStrictEqual({
+          items: wire(sorted.slice(19_990).map((id) => byId.get(id)!)),
+          next: null
+        })
+        expect(yield* json(ResultId.make(sorted[19_999]!), 10)).toStrictEqual({ items: [], next: null })
         expect(yield* copy.count(large)).toBe(20_000)
       }),
     120_000

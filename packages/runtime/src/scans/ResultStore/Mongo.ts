@@ -12,13 +12,11 @@ import type { Collection, Db } from "mongodb"
 import { PersistenceError } from "../../platform/Errors.js"
 import { MongoDatabase } from "../../platform/MongoDatabase.js"
 import { PgClient } from "../../platform/PgClient.js"
-import { decodeCursor, misidentified, pageFrom, ResultStore } from "../ResultStore.js"
+import { decodeCursor, encodeCursor, misidentified, pageFrom, ResultStore } from "../ResultStore.js"
 import type { ResultStoreService } from "../ResultStore.js"
 import * as ReadCopy from "./ReadCopy.js"
 
 export const collectionName = "results"
-
-const utf8 = new TextDecoder()
 
 const duplicateKey = 11000
 
@@ -227,14 +225,8 @@ export const make = Effect.gen(function*() {
   const listJson: ResultStoreService["listJson"] = (query) =>
     Effect.gen(function*() {
       const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
-      const limit = Math.max(1, Math.floor(query.limit))
-      // The id of the page's last row only, for the cursor.
-      const page = pageFrom(
-        yield* copy.pageJson(query, after, limit),
-        limit,
-        (row) => ResultId.make(utf8.decode(row.id))
-      )
-      return { items: page.items.map((row) => row.json), next_cursor: page.next_cursor }
+      const page = yield* copy.pageJson(query, after, Math.max(1, Math.floor(query.limit)))
+      return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }
     })
 
   // The copy goes last: until it has, pages still show what a retried purge will remove.

@@ -6,7 +6,7 @@
 import { trustedBytes } from "@mirage/domain/api/JsonText"
 import type { JsonBytesOf } from "@mirage/domain/api/JsonText"
 import { CollectionResult } from "@mirage/domain/CollectionTask"
-import type { ResultId } from "@mirage/domain/Ids"
+import { ResultId } from "@mirage/domain/Ids"
 import { Effect, Schema } from "effect"
 import type { TransactionSql } from "postgres"
 import { PersistenceError } from "../../platform/Errors.js"
@@ -49,14 +49,18 @@ export interface ReadCopy {
   ) => Effect.Effect<ReadonlyArray<CollectionResult>, PersistenceError>
   /**
    * The same page as the stored JSON of each result, as the bytes PostgreSQL sent: the document column holds
-   * `wireOf(result)` (the wire encoding) and nothing else, so it is the API's answer as it is.
+   * `wireOf(result)` (the wire encoding) and nothing else, so it is the API's answer as it is. With the id the next
+   * page starts after, when there is one.
    */
   readonly pageJson: (
     query: ResultQuery,
     after: ResultId | undefined,
     limit: number
   ) => Effect.Effect<
-    ReadonlyArray<{ readonly id: Uint8Array; readonly json: JsonBytesOf<typeof CollectionResult> }>,
+    {
+      readonly items: ReadonlyArray<JsonBytesOf<typeof CollectionResult>>
+      readonly next: ResultId | null
+    },
     PersistenceError
   >
   readonly count: (owner: string) => Effect.Effect<number, PersistenceError>
@@ -137,11 +141,18 @@ export const pageStatement = (sql: Sql, query: ResultQuery, after: ResultId | un
   pageOf<{ document: unknown }>(sql, sql`document`, query, after, limit)
 
 /**
- * The same page as the documents' JSON text, with their ids, each column as the bytes received (`raw`): what the API
- * answers is the text as stored, and no row's text is decoded only to be encoded again.
+ * The same page as each document's JSON text, taken as the bytes received (`raw`), and the id of the page's last
+ * result only (the next page's cursor; null on every other row): one `Buffer` per row instead of two. The text
+ * stays 101 rows: one value joined in the statement was tried, and one 44 KB value costs the exchange more than 101
+ * rows (see the README).
  */
-const pageBytesStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
-  pageOf(sql, sql`id, document::text as document`, query, after, limit).raw()
+export const pageJsonStatement = (sql: Sql, query: ResultQuery, after: ResultId | undefined, limit: number) =>
+  sql`
+    select document::text, case when row_number() over (order by id) = ${limit} then id::text end
+    from (${pageOf(sql, sql`id, document`, query, after, limit)}) as page
+  `
+
+const utf8 = new TextDecoder()
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -161,8 +172,14 @@ export const make = Effect.gen(function*() {
     )
 
   const pageJson: ReadCopy["pageJson"] = (query, after, limit) =>
-    attempt("ResultStore.list", () => pageBytesStatement(sql, query, after, limit)).pipe(
-      Effect.map((rows) => rows.map(([id, document]) => ({ id: id!, json: trustedBytes(CollectionResult, document!) })))
+    attempt("ResultStore.list", () => pageJsonStatement(sql, query, after, limit).raw()).pipe(
+      Effect.map((rows) => {
+        const last = rows.length > limit ? rows[limit - 1]![1] : null
+        return {
+          items: rows.slice(0, limit).map(([document]) => trustedBytes(CollectionResult, document!)),
+          next: last === null || last === undefined ? null : ResultId.make(utf8.decode(last))
+        }
+      })
     )
 
   const purge: ReadCopy["purge"] = (owner) =>
