@@ -1,5 +1,5 @@
 /** Measured windows of the bench: wall time, and what the window cost the whole machine, read from /proc/stat. */
-import { processes, type ProcessStat } from "@mirage/testkit/Processes"
+import { processes } from "@mirage/testkit/Processes"
 import { readFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { performance } from "node:perf_hooks"
@@ -35,14 +35,18 @@ export const serversUs = (): Record<Server, number> => {
 export const treeMs = (pid: number | undefined): number => {
   if (pid === undefined) return 0
   const all = processes()
-  const children = new Map<number, Array<ProcessStat>>()
-  for (const process of all) children.set(process.parent, [...(children.get(process.parent) ?? []), process])
-  const cpu = new Map(all.map((process) => [process.pid, process.cpuUs]))
+  const children = new Map<number, Array<number>>()
+  for (const { parent, pid: child } of all) {
+    const siblings = children.get(parent)
+    if (siblings === undefined) children.set(parent, [child])
+    else siblings.push(child)
+  }
+  const cpu = new Map(all.map((stat) => [stat.pid, stat.cpuUs]))
   let totalUs = 0
   const below = [pid]
   for (let next = below.pop(); next !== undefined; next = below.pop()) {
     totalUs += cpu.get(next) ?? 0
-    below.push(...(children.get(next) ?? []).map((child) => child.pid))
+    below.push(...(children.get(next) ?? []))
   }
   return totalUs / 1000
 }

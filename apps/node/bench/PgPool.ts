@@ -61,8 +61,7 @@ export const saturated = (
   })
 
 export const line = (run: PoolRun) =>
-  `pg_pool_saturated_cpu_us_per_query: ${run.lastUs.toFixed(1)} in the last ${run.window} s, ${
-    run.firstUs.toFixed(1)
-  } in the first (${run.queries} queries of \`select 1\` in ${run.seconds} s, ${run.concurrency} in flight on ${run.connections} ` +
-  `connections; the ` +
-  `driver's cost must not grow with time spent saturated)`
+  `pg_pool_saturated_cpu_us_per_query: ${run.lastUs.toFixed(1)} in the last ${run.window} s, ` +
+  `${run.firstUs.toFixed(1)} in the first (${run.queries} queries of \`select 1\` in ${run.seconds} s, ` +
+  `${run.concurrency} in flight on ${run.connections} connections; ` +
+  `the driver's cost must not grow with time spent saturated)`

@@ -18,8 +18,8 @@ import { freePort, logTails } from "./Scans.js"
 /** The gateway processes whose parent is `pid` (its workers, not the TypeScript loader's helper). */
 const childrenOf = (pid: number) =>
   processes()
-    .filter((process) => process.parent === pid && commandLine(process.pid).includes("apps/gateway/src/main.ts"))
-    .map((process) => process.pid)
+    .filter((stat) => stat.parent === pid && commandLine(stat.pid).includes("apps/gateway/src/main.ts"))
+    .map((stat) => stat.pid)
     .sort((a, b) => a - b)
 
 /** One GET on a connection of its own (node:cluster hands each new connection to the next worker). */
