@@ -51,6 +51,8 @@ export interface Measured extends Load.LoadRun {
   readonly nodeCpuMs: number
   readonly postgresCpuMs: number
   readonly redisCpuMs: number
+  /** The load generator's, which shares the machine. */
+  readonly loaderCpuMs: number
 }
 
 export interface ApiRun {
@@ -134,7 +136,8 @@ export const apiReads = (
             gatewayCpuMs: (treeMs(gateway.pid) - before[0]!) / answers,
             nodeCpuMs: (treeMs(node) - before[1]!) / answers,
             postgresCpuMs: (servers.postgres - serversBefore.postgres) / 1000 / answers,
-            redisCpuMs: (servers.redis - serversBefore.redis) / 1000 / answers
+            redisCpuMs: (servers.redis - serversBefore.redis) / 1000 / answers,
+            loaderCpuMs: run.cpuMs / answers
           } satisfies Measured
           // Each phase as it ends: a long run cut short keeps what it measured.
           yield* Console.log(`  ${name}: p99 ${done.p99Ms.toFixed(1)} ms ${fixed(done)}`)
@@ -208,10 +211,16 @@ const failures = (run: Load.LoadRun) =>
     ? ""
     : `; ${run.failed} failed: ${Object.entries(run.statuses).map(([status, n]) => `${n}× ${status}`).join(", ")}`
 
-const cpu = (run: Measured) =>
-  `CPU per request: gateway ${run.gatewayCpuMs.toFixed(2)} ms, node ${run.nodeCpuMs.toFixed(2)} ms, postgres ${
-    run.postgresCpuMs.toFixed(2)
-  } ms, redis ${run.redisCpuMs.toFixed(2)} ms`
+/** Each process's CPU per answer and their sum, the load generator's included: the machine's cost of one request. */
+const cpu = (run: Measured) => {
+  const { gatewayCpuMs, loaderCpuMs, nodeCpuMs, postgresCpuMs, redisCpuMs } = run
+  const machine = gatewayCpuMs + nodeCpuMs + postgresCpuMs + redisCpuMs + loaderCpuMs
+  return `CPU per request: gateway ${gatewayCpuMs.toFixed(2)} ms, node ${nodeCpuMs.toFixed(2)} ms, postgres ${
+    postgresCpuMs.toFixed(2)
+  } ms, redis ${redisCpuMs.toFixed(2)} ms, load generator ${loaderCpuMs.toFixed(2)} ms; machine ${
+    machine.toFixed(2)
+  } ms`
+}
 
 const fixed = (run: Measured) =>
   `(p50 ${run.p50Ms.toFixed(1)}; ${run.ok} answers at ${run.perSecond.toFixed(0)} req/s${failures(run)}; ${

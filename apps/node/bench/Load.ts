@@ -23,6 +23,8 @@ export interface LoadRun {
   readonly p99Ms: number
   /** Status codes other than 2xx, with their counts. */
   readonly statuses: Readonly<Record<string, number>>
+  /** The load process's own CPU during the run, in ms: on a machine it shares, part of what each answer costs. */
+  readonly cpuMs: number
 }
 
 export interface Target {
@@ -35,7 +37,14 @@ export interface Target {
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
-const summary = (latencies: Array<number>, failed: number, statuses: Record<string, number>, seconds: number) => {
+const summary = (
+  latencies: Array<number>,
+  failed: number,
+  statuses: Record<string, number>,
+  seconds: number,
+  cpuSince: NodeJS.CpuUsage
+) => {
+  const cpu = process.cpuUsage(cpuSince)
   const sorted = latencies.sort((a, b) => a - b)
   return {
     sent: sorted.length + failed,
@@ -45,7 +54,8 @@ const summary = (latencies: Array<number>, failed: number, statuses: Record<stri
     perSecond: sorted.length / seconds,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
-    statuses
+    statuses,
+    cpuMs: (cpu.user + cpu.system) / 1000
   } satisfies LoadRun
 }
 
@@ -70,6 +80,7 @@ export const openLoop = async (target: Target, rate: number, seconds: number, co
   let failed = 0
   const total = Math.round(rate * seconds)
   const pending: Array<Promise<void>> = []
+  const cpuSince = process.cpuUsage()
   const start = performance.now()
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate
@@ -94,7 +105,7 @@ export const openLoop = async (target: Target, rate: number, seconds: number, co
   await Promise.all(pending)
   const elapsed = (performance.now() - start) / 1000
   await pool.close()
-  return summary(latencies, failed, statuses, elapsed)
+  return summary(latencies, failed, statuses, elapsed, cpuSince)
 }
 
 /** `connections` clients, each sending its next request as soon as it has the answer, for `seconds`. */
@@ -104,6 +115,7 @@ export const closedLoop = async (target: Target, connections: number, seconds: n
   const statuses: Record<string, number> = {}
   let failed = 0
   let i = 0
+  const cpuSince = process.cpuUsage()
   const start = performance.now()
   const until = start + seconds * 1000
   const client = async () => {
@@ -125,7 +137,7 @@ export const closedLoop = async (target: Target, connections: number, seconds: n
   await Promise.all(Array.from({ length: connections }, client))
   const elapsed = (performance.now() - start) / 1000
   await pool.close()
-  return summary(latencies, failed, statuses, elapsed)
+  return summary(latencies, failed, statuses, elapsed, cpuSince)
 }
 
 /** One load run asked of the load process. */
