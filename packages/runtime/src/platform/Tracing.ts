@@ -12,6 +12,7 @@
  */
 import { NodeSdk } from "@effect/opentelemetry"
 import type * as Resource from "@effect/opentelemetry/Resource"
+import { HttpMiddleware } from "@effect/platform"
 import type { ScanId } from "@mirage/domain/Ids"
 import { isTerminal } from "@mirage/domain/Scan"
 import type { ScanState } from "@mirage/domain/ScanMachine"
@@ -186,13 +187,24 @@ export const TracingConfig = Config.all({
 })
 
 /**
+ * Tracing off: no span is made, and the HTTP server's span middleware is skipped whole. With the tracer disabled it
+ * would still parse each request's URL, copy its headers to redact them and read a parent from them, for a span that
+ * does nothing.
+ */
+const layerOff: Layer.Layer<Resource.Resource> = Layer.mergeAll(
+  NodeSdk.layerEmpty,
+  Layer.setTracerEnabled(false),
+  Layer.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, () => true)
+)
+
+/**
  * OTLP/HTTP export when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the standard OTEL_* settings). Without
  * it, tracing is off: spans that nobody would read are not made at all (every task of every scan has one).
  */
 export const layer = (defaultServiceName: string): Layer.Layer<Resource.Resource> =>
   Layer.unwrapEffect(Effect.map(Effect.orDie(TracingConfig), (config) =>
     Option.isNone(config.endpoint)
-      ? Layer.merge(NodeSdk.layerEmpty, Layer.setTracerEnabled(false))
+      ? layerOff
       : layerWith(
         Option.getOrElse(config.serviceName, () => defaultServiceName),
         new BatchSpanProcessor(new OTLPTraceExporter()),

@@ -1,6 +1,7 @@
+import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { ConfigProvider, Effect, Exit, Layer } from "effect"
+import { ConfigProvider, Effect, Exit, Layer, Option } from "effect"
 import * as Tracing from "../../src/platform/Tracing.js"
 
 /** Whether a span made under the layer is recorded (sampled). */
@@ -11,6 +12,22 @@ const sampledUnder = <ROut>(layer: Layer.Layer<ROut>) =>
 
 /** The layer as a process without an OTLP endpoint gets it. */
 const untraced = Layer.provide(Tracing.layer("mirage-test"), Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
+
+/** The name of the span a request's handler runs in, the app handled as a server handles every app it serves. */
+const spanOfRequest = Effect.gen(function*() {
+  let seen: Option.Option<string> = Option.none()
+  const handler = Effect.map(Effect.option(Effect.currentSpan), (span) => {
+    seen = Option.map(span, (s) => s.name)
+    return HttpServerResponse.empty()
+  })
+  const request = HttpServerRequest.fromWeb(new Request("http://gateway/scans?limit=20"))
+  yield* Effect.provideService(
+    HttpApp.toHandled(handler, () => Effect.void),
+    HttpServerRequest.HttpServerRequest,
+    request
+  )
+  return seen
+})
 
 describe("Tracing.layer", () => {
   it.effect("without an OTLP endpoint makes no spans at all", () =>
@@ -37,5 +54,19 @@ describe("Tracing.layer", () => {
       )
       expect(exported).toEqual([["request", { "mirage.key_id": "k1" }]])
       expect(yield* Effect.exit(Effect.provide(request, untraced))).toEqual(Exit.void)
+    }))
+
+  it.effect("with tracing off the HTTP server's span middleware is skipped: no span, not even one recording nothing", () =>
+    Effect.gen(function*() {
+      // The tracer disabled alone leaves a span that records nothing, the request's URL and headers parsed for it.
+      expect(yield* Effect.provide(spanOfRequest, untraced)).toEqual(Option.none())
+    }))
+
+  it.effect("with tracing on each request has its span", () =>
+    Effect.gen(function*() {
+      const processor = new SimpleSpanProcessor(new InMemorySpanExporter())
+      expect(yield* Effect.provide(spanOfRequest, Tracing.layerWith("mirage-test", processor))).toEqual(
+        Option.some("http.server GET")
+      )
     }))
 })
