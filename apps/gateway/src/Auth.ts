@@ -38,49 +38,50 @@ export const layer = Layer.effect(
     const keys = yield* ApiKeys
     const audit = yield* Audit
     return Authentication.of({
-      bearer: (token) =>
-        Effect.gen(function*() {
-          const length = Redacted.value(token).length
-          if (length === 0) return yield* challenge("an API key is required: Authorization: Bearer <key>", false)
-          if (length > maxKeyLength) return yield* challenge("the API key is invalid or revoked", true)
-          const principal = yield* keys.authenticate(token).pipe(
-            Effect.catchTag("PersistenceError", Problem.unavailable)
-          )
-          if (Option.isNone(principal)) return yield* challenge("the API key is invalid or revoked", true)
-          const request = yield* HttpServerRequest.HttpServerRequest
+      bearer: Effect.fnUntraced(function*(token: Redacted.Redacted) {
+        const length = Redacted.value(token).length
+        if (length === 0) return yield* challenge("an API key is required: Authorization: Bearer <key>", false)
+        if (length > maxKeyLength) return yield* challenge("the API key is invalid or revoked", true)
+        const principal = yield* keys.authenticate(token).pipe(
+          Effect.catchTag("PersistenceError", Problem.unavailable)
+        )
+        if (Option.isNone(principal)) return yield* challenge("the API key is invalid or revoked", true)
+        const request = yield* HttpServerRequest.HttpServerRequest
+        // Only writes are audited here: a read's URL is not parsed for it.
+        const record = (outcome: "denied" | "failure", status: number, detail: Record<string, unknown>) => {
           const pathname = new URL(request.url, "http://gateway").pathname
-          const record = (outcome: "denied" | "failure", status: number, detail: Record<string, unknown>) =>
-            audit.record({
-              organization_id: principal.value.organization_id,
-              user_id: principal.value.user_id,
-              key_id: principal.value.key_id,
-              action: `${request.method} ${pathname}`,
-              resource: pathname.replace(/^\//, ""),
-              address: Option.getOrNull(request.remoteAddress),
-              outcome,
-              status,
-              detail: { ...detail, role: principal.value.role }
-            }).pipe(Effect.catchAll((error) => Effect.logError("audit write failed", error)))
-          if (!readMethods.has(request.method)) {
-            if (!canWrite(principal.value.role)) {
-              // A refused write is audited too: who tried what, from where.
-              yield* record("denied", 403, {})
-              return yield* new Forbidden({ detail: `a ${principal.value.role} key can only read` })
-            }
-            // A write refused before its handler ran (the body failed validation) is audited here.
-            yield* HttpApp.appendPreResponseHandler((_request, response) =>
-              response.status === 400 && !auditedRequests.has(request)
-                ? Effect.as(record("failure", 400, { error: "the request failed validation" }), response)
-                : Effect.succeed(response)
-            )
+          return audit.record({
+            organization_id: principal.value.organization_id,
+            user_id: principal.value.user_id,
+            key_id: principal.value.key_id,
+            action: `${request.method} ${pathname}`,
+            resource: pathname.replace(/^\//, ""),
+            address: Option.getOrNull(request.remoteAddress),
+            outcome,
+            status,
+            detail: { ...detail, role: principal.value.role }
+          }).pipe(Effect.catchAll((error) => Effect.logError("audit write failed", error)))
+        }
+        if (!readMethods.has(request.method)) {
+          if (!canWrite(principal.value.role)) {
+            // A refused write is audited too: who tried what, from where.
+            yield* record("denied", 403, {})
+            return yield* new Forbidden({ detail: `a ${principal.value.role} key can only read` })
           }
-          yield* Tracing.annotate({
-            "mirage.organization_id": principal.value.organization_id,
-            "mirage.user_id": principal.value.user_id,
-            "mirage.key_id": principal.value.key_id
-          })
-          return principal.value
+          // A write refused before its handler ran (the body failed validation) is audited here.
+          yield* HttpApp.appendPreResponseHandler((_request, response) =>
+            response.status === 400 && !auditedRequests.has(request)
+              ? Effect.as(record("failure", 400, { error: "the request failed validation" }), response)
+              : Effect.succeed(response)
+          )
+        }
+        yield* Tracing.annotate({
+          "mirage.organization_id": principal.value.organization_id,
+          "mirage.user_id": principal.value.user_id,
+          "mirage.key_id": principal.value.key_id
         })
+        return principal.value
+      })
     })
   })
 )

@@ -6,6 +6,7 @@
 import type { Principal } from "@mirage/domain/api/Authentication"
 import { ApiKeys, hashKey } from "@mirage/runtime/tenancy/ApiKeys"
 import { Clock, Duration, Effect, Layer, Option } from "effect"
+import type { Redacted } from "effect"
 
 /** How long a principal is trusted without asking the store again: a key revoked elsewhere works this long. */
 export const ttl = Duration.seconds(2)
@@ -29,22 +30,21 @@ export const layer = Layer.effect(
     const forget = <A, E>(revoke: Effect.Effect<A, E>) => clear.pipe(Effect.zipRight(revoke), Effect.ensuring(clear))
     return ApiKeys.of({
       ...keys,
-      authenticate: (key) =>
-        Effect.gen(function*() {
-          const hash = hashKey(key)
-          const now = yield* Clock.currentTimeMillis
-          const kept = cache.get(hash)
-          if (kept !== undefined && kept.until > now) return Option.some(kept.principal)
-          const started = generation
-          const found = yield* keys.authenticate(key)
-          if (Option.isSome(found) && started === generation) {
-            if (cache.size >= capacity) cache.clear()
-            cache.set(hash, { principal: found.value, until: now + ttlMs })
-          } else if (Option.isNone(found)) {
-            cache.delete(hash)
-          }
-          return found
-        }),
+      authenticate: Effect.fnUntraced(function*(key: Redacted.Redacted) {
+        const hash = hashKey(key)
+        const now = yield* Clock.currentTimeMillis
+        const kept = cache.get(hash)
+        if (kept !== undefined && kept.until > now) return Option.some(kept.principal)
+        const started = generation
+        const found = yield* keys.authenticate(key)
+        if (Option.isSome(found) && started === generation) {
+          if (cache.size >= capacity) cache.clear()
+          cache.set(hash, { principal: found.value, until: now + ttlMs })
+        } else if (Option.isNone(found)) {
+          cache.delete(hash)
+        }
+        return found
+      }),
       revoke: (id) => forget(keys.revoke(id)),
       revokeIn: (organizationId, id) => forget(keys.revokeIn(organizationId, id)),
       revokeByAdmin: (organizationId, callerId, id) => forget(keys.revokeByAdmin(organizationId, callerId, id))

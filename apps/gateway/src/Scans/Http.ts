@@ -65,6 +65,17 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
   Effect.gen(function*() {
     const scans = yield* ScanService
     const feed = yield* ProgressFeed
+    // A page of results, or all of them in an export format. Made once: a generator function made per request would
+    // keep each request's objects alive until a full collection (see Observability.middleware).
+    const results = Effect.fnUntraced(function*(id: ScanId, params: ListResultsParams) {
+      const principal = yield* CurrentPrincipal
+      const format = yield* requestedFormat(params)
+      if (format === undefined) {
+        return yield* JsonBody.respondPage(ResultPage, yield* scans.resultsJson(principal, id, params))
+      }
+      const stream = yield* scans.exportResults(principal, id, params)
+      return Export.response(stream, format, `scan-${id}-results`)
+    })
     const lifecycle = (id: ScanId, command: UserCommand) =>
       CurrentPrincipal.pipe(
         Effect.flatMap((principal) => scans.command(principal, id, command)),
@@ -151,15 +162,7 @@ export const layer = HttpApiBuilder.group(MirageApi, "scans", (handlers) =>
           Effect.catchTag("PersistenceError", Problem.unavailable)
         ))
       .handle("results", ({ path, urlParams }) =>
-        Effect.gen(function*() {
-          const principal = yield* CurrentPrincipal
-          const format = yield* requestedFormat(urlParams)
-          if (format === undefined) {
-            return yield* JsonBody.respondPage(ResultPage, yield* scans.resultsJson(principal, path.id, urlParams))
-          }
-          const stream = yield* scans.exportResults(principal, path.id, urlParams)
-          return Export.response(stream, format, `scan-${path.id}-results`)
-        }).pipe(Effect.catchTag("PersistenceError", Problem.unavailable)))
+        results(path.id, urlParams).pipe(Effect.catchTag("PersistenceError", Problem.unavailable)))
       .handle("events", ({ path }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal

@@ -13,7 +13,7 @@ import { PersistenceError } from "../../platform/Errors.js"
 import { MongoDatabase } from "../../platform/MongoDatabase.js"
 import { PgClient } from "../../platform/PgClient.js"
 import { decodeCursor, encodeCursor, misidentified, pageFrom, ResultStore } from "../ResultStore.js"
-import type { ResultStoreService } from "../ResultStore.js"
+import type { ResultQuery, ResultStoreService } from "../ResultStore.js"
 import * as ReadCopy from "./ReadCopy.js"
 
 export const collectionName = "results"
@@ -215,19 +215,17 @@ export const make = Effect.gen(function*() {
 
   const insert: ResultStoreService["insert"] = (owner, items) => insertAll([{ owner, results: items }])
 
-  const list: ResultStoreService["list"] = (query) =>
-    Effect.gen(function*() {
-      const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
-      const limit = Math.max(1, Math.floor(query.limit))
-      return pageFrom(yield* copy.page(query, after, limit), limit, (result) => result.id)
-    })
+  const list: ResultStoreService["list"] = Effect.fnUntraced(function*(query: ResultQuery) {
+    const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
+    const limit = Math.max(1, Math.floor(query.limit))
+    return pageFrom(yield* copy.page(query, after, limit), limit, (result) => result.id)
+  })
 
-  const listJson: ResultStoreService["listJson"] = (query) =>
-    Effect.gen(function*() {
-      const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
-      const page = yield* copy.pageJson(query, after, Math.max(1, Math.floor(query.limit)))
-      return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }
-    })
+  const listJson: ResultStoreService["listJson"] = Effect.fnUntraced(function*(query: ResultQuery) {
+    const after = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
+    const page = yield* copy.pageJson(query, after, Math.max(1, Math.floor(query.limit)))
+    return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }
+  })
 
   // The copy goes last: until it has, pages still show what a retried purge will remove.
   const purge: ResultStoreService["purge"] = (owner) =>

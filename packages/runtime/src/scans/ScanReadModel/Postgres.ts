@@ -1,5 +1,5 @@
 /** The scans read model over the `scans` projection in Postgres. */
-import type { OrganizationId } from "@mirage/domain/Ids"
+import type { OrganizationId, ScanId } from "@mirage/domain/Ids"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { attempt } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
@@ -33,26 +33,25 @@ export const make = Effect.gen(function*() {
   const sql = yield* PgClient
   const views = makeViewCache()
   /** The views of a page's rows, the documents of versions not held read in one more query. */
-  const viewsOf = (organizationId: OrganizationId, rows: ReadonlyArray<typeof Row.Type>) =>
-    Effect.gen(function*() {
-      const found = yield* Effect.forEach(rows, views.view)
-      const missing = rows.filter((_, i) => Option.isNone(found[i]!))
-      if (missing.length === 0) return found.flatMap((view) => Option.toArray(view))
-      const documents = yield* attempt("list scans", () =>
-        sql`
-          select id, seq, shard, xmin::text as version, document::text as document from scans
-          where id = any(${missing.map((row) => row.id)}::uuid[])
-          and organization_id = ${organizationId} and deleted_at is null
-        `).pipe(Effect.flatMap(decodeDocuments("list scans")))
-      const byId = new Map(documents.map((row) => [row.id, row]))
-      const completed = yield* Effect.forEach(rows, (row, i) => {
-        const document = byId.get(row.id)
-        // A scan deleted between the two queries is left out of the page, as the page's own filters would.
-        if (Option.isSome(found[i]!) || document === undefined) return Effect.succeed(found[i]!)
-        return views.view({ ...document, correlation_count: row.correlation_count })
-      })
-      return completed.flatMap((view) => Option.toArray(view))
+  const viewsOf = Effect.fnUntraced(function*(organizationId: OrganizationId, rows: ReadonlyArray<typeof Row.Type>) {
+    const found = yield* Effect.forEach(rows, views.view)
+    const missing = rows.filter((_, i) => Option.isNone(found[i]!))
+    if (missing.length === 0) return found.flatMap((view) => Option.toArray(view))
+    const documents = yield* attempt("list scans", () =>
+      sql`
+        select id, seq, shard, xmin::text as version, document::text as document from scans
+        where id = any(${missing.map((row) => row.id)}::uuid[])
+        and organization_id = ${organizationId} and deleted_at is null
+      `).pipe(Effect.flatMap(decodeDocuments("list scans")))
+    const byId = new Map(documents.map((row) => [row.id, row]))
+    const completed = yield* Effect.forEach(rows, (row, i) => {
+      const document = byId.get(row.id)
+      // A scan deleted between the two queries is left out of the page, as the page's own filters would.
+      if (Option.isSome(found[i]!) || document === undefined) return Effect.succeed(found[i]!)
+      return views.view({ ...document, correlation_count: row.correlation_count })
     })
+    return completed.flatMap((view) => Option.toArray(view))
+  })
   const correlations = () =>
     sql`(select count(*)::int from results_read r
       where r.owner = scans.id::text and r.data_type = 'CORRELATION') as correlation_count`
@@ -63,7 +62,7 @@ export const make = Effect.gen(function*() {
           select coalesce(sum((payload->>'result_count')::int), 0)::int as n from scan_events
           where scan_id = ${id} and type = 'TaskCompleted' and at >= to_timestamp(${sinceMs} / 1000.0)
         `).pipe(Effect.map((rows) => rows[0]?.n ?? 0)),
-    get: (organizationId, id) => {
+    get: Effect.fnUntraced(function*(organizationId: OrganizationId, id: ScanId) {
       const read = (known: string) =>
         attempt("read scan", () =>
           sql`
@@ -72,16 +71,14 @@ export const make = Effect.gen(function*() {
               to_json(created_at) #>> '{}' as position, ${correlations()} from scans
             where id = ${id} and organization_id = ${organizationId} and deleted_at is null
           `).pipe(Effect.flatMap(decodeRows("read scan")))
-      return Effect.gen(function*() {
-        const row = (yield* read(views.version(id)))[0]
-        if (row === undefined) return Option.none()
-        const view = yield* views.view(row)
-        if (Option.isSome(view)) return view
-        // The version held was dropped meanwhile (the cache started over): the document is asked for.
-        const again = (yield* read(""))[0]
-        return again === undefined ? Option.none() : yield* views.view(again)
-      })
-    },
+      const row = (yield* read(views.version(id)))[0]
+      if (row === undefined) return Option.none()
+      const view = yield* views.view(row)
+      if (Option.isSome(view)) return view
+      // The version held was dropped meanwhile (the cache started over): the document is asked for.
+      const again = (yield* read(""))[0]
+      return again === undefined ? Option.none() : yield* views.view(again)
+    }),
     list: (organizationId, query) =>
       attempt("list scans", () => {
         const { created_after, created_before, cursor, name, status, target_type } = query
