@@ -114,6 +114,18 @@ describe("a cluster of processes", () => {
       const wasKilledNodes = (scan: { id: string }) =>
         [settled, holders].some((owners) => owners[shardOf(scan.id, 128)] === "node-2")
       const heldByKilled = new Set(scans.filter(wasKilledNodes).map((s) => s.id))
+      // The kill must find the doomed node mid-scan: one of its scans started there (events under its epoch) and not
+      // ended. Half a second after the starts usually is; on a busy machine its start commands may still wait.
+      const runningOnKilled = Effect.forEach(
+        [...heldByKilled],
+        (id) => call<{ status: string }>("GET", `/scans/${id}/status`)
+      ).pipe(Effect.map((reads) => reads.some((read) => read.status === "RUNNING")))
+      let started = false
+      for (let i = 0; i < 400 && !started; i++) {
+        started = yield* runningOnKilled
+        if (!started) yield* Effect.sleep("50 millis")
+      }
+      expect(started).toBe(true)
       procs[1]!.child.kill("SIGKILL")
       const killedAt = Date.now()
 
