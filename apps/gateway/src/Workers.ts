@@ -45,13 +45,17 @@ const askMs = 3_000
 /** How long a worker has to finish its requests once asked to stop, before it is killed. */
 const stopGraceMs = 10_000
 
-/** The primary's side of `/metrics`: gathers the other workers' snapshots for the worker that asks. */
+/**
+ * The primary's side of `/metrics`: gathers the other workers' snapshots for the worker that asks. Only workers that
+ * listen are asked: one still starting takes no connections, so has no series yet, and may not answer in time.
+ */
 const makeRelay = () => {
   let nextId = 0
   const gathering = new Map<number, (metrics: Snapshot) => void>()
+  const listening = new WeakSet<Worker>()
   const gather = (from: Worker, requestId: number) => {
     const others = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker =>
-      worker !== undefined && worker !== from && worker.isConnected()
+      worker !== undefined && worker !== from && worker.isConnected() && listening.has(worker)
     )
     const id = ++nextId
     const snapshots: Array<Snapshot> = []
@@ -68,10 +72,13 @@ const makeRelay = () => {
     if (others.length === 0) return answer()
     for (const worker of others) worker.send({ mirage: "snapshot?", id } satisfies Message)
   }
-  return (from: Worker) => (message: unknown) => {
-    if (!isMessage(message)) return
-    if (message.mirage === "others?") gather(from, message.id)
-    else if (message.mirage === "snapshot") gathering.get(message.id)?.(message.metrics)
+  return (worker: Worker) => {
+    worker.once("listening", () => listening.add(worker))
+    worker.on("message", (message: unknown) => {
+      if (!isMessage(message)) return
+      if (message.mirage === "others?") gather(worker, message.id)
+      else if (message.mirage === "snapshot") gathering.get(message.id)?.(message.metrics)
+    })
   }
 }
 
@@ -86,7 +93,7 @@ export const primary = (count: number) =>
     const relay = makeRelay()
     const fork = Effect.sync(() => {
       const worker = cluster.fork()
-      worker.on("message", relay(worker))
+      relay(worker)
       return { child: worker.process, tail: () => [] }
     })
     const workers = yield* Effect.acquireRelease(

@@ -66,6 +66,10 @@ describe("a gateway of two workers", () => {
       const scrape = Effect.flatMap(get(port, "/metrics", key), ({ text }) => Prometheus.parse(text))
       const answered = (exposition: Prometheus.Exposition) =>
         Prometheus.total(exposition, "mirage_http_requests_total", { route: "/modules/crtsh", status: "200" })
+      // The gateway answers once one worker listens; the other may still be starting (slow on a busy machine).
+      for (let i = 0; i < 600 && Prometheus.total(yield* scrape, "mirage_gateway_workers") < 2; i++) {
+        yield* Effect.sleep("100 millis")
+      }
       for (let i = 0; i < 40; i++) expect((yield* get(port, "/modules/crtsh", key)).status).toBe(200)
       // Scraped on new connections, so by both workers in turn: each time every answer is counted.
       for (let i = 0; i < 4; i++) {
