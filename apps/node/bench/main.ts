@@ -154,7 +154,7 @@ const mirageThroughput = (scans: number, width: number, measureIdle = true) =>
     const tasks = scans * (2 + 2 * width)
     const measured = window.end(tasks)
     yield* node.shutdown
-    return { tasks, idleMsPerSecond, ...measured }
+    return { scans, tasks, idleMsPerSecond, ...measured }
   })
 
 /**
@@ -270,6 +270,36 @@ const idleLine = (run: { readonly idleMsPerSecond: number; readonly seconds: num
     (run.idleMsPerSecond * 1000 * run.seconds / run.tasks).toFixed(0)
   } µs per task over the throughput window)`
 
+/**
+ * A task's cost split in two from two runs of the task path whose scans differ in length: cost = per task + per scan
+ * ÷ tasks per scan, solved for both, for the node and for the machine. What a task costs at the margin, and what each
+ * scan's life costs once (its start command, its load, its appends and projections, its end).
+ */
+const splitLine = (
+  long: Measured & { readonly tasks: number; readonly scans: number },
+  short: Measured & { readonly tasks: number; readonly scans: number },
+  batched: Measured
+) => {
+  const [n1, n2] = [long.tasks / long.scans, short.tasks / short.scans]
+  const fit = (of: (m: Measured) => number) => {
+    const perScan = (of(short) - of(long)) / (1 / n2 - 1 / n1)
+    return { perScan, perTask: of(long) - perScan / n1 }
+  }
+  const node = fit((m) => m.processCpuUsPerUnit)
+  const machine = fit((m) => m.cpuUsPerUnit)
+  return `mirage_cost_split_us: per task node ${node.perTask.toFixed(0)}, machine ${
+    machine.perTask.toFixed(0)
+  } (bullmq batched ${batched.cpuUsPerUnit.toFixed(0)} per job); per scan node ${node.perScan.toFixed(0)}, machine ${
+    machine.perScan.toFixed(0)
+  } (fit of the median round's scans of ${n1} tasks, node ${long.processCpuUsPerUnit.toFixed(0)} and machine ${
+    long.cpuUsPerUnit.toFixed(0)
+  } per task, and ${short.scans} scans of ${n2}: ${short.processCpuUsPerUnit.toFixed(0)} and ${
+    short.cpuUsPerUnit.toFixed(0)
+  }; at ${n1} tasks a scan the per-scan part is ${
+    (100 * node.perScan / n1 / long.processCpuUsPerUnit).toFixed(0)
+  }% of the node's cost)`
+}
+
 const section = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Console.log(`bench: ${name}…`).pipe(Effect.zipRight(effect))
 
@@ -278,6 +308,17 @@ const rounds = (() => {
   const at = process.argv.indexOf("--rounds")
   const n = at < 0 ? 3 : Number(process.argv[at + 1])
   return Number.isInteger(n) && n > 0 ? n : 3
+})()
+
+/**
+ * `--only mirage`'s scans, as `--shape SCANSxWIDTH` (800x12 by default): SCANS scans of 2 + 2 × WIDTH tasks each. Runs
+ * of two shapes split the node's cost into a part per task and a part per scan (see "Where a task's CPU goes").
+ */
+const shape = (() => {
+  const at = process.argv.indexOf("--shape")
+  const match = at < 0 ? null : /^(\d+)x(\d+)$/.exec(process.argv[at + 1] ?? "")
+  if (at >= 0 && match === null) throw new Error("--shape takes SCANSxWIDTH, e.g. 3200x2")
+  return match === null ? { scans: 800, width: 12 } : { scans: Number(match[1]), width: Number(match[2]) }
 })()
 
 /**
@@ -319,10 +360,12 @@ const main = Effect.gen(function*() {
     const stores = yield* Stores.make("mirage")
     const mirage = yield* section(
       "Mirage no-op collection tasks",
-      mirageThroughput(800, 12).pipe(Effect.provide(layer(stores)))
+      mirageThroughput(shape.scans, shape.width).pipe(Effect.provide(layer(stores)))
     )
     lines.push(
-      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${mirage.seconds.toFixed(1)} s)`,
+      `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${
+        mirage.seconds.toFixed(1)
+      } s; ${shape.scans} scans of ${2 + 2 * shape.width} tasks)`,
       `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
         (mirage.utilisation * 100).toFixed(0)
       }% busy)`,
@@ -359,6 +402,12 @@ const main = Effect.gen(function*() {
         }`
       )
     }
+    // The same task path on scans a quarter as long: with the median round, a fit of cost = per task + per scan ÷
+    // tasks per scan (see `split`).
+    const short = yield* section(
+      "Mirage no-op collection tasks, short scans",
+      mirageThroughput(1600, 2, false).pipe(Effect.provide(layer(stores)))
+    )
     const bullRun = median(runs.bull)
     const bull = bullRun.perSecond
     const durable = median(runs.durable)
@@ -416,7 +465,8 @@ const main = Effect.gen(function*() {
       `machine_cpu_us_per_task_by_process: mirage: ${budget(mirage, "node")}; bullmq batched: ${
         budget(batched, "worker")
       }`,
-      idleLine(mirage)
+      idleLine(mirage),
+      splitLine(mirage, short, batched)
     )
   }
   if (wanted("wide")) {
