@@ -103,7 +103,7 @@ export const run = (settings: NodeSettings) =>
         const shards = host.owned()
         if (shards.length === 0) return yield* Effect.sleep(Duration.millis(settings.roundMs))
         const deliveries = yield* inbox.read(me, shards, { count: settings.readCount, blockMs: settings.readBlockMs })
-        for (const delivery of deliveries) yield* host.deliver(delivery)
+        yield* host.deliverAll(deliveries)
       }).pipe(Effect.catchAll((error) =>
         Effect.logWarning("inbox read failed", error).pipe(Effect.zipRight(Effect.sleep(settings.roundMs)))
       ))

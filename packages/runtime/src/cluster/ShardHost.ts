@@ -94,8 +94,33 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
         if (handle === "missing") yield* notFound(delivery)
       })
 
-    return deliver
+    /**
+     * Deliveries of different scans at once, each scan's in order: a command to a scan whose actor is not running
+     * waits for its log to load, and the others need not wait behind it (their loads then share statements).
+     */
+    const deliverAll = (deliveries: ReadonlyArray<Delivery>, via: "read" | "takeover" = "read") => {
+      if (deliveries.length <= 1) {
+        return Effect.forEach(deliveries, (delivery) => deliver(delivery, via), { discard: true })
+      }
+      const byScan = new Map<string, Array<Delivery>>()
+      for (const delivery of deliveries) {
+        const key = delivery.envelope?.target ?? delivery.id
+        const list = byScan.get(key)
+        if (list === undefined) byScan.set(key, [delivery])
+        else list.push(delivery)
+      }
+      return Effect.forEach(
+        byScan.values(),
+        (list) => Effect.forEach(list, (delivery) => deliver(delivery, via), { discard: true }),
+        { concurrency: deliveryConcurrency, discard: true }
+      )
+    }
+
+    return { deliver, deliverAll }
   })
+
+/** Scans whose deliveries a host routes at once. */
+const deliveryConcurrency = 16
 
 export const make = (settings: HostSettings) =>
   Effect.gen(function*() {
@@ -105,7 +130,7 @@ export const make = (settings: HostSettings) =>
     const shards: HostShards = { owned: new Map(), stale: new Map(), unhydrated: new Set() }
     const { owned, stale, unhydrated } = shards
     const actors = yield* makeHostActors(settings, shards)
-    const deliver = yield* router(settings, owned, actors)
+    const { deliver, deliverAll } = yield* router(settings, owned, actors)
     const hydrating = new Set<number>()
     /** When each owned shard was acquired, and when every owned shard was last claimed (see `claimPeriodMs`). */
     const acquiredAt = new Map<number, number>()
@@ -145,7 +170,7 @@ export const make = (settings: HostSettings) =>
           unhydrated.delete(shard)
         }
         const claimed = yield* inbox.claim(shard, settings.consumer, 0).pipe(Effect.orElseSucceed(() => []))
-        yield* Effect.forEach(claimed, (delivery) => deliver(delivery, "takeover"), { discard: true })
+        yield* deliverAll(claimed, "takeover")
       }).pipe(Effect.ensuring(Effect.sync(() => hydrating.delete(shard))))
 
     const handles = Effect.map(actors.started, (list) => list.map(({ handle }) => handle))
@@ -163,6 +188,7 @@ export const make = (settings: HostSettings) =>
       },
       actorCount: () => actors.entries.size,
       deliver,
+      deliverAll,
       acquire: (shard: number, epoch: number) =>
         Effect.gen(function*() {
           owned.set(shard, epoch)
@@ -220,10 +246,7 @@ export const make = (settings: HostSettings) =>
             // renew the node's leases on time whatever the deliveries do.
             if (orphans.length + idle.length > 0) {
               yield* Effect.forkIn(
-                Effect.zipRight(
-                  Effect.forEach(orphans, (delivery) => deliver(delivery, "takeover"), { discard: true }),
-                  Effect.forEach(idle, (delivery) => deliver(delivery), { discard: true })
-                ),
+                Effect.zipRight(deliverAll(orphans, "takeover"), deliverAll(idle)),
                 hostScope
               )
             }

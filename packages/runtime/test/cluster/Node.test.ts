@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ModuleId, ScanId } from "@mirage/domain/Ids"
 import { ScanConfiguration } from "@mirage/domain/Scan"
+import type { ScanCommand } from "@mirage/domain/ScanEvent"
 import { Deferred, Effect, Exit, Layer, Metric, TestClock } from "effect"
 import * as MembershipMemory from "../../src/cluster/Membership/Memory.js"
 import * as Node from "../../src/cluster/Node.js"
@@ -14,6 +15,7 @@ import { shardOf } from "../../src/cluster/Shards.js"
 import { TaskExecutor } from "../../src/collection/TaskExecutor.js"
 import * as TaskPool from "../../src/collection/TaskPool.js"
 import * as Metrics from "../../src/platform/Metrics.js"
+import { EventStore } from "../../src/scans/EventStore.js"
 import * as EventStoreMemory from "../../src/scans/EventStore/Memory.js"
 import * as Journal from "../../src/scans/Journal.js"
 import * as ResultStoreMemory from "../../src/scans/ResultStore/Memory.js"
@@ -306,5 +308,57 @@ describe("Node", () => {
       expect(answers).toEqual(["start-once accepted"])
       expect(acked).toEqual([entry])
       expect(node.host.actorCount()).toBe(1)
+    }))
+
+  it.scoped("a scan slow to load holds back no other scan's commands, and each scan's commands stay in order", () =>
+    Effect.gen(function*() {
+      const events = EventStoreMemory.makeStore()
+      const inboxes = ShardInboxMemory.makeStore(8)
+      const memory = ShardInboxMemory.make(inboxes)
+      const hub = RepliesMemory.makeMemoryHub()
+      const slow = "1b6f0c3e-2a4d-4e5f-8a9b-0c1d2e3f4a5b" as ScanId
+      const quick = "7c8d9e0f-1a2b-4c3d-9e4f-5a6b7c8d9e0f" as ScanId
+      // The slow scan's log loads only once `loaded` completes.
+      const loaded = yield* Deferred.make<void>()
+      const store = EventStoreMemory.make(events)
+      const gated = Layer.succeed(EventStore, {
+        ...store,
+        load: (scanId) =>
+          scanId === slow ? Effect.zipRight(Deferred.await(loaded), store.load(scanId)) : store.load(scanId)
+      })
+      // Tasks never end: both scans stay RUNNING, so the quick one can be paused once started.
+      const ports = Layer.merge(memoryPorts(events, { replies: hub, run: () => Effect.never }), gated)
+      const plan = [{
+        id: "resolve" as ModuleId,
+        input_types: ["DOMAIN" as const],
+        output_types: ["IP" as const],
+        config: {}
+      }]
+      for (const scanId of [slow, quick]) {
+        const created = createdEvent(scanId, plan, { name: scanId, configuration: ScanConfiguration.make({}) })
+        yield* store.append([creation(created, shardOf(scanId, 8))])
+      }
+      const answers: Array<string> = []
+      hub.channels.set("test:answers", (reply) => void answers.push(`${reply.command_id} ${reply.outcome}`))
+      const send = (target: ScanId, command_id: string, command: ScanCommand) =>
+        memory.send({ target, command_id, command, reply_to: "test:answers", traceparent: null, sent_at: 0 })
+      // All three wait in the inbox before the node starts, so that its first read takes them together.
+      yield* send(slow, "start-slow", { _tag: "StartScan" })
+      yield* send(quick, "start-quick", { _tag: "StartScan" })
+      yield* send(quick, "pause-quick", { _tag: "PauseScan" })
+
+      const context = yield* Layer.build(
+        Layer.mergeAll(Journal.layerWith({ batch: 16, writers: 1 }), ShardInboxMemory.layer(inboxes)).pipe(
+          Layer.provideMerge(ports)
+        )
+      )
+      yield* Node.run(settings("quick")).pipe(Effect.provide(context))
+      for (let i = 0; i < 50 && answers.length < 2; i++) yield* TestClock.adjust("100 millis")
+      // The quick scan was started, then paused (a pause before its start would have been refused), while the slow
+      // one still loaded.
+      expect(answers).toEqual(["start-quick accepted", "pause-quick accepted"])
+      yield* Deferred.succeed(loaded, undefined)
+      for (let i = 0; i < 50 && answers.length < 3; i++) yield* TestClock.adjust("100 millis")
+      expect(answers).toEqual(["start-quick accepted", "pause-quick accepted", "start-slow accepted"])
     }))
 })

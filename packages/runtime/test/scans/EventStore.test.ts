@@ -205,6 +205,24 @@ const suite = (name: string, harness: Effect.Effect<Harness, never, Scope.Scope>
         expect(yield* store.events(freshScanId(), 0, 10)).toEqual([])
       }))
 
+    it.scoped("loads scans asked for at once each as its own: snapshots or not, a missing one, one asked twice", () =>
+      Effect.gen(function*() {
+        const { store } = yield* harness
+        const scans = Array.from({ length: 30 }, (_, i) => new Writer(freshScanId(), i % 4))
+        yield* Effect.forEach(scans, (scan, i) => scan.run(store, i % 3 === 0 ? { snapshotAt: 2 + (i % 2) } : {}))
+        const missing = freshScanId()
+        const asked = [...scans.map((scan) => scan.scanId), missing, scans[7]!.scanId]
+        const loaded = yield* Effect.forEach(asked, (id) => store.load(id), { concurrency: "unbounded" })
+        scans.forEach((scan, i) => {
+          const one = Option.getOrThrow(loaded[i]!)
+          expect(one.state.id).toBe(scan.scanId)
+          expect(plain(one.state)).toEqual(plain(scan.state))
+          expect(one.commands).toEqual(new Set(["c0", "c1"]))
+        })
+        expect(loaded[30]).toEqual(Option.none())
+        expect(plain(Option.getOrThrow(loaded[31]!).state)).toEqual(plain(scans[7]!.state))
+      }))
+
     it.scoped("refuses an append that does not follow the log it expects", () =>
       Effect.gen(function*() {
         const { store } = yield* harness
