@@ -96,7 +96,8 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
 
     /**
      * Deliveries of different scans at once, each scan's in order: a command to a scan whose actor is not running
-     * waits for its log to load, and the others need not wait behind it (their loads then share statements).
+     * waits for its log to load, and the others need not wait behind it: their loads run side by side, and their
+     * actors' first appends go out together in the journal's statements.
      */
     const deliverAll = (deliveries: ReadonlyArray<Delivery>, via: "read" | "takeover" = "read") => {
       if (deliveries.length <= 1) {
@@ -116,7 +117,7 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
       )
     }
 
-    return { deliver, deliverAll }
+    return deliverAll
   })
 
 /** Scans whose deliveries a host routes at once. */
@@ -130,7 +131,7 @@ export const make = (settings: HostSettings) =>
     const shards: HostShards = { owned: new Map(), stale: new Map(), unhydrated: new Set() }
     const { owned, stale, unhydrated } = shards
     const actors = yield* makeHostActors(settings, shards)
-    const { deliver, deliverAll } = yield* router(settings, owned, actors)
+    const deliverAll = yield* router(settings, owned, actors)
     const hydrating = new Set<number>()
     /** When each owned shard was acquired, and when every owned shard was last claimed (see `claimPeriodMs`). */
     const acquiredAt = new Map<number, number>()
@@ -187,7 +188,6 @@ export const make = (settings: HostSettings) =>
         return list
       },
       actorCount: () => actors.entries.size,
-      deliver,
       deliverAll,
       acquire: (shard: number, epoch: number) =>
         Effect.gen(function*() {
