@@ -101,6 +101,16 @@ const noopFindings = (width: number): Ceilings.Findings => (moduleId, value) => 
   return Array.from({ length: width }, (_, i) => ({ type: "DOMAIN" as const, value: `c${i}.${value}` }))
 }
 
+/**
+ * A scan of the no-op source at `width`: its target's two tasks (fan-out and leaf) and two for each of its `width`
+ * subdomains; every task but the fan-out of the target stores one result.
+ */
+const tasksPerScan = (width: number) => 2 + 2 * width
+const resultsPerScan = (width: number) => 1 + 2 * width
+
+/** The throughput section's scans (and `--only mirage`'s by default): 800 of 26 tasks. */
+const benchShape = { scans: 800, width: 12 }
+
 const noopExecutor = (width: number) => {
   const findings = noopFindings(width)
   return Layer.succeed(
@@ -151,7 +161,7 @@ const mirageThroughput = (scans: number, width: number, measureIdle = true) =>
       600_000,
       "every scan to complete"
     )
-    const tasks = scans * (2 + 2 * width)
+    const tasks = scans * tasksPerScan(width)
     const measured = window.end(tasks)
     yield* node.shutdown
     return { scans, tasks, idleMsPerSecond, ...measured }
@@ -170,9 +180,9 @@ const storeCeilings = (scans: number, width: number) =>
       { recursion_depth: 1, max_results: 100_000 }
     )
     const events = yield* Ceilings.events(created, noopFindings(width), 32, 512)
-    const perScan = 1 + 2 * width
+    const perScan = resultsPerScan(width)
     const resultsPerSecond = yield* Ceilings.results(scans * perScan, perScan, 2000)
-    return { events: events.tasksPerSecond, results: resultsPerSecond * (2 + 2 * width) / perScan }
+    return { events: events.tasksPerSecond, results: resultsPerSecond * tasksPerScan(width) / perScan }
   })
 
 /** Ownership moves: kill -9 (takeover) or SIGTERM (handoff) of the node running a scan, until it runs elsewhere. */
@@ -318,7 +328,7 @@ const shape = (() => {
   const at = process.argv.indexOf("--shape")
   const match = at < 0 ? null : /^(\d+)x(\d+)$/.exec(process.argv[at + 1] ?? "")
   if (at >= 0 && match === null) throw new Error("--shape takes SCANSxWIDTH, e.g. 3200x2")
-  return match === null ? { scans: 800, width: 12 } : { scans: Number(match[1]), width: Number(match[2]) }
+  return match === null ? benchShape : { scans: Number(match[1]), width: Number(match[2]) }
 })()
 
 /**
@@ -365,7 +375,7 @@ const main = Effect.gen(function*() {
     lines.push(
       `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${
         mirage.seconds.toFixed(1)
-      } s; ${shape.scans} scans of ${2 + 2 * shape.width} tasks)`,
+      } s; ${shape.scans} scans of ${tasksPerScan(shape.width)} tasks)`,
       `machine_cpu_us_per_task: mirage ${mirage.cpuUsPerUnit.toFixed(0)} (cores ${
         (mirage.utilisation * 100).toFixed(0)
       }% busy)`,
@@ -393,7 +403,7 @@ const main = Effect.gen(function*() {
       // The idle node's cost is measured in the first round only: it does not depend on the run.
       const run = yield* section(
         `Mirage no-op collection tasks${of}`,
-        mirageThroughput(800, 12, round === 1).pipe(Effect.provide(layer(stores)))
+        mirageThroughput(benchShape.scans, benchShape.width, round === 1).pipe(Effect.provide(layer(stores)))
       )
       mirageRuns.push(round === 1 ? run : { ...run, idleMsPerSecond: mirageRuns[0]!.idleMsPerSecond })
       yield* Console.log(
@@ -403,7 +413,7 @@ const main = Effect.gen(function*() {
       )
     }
     // The same task path on scans a quarter as long: with the median round, a fit of cost = per task + per scan ÷
-    // tasks per scan (see `split`).
+    // tasks per scan (see `splitLine`).
     const short = yield* section(
       "Mirage no-op collection tasks, short scans",
       mirageThroughput(1600, 2, false).pipe(Effect.provide(layer(stores)))
@@ -415,14 +425,14 @@ const main = Effect.gen(function*() {
     const mirage = median(mirageRuns)
     const ceilings = yield* section(
       "what the stores alone let through",
-      storeCeilings(800, 12).pipe(Effect.provide(layer(stores)))
+      storeCeilings(benchShape.scans, benchShape.width).pipe(Effect.provide(layer(stores)))
     )
     const raw = yield* section(
       "what the MongoDB-compatible server takes through the bare driver",
       Ceilings.rawResults(stores.mongoUrl, 40_000, 2000)
     )
     // The run stores 25 results per 26 tasks: the server's own rate, in tasks.
-    const rawTasks = raw.perSecond * (2 + 2 * 12) / (1 + 2 * 12)
+    const rawTasks = raw.perSecond * tasksPerScan(benchShape.width) / resultsPerScan(benchShape.width)
     const bound = Math.min(ceilings.events, ceilings.results)
     lines.push(
       `bullmq_jobs_per_s: ${bull.toFixed(0)}${notes(bullRun.spread)}`,
