@@ -65,9 +65,11 @@ type Entry =
   | {
     readonly _tag: "fork"
     readonly priority: Priority
-    readonly runtime: Runtime.Runtime<never>
-    readonly task: Effect.Effect<void>
+    /** What the entry's fiber is forked from; dropped once forked, so that the entry holds no more than it needs. */
+    runtime: Runtime.Runtime<never> | undefined
+    task: Effect.Effect<void> | undefined
     state: "queued" | "admitted" | "released"
+    /** The task's fiber while it runs (dropped when it ends: its submitter may keep the entry a while after). */
     fiber: Fiber.RuntimeFiber<void> | undefined
   }
 
@@ -127,10 +129,13 @@ export const make = (slots: number) =>
         if (entry._tag === "wake") {
           Deferred.unsafeDone(entry.start, Exit.void)
         } else {
-          const fiber = Runtime.runFork(entry.runtime)(entry.task)
-          entry.fiber = fiber
+          const fiber = Runtime.runFork(entry.runtime!)(entry.task!)
+          entry.runtime = undefined
+          entry.task = undefined
           forked.add(entry)
+          entry.fiber = fiber
           fiber.addObserver(() => {
+            entry.fiber = undefined
             forked.delete(entry)
             release(entry)
           })

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Priority } from "@mirage/domain/Scan"
 import { Context, Deferred, Effect, Fiber, TestClock } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import * as TaskPool from "../../src/collection/TaskPool.js"
+
+setFlagsFromString("--expose-gc")
+const collect = runInNewContext("gc") as () => void
 
 describe("TaskPool", () => {
   it.scoped("never runs more tasks at once than it has slots", () =>
@@ -115,6 +120,32 @@ describe("TaskPool", () => {
       yield* third.cancel
       expect(yield* pool.run("LOW", Effect.succeed("ran"))).toBe("ran")
     }))
+
+  it.live("keeps nothing of a task that ended while its submitter still holds it", () =>
+    Effect.gen(function*() {
+      const pool = yield* TaskPool.make(2)
+      // A task's fiber holds its fiber refs, context and exit: a scan keeps a submitted task until its actor has
+      // handled the task's report, well after the fiber ended, and under load that is past a young collection.
+      const fibers: Array<WeakRef<object>> = []
+      const done = yield* Deferred.make<void>()
+      const submitted = yield* pool.submitAll(
+        "MEDIUM",
+        Array.from({ length: 3 }, (_, i) =>
+          Effect.withFiberRuntime<void>((fiber) => {
+            fibers.push(new WeakRef(fiber))
+            return i === 2 ? Deferred.succeed(done, undefined) : Effect.void
+          }))
+      )
+      yield* Deferred.await(done)
+      // Past the end of this job (a WeakRef is kept through the job that made it), then a full collection.
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      collect()
+      expect(fibers.length).toBe(3)
+      expect(fibers.filter((ref) => ref.deref() !== undefined)).toEqual([])
+      // What the submitter holds still cancels nothing and leaves the pool whole.
+      for (const task of submitted) yield* task.cancel
+      expect(yield* pool.run("LOW", Effect.succeed("ran"))).toBe("ran")
+    }).pipe(Effect.scoped))
 
   it.scoped("the quota gate lets in at most perKey waiters per key, the next one as each holds its slot", () =>
     Effect.gen(function*() {
