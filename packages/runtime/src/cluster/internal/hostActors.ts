@@ -5,10 +5,14 @@
 import type { ScanId } from "@mirage/domain/Ids"
 import { Context, Deferred, Effect, Exit, Option, Runtime, Schedule, Scope } from "effect"
 import { makeQuotaGate, QuotaGate } from "../../collection/TaskPool.js"
+import * as Retry from "../../platform/Retry.js"
 import { DeadlineTimers, makeDeadlineTimers } from "../../scans/DeadlineTimers.js"
 import { EventStore } from "../../scans/EventStore.js"
 import * as ScanActor from "../../scans/ScanActor.js"
 import type { ActorHandle, ActorMessage, ActorSettings } from "../../scans/ScanActor.js"
+
+/** A scan's load, retried while PostgreSQL is briefly unavailable. */
+const loadRetry = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
 
 /**
  * Why there is no actor: the scan has no log ("missing": its commands are answered as not found), or this node cannot
@@ -123,7 +127,7 @@ export const makeHostActors = (
         // The start stands only while the shard is held under the same epoch and nothing took the entry away.
         const current = () => owned.get(shard) === epoch && actors.get(scanId) === entry
         const loaded = epoch === undefined ? Option.none() : yield* store.load(scanId as ScanId).pipe(
-          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))),
+          Retry.afterFailure(loadRetry),
           Effect.option
         )
         // The shard may have moved while the scan loaded: an actor under an ended epoch must not start.

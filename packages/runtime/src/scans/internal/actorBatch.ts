@@ -12,6 +12,7 @@ import { dueTasks } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import { Effect, Either, HashMap, Schedule } from "effect"
 import type { PersistenceError } from "../../platform/Errors.js"
+import * as Retry from "../../platform/Retry.js"
 import type { Fence } from "../EventStore.js"
 import type { JournalService } from "../Journal.js"
 import type { ScanObserverService } from "../ScanObserver.js"
@@ -77,7 +78,7 @@ export const persist = (actor: BatchOwner, pending: Pending) =>
       apply(pending, { _tag: "MarkTasksStarted", task_ids: due })
       for (const taskId of due) pending.toStart.push(taskId)
     }
-    if (pending.stored.length > 0) yield* actor.storeResults(pending.stored).pipe(Effect.retry(persistRetry))
+    if (pending.stored.length > 0) yield* actor.storeResults(pending.stored).pipe(Retry.afterFailure(persistRetry))
     const draft = pending.draft.freeze()
     if (pending.events.length > 0) {
       actor.sinceSnapshot += pending.events.length
@@ -91,7 +92,7 @@ export const persist = (actor: BatchOwner, pending: Pending) =>
         fence: actor.placement.fence,
         state: draft,
         snapshot
-      }).pipe(Effect.retry({ schedule: persistRetry, while: (e) => e._tag === "PersistenceError" }))
+      }).pipe(Retry.afterFailure(persistRetry, { while: (e) => e._tag === "PersistenceError" }))
       if (snapshot) actor.sinceSnapshot = 0
     }
     const before = actor.state
