@@ -15,6 +15,7 @@ import { SharedLists } from "@mirage/modules"
 import type { Module } from "@mirage/modules"
 import { Effect, Layer, Option } from "effect"
 import * as Metrics from "../platform/Metrics.js"
+import * as Tracing from "../platform/Tracing.js"
 import { CollectionLog } from "./CollectionLog.js"
 import * as CollectionLogMemory from "./CollectionLog/Memory.js"
 import * as CollectionLogMongo from "./CollectionLog/Mongo.js"
@@ -69,10 +70,10 @@ export const makeExecutor = (settings: ExecutorSettings): Effect.Effect<ModuleEx
     const traced = (task: TaskSpec) =>
       execute(task).pipe(
         Metrics.timed(Metrics.tagged(Metrics.moduleDuration, { module: task.module_id })),
-        Effect.withSpan("task.collect", {
+        Tracing.whenTraced("task.collect", () => ({
           captureStackTrace: false,
           attributes: { module_id: task.module_id, task_id: task.task_id, entity_type: task.entity.type }
-        })
+        }))
       )
 
     const run = (task: TaskSpec) =>

@@ -56,6 +56,32 @@ describe("Tracing.layer", () => {
       expect(yield* Effect.exit(Effect.provide(request, untraced))).toEqual(Exit.void)
     }))
 
+  it.effect("whenTraced records its span with tracing on; with it off the effect runs in no span and builds no options", () =>
+    Effect.gen(function*() {
+      const exporter = new InMemorySpanExporter()
+      let built = 0
+      // The span the effect runs in (none: the name of its parent, when it has one).
+      const inner = Effect.map(Effect.option(Effect.currentSpan), Option.map((span) => span.name))
+      const spanned = inner.pipe(Tracing.whenTraced("EventStore.append", () => {
+        built++
+        return { captureStackTrace: false, attributes: { appends: 3 } }
+      }))
+      const traced = yield* spanned.pipe(
+        Effect.zip(Effect.sync(() => exporter.getFinishedSpans().map((span) => [span.name, span.attributes]))),
+        Effect.provide(Tracing.layerWith("mirage-test", new SimpleSpanProcessor(exporter)))
+      )
+      expect(traced).toEqual([Option.some("EventStore.append"), [["EventStore.append", { appends: 3 }]]])
+      expect(built).toBe(1)
+      // Off: inside an outer span the effect sees the outer one; under `Effect.withSpan` it would see a no-op span of
+      // its own, put into its context.
+      const outer = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withSpan(effect, "outer")
+      expect(yield* Effect.provide(outer(spanned), untraced)).toEqual(Option.some("outer"))
+      expect(yield* Effect.provide(outer(Effect.withSpan(inner, "EventStore.append")), untraced)).toEqual(
+        Option.some("EventStore.append")
+      )
+      expect(built).toBe(1)
+    }))
+
   it.effect("with tracing off the HTTP server's span middleware is skipped: no span, not even one recording nothing", () =>
     Effect.gen(function*() {
       // The tracer disabled alone leaves a span that records nothing, the request's URL and headers parsed for it.

@@ -10,6 +10,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import postgres from "postgres"
 import { ConcurrencyConflict, PersistenceError, StaleEpoch } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import * as Tracing from "../../platform/Tracing.js"
 import { EventStore } from "../EventStore.js"
 import type { Append, EventStoreService, StoredEvent } from "../EventStore.js"
 import { batchJson, encodeBatch, fencesOf, inconsistentWithinBatch } from "./PostgresBatch.js"
@@ -54,10 +55,10 @@ export const make = Effect.gen(function*() {
         catch: (cause) => refusal(appends, cause)
       })).pipe(
         Effect.asVoid,
-        Effect.withSpan("EventStore.append", {
+        Tracing.whenTraced("EventStore.append", () => ({
           captureStackTrace: false,
           attributes: { appends: appends.length }
-        })
+        }))
       )
   }
 
@@ -90,7 +91,9 @@ export const make = Effect.gen(function*() {
         })
       }
       return Option.some({ state, commands: new Set(row.commands) })
-    }).pipe(Effect.withSpan("EventStore.load", { captureStackTrace: false, attributes: { scan_id: scanId } }))
+    }).pipe(
+      Tracing.whenTraced("EventStore.load", () => ({ captureStackTrace: false, attributes: { scan_id: scanId } }))
+    )
 
   const events: EventStoreService["events"] = (scanId, afterSeq, limit) =>
     query(

@@ -12,6 +12,7 @@ import type { Collection, Db } from "mongodb"
 import { PersistenceError } from "../../platform/Errors.js"
 import { MongoDatabase } from "../../platform/MongoDatabase.js"
 import { PgClient } from "../../platform/PgClient.js"
+import * as Tracing from "../../platform/Tracing.js"
 import { decodeCursor, encodeCursor, misidentified, pageFrom, ResultStore } from "../ResultStore.js"
 import type { ResultQuery, ResultStoreService } from "../ResultStore.js"
 import * as ReadCopy from "./ReadCopy.js"
@@ -207,10 +208,10 @@ export const make = Effect.gen(function*() {
       // Both writes are idempotent by id: after a failure of either, the caller's retry completes the other.
       const [inserted] = yield* Effect.all([stored, copy.insert(batches)], { concurrency: 2 })
       return inserted
-    }).pipe(Effect.withSpan("ResultStore.insert", {
+    }).pipe(Tracing.whenTraced("ResultStore.insert", () => ({
       captureStackTrace: false,
       attributes: { owners: batches.length, results: size }
-    }))
+    })))
   }
 
   const insert: ResultStoreService["insert"] = (owner, items) => insertAll([{ owner, results: items }])
