@@ -163,13 +163,44 @@ export const taskOutcome = (exit: Exit.Exit<unknown, unknown>): string => {
 
 const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
+/**
+ * A module's task series, found once per module: every task updates three, and `tagged` would build each one's id
+ * (its labels as JSON) on every update.
+ */
+interface TaskSeries {
+  readonly started: Metric.Metric.Counter<number>
+  readonly duration: Metric.Metric.Histogram<number>
+  /** By outcome. */
+  readonly completed: Map<string, Metric.Metric.Counter<number>>
+}
+const taskSeriesByModule = new Map<string, TaskSeries>()
+const taskSeries = (module: string): TaskSeries => {
+  let series = taskSeriesByModule.get(module)
+  if (series === undefined) {
+    series = {
+      started: tagged(tasksStarted, { module }),
+      duration: tagged(taskDuration, { module }),
+      completed: new Map()
+    }
+    taskSeriesByModule.set(module, series)
+  }
+  return series
+}
+
 /** Counts a task's start: with `taskEnded`, what `trackTask` does, for a caller that already holds the task's exit. */
-export const taskStarted = (module: string): void => tagged(tasksStarted, { module }).unsafeUpdate(1, noLabels)
+export const taskStarted = (module: string): void => taskSeries(module).started.unsafeUpdate(1, noLabels)
 
 /** Counts a task's end with its outcome, and its duration. */
 export const taskEnded = (module: string, exit: Exit.Exit<unknown, unknown>, seconds: number): void => {
-  tagged(tasksCompleted, { module, outcome: taskOutcome(exit) }).unsafeUpdate(1, noLabels)
-  tagged(taskDuration, { module }).unsafeUpdate(seconds, noLabels)
+  const series = taskSeries(module)
+  const outcome = taskOutcome(exit)
+  let completed = series.completed.get(outcome)
+  if (completed === undefined) {
+    completed = tagged(tasksCompleted, { module, outcome })
+    series.completed.set(outcome, completed)
+  }
+  completed.unsafeUpdate(1, noLabels)
+  series.duration.unsafeUpdate(seconds, noLabels)
 }
 
 /** Counts a task's start and end (with its outcome) and times it on the Clock. */

@@ -85,11 +85,22 @@ describe("Metrics", () => {
       // A module of this test alone (see above).
       const module = "metrics_track_task_test"
       yield* Effect.succeed(1).pipe(Metrics.trackTask(module))
+      // Another module's tasks in between: each module's series are its own (they are found once per module).
+      const other = "metrics_track_task_test_other"
+      yield* Effect.succeed(1).pipe(Metrics.trackTask(other))
       yield* Effect.fail(new TaskFailure({ kind: "rate_limited", reason: "429" })).pipe(
         Metrics.trackTask(module),
         Effect.ignore
       )
+      yield* Effect.fail(new TaskFailure({ kind: "timed_out", reason: "slow" })).pipe(
+        Metrics.trackTask(other),
+        Effect.ignore
+      )
       const exposition = yield* scrape
+      expect(Prometheus.total(exposition, "mirage_tasks_started_total", { module: other })).toBe(2)
+      expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module: other, outcome: "timed_out" }))
+        .toBe(1)
+      expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module, outcome: "timed_out" })).toBe(0)
       expect(Prometheus.total(exposition, "mirage_tasks_started_total", { module })).toBe(2)
       expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module, outcome: "succeeded" })).toBe(1)
       expect(Prometheus.total(exposition, "mirage_tasks_completed_total", { module, outcome: "rate_limited" })).toBe(1)
