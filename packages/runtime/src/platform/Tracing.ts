@@ -49,11 +49,22 @@ export const fromTraceparent = (traceparent: string | null): Option.Option<Trace
 const scanIdOf = (span: Tracer.ExternalSpan) =>
   span.traceId.replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5")
 
-/** A scan as a parent: its id (the parent is derived, which hashes) or the parent itself, derived once. */
-type ScanRef = Tracer.ExternalSpan | ScanId | string
+/** A scan's root span as a parent, derived (which hashes) by the first span that asks for it, then kept. */
+export class LazyScanParent {
+  private span: Tracer.ExternalSpan | undefined
+  constructor(readonly scanId: string) {}
+  get parent(): Tracer.ExternalSpan {
+    return this.span ??= scanParent(this.scanId)
+  }
+}
 
-const parentOf = (scan: ScanRef) => typeof scan === "string" ? scanParent(scan) : scan
-const idOf = (scan: ScanRef) => typeof scan === "string" ? scan : scanIdOf(scan)
+/** A scan as a parent: its id (the parent is derived, which hashes), the parent itself, or the parent once needed. */
+export type ScanRef = Tracer.ExternalSpan | LazyScanParent | ScanId | string
+
+const parentOf = (scan: ScanRef) =>
+  typeof scan === "string" ? scanParent(scan) : scan instanceof LazyScanParent ? scan.parent : scan
+const idOf = (scan: ScanRef) =>
+  typeof scan === "string" ? scan : scan instanceof LazyScanParent ? scan.scanId : scanIdOf(scan)
 
 /**
  * Sets attributes on the current span. With tracing off it does nothing at all: `Effect.annotateCurrentSpan` finds no

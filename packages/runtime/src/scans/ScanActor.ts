@@ -287,8 +287,8 @@ export const make = (
   Effect.gen(function*() {
     const scanId = loaded.state.id
     const mailbox = yield* Queue.unbounded<ActorMessage>()
-    // The scan's root span as the parent of its task and command spans, derived once per actor.
-    const traceParent = Tracing.scanParent(scanId)
+    // The scan's root span as the parent of its task and command spans: derived once per actor, when tracing is on.
+    const traceParent = new Tracing.LazyScanParent(scanId)
     const actor: Actor = {
       scanId,
       placement,

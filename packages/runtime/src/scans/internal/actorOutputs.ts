@@ -7,7 +7,6 @@ import type { CollectionResult } from "@mirage/domain/CollectionTask"
 import type { ScanId } from "@mirage/domain/Ids"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import { Effect, Metric, Option } from "effect"
-import type { Tracer } from "effect"
 import { Replies } from "../../cluster/Replies.js"
 import type { Reply } from "../../cluster/Replies.js"
 import type { Envelope } from "../../cluster/ShardInbox.js"
@@ -51,7 +50,7 @@ export const resultSink = (scanId: ScanId, state: () => ScanState) =>
   })
 
 /** Answers the sender once the command's outcome is persisted; traced in the scan, linked to the request. */
-export const replier = (traceParent: Tracer.ExternalSpan) =>
+export const replier = (traceParent: Tracing.ScanRef) =>
   Effect.map(
     Replies,
     (replies) => (envelope: Envelope, outcome: Reply["outcome"], rejected: Reply["rejection"]) =>

@@ -5,7 +5,7 @@
 import type { ScanId, TaskId } from "@mirage/domain/Ids"
 import type { ScanState, TaskEntry } from "@mirage/domain/ScanMachine"
 import { Effect, Fiber, FiberRef, Option } from "effect"
-import type { Exit, Scope, Tracer } from "effect"
+import type { Exit, Scope } from "effect"
 import { TaskExecutor } from "../../collection/TaskExecutor.js"
 import type { Finding, TaskFailure } from "../../collection/TaskExecutor.js"
 import { QuotaGate, TaskPool } from "../../collection/TaskPool.js"
@@ -27,7 +27,7 @@ export interface ActorTasks {
 
 export const makeActorTasks = (
   scanId: ScanId,
-  traceParent: Tracer.ExternalSpan,
+  traceParent: Tracing.ScanRef,
   /** The actor's state as it is now: a task is built from it when it gets its slot. */
   current: () => ScanState,
   report: (task: TaskEntry, exit: Exit.Exit<ReadonlyArray<Finding>, TaskFailure>) => Effect.Effect<void>
