@@ -110,6 +110,8 @@ const resultsPerScan = (width: number) => 1 + 2 * width
 
 /** The throughput section's scans (and `--only mirage`'s by default): 800 of 26 tasks. */
 const benchShape = { scans: 800, width: 12 }
+/** Scans of 6 tasks, run once after the rounds: with the median round, the two lengths `splitLine` fits. */
+const shortShape = { scans: 1600, width: 2 }
 
 const noopExecutor = (width: number) => {
   const findings = noopFindings(width)
@@ -412,11 +414,11 @@ const main = Effect.gen(function*() {
         }`
       )
     }
-    // The same task path on scans a quarter as long: with the median round, a fit of cost = per task + per scan ÷
-    // tasks per scan (see `splitLine`).
+    // The same task path on shorter scans: with the median round, a fit of cost = per task + per scan ÷ tasks per
+    // scan (see `splitLine`).
     const short = yield* section(
       "Mirage no-op collection tasks, short scans",
-      mirageThroughput(1600, 2, false).pipe(Effect.provide(layer(stores)))
+      mirageThroughput(shortShape.scans, shortShape.width, false).pipe(Effect.provide(layer(stores)))
     )
     const bullRun = median(runs.bull)
     const bull = bullRun.perSecond

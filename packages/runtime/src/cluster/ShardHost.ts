@@ -100,9 +100,9 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
      * actors' first appends go out together in the journal's statements.
      */
     const deliverAll = (deliveries: ReadonlyArray<Delivery>, via: "read" | "takeover" = "read") => {
-      if (deliveries.length <= 1) {
-        return Effect.forEach(deliveries, (delivery) => deliver(delivery, via), { discard: true })
-      }
+      const inOrder = (list: ReadonlyArray<Delivery>) =>
+        Effect.forEach(list, (delivery) => deliver(delivery, via), { discard: true })
+      if (deliveries.length <= 1) return inOrder(deliveries)
       const byScan = new Map<string, Array<Delivery>>()
       for (const delivery of deliveries) {
         const key = delivery.envelope?.target ?? delivery.id
@@ -110,11 +110,7 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
         if (list === undefined) byScan.set(key, [delivery])
         else list.push(delivery)
       }
-      return Effect.forEach(
-        byScan.values(),
-        (list) => Effect.forEach(list, (delivery) => deliver(delivery, via), { discard: true }),
-        { concurrency: deliveryConcurrency, discard: true }
-      )
+      return Effect.forEach(byScan.values(), inOrder, { concurrency: deliveryConcurrency, discard: true })
     }
 
     return deliverAll

@@ -86,6 +86,23 @@ export const tagged = <Type, In, Out>(
   return made
 }
 
+/**
+ * `tagged` by the values of the named labels, for a hot path: each series is found once per combination of values,
+ * without a labels object or its JSON on every update.
+ */
+export const taggedBy = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>, ...names: ReadonlyArray<string>) => {
+  const series = new Map<string, Metric.Metric<Type, In, Out>>()
+  return (...values: ReadonlyArray<string>): Metric.Metric<Type, In, Out> => {
+    const key = values.length === 1 ? values[0]! : values.join("\u0000")
+    let made = series.get(key)
+    if (made === undefined) {
+      made = tagged(metric, Object.fromEntries(names.map((name, i) => [name, values[i]!])))
+      series.set(key, made)
+    }
+    return made
+  }
+}
+
 // Seconds, from a cache hit (milliseconds) to a slow source with retries (minutes).
 const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 
@@ -163,44 +180,18 @@ export const taskOutcome = (exit: Exit.Exit<unknown, unknown>): string => {
 
 const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
-/**
- * A module's task series, found once per module: every task updates three, and `tagged` would build each one's id
- * (its labels as JSON) on every update.
- */
-interface TaskSeries {
-  readonly started: Metric.Metric.Counter<number>
-  readonly duration: Metric.Metric.Histogram<number>
-  /** By outcome. */
-  readonly completed: Map<string, Metric.Metric.Counter<number>>
-}
-const taskSeriesByModule = new Map<string, TaskSeries>()
-const taskSeries = (module: string): TaskSeries => {
-  let series = taskSeriesByModule.get(module)
-  if (series === undefined) {
-    series = {
-      started: tagged(tasksStarted, { module }),
-      duration: tagged(taskDuration, { module }),
-      completed: new Map()
-    }
-    taskSeriesByModule.set(module, series)
-  }
-  return series
-}
+// Every task updates these three.
+const startedByModule = taggedBy(tasksStarted, "module")
+const completedBy = taggedBy(tasksCompleted, "module", "outcome")
+const durationByModule = taggedBy(taskDuration, "module")
 
 /** Counts a task's start: with `taskEnded`, what `trackTask` does, for a caller that already holds the task's exit. */
-export const taskStarted = (module: string): void => taskSeries(module).started.unsafeUpdate(1, noLabels)
+export const taskStarted = (module: string): void => startedByModule(module).unsafeUpdate(1, noLabels)
 
 /** Counts a task's end with its outcome, and its duration. */
 export const taskEnded = (module: string, exit: Exit.Exit<unknown, unknown>, seconds: number): void => {
-  const series = taskSeries(module)
-  const outcome = taskOutcome(exit)
-  let completed = series.completed.get(outcome)
-  if (completed === undefined) {
-    completed = tagged(tasksCompleted, { module, outcome })
-    series.completed.set(outcome, completed)
-  }
-  completed.unsafeUpdate(1, noLabels)
-  series.duration.unsafeUpdate(seconds, noLabels)
+  completedBy(module, taskOutcome(exit)).unsafeUpdate(1, noLabels)
+  durationByModule(module).unsafeUpdate(seconds, noLabels)
 }
 
 /** Counts a task's start and end (with its outcome) and times it on the Clock. */
