@@ -102,7 +102,8 @@ describe("tls_certificate", () => {
     Effect.gen(function*() {
       const { ctx, logs, world } = yield* worldWithContext("tls_certificate")
       const closed = yield* TcpListeners.closedPort
-      const loopback = { address_map: { "192.0.2.10": "127.0.0.1" } }
+      // `only_mapped`: the domain's other address (its AAAA, 2001:db8::10) is not tried outside the loopback.
+      const loopback = { address_map: { "192.0.2.10": "127.0.0.1" }, only_mapped: true }
       const refused = yield* tlsCertificate.open({ ...loopback, port: closed }, ctx)
       expect(yield* refused.collect(domainTarget(world.domain))).toEqual([])
       expect(logs.find((log) => log.message === "tls_certificate: no TLS service")?.fields).toMatchObject({
