@@ -16,18 +16,24 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib"
 /** Where `npm run console:build` writes the console. */
 export const defaultDirectory = fileURLToPath(new URL("../../console/dist", import.meta.url))
 
-/** The first path segment of every API route (`scans`, `modules`, …) and of the API's documents. */
-export const apiSegments: ReadonlySet<string> = (() => {
-  const segments = new Set(["docs", "openapi.json"])
+/** The path of every API route (`/scans/:id/results`, its parameters as `:name`). */
+export const apiPaths: ReadonlyArray<string> = (() => {
+  const paths: Array<string> = []
   HttpApi.reflect(MirageApi, {
     onGroup: () => {},
     onEndpoint: ({ endpoint }) => {
-      const first = endpoint.path.split("/")[1]
-      if (first !== undefined && first !== "") segments.add(first)
+      paths.push(endpoint.path)
     }
   })
-  return segments
+  return paths
 })()
+
+/** The first path segment of every API route (`scans`, `modules`, …) and of the API's documents. */
+export const apiSegments: ReadonlySet<string> = new Set([
+  "docs",
+  "openapi.json",
+  ...apiPaths.map((path) => path.split("/")[1] ?? "").filter((first) => first !== "")
+])
 
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -5,7 +5,7 @@
  * Retry-After.
  * Both answers are RFC 7807 problems, like every other refusal of the API.
  */
-import { HttpIncomingMessage, HttpServerError, HttpServerRequest, UrlParams } from "@effect/platform"
+import { HttpIncomingMessage, HttpMethod, HttpServerError, HttpServerRequest, UrlParams } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { bucketOf, RateLimiter } from "@mirage/runtime/collection/RateLimiter"
@@ -176,6 +176,9 @@ export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
       }
       return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body))
     }
+    // A method without a body (as the router reads them) has none read: no limit to set for it, nor its context's
+    // copy. Any body it declared was checked above.
+    if (!HttpMethod.hasBody(request.method)) return yield* app
     return yield* HttpIncomingMessage.withMaxBodySize(app, Option.some(limits.maxBodyBytes))
   })
 

@@ -14,19 +14,62 @@ import * as Metrics from "@mirage/runtime/platform/Metrics"
 import { PgClient } from "@mirage/runtime/platform/PgClient"
 import { Clock, Config, Duration, Effect, Exit, Metric, Option } from "effect"
 import type { Cause } from "effect"
+import * as Console from "./Console.js"
 import * as Workers from "./Workers.js"
 
 /** How long /health, /ready and /metrics wait for each store's answer, in milliseconds. */
 export const ObservabilityConfig = Config.map(ClusterSettings.readyTimeout, Duration.toMillis)
 
-const idLike = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mk_.*|\d+|[A-Za-z0-9_-]{20,})$/i
+/** Route labels kept at most; past that the table starts over (each path then labelled once more). */
+const labelsKept = 10_000
 
-/** The route label of a path: ids (UUIDs, numbers, keys, long tokens) become `:id` so the series stay few. */
-export const routeOf = (url: string): string => {
-  const path = url.split("?")[0] ?? "/"
-  const segments = path.split("/").map((segment) => (idLike.test(segment) ? ":id" : segment))
-  return segments.join("/") || "/"
+/**
+ * The API's route templates, each parameter as `:id`, those with more fixed segments first (`/alerts/events` before
+ * a `/alerts/:id`).
+ */
+const templates: ReadonlyArray<ReadonlyArray<string>> = (() => {
+  const all = Console.apiPaths.map((path) =>
+    path.split("/").map((segment) => (segment.startsWith(":") ? ":id" : segment))
+  )
+  const parameters = (template: ReadonlyArray<string>) => template.filter((segment) => segment === ":id").length
+  return all.sort((a, b) => parameters(a) - parameters(b))
+})()
+
+const matches = (template: ReadonlyArray<string>, segments: ReadonlyArray<string>) =>
+  template.length === segments.length &&
+  template.every((segment, i) => (segment === ":id" ? segments[i] !== "" : segment === segments[i]))
+
+const labelOfPath = (path: string): string => {
+  const segments = path.split("/")
+  const first = segments[1] ?? ""
+  if (first === "") return "/"
+  if (first === "docs" || first === "openapi.json") return `/${first}`
+  if (!Console.apiSegments.has(first)) return "console"
+  const template = templates.find((template) => matches(template, segments))
+  return template === undefined ? "other" : template.join("/")
 }
+
+const labels = new Map<string, string>()
+
+/**
+ * The route label of a URL: the API route it names (`/scans/:id/results`), `console` for the web console's pages and
+ * assets, `other` for paths no route serves. The labels are as few as the routes, whatever paths clients send, and
+ * each path is labelled once while the table holds it.
+ */
+export const routeOf = (url: string): string => {
+  const query = url.indexOf("?")
+  const path = query === -1 ? url : url.slice(0, query)
+  let label = labels.get(path)
+  if (label === undefined) {
+    label = labelOfPath(path)
+    if (labels.size >= labelsKept) labels.clear()
+    labels.set(path, label)
+  }
+  return label
+}
+
+const requestsBy = Metrics.taggedBy(Metrics.httpRequests, "route", "status")
+const durationBy = Metrics.taggedBy(Metrics.httpDuration, "route")
 
 /** The status a request was answered with, and the cause when it failed (as the server answers a failure). */
 const answered = (
@@ -48,8 +91,8 @@ const answeredRequest = Effect.fnUntraced(function*(
   const end = yield* Clock.currentTimeMillis
   const { cause, status } = answered(exit)
   const { method, route, start, url } = request
-  yield* Metric.increment(Metrics.tagged(Metrics.httpRequests, { route, status: String(status) }))
-  yield* Metric.update(Metrics.tagged(Metrics.httpDuration, { route }), (end - start) / 1000)
+  yield* Metric.increment(requestsBy(route, String(status)))
+  yield* Metric.update(durationBy(route), (end - start) / 1000)
   const line = Logging.fields({
     "http.method": method,
     "http.url": url,

@@ -37,7 +37,7 @@ const apiKey = /mk_[A-Za-z0-9_-]{20,}/g
 /** A value with every secret masked: Redacted values, credential-named fields, strings holding an API key. */
 export const redact = (value: unknown, depth = 0): unknown => {
   if (Redacted.isRedacted(value)) return redactedText
-  if (typeof value === "string") return value.replace(apiKey, redactedText)
+  if (typeof value === "string") return value.includes("mk_") ? value.replace(apiKey, redactedText) : value
   if (value === null || typeof value !== "object" || depth > 8) return value
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
   if (value instanceof Error) return redact(value.message, depth + 1)
@@ -87,8 +87,10 @@ export const jsonLine = (options: Logger.Logger.Options<unknown>): string => {
     message: messageText(message.parts),
     timestamp: options.date.toISOString()
   }
-  for (const [key, value] of HashMap.toEntries(options.annotations)) {
-    record[key] = secretField.test(key) ? redactedText : redact(value)
+  if (HashMap.size(options.annotations) > 0) {
+    for (const [key, value] of HashMap.toEntries(options.annotations)) {
+      record[key] = secretField.test(key) ? redactedText : redact(value)
+    }
   }
   for (const { values } of message.fields) {
     for (const [key, value] of Object.entries(values)) {
@@ -100,8 +102,7 @@ export const jsonLine = (options: Logger.Logger.Options<unknown>): string => {
     record.trace_id = span.value.traceId
     record.span_id = span.value.spanId
   }
-  const spans = List.toArray(options.spans)
-  if (spans.length > 0) record.spans = spans.map((s) => s.label)
+  if (List.isCons(options.spans)) record.spans = List.toArray(options.spans).map((s) => s.label)
   if (!Cause.isEmpty(options.cause)) record.cause = messageText([Cause.pretty(options.cause)])
   return JSON.stringify(record)
 }
