@@ -4,7 +4,7 @@
  */
 import { Data, Effect } from "effect"
 import { execFileSync } from "node:child_process"
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -15,14 +15,57 @@ export class OwnStoreError extends Data.TaggedError("OwnStoreError")<{
   readonly cause: unknown
 }> {}
 
-/** A free TCP port on 127.0.0.1. */
-export const freePort = Effect.async<number>((resume) => {
+/**
+ * Ports the kernel never hands out by itself: those below its ephemeral range (`ip_local_port_range`), from which it
+ * picks every outgoing connection's local port and every listener's on port 0. A port taken from that range, probed
+ * and released, could be taken again before its server bound it (by a fixture server listening on port 0, or a
+ * reconnecting client): a gateway then failed with EADDRINUSE and the test read another server's answers.
+ */
+const ownRange = (() => {
+  try {
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number)
+    return low !== undefined && low > 12_000 ? { from: 10_000, to: low - 1 } : undefined
+  } catch {
+    return undefined
+  }
+})()
+
+/** Ports this process has handed out already, never handed out twice. */
+const handedOut = new Set<number>()
+
+const bindable = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const server = createServer()
+    server.once("error", () => resume(Effect.succeed(false)))
+    server.listen(port, "127.0.0.1", () => server.close(() => resume(Effect.succeed(true))))
+  })
+
+const kernelPort = Effect.async<number>((resume) => {
   const server = createServer()
   server.listen(0, "127.0.0.1", () => {
     const address = server.address()
     const port = typeof address === "object" && address !== null ? address.port : 0
     server.close(() => resume(Effect.succeed(port)))
   })
+})
+
+/**
+ * A free TCP port on 127.0.0.1, outside the kernel's ephemeral range where it can tell (a random one, probed, and
+ * never one this process gave before); the kernel's pick otherwise.
+ */
+export const freePort: Effect.Effect<number> = Effect.suspend(() => {
+  if (ownRange === undefined) return kernelPort
+  const { from, to } = ownRange
+  const attempt: Effect.Effect<number> = Effect.suspend(() => {
+    const port = from + Math.floor(Math.random() * (to - from + 1))
+    if (handedOut.has(port)) return attempt
+    return Effect.flatMap(bindable(port), (free) => {
+      if (!free) return attempt
+      handedOut.add(port)
+      return Effect.succeed(port)
+    })
+  })
+  return attempt
 })
 
 // A temporary folder, removed with the scope.
