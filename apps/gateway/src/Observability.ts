@@ -20,52 +20,37 @@ import * as Workers from "./Workers.js"
 /** How long /health, /ready and /metrics wait for each store's answer, in milliseconds. */
 export const ObservabilityConfig = Config.map(ClusterSettings.readyTimeout, Duration.toMillis)
 
-/** Route labels kept at most; past that the table starts over (each path then labelled once more). */
-const labelsKept = 10_000
-
 /**
- * The API's route templates, each parameter as `:id`, those with more fixed segments first (`/alerts/events` before
- * a `/alerts/:id`).
+ * The API's route templates, each parameter as `:id`, by first segment and length, those with more fixed segments
+ * first (`/alerts/events` before a `/alerts/:id`).
  */
-const templates: ReadonlyArray<ReadonlyArray<string>> = (() => {
-  const all = Console.apiPaths.map((path) =>
-    path.split("/").map((segment) => (segment.startsWith(":") ? ":id" : segment))
-  )
+const templates: ReadonlyMap<string, ReadonlyArray<ReadonlyArray<string>>> = (() => {
   const parameters = (template: ReadonlyArray<string>) => template.filter((segment) => segment === ":id").length
-  return all.sort((a, b) => parameters(a) - parameters(b))
+  const byShape = new Map<string, Array<ReadonlyArray<string>>>()
+  for (const path of Console.apiPaths) {
+    const template = path.split("/").map((segment) => (segment.startsWith(":") ? ":id" : segment))
+    const shape = `${template[1]}/${template.length}`
+    byShape.set(shape, [...(byShape.get(shape) ?? []), template].sort((a, b) => parameters(a) - parameters(b)))
+  }
+  return byShape
 })()
 
 const matches = (template: ReadonlyArray<string>, segments: ReadonlyArray<string>) =>
-  template.length === segments.length &&
   template.every((segment, i) => (segment === ":id" ? segments[i] !== "" : segment === segments[i]))
 
-const labelOfPath = (path: string): string => {
-  const segments = path.split("/")
+/**
+ * The route label of a URL: the API route it names (`/scans/:id/results`), `console` for the web console's pages and
+ * assets, `other` for paths no route serves. The labels are as few as the routes, whatever paths clients send.
+ */
+export const routeOf = (url: string): string => {
+  const query = url.indexOf("?")
+  const segments = (query === -1 ? url : url.slice(0, query)).split("/")
   const first = segments[1] ?? ""
   if (first === "") return "/"
   if (first === "docs" || first === "openapi.json") return `/${first}`
   if (!Console.apiSegments.has(first)) return "console"
-  const template = templates.find((template) => matches(template, segments))
+  const template = templates.get(`${first}/${segments.length}`)?.find((template) => matches(template, segments))
   return template === undefined ? "other" : template.join("/")
-}
-
-const labels = new Map<string, string>()
-
-/**
- * The route label of a URL: the API route it names (`/scans/:id/results`), `console` for the web console's pages and
- * assets, `other` for paths no route serves. The labels are as few as the routes, whatever paths clients send, and
- * each path is labelled once while the table holds it.
- */
-export const routeOf = (url: string): string => {
-  const query = url.indexOf("?")
-  const path = query === -1 ? url : url.slice(0, query)
-  let label = labels.get(path)
-  if (label === undefined) {
-    label = labelOfPath(path)
-    if (labels.size >= labelsKept) labels.clear()
-    labels.set(path, label)
-  }
-  return label
 }
 
 const requestsBy = Metrics.taggedBy(Metrics.httpRequests, "route", "status")
