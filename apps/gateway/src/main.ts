@@ -8,6 +8,7 @@ import * as RepliesRedis from "@mirage/runtime/cluster/Replies/Redis"
 import * as ShardInboxRedis from "@mirage/runtime/cluster/ShardInbox/Redis"
 import * as CredentialsConfig from "@mirage/runtime/collection/Credentials/Config"
 import * as ModuleCatalog from "@mirage/runtime/collection/ModuleCatalog"
+import * as HeapGrowth from "@mirage/runtime/platform/HeapGrowth"
 import * as Logging from "@mirage/runtime/platform/Logging"
 import * as Metrics from "@mirage/runtime/platform/Metrics"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
@@ -62,6 +63,8 @@ const primary = (workers: number) =>
   )
 
 Effect.gen(function*() {
+  // Applied in the primary and in each worker: it is a setting of the process's own heap.
+  yield* HeapGrowth.apply(Settings.heapGrowthPercent, "MIRAGE_GATEWAY_HEAP_GROWTH_PERCENT")
   const workers = yield* Settings.workers
   if (cluster.isPrimary && workers > 1) return yield* primary(workers)
   // A worker's log lines say which worker wrote them (node:cluster's id: 1…N, then N+1… for those started again).
