@@ -28,10 +28,12 @@ export const apiPaths: ReadonlyArray<string> = (() => {
   return paths
 })()
 
+/** The first path segment of the API's documents: the reference pages and the OpenAPI document. */
+export const documentSegments: ReadonlyArray<string> = ["docs", "openapi.json"]
+
 /** The first path segment of every API route (`scans`, `modules`, …) and of the API's documents. */
 export const apiSegments: ReadonlySet<string> = new Set([
-  "docs",
-  "openapi.json",
+  ...documentSegments,
   ...apiPaths.map((path) => path.split("/")[1] ?? "").filter((first) => first !== "")
 ])
 

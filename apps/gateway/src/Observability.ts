@@ -30,8 +30,9 @@ const templates: ReadonlyMap<string, ReadonlyArray<ReadonlyArray<string>>> = (()
   for (const path of Console.apiPaths) {
     const template = path.split("/").map((segment) => (segment.startsWith(":") ? ":id" : segment))
     const shape = `${template[1]}/${template.length}`
-    byShape.set(shape, [...(byShape.get(shape) ?? []), template].sort((a, b) => parameters(a) - parameters(b)))
+    byShape.set(shape, [...(byShape.get(shape) ?? []), template])
   }
+  for (const shaped of byShape.values()) shaped.sort((a, b) => parameters(a) - parameters(b))
   return byShape
 })()
 
@@ -47,7 +48,7 @@ export const routeOf = (url: string): string => {
   const segments = (query === -1 ? url : url.slice(0, query)).split("/")
   const first = segments[1] ?? ""
   if (first === "") return "/"
-  if (first === "docs" || first === "openapi.json") return `/${first}`
+  if (Console.documentSegments.includes(first)) return `/${first}`
   if (!Console.apiSegments.has(first)) return "console"
   const template = templates.get(`${first}/${segments.length}`)?.find((template) => matches(template, segments))
   return template === undefined ? "other" : template.join("/")

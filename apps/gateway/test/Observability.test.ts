@@ -190,22 +190,26 @@ describe("gateway observability", () => {
     }))
 
   it("labels routes by the API's route, not by id, and every other path by what serves it", () => {
-    expect(Observability.routeOf("/scans/0b6a4c1e-7a43-4d7e-9d0a-2a9a7c1c5e11/status?x=1")).toBe("/scans/:id/status")
-    expect(Observability.routeOf("/api-keys/mk_abcdefghijklmnopqrstuvwxyz")).toBe("/api-keys/:id")
-    expect(Observability.routeOf("/scans")).toBe("/scans")
-    expect(Observability.routeOf("/scans?limit=20")).toBe("/scans")
-    // Parameters that are not ids (a module's name) are parameters too; a fixed segment wins over a parameter.
-    expect(Observability.routeOf("/modules/crtsh")).toBe("/modules/:id")
-    expect(Observability.routeOf("/alerts/events")).toBe("/alerts/events")
-    expect(Observability.routeOf("/collect/j-1/results")).toBe("/collect/:id/results")
+    const labels: ReadonlyArray<readonly [url: string, label: string]> = [
+      ["/scans/0b6a4c1e-7a43-4d7e-9d0a-2a9a7c1c5e11/status?x=1", "/scans/:id/status"],
+      ["/api-keys/mk_abcdefghijklmnopqrstuvwxyz", "/api-keys/:id"],
+      ["/scans", "/scans"],
+      ["/scans?limit=20", "/scans"],
+      // Parameters that are not ids (a module's name) are parameters too; a fixed segment wins over a parameter.
+      ["/modules/crtsh", "/modules/:id"],
+      ["/alerts/events", "/alerts/events"],
+      ["/collect/j-1/results", "/collect/:id/results"],
+      ["/modules", "/modules"],
+      // Paths no route serves, the console's, the API's documents.
+      ["/modules/crtsh/extra", "other"],
+      ["/static/app.js", "console"],
+      ["/some/console/page", "console"],
+      ["/", "/"],
+      ["/docs/index.css", "/docs"]
+    ]
+    for (const [url, label] of labels) expect(Observability.routeOf(url), url).toBe(label)
     // Paths no route serves: a few labels, however many such paths arrive (a scanner's guesses).
     const guesses = Array.from({ length: 500 }, (_, i) => Observability.routeOf(`/scans/x/wp-admin-${i}.php`))
     expect(new Set(guesses)).toEqual(new Set(["other"]))
-    expect(Observability.routeOf("/modules")).toBe("/modules")
-    expect(Observability.routeOf("/modules/crtsh/extra")).toBe("other")
-    expect(Observability.routeOf("/static/app.js")).toBe("console")
-    expect(Observability.routeOf("/some/console/page")).toBe("console")
-    expect(Observability.routeOf("/")).toBe("/")
-    expect(Observability.routeOf("/docs/index.css")).toBe("/docs")
   })
 })

@@ -1,5 +1,11 @@
-/** The machine's live processes as /proc tells them: for tests and the bench that watch processes they started. */
+/**
+ * The machine's live processes as /proc tells them, for tests and the bench that watch processes they started; and
+ * node child processes run to their end.
+ */
+import { Effect } from "effect"
+import { execFile } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 
 /** A live process: its name, parent, and CPU time with its ended children's, in µs. */
 export interface ProcessStat {
@@ -37,3 +43,34 @@ export const commandLine = (pid: number): string => {
     return ""
   }
 }
+
+/** What a finished child process gave: its exit code (1 when it ended by a signal or timeout) and its output. */
+export interface NodeRun {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url))
+
+/**
+ * Runs `node <args>` from the repository's root (with `--import tsx` first, so TypeScript entry points and
+ * `-e` sources import the workspace's packages), `env` over this process's, for at most a minute; never fails.
+ */
+export const runNode = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>> = {}
+): Effect.Effect<NodeRun> =>
+  Effect.async((resume) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", ...args],
+      { cwd: repositoryRoot, env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) =>
+        resume(Effect.succeed({
+          code: error === null ? 0 : typeof error.code === "number" ? error.code : 1,
+          stdout,
+          stderr
+        }))
+    )
+  })

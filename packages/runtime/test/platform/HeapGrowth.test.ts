@@ -4,11 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as HeapGrowth from "@mirage/runtime/platform/HeapGrowth"
+import { runNode } from "@mirage/testkit/Processes"
 import { Config, Effect, Exit } from "effect"
-import { execFile } from "node:child_process"
-import { fileURLToPath } from "node:url"
-
-const root = fileURLToPath(new URL("../../../../", import.meta.url))
 
 // Applies the percent in argv, then a full collection with a heap to keep; V8 traces the limit it sets.
 const child = `
@@ -22,20 +19,13 @@ console.log("kept", kept.length)
 
 /** The growing factors V8 traced (`[HeapController] Limit: … (3.0)`) in a child given `percent`. */
 const tracedFactors = (percent: number) =>
-  Effect.async<ReadonlyArray<number>, Error>((resume) => {
-    execFile(
-      process.execPath,
-      ["--expose-gc", "--trace-gc-verbose", "--import", "tsx", "--input-type=module", "-e", child, String(percent)],
-      { cwd: root, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout) => {
-        if (error !== null) return resume(Effect.fail(error))
-        const factors = [...stdout.matchAll(/\[HeapController\] Limit: .*\((\d+(?:\.\d+)?)\)/g)].map((m) =>
-          Number(m[1])
-        )
-        resume(Effect.succeed(factors))
-      }
-    )
-  })
+  Effect.map(
+    runNode(["--expose-gc", "--trace-gc-verbose", "--input-type=module", "-e", child, String(percent)]),
+    (run) => {
+      expect(run.code, run.stderr).toBe(0)
+      return [...run.stdout.matchAll(/\[HeapController\] Limit: .*\((\d+(?:\.\d+)?)\)/g)].map((m) => Number(m[1]))
+    }
+  )
 
 describe("HeapGrowth", () => {
   it.live("sets the factor of every limit V8 sets after a full collection", () =>

@@ -1,11 +1,8 @@
 /** The JSON logger: one line per record with level, message, timestamp, annotations and trace id; secrets masked. */
 import { describe, expect, it } from "@effect/vitest"
 import * as Logging from "@mirage/runtime/platform/Logging"
+import { runNode } from "@mirage/testkit/Processes"
 import { Effect, HashMap, Logger, Redacted } from "effect"
-import { execFile } from "node:child_process"
-import { fileURLToPath } from "node:url"
-
-const root = fileURLToPath(new URL("../../../", import.meta.url))
 
 // A process as the gateway and the node run: NodeRuntime.runMain (which installs its own pretty logger) and Logging.layer.
 const program = `
@@ -29,14 +26,10 @@ process.exit(0)
 `
 
 const outputOf = (source: string, format = "json") =>
-  Effect.async<{ readonly stdout: string; readonly stderr: string }, Error>((resume) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", source],
-      { cwd: root, env: { ...process.env, MIRAGE_LOG_FORMAT: format }, timeout: 60_000, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => resume(error === null ? Effect.succeed({ stdout, stderr }) : Effect.fail(error))
-    )
-  })
+  Effect.flatMap(
+    runNode(["--input-type=module", "-e", source], { MIRAGE_LOG_FORMAT: format }),
+    (run) => run.code === 0 ? Effect.succeed(run) : Effect.fail(new Error(`exit ${run.code}: ${run.stderr}`))
+  )
 
 const stdoutOf = (format: string) => Effect.map(outputOf(program, format), ({ stdout }) => stdout)
 

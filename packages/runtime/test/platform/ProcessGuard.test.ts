@@ -4,12 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as ProcessGuard from "@mirage/runtime/platform/ProcessGuard"
+import { runNode } from "@mirage/testkit/Processes"
 import { databaseUrl, withDatabase } from "@mirage/testkit/TestStores"
 import { Effect, Logger } from "effect"
-import { execFile } from "node:child_process"
-import { fileURLToPath } from "node:url"
-
-const root = fileURLToPath(new URL("../../../", import.meta.url))
 
 // The driver's own failure (porsager/postgres#1208): a reserved connection whose backend is terminated, written again.
 const reservedConnectionLoss = `
@@ -28,19 +25,6 @@ for (let i = 0; i < 4; i++) await sql\`select 1\`.then(() => answered++, () => {
 await Promise.all([sql.end({ timeout: 5 }), admin.end({ timeout: 5 })])
 console.log("pool answered", answered)
 `
-
-const runNode = (code: string, env: Record<string, string>) =>
-  Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
-    execFile(
-      process.execPath,
-      ["--input-type=module", "-e", code],
-      { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resume(
-          Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })
-        )
-    )
-  })
 
 // A TypeError as the unpatched driver throws it, with the driver's frame in its stack.
 const driverTypeError = () => {
@@ -100,7 +84,7 @@ describe("ProcessGuard", () => {
     () =>
       Effect.gen(function*() {
         const url = withDatabase(yield* databaseUrl, "postgres")
-        const run = yield* runNode(reservedConnectionLoss, { PG_URL: url })
+        const run = yield* runNode(["--input-type=module", "-e", reservedConnectionLoss], { PG_URL: url })
         expect(run.stderr).not.toContain("TypeError")
         expect(run.code).toBe(0)
         expect(run.stdout).toContain("rejected CONNECTION_CLOSED")
