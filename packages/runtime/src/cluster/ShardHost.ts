@@ -96,8 +96,8 @@ const router = (settings: HostSettings, owned: ReadonlyMap<number, number>, acto
 
     /**
      * Deliveries of different scans at once, each scan's in order: a command to a scan whose actor is not running
-     * waits for its log to load, and the others need not wait behind it: their loads run side by side, and their
-     * actors' first appends go out together in the journal's statements.
+     * waits for its log to load, and the others need not wait behind it: their loads go out together in the event
+     * store's load statements, and their actors' first appends together in the journal's.
      */
     const deliverAll = (deliveries: ReadonlyArray<Delivery>, via: "read" | "takeover" = "read") => {
       const inOrder = (list: ReadonlyArray<Delivery>) =>

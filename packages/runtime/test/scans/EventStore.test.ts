@@ -9,6 +9,7 @@ import type { ScanState } from "@mirage/domain/ScanMachine"
 import { TestStores } from "@mirage/testkit"
 import { Effect, Either, Option, Redacted, Schema } from "effect"
 import type { Scope } from "effect"
+import postgres from "postgres"
 import { ConcurrencyConflict, StaleEpoch } from "../../src/platform/Errors.js"
 import { PgClient } from "../../src/platform/PgClient.js"
 import * as Pg from "../../src/platform/PgClient.js"
@@ -223,6 +224,18 @@ const suite = (name: string, harness: Effect.Effect<Harness, never, Scope.Scope>
         expect(plain(Option.getOrThrow(loaded[31]!).state)).toEqual(plain(scans[7]!.state))
       }))
 
+    it.scoped("loads an id that is no UUID as no scan, beside scans loaded with it", () =>
+      Effect.gen(function*() {
+        const { store } = yield* harness
+        const scan = new Writer(freshScanId(), 1)
+        yield* scan.run(store)
+        const [odd, found] = yield* Effect.all([store.load("not-a-uuid" as ScanId), store.load(scan.scanId)], {
+          concurrency: "unbounded"
+        })
+        expect(odd).toEqual(Option.none())
+        expect(plain(Option.getOrThrow(found).state)).toEqual(plain(scan.state))
+      }))
+
     it.scoped("refuses an append that does not follow the log it expects", () =>
       Effect.gen(function*() {
         const { store } = yield* harness
@@ -389,6 +402,58 @@ const suite = (name: string, harness: Effect.Effect<Harness, never, Scope.Scope>
 describe("EventStore", () => {
   suite("Postgres", postgresHarness)
   suite("Memory", memoryHarness)
+})
+
+describe("EventStore Postgres loads", () => {
+  /** The store on a client that counts the load statements it sends. */
+  const counted = Effect.gen(function*() {
+    const url = yield* TestStores.freshDatabase
+    const statements = { loads: 0 }
+    const sql = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        postgres(url, {
+          max: 4,
+          onnotice: () => undefined,
+          transform: { undefined: null },
+          debug: (_connection, query) => {
+            if (query.includes("scan_snapshots s")) statements.loads++
+          }
+        }) as Pg.Sql
+      ),
+      (sql) => Effect.promise(() => sql.end({ timeout: 5 }))
+    )
+    const store = yield* Effect.provideService(EventStorePostgres.make, PgClient, sql)
+    return { sql, statements, store }
+  })
+
+  it.scoped("sends the loads asked for while one runs together, in far fewer statements than scans", () =>
+    Effect.gen(function*() {
+      const { statements, store } = yield* counted
+      const scans = Array.from({ length: 40 }, () => new Writer(freshScanId(), 2))
+      yield* Effect.forEach(scans, (scan) => scan.run(store), { concurrency: 8 })
+      const loaded = yield* Effect.forEach(scans, (scan) => store.load(scan.scanId), { concurrency: "unbounded" })
+      scans.forEach((scan, i) => expect(plain(Option.getOrThrow(loaded[i]!).state)).toEqual(plain(scan.state)))
+      // One statement for the first load, the rest in the next one or two (two loaders); one each would be 40.
+      expect(statements.loads).toBeGreaterThan(0)
+      expect(statements.loads).toBeLessThanOrEqual(4)
+    }))
+
+  it.scoped("fails only the load of a scan whose log does not read back, not the loads sent with it", () =>
+    Effect.gen(function*() {
+      const { sql, store } = yield* counted
+      const good = new Writer(freshScanId(), 3)
+      yield* good.run(store)
+      const broken = freshScanId()
+      yield* Effect.promise(() =>
+        sql`INSERT INTO scan_events (scan_id, seq, type, payload, at)
+            VALUES (${broken}, 1, 'ScanCreated', ${sql.json({ _tag: "ScanCreated", at: "yesterday" })}, now())`
+      )
+      const [odd, fine] = yield* Effect.all([Effect.either(store.load(broken)), store.load(good.scanId)], {
+        concurrency: "unbounded"
+      })
+      expect(Either.isLeft(odd) && odd.left._tag).toBe("PersistenceError")
+      expect(plain(Option.getOrThrow(fine).state)).toEqual(plain(good.state))
+    }))
 })
 
 describe("EventStore Postgres encoders", () => {

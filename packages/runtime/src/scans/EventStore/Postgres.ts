@@ -6,22 +6,23 @@
 import { ScanId } from "@mirage/domain/Ids"
 import { ScanEvent } from "@mirage/domain/ScanEvent"
 import { fromSnapshot, replay, ScanSnapshot } from "@mirage/domain/ScanMachine"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Deferred, Effect, Layer, Option, Queue, Schema } from "effect"
 import postgres from "postgres"
 import { ConcurrencyConflict, PersistenceError, StaleEpoch } from "../../platform/Errors.js"
 import { PgClient } from "../../platform/PgClient.js"
+import type { Sql } from "../../platform/PgClient.js"
 import * as Tracing from "../../platform/Tracing.js"
 import { EventStore } from "../EventStore.js"
-import type { Append, EventStoreService, StoredEvent } from "../EventStore.js"
+import type { Append, EventStoreService, Loaded, StoredEvent } from "../EventStore.js"
 import { batchJson, encodeBatch, fencesOf, inconsistentWithinBatch } from "./PostgresBatch.js"
 
 const EventRows = Schema.Array(Schema.Struct({ seq: Schema.Int, payload: ScanEvent }))
-const LoadRows = Schema.Array(Schema.Struct({
+const LoadRow = Schema.Struct({
   seq: Schema.NullOr(Schema.Int),
   state: Schema.NullOr(ScanSnapshot),
   events: Schema.Array(Schema.Struct({ seq: Schema.Int, payload: ScanEvent })),
   commands: Schema.Array(Schema.String)
-}))
+})
 const IdRows = Schema.Array(Schema.Struct({ id: ScanId }))
 const FenceRows = Schema.Array(Schema.Struct({ shard: Schema.Int, epoch: Schema.Number }))
 
@@ -37,6 +38,96 @@ const uniqueViolation = (appends: ReadonlyArray<Append>, cause: postgres.Postgre
   const append = appends.find((a) => cause.detail?.includes(a.scan_id) === true) ?? appends[0]
   return new ConcurrencyConflict({ scan_id: append?.scan_id ?? "", expected_seq: append?.expected_seq ?? 0 })
 }
+
+interface PendingLoad {
+  readonly scanId: ScanId
+  readonly done: Deferred.Deferred<Option.Option<Loaded>, PersistenceError>
+}
+
+/** Scans one load statement reads at most, and how many such statements a process runs at once. */
+const loadBatch = 64
+const loaders = 2
+
+const isUuid = Schema.is(Schema.UUID)
+
+/** A scan's state from its row of the load statement: none for a scan that has no log. */
+const loaded = (scanId: ScanId, row: unknown) =>
+  Effect.gen(function*() {
+    const operation = "EventStore.load"
+    if (row === undefined) return yield* new PersistenceError({ operation, cause: `no row loading ${scanId}` })
+    const { commands, events, seq, state: snapshot } = yield* decodeRows(LoadRow, operation)(row)
+    const from = seq === null || snapshot === null ? undefined : fromSnapshot(snapshot)
+    const state = replay(events.map((event) => event.payload), from)
+    if (state === undefined) return Option.none<Loaded>()
+    const lastSeq = events.length === 0 ? from?.seq : events[events.length - 1]?.seq
+    if (state.seq !== lastSeq) {
+      return yield* new PersistenceError({
+        operation,
+        cause: `the log of ${scanId} replays to seq ${state.seq} but ends at seq ${String(lastSeq)}`
+      })
+    }
+    return Option.some<Loaded>({ state, commands: new Set(commands) })
+  })
+
+/**
+ * One statement (one round trip, one consistent read) for what starting actors need: each one's snapshot, the events
+ * after it, and the command ids already answered. Loads asked for while a statement runs go out together in the next
+ * one, as appends do through the journal: actors start by the dozen when a read of the streams brings new scans, or
+ * when a shard is taken over. A scan without a snapshot still gets its row, with nulls.
+ */
+const makeLoad = (sql: Sql) =>
+  Effect.gen(function*() {
+    const loadStatement = (pending: ReadonlyArray<PendingLoad>) =>
+      Effect.gen(function*() {
+        const ids = pending.map((load) => load.scanId)
+        const rows = yield* query(
+          "EventStore.load",
+          () =>
+            sql`
+              SELECT ids.n, s.seq, s.state,
+                (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'payload', e.payload) ORDER BY e.seq), '[]')
+                 FROM scan_events e WHERE e.scan_id = ids.id AND e.seq > coalesce(s.seq, 0)) AS events,
+                (SELECT coalesce(json_agg(c.command_id), '[]') FROM scan_commands c WHERE c.scan_id = ids.id) AS commands
+              FROM unnest(${sql.array(ids)}::uuid[]) WITH ORDINALITY AS ids(id, n)
+              LEFT JOIN scan_snapshots s ON s.scan_id = ids.id
+            `
+        ).pipe(Effect.exit)
+        if (rows._tag === "Failure") {
+          return yield* Effect.forEach(pending, (load) => Deferred.failCause(load.done, rows.cause), { discard: true })
+        }
+        const byPosition = new Map<number, unknown>()
+        for (const row of rows.value) byPosition.set(Number((row as { readonly n: unknown }).n), row)
+        // Each scan's row is decoded and replayed on its own: one that does not read back fails only its own load.
+        yield* Effect.forEach(
+          pending,
+          (load, i) =>
+            Effect.exit(loaded(load.scanId, byPosition.get(i + 1))).pipe(
+              Effect.flatMap((exit) => Deferred.done(load.done, exit))
+            ),
+          { discard: true }
+        )
+      })
+
+    const queue = yield* Queue.unbounded<PendingLoad>()
+    const loader = Effect.forever(
+      Effect.flatMap(
+        Queue.take(queue),
+        (first) => Effect.flatMap(Queue.takeUpTo(queue, loadBatch - 1), (rest) => loadStatement([first, ...rest]))
+      )
+    )
+    for (let i = 0; i < loaders; i++) yield* Effect.forkScoped(loader)
+
+    return (scanId: ScanId): ReturnType<EventStoreService["load"]> =>
+      // No scan has an id that is not a UUID (the column's type would refuse the whole statement).
+      (isUuid(scanId)
+        ? Effect.flatMap(
+          Deferred.make<Option.Option<Loaded>, PersistenceError>(),
+          (done) => Queue.offer(queue, { scanId, done }).pipe(Effect.zipRight(Deferred.await(done)))
+        )
+        : Effect.succeed(Option.none())).pipe(
+          Tracing.whenTraced("EventStore.load", () => ({ captureStackTrace: false, attributes: { scan_id: scanId } }))
+        )
+  })
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient
@@ -62,38 +153,7 @@ export const make = Effect.gen(function*() {
       )
   }
 
-  // One statement (one round trip, one consistent read) for what a starting actor needs: its snapshot, the events
-  // after it, and the command ids already answered. A scan without a snapshot still gets its row, with nulls.
-  const load: EventStoreService["load"] = (scanId) =>
-    Effect.gen(function*() {
-      const operation = "EventStore.load"
-      const [row] = yield* query(
-        operation,
-        () =>
-          sql`
-            SELECT s.seq, s.state,
-              (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'payload', e.payload) ORDER BY e.seq), '[]')
-               FROM scan_events e WHERE e.scan_id = ${scanId} AND e.seq > coalesce(s.seq, 0)) AS events,
-              (SELECT coalesce(json_agg(c.command_id), '[]') FROM scan_commands c WHERE c.scan_id = ${scanId}) AS commands
-            FROM (SELECT 1) AS one LEFT JOIN scan_snapshots s ON s.scan_id = ${scanId}
-          `
-      ).pipe(Effect.flatMap(decodeRows(LoadRows, operation)))
-      if (row === undefined) return yield* new PersistenceError({ operation, cause: `no row loading ${scanId}` })
-      const from = row.seq === null || row.state === null ? undefined : fromSnapshot(row.state)
-      const { events } = row
-      const state = replay(events.map((event) => event.payload), from)
-      if (state === undefined) return Option.none()
-      const lastSeq = events.length === 0 ? from?.seq : events[events.length - 1]?.seq
-      if (state.seq !== lastSeq) {
-        return yield* new PersistenceError({
-          operation,
-          cause: `the log of ${scanId} replays to seq ${state.seq} but ends at seq ${String(lastSeq)}`
-        })
-      }
-      return Option.some({ state, commands: new Set(row.commands) })
-    }).pipe(
-      Tracing.whenTraced("EventStore.load", () => ({ captureStackTrace: false, attributes: { scan_id: scanId } }))
-    )
+  const load = yield* makeLoad(sql)
 
   const events: EventStoreService["events"] = (scanId, afterSeq, limit) =>
     query(
@@ -180,4 +240,4 @@ const refusal = (
 }
 
 /** The event store on the PostgreSQL of `PgClient`. */
-export const layer = Layer.effect(EventStore, make)
+export const layer = Layer.scoped(EventStore, make)
