@@ -108,11 +108,18 @@ const makeLoad = (sql: Sql) =>
         )
       })
 
+    // Whatever goes wrong with a batch is its loads' answer: a loader never stops while the store is up.
+    const settle = (pending: ReadonlyArray<PendingLoad>) =>
+      loadStatement(pending).pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.forEach(pending, (load) => Deferred.failCause(load.done, cause), { discard: true })
+        )
+      )
     const queue = yield* Queue.unbounded<PendingLoad>()
     const loader = Effect.forever(
       Effect.flatMap(
         Queue.take(queue),
-        (first) => Effect.flatMap(Queue.takeUpTo(queue, loadBatch - 1), (rest) => loadStatement([first, ...rest]))
+        (first) => Effect.flatMap(Queue.takeUpTo(queue, loadBatch - 1), (rest) => settle([first, ...rest]))
       )
     )
     for (let i = 0; i < loaders; i++) yield* Effect.forkScoped(loader)
