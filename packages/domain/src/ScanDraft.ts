@@ -1,15 +1,16 @@
 /**
  * A scan's state changed in place while an actor handles one batch: `decideInto` gives the events `decide` gives and
  * leaves the draft where folding them with `evolve` would. The frequent commands of a running scan (a task started,
- * succeeded or failed) are applied without copying the state per event; every other command, and every event that ends
- * the scan, goes through `decide` and `evolve` themselves, which stay the definition (a property test compares both).
+ * succeeded or failed) and a scan's start (its task plan) are applied without copying the state per event; every other
+ * command, and every event that ends the scan, goes through `decide` and `evolve` themselves, which stay the definition
+ * (a property test compares both).
  */
 import { Either, HashMap, Option, SortedMap } from "effect"
 import { entityKey } from "./Entity.js"
 import type { TaskId } from "./Ids.js"
 import { isTerminal } from "./Scan.js"
 import type { ScanCommand, ScanEvent } from "./ScanEvent.js"
-import { decide, evolve, taskCompletion } from "./ScanMachine.js"
+import { decide, evolve, startEvents, taskCompletion } from "./ScanMachine.js"
 import type { Rejection, ScanState, TaskCounts, TaskEntry } from "./ScanMachine.js"
 import { tasksStarted } from "./ScanTasks.js"
 
@@ -199,6 +200,11 @@ export const decideInto = (
   const working = (draft as ReturnType<typeof makeDraft>).working
   const state = working.state
   switch (command._tag) {
+    case "StartScan": {
+      // The start's task plan applied in place, rather than the whole state copied per event twice over.
+      if (state.deleted || state.status !== "CREATED") break
+      return Either.right(settle(working, startEvents(state, now), now))
+    }
     case "MarkTasksStarted": {
       if (state.deleted) break
       const decided = tasksStarted(state, command, now)

@@ -98,6 +98,23 @@ const succeeded = (
   return Either.right(closeIfDone(state, taskCompletion(state, task.value, command, at), at))
 }
 
+/**
+ * A created scan's start, before the completion it may bring (a scan with nothing in scope to run ends at once): it
+ * starts, and plans the plan's modules on its target and seeds at depth 0.
+ */
+export const startEvents = (state: ScanState, at: number): Array<ScanEvent> => {
+  const byId = new Map<string, PlannedTask>()
+  // A blacklisted target or seed is not processed either: the blacklist wins over everything.
+  for (const entity of [state.definition.target, ...state.seeds]) {
+    if (!inScope(state.definition.configuration.scope, entity)) continue
+    for (const task of planTasks(state.id, state.plan, entity, 0)) {
+      if (!byId.has(task.task_id)) byId.set(task.task_id, task)
+    }
+  }
+  const tasks = Array.from(byId.values())
+  return [{ _tag: "ScanStarted", at }, ...(tasks.length > 0 ? [{ _tag: "TasksPlanned" as const, at, tasks }] : [])]
+}
+
 /** The events a command causes in a scan's current state, or why it is refused. */
 export const decide = (
   state: ScanState | undefined,
@@ -145,22 +162,9 @@ export const decide = (
       }
       return Either.right(entities.length === 0 ? [] : [{ _tag: "SeedsAdded", at, entities }])
     }
-    case "StartScan": {
+    case "StartScan":
       if (status !== "CREATED") return reject("start", status)
-      const byId = new Map<string, PlannedTask>()
-      // A blacklisted target or seed is not processed either: the blacklist wins over everything.
-      for (const entity of [state.definition.target, ...state.seeds]) {
-        if (!inScope(state.definition.configuration.scope, entity)) continue
-        for (const task of planTasks(state.id, state.plan, entity, 0)) {
-          if (!byId.has(task.task_id)) byId.set(task.task_id, task)
-        }
-      }
-      const tasks = Array.from(byId.values())
-      return Either.right(closeIfDone(state, [
-        { _tag: "ScanStarted", at },
-        ...(tasks.length > 0 ? [{ _tag: "TasksPlanned" as const, at, tasks }] : [])
-      ], at))
-    }
+      return Either.right(closeIfDone(state, startEvents(state, at), at))
     case "PauseScan":
       if (status !== "RUNNING") return reject("pause", status)
       return Either.right([{ _tag: "ScanPaused", at }])

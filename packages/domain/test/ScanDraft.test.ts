@@ -35,7 +35,7 @@ type Intent =
     readonly results: number
     readonly found: Array<number>
   }
-  | { readonly kind: "tick" | "pause" | "resume" | "stop" | "unknown" | "delete" }
+  | { readonly kind: "tick" | "pause" | "resume" | "stop" | "unknown" | "delete" | "start" }
 
 const arbIntent: FastCheck.Arbitrary<Intent> = FastCheck.oneof(
   {
@@ -70,7 +70,8 @@ const arbIntent: FastCheck.Arbitrary<Intent> = FastCheck.oneof(
       { kind: "tick" as const },
       { kind: "pause" as const },
       { kind: "resume" as const },
-      { kind: "unknown" as const }
+      { kind: "unknown" as const },
+      { kind: "start" as const }
     )
   },
   { weight: 1, arbitrary: FastCheck.constantFrom({ kind: "stop" as const }, { kind: "delete" as const }) }
@@ -112,6 +113,8 @@ const commandFor = (state: ScanState, intent: Intent): ScanCommand => {
       return { _tag: "DeleteScan" }
     case "unknown":
       return { _tag: "MarkTasksStarted", task_ids: [unknownTask] }
+    case "start":
+      return { _tag: "StartScan" }
   }
 }
 
@@ -138,7 +141,15 @@ describe("ScanDraft", () => {
     FastCheck.assert(
       FastCheck.property(arbScenario, ({ batches, config, plan, target }) => {
         const d = new Driver({ plan, config, target })
+        // The start through a draft too: its plan (none, when no module takes the target) and its completion.
+        const created = d.scan
+        const starting = makeDraft(created)
+        expect(decideInto(starting, { _tag: "StartScan" }, d.now)).toEqual(
+          decide(created, { _tag: "StartScan" }, d.now)
+        )
         d.send({ _tag: "StartScan" })
+        expect(view(starting.freeze())).toEqual(view(d.scan))
+        expect(view(created)).toEqual(view(new Driver({ plan, config, target }).scan))
         let reference = d.scan
         let kept = d.scan
         let now = d.now
