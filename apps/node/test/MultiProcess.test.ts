@@ -107,26 +107,37 @@ describe("a cluster of processes", () => {
         scans.push({ id: created.id, definition })
       }
       yield* Effect.forEach(scans, (scan) => call("POST", `/scans/${scan.id}/start`), { concurrency: 20 })
-      yield* Effect.sleep("500 millis")
-      // The scans on shards the doomed node holds when it dies: their spans not yet exported die with it.
-      const holders = yield* leaseHolders(yield* redisUrl, prefix)
-      expect(holders).toContain("node-2")
-      const wasKilledNodes = (scan: { id: string }) =>
-        [settled, holders].some((owners) => owners[shardOf(scan.id, 128)] === "node-2")
-      const heldByKilled = new Set(scans.filter(wasKilledNodes).map((s) => s.id))
-      // The kill must find the doomed node mid-scan: one of its scans started there (events under its epoch) and not
-      // ended. Half a second after the starts usually is; on a busy machine its start commands may still wait.
-      const runningOnKilled = Effect.forEach(
-        [...heldByKilled],
-        (id) => call<{ status: string }>("GET", `/scans/${id}/status`)
-      ).pipe(Effect.map((reads) => reads.some((read) => read.status === "RUNNING")))
-      let started = false
-      for (let i = 0; i < 400 && !started; i++) {
-        started = yield* runningOnKilled
-        if (!started) yield* Effect.sleep("50 millis")
+      // The kill must find a node mid-scan: a scan on a shard the node holds at that moment started there (events
+      // under its epoch) and has seconds of work left. Certificate searches take 1.5 s each here, so a scan of the
+      // first two definitions that started less than a second ago does; the node holding it is the one killed. (A
+      // scan merely RUNNING may end in the milliseconds before the kill; a node chosen in advance may have none.)
+      const readings: Array<ReadonlyArray<string | undefined>> = [settled]
+      const slow = scans.filter((scan) => definitions(world.domain)[scan.definition]!.modules.includes("crtsh"))
+      const youngSlowScanOwner = Effect.gen(function*() {
+        const holders = yield* leaseHolders(yield* redisUrl, prefix)
+        readings.push(holders)
+        const reads = yield* Effect.forEach(
+          slow,
+          (scan) => call<{ status: string; elapsed_seconds: number }>("GET", `/scans/${scan.id}/status`)
+        )
+        const young = slow.find((_, i) => reads[i]!.status === "RUNNING" && reads[i]!.elapsed_seconds < 1)
+        return young === undefined ? undefined : holders[shardOf(young.id, 128)]
+      })
+      let doomedName: string | undefined
+      for (let i = 0; i < 400 && doomedName === undefined; i++) {
+        doomedName = yield* youngSlowScanOwner
+        if (doomedName === undefined) yield* Effect.sleep("50 millis")
       }
-      expect(started).toBe(true)
-      procs[1]!.child.kill("SIGKILL")
+      expect(doomedName).toBeDefined()
+      // The scans on shards the doomed node held since the split: their spans not yet exported die with it.
+      const heldByKilled = new Set(
+        scans.filter((scan) => readings.some((owners) => owners[shardOf(scan.id, 128)] === doomedName)).map((scan) =>
+          scan.id
+        )
+      )
+      const doomed = procs.find((proc) => proc.name === doomedName)
+      expect(doomed).toBeDefined()
+      doomed!.child.kill("SIGKILL")
       const killedAt = Date.now()
 
       const statuses = yield* finalStatuses(call, scans.map((scan) => scan.id), 90_000)
