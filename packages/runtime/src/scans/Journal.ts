@@ -7,8 +7,9 @@
  * bound by its CPU spends it on fewer, larger transactions (three writers made batches a quarter
  * the size and the bench a third slower).
  */
-import { Config, Context, Deferred, Effect, Layer, Queue } from "effect"
+import { Config, Context, Deferred, Effect, Layer } from "effect"
 import type { ConcurrencyConflict, PersistenceError, StaleEpoch } from "../platform/Errors.js"
+import * as GroupCommit from "../platform/GroupCommit.js"
 import { EventStore } from "./EventStore.js"
 import type { Append } from "./EventStore.js"
 import * as Settings from "./Settings.js"
@@ -26,37 +27,26 @@ export const JournalConfig = Config.all({
   writers: Settings.journalWriters
 })
 
-interface Pending {
-  readonly append: Append
-  readonly done: Deferred.Deferred<void, AppendError>
-}
-
 export const make = (options: { readonly batch: number; readonly writers: number }) =>
   Effect.gen(function*() {
     const store = yield* EventStore
-    const queue = yield* Queue.unbounded<Pending>()
-    const writeOne = (pending: Pending) =>
-      Effect.exit(store.append([pending.append])).pipe(Effect.flatMap((exit) => Deferred.done(pending.done, exit)))
-    const writer = Effect.forever(
-      Effect.gen(function*() {
-        const first = yield* Queue.take(queue)
-        const rest = yield* Queue.takeUpTo(queue, options.batch - 1)
-        const batch = [first, ...rest]
-        if (batch.length === 1) return yield* writeOne(first)
-        const exit = yield* Effect.exit(store.append(batch.map((p) => p.append)))
-        if (exit._tag === "Success") {
-          for (const pending of batch) yield* Deferred.succeed(pending.done, undefined)
-        } else {
-          yield* Effect.forEach(batch, writeOne, { discard: true })
-        }
-      })
-    )
-    for (let i = 0; i < options.writers; i++) yield* Effect.forkScoped(writer)
-    return Journal.of({
-      write: (append) =>
-        Effect.flatMap(Deferred.make<void, AppendError>(), (done) =>
-          Queue.offer(queue, { append, done }).pipe(Effect.zipRight(Deferred.await(done))))
+    const writeOne = (pending: GroupCommit.Waiting<Append, void, AppendError>) =>
+      Effect.exit(store.append([pending.input])).pipe(Effect.flatMap((exit) => Deferred.done(pending.done, exit)))
+    const write = yield* GroupCommit.make<Append, void, AppendError>({
+      workers: options.writers,
+      limit: options.batch,
+      run: (batch) =>
+        Effect.gen(function*() {
+          if (batch.length === 1) return yield* writeOne(batch[0]!)
+          const exit = yield* Effect.exit(store.append(batch.map((p) => p.input)))
+          if (exit._tag === "Success") {
+            for (const pending of batch) yield* Deferred.succeed(pending.done, undefined)
+          } else {
+            yield* Effect.forEach(batch, writeOne, { discard: true })
+          }
+        })
     })
+    return Journal.of({ write })
   })
 
 export const layer = Layer.scoped(Journal, Effect.flatMap(JournalConfig, make))

@@ -6,9 +6,10 @@
 import { ScanId } from "@mirage/domain/Ids"
 import { ScanEvent } from "@mirage/domain/ScanEvent"
 import { fromSnapshot, replay, ScanSnapshot } from "@mirage/domain/ScanMachine"
-import { Deferred, Effect, Layer, Option, Queue, Schema } from "effect"
+import { Deferred, Effect, Layer, Option, Schema } from "effect"
 import postgres from "postgres"
 import { ConcurrencyConflict, PersistenceError, StaleEpoch } from "../../platform/Errors.js"
+import * as GroupCommit from "../../platform/GroupCommit.js"
 import { PgClient } from "../../platform/PgClient.js"
 import type { Sql } from "../../platform/PgClient.js"
 import * as Tracing from "../../platform/Tracing.js"
@@ -39,10 +40,7 @@ const uniqueViolation = (appends: ReadonlyArray<Append>, cause: postgres.Postgre
   return new ConcurrencyConflict({ scan_id: append?.scan_id ?? "", expected_seq: append?.expected_seq ?? 0 })
 }
 
-interface PendingLoad {
-  readonly scanId: ScanId
-  readonly done: Deferred.Deferred<Option.Option<Loaded>, PersistenceError>
-}
+type PendingLoad = GroupCommit.Waiting<ScanId, Option.Option<Loaded>, PersistenceError>
 
 /** Scans one load statement reads at most, and how many such statements a process runs at once. */
 const loadBatch = 64
@@ -79,7 +77,7 @@ const makeLoad = (sql: Sql) =>
   Effect.gen(function*() {
     const loadStatement = (pending: ReadonlyArray<PendingLoad>) =>
       Effect.gen(function*() {
-        const ids = pending.map((load) => load.scanId)
+        const ids = pending.map((load) => load.input)
         const rows = yield* query(
           "EventStore.load",
           () =>
@@ -91,49 +89,27 @@ const makeLoad = (sql: Sql) =>
               FROM unnest(${sql.array(ids)}::uuid[]) WITH ORDINALITY AS ids(id, n)
               LEFT JOIN scan_snapshots s ON s.scan_id = ids.id
             `
-        ).pipe(Effect.exit)
-        if (rows._tag === "Failure") {
-          return yield* Effect.forEach(pending, (load) => Deferred.failCause(load.done, rows.cause), { discard: true })
-        }
+        )
         const byPosition = new Map<number, unknown>()
-        for (const row of rows.value) byPosition.set(Number((row as { readonly n: unknown }).n), row)
+        for (const row of rows) byPosition.set(Number((row as { readonly n: unknown }).n), row)
         // Each scan's row is decoded and replayed on its own: one that does not read back fails only its own load.
         yield* Effect.forEach(
           pending,
           (load, i) =>
-            Effect.exit(loaded(load.scanId, byPosition.get(i + 1))).pipe(
+            Effect.exit(loaded(load.input, byPosition.get(i + 1))).pipe(
               Effect.flatMap((exit) => Deferred.done(load.done, exit))
             ),
           { discard: true }
         )
       })
 
-    // Whatever goes wrong with a batch is its loads' answer: a loader never stops while the store is up.
-    const settle = (pending: ReadonlyArray<PendingLoad>) =>
-      loadStatement(pending).pipe(
-        Effect.catchAllCause((cause) =>
-          Effect.forEach(pending, (load) => Deferred.failCause(load.done, cause), { discard: true })
-        )
-      )
-    const queue = yield* Queue.unbounded<PendingLoad>()
-    const loader = Effect.forever(
-      Effect.flatMap(
-        Queue.take(queue),
-        (first) => Effect.flatMap(Queue.takeUpTo(queue, loadBatch - 1), (rest) => settle([first, ...rest]))
-      )
-    )
-    for (let i = 0; i < loaders; i++) yield* Effect.forkScoped(loader)
+    const loadOne = yield* GroupCommit.make({ workers: loaders, limit: loadBatch, run: loadStatement })
 
     return (scanId: ScanId): ReturnType<EventStoreService["load"]> =>
       // No scan has an id that is not a UUID (the column's type would refuse the whole statement).
-      (isUuid(scanId)
-        ? Effect.flatMap(
-          Deferred.make<Option.Option<Loaded>, PersistenceError>(),
-          (done) => Queue.offer(queue, { scanId, done }).pipe(Effect.zipRight(Deferred.await(done)))
-        )
-        : Effect.succeed(Option.none())).pipe(
-          Tracing.whenTraced("EventStore.load", () => ({ captureStackTrace: false, attributes: { scan_id: scanId } }))
-        )
+      (isUuid(scanId) ? loadOne(scanId) : Effect.succeed(Option.none())).pipe(
+        Tracing.whenTraced("EventStore.load", () => ({ captureStackTrace: false, attributes: { scan_id: scanId } }))
+      )
   })
 
 export const make = Effect.gen(function*() {
