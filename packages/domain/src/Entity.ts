@@ -7,6 +7,7 @@ import { hash } from "node:crypto"
 import { isIPv4, isIPv6 } from "node:net"
 import { domainToASCII } from "node:url"
 import { ApiText, textProblem } from "./Text.js"
+import { trusted } from "./Trusted.js"
 import * as Wire from "./WirePatterns.js"
 
 export const EntityType = Schema.Literal(
@@ -322,7 +323,7 @@ export const normalizeEntity = (
       }
       const problem = textProblem(value)
       if (problem !== undefined) return Either.left(problem)
-      const canonical = new Entity({ type: entity.type, value }, true)
+      const canonical = trusted(Entity, { type: entity.type, value })
       built.add(canonical)
       return Either.right(canonical)
     }

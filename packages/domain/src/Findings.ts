@@ -11,6 +11,7 @@ import type { ScanId } from "./Ids.js"
 import type { TaskSucceeded } from "./ScanEvent.js"
 import type { ScanState, TaskEntry } from "./ScanMachine.js"
 import { deepTextProblem, storable, textProblem } from "./Text.js"
+import { trusted } from "./Trusted.js"
 
 /** One thing a module reported, as it reported it: not yet canonical, maybe not even of its type. */
 export interface Finding {
@@ -110,8 +111,8 @@ export const toResult = (
   parent: string = resultHash(task.entity.type, task.entity.value)
 ): CollectionResult => {
   const hash = resultHash(entity.type, entity.value)
-  // Built from values already checked (the entity is canonical, the confidence clamped), so validation is skipped.
-  return new CollectionResult({
+  // Built from values already checked (the entity is canonical, the confidence clamped).
+  return trusted(CollectionResult, {
     id: resultIdFor(scanId, hash),
     task_id: task.task_id,
     scan_id: scanId,
@@ -124,7 +125,7 @@ export const toResult = (
     metadata: { ...finding.metadata },
     hash,
     parent
-  }, true)
+  })
 }
 
 /**
@@ -140,13 +141,13 @@ export const toEnrichment = (
 ): CollectionResult => {
   const own = toResult(scanId, task, entity, finding, now)
   const hash = enrichmentHash(entity.type, entity.value, task.module_id)
-  return new CollectionResult({
+  return trusted(CollectionResult, {
     ...own,
     id: resultIdFor(scanId, hash),
     hash,
     metadata: { ...own.metadata, enriches: resultHash(entity.type, entity.value) },
     parent: resultHash(entity.type, entity.value)
-  }, true)
+  })
 }
 
 /**
