@@ -79,6 +79,26 @@ describe("ResultStore read copy", () => {
     }
   })
 
+  it.scoped("stores each result's wire JSON as its text, in a batch with a NUL escape or without one", () =>
+    Effect.gen(function*() {
+      const sql = yield* PgClient.make({ url: Redacted.make(yield* TestStores.freshDatabase), max: 2 })
+      const plain = [
+        result(large, 1, { quote: "a \"b\" \\ c", z: "é😀", n: [1, 2.5, -0, 1e21], deep: { "a.b": [[null]] } }),
+        result(large, 2)
+      ]
+      const withNul = [result(small, 1), result(small, 2, { text: "nul\u0000byte", other: "\\u0000 as text" })]
+      yield* ReadCopy.insertWith(sql, [{ owner: large, results: plain }])
+      yield* ReadCopy.insertWith(sql, [{ owner: small, results: withNul }])
+      const stored = yield* Effect.promise(() =>
+        sql<Array<{ id: string; document: string }>>`select id::text, document::text from results_read`
+      )
+      const byId = new Map(stored.map((row) => [row.id, row.document]))
+      for (const sample of [...plain, ...withNul]) {
+        expect(byId.get(sample.id)).toBe(JSON.stringify(ReadCopy.wireOf(sample)))
+      }
+      expect(stored).toHaveLength(4)
+    }))
+
   it.scoped(
     "reads a page of 100 through at most 101 index rows at 20,000 results as at 20",
     () =>

@@ -26,8 +26,8 @@ interface Row {
   readonly module_id: string
   readonly data_type: string
   readonly confidence: number
-  /** The wire encoding's JSON text: a string here, so that `\u0000` in it reaches the `json` column unconverted. */
-  readonly document: string
+  /** The wire encoding, written into the batch's JSON as it is: PostgreSQL keeps a `json` value's text unchanged. */
+  readonly document: typeof CollectionResult.Encoded
 }
 
 /** Rows per statement: the batch travels as one JSON parameter. */
@@ -82,11 +82,24 @@ const encodeRows = (
           module_id: result.module_id,
           data_type: result.data_type,
           confidence: result.confidence,
-          document: JSON.stringify(wireOf(result))
+          document: wireOf(result)
         }))
       ).sort(byKey),
     catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: read copy encode", cause })
   })
+
+/**
+ * A chunk of rows as the statement's one JSON parameter, each document nested as it is: one encoding of every result.
+ * `json_to_recordset` refuses a `\u0000` escape anywhere in its input, nested values included, while the `json`
+ * column keeps one: a chunk where one appears (a stray NUL the caller let through) sends every document as its JSON
+ * text instead, a string that the statement parses, as before.
+ */
+const chunkJson = (rows: ReadonlyArray<Row>): string => {
+  const text = JSON.stringify(rows)
+  return text.includes("\\u0000")
+    ? JSON.stringify(rows.map(({ document, ...row }) => ({ ...row, document_text: JSON.stringify(document) })))
+    : text
+}
 
 /** Copies results through `sql` (the pool, or a transaction); a copy that exists is left as it is. */
 export const insertWith = (
@@ -97,17 +110,17 @@ export const insertWith = (
     const rows = yield* encodeRows(batches)
     for (let from = 0; from < rows.length; from += chunk) {
       const text = yield* Effect.try({
-        try: () => JSON.stringify(rows.slice(from, from + chunk)),
+        try: () => chunkJson(rows.slice(from, from + chunk)),
         catch: (cause) => new PersistenceError({ operation: "ResultStore.insert: read copy encode", cause })
       })
       yield* Effect.tryPromise({
         try: () =>
           sql`
             insert into results_read (owner, id, task_id, module_id, data_type, confidence, document)
-            select owner, id, task_id, module_id, data_type, confidence, document::json
+            select owner, id, task_id, module_id, data_type, confidence, coalesce(document, document_text::json)
             from json_to_recordset(${text}::text::json) as r(
               owner text, id uuid, task_id text, module_id text, data_type text, confidence double precision,
-              document text
+              document json, document_text text
             )
             on conflict do nothing
           `,
