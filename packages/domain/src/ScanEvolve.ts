@@ -10,7 +10,7 @@ import type { ScanStatus } from "./Scan.js"
 import { isTerminal } from "./Scan.js"
 import { maxSeeds } from "./ScanEvent.js"
 import type { ScanCreated, ScanEvent } from "./ScanEvent.js"
-import { runningTime, type ScanState, type TaskCounts, type TaskEntry } from "./ScanState.js"
+import { queuedEntry, runningTime, type ScanState, type TaskCounts, type TaskEntry, withStatus } from "./ScanState.js"
 import { canonicalEntity } from "./ScanTasks.js"
 
 const zeroCounts: TaskCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
@@ -33,13 +33,18 @@ const countKey = (status: TaskStatus): keyof TaskCounts => {
 const emptyQueue: SortedMap.SortedMap<number, TaskId> = SortedMap.empty(Order.number)
 
 /** A task leaves QUEUED at most once: nothing puts it back. */
-const setTask = (state: ScanState, task: TaskEntry, status: TaskStatus, patch: Partial<TaskEntry> = {}) => {
+const setTask = (
+  state: ScanState,
+  task: TaskEntry,
+  status: TaskStatus,
+  patch?: { readonly result_count?: number; readonly error?: string }
+) => {
   const from = countKey(task.status)
   const to = countKey(status)
   const counts = { ...state.counts, [from]: state.counts[from] - 1 }
   counts[to] = counts[to] + 1
   return {
-    tasks: HashMap.set(state.tasks, task.task_id, { ...task, ...patch, status }),
+    tasks: HashMap.set(state.tasks, task.task_id, withStatus(task, status, patch)),
     queue: task.status === "QUEUED" ? SortedMap.remove(state.queue, task.order) : state.queue,
     counts
   }
@@ -56,7 +61,7 @@ const terminate = (state: ScanState, status: ScanStatus, reason: string, at: num
   let cancelled = state.counts.cancelled
   for (const task of HashMap.values(state.tasks)) {
     if (task.status === "QUEUED" || task.status === "RUNNING") {
-      tasks = HashMap.set(tasks, task.task_id, { ...task, status: "CANCELLED" })
+      tasks = HashMap.set(tasks, task.task_id, withStatus(task, "CANCELLED"))
       cancelled++
     }
   }
@@ -130,13 +135,7 @@ const applyEvent = (state: ScanState, event: ScanEvent): ScanState => {
       for (const planned of event.tasks) {
         if (HashMap.has(tasks, planned.task_id)) continue
         queue = SortedMap.set(queue, order, planned.task_id)
-        tasks = HashMap.set(tasks, planned.task_id, {
-          ...planned,
-          status: "QUEUED",
-          order: order++,
-          result_count: 0,
-          error: null
-        })
+        tasks = HashMap.set(tasks, planned.task_id, queuedEntry(planned, order++))
         seen = HashMap.set(seen, entityKey(planned.entity), planned.depth)
         queued++
       }
