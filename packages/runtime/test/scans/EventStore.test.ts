@@ -3,11 +3,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Entity } from "@mirage/domain/Entity"
 import { ModuleId, OrganizationId, ScanId, TemplateId, UserId } from "@mirage/domain/Ids"
 import { ScanConfiguration, ScanDefinition } from "@mirage/domain/Scan"
-import type { ScanCommand, ScanEvent } from "@mirage/domain/ScanEvent"
+import { ScanCreated, ScanEvent } from "@mirage/domain/ScanEvent"
+import type { ScanCommand } from "@mirage/domain/ScanEvent"
 import { decide, evolve, initial, queuedTasks, replay, toSnapshot } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import { TestStores } from "@mirage/testkit"
-import { Effect, Either, Option, Redacted, Schema } from "effect"
+import { Arbitrary, Effect, Either, FastCheck, Option, Redacted, Schema } from "effect"
 import type { Scope } from "effect"
 import postgres from "postgres"
 import { ConcurrencyConflict, StaleEpoch } from "../../src/platform/Errors.js"
@@ -522,4 +523,68 @@ describe("EventStore Postgres encoders", () => {
         expect(scan.log.map((e) => e._tag)).toContain("ScanDeleted")
       }
     }))
+
+  describe("payload decoding", () => {
+    /** JSON as `JSON.parse` gives it: the tests below break it in place. */
+    type Parsed = ReturnType<typeof JSON.parse>
+    const schemaDecode = Schema.decodeUnknownEither(ScanEvent)
+    /** A payload as the store gives it back: the schema's encoding through JSON. */
+    const stored = (event: ScanEvent) => JSON.parse(JSON.stringify(Schema.encodeSync(ScanEvent)(event))) as unknown
+    const agrees = (payload: unknown) => {
+      const expected = schemaDecode(payload)
+      // Twice: the second decode takes the remembered parts.
+      for (let i = 0; i < 2; i++) {
+        const decoded = PostgresJson.decodeEventPayload(payload)
+        expect(Either.isRight(decoded)).toBe(Either.isRight(expected))
+        if (Either.isRight(decoded) && Either.isRight(expected)) {
+          expect(decoded.right).toStrictEqual(expected.right)
+          if (decoded.right._tag === "ScanCreated" && expected.right._tag === "ScanCreated") {
+            expect(decoded.right.definition).toBeInstanceOf(ScanDefinition)
+            expect(Schema.encodeSync(ScanEvent)(decoded.right)).toEqual(Schema.encodeSync(ScanEvent)(expected.right))
+          }
+        }
+      }
+    }
+
+    it("decodes a stored ScanCreated as the schema does, the second time from what it remembers", () => {
+      FastCheck.assert(
+        FastCheck.property(Arbitrary.make(ScanCreated), (event) => agrees(stored(event))),
+        { numRuns: 150 }
+      )
+    })
+
+    it("refuses what the schema refuses, in any part of a ScanCreated, and decodes other events through it", () => {
+      const created = createScan(freshScanId())
+      const payload = stored(Either.getOrThrow(decide(undefined, created, 5))[0]!) as Parsed
+      agrees(payload)
+      const broken: ReadonlyArray<(p: Parsed) => void> = [
+        (p) => delete p.scan_id,
+        (p) => (p.at = "soon"),
+        (p) => (p.header.organization_id = 7),
+        (p) => (p.definition.name = ""),
+        (p) => delete p.definition.target,
+        (p) => (p.definition.target = { type: "DOMAIN", value: "" }),
+        (p) => (p.definition.description = null),
+        (p) => (p.definition.modules = Array.from({ length: 500 }, () => ({ id: "dns_resolve" }))),
+        (p) => (p.definition.modules = [{ id: 42 }]),
+        (p) => (p.definition.configuration.max_results = -1),
+        (p) => delete p.definition.configuration,
+        (p) => (p.plan[0].input_types = ["NOT_A_TYPE"]),
+        (p) => (p.definition = "a definition"),
+        (p) => (p._tag = "ScanCreate")
+      ]
+      for (const breakIt of broken) {
+        const copy = JSON.parse(JSON.stringify(payload)) as Parsed
+        breakIt(copy)
+        expect(Either.isLeft(schemaDecode(copy))).toBe(true)
+        agrees(copy)
+      }
+      // A description left out takes its default, as through the schema.
+      const bare = JSON.parse(JSON.stringify(payload)) as Parsed
+      delete bare.definition.description
+      agrees(bare)
+      agrees({ _tag: "TasksStarted", at: 9, task_ids: ["a", "b"] })
+      agrees({ _tag: "TasksStarted", at: 9, task_ids: "a" })
+    })
+  })
 })

@@ -6,7 +6,7 @@
 import { ScanId } from "@mirage/domain/Ids"
 import { ScanEvent } from "@mirage/domain/ScanEvent"
 import { fromSnapshot, replay, ScanSnapshot } from "@mirage/domain/ScanMachine"
-import { Deferred, Effect, Layer, Option, Schema } from "effect"
+import { Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import postgres from "postgres"
 import { ConcurrencyConflict, PersistenceError, StaleEpoch } from "../../platform/Errors.js"
 import * as GroupCommit from "../../platform/GroupCommit.js"
@@ -16,12 +16,14 @@ import * as Tracing from "../../platform/Tracing.js"
 import { EventStore } from "../EventStore.js"
 import type { Append, EventStoreService, Loaded, StoredEvent } from "../EventStore.js"
 import { batchJson, encodeBatch, fencesOf, inconsistentWithinBatch } from "./PostgresBatch.js"
+import { decodeEventPayload } from "./PostgresJson.js"
 
 const EventRows = Schema.Array(Schema.Struct({ seq: Schema.Int, payload: ScanEvent }))
 const LoadRow = Schema.Struct({
   seq: Schema.NullOr(Schema.Int),
   state: Schema.NullOr(ScanSnapshot),
-  events: Schema.Array(Schema.Struct({ seq: Schema.Int, payload: ScanEvent })),
+  // Each payload is decoded by decodeEventPayload.
+  events: Schema.Array(Schema.Struct({ seq: Schema.Int, payload: Schema.Unknown })),
   commands: Schema.Array(Schema.String)
 })
 const IdRows = Schema.Array(Schema.Struct({ id: ScanId }))
@@ -54,8 +56,11 @@ const loaded = (scanId: ScanId, row: unknown) =>
     const operation = "EventStore.load"
     if (row === undefined) return yield* new PersistenceError({ operation, cause: `no row loading ${scanId}` })
     const { commands, events, seq, state: snapshot } = yield* decodeRows(LoadRow, operation)(row)
+    const payloads = yield* Either.all(events.map((event) => decodeEventPayload(event.payload))).pipe(
+      Either.mapLeft((cause) => new PersistenceError({ operation, cause }))
+    )
     const from = seq === null || snapshot === null ? undefined : fromSnapshot(snapshot)
-    const state = replay(events.map((event) => event.payload), from)
+    const state = replay(payloads, from)
     if (state === undefined) return Option.none<Loaded>()
     const lastSeq = events.length === 0 ? from?.seq : events[events.length - 1]?.seq
     if (state.seq !== lastSeq) {
