@@ -3,7 +3,7 @@
  * Postgres and MongoDB-compatible server, in one run. Ends with the figures:
  *   machine_speed (how fast this machine is, to compare runs on different machines),
  *   throughput_ratio_vs_bullmq(_durable|_batched), runtime_efficiency, machine_cpu_us_per_task (and by process),
- *   node_cpu_us_per_task,
+ *   node_cpu_us_per_task, domain_us_per_task,
  *   takeover_p50_s, takeover_p99_s,
  *   takeover_loaded_p99_s, handoff_s,
  *   lease_acquisitions_after_stall, passive_scan_wall_s, passive_scan_bound_s, rss_10k_scans_mib,
@@ -36,6 +36,7 @@ import * as Peers from "./BullmqPeers.js"
 import * as Ceilings from "./Ceilings.js"
 import * as ConsoleBench from "./Console.js"
 import * as DnsBrute from "./DnsBrute.js"
+import * as Domain from "./Domain.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
 import { budget, startWindow } from "./MachineCpu.js"
 import type { Measured } from "./MachineCpu.js"
@@ -353,7 +354,7 @@ const notes = (...parts: ReadonlyArray<string>) => {
   return given.length === 0 ? "" : ` (${given.join("; ")})`
 }
 
-/** `npm run bench -- --only throughput,wide,moves,stall,passive,rss,dnsbrute,console,api,pgpool,schedules` runs some
+/** `npm run bench -- --only throughput,domain,wide,moves,stall,passive,rss,dnsbrute,console,api,pgpool,schedules` runs some
  * sections; all by default (`mirage`, Mirage's task path alone, only when asked for). */
 const only = (() => {
   const at = process.argv.indexOf("--only")
@@ -386,6 +387,8 @@ const main = Effect.gen(function*() {
       idleLine(mirage)
     )
   }
+  /** The node's CPU per task in the throughput section, when it ran: the domain line says what share of it it is. */
+  let nodeUsPerTask: number | undefined
   if (wanted("throughput")) {
     const stores = yield* Stores.make("throughput")
     const runs = { bull: [] as Array<Measured>, durable: [] as Array<Measured>, batched: [] as Array<Measured> }
@@ -479,6 +482,24 @@ const main = Effect.gen(function*() {
       }`,
       idleLine(mirage),
       splitLine(mirage, short, batched)
+    )
+    nodeUsPerTask = mirage.processCpuUsPerUnit
+  }
+  if (wanted("domain")) {
+    const domain = yield* section(
+      "the scan actor's domain work, without I/O",
+      Domain.domainWork(fanoutPlan, noopFindings(benchShape.width), { scans: 400, rounds: 5, concurrency: 16 })
+    )
+    lines.push(
+      `domain_us_per_task: ${
+        domain.usPerTask.toFixed(1)
+      } (median of ${domain.rounds} rounds of ${domain.scans} scans ` +
+        `of ${domain.tasksPerScan} tasks: each scan's creation decoded, its start, its tasks' findings to results and ` +
+        `decideInto, batch by batch, in this process without I/O or fibers${
+          nodeUsPerTask === undefined
+            ? ""
+            : `; ${(100 * domain.usPerTask / nodeUsPerTask).toFixed(0)} % of node_cpu_us_per_task`
+        })`
     )
   }
   if (wanted("wide")) {
