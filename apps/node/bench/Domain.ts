@@ -5,46 +5,28 @@
  * draft frozen). The part of `node_cpu_us_per_task` that is the domain's, measured far from the machine's noise.
  */
 import { Entity } from "@mirage/domain/Entity"
-import type { EntityType } from "@mirage/domain/Entity"
 import * as Findings from "@mirage/domain/Findings"
-import { deriveUuid, OrganizationId, ScanId, UserId } from "@mirage/domain/Ids"
-import { ScanConfiguration, ScanDefinition, ScanModule } from "@mirage/domain/Scan"
+import { deriveUuid, ScanId } from "@mirage/domain/Ids"
 import { decideInto, makeDraft } from "@mirage/domain/ScanDraft"
 import { ScanEvent } from "@mirage/domain/ScanEvent"
 import type { PlannedModule } from "@mirage/domain/ScanEvent"
-import { decide, dueTasks, replay } from "@mirage/domain/ScanMachine"
+import { dueTasks, replay } from "@mirage/domain/ScanMachine"
 import type { TaskEntry } from "@mirage/domain/ScanMachine"
 import { decodeEventPayload } from "@mirage/runtime/scans/EventStore/PostgresJson"
 import { Effect, Either, HashMap, Option, Schema } from "effect"
-
-type NoopFindings = (
-  moduleId: string,
-  value: string
-) => ReadonlyArray<{ readonly type: EntityType; readonly value: string }>
-
-const header = {
-  organization_id: OrganizationId.make(deriveUuid("bench-domain-org")),
-  user_id: UserId.make(deriveUuid("bench-domain-user")),
-  template_id: null,
-  depends_on: null
-}
+import type { Findings as NoopFindings } from "./Ceilings.js"
+import { creation } from "./Harness.js"
 
 /** A created scan's `ScanCreated` as the event store gives it back (the schema's encoding, through JSON). */
 const storedCreation = (plan: ReadonlyArray<PlannedModule>, round: number, i: number): unknown => {
-  const definition = ScanDefinition.make({
-    name: `bench ${i}`,
-    target: Entity.make({ type: "DOMAIN", value: `t${i}.r${round}.example.com` }),
-    modules: plan.map((m) => ScanModule.make({ id: m.id })),
-    configuration: ScanConfiguration.make({ recursion_depth: 1, max_results: 100_000 })
-  })
-  const events = Either.getOrThrow(decide(undefined, {
-    _tag: "CreateScan",
-    scan_id: ScanId.make(deriveUuid(`bench-domain-${round}-${i}`)),
-    header,
-    definition,
-    plan
-  }, 0))
-  return JSON.parse(JSON.stringify(Schema.encodeSync(ScanEvent)(events[0]!)))
+  const created = creation(
+    ScanId.make(deriveUuid(`bench-domain-${round}-${i}`)),
+    i,
+    Entity.make({ type: "DOMAIN", value: `t${i}.r${round}.example.com` }),
+    plan,
+    { recursion_depth: 1, max_results: 100_000 }
+  )
+  return JSON.parse(JSON.stringify(Schema.encodeSync(ScanEvent)(created)))
 }
 
 /** One scan's life on the actor's state; the number of tasks it ran. */

@@ -2,7 +2,7 @@
 import type { Entity } from "@mirage/domain/Entity"
 import type { ModuleId, OrganizationId, ScanId, UserId } from "@mirage/domain/Ids"
 import { ScanConfiguration, ScanDefinition, ScanModule } from "@mirage/domain/Scan"
-import type { PlannedModule } from "@mirage/domain/ScanEvent"
+import type { PlannedModule, ScanEvent } from "@mirage/domain/ScanEvent"
 import { decide, initial } from "@mirage/domain/ScanMachine"
 import * as MembershipRedis from "@mirage/runtime/cluster/Membership/Redis"
 import * as Node from "@mirage/runtime/cluster/Node"
@@ -98,6 +98,31 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
 const organization = "00000000-0000-4000-8000-00000000b001" as OrganizationId
 const user = "00000000-0000-4000-8000-00000000b002" as UserId
 
+/** The `ScanCreated` of the `i`-th bench scan, as the gateway would decide it. */
+export const creation = (
+  scanId: ScanId,
+  i: number,
+  target: Entity,
+  plan: ReadonlyArray<PlannedModule>,
+  configuration: Partial<ScanConfiguration> = {}
+): Extract<ScanEvent, { readonly _tag: "ScanCreated" }> => {
+  const definition = ScanDefinition.make({
+    name: `bench ${i}`,
+    description: "",
+    target,
+    modules: plan.map((m) => ScanModule.make({ id: m.id as ModuleId })),
+    configuration: ScanConfiguration.make(configuration)
+  })
+  const [created] = Either.getOrThrow(decide(undefined, {
+    _tag: "CreateScan",
+    scan_id: scanId,
+    header: { organization_id: organization, user_id: user, template_id: null, depends_on: null },
+    definition,
+    plan
+  }, Date.now()))
+  return created as Extract<ScanEvent, { readonly _tag: "ScanCreated" }>
+}
+
 /** Creates scans as the gateway does (ScanCreated at seq 1, in batches) and returns their states. */
 export const createScans = (
   ids: ReadonlyArray<ScanId>,
@@ -108,29 +133,15 @@ export const createScans = (
   Effect.gen(function*() {
     const store = yield* EventStore
     const appends: Array<Append> = ids.map((scanId, i) => {
-      const definition = ScanDefinition.make({
-        name: `bench ${i}`,
-        description: "",
-        target: target(i),
-        modules: plan.map((m) => ScanModule.make({ id: m.id as ModuleId })),
-        configuration: ScanConfiguration.make(configuration)
-      })
-      const events = Either.getOrThrow(decide(undefined, {
-        _tag: "CreateScan",
-        scan_id: scanId,
-        header: { organization_id: organization, user_id: user, template_id: null, depends_on: null },
-        definition,
-        plan
-      }, Date.now()))
-      const created = events[0]!
+      const created = creation(scanId, i, target(i), plan, configuration)
       return {
         scan_id: scanId,
         shard: shardOf(scanId, shards),
         expected_seq: 0,
-        events,
+        events: [created],
         command_id: `create-${scanId}`,
         fence: null,
-        state: initial(created as Extract<typeof created, { _tag: "ScanCreated" }>),
+        state: initial(created),
         snapshot: false
       }
     })

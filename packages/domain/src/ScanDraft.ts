@@ -13,6 +13,7 @@ import type { ScanCommand, ScanEvent } from "./ScanEvent.js"
 import { decide, evolve, startEvents, taskCompletion } from "./ScanMachine.js"
 import type { Rejection, ScanState, TaskCounts, TaskEntry } from "./ScanMachine.js"
 import { queuedEntry, withStatus } from "./ScanState.js"
+import type { TaskPatch } from "./ScanState.js"
 import { tasksStarted } from "./ScanTasks.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -108,7 +109,7 @@ const setTask = (
   s: Working["state"],
   task: TaskEntry,
   status: TaskEntry["status"],
-  patch?: { readonly result_count?: number; readonly error?: string }
+  patch?: TaskPatch
 ) => {
   s.counts[countKey[task.status]]--
   s.counts[countKey[status]]++

@@ -10,7 +10,15 @@ import type { ScanStatus } from "./Scan.js"
 import { isTerminal } from "./Scan.js"
 import { maxSeeds } from "./ScanEvent.js"
 import type { ScanCreated, ScanEvent } from "./ScanEvent.js"
-import { queuedEntry, runningTime, type ScanState, type TaskCounts, type TaskEntry, withStatus } from "./ScanState.js"
+import {
+  queuedEntry,
+  runningTime,
+  type ScanState,
+  type TaskCounts,
+  type TaskEntry,
+  type TaskPatch,
+  withStatus
+} from "./ScanState.js"
 import { canonicalEntity } from "./ScanTasks.js"
 
 const zeroCounts: TaskCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
@@ -37,7 +45,7 @@ const setTask = (
   state: ScanState,
   task: TaskEntry,
   status: TaskStatus,
-  patch?: { readonly result_count?: number; readonly error?: string }
+  patch?: TaskPatch
 ) => {
   const from = countKey(task.status)
   const to = countKey(status)

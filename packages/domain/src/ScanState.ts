@@ -72,12 +72,14 @@ export const queuedEntry = (planned: PlannedTask, order: number): TaskEntry => (
   error: null
 })
 
+/** What a change of a task's status may bring besides the status: its result count, its error. */
+export interface TaskPatch {
+  readonly result_count?: number
+  readonly error?: string
+}
+
 /** The task in another status, with its result count or error when the change brings one. */
-export const withStatus = (
-  task: TaskEntry,
-  status: TaskStatus,
-  patch: { readonly result_count?: number; readonly error?: string } = {}
-): TaskEntry => ({
+export const withStatus = (task: TaskEntry, status: TaskStatus, patch: TaskPatch = {}): TaskEntry => ({
   task_id: task.task_id,
   module_id: task.module_id,
   entity: task.entity,

@@ -3,7 +3,7 @@
  * accumulated while the previous write ran goes out in one `insertMany` for all those scans.
  */
 import type { CollectionResult } from "@mirage/domain/CollectionTask"
-import { Config, Context, Deferred, Effect, Exit, Layer } from "effect"
+import { Config, Context, Deferred, Effect, Layer } from "effect"
 import type { PersistenceError } from "../platform/Errors.js"
 import * as GroupCommit from "../platform/GroupCommit.js"
 import { ResultStore } from "./ResultStore.js"
@@ -32,12 +32,13 @@ export const make = (options: { readonly batch: number; readonly writers: number
       workers: options.writers,
       limit: options.batch,
       weight: (pending) => pending.results.length,
-      // Inserts are idempotent (unique owner + hash), so a failed batch is simply failed back to its actors.
+      // Inserts are idempotent (unique owner + hash), so a failed batch is simply failed back to its actors (the group
+      // commit answers each with the failure).
       run: (batch) =>
-        Effect.gen(function*() {
-          const exit = yield* Effect.exit(store.insertAll(batch.map((waiting) => waiting.input)))
-          for (const waiting of batch) yield* Deferred.done(waiting.done, Exit.asVoid(exit))
-        })
+        Effect.zipRight(
+          store.insertAll(batch.map((waiting) => waiting.input)),
+          Effect.forEach(batch, (waiting) => Deferred.succeed(waiting.done, undefined), { discard: true })
+        )
     })
     return ResultWriter.of({
       write: (owner, results) => results.length === 0 ? Effect.void : insert({ owner, results })

@@ -322,4 +322,23 @@ describe("ResultWriter", () => {
       expect(calls.reduce((a, b) => a + b, 0)).toBe(4)
       expect(calls.length).toBeLessThan(4)
     }))
+
+  it.scoped("fails a batch's store failure back to every writer in it, and writes the next batch", () =>
+    Effect.gen(function*() {
+      const store = ResultStoreMemory.makeStore()
+      const writer = yield* ResultWriter.make({ batch: 100, writers: 1 }).pipe(
+        Effect.provide(ResultStoreMemory.layer(store))
+      )
+      const owners = [1, 2, 3].map((n) => `77777777-7777-4777-8777-00000000010${n}`)
+      store.outage = true
+      const failed = yield* Effect.forEach(
+        owners,
+        (owner) => Effect.either(writer.write(owner, [result(owner, 1)])),
+        { concurrency: "unbounded" }
+      )
+      expect(failed.map((outcome) => outcome._tag)).toEqual(["Left", "Left", "Left"])
+      store.outage = false
+      yield* writer.write(owners[0]!, [result(owners[0]!, 1)])
+      expect(store.keys.size).toBe(1)
+    }))
 })

@@ -9,7 +9,7 @@ import { ScanSnapshot, toScan, toSnapshot } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import { encodeDefinition, encodeEntity, encodeHeader, encodePlannedModule } from "@mirage/domain/ScanWire"
 import { trusted } from "@mirage/domain/Trusted"
-import { Effect, Either, HashMap, Predicate, Schema } from "effect"
+import { Effect, Either, HashMap, Option, Predicate, Schema } from "effect"
 import type { ParseResult } from "effect"
 import { ScanDocument } from "../ScanReadModel.js"
 
@@ -240,33 +240,24 @@ const definitionModules = remembered(ScanDefinitionFields.modules)
 const definitionConfiguration = remembered(ScanDefinitionFields.configuration)
 const createdPlan = remembered(Schema.Array(PlannedModule))
 
-/** `ScanCreated` decoded part by part, the shared parts remembered; undefined when any part does not decode. */
-const decodeCreated = (input: Record<string, unknown>): ScanEvent | undefined => {
+/** `ScanCreated` decoded part by part, the shared parts remembered; none when any part does not decode. */
+const decodeCreated = (input: Record<string, unknown>): Option.Option<ScanEvent> => {
   const definition = input.definition
-  if (!Predicate.isRecord(definition)) return undefined
-  const head = createdHead(input)
-  const header = createdHeader(input.header)
-  const named = definitionHead(definition)
-  const modules = definitionModules(definition.modules)
-  const configuration = definitionConfiguration(definition.configuration)
-  const plan = createdPlan(input.plan)
-  if (
-    Either.isLeft(head) || Either.isLeft(header) || Either.isLeft(named) || Either.isLeft(modules) ||
-    Either.isLeft(configuration) ||
-    Either.isLeft(plan)
-  ) return undefined
-  return {
-    ...head.right,
-    header: header.right,
-    definition: trusted(ScanDefinition, {
-      name: named.right.name,
-      description: named.right.description,
-      target: named.right.target,
-      modules: modules.right,
-      configuration: configuration.right
-    }),
-    plan: plan.right
-  }
+  if (!Predicate.isRecord(definition)) return Option.none()
+  const parts = Either.all({
+    head: createdHead(input),
+    header: createdHeader(input.header),
+    named: definitionHead(definition),
+    modules: definitionModules(definition.modules),
+    configuration: definitionConfiguration(definition.configuration),
+    plan: createdPlan(input.plan)
+  })
+  return Option.map(Either.getRight(parts), ({ configuration, head, header, modules, named, plan }) => ({
+    ...head,
+    header,
+    definition: trusted(ScanDefinition, { ...named, modules, configuration }),
+    plan
+  }))
 }
 
 /**
@@ -276,9 +267,6 @@ const decodeCreated = (input: Record<string, unknown>): ScanEvent | undefined =>
  * and anything that does not decode that way goes through the schema, which says why.
  */
 export const decodeEventPayload = (input: unknown): Either.Either<ScanEvent, ParseResult.ParseError> => {
-  if (Predicate.isRecord(input) && input._tag === "ScanCreated") {
-    const created = decodeCreated(input)
-    if (created !== undefined) return Either.right(created)
-  }
-  return decodeEvent(input)
+  const created = Predicate.isRecord(input) && input._tag === "ScanCreated" ? decodeCreated(input) : Option.none()
+  return Option.isSome(created) ? Either.right(created.value) : decodeEvent(input)
 }
