@@ -106,7 +106,18 @@ export const enrichmentHash = (type: EntityType, canonicalValue: string, module:
 
 const domainLabel = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
 
-const canonicalDomain = (input: string): Either.Either<string, string> => {
+/**
+ * A name already canonical: lower-case ASCII labels, no trailing dot, at most 253 characters, a last label starting
+ * with a letter (never an address, which the URL host parser would take it for) and no IDNA label, so `domainToASCII`
+ * would give it back unchanged. Most of what modules find is written so; it skips the host parser.
+ */
+const plainCanonicalDomain = /^(?=.{1,253}$)(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)+[a-z][a-z0-9_-]{0,62}(?<!-)$/
+
+const canonicalDomain = (input: string): Either.Either<string, string> =>
+  plainCanonicalDomain.test(input) && !input.includes("xn--") ? Either.right(input) : canonicalDomainOf(input)
+
+/** A domain name's canonical form through the URL host parser: the definition, which the plain case must agree with. */
+export const canonicalDomainOf = (input: string): Either.Either<string, string> => {
   const trimmed = input.trim().replace(/\.$/, "").toLowerCase()
   if (trimmed.length === 0) return Either.left("empty domain")
   // domainToASCII parses a URL host: it would cut "example.com/path" at the "/" and decode "%41"

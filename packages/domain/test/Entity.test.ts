@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
+  canonicalDomainOf,
   canonicalize,
   enrichmentHash,
   Entity,
@@ -114,6 +115,25 @@ describe("DOMAIN", () => {
     ["user@example.com", null],
     ["example.com:443", null]
   ])
+
+  it("a name taken as already canonical is what the URL host parser gives back", () => {
+    // Labels of letters, digits, hyphens, underscores and IDNA prefixes, dots anywhere, upper case now and then.
+    const label = FastCheck.oneof(
+      FastCheck.stringMatching(/^[a-z0-9_-]{1,8}$/),
+      FastCheck.constantFrom("xn--bcher-kva", "xn--zz", "ab--cd", "0x10", "123", "a".repeat(63), "b".repeat(64), "EX")
+    )
+    const name = FastCheck.array(label, { minLength: 1, maxLength: 6 }).map((labels) => labels.join("."))
+    FastCheck.assert(
+      FastCheck.property(FastCheck.oneof(name, name.map((n) => `${n}.`), name.map((n) => `${n}-`)), (input) => {
+        expect(canonicalize("DOMAIN", input)).toStrictEqual(canonicalDomainOf(input))
+      }),
+      { numRuns: 3000 }
+    )
+    const long = `${Array.from({ length: 3 }, () => "a".repeat(63)).join(".")}.${"b".repeat(57)}.com`
+    for (const input of [long, `a${long}`, "example.com", "a.b", "a.1b", "a._b", "a.b_"]) {
+      expect(canonicalize("DOMAIN", input)).toStrictEqual(canonicalDomainOf(input))
+    }
+  })
 
   it("a name of 253 characters is the longest", () => {
     const longest = `${Array.from({ length: 3 }, () => "a".repeat(63)).join(".")}.${"b".repeat(57)}.com`
