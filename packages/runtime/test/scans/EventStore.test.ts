@@ -524,6 +524,18 @@ describe("EventStore Postgres encoders", () => {
       }
     }))
 
+  it("encode any event as the schema does, a scan's creation included", () => {
+    const encodeWithSchema = Schema.encodeSync(ScanEvent)
+    FastCheck.assert(
+      FastCheck.property(Arbitrary.make(ScanEvent), (event) => {
+        expect(parsed(Either.getOrThrow(PostgresJson.encodeEventJson(event)))).toEqual(
+          JSON.parse(JSON.stringify(encodeWithSchema(event)))
+        )
+      }),
+      { numRuns: 400 }
+    )
+  })
+
   describe("payload decoding", () => {
     /** JSON as `JSON.parse` gives it: the tests below break it in place. */
     type Parsed = ReturnType<typeof JSON.parse>

@@ -128,17 +128,18 @@ export const make = Effect.gen(function*() {
     }
     const fences = fencesOf(appends)
     if (!(fences instanceof Map)) return Effect.fail(fences)
-    return Effect.flatMap(encodeBatch(appends), (batch) =>
-      Effect.tryPromise({
-        try: () => sql`SELECT mirage_append(${batchJson(appends, fences, batch)}::text::jsonb)`,
-        catch: (cause) => refusal(appends, cause)
-      })).pipe(
-        Effect.asVoid,
-        Tracing.whenTraced("EventStore.append", () => ({
-          captureStackTrace: false,
-          attributes: { appends: appends.length }
-        }))
-      )
+    const batch = encodeBatch(appends)
+    if (Either.isLeft(batch)) return Effect.fail(batch.left)
+    return Effect.tryPromise({
+      try: () => sql`SELECT mirage_append(${batchJson(appends, fences, batch.right)}::text::jsonb)`,
+      catch: (cause) => refusal(appends, cause)
+    }).pipe(
+      Effect.asVoid,
+      Tracing.whenTraced("EventStore.append", () => ({
+        captureStackTrace: false,
+        attributes: { appends: appends.length }
+      }))
+    )
   }
 
   const load = yield* makeLoad(sql)

@@ -3,7 +3,7 @@
  * encoded before the transaction opens, and written as the one JSON document `mirage_append` takes.
  */
 import type { ScanState } from "@mirage/domain/ScanMachine"
-import { Effect } from "effect"
+import { Either } from "effect"
 import { PersistenceError, StaleEpoch } from "../../platform/Errors.js"
 import type { Append } from "../EventStore.js"
 import { encodeEventJson, encodeProjection, encodeSnapshotJson, joinJson } from "./PostgresJson.js"
@@ -42,33 +42,37 @@ export const inconsistentWithinBatch = (appends: ReadonlyArray<Append>): Append 
   return undefined
 }
 
-/** The batch's events, projections and snapshots as JSON text, encoded before the statement is sent. */
-export const encodeBatch = (appends: ReadonlyArray<Append>) =>
-  Effect.gen(function*() {
-    const encoded: Array<EncodedAppend> = []
-    for (const append of appends) {
-      const payloads: Array<string> = []
-      for (const event of append.events) payloads.push(yield* encodeEventJson(event))
-      encoded.push({ append, payloads })
+/** The batch's events, projections and snapshots as JSON text. */
+export interface EncodedBatch {
+  readonly encoded: ReadonlyArray<EncodedAppend>
+  readonly states: ReadonlyArray<EncodedState>
+  readonly snapshots: ReadonlyArray<EncodedState>
+}
+
+/** The batch encoded before the statement is sent: synchronous, since every batch of every actor goes through it. */
+export const encodeBatch = (appends: ReadonlyArray<Append>): Either.Either<EncodedBatch, PersistenceError> => {
+  const encoded: Array<EncodedAppend> = []
+  for (const append of appends) {
+    const payloads: Array<string> = []
+    for (const event of append.events) {
+      const payload = encodeEventJson(event)
+      if (Either.isLeft(payload)) {
+        return Either.left(new PersistenceError({ operation: "EventStore.append: encode", cause: payload.left }))
+      }
+      payloads.push(payload.right)
     }
-    const states: Array<EncodedState> = []
-    for (const append of lastPerScan(appends)) {
-      states.push({
-        state: append.state,
-        shard: append.shard,
-        json: encodeProjection(append.state)
-      })
-    }
-    const snapshots: Array<EncodedState> = []
-    for (const append of lastPerScan(appends.filter((a) => a.snapshot))) {
-      snapshots.push({
-        state: append.state,
-        shard: append.shard,
-        json: encodeSnapshotJson(append.state)
-      })
-    }
-    return { encoded, states, snapshots }
-  }).pipe(Effect.mapError((cause) => new PersistenceError({ operation: "EventStore.append: encode", cause })))
+    encoded.push({ append, payloads })
+  }
+  const states: Array<EncodedState> = []
+  for (const append of lastPerScan(appends)) {
+    states.push({ state: append.state, shard: append.shard, json: encodeProjection(append.state) })
+  }
+  const snapshots: Array<EncodedState> = []
+  for (const append of lastPerScan(appends.filter((a) => a.snapshot))) {
+    snapshots.push({ state: append.state, shard: append.shard, json: encodeSnapshotJson(append.state) })
+  }
+  return Either.right({ encoded, states, snapshots })
+}
 
 /**
  * The epoch each fenced shard of the batch must have. Two appends of one shard under different epochs cannot both be
@@ -92,7 +96,7 @@ export const fencesOf = (appends: ReadonlyArray<Append>): Map<number, number> | 
 export const batchJson = (
   appends: ReadonlyArray<Append>,
   fences: ReadonlyMap<number, number>,
-  batch: Effect.Effect.Success<ReturnType<typeof encodeBatch>>
+  batch: EncodedBatch
 ): string => {
   const parts: Array<string> = []
   for (const [shard, epoch] of fences) parts.push(`{"shard":${shard},"epoch":${epoch}}`)

@@ -9,11 +9,12 @@ import { ScanSnapshot, toScan, toSnapshot } from "@mirage/domain/ScanMachine"
 import type { ScanState } from "@mirage/domain/ScanMachine"
 import { encodeDefinition, encodeEntity, encodeHeader, encodePlannedModule } from "@mirage/domain/ScanWire"
 import { trusted } from "@mirage/domain/Trusted"
-import { Effect, Either, HashMap, Option, Predicate, Schema } from "effect"
+import { Either, HashMap, Option, Predicate, Schema } from "effect"
 import type { ParseResult } from "effect"
 import { ScanDocument } from "../ScanReadModel.js"
 
 const encodeEvent = Schema.encode(Schema.parseJson(ScanEvent))
+const encodeEventEither = Schema.encodeEither(Schema.parseJson(ScanEvent))
 const encodeDocument = Schema.encode(Schema.parseJson(ScanDocument))
 const encodeSnapshot = Schema.encode(Schema.parseJson(ScanSnapshot))
 
@@ -86,30 +87,31 @@ export const encodeProjection = (state: ScanState): string => {
 }
 
 /**
- * An event as JSON: the frequent events of a running scan (plain numbers, ids and entities, all produced by the
- * machine) without the schema, the others (definitions, headers) through it. The test suite checks both agree.
+ * An event as JSON: the events of a scan's life (plain numbers, ids and entities, all produced by the machine, and its
+ * creation, whose parts are encoded field by field as their schemas do) without the schema; the rare others (an
+ * update, added seeds) through it. The test suite checks both agree. Synchronous: a batch encodes several per task.
  */
-export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseResult.ParseError> => {
+export const encodeEventJson = (event: ScanEvent): Either.Either<string, ParseResult.ParseError> => {
   switch (event._tag) {
     case "ScanStarted":
     case "ScanPaused":
     case "ScanResumed":
     case "ScanDeleted":
-      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at }))
+      return Either.right(JSON.stringify({ _tag: event._tag, at: event.at }))
     case "TaskStarted":
-      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id }))
+      return Either.right(JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id }))
     case "TasksStarted":
-      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, task_ids: event.task_ids }))
+      return Either.right(JSON.stringify({ _tag: event._tag, at: event.at, task_ids: event.task_ids }))
     case "TaskFailed":
-      return Effect.succeed(
+      return Either.right(
         JSON.stringify({ _tag: event._tag, at: event.at, task_id: event.task_id, error: event.error })
       )
     case "ScanCompleted":
     case "ScanFailed":
     case "ScanCancelled":
-      return Effect.succeed(JSON.stringify({ _tag: event._tag, at: event.at, reason: event.reason }))
+      return Either.right(JSON.stringify({ _tag: event._tag, at: event.at, reason: event.reason }))
     case "TaskCompleted":
-      return Effect.succeed(JSON.stringify({
+      return Either.right(JSON.stringify({
         _tag: event._tag,
         at: event.at,
         task_id: event.task_id,
@@ -117,7 +119,7 @@ export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseRe
         discovered: event.discovered.map(encodeEntity)
       }))
     case "TasksPlanned":
-      return Effect.succeed(JSON.stringify({
+      return Either.right(JSON.stringify({
         _tag: event._tag,
         at: event.at,
         tasks: event.tasks.map((task) => ({
@@ -127,8 +129,17 @@ export const encodeEventJson = (event: ScanEvent): Effect.Effect<string, ParseRe
           depth: task.depth
         }))
       }))
+    case "ScanCreated":
+      return Either.right(JSON.stringify({
+        _tag: event._tag,
+        at: event.at,
+        scan_id: event.scan_id,
+        header: encodeHeader(event.header),
+        definition: encodeDefinition(event.definition),
+        plan: event.plan.map(encodePlannedModule)
+      }))
     default:
-      return encodeEvent(event)
+      return encodeEventEither(event)
   }
 }
 
