@@ -7,7 +7,7 @@ import * as RedisClient from "@mirage/runtime/platform/RedisClient"
 import { ScanQuotas } from "@mirage/runtime/scans/Quotas"
 import { Admission } from "@mirage/runtime/scans/Quotas"
 import { freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Clock, Effect, Fiber, Layer } from "effect"
+import { Clock, Effect, Fiber, Layer, TestClock } from "effect"
 import { randomUUID } from "node:crypto"
 import { advanceParked, driven } from "../support/Driven.js"
 
@@ -74,5 +74,27 @@ layer(TestLayer)("TaskSlots", (it) => {
       expect(yield* slots.held(org)).toBe(1)
       yield* driven(Fiber.join(long))
       expect(yield* slots.held(org)).toBe(0)
+    }))
+
+  it.effect("one fiber renews every slot the process holds, and stops when none is held", () =>
+    Effect.gen(function*() {
+      const slots = yield* TaskSlots
+      const [first, second] = [OrganizationId.make(randomUUID()), OrganizationId.make(randomUUID())]
+      const tasks = yield* Effect.forEach(
+        [[first, "a"], [first, "b"], [second, "c"]] as const,
+        ([org, holder]) => Effect.fork(slots.withSlot(org, holder, Effect.sleep("5 seconds"))),
+        { concurrency: "unbounded" }
+      )
+      // Three tasks and one renewer parked on the clock, not a renewer per task.
+      yield* advanceParked("3 seconds", 4)
+      expect(Array.from(yield* TestClock.sleeps()).length).toBe(4)
+      expect(yield* slots.held(first)).toBe(2)
+      expect(yield* slots.held(second)).toBe(1)
+      yield* driven(Fiber.joinAll(tasks))
+      expect(yield* slots.held(first)).toBe(0)
+      expect(yield* slots.held(second)).toBe(0)
+      // Nothing held: the renewer ends at its next wake-up.
+      yield* driven(Effect.sleep("1 second"))
+      expect(Array.from(yield* TestClock.sleeps()).length).toBe(0)
     }))
 })

@@ -27,12 +27,27 @@ return 0`
 /** How long a cached organization limit is used before it is read again. */
 const limitCacheMs = 10_000
 
+interface SlotCommands {
+  mirageSlotAcquire(
+    slots: string,
+    now: number,
+    expiry: number,
+    holder: string,
+    max: number,
+    keyTtlMs: number
+  ): Promise<unknown>
+}
+
 export const make = (options: { readonly leaseMs: number; readonly pollMs: number }) =>
   Effect.gen(function*() {
     const { key, redis } = yield* RedisClient
     const quotas = yield* ScanQuotas
+    // By its digest (EVALSHA): the script's text is sent once per connection, not with every task.
+    redis.defineCommand("mirageSlotAcquire", { numberOfKeys: 1, lua: acquireScript })
+    const commands = redis as unknown as SlotCommands
     const slotsKey = (organizationId: string) => key(`quota:${organizationId}`, "tasks")
     const cache = new Map<string, { readonly at: number; readonly limits: QuotaLimits }>()
+    const scope = yield* Effect.scope
 
     const limitOf = (organizationId: OrganizationId) =>
       Effect.gen(function*() {
@@ -47,9 +62,7 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
     const tryAcquire = (organizationId: OrganizationId, holder: string, max: number) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         attempt("acquire task slot", () =>
-          redis.eval(
-            acquireScript,
-            1,
+          commands.mirageSlotAcquire(
             slotsKey(organizationId),
             now,
             now + options.leaseMs,
@@ -73,17 +86,78 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
         attempt("count task slots", () =>
           redis.zcount(slotsKey(organizationId), `(${now}`, "+inf")))
 
+    const once = (organizationId: OrganizationId, holder: string) =>
+      Effect.flatMap(limitOf(organizationId), (max) =>
+        tryAcquire(organizationId, holder, max)).pipe(
+          // A store failure is not a reason to hold the task forever: it is retried like a full quota.
+          Effect.orElseSucceed(() => false)
+        )
+
+    // The first try alone: the polling schedule is built only for a task that finds the quota full.
     const acquire = (organizationId: OrganizationId, holder: string) =>
-      Effect.gen(function*() {
-        const max = yield* limitOf(organizationId)
-        return yield* tryAcquire(organizationId, holder, max)
-      }).pipe(
-        // A store failure is not a reason to hold the task forever: it is retried like a full quota.
-        Effect.orElseSucceed(() =>
-          false
-        ),
-        Effect.repeat({ schedule: Schedule.spaced(Duration.millis(options.pollMs)), until: (taken) => taken })
+      Effect.flatMap(once(organizationId, holder), (taken) =>
+        taken ? Effect.void : Effect.asVoid(
+          Effect.repeat(once(organizationId, holder), {
+            schedule: Schedule.spaced(Duration.millis(options.pollMs)),
+            until: (taken) => taken
+          })
+        ))
+
+    /**
+     * The slots this process's tasks hold, by organization, renewed together by one fiber every third of a lease (one
+     * ZADD per organization) rather than by a fiber of each task. The fiber runs while slots are held, and is started
+     * by the task that takes the first one, on that task's clock.
+     */
+    const holding = new Map<OrganizationId, Set<string>>()
+    let renewing = false
+    const renewAll = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.forEach(Array.from(holding), ([organizationId, holders]) =>
+        attempt("renew task slots", () =>
+          redis.zadd(
+            slotsKey(organizationId),
+            "XX",
+            ...Array.from(holders, (holder) =>
+              [now + options.leaseMs, holder] as const).flat()
+          )).pipe(Effect.ignore), { discard: true }))
+    const renewer: Effect.Effect<void> = Effect.sleep(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 3))))
+      .pipe(
+        Effect.zipRight(Effect.suspend(() => {
+          if (holding.size > 0) {
+            return Effect.zipRight(renewAll, renewer)
+          }
+          renewing = false
+          return Effect.void
+        }))
       )
+    const hold = (organizationId: OrganizationId, holder: string) =>
+      Effect.suspend(() => {
+        let holders = holding.get(organizationId)
+        if (holders === undefined) {
+          holding.set(organizationId, holders = new Set())
+        }
+        holders.add(holder)
+        if (renewing) {
+          return Effect.void
+        }
+        renewing = true
+        // Interruptible although started inside `withSlot`'s mask: closing the service's scope stops it.
+        return Effect.asVoid(Effect.forkIn(
+          Effect.interruptible(renewer).pipe(Effect.onExit(() =>
+            Effect.sync(() => {
+              renewing = false
+            })
+          )),
+          scope
+        ))
+      })
+    const letGo = (organizationId: OrganizationId, holder: string) =>
+      Effect.suspend(() => {
+        const holders = holding.get(organizationId)
+        if (holders !== undefined && holders.delete(holder) && holders.size === 0) {
+          holding.delete(organizationId)
+        }
+        return release(organizationId, holder)
+      }).pipe(Effect.ignore)
 
     return TaskSlots.of({
       tryAcquire,
@@ -92,22 +166,18 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
       held,
       withSlot: (organizationId, holder, task) =>
         // Waiting for a slot stays interruptible (a pause or a shutdown must not hang on a full quota).
-        Effect.uninterruptibleMask((restore) => {
-          const giveBack = release(organizationId, holder).pipe(Effect.ignore)
-          const renewing = renew(organizationId, holder).pipe(
-            Effect.ignore,
-            Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 3)))))
+        Effect.uninterruptibleMask((restore) =>
+          restore(acquire(organizationId, holder)).pipe(
+            Effect.onInterrupt(() =>
+              letGo(organizationId, holder)
+            ),
+            Effect.zipRight(hold(organizationId, holder)),
+            Effect.zipRight(restore(task).pipe(Effect.ensuring(letGo(organizationId, holder))))
           )
-          return restore(acquire(organizationId, holder)).pipe(
-            Effect.onInterrupt(() => giveBack),
-            Effect.zipRight(
-              restore(Effect.scoped(Effect.zipRight(Effect.forkScoped(renewing), task))).pipe(Effect.ensuring(giveBack))
-            )
-          )
-        })
+        )
     })
   })
 
-export const layer = Layer.effect(TaskSlots, Effect.flatMap(TaskSlotsConfig, make))
+export const layer = Layer.scoped(TaskSlots, Effect.flatMap(TaskSlotsConfig, make))
 export const layerWith = (options: { readonly leaseMs: number; readonly pollMs: number }) =>
-  Layer.effect(TaskSlots, make(options))
+  Layer.scoped(TaskSlots, make(options))
