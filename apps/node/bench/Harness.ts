@@ -13,6 +13,7 @@ import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
 import { shardOf } from "@mirage/runtime/cluster/Shards"
 import type { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
+import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
@@ -22,6 +23,7 @@ import { EventStore } from "@mirage/runtime/scans/EventStore"
 import type { Append } from "@mirage/runtime/scans/EventStore"
 import * as EventStorePostgres from "@mirage/runtime/scans/EventStore/Postgres"
 import * as Journal from "@mirage/runtime/scans/Journal"
+import * as Orchestration from "@mirage/runtime/scans/Orchestration"
 import * as ResultStoreMongo from "@mirage/runtime/scans/ResultStore/Mongo"
 import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
 import * as ScanObserver from "@mirage/runtime/scans/ScanObserver"
@@ -67,8 +69,25 @@ export const defaults = (nodeId: string, overrides: Partial<Node.NodeSettings> =
   ...overrides
 })
 
+/**
+ * What a bench node runs beside its runtime: nothing (the task path alone), or what a node of `npm start` runs, the
+ * organizations' task quota and every observer of stored batches (notifications, live progress, correlation, quotas,
+ * chaining, inventory and alerts, tracing) with the inventory and correlator the actors read.
+ */
+export type Composition = "runtime" | "production"
+
+const production = Orchestration.layer.pipe(
+  Layer.provideMerge(Orchestration.layerInventory),
+  Layer.provideMerge(Correlator.layer)
+)
+
 /** A node in this process; `kill` drops it as SIGKILL would (no drain, leases kept until they expire). */
-export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<TaskExecutor>, slots = 64) =>
+export const startNode = (
+  settings: Node.NodeSettings,
+  executor: Layer.Layer<TaskExecutor>,
+  slots = 64,
+  composition: Composition = "runtime"
+) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(
@@ -78,7 +97,7 @@ export const startNode = (settings: Node.NodeSettings, executor: Layer.Layer<Tas
         ResultWriter.layer,
         TaskPool.layerWith(slots),
         executor,
-        ScanObserver.layerNone
+        composition === "production" ? production : ScanObserver.layerNone
       ),
       scope
     )

@@ -20,6 +20,7 @@ import { claimPeriodMs } from "@mirage/runtime/cluster/ShardHost"
 import { shardOf } from "@mirage/runtime/cluster/Shards"
 import { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import type { Finding } from "@mirage/runtime/collection/TaskExecutor"
+import * as ScanSettings from "@mirage/runtime/scans/Settings"
 import { FixtureWorld } from "@mirage/testkit"
 import * as DevSettings from "@mirage/testkit/Settings"
 import { Queue, Worker } from "bullmq"
@@ -38,6 +39,7 @@ import * as ConsoleBench from "./Console.js"
 import * as DnsBrute from "./DnsBrute.js"
 import * as Domain from "./Domain.js"
 import { countStatus, createScans, defaults, layer, shards, startNode, startScans } from "./Harness.js"
+import type { Composition } from "./Harness.js"
 import { budget, startWindow } from "./MachineCpu.js"
 import type { Measured } from "./MachineCpu.js"
 import * as MachineSpeed from "./MachineSpeed.js"
@@ -133,12 +135,13 @@ const noopExecutor = (width: number) => {
 }
 
 /** Mirage: no-op collection tasks per second through actors, streams, Postgres and MongoDB. */
-const mirageThroughput = (scans: number, width: number, measureIdle = true) =>
+const mirageThroughput = (scans: number, width: number, measureIdle = true, composition: Composition = "runtime") =>
   Effect.gen(function*() {
     const node = yield* startNode(
       defaults("bench-throughput", { movesPerRound: shards, roundMs: 200, scanConcurrency: 32 }),
       noopExecutor(width),
-      512
+      512,
+      composition
     )
     yield* waitUntil(Effect.sync(() => node.node.host.owned().length === shards), 30_000, "the node to own every shard")
     // What the node costs with nothing to run (rounds, lease renewals, inbox reads and claims), paid per second, once
@@ -323,6 +326,9 @@ const rounds = (() => {
   return Number.isInteger(n) && n > 0 ? n : 3
 })()
 
+/** `--only mirage --production`: the node composed as `npm start` composes it (see `Composition`). */
+const composition: Composition = process.argv.includes("--production") ? "production" : "runtime"
+
 /**
  * `--only mirage`'s scans, as `--shape SCANSxWIDTH` (800x12 by default): SCANS scans of 2 + 2 × WIDTH tasks each. Runs
  * of two shapes split the node's cost into a part per task and a part per scan (see "Where a task's CPU goes").
@@ -373,7 +379,7 @@ const main = Effect.gen(function*() {
     const stores = yield* Stores.make("mirage")
     const mirage = yield* section(
       "Mirage no-op collection tasks",
-      mirageThroughput(shape.scans, shape.width).pipe(Effect.provide(layer(stores)))
+      mirageThroughput(shape.scans, shape.width, true, composition).pipe(Effect.provide(layer(stores)))
     )
     lines.push(
       `mirage_tasks_per_s: ${mirage.perSecond.toFixed(0)} (${mirage.tasks} tasks in ${
@@ -423,6 +429,13 @@ const main = Effect.gen(function*() {
       "Mirage no-op collection tasks, short scans",
       mirageThroughput(shortShape.scans, shortShape.width, false).pipe(Effect.provide(layer(stores)))
     )
+    // The same scans once on a node composed as `npm start` composes it: the organization's task quota and every
+    // observer of stored batches, which the rounds leave out to measure the task path itself.
+    const production = yield* section(
+      "Mirage no-op collection tasks on a node composed for production",
+      mirageThroughput(benchShape.scans, benchShape.width, false, "production").pipe(Effect.provide(layer(stores)))
+    )
+    const taskQuota = yield* ScanSettings.maxConcurrentTasks
     const bullRun = median(runs.bull)
     const bull = bullRun.perSecond
     const durable = median(runs.durable)
@@ -481,7 +494,15 @@ const main = Effect.gen(function*() {
         budget(batched, "worker")
       }`,
       idleLine(mirage),
-      splitLine(mirage, short, batched)
+      splitLine(mirage, short, batched),
+      `mirage_production_tasks_per_s: ${production.perSecond.toFixed(0)} (the same scans once on a node composed as ` +
+        `npm start composes it: the organization's task quota, at most ${taskQuota} of its tasks at once, and ` +
+        `every observer of stored batches; ${(production.perSecond / mirage.perSecond).toFixed(2)} of ` +
+        `mirage_tasks_per_s, ${
+          (production.perSecond / batched.perSecond).toFixed(2)
+        } of the batched BullMQ peer; node ${production.processCpuUsPerUnit.toFixed(0)} µs a task, machine ${
+          production.cpuUsPerUnit.toFixed(0)
+        }: ${budget(production, "node")})`
     )
     nodeUsPerTask = mirage.processCpuUsPerUnit
   }
