@@ -7,7 +7,7 @@ import * as RedisClient from "@mirage/runtime/platform/RedisClient"
 import { ScanQuotas } from "@mirage/runtime/scans/Quotas"
 import { Admission } from "@mirage/runtime/scans/Quotas"
 import { freshRedisPrefix, redisUrl } from "@mirage/testkit/TestStores"
-import { Clock, Effect, Fiber, Layer, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, Layer, TestClock, TestServices } from "effect"
 import { randomUUID } from "node:crypto"
 import { advanceParked, driven } from "../support/Driven.js"
 
@@ -25,14 +25,20 @@ const quotas = Layer.succeed(
   })
 )
 
-const TestLayer = Layer.unwrapScoped(Effect.gen(function*() {
-  const prefix = (yield* freshRedisPrefix).replace(/:$/, "")
-  const url = yield* redisUrl
-  return TaskSlotsRedis.layerWith({ leaseMs: 1000, pollMs: 100 }).pipe(
-    Layer.provide(quotas),
-    Layer.provide(RedisClient.layerWith({ url, prefix }))
-  )
-}))
+const slotsLayer = (options: { readonly leaseMs: number; readonly pollMs: number }) =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const prefix = (yield* freshRedisPrefix).replace(/:$/, "")
+    const url = yield* redisUrl
+    return TaskSlotsRedis.layerWith(options).pipe(
+      Layer.provide(quotas),
+      Layer.provide(RedisClient.layerWith({ url, prefix }))
+    )
+  }))
+
+const TestLayer = slotsLayer({ leaseMs: 1000, pollMs: 100 })
+
+/** Real time, for waiting on real I/O while the TestClock stands still. */
+const pause = TestServices.provideLive(Effect.sleep("5 millis"))
 
 layer(TestLayer)("TaskSlots", (it) => {
   it.effect("holds at most max slots; a release lets the next waiter in", () =>
@@ -96,5 +102,28 @@ layer(TestLayer)("TaskSlots", (it) => {
       // Nothing held: the renewer ends at its next wake-up.
       yield* driven(Effect.sleep("1 second"))
       expect(Array.from(yield* TestClock.sleeps()).length).toBe(0)
+    }))
+})
+
+// Polls a minute apart: within the test only the release's wake-up can let the waiter in.
+layer(slotsLayer({ leaseMs: 1000, pollMs: 60_000 }))("TaskSlots waiters", (it) => {
+  it.effect("a slot given back on this process lets its waiter in at once, not at its next poll", () =>
+    Effect.gen(function*() {
+      const slots = yield* TaskSlots
+      const org = OrganizationId.make(randomUUID())
+      const done = yield* Deferred.make<void>()
+      yield* Effect.fork(slots.withSlot(org, "a", Deferred.await(done)))
+      const b = yield* Effect.fork(slots.withSlot(org, "b", Effect.never))
+      while ((yield* slots.held(org)) < 2) yield* pause
+      const now = yield* Clock.currentTimeMillis
+      const c = yield* Effect.fork(slots.withSlot(org, "c", Effect.succeed("ran")))
+      // The waiter was refused and is parked on its next poll, a minute away.
+      while (!Array.from(yield* TestClock.sleeps()).some((at) => at >= now + 60_000)) yield* pause
+      yield* Deferred.succeed(done, undefined)
+      const ran = yield* TestServices.provideLive(Effect.timeout(Fiber.join(c), "10 seconds"))
+      expect(ran).toBe("ran")
+      expect(yield* Clock.currentTimeMillis).toBe(now)
+      yield* Fiber.interrupt(b)
+      expect(yield* slots.held(org)).toBe(0)
     }))
 })

@@ -4,7 +4,8 @@
  * the holder if there is room.
  */
 import type { OrganizationId } from "@mirage/domain/Ids"
-import { Clock, Duration, Effect, Layer, Schedule } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, Layer } from "effect"
+import type { Scope } from "effect"
 import { attempt } from "../../platform/Errors.js"
 import { RedisClient } from "../../platform/RedisClient.js"
 import { ScanQuotas } from "../../scans/Quotas.js"
@@ -36,6 +37,77 @@ interface SlotCommands {
     max: number,
     keyTtlMs: number
   ): Promise<unknown>
+}
+
+/**
+ * The slots this process's tasks hold, by organization, renewed together by one fiber every third of a lease (one ZADD
+ * per organization) rather than by a fiber of each task. The fiber runs while slots are held, in `scope`, and is
+ * started by the task that takes the first one, on that task's clock.
+ */
+const makeHolding = (
+  renew: (organizationId: OrganizationId, holders: ReadonlySet<string>, now: number) => Effect.Effect<void>,
+  leaseMs: number,
+  scope: Scope.Scope
+) => {
+  const holding = new Map<OrganizationId, Set<string>>()
+  let renewing = false
+  const renewAll = Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) =>
+      Effect.forEach(Array.from(holding), ([organizationId, holders]) => renew(organizationId, holders, now), {
+        discard: true
+      })
+  )
+  const renewer: Effect.Effect<void> = Effect.sleep(Duration.millis(Math.max(1, Math.floor(leaseMs / 3)))).pipe(
+    Effect.zipRight(Effect.suspend(() => {
+      if (holding.size > 0) return Effect.zipRight(renewAll, renewer)
+      // In the same step as the check: a slot taken from now on starts a renewer of its own.
+      renewing = false
+      return Effect.void
+    }))
+  )
+  return {
+    hold: (organizationId: OrganizationId, holder: string) =>
+      Effect.suspend(() => {
+        let holders = holding.get(organizationId)
+        if (holders === undefined) holding.set(organizationId, holders = new Set())
+        holders.add(holder)
+        if (renewing) return Effect.void
+        renewing = true
+        // Interruptible although started inside `withSlot`'s mask: closing the service's scope stops it.
+        const loop = Effect.interruptible(renewer).pipe(Effect.ensuring(Effect.sync(() => {
+          renewing = false
+        })))
+        return Effect.asVoid(Effect.forkIn(loop, scope))
+      }),
+    drop: (organizationId: OrganizationId, holder: string) => {
+      const holders = holding.get(organizationId)
+      if (holders !== undefined && holders.delete(holder) && holders.size === 0) holding.delete(organizationId)
+    }
+  }
+}
+
+/**
+ * Waiters of each organization on this process, woken when one of its tasks here gives a slot back: a slot freed on
+ * this node is taken at once rather than at the waiters' next poll (tasks that end within milliseconds would otherwise
+ * leave the quota's slots empty most of the time). Slots freed on other nodes are found by polling.
+ */
+const freedSignals = () => {
+  const freed = new Map<OrganizationId, Deferred.Deferred<void>>()
+  return {
+    signal: (organizationId: OrganizationId) => {
+      let signal = freed.get(organizationId)
+      if (signal === undefined) freed.set(organizationId, signal = Deferred.unsafeMake<void>(FiberId.none))
+      return signal
+    },
+    wake: (organizationId: OrganizationId) =>
+      Effect.sync(() => {
+        const signal = freed.get(organizationId)
+        if (signal === undefined) return
+        freed.delete(organizationId)
+        Deferred.unsafeDone(signal, Exit.void)
+      })
+  }
 }
 
 export const make = (options: { readonly leaseMs: number; readonly pollMs: number }) =>
@@ -93,70 +165,34 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
           Effect.orElseSucceed(() => false)
         )
 
-    // The first try alone: the polling schedule is built only for a task that finds the quota full.
-    const acquire = (organizationId: OrganizationId, holder: string) =>
-      Effect.flatMap(once(organizationId, holder), (taken) =>
-        taken ? Effect.void : Effect.asVoid(
-          Effect.repeat(once(organizationId, holder), {
-            schedule: Schedule.spaced(Duration.millis(options.pollMs)),
-            until: (taken) => taken
-          })
-        ))
+    const { signal: freedSignal, wake: wakeWaiters } = freedSignals()
+    const poll = Effect.sleep(Duration.millis(options.pollMs))
 
-    /**
-     * The slots this process's tasks hold, by organization, renewed together by one fiber every third of a lease (one
-     * ZADD per organization) rather than by a fiber of each task. The fiber runs while slots are held, and is started
-     * by the task that takes the first one, on that task's clock.
-     */
-    const holding = new Map<OrganizationId, Set<string>>()
-    let renewing = false
-    const renewAll = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.forEach(Array.from(holding), ([organizationId, holders]) =>
+    // The signal is taken before the try, so a slot given back between a refused try and the wait is not missed.
+    const acquire = (organizationId: OrganizationId, holder: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const signal = freedSignal(organizationId)
+        return Effect.flatMap(once(organizationId, holder), (taken) =>
+          taken
+            ? Effect.void
+            : Effect.zipRight(Effect.race(poll, Deferred.await(signal)), acquire(organizationId, holder)))
+      })
+
+    const holding = makeHolding(
+      (organizationId, holders, now) =>
         attempt("renew task slots", () =>
           redis.zadd(
             slotsKey(organizationId),
             "XX",
-            ...Array.from(holders, (holder) =>
-              [now + options.leaseMs, holder] as const).flat()
-          )).pipe(Effect.ignore), { discard: true }))
-    const renewer: Effect.Effect<void> = Effect.sleep(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 3))))
-      .pipe(
-        Effect.zipRight(Effect.suspend(() => {
-          if (holding.size > 0) {
-            return Effect.zipRight(renewAll, renewer)
-          }
-          renewing = false
-          return Effect.void
-        }))
-      )
-    const hold = (organizationId: OrganizationId, holder: string) =>
-      Effect.suspend(() => {
-        let holders = holding.get(organizationId)
-        if (holders === undefined) {
-          holding.set(organizationId, holders = new Set())
-        }
-        holders.add(holder)
-        if (renewing) {
-          return Effect.void
-        }
-        renewing = true
-        // Interruptible although started inside `withSlot`'s mask: closing the service's scope stops it.
-        return Effect.asVoid(Effect.forkIn(
-          Effect.interruptible(renewer).pipe(Effect.onExit(() =>
-            Effect.sync(() => {
-              renewing = false
-            })
-          )),
-          scope
-        ))
-      })
+            ...Array.from(holders, (holder) => [now + options.leaseMs, holder] as const).flat()
+          )).pipe(Effect.ignore),
+      options.leaseMs,
+      scope
+    )
     const letGo = (organizationId: OrganizationId, holder: string) =>
       Effect.suspend(() => {
-        const holders = holding.get(organizationId)
-        if (holders !== undefined && holders.delete(holder) && holders.size === 0) {
-          holding.delete(organizationId)
-        }
-        return release(organizationId, holder)
+        holding.drop(organizationId, holder)
+        return Effect.zipRight(release(organizationId, holder), wakeWaiters(organizationId))
       }).pipe(Effect.ignore)
 
     return TaskSlots.of({
@@ -168,10 +204,8 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
         // Waiting for a slot stays interruptible (a pause or a shutdown must not hang on a full quota).
         Effect.uninterruptibleMask((restore) =>
           restore(acquire(organizationId, holder)).pipe(
-            Effect.onInterrupt(() =>
-              letGo(organizationId, holder)
-            ),
-            Effect.zipRight(hold(organizationId, holder)),
+            Effect.onInterrupt(() => letGo(organizationId, holder)),
+            Effect.zipRight(holding.hold(organizationId, holder)),
             Effect.zipRight(restore(task).pipe(Effect.ensuring(letGo(organizationId, holder))))
           )
         )
