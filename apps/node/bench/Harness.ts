@@ -13,7 +13,6 @@ import * as ShardLeasesRedis from "@mirage/runtime/cluster/ShardLeases/Redis"
 import { shardOf } from "@mirage/runtime/cluster/Shards"
 import type { TaskExecutor } from "@mirage/runtime/collection/TaskExecutor"
 import * as TaskPool from "@mirage/runtime/collection/TaskPool"
-import * as Correlator from "@mirage/runtime/monitoring/correlation/Correlator"
 import * as MongoDatabase from "@mirage/runtime/platform/MongoDatabase"
 import * as PgClient from "@mirage/runtime/platform/PgClient"
 import * as RedisClient from "@mirage/runtime/platform/RedisClient"
@@ -28,6 +27,7 @@ import * as ResultStoreMongo from "@mirage/runtime/scans/ResultStore/Mongo"
 import * as ResultWriter from "@mirage/runtime/scans/ResultWriter"
 import * as ScanObserver from "@mirage/runtime/scans/ScanObserver"
 import { Effect, Either, Exit, Layer, Scope } from "effect"
+import { withActorReads } from "../src/Layers.js"
 import type { BenchStores } from "./Stores.js"
 
 export const shards = 128
@@ -76,10 +76,7 @@ export const defaults = (nodeId: string, overrides: Partial<Node.NodeSettings> =
  */
 export type Composition = "runtime" | "production"
 
-const production = Orchestration.layer.pipe(
-  Layer.provideMerge(Orchestration.layerInventory),
-  Layer.provideMerge(Correlator.layer)
-)
+const production = withActorReads(Orchestration.layer)
 
 /** A node in this process; `kill` drops it as SIGKILL would (no drain, leases kept until they expire). */
 export const startNode = (

@@ -49,17 +49,20 @@ export const Schedules = Layer.mergeAll(
   )
 )
 
-export const NodeLive = Layer.mergeAll(
+/** Layers of a node with what its scan actors and observers read beside them (each optionally). */
+export const withActorReads = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  layer.pipe(
+    // The live inventory and the inventory itself.
+    Layer.provideMerge(Orchestration.layerInventory),
+    // The correlator: rules load before the node starts.
+    Layer.provideMerge(Correlator.layer)
+  )
+
+export const NodeLive = withActorReads(Layer.mergeAll(
   Journal.layer,
   ResultWriter.layer,
   TaskPool.layer,
   ModuleExecutor.layer,
   Orchestration.layer,
   Schedules
-).pipe(
-  // The live inventory and the inventory itself are read (optionally) by the scan actors.
-  Layer.provideMerge(Orchestration.layerInventory),
-  // The correlator is read (optionally) by the scan actors and the observers: rules load before the node starts.
-  Layer.provideMerge(Correlator.layer),
-  Layer.provideMerge(Adapters)
-)
+)).pipe(Layer.provideMerge(Adapters))

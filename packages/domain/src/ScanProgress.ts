@@ -171,7 +171,7 @@ export const moduleProgress = (state: ScanState): Array<ModuleProgress> => tally
 export const progressEvent = (
   before: ScanState,
   after: ScanState,
-  modules: (state: ScanState) => Array<ModuleProgress> = moduleProgress
+  modules: () => Array<ModuleProgress> = () => moduleProgress(after)
 ): ScanProgressEvent | undefined => {
   const type: ProgressEventType | undefined = !before.deleted && after.deleted
     ? "deleted"
@@ -190,7 +190,7 @@ export const progressEvent = (
     progress: after.progress,
     result_count: after.result_count,
     tasks: { ...after.counts },
-    modules: modules(after),
+    modules: modules(),
     seq: after.seq,
     at: DateTime.unsafeMake(after.updated_at)
   })

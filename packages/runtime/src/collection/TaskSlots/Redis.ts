@@ -143,20 +143,24 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
             options.leaseMs * 4
           )).pipe(Effect.map((taken) => taken === 1)))
 
+    /** Extends the leases of slots still held (XX: a slot that expired meanwhile is not taken again). */
+    const extend = (organizationId: OrganizationId, holders: Iterable<string>, now: number) =>
+      attempt("renew task slots", () =>
+        redis.zadd(
+          slotsKey(organizationId),
+          "XX",
+          ...Array.from(holders, (holder) => [now + options.leaseMs, holder] as const).flat()
+        ))
+
     const renew = (organizationId: OrganizationId, holder: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        attempt("renew task slot", () =>
-          redis.zadd(slotsKey(organizationId), "XX", now + options.leaseMs, holder)))
-        .pipe(Effect.asVoid)
+      Effect.flatMap(Clock.currentTimeMillis, (now) => extend(organizationId, [holder], now)).pipe(Effect.asVoid)
 
     const release = (organizationId: OrganizationId, holder: string) =>
-      attempt("release task slot", () =>
-        redis.zrem(slotsKey(organizationId), holder)).pipe(Effect.asVoid)
+      attempt("release task slot", () => redis.zrem(slotsKey(organizationId), holder)).pipe(Effect.asVoid)
 
     const held = (organizationId: OrganizationId) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        attempt("count task slots", () =>
-          redis.zcount(slotsKey(organizationId), `(${now}`, "+inf")))
+        attempt("count task slots", () => redis.zcount(slotsKey(organizationId), `(${now}`, "+inf")))
 
     const once = (organizationId: OrganizationId, holder: string) =>
       Effect.flatMap(limitOf(organizationId), (max) =>
@@ -179,13 +183,7 @@ export const make = (options: { readonly leaseMs: number; readonly pollMs: numbe
       })
 
     const holding = makeHolding(
-      (organizationId, holders, now) =>
-        attempt("renew task slots", () =>
-          redis.zadd(
-            slotsKey(organizationId),
-            "XX",
-            ...Array.from(holders, (holder) => [now + options.leaseMs, holder] as const).flat()
-          )).pipe(Effect.ignore),
+      (organizationId, holders, now) => Effect.ignore(extend(organizationId, holders, now)),
       options.leaseMs,
       scope
     )
